@@ -1,0 +1,39 @@
+import mongoose, { type Connection } from 'mongoose';
+
+export type DbEngine = 'mongodb' | 'ferretdb' | 'unknown';
+
+/**
+ * Opens a Mongoose connection. It reconnects by itself when the database comes back, so
+ * the server recovers from a database restart without being restarted.
+ */
+export async function connectDb(uri: string): Promise<Connection> {
+  const connection = mongoose.createConnection(uri, { serverSelectionTimeoutMS: 5_000 });
+  await connection.asPromise();
+  return connection;
+}
+
+/** FerretDB answers `buildInfo` with a `ferretdbVersion` field; MongoDB does not. */
+export async function detectEngine(connection: Connection): Promise<DbEngine> {
+  const db = connection.db;
+  if (!db) return 'unknown';
+  const info = await db.admin().buildInfo();
+  return 'ferretdbVersion' in info ? 'ferretdb' : 'mongodb';
+}
+
+/**
+ * Pings the database, giving up after `timeoutMs` (the driver alone would wait for its
+ * full server-selection timeout).
+ */
+export async function pingDb(connection: Connection, timeoutMs = 2_000): Promise<void> {
+  const db = connection.db;
+  if (!db) throw new Error('database connection is not open');
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    await Promise.race([db.command({ ping: 1 }), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

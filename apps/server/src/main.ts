@@ -1,0 +1,47 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { startDevDb, type DevDb } from '@medseal/devdb';
+import { createApp } from './app';
+import { loadConfig } from './lib/config';
+import { connectDb } from './lib/db';
+import { createLogger } from './lib/logger';
+
+const config = loadConfig();
+const logger = createLogger(config.LOG_LEVEL);
+
+// Without MONGODB_URI, start the embedded dev database (tools/devdb) in the data folder.
+let devDb: DevDb | undefined;
+let mongoUri = config.MONGODB_URI;
+if (!mongoUri) {
+  devDb = await startDevDb({
+    dataDir: resolve(config.MEDSEAL_DATA_DIR, 'devdb'),
+    log: (line) => logger.info(line),
+  });
+  logger.info({ engine: devDb.engine, dataDir: devDb.dataDir }, 'embedded database started');
+  mongoUri = new URL('medseal', devDb.uri).toString();
+}
+
+const connection = await connectDb(mongoUri);
+const webDist = resolve(config.MEDSEAL_WEB_DIST ?? '../web/dist');
+const app = createApp({ connection, logger, webDist: existsSync(webDist) ? webDist : undefined });
+
+const server = app.listen(config.PORT, config.HOST, () => {
+  logger.info(`Medseal listening on http://${config.HOST}:${config.PORT}`);
+});
+
+// Graceful shutdown: stop taking connections, let in-flight requests finish, then close
+// the database connection and the embedded database.
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, 'shutting down');
+  server.close();
+  server.closeIdleConnections();
+  await new Promise<void>((done) => server.once('close', () => done()));
+  await connection.close();
+  await devDb?.stop();
+  process.exit(0);
+}
+process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('SIGTERM', () => void shutdown('SIGTERM'));

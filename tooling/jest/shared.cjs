@@ -1,0 +1,26 @@
+// Settings both presets share: swc for speed (type checking is its own `typecheck` task),
+// and ESM-only dependencies (openpgp's browser build, @noble/@scure, hash-wasm, comlink)
+// let through the transform. Under pnpm the real path is
+// node_modules/.pnpm/<name>@<version>/node_modules/<name>/..., hence the optional middle part.
+const esmDeps = ['openpgp', '@openpgp', '@noble', '@scure', 'hash-wasm', 'comlink'];
+
+module.exports = {
+  transform: {
+    '^.+\\.(t|j|mj)sx?$': [
+      require.resolve('@swc/jest'),
+      {
+        jsc: {
+          parser: { syntax: 'typescript', tsx: true },
+          transform: { react: { runtime: 'automatic' } },
+          target: 'es2022',
+        },
+        module: { type: 'commonjs' },
+      },
+    ],
+  },
+  transformIgnorePatterns: [
+    `/node_modules/(?!(\\.pnpm/[^/]+/node_modules/)?(${esmDeps.join('|')})/)`,
+  ],
+  moduleFileExtensions: ['ts', 'tsx', 'js', 'mjs', 'cjs', 'json'],
+  testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+};

@@ -1,0 +1,4 @@
+module.exports = {
+  ...require('@medseal/jest-presets/node'),
+  testTimeout: 180_000,
+};
