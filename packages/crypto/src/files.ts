@@ -74,7 +74,10 @@ export async function sealFile(opts: {
   if (!(opts.data instanceof Uint8Array)) throw new CryptoError('invalid-argument', 'data must be a Uint8Array');
   if (opts.data.length > MAX_FILE_BYTES) throw new CryptoError('invalid-argument', `attachments are limited to ${MAX_FILE_BYTES} bytes`);
   if (opts.recipientKeys.length === 0) throw new CryptoError('invalid-argument', 'an attachment needs at least one recipient');
-  const [keys, digest] = await Promise.all([loadPublicKeys(opts.recipientKeys), sha256(opts.data)]);
+  // The digest runs natively (WebCrypto) alongside the encryption instead of before it.
+  const digest = sha256(opts.data);
+  digest.catch(() => undefined);
+  const keys = await loadPublicKeys(opts.recipientKeys);
   const sessionKey = opts.sessionKey ? { sessionKey: { data: opts.sessionKey.data, algorithm: opts.sessionKey.algorithm } } : {};
   const base = { encryptionKeys: keys, signingKeys: opts.authorKey.key, ...sessionKey, config: MESSAGE_CONFIG };
   let message: Uint8Array;
@@ -88,7 +91,7 @@ export async function sealFile(opts: {
     const input = await openpgp.createMessage({ binary: opts.data, format: 'binary' });
     message = await openpgp.encrypt({ ...base, message: input, format: 'binary' });
   }
-  return { message, sha256: digest };
+  return { message, sha256: await digest };
 }
 
 export type OpenFileResult =

@@ -3,8 +3,8 @@
 // plaintext is returned only with status 'ok'.
 import * as openpgp from 'openpgp';
 import { MessageCheckError } from './errors';
-import { checkMessageStructure } from './inspect';
-import { parseKey, type UnlockedKey } from './keys';
+import { decodeCheckedMessage } from './inspect';
+import { parsePublicKeyCached, type UnlockedKey } from './keys';
 import { MESSAGE_CONFIG, READ_CONFIG } from './openpgp-config';
 import type { Fingerprint } from './types';
 
@@ -35,7 +35,7 @@ export type BadSignatureReason =
   | 'unencrypted-data';
 
 export type DecryptOutcome =
-  | { status: 'ok'; data: Uint8Array; signedAt: Date }
+  | { status: 'ok'; data: Uint8Array; signedAt: Date; authorFingerprint: Fingerprint }
   | { status: 'not-for-me' }
   | { status: 'unknown-author-key'; reason: 'signed-by-another-key' | 'author-key-mismatch' | 'unreadable-author-key' }
   | { status: 'bad-signature'; reason: BadSignatureReason };
@@ -87,8 +87,11 @@ export async function decryptVerified(opts: {
   date?: Date;
 }): Promise<DecryptOutcome> {
   let recipientKeyIds: string[];
+  let bytes: Uint8Array;
   try {
-    recipientKeyIds = checkMessageStructure(opts.message, opts.maxBytes ?? Number.MAX_SAFE_INTEGER).recipientKeyIds;
+    const decoded = decodeCheckedMessage(opts.message, opts.maxBytes ?? Number.MAX_SAFE_INTEGER);
+    recipientKeyIds = decoded.summary.recipientKeyIds;
+    bytes = decoded.bytes;
   } catch (error) {
     if (error instanceof MessageCheckError) {
       const reason: BadSignatureReason =
@@ -104,7 +107,7 @@ export async function decryptVerified(opts: {
 
   let author: openpgp.Key;
   try {
-    author = typeof opts.authorPublicKey === 'string' ? await parseKey(opts.authorPublicKey) : opts.authorPublicKey;
+    author = typeof opts.authorPublicKey === 'string' ? await parsePublicKeyCached(opts.authorPublicKey) : opts.authorPublicKey;
   } catch {
     return { status: 'unknown-author-key', reason: 'unreadable-author-key' };
   }
@@ -113,10 +116,8 @@ export async function decryptVerified(opts: {
     return { status: 'unknown-author-key', reason: 'author-key-mismatch' };
   }
   try {
-    const message =
-      typeof opts.message === 'string'
-        ? await openpgp.readMessage({ armoredMessage: opts.message, config: READ_CONFIG })
-        : await openpgp.readMessage({ binaryMessage: opts.message, config: READ_CONFIG });
+    // Parse the bytes already de-armored and framed above (no second base64 pass).
+    const message = await openpgp.readMessage({ binaryMessage: bytes, config: READ_CONFIG });
     const { data, signatures } = await openpgp.decrypt({
       message,
       decryptionKeys: opts.myKey.key,
@@ -132,7 +133,7 @@ export async function decryptVerified(opts: {
     await only.verified;
     const packet = await only.signature;
     const signedAt = packet.packets[0]?.created ?? new Date(0);
-    return { status: 'ok', data, signedAt };
+    return { status: 'ok', data, signedAt, authorFingerprint: author.getFingerprint() as Fingerprint };
   } catch (error) {
     return classify(error);
   }

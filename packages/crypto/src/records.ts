@@ -4,7 +4,7 @@ import { CryptoError } from './errors';
 import { canonicalJson, fromUtf8, utf8, type Json } from './encoding';
 import { parseFingerprint } from './fingerprint';
 import { grantIsCurrent, verifyGrant } from './grants';
-import { fingerprintOf, loadPublicKeys, parseKey, type UnlockedKey } from './keys';
+import { fingerprintOf, loadPublicKeys, type UnlockedKey } from './keys';
 import { decryptVerified, encryptSigned, type BadSignatureReason, type SessionKey } from './messages';
 import { pad, unpad } from './padding';
 import type { ArmoredMessage, Fingerprint, RecordId, UserId } from './types';
@@ -225,7 +225,7 @@ export async function openRecord<C extends JsonObject = JsonObject>(opts: {
   if (x.minVersion !== undefined && envelope.version < x.minVersion) mismatches.push('version-rollback');
   if (envelope.ownerId !== x.ownerId) mismatches.push('ownerId');
   if (envelope.authorId !== x.authorId) mismatches.push('authorId');
-  const authorFingerprint = (await parseKey(x.authorPublicKey)).getFingerprint() as Fingerprint;
+  const authorFingerprint = outcome.authorFingerprint;
   const list = await checkRecipientList({
     recordId: x.recordId,
     ownerId: x.ownerId,

@@ -1,9 +1,8 @@
 // Sharing (DESIGN §6): give a new reader the session key without re-encrypting the data.
 import * as openpgp from 'openpgp';
-import { CryptoError, MessageCheckError } from './errors';
+import { CryptoError } from './errors';
 import { toBase64Url } from './encoding';
-import { checkMessageStructure, framePackets } from './inspect';
-import { dearmor } from './inspect/armor';
+import { decodeCheckedMessage } from './inspect';
 import { loadPublicKeys, type UnlockedKey } from './keys';
 import { MESSAGE_CONFIG, READ_CONFIG } from './openpgp-config';
 import { openRecord, sealRecord, type JsonObject, type RecordEnvelope, type RecordExpectation } from './records';
@@ -13,17 +12,8 @@ const TAG_PKESK = 1;
 
 /** The bytes of the PKESK packets at the front of a message (not the encrypted data). */
 function pkeskPrefix(message: string | Uint8Array): Uint8Array {
-  checkMessageStructure(message, Number.MAX_SAFE_INTEGER);
-  let bytes: Uint8Array;
-  if (typeof message === 'string') {
-    const d = dearmor(message);
-    if (!d.ok) throw new MessageCheckError('not-armored', d.detail);
-    bytes = d.bytes;
-  } else {
-    bytes = message;
-  }
-  const packets = framePackets(bytes);
-  const end = packets.filter((p) => p.tag === TAG_PKESK).reduce((max, p) => Math.max(max, p.end), 0);
+  const { bytes, framed } = decodeCheckedMessage(message, Number.MAX_SAFE_INTEGER);
+  const end = framed.filter((p) => p.tag === TAG_PKESK).reduce((max, p) => Math.max(max, p.end), 0);
   return bytes.subarray(0, end);
 }
 
