@@ -1,1 +1,49 @@
-export {};
+// @medseal/crypto: the only importer of openpgp (STYLE.md §1). Plain async functions; the worker
+// face in ./worker wraps the same functions and keeps unlocked keys behind handles.
+export type {
+  ArmoredMessage,
+  ArmoredPrivateKey,
+  ArmoredPublicKey,
+  Fingerprint,
+  Grant,
+  KdfParams,
+  MessageSummary,
+  PacketSummary,
+  PacketTypeName,
+  PublicKeyInfo,
+  RecordId,
+  UserId,
+} from './types';
+export { isFingerprint } from './types';
+export { CryptoError, MessageCheckError, isCryptoError } from './errors';
+export type { CryptoErrorCode, KeyErrorCode, MessageCheckCode } from './errors';
+export { fingerprintOf, generateUserKey, publicKeyOf, readPublicKey } from './keys';
+export type { GeneratedUserKey, UnlockedKey } from './keys';
+export { formatFingerprint, parseFingerprint, safetyNumber, safetyNumberQrPayload } from './fingerprint';
+export { addRecipientPacket, checkEncryptedTo, checkRecipientPacket, inspectMessage } from './inspect';
+export { createGrant, grantIsCurrent, verifyGrant } from './grants';
+export type { GrantInput } from './grants';
+export { signChallenge, verifyChallengeSignature } from './challenge';
+export { DEFAULT_KDF, MIN_KDF, checkKdf, createSaltSeed, deriveSecrets, normaliseEmail } from './secrets';
+export type { DeriveSecretsOptions, KdfProgress } from './secrets';
+export { exportPrivateKey, lockPrivateKey, unlockPrivateKey } from './protect';
+export { createRecoveryKey, recoverySecretFromWords } from './recovery';
+export { createSessionKey } from './messages';
+export type { BadSignatureReason, SessionKey } from './messages';
+export { MAX_RECORD_MESSAGE, checkRecipientList, openRecord, sealRecord } from './records';
+export type {
+  ContextField,
+  GrantEvidence,
+  JsonObject,
+  OpenRecordResult,
+  RecordEnvelope,
+  RecordEnvelopeInput,
+  RecordExpectation,
+} from './records';
+export { MAX_FILE_BYTES, openFile, sealFile } from './files';
+export type { FileProgress, OpenFileResult } from './files';
+export { createRecipientPacket, rekeyRecord } from './sharing';
+export { openSelfBlob, sealSelfBlob } from './blobs';
+export type { OpenSelfBlobResult } from './blobs';
+export { padmeLength } from './padding';
+export type { Json } from './encoding';
