@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Connection } from 'mongoose';
+import type { Logger } from 'pino';
 import type { EndpointName } from '@medseal/contract';
 import { freshTestDatabaseUri } from '@medseal/devdb/test-database';
 import { createApp } from '../src/app';
@@ -24,6 +25,8 @@ export interface TestServerOptions {
   webDist?: string;
   settings?: Partial<AppSettings>;
   accessRules?: Partial<Record<EndpointName, AccessRule>>;
+  /** Defaults to a silent logger. */
+  logger?: Logger;
 }
 
 /** Settings for tests: fresh random secrets, plain-HTTP cookies, real Argon2id cost. */
@@ -50,7 +53,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const settings = testSettings(options.settings);
   const app = createApp({
     connection,
-    logger: createLogger('silent'),
+    logger: options.logger ?? createLogger('silent'),
     settings,
     ...(options.webDist ? { webDist: options.webDist } : {}),
     ...(options.accessRules ? { accessRules: options.accessRules } : {}),
