@@ -2,7 +2,7 @@
 // the author, encrypted to the record's recipients, optionally under the record's session key.
 import * as openpgp from 'openpgp';
 import { CryptoError } from './errors';
-import { toBase64Url } from './encoding';
+import { bufferSource, toBase64Url } from './encoding';
 import { loadPublicKeys, type UnlockedKey } from './keys';
 import { decryptVerified, type BadSignatureReason, type SessionKey } from './messages';
 import { MESSAGE_CONFIG } from './openpgp-config';
@@ -20,7 +20,7 @@ export interface FileProgress {
 const CHUNK = 1024 * 1024;
 
 async function sha256(data: Uint8Array): Promise<string> {
-  return toBase64Url(new Uint8Array(await globalThis.crypto.subtle.digest('SHA-256', data)));
+  return toBase64Url(new Uint8Array(await globalThis.crypto.subtle.digest('SHA-256', bufferSource(data))));
 }
 
 /** A web stream over `data` in 1 MiB chunks that reports how far the consumer has read. */

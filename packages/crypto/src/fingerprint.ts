@@ -1,6 +1,6 @@
 // Showing whose key it is (DESIGN §7): fingerprint display, safety numbers, QR payload.
 import { CryptoError } from './errors';
-import { concatBytes, utf8 } from './encoding';
+import { bufferSource, concatBytes, utf8 } from './encoding';
 import type { Fingerprint } from './types';
 
 const FINGERPRINT_RE = /^[0-9a-f]{40}$/;
@@ -31,7 +31,7 @@ async function safetyHalf(fp: Fingerprint): Promise<string> {
   const fpBytes = hexToBytes(fp);
   let hash = concatBytes(utf8('medseal/v1/safety-number'), fpBytes);
   for (let i = 0; i < SAFETY_ITERATIONS; i++) {
-    hash = new Uint8Array(await globalThis.crypto.subtle.digest('SHA-512', concatBytes(hash, fpBytes)));
+    hash = new Uint8Array(await globalThis.crypto.subtle.digest('SHA-512', bufferSource(concatBytes(hash, fpBytes))));
   }
   let digits = '';
   // 6 chunks of 5 bytes -> 5 decimal digits each (Signal's encoding): 30 digits per key.

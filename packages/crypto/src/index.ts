@@ -47,3 +47,5 @@ export { openSelfBlob, sealSelfBlob } from './blobs';
 export type { OpenSelfBlobResult } from './blobs';
 export { padmeLength } from './padding';
 export type { Json } from './encoding';
+export { createTabWrappingKey, openKeyForTab, sealKeyForTab } from './tab-session';
+export type { TabSealedKey, TabWrappingKey } from './tab-session';

@@ -18,6 +18,7 @@ import { checkKdf, createSaltSeed, deriveSecrets, DEFAULT_KDF, MIN_KDF, type Kdf
 import { signChallenge, verifyChallengeSignature } from '../challenge';
 import { verifyGrant } from '../grants';
 import { openSelfBlob, sealSelfBlob, type OpenSelfBlobResult } from '../blobs';
+import { createTabWrappingKey, openKeyForTab, sealKeyForTab, type TabSealedKey, type TabWrappingKey } from '../tab-session';
 import type { Json } from '../encoding';
 import type { ArmoredMessage, ArmoredPrivateKey, ArmoredPublicKey, Fingerprint, Grant, KdfParams, UserId } from '../types';
 
@@ -165,6 +166,16 @@ export function createCryptoWorkerApi() {
       const handle = newHandle('sk') as SessionKeyHandle;
       sessionKeys.set(handle, createSessionKey());
       return handle;
+    },
+
+    // --- "stay unlocked in this tab" (DESIGN §4) ---
+    /** A non-extractable AES-GCM CryptoKey; the UI stores it in IndexedDB and deletes it on logout / tab close. */
+    createTabWrappingKey,
+    async sealKeyForTab(opts: { keyHandle: KeyHandle; wrappingKey: TabWrappingKey }): Promise<TabSealedKey> {
+      return sealKeyForTab({ privateKey: key(opts.keyHandle), wrappingKey: opts.wrappingKey });
+    },
+    async openKeyForTab(opts: { sealed: TabSealedKey; wrappingKey: TabWrappingKey }): Promise<KeyRef> {
+      return addKey(await openKeyForTab(opts));
     },
 
     // --- records, files, sharing, blobs ---
