@@ -96,8 +96,8 @@ export async function decryptVerified(opts: {
     if (error instanceof MessageCheckError) {
       const reason: BadSignatureReason =
         error.code === 'no-integrity' ? 'no-integrity' : error.code === 'unencrypted-data' ? 'unencrypted-data' : error.code === 'too-large' ? 'too-large' : 'malformed';
-      // A message whose recipients we can't read is still "not for me" if it parses at all;
-      // structure failures are tampering.
+      // Refuse the shapes the server refuses (SED, plaintext at top level, AEAD, ...) before any
+      // decryption: for a reader they mean tampering, whatever the cause.
       return { status: 'bad-signature', reason };
     }
     throw error;
