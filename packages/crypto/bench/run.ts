@@ -76,11 +76,13 @@ async function compareBlocked(n: number, nBase: number, ours: () => Promise<unkn
   return { ours: median(a), base: median(b) };
 }
 
-/** Runs ours and the baseline alternately `n` times (after one warm-up each); medians in ms. */
+/** Runs ours and the baseline alternately `n` times (after three warm-ups each, for the JIT); medians in ms. */
 async function compare(n: number, ours: () => Promise<unknown>, base: () => Promise<unknown> | unknown): Promise<{ ours: number; base: number }> {
   await settle();
-  await ours();
-  await base();
+  for (let i = 0; i < 3; i++) {
+    await ours();
+    await base();
+  }
   const a: number[] = [];
   const b: number[] = [];
   for (let i = 0; i < n; i++) {

@@ -3,7 +3,7 @@
 import * as openpgp from 'openpgp';
 import { CryptoError } from './errors';
 import { bufferSource, toBase64Url } from './encoding';
-import { loadPublicKeys, type UnlockedKey } from './keys';
+import { encryptToKeys, type UnlockedKey } from './keys';
 import { decryptVerified, type BadSignatureReason, type SessionKey } from './messages';
 import { MESSAGE_CONFIG } from './openpgp-config';
 import type { Fingerprint } from './types';
@@ -77,20 +77,19 @@ export async function sealFile(opts: {
   // The digest runs natively (WebCrypto) alongside the encryption instead of before it.
   const digest = sha256(opts.data);
   digest.catch(() => undefined);
-  const keys = await loadPublicKeys(opts.recipientKeys);
   const sessionKey = opts.sessionKey ? { sessionKey: { data: opts.sessionKey.data, algorithm: opts.sessionKey.algorithm } } : {};
-  const base = { encryptionKeys: keys, signingKeys: opts.authorKey.key, ...sessionKey, config: MESSAGE_CONFIG };
-  let message: Uint8Array;
-  if (opts.onProgress) {
-    const onProgress = opts.onProgress;
-    onProgress({ done: 0, total: opts.data.length });
-    const input = await openpgp.createMessage({ binary: progressStream(opts.data, onProgress), format: 'binary' });
-    const output = await openpgp.encrypt({ ...base, message: input, format: 'binary' });
-    message = await collect(output as unknown as ReadableStream<Uint8Array>);
-  } else {
+  const message = await encryptToKeys(opts.recipientKeys, async (keys) => {
+    const base = { encryptionKeys: keys, signingKeys: opts.authorKey.key, ...sessionKey, config: MESSAGE_CONFIG };
+    if (opts.onProgress) {
+      const onProgress = opts.onProgress;
+      onProgress({ done: 0, total: opts.data.length });
+      const input = await openpgp.createMessage({ binary: progressStream(opts.data, onProgress), format: 'binary' });
+      const output = await openpgp.encrypt({ ...base, message: input, format: 'binary' });
+      return collect(output as unknown as ReadableStream<Uint8Array>);
+    }
     const input = await openpgp.createMessage({ binary: opts.data, format: 'binary' });
-    message = await openpgp.encrypt({ ...base, message: input, format: 'binary' });
-  }
+    return openpgp.encrypt({ ...base, message: input, format: 'binary' });
+  });
   return { message, sha256: await digest };
 }
 

@@ -4,7 +4,7 @@ import { CryptoError } from './errors';
 import { canonicalJson, fromUtf8, utf8, type Json } from './encoding';
 import { parseFingerprint } from './fingerprint';
 import { grantIsCurrent, verifyGrant } from './grants';
-import { fingerprintOf, loadPublicKeys, type UnlockedKey } from './keys';
+import { encryptToKeys, fingerprintOf, type UnlockedKey } from './keys';
 import { decryptVerified, encryptSigned, type BadSignatureReason, type SessionKey } from './messages';
 import { pad, unpad } from './padding';
 import type { ArmoredMessage, Fingerprint, RecordId, UserId } from './types';
@@ -84,31 +84,34 @@ export async function sealRecord<C extends JsonObject>(opts: {
 }): Promise<{ message: ArmoredMessage; envelope: RecordEnvelope<C> }> {
   checkInput(opts.envelope);
   if (opts.recipientKeys.length === 0) throw new CryptoError('invalid-argument', 'a record needs at least one recipient');
-  const keys = await loadPublicKeys(opts.recipientKeys);
-  const recipients = keys.map((k) => k.getFingerprint() as Fingerprint).sort();
-  const envelope: RecordEnvelope<C> = {
+  const envelopeFor = (keys: { getFingerprint(): string }[]): RecordEnvelope<C> => ({
     v: 1,
     recordId: opts.envelope.recordId,
     version: opts.envelope.version,
     ownerId: opts.envelope.ownerId,
     authorId: opts.envelope.authorId,
-    recipients,
+    recipients: keys.map((k) => k.getFingerprint() as Fingerprint).sort(),
     createdAt: opts.envelope.createdAt,
     content: opts.envelope.content,
-  };
-  let json: string;
-  try {
-    json = canonicalJson(envelope);
-  } catch (cause) {
-    throw new CryptoError('invalid-argument', 'envelope.content must be JSON (finite numbers, no undefined in arrays)', { cause });
-  }
-  const message = (await encryptSigned({
-    data: pad(utf8(json)),
-    signer: opts.authorKey,
-    recipients: keys,
-    ...(opts.sessionKey ? { sessionKey: opts.sessionKey } : {}),
-    format: 'armored',
+  });
+  let envelope: RecordEnvelope<C> | undefined;
+  const message = (await encryptToKeys(opts.recipientKeys, async (keys) => {
+    envelope = envelopeFor(keys);
+    let json: string;
+    try {
+      json = canonicalJson(envelope);
+    } catch (cause) {
+      throw new CryptoError('invalid-argument', 'envelope.content must be JSON (finite numbers, no undefined in arrays)', { cause });
+    }
+    return encryptSigned({
+      data: pad(utf8(json)),
+      signer: opts.authorKey,
+      recipients: keys,
+      ...(opts.sessionKey ? { sessionKey: opts.sessionKey } : {}),
+      format: 'armored',
+    });
   })) as ArmoredMessage;
+  if (!envelope) throw new CryptoError('invalid-argument', 'no envelope was sealed');
   return { message, envelope };
 }
 

@@ -3,7 +3,7 @@ import * as openpgp from 'openpgp';
 import { CryptoError } from './errors';
 import { toBase64Url } from './encoding';
 import { decodeCheckedMessage } from './inspect';
-import { loadPublicKeys, type UnlockedKey } from './keys';
+import { encryptToKeys, type UnlockedKey } from './keys';
 import { MESSAGE_CONFIG, READ_CONFIG } from './openpgp-config';
 import { openRecord, sealRecord, type JsonObject, type RecordEnvelope, type RecordExpectation } from './records';
 import type { ArmoredMessage, UserId } from './types';
@@ -33,8 +33,7 @@ export async function createRecipientPacket(opts: {
   myKey: UnlockedKey;
   newRecipientKey: string;
 }): Promise<string> {
-  const [newKey] = await loadPublicKeys([opts.newRecipientKey]);
-  if (!newKey) throw new CryptoError('invalid-argument', 'newRecipientKey is required');
+  if (typeof opts.newRecipientKey !== 'string') throw new CryptoError('invalid-key', 'newRecipientKey must be an armored public key');
   const prefix = pkeskPrefix(opts.message);
   let sessionKeys: openpgp.DecryptedSessionKey[];
   try {
@@ -47,13 +46,10 @@ export async function createRecipientPacket(opts: {
   if (sessionKeys.length !== 1 || !sessionKey || !sessionKey.algorithm) {
     throw new CryptoError('decryption-failed', 'expected exactly one session key for this key');
   }
-  const packet = await openpgp.encryptSessionKey({
-    data: sessionKey.data,
-    algorithm: sessionKey.algorithm,
-    encryptionKeys: newKey,
-    format: 'binary',
-    config: MESSAGE_CONFIG,
-  });
+  const algorithm = sessionKey.algorithm;
+  const packet = await encryptToKeys([opts.newRecipientKey], ([newKey]) =>
+    openpgp.encryptSessionKey({ data: sessionKey.data, algorithm, encryptionKeys: newKey, format: 'binary', config: MESSAGE_CONFIG }),
+  );
   return toBase64Url(packet);
 }
 

@@ -1,5 +1,5 @@
 import { createSessionKey, openFile, sealFile, type FileProgress } from '../src';
-import { codeOf, makeUser } from './helpers';
+import { codeOf, fixture, makeUser } from './helpers';
 
 type User = Awaited<ReturnType<typeof makeUser>>;
 let author: User;
@@ -50,5 +50,16 @@ describe('sealFile / openFile', () => {
   it('when the input is not bytes or there are no recipients, then invalid-argument', async () => {
     expect(await codeOf(sealFile({ data: 'text' as never, authorKey: author.privateKey, recipientKeys: [reader.publicKey] }))).toBe('invalid-argument');
     expect(await codeOf(sealFile({ data: bytes(1), authorKey: author.privateKey, recipientKeys: [] }))).toBe('invalid-argument');
+  });
+
+  it.each([
+    ['an expired key', 'key-expired', 'expired.pub.asc'],
+    ['a revoked key', 'key-revoked', 'revoked.pub.asc'],
+    ['a key without an encryption subkey', 'no-encryption-subkey', 'sign-only.pub.asc'],
+    ['an RSA 2048 key', 'weak-key', 'rsa2048.pub.asc'],
+    ['a v6 key', 'unsupported-key-version', 'v6.pub.asc'],
+    ['a private key', 'not-public-key', 'good.sec.asc'],
+  ])('when a recipient is %s, then %s and nothing is sealed', async (_label, code, file) => {
+    expect(await codeOf(sealFile({ data: bytes(10), authorKey: author.privateKey, recipientKeys: [reader.publicKey, fixture(file)] }))).toBe(code);
   });
 });

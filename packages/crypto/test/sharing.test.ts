@@ -13,7 +13,7 @@ import {
   type RecordId,
   type UserId,
 } from '../src';
-import { codeOf, makeUser } from './helpers';
+import { codeOf, fixture, makeUser } from './helpers';
 
 type User = Awaited<ReturnType<typeof makeUser>>;
 let patient: User;
@@ -71,6 +71,12 @@ describe('createRecipientPacket + addRecipientPacket (share)', () => {
   it('when the sharer cannot decrypt the message, then decryption-failed', async () => {
     const { message } = await sealRecord({ envelope, authorKey: patient.privateKey, recipientKeys: [patient.publicKey] });
     expect(await codeOf(createRecipientPacket({ message, myKey: stranger.privateKey, newRecipientKey: doctor.publicKey }))).toBe('decryption-failed');
+  });
+
+  it('when the new recipient key is unusable, then its key code', async () => {
+    const { message } = await sealRecord({ envelope, authorKey: patient.privateKey, recipientKeys: [patient.publicKey] });
+    expect(await codeOf(createRecipientPacket({ message, myKey: patient.privateKey, newRecipientKey: fixture('expired.pub.asc') }))).toBe('key-expired');
+    expect(await codeOf(createRecipientPacket({ message, myKey: patient.privateKey, newRecipientKey: fixture('sign-only.pub.asc') }))).toBe('no-encryption-subkey');
   });
 
   it('when the message is used again after sharing, then it is unchanged (no blanked packets)', async () => {
