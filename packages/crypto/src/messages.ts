@@ -6,6 +6,7 @@ import { MessageCheckError } from './errors';
 import { decodeCheckedMessage } from './inspect';
 import { parsePublicKeyCached, type UnlockedKey } from './keys';
 import { MESSAGE_CONFIG, READ_CONFIG } from './openpgp-config';
+import { collect, progressStream } from './streams';
 import type { Fingerprint } from './types';
 
 /** A session key shared by a record version's message and its attachments (DESIGN §6). Secret. */
@@ -85,6 +86,8 @@ export async function decryptVerified(opts: {
   authorFingerprint?: Fingerprint;
   maxBytes?: number;
   date?: Date;
+  /** Feed the ciphertext in chunks and report bytes consumed (the result is still all-or-nothing). */
+  onInputProgress?: (done: number) => void;
 }): Promise<DecryptOutcome> {
   let recipientKeyIds: string[];
   let bytes: Uint8Array;
@@ -117,8 +120,10 @@ export async function decryptVerified(opts: {
   }
   try {
     // Parse the bytes already de-armored and framed above (no second base64 pass).
-    const message = await openpgp.readMessage({ binaryMessage: bytes, config: READ_CONFIG });
-    const { data, signatures } = await openpgp.decrypt({
+    const message = opts.onInputProgress
+      ? await openpgp.readMessage({ binaryMessage: progressStream(bytes, opts.onInputProgress), config: READ_CONFIG })
+      : await openpgp.readMessage({ binaryMessage: bytes, config: READ_CONFIG });
+    const { data: output, signatures } = await openpgp.decrypt({
       message,
       decryptionKeys: opts.myKey.key,
       verificationKeys: author,
@@ -127,6 +132,9 @@ export async function decryptVerified(opts: {
       ...(opts.date ? { date: opts.date } : {}),
       config: READ_CONFIG,
     });
+    // Streamed input gives a stream: read it to the end first; integrity and signature failures
+    // surface as a stream error here, before anything is returned.
+    const data = await collect(output as ReadableStream<Uint8Array> | Uint8Array);
     if (signatures.length !== 1) return { status: 'bad-signature', reason: 'unexpected-signatures' };
     const [only] = signatures;
     if (!only) return { status: 'bad-signature', reason: 'unsigned' };

@@ -24,6 +24,24 @@ describe('sealFile / openFile', () => {
     if (opened.status === 'verified') expect(Buffer.from(opened.data).equals(Buffer.from(data))).toBe(true);
   });
 
+  it('when opened with progress, then progress climbs to the total; a flipped byte with progress is still refused', async () => {
+    const data = bytes(3 * 1024 * 1024);
+    const { message, sha256 } = await sealFile({ data, authorKey: author.privateKey, recipientKeys: [reader.publicKey] });
+    const seen: FileProgress[] = [];
+    const opened = await openFile({ message, myKey: reader.privateKey, authorPublicKey: author.publicKey, expectSha256: sha256, onProgress: (p) => seen.push(p) });
+    expect(opened.status).toBe('verified');
+    expect(seen.length).toBeGreaterThan(2);
+    expect(seen[seen.length - 1]).toEqual({ done: message.length, total: message.length });
+    const tampered = message.slice();
+    const at = tampered.length - 1000;
+    tampered[at] = (tampered[at] ?? 0) ^ 1;
+    const refused = await openFile({ message: tampered, myKey: reader.privateKey, authorPublicKey: author.publicKey, onProgress: () => undefined });
+    expect(refused.status).toBe('bad-signature');
+    expect(refused).not.toHaveProperty('data');
+    const other = await openFile({ message, myKey: reader.privateKey, authorPublicKey: stranger.publicKey, onProgress: () => undefined });
+    expect(other.status).toBe('unknown-author-key');
+  });
+
   it('when sealed without progress, then it opens too; with the wrong expected hash, then context-mismatch', async () => {
     const { message } = await sealFile({ data: bytes(1000), authorKey: author.privateKey, recipientKeys: [reader.publicKey] });
     expect((await openFile({ message, myKey: reader.privateKey, authorPublicKey: author.publicKey })).status).toBe('verified');
