@@ -33,7 +33,8 @@ export type BadSignatureReason =
   | 'malformed'
   | 'too-large'
   | 'no-integrity'
-  | 'unencrypted-data';
+  | 'unencrypted-data'
+  | 'author-key-not-valid';
 
 export type DecryptOutcome =
   | { status: 'ok'; data: Uint8Array; signedAt: Date; authorFingerprint: Fingerprint }
@@ -65,6 +66,8 @@ function classify(error: unknown): DecryptOutcome {
   if (/Message is not signed/i.test(message)) return { status: 'bad-signature', reason: 'unsigned' };
   if (/Modification detected/i.test(message)) return { status: 'bad-signature', reason: 'modified-ciphertext' };
   if (/decompressed/i.test(message)) return { status: 'bad-signature', reason: 'too-large' };
+  // The expected author key is revoked or expired (for the signature's time): its signatures no longer count.
+  if (/key is (revoked|expired)/i.test(message)) return { status: 'bad-signature', reason: 'author-key-not-valid' };
   if (/Session key decryption failed|session key|Decryption key/i.test(message)) return { status: 'bad-signature', reason: 'decryption-failed' };
   if (/digest did not match|signature/i.test(message)) return { status: 'bad-signature', reason: 'invalid-signature' };
   return { status: 'bad-signature', reason: 'malformed' };

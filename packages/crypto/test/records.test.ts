@@ -148,6 +148,14 @@ describe('sealRecord / openRecord', () => {
     expect(result).toMatchObject({ status: 'context-mismatch', mismatches: ['recipients'] });
   });
 
+  it('when the author key has been revoked since, then bad-signature (author-key-not-valid)', async () => {
+    const openpgp = await import('openpgp');
+    const { message, envelope } = await sealRecord({ envelope: input(), authorKey: doctor.privateKey, recipientKeys: [patient.publicKey] });
+    const revoked = await openpgp.revokeKey({ key: doctor.privateKey.key, format: 'armored' });
+    const result = await openRecord({ message, myKey: patient.privateKey, expect: expectation(envelope.recipients, { authorPublicKey: revoked.publicKey }) });
+    expect(result).toEqual({ status: 'bad-signature', reason: 'author-key-not-valid' });
+  });
+
   it('when the message is not a PGP message at all, then bad-signature (malformed)', async () => {
     const result = await openRecord({ message: 'hello', myKey: patient.privateKey, expect: expectation([patient.fingerprint]) });
     expect(result).toEqual({ status: 'bad-signature', reason: 'malformed' });
