@@ -4,6 +4,7 @@ import { CryptoError } from './errors';
 import { toBase64Url } from './encoding';
 import { decodeCheckedMessage } from './inspect';
 import { encryptToKeys, type UnlockedKey } from './keys';
+import type { SessionKey } from './messages';
 import { MESSAGE_CONFIG, READ_CONFIG } from './openpgp-config';
 import { openRecord, sealRecord, type JsonObject, type RecordEnvelope, type RecordExpectation } from './records';
 import type { ArmoredMessage, UserId } from './types';
@@ -66,6 +67,8 @@ export async function rekeyRecord<C extends JsonObject = JsonObject>(opts: {
   expect: RecordExpectation;
   next: { version: number; authorId: UserId; createdAt?: string };
   recipientKeys: string[];
+  /** A fresh session key to re-seal the version's attachments under as well (one PKESK serves all). */
+  sessionKey?: SessionKey;
 }): Promise<{ message: ArmoredMessage; envelope: RecordEnvelope<C> }> {
   const opened = await openRecord<C>({ message: opts.message, myKey: opts.myKey, expect: opts.expect });
   if (opened.status !== 'verified') {
@@ -87,5 +90,6 @@ export async function rekeyRecord<C extends JsonObject = JsonObject>(opts: {
     },
     authorKey: opts.myKey,
     recipientKeys: opts.recipientKeys,
+    ...(opts.sessionKey ? { sessionKey: opts.sessionKey } : {}),
   });
 }

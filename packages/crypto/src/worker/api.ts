@@ -221,9 +221,10 @@ export function createCryptoWorkerApi() {
       expect: RecordExpectation;
       next: { version: number; authorId: UserId; createdAt?: string };
       recipientKeys: string[];
+      sessionKeyHandle?: SessionKeyHandle;
     }): Promise<{ message: ArmoredMessage; envelope: RecordEnvelope<C> }> {
-      const { keyHandle, ...rest } = opts;
-      return rekeyRecord<C>({ ...rest, myKey: key(keyHandle) });
+      const { keyHandle, sessionKeyHandle, ...rest } = opts;
+      return rekeyRecord<C>({ ...rest, myKey: key(keyHandle), ...session(sessionKeyHandle) });
     },
     async sealSelfBlob(opts: { data: Json; purpose: string; keyHandle: KeyHandle }): Promise<ArmoredMessage> {
       return sealSelfBlob({ data: opts.data, purpose: opts.purpose, key: key(opts.keyHandle) });
