@@ -87,6 +87,7 @@ export async function rekeyRecord<C extends JsonObject = JsonObject>(opts: {
       authorId: opts.next.authorId,
       createdAt: opts.next.createdAt ?? new Date().toISOString(),
       content: opened.envelope.content,
+      ...(opened.envelope.part ? { part: opened.envelope.part } : {}),
     },
     authorKey: opts.myKey,
     recipientKeys: opts.recipientKeys,
