@@ -13,7 +13,7 @@ import type { Fingerprint } from './types';
 export const MAX_FILE_BYTES = 256 * 1024 * 1024;
 
 export interface FileProgress {
-  /** Plaintext bytes processed so far. */
+  /** Bytes processed so far: plaintext when sealing, ciphertext when opening. */
   done: number;
   total: number;
 }
