@@ -1,7 +1,7 @@
 // Property tests (fast-check): round-trips for random content and 1–20 recipients, and any
 // single-byte change to a message is detected. Run counts are kept small (real crypto).
 import fc from 'fast-check';
-import { openFile, openRecord, sealFile, sealRecord, type GeneratedUserKey, type JsonObject } from '../src';
+import { checkEncryptedTo, inspectMessage, MessageCheckError, openFile, openRecord, sealFile, sealRecord, type GeneratedUserKey, type JsonObject } from '../src';
 import { canonicalJson } from '../src/encoding';
 import { armorMessage, dearmor } from '../src/inspect/armor';
 import { makeUser, sampleEnvelope } from './helpers';
@@ -66,6 +66,32 @@ describe('properties', () => {
         expect(result.status).not.toBe('verified');
       }),
       { numRuns: 150 },
+    );
+  }, 60_000);
+
+  it('the server checks never throw anything but MessageCheckError on arbitrary bytes or mangled armor', async () => {
+    const [author, reader] = users as [GeneratedUserKey, GeneratedUserKey];
+    const { message } = await sealRecord({ envelope: sampleEnvelope, authorKey: author.privateKey, recipientKeys: [reader.publicKey] });
+    const onlyCheckErrors = async (run: () => Promise<unknown>) => {
+      try {
+        await run();
+      } catch (error) {
+        expect(error).toBeInstanceOf(MessageCheckError);
+      }
+    };
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ maxLength: 600 }), async (bytes) => {
+        await onlyCheckErrors(() => inspectMessage(bytes, { maxBytes: 1 << 20 }));
+        await onlyCheckErrors(() => checkEncryptedTo(bytes, [reader.publicKey], { maxBytes: 1 << 20 }));
+      }),
+      { numRuns: 300 },
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.nat({ max: message.length - 1 }), fc.string({ minLength: 0, maxLength: 3 }), async (at, insert) => {
+        const mangled = message.slice(0, at) + insert + message.slice(at + 1);
+        await onlyCheckErrors(() => checkEncryptedTo(mangled, [reader.publicKey], { maxBytes: 1 << 20 }));
+      }),
+      { numRuns: 300 },
     );
   }, 60_000);
 });

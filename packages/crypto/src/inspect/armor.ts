@@ -26,8 +26,15 @@ function crc24(bytes: Uint8Array): number {
 }
 
 function base64Decode(text: string): Uint8Array | null {
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 !== 0) return null;
-  const binary = atob(text);
+  if (text.length % 4 !== 0) return null;
+  let binary: string;
+  try {
+    // atob rejects anything outside the base64 alphabet (InvalidCharacterError); cheaper than a
+    // regex pass over large armored messages.
+    binary = atob(text);
+  } catch {
+    return null;
+  }
   const out = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
   return out;

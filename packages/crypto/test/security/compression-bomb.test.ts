@@ -9,5 +9,7 @@ describe('attack: compression bomb', () => {
     expect(bomb.length).toBeLessThan(1024 * 1024);
     const result = await openFile({ message: bomb, myKey: await goodKey(), authorPublicKey: fixture('good.pub.asc') });
     expect(result).toEqual({ status: 'bad-signature', reason: 'too-large' });
+    const streamed = await openFile({ message: bomb, myKey: await goodKey(), authorPublicKey: fixture('good.pub.asc'), onProgress: () => undefined });
+    expect(streamed).toEqual({ status: 'bad-signature', reason: 'too-large' });
   }, 60_000);
 });
