@@ -32,6 +32,9 @@ export async function startSession(services: Services, input: { userId: string; 
   // A session cookie the request already carried is ended too.
   const previous = presentedToken(services, input.req);
   if (previous) await models.sessions.deleteOne({ tokenHash: sha256Hex(previous) });
+  // Expired sessions and challenges are swept now and then (no TTL index on FerretDB v1;
+  // expiry is enforced by the queries themselves).
+  if (Math.random() < 0.05) void sweepExpired(services).catch(() => undefined);
   input.res.append(
     'Set-Cookie',
     serializeCookie(sessionCookieName(settings.secureCookies), token, {
@@ -61,4 +64,10 @@ export async function authenticate(services: Services, req: Request): Promise<Au
     .lean();
   if (!session) return undefined;
   return { userId: session.userId, sessionId: session._id };
+}
+
+export async function sweepExpired(services: Services): Promise<void> {
+  const now = new Date();
+  await services.models.sessions.deleteMany({ expiresAt: { $lte: now } });
+  await services.models.challenges.deleteMany({ expiresAt: { $lte: now } });
 }
