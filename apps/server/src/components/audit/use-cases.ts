@@ -1,6 +1,5 @@
 import type { AuditAction, AuditEvent, AuditTrailResponse } from '@medseal/contract';
 import { AppError } from '../../lib/errors';
-import { newId } from '../../lib/ids';
 import type { Services } from '../../services';
 import type { AuditDoc } from './model';
 import { eventHash, GENESIS_HASH, verifyAuditChain } from './chain';
@@ -10,27 +9,54 @@ function toEvent(d: AuditDoc): AuditEvent {
 }
 
 /**
- * Appends an event to the record's chain. The unique (recordId, seq) index serialises
- * concurrent appends without a transaction: the loser of a race re-reads the head and
- * tries again.
+ * Appends an event to the record's chain without a transaction: read the head (by `_id`),
+ * insert the event at `<recordId>:<seq+1>` (unique `_id`: the loser of a race retries),
+ * then move the head on with a compare-and-set. A head left behind by a crash between the
+ * two writes is repaired by the next append, which finds the event already there.
+ *
+ * @throws AppError 503 `audit-busy` after many lost races in a row.
  */
 export async function appendAudit(s: Services, input: { recordId: string; ownerId: string; actorId: string; action: AuditAction }): Promise<void> {
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const head = await s.models.audit.find({ recordId: input.recordId }).sort({ seq: -1 }).limit(1).lean();
-    const last = head[0];
-    const seq = (last?.seq ?? 0) + 1;
-    const prevHash = last?.hash ?? GENESIS_HASH;
+  const heads = s.models.auditHeads;
+  for (let attempt = 0; attempt < 40; attempt++) {
+    // Jittered back-off after a lost race, so many readers of one record do not thrash.
+    if (attempt > 0) await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 * attempt)));
+    const head = await heads.findById(input.recordId).lean();
+    const seq = (head?.seq ?? 0) + 1;
+    const prevHash = head?.hash ?? GENESIS_HASH;
     // Millisecond ISO time: what the hash covers is exactly what Date stores.
     const at = new Date();
     const hash = eventHash({ recordId: input.recordId, seq, actorId: input.actorId, action: input.action, at: at.toISOString(), prevHash });
     try {
-      await s.models.audit.create({ _id: newId(), recordId: input.recordId, ownerId: input.ownerId, seq, actorId: input.actorId, action: input.action, at, prevHash, hash });
-      return;
+      await s.models.audit.create({ _id: `${input.recordId}:${seq}`, recordId: input.recordId, ownerId: input.ownerId, seq, actorId: input.actorId, action: input.action, at, prevHash, hash });
     } catch (error) {
       if ((error as { code?: number }).code !== 11000) throw error;
+      await repairHead(s, input.recordId, seq);
+      continue;
     }
+    await moveHead(s, input.recordId, head?.seq, { seq, hash });
+    return;
   }
   throw new AppError({ status: 503, code: 'audit-busy', message: 'The audit trail is busy; try again.' });
+}
+
+async function moveHead(s: Services, recordId: string, fromSeq: number | undefined, to: { seq: number; hash: string }): Promise<void> {
+  if (fromSeq === undefined) {
+    try {
+      await s.models.auditHeads.create({ _id: recordId, ...to });
+    } catch (error) {
+      if ((error as { code?: number }).code !== 11000) throw error;
+      await s.models.auditHeads.updateOne({ _id: recordId, seq: { $lt: to.seq } }, { $set: to });
+    }
+    return;
+  }
+  await s.models.auditHeads.updateOne({ _id: recordId, seq: { $lt: to.seq } }, { $set: to });
+}
+
+/** Someone holds position `seq`: make sure the head is at least there. */
+async function repairHead(s: Services, recordId: string, seq: number): Promise<void> {
+  const event = await s.models.audit.findById(`${recordId}:${seq}`).lean();
+  if (event) await moveHead(s, recordId, seq - 1, { seq: event.seq, hash: event.hash });
 }
 
 /** The owner's view of one record's trail (also after deletion), with the chain check. */
