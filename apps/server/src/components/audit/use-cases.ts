@@ -40,6 +40,52 @@ export async function appendAudit(s: Services, input: { recordId: string; ownerI
   throw new AppError({ status: 503, code: 'audit-busy', message: 'The audit trail is busy; try again.' });
 }
 
+/**
+ * Appends one event to each of several records' chains in three round trips (heads, events,
+ * head moves) — for the list, which reads up to 100 records at once. Any record whose
+ * position was taken meanwhile falls back to `appendAudit`.
+ */
+export async function appendAuditMany(s: Services, inputs: { recordId: string; ownerId: string; actorId: string; action: AuditAction }[]): Promise<void> {
+  if (inputs.length === 0) return;
+  const heads = await s.models.auditHeads.find({ _id: { $in: inputs.map((i) => i.recordId) } }).lean();
+  const headOf = new Map(heads.map((h) => [h._id, h]));
+  const at = new Date();
+  const docs = inputs.map((input) => {
+    const head = headOf.get(input.recordId);
+    const seq = (head?.seq ?? 0) + 1;
+    const prevHash = head?.hash ?? GENESIS_HASH;
+    const hash = eventHash({ recordId: input.recordId, seq, actorId: input.actorId, action: input.action, at: at.toISOString(), prevHash });
+    return { _id: `${input.recordId}:${seq}`, recordId: input.recordId, ownerId: input.ownerId, seq, actorId: input.actorId, action: input.action, at, prevHash, hash };
+  });
+  const failed = new Set<number>();
+  try {
+    await s.models.audit.insertMany(docs, { ordered: false });
+  } catch (error) {
+    const writeErrors = (error as { writeErrors?: { index: number; code?: number }[] | { index: number; code?: number } }).writeErrors;
+    const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : undefined;
+    if (!list || list.some((e) => e.code !== 11000)) throw error;
+    for (const e of list) failed.add(e.index);
+  }
+  const moved = docs.filter((_, i) => !failed.has(i));
+  if (moved.length > 0) {
+    await s.models.auditHeads
+      .bulkWrite(
+        moved.map((d) => ({ updateOne: { filter: { _id: d.recordId, seq: { $lt: d.seq } }, update: { $set: { seq: d.seq, hash: d.hash } }, upsert: true } })),
+        { ordered: false },
+      )
+      .catch((error: unknown) => {
+        // A duplicate _id on upsert means the head is already further on: nothing to do.
+        const writeErrors = (error as { writeErrors?: { code?: number }[] | { code?: number } }).writeErrors;
+        const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : undefined;
+        if (!list || list.some((e) => e.code !== 11000)) throw error;
+      });
+  }
+  for (const i of failed) {
+    const input = inputs[i];
+    if (input) await appendAudit(s, input);
+  }
+}
+
 async function moveHead(s: Services, recordId: string, fromSeq: number | undefined, to: { seq: number; hash: string }): Promise<void> {
   if (fromSeq === undefined) {
     try {

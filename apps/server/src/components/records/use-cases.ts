@@ -11,7 +11,7 @@ import { MAX_RECORD_MESSAGE_CHARS } from '@medseal/contract';
 import { AppError } from '../../lib/errors';
 import { checkMessage } from '../../lib/pgp';
 import type { Services } from '../../services';
-import { appendAudit } from '../audit/use-cases';
+import { appendAudit, appendAuditMany } from '../audit/use-cases';
 import { roleOf } from './access';
 import type { AttachmentDoc, RecordDoc, RecordVersionDoc } from './model';
 
@@ -142,7 +142,7 @@ export async function listRecords(s: Services, userId: string, query: { limit: n
     if (await roleOfForList(s, r, userId)) visible.push(r);
   }
   const attachments = visible.length ? await s.models.attachments.find({ recordId: { $in: visible.map((r) => r._id) } }).sort({ createdAt: 1 }).lean() : [];
-  await Promise.all(visible.map((r) => appendAudit(s, { recordId: r._id, ownerId: r.ownerId, actorId: userId, action: 'read' })));
+  await appendAuditMany(s, visible.map((r) => ({ recordId: r._id, ownerId: r.ownerId, actorId: userId, action: 'read' as const })));
   const last = page[page.length - 1];
   return {
     records: visible.map((r) => toRecordDto(r, attachments.filter((a) => a.recordId === r._id))),
