@@ -42,7 +42,10 @@ async function bench(name: string, options: autocannon.Options): Promise<Run> {
     errors: result.errors + result.timeouts,
     non2xx: result.non2xx,
   };
-  console.log(`${name.padEnd(12)} ${run.reqPerSec.toFixed(0).padStart(7)} req/s  p50 ${run.p50} ms  p99 ${run.p99} ms  errors ${run.errors}  non-2xx ${run.non2xx}`);
+  const codes = Object.entries(result.statusCodeStats ?? {})
+    .map(([code, stat]) => `${code}×${(stat as { count: number }).count}`)
+    .join(' ');
+  console.log(`${name.padEnd(12)} ${run.reqPerSec.toFixed(0).padStart(7)} req/s  p50 ${run.p50} ms  p99 ${run.p99} ms  errors ${run.errors}  non-2xx ${run.non2xx}  (${codes})`);
   return run;
 }
 

@@ -61,10 +61,11 @@ export async function appendAuditMany(s: Services, inputs: { recordId: string; o
   try {
     await s.models.audit.insertMany(docs, { ordered: false });
   } catch (error) {
-    const writeErrors = (error as { writeErrors?: { index: number; code?: number }[] | { index: number; code?: number } }).writeErrors;
-    const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : undefined;
-    if (!list || list.some((e) => e.code !== 11000)) throw error;
-    for (const e of list) failed.add(e.index);
+    const duplicates = duplicateIndexes(error);
+    if (!duplicates) throw error;
+    // Without per-document detail, retry them all: a read recorded twice beats one not recorded.
+    if (duplicates.length === 0) docs.forEach((_, i) => failed.add(i));
+    for (const i of duplicates) failed.add(i);
   }
   const moved = docs.filter((_, i) => !failed.has(i));
   if (moved.length > 0) {
@@ -75,15 +76,38 @@ export async function appendAuditMany(s: Services, inputs: { recordId: string; o
       )
       .catch((error: unknown) => {
         // A duplicate _id on upsert means the head is already further on: nothing to do.
-        const writeErrors = (error as { writeErrors?: { code?: number }[] | { code?: number } }).writeErrors;
-        const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : undefined;
-        if (!list || list.some((e) => e.code !== 11000)) throw error;
+        if (!duplicateIndexes(error)) throw error;
       });
   }
   for (const i of failed) {
     const input = inputs[i];
     if (input) await appendAudit(s, input);
   }
+}
+
+interface WriteErrorLike {
+  index?: number;
+  code?: number;
+  err?: { index?: number; code?: number };
+}
+
+/**
+ * The positions of a bulk write that failed only with duplicate keys, or undefined when
+ * any other error happened. Drivers and Mongoose report write errors either as WriteError
+ * objects (getters) or as plain `{err: {index, code}}` objects.
+ */
+function duplicateIndexes(error: unknown): number[] | undefined {
+  const raw = (error as { writeErrors?: WriteErrorLike[] | WriteErrorLike }).writeErrors;
+  const list = Array.isArray(raw) ? raw : raw ? [raw] : [];
+  if (list.length === 0) return (error as { code?: number }).code === 11000 ? [] : undefined;
+  const out: number[] = [];
+  for (const e of list) {
+    const code = e.code ?? e.err?.code;
+    const index = e.index ?? e.err?.index;
+    if (code !== 11000 || index === undefined) return undefined;
+    out.push(index);
+  }
+  return out;
 }
 
 async function moveHead(s: Services, recordId: string, fromSeq: number | undefined, to: { seq: number; hash: string }): Promise<void> {
