@@ -50,8 +50,9 @@ async function resolveRecipients(s: Services, recipients: Recipient[], ownerId: 
   }
   if (!ids.includes(ownerId)) throw new AppError({ status: 400, code: 'owner-not-recipient', message: 'The record must be encrypted to its owner.' });
   if (!ids.includes(authorId)) throw new AppError({ status: 400, code: 'author-not-recipient', message: 'The record must be encrypted to its author.' });
-  const users = await s.models.users.find({ _id: { $in: ids } }, { fingerprint: 1, publicKey: 1 }).lean();
-  const byId = new Map(users.map((u) => [u._id, u]));
+  // One primary-key read each: FerretDB v1 would scan the collection for `$in`.
+  const users = await Promise.all(ids.map((id) => s.models.users.findById(id, { fingerprint: 1, publicKey: 1 }).lean()));
+  const byId = new Map(users.flatMap((u) => (u ? [[u._id, u] as const] : [])));
   return recipients.map((r) => {
     const user = byId.get(r.userId);
     if (!user) throw new AppError({ status: 400, code: 'unknown-recipient', message: 'A recipient does not exist.', details: { userId: r.userId } });

@@ -118,7 +118,7 @@ export async function revokeAccess(s: Services, record: RecordDoc, actorId: stri
 
 export async function listAccess(s: Services, record: RecordDoc): Promise<AccessListResponse> {
   const [users, grants] = await Promise.all([
-    s.models.users.find({ _id: { $in: record.readerIds } }, { name: 1, role: 1, fingerprint: 1 }).lean(),
+    Promise.all(record.readerIds.map((id) => s.models.users.findById(id, { name: 1, role: 1, fingerprint: 1 }).lean())).then((us) => us.flatMap((u) => (u ? [u] : []))),
     s.models.grants.find({ recordId: record._id }).lean(),
   ]);
   const byId = new Map(users.map((u) => [u._id, u]));
