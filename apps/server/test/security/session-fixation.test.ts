@@ -35,7 +35,7 @@ describe('session fixation', () => {
   it('when only the stored token hash is known (a database leak), then it does not work as a cookie', async () => {
     const alice = await registerUser(server.baseUrl, { name: 'Leak' });
     const stored = await server.connection.collection('sessions').findOne({ userId: alice.id });
-    const hash = String(stored?.tokenHash);
+    const hash = String(stored?._id);
     expect(alice.api.cookie).not.toContain(hash);
     const asCookie = `medseal_session=${Buffer.from(hash, 'hex').toString('base64url')}`;
     expect((await alice.api.get('/auth/me', { cookie: asCookie })).status).toBe(401);
