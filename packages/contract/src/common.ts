@@ -1,0 +1,61 @@
+import { z } from 'zod';
+
+/** Bytes on the wire are base64url without padding (agreed cross-package convention). */
+export const base64url = z.string().regex(/^[A-Za-z0-9_-]*$/, 'base64url without padding');
+
+/** 32 random bytes, base64url: 43 characters. */
+export const bytes32 = z.string().regex(/^[A-Za-z0-9_-]{43}$/, '32 bytes, base64url');
+
+/** OpenPGP v4 fingerprint, 40 lowercase hex. The server always computes it itself. */
+export const fingerprintSchema = z.string().regex(/^[0-9a-f]{40}$/, '40 lowercase hex');
+
+/** Ids the server makes: 22 characters of base64url (128 random bits). */
+export const idSchema = z.string().regex(/^[A-Za-z0-9_-]{22}$/, 'a 22-character id');
+
+export const emailSchema = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .max(254)
+  .regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'an email address');
+
+export const roleSchema = z.enum(['patient', 'doctor']);
+export type Role = z.infer<typeof roleSchema>;
+
+export const isoDate = z.string().datetime({ offset: true });
+
+/** An ASCII-armored OpenPGP block; the server checks its content with @medseal/crypto. */
+export const armoredSchema = (maxChars: number) =>
+  z.string().min(1).max(maxChars).regex(/^-----BEGIN PGP /, 'ASCII-armored OpenPGP');
+
+/** Longest armored public key / locked private key accepted (a v4 Ed25519 key is ~1 KiB). */
+export const MAX_KEY_CHARS = 16 * 1024;
+/** Longest armored record message accepted inside the JSON body. */
+export const MAX_RECORD_MESSAGE_CHARS = 768 * 1024;
+/** Largest binary attachment (OpenPGP message) accepted. */
+export const MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024;
+
+export const kdfSchema = z
+  .object({
+    algorithm: z.literal('argon2id'),
+    memoryKiB: z.number().int().min(19 * 1024).max(4 * 1024 * 1024),
+    iterations: z.number().int().min(1).max(64),
+    parallelism: z.number().int().min(1).max(16),
+  })
+  .strict();
+export type KdfParams = z.infer<typeof kdfSchema>;
+
+/** Cursor pagination: `before` is an opaque cursor from the previous page. */
+export const pageQuerySchema = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(100).default(50),
+    before: z.string().max(200).optional(),
+  })
+  .strict();
+
+export const userSummarySchema = z.object({
+  id: idSchema,
+  name: z.string(),
+  role: roleSchema,
+});
+export type UserSummary = z.infer<typeof userSummarySchema>;

@@ -1,0 +1,51 @@
+import { z } from 'zod';
+import { emailSchema, fingerprintSchema, idSchema, roleSchema } from './common';
+import { endpoint } from './endpoint';
+
+/** Exactly one of `email` (exact match) or `namePrefix` (case-insensitive prefix). */
+export const directoryQuerySchema = z
+  .object({
+    email: emailSchema.optional(),
+    namePrefix: z.string().trim().min(2).max(100).optional(),
+  })
+  .strict()
+  .refine((q) => (q.email === undefined) !== (q.namePrefix === undefined), {
+    message: 'give exactly one of email or namePrefix',
+  });
+
+/** A directory entry; `fingerprint` is computed by the server from `publicKey` (DESIGN §2). */
+export const directoryUserSchema = z.object({
+  id: idSchema,
+  name: z.string(),
+  role: roleSchema,
+  publicKey: z.string(),
+  fingerprint: fingerprintSchema,
+});
+export type DirectoryUser = z.infer<typeof directoryUserSchema>;
+export const directoryResponseSchema = z.object({ users: z.array(directoryUserSchema) });
+export type DirectoryResponse = z.infer<typeof directoryResponseSchema>;
+export const userParamsSchema = z.object({ userId: idSchema }).strict();
+
+export const directoryEndpoints = {
+  findUsers: endpoint({
+    method: 'get',
+    path: '/users',
+    summary: 'Find users by exact email or by name prefix (at most 20).',
+    tag: 'directory',
+    auth: 'session',
+    query: directoryQuerySchema,
+    response: directoryResponseSchema,
+    status: 200,
+  }),
+  getUser: endpoint({
+    method: 'get',
+    path: '/users/:userId',
+    summary: 'One user with public key and server-computed fingerprint.',
+    tag: 'directory',
+    auth: 'session',
+    params: userParamsSchema,
+    response: directoryUserSchema,
+    status: 200,
+    errors: ['user-not-found'],
+  }),
+} as const;

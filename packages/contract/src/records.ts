@@ -1,0 +1,182 @@
+import { z } from 'zod';
+import { armoredSchema, fingerprintSchema, idSchema, isoDate, MAX_RECORD_MESSAGE_CHARS, pageQuerySchema } from './common';
+import { endpoint } from './endpoint';
+
+export const recipientSchema = z.object({ userId: idSchema, fingerprint: fingerprintSchema }).strict();
+export type Recipient = z.infer<typeof recipientSchema>;
+
+const recordMessage = armoredSchema(MAX_RECORD_MESSAGE_CHARS);
+
+/** The message check codes from @medseal/crypto's checkEncryptedTo, surfaced as 400s. */
+export const messageCheckCodes = ['not-armored', 'not-a-message', 'unencrypted-data', 'no-integrity', 'recipient-mismatch', 'too-large'] as const;
+
+export const createRecordRequestSchema = z
+  .object({
+    /** Made by the client (128 random bits), because the signed envelope names it. */
+    recordId: idSchema,
+    ownerId: idSchema,
+    recipients: z.array(recipientSchema).min(1).max(64),
+    message: recordMessage,
+  })
+  .strict();
+export type CreateRecordRequest = z.infer<typeof createRecordRequestSchema>;
+
+export const updateRecordRequestSchema = z
+  .object({
+    baseVersion: z.number().int().min(1),
+    recipients: z.array(recipientSchema).min(1).max(64),
+    message: recordMessage,
+  })
+  .strict();
+export type UpdateRecordRequest = z.infer<typeof updateRecordRequestSchema>;
+
+export const attachmentInfoSchema = z.object({ id: idSchema, size: z.number().int(), createdAt: isoDate });
+export type AttachmentInfo = z.infer<typeof attachmentInfoSchema>;
+
+export const recordSchema = z.object({
+  id: idSchema,
+  ownerId: idSchema,
+  authorId: idSchema,
+  /** Who the stored message is encrypted to now (declared recipients plus active grantees). */
+  recipients: z.array(recipientSchema),
+  version: z.number().int().min(1),
+  createdAt: isoDate,
+  updatedAt: isoDate,
+  message: z.string(),
+  attachments: z.array(attachmentInfoSchema),
+});
+export type RecordDto = z.infer<typeof recordSchema>;
+
+export const recordListResponseSchema = z.object({
+  records: z.array(recordSchema),
+  /** Pass as `before` to get the next (older) page; absent on the last page. */
+  nextCursor: z.string().optional(),
+});
+export type RecordListResponse = z.infer<typeof recordListResponseSchema>;
+
+export const recordVersionSchema = z.object({
+  version: z.number().int().min(1),
+  authorId: idSchema,
+  recipients: z.array(recipientSchema),
+  createdAt: isoDate,
+  size: z.number().int(),
+});
+export const recordHistoryResponseSchema = z.object({ versions: z.array(recordVersionSchema) });
+export type RecordHistoryResponse = z.infer<typeof recordHistoryResponseSchema>;
+export const recordVersionWithMessageSchema = recordVersionSchema.extend({ message: z.string() });
+
+export const recordParamsSchema = z.object({ recordId: idSchema }).strict();
+export const versionParamsSchema = z.object({ recordId: idSchema, version: z.coerce.number().int().min(1) }).strict();
+export const attachmentParamsSchema = z.object({ recordId: idSchema, attachmentId: idSchema }).strict();
+
+export const recordEndpoints = {
+  createRecord: endpoint({
+    method: 'post',
+    path: '/records',
+    summary: 'Store a new record (armored OpenPGP message encrypted to exactly the declared recipients).',
+    tag: 'records',
+    auth: 'session',
+    body: createRecordRequestSchema,
+    response: recordSchema,
+    status: 201,
+    errors: [...messageCheckCodes, 'fingerprint-mismatch', 'unknown-recipient', 'owner-not-recipient', 'author-not-recipient', 'owner-not-patient', 'record-exists'],
+  }),
+  listRecords: endpoint({
+    method: 'get',
+    path: '/records',
+    summary: 'Records I own, wrote, or that are shared with me; newest first.',
+    tag: 'records',
+    auth: 'session',
+    query: pageQuerySchema,
+    response: recordListResponseSchema,
+    status: 200,
+  }),
+  getRecord: endpoint({
+    method: 'get',
+    path: '/records/:recordId',
+    summary: 'One record (current version).',
+    tag: 'records',
+    auth: 'session',
+    params: recordParamsSchema,
+    response: recordSchema,
+    status: 200,
+    errors: ['record-not-found'],
+  }),
+  updateRecord: endpoint({
+    method: 'put',
+    path: '/records/:recordId',
+    summary: 'Write a new version based on `baseVersion`; 409 when someone else wrote first.',
+    tag: 'records',
+    auth: 'session',
+    params: recordParamsSchema,
+    body: updateRecordRequestSchema,
+    response: recordSchema,
+    status: 200,
+    errors: [...messageCheckCodes, 'version-conflict', 'fingerprint-mismatch', 'unknown-recipient', 'owner-not-recipient', 'author-not-recipient', 'record-not-found', 'forbidden'],
+  }),
+  deleteRecord: endpoint({
+    method: 'delete',
+    path: '/records/:recordId',
+    summary: 'Delete the record permanently: every version, grant and attachment (the audit trail keeps that it happened).',
+    tag: 'records',
+    auth: 'session',
+    params: recordParamsSchema,
+    status: 204,
+    errors: ['record-not-found', 'forbidden'],
+  }),
+  recordHistory: endpoint({
+    method: 'get',
+    path: '/records/:recordId/versions',
+    summary: 'The versions of a record, oldest first.',
+    tag: 'records',
+    auth: 'session',
+    params: recordParamsSchema,
+    response: recordHistoryResponseSchema,
+    status: 200,
+    errors: ['record-not-found'],
+  }),
+  getRecordVersion: endpoint({
+    method: 'get',
+    path: '/records/:recordId/versions/:version',
+    summary: 'One past version with its message as it was written.',
+    tag: 'records',
+    auth: 'session',
+    params: versionParamsSchema,
+    response: recordVersionWithMessageSchema,
+    status: 200,
+    errors: ['record-not-found', 'version-not-found'],
+  }),
+  uploadAttachment: endpoint({
+    method: 'post',
+    path: '/records/:recordId/attachments',
+    summary: 'Attach a binary OpenPGP message (application/octet-stream, at most 20 MiB) encrypted to the record recipients.',
+    tag: 'records',
+    auth: 'session',
+    params: recordParamsSchema,
+    body: 'binary',
+    response: attachmentInfoSchema,
+    status: 201,
+    errors: [...messageCheckCodes, 'record-not-found', 'forbidden'],
+  }),
+  downloadAttachment: endpoint({
+    method: 'get',
+    path: '/records/:recordId/attachments/:attachmentId',
+    summary: 'Stream an attachment (application/octet-stream, Content-Disposition: attachment).',
+    tag: 'records',
+    auth: 'session',
+    params: attachmentParamsSchema,
+    response: 'binary',
+    status: 200,
+    errors: ['record-not-found', 'attachment-not-found'],
+  }),
+  deleteAttachment: endpoint({
+    method: 'delete',
+    path: '/records/:recordId/attachments/:attachmentId',
+    summary: 'Remove an attachment.',
+    tag: 'records',
+    auth: 'session',
+    params: attachmentParamsSchema,
+    status: 204,
+    errors: ['record-not-found', 'attachment-not-found', 'forbidden'],
+  }),
+} as const;

@@ -1,0 +1,71 @@
+import { z } from 'zod';
+import { armoredSchema, base64url, fingerprintSchema, idSchema, isoDate, MAX_KEY_CHARS, roleSchema } from './common';
+import { endpoint } from './endpoint';
+
+const pkesk = base64url.min(16).max(4096);
+
+export const grantRequestSchema = z
+  .object({
+    granteeUserId: idSchema,
+    /** Armored signed message of the grant JSON, signed by the sharer (DESIGN §6). */
+    signedGrant: armoredSchema(MAX_KEY_CHARS),
+    /** One PKESK packet (base64url) for the grantee's encryption subkey. */
+    pkesk,
+    /** PKESKs for attachments that use another session key than the message; by attachment id. */
+    attachmentPackets: z.record(idSchema, pkesk).optional(),
+  })
+  .strict();
+export type GrantRequest = z.infer<typeof grantRequestSchema>;
+
+export const accessEntrySchema = z.object({
+  userId: idSchema,
+  name: z.string(),
+  role: roleSchema,
+  fingerprint: fingerprintSchema,
+  /** owner / author / recipient named when the version was written / grantee of a grant. */
+  via: z.enum(['owner', 'author', 'recipient', 'grant']),
+  signedGrant: z.string().optional(),
+  grantedBy: idSchema.optional(),
+  grantedAt: isoDate.optional(),
+});
+export type AccessEntry = z.infer<typeof accessEntrySchema>;
+export const accessListResponseSchema = z.object({ entries: z.array(accessEntrySchema) });
+export type AccessListResponse = z.infer<typeof accessListResponseSchema>;
+
+export const grantParamsSchema = z.object({ recordId: idSchema, userId: idSchema }).strict();
+
+export const sharingEndpoints = {
+  grantAccess: endpoint({
+    method: 'post',
+    path: '/records/:recordId/grants',
+    summary: 'Share: a signed grant plus one PKESK for the grantee, spliced into the stored message.',
+    tag: 'sharing',
+    auth: 'session',
+    params: z.object({ recordId: idSchema }).strict(),
+    body: grantRequestSchema,
+    response: accessEntrySchema,
+    status: 201,
+    errors: ['record-not-found', 'forbidden', 'user-not-found', 'bad-grant', 'bad-signature', 'recipient-mismatch', 'not-a-message', 'already-recipient'],
+  }),
+  revokeAccess: endpoint({
+    method: 'delete',
+    path: '/records/:recordId/grants/:userId',
+    summary: 'Revoke: the user stops getting the record at once (the client then re-keys the next version).',
+    tag: 'sharing',
+    auth: 'session',
+    params: grantParamsSchema,
+    status: 204,
+    errors: ['record-not-found', 'forbidden', 'not-a-recipient', 'cannot-revoke-owner'],
+  }),
+  listAccess: endpoint({
+    method: 'get',
+    path: '/records/:recordId/access',
+    summary: 'Who can read the record now.',
+    tag: 'sharing',
+    auth: 'session',
+    params: z.object({ recordId: idSchema }).strict(),
+    response: accessListResponseSchema,
+    status: 200,
+    errors: ['record-not-found'],
+  }),
+} as const;
