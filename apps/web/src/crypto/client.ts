@@ -1,0 +1,3 @@
+// placeholder until the crypto worker face lands
+export type KeyHandle = string;
+export type CryptoClient = Record<string, never>;
