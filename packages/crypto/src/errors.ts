@@ -1,0 +1,66 @@
+// Typed errors with a stable `code` and the underlying `cause` (STYLE.md §11).
+
+export type KeyErrorCode =
+  | 'invalid-key'
+  | 'not-public-key'
+  | 'not-private-key'
+  | 'key-expired'
+  | 'key-revoked'
+  | 'no-encryption-subkey'
+  | 'unsupported-key-version'
+  | 'weak-key'
+  | 'key-locked'
+  | 'wrong-key-secret';
+
+export type MessageCheckCode =
+  | 'not-armored'
+  | 'not-a-message'
+  | 'unencrypted-data'
+  | 'no-integrity'
+  | 'recipient-mismatch'
+  | 'too-large';
+
+export type CryptoErrorCode =
+  | KeyErrorCode
+  | MessageCheckCode
+  | 'bad-signature'
+  | 'kdf-too-weak'
+  | 'invalid-kdf'
+  | 'invalid-argument'
+  | 'bad-recovery-words'
+  | 'invalid-fingerprint'
+  | 'decryption-failed'
+  | 'unknown-handle';
+
+export interface CryptoErrorOptions {
+  cause?: unknown;
+  /** Non-secret structured detail (e.g. which key IDs did not match). */
+  details?: Record<string, unknown>;
+}
+
+/** Every error this package throws on purpose. `code` is stable; `message` is for people. */
+export class CryptoError extends Error {
+  readonly code: CryptoErrorCode;
+  readonly details?: Record<string, unknown>;
+
+  constructor(code: CryptoErrorCode, message: string, options: CryptoErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'CryptoError';
+    this.code = code;
+    if (options.details) this.details = options.details;
+  }
+}
+
+/** Thrown by the server-side message checks (`checkEncryptedTo`, `inspectMessage`, ...). */
+export class MessageCheckError extends CryptoError {
+  declare readonly code: MessageCheckCode;
+
+  constructor(code: MessageCheckCode, message: string, options: CryptoErrorOptions = {}) {
+    super(code, message, options);
+    this.name = 'MessageCheckError';
+  }
+}
+
+export function isCryptoError(error: unknown, code?: CryptoErrorCode): error is CryptoError {
+  return error instanceof CryptoError && (code === undefined || error.code === code);
+}

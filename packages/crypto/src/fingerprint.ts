@@ -1,0 +1,64 @@
+// Showing whose key it is (DESIGN §7): fingerprint display, safety numbers, QR payload.
+import { CryptoError } from './errors';
+import { concatBytes, utf8 } from './encoding';
+import type { Fingerprint } from './types';
+
+const FINGERPRINT_RE = /^[0-9a-f]{40}$/;
+
+/** Normalises a fingerprint (spaces dropped, lower case) and checks it is 40 hex. Throws `invalid-fingerprint`. */
+export function parseFingerprint(value: string): Fingerprint {
+  const normalised = typeof value === 'string' ? value.replace(/\s+/g, '').toLowerCase() : '';
+  if (!FINGERPRINT_RE.test(normalised)) throw new CryptoError('invalid-fingerprint', 'a fingerprint is 40 hex characters');
+  return normalised as Fingerprint;
+}
+
+/** `ABCD 1234 …`: 10 groups of 4 upper-case hex digits, as people read them aloud. */
+export function formatFingerprint(fingerprint: string): string {
+  const fp = parseFingerprint(fingerprint);
+  return (fp.toUpperCase().match(/.{4}/g) ?? []).join(' ');
+}
+
+function hexToBytes(hex: string): Uint8Array {
+  const out = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+  return out;
+}
+
+/** Iterations of SHA-512 per half, as Signal's numeric fingerprint (makes partial-collision search costly). */
+const SAFETY_ITERATIONS = 5200;
+
+async function safetyHalf(fp: Fingerprint): Promise<string> {
+  const fpBytes = hexToBytes(fp);
+  let hash = concatBytes(utf8('medseal/v1/safety-number'), fpBytes);
+  for (let i = 0; i < SAFETY_ITERATIONS; i++) {
+    hash = new Uint8Array(await globalThis.crypto.subtle.digest('SHA-512', concatBytes(hash, fpBytes)));
+  }
+  let digits = '';
+  // 6 chunks of 5 bytes -> 5 decimal digits each (Signal's encoding): 30 digits per key.
+  for (let chunk = 0; chunk < 6; chunk++) {
+    let n = 0;
+    for (let j = 0; j < 5; j++) n = n * 256 + (hash[chunk * 5 + j] ?? 0);
+    digits += String(n % 100000).padStart(5, '0');
+  }
+  return digits;
+}
+
+/**
+ * The safety number for a pair of keys: 60 digits, the same whichever side computes it (the two
+ * 30-digit halves are sorted). Compare it aloud or by QR to rule out key substitution.
+ * Throws `invalid-fingerprint`.
+ */
+export async function safetyNumber(a: string, b: string): Promise<string> {
+  const halves = await Promise.all([safetyHalf(parseFingerprint(a)), safetyHalf(parseFingerprint(b))]);
+  halves.sort();
+  return halves.join('');
+}
+
+/**
+ * What the QR code shows: both full fingerprints, sorted so both parties produce the same string.
+ * The scanning side compares it with its own computation byte for byte.
+ */
+export function safetyNumberQrPayload(a: string, b: string): string {
+  const fps = [parseFingerprint(a), parseFingerprint(b)].sort();
+  return `medseal-safety:v1:${fps.join(':')}`;
+}

@@ -1,0 +1,88 @@
+// ASCII armor (RFC 9580 §6.2) for messages, decoded strictly: exactly one armored block, only
+// whitespace around it, valid base64, and a matching CRC-24 when a checksum line is present.
+// Own code rather than openpgp.unarmor so the server can tell "not armored" from "not a message"
+// and never touches the packet parser before the framing checks.
+
+function crc24(bytes: Uint8Array): number {
+  let crc = 0xb704ce;
+  for (const byte of bytes) {
+    crc ^= byte << 16;
+    for (let i = 0; i < 8; i++) {
+      crc <<= 1;
+      if (crc & 0x1000000) crc ^= 0x1864cfb;
+    }
+  }
+  return crc & 0xffffff;
+}
+
+function base64Decode(text: string): Uint8Array | null {
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 !== 0) return null;
+  const binary = atob(text);
+  const out = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
+  return out;
+}
+
+function base64Encode(bytes: Uint8Array): string {
+  let binary = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
+}
+
+export type ArmorResult =
+  | { ok: true; type: string; bytes: Uint8Array }
+  | { ok: false; reason: 'not-armored'; detail: string };
+
+const BEGIN_RE = /^-----BEGIN PGP ([A-Z0-9 ,/]+)-----$/;
+
+/** Decodes one armored block. Returns its type ("MESSAGE", "PUBLIC KEY BLOCK", ...) and bytes. */
+export function dearmor(text: string): ArmorResult {
+  const fail = (detail: string): ArmorResult => ({ ok: false, reason: 'not-armored', detail });
+  const lines = text.trim().split(/\r?\n/).map((l) => l.replace(/[ \t]+$/, ''));
+  const begin = BEGIN_RE.exec(lines[0] ?? '');
+  if (!begin) return fail('no "-----BEGIN PGP ...-----" line at the start');
+  const type = begin[1] ?? '';
+  const endLine = `-----END PGP ${type}-----`;
+  if (lines[lines.length - 1] !== endLine) return fail(`does not end with "${endLine}"`);
+  let i = 1;
+  // armor headers ("Key: value") up to an empty line
+  while (i < lines.length - 1 && (lines[i] ?? '') !== '') {
+    if (!/^[A-Za-z0-9-]+: /.test(lines[i] ?? '')) {
+      // no header block at all is tolerated only when the body starts right away (no blank line)
+      if (i === 1) break;
+      return fail(`malformed armor header on line ${i + 1}`);
+    }
+    i++;
+  }
+  if ((lines[i] ?? '') === '') i++;
+  const body: string[] = [];
+  let checksum: string | undefined;
+  for (; i < lines.length - 1; i++) {
+    const line = lines[i] ?? '';
+    if (line.startsWith('=') && line.length === 5 && i === lines.length - 2) {
+      checksum = line.slice(1);
+    } else {
+      body.push(line);
+    }
+  }
+  const bytes = base64Decode(body.join(''));
+  if (!bytes) return fail('armor body is not valid base64');
+  if (checksum !== undefined) {
+    const expected = base64Decode(checksum);
+    if (!expected || expected.length !== 3) return fail('malformed armor checksum');
+    const crc = ((expected[0] ?? 0) << 16) | ((expected[1] ?? 0) << 8) | (expected[2] ?? 0);
+    if (crc !== crc24(bytes)) return fail('armor checksum does not match');
+  }
+  return { ok: true, type, bytes };
+}
+
+/** Armors message bytes (64-column base64 + CRC-24, which GnuPG 2.2 expects to see). */
+export function armorMessage(bytes: Uint8Array): string {
+  const b64 = base64Encode(bytes);
+  const lines: string[] = ['-----BEGIN PGP MESSAGE-----', ''];
+  for (let i = 0; i < b64.length; i += 64) lines.push(b64.slice(i, i + 64));
+  const crc = crc24(bytes);
+  lines.push('=' + base64Encode(new Uint8Array([(crc >> 16) & 0xff, (crc >> 8) & 0xff, crc & 0xff])));
+  lines.push('-----END PGP MESSAGE-----', '');
+  return lines.join('\n');
+}

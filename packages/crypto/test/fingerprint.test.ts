@@ -1,0 +1,36 @@
+import { formatFingerprint, safetyNumber, safetyNumberQrPayload } from '../src';
+
+const a = '0123456789abcdef0123456789abcdef01234567';
+const b = 'fedcba9876543210fedcba9876543210fedcba98';
+
+describe('formatFingerprint', () => {
+  it('when given 40 hex, then 10 groups of 4 upper-case hex separated by spaces', () => {
+    expect(formatFingerprint(a)).toBe('0123 4567 89AB CDEF 0123 4567 89AB CDEF 0123 4567');
+    expect(formatFingerprint(formatFingerprint(a))).toBe(formatFingerprint(a));
+  });
+  it('when given anything else, then invalid-fingerprint', () => {
+    expect(() => formatFingerprint('abc')).toThrow(expect.objectContaining({ code: 'invalid-fingerprint' }));
+  });
+});
+
+describe('safetyNumber', () => {
+  it('when either side computes it, then both get the same 60 digits', async () => {
+    const ab = await safetyNumber(a, b);
+    expect(ab).toMatch(/^[0-9]{60}$/);
+    expect(await safetyNumber(b, a)).toBe(ab);
+  });
+  it('when one fingerprint changes, then the number changes', async () => {
+    const c = a.slice(0, 39) + '8';
+    expect(await safetyNumber(a, c)).not.toBe(await safetyNumber(a, b));
+  });
+  it('when a fingerprint is malformed, then invalid-fingerprint', async () => {
+    await expect(safetyNumber(a, 'zz')).rejects.toMatchObject({ code: 'invalid-fingerprint' });
+  });
+});
+
+describe('safetyNumberQrPayload', () => {
+  it('when either side builds it, then it is the same string holding both fingerprints', () => {
+    expect(safetyNumberQrPayload(b, a)).toBe(`medseal-safety:v1:${a}:${b}`);
+    expect(safetyNumberQrPayload(a, b)).toBe(safetyNumberQrPayload(b, a));
+  });
+});
