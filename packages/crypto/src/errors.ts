@@ -30,7 +30,9 @@ export type CryptoErrorCode =
   | 'bad-recovery-words'
   | 'invalid-fingerprint'
   | 'decryption-failed'
-  | 'unknown-handle';
+  | 'unknown-handle'
+  | 'unsupported-format'
+  | 'record-not-verified';
 
 export interface CryptoErrorOptions {
   cause?: unknown;

@@ -56,7 +56,7 @@ export async function createGrant(opts: { grant: GrantInput; signerKey: Unlocked
     at: at.toISOString(),
     ...(input.expiresAt ? { expiresAt: input.expiresAt.toISOString() } : {}),
   };
-  const signedGrant = await signInline(utf8(canonicalJson({ purpose: GRANT_PURPOSE, grant })), opts.signerKey, at);
+  const signedGrant = await signInline(utf8(canonicalJson({ purpose: GRANT_PURPOSE, grant })), opts.signerKey);
   return { signedGrant, grant };
 }
 

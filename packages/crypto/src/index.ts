@@ -24,3 +24,26 @@ export { addRecipientPacket, checkEncryptedTo, checkRecipientPacket, inspectMess
 export { createGrant, grantIsCurrent, verifyGrant } from './grants';
 export type { GrantInput } from './grants';
 export { signChallenge, verifyChallengeSignature } from './challenge';
+export { DEFAULT_KDF, MIN_KDF, checkKdf, createSaltSeed, deriveSecrets, normaliseEmail } from './secrets';
+export type { DeriveSecretsOptions, KdfProgress } from './secrets';
+export { exportPrivateKey, lockPrivateKey, unlockPrivateKey } from './protect';
+export { createRecoveryKey, recoverySecretFromWords } from './recovery';
+export { createSessionKey } from './messages';
+export type { BadSignatureReason, SessionKey } from './messages';
+export { MAX_RECORD_MESSAGE, checkRecipientList, openRecord, sealRecord } from './records';
+export type {
+  ContextField,
+  GrantEvidence,
+  JsonObject,
+  OpenRecordResult,
+  RecordEnvelope,
+  RecordEnvelopeInput,
+  RecordExpectation,
+} from './records';
+export { MAX_FILE_BYTES, openFile, sealFile } from './files';
+export type { FileProgress, OpenFileResult } from './files';
+export { createRecipientPacket, rekeyRecord } from './sharing';
+export { openSelfBlob, sealSelfBlob } from './blobs';
+export type { OpenSelfBlobResult } from './blobs';
+export { padmeLength } from './padding';
+export type { Json } from './encoding';

@@ -102,12 +102,16 @@ export async function usableEncryptionKeyIds(key: openpgp.Key, now: Date): Promi
  * unknown algorithm), `key-revoked`, `key-expired`, `no-encryption-subkey`.
  */
 export async function readPublicKey(armored: string, opts: { now?: Date } = {}): Promise<PublicKeyInfo> {
-  const now = opts.now ?? new Date();
   if (typeof armored !== 'string') throw new CryptoError('invalid-key', 'public key must be an armored string');
   if (armored.includes('PRIVATE KEY BLOCK')) {
     throw new CryptoError('not-public-key', 'this is a private key; send only the public key');
   }
   const key = await parseKey(armored);
+  return validatePublicKey(key, opts.now ?? new Date());
+}
+
+/** The checks of `readPublicKey` on an already parsed key; returns the usable encryption key IDs. */
+export async function checkPublicKey(key: openpgp.Key, now: Date): Promise<string[]> {
   if (key.isPrivate()) throw new CryptoError('not-public-key', 'this is a private key; send only the public key');
   if (key.keyPacket.version !== 4) {
     throw new CryptoError('unsupported-key-version', `key version ${key.keyPacket.version} is not supported (v4 only)`);
@@ -137,6 +141,12 @@ export async function readPublicKey(armored: string, opts: { now?: Date } = {}):
   if (encryptionKeyIds.length === 0) {
     throw new CryptoError('no-encryption-subkey', 'the key has no usable encryption subkey');
   }
+  return encryptionKeyIds;
+}
+
+/** `checkPublicKey` plus the summary `readPublicKey` returns. */
+export async function validatePublicKey(key: openpgp.Key, now: Date): Promise<PublicKeyInfo> {
+  const encryptionKeyIds = await checkPublicKey(key, now);
   return {
     fingerprint: key.getFingerprint() as Fingerprint,
     keyVersion: 4,
@@ -148,6 +158,28 @@ export async function readPublicKey(armored: string, opts: { now?: Date } = {}):
 }
 
 /**
+ * Parses and validates recipient keys (all `readPublicKey` checks), once each.
+ * @throws the `readPublicKey` codes; `invalid-argument` when the same key appears twice.
+ */
+export async function loadPublicKeys(armored: string[], now: Date = new Date()): Promise<openpgp.PublicKey[]> {
+  const keys = await Promise.all(
+    armored.map(async (a) => {
+      if (typeof a !== 'string') throw new CryptoError('invalid-key', 'public key must be an armored string');
+      const key = await parseKey(a);
+      await checkPublicKey(key, now);
+      return key as openpgp.PublicKey;
+    }),
+  );
+  const seen = new Set<string>();
+  for (const k of keys) {
+    const fp = k.getFingerprint();
+    if (seen.has(fp)) throw new CryptoError('invalid-argument', `recipient ${fp} is listed twice`);
+    seen.add(fp);
+  }
+  return keys;
+}
+
+/**
  * Fingerprint (40 lowercase hex) computed from the key itself; never trust one sent alongside it
  * (DESIGN §2). Throws `invalid-key`, `not-public-key`.
  */
@@ -155,12 +187,6 @@ export async function fingerprintOf(armoredPublicKey: string): Promise<Fingerpri
   const key = await parseKey(armoredPublicKey);
   if (key.isPrivate()) throw new CryptoError('not-public-key', 'expected a public key');
   return key.getFingerprint() as Fingerprint;
-}
-
-/** Reads a public key for use as a recipient / verifier (full validation as `readPublicKey`). */
-export async function loadPublicKey(armored: string, now?: Date): Promise<openpgp.PublicKey> {
-  const info = await readPublicKey(armored, now ? { now } : {});
-  return (await parseKey(info.armored)) as openpgp.PublicKey;
 }
 
 /** Reads an armored private key (locked or not). Throws `invalid-key`, `not-private-key`. */

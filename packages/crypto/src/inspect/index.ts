@@ -226,3 +226,12 @@ export function recipientPackets(message: string | Uint8Array): string[] {
   const d = decode(message, Number.MAX_SAFE_INTEGER);
   return d.framed.filter((p) => p.tag === TAG_PKESK).map((p) => toBase64Url(d.bytes.subarray(p.start, p.end)));
 }
+
+/**
+ * Structure-only check (no recipient keys): PKESK v3* + one SEIPDv1. Used before decrypting so
+ * clients refuse the same shapes the server refuses.
+ * @throws MessageCheckError (all codes except `recipient-mismatch` for key IDs).
+ */
+export function checkMessageStructure(message: string | Uint8Array, maxBytes: number): MessageSummary {
+  return checkStructure(decode(message, maxBytes));
+}

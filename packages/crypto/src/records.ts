@@ -1,0 +1,246 @@
+// Records (DESIGN §5): a canonical JSON envelope that binds the content to its context, padded,
+// signed by the author, encrypted to every recipient in one message (SEIPDv1 + MDC).
+import { CryptoError } from './errors';
+import { canonicalJson, fromUtf8, utf8, type Json } from './encoding';
+import { parseFingerprint } from './fingerprint';
+import { grantIsCurrent, verifyGrant } from './grants';
+import { fingerprintOf, loadPublicKeys, parseKey, type UnlockedKey } from './keys';
+import { decryptVerified, encryptSigned, type BadSignatureReason, type SessionKey } from './messages';
+import { pad, unpad } from './padding';
+import type { ArmoredMessage, Fingerprint, RecordId, UserId } from './types';
+
+export type JsonObject = { [key: string]: Json };
+
+/** The signed plaintext of a record version. `v` is the envelope format version. */
+export interface RecordEnvelope<C extends JsonObject = JsonObject> {
+  v: 1;
+  recordId: RecordId;
+  version: number;
+  ownerId: UserId;
+  authorId: UserId;
+  /** Fingerprints of everyone the version was encrypted to at writing time, sorted. */
+  recipients: Fingerprint[];
+  /** ISO 8601. */
+  createdAt: string;
+  content: C;
+}
+
+/** What the author supplies; `v` and `recipients` are filled in from the recipient keys. */
+export type RecordEnvelopeInput<C extends JsonObject = JsonObject> = Omit<RecordEnvelope<C>, 'v' | 'recipients'>;
+
+/** Upper bound for a record message this package will seal or open (armored characters). */
+export const MAX_RECORD_MESSAGE = 32 * 1024 * 1024;
+
+function isIsoDate(v: unknown): v is string {
+  return typeof v === 'string' && !Number.isNaN(Date.parse(v)) && new Date(v).toISOString() === v;
+}
+
+function isPlainObject(v: unknown): v is JsonObject {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function checkInput(e: RecordEnvelopeInput): void {
+  const bad = (what: string) => new CryptoError('invalid-argument', `envelope.${what}`);
+  if (typeof e.recordId !== 'string' || e.recordId === '') throw bad('recordId must be a non-empty string');
+  if (!Number.isSafeInteger(e.version) || e.version < 1) throw bad('version must be a positive integer');
+  if (typeof e.ownerId !== 'string' || e.ownerId === '') throw bad('ownerId must be a non-empty string');
+  if (typeof e.authorId !== 'string' || e.authorId === '') throw bad('authorId must be a non-empty string');
+  if (!isIsoDate(e.createdAt)) throw bad('createdAt must be an ISO 8601 UTC string (Date.toISOString())');
+  if (!isPlainObject(e.content)) throw bad('content must be a JSON object');
+}
+
+function parseEnvelope(value: unknown): RecordEnvelope | null {
+  if (!isPlainObject(value)) return null;
+  const e = value as Record<string, unknown>;
+  const keys = ['v', 'recordId', 'version', 'ownerId', 'authorId', 'recipients', 'createdAt', 'content'];
+  if (Object.keys(e).some((k) => !keys.includes(k))) return null;
+  if (
+    typeof e.recordId !== 'string' ||
+    !Number.isSafeInteger(e.version) ||
+    typeof e.ownerId !== 'string' ||
+    typeof e.authorId !== 'string' ||
+    !Array.isArray(e.recipients) ||
+    !e.recipients.every((r) => typeof r === 'string' && /^[0-9a-f]{40}$/.test(r)) ||
+    !isIsoDate(e.createdAt) ||
+    !isPlainObject(e.content)
+  ) {
+    return null;
+  }
+  return e as unknown as RecordEnvelope;
+}
+
+/**
+ * Seals a record version: envelope → canonical JSON → Padmé padding → signed by `authorKey` →
+ * encrypted to every key in `recipientKeys` (include the author's own key if the author should
+ * read it back). Pass `sessionKey` to share one session key with the version's attachments.
+ * @throws CryptoError `invalid-argument` (bad envelope, duplicate recipient) and the
+ * `readPublicKey` codes for any unusable recipient key.
+ */
+export async function sealRecord<C extends JsonObject>(opts: {
+  envelope: RecordEnvelopeInput<C>;
+  authorKey: UnlockedKey;
+  recipientKeys: string[];
+  sessionKey?: SessionKey;
+}): Promise<{ message: ArmoredMessage; envelope: RecordEnvelope<C> }> {
+  checkInput(opts.envelope);
+  if (opts.recipientKeys.length === 0) throw new CryptoError('invalid-argument', 'a record needs at least one recipient');
+  const keys = await loadPublicKeys(opts.recipientKeys);
+  const recipients = keys.map((k) => k.getFingerprint() as Fingerprint).sort();
+  const envelope: RecordEnvelope<C> = {
+    v: 1,
+    recordId: opts.envelope.recordId,
+    version: opts.envelope.version,
+    ownerId: opts.envelope.ownerId,
+    authorId: opts.envelope.authorId,
+    recipients,
+    createdAt: opts.envelope.createdAt,
+    content: opts.envelope.content,
+  };
+  let json: string;
+  try {
+    json = canonicalJson(envelope);
+  } catch (cause) {
+    throw new CryptoError('invalid-argument', 'envelope.content must be JSON (finite numbers, no undefined in arrays)', { cause });
+  }
+  const message = (await encryptSigned({
+    data: pad(utf8(json)),
+    signer: opts.authorKey,
+    recipients: keys,
+    ...(opts.sessionKey ? { sessionKey: opts.sessionKey } : {}),
+    format: 'armored',
+  })) as ArmoredMessage;
+  return { message, envelope };
+}
+
+export interface GrantEvidence {
+  signedGrant: string;
+  signerPublicKey: string;
+}
+
+/** What the reader expects, from the server's record document and its own pinned keys. */
+export interface RecordExpectation {
+  recordId: RecordId;
+  version: number;
+  ownerId: UserId;
+  authorId: UserId;
+  /** The author's public key; if `authorFingerprint` (pinned) is given the key must have it. */
+  authorPublicKey: string;
+  authorFingerprint?: Fingerprint;
+  /** The server's current recipient list (fingerprints). */
+  recipients: Fingerprint[];
+  /** Grants the server holds for this record; their grantees may be in `recipients` beyond the envelope's. */
+  grants?: GrantEvidence[];
+  /** Pinned fingerprint of the owner, needed to accept grants the owner (not the author) signed. */
+  ownerFingerprint?: Fingerprint;
+  /** The highest version this client has seen of the record: anything older is a rollback. */
+  minVersion?: number;
+  now?: Date;
+}
+
+export type ContextField = 'recordId' | 'version' | 'version-rollback' | 'ownerId' | 'authorId' | 'recipients' | 'envelope';
+
+export type OpenRecordResult<C extends JsonObject = JsonObject> =
+  | { status: 'verified'; envelope: RecordEnvelope<C>; signedAt: Date }
+  | { status: 'unknown-author-key'; reason: 'signed-by-another-key' | 'author-key-mismatch' | 'unreadable-author-key' }
+  | { status: 'bad-signature'; reason: BadSignatureReason }
+  | { status: 'context-mismatch'; mismatches: ContextField[]; unexpectedRecipients?: Fingerprint[]; missingRecipients?: Fingerprint[] }
+  | { status: 'not-for-me' };
+
+/**
+ * The grant acceptance rule (DESIGN §6): the server's recipient list must equal the envelope's
+ * recipients plus the grantees of current grants for this record that verify and were signed by
+ * the author (with the author's pinned key) or the owner (with `ownerFingerprint`).
+ */
+export async function checkRecipientList(opts: {
+  recordId: RecordId;
+  ownerId: UserId;
+  authorId: UserId;
+  authorFingerprint: Fingerprint;
+  ownerFingerprint?: Fingerprint;
+  envelopeRecipients: Fingerprint[];
+  serverRecipients: Fingerprint[];
+  grants?: GrantEvidence[];
+  now?: Date;
+}): Promise<{ ok: true; accepted: Fingerprint[] } | { ok: false; unexpected: Fingerprint[]; missing: Fingerprint[] }> {
+  const accepted = new Set<string>(opts.envelopeRecipients);
+  for (const evidence of opts.grants ?? []) {
+    let signerFingerprint: string;
+    try {
+      signerFingerprint = await fingerprintOf(evidence.signerPublicKey);
+    } catch {
+      continue; // an unreadable signer key is simply not evidence
+    }
+    const result = await verifyGrant(evidence).catch(() => ({ status: 'bad-signature' as const }));
+    if (result.status !== 'verified') continue;
+    const g = result.grant;
+    const byAuthor = g.grantedBy === opts.authorId && signerFingerprint === opts.authorFingerprint;
+    const byOwner = g.grantedBy === opts.ownerId && opts.ownerFingerprint !== undefined && signerFingerprint === opts.ownerFingerprint;
+    if (g.recordId !== opts.recordId || !(byAuthor || byOwner) || !grantIsCurrent(g, opts.now)) continue;
+    accepted.add(g.granteeFingerprint);
+  }
+  const server = new Set<string>(opts.serverRecipients.map((fp) => parseFingerprint(fp)));
+  const unexpected = [...server].filter((fp) => !accepted.has(fp)) as Fingerprint[];
+  const missing = [...accepted].filter((fp) => !server.has(fp)) as Fingerprint[];
+  if (unexpected.length > 0 || missing.length > 0) return { ok: false, unexpected, missing };
+  return { ok: true, accepted: [...accepted].sort() as Fingerprint[] };
+}
+
+/**
+ * Opens a record: decrypt with `myKey`, require exactly one valid signature by the expected
+ * author's key, then require that the envelope matches what the server says. Content is
+ * returned only with `status: 'verified'`; everything else is a tamper warning for the UI.
+ * @throws CryptoError `unsupported-format` for an authentic envelope of a newer format version.
+ */
+export async function openRecord<C extends JsonObject = JsonObject>(opts: {
+  message: string;
+  myKey: UnlockedKey;
+  expect: RecordExpectation;
+}): Promise<OpenRecordResult<C>> {
+  const { expect: x } = opts;
+  if (typeof opts.message !== 'string') return { status: 'bad-signature', reason: 'malformed' };
+  const outcome = await decryptVerified({
+    message: opts.message,
+    myKey: opts.myKey,
+    authorPublicKey: x.authorPublicKey,
+    ...(x.authorFingerprint ? { authorFingerprint: x.authorFingerprint } : {}),
+    maxBytes: MAX_RECORD_MESSAGE,
+  });
+  if (outcome.status !== 'ok') return outcome;
+  let envelope: RecordEnvelope | null = null;
+  try {
+    const value = JSON.parse(fromUtf8(unpad(outcome.data))) as unknown;
+    if (isPlainObject(value) && value.v !== 1) {
+      throw new CryptoError('unsupported-format', `record envelope format v${String(value.v)} is not supported by this version of the app`);
+    }
+    envelope = parseEnvelope(value);
+  } catch (error) {
+    if (error instanceof CryptoError && error.code === 'unsupported-format') throw error;
+    envelope = null;
+  }
+  if (!envelope) return { status: 'context-mismatch', mismatches: ['envelope'] };
+
+  const mismatches: ContextField[] = [];
+  if (envelope.recordId !== x.recordId) mismatches.push('recordId');
+  if (envelope.version !== x.version) mismatches.push('version');
+  if (x.minVersion !== undefined && envelope.version < x.minVersion) mismatches.push('version-rollback');
+  if (envelope.ownerId !== x.ownerId) mismatches.push('ownerId');
+  if (envelope.authorId !== x.authorId) mismatches.push('authorId');
+  const authorFingerprint = (await parseKey(x.authorPublicKey)).getFingerprint() as Fingerprint;
+  const list = await checkRecipientList({
+    recordId: x.recordId,
+    ownerId: x.ownerId,
+    authorId: x.authorId,
+    authorFingerprint,
+    ...(x.ownerFingerprint ? { ownerFingerprint: x.ownerFingerprint } : {}),
+    envelopeRecipients: envelope.recipients,
+    serverRecipients: x.recipients,
+    ...(x.grants ? { grants: x.grants } : {}),
+    ...(x.now ? { now: x.now } : {}),
+  }).catch(() => ({ ok: false as const, unexpected: [], missing: [] }));
+  if (!list.ok) {
+    mismatches.push('recipients');
+    return { status: 'context-mismatch', mismatches, unexpectedRecipients: list.unexpected, missingRecipients: list.missing };
+  }
+  if (mismatches.length > 0) return { status: 'context-mismatch', mismatches };
+  return { status: 'verified', envelope: envelope as RecordEnvelope<C>, signedAt: outcome.signedAt };
+}

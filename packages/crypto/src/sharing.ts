@@ -1,0 +1,105 @@
+// Sharing (DESIGN §6): give a new reader the session key without re-encrypting the data.
+import * as openpgp from 'openpgp';
+import { CryptoError, MessageCheckError } from './errors';
+import { toBase64Url } from './encoding';
+import { checkMessageStructure, framePackets } from './inspect';
+import { dearmor } from './inspect/armor';
+import { loadPublicKeys, type UnlockedKey } from './keys';
+import { MESSAGE_CONFIG, READ_CONFIG } from './openpgp-config';
+import { openRecord, sealRecord, type JsonObject, type RecordEnvelope, type RecordExpectation } from './records';
+import type { ArmoredMessage, UserId } from './types';
+
+const TAG_PKESK = 1;
+
+/** The bytes of the PKESK packets at the front of a message (not the encrypted data). */
+function pkeskPrefix(message: string | Uint8Array): Uint8Array {
+  checkMessageStructure(message, Number.MAX_SAFE_INTEGER);
+  let bytes: Uint8Array;
+  if (typeof message === 'string') {
+    const d = dearmor(message);
+    if (!d.ok) throw new MessageCheckError('not-armored', d.detail);
+    bytes = d.bytes;
+  } else {
+    bytes = message;
+  }
+  const packets = framePackets(bytes);
+  const end = packets.filter((p) => p.tag === TAG_PKESK).reduce((max, p) => Math.max(max, p.end), 0);
+  return bytes.subarray(0, end);
+}
+
+/**
+ * Makes the one new PKESK packet (base64url) that lets `newRecipientKey` read `message` (a record
+ * or an attachment), from the session key `myKey` can decrypt. The server checks it with
+ * `checkRecipientPacket` and splices it in with `addRecipientPacket`.
+ *
+ * openpgp.js's decryptSessionKeys blanks the packets of the Message object it is given, so this
+ * parses a fresh object from only the PKESK packets every time and never touches the caller's
+ * data (which also keeps the cost independent of the message size).
+ * @throws MessageCheckError structure codes; CryptoError `decryption-failed` (not a recipient),
+ * key codes for `newRecipientKey`.
+ */
+export async function createRecipientPacket(opts: {
+  message: string | Uint8Array;
+  myKey: UnlockedKey;
+  newRecipientKey: string;
+}): Promise<string> {
+  const [newKey] = await loadPublicKeys([opts.newRecipientKey]);
+  if (!newKey) throw new CryptoError('invalid-argument', 'newRecipientKey is required');
+  const prefix = pkeskPrefix(opts.message);
+  let sessionKeys: openpgp.DecryptedSessionKey[];
+  try {
+    const copy = await openpgp.readMessage({ binaryMessage: prefix, config: { ...READ_CONFIG, enforceGrammar: false } });
+    sessionKeys = await openpgp.decryptSessionKeys({ message: copy, decryptionKeys: opts.myKey.key, config: READ_CONFIG });
+  } catch (cause) {
+    throw new CryptoError('decryption-failed', 'this key cannot decrypt the message, so it cannot share it', { cause });
+  }
+  const [sessionKey] = sessionKeys;
+  if (sessionKeys.length !== 1 || !sessionKey || !sessionKey.algorithm) {
+    throw new CryptoError('decryption-failed', 'expected exactly one session key for this key');
+  }
+  const packet = await openpgp.encryptSessionKey({
+    data: sessionKey.data,
+    algorithm: sessionKey.algorithm,
+    encryptionKeys: newKey,
+    format: 'binary',
+    config: MESSAGE_CONFIG,
+  });
+  return toBase64Url(packet);
+}
+
+/**
+ * Revocation (DESIGN §6): after the server stops serving the record to a removed reader, write a
+ * new version with a fresh session key for the remaining recipients. The current version must
+ * open as verified; its content is carried over unchanged, signed by the re-keying user, who is
+ * the new version's author (`next.authorId`).
+ * @throws CryptoError `record-not-verified` (details.status says why), and the sealRecord codes.
+ */
+export async function rekeyRecord<C extends JsonObject = JsonObject>(opts: {
+  message: string;
+  myKey: UnlockedKey;
+  expect: RecordExpectation;
+  next: { version: number; authorId: UserId; createdAt?: string };
+  recipientKeys: string[];
+}): Promise<{ message: ArmoredMessage; envelope: RecordEnvelope<C> }> {
+  const opened = await openRecord<C>({ message: opts.message, myKey: opts.myKey, expect: opts.expect });
+  if (opened.status !== 'verified') {
+    throw new CryptoError('record-not-verified', `the current version did not verify (${opened.status}); refusing to re-sign it`, {
+      details: { status: opened.status },
+    });
+  }
+  if (opts.next.version <= opened.envelope.version) {
+    throw new CryptoError('invalid-argument', 'next.version must be greater than the current version');
+  }
+  return sealRecord<C>({
+    envelope: {
+      recordId: opened.envelope.recordId,
+      version: opts.next.version,
+      ownerId: opened.envelope.ownerId,
+      authorId: opts.next.authorId,
+      createdAt: opts.next.createdAt ?? new Date().toISOString(),
+      content: opened.envelope.content,
+    },
+    authorKey: opts.myKey,
+    recipientKeys: opts.recipientKeys,
+  });
+}

@@ -1,0 +1,249 @@
+// The crypto API as the UI thread sees it through the worker (DESIGN §4, STYLE.md §2): the same
+// functions as the plain API, but private keys, key secrets, recovery secrets and session keys
+// stay in this object and are referred to by opaque handles. Nothing secret is returned, except
+// what the user must see or download on purpose (recovery words, an exported key).
+import { createGrant, type GrantInput } from '../grants';
+import { CryptoError } from '../errors';
+import { randomBytes, toBase64Url } from '../encoding';
+import { openFile, sealFile, type FileProgress, type OpenFileResult } from '../files';
+import { formatFingerprint, parseFingerprint, safetyNumber, safetyNumberQrPayload } from '../fingerprint';
+import { addRecipientPacket, checkEncryptedTo, inspectMessage } from '../inspect';
+import { fingerprintOf, generateUserKey, publicKeyOf, readPublicKey, type UnlockedKey } from '../keys';
+import { createSessionKey, type SessionKey } from '../messages';
+import { exportPrivateKey, lockPrivateKey, unlockPrivateKey } from '../protect';
+import { checkRecipientList, openRecord, sealRecord, type JsonObject, type OpenRecordResult, type RecordEnvelope, type RecordEnvelopeInput, type RecordExpectation } from '../records';
+import { createRecoveryKey, recoverySecretFromWords } from '../recovery';
+import { createRecipientPacket, rekeyRecord } from '../sharing';
+import { checkKdf, createSaltSeed, deriveSecrets, DEFAULT_KDF, MIN_KDF, type KdfProgress } from '../secrets';
+import { signChallenge, verifyChallengeSignature } from '../challenge';
+import { verifyGrant } from '../grants';
+import { openSelfBlob, sealSelfBlob, type OpenSelfBlobResult } from '../blobs';
+import type { Json } from '../encoding';
+import type { ArmoredMessage, ArmoredPrivateKey, ArmoredPublicKey, Fingerprint, Grant, KdfParams, UserId } from '../types';
+
+/** Opaque reference to an unlocked private key held in the worker. */
+export type KeyHandle = string & { readonly __handle: 'key' };
+/** Opaque reference to a key secret (from a password or a recovery key) held in the worker. */
+export type SecretHandle = string & { readonly __handle: 'secret' };
+/** Opaque reference to a session key held in the worker. */
+export type SessionKeyHandle = string & { readonly __handle: 'session-key' };
+
+/** What the UI learns about an unlocked key. */
+export interface KeyRef {
+  handle: KeyHandle;
+  fingerprint: Fingerprint;
+  publicKey: ArmoredPublicKey;
+}
+
+/** Progress callbacks may be comlink proxies (their calls return promises); never await them. */
+type Callback<T> = (value: T) => unknown;
+
+function fire<T>(callback: Callback<T> | undefined, value: T): void {
+  if (!callback) return;
+  try {
+    void Promise.resolve(callback(value)).catch(() => undefined);
+  } catch {
+    // a failing progress callback must not break the crypto operation
+  }
+}
+
+/** Builds one API object with its own key store. `exposeCryptoWorker` exposes one per worker. */
+export function createCryptoWorkerApi() {
+  const keys = new Map<string, UnlockedKey>();
+  const secrets = new Map<string, Uint8Array>();
+  const sessionKeys = new Map<string, SessionKey>();
+
+  const newHandle = (prefix: string) => `${prefix}_${toBase64Url(randomBytes(16))}`;
+  const addKey = (key: UnlockedKey): KeyRef => {
+    const handle = newHandle('key') as KeyHandle;
+    keys.set(handle, key);
+    return { handle, fingerprint: key.fingerprint, publicKey: publicKeyOf(key) };
+  };
+  const addSecret = (secret: Uint8Array): SecretHandle => {
+    const handle = newHandle('secret') as SecretHandle;
+    secrets.set(handle, secret);
+    return handle;
+  };
+  const key = (handle: KeyHandle): UnlockedKey => {
+    const k = keys.get(handle);
+    if (!k) throw new CryptoError('unknown-handle', 'no unlocked key for this handle (locked or forgotten)');
+    return k;
+  };
+  const secret = (handle: SecretHandle): Uint8Array => {
+    const s = secrets.get(handle);
+    if (!s) throw new CryptoError('unknown-handle', 'no secret for this handle');
+    return s;
+  };
+  const session = (handle: SessionKeyHandle | undefined): { sessionKey?: SessionKey } => {
+    if (handle === undefined) return {};
+    const s = sessionKeys.get(handle);
+    if (!s) throw new CryptoError('unknown-handle', 'no session key for this handle');
+    return { sessionKey: s };
+  };
+
+  return {
+    // --- constants and pure helpers (no secrets involved) ---
+    async kdfDefaults(): Promise<{ DEFAULT_KDF: KdfParams; MIN_KDF: KdfParams }> {
+      return { DEFAULT_KDF: { ...DEFAULT_KDF }, MIN_KDF: { ...MIN_KDF } };
+    },
+    async checkKdf(kdf: unknown): Promise<KdfParams> {
+      return checkKdf(kdf);
+    },
+    async createSaltSeed(): Promise<string> {
+      return createSaltSeed();
+    },
+    readPublicKey,
+    fingerprintOf,
+    async formatFingerprint(fp: string): Promise<string> {
+      return formatFingerprint(fp);
+    },
+    async parseFingerprint(fp: string): Promise<Fingerprint> {
+      return parseFingerprint(fp);
+    },
+    safetyNumber,
+    async safetyNumberQrPayload(a: string, b: string): Promise<string> {
+      return safetyNumberQrPayload(a, b);
+    },
+    verifyGrant,
+    verifyChallengeSignature,
+    inspectMessage,
+    checkEncryptedTo,
+    addRecipientPacket,
+    checkRecipientList,
+
+    // --- keys and secrets (held here, referred to by handle) ---
+    async generateUserKey(opts: { name: string; email: string }): Promise<KeyRef> {
+      const generated = await generateUserKey(opts);
+      return addKey(generated.privateKey);
+    },
+    /** Password → loginSecret (for the server) + a handle to keySecret (stays here). */
+    async deriveSecrets(
+      opts: { password: string; email: string; saltSeed: string; kdf: KdfParams },
+      onProgress?: Callback<KdfProgress>,
+    ): Promise<{ loginSecret: string; secretHandle: SecretHandle }> {
+      const { loginSecret, keySecret } = await deriveSecrets({ ...opts, onProgress: (p) => fire(onProgress, p) });
+      return { loginSecret, secretHandle: addSecret(keySecret) };
+    },
+    /** Login in one call when the encrypted private key is already known. */
+    async deriveAndUnlock(
+      opts: { password: string; email: string; saltSeed: string; kdf: KdfParams; encryptedPrivateKey: string },
+      onProgress?: Callback<KdfProgress>,
+    ): Promise<KeyRef & { loginSecret: string }> {
+      const { loginSecret, keySecret } = await deriveSecrets({ ...opts, onProgress: (p) => fire(onProgress, p) });
+      try {
+        const unlocked = await unlockPrivateKey({ lockedKey: opts.encryptedPrivateKey, secret: keySecret });
+        return { ...addKey(unlocked), loginSecret };
+      } finally {
+        keySecret.fill(0);
+      }
+    },
+    async unlockWithSecret(opts: { secretHandle: SecretHandle; encryptedPrivateKey: string }): Promise<KeyRef> {
+      return addKey(await unlockPrivateKey({ lockedKey: opts.encryptedPrivateKey, secret: secret(opts.secretHandle) }));
+    },
+    /** Encrypts the key under a secret (keySecret at registration / password change, or the recovery secret). */
+    async lockKey(opts: { keyHandle: KeyHandle; secretHandle: SecretHandle }): Promise<ArmoredPrivateKey> {
+      return lockPrivateKey({ privateKey: key(opts.keyHandle), secret: secret(opts.secretHandle) });
+    },
+    /** The words are returned because the user must see them once; the secret stays here. */
+    async createRecoveryKey(): Promise<{ words: string[]; secretHandle: SecretHandle }> {
+      const { words, secret: s } = await createRecoveryKey();
+      return { words, secretHandle: addSecret(s) };
+    },
+    async recoverySecretFromWords(words: string | string[]): Promise<SecretHandle> {
+      return addSecret(await recoverySecretFromWords(words));
+    },
+    async exportPrivateKey(opts: { keyHandle: KeyHandle; passphrase: string }): Promise<ArmoredPrivateKey> {
+      return exportPrivateKey({ privateKey: key(opts.keyHandle), passphrase: opts.passphrase });
+    },
+    async publicKeyOf(keyHandle: KeyHandle): Promise<ArmoredPublicKey> {
+      return publicKeyOf(key(keyHandle));
+    },
+    async signChallenge(opts: { challenge: string; keyHandle: KeyHandle }): Promise<string> {
+      return signChallenge({ challenge: opts.challenge, privateKey: key(opts.keyHandle) });
+    },
+    async createSessionKey(): Promise<SessionKeyHandle> {
+      const handle = newHandle('sk') as SessionKeyHandle;
+      sessionKeys.set(handle, createSessionKey());
+      return handle;
+    },
+
+    // --- records, files, sharing, blobs ---
+    async sealRecord<C extends JsonObject>(opts: {
+      envelope: RecordEnvelopeInput<C>;
+      keyHandle: KeyHandle;
+      recipientKeys: string[];
+      sessionKeyHandle?: SessionKeyHandle;
+    }): Promise<{ message: ArmoredMessage; envelope: RecordEnvelope<C> }> {
+      return sealRecord({ envelope: opts.envelope, authorKey: key(opts.keyHandle), recipientKeys: opts.recipientKeys, ...session(opts.sessionKeyHandle) });
+    },
+    async openRecord<C extends JsonObject = JsonObject>(opts: { message: string; keyHandle: KeyHandle; expect: RecordExpectation }): Promise<OpenRecordResult<C>> {
+      return openRecord<C>({ message: opts.message, myKey: key(opts.keyHandle), expect: opts.expect });
+    },
+    async sealFile(
+      opts: { data: Uint8Array; keyHandle: KeyHandle; recipientKeys: string[]; sessionKeyHandle?: SessionKeyHandle },
+      onProgress?: Callback<FileProgress>,
+    ): Promise<{ message: Uint8Array; sha256: string }> {
+      return sealFile({
+        data: opts.data,
+        authorKey: key(opts.keyHandle),
+        recipientKeys: opts.recipientKeys,
+        ...session(opts.sessionKeyHandle),
+        ...(onProgress ? { onProgress: (p: FileProgress) => fire(onProgress, p) } : {}),
+      });
+    },
+    async openFile(
+      opts: { message: Uint8Array; keyHandle: KeyHandle; authorPublicKey: string; authorFingerprint?: Fingerprint; expectSha256?: string },
+      onProgress?: Callback<FileProgress>,
+    ): Promise<OpenFileResult> {
+      const { keyHandle, ...rest } = opts;
+      return openFile({ ...rest, myKey: key(keyHandle), ...(onProgress ? { onProgress: (p: FileProgress) => fire(onProgress, p) } : {}) });
+    },
+    async createRecipientPacket(opts: { message: string | Uint8Array; keyHandle: KeyHandle; newRecipientKey: string }): Promise<string> {
+      return createRecipientPacket({ message: opts.message, myKey: key(opts.keyHandle), newRecipientKey: opts.newRecipientKey });
+    },
+    async createGrant(opts: { grant: GrantInput; keyHandle: KeyHandle }): Promise<{ signedGrant: string; grant: Grant }> {
+      return createGrant({ grant: opts.grant, signerKey: key(opts.keyHandle) });
+    },
+    async rekeyRecord<C extends JsonObject = JsonObject>(opts: {
+      message: string;
+      keyHandle: KeyHandle;
+      expect: RecordExpectation;
+      next: { version: number; authorId: UserId; createdAt?: string };
+      recipientKeys: string[];
+    }): Promise<{ message: ArmoredMessage; envelope: RecordEnvelope<C> }> {
+      const { keyHandle, ...rest } = opts;
+      return rekeyRecord<C>({ ...rest, myKey: key(keyHandle) });
+    },
+    async sealSelfBlob(opts: { data: Json; purpose: string; keyHandle: KeyHandle }): Promise<ArmoredMessage> {
+      return sealSelfBlob({ data: opts.data, purpose: opts.purpose, key: key(opts.keyHandle) });
+    },
+    async openSelfBlob(opts: { message: string; purpose: string; keyHandle: KeyHandle }): Promise<OpenSelfBlobResult> {
+      return openSelfBlob({ message: opts.message, purpose: opts.purpose, key: key(opts.keyHandle) });
+    },
+
+    // --- forgetting ---
+    /** Drops one key, secret or session key handle. Unknown handles are ignored. */
+    async forget(handle: string): Promise<void> {
+      secrets.get(handle)?.fill(0);
+      sessionKeys.get(handle)?.data.fill(0);
+      keys.delete(handle);
+      secrets.delete(handle);
+      sessionKeys.delete(handle);
+    },
+    /** Logout / lock: drops everything this worker holds. */
+    async lock(): Promise<void> {
+      for (const s of secrets.values()) s.fill(0);
+      for (const s of sessionKeys.values()) s.data.fill(0);
+      keys.clear();
+      secrets.clear();
+      sessionKeys.clear();
+    },
+    /** How many handles are live (for tests and a "locked" indicator). */
+    async stats(): Promise<{ keys: number; secrets: number; sessionKeys: number }> {
+      return { keys: keys.size, secrets: secrets.size, sessionKeys: sessionKeys.size };
+    },
+  };
+}
+
+/** The API type the UI thread's comlink client wraps: `Comlink.Remote<CryptoWorkerApi>`. */
+export type CryptoWorkerApi = ReturnType<typeof createCryptoWorkerApi>;

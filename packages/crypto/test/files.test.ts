@@ -1,0 +1,54 @@
+import { createSessionKey, openFile, sealFile, type FileProgress } from '../src';
+import { codeOf, makeUser } from './helpers';
+
+type User = Awaited<ReturnType<typeof makeUser>>;
+let author: User;
+let reader: User;
+let stranger: User;
+beforeAll(async () => {
+  [author, reader, stranger] = await Promise.all([makeUser('Author'), makeUser('Reader'), makeUser('Stranger')]);
+});
+
+const bytes = (n: number) => new Uint8Array(n).map((_, i) => (i * 31 + 7) & 0xff);
+
+describe('sealFile / openFile', () => {
+  it('when sealed with progress, then it reports up to the total and the reader opens identical bytes', async () => {
+    const data = bytes(3 * 1024 * 1024 + 5);
+    const seen: FileProgress[] = [];
+    const { message, sha256 } = await sealFile({ data, authorKey: author.privateKey, recipientKeys: [reader.publicKey], onProgress: (p) => seen.push(p) });
+    expect(message[0] ?? 0).toBeGreaterThanOrEqual(0x80); // binary packet header, not armor
+    expect(seen[0]).toEqual({ done: 0, total: data.length });
+    expect(seen[seen.length - 1]).toEqual({ done: data.length, total: data.length });
+    const opened = await openFile({ message, myKey: reader.privateKey, authorPublicKey: author.publicKey, expectSha256: sha256 });
+    expect(opened.status).toBe('verified');
+    if (opened.status === 'verified') expect(Buffer.from(opened.data).equals(Buffer.from(data))).toBe(true);
+  });
+
+  it('when sealed without progress, then it opens too; with the wrong expected hash, then context-mismatch', async () => {
+    const { message } = await sealFile({ data: bytes(1000), authorKey: author.privateKey, recipientKeys: [reader.publicKey] });
+    expect((await openFile({ message, myKey: reader.privateKey, authorPublicKey: author.publicKey })).status).toBe('verified');
+    expect(await openFile({ message, myKey: reader.privateKey, authorPublicKey: author.publicKey, expectSha256: 'AAAA' })).toEqual({
+      status: 'context-mismatch',
+      mismatches: ['sha256'],
+    });
+  });
+
+  it('when opened by a non-recipient or verified against another author, then not-for-me / unknown-author-key', async () => {
+    const { message } = await sealFile({ data: bytes(100), authorKey: author.privateKey, recipientKeys: [reader.publicKey] });
+    expect(await openFile({ message, myKey: stranger.privateKey, authorPublicKey: author.publicKey })).toEqual({ status: 'not-for-me' });
+    expect((await openFile({ message, myKey: reader.privateKey, authorPublicKey: stranger.publicKey })).status).toBe('unknown-author-key');
+  });
+
+  it('when sharing the record session key, then the file message uses it', async () => {
+    const sessionKey = createSessionKey();
+    const { message } = await sealFile({ data: bytes(10), authorKey: author.privateKey, recipientKeys: [reader.publicKey], sessionKey });
+    const openpgp = await import('openpgp');
+    const [sk] = await openpgp.decryptSessionKeys({ message: await openpgp.readMessage({ binaryMessage: message }), decryptionKeys: reader.privateKey.key });
+    expect(Buffer.from(sk?.data ?? []).equals(Buffer.from(sessionKey.data))).toBe(true);
+  });
+
+  it('when the input is not bytes or there are no recipients, then invalid-argument', async () => {
+    expect(await codeOf(sealFile({ data: 'text' as never, authorKey: author.privateKey, recipientKeys: [reader.publicKey] }))).toBe('invalid-argument');
+    expect(await codeOf(sealFile({ data: bytes(1), authorKey: author.privateKey, recipientKeys: [] }))).toBe('invalid-argument');
+  });
+});

@@ -1,0 +1,110 @@
+import {
+  addRecipientPacket,
+  checkEncryptedTo,
+  checkRecipientPacket,
+  createGrant,
+  createRecipientPacket,
+  openFile,
+  openRecord,
+  rekeyRecord,
+  sealFile,
+  sealRecord,
+  createSessionKey,
+  type RecordId,
+  type UserId,
+} from '../src';
+import { codeOf, makeUser } from './helpers';
+
+type User = Awaited<ReturnType<typeof makeUser>>;
+let patient: User;
+let doctor: User;
+let specialist: User;
+let stranger: User;
+beforeAll(async () => {
+  [patient, doctor, specialist, stranger] = await Promise.all([makeUser('Patient'), makeUser('Doctor'), makeUser('Specialist'), makeUser('Stranger')]);
+});
+
+const envelope = {
+  recordId: 'rec-7' as RecordId,
+  version: 1,
+  ownerId: 'u-patient' as UserId,
+  authorId: 'u-patient' as UserId,
+  createdAt: '2026-11-27T09:00:00.000Z',
+  content: { kind: 'lab', title: 'HbA1c', value: 5.4 },
+};
+
+describe('createRecipientPacket + addRecipientPacket (share)', () => {
+  it('when the owner shares with a doctor, then the server-side checks pass and the doctor opens it as verified via the grant', async () => {
+    const { message, envelope: sealed } = await sealRecord({ envelope, authorKey: patient.privateKey, recipientKeys: [patient.publicKey] });
+    const pkesk = await createRecipientPacket({ message, myKey: patient.privateKey, newRecipientKey: doctor.publicKey });
+    await checkRecipientPacket(pkesk, doctor.publicKey);
+    const spliced = await addRecipientPacket(message, pkesk);
+    await checkEncryptedTo(spliced, [patient.publicKey, doctor.publicKey], { maxBytes: 1 << 20 });
+    const { signedGrant } = await createGrant({
+      grant: { recordId: sealed.recordId, granteeUserId: 'u-doctor' as UserId, granteeFingerprint: doctor.fingerprint, grantedBy: sealed.ownerId },
+      signerKey: patient.privateKey,
+    });
+    const result = await openRecord({
+      message: spliced,
+      myKey: doctor.privateKey,
+      expect: {
+        ...envelope,
+        authorPublicKey: patient.publicKey,
+        authorFingerprint: patient.fingerprint,
+        recipients: [patient.fingerprint, doctor.fingerprint],
+        grants: [{ signedGrant, signerPublicKey: patient.publicKey }],
+      },
+    });
+    expect(result.status).toBe('verified');
+  });
+
+  it('when a record and its attachment share a session key, then one PKESK serves both', async () => {
+    const sessionKey = createSessionKey();
+    const { message } = await sealRecord({ envelope, authorKey: patient.privateKey, recipientKeys: [patient.publicKey], sessionKey });
+    const file = await sealFile({ data: new Uint8Array([1, 2, 3]), authorKey: patient.privateKey, recipientKeys: [patient.publicKey], sessionKey });
+    const pkesk = await createRecipientPacket({ message, myKey: patient.privateKey, newRecipientKey: doctor.publicKey });
+    const sharedFile = await addRecipientPacket(file.message, pkesk);
+    const opened = await openFile({ message: sharedFile, myKey: doctor.privateKey, authorPublicKey: patient.publicKey, expectSha256: file.sha256 });
+    expect(opened.status).toBe('verified');
+  });
+
+  it('when the sharer cannot decrypt the message, then decryption-failed', async () => {
+    const { message } = await sealRecord({ envelope, authorKey: patient.privateKey, recipientKeys: [patient.publicKey] });
+    expect(await codeOf(createRecipientPacket({ message, myKey: stranger.privateKey, newRecipientKey: doctor.publicKey }))).toBe('decryption-failed');
+  });
+
+  it('when the message is used again after sharing, then it is unchanged (no blanked packets)', async () => {
+    const { message } = await sealRecord({ envelope, authorKey: patient.privateKey, recipientKeys: [patient.publicKey] });
+    const before = message.slice();
+    await createRecipientPacket({ message, myKey: patient.privateKey, newRecipientKey: doctor.publicKey });
+    await createRecipientPacket({ message, myKey: patient.privateKey, newRecipientKey: specialist.publicKey });
+    expect(message).toBe(before);
+  });
+});
+
+describe('rekeyRecord (revocation)', () => {
+  it('when the owner re-keys for the remaining recipients, then a new version with a fresh session key opens for them and not for the removed one', async () => {
+    const { message, envelope: sealed } = await sealRecord({ envelope, authorKey: patient.privateKey, recipientKeys: [patient.publicKey, doctor.publicKey, specialist.publicKey] });
+    const expect1 = { ...envelope, authorPublicKey: patient.publicKey, recipients: sealed.recipients };
+    const next = await rekeyRecord({
+      message,
+      myKey: patient.privateKey,
+      expect: expect1,
+      next: { version: 2, authorId: 'u-patient' as UserId },
+      recipientKeys: [patient.publicKey, doctor.publicKey],
+    });
+    expect(next.envelope.version).toBe(2);
+    expect(next.envelope.content).toEqual(envelope.content);
+    const expect2 = { ...expect1, version: 2, recipients: next.envelope.recipients, minVersion: 2 };
+    expect((await openRecord({ message: next.message, myKey: doctor.privateKey, expect: expect2 })).status).toBe('verified');
+    expect(await openRecord({ message: next.message, myKey: specialist.privateKey, expect: expect2 })).toEqual({ status: 'not-for-me' });
+  });
+
+  it('when the current version does not verify, then record-not-verified; when next.version is not newer, then invalid-argument', async () => {
+    const { message, envelope: sealed } = await sealRecord({ envelope, authorKey: patient.privateKey, recipientKeys: [patient.publicKey] });
+    const base = { message, myKey: patient.privateKey, next: { version: 2, authorId: 'u-patient' as UserId }, recipientKeys: [patient.publicKey] };
+    const good = { ...envelope, authorPublicKey: patient.publicKey, recipients: sealed.recipients };
+    expect(await codeOf(rekeyRecord({ ...base, expect: { ...good, authorPublicKey: doctor.publicKey } }))).toBe('record-not-verified');
+    expect(await codeOf(rekeyRecord({ ...base, expect: good, next: { version: 1, authorId: 'u-patient' as UserId } }))).toBe('invalid-argument');
+  });
+});
