@@ -1,23 +1,83 @@
 import express, { type Express } from 'express';
 import type { Connection } from 'mongoose';
 import type { Logger } from 'pino';
-import { errorHandler, notFound } from './lib/error-handler';
+import { pinoHttp } from 'pino-http';
+import { buildOpenApiDocument, endpoints, type EndpointName } from '@medseal/contract';
+import { accessRules } from './access';
+import { auditHandlers } from './components/audit/routes';
+import { authHandlers } from './components/auth/routes';
+import { authenticate } from './components/auth/sessions';
+import { contactsHandlers } from './components/contacts/routes';
 import { healthRoutes } from './components/health/routes';
+import { authorizeRecord, type RecordAccess } from './components/records/access';
+import { recordHandlers } from './components/records/routes';
+import { sharingHandlers } from './components/sharing/routes';
+import { userHandlers } from './components/users/routes';
+import { errorHandler, notFound } from './lib/error-handler';
+import { clientVersionHeader, csrfGuard, noStore, securityHeaders } from './lib/http-security';
+import { bindEndpoints, type AccessRule, type Handlers } from './lib/routing';
+import { createServices, type AppSettings } from './services';
 
 export interface AppDeps {
   connection: Connection;
   logger: Logger;
+  settings: AppSettings;
   /** Folder of the built web app to serve beside the API, if any. */
   webDist?: string;
+  /** Replaces the access table (tests of the fail-closed rule only). */
+  accessRules?: Partial<Record<EndpointName, AccessRule>>;
 }
+
+/** JSON bodies larger than this are refused with 413 before parsing. */
+export const JSON_BODY_LIMIT = '1mb';
 
 /** Builds the Express app; no listen() here, so tests run it on port 0 (STYLE.md §5). */
 export function createApp(deps: AppDeps): Express {
+  const services = createServices(deps.connection, deps.logger, deps.settings);
   const app = express();
   app.disable('x-powered-by');
+  app.set('trust proxy', deps.settings.trustProxy);
+  app.set('query parser', 'simple'); // flat string values only: no `a[$ne]=` objects
+
+  app.use(
+    pinoHttp({
+      logger: deps.logger,
+      // Bodies are never logged; headers that carry credentials are redacted by the logger.
+      serializers: {
+        req: (req: { method: string; url: string; id: unknown }) => ({ id: req.id, method: req.method, url: req.url }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
+    }),
+  );
+  app.use(securityHeaders());
+  app.use(clientVersionHeader({ minClientVersion: deps.settings.minClientVersion }));
+
+  const handlers: Handlers<RecordAccess> = {
+    ...authHandlers(services),
+    ...userHandlers(services),
+    ...recordHandlers(services),
+    ...sharingHandlers(services),
+    ...contactsHandlers(services),
+    ...auditHandlers(services),
+  };
 
   const api = express.Router();
+  api.use(noStore);
   api.use(healthRoutes(deps.connection));
+  const openapi = buildOpenApiDocument({ version: deps.settings.version });
+  api.get('/openapi.json', (_req, res) => {
+    res.json(openapi);
+  });
+  api.use(csrfGuard({ allowedOrigins: deps.settings.allowedOrigins }));
+  api.use(express.json({ limit: JSON_BODY_LIMIT, type: 'application/json' }));
+  bindEndpoints<RecordAccess>(api, {
+    endpoints,
+    handlers: handlers as never,
+    rules: deps.accessRules ?? accessRules,
+    authenticate: (req) => authenticate(services, req),
+    authorizeRecord: (recordId, auth, need) => authorizeRecord(services, recordId, auth, need),
+    checkResponses: deps.settings.checkResponses,
+  });
   api.use(notFound);
   app.use('/api', api);
 

@@ -5,16 +5,20 @@ import { createApp } from './app';
 import { loadConfig } from './lib/config';
 import { connectDb } from './lib/db';
 import { createLogger } from './lib/logger';
+import { loadSecrets } from './lib/secrets';
+import { settingsFromConfig } from './settings';
 
 const config = loadConfig();
 const logger = createLogger(config.LOG_LEVEL);
+const dataDir = resolve(config.MEDSEAL_DATA_DIR);
+const secrets = await loadSecrets(config, resolve(dataDir, 'secrets.json'));
 
 // Without MONGODB_URI, start the embedded dev database (tools/devdb) in the data folder.
 let devDb: DevDb | undefined;
 let mongoUri = config.MONGODB_URI;
 if (!mongoUri) {
   devDb = await startDevDb({
-    dataDir: resolve(config.MEDSEAL_DATA_DIR, 'devdb'),
+    dataDir: resolve(dataDir, 'devdb'),
     log: (line) => logger.info(line),
   });
   logger.info({ engine: devDb.engine, dataDir: devDb.dataDir }, 'embedded database started');
@@ -23,22 +27,30 @@ if (!mongoUri) {
 
 const connection = await connectDb(mongoUri);
 const webDist = resolve(config.MEDSEAL_WEB_DIST ?? '../web/dist');
-const app = createApp({ connection, logger, webDist: existsSync(webDist) ? webDist : undefined });
+const app = createApp({
+  connection,
+  logger,
+  settings: settingsFromConfig(config, secrets),
+  webDist: existsSync(webDist) ? webDist : undefined,
+});
 
 const server = app.listen(config.PORT, config.HOST, () => {
   logger.info(`Medseal listening on http://${config.HOST}:${config.PORT}`);
 });
 
-// Graceful shutdown: stop taking connections, let in-flight requests finish, then close
-// the database connection and the embedded database.
+// Graceful shutdown: stop taking connections, let in-flight requests finish (idle
+// keep-alive sockets are closed at once), then close the database and the embedded one.
+// A request still running after 20 s is cut so the process does end.
 let stopping = false;
 async function shutdown(signal: string) {
   if (stopping) return;
   stopping = true;
   logger.info({ signal }, 'shutting down');
-  server.close();
+  const closed = new Promise<void>((done) => server.close(() => done()));
   server.closeIdleConnections();
-  await new Promise<void>((done) => server.once('close', () => done()));
+  const force = setTimeout(() => server.closeAllConnections(), 20_000);
+  await closed;
+  clearTimeout(force);
   await connection.close();
   await devDb?.stop();
   process.exit(0);

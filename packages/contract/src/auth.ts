@@ -7,12 +7,13 @@ import {
   idSchema,
   isoDate,
   kdfSchema,
+  lockedKeySchema,
   MAX_KEY_CHARS,
   roleSchema,
 } from './common';
 import { endpoint } from './endpoint';
 
-const lockedKey = armoredSchema(MAX_KEY_CHARS);
+const lockedKey = lockedKeySchema;
 
 export const authParamsQuerySchema = z.object({ email: emailSchema }).strict();
 /** Same shape for known and unknown emails (DESIGN §3: no account enumeration). */

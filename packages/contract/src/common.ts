@@ -24,9 +24,17 @@ export type Role = z.infer<typeof roleSchema>;
 
 export const isoDate = z.string().datetime({ offset: true });
 
-/** An ASCII-armored OpenPGP block; the server checks its content with @medseal/crypto. */
-export const armoredSchema = (maxChars: number) =>
-  z.string().min(1).max(maxChars).regex(/^-----BEGIN PGP /, 'ASCII-armored OpenPGP');
+/**
+ * OpenPGP data as text (armored). Only the length is checked here: the server checks the
+ * content with @medseal/crypto, which answers with precise codes (`not-armored`, ...).
+ */
+export const armoredSchema = (maxChars: number) => z.string().min(1).max(maxChars);
+
+/** A password- or recovery-locked private key: opaque to the server, so only its armor header is checked. */
+export const lockedKeySchema = z
+  .string()
+  .max(16 * 1024)
+  .regex(/^-----BEGIN PGP PRIVATE KEY BLOCK-----/, 'an armored OpenPGP private key');
 
 /** Longest armored public key / locked private key accepted (a v4 Ed25519 key is ~1 KiB). */
 export const MAX_KEY_CHARS = 16 * 1024;

@@ -1,0 +1,38 @@
+import type { EndpointName } from '@medseal/contract';
+import type { AccessRule } from './lib/routing';
+
+/**
+ * Who may call what: the one access table. Record routes name what they need of the
+ * caller's role on the record (components/records/access.ts ROLE_MAY). The permission
+ * matrix tests are generated from this table; an endpoint missing here is refused (403).
+ */
+export const accessRules: Record<EndpointName, AccessRule> = {
+  authParams: { kind: 'public' },
+  register: { kind: 'public' },
+  login: { kind: 'public' },
+  recoveryStart: { kind: 'public' },
+  recoveryComplete: { kind: 'public' },
+  logout: { kind: 'session' },
+  me: { kind: 'session' },
+  listSessions: { kind: 'session' },
+  endSession: { kind: 'session' },
+  changePassword: { kind: 'session' },
+  findUsers: { kind: 'session' },
+  getUser: { kind: 'session' },
+  createRecord: { kind: 'session' },
+  listRecords: { kind: 'session' },
+  getRecord: { kind: 'record', need: 'read' },
+  updateRecord: { kind: 'record', need: 'edit' },
+  deleteRecord: { kind: 'record', need: 'delete' },
+  recordHistory: { kind: 'record', need: 'read' },
+  getRecordVersion: { kind: 'record', need: 'read' },
+  uploadAttachment: { kind: 'record', need: 'edit' },
+  downloadAttachment: { kind: 'record', need: 'read' },
+  deleteAttachment: { kind: 'record', need: 'edit' },
+  grantAccess: { kind: 'record', need: 'share' },
+  revokeAccess: { kind: 'record', need: 'share' },
+  listAccess: { kind: 'record', need: 'read' },
+  getContacts: { kind: 'session' },
+  putContacts: { kind: 'session' },
+  recordAudit: { kind: 'record', need: 'audit' },
+};

@@ -1,0 +1,64 @@
+import { randomBytes } from 'node:crypto';
+import type { Request, Response } from 'express';
+import { readCookie, serializeCookie } from '../../lib/cookies';
+import { newId, sha256Hex } from '../../lib/ids';
+import type { AuthContext } from '../../lib/routing';
+import type { Services } from '../../services';
+
+/** `__Host-` needs Secure; plain-HTTP localhost uses a plain name (DESIGN §4). */
+export function sessionCookieName(secure: boolean): string {
+  return secure ? '__Host-medseal_session' : 'medseal_session';
+}
+
+/**
+ * Starts a session with a new random 256-bit token (a fresh one at every login, so a token
+ * planted before login is worthless: no fixation) and sets the cookie. Only the token's
+ * SHA-256 is stored.
+ */
+export async function startSession(services: Services, input: { userId: string; req: Request; res: Response }): Promise<string> {
+  const { settings, models } = services;
+  const token = randomBytes(32).toString('base64url');
+  const now = new Date();
+  const id = newId();
+  const userAgent = input.req.get('user-agent')?.slice(0, 200);
+  await models.sessions.create({
+    _id: id,
+    tokenHash: sha256Hex(token),
+    userId: input.userId,
+    createdAt: now,
+    expiresAt: new Date(now.getTime() + settings.sessionTtlMs),
+    ...(userAgent ? { userAgent } : {}),
+  });
+  // A session cookie the request already carried is ended too.
+  const previous = presentedToken(services, input.req);
+  if (previous) await models.sessions.deleteOne({ tokenHash: sha256Hex(previous) });
+  input.res.append(
+    'Set-Cookie',
+    serializeCookie(sessionCookieName(settings.secureCookies), token, {
+      secure: settings.secureCookies,
+      maxAgeSeconds: settings.sessionTtlMs / 1000,
+    }),
+  );
+  return id;
+}
+
+export function clearSessionCookie(services: Services, res: Response): void {
+  const secure = services.settings.secureCookies;
+  res.append('Set-Cookie', serializeCookie(sessionCookieName(secure), '', { secure, maxAgeSeconds: 0 }));
+}
+
+function presentedToken(services: Services, req: Request): string | undefined {
+  const token = readCookie(req.get('cookie'), sessionCookieName(services.settings.secureCookies));
+  return token && /^[A-Za-z0-9_-]{43}$/.test(token) ? token : undefined;
+}
+
+/** The caller's session, if the cookie names one that exists and has not expired. */
+export async function authenticate(services: Services, req: Request): Promise<AuthContext | undefined> {
+  const token = presentedToken(services, req);
+  if (!token) return undefined;
+  const session = await services.models.sessions
+    .findOne({ tokenHash: sha256Hex(token), expiresAt: { $gt: new Date() } })
+    .lean();
+  if (!session) return undefined;
+  return { userId: session.userId, sessionId: session._id };
+}

@@ -1,0 +1,229 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import type { Request, Response } from 'express';
+import type {
+  AuthParamsResponse,
+  ChangePasswordRequest,
+  KdfParams,
+  LoginRequest,
+  Me,
+  RecoveryCompleteRequest,
+  RecoveryStartResponse,
+  RegisterRequest,
+  SessionListResponse,
+  SessionStartResponse,
+} from '@medseal/contract';
+import { AppError } from '../../lib/errors';
+import { newId } from '../../lib/ids';
+import { checkChallengeSignature, checkPublicKey } from '../../lib/pgp';
+import { toBuffer } from '../../lib/bytes';
+import { seal, unseal } from '../../lib/sealing';
+import type { Services } from '../../services';
+import type { UserDoc } from '../users/model';
+import { dummyHash, hashLoginSecret, verifyLoginSecret } from './passwords';
+import { clearSessionCookie, startSession } from './sessions';
+
+/** The KDF parameters handed out for unknown emails: the protocol default (DESIGN §3). */
+export const DEFAULT_KDF: KdfParams = { algorithm: 'argon2id', memoryKiB: 64 * 1024, iterations: 3, parallelism: 1 };
+
+const RECOVERY_CHALLENGE_MS = 5 * 60 * 1000;
+
+const invalidCredentials = () =>
+  new AppError({ status: 401, code: 'invalid-credentials', message: 'The email or password is wrong.' });
+
+const sealContext = (userId: string, purpose: 'private-key' | 'recovery-key') => `${purpose}/${userId}`;
+
+export function toMe(user: UserDoc): Me {
+  return { id: user._id, email: user.email, name: user.name, role: user.role, fingerprint: user.fingerprint, publicKey: user.publicKey };
+}
+
+/**
+ * Pre-login parameters. An unknown email gets a deterministic fake seed (HMAC of the email
+ * under a server secret) and the default KDF: the same shape, stable across calls, and the
+ * same single database lookup as a known one (DESIGN §3).
+ */
+export async function authParams(s: Services, email: string, ip: string): Promise<AuthParamsResponse> {
+  await s.limiter.hit(`params:ip:${ip}`, { limit: s.settings.rateLimits.paramsPerIp });
+  await s.limiter.hit(`params:acct:${email}`, { limit: s.settings.rateLimits.paramsPerAccount });
+  const user = await s.models.users.findOne({ email }).lean();
+  if (user) return { saltSeed: user.saltSeed, kdf: user.kdf };
+  const fake = createHmac('sha256', s.settings.secrets.fakeSeedKey).update(`medseal/v1/fake-seed/${email}`).digest();
+  return { saltSeed: fake.toString('base64url'), kdf: DEFAULT_KDF };
+}
+
+async function sessionStart(s: Services, user: UserDoc, req: Request, res: Response): Promise<SessionStartResponse> {
+  const sessionId = await startSession(s, { userId: user._id, req, res });
+  const encryptedPrivateKey = unseal(s.settings.secrets.keySealingKey, toBuffer(user.sealedPrivateKey), sealContext(user._id, 'private-key'));
+  return { user: toMe(user), encryptedPrivateKey, sessionId };
+}
+
+/** @throws AppError 409 `email-taken`, 400 key codes, 429. */
+export async function register(s: Services, body: RegisterRequest, ctx: { ip: string; req: Request; res: Response }): Promise<SessionStartResponse> {
+  await s.limiter.hit(`register:ip:${ctx.ip}`, { limit: s.settings.rateLimits.registerPerIp });
+  const key = await checkPublicKey(body.publicKey);
+  if (await s.models.users.exists({ email: body.email })) {
+    throw new AppError({ status: 409, code: 'email-taken', message: 'An account with this email exists.' });
+  }
+  const id = newId();
+  const now = new Date();
+  const sealingKey = s.settings.secrets.keySealingKey;
+  const user: UserDoc = {
+    _id: id,
+    email: body.email,
+    name: body.name,
+    nameLower: body.name.toLowerCase(),
+    role: body.role,
+    publicKey: key.armored,
+    fingerprint: key.fingerprint,
+    keyVersion: key.keyVersion,
+    saltSeed: body.saltSeed,
+    kdf: body.kdf,
+    loginHash: await hashLoginSecret(s.settings, body.loginSecret),
+    sealedPrivateKey: seal(sealingKey, body.encryptedPrivateKey, sealContext(id, 'private-key')),
+    sealedRecoveryKey: seal(sealingKey, body.recoveryEncryptedPrivateKey, sealContext(id, 'recovery-key')),
+    createdAt: now,
+    passwordChangedAt: now,
+  };
+  try {
+    await s.models.users.create(user);
+  } catch (error) {
+    if ((error as { code?: number }).code === 11000) {
+      throw new AppError({ status: 409, code: 'email-taken', message: 'An account with this email exists.' });
+    }
+    throw error;
+  }
+  return sessionStart(s, user, ctx.req, ctx.res);
+}
+
+/**
+ * Login. Unknown emails cost the same Argon2id verification as known ones and get the
+ * same answer. Failures count per account (a lock-out lasts one rate window at most) and
+ * every attempt counts per IP.
+ *
+ * @throws AppError 401 `invalid-credentials`, 429 `rate-limited`.
+ */
+export async function login(s: Services, body: LoginRequest, ctx: { ip: string; req: Request; res: Response }): Promise<SessionStartResponse> {
+  const limits = s.settings.rateLimits;
+  await s.limiter.hit(`login:ip:${ctx.ip}`, { limit: limits.loginPerIp });
+  await s.limiter.check(`login-fail:acct:${body.email}`, { limit: limits.loginFailuresPerAccount });
+  const user = await s.models.users.findOne({ email: body.email }).lean();
+  const ok = user
+    ? await verifyLoginSecret(s.settings, user.loginHash, body.loginSecret)
+    : (await verifyLoginSecret(s.settings, await dummyHash(s.settings), body.loginSecret)) && false;
+  if (!user || !ok) {
+    await s.limiter.count(`login-fail:acct:${body.email}`);
+    throw invalidCredentials();
+  }
+  return sessionStart(s, user, ctx.req, ctx.res);
+}
+
+export async function logout(s: Services, sessionId: string, res: Response): Promise<void> {
+  await s.models.sessions.deleteOne({ _id: sessionId });
+  clearSessionCookie(s, res);
+}
+
+export async function currentUser(s: Services, userId: string): Promise<UserDoc> {
+  const user = await s.models.users.findById(userId).lean();
+  if (!user) throw new AppError({ status: 401, code: 'unauthenticated', message: 'Log in first.' });
+  return user;
+}
+
+export async function listSessions(s: Services, auth: { userId: string; sessionId: string }): Promise<SessionListResponse> {
+  const sessions = await s.models.sessions
+    .find({ userId: auth.userId, expiresAt: { $gt: new Date() } })
+    .sort({ createdAt: -1 })
+    .lean();
+  return {
+    sessions: sessions.map((x) => ({
+      id: x._id,
+      createdAt: x.createdAt.toISOString(),
+      expiresAt: x.expiresAt.toISOString(),
+      ...(x.userAgent ? { userAgent: x.userAgent } : {}),
+      current: x._id === auth.sessionId,
+    })),
+  };
+}
+
+/** @throws AppError 404 `session-not-found` (also for another user's session). */
+export async function endSession(s: Services, userId: string, sessionId: string): Promise<void> {
+  const result = await s.models.sessions.deleteOne({ _id: sessionId, userId });
+  if (result.deletedCount !== 1) throw new AppError({ status: 404, code: 'session-not-found', message: 'No such session.' });
+}
+
+/**
+ * Password change: proves the current login secret, stores the new hash, salt seed, KDF
+ * and re-wrapped private key, and ends every other session (DESIGN §3).
+ *
+ * @throws AppError 401 `invalid-credentials`, 429.
+ */
+export async function changePassword(s: Services, auth: { userId: string; sessionId: string }, body: ChangePasswordRequest): Promise<void> {
+  const user = await currentUser(s, auth.userId);
+  const failKey = `login-fail:acct:${user.email}`;
+  await s.limiter.check(failKey, { limit: s.settings.rateLimits.loginFailuresPerAccount });
+  if (!(await verifyLoginSecret(s.settings, user.loginHash, body.currentLoginSecret))) {
+    await s.limiter.count(failKey);
+    throw invalidCredentials();
+  }
+  await s.models.users.updateOne(
+    { _id: user._id, loginHash: user.loginHash },
+    {
+      $set: {
+        loginHash: await hashLoginSecret(s.settings, body.newLoginSecret),
+        saltSeed: body.newSaltSeed,
+        kdf: body.kdf,
+        sealedPrivateKey: seal(s.settings.secrets.keySealingKey, body.encryptedPrivateKey, sealContext(user._id, 'private-key')),
+        passwordChangedAt: new Date(),
+      },
+    },
+  );
+  await s.models.sessions.deleteMany({ userId: user._id, _id: { $ne: auth.sessionId } });
+}
+
+/**
+ * Recovery, step 1: a one-time challenge (5 minutes) and the recovery-locked private key.
+ * Unlike login this says whether the account exists (registration does too); both are
+ * rate-limited.
+ *
+ * @throws AppError 404 `recovery-unavailable`, 429.
+ */
+export async function recoveryStart(s: Services, email: string, ip: string): Promise<RecoveryStartResponse> {
+  await s.limiter.hit(`recovery:ip:${ip}`, { limit: s.settings.rateLimits.recoveryPerIp });
+  await s.limiter.hit(`recovery:acct:${email}`, { limit: s.settings.rateLimits.recoveryPerAccount });
+  const user = await s.models.users.findOne({ email }).lean();
+  if (!user) throw new AppError({ status: 404, code: 'recovery-unavailable', message: 'Recovery is not possible for this email.' });
+  const id = newId();
+  const expiresAt = new Date(Date.now() + RECOVERY_CHALLENGE_MS);
+  const challenge = `medseal/v1/recovery-challenge\nuser:${user._id}\nnonce:${randomBytes(32).toString('base64url')}\nexpires:${expiresAt.toISOString()}\n`;
+  await s.models.challenges.create({ _id: id, userId: user._id, challenge, expiresAt });
+  const recoveryEncryptedPrivateKey = unseal(s.settings.secrets.keySealingKey, toBuffer(user.sealedRecoveryKey), sealContext(user._id, 'recovery-key'));
+  return { challengeId: id, challenge, recoveryEncryptedPrivateKey, expiresAt: expiresAt.toISOString() };
+}
+
+/**
+ * Recovery, step 2: the challenge (used once) must be signed by the account's key; then the
+ * new password is set, every session ends and a new one starts.
+ *
+ * @throws AppError 400 `challenge-invalid` / `bad-signature`, 429.
+ */
+export async function recoveryComplete(s: Services, body: RecoveryCompleteRequest, ctx: { ip: string; req: Request; res: Response }): Promise<SessionStartResponse> {
+  await s.limiter.hit(`recovery:ip:${ctx.ip}`, { limit: s.settings.rateLimits.recoveryPerIp });
+  const challenge = await s.models.challenges.findOneAndDelete({ _id: body.challengeId, expiresAt: { $gt: new Date() } }).lean();
+  if (!challenge) throw new AppError({ status: 400, code: 'challenge-invalid', message: 'The recovery challenge is unknown, used or expired.' });
+  const user = await currentUser(s, challenge.userId);
+  await s.limiter.hit(`recovery:acct:${user.email}`, { limit: s.settings.rateLimits.recoveryPerAccount });
+  await checkChallengeSignature({ challenge: challenge.challenge, signature: body.signature, publicKey: user.publicKey });
+  const sealingKey = s.settings.secrets.keySealingKey;
+  const update: Partial<UserDoc> = {
+    loginHash: await hashLoginSecret(s.settings, body.newLoginSecret),
+    saltSeed: body.newSaltSeed,
+    kdf: body.kdf,
+    sealedPrivateKey: seal(sealingKey, body.encryptedPrivateKey, sealContext(user._id, 'private-key')),
+    passwordChangedAt: new Date(),
+  };
+  if (body.recoveryEncryptedPrivateKey) {
+    update.sealedRecoveryKey = seal(sealingKey, body.recoveryEncryptedPrivateKey, sealContext(user._id, 'recovery-key'));
+  }
+  await s.models.users.updateOne({ _id: user._id }, { $set: update });
+  await s.models.sessions.deleteMany({ userId: user._id });
+  const updated = await currentUser(s, user._id);
+  return sessionStart(s, updated, ctx.req, ctx.res);
+}

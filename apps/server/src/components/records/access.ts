@@ -1,0 +1,61 @@
+import { AppError } from '../../lib/errors';
+import type { AuthContext, RecordNeed } from '../../lib/routing';
+import type { Services } from '../../services';
+import type { RecordDoc } from './model';
+
+/** The caller's relation to a record. */
+export type RecordRole = 'owner' | 'author' | 'reader';
+
+/** What each role may do (the permission matrix tests are generated from this table). */
+export const ROLE_MAY: Record<RecordRole, readonly RecordNeed[]> = {
+  owner: ['read', 'edit', 'share', 'delete', 'audit'],
+  author: ['read', 'edit', 'share'],
+  reader: ['read'],
+};
+
+export interface RecordAccess {
+  role: RecordRole;
+  /** Null only for `audit` on a record that has been deleted (its trail stays). */
+  record: RecordDoc | null;
+}
+
+export const recordNotFound = () => new AppError({ status: 404, code: 'record-not-found', message: 'No such record.' });
+
+/**
+ * The caller's role on the record: owner; else nothing unless the stored message is
+ * encrypted to them (revoked users are no longer); then the creator is `author`, others
+ * `reader` (a grant past its expiry gives nothing). Someone without a role gets 404, so
+ * record ids cannot be probed; a role without the need gets 403.
+ *
+ * @throws AppError 404 `record-not-found`, 403 `forbidden`.
+ */
+export async function authorizeRecord(s: Services, recordId: string, auth: AuthContext, need: RecordNeed): Promise<RecordAccess> {
+  const record = await s.models.records.findById(recordId).lean();
+  if (!record) {
+    if (need === 'audit' && (await s.models.audit.exists({ recordId, ownerId: auth.userId }))) {
+      return { role: 'owner', record: null };
+    }
+    throw recordNotFound();
+  }
+  const role = await roleOf(s, record, auth.userId);
+  if (!role) throw recordNotFound();
+  if (!ROLE_MAY[role].includes(need)) {
+    throw new AppError({ status: 403, code: 'forbidden', message: 'You may not do this with this record.' });
+  }
+  return { role, record };
+}
+
+export async function roleOf(s: Services, record: RecordDoc, userId: string): Promise<RecordRole | undefined> {
+  if (record.ownerId === userId) return 'owner';
+  if (!record.readerIds.includes(userId)) return undefined;
+  if (record.creatorId === userId) return 'author';
+  const grant = await s.models.grants.findOne({ recordId: record._id, granteeId: userId }, { expiresAt: 1 }).lean();
+  if (grant?.expiresAt && grant.expiresAt.getTime() <= Date.now()) return undefined;
+  return 'reader';
+}
+
+/** The record of a resolved access; only audit may see a deleted one. */
+export function requireRecord(access: RecordAccess | undefined): RecordDoc {
+  if (!access?.record) throw recordNotFound();
+  return access.record;
+}

@@ -1,0 +1,125 @@
+import { Schema, type Connection, type mongo } from 'mongoose';
+import { modelOn } from '../../lib/model';
+
+export interface RecipientDoc {
+  userId: string;
+  fingerprint: string;
+}
+
+/** A record's current state. The clinical content is only inside `message` (DESIGN §5). */
+export interface RecordDoc {
+  _id: string;
+  /** The patient the record is about. */
+  ownerId: string;
+  /** Who wrote the current version (the envelope's signer). */
+  authorId: string;
+  /** Who created the record; may edit and share it while still a recipient. */
+  creatorId: string;
+  /** Who the stored message is encrypted to: declared recipients plus active grantees. */
+  recipients: RecipientDoc[];
+  /** `recipients[].userId`, for the "mine" index. */
+  readerIds: string[];
+  version: number;
+  /** Bumped on every change of `message` (updates and spliced grants): the optimistic lock. */
+  rev: number;
+  createdAt: Date;
+  updatedAt: Date;
+  message: string;
+}
+
+const recipientSchema = new Schema<RecipientDoc>({ userId: { type: String, required: true }, fingerprint: { type: String, required: true } }, { _id: false });
+
+const recordSchema = new Schema<RecordDoc>(
+  {
+    _id: { type: String, required: true },
+    ownerId: { type: String, required: true },
+    authorId: { type: String, required: true },
+    creatorId: { type: String, required: true },
+    recipients: { type: [recipientSchema], required: true },
+    readerIds: { type: [String], required: true },
+    version: { type: Number, required: true },
+    rev: { type: Number, required: true },
+    createdAt: { type: Date, required: true },
+    updatedAt: { type: Date, required: true },
+    message: { type: String, required: true },
+  },
+  { versionKey: false, strict: 'throw' },
+);
+recordSchema.index({ readerIds: 1, updatedAt: -1, _id: -1 });
+
+/** An immutable version as it was written; `_id` = `<recordId>:<version>` makes the version slot unique. */
+export interface RecordVersionDoc {
+  _id: string;
+  recordId: string;
+  version: number;
+  authorId: string;
+  recipients: RecipientDoc[];
+  message: string;
+  /** Characters of the armored message. */
+  size: number;
+  createdAt: Date;
+}
+
+const versionSchema = new Schema<RecordVersionDoc>(
+  {
+    _id: { type: String, required: true },
+    recordId: { type: String, required: true, index: true },
+    version: { type: Number, required: true },
+    authorId: { type: String, required: true },
+    recipients: { type: [recipientSchema], required: true },
+    message: { type: String, required: true },
+    size: { type: Number, required: true },
+    createdAt: { type: Date, required: true },
+  },
+  { versionKey: false, strict: 'throw' },
+);
+
+/** Attachment metadata; its bytes are in chunks of generation `gen` (a splice writes a new one). */
+export interface AttachmentDoc {
+  _id: string;
+  recordId: string;
+  size: number;
+  chunkCount: number;
+  gen: number;
+  createdAt: Date;
+}
+
+const attachmentSchema = new Schema<AttachmentDoc>(
+  {
+    _id: { type: String, required: true },
+    recordId: { type: String, required: true, index: true },
+    size: { type: Number, required: true },
+    chunkCount: { type: Number, required: true },
+    gen: { type: Number, required: true },
+    createdAt: { type: Date, required: true },
+  },
+  { versionKey: false, strict: 'throw' },
+);
+
+/** Our own chunking (plain documents) rather than GridFS: works the same on FerretDB v1 and MongoDB. */
+export interface ChunkDoc {
+  _id: string;
+  attachmentId: string;
+  recordId: string;
+  gen: number;
+  n: number;
+  data: Buffer | mongo.Binary;
+}
+
+const chunkSchema = new Schema<ChunkDoc>(
+  {
+    _id: { type: String, required: true },
+    attachmentId: { type: String, required: true },
+    recordId: { type: String, required: true, index: true },
+    gen: { type: Number, required: true },
+    n: { type: Number, required: true },
+    data: { type: Buffer, required: true },
+  },
+  { versionKey: false, strict: 'throw' },
+);
+chunkSchema.index({ attachmentId: 1, gen: 1, n: 1 }, { unique: true });
+
+export const recordModel = (c: Connection) => modelOn(c, 'Record', recordSchema, 'records');
+export const recordVersionModel = (c: Connection) => modelOn(c, 'RecordVersion', versionSchema, 'record_versions');
+export const attachmentModel = (c: Connection) => modelOn(c, 'Attachment', attachmentSchema, 'attachments');
+export const attachmentChunkModel = (c: Connection) => modelOn(c, 'AttachmentChunk', chunkSchema, 'attachment_chunks');

@@ -1,0 +1,25 @@
+import type { Handlers } from '../../lib/routing';
+import type { Services } from '../../services';
+import { requireRecord, type RecordAccess } from './access';
+import { deleteAttachment, downloadAttachment, uploadAttachment } from './attachments';
+import * as records from './use-cases';
+
+type RecordHandlers = Pick<
+  Handlers<RecordAccess>,
+  'createRecord' | 'listRecords' | 'getRecord' | 'updateRecord' | 'deleteRecord' | 'recordHistory' | 'getRecordVersion' | 'uploadAttachment' | 'downloadAttachment' | 'deleteAttachment'
+>;
+
+export function recordHandlers(s: Services): RecordHandlers {
+  return {
+    createRecord: ({ auth, body }) => records.createRecord(s, auth.userId, body),
+    listRecords: ({ auth, query }) => records.listRecords(s, auth.userId, query),
+    getRecord: ({ auth, access }) => records.getRecord(s, requireRecord(access), auth.userId),
+    updateRecord: ({ auth, access, body }) => records.updateRecord(s, requireRecord(access), auth.userId, body),
+    deleteRecord: ({ auth, access }) => records.deleteRecord(s, requireRecord(access), auth.userId),
+    recordHistory: ({ access }) => records.recordHistory(s, requireRecord(access)),
+    getRecordVersion: ({ auth, access, params }) => records.getRecordVersion(s, requireRecord(access), auth.userId, params.version),
+    uploadAttachment: ({ auth, access, body }) => uploadAttachment(s, requireRecord(access), auth.userId, body),
+    downloadAttachment: ({ auth, access, params, res }) => downloadAttachment(s, requireRecord(access), auth.userId, params.attachmentId, res),
+    deleteAttachment: ({ auth, access, params }) => deleteAttachment(s, requireRecord(access), auth.userId, params.attachmentId),
+  };
+}

@@ -1,0 +1,228 @@
+import type {
+  AttachmentInfo,
+  CreateRecordRequest,
+  Recipient,
+  RecordDto,
+  RecordHistoryResponse,
+  RecordListResponse,
+  UpdateRecordRequest,
+} from '@medseal/contract';
+import { MAX_RECORD_MESSAGE_CHARS } from '@medseal/contract';
+import { AppError } from '../../lib/errors';
+import { checkMessage } from '../../lib/pgp';
+import type { Services } from '../../services';
+import { appendAudit } from '../audit/use-cases';
+import { roleOf } from './access';
+import type { AttachmentDoc, RecordDoc, RecordVersionDoc } from './model';
+
+const iso = (d: Date) => d.toISOString();
+
+export function toAttachmentInfo(a: AttachmentDoc): AttachmentInfo {
+  return { id: a._id, size: a.size, createdAt: iso(a.createdAt) };
+}
+
+export function toRecordDto(r: RecordDoc, attachments: AttachmentDoc[]): RecordDto {
+  return {
+    id: r._id,
+    ownerId: r.ownerId,
+    authorId: r.authorId,
+    recipients: r.recipients.map((x) => ({ userId: x.userId, fingerprint: x.fingerprint })),
+    version: r.version,
+    createdAt: iso(r.createdAt),
+    updatedAt: iso(r.updatedAt),
+    message: r.message,
+    attachments: attachments.map(toAttachmentInfo),
+  };
+}
+
+/**
+ * Checks declared recipients against the directory: every user exists, the fingerprint
+ * the client names is the one the server computed from the stored key, no one twice, and
+ * the owner and the writer are among them. Returns their stored public keys.
+ *
+ * @throws AppError 400 `unknown-recipient`, `fingerprint-mismatch`, `duplicate-recipient`,
+ *   `owner-not-recipient`, `author-not-recipient`.
+ */
+async function resolveRecipients(s: Services, recipients: Recipient[], ownerId: string, authorId: string): Promise<string[]> {
+  const ids = recipients.map((r) => r.userId);
+  if (new Set(ids).size !== ids.length) {
+    throw new AppError({ status: 400, code: 'duplicate-recipient', message: 'A recipient is named twice.' });
+  }
+  if (!ids.includes(ownerId)) throw new AppError({ status: 400, code: 'owner-not-recipient', message: 'The record must be encrypted to its owner.' });
+  if (!ids.includes(authorId)) throw new AppError({ status: 400, code: 'author-not-recipient', message: 'The record must be encrypted to its author.' });
+  const users = await s.models.users.find({ _id: { $in: ids } }, { fingerprint: 1, publicKey: 1 }).lean();
+  const byId = new Map(users.map((u) => [u._id, u]));
+  return recipients.map((r) => {
+    const user = byId.get(r.userId);
+    if (!user) throw new AppError({ status: 400, code: 'unknown-recipient', message: 'A recipient does not exist.', details: { userId: r.userId } });
+    if (user.fingerprint !== r.fingerprint) {
+      throw new AppError({ status: 400, code: 'fingerprint-mismatch', message: "A recipient's fingerprint is not the one of their key.", details: { userId: r.userId } });
+    }
+    return user.publicKey;
+  });
+}
+
+async function attachmentsOf(s: Services, recordId: string): Promise<AttachmentDoc[]> {
+  return s.models.attachments.find({ recordId }).sort({ createdAt: 1 }).lean();
+}
+
+/**
+ * Stores a new record after checking, without decrypting, that the message is encrypted
+ * (integrity-protected) to exactly the declared recipients' stored keys (DESIGN §5).
+ *
+ * @throws AppError 400 (message check and recipient codes, `owner-not-patient`), 409 `record-exists`.
+ */
+export async function createRecord(s: Services, authorId: string, body: CreateRecordRequest): Promise<RecordDto> {
+  if (body.ownerId !== authorId) {
+    const [owner, author] = await Promise.all([s.models.users.findById(body.ownerId, { role: 1 }).lean(), s.models.users.findById(authorId, { role: 1 }).lean()]);
+    if (!owner) throw new AppError({ status: 400, code: 'unknown-recipient', message: 'The owner does not exist.' });
+    if (owner.role !== 'patient' || author?.role !== 'doctor') {
+      throw new AppError({ status: 400, code: 'owner-not-patient', message: 'Only a doctor may write a record for someone else, and only for a patient.' });
+    }
+  }
+  const keys = await resolveRecipients(s, body.recipients, body.ownerId, authorId);
+  await checkMessage(body.message, keys, MAX_RECORD_MESSAGE_CHARS);
+  const now = new Date();
+  const recipients = body.recipients.map((r) => ({ userId: r.userId, fingerprint: r.fingerprint }));
+  const record: RecordDoc = {
+    _id: body.recordId,
+    ownerId: body.ownerId,
+    authorId,
+    creatorId: authorId,
+    recipients,
+    readerIds: recipients.map((r) => r.userId),
+    version: 1,
+    rev: 1,
+    createdAt: now,
+    updatedAt: now,
+    message: body.message,
+  };
+  try {
+    await s.models.records.create(record);
+  } catch (error) {
+    if ((error as { code?: number }).code === 11000) throw new AppError({ status: 409, code: 'record-exists', message: 'A record with this id exists.' });
+    throw error;
+  }
+  try {
+    await s.models.versions.create({ _id: `${record._id}:1`, recordId: record._id, version: 1, authorId, recipients, message: body.message, size: body.message.length, createdAt: now });
+  } catch (error) {
+    await s.models.records.deleteOne({ _id: record._id, rev: 1 });
+    throw error;
+  }
+  await appendAudit(s, { recordId: record._id, ownerId: record.ownerId, actorId: authorId, action: 'create' });
+  return toRecordDto(record, []);
+}
+
+interface Cursor {
+  t: number;
+  id: string;
+}
+const encodeCursor = (c: Cursor) => Buffer.from(JSON.stringify([c.t, c.id])).toString('base64url');
+function decodeCursor(s: string): Cursor {
+  try {
+    const v: unknown = JSON.parse(Buffer.from(s, 'base64url').toString('utf8'));
+    if (Array.isArray(v) && typeof v[0] === 'number' && typeof v[1] === 'string' && /^[A-Za-z0-9_-]{22}$/.test(v[1])) return { t: v[0], id: v[1] };
+  } catch {
+    // fall through to the error below
+  }
+  throw new AppError({ status: 400, code: 'invalid-cursor', message: 'The page cursor is not valid.' });
+}
+
+/** Records I own, wrote or that are shared with me, newest change first; each listed record counts as read. */
+export async function listRecords(s: Services, userId: string, query: { limit: number; before?: string | undefined }): Promise<RecordListResponse> {
+  const filter: Record<string, unknown> = { readerIds: userId };
+  if (query.before) {
+    const c = decodeCursor(query.before);
+    filter.$or = [{ updatedAt: { $lt: new Date(c.t) } }, { updatedAt: new Date(c.t), _id: { $lt: c.id } }];
+  }
+  const rows = await s.models.records.find(filter).sort({ updatedAt: -1, _id: -1 }).limit(query.limit + 1).lean();
+  const page = rows.slice(0, query.limit);
+  const visible: RecordDoc[] = [];
+  for (const r of page) {
+    if (await roleOfForList(s, r, userId)) visible.push(r);
+  }
+  const attachments = visible.length ? await s.models.attachments.find({ recordId: { $in: visible.map((r) => r._id) } }).sort({ createdAt: 1 }).lean() : [];
+  await Promise.all(visible.map((r) => appendAudit(s, { recordId: r._id, ownerId: r.ownerId, actorId: userId, action: 'read' })));
+  const last = page[page.length - 1];
+  return {
+    records: visible.map((r) => toRecordDto(r, attachments.filter((a) => a.recordId === r._id))),
+    ...(rows.length > query.limit && last ? { nextCursor: encodeCursor({ t: last.updatedAt.getTime(), id: last._id }) } : {}),
+  };
+}
+
+async function roleOfForList(s: Services, r: RecordDoc, userId: string): Promise<boolean> {
+  return (await roleOf(s, r, userId)) !== undefined;
+}
+
+export async function getRecord(s: Services, record: RecordDoc, actorId: string): Promise<RecordDto> {
+  await appendAudit(s, { recordId: record._id, ownerId: record.ownerId, actorId, action: 'read' });
+  return toRecordDto(record, await attachmentsOf(s, record._id));
+}
+
+/**
+ * Writes version `baseVersion + 1`. The version slot's unique id and the record update
+ * filtered on `version: baseVersion` make a concurrent edit of the same base a 409, never
+ * a silent overwrite, and history has no gaps (DESIGN §5). Grants of users the new
+ * version is not encrypted to end.
+ *
+ * @throws AppError 409 `version-conflict`, 400 message/recipient codes.
+ */
+export async function updateRecord(s: Services, record: RecordDoc, actorId: string, body: UpdateRecordRequest): Promise<RecordDto> {
+  const conflict = () => new AppError({ status: 409, code: 'version-conflict', message: 'The record changed since that version; reload and merge.', details: { currentVersion: record.version } });
+  if (body.baseVersion !== record.version) throw conflict();
+  const keys = await resolveRecipients(s, body.recipients, record.ownerId, actorId);
+  await checkMessage(body.message, keys, MAX_RECORD_MESSAGE_CHARS);
+  const version = body.baseVersion + 1;
+  const now = new Date();
+  const recipients = body.recipients.map((r) => ({ userId: r.userId, fingerprint: r.fingerprint }));
+  try {
+    await s.models.versions.create({ _id: `${record._id}:${version}`, recordId: record._id, version, authorId: actorId, recipients, message: body.message, size: body.message.length, createdAt: now });
+  } catch (error) {
+    if ((error as { code?: number }).code === 11000) throw conflict();
+    throw error;
+  }
+  const readerIds = recipients.map((r) => r.userId);
+  const result = await s.models.records.updateOne(
+    { _id: record._id, version: body.baseVersion },
+    { $set: { message: body.message, recipients, readerIds, authorId: actorId, updatedAt: now, version }, $inc: { rev: 1 } },
+  );
+  if (result.matchedCount !== 1) {
+    await s.models.versions.deleteOne({ _id: `${record._id}:${version}` });
+    throw conflict();
+  }
+  await s.models.grants.deleteMany({ recordId: record._id, granteeId: { $nin: readerIds } });
+  await appendAudit(s, { recordId: record._id, ownerId: record.ownerId, actorId, action: 'update' });
+  const updated: RecordDoc = { ...record, message: body.message, recipients, readerIds, authorId: actorId, updatedAt: now, version, rev: record.rev + 1 };
+  return toRecordDto(updated, await attachmentsOf(s, record._id));
+}
+
+export async function recordHistory(s: Services, record: RecordDoc): Promise<RecordHistoryResponse> {
+  const versions = await s.models.versions.find({ recordId: record._id }, { message: 0 }).sort({ version: 1 }).lean();
+  return {
+    versions: versions.map((v) => ({ version: v.version, authorId: v.authorId, recipients: v.recipients.map((x) => ({ userId: x.userId, fingerprint: x.fingerprint })), createdAt: iso(v.createdAt), size: v.size })),
+  };
+}
+
+/** @throws AppError 404 `version-not-found`. */
+export async function getRecordVersion(s: Services, record: RecordDoc, actorId: string, version: number) {
+  const v: RecordVersionDoc | null = await s.models.versions.findById(`${record._id}:${version}`).lean();
+  if (!v) throw new AppError({ status: 404, code: 'version-not-found', message: 'No such version.' });
+  await appendAudit(s, { recordId: record._id, ownerId: record.ownerId, actorId, action: 'read' });
+  return { version: v.version, authorId: v.authorId, recipients: v.recipients.map((x) => ({ userId: x.userId, fingerprint: x.fingerprint })), createdAt: iso(v.createdAt), size: v.size, message: v.message };
+}
+
+/**
+ * Permanent delete (GDPR): the record goes first, so access ends at once; then versions,
+ * grants and attachments. The audit trail keeps that it happened.
+ */
+export async function deleteRecord(s: Services, record: RecordDoc, actorId: string): Promise<void> {
+  await s.models.records.deleteOne({ _id: record._id });
+  await Promise.all([
+    s.models.versions.deleteMany({ recordId: record._id }),
+    s.models.grants.deleteMany({ recordId: record._id }),
+    s.models.attachments.deleteMany({ recordId: record._id }),
+    s.models.chunks.deleteMany({ recordId: record._id }),
+  ]);
+  await appendAudit(s, { recordId: record._id, ownerId: record.ownerId, actorId, action: 'delete' });
+}
+

@@ -1,0 +1,32 @@
+import { Schema, type Connection } from 'mongoose';
+import { modelOn } from '../../lib/model';
+
+/** An active grant; revoking deletes it (the audit trail keeps the revoke). */
+export interface GrantDoc {
+  _id: string;
+  recordId: string;
+  granteeId: string;
+  granteeFingerprint: string;
+  grantedBy: string;
+  /** The armored grant signed by the sharer, served to readers so they can verify it. */
+  signedGrant: string;
+  at: Date;
+  expiresAt?: Date;
+}
+
+const grantSchema = new Schema<GrantDoc>(
+  {
+    _id: { type: String, required: true },
+    recordId: { type: String, required: true },
+    granteeId: { type: String, required: true },
+    granteeFingerprint: { type: String, required: true },
+    grantedBy: { type: String, required: true },
+    signedGrant: { type: String, required: true },
+    at: { type: Date, required: true },
+    expiresAt: { type: Date },
+  },
+  { versionKey: false, strict: 'throw' },
+);
+grantSchema.index({ recordId: 1, granteeId: 1 }, { unique: true });
+
+export const grantModel = (c: Connection) => modelOn(c, 'Grant', grantSchema, 'grants');

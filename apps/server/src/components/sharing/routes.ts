@@ -1,0 +1,12 @@
+import type { Handlers } from '../../lib/routing';
+import type { Services } from '../../services';
+import { requireRecord, type RecordAccess } from '../records/access';
+import { grantAccess, listAccess, revokeAccess } from './use-cases';
+
+export function sharingHandlers(s: Services): Pick<Handlers<RecordAccess>, 'grantAccess' | 'revokeAccess' | 'listAccess'> {
+  return {
+    grantAccess: ({ auth, access, body }) => grantAccess(s, requireRecord(access), auth.userId, body),
+    revokeAccess: ({ auth, access, params }) => revokeAccess(s, requireRecord(access), auth.userId, params.userId),
+    listAccess: ({ access }) => listAccess(s, requireRecord(access)),
+  };
+}

@@ -1,0 +1,53 @@
+import { Schema, type Connection, type mongo } from 'mongoose';
+import type { KdfParams, Role } from '@medseal/contract';
+import { modelOn } from '../../lib/model';
+
+/** A stored account. Secrets in it are useless without the server secrets (DESIGN §3). */
+export interface UserDoc {
+  _id: string;
+  email: string;
+  name: string;
+  /** Lower-cased name for prefix search. */
+  nameLower: string;
+  role: Role;
+  publicKey: string;
+  /** Computed by the server from `publicKey`; never taken from the client. */
+  fingerprint: string;
+  keyVersion: number;
+  saltSeed: string;
+  kdf: KdfParams;
+  /** Argon2id PHC string of the login secret, peppered with a server secret. */
+  loginHash: string;
+  /** AES-256-GCM sealed, password-locked private key (see lib/sealing.ts). */
+  sealedPrivateKey: Buffer | mongo.Binary;
+  /** AES-256-GCM sealed, recovery-key-locked private key. */
+  sealedRecoveryKey: Buffer | mongo.Binary;
+  createdAt: Date;
+  passwordChangedAt: Date;
+}
+
+const userSchema = new Schema<UserDoc>(
+  {
+    _id: { type: String, required: true },
+    email: { type: String, required: true, unique: true },
+    name: { type: String, required: true },
+    nameLower: { type: String, required: true, index: true },
+    role: { type: String, required: true, enum: ['patient', 'doctor'] },
+    publicKey: { type: String, required: true },
+    fingerprint: { type: String, required: true, index: true },
+    keyVersion: { type: Number, required: true },
+    saltSeed: { type: String, required: true },
+    kdf: { type: Object, required: true },
+    loginHash: { type: String, required: true },
+    sealedPrivateKey: { type: Buffer, required: true },
+    sealedRecoveryKey: { type: Buffer, required: true },
+    createdAt: { type: Date, required: true },
+    passwordChangedAt: { type: Date, required: true },
+  },
+  { versionKey: false, strict: 'throw' },
+);
+
+export function userModel(connection: Connection) {
+  return modelOn(connection, 'User', userSchema, 'users');
+}
+export type UserModel = ReturnType<typeof userModel>;

@@ -1,0 +1,10 @@
+import type { Handlers } from '../../lib/routing';
+import type { Services } from '../../services';
+import { findUsers, getUser } from './use-cases';
+
+export function userHandlers(s: Services): Pick<Handlers<unknown>, 'findUsers' | 'getUser'> {
+  return {
+    findUsers: ({ query }) => findUsers(s, query),
+    getUser: ({ params }) => getUser(s, params.userId),
+  };
+}

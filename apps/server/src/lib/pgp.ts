@@ -1,0 +1,68 @@
+import {
+  addRecipientPacket,
+  checkEncryptedTo,
+  checkRecipientPacket,
+  readPublicKey,
+  verifyChallengeSignature,
+  verifyGrant,
+} from '@medseal/crypto';
+import { AppError } from './errors';
+
+/**
+ * The server's only door to OpenPGP: thin wrappers over @medseal/crypto that turn its
+ * CryptoError codes into 400 AppErrors with the same stable code (the server never parses
+ * OpenPGP itself and never decrypts).
+ */
+
+function isCryptoFailure(error: unknown): error is Error & { code: string } {
+  return (
+    error instanceof Error &&
+    (error.name === 'CryptoError' || error.name === 'MessageCheckError') &&
+    typeof (error as { code?: unknown }).code === 'string'
+  );
+}
+
+async function asBadRequest<T>(what: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (isCryptoFailure(error)) {
+      throw new AppError({ status: 400, code: error.code, message: `${what}: ${error.message}`, cause: error });
+    }
+    throw error;
+  }
+}
+
+/** @throws AppError 400 with the key error code (`invalid-key`, `key-expired`, ...). */
+export function checkPublicKey(armored: string) {
+  return asBadRequest('The public key was refused', () => readPublicKey(armored));
+}
+
+/** @throws AppError 400 with the message check code (`not-armored`, `recipient-mismatch`, ...). */
+export function checkMessage(message: string | Uint8Array, recipientPublicKeys: string[], maxBytes: number) {
+  return asBadRequest('The message was refused', () => checkEncryptedTo(message, recipientPublicKeys, { maxBytes }));
+}
+
+/** @throws AppError 400 `recipient-mismatch` / `not-a-message`. */
+export function checkPacketFor(pkesk: string, recipientPublicKey: string) {
+  return asBadRequest('The recipient packet was refused', () => checkRecipientPacket(pkesk, recipientPublicKey));
+}
+
+/** Splices a PKESK into a stored message (no decryption, no re-encryption). @throws AppError 400. */
+export function splicePacket<T extends string | Uint8Array>(message: T, pkesk: string): Promise<T> {
+  return asBadRequest('The recipient packet could not be added', () => addRecipientPacket(message, pkesk));
+}
+
+/** @throws AppError 400 `bad-signature`. */
+export function checkChallengeSignature(input: { challenge: string; signature: string; publicKey: string }) {
+  return asBadRequest('The challenge signature was refused', () => verifyChallengeSignature(input));
+}
+
+/** Verifies a signed grant; returns the grant or throws AppError 400 `bad-signature`. */
+export async function checkGrant(input: { signedGrant: string; signerPublicKey: string }) {
+  const result = await asBadRequest('The grant was refused', () => verifyGrant(input));
+  if (result.status !== 'verified') {
+    throw new AppError({ status: 400, code: 'bad-signature', message: 'The grant is not signed by the sharer.' });
+  }
+  return result.grant;
+}

@@ -1,0 +1,118 @@
+import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
+import { z } from 'zod';
+import type { Endpoint, EndpointName, Endpoints } from '@medseal/contract';
+import { MAX_ATTACHMENT_BYTES } from '@medseal/contract';
+import { AppError } from './errors';
+import { parseInput } from './validate';
+
+/** What a record route needs of the caller (see src/access.ts for who has what). */
+export type RecordNeed = 'read' | 'edit' | 'share' | 'delete' | 'audit';
+
+/**
+ * The access rule of one endpoint. Every endpoint must have one; the binder answers 403
+ * for an endpoint without a rule or handler (fail closed).
+ */
+export type AccessRule = { kind: 'public' } | { kind: 'session' } | { kind: 'record'; need: RecordNeed };
+
+export interface AuthContext {
+  userId: string;
+  sessionId: string;
+}
+
+type Out<T> = T extends z.ZodType ? z.output<T> : undefined;
+type BodyOf<E extends Endpoint> = E['body'] extends z.ZodType ? z.output<E['body']> : E['body'] extends 'binary' ? Buffer : undefined;
+/** JSON answers must match the contract; 204 and streamed answers return nothing useful. */
+type ResultOf<E extends Endpoint> = E['response'] extends z.ZodType ? z.input<E['response']> : unknown;
+
+export interface HandlerContext<E extends Endpoint, R> {
+  body: BodyOf<E>;
+  query: Out<E['query']>;
+  params: Out<E['params']>;
+  /** Set for every endpoint that is not public. */
+  auth: E['auth'] extends 'session' ? AuthContext : AuthContext | undefined;
+  /** Set for record rules: the record and the caller's role on it. */
+  access: R | undefined;
+  req: Request;
+  res: Response;
+  /** The client address used for per-IP rate limits. */
+  ip: string;
+}
+
+export type Handler<E extends Endpoint, R> = (ctx: HandlerContext<E, R>) => Promise<ResultOf<E>>;
+export type Handlers<R> = { [K in EndpointName]: Handler<Endpoints[K], R> };
+
+export interface BindOptions<R> {
+  endpoints: Record<string, Endpoint>;
+  handlers: Partial<Record<string, Handler<Endpoint, R>>>;
+  rules: Partial<Record<string, AccessRule>>;
+  authenticate: (req: Request, res: Response) => Promise<AuthContext | undefined>;
+  /** Resolves a record rule; throws 404/403. */
+  authorizeRecord: (recordId: string, auth: AuthContext, need: RecordNeed) => Promise<R>;
+  /** Parse every JSON answer with its contract schema (on in tests, to catch drift). */
+  checkResponses: boolean;
+}
+
+const emptyObject = z.object({}).strict();
+
+const failClosed: RequestHandler = (_req, _res, next) => {
+  next(new AppError({ status: 403, code: 'no-access-rule', message: 'This operation has no access rule, so it is refused.' }));
+};
+
+/** Registers every endpoint of the table on `router` with validation, auth and access checks. */
+export function bindEndpoints<R>(router: Router, options: BindOptions<R>): void {
+  for (const [name, e] of Object.entries(options.endpoints)) {
+    const rule = options.rules[name];
+    const handler = options.handlers[name];
+    if (!rule || !handler) {
+      router[e.method](e.path, failClosed);
+      continue;
+    }
+    const chain: RequestHandler[] = [];
+    if (e.body === 'binary') {
+      chain.push(express.raw({ type: 'application/octet-stream', limit: MAX_ATTACHMENT_BYTES + 64 * 1024 }));
+    }
+    chain.push(async (req, res) => {
+      const auth = await options.authenticate(req, res);
+      if ((rule.kind !== 'public' || e.auth === 'session') && !auth) {
+        throw new AppError({ status: 401, code: 'unauthenticated', message: 'Log in first.' });
+      }
+      const params = parseInput(e.params ?? emptyObject, { ...req.params }, 'path');
+      const query = parseInput(e.query ?? emptyObject, { ...(req.query as object) }, 'query');
+      const body = readBody(req, e);
+      let access: R | undefined;
+      if (rule.kind === 'record') {
+        const recordId = (params as { recordId?: unknown }).recordId;
+        if (typeof recordId !== 'string' || !auth) throw new AppError({ status: 403, code: 'no-access-rule', message: 'Refused.' });
+        access = await options.authorizeRecord(recordId, auth, rule.need);
+      }
+      const result = await handler({ body, query, params, auth, access, req, res, ip: req.ip ?? 'unknown' } as never);
+      if (e.response === 'binary') return; // the handler streamed the answer
+      if (e.response === undefined) {
+        res.status(204).end();
+        return;
+      }
+      if (options.checkResponses) e.response.parse(result);
+      res.status(e.status).json(result);
+    });
+    router[e.method](e.path, ...chain);
+  }
+}
+
+function readBody(req: Request, e: Endpoint): unknown {
+  if (e.body === 'binary') {
+    if (!req.is('application/octet-stream') || !Buffer.isBuffer(req.body)) {
+      throw new AppError({ status: 415, code: 'unsupported-content-type', message: 'Send the attachment as application/octet-stream.' });
+    }
+    return req.body;
+  }
+  if (e.body === undefined) {
+    if (req.body !== undefined && !(typeof req.body === 'object' && req.body !== null && Object.keys(req.body).length === 0)) {
+      throw new AppError({ status: 400, code: 'unexpected-body', message: 'This operation takes no request body.' });
+    }
+    return undefined;
+  }
+  if (!req.is('application/json')) {
+    throw new AppError({ status: 415, code: 'unsupported-content-type', message: 'Send the body as application/json.' });
+  }
+  return parseInput(e.body, req.body, 'body');
+}

@@ -1,0 +1,207 @@
+import { signChallenge } from '@medseal/crypto';
+import {
+  authParamsResponseSchema,
+  meSchema,
+  recoveryStartResponseSchema,
+  sessionListResponseSchema,
+  sessionStartResponseSchema,
+  type RecoveryStartResponse,
+} from '@medseal/contract';
+import { ApiClient, codeOf } from './helpers/client';
+import { fixture, randomSecret, registerUser, registrationFor, TEST_KDF } from './helpers/users';
+import { startTestServer, type TestServer } from './support';
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(() => server.close());
+
+describe('registration and login', () => {
+  it('when a user registers, then 201 with a session cookie (HttpOnly, SameSite=Strict) and the server-computed fingerprint', async () => {
+    const { key, body } = await registrationFor({ name: 'Alice Patient' });
+    const api = new ApiClient(server.baseUrl);
+    const res = await api.post('/auth/register', body);
+    expect(res.status).toBe(201);
+    const start = sessionStartResponseSchema.parse(res.body);
+    expect(start.user.fingerprint).toBe(key.fingerprint);
+    expect(start.encryptedPrivateKey).toBe(body.encryptedPrivateKey);
+    const cookie = res.headers.getSetCookie()[0] ?? '';
+    expect(cookie).toMatch(/^medseal_session=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Strict; Max-Age=\d+$/);
+    const me = await api.get('/auth/me');
+    expect(me.status).toBe(200);
+    expect(meSchema.parse(me.body).email).toBe(body.email);
+  });
+
+  it('when the same email registers twice, then 409 email-taken', async () => {
+    const alice = await registerUser(server.baseUrl, { name: 'Dup' });
+    const { body } = await registrationFor({ name: 'Dup', email: alice.email });
+    const res = await new ApiClient(server.baseUrl).post('/auth/register', body);
+    expect(res.status).toBe(409);
+    expect(codeOf(res)).toBe('email-taken');
+  });
+
+  it('when registering with a key that is not a usable public key, then 400 with the key error code and nothing stored', async () => {
+    for (const [file, code] of [
+      ['good.sec.asc', 'not-public-key'],
+      ['rsa2048.pub.asc', 'weak-key'],
+      ['expired.pub.asc', 'key-expired'],
+    ] as const) {
+      const { body } = await registrationFor({ name: 'Bad Key' });
+      const res = await new ApiClient(server.baseUrl).post('/auth/register', { ...body, publicKey: fixture(file) });
+      expect({ file, status: res.status, code: codeOf(res) }).toEqual({ file, status: 400, code });
+      expect(await server.connection.collection('users').countDocuments({ email: body.email })).toBe(0);
+    }
+  });
+
+  it('when a user logs in with the right secret, then 200 with the locked private key; with a wrong one, then 401 invalid-credentials', async () => {
+    const alice = await registerUser(server.baseUrl, { name: 'Login' });
+    const api = new ApiClient(server.baseUrl);
+    const wrong = await api.post('/auth/login', { email: alice.email, loginSecret: randomSecret() });
+    expect(wrong.status).toBe(401);
+    expect(codeOf(wrong)).toBe('invalid-credentials');
+    const ok = await api.post('/auth/login', { email: alice.email, loginSecret: alice.loginSecret });
+    expect(ok.status).toBe(200);
+    expect(sessionStartResponseSchema.parse(ok.body).encryptedPrivateKey).toBe(fixture('locked-private-key.asc'));
+  });
+
+  it('when the database is read directly, then it holds no login secret and no private key, only the peppered hash and sealed blobs', async () => {
+    const { body } = await registrationFor({ name: 'Stored' });
+    await new ApiClient(server.baseUrl).post('/auth/register', body);
+    const raw = await server.connection.collection('users').findOne({ email: body.email });
+    const text = JSON.stringify(raw);
+    expect(text).not.toContain(body.loginSecret);
+    expect(text).not.toContain('PRIVATE KEY');
+    expect(String(raw?.loginHash)).toMatch(/^\$argon2id\$v=19\$m=(\d+),t=(\d+),p=1\$/);
+    const [, m, t] = /m=(\d+),t=(\d+)/.exec(String(raw?.loginHash)) ?? [];
+    expect(Number(m)).toBeGreaterThanOrEqual(19 * 1024);
+    expect(Number(t)).toBeGreaterThanOrEqual(2);
+  });
+
+  it('when the stored hash itself is sent as the login secret, then login fails', async () => {
+    const alice = await registerUser(server.baseUrl, { name: 'Hash Replay' });
+    const raw = await server.connection.collection('users').findOne({ email: alice.email });
+    const hash = String(raw?.loginHash);
+    const asSecret = Buffer.from(hash).subarray(0, 32).toString('base64url');
+    const res = await new ApiClient(server.baseUrl).post('/auth/login', { email: alice.email, loginSecret: asSecret });
+    expect(res.status).toBe(401);
+  });
+});
+
+describe('pre-login parameters', () => {
+  it('when the email is known, then its salt seed and KDF; when unknown, then the same shape, the same on every call', async () => {
+    const { body } = await registrationFor({ name: 'Params' });
+    await new ApiClient(server.baseUrl).post('/auth/register', body);
+    const api = new ApiClient(server.baseUrl);
+    const known = await api.get(`/auth/params?email=${encodeURIComponent(body.email)}`);
+    expect(authParamsResponseSchema.parse(known.body)).toEqual({ saltSeed: body.saltSeed, kdf: TEST_KDF });
+
+    const unknown1 = await api.get('/auth/params?email=nobody-here%40example.org');
+    const unknown2 = await api.get('/auth/params?email=nobody-here%40example.org');
+    const other = await api.get('/auth/params?email=someone-else%40example.org');
+    expect(unknown1.status).toBe(200);
+    expect(Object.keys(unknown1.body as object).sort()).toEqual(Object.keys(known.body as object).sort());
+    expect(authParamsResponseSchema.parse(unknown1.body)).toEqual(unknown2.body);
+    expect((unknown1.body as { saltSeed: string }).saltSeed).not.toBe((other.body as { saltSeed: string }).saltSeed);
+  });
+});
+
+describe('sessions and password change', () => {
+  it('when a user lists sessions and ends another one, then that cookie stops working', async () => {
+    const alice = await registerUser(server.baseUrl, { name: 'Sessions' });
+    const laptop = new ApiClient(server.baseUrl);
+    await laptop.post('/auth/login', { email: alice.email, loginSecret: alice.loginSecret });
+    const list = sessionListResponseSchema.parse((await alice.api.get('/auth/sessions')).body);
+    expect(list.sessions).toHaveLength(2);
+    const other = list.sessions.find((x) => !x.current);
+    expect(other).toBeDefined();
+    expect((await alice.api.delete(`/auth/sessions/${other?.id}`)).status).toBe(204);
+    expect((await laptop.get('/auth/me')).status).toBe(401);
+    expect((await alice.api.get('/auth/me')).status).toBe(200);
+  });
+
+  it("when someone tries to end another user's session, then 404 and it keeps working", async () => {
+    const alice = await registerUser(server.baseUrl, { name: 'Victim' });
+    const mallory = await registerUser(server.baseUrl, { name: 'Mallory' });
+    const [session] = sessionListResponseSchema.parse((await alice.api.get('/auth/sessions')).body).sessions;
+    const res = await mallory.api.delete(`/auth/sessions/${session?.id}`);
+    expect(res.status).toBe(404);
+    expect((await alice.api.get('/auth/me')).status).toBe(200);
+  });
+
+  it('when the password changes, then the other sessions end, the old secret fails and the new salt seed is served', async () => {
+    const alice = await registerUser(server.baseUrl, { name: 'Changer' });
+    const phone = new ApiClient(server.baseUrl);
+    await phone.post('/auth/login', { email: alice.email, loginSecret: alice.loginSecret });
+    const newLoginSecret = randomSecret();
+    const newSaltSeed = randomSecret();
+    const wrong = await alice.api.post('/auth/password', { currentLoginSecret: randomSecret(), newLoginSecret, newSaltSeed, kdf: TEST_KDF, encryptedPrivateKey: fixture('locked-private-key.asc') });
+    expect(codeOf(wrong)).toBe('invalid-credentials');
+    const res = await alice.api.post('/auth/password', { currentLoginSecret: alice.loginSecret, newLoginSecret, newSaltSeed, kdf: TEST_KDF, encryptedPrivateKey: fixture('locked-private-key.asc') });
+    expect(res.status).toBe(204);
+    expect((await phone.get('/auth/me')).status).toBe(401);
+    expect((await alice.api.get('/auth/me')).status).toBe(200);
+    const api = new ApiClient(server.baseUrl);
+    expect((await api.post('/auth/login', { email: alice.email, loginSecret: alice.loginSecret })).status).toBe(401);
+    expect((await api.post('/auth/login', { email: alice.email, loginSecret: newLoginSecret })).status).toBe(200);
+    expect((await api.get(`/auth/params?email=${encodeURIComponent(alice.email)}`)).body).toMatchObject({ saltSeed: newSaltSeed });
+  });
+});
+
+describe('recovery', () => {
+  async function startRecovery(email: string): Promise<RecoveryStartResponse> {
+    const res = await new ApiClient(server.baseUrl).post('/auth/recovery/start', { email });
+    expect(res.status).toBe(200);
+    return recoveryStartResponseSchema.parse(res.body);
+  }
+
+  it('when the challenge is signed with the account key, then the new password is set, all old sessions end and a new one starts', async () => {
+    const alice = await registerUser(server.baseUrl, { name: 'Forgetful' });
+    const start = await startRecovery(alice.email);
+    expect(start.recoveryEncryptedPrivateKey).toBe(fixture('locked-private-key.asc'));
+    const signature = await signChallenge({ challenge: start.challenge, privateKey: alice.key.privateKey });
+    const api = new ApiClient(server.baseUrl);
+    const newLoginSecret = randomSecret();
+    const res = await api.post('/auth/recovery/complete', {
+      challengeId: start.challengeId,
+      signature,
+      newLoginSecret,
+      newSaltSeed: randomSecret(),
+      kdf: TEST_KDF,
+      encryptedPrivateKey: fixture('locked-private-key.asc'),
+    });
+    expect(res.status).toBe(200);
+    expect(sessionStartResponseSchema.parse(res.body).user.id).toBe(alice.id);
+    expect((await alice.api.get('/auth/me')).status).toBe(401);
+    expect((await api.get('/auth/me')).status).toBe(200);
+    expect((await new ApiClient(server.baseUrl).post('/auth/login', { email: alice.email, loginSecret: newLoginSecret })).status).toBe(200);
+
+    const again = await new ApiClient(server.baseUrl).post('/auth/recovery/complete', {
+      challengeId: start.challengeId,
+      signature,
+      newLoginSecret: randomSecret(),
+      newSaltSeed: randomSecret(),
+      kdf: TEST_KDF,
+      encryptedPrivateKey: fixture('locked-private-key.asc'),
+    });
+    expect(codeOf(again)).toBe('challenge-invalid');
+  });
+
+  it("when the challenge is signed by another user's key, then 400 bad-signature and the password stays", async () => {
+    const alice = await registerUser(server.baseUrl, { name: 'Target' });
+    const mallory = await registerUser(server.baseUrl, { name: 'Attacker' });
+    const start = await startRecovery(alice.email);
+    const signature = await signChallenge({ challenge: start.challenge, privateKey: mallory.key.privateKey });
+    const res = await new ApiClient(server.baseUrl).post('/auth/recovery/complete', {
+      challengeId: start.challengeId,
+      signature,
+      newLoginSecret: randomSecret(),
+      newSaltSeed: randomSecret(),
+      kdf: TEST_KDF,
+      encryptedPrivateKey: fixture('locked-private-key.asc'),
+    });
+    expect(res.status).toBe(400);
+    expect(codeOf(res)).toBe('bad-signature');
+    expect((await new ApiClient(server.baseUrl).post('/auth/login', { email: alice.email, loginSecret: alice.loginSecret })).status).toBe(200);
+  });
+});

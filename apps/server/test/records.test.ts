@@ -1,0 +1,183 @@
+import { readPublicKey } from '@medseal/crypto';
+import { auditTrailResponseSchema, recordHistoryResponseSchema, recordListResponseSchema, recordSchema, type RecordDto } from '@medseal/contract';
+import { codeOf } from './helpers/client';
+import { armoredTo, sqopEncrypt } from './helpers/pgp';
+import { newRecordId, registerUser, type TestUser } from './helpers/users';
+import { startTestServer, type TestServer } from './support';
+
+let server: TestServer;
+let patient: TestUser;
+let doctor: TestUser;
+beforeAll(async () => {
+  server = await startTestServer();
+  patient = await registerUser(server.baseUrl, { name: 'Paula Patient' });
+  doctor = await registerUser(server.baseUrl, { name: 'Dr Dora', role: 'doctor' });
+});
+afterAll(() => server.close());
+
+const to = (...users: TestUser[]) => users.map((u) => ({ userId: u.id, fingerprint: u.fingerprint }));
+
+async function createRecord(author: TestUser, owner: TestUser, readers: TestUser[]): Promise<RecordDto> {
+  const res = await author.api.post('/records', {
+    recordId: newRecordId(),
+    ownerId: owner.id,
+    recipients: to(...readers),
+    message: await armoredTo(readers.map((u) => u.publicKey)),
+  });
+  expect(res.status).toBe(201);
+  return recordSchema.parse(res.body);
+}
+
+describe('records', () => {
+  it('when a patient stores a record encrypted to herself, then it reads back byte for byte and is in her list', async () => {
+    const message = await armoredTo([patient.publicKey]);
+    const recordId = newRecordId();
+    const res = await patient.api.post('/records', { recordId, ownerId: patient.id, recipients: to(patient), message });
+    expect(res.status).toBe(201);
+    const got = recordSchema.parse((await patient.api.get(`/records/${recordId}`)).body);
+    expect(got).toMatchObject({ id: recordId, ownerId: patient.id, authorId: patient.id, version: 1, message });
+    const list = recordListResponseSchema.parse((await patient.api.get('/records')).body);
+    expect(list.records.map((r) => r.id)).toContain(recordId);
+  });
+
+  it('when a doctor writes a record for a patient, then both list it; a patient may not write for someone else', async () => {
+    const record = await createRecord(doctor, patient, [patient, doctor]);
+    expect(recordListResponseSchema.parse((await patient.api.get('/records')).body).records.map((r) => r.id)).toContain(record.id);
+    expect(recordListResponseSchema.parse((await doctor.api.get('/records')).body).records.map((r) => r.id)).toContain(record.id);
+
+    const other = await registerUser(server.baseUrl, { name: 'Other Patient' });
+    const res = await patient.api.post('/records', { recordId: newRecordId(), ownerId: other.id, recipients: to(other, patient), message: await armoredTo([other.publicKey, patient.publicKey]) });
+    expect(res.status).toBe(400);
+    expect(codeOf(res)).toBe('owner-not-patient');
+  });
+
+  it('when the list is paged, then pages are newest first without overlap', async () => {
+    const pager = await registerUser(server.baseUrl, { name: 'Pager' });
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push((await createRecord(pager, pager, [pager])).id);
+    const first = recordListResponseSchema.parse((await pager.api.get('/records?limit=2')).body);
+    expect(first.records.map((r) => r.id)).toEqual([ids[4], ids[3]]);
+    const second = recordListResponseSchema.parse((await pager.api.get(`/records?limit=2&before=${first.nextCursor}`)).body);
+    expect(second.records.map((r) => r.id)).toEqual([ids[2], ids[1]]);
+    const third = recordListResponseSchema.parse((await pager.api.get(`/records?limit=2&before=${second.nextCursor}`)).body);
+    expect(third.records.map((r) => r.id)).toEqual([ids[0]]);
+    expect(third.nextCursor).toBeUndefined();
+  });
+
+  it('when a record is updated from its current version, then the version goes up and history keeps every version', async () => {
+    const record = await createRecord(patient, patient, [patient]);
+    const message2 = await armoredTo([patient.publicKey], 'second');
+    const res = await patient.api.put(`/records/${record.id}`, { baseVersion: 1, recipients: to(patient), message: message2 });
+    expect(res.status).toBe(200);
+    expect(recordSchema.parse(res.body)).toMatchObject({ version: 2, message: message2 });
+    const history = recordHistoryResponseSchema.parse((await patient.api.get(`/records/${record.id}/versions`)).body);
+    expect(history.versions.map((v) => v.version)).toEqual([1, 2]);
+    const v1 = await patient.api.get(`/records/${record.id}/versions/1`);
+    expect((v1.body as { message: string }).message).toBe(record.message);
+  });
+
+  it('when two updates are based on the same version, then one succeeds, the other gets 409 and history has no gaps', async () => {
+    const record = await createRecord(patient, patient, [patient]);
+    const [a, b] = await Promise.all([armoredTo([patient.publicKey], 'a'), armoredTo([patient.publicKey], 'b')]);
+    const results = await Promise.all([
+      patient.api.put(`/records/${record.id}`, { baseVersion: 1, recipients: to(patient), message: a }),
+      patient.api.put(`/records/${record.id}`, { baseVersion: 1, recipients: to(patient), message: b }),
+    ]);
+    expect(results.map((r) => r.status).sort()).toEqual([200, 409]);
+    expect(codeOf(results.find((r) => r.status === 409) ?? results[0])).toBe('version-conflict');
+    const history = recordHistoryResponseSchema.parse((await patient.api.get(`/records/${record.id}/versions`)).body);
+    expect(history.versions.map((v) => v.version)).toEqual([1, 2]);
+    const current = recordSchema.parse((await patient.api.get(`/records/${record.id}`)).body);
+    const winner = results.findIndex((r) => r.status === 200);
+    expect(current.message).toBe(winner === 0 ? a : b);
+  });
+
+  it('when a record is deleted, then it, its versions and attachments are gone and the audit trail keeps that it happened', async () => {
+    const record = await createRecord(patient, patient, [patient]);
+    const file = await sqopEncrypt([patient.publicKey], 'x-ray bytes', { armor: false });
+    const up = await patient.api.request('POST', `/records/${record.id}/attachments`, { raw: { data: new Uint8Array(file), contentType: 'application/octet-stream' } });
+    expect(up.status).toBe(201);
+    expect((await patient.api.delete(`/records/${record.id}`)).status).toBe(204);
+    expect((await patient.api.get(`/records/${record.id}`)).status).toBe(404);
+    const db = server.connection;
+    for (const [collection, filter] of [
+      ['records', { _id: record.id }],
+      ['record_versions', { recordId: record.id }],
+      ['grants', { recordId: record.id }],
+      ['attachments', { recordId: record.id }],
+      ['attachment_chunks', { recordId: record.id }],
+    ] as const) {
+      expect({ collection, n: await db.collection(collection).countDocuments(filter as never) }).toEqual({ collection, n: 0 });
+    }
+    const audit = auditTrailResponseSchema.parse((await patient.api.get(`/audit/records/${record.id}`)).body);
+    expect(audit.events.map((e) => e.action)).toEqual(['create', 'attach', 'delete']);
+    expect(audit.verification).toEqual({ status: 'intact' });
+  });
+});
+
+describe('attachments', () => {
+  it('when a binary OpenPGP file is attached, then it downloads as the same bytes, as application/octet-stream with Content-Disposition: attachment', async () => {
+    const record = await createRecord(doctor, patient, [patient, doctor]);
+    const data = new Uint8Array(await sqopEncrypt([patient.publicKey, doctor.publicKey], Buffer.alloc(3 * 1024 * 1024 + 17, 7), { armor: false }));
+    const up = await doctor.api.request('POST', `/records/${record.id}/attachments`, { raw: { data, contentType: 'application/octet-stream' } });
+    expect(up.status).toBe(201);
+    const { id } = up.body as { id: string };
+    const down = await patient.api.get(`/records/${record.id}/attachments/${id}`);
+    expect(down.status).toBe(200);
+    expect(down.headers.get('content-type')).toBe('application/octet-stream');
+    expect(down.headers.get('content-disposition')).toMatch(/^attachment;/);
+    expect(Buffer.from(down.body as Uint8Array).equals(Buffer.from(data))).toBe(true);
+    const got = recordSchema.parse((await patient.api.get(`/records/${record.id}`)).body);
+    expect(got.attachments.map((a) => a.id)).toEqual([id]);
+  });
+
+  it('when an attachment is not encrypted to exactly the record recipients, then 400 recipient-mismatch; over 20 MiB, then 413', async () => {
+    const record = await createRecord(doctor, patient, [patient, doctor]);
+    const onlyPatient = new Uint8Array(await sqopEncrypt([patient.publicKey], 'scan', { armor: false }));
+    const res = await doctor.api.request('POST', `/records/${record.id}/attachments`, { raw: { data: onlyPatient, contentType: 'application/octet-stream' } });
+    expect(res.status).toBe(400);
+    expect(codeOf(res)).toBe('recipient-mismatch');
+    const huge = new Uint8Array(21 * 1024 * 1024);
+    const big = await doctor.api.request('POST', `/records/${record.id}/attachments`, { raw: { data: huge, contentType: 'application/octet-stream' } });
+    expect(big.status).toBe(413);
+    expect(await server.connection.collection('attachments').countDocuments({ recordId: record.id })).toBe(0);
+  });
+});
+
+describe('audit', () => {
+  it('when a record is read and changed, then the owner sees the chained trail, and a tampered stored event is detected', async () => {
+    const record = await createRecord(doctor, patient, [patient, doctor]);
+    await doctor.api.get(`/records/${record.id}`);
+    await patient.api.get(`/records/${record.id}`);
+    const trail = auditTrailResponseSchema.parse((await patient.api.get(`/audit/records/${record.id}`)).body);
+    expect(trail.events.map((e) => [e.action, e.actorId])).toEqual([
+      ['create', doctor.id],
+      ['read', doctor.id],
+      ['read', patient.id],
+    ]);
+    expect(trail.verification).toEqual({ status: 'intact' });
+    expect(trail.events[1]?.prevHash).toBe(trail.events[0]?.hash);
+
+    await server.connection.collection('audit_events').updateOne({ recordId: record.id, seq: 2 }, { $set: { actorId: patient.id } });
+    const tampered = auditTrailResponseSchema.parse((await patient.api.get(`/audit/records/${record.id}`)).body);
+    expect(tampered.verification).toEqual({ status: 'broken', seq: 2 });
+  });
+
+  it('when the doctor (not the owner) asks for the trail, then 403', async () => {
+    const record = await createRecord(doctor, patient, [patient, doctor]);
+    const res = await doctor.api.get(`/audit/records/${record.id}`);
+    expect(res.status).toBe(403);
+  });
+});
+
+describe('directory', () => {
+  it('when searching by exact email or name prefix, then id, name, role, key and the server-computed fingerprint', async () => {
+    const byEmail = await patient.api.get(`/users?email=${encodeURIComponent(doctor.email)}`);
+    expect(byEmail.body).toEqual({ users: [{ id: doctor.id, name: 'Dr Dora', role: 'doctor', publicKey: doctor.publicKey, fingerprint: doctor.fingerprint }] });
+    expect((await readPublicKey(doctor.publicKey)).fingerprint).toBe(doctor.fingerprint);
+    const byName = await patient.api.get('/users?namePrefix=dr%20d');
+    expect((byName.body as { users: { id: string }[] }).users.map((u) => u.id)).toContain(doctor.id);
+    const regex = await patient.api.get('/users?namePrefix=.*');
+    expect((regex.body as { users: unknown[] }).users).toEqual([]);
+  });
+});

@@ -1,0 +1,106 @@
+import { checkEncryptedTo, createRecipientPacket, createSessionKey, sealFile, sealRecord, type RecordId, type UserId } from '@medseal/crypto';
+import { accessListResponseSchema, recordListResponseSchema, recordSchema } from '@medseal/contract';
+import { codeOf } from './helpers/client';
+import { createRecordAs, grantBody, recipientsOf, sealFor, share } from './helpers/records';
+import { registerUser, type TestUser } from './helpers/users';
+import { startTestServer, type TestServer } from './support';
+
+let server: TestServer;
+let patient: TestUser;
+let doctor: TestUser;
+let other: TestUser;
+beforeAll(async () => {
+  server = await startTestServer();
+  patient = await registerUser(server.baseUrl, { name: 'Pia Patient' });
+  doctor = await registerUser(server.baseUrl, { name: 'Dr Who', role: 'doctor' });
+  other = await registerUser(server.baseUrl, { name: 'Olga Other' });
+});
+afterAll(() => server.close());
+
+describe('sharing', () => {
+  it('when the owner shares, then the PKESK is spliced into the stored message, the doctor can fetch it, and the access list shows the signed grant', async () => {
+    const record = await createRecordAs(patient, patient, [patient]);
+    expect((await doctor.api.get(`/records/${record.id}`)).status).toBe(404);
+    const body = await grantBody(patient, doctor, record);
+    const res = await patient.api.post(`/records/${record.id}/grants`, body);
+    expect(res.status).toBe(201);
+
+    const got = recordSchema.parse((await doctor.api.get(`/records/${record.id}`)).body);
+    await expect(checkEncryptedTo(got.message, [patient.publicKey, doctor.publicKey], { maxBytes: 1 << 20 })).resolves.toBeDefined();
+    expect(got.recipients).toEqual(recipientsOf(patient, doctor));
+    const access = accessListResponseSchema.parse((await patient.api.get(`/records/${record.id}/access`)).body);
+    expect(access.entries.map((e) => [e.userId, e.via])).toEqual([
+      [patient.id, 'owner'],
+      [doctor.id, 'grant'],
+    ]);
+    expect(access.entries[1]?.signedGrant).toBe(body.signedGrant);
+    expect(recordListResponseSchema.parse((await doctor.api.get('/records')).body).records.map((r) => r.id)).toContain(record.id);
+  });
+
+  it('when a record with an attachment under the same session key is shared, then the attachment gets the packet too', async () => {
+    const sessionKey = createSessionKey();
+    const record = await createRecordAs(patient, patient, [patient]);
+    // Re-write version 2 with an explicit session key shared by the message and its file.
+    const { message } = await sealRecord({
+      envelope: { recordId: record.id as RecordId, version: 2, ownerId: patient.id as UserId, authorId: patient.id as UserId, createdAt: new Date().toISOString(), content: { title: 'scan' } },
+      authorKey: patient.key.privateKey,
+      recipientKeys: [patient.publicKey],
+      sessionKey,
+    });
+    expect((await patient.api.put(`/records/${record.id}`, { baseVersion: 1, recipients: recipientsOf(patient), message })).status).toBe(200);
+    const file = await sealFile({ data: new Uint8Array(200_000).fill(3), authorKey: patient.key.privateKey, recipientKeys: [patient.publicKey], sessionKey });
+    const up = await patient.api.request('POST', `/records/${record.id}/attachments`, { raw: { data: file.message, contentType: 'application/octet-stream' } });
+    expect(up.status).toBe(201);
+
+    expect((await patient.api.post(`/records/${record.id}/grants`, await grantBody(patient, doctor, { id: record.id, message }))).status).toBe(201);
+    const down = await doctor.api.get(`/records/${record.id}/attachments/${(up.body as { id: string }).id}`);
+    expect(down.status).toBe(200);
+    await expect(checkEncryptedTo(down.body as Uint8Array, [patient.publicKey, doctor.publicKey], { maxBytes: 1 << 24 })).resolves.toBeDefined();
+  });
+
+  it('when access is revoked, then the doctor gets 404 at once, the record leaves their list, and the owner re-keys the next version', async () => {
+    const record = await createRecordAs(patient, patient, [patient]);
+    await share(patient, doctor, record);
+    expect((await doctor.api.get(`/records/${record.id}`)).status).toBe(200);
+    expect((await patient.api.delete(`/records/${record.id}/grants/${doctor.id}`)).status).toBe(204);
+    const after = await doctor.api.get(`/records/${record.id}`);
+    expect(after.status).toBe(404);
+    expect(JSON.stringify(after.body)).not.toContain('PGP');
+    expect(recordListResponseSchema.parse((await doctor.api.get('/records')).body).records.map((r) => r.id)).not.toContain(record.id);
+    const rekeyed = await sealFor({ recordId: record.id, version: 2, owner: patient, author: patient, readers: [patient] });
+    expect((await patient.api.put(`/records/${record.id}`, { baseVersion: 1, recipients: recipientsOf(patient), message: rekeyed })).status).toBe(200);
+  });
+
+  it('when the grant or packet is wrong, then 400 with its code and the stored message is unchanged', async () => {
+    const record = await createRecordAs(patient, patient, [patient]);
+    const good = await grantBody(patient, doctor, record);
+    const forOther = await grantBody(patient, other, record);
+    const otherRecord = await createRecordAs(patient, patient, [patient]);
+    const forOtherRecord = await grantBody(patient, doctor, otherRecord);
+
+    const cases: [string, object, string][] = [
+      ['packet for another key', { ...good, pkesk: forOther.pkesk }, 'recipient-mismatch'],
+      ['grant names another grantee', { ...good, signedGrant: forOther.signedGrant }, 'bad-grant'],
+      ['grant for another record', { ...good, signedGrant: forOtherRecord.signedGrant }, 'bad-grant'],
+      ['packet not base64url PKESK', { ...good, pkesk: 'AAAAAAAAAAAAAAAAAAAA' }, 'not-a-message'],
+      ['grant not signed', { ...good, signedGrant: '-----BEGIN PGP MESSAGE-----\n\nxx\n-----END PGP MESSAGE-----' }, 'bad-signature'],
+    ];
+    for (const [what, body, code] of cases) {
+      const res = await patient.api.post(`/records/${record.id}/grants`, body);
+      expect({ what, status: res.status, code: codeOf(res) }).toEqual({ what, status: 400, code });
+    }
+    const stored = recordSchema.parse((await patient.api.get(`/records/${record.id}`)).body);
+    expect(stored.message).toBe(record.message);
+    expect(stored.recipients).toEqual(recipientsOf(patient));
+  });
+
+  it('when a grant is signed by someone other than the sharer, then 400 bad-signature', async () => {
+    const record = await createRecordAs(doctor, patient, [patient, doctor]);
+    // The doctor (author) makes the packet, but the grant is signed by another user claiming to be the patient.
+    const pkesk = await createRecipientPacket({ message: record.message, myKey: doctor.key.privateKey, newRecipientKey: other.publicKey });
+    const forged = await grantBody(patient, other, record);
+    const res = await doctor.api.post(`/records/${record.id}/grants`, { ...forged, pkesk });
+    expect(res.status).toBe(400);
+    expect(['bad-signature', 'bad-grant']).toContain(codeOf(res));
+  });
+});
