@@ -15,7 +15,7 @@ module.exports = {
       testMatch: ['<rootDir>/e2e/**/*.e2e.test.ts'],
       globalSetup: require.resolve('@medseal/devdb/jest-global-setup'),
       globalTeardown: require.resolve('@medseal/devdb/jest-global-teardown'),
-      testTimeout: 240_000,
+      setupFilesAfterEnv: ['<rootDir>/e2e/support/setup.ts'],
     },
   ],
 };

@@ -29,7 +29,10 @@ export async function newDevice(browser: Browser, captured: CapturedRequest[], w
     captured.push({ url: request.url(), method: request.method(), headers: request.headers(), body: request.postDataBuffer() });
   });
   const page = await context.newPage();
-  page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
+  page.on("pageerror", (e) => console.error(`page error: ${e.stack ?? e.message}`));
+  page.on('response', (r) => {
+    if (r.status() >= 400 && !r.url().endsWith('/api/auth/me')) void r.text().then((t) => console.warn(`HTTP ${r.status()} ${r.request().method()} ${r.url()} ${t.slice(0, 300)}`));
+  });
   return { context, page };
 }
 

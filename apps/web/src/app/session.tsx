@@ -1,6 +1,6 @@
 import { createContext, useCallback, useContext, useMemo, useState, type ReactNode } from 'react';
 import type { Me } from '@medseal/contract';
-import type { KeyHandle } from '../crypto/client';
+import type { KeyRef } from '../crypto/client';
 
 /**
  * Where the user stands (DESIGN §4):
@@ -13,7 +13,7 @@ export type SessionState =
   | { status: 'checking' }
   | { status: 'signed-out' }
   | { status: 'locked'; user: Me }
-  | { status: 'unlocked'; user: Me; key: KeyHandle };
+  | { status: 'unlocked'; user: Me; key: KeyRef };
 
 interface SessionApi {
   state: SessionState;
@@ -36,7 +36,7 @@ export function useSession(): SessionApi {
 }
 
 /** For pages that only render when unlocked (the router guarantees it). */
-export function useUnlocked(): { user: Me; key: KeyHandle } {
+export function useUnlocked(): { user: Me; key: KeyRef } {
   const { state } = useSession();
   if (state.status !== 'unlocked') throw new Error('this page needs an unlocked session');
   return { user: state.user, key: state.key };

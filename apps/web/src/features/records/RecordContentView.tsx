@@ -6,10 +6,10 @@ import styles from './records.module.css';
  * Shows a record's content. Only ever called with content whose signature and context were
  * verified (the record page renders a tamper warning instead otherwise).
  */
-export function RecordContentView({ content, renderAttachment }: { content: RecordContent; renderAttachment?: (a: AttachmentRef) => React.ReactNode }) {
+export function RecordContentView({ content, renderAttachment, showTitle = true }: { content: RecordContent; renderAttachment?: (a: AttachmentRef) => React.ReactNode; showTitle?: boolean }) {
   return (
     <article aria-label={content.title}>
-      <h2>{content.title}</h2>
+      {showTitle ? <h2>{content.title}</h2> : null}
       <dl className={styles.dl}>
         <dt>Kind</dt>
         <dd>{KIND_LABELS[content.kind]}</dd>

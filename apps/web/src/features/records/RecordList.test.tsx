@@ -7,7 +7,7 @@ import { SummaryLoader } from './summaryLoader';
 const rows: RecordRow[] = Array.from({ length: 50 }, (_, i) => ({ id: `rec${i}`, version: 1, updatedAt: '2026-11-01T10:00:00Z', author: 'you' }));
 
 function makeLoader() {
-  return new SummaryLoader(async ({ id }) => {
+  return new SummaryLoader<RecordRow>(async ({ id }) => {
     const i = Number(id.slice(3));
     if (i === 3) return { status: 'tampered', reason: 'signature did not verify' };
     return { status: 'verified', summary: { title: i % 2 ? `Lab ${i}` : `Note ${i}`, kind: i % 2 ? 'lab' : 'note', date: '2026-11-01' } };

@@ -3,6 +3,7 @@ import { Link } from 'react-router';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { Badge, SelectField, TextField } from '../../ui';
 import { KIND_LABELS, RECORD_KINDS, type RecordKind } from './content';
+import type { RecordDto } from '@medseal/contract';
 import type { SummaryLoader, SummaryState } from './summaryLoader';
 import styles from './records.module.css';
 
@@ -14,6 +15,8 @@ export interface RecordRow {
   author: string;
   /** For doctors: whose record it is. */
   owner?: string;
+  /** What the loader decrypts (absent in tests of the list alone). */
+  dto?: RecordDto;
 }
 
 const ROW_HEIGHT = 64;
@@ -29,7 +32,7 @@ function rowMatches(state: SummaryState, kind: RecordKind | '', text: string): b
  * The records list: virtualized (only rows in view are in the DOM), titles decrypted by the
  * loader with the rows in view first. Filters work on decrypted titles only.
  */
-export function RecordList({ rows, loader, hrefFor }: { rows: RecordRow[]; loader: SummaryLoader; hrefFor(id: string): string }) {
+export function RecordList({ rows, loader, hrefFor }: { rows: RecordRow[]; loader: SummaryLoader<RecordRow>; hrefFor(id: string): string }) {
   const revision = useSyncExternalStore(loader.subscribe, loader.getRevision);
   const [kind, setKind] = useState<RecordKind | ''>('');
   const [text, setText] = useState('');

@@ -17,11 +17,17 @@ export const KIND_LABELS: Record<RecordKind, string> = {
 
 const text = (max: number) => z.string().max(max);
 
+/**
+ * A file of the record. `id` is the server's attachment id, `sha256` binds the decrypted bytes
+ * to this (signed) record, `by` is who encrypted and signed the file.
+ */
 export const attachmentRefSchema = z.object({
   id: z.string().min(1).max(64),
   name: text(255).min(1),
   type: text(127),
   size: z.number().int().nonnegative(),
+  sha256: z.string().min(1).max(64),
+  by: z.string().min(1).max(64),
 });
 export type AttachmentRef = z.infer<typeof attachmentRefSchema>;
 

@@ -18,19 +18,19 @@ export interface SummaryJob {
   version: number;
 }
 
-export type DecryptSummary = (job: SummaryJob) => Promise<Exclude<SummaryState, { status: 'pending' }>>;
+export type DecryptSummary<J extends SummaryJob = SummaryJob> = (job: J) => Promise<Exclude<SummaryState, { status: 'pending' }>>;
 
 export const keyOf = (job: SummaryJob) => `${job.id}@${job.version}`;
 
-export class SummaryLoader {
+export class SummaryLoader<J extends SummaryJob = SummaryJob> {
   private readonly cache = new Map<string, SummaryState>();
-  private queue: SummaryJob[] = [];
+  private queue: J[] = [];
   private running = 0;
   private readonly listeners = new Set<() => void>();
   private revision = 0;
 
   constructor(
-    private readonly decrypt: DecryptSummary,
+    private readonly decrypt: DecryptSummary<J>,
     private readonly concurrency = 4,
   ) {}
 
@@ -47,7 +47,7 @@ export class SummaryLoader {
   };
 
   /** Queue every job not yet done; `priority` jobs (the rows on screen) go first. */
-  request(all: SummaryJob[], priority: SummaryJob[] = []): void {
+  request(all: J[], priority: J[] = []): void {
     const wanted = [...priority, ...all].filter((j) => !this.cache.has(keyOf(j)));
     const seen = new Set<string>();
     this.queue = wanted.filter((j) => {
