@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { unzipSync } from 'fflate';
 import type { Browser, Page } from 'playwright-core';
 import { startTestServer, type TestServer } from '@medseal/server/testing';
-import { launchBrowser, newDevice, screenshots, type CapturedRequest } from './support/browser';
+import { launchBrowser, newDevice, pageErrors, screenshots, type CapturedRequest } from './support/browser';
 import { go, loginAs, register, WEB_DIST, type Account } from './support/app';
 import { leaksOf, privateKeysIn } from './support/leaks';
 
@@ -33,6 +33,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  expect(pageErrors).toEqual([]);
   await browser?.close();
   await server?.close();
 });

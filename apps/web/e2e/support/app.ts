@@ -36,10 +36,11 @@ export async function register(page: Page, baseUrl: string, account: Account, on
   return words;
 }
 
-export async function loginAs(page: Page, baseUrl: string, account: Account): Promise<void> {
+export async function loginAs(page: Page, baseUrl: string, account: Account, opts: { stayUnlocked?: boolean } = {}): Promise<void> {
   await page.goto(`${baseUrl}/login`);
   await page.getByLabel('Email').fill(account.email);
   await page.getByLabel('Password', { exact: true }).fill(account.password);
+  if (opts.stayUnlocked) await page.getByRole('checkbox', { name: /Stay unlocked in this tab/ }).check();
   await page.getByRole('button', { name: 'Log in' }).click();
   await page.getByRole('button', { name: 'Lock now' }).waitFor({ timeout: 60_000 });
 }
@@ -50,4 +51,14 @@ export async function go(page: Page, path: string): Promise<void> {
     window.history.pushState({}, '', p);
     window.dispatchEvent(new PopStateEvent('popstate'));
   }, path);
+}
+
+/** Creates a note through the UI and returns its id. */
+export async function createNote(page: Page, title: string, body: string): Promise<string> {
+  await go(page, '/records/new');
+  await page.getByLabel('Title').fill(title);
+  await page.getByLabel('Notes').fill(body);
+  await page.getByRole('button', { name: 'Encrypt and save' }).click();
+  await page.getByText('Verified: written and signed by').waitFor({ timeout: 60_000 });
+  return new URL(page.url()).pathname.split('/')[2] ?? '';
 }

@@ -12,6 +12,9 @@ export function launchBrowser(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
 }
 
+/** Uncaught errors in any page; the suites assert there are none. */
+export const pageErrors: string[] = [];
+
 export interface CapturedRequest {
   url: string;
   method: string;
@@ -29,9 +32,9 @@ export async function newDevice(browser: Browser, captured: CapturedRequest[], w
     captured.push({ url: request.url(), method: request.method(), headers: request.headers(), body: request.postDataBuffer() });
   });
   const page = await context.newPage();
-  page.on("pageerror", (e) => console.error(`page error: ${e.stack ?? e.message}`));
+  page.on('pageerror', (e) => pageErrors.push(e.stack ?? e.message));
   page.on('response', (r) => {
-    if (r.status() >= 400 && !r.url().endsWith('/api/auth/me')) void r.text().then((t) => console.warn(`HTTP ${r.status()} ${r.request().method()} ${r.url()} ${t.slice(0, 300)}`));
+    if (process.env.E2E_DEBUG && r.status() >= 400) void r.text().then((t) => console.warn(`HTTP ${r.status()} ${r.request().method()} ${r.url()} ${t.slice(0, 300)}`));
   });
   return { context, page };
 }
