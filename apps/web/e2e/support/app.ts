@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 
-export const WEB_DIST = join(__dirname, '..', '..', 'dist');
+export const WEB_DIST = join(process.cwd(), 'dist');
 
 export interface Account {
   role: 'patient' | 'doctor';

@@ -15,7 +15,7 @@ export function AccessLogPage() {
   const mine = (records.data ?? []).filter((r) => r.ownerId === deps.me.id);
   const log = useQuery({
     queryKey: ['access-log', mine.map((r) => `${r.id}@${r.version}`).join(',')],
-    enabled: records.isSuccess,
+    enabled: records.complete,
     queryFn: async () => {
       const rows: AccessLogRow[] = [];
       const broken: { record: string; seq: number }[] = [];

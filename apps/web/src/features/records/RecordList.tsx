@@ -32,7 +32,7 @@ function rowMatches(state: SummaryState, kind: RecordKind | '', text: string): b
  * The records list: virtualized (only rows in view are in the DOM), titles decrypted by the
  * loader with the rows in view first. Filters work on decrypted titles only.
  */
-export function RecordList({ rows, loader, hrefFor }: { rows: RecordRow[]; loader: SummaryLoader<RecordRow>; hrefFor(id: string): string }) {
+export function RecordList({ rows, loader, hrefFor, loadingMore = false }: { rows: RecordRow[]; loader: SummaryLoader<RecordRow>; hrefFor(id: string): string; loadingMore?: boolean }) {
   const revision = useSyncExternalStore(loader.subscribe, loader.getRevision);
   const [kind, setKind] = useState<RecordKind | ''>('');
   const [text, setText] = useState('');
@@ -72,7 +72,8 @@ export function RecordList({ rows, loader, hrefFor }: { rows: RecordRow[]; loade
         </SelectField>
       </div>
       <p aria-live="polite" className={styles.itemMeta}>
-        {filtered.length} of {rows.length} records{pending > 0 ? ` · decrypting ${pending}…` : ''}
+        {filtered.length} of {rows.length} records{loadingMore ? ' · loading more…' : ''}
+        {pending > 0 ? ` · decrypting ${pending}…` : ''}
       </p>
       <div ref={scrollRef} className={styles.list} role="region" aria-label="Records" tabIndex={0}>
         <ul style={{ height: virtualizer.getTotalSize(), position: 'relative', listStyle: 'none', margin: 0, padding: 0 }}>

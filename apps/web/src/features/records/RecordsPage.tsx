@@ -47,7 +47,7 @@ export function RecordsPage({ ownerId, title = 'Records' }: { ownerId?: string; 
           {deps.me.role === 'patient' ? 'Create your first record: it is encrypted in this browser before it is stored.' : 'When patients share records with you, they appear here.'}
         </Banner>
       ) : null}
-      {visible.length > 0 ? <RecordList rows={rows} loader={loader} hrefFor={(id) => `/records/${id}`} /> : null}
+      {visible.length > 0 ? <RecordList rows={rows} loader={loader} loadingMore={!records.complete} hrefFor={(id) => `/records/${id}`} /> : null}
     </>
   );
 }

@@ -1,4 +1,5 @@
-import { useQuery } from '@tanstack/react-query';
+import { useEffect } from 'react';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { endpoints, type DirectoryUser, type RecordDto } from '@medseal/contract';
 import type { Call } from '../../api/http';
 import { useServices } from '../../app/services';
@@ -15,9 +16,42 @@ export async function fetchAllRecords(call: Call): Promise<RecordDto[]> {
   }
 }
 
+/** A small first page so the first screen appears fast; the rest streams in behind it. */
+const FIRST_PAGE = 20;
+const NEXT_PAGES = 100;
+
+interface RecordPages {
+  records: RecordDto[];
+  nextCursor: string | undefined;
+}
+
+/**
+ * My records, loaded progressively: the first small page renders (and starts decrypting) at
+ * once, later pages are appended as they arrive. `complete` says whether all pages are in.
+ */
 export function useRecords() {
   const { call } = useServices();
-  return useQuery({ queryKey: ['records'], queryFn: () => fetchAllRecords(call) });
+  const queryClient = useQueryClient();
+  const query = useQuery({
+    queryKey: ['records'],
+    queryFn: async (): Promise<RecordPages> => {
+      const page = await call(endpoints.listRecords, { query: { limit: FIRST_PAGE } });
+      return { records: page.records, nextCursor: page.nextCursor };
+    },
+  });
+  const cursor = query.data?.nextCursor;
+  useEffect(() => {
+    if (!cursor) return;
+    let live = true;
+    void call(endpoints.listRecords, { query: { limit: NEXT_PAGES, before: cursor } }).then((page) => {
+      if (!live) return;
+      queryClient.setQueryData<RecordPages>(['records'], (old) => (old && old.nextCursor === cursor ? { records: [...old.records, ...page.records], nextCursor: page.nextCursor } : old));
+    });
+    return () => {
+      live = false;
+    };
+  }, [cursor, call, queryClient]);
+  return { ...query, data: query.data?.records, complete: !!query.data && !cursor };
 }
 
 /** Directory entries by id, cached for the tab (names for authors/owners). */
