@@ -1,6 +1,6 @@
 import { endpoints, type Me, type RegisterRequest, type Role } from '@medseal/contract';
 import type { Call } from '../../api/http';
-import { proxy, type CryptoClient, type KeyRef, type SecretHandle } from '../../crypto/client';
+import type { CryptoClient, KeyRef, SecretHandle } from '../../crypto/client';
 import { forgetTab, rememberInTab } from '../../crypto/tabVault';
 
 /**
@@ -43,7 +43,7 @@ async function derive(deps: Deps, opts: { password: string; email: string; saltS
   // The client refuses KDF parameters weaker than its own minimum, whatever the server says.
   const kdf = await deps.crypto.checkKdf(opts.kdf);
   onProgress?.(null);
-  const result = await deps.crypto.deriveSecrets({ password: opts.password, email: opts.email, saltSeed: opts.saltSeed, kdf }, proxy(() => undefined));
+  const result = await deps.crypto.deriveSecrets({ password: opts.password, email: opts.email, saltSeed: opts.saltSeed, kdf });
   onProgress?.(1);
   return { ...result, kdf };
 }
