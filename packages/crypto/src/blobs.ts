@@ -39,18 +39,27 @@ export type OpenSelfBlobResult =
   | { status: 'context-mismatch'; mismatches: ['purpose'] | ['format'] }
   | { status: 'not-for-me' };
 
-/** Decrypts a self blob and requires the holder's own signature and the expected purpose. */
+/**
+ * Decrypts a self blob and requires the holder's own signature and the expected purpose.
+ * @throws CryptoError `invalid-argument` (purpose), `unsupported-format` (authentic blob of a newer format).
+ */
 export async function openSelfBlob(opts: { message: string; purpose: string; key: UnlockedKey }): Promise<OpenSelfBlobResult> {
   checkPurpose(opts.purpose);
   const outcome = await decryptVerified({ message: opts.message, myKey: opts.key, authorPublicKey: opts.key.key.toPublic() });
   if (outcome.status === 'unknown-author-key') return { status: 'bad-signature', reason: 'signed-by-another-key' };
   if (outcome.status !== 'ok') return outcome;
+  let value: { v?: unknown; purpose?: unknown; sealedAt?: unknown; data?: Json };
   try {
-    const value = JSON.parse(fromUtf8(unpad(outcome.data))) as { v?: unknown; purpose?: unknown; sealedAt?: unknown; data?: Json };
-    if (value.v !== 1 || typeof value.sealedAt !== 'string' || !('data' in value)) return { status: 'context-mismatch', mismatches: ['format'] };
-    if (value.purpose !== opts.purpose) return { status: 'context-mismatch', mismatches: ['purpose'] };
-    return { status: 'verified', data: value.data as Json, sealedAt: value.sealedAt };
+    value = JSON.parse(fromUtf8(unpad(outcome.data))) as typeof value;
   } catch {
     return { status: 'context-mismatch', mismatches: ['format'] };
   }
+  if (typeof value !== 'object' || value === null) return { status: 'context-mismatch', mismatches: ['format'] };
+  // An authentic blob from a newer app version: say so instead of calling it tampered (STYLE.md §12).
+  if (typeof value.v === 'number' && value.v !== 1) {
+    throw new CryptoError('unsupported-format', `self blob format v${value.v} is not supported by this version of the app`);
+  }
+  if (value.v !== 1 || typeof value.sealedAt !== 'string' || !('data' in value)) return { status: 'context-mismatch', mismatches: ['format'] };
+  if (value.purpose !== opts.purpose) return { status: 'context-mismatch', mismatches: ['purpose'] };
+  return { status: 'verified', data: value.data as Json, sealedAt: value.sealedAt };
 }

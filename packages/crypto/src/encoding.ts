@@ -83,3 +83,11 @@ export function randomBytes(length: number): Uint8Array {
   globalThis.crypto.getRandomValues(out);
   return out;
 }
+
+/**
+ * The same bytes typed as backed by a plain ArrayBuffer, which the DOM typings of WebCrypto
+ * require (TS 5.9); copies only when the view is over a SharedArrayBuffer.
+ */
+export function bufferSource(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  return bytes.buffer instanceof ArrayBuffer ? (bytes as Uint8Array<ArrayBuffer>) : new Uint8Array(bytes);
+}

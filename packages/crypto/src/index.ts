@@ -42,8 +42,10 @@ export type {
 } from './records';
 export { MAX_FILE_BYTES, openFile, sealFile } from './files';
 export type { FileProgress, OpenFileResult } from './files';
-export { createRecipientPacket, rekeyRecord } from './sharing';
+export { createRecipientPacket, createRecipientPacket as shareRecord, rekeyRecord } from './sharing';
 export { openSelfBlob, sealSelfBlob } from './blobs';
 export type { OpenSelfBlobResult } from './blobs';
 export { padmeLength } from './padding';
 export type { Json } from './encoding';
+export { createTabWrappingKey, openKeyForTab, sealKeyForTab } from './tab-session';
+export type { TabSealedKey, TabWrappingKey } from './tab-session';

@@ -3,9 +3,10 @@
 // plaintext is returned only with status 'ok'.
 import * as openpgp from 'openpgp';
 import { MessageCheckError } from './errors';
-import { checkMessageStructure } from './inspect';
-import { parseKey, type UnlockedKey } from './keys';
+import { decodeCheckedMessage } from './inspect';
+import { parsePublicKeyCached, type UnlockedKey } from './keys';
 import { MESSAGE_CONFIG, READ_CONFIG } from './openpgp-config';
+import { collect, progressStream } from './streams';
 import type { Fingerprint } from './types';
 
 /** A session key shared by a record version's message and its attachments (DESIGN §6). Secret. */
@@ -32,10 +33,11 @@ export type BadSignatureReason =
   | 'malformed'
   | 'too-large'
   | 'no-integrity'
-  | 'unencrypted-data';
+  | 'unencrypted-data'
+  | 'author-key-not-valid';
 
 export type DecryptOutcome =
-  | { status: 'ok'; data: Uint8Array; signedAt: Date }
+  | { status: 'ok'; data: Uint8Array; signedAt: Date; authorFingerprint: Fingerprint }
   | { status: 'not-for-me' }
   | { status: 'unknown-author-key'; reason: 'signed-by-another-key' | 'author-key-mismatch' | 'unreadable-author-key' }
   | { status: 'bad-signature'; reason: BadSignatureReason };
@@ -64,6 +66,8 @@ function classify(error: unknown): DecryptOutcome {
   if (/Message is not signed/i.test(message)) return { status: 'bad-signature', reason: 'unsigned' };
   if (/Modification detected/i.test(message)) return { status: 'bad-signature', reason: 'modified-ciphertext' };
   if (/decompressed/i.test(message)) return { status: 'bad-signature', reason: 'too-large' };
+  // The expected author key is revoked or expired (for the signature's time): its signatures no longer count.
+  if (/key is (revoked|expired)/i.test(message)) return { status: 'bad-signature', reason: 'author-key-not-valid' };
   if (/Session key decryption failed|session key|Decryption key/i.test(message)) return { status: 'bad-signature', reason: 'decryption-failed' };
   if (/digest did not match|signature/i.test(message)) return { status: 'bad-signature', reason: 'invalid-signature' };
   return { status: 'bad-signature', reason: 'malformed' };
@@ -85,16 +89,21 @@ export async function decryptVerified(opts: {
   authorFingerprint?: Fingerprint;
   maxBytes?: number;
   date?: Date;
+  /** Feed the ciphertext in chunks and report bytes consumed (the result is still all-or-nothing). */
+  onInputProgress?: (done: number) => void;
 }): Promise<DecryptOutcome> {
   let recipientKeyIds: string[];
+  let bytes: Uint8Array;
   try {
-    recipientKeyIds = checkMessageStructure(opts.message, opts.maxBytes ?? Number.MAX_SAFE_INTEGER).recipientKeyIds;
+    const decoded = decodeCheckedMessage(opts.message, opts.maxBytes ?? Number.MAX_SAFE_INTEGER);
+    recipientKeyIds = decoded.summary.recipientKeyIds;
+    bytes = decoded.bytes;
   } catch (error) {
     if (error instanceof MessageCheckError) {
       const reason: BadSignatureReason =
         error.code === 'no-integrity' ? 'no-integrity' : error.code === 'unencrypted-data' ? 'unencrypted-data' : error.code === 'too-large' ? 'too-large' : 'malformed';
-      // A message whose recipients we can't read is still "not for me" if it parses at all;
-      // structure failures are tampering.
+      // Refuse the shapes the server refuses (SED, plaintext at top level, AEAD, ...) before any
+      // decryption: for a reader they mean tampering, whatever the cause.
       return { status: 'bad-signature', reason };
     }
     throw error;
@@ -104,7 +113,7 @@ export async function decryptVerified(opts: {
 
   let author: openpgp.Key;
   try {
-    author = typeof opts.authorPublicKey === 'string' ? await parseKey(opts.authorPublicKey) : opts.authorPublicKey;
+    author = typeof opts.authorPublicKey === 'string' ? await parsePublicKeyCached(opts.authorPublicKey) : opts.authorPublicKey;
   } catch {
     return { status: 'unknown-author-key', reason: 'unreadable-author-key' };
   }
@@ -113,11 +122,11 @@ export async function decryptVerified(opts: {
     return { status: 'unknown-author-key', reason: 'author-key-mismatch' };
   }
   try {
-    const message =
-      typeof opts.message === 'string'
-        ? await openpgp.readMessage({ armoredMessage: opts.message, config: READ_CONFIG })
-        : await openpgp.readMessage({ binaryMessage: opts.message, config: READ_CONFIG });
-    const { data, signatures } = await openpgp.decrypt({
+    // Parse the bytes already de-armored and framed above (no second base64 pass).
+    const message = opts.onInputProgress
+      ? await openpgp.readMessage({ binaryMessage: progressStream(bytes, opts.onInputProgress), config: READ_CONFIG })
+      : await openpgp.readMessage({ binaryMessage: bytes, config: READ_CONFIG });
+    const { data: output, signatures } = await openpgp.decrypt({
       message,
       decryptionKeys: opts.myKey.key,
       verificationKeys: author,
@@ -126,13 +135,16 @@ export async function decryptVerified(opts: {
       ...(opts.date ? { date: opts.date } : {}),
       config: READ_CONFIG,
     });
+    // Streamed input gives a stream: read it to the end first; integrity and signature failures
+    // surface as a stream error here, before anything is returned.
+    const data = await collect(output as ReadableStream<Uint8Array> | Uint8Array);
     if (signatures.length !== 1) return { status: 'bad-signature', reason: 'unexpected-signatures' };
     const [only] = signatures;
     if (!only) return { status: 'bad-signature', reason: 'unsigned' };
     await only.verified;
     const packet = await only.signature;
     const signedAt = packet.packets[0]?.created ?? new Date(0);
-    return { status: 'ok', data, signedAt };
+    return { status: 'ok', data, signedAt, authorFingerprint: author.getFingerprint() as Fingerprint };
   } catch (error) {
     return classify(error);
   }

@@ -4,7 +4,7 @@ import { CryptoError } from './errors';
 import { canonicalJson, fromUtf8, utf8, type Json } from './encoding';
 import { parseFingerprint } from './fingerprint';
 import { grantIsCurrent, verifyGrant } from './grants';
-import { fingerprintOf, loadPublicKeys, parseKey, type UnlockedKey } from './keys';
+import { encryptToKeys, fingerprintOf, type UnlockedKey } from './keys';
 import { decryptVerified, encryptSigned, type BadSignatureReason, type SessionKey } from './messages';
 import { pad, unpad } from './padding';
 import type { ArmoredMessage, Fingerprint, RecordId, UserId } from './types';
@@ -23,6 +23,11 @@ export interface RecordEnvelope<C extends JsonObject = JsonObject> {
   /** ISO 8601. */
   createdAt: string;
   content: C;
+  /**
+   * Absent for the record itself; 'summary' for the small list-view message (title, kind, date)
+   * sealed beside it under the same session key (DESIGN §5). Signed, so one can't be served as the other.
+   */
+  part?: 'summary';
 }
 
 /** What the author supplies; `v` and `recipients` are filled in from the recipient keys. */
@@ -47,12 +52,13 @@ function checkInput(e: RecordEnvelopeInput): void {
   if (typeof e.authorId !== 'string' || e.authorId === '') throw bad('authorId must be a non-empty string');
   if (!isIsoDate(e.createdAt)) throw bad('createdAt must be an ISO 8601 UTC string (Date.toISOString())');
   if (!isPlainObject(e.content)) throw bad('content must be a JSON object');
+  if (e.part !== undefined && e.part !== 'summary') throw bad("part must be absent or 'summary'");
 }
 
 function parseEnvelope(value: unknown): RecordEnvelope | null {
   if (!isPlainObject(value)) return null;
   const e = value as Record<string, unknown>;
-  const keys = ['v', 'recordId', 'version', 'ownerId', 'authorId', 'recipients', 'createdAt', 'content'];
+  const keys = ['v', 'recordId', 'version', 'ownerId', 'authorId', 'recipients', 'createdAt', 'content', 'part'];
   if (Object.keys(e).some((k) => !keys.includes(k))) return null;
   if (
     typeof e.recordId !== 'string' ||
@@ -62,7 +68,8 @@ function parseEnvelope(value: unknown): RecordEnvelope | null {
     !Array.isArray(e.recipients) ||
     !e.recipients.every((r) => typeof r === 'string' && /^[0-9a-f]{40}$/.test(r)) ||
     !isIsoDate(e.createdAt) ||
-    !isPlainObject(e.content)
+    !isPlainObject(e.content) ||
+    (e.part !== undefined && e.part !== 'summary')
   ) {
     return null;
   }
@@ -84,31 +91,35 @@ export async function sealRecord<C extends JsonObject>(opts: {
 }): Promise<{ message: ArmoredMessage; envelope: RecordEnvelope<C> }> {
   checkInput(opts.envelope);
   if (opts.recipientKeys.length === 0) throw new CryptoError('invalid-argument', 'a record needs at least one recipient');
-  const keys = await loadPublicKeys(opts.recipientKeys);
-  const recipients = keys.map((k) => k.getFingerprint() as Fingerprint).sort();
-  const envelope: RecordEnvelope<C> = {
+  const envelopeFor = (keys: { getFingerprint(): string }[]): RecordEnvelope<C> => ({
     v: 1,
     recordId: opts.envelope.recordId,
     version: opts.envelope.version,
     ownerId: opts.envelope.ownerId,
     authorId: opts.envelope.authorId,
-    recipients,
+    recipients: keys.map((k) => k.getFingerprint() as Fingerprint).sort(),
     createdAt: opts.envelope.createdAt,
     content: opts.envelope.content,
-  };
-  let json: string;
-  try {
-    json = canonicalJson(envelope);
-  } catch (cause) {
-    throw new CryptoError('invalid-argument', 'envelope.content must be JSON (finite numbers, no undefined in arrays)', { cause });
-  }
-  const message = (await encryptSigned({
-    data: pad(utf8(json)),
-    signer: opts.authorKey,
-    recipients: keys,
-    ...(opts.sessionKey ? { sessionKey: opts.sessionKey } : {}),
-    format: 'armored',
+    ...(opts.envelope.part ? { part: opts.envelope.part } : {}),
+  });
+  let envelope: RecordEnvelope<C> | undefined;
+  const message = (await encryptToKeys(opts.recipientKeys, async (keys) => {
+    envelope = envelopeFor(keys);
+    let json: string;
+    try {
+      json = canonicalJson(envelope);
+    } catch (cause) {
+      throw new CryptoError('invalid-argument', 'envelope.content must be JSON (finite numbers, no undefined in arrays)', { cause });
+    }
+    return encryptSigned({
+      data: pad(utf8(json)),
+      signer: opts.authorKey,
+      recipients: keys,
+      ...(opts.sessionKey ? { sessionKey: opts.sessionKey } : {}),
+      format: 'armored',
+    });
   })) as ArmoredMessage;
+  if (!envelope) throw new CryptoError('invalid-argument', 'no envelope was sealed');
   return { message, envelope };
 }
 
@@ -132,12 +143,14 @@ export interface RecordExpectation {
   grants?: GrantEvidence[];
   /** Pinned fingerprint of the owner, needed to accept grants the owner (not the author) signed. */
   ownerFingerprint?: Fingerprint;
+  /** 'summary' when opening the list-view summary message; absent for the record itself. */
+  part?: 'summary';
   /** The highest version this client has seen of the record: anything older is a rollback. */
   minVersion?: number;
   now?: Date;
 }
 
-export type ContextField = 'recordId' | 'version' | 'version-rollback' | 'ownerId' | 'authorId' | 'recipients' | 'envelope';
+export type ContextField = 'recordId' | 'version' | 'version-rollback' | 'ownerId' | 'authorId' | 'part' | 'recipients' | 'envelope';
 
 export type OpenRecordResult<C extends JsonObject = JsonObject> =
   | { status: 'verified'; envelope: RecordEnvelope<C>; signedAt: Date }
@@ -225,7 +238,8 @@ export async function openRecord<C extends JsonObject = JsonObject>(opts: {
   if (x.minVersion !== undefined && envelope.version < x.minVersion) mismatches.push('version-rollback');
   if (envelope.ownerId !== x.ownerId) mismatches.push('ownerId');
   if (envelope.authorId !== x.authorId) mismatches.push('authorId');
-  const authorFingerprint = (await parseKey(x.authorPublicKey)).getFingerprint() as Fingerprint;
+  if (envelope.part !== x.part) mismatches.push('part');
+  const authorFingerprint = outcome.authorFingerprint;
   const list = await checkRecipientList({
     recordId: x.recordId,
     ownerId: x.ownerId,

@@ -5,7 +5,7 @@
 //   keySecret   = HMAC-SHA256(masterKey, "medseal/v1/private-key")      -> never leaves the worker
 import { argon2id } from 'hash-wasm';
 import { CryptoError } from './errors';
-import { concatBytes, fromBase64Url, randomBytes, toBase64Url, utf8 } from './encoding';
+import { bufferSource, concatBytes, fromBase64Url, randomBytes, toBase64Url, utf8 } from './encoding';
 import type { KdfParams } from './types';
 
 /** The floor the client enforces whatever the server says (m ≥ 64 MiB, t ≥ 3, p ≥ 1). */
@@ -48,12 +48,12 @@ export function createSaltSeed(): string {
 }
 
 async function sha256(data: Uint8Array): Promise<Uint8Array> {
-  return new Uint8Array(await globalThis.crypto.subtle.digest('SHA-256', data));
+  return new Uint8Array(await globalThis.crypto.subtle.digest('SHA-256', bufferSource(data)));
 }
 
 export async function hmacSha256(key: Uint8Array, message: Uint8Array): Promise<Uint8Array> {
-  const k = await globalThis.crypto.subtle.importKey('raw', key, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
-  return new Uint8Array(await globalThis.crypto.subtle.sign('HMAC', k, message));
+  const k = await globalThis.crypto.subtle.importKey('raw', bufferSource(key), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  return new Uint8Array(await globalThis.crypto.subtle.sign('HMAC', k, bufferSource(message)));
 }
 
 /** Emails are compared case-insensitively everywhere; the salt uses the trimmed lower-case form. */

@@ -1,10 +1,10 @@
 // Sharing (DESIGN §6): give a new reader the session key without re-encrypting the data.
 import * as openpgp from 'openpgp';
-import { CryptoError, MessageCheckError } from './errors';
+import { CryptoError } from './errors';
 import { toBase64Url } from './encoding';
-import { checkMessageStructure, framePackets } from './inspect';
-import { dearmor } from './inspect/armor';
-import { loadPublicKeys, type UnlockedKey } from './keys';
+import { decodeCheckedMessage } from './inspect';
+import { encryptToKeys, type UnlockedKey } from './keys';
+import type { SessionKey } from './messages';
 import { MESSAGE_CONFIG, READ_CONFIG } from './openpgp-config';
 import { openRecord, sealRecord, type JsonObject, type RecordEnvelope, type RecordExpectation } from './records';
 import type { ArmoredMessage, UserId } from './types';
@@ -13,17 +13,8 @@ const TAG_PKESK = 1;
 
 /** The bytes of the PKESK packets at the front of a message (not the encrypted data). */
 function pkeskPrefix(message: string | Uint8Array): Uint8Array {
-  checkMessageStructure(message, Number.MAX_SAFE_INTEGER);
-  let bytes: Uint8Array;
-  if (typeof message === 'string') {
-    const d = dearmor(message);
-    if (!d.ok) throw new MessageCheckError('not-armored', d.detail);
-    bytes = d.bytes;
-  } else {
-    bytes = message;
-  }
-  const packets = framePackets(bytes);
-  const end = packets.filter((p) => p.tag === TAG_PKESK).reduce((max, p) => Math.max(max, p.end), 0);
+  const { bytes, framed } = decodeCheckedMessage(message, Number.MAX_SAFE_INTEGER);
+  const end = framed.filter((p) => p.tag === TAG_PKESK).reduce((max, p) => Math.max(max, p.end), 0);
   return bytes.subarray(0, end);
 }
 
@@ -43,8 +34,7 @@ export async function createRecipientPacket(opts: {
   myKey: UnlockedKey;
   newRecipientKey: string;
 }): Promise<string> {
-  const [newKey] = await loadPublicKeys([opts.newRecipientKey]);
-  if (!newKey) throw new CryptoError('invalid-argument', 'newRecipientKey is required');
+  if (typeof opts.newRecipientKey !== 'string') throw new CryptoError('invalid-key', 'newRecipientKey must be an armored public key');
   const prefix = pkeskPrefix(opts.message);
   let sessionKeys: openpgp.DecryptedSessionKey[];
   try {
@@ -57,13 +47,10 @@ export async function createRecipientPacket(opts: {
   if (sessionKeys.length !== 1 || !sessionKey || !sessionKey.algorithm) {
     throw new CryptoError('decryption-failed', 'expected exactly one session key for this key');
   }
-  const packet = await openpgp.encryptSessionKey({
-    data: sessionKey.data,
-    algorithm: sessionKey.algorithm,
-    encryptionKeys: newKey,
-    format: 'binary',
-    config: MESSAGE_CONFIG,
-  });
+  const algorithm = sessionKey.algorithm;
+  const packet = await encryptToKeys([opts.newRecipientKey], ([newKey]) =>
+    openpgp.encryptSessionKey({ data: sessionKey.data, algorithm, encryptionKeys: newKey, format: 'binary', config: MESSAGE_CONFIG }),
+  );
   return toBase64Url(packet);
 }
 
@@ -80,6 +67,8 @@ export async function rekeyRecord<C extends JsonObject = JsonObject>(opts: {
   expect: RecordExpectation;
   next: { version: number; authorId: UserId; createdAt?: string };
   recipientKeys: string[];
+  /** A fresh session key to re-seal the version's attachments under as well (one PKESK serves all). */
+  sessionKey?: SessionKey;
 }): Promise<{ message: ArmoredMessage; envelope: RecordEnvelope<C> }> {
   const opened = await openRecord<C>({ message: opts.message, myKey: opts.myKey, expect: opts.expect });
   if (opened.status !== 'verified') {
@@ -98,8 +87,10 @@ export async function rekeyRecord<C extends JsonObject = JsonObject>(opts: {
       authorId: opts.next.authorId,
       createdAt: opts.next.createdAt ?? new Date().toISOString(),
       content: opened.envelope.content,
+      ...(opened.envelope.part ? { part: opened.envelope.part } : {}),
     },
     authorKey: opts.myKey,
     recipientKeys: opts.recipientKeys,
+    ...(opts.sessionKey ? { sessionKey: opts.sessionKey } : {}),
   });
 }

@@ -14,7 +14,7 @@ export type RecordId = Brand<string, 'RecordId'>;
 
 const FINGERPRINT_RE = /^[0-9a-f]{40}$/;
 
-/** Accepts any hex fingerprint spelling (spaces, upper case) and returns the branded form. Throws `invalid-fingerprint`. */
+/** True for exactly 40 lowercase hex characters (use `parseFingerprint` to normalise other spellings). */
 export function isFingerprint(value: unknown): value is Fingerprint {
   return typeof value === 'string' && FINGERPRINT_RE.test(value);
 }

@@ -36,6 +36,18 @@ describe('sealSelfBlob / openSelfBlob', () => {
     expect(await openSelfBlob({ message: forged, purpose: 'contacts/v1', key: me.privateKey })).toEqual({ status: 'bad-signature', reason: 'signed-by-another-key' });
   });
 
+  it('when my own signed blob has a newer format version, then unsupported-format; when it is not JSON, then context-mismatch format', async () => {
+    const sign = async (text: string) =>
+      openpgp.encrypt({
+        message: await openpgp.createMessage({ binary: new TextEncoder().encode(text + '\n') }),
+        encryptionKeys: me.privateKey.key.toPublic(),
+        signingKeys: me.privateKey.key,
+        config: { aeadProtect: false },
+      });
+    expect(await codeOf(openSelfBlob({ message: await sign('{"v":2,"purpose":"contacts/v1"}'), purpose: 'contacts/v1', key: me.privateKey }))).toBe('unsupported-format');
+    expect(await openSelfBlob({ message: await sign('not json'), purpose: 'contacts/v1', key: me.privateKey })).toEqual({ status: 'context-mismatch', mismatches: ['format'] });
+  });
+
   it('when the purpose is malformed, then invalid-argument', async () => {
     expect(await codeOf(sealSelfBlob({ data: 1, purpose: 'Bad Purpose!', key: me.privateKey }))).toBe('invalid-argument');
   });

@@ -1,5 +1,5 @@
 import { createSessionKey, openFile, sealFile, type FileProgress } from '../src';
-import { codeOf, makeUser } from './helpers';
+import { codeOf, fixture, makeUser } from './helpers';
 
 type User = Awaited<ReturnType<typeof makeUser>>;
 let author: User;
@@ -22,6 +22,24 @@ describe('sealFile / openFile', () => {
     const opened = await openFile({ message, myKey: reader.privateKey, authorPublicKey: author.publicKey, expectSha256: sha256 });
     expect(opened.status).toBe('verified');
     if (opened.status === 'verified') expect(Buffer.from(opened.data).equals(Buffer.from(data))).toBe(true);
+  });
+
+  it('when opened with progress, then progress climbs to the total; a flipped byte with progress is still refused', async () => {
+    const data = bytes(3 * 1024 * 1024);
+    const { message, sha256 } = await sealFile({ data, authorKey: author.privateKey, recipientKeys: [reader.publicKey] });
+    const seen: FileProgress[] = [];
+    const opened = await openFile({ message, myKey: reader.privateKey, authorPublicKey: author.publicKey, expectSha256: sha256, onProgress: (p) => seen.push(p) });
+    expect(opened.status).toBe('verified');
+    expect(seen.length).toBeGreaterThan(2);
+    expect(seen[seen.length - 1]).toEqual({ done: message.length, total: message.length });
+    const tampered = message.slice();
+    const at = tampered.length - 1000;
+    tampered[at] = (tampered[at] ?? 0) ^ 1;
+    const refused = await openFile({ message: tampered, myKey: reader.privateKey, authorPublicKey: author.publicKey, onProgress: () => undefined });
+    expect(refused.status).toBe('bad-signature');
+    expect(refused).not.toHaveProperty('data');
+    const other = await openFile({ message, myKey: reader.privateKey, authorPublicKey: stranger.publicKey, onProgress: () => undefined });
+    expect(other.status).toBe('unknown-author-key');
   });
 
   it('when sealed without progress, then it opens too; with the wrong expected hash, then context-mismatch', async () => {
@@ -50,5 +68,16 @@ describe('sealFile / openFile', () => {
   it('when the input is not bytes or there are no recipients, then invalid-argument', async () => {
     expect(await codeOf(sealFile({ data: 'text' as never, authorKey: author.privateKey, recipientKeys: [reader.publicKey] }))).toBe('invalid-argument');
     expect(await codeOf(sealFile({ data: bytes(1), authorKey: author.privateKey, recipientKeys: [] }))).toBe('invalid-argument');
+  });
+
+  it.each([
+    ['an expired key', 'key-expired', 'expired.pub.asc'],
+    ['a revoked key', 'key-revoked', 'revoked.pub.asc'],
+    ['a key without an encryption subkey', 'no-encryption-subkey', 'sign-only.pub.asc'],
+    ['an RSA 2048 key', 'weak-key', 'rsa2048.pub.asc'],
+    ['a v6 key', 'unsupported-key-version', 'v6.pub.asc'],
+    ['a private key', 'not-public-key', 'good.sec.asc'],
+  ])('when a recipient is %s, then %s and nothing is sealed', async (_label, code, file) => {
+    expect(await codeOf(sealFile({ data: bytes(10), authorKey: author.privateKey, recipientKeys: [reader.publicKey, fixture(file)] }))).toBe(code);
   });
 });

@@ -24,3 +24,18 @@ export async function codeOf(promise: Promise<unknown>): Promise<string> {
   }
   throw new Error('expected a rejection, but it resolved');
 }
+
+/** The unprotected fixture key `good` as an UnlockedKey (test-only key). */
+export async function goodKey() {
+  const { parsePrivateKey, wrapUnlocked } = await import('../src/keys');
+  return wrapUnlocked(await parsePrivateKey(fixture('good.sec.asc')));
+}
+
+export const sampleEnvelope = {
+  recordId: 'rec-sec' as import('../src').RecordId,
+  version: 5,
+  ownerId: 'u-owner' as import('../src').UserId,
+  authorId: 'u-author' as import('../src').UserId,
+  createdAt: '2026-11-27T11:00:00.000Z',
+  content: { kind: 'letter', title: 'Discharge summary', body: 'Confidential.' },
+};

@@ -94,6 +94,18 @@ describe('sealRecord / openRecord', () => {
     expect(result).toEqual({ status: 'context-mismatch', mismatches: [field] });
   });
 
+  it('when a summary is sealed beside the record under the same session key, then each opens as its part and neither passes as the other', async () => {
+    const sessionKey = createSessionKey();
+    const keys = [patient.publicKey, doctor.publicKey];
+    const full = await sealRecord({ envelope: input(), authorKey: doctor.privateKey, recipientKeys: keys, sessionKey });
+    const summary = await sealRecord({ envelope: input({ part: 'summary', content: { title: 'Follow-up', kind: 'note' } }), authorKey: doctor.privateKey, recipientKeys: keys, sessionKey });
+    const x = expectation(full.envelope.recipients);
+    expect((await openRecord({ message: summary.message, myKey: patient.privateKey, expect: { ...x, part: 'summary' } })).status).toBe('verified');
+    expect((await openRecord({ message: full.message, myKey: patient.privateKey, expect: x })).status).toBe('verified');
+    expect(await openRecord({ message: summary.message, myKey: patient.privateKey, expect: x })).toEqual({ status: 'context-mismatch', mismatches: ['part'] });
+    expect(await openRecord({ message: full.message, myKey: patient.privateKey, expect: { ...x, part: 'summary' } })).toEqual({ status: 'context-mismatch', mismatches: ['part'] });
+  });
+
   it('when the server lists an extra recipient without a grant, then context-mismatch naming it', async () => {
     const { message, envelope } = await sealRecord({ envelope: input(), authorKey: doctor.privateKey, recipientKeys: [patient.publicKey] });
     const result = await openRecord({ message, myKey: patient.privateKey, expect: expectation([...envelope.recipients, nurse.fingerprint]) });
@@ -146,6 +158,14 @@ describe('sealRecord / openRecord', () => {
       }),
     });
     expect(result).toMatchObject({ status: 'context-mismatch', mismatches: ['recipients'] });
+  });
+
+  it('when the author key has been revoked since, then bad-signature (author-key-not-valid)', async () => {
+    const openpgp = await import('openpgp');
+    const { message, envelope } = await sealRecord({ envelope: input(), authorKey: doctor.privateKey, recipientKeys: [patient.publicKey] });
+    const revoked = await openpgp.revokeKey({ key: doctor.privateKey.key, format: 'armored' });
+    const result = await openRecord({ message, myKey: patient.privateKey, expect: expectation(envelope.recipients, { authorPublicKey: revoked.publicKey }) });
+    expect(result).toEqual({ status: 'bad-signature', reason: 'author-key-not-valid' });
   });
 
   it('when the message is not a PGP message at all, then bad-signature (malformed)', async () => {

@@ -13,7 +13,7 @@ import {
   type RecordId,
   type UserId,
 } from '../src';
-import { codeOf, makeUser } from './helpers';
+import { codeOf, fixture, makeUser } from './helpers';
 
 type User = Awaited<ReturnType<typeof makeUser>>;
 let patient: User;
@@ -73,6 +73,12 @@ describe('createRecipientPacket + addRecipientPacket (share)', () => {
     expect(await codeOf(createRecipientPacket({ message, myKey: stranger.privateKey, newRecipientKey: doctor.publicKey }))).toBe('decryption-failed');
   });
 
+  it('when the new recipient key is unusable, then its key code', async () => {
+    const { message } = await sealRecord({ envelope, authorKey: patient.privateKey, recipientKeys: [patient.publicKey] });
+    expect(await codeOf(createRecipientPacket({ message, myKey: patient.privateKey, newRecipientKey: fixture('expired.pub.asc') }))).toBe('key-expired');
+    expect(await codeOf(createRecipientPacket({ message, myKey: patient.privateKey, newRecipientKey: fixture('sign-only.pub.asc') }))).toBe('no-encryption-subkey');
+  });
+
   it('when the message is used again after sharing, then it is unchanged (no blanked packets)', async () => {
     const { message } = await sealRecord({ envelope, authorKey: patient.privateKey, recipientKeys: [patient.publicKey] });
     const before = message.slice();
@@ -86,13 +92,18 @@ describe('rekeyRecord (revocation)', () => {
   it('when the owner re-keys for the remaining recipients, then a new version with a fresh session key opens for them and not for the removed one', async () => {
     const { message, envelope: sealed } = await sealRecord({ envelope, authorKey: patient.privateKey, recipientKeys: [patient.publicKey, doctor.publicKey, specialist.publicKey] });
     const expect1 = { ...envelope, authorPublicKey: patient.publicKey, recipients: sealed.recipients };
+    const fresh = createSessionKey();
     const next = await rekeyRecord({
       message,
       myKey: patient.privateKey,
       expect: expect1,
       next: { version: 2, authorId: 'u-patient' as UserId },
       recipientKeys: [patient.publicKey, doctor.publicKey],
+      sessionKey: fresh,
     });
+    // the attachment is re-sealed under the same fresh session key: one new PKESK would serve both
+    const reSealedFile = await sealFile({ data: new Uint8Array([4, 5]), authorKey: patient.privateKey, recipientKeys: [patient.publicKey, doctor.publicKey], sessionKey: fresh });
+    expect((await openFile({ message: reSealedFile.message, myKey: doctor.privateKey, authorPublicKey: patient.publicKey })).status).toBe('verified');
     expect(next.envelope.version).toBe(2);
     expect(next.envelope.content).toEqual(envelope.content);
     const expect2 = { ...expect1, version: 2, recipients: next.envelope.recipients, minVersion: 2 };

@@ -2,7 +2,7 @@
 // decrypting it"). Nothing here needs a private key or decrypts anything.
 import { MessageCheckError } from '../errors';
 import { fromBase64Url, toBase64Url } from '../encoding';
-import { readPublicKey } from '../keys';
+import { validatedPublicKey } from '../keys';
 import type { MessageSummary, PacketSummary } from '../types';
 import { armorMessage, dearmor } from './armor';
 import { framePackets, PacketFramingError, summarise, type FramedPacket } from './packets';
@@ -130,7 +130,10 @@ export async function checkEncryptedTo(
 ): Promise<MessageSummary> {
   const summary = checkStructure(decode(message, opts.maxBytes));
   const recipients = await Promise.all(
-    recipientPublicKeys.map((k) => readPublicKey(k, opts.now ? { now: opts.now } : {})),
+    recipientPublicKeys.map(async (k) => {
+      const v = await validatedPublicKey(k, opts.now ?? new Date());
+      return { fingerprint: v.key.getFingerprint(), encryptionKeyIds: v.encryptionKeyIds };
+    }),
   );
   const owner = new Map<string, string>(); // key ID -> recipient fingerprint
   for (const r of recipients) for (const id of r.encryptionKeyIds) owner.set(id, r.fingerprint);
@@ -191,7 +194,7 @@ function decodePkesk(pkesk: string): { bytes: Uint8Array; keyId: string } {
  */
 export async function checkRecipientPacket(pkesk: string, recipientPublicKey: string, opts: { now?: Date } = {}): Promise<void> {
   const { keyId } = decodePkesk(pkesk);
-  const info = await readPublicKey(recipientPublicKey, opts);
+  const info = await validatedPublicKey(recipientPublicKey, opts.now ?? new Date());
   if (!info.encryptionKeyIds.includes(keyId)) {
     throw new MessageCheckError('recipient-mismatch', `the packet is for key ID ${keyId}, not for this recipient's encryption key`, {
       details: { keyId, expected: info.encryptionKeyIds },
@@ -234,4 +237,10 @@ export function recipientPackets(message: string | Uint8Array): string[] {
  */
 export function checkMessageStructure(message: string | Uint8Array, maxBytes: number): MessageSummary {
   return checkStructure(decode(message, maxBytes));
+}
+
+/** `checkMessageStructure` plus the decoded binary bytes and packet offsets (for callers that go on to parse). */
+export function decodeCheckedMessage(message: string | Uint8Array, maxBytes: number): { summary: MessageSummary; bytes: Uint8Array; framed: FramedPacket[] } {
+  const d = decode(message, maxBytes);
+  return { summary: checkStructure(d), bytes: d.bytes, framed: d.framed };
 }

@@ -18,6 +18,7 @@ import { checkKdf, createSaltSeed, deriveSecrets, DEFAULT_KDF, MIN_KDF, type Kdf
 import { signChallenge, verifyChallengeSignature } from '../challenge';
 import { verifyGrant } from '../grants';
 import { openSelfBlob, sealSelfBlob, type OpenSelfBlobResult } from '../blobs';
+import { createTabWrappingKey, openKeyForTab, sealKeyForTab, type TabSealedKey, type TabWrappingKey } from '../tab-session';
 import type { Json } from '../encoding';
 import type { ArmoredMessage, ArmoredPrivateKey, ArmoredPublicKey, Fingerprint, Grant, KdfParams, UserId } from '../types';
 
@@ -167,6 +168,16 @@ export function createCryptoWorkerApi() {
       return handle;
     },
 
+    // --- "stay unlocked in this tab" (DESIGN §4) ---
+    /** A non-extractable AES-GCM CryptoKey; the UI stores it in IndexedDB and deletes it on logout / tab close. */
+    createTabWrappingKey,
+    async sealKeyForTab(opts: { keyHandle: KeyHandle; wrappingKey: TabWrappingKey }): Promise<TabSealedKey> {
+      return sealKeyForTab({ privateKey: key(opts.keyHandle), wrappingKey: opts.wrappingKey });
+    },
+    async openKeyForTab(opts: { sealed: TabSealedKey; wrappingKey: TabWrappingKey }): Promise<KeyRef> {
+      return addKey(await openKeyForTab(opts));
+    },
+
     // --- records, files, sharing, blobs ---
     async sealRecord<C extends JsonObject>(opts: {
       envelope: RecordEnvelopeInput<C>;
@@ -210,9 +221,10 @@ export function createCryptoWorkerApi() {
       expect: RecordExpectation;
       next: { version: number; authorId: UserId; createdAt?: string };
       recipientKeys: string[];
+      sessionKeyHandle?: SessionKeyHandle;
     }): Promise<{ message: ArmoredMessage; envelope: RecordEnvelope<C> }> {
-      const { keyHandle, ...rest } = opts;
-      return rekeyRecord<C>({ ...rest, myKey: key(keyHandle) });
+      const { keyHandle, sessionKeyHandle, ...rest } = opts;
+      return rekeyRecord<C>({ ...rest, myKey: key(keyHandle), ...session(sessionKeyHandle) });
     },
     async sealSelfBlob(opts: { data: Json; purpose: string; keyHandle: KeyHandle }): Promise<ArmoredMessage> {
       return sealSelfBlob({ data: opts.data, purpose: opts.purpose, key: key(opts.keyHandle) });
