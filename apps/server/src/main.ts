@@ -4,6 +4,7 @@ import { startDevDb, type DevDb } from '@medseal/devdb';
 import { createApp } from './app';
 import { loadConfig } from './lib/config';
 import { connectDb } from './lib/db';
+import { listen } from './lib/http-server';
 import { createLogger } from './lib/logger';
 import { loadSecrets } from './lib/secrets';
 import { settingsFromConfig } from './settings';
@@ -34,23 +35,17 @@ const app = createApp({
   webDist: existsSync(webDist) ? webDist : undefined,
 });
 
-const server = app.listen(config.PORT, config.HOST, () => {
-  logger.info(`Medseal listening on http://${config.HOST}:${config.PORT}`);
-});
+const http = await listen(app, { host: config.HOST, port: config.PORT });
+logger.info(`Medseal listening on http://${config.HOST}:${http.port}`);
 
-// Graceful shutdown: stop taking connections, let in-flight requests finish (idle
-// keep-alive sockets are closed at once), then close the database and the embedded one.
-// A request still running after 20 s is cut so the process does end.
+// Graceful shutdown: stop taking connections, let in-flight requests finish, then close
+// the database connection and the embedded database.
 let stopping = false;
 async function shutdown(signal: string) {
   if (stopping) return;
   stopping = true;
   logger.info({ signal }, 'shutting down');
-  const closed = new Promise<void>((done) => server.close(() => done()));
-  server.closeIdleConnections();
-  const force = setTimeout(() => server.closeAllConnections(), 20_000);
-  await closed;
-  clearTimeout(force);
+  await http.shutdown();
   await connection.close();
   await devDb?.stop();
   process.exit(0);

@@ -1,7 +1,7 @@
 import type { Connection } from 'mongoose';
 import type { Logger } from 'pino';
 import { challengeModel, sessionModel } from './components/auth/model';
-import { auditModel } from './components/audit/model';
+import { auditHeadModel, auditModel } from './components/audit/model';
 import { contactsModel } from './components/contacts/model';
 import { attachmentChunkModel, attachmentModel, recordModel, recordVersionModel } from './components/records/model';
 import { grantModel } from './components/sharing/model';
@@ -62,6 +62,7 @@ export function createModels(connection: Connection) {
     grants: grantModel(connection),
     contacts: contactsModel(connection),
     audit: auditModel(connection),
+    auditHeads: auditHeadModel(connection),
   };
 }
 export type Models = ReturnType<typeof createModels>;

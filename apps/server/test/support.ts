@@ -1,10 +1,10 @@
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
 import type { Connection } from 'mongoose';
+import type { Logger } from 'pino';
 import type { EndpointName } from '@medseal/contract';
 import { freshTestDatabaseUri } from '@medseal/devdb/test-database';
 import { createApp } from '../src/app';
 import { connectDb } from '../src/lib/db';
+import { listen } from '../src/lib/http-server';
 import { createLogger } from '../src/lib/logger';
 import type { AccessRule } from '../src/lib/routing';
 import { generateSecrets } from '../src/lib/secrets';
@@ -15,6 +15,9 @@ export interface TestServer {
   baseUrl: string;
   connection: Connection;
   settings: AppSettings;
+  /** Graceful HTTP stop (in-flight requests finish); the database stays open. */
+  shutdown(graceMs?: number): Promise<void>;
+  /** Stops at once and drops the test database. */
   close(): Promise<void>;
 }
 
@@ -24,6 +27,8 @@ export interface TestServerOptions {
   webDist?: string;
   settings?: Partial<AppSettings>;
   accessRules?: Partial<Record<EndpointName, AccessRule>>;
+  /** Defaults to a silent logger. */
+  logger?: Logger;
 }
 
 /** Settings for tests: fresh random secrets, plain-HTTP cookies, real Argon2id cost. */
@@ -50,22 +55,20 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const settings = testSettings(options.settings);
   const app = createApp({
     connection,
-    logger: createLogger('silent'),
+    logger: options.logger ?? createLogger('silent'),
     settings,
     ...(options.webDist ? { webDist: options.webDist } : {}),
     ...(options.accessRules ? { accessRules: options.accessRules } : {}),
   });
-  const server: Server = await new Promise((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  const { port } = server.address() as AddressInfo;
+  const http = await listen(app, { host: '127.0.0.1', port: 0 });
   return {
-    baseUrl: `http://127.0.0.1:${port}`,
+    baseUrl: `http://127.0.0.1:${http.port}`,
     connection,
     settings,
+    shutdown: (graceMs) => http.shutdown(graceMs),
     close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((done) => server.close(() => done()));
+      http.server.closeAllConnections();
+      await http.shutdown(0);
       await connection.dropDatabase().catch(() => undefined);
       await connection.close();
     },

@@ -7,7 +7,9 @@ export type DbEngine = 'mongodb' | 'ferretdb' | 'unknown';
  * the server recovers from a database restart without being restarted.
  */
 export async function connectDb(uri: string): Promise<Connection> {
-  const connection = mongoose.createConnection(uri, { serverSelectionTimeoutMS: 5_000 });
+  // No command buffering: while the database is away a request fails after the driver's
+  // server-selection timeout (a 503), instead of queueing in memory.
+  const connection = mongoose.createConnection(uri, { serverSelectionTimeoutMS: 3_000, bufferCommands: false });
   await connection.asPromise();
   return connection;
 }

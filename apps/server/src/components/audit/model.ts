@@ -2,7 +2,11 @@ import { Schema, type Connection } from 'mongoose';
 import type { AuditAction } from '@medseal/contract';
 import { modelOn } from '../../lib/model';
 
-/** One link of a record's audit chain. `ownerId` lets the owner read it after deletion. */
+/**
+ * One link of a record's audit chain. `_id` is `<recordId>:<seq>`, so two writers racing
+ * for the same position cannot both win (a unique `_id` is the cheapest unique check on
+ * every engine). `ownerId` lets the owner read the trail after the record is deleted.
+ */
 export interface AuditDoc {
   _id: string;
   recordId: string;
@@ -29,9 +33,23 @@ const auditSchema = new Schema<AuditDoc>(
   },
   { versionKey: false, strict: 'throw' },
 );
-// One event per position: two writers racing for the same seq cannot both win.
 auditSchema.index({ recordId: 1, seq: 1 }, { unique: true });
+
+/** The last link of a record's chain, found by `_id` alone (no scan, no sort). */
+export interface AuditHeadDoc {
+  _id: string; // the record id
+  seq: number;
+  hash: string;
+}
+
+const auditHeadSchema = new Schema<AuditHeadDoc>(
+  { _id: { type: String, required: true }, seq: { type: Number, required: true }, hash: { type: String, required: true } },
+  { versionKey: false, strict: 'throw' },
+);
 
 export function auditModel(connection: Connection) {
   return modelOn(connection, 'AuditEvent', auditSchema, 'audit_events');
+}
+export function auditHeadModel(connection: Connection) {
+  return modelOn(connection, 'AuditHead', auditHeadSchema, 'audit_heads');
 }

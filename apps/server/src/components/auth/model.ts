@@ -1,10 +1,14 @@
 import { Schema, type Connection } from 'mongoose';
 import { modelOn } from '../../lib/model';
 
-/** A login session; only the SHA-256 of its token is stored (DESIGN §4). */
+/**
+ * A login session; only the SHA-256 of its token is stored (DESIGN §4). The hash is the
+ * `_id`, so the lookup on every request is a primary-key read; `publicId` names the session
+ * in the "my sessions" list.
+ */
 export interface SessionDoc {
   _id: string;
-  tokenHash: string;
+  publicId: string;
   userId: string;
   createdAt: Date;
   /** Checked on every request (no TTL index on FerretDB v1). */
@@ -15,7 +19,7 @@ export interface SessionDoc {
 const sessionSchema = new Schema<SessionDoc>(
   {
     _id: { type: String, required: true },
-    tokenHash: { type: String, required: true, unique: true },
+    publicId: { type: String, required: true, unique: true },
     userId: { type: String, required: true, index: true },
     createdAt: { type: Date, required: true },
     expiresAt: { type: Date, required: true, index: true },

@@ -22,8 +22,8 @@ export async function startSession(services: Services, input: { userId: string; 
   const id = newId();
   const userAgent = input.req.get('user-agent')?.slice(0, 200);
   await models.sessions.create({
-    _id: id,
-    tokenHash: sha256Hex(token),
+    _id: sha256Hex(token),
+    publicId: id,
     userId: input.userId,
     createdAt: now,
     expiresAt: new Date(now.getTime() + settings.sessionTtlMs),
@@ -31,7 +31,10 @@ export async function startSession(services: Services, input: { userId: string; 
   });
   // A session cookie the request already carried is ended too.
   const previous = presentedToken(services, input.req);
-  if (previous) await models.sessions.deleteOne({ tokenHash: sha256Hex(previous) });
+  if (previous) await models.sessions.deleteOne({ _id: sha256Hex(previous) });
+  // Expired sessions and challenges are swept now and then (no TTL index on FerretDB v1;
+  // expiry is enforced by the queries themselves).
+  if (Math.random() < 0.05) void sweepExpired(services).catch(() => undefined);
   input.res.append(
     'Set-Cookie',
     serializeCookie(sessionCookieName(settings.secureCookies), token, {
@@ -57,8 +60,14 @@ export async function authenticate(services: Services, req: Request): Promise<Au
   const token = presentedToken(services, req);
   if (!token) return undefined;
   const session = await services.models.sessions
-    .findOne({ tokenHash: sha256Hex(token), expiresAt: { $gt: new Date() } })
+    .findById(sha256Hex(token))
     .lean();
-  if (!session) return undefined;
-  return { userId: session.userId, sessionId: session._id };
+  if (!session || session.expiresAt.getTime() <= Date.now()) return undefined;
+  return { userId: session.userId, sessionId: session.publicId };
+}
+
+export async function sweepExpired(services: Services): Promise<void> {
+  const now = new Date();
+  await services.models.sessions.deleteMany({ expiresAt: { $lte: now } });
+  await services.models.challenges.deleteMany({ expiresAt: { $lte: now } });
 }

@@ -117,7 +117,7 @@ export async function login(s: Services, body: LoginRequest, ctx: { ip: string; 
 }
 
 export async function logout(s: Services, sessionId: string, res: Response): Promise<void> {
-  await s.models.sessions.deleteOne({ _id: sessionId });
+  await s.models.sessions.deleteOne({ publicId: sessionId });
   clearSessionCookie(s, res);
 }
 
@@ -134,18 +134,18 @@ export async function listSessions(s: Services, auth: { userId: string; sessionI
     .lean();
   return {
     sessions: sessions.map((x) => ({
-      id: x._id,
+      id: x.publicId,
       createdAt: x.createdAt.toISOString(),
       expiresAt: x.expiresAt.toISOString(),
       ...(x.userAgent ? { userAgent: x.userAgent } : {}),
-      current: x._id === auth.sessionId,
+      current: x.publicId === auth.sessionId,
     })),
   };
 }
 
 /** @throws AppError 404 `session-not-found` (also for another user's session). */
 export async function endSession(s: Services, userId: string, sessionId: string): Promise<void> {
-  const result = await s.models.sessions.deleteOne({ _id: sessionId, userId });
+  const result = await s.models.sessions.deleteOne({ publicId: sessionId, userId });
   if (result.deletedCount !== 1) throw new AppError({ status: 404, code: 'session-not-found', message: 'No such session.' });
 }
 
@@ -175,7 +175,7 @@ export async function changePassword(s: Services, auth: { userId: string; sessio
       },
     },
   );
-  await s.models.sessions.deleteMany({ userId: user._id, _id: { $ne: auth.sessionId } });
+  await s.models.sessions.deleteMany({ userId: user._id, publicId: { $ne: auth.sessionId } });
 }
 
 /**

@@ -49,7 +49,7 @@ export async function roleOf(s: Services, record: RecordDoc, userId: string): Pr
   if (record.ownerId === userId) return 'owner';
   if (!record.readerIds.includes(userId)) return undefined;
   if (record.creatorId === userId) return 'author';
-  const grant = await s.models.grants.findOne({ recordId: record._id, granteeId: userId }, { expiresAt: 1 }).lean();
+  const grant = await s.models.grants.findById(`${record._id}:${userId}`, { expiresAt: 1 }).lean();
   if (grant?.expiresAt && grant.expiresAt.getTime() <= Date.now()) return undefined;
   return 'reader';
 }

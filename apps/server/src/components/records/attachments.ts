@@ -17,8 +17,8 @@ const attachmentNotFound = () => new AppError({ status: 404, code: 'attachment-n
 
 /** Public keys of everyone the record's message is encrypted to now. */
 export async function recipientKeys(s: Services, record: RecordDoc): Promise<string[]> {
-  const users = await s.models.users.find({ _id: { $in: record.readerIds } }, { publicKey: 1 }).lean();
-  return users.map((u) => u.publicKey);
+  const users = await Promise.all(record.readerIds.map((id) => s.models.users.findById(id, { publicKey: 1 }).lean()));
+  return users.flatMap((u) => (u ? [u.publicKey] : []));
 }
 
 /** Writes `data` as chunks of generation `gen`. */

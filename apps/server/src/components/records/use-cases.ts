@@ -11,7 +11,7 @@ import { MAX_RECORD_MESSAGE_CHARS } from '@medseal/contract';
 import { AppError } from '../../lib/errors';
 import { checkMessage } from '../../lib/pgp';
 import type { Services } from '../../services';
-import { appendAudit } from '../audit/use-cases';
+import { appendAudit, appendAuditMany } from '../audit/use-cases';
 import { roleOf } from './access';
 import type { AttachmentDoc, RecordDoc, RecordVersionDoc } from './model';
 
@@ -50,8 +50,9 @@ async function resolveRecipients(s: Services, recipients: Recipient[], ownerId: 
   }
   if (!ids.includes(ownerId)) throw new AppError({ status: 400, code: 'owner-not-recipient', message: 'The record must be encrypted to its owner.' });
   if (!ids.includes(authorId)) throw new AppError({ status: 400, code: 'author-not-recipient', message: 'The record must be encrypted to its author.' });
-  const users = await s.models.users.find({ _id: { $in: ids } }, { fingerprint: 1, publicKey: 1 }).lean();
-  const byId = new Map(users.map((u) => [u._id, u]));
+  // One primary-key read each: FerretDB v1 would scan the collection for `$in`.
+  const users = await Promise.all(ids.map((id) => s.models.users.findById(id, { fingerprint: 1, publicKey: 1 }).lean()));
+  const byId = new Map(users.flatMap((u) => (u ? [[u._id, u] as const] : [])));
   return recipients.map((r) => {
     const user = byId.get(r.userId);
     if (!user) throw new AppError({ status: 400, code: 'unknown-recipient', message: 'A recipient does not exist.', details: { userId: r.userId } });
@@ -142,7 +143,7 @@ export async function listRecords(s: Services, userId: string, query: { limit: n
     if (await roleOfForList(s, r, userId)) visible.push(r);
   }
   const attachments = visible.length ? await s.models.attachments.find({ recordId: { $in: visible.map((r) => r._id) } }).sort({ createdAt: 1 }).lean() : [];
-  await Promise.all(visible.map((r) => appendAudit(s, { recordId: r._id, ownerId: r.ownerId, actorId: userId, action: 'read' })));
+  await appendAuditMany(s, visible.map((r) => ({ recordId: r._id, ownerId: r.ownerId, actorId: userId, action: 'read' as const })));
   const last = page[page.length - 1];
   return {
     records: visible.map((r) => toRecordDto(r, attachments.filter((a) => a.recordId === r._id))),

@@ -1,11 +1,13 @@
 import type { AccessEntry, AccessListResponse, GrantRequest } from '@medseal/contract';
 import { AppError } from '../../lib/errors';
-import { newId } from '../../lib/ids';
 import { checkGrant, checkPacketFor, splicePacket } from '../../lib/pgp';
 import type { Services } from '../../services';
 import { appendAudit } from '../audit/use-cases';
 import { readAttachmentBytes, writeChunks } from '../records/attachments';
 import type { RecordDoc } from '../records/model';
+
+/** A grant's `_id`: one grant per (record, grantee), found by primary key. */
+export const grantId = (recordId: string, granteeId: string) => `${recordId}:${granteeId}`;
 
 const GRANT_CLOCK_SKEW_MS = 10 * 60 * 1000;
 
@@ -69,12 +71,9 @@ export async function grantAccess(s: Services, record: RecordDoc, sharerId: stri
     if (attempt >= 4) throw new AppError({ status: 409, code: 'version-conflict', message: 'The record keeps changing; try again.' });
     current = await s.models.records.findById(record._id).lean();
   }
-  await s.models.grants.updateOne(
-    { recordId: record._id, granteeId: grantee._id },
-    {
-      $set: { granteeFingerprint: grantee.fingerprint, grantedBy: sharerId, signedGrant: body.signedGrant, at, ...(expiresAt ? { expiresAt } : {}) },
-      $setOnInsert: { _id: newId() },
-    },
+  await s.models.grants.replaceOne(
+    { _id: grantId(record._id, grantee._id) },
+    { recordId: record._id, granteeId: grantee._id, granteeFingerprint: grantee.fingerprint, grantedBy: sharerId, signedGrant: body.signedGrant, at, ...(expiresAt ? { expiresAt } : {}) },
     { upsert: true },
   );
   await appendAudit(s, { recordId: record._id, ownerId: record.ownerId, actorId: sharerId, action: 'share' });
@@ -119,7 +118,7 @@ export async function revokeAccess(s: Services, record: RecordDoc, actorId: stri
 
 export async function listAccess(s: Services, record: RecordDoc): Promise<AccessListResponse> {
   const [users, grants] = await Promise.all([
-    s.models.users.find({ _id: { $in: record.readerIds } }, { name: 1, role: 1, fingerprint: 1 }).lean(),
+    Promise.all(record.readerIds.map((id) => s.models.users.findById(id, { name: 1, role: 1, fingerprint: 1 }).lean())).then((us) => us.flatMap((u) => (u ? [u] : []))),
     s.models.grants.find({ recordId: record._id }).lean(),
   ]);
   const byId = new Map(users.map((u) => [u._id, u]));

@@ -1,0 +1,132 @@
+/**
+ * Server benchmark (issue 4): autocannon against the real app and the real database.
+ *   pnpm --filter @medseal/server bench            (20 s per run, 64 connections)
+ *   BENCH_SECONDS=5 pnpm --filter @medseal/server bench
+ * Runs: a bare Express route returning the same bytes from memory, GET one ~4 KiB record,
+ * list 50 records, POST a record. Prints req/s, p50/p99, errors and the ratio to bare; writes
+ * bench/results.json as {"<metric>": {"value": n, "unit": "..."}}.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import autocannon from 'autocannon';
+import express from 'express';
+import { startDevDb, type DevDb } from '@medseal/devdb';
+import { CSRF_HEADER } from '@medseal/contract';
+import { createApp } from '../src/app';
+import { connectDb } from '../src/lib/db';
+import { listen } from '../src/lib/http-server';
+import { createLogger } from '../src/lib/logger';
+import { registerUser } from '../test/helpers/users';
+import { recipientsOf, sealFor } from '../test/helpers/records';
+import { testSettings } from '../test/support';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
+
+interface Run {
+  reqPerSec: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+}
+
+async function bench(name: string, options: autocannon.Options): Promise<Run> {
+  const result = await autocannon({ connections: CONNECTIONS, duration: SECONDS, ...options });
+  const run = {
+    reqPerSec: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.timeouts,
+    non2xx: result.non2xx,
+  };
+  const codes = Object.entries(result.statusCodeStats ?? {})
+    .map(([code, stat]) => `${code}×${(stat as { count: number }).count}`)
+    .join(' ');
+  console.log(`${name.padEnd(12)} ${run.reqPerSec.toFixed(0).padStart(7)} req/s  p50 ${run.p50} ms  p99 ${run.p99} ms  errors ${run.errors}  non-2xx ${run.non2xx}  (${codes})`);
+  return run;
+}
+
+async function main() {
+  let devDb: DevDb | undefined;
+  let dataDir: string | undefined;
+  let uri = process.env.MONGODB_URI;
+  if (!uri) {
+    dataDir = await mkdtemp(join(tmpdir(), 'medseal-bench-'));
+    devDb = await startDevDb({ dataDir });
+    uri = devDb.uri;
+  }
+  const connection = await connectDb(new URL(`bench_${randomBytes(4).toString('hex')}`, uri).toString());
+  const settings = testSettings({ checkResponses: false, rateLimits: { paramsPerIp: 1e9, paramsPerAccount: 1e9, loginPerIp: 1e9, loginFailuresPerAccount: 1e9, recoveryPerIp: 1e9, recoveryPerAccount: 1e9, registerPerIp: 1e9 } });
+  const app = createApp({ connection, logger: createLogger('silent'), settings });
+  const http = await listen(app, { host: '127.0.0.1', port: 0 });
+  const baseUrl = `http://127.0.0.1:${http.port}`;
+
+  const alice = await registerUser(baseUrl, { name: 'Bench' });
+  const content = { kind: 'note', title: 'Bench', body: 'x'.repeat(2400) };
+  const recordIds: string[] = [];
+  let message = '';
+  for (let i = 0; i < 50; i++) {
+    const recordId = randomBytes(16).toString('base64url');
+    message = await sealFor({ recordId, version: 1, owner: alice, author: alice, readers: [alice], content });
+    const res = await alice.api.post('/records', { recordId, ownerId: alice.id, recipients: recipientsOf(alice), message });
+    if (res.status !== 201) throw new Error(`seed failed: ${res.status}`);
+    recordIds.push(recordId);
+  }
+  const target = recordIds[0] ?? '';
+  const getBody = await fetch(`${baseUrl}/api/records/${target}`, { headers: { cookie: alice.api.cookie ?? '' } }).then((r) => r.text());
+  console.log(`record GET body: ${getBody.length} bytes; message ${message.length} characters; ${SECONDS} s per run, ${CONNECTIONS} connections`);
+
+  const bare = express();
+  bare.get('/bare', (_req, res) => {
+    res.type('application/json').send(getBody);
+  });
+  const bareHttp = await listen(bare, { host: '127.0.0.1', port: 0 });
+
+  const headers = { cookie: alice.api.cookie ?? '' };
+  const results = {
+    bare: await bench('bare', { url: `http://127.0.0.1:${bareHttp.port}/bare` }),
+    // Each request reads one of the 50 records in turn (every read appends to that record's audit chain).
+    get: await bench('GET record', {
+      url: `${baseUrl}/api/records/${target}`,
+      headers,
+      requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/api/records/${recordIds[Math.floor(Math.random() * recordIds.length)] ?? target}` }) }],
+    }),
+    list: await bench('list 50', { url: `${baseUrl}/api/records?limit=50`, headers }),
+    post: await bench('POST record', {
+      url: `${baseUrl}/api/records`,
+      requests: [
+        {
+          method: 'POST',
+          headers: { ...headers, 'content-type': 'application/json', origin: baseUrl, [CSRF_HEADER]: '1' },
+          setupRequest: (req) => ({ ...req, body: JSON.stringify({ recordId: randomBytes(16).toString('base64url'), ownerId: alice.id, recipients: recipientsOf(alice), message }) }),
+        },
+      ],
+    }),
+  };
+  const ratio = results.get.reqPerSec / results.bare.reqPerSec;
+  console.log(`GET / bare ratio: ${ratio.toFixed(2)} (goal >= 0.6); GET p99 ${results.get.p99} ms (goal < 50)`);
+
+  const out: Record<string, { value: number; unit: string }> = { get_to_bare_ratio: { value: Number(ratio.toFixed(3)), unit: 'ratio' } };
+  for (const [name, r] of Object.entries(results)) {
+    out[`${name}_req_per_sec`] = { value: Math.round(r.reqPerSec), unit: 'req/s' };
+    out[`${name}_p50_latency`] = { value: r.p50, unit: 'ms' };
+    out[`${name}_p99_latency`] = { value: r.p99, unit: 'ms' };
+    out[`${name}_errors`] = { value: r.errors + r.non2xx, unit: 'count' };
+  }
+  await writeFile(join(process.cwd(), 'bench', 'results.json'), `${JSON.stringify(out, null, 2)}\n`);
+
+  await bareHttp.shutdown(0);
+  await http.shutdown(0);
+  await connection.dropDatabase().catch(() => undefined);
+  await connection.close();
+  await devDb?.stop();
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,66 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startDevDb, type DevDb } from '@medseal/devdb';
+import { codeOf, type ApiResponse } from './helpers/client';
+import { sealFor, recipientsOf } from './helpers/records';
+import { newRecordId, registerUser } from './helpers/users';
+import { startTestServer } from './support';
+
+// Needs a database this test may stop and start again on the same port.
+const ownsDatabase = process.env.MEDSEAL_TEST_DB_ENGINE !== 'external';
+
+describe('the database going away mid-burst', () => {
+  (ownsDatabase ? it : it.skip)(
+    'when the database stops during a burst of writes, then every write that got 2xx is there after restart and the others got 503, none 500 or a hang',
+    async () => {
+      const dataDir = await mkdtemp(join(tmpdir(), 'medseal-fault-'));
+      let db: DevDb = await startDevDb({ dataDir });
+      const port = Number(new URL(db.uri).port);
+      const server = await startTestServer({ mongoUri: new URL('fault', db.uri).toString() });
+      try {
+        const alice = await registerUser(server.baseUrl, { name: 'Alice' });
+        const makeBody = async () => {
+          const recordId = newRecordId();
+          return { recordId, ownerId: alice.id, recipients: recipientsOf(alice), message: await sealFor({ recordId, version: 1, owner: alice, author: alice, readers: [alice] }) };
+        };
+        const results: { id: string; res: ApiResponse }[] = [];
+        let stopped = false;
+        let batchesAfterStop = 0;
+        // Batches of 4 concurrent writes until two whole batches ran after the database was gone.
+        const burst = (async () => {
+          while (batchesAfterStop < 2) {
+            if (stopped) batchesAfterStop++;
+            const batch = await Promise.all([makeBody(), makeBody(), makeBody(), makeBody()]);
+            const answers = await Promise.all(batch.map((b) => alice.api.post('/records', b)));
+            answers.forEach((res, j) => results.push({ id: batch[j]?.recordId ?? '', res }));
+          }
+        })();
+        while (results.length < 8) await new Promise((r) => setTimeout(r, 5));
+        await db.stop();
+        stopped = true;
+        await burst;
+
+        const statuses = results.map((r) => r.res.status);
+        expect(statuses.every((s) => s === 201 || s === 503)).toBe(true);
+        expect(statuses).toContain(503);
+        for (const r of results.filter((x) => x.res.status === 503)) expect(codeOf(r.res)).toBe('database-unavailable');
+
+        db = await startDevDb({ dataDir, port });
+        let ok = false;
+        for (let i = 0; i < 60 && !ok; i++) {
+          ok = (await alice.api.get('/auth/me')).status === 200;
+          if (!ok) await new Promise((r) => setTimeout(r, 250));
+        }
+        expect(ok).toBe(true);
+        for (const r of results.filter((x) => x.res.status === 201)) {
+          expect({ id: r.id, status: (await alice.api.get(`/records/${r.id}`)).status }).toEqual({ id: r.id, status: 200 });
+        }
+      } finally {
+        await server.close();
+        await db.stop();
+        await rm(dataDir, { recursive: true, force: true });
+      }
+    },
+  );
+});

@@ -1,0 +1,37 @@
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../src/lib/config';
+import { loadSecrets } from '../src/lib/secrets';
+
+describe('server secrets', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'medseal-secrets-'));
+  });
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+
+  it('when running embedded (no MONGODB_URI) without secrets, then they are generated once into a 0600 file and read back the same', async () => {
+    const file = join(dir, 'data', 'secrets.json');
+    const first = await loadSecrets(loadConfig({}), file);
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    const second = await loadSecrets(loadConfig({}), file);
+    expect(second.loginPepper.equals(first.loginPepper)).toBe(true);
+    expect(second.keySealingKey.equals(first.keySealingKey)).toBe(true);
+    expect(JSON.parse(await readFile(file, 'utf8'))).toMatchObject({ v: 1 });
+  });
+
+  it('when an external database is configured without secrets, then the server refuses to start', async () => {
+    await expect(loadSecrets(loadConfig({ MONGODB_URI: 'mongodb://db.example:27017/medseal' }), join(dir, 's.json'))).rejects.toThrow(/MEDSEAL_LOGIN_PEPPER/);
+  });
+
+  it('when secrets are configured, then they are used and no file is written', async () => {
+    const key = Buffer.alloc(32, 1).toString('base64url');
+    const secrets = await loadSecrets(
+      loadConfig({ MONGODB_URI: 'mongodb://db.example:27017/medseal', MEDSEAL_LOGIN_PEPPER: key, MEDSEAL_KEY_SEALING_KEY: key, MEDSEAL_FAKE_SEED_KEY: key }),
+      join(dir, 's.json'),
+    );
+    expect(secrets.loginPepper.equals(Buffer.alloc(32, 1))).toBe(true);
+    await expect(stat(join(dir, 's.json'))).rejects.toThrow();
+  });
+});

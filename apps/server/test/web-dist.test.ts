@@ -1,0 +1,27 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startTestServer } from './support';
+
+describe('serving the built web app', () => {
+  it('when a webDist folder is given, then its files and index.html for app routes are served with the CSP, and unknown API paths stay JSON 404s', async () => {
+    const dist = await mkdtemp(join(tmpdir(), 'medseal-dist-'));
+    await writeFile(join(dist, 'index.html'), '<!doctype html><title>Medseal</title><script type="module" src="/app.js"></script>');
+    await writeFile(join(dist, 'app.js'), 'console.log("app")');
+    const server = await startTestServer({ webDist: dist });
+    try {
+      const index = await fetch(`${server.baseUrl}/records/abc`);
+      expect(index.status).toBe(200);
+      expect(await index.text()).toContain('<title>Medseal</title>');
+      expect(index.headers.get('content-security-policy')).toContain("script-src 'self'");
+      const js = await fetch(`${server.baseUrl}/app.js`);
+      expect(js.headers.get('content-type')).toMatch(/javascript/);
+      const api = await fetch(`${server.baseUrl}/api/nope`);
+      expect(api.status).toBe(404);
+      expect(await api.json()).toEqual({ error: { code: 'not-found', message: 'No such resource.' } });
+    } finally {
+      await server.close();
+      await rm(dist, { recursive: true, force: true });
+    }
+  });
+});
