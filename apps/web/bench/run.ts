@@ -1,0 +1,168 @@
+// Bench (issue 5): 1,000 records shared with one user → time to the first screen of decrypted
+// titles and to all 1,000 in Chromium, beside the baseline of 1,000 sequential openRecord calls
+// (in-process, Node) in the same run; and the gzip size of the first page's JavaScript, with
+// openpgp / hash-wasm only in the worker chunk. Writes bench/results.json.
+//   pnpm --filter @medseal/web bench        (builds the app first)
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { build } from 'vite';
+import { startDevDb } from '@medseal/devdb';
+import { startTestServer } from '@medseal/server/testing';
+import * as pgp from '@medseal/crypto';
+import type { Fingerprint, RecordId, UserId } from '@medseal/crypto';
+import { launchBrowser, newDevice } from '../e2e/support/browser';
+import { loginAs } from '../e2e/support/app';
+import { api, cookieOf } from './api';
+
+const RECORDS = Number(process.env.BENCH_RECORDS ?? 1000);
+const root = process.cwd();
+const dist = join(root, 'dist');
+const results: Record<string, { value: number; unit: string }> = {};
+const put = (name: string, value: number, unit: string) => {
+  results[name] = { value: Math.round(value * 100) / 100, unit };
+  console.log(`${name.padEnd(44)} ${results[name]?.value} ${unit}`);
+};
+
+interface Me {
+  user: { id: string; fingerprint: string };
+}
+
+async function registerUser(base: string, who: { name: string; email: string; role: 'patient' | 'doctor'; password: string }) {
+  const saltSeed = pgp.createSaltSeed();
+  const kdf = { ...pgp.DEFAULT_KDF };
+  const { loginSecret, keySecret } = await pgp.deriveSecrets({ password: who.password, email: who.email, saltSeed, kdf });
+  const key = await pgp.generateUserKey({ name: who.name, email: who.email });
+  const recovery = await pgp.createRecoveryKey();
+  const res = await api<Me>({ base }, 'POST', '/auth/register', {
+    email: who.email,
+    name: who.name,
+    role: who.role,
+    publicKey: key.publicKey,
+    loginSecret,
+    saltSeed,
+    kdf,
+    encryptedPrivateKey: await pgp.lockPrivateKey({ privateKey: key.privateKey, secret: keySecret }),
+    recoveryEncryptedPrivateKey: await pgp.lockPrivateKey({ privateKey: key.privateKey, secret: recovery.secret }),
+  });
+  return { id: res.user.id, key, session: { base, cookie: cookieOf(res) } };
+}
+
+function recordId(): string {
+  return Buffer.from(pgp.createSaltSeed(), 'base64url').subarray(0, 16).toString('base64url');
+}
+
+function bundleSizes() {
+  const html = readFileSync(join(dist, 'index.html'), 'utf8');
+  const first = [...html.matchAll(/(?:src|href)="\/(assets\/[^"]+\.js)"/g)].map((m) => m[1] ?? '');
+  const assets = readdirSync(join(dist, 'assets'));
+  const gz = (f: string) => gzipSync(readFileSync(join(dist, f))).length / 1024;
+  let firstTotal = 0;
+  for (const f of first) firstTotal += gz(f);
+  put('first-page JS (gzip)', firstTotal, 'KiB');
+  const worker = assets.filter((a) => a.startsWith('worker-') && a.endsWith('.js'));
+  let workerTotal = 0;
+  for (const w of worker) workerTotal += gz(`assets/${w}`);
+  put('crypto worker JS (gzip)', workerTotal, 'KiB');
+  const firstText = first.map((f) => readFileSync(join(dist, f), 'utf8')).join('\n');
+  const workerText = worker.map((w) => readFileSync(join(dist, 'assets', w), 'utf8')).join('\n');
+  // Marker strings of the two libraries: openpgp's name in its version string, hash-wasm's argon2 wasm loader.
+  const openpgpInFirst = firstText.includes('OpenPGP.js') ? 1 : 0;
+  const hashWasmInFirst = /argon2id.*WebAssembly|WebAssembly.*argon2/s.test(firstText) ? 1 : 0;
+  put('openpgp in first-page JS', openpgpInFirst, 'bool');
+  put('hash-wasm in first-page JS', hashWasmInFirst, 'bool');
+  put('openpgp in worker JS', workerText.includes('OpenPGP.js') ? 1 : 0, 'bool');
+}
+
+async function main() {
+  if (!process.argv.includes('--no-build')) await build({ root, logLevel: 'warn' });
+  bundleSizes();
+
+  const db = await startDevDb({ mongodbUri: process.env.MONGODB_URI, log: () => undefined });
+  const server = await startTestServer({ mongoUri: `${db.uri.replace(/\/$/, '')}/medseal_bench_${Date.now()}`, webDist: dist });
+  const browser = await launchBrowser();
+  try {
+    const patientAccount = { name: 'Bench Patient', email: 'bench-patient@example.org', role: 'patient' as const, password: 'Bench-Granite-Tulip-2026' };
+    const patient = await registerUser(server.baseUrl, patientAccount);
+    const doctor = await registerUser(server.baseUrl, { name: 'Dr Bench', email: 'bench-doctor@example.org', role: 'doctor', password: 'Bench-Harbor-Violet-88' });
+
+    // Seed: the doctor writes RECORDS notes for the patient (encrypted to both).
+    const messages: { id: string; message: string }[] = [];
+    const recipients = [
+      { userId: patient.id, fingerprint: patient.key.fingerprint },
+      { userId: doctor.id, fingerprint: doctor.key.fingerprint },
+    ];
+    const seedStart = performance.now();
+    for (let i = 0; i < RECORDS; i += 1) {
+      const id = recordId();
+      const content = { v: 1, kind: 'note', title: `Bench record ${String(i).padStart(4, '0')}`, date: '2026-11-27', body: 'Routine check, all values in range.', attachments: [] };
+      const { message } = await pgp.sealRecord({
+        envelope: { recordId: id as RecordId, version: 1, ownerId: patient.id as UserId, authorId: doctor.id as UserId, createdAt: new Date().toISOString(), content },
+        authorKey: doctor.key.privateKey,
+        recipientKeys: [patient.key.publicKey, doctor.key.publicKey],
+      });
+      messages.push({ id, message });
+    }
+    for (let i = 0; i < messages.length; i += 16) {
+      await Promise.all(messages.slice(i, i + 16).map((m) => api(doctor.session, 'POST', '/records', { recordId: m.id, ownerId: patient.id, recipients, message: m.message })));
+    }
+    console.log(`seeded ${RECORDS} records in ${((performance.now() - seedStart) / 1000).toFixed(1)} s`);
+
+    // Baseline: 1,000 sequential openRecord calls in-process (Node), same messages.
+    const t0 = performance.now();
+    for (const m of messages) {
+      const r = await pgp.openRecord({
+        message: m.message,
+        myKey: patient.key.privateKey,
+        expect: {
+          recordId: m.id as RecordId,
+          version: 1,
+          ownerId: patient.id as UserId,
+          authorId: doctor.id as UserId,
+          authorPublicKey: doctor.key.publicKey,
+          recipients: recipients.map((r) => r.fingerprint as Fingerprint),
+        },
+      });
+      if (r.status !== 'verified') throw new Error(`baseline openRecord: ${r.status}`);
+    }
+    put(`baseline: ${RECORDS} sequential openRecord (Node)`, performance.now() - t0, 'ms');
+
+    // Chromium: log in, leave the list, then time a cold list (fresh tab cache after lock/unlock).
+    const { page } = await newDevice(browser, []);
+    await loginAs(page, server.baseUrl, patientAccount);
+    await page.getByText(`${RECORDS} of ${RECORDS} records`, { exact: true }).waitFor({ timeout: 300_000 });
+    await page.getByRole('button', { name: 'Lock now' }).click();
+    await page.getByLabel('Password', { exact: true }).fill(patientAccount.password);
+    const listRequest = page.waitForRequest((r) => r.url().includes('/api/records?'), { timeout: 120_000 });
+    await page.getByRole('button', { name: 'Unlock' }).click();
+    await listRequest;
+    const start = performance.now();
+    const listResponse = page.waitForResponse((r) => r.url().includes('/api/records?'), { timeout: 120_000 }).then(() => performance.now() - start);
+    let lastListResponse = 0;
+    page.on('response', (r) => {
+      if (r.url().includes('/api/records?')) lastListResponse = performance.now() - start;
+    });
+    await page.waitForFunction(() => {
+      const rows = [...document.querySelectorAll('[data-record-id]')];
+      return rows.length > 0 && rows.every((r) => !r.textContent?.includes('Decrypting'));
+    }, undefined, { timeout: 300_000, polling: 10 });
+    put('Chromium: first screen of titles', performance.now() - start, 'ms');
+    put('  of which: list API response', await listResponse, 'ms');
+    await page.getByText(`${RECORDS} of ${RECORDS} records`, { exact: true }).waitFor({ timeout: 300_000 });
+    const all = performance.now() - start;
+    put(`Chromium: all ${RECORDS} titles`, all, 'ms');
+    put('  of which: paging the list API (server)', lastListResponse, 'ms');
+    put('  titles still decrypting after the last page', all - lastListResponse, 'ms');
+  } finally {
+    await browser.close();
+    await server.close();
+    await db.stop();
+  }
+  writeFileSync(join(root, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  console.log('wrote bench/results.json');
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exitCode = 1;
+});

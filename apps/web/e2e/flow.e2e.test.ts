@@ -1,0 +1,185 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { unzipSync } from 'fflate';
+import type { Browser, Page } from 'playwright-core';
+import { startTestServer, type TestServer } from '@medseal/server/testing';
+import { launchBrowser, newDevice, pageErrors, screenshots, type CapturedRequest } from './support/browser';
+import { go, loginAs, register, WEB_DIST, type Account } from './support/app';
+import { leaksOf, privateKeysIn } from './support/leaks';
+
+const patient: Account = { role: 'patient', name: 'Ana Patient', email: 'ana@example.org', password: 'Granite-Tulip-Otter-2026' };
+const doctor: Account = { role: 'doctor', name: 'Dr Ben Grey', email: 'ben@clinic.example', password: 'Harbor-Violet-Cactus-88' };
+const LAB_TITLE = 'Blood panel November';
+const LAB_BODY = 'Fasting sample, patient reports fatigue';
+const NOTE_TITLE = 'Follow-up from Dr Grey';
+const NOTE_BODY = 'Plan: repeat HbA1c in three months';
+const FILE_TEXT = 'Medseal test attachment: cholesterol 4.2 mmol/L';
+const EXPORT_PASSPHRASE = 'export-passphrase-91';
+
+let server: TestServer;
+let browser: Browser;
+const captured: CapturedRequest[] = [];
+const work = mkdtempSync(join(tmpdir(), 'medseal-e2e-'));
+let patientPage: Page;
+let doctorPage: Page;
+const recoveryWords: string[][] = [];
+let labRecordId = '';
+
+beforeAll(async () => {
+  server = await startTestServer({ webDist: WEB_DIST });
+  browser = await launchBrowser();
+});
+
+afterAll(async () => {
+  expect(pageErrors).toEqual([]);
+  await browser?.close();
+  await server?.close();
+});
+
+async function fingerprintShownInSettings(page: Page): Promise<string> {
+  await page.getByRole('link', { name: 'Settings' }).click();
+  return (await page.getByRole('group', { name: 'Your key fingerprint' }).getAttribute('data-fingerprint')) ?? '';
+}
+
+describe('patient and doctor in real Chromium (issue 5 end-to-end flow)', () => {
+  it('when a patient registers and writes a lab result with an attachment, then it is listed with its decrypted title', async () => {
+    ({ page: patientPage } = await newDevice(browser, captured));
+    recoveryWords.push(await register(patientPage, server.baseUrl, patient, () => screenshots(patientPage, 'register-recovery-kit')));
+    await screenshots(patientPage, 'records-empty');
+    await patientPage.getByRole('link', { name: 'New record' }).click();
+    await patientPage.getByLabel('Kind').selectOption('lab');
+    await patientPage.getByLabel('Title').fill(LAB_TITLE);
+    await patientPage.getByLabel('Test 1').fill('HbA1c');
+    await patientPage.getByLabel('Value 1').fill('5.4');
+    await patientPage.getByLabel('Unit 1').fill('%');
+    await patientPage.getByLabel('Notes').fill(LAB_BODY);
+    const pdf = join(work, 'lab-report.pdf');
+    writeFileSync(pdf, `%PDF-1.4\n% ${FILE_TEXT}\n%%EOF\n`);
+    await patientPage.getByLabel(/Add PDF or image files/).setInputFiles(pdf);
+    await screenshots(patientPage, 'record-new');
+    await patientPage.getByRole('button', { name: 'Encrypt and save' }).click();
+    await patientPage.getByText('Verified: written and signed by you.').waitFor({ timeout: 60_000 });
+    labRecordId = new URL(patientPage.url()).pathname.split('/')[2] ?? '';
+    expect(labRecordId).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    await screenshots(patientPage, 'record-view');
+    await patientPage.getByRole('link', { name: 'Back to records' }).click();
+    await patientPage.getByRole('region', { name: 'Records' }).getByText(LAB_TITLE).waitFor({ timeout: 30_000 });
+    await screenshots(patientPage, 'records-list');
+  });
+
+  it('when the patient checks the doctor’s fingerprint, marks it verified and shares, then the doctor on a fresh device reads the record and its file', async () => {
+    const { page: doctorFirstDevice, context: doctorFirstContext } = await newDevice(browser, captured);
+    recoveryWords.push(await register(doctorFirstDevice, server.baseUrl, doctor));
+    const doctorFingerprint = await fingerprintShownInSettings(doctorFirstDevice);
+    await doctorFirstContext.close();
+
+    await go(patientPage, `/records/${labRecordId}`);
+    await patientPage.getByRole('button', { name: 'Share…' }).click();
+    await patientPage.getByLabel('Their email address').fill(doctor.email);
+    await patientPage.getByRole('button', { name: 'Find' }).click();
+    const check = patientPage.getByTestId('key-check');
+    await check.waitFor();
+    // The out-of-band comparison: what the patient's browser computed equals the doctor's own key.
+    expect(await check.getByRole('group', { name: 'Key fingerprint' }).getAttribute('data-fingerprint')).toBe(doctorFingerprint);
+    expect(await check.getByRole('group', { name: 'Key fingerprint' }).locator('span').count()).toBe(10);
+    expect(((await check.getByRole('group', { name: 'Safety number' }).getAttribute('data-safety-number')) ?? '').length).toBe(60);
+    await check.getByRole('img', { name: /QR code/ }).waitFor();
+    await screenshots(patientPage, 'share-dialog');
+    await check.getByRole('button', { name: 'Mark as verified' }).click();
+    await check.getByText('Verified', { exact: true }).waitFor();
+    await check.getByRole('button', { name: `Share with ${doctor.name}` }).click();
+    await patientPage.getByRole('list', { name: 'Readers' }).getByText(doctor.name).waitFor({ timeout: 30_000 });
+
+    ({ page: doctorPage } = await newDevice(browser, captured));
+    await loginAs(doctorPage, server.baseUrl, doctor);
+    await doctorPage.getByRole('link', { name: 'Patients' }).click();
+    await doctorPage.getByRole('link', { name: patient.name }).click();
+    await doctorPage.getByRole('region', { name: 'Records' }).getByText(LAB_TITLE).click();
+    await doctorPage.getByText(`Verified: written and signed by ${patient.name}.`).waitFor({ timeout: 30_000 });
+    await expect(doctorPage.getByText(LAB_BODY).isVisible()).resolves.toBe(true);
+    await screenshots(doctorPage, 'doctor-record-view');
+    const [download] = await Promise.all([doctorPage.waitForEvent('download'), doctorPage.getByRole('button', { name: 'Download lab-report.pdf' }).click()]);
+    const saved = join(work, 'downloaded.pdf');
+    await download.saveAs(saved);
+    expect(readFileSync(saved, 'utf8')).toContain(FILE_TEXT);
+  });
+
+  it('when the doctor writes a note for the patient, then the patient sees it verified as written by the doctor', async () => {
+    await doctorPage.getByRole('link', { name: 'Patients' }).click();
+    await doctorPage.getByRole('link', { name: patient.name }).click();
+    await doctorPage.getByRole('link', { name: 'New record' }).click();
+    await doctorPage.getByLabel('Title').fill(NOTE_TITLE);
+    await doctorPage.getByLabel('Notes').fill(NOTE_BODY);
+    await doctorPage.getByRole('button', { name: 'Encrypt and save' }).click();
+    await doctorPage.getByText('Verified: written and signed by you.').waitFor({ timeout: 60_000 });
+
+    await go(patientPage, '/records');
+    await patientPage.getByRole('region', { name: 'Records' }).getByText(NOTE_TITLE).click();
+    await patientPage.getByText(`Verified: written and signed by ${doctor.name}.`).waitFor({ timeout: 30_000 });
+    await patientPage.getByText(NOTE_BODY).waitFor();
+  });
+
+  it('when the patient opens the access log, then the doctor’s read of the lab result is there and the chain is intact', async () => {
+    await patientPage.getByRole('link', { name: 'Access log' }).click();
+    const row = patientPage.locator('tr[data-action="read"]', { hasText: doctor.name }).filter({ hasText: LAB_TITLE });
+    await row.first().waitFor({ timeout: 30_000 });
+    await patientPage.getByText('hash chain is intact').waitFor();
+    await screenshots(patientPage, 'access-log');
+  });
+
+  it('when the patient revokes the doctor, then the record is re-keyed and the doctor can no longer read it', async () => {
+    await go(patientPage, `/records/${labRecordId}`);
+    const readers = patientPage.getByRole('list', { name: 'Readers' });
+    await readers.getByText(doctor.name, { exact: true }).waitFor();
+    await readers.getByRole('button', { name: 'Revoke…' }).click();
+    await patientPage.getByText('they may have kept a copy').waitFor();
+    await screenshots(patientPage, 'revoke-confirm');
+    await patientPage.getByRole('button', { name: `Revoke access for ${doctor.name}` }).click();
+    await readers.getByText(doctor.name, { exact: true }).waitFor({ state: 'detached', timeout: 30_000 });
+    await patientPage.getByText('Verified: written and signed by you.').waitFor();
+    const versions = await server.connection.collection('record_versions').countDocuments({ recordId: labRecordId });
+    expect(versions).toBe(3); // v1, v2 (attachment), v3 (re-keyed after revoke)
+
+    await go(doctorPage, `/records/${labRecordId}`);
+    await doctorPage.getByText('does not exist or is no longer shared with you').waitFor({ timeout: 30_000 });
+    await expect(doctorPage.getByText(LAB_BODY).count()).resolves.toBe(0);
+  });
+
+  it('when the patient exports, then gpg decrypts the exported record with the exported key', async () => {
+    await patientPage.getByRole('link', { name: 'Settings' }).click();
+    await screenshots(patientPage, 'settings');
+    await patientPage.getByLabel('Export passphrase').fill(EXPORT_PASSPHRASE);
+    const [download] = await Promise.all([patientPage.waitForEvent('download', { timeout: 120_000 }), patientPage.getByRole('button', { name: 'Download export' }).click()]);
+    const zipPath = join(work, 'export.zip');
+    await download.saveAs(zipPath);
+    const files = unzipSync(new Uint8Array(readFileSync(zipPath)));
+    const out = join(work, 'export');
+    for (const [name, bytes] of Object.entries(files)) {
+      if (name.endsWith('/')) continue;
+      mkdirSync(join(out, name, '..'), { recursive: true });
+      writeFileSync(join(out, name), bytes);
+    }
+    expect(new TextDecoder().decode(files['README.txt'])).toContain('gpg --decrypt');
+    const home = mkdtempSync(join(tmpdir(), 'medseal-gpg-'));
+    const gpg = (...args: string[]) => execFileSync('gpg', ['--homedir', home, '--batch', '--pinentry-mode', 'loopback', '--passphrase', EXPORT_PASSPHRASE, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    gpg('--import', join(out, 'keys/private-key.asc'));
+    const record = gpg('--decrypt', join(out, `records/${labRecordId}.asc`)).toString('utf8');
+    expect(record).toContain(LAB_TITLE);
+    expect(record).toContain(LAB_BODY);
+    const attachmentFile = Object.keys(files).find((n) => n.startsWith(`attachments/${labRecordId}/`) && n.endsWith('.gpg'));
+    expect(attachmentFile).toBeDefined();
+    expect(gpg('--decrypt', join(out, attachmentFile ?? '')).toString('utf8')).toContain(FILE_TEXT);
+  });
+
+  it('when every request the browser sent is searched, then none holds a password, recovery words, plaintext or an unprotected private key', () => {
+    expect(captured.length).toBeGreaterThan(20);
+    const secrets = [patient.password, doctor.password, EXPORT_PASSPHRASE, LAB_TITLE, LAB_BODY, NOTE_TITLE, NOTE_BODY, FILE_TEXT, 'HbA1c', 'lab-report.pdf'];
+    for (const words of recoveryWords) secrets.push(words.join(' '), words.join(''), JSON.stringify(words).slice(0, -1));
+    expect(leaksOf(captured, secrets)).toEqual([]);
+    const keys = privateKeysIn(captured);
+    expect(keys.length).toBeGreaterThanOrEqual(4); // register: locked key + recovery copy, for both users
+    for (const k of keys) expect(k.protectedPackets).toBeGreaterThanOrEqual(k.secretPackets);
+  });
+});

@@ -1,0 +1,124 @@
+import type { Browser } from 'playwright-core';
+import { startTestServer, type TestServer } from '@medseal/server/testing';
+import { launchBrowser, newDevice, pageErrors, screenshots, type CapturedRequest } from './support/browser';
+import { createNote, go, loginAs, register, WEB_DIST, type Account } from './support/app';
+
+const patient: Account = { role: 'patient', name: 'Cleo Patient', email: 'cleo@example.org', password: 'Meadow-Copper-Lantern-51' };
+const doctor: Account = { role: 'doctor', name: 'Dr Dana Fox', email: 'dana@clinic.example', password: 'Quartz-Willow-Harbor-17' };
+const mallory: Account = { role: 'doctor', name: 'Mallory Impostor', email: 'mallory@evil.example', password: 'Ember-Falcon-Glacier-64' };
+
+let server: TestServer;
+let browser: Browser;
+const captured: CapturedRequest[] = [];
+
+beforeAll(async () => {
+  server = await startTestServer({ webDist: WEB_DIST });
+  browser = await launchBrowser();
+});
+
+afterAll(async () => {
+  expect(pageErrors).toEqual([]);
+  await browser?.close();
+  await server?.close();
+});
+
+describe('attacks the app must notice (real Chromium, real server, database edited directly)', () => {
+  it('when "stay unlocked in this tab" was chosen, then a reload keeps the keys; lock now and logout ask for the password again', async () => {
+    const { page } = await newDevice(browser, captured);
+    await register(page, server.baseUrl, patient);
+    await page.reload();
+    await page.getByRole('heading', { name: 'Unlock Medseal' }).waitFor();
+    await screenshots(page, 'unlock');
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await loginAs(page, server.baseUrl, patient, { stayUnlocked: true });
+    await page.reload();
+    await page.getByRole('button', { name: 'Lock now' }).waitFor({ timeout: 30_000 });
+    await page.getByRole('button', { name: 'Lock now' }).click();
+    await page.getByRole('heading', { name: 'Unlock Medseal' }).waitFor();
+    await page.reload();
+    await page.getByRole('heading', { name: 'Unlock Medseal' }).waitFor();
+    expect(await page.evaluate(() => Object.keys(sessionStorage).length)).toBe(0);
+    await page.getByLabel('Password', { exact: true }).fill(patient.password);
+    await page.getByRole('button', { name: 'Unlock' }).click();
+    await page.getByRole('button', { name: 'Lock now' }).waitFor({ timeout: 30_000 });
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.getByRole('heading', { name: 'Log in' }).waitFor();
+    expect(await page.evaluate(() => Object.keys(sessionStorage).length + Object.keys(localStorage).length)).toBe(0);
+  });
+
+  it('when the server serves another record’s ciphertext or altered bytes under a record id, then the app shows a tamper warning and none of the content', async () => {
+    const { page } = await newDevice(browser, captured);
+    await loginAs(page, server.baseUrl, patient);
+    const a = await createNote(page, 'Allergy: penicillin', 'Rash after amoxicillin in 2019');
+    const b = await createNote(page, 'Psychiatry referral', 'Private: anxiety treatment plan');
+    const c = await createNote(page, 'Vaccination record', 'Tetanus booster 2024');
+    const records = server.connection.collection<{ _id: string; message: string }>('records');
+    const docB = await records.findOne({ _id: b });
+    const docC = await records.findOne({ _id: c });
+    if (!docB || !docC) throw new Error('records not stored');
+    // Record swap: B's (validly signed) message served as A.
+    await records.updateOne({ _id: a }, { $set: { message: docB.message } });
+    // Bit-flip inside C's ciphertext (keep the armor shape).
+    const lines = docC.message.split('\n');
+    const i = Math.floor(lines.length / 2);
+    const line = lines[i] ?? '';
+    lines[i] = (line[5] === 'A' ? line.slice(0, 5) + 'B' : line.slice(0, 5) + 'A') + line.slice(6);
+    await records.updateOne({ _id: c }, { $set: { message: lines.join('\n') } });
+
+    for (const [id, hidden] of [
+      [a, 'Private: anxiety treatment plan'],
+      [c, 'Tetanus booster 2024'],
+    ] as const) {
+      await go(page, `/records/${id}`);
+      await page.getByText('Tamper warning: this record failed verification and is not shown.').waitFor({ timeout: 30_000 });
+      expect(await page.getByText(hidden).count()).toBe(0);
+      if (id === a) await screenshots(page, 'tamper-warning');
+    }
+    await go(page, '/records');
+    await page.locator(`[data-record-id="${a}"]`).getByText('Tamper warning').waitFor({ timeout: 30_000 });
+    await page.locator(`[data-record-id="${c}"]`).getByText('Tamper warning').waitFor();
+    await page.getByRole('region', { name: 'Records' }).getByText('Psychiatry referral').waitFor();
+    expect(await page.getByText('Allergy: penicillin').count()).toBe(0);
+    await screenshots(page, 'records-list-tampered');
+  });
+
+  it('when the directory returns a different key for a pinned contact, then sharing is blocked until the new key is verified', async () => {
+    const { page: doctorPage } = await newDevice(browser, captured);
+    await register(doctorPage, server.baseUrl, doctor);
+    const { page: malloryPage } = await newDevice(browser, captured);
+    await register(malloryPage, server.baseUrl, mallory);
+
+    const { page } = await newDevice(browser, captured);
+    await loginAs(page, server.baseUrl, patient);
+    const first = await createNote(page, 'Knee MRI summary', 'Small meniscus tear');
+    await go(page, `/records/${first}`);
+    await page.getByRole('button', { name: 'Share…' }).click();
+    await page.getByLabel('Their email address').fill(doctor.email);
+    await page.getByRole('button', { name: 'Find' }).click();
+    await page.getByRole('button', { name: `Share with ${doctor.name}` }).click();
+    await page.getByRole('list', { name: 'Readers' }).getByText(doctor.name, { exact: true }).waitFor({ timeout: 30_000 });
+
+    // The server (or whoever controls it) now hands out Mallory's key as the doctor's.
+    const users = server.connection.collection<{ email: string; publicKey: string; fingerprint: string }>('users');
+    const evil = await users.findOne({ email: mallory.email });
+    if (!evil) throw new Error('mallory not stored');
+    await users.updateOne({ email: doctor.email }, { $set: { publicKey: evil.publicKey, fingerprint: evil.fingerprint } });
+
+    const second = await createNote(page, 'Physiotherapy plan', 'Twice weekly for six weeks');
+    await go(page, `/records/${second}`);
+    await page.getByRole('button', { name: 'Share…' }).click();
+    await page.getByLabel('Their email address').fill(doctor.email);
+    await page.getByRole('button', { name: 'Find' }).click();
+    const check = page.getByTestId('key-check');
+    await check.getByText(`${doctor.name}’s key has changed. Sharing is blocked.`).waitFor({ timeout: 30_000 });
+    expect(await check.getByRole('button', { name: `Share with ${doctor.name}` }).isDisabled()).toBe(true);
+    expect(await check.getByRole('group', { name: 'Key fingerprint' }).getAttribute('data-fingerprint')).toBe(evil.fingerprint);
+    await screenshots(page, 'key-changed');
+    const grants = await server.connection.collection('grants').countDocuments({ recordId: second });
+    expect(grants).toBe(0);
+
+    await go(page, '/contacts');
+    await page.getByText('Key changed').first().waitFor({ timeout: 30_000 });
+    await screenshots(page, 'contacts');
+  });
+});

@@ -1,0 +1,64 @@
+import { endpoints, type Me, type Role } from '@medseal/contract';
+import type { Call } from '../api/http';
+import type { CryptoClient, KeyRef } from '../crypto/client';
+
+/** A person with the key the directory gave us and the fingerprint computed here from it. */
+export interface Person {
+  id: string;
+  name: string;
+  role: Role;
+  publicKey: string;
+  /** Computed in this browser from `publicKey` (DESIGN §2: never trust the server's string). */
+  fingerprint: string;
+}
+
+/**
+ * Directory look-ups cached for the tab. The fingerprint is always recomputed locally; if it
+ * differs from what the server claims, the entry is refused (a lying or broken server).
+ */
+export class KeyBook {
+  private readonly cache = new Map<string, Promise<Person>>();
+
+  constructor(
+    private readonly call: Call,
+    private readonly crypto: CryptoClient,
+    me: Me,
+    myKey: KeyRef,
+  ) {
+    this.cache.set(me.id, Promise.resolve({ id: me.id, name: me.name, role: me.role, publicKey: myKey.publicKey, fingerprint: myKey.fingerprint }));
+  }
+
+  get(userId: string): Promise<Person> {
+    let entry = this.cache.get(userId);
+    if (!entry) {
+      entry = this.load(userId);
+      entry.catch(() => this.cache.delete(userId));
+      this.cache.set(userId, entry);
+    }
+    return entry;
+  }
+
+  async findByEmail(email: string): Promise<Person | null> {
+    const { users } = await this.call(endpoints.findUsers, { query: { email } });
+    const user = users[0];
+    if (!user) return null;
+    const person = await this.toPerson(user);
+    this.cache.set(person.id, Promise.resolve(person));
+    return person;
+  }
+
+  /** Forget a cached entry (after a key-change warning, to ask the directory again). */
+  refresh(userId: string): void {
+    this.cache.delete(userId);
+  }
+
+  private async load(userId: string): Promise<Person> {
+    return this.toPerson(await this.call(endpoints.getUser, { params: { userId } }));
+  }
+
+  private async toPerson(user: { id: string; name: string; role: Role; publicKey: string; fingerprint: string }): Promise<Person> {
+    const fingerprint = await this.crypto.fingerprintOf(user.publicKey);
+    if (fingerprint !== user.fingerprint) throw new Error(`The server's fingerprint for ${user.name} does not match their key.`);
+    return { id: user.id, name: user.name, role: user.role, publicKey: user.publicKey, fingerprint };
+  }
+}

@@ -1,0 +1,52 @@
+import { useState, type FormEvent } from 'react';
+import { Link } from 'react-router';
+import { describeError } from '../../api/errors';
+import { PageHead } from '../../app/PageHead';
+import { Banner, Button, Card, Progress, TextArea, TextField } from '../../ui';
+import { estimateStrength, MIN_ACCEPTED_SCORE } from './passwordStrength';
+import { StrengthMeter } from './StrengthMeter';
+import styles from './auth.module.css';
+
+/** Lost password → recovery words → new password (DESIGN §3). */
+export function RecoverPage({ onRecover }: { onRecover(input: { email: string; words: string; newPassword: string }): Promise<void> }) {
+  const [email, setEmail] = useState('');
+  const [words, setWords] = useState('');
+  const [password, setPassword] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const strength = estimateStrength(password, { email });
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    if (strength.score < MIN_ACCEPTED_SCORE) return setError('Please choose a stronger new password.');
+    setError(null);
+    setBusy(true);
+    try {
+      await onRecover({ email: email.trim().toLowerCase(), words, newPassword: password });
+    } catch (err) {
+      setError(describeError(err));
+      setBusy(false);
+    }
+  };
+  return (
+    <div className={styles.narrow}>
+      <PageHead title="Recover your account" />
+      <Card>
+        <p>Type the 12 recovery words you saved when you created the account, then choose a new password. Your records stay as they are.</p>
+        <form onSubmit={(e) => void submit(e)} noValidate aria-label="Recover account">
+          <TextField label="Email" type="email" autoComplete="username" value={email} onChange={(e) => setEmail(e.target.value)} />
+          <TextArea label="Recovery words" autoComplete="off" spellCheck={false} value={words} onChange={(e) => setWords(e.target.value)} />
+          <TextField label="New password" type="password" autoComplete="new-password" value={password} onChange={(e) => setPassword(e.target.value)} />
+          {password ? <StrengthMeter strength={strength} /> : null}
+          {error ? <Banner tone="bad">{error}</Banner> : null}
+          {busy ? <Progress label="Checking the words and protecting your key" value={null} /> : null}
+          <Button type="submit" disabled={busy}>
+            Recover account
+          </Button>
+        </form>
+        <p>
+          <Link to="/login">Back to log in</Link>
+        </p>
+      </Card>
+    </div>
+  );
+}

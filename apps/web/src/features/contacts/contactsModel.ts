@@ -1,0 +1,89 @@
+import { z } from 'zod';
+
+/**
+ * The pinned-contacts list (DESIGN §7: trust on first use, mark verified, key change blocks
+ * sharing). Stored on the server only as a message encrypted to and signed by its owner, so
+ * it syncs across devices but the server cannot read or edit it. Versioned (STYLE.md §12).
+ */
+const fingerprint = z.string().regex(/^[0-9a-f]{40}$/);
+
+export const contactSchema = z.object({
+  userId: z.string().min(1),
+  name: z.string(),
+  role: z.enum(['patient', 'doctor']),
+  fingerprint,
+  verified: z.boolean(),
+  pinnedAt: z.string(),
+  verifiedAt: z.string().optional(),
+  /** Fingerprints this contact had before (kept to explain changes). */
+  previous: z.array(fingerprint).default([]),
+});
+export type Contact = z.infer<typeof contactSchema>;
+
+export const contactsDocSchema = z.object({
+  v: z.literal(1),
+  contacts: z.record(z.string(), contactSchema),
+});
+export type ContactsDoc = z.infer<typeof contactsDocSchema>;
+
+export const EMPTY_CONTACTS: ContactsDoc = { v: 1, contacts: {} };
+
+/** Reads a decrypted contacts document; throws on an unknown format version. */
+export function parseContactsDoc(json: unknown): ContactsDoc {
+  if (typeof json === 'object' && json !== null && 'v' in json && json.v !== 1) throw new Error(`unknown contacts format version ${String(json.v)}`);
+  return contactsDocSchema.parse(json);
+}
+
+export interface DirectoryPerson {
+  id: string;
+  name: string;
+  role: 'patient' | 'doctor';
+}
+
+/** How a person's current key relates to what we pinned. */
+export type PinState =
+  | { status: 'new' }
+  | { status: 'pinned'; contact: Contact }
+  | { status: 'verified'; contact: Contact }
+  | { status: 'changed'; contact: Contact; newFingerprint: string };
+
+export function pinStateOf(doc: ContactsDoc, userId: string, currentFingerprint: string): PinState {
+  const contact = doc.contacts[userId];
+  if (!contact) return { status: 'new' };
+  if (contact.fingerprint !== currentFingerprint) return { status: 'changed', contact, newFingerprint: currentFingerprint };
+  return contact.verified ? { status: 'verified', contact } : { status: 'pinned', contact };
+}
+
+/** Whether sharing with this key is allowed: never while a pinned key has changed. */
+export function canShare(state: PinState): boolean {
+  return state.status !== 'changed';
+}
+
+/** First use: pin the key unverified. Refuses to silently replace a different pinned key. */
+export function pin(doc: ContactsDoc, person: DirectoryPerson, fp: string, now: Date): ContactsDoc {
+  const existing = doc.contacts[person.id];
+  if (existing && existing.fingerprint !== fp) throw new Error('this contact’s key changed; look at the new key and verify it first');
+  if (existing) return doc;
+  return { ...doc, contacts: { ...doc.contacts, [person.id]: { userId: person.id, name: person.name, role: person.role, fingerprint: fp, verified: false, pinnedAt: now.toISOString(), previous: [] } } };
+}
+
+/**
+ * The user compared fingerprints / safety number and confirms this key. For a changed key this
+ * is the explicit re-verification that unblocks sharing; the old fingerprint is kept.
+ */
+export function markVerified(doc: ContactsDoc, person: DirectoryPerson, fp: string, now: Date): ContactsDoc {
+  const existing = doc.contacts[person.id];
+  const previous = existing && existing.fingerprint !== fp ? [...existing.previous, existing.fingerprint] : (existing?.previous ?? []);
+  return {
+    ...doc,
+    contacts: {
+      ...doc.contacts,
+      [person.id]: { userId: person.id, name: person.name, role: person.role, fingerprint: fp, verified: true, pinnedAt: existing?.pinnedAt ?? now.toISOString(), verifiedAt: now.toISOString(), previous },
+    },
+  };
+}
+
+export function removeContact(doc: ContactsDoc, userId: string): ContactsDoc {
+  const { [userId]: _gone, ...rest } = doc.contacts;
+  return { ...doc, contacts: rest };
+}

@@ -1,0 +1,78 @@
+import { useState } from 'react';
+import { Link, useParams } from 'react-router';
+import { useQuery } from '@tanstack/react-query';
+import { endpoints } from '@medseal/contract';
+import { describeError } from '../../api/errors';
+import { PageHead } from '../../app/PageHead';
+import { useWorkspace } from '../../app/workspace';
+import { Banner, Button, Card, uiStyles } from '../../ui';
+import { RecordContentView } from './RecordContentView';
+import { openVersion } from './recordService';
+import { useNames } from './useNames';
+import { VerificationBanner } from './VerificationBanner';
+
+/** Every version of a record (versions are immutable); each opens with full verification. */
+export function HistoryPage() {
+  const { recordId = '' } = useParams();
+  const { deps } = useWorkspace();
+  const history = useQuery({ queryKey: ['history', recordId], queryFn: () => deps.call(endpoints.recordHistory, { params: { recordId } }) });
+  const current = useQuery({ queryKey: ['record-dto', recordId], queryFn: () => deps.call(endpoints.getRecord, { params: { recordId } }) });
+  const names = useNames((history.data?.versions ?? []).map((v) => v.authorId));
+  const [selected, setSelected] = useState<number | null>(null);
+  const version = useQuery({
+    queryKey: ['version', recordId, selected],
+    enabled: selected !== null && !!current.data,
+    queryFn: () => (current.data && selected !== null ? openVersion(deps, current.data, selected) : Promise.reject(new Error('no version'))),
+  });
+  return (
+    <>
+      <PageHead title="Version history" actions={<Link to={`/records/${recordId}`}>Back to the record</Link>} />
+      {history.isError ? <Banner tone="bad">{describeError(history.error)}</Banner> : null}
+      {history.data ? (
+        <table className={uiStyles.table}>
+          <caption className="visually-hidden">Versions</caption>
+          <thead>
+            <tr>
+              <th scope="col">Version</th>
+              <th scope="col">Written by</th>
+              <th scope="col">When</th>
+              <th scope="col">
+                <span className="visually-hidden">Open</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {history.data.versions.map((v) => (
+              <tr key={v.version}>
+                <td>{v.version}</td>
+                <td>{v.authorId === deps.me.id ? 'you' : (names.get(v.authorId) ?? '…')}</td>
+                <td>{new Date(v.createdAt).toLocaleString()}</td>
+                <td>
+                  <Button variant="link" onClick={() => setSelected(v.version)}>
+                    Open version {v.version}
+                  </Button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : (
+        <p aria-busy="true">Loading…</p>
+      )}
+      {selected !== null ? (
+        <Card>
+          <h2>Version {selected}</h2>
+          {version.isPending ? <p aria-busy="true">Opening…</p> : null}
+          {version.isError ? <Banner tone="bad">{describeError(version.error)}</Banner> : null}
+          {version.data?.status === 'tampered' ? <VerificationBanner verification={{ status: 'tampered', reason: version.data.reason }} /> : null}
+          {version.data?.status === 'verified' ? (
+            <>
+              <VerificationBanner verification={{ status: 'verified', authorName: version.data.author.name, authorFingerprint: version.data.author.fingerprint, authorIsMe: version.data.author.id === deps.me.id, authorVerified: false }} />
+              <RecordContentView content={version.data.content} />
+            </>
+          ) : null}
+        </Card>
+      ) : null}
+    </>
+  );
+}

@@ -1,0 +1,127 @@
+import { useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
+import { Link } from 'react-router';
+import { useVirtualizer } from '@tanstack/react-virtual';
+import { Badge, SelectField, TextField } from '../../ui';
+import { KIND_LABELS, RECORD_KINDS, type RecordKind } from './content';
+import type { RecordDto } from '@medseal/contract';
+import type { SummaryLoader, SummaryState } from './summaryLoader';
+import styles from './records.module.css';
+
+export interface RecordRow {
+  id: string;
+  version: number;
+  updatedAt: string;
+  /** "you", or the author's name. */
+  author: string;
+  /** For doctors: whose record it is. */
+  owner?: string;
+  /** What the loader decrypts (absent in tests of the list alone). */
+  dto?: RecordDto;
+}
+
+const ROW_HEIGHT = 64;
+
+function rowMatches(state: SummaryState, kind: RecordKind | '', text: string): boolean {
+  if (!kind && !text) return true;
+  if (state.status !== 'verified') return false;
+  if (kind && state.summary.kind !== kind) return false;
+  return !text || state.summary.title.toLowerCase().includes(text);
+}
+
+/**
+ * The records list: virtualized (only rows in view are in the DOM), titles decrypted by the
+ * loader with the rows in view first. Filters work on decrypted titles only.
+ */
+export function RecordList({ rows, loader, hrefFor, loadingMore = false }: { rows: RecordRow[]; loader: SummaryLoader<RecordRow>; hrefFor(id: string): string; loadingMore?: boolean }) {
+  const revision = useSyncExternalStore(loader.subscribe, loader.getRevision);
+  const [kind, setKind] = useState<RecordKind | ''>('');
+  const [text, setText] = useState('');
+  const needle = text.trim().toLowerCase();
+  // `revision` changes when a title arrives, so the filter re-runs on newly decrypted rows.
+  const filtered = useMemo(() => (revision >= 0 ? rows.filter((r) => rowMatches(loader.get(r), kind, needle)) : rows), [rows, loader, kind, needle, revision]);
+  const pending = rows.filter((r) => loader.get(r).status === 'pending').length;
+
+  const scrollRef = useRef<HTMLDivElement>(null);
+  const virtualizer = useVirtualizer({
+    count: filtered.length,
+    getScrollElement: () => scrollRef.current,
+    estimateSize: () => ROW_HEIGHT,
+    overscan: 6,
+    initialRect: { width: 800, height: 600 },
+  });
+  const items = virtualizer.getVirtualItems();
+  const first = items[0]?.index ?? 0;
+  const last = items[items.length - 1]?.index ?? 0;
+
+  useEffect(() => {
+    const visible = filtered.slice(first, last + 1);
+    loader.request(rows, visible);
+  }, [rows, filtered, first, last, loader]);
+
+  return (
+    <div>
+      <div className={styles.filters} role="search">
+        <TextField label="Filter by title" type="search" value={text} onChange={(e) => setText(e.target.value)} />
+        <SelectField label="Kind" value={kind} onChange={(e) => setKind(e.target.value as RecordKind | '')}>
+          <option value="">All kinds</option>
+          {RECORD_KINDS.map((k) => (
+            <option key={k} value={k}>
+              {KIND_LABELS[k]}
+            </option>
+          ))}
+        </SelectField>
+      </div>
+      <p aria-live="polite" className={styles.itemMeta}>
+        {filtered.length} of {rows.length} records{loadingMore ? ' · loading more…' : ''}
+        {pending > 0 ? ` · decrypting ${pending}…` : ''}
+      </p>
+      <div ref={scrollRef} className={styles.list} role="region" aria-label="Records" tabIndex={0}>
+        <ul style={{ height: virtualizer.getTotalSize(), position: 'relative', listStyle: 'none', margin: 0, padding: 0 }}>
+          {items.map((item) => {
+            const row = filtered[item.index];
+            if (!row) return null;
+            return (
+              <li key={row.id} style={{ position: 'absolute', top: 0, left: 0, right: 0, transform: `translateY(${item.start}px)` }}>
+                <RecordListItem row={row} state={loader.get(row)} href={hrefFor(row.id)} />
+              </li>
+            );
+          })}
+        </ul>
+      </div>
+    </div>
+  );
+}
+
+function RecordListItem({ row, state, href }: { row: RecordRow; state: SummaryState; href: string }) {
+  const updated = new Date(row.updatedAt).toLocaleDateString();
+  const who = row.owner ? `${row.owner} · by ${row.author}` : `by ${row.author}`;
+  return (
+    <Link to={href} className={styles.item} data-record-id={row.id}>
+      {state.status === 'verified' ? (
+        <>
+          <span className={styles.itemTitle}>{state.summary.title}</span>
+          <Badge>{KIND_LABELS[state.summary.kind]}</Badge>
+          <span className={styles.itemMeta}>
+            {state.summary.date} · {who}
+          </span>
+        </>
+      ) : state.status === 'pending' ? (
+        <>
+          <span className={styles.pending}>Decrypting…</span>
+          <span />
+          <span className={styles.itemMeta}>
+            updated {updated} · {who}
+          </span>
+        </>
+      ) : (
+        <>
+          <span className={styles.itemTitle}>{state.status === 'tampered' ? 'Record failed verification' : 'Cannot open this record'}</span>
+          <Badge tone="bad">{state.status === 'tampered' ? 'Tamper warning' : 'Error'}</Badge>
+          <span className={styles.itemMeta}>
+            updated {updated} · {who}
+          </span>
+        </>
+      )}
+    </Link>
+  );
+}

@@ -1,0 +1,194 @@
+import { useState } from 'react';
+import { Link, useNavigate, useParams } from 'react-router';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { endpoints, type RecordDto } from '@medseal/contract';
+import { describeError } from '../../api/errors';
+import { PageHead } from '../../app/PageHead';
+import { useWorkspace } from '../../app/workspace';
+import { Badge, Banner, Button, Card, Progress, uiStyles } from '../../ui';
+import { SharePanel } from '../sharing/SharePanel';
+import type { AttachmentRef } from './content';
+import { RecordContentView } from './RecordContentView';
+import { deleteRecord, downloadAttachment, revokeAccess } from './recordService';
+import { useOpenedRecord } from './useRecord';
+import { VerificationBanner } from './VerificationBanner';
+
+export function RecordPage() {
+  const { recordId = '' } = useParams();
+  const { deps } = useWorkspace();
+  const opened = useOpenedRecord(recordId);
+  const [sharing, setSharing] = useState(false);
+  const queryClient = useQueryClient();
+
+  if (opened.isPending) return <p aria-busy="true">Opening the record…</p>;
+  if (opened.isError) return <Banner tone="bad">{describeError(opened.error)}</Banner>;
+  const record = opened.data;
+  const dto = record.dto;
+  const isOwner = dto.ownerId === deps.me.id;
+  const canShare = isOwner || dto.authorId === deps.me.id;
+  const refresh = () => {
+    void queryClient.invalidateQueries({ queryKey: ['record', recordId] });
+    void queryClient.invalidateQueries({ queryKey: ['records'] });
+    void queryClient.invalidateQueries({ queryKey: ['access', recordId] });
+  };
+
+  return (
+    <>
+      <PageHead
+        title={record.status === 'verified' ? record.content.title : 'Record'}
+        actions={
+          <>
+            <Link to="/records">Back to records</Link>
+            <Link to={`/records/${recordId}/history`}>History (version {dto.version})</Link>
+          </>
+        }
+      />
+      {record.status === 'verified' ? (
+        <VerificationBanner verification={{ status: 'verified', authorName: record.author.name, authorFingerprint: record.author.fingerprint, authorIsMe: record.author.id === deps.me.id, authorVerified: record.authorVerified }} />
+      ) : (
+        <VerificationBanner verification={{ status: 'tampered', reason: record.reason }} />
+      )}
+      {record.status === 'verified' ? (
+        <Card>
+          <RecordContentView content={record.content} showTitle={false} renderAttachment={(a) => <AttachmentDownload recordId={recordId} attachment={a} />} />
+          <div className={uiStyles.row}>
+            <Link className={`${uiStyles.button} ${uiStyles.secondary}`} to={`/records/${recordId}/edit`}>
+              Edit
+            </Link>
+            {canShare && !sharing ? <Button onClick={() => setSharing(true)}>Share…</Button> : null}
+          </div>
+        </Card>
+      ) : null}
+      {sharing && record.status === 'verified' ? (
+        <Card>
+          <SharePanel
+            dto={dto}
+            onShared={() => {
+              setSharing(false);
+              refresh();
+            }}
+            onClose={() => setSharing(false)}
+          />
+        </Card>
+      ) : null}
+      <AccessList dto={dto} canRevoke={canShare && record.status === 'verified'} onChanged={refresh} />
+      {isOwner ? <DeleteRecord recordId={recordId} /> : null}
+    </>
+  );
+}
+
+function AttachmentDownload({ recordId, attachment }: { recordId: string; attachment: AttachmentRef }) {
+  const { deps } = useWorkspace();
+  const [progress, setProgress] = useState<{ stage: string; fraction: number | null } | null>(null);
+  const download = useMutation({
+    mutationFn: () => downloadAttachment(deps, recordId, attachment, (stage, fraction) => setProgress({ stage, fraction })),
+    onSuccess: (blob) => {
+      const url = URL.createObjectURL(blob);
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = attachment.name;
+      a.click();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    },
+  });
+  return (
+    <>
+      <Button variant="secondary" onClick={() => download.mutate()} disabled={download.isPending}>
+        Download {attachment.name}
+      </Button>
+      {download.isPending && progress ? <Progress label={progress.stage} value={progress.fraction} /> : null}
+      {download.isSuccess ? <Badge tone="ok">Verified and decrypted</Badge> : null}
+      {download.isError ? <Banner tone="bad">{describeError(download.error)}</Banner> : null}
+    </>
+  );
+}
+
+function AccessList({ dto, canRevoke, onChanged }: { dto: RecordDto; canRevoke: boolean; onChanged(): void }) {
+  const { deps } = useWorkspace();
+  const access = useQuery({ queryKey: ['access', dto.id, dto.version], queryFn: () => deps.call(endpoints.listAccess, { params: { recordId: dto.id } }) });
+  const [confirming, setConfirming] = useState<string | null>(null);
+  const revoke = useMutation({
+    mutationFn: (userId: string) => revokeAccess(deps, dto.id, userId),
+    onSuccess: () => {
+      setConfirming(null);
+      onChanged();
+    },
+  });
+  return (
+    <Card labelledBy="access-title">
+      <h2 id="access-title">Who can read this record</h2>
+      {access.isPending ? <p aria-busy="true">Loading…</p> : null}
+      {access.isError ? <Banner tone="bad">{describeError(access.error)}</Banner> : null}
+      {revoke.isError ? <Banner tone="bad">{describeError(revoke.error)}</Banner> : null}
+      {access.data ? (
+        <ul className={uiStyles.stack} aria-label="Readers" style={{ listStyle: 'none', padding: 0 }}>
+          {access.data.entries.map((e) => (
+            <li key={e.userId}>
+              <strong>{e.userId === deps.me.id ? 'You' : e.name}</strong> <Badge>{e.role}</Badge> <Badge>{e.via === 'grant' ? 'shared' : e.via}</Badge>{' '}
+              {canRevoke && e.userId !== dto.ownerId && e.userId !== deps.me.id ? (
+                confirming === e.userId ? (
+                  <Banner tone="warn" title={`Stop sharing with ${e.name}?`}>
+                    <p>
+                      {e.name} will no longer be able to open this record, and it is re-encrypted with a new key for everyone else. If {e.name} already opened it, they may
+                      have kept a copy — that cannot be taken back.
+                    </p>
+                    <div className={uiStyles.row}>
+                      <Button variant="danger" disabled={revoke.isPending} onClick={() => revoke.mutate(e.userId)}>
+                        Revoke access for {e.name}
+                      </Button>
+                      <Button variant="secondary" onClick={() => setConfirming(null)}>
+                        Cancel
+                      </Button>
+                    </div>
+                  </Banner>
+                ) : (
+                  <Button variant="link" onClick={() => setConfirming(e.userId)}>
+                    Revoke…
+                  </Button>
+                )
+              ) : null}
+            </li>
+          ))}
+        </ul>
+      ) : null}
+      {revoke.isPending ? <p aria-live="polite">Revoking and re-encrypting…</p> : null}
+    </Card>
+  );
+}
+
+function DeleteRecord({ recordId }: { recordId: string }) {
+  const { deps } = useWorkspace();
+  const navigate = useNavigate();
+  const queryClient = useQueryClient();
+  const [confirming, setConfirming] = useState(false);
+  const remove = useMutation({
+    mutationFn: () => deleteRecord(deps, recordId),
+    onSuccess: () => {
+      void queryClient.invalidateQueries({ queryKey: ['records'] });
+      void navigate('/records');
+    },
+  });
+  return (
+    <Card labelledBy="delete-title">
+      <h2 id="delete-title">Delete permanently</h2>
+      {!confirming ? (
+        <Button variant="secondary" onClick={() => setConfirming(true)}>
+          Delete this record…
+        </Button>
+      ) : (
+        <Banner tone="warn" title="Delete this record for good?">
+          <p>Every version, every attached file and every share of it are removed from the server. This cannot be undone. The access log keeps only that it was deleted.</p>
+          <div className={uiStyles.row}>
+            <Button variant="danger" disabled={remove.isPending} onClick={() => remove.mutate()}>
+              Yes, delete permanently
+            </Button>
+            <Button variant="secondary" onClick={() => setConfirming(false)}>
+              Cancel
+            </Button>
+          </div>
+        </Banner>
+      )}
+      {remove.isError ? <Banner tone="bad">{describeError(remove.error)}</Banner> : null}
+    </Card>
+  );
+}

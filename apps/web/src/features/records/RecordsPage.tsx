@@ -1,0 +1,53 @@
+import { useMemo } from 'react';
+import { Link } from 'react-router';
+import { describeError } from '../../api/errors';
+import { PageHead } from '../../app/PageHead';
+import { useWorkspace } from '../../app/workspace';
+import { Banner, uiStyles } from '../../ui';
+import { useRecords } from './queries';
+import { RecordList, type RecordRow } from './RecordList';
+import { useNames } from './useNames';
+
+/** Records I can read: owned, written, or shared with me (optionally one patient's only). */
+export function RecordsPage({ ownerId, title = 'Records' }: { ownerId?: string; title?: string }) {
+  const { deps, loader } = useWorkspace();
+  const records = useRecords();
+  const visible = useMemo(() => (records.data ?? []).filter((r) => !ownerId || r.ownerId === ownerId), [records.data, ownerId]);
+  const names = useNames(visible.flatMap((r) => [r.authorId, r.ownerId]));
+  const rows: RecordRow[] = useMemo(
+    () =>
+      visible.map((r) => ({
+        id: r.id,
+        version: r.version,
+        updatedAt: r.updatedAt,
+        dto: r,
+        author: r.authorId === deps.me.id ? 'you' : (names.get(r.authorId) ?? '…'),
+        ...(deps.me.role === 'doctor' && r.ownerId !== deps.me.id ? { owner: names.get(r.ownerId) ?? '…' } : {}),
+      })),
+    [visible, names, deps.me],
+  );
+  const newHref = ownerId ? `/records/new?owner=${encodeURIComponent(ownerId)}` : '/records/new';
+  const canWrite = deps.me.role === 'patient' || !!ownerId;
+  return (
+    <>
+      <PageHead
+        title={title}
+        actions={
+          canWrite ? (
+            <Link className={uiStyles.button} to={newHref}>
+              New record
+            </Link>
+          ) : null
+        }
+      />
+      {records.isPending ? <p aria-busy="true">Loading records…</p> : null}
+      {records.isError ? <Banner tone="bad">{describeError(records.error)}</Banner> : null}
+      {records.isSuccess && visible.length === 0 ? (
+        <Banner tone="info" title="No records yet.">
+          {deps.me.role === 'patient' ? 'Create your first record: it is encrypted in this browser before it is stored.' : 'When patients share records with you, they appear here.'}
+        </Banner>
+      ) : null}
+      {visible.length > 0 ? <RecordList rows={rows} loader={loader} loadingMore={!records.complete} hrefFor={(id) => `/records/${id}`} /> : null}
+    </>
+  );
+}

@@ -1,0 +1,66 @@
+import { useEffect } from 'react';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { endpoints, type DirectoryUser, type RecordDto } from '@medseal/contract';
+import type { Call } from '../../api/http';
+import { useServices } from '../../app/services';
+
+/** Every record I can see (owned, written, shared with me), newest first, all pages. */
+export async function fetchAllRecords(call: Call): Promise<RecordDto[]> {
+  const all: RecordDto[] = [];
+  let before: string | undefined;
+  for (;;) {
+    const page = await call(endpoints.listRecords, { query: { limit: 100, ...(before ? { before } : {}) } });
+    all.push(...page.records);
+    if (!page.nextCursor) return all;
+    before = page.nextCursor;
+  }
+}
+
+/** A small first page so the first screen appears fast; the rest streams in behind it. */
+const FIRST_PAGE = 20;
+const NEXT_PAGES = 100;
+
+interface RecordPages {
+  records: RecordDto[];
+  nextCursor: string | undefined;
+}
+
+/**
+ * My records, loaded progressively: the first small page renders (and starts decrypting) at
+ * once, later pages are appended as they arrive. `complete` says whether all pages are in.
+ */
+export function useRecords() {
+  const { call } = useServices();
+  const queryClient = useQueryClient();
+  const query = useQuery({
+    queryKey: ['records'],
+    queryFn: async (): Promise<RecordPages> => {
+      const page = await call(endpoints.listRecords, { query: { limit: FIRST_PAGE } });
+      return { records: page.records, nextCursor: page.nextCursor };
+    },
+  });
+  const cursor = query.data?.nextCursor;
+  useEffect(() => {
+    if (!cursor) return;
+    let live = true;
+    void call(endpoints.listRecords, { query: { limit: NEXT_PAGES, before: cursor } }).then((page) => {
+      if (!live) return;
+      queryClient.setQueryData<RecordPages>(['records'], (old) => (old && old.nextCursor === cursor ? { records: [...old.records, ...page.records], nextCursor: page.nextCursor } : old));
+    });
+    return () => {
+      live = false;
+    };
+  }, [cursor, call, queryClient]);
+  return { ...query, data: query.data?.records, complete: !!query.data && !cursor };
+}
+
+/** Directory entries by id, cached for the tab (names for authors/owners). */
+export function useUser(userId: string | undefined) {
+  const { call } = useServices();
+  return useQuery({
+    queryKey: ['user', userId],
+    queryFn: (): Promise<DirectoryUser> => call(endpoints.getUser, { params: { userId: userId ?? '' } }),
+    enabled: !!userId,
+    staleTime: 5 * 60_000,
+  });
+}

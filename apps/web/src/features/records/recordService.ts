@@ -1,0 +1,272 @@
+import { endpoints, type AccessEntry, type Me, type RecordDto, type Recipient } from '@medseal/contract';
+import type { Call } from '../../api/http';
+import { proxy, type CryptoClient, type KeyRef } from '../../crypto/client';
+import type { Fingerprint, JsonObject, RecordExpectation, RecordId, UserId } from '@medseal/crypto';
+import type { KeyBook, Person } from '../../app/keyBook';
+import type { ContactsDoc } from '../contacts/contactsModel';
+import { recordContentSchema, summaryOf, type AttachmentRef, type RecordContent } from './content';
+import type { SummaryState } from './summaryLoader';
+
+/**
+ * Records from the browser's side (DESIGN §5, §6): seal and open in the worker, check every
+ * record against what the server says about it, and never hand unverified content to the UI.
+ */
+export interface RecordDeps {
+  /** Changes when the pins change; used in query keys (never put the worker proxy in a key). */
+  stamp: string;
+  call: Call;
+  crypto: CryptoClient;
+  me: Me;
+  key: KeyRef;
+  keyBook: KeyBook;
+  contacts(): ContactsDoc;
+}
+
+export type OpenedRecord =
+  | { status: 'verified'; dto: RecordDto; content: RecordContent; author: Person; authorVerified: boolean; signedAt: Date }
+  | { status: 'tampered'; dto: RecordDto; reason: string };
+
+/** The highest version seen of each record in this tab: an older one served as newest is a rollback. */
+const highestSeen = new Map<string, number>();
+
+export function forgetSeenVersions(): void {
+  highestSeen.clear();
+}
+
+export function newRecordId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '').slice(0, 22);
+}
+
+/** The pinned fingerprint if I pinned this person, my own for me, else none (trust on first use). */
+function pinnedFingerprint(deps: RecordDeps, userId: string): string | undefined {
+  if (userId === deps.me.id) return deps.key.fingerprint;
+  return deps.contacts().contacts[userId]?.fingerprint;
+}
+
+function explain(result: { status: string; reason?: string; mismatches?: string[] }): string {
+  switch (result.status) {
+    case 'unknown-author-key':
+      return 'It is not signed by the key of the person named as its author.';
+    case 'bad-signature':
+      return `Its signature is missing or invalid (${result.reason ?? 'unknown reason'}).`;
+    case 'context-mismatch':
+      return (result.mismatches ?? []).includes('version-rollback')
+        ? 'The server sent an older version than one you have already seen.'
+        : `Its signed details do not match this record (${(result.mismatches ?? []).join(', ')}): it may be another record’s content or an altered list of readers.`;
+    case 'not-for-me':
+      return 'It is not encrypted to your key.';
+    default:
+      return `Verification failed (${result.status}).`;
+  }
+}
+
+async function grantsOf(deps: RecordDeps, recordId: string): Promise<{ signedGrant: string; signerPublicKey: string }[]> {
+  const { entries } = await deps.call(endpoints.listAccess, { params: { recordId } });
+  const grants: { signedGrant: string; signerPublicKey: string }[] = [];
+  for (const e of entries) {
+    if (!e.signedGrant || !e.grantedBy) continue;
+    const signer = await deps.keyBook.get(e.grantedBy);
+    grants.push({ signedGrant: e.signedGrant, signerPublicKey: signer.publicKey });
+  }
+  return grants;
+}
+
+/** Opens one version's message with every check; `grants` are fetched only when needed. */
+async function openMessage(deps: RecordDeps, target: { id: string; ownerId: string; authorId: string; version: number; recipients: Recipient[]; message: string }, opts: { checkRollback: boolean }) {
+  const author = await deps.keyBook.get(target.authorId);
+  const ownerPin = pinnedFingerprint(deps, target.ownerId);
+  const ownerFingerprint = ownerPin ?? (await deps.keyBook.get(target.ownerId)).fingerprint;
+  const authorPin = pinnedFingerprint(deps, target.authorId);
+  const seen = highestSeen.get(target.id);
+  const expect: RecordExpectation = {
+    recordId: target.id as RecordId,
+    version: target.version,
+    ownerId: target.ownerId as UserId,
+    authorId: target.authorId as UserId,
+    authorPublicKey: author.publicKey,
+    ...(authorPin ? { authorFingerprint: authorPin as Fingerprint } : {}),
+    ownerFingerprint: ownerFingerprint as Fingerprint,
+    recipients: target.recipients.map((r) => r.fingerprint as Fingerprint),
+    ...(opts.checkRollback && seen !== undefined ? { minVersion: seen } : {}),
+  };
+  let result = await deps.crypto.openRecord({ message: target.message, keyHandle: deps.key.handle, expect });
+  // Readers beyond the envelope's list are fine only with a valid grant (DESIGN §6): fetch them lazily.
+  if (result.status === 'context-mismatch' && result.mismatches.length === 1 && result.mismatches[0] === 'recipients' && (result.unexpectedRecipients?.length ?? 0) > 0) {
+    const grants = await grantsOf(deps, target.id);
+    result = await deps.crypto.openRecord({ message: target.message, keyHandle: deps.key.handle, expect: { ...expect, grants } });
+  }
+  return { result, author, authorVerified: !!deps.contacts().contacts[target.authorId]?.verified, expect };
+}
+
+export async function openRecordDto(deps: RecordDeps, dto: RecordDto): Promise<OpenedRecord> {
+  const { result, author, authorVerified } = await openMessage(deps, dto, { checkRollback: true });
+  if (result.status !== 'verified') return { status: 'tampered', dto, reason: explain(result) };
+  const parsed = recordContentSchema.safeParse(result.envelope.content);
+  if (!parsed.success) return { status: 'tampered', dto, reason: 'Its content is signed but not in a format this app knows.' };
+  highestSeen.set(dto.id, Math.max(highestSeen.get(dto.id) ?? 0, dto.version));
+  return { status: 'verified', dto, content: parsed.data, author, authorVerified, signedAt: result.signedAt };
+}
+
+/** For the list: the same checks, reduced to a summary state. */
+export async function summarizeRecord(deps: RecordDeps, dto: RecordDto): Promise<Exclude<SummaryState, { status: 'pending' }>> {
+  const opened = await openRecordDto(deps, dto);
+  return opened.status === 'verified' ? { status: 'verified', summary: summaryOf(opened.content) } : { status: 'tampered', reason: opened.reason };
+}
+
+export async function openVersion(deps: RecordDeps, dto: RecordDto, version: number): Promise<{ status: 'verified'; content: RecordContent; author: Person } | { status: 'tampered'; reason: string }> {
+  const v = await deps.call(endpoints.getRecordVersion, { params: { recordId: dto.id, version } });
+  const { result, author } = await openMessage(deps, { id: dto.id, ownerId: dto.ownerId, authorId: v.authorId, version: v.version, recipients: v.recipients, message: v.message }, { checkRollback: false });
+  if (result.status !== 'verified') return { status: 'tampered', reason: explain(result) };
+  const parsed = recordContentSchema.safeParse(result.envelope.content);
+  if (!parsed.success) return { status: 'tampered', reason: 'Its content is not in a format this app knows.' };
+  return { status: 'verified', content: parsed.data, author };
+}
+
+export interface Progress {
+  (stage: string, fraction: number | null): void;
+}
+
+async function recipientsFor(deps: RecordDeps, userIds: string[]): Promise<{ recipients: Recipient[]; keys: string[] }> {
+  const unique = [...new Set(userIds)];
+  const people = await Promise.all(unique.map((id) => deps.keyBook.get(id)));
+  for (const p of people) {
+    const pin = pinnedFingerprint(deps, p.id);
+    if (pin && pin !== p.fingerprint) throw new Error(`${p.name}’s key has changed since you pinned it. Check it under Contacts before writing to them.`);
+  }
+  return { recipients: people.map((p) => ({ userId: p.id, fingerprint: p.fingerprint })), keys: people.map((p) => p.publicKey) };
+}
+
+async function uploadFiles(deps: RecordDeps, recordId: string, files: File[], keys: string[], onProgress: Progress): Promise<AttachmentRef[]> {
+  const refs: AttachmentRef[] = [];
+  for (const [i, file] of files.entries()) {
+    const label = `${file.name} (${i + 1} of ${files.length})`;
+    onProgress(`Encrypting ${label}`, 0);
+    const data = new Uint8Array(await file.arrayBuffer());
+    const sealed = await deps.crypto.sealFile(
+      { data, keyHandle: deps.key.handle, recipientKeys: keys },
+      proxy((p: { done: number; total: number }) => onProgress(`Encrypting ${label}`, p.total ? p.done / p.total : null)),
+    );
+    onProgress(`Uploading ${label}`, 0);
+    const info = await deps.call(endpoints.uploadAttachment, { params: { recordId }, body: sealed.message, onUploadProgress: (f) => onProgress(`Uploading ${label}`, f) });
+    refs.push({ id: info.id, name: file.name, type: file.type, size: file.size, sha256: sealed.sha256, by: deps.me.id });
+  }
+  return refs;
+}
+
+async function seal(deps: RecordDeps, input: { recordId: string; version: number; ownerId: string; content: RecordContent; keys: string[] }) {
+  // JSON round trip: drops undefined fields, which the canonical envelope cannot hold.
+  const content = JSON.parse(JSON.stringify(input.content)) as JsonObject;
+  const { message } = await deps.crypto.sealRecord({
+    envelope: { recordId: input.recordId as RecordId, version: input.version, ownerId: input.ownerId as UserId, authorId: deps.me.id as UserId, createdAt: new Date().toISOString(), content },
+    keyHandle: deps.key.handle,
+    recipientKeys: input.keys,
+  });
+  return message;
+}
+
+/**
+ * Creates a record. With files: version 1 is stored first (attachments need a record to
+ * belong to), the files are encrypted to the same readers and uploaded, then version 2 names
+ * them with their hashes, so every file is bound to signed content.
+ */
+export async function createRecord(deps: RecordDeps, input: { ownerId: string; content: RecordContent; files: File[] }, onProgress: Progress): Promise<RecordDto> {
+  const recordId = newRecordId();
+  const { recipients, keys } = await recipientsFor(deps, [input.ownerId, deps.me.id]);
+  onProgress('Encrypting the record', null);
+  const first = { ...input.content, attachments: [] };
+  const message = await seal(deps, { recordId, version: 1, ownerId: input.ownerId, content: first, keys });
+  let dto = await deps.call(endpoints.createRecord, { body: { recordId, ownerId: input.ownerId, recipients, message } });
+  highestSeen.set(recordId, 1);
+  if (input.files.length > 0) {
+    const refs = await uploadFiles(deps, recordId, input.files, keys, onProgress);
+    onProgress('Saving', null);
+    const content = { ...input.content, attachments: refs };
+    const next = await seal(deps, { recordId, version: 2, ownerId: input.ownerId, content, keys });
+    dto = await deps.call(endpoints.updateRecord, { params: { recordId }, body: { baseVersion: 1, recipients, message: next } });
+    highestSeen.set(recordId, 2);
+  }
+  return dto;
+}
+
+/** A new version based on `base` (409 if someone else wrote first), to everyone who reads it now. */
+export async function updateRecord(deps: RecordDeps, base: RecordDto, input: { content: RecordContent; files: File[] }, onProgress: Progress): Promise<RecordDto> {
+  const { recipients, keys } = await recipientsFor(deps, [base.ownerId, deps.me.id, ...base.recipients.map((r) => r.userId)]);
+  const refs = input.files.length > 0 ? await uploadFiles(deps, base.id, input.files, keys, onProgress) : [];
+  onProgress('Encrypting the new version', null);
+  const content = { ...input.content, attachments: [...input.content.attachments, ...refs] };
+  const message = await seal(deps, { recordId: base.id, version: base.version + 1, ownerId: base.ownerId, content, keys });
+  const dto = await deps.call(endpoints.updateRecord, { params: { recordId: base.id }, body: { baseVersion: base.version, recipients, message } });
+  highestSeen.set(base.id, dto.version);
+  const kept = new Set(content.attachments.map((a) => a.id));
+  for (const a of base.attachments) {
+    if (!kept.has(a.id)) await deps.call(endpoints.deleteAttachment, { params: { recordId: base.id, attachmentId: a.id } });
+  }
+  return dto;
+}
+
+/** Downloads and decrypts one file; only bytes that verify against the signed record come back. */
+export async function downloadAttachment(deps: RecordDeps, recordId: string, ref: AttachmentRef, onProgress: Progress): Promise<Blob> {
+  onProgress(`Downloading ${ref.name}`, 0);
+  const message = await deps.call(endpoints.downloadAttachment, { params: { recordId, attachmentId: ref.id }, onDownloadProgress: (f) => onProgress(`Downloading ${ref.name}`, f) });
+  onProgress(`Decrypting ${ref.name}`, null);
+  const signer = await deps.keyBook.get(ref.by);
+  const pin = pinnedFingerprint(deps, ref.by);
+  const opened = await deps.crypto.openFile(
+    { message, keyHandle: deps.key.handle, authorPublicKey: signer.publicKey, ...(pin ? { authorFingerprint: pin as Fingerprint } : {}), expectSha256: ref.sha256 },
+    proxy((p: { done: number; total: number }) => onProgress(`Decrypting ${ref.name}`, p.total ? p.done / p.total : null)),
+  );
+  if (opened.status !== 'verified') throw new Error(`${ref.name} failed verification: ${explain(opened)}`);
+  onProgress(`Decrypted ${ref.name}`, 1);
+  return new Blob([opened.data as BlobPart], { type: ref.type || 'application/octet-stream' });
+}
+
+export async function deleteRecord(deps: RecordDeps, recordId: string): Promise<void> {
+  await deps.call(endpoints.deleteRecord, { params: { recordId } });
+  highestSeen.delete(recordId);
+}
+
+/**
+ * Share (DESIGN §6): one new PKESK for the message and one per attachment (they may use other
+ * session keys), plus a grant signed by me. No data is re-encrypted.
+ */
+export async function shareRecord(deps: RecordDeps, dto: RecordDto, grantee: Person): Promise<AccessEntry> {
+  const pkesk = await deps.crypto.createRecipientPacket({ message: dto.message, keyHandle: deps.key.handle, newRecipientKey: grantee.publicKey });
+  const attachmentPackets: Record<string, string> = {};
+  for (const a of dto.attachments) {
+    const bytes = await deps.call(endpoints.downloadAttachment, { params: { recordId: dto.id, attachmentId: a.id } });
+    attachmentPackets[a.id] = await deps.crypto.createRecipientPacket({ message: bytes, keyHandle: deps.key.handle, newRecipientKey: grantee.publicKey });
+  }
+  const { signedGrant } = await deps.crypto.createGrant({
+    grant: { recordId: dto.id as RecordId, granteeUserId: grantee.id as UserId, granteeFingerprint: grantee.fingerprint as Fingerprint, grantedBy: deps.me.id as UserId },
+    keyHandle: deps.key.handle,
+  });
+  return deps.call(endpoints.grantAccess, {
+    params: { recordId: dto.id },
+    body: { granteeUserId: grantee.id, signedGrant, pkesk, ...(dto.attachments.length > 0 ? { attachmentPackets } : {}) },
+  });
+}
+
+/**
+ * Revoke (DESIGN §6): the server stops serving the record to them at once; then a new version
+ * under a fresh session key goes to the remaining readers, so later changes are not readable
+ * with the old key. What they already read they may have kept.
+ */
+export async function revokeAccess(deps: RecordDeps, recordId: string, userId: string): Promise<RecordDto> {
+  await deps.call(endpoints.revokeAccess, { params: { recordId, userId } });
+  const fresh = await deps.call(endpoints.getRecord, { params: { recordId } });
+  const { expect, result } = await openMessage(deps, fresh, { checkRollback: true });
+  if (result.status !== 'verified') throw new Error(`Access was revoked, but the record could not be re-keyed: ${explain(result)}`);
+  const { recipients, keys } = await recipientsFor(deps, [fresh.ownerId, deps.me.id, ...fresh.recipients.map((r) => r.userId)]);
+  const grants = await grantsOf(deps, recordId);
+  const rekeyed = await deps.crypto.rekeyRecord({
+    message: fresh.message,
+    keyHandle: deps.key.handle,
+    expect: { ...expect, grants },
+    next: { version: fresh.version + 1, authorId: deps.me.id as UserId },
+    recipientKeys: keys,
+  });
+  const dto = await deps.call(endpoints.updateRecord, { params: { recordId }, body: { baseVersion: fresh.version, recipients, message: rekeyed.message } });
+  highestSeen.set(recordId, dto.version);
+  return dto;
+}

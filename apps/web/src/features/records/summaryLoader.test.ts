@@ -1,0 +1,43 @@
+import { SummaryLoader, type SummaryJob } from './summaryLoader';
+
+const job = (i: number): SummaryJob => ({ id: `r${i}`, version: 1 });
+const settle = () => new Promise((r) => setTimeout(r, 0));
+
+describe('SummaryLoader', () => {
+  it('when rows on screen are given as priority, then they are decrypted before the rest', async () => {
+    const order: string[] = [];
+    const loader = new SummaryLoader(async (j) => {
+      order.push(j.id);
+      return { status: 'verified', summary: { title: j.id, kind: 'note', date: '2026-01-01' } };
+    }, 1);
+    const all = Array.from({ length: 10 }, (_, i) => job(i));
+    loader.request(all, [job(7), job(8)]);
+    for (let i = 0; i < 20; i += 1) await settle();
+    expect(order.slice(0, 2)).toEqual(['r7', 'r8']);
+    expect(order).toHaveLength(10);
+  });
+
+  it('when a record was decrypted once, then asking again uses the cache', async () => {
+    let calls = 0;
+    const loader = new SummaryLoader(async () => {
+      calls += 1;
+      return { status: 'verified', summary: { title: 't', kind: 'note', date: '2026-01-01' } };
+    });
+    loader.request([job(1)]);
+    await settle();
+    loader.request([job(1)]);
+    await settle();
+    expect(calls).toBe(1);
+    expect(loader.get(job(1))).toMatchObject({ status: 'verified' });
+  });
+
+  it('when decryption throws, then the row becomes an error state, not a title', async () => {
+    const loader = new SummaryLoader(async () => {
+      throw new Error('no key for this message');
+    });
+    loader.request([job(1)]);
+    await settle();
+    await settle();
+    expect(loader.get(job(1))).toEqual({ status: 'error', message: 'no key for this message' });
+  });
+});

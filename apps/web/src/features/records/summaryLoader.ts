@@ -1,0 +1,90 @@
+import type { RecordSummary } from './content';
+
+/**
+ * Decrypts list titles progressively (DESIGN §5, issue: "first screen first"): rows in view
+ * go to the front of the queue, a few run at once in the worker, and results are cached for
+ * the tab's life by record id + version, so scrolling back or returning to the list costs
+ * nothing. A failed or unverifiable record is a result too (shown as a warning row), never
+ * a title.
+ */
+export type SummaryState =
+  | { status: 'pending' }
+  | { status: 'verified'; summary: RecordSummary }
+  | { status: 'tampered'; reason: string }
+  | { status: 'error'; message: string };
+
+export interface SummaryJob {
+  id: string;
+  version: number;
+}
+
+export type DecryptSummary<J extends SummaryJob = SummaryJob> = (job: J) => Promise<Exclude<SummaryState, { status: 'pending' }>>;
+
+export const keyOf = (job: SummaryJob) => `${job.id}@${job.version}`;
+
+export class SummaryLoader<J extends SummaryJob = SummaryJob> {
+  private readonly cache = new Map<string, SummaryState>();
+  private queue: J[] = [];
+  private running = 0;
+  private readonly listeners = new Set<() => void>();
+  private revision = 0;
+
+  constructor(
+    private readonly decrypt: DecryptSummary<J>,
+    private readonly concurrency = 4,
+  ) {}
+
+  get(job: SummaryJob): SummaryState {
+    return this.cache.get(keyOf(job)) ?? { status: 'pending' };
+  }
+
+  /** Changes whenever a result arrives (for useSyncExternalStore). */
+  getRevision = (): number => this.revision;
+
+  subscribe = (listener: () => void): (() => void) => {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  };
+
+  /** Queue every job not yet done; `priority` jobs (the rows on screen) go first. */
+  request(all: J[], priority: J[] = []): void {
+    const wanted = [...priority, ...all].filter((j) => !this.cache.has(keyOf(j)));
+    const seen = new Set<string>();
+    this.queue = wanted.filter((j) => {
+      const k = keyOf(j);
+      if (seen.has(k)) return false;
+      seen.add(k);
+      return true;
+    });
+    this.pump();
+  }
+
+  /** Forget everything (logout / lock). */
+  clear(): void {
+    this.cache.clear();
+    this.queue = [];
+    this.bump();
+  }
+
+  private bump() {
+    this.revision += 1;
+    for (const l of this.listeners) l();
+  }
+
+  private pump() {
+    while (this.running < this.concurrency && this.queue.length > 0) {
+      const job = this.queue.shift();
+      if (!job || this.cache.has(keyOf(job))) continue;
+      this.cache.set(keyOf(job), { status: 'pending' });
+      this.running += 1;
+      void this.decrypt(job)
+        .catch((e: unknown): SummaryState => ({ status: 'error', message: e instanceof Error ? e.message : String(e) }))
+        .then((result) => {
+          this.cache.set(keyOf(job), result);
+          this.running -= 1;
+          this.bump();
+          this.pump();
+        });
+    }
+  }
+}

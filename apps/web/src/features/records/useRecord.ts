@@ -1,0 +1,16 @@
+import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import { endpoints } from '@medseal/contract';
+import { useWorkspace } from '../../app/workspace';
+import { openRecordDto } from './recordService';
+
+/** Fetches one record and opens it in the worker (verification included). */
+export function useOpenedRecord(recordId: string) {
+  const { deps } = useWorkspace();
+  return useQuery({
+    queryKey: ['record', recordId, deps.stamp],
+    queryFn: async () => openRecordDto(deps, await deps.call(endpoints.getRecord, { params: { recordId } })),
+    staleTime: 0,
+    // New pins re-open the record; keep showing the current one meanwhile (and keep dialogs open).
+    placeholderData: keepPreviousData,
+  });
+}

@@ -1,0 +1,132 @@
+import { useState, type FormEvent } from 'react';
+import { useMutation } from '@tanstack/react-query';
+import { endpoints } from '@medseal/contract';
+import { describeError } from '../../api/errors';
+import { PageHead } from '../../app/PageHead';
+import { useWorkspace } from '../../app/workspace';
+import { Banner, Button, Card, Progress, TextField } from '../../ui';
+import { changePassword } from '../auth/flows';
+import { estimateStrength, MIN_ACCEPTED_SCORE } from '../auth/passwordStrength';
+import { StrengthMeter } from '../auth/StrengthMeter';
+import { fetchAllRecords } from '../records/queries';
+import { FingerprintView } from '../sharing/Fingerprint';
+import { buildExportZip } from './exportZip';
+import { SessionsPanel } from './SessionsPanel';
+
+export function SettingsPage() {
+  const { deps } = useWorkspace();
+  return (
+    <>
+      <PageHead title="Settings" />
+      <Card labelledBy="key-title">
+        <h2 id="key-title">Your key</h2>
+        <p>Others can compare this fingerprint with what their Medseal shows for you.</p>
+        <FingerprintView fingerprint={deps.key.fingerprint} label="Your key fingerprint" />
+      </Card>
+      <ChangePassword />
+      <Card labelledBy="sessions-title">
+        <h2 id="sessions-title">Sessions</h2>
+        <SessionsPanel />
+      </Card>
+      <ExportData />
+      <Card labelledBy="recovery-title">
+        <h2 id="recovery-title">Recovery</h2>
+        <p>If you forget your password, use “Forgot your password?” on the login page with your 12 recovery words. Without your password and without the words, nobody can open your records.</p>
+      </Card>
+    </>
+  );
+}
+
+function ChangePassword() {
+  const { deps } = useWorkspace();
+  const [current, setCurrent] = useState('');
+  const [next, setNext] = useState('');
+  const [repeat, setRepeat] = useState('');
+  const [formError, setFormError] = useState<string | null>(null);
+  const strength = estimateStrength(next, { email: deps.me.email, name: deps.me.name });
+  const change = useMutation({ mutationFn: () => changePassword({ ...deps, user: deps.me }, { current, next }) });
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    if (strength.score < MIN_ACCEPTED_SCORE) return setFormError('Please choose a stronger new password.');
+    if (next !== repeat) return setFormError('The new passwords are different.');
+    setFormError(null);
+    change.mutate();
+  };
+  return (
+    <Card labelledBy="password-title">
+      <h2 id="password-title">Change password</h2>
+      <p>Your key is re-protected with the new password; your records stay as they are. Your other sessions are ended.</p>
+      <form onSubmit={submit} aria-label="Change password" noValidate>
+        <TextField label="Current password" type="password" autoComplete="current-password" value={current} onChange={(e) => setCurrent(e.target.value)} />
+        <TextField label="New password" type="password" autoComplete="new-password" value={next} onChange={(e) => setNext(e.target.value)} />
+        {next ? <StrengthMeter strength={strength} /> : null}
+        <TextField label="Repeat new password" type="password" autoComplete="new-password" value={repeat} onChange={(e) => setRepeat(e.target.value)} />
+        {formError ? <Banner tone="bad">{formError}</Banner> : null}
+        {change.isError ? <Banner tone="bad">{describeError(change.error)}</Banner> : null}
+        {change.isSuccess ? <Banner tone="ok">Password changed.</Banner> : null}
+        {change.isPending ? <Progress label="Stretching both passwords" value={null} /> : null}
+        <Button type="submit" disabled={change.isPending}>
+          Change password
+        </Button>
+      </form>
+    </Card>
+  );
+}
+
+function ExportData() {
+  const { deps } = useWorkspace();
+  const [passphrase, setPassphrase] = useState('');
+  const [status, setStatus] = useState<string | null>(null);
+  const run = useMutation({
+    mutationFn: async () => {
+      setStatus('Protecting your private key with the export passphrase');
+      const privateKey = await deps.crypto.exportPrivateKey({ keyHandle: deps.key.handle, passphrase });
+      setStatus('Collecting your records');
+      const records = await fetchAllRecords(deps.call);
+      const attachments: { recordId: string; id: string; bytes: Uint8Array }[] = [];
+      for (const r of records) {
+        for (const a of r.attachments) {
+          setStatus(`Downloading files (${attachments.length + 1})`);
+          attachments.push({ recordId: r.id, id: a.id, bytes: await deps.call(endpoints.downloadAttachment, { params: { recordId: r.id, attachmentId: a.id } }) });
+        }
+      }
+      const zip = buildExportZip({
+        user: { name: deps.me.name, email: deps.me.email, fingerprint: deps.key.fingerprint },
+        publicKey: deps.key.publicKey,
+        privateKey,
+        records: records.map((r) => ({ id: r.id, version: r.version, message: r.message })),
+        attachments,
+        exportedAt: new Date(),
+      });
+      const url = URL.createObjectURL(new Blob([zip as BlobPart], { type: 'application/zip' }));
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = `medseal-export-${new Date().toISOString().slice(0, 10)}.zip`;
+      a.click();
+      setTimeout(() => URL.revokeObjectURL(url), 30_000);
+      setStatus(null);
+      return records.length;
+    },
+  });
+  return (
+    <Card labelledBy="export-title">
+      <h2 id="export-title">Export all my data</h2>
+      <p>A zip with every record and file as standard OpenPGP files, your key pair, and a README on opening them with GnuPG. Your private key in it is protected by the passphrase you type here.</p>
+      <form
+        aria-label="Export"
+        onSubmit={(e) => {
+          e.preventDefault();
+          run.mutate();
+        }}
+      >
+        <TextField label="Export passphrase" type="password" autoComplete="new-password" hint="At least 8 characters. You need it to import the key into GnuPG." value={passphrase} onChange={(e) => setPassphrase(e.target.value)} />
+        {run.isPending ? <Progress label={status ?? 'Exporting'} value={null} /> : null}
+        {run.isError ? <Banner tone="bad">{describeError(run.error)}</Banner> : null}
+        {run.isSuccess ? <Banner tone="ok">Exported {run.data} records.</Banner> : null}
+        <Button type="submit" disabled={run.isPending || passphrase.length < 8}>
+          Download export
+        </Button>
+      </form>
+    </Card>
+  );
+}

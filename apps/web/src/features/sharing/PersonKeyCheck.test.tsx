@@ -1,0 +1,30 @@
+import { render, screen } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { PersonKeyCheck, type KeyCandidate } from './PersonKeyCheck';
+
+const person = { id: 'd1', name: 'Dr Grey', role: 'doctor' as const };
+const FP = '0123456789abcdef0123456789abcdef01234567';
+const OLD = 'f'.repeat(40);
+const base = { person, fingerprint: FP, safetyNumber: '1'.repeat(60), qrPayload: 'medseal-safety:1' };
+
+describe('PersonKeyCheck', () => {
+  it('when the key is new, then it shows the fingerprint and lets the user share and verify', async () => {
+    const user = userEvent.setup();
+    const calls: string[] = [];
+    const candidate: KeyCandidate = { ...base, state: { status: 'new' } };
+    render(<PersonKeyCheck candidate={candidate} onMarkVerified={() => calls.push('verify')} onShare={() => calls.push('share')} />);
+    expect(screen.getByRole('group', { name: 'Key fingerprint' })).toHaveTextContent('0123456789ABCDEF');
+    await user.click(screen.getByRole('button', { name: 'Share' }));
+    await user.click(screen.getByRole('button', { name: 'Mark as verified' }));
+    expect(calls).toEqual(['share', 'verify']);
+  });
+
+  it('when the pinned key changed, then sharing is disabled and the change is explained', () => {
+    const contact = { userId: 'd1', name: 'Dr Grey', role: 'doctor' as const, fingerprint: OLD, verified: true, pinnedAt: '2026-01-01T00:00:00Z', previous: [] };
+    const candidate: KeyCandidate = { ...base, state: { status: 'changed', contact, newFingerprint: FP } };
+    render(<PersonKeyCheck candidate={candidate} onMarkVerified={() => undefined} onShare={() => undefined} />);
+    expect(screen.getByRole('button', { name: 'Share' })).toBeDisabled();
+    expect(screen.getByRole('alert')).toHaveTextContent('key has changed. Sharing is blocked.');
+    expect(screen.getByRole('group', { name: 'Previously pinned fingerprint' })).toHaveTextContent('FFFF');
+  });
+});
