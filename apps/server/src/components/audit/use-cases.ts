@@ -40,13 +40,28 @@ export async function appendAudit(s: Services, input: { recordId: string; ownerI
   throw new AppError({ status: 503, code: 'audit-busy', message: 'The audit trail is busy; try again.' });
 }
 
+type AuditInput = { recordId: string; ownerId: string; actorId: string; action: AuditAction };
+
 /**
- * Appends one event to each of several records' chains in three round trips (heads, events,
- * head moves) — for the list, which reads up to 100 records at once. Any record whose
- * position was taken meanwhile falls back to `appendAudit`.
+ * Appends one event to each of several records' chains — for the list, which reads up to
+ * 100 records at once — in rounds of three round trips (heads, one unordered insert, head
+ * moves). Records whose position was taken by a concurrent writer go to the next round
+ * after a jittered pause (from the second retry on, their head is repaired from the event
+ * that took the position); after a few rounds the rest falls back to `appendAudit`.
  */
-export async function appendAuditMany(s: Services, inputs: { recordId: string; ownerId: string; actorId: string; action: AuditAction }[]): Promise<void> {
-  if (inputs.length === 0) return;
+export async function appendAuditMany(s: Services, inputs: AuditInput[]): Promise<void> {
+  let pending = inputs;
+  for (let round = 0; round < 6 && pending.length > 0; round++) {
+    if (round > 0) await new Promise((r) => setTimeout(r, Math.random() * (10 + 10 * round)));
+    const lost = await appendRound(s, pending);
+    if (round >= 1) await Promise.all(lost.map((l) => repairHead(s, l.input.recordId, l.seq)));
+    pending = lost.map((l) => l.input);
+  }
+  for (const input of pending) await appendAudit(s, input);
+}
+
+/** One round of appendAuditMany; returns the inputs that lost their position, with it. */
+async function appendRound(s: Services, inputs: AuditInput[]): Promise<{ input: AuditInput; seq: number }[]> {
   const heads = await s.models.auditHeads.find({ _id: { $in: inputs.map((i) => i.recordId) } }).lean();
   const headOf = new Map(heads.map((h) => [h._id, h]));
   const at = new Date();
@@ -79,10 +94,11 @@ export async function appendAuditMany(s: Services, inputs: { recordId: string; o
         if (!duplicateIndexes(error)) throw error;
       });
   }
-  for (const i of failed) {
+  return [...failed].flatMap((i) => {
     const input = inputs[i];
-    if (input) await appendAudit(s, input);
-  }
+    const doc = docs[i];
+    return input && doc ? [{ input, seq: doc.seq }] : [];
+  });
 }
 
 interface WriteErrorLike {
