@@ -62,7 +62,10 @@ func run(listen, dataDir string, watchStdin bool) error {
 		Listener:  ferretdb.ListenerConfig{TCP: listen},
 		Logger:    slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})),
 		Handler:   "sqlite",
-		SQLiteURL: "file:" + abs + "/",
+		// WAL (FerretDB's default) with synchronous=NORMAL: a commit is not fsynced on its
+		// own, so a crash of this process loses nothing but a power cut may lose the last
+		// commits. Right for a dev/test database; measured here it doubles write throughput.
+		SQLiteURL: "file:" + abs + "/?_pragma=synchronous(normal)",
 	})
 	if err != nil {
 		return err
