@@ -59,9 +59,9 @@ func run(listen, dataDir string, watchStdin bool) error {
 	}
 
 	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: listen},
-		Logger:    slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})),
-		Handler:   "sqlite",
+		Listener: ferretdb.ListenerConfig{TCP: listen},
+		Logger:   slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})),
+		Handler:  "sqlite",
 		// WAL (FerretDB's default) with synchronous=NORMAL: a commit is not fsynced on its
 		// own, so a crash of this process loses nothing but a power cut may lose the last
 		// commits. Right for a dev/test database; measured here it doubles write throughput.
