@@ -9,7 +9,6 @@ export type KeyErrorCode =
   | 'no-encryption-subkey'
   | 'unsupported-key-version'
   | 'weak-key'
-  | 'key-locked'
   | 'wrong-key-secret';
 
 export type MessageCheckCode =

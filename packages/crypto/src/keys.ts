@@ -76,8 +76,12 @@ export async function parseKey(input: string | Uint8Array): Promise<openpgp.Key>
   }
 }
 
+/** Curves openpgp.js rejects by default (config.rejectCurves) or that we don't want to vouch for. */
+const REJECTED_CURVES = new Set(['secp256k1']);
+
 function isWeak(info: openpgp.AlgorithmInfo): boolean {
   if (!ACCEPTED_ALGORITHMS.has(info.algorithm)) return true;
+  if (info.curve !== undefined && REJECTED_CURVES.has(info.curve)) return true;
   return RSA_ALGORITHMS.has(info.algorithm) && (info.bits ?? 0) < MIN_RSA_BITS;
 }
 

@@ -45,6 +45,7 @@ describe('readPublicKey', () => {
     ['a key with only a signing subkey', 'no-encryption-subkey', fixture('sign-only.pub.asc')],
     ['a v6 key', 'unsupported-key-version', fixture('v6.pub.asc')],
     ['an RSA 2048 key', 'weak-key', fixture('rsa2048.pub.asc')],
+    ['a secp256k1 key (made by gpg)', 'weak-key', fixture('secp256k1.pub.asc')],
   ])('when given %s, then %s', async (_label, code, input) => {
     const error = await readPublicKey(input).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CryptoError);

@@ -2,6 +2,7 @@
 // functions as the plain API, but private keys, key secrets, recovery secrets and session keys
 // stay in this object and are referred to by opaque handles. Nothing secret is returned, except
 // what the user must see or download on purpose (recovery words, an exported key).
+import { transfer } from 'comlink';
 import { createGrant, type GrantInput } from '../grants';
 import { CryptoError } from '../errors';
 import { randomBytes, toBase64Url } from '../encoding';
@@ -194,20 +195,23 @@ export function createCryptoWorkerApi() {
       opts: { data: Uint8Array; keyHandle: KeyHandle; recipientKeys: string[]; sessionKeyHandle?: SessionKeyHandle },
       onProgress?: Callback<FileProgress>,
     ): Promise<{ message: Uint8Array; sha256: string }> {
-      return sealFile({
+      const result = await sealFile({
         data: opts.data,
         authorKey: key(opts.keyHandle),
         recipientKeys: opts.recipientKeys,
         ...session(opts.sessionKeyHandle),
         ...(onProgress ? { onProgress: (p: FileProgress) => fire(onProgress, p) } : {}),
       });
+      // Move (not copy) the ciphertext to the UI thread: attachments can be hundreds of MiB.
+      return transfer(result, [result.message.buffer as ArrayBuffer]);
     },
     async openFile(
       opts: { message: Uint8Array; keyHandle: KeyHandle; authorPublicKey: string; authorFingerprint?: Fingerprint; expectSha256?: string },
       onProgress?: Callback<FileProgress>,
     ): Promise<OpenFileResult> {
       const { keyHandle, ...rest } = opts;
-      return openFile({ ...rest, myKey: key(keyHandle), ...(onProgress ? { onProgress: (p: FileProgress) => fire(onProgress, p) } : {}) });
+      const result = await openFile({ ...rest, myKey: key(keyHandle), ...(onProgress ? { onProgress: (p: FileProgress) => fire(onProgress, p) } : {}) });
+      return result.status === 'verified' ? transfer(result, [result.data.buffer as ArrayBuffer]) : result;
     },
     async createRecipientPacket(opts: { message: string | Uint8Array; keyHandle: KeyHandle; newRecipientKey: string }): Promise<string> {
       return createRecipientPacket({ message: opts.message, myKey: key(opts.keyHandle), newRecipientKey: opts.newRecipientKey });
