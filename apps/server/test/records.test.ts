@@ -181,3 +181,20 @@ describe('directory', () => {
     expect((regex.body as { users: unknown[] }).users).toEqual([]);
   });
 });
+
+describe('a crash between the two writes of an update', () => {
+  it('when a version slot was left behind by a writer that died over a minute ago, then the next update frees it and succeeds; a fresh one still gives 409', async () => {
+    const record = await createRecord(patient, patient, [patient]);
+    const versions = server.connection.collection('record_versions');
+    const stray = { _id: `${record.id}:2`, recordId: record.id, version: 2, authorId: patient.id, recipients: [], message: 'x', size: 1 };
+    await versions.insertOne({ ...stray, createdAt: new Date() } as never);
+    const message = await armoredTo([patient.publicKey], 'after crash');
+    const fresh = await patient.api.put(`/records/${record.id}`, { baseVersion: 1, recipients: to(patient), message });
+    expect(fresh.status).toBe(409);
+    await versions.updateOne({ _id: stray._id as never }, { $set: { createdAt: new Date(Date.now() - 120_000) } });
+    const res = await patient.api.put(`/records/${record.id}`, { baseVersion: 1, recipients: to(patient), message });
+    expect(res.status).toBe(200);
+    const v2 = await patient.api.get<{ message: string }>(`/records/${record.id}/versions/2`);
+    expect(v2.body.message).toBe(message);
+  });
+});

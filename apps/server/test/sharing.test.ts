@@ -71,6 +71,16 @@ describe('sharing', () => {
     expect((await patient.api.put(`/records/${record.id}`, { baseVersion: 1, recipients: recipientsOf(patient), message: rekeyed })).status).toBe(200);
   });
 
+  it('when access is revoked and granted again before the re-keyed version, then the doctor reads it again and the message keeps one packet for them', async () => {
+    const record = await createRecordAs(patient, patient, [patient]);
+    await share(patient, doctor, record);
+    expect((await patient.api.delete(`/records/${record.id}/grants/${doctor.id}`)).status).toBe(204);
+    const stored = recordSchema.parse((await patient.api.get(`/records/${record.id}`)).body);
+    expect((await patient.api.post(`/records/${record.id}/grants`, await grantBody(patient, doctor, stored))).status).toBe(201);
+    const got = recordSchema.parse((await doctor.api.get(`/records/${record.id}`)).body);
+    await expect(checkEncryptedTo(got.message, [patient.publicKey, doctor.publicKey], { maxBytes: 1 << 20 })).resolves.toBeDefined();
+  });
+
   it('when the grant or packet is wrong, then 400 with its code and the stored message is unchanged', async () => {
     const record = await createRecordAs(patient, patient, [patient]);
     const good = await grantBody(patient, doctor, record);

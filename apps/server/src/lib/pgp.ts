@@ -2,6 +2,7 @@ import {
   addRecipientPacket,
   checkEncryptedTo,
   checkRecipientPacket,
+  inspectMessage,
   readPublicKey,
   verifyChallengeSignature,
   verifyGrant,
@@ -48,8 +49,16 @@ export function checkPacketFor(pkesk: string, recipientPublicKey: string) {
   return asBadRequest('The recipient packet was refused', () => checkRecipientPacket(pkesk, recipientPublicKey));
 }
 
-/** Splices a PKESK into a stored message (no decryption, no re-encryption). @throws AppError 400. */
-export function splicePacket<T extends string | Uint8Array>(message: T, pkesk: string): Promise<T> {
+/**
+ * Splices a PKESK into a stored message (no decryption, no re-encryption). When the message
+ * already has a packet for one of `recipientKeyIds` (someone revoked and granted again before
+ * the re-keyed version was written), it is returned unchanged.
+ *
+ * @throws AppError 400.
+ */
+export async function splicePacket<T extends string | Uint8Array>(message: T, pkesk: string, recipientKeyIds: readonly string[]): Promise<T> {
+  const summary = await asBadRequest('The stored message could not be read', () => inspectMessage(message, { maxBytes: Number.MAX_SAFE_INTEGER }));
+  if (summary.recipientKeyIds.some((id) => recipientKeyIds.includes(id))) return message;
   return asBadRequest('The recipient packet could not be added', () => addRecipientPacket(message, pkesk));
 }
 

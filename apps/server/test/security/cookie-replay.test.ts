@@ -29,11 +29,11 @@ describe('cookie replay', () => {
   });
 
   it('when a session has expired, then its cookie gives 401', async () => {
-    const short = await startTestServer({ settings: { sessionTtlMs: 300 } });
+    const short = await startTestServer({ settings: { sessionTtlMs: 2_000 } });
     try {
       const alice = await registerUser(short.baseUrl, { name: 'Expiring' });
       expect((await alice.api.get('/auth/me')).status).toBe(200);
-      await new Promise((r) => setTimeout(r, 500));
+      await new Promise((r) => setTimeout(r, 2_300));
       expect((await alice.api.get('/auth/me')).status).toBe(401);
     } finally {
       await short.close();

@@ -3,7 +3,7 @@ import { randomSecret, registerUser } from '../helpers/users';
 import { startTestServer, type TestServer } from '../support';
 import { defaultRateLimits } from '../../src/services';
 
-const WINDOW_MS = 2_000;
+const WINDOW_MS = 4_000;
 let server: TestServer;
 beforeAll(async () => {
   server = await startTestServer({

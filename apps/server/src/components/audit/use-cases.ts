@@ -8,85 +8,70 @@ function toEvent(d: AuditDoc): AuditEvent {
   return { recordId: d.recordId, seq: d.seq, actorId: d.actorId, action: d.action, at: d.at.toISOString(), prevHash: d.prevHash, hash: d.hash };
 }
 
-/** The stored head may lag the chain by this many events before it is written again. */
-const HEAD_LAG = 8;
-
-interface Head {
-  seq: number;
-  hash: string;
-  /** The seq the stored head document says (it may lag). */
-  stored: number;
-}
-
 /**
- * The real end of a record's chain: the stored head (a hint, read by `_id`), then the
- * events after it, probed one by one by `_id`. Primary-key reads only: FerretDB v1 answers
- * other filters (even `$in` on `_id`) by scanning the collection.
- */
-async function chainHead(s: Services, recordId: string): Promise<Head> {
-  const stored = await s.models.auditHeads.findById(recordId).lean();
-  const head: Head = { seq: stored?.seq ?? 0, hash: stored?.hash ?? GENESIS_HASH, stored: stored?.seq ?? 0 };
-  for (;;) {
-    const next = await s.models.audit.findById(`${recordId}:${head.seq + 1}`, { seq: 1, hash: 1 }).lean();
-    if (!next) return head;
-    head.seq = next.seq;
-    head.hash = next.hash;
-  }
-}
-
-/** Writes the head document when it lags too far (compare-and-set; a lost race is fine). */
-async function maybeStoreHead(s: Services, recordId: string, stored: number, to: { seq: number; hash: string }): Promise<void> {
-  if (to.seq - stored < HEAD_LAG) return;
-  try {
-    await s.models.auditHeads.updateOne({ _id: recordId, seq: { $lt: to.seq } }, { $set: to }, { upsert: true });
-  } catch (error) {
-    // Duplicate _id on upsert: the stored head is already further on.
-    if ((error as { code?: number }).code !== 11000) throw error;
-  }
-}
-
-function eventDoc(input: { recordId: string; ownerId: string; actorId: string; action: AuditAction }, head: Head, at: Date) {
-  const seq = head.seq + 1;
-  const hash = eventHash({ recordId: input.recordId, seq, actorId: input.actorId, action: input.action, at: at.toISOString(), prevHash: head.hash });
-  return { _id: `${input.recordId}:${seq}`, recordId: input.recordId, ownerId: input.ownerId, seq, actorId: input.actorId, action: input.action, at, prevHash: head.hash, hash };
-}
-
-/**
- * Appends an event to the record's chain without a transaction: find the chain's end,
- * insert the event at `<recordId>:<seq+1>` — the unique `_id` means two racing writers
- * cannot both take a position; the loser retries after a jittered pause. One write per
- * event in the common case (the head document is only a hint, rewritten every few events).
+ * Appends an event to the record's chain without a transaction: read the head (by `_id`),
+ * insert the event at `<recordId>:<seq+1>` (unique `_id`: the loser of a race retries),
+ * then move the head on with a compare-and-set. A head left behind by a crash between the
+ * two writes is repaired by the next append, which finds the event already there.
  *
  * @throws AppError 503 `audit-busy` after many lost races in a row.
  */
 export async function appendAudit(s: Services, input: { recordId: string; ownerId: string; actorId: string; action: AuditAction }): Promise<void> {
+  const heads = s.models.auditHeads;
   for (let attempt = 0; attempt < 40; attempt++) {
+    // Jittered back-off after a lost race, so many readers of one record do not thrash.
     if (attempt > 0) await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 * attempt)));
-    const head = await chainHead(s, input.recordId);
+    const head = await heads.findById(input.recordId).lean();
+    const seq = (head?.seq ?? 0) + 1;
+    const prevHash = head?.hash ?? GENESIS_HASH;
     // Millisecond ISO time: what the hash covers is exactly what Date stores.
-    const doc = eventDoc(input, head, new Date());
+    const at = new Date();
+    const hash = eventHash({ recordId: input.recordId, seq, actorId: input.actorId, action: input.action, at: at.toISOString(), prevHash });
     try {
-      await s.models.audit.create(doc);
+      await s.models.audit.create({ _id: `${input.recordId}:${seq}`, recordId: input.recordId, ownerId: input.ownerId, seq, actorId: input.actorId, action: input.action, at, prevHash, hash });
     } catch (error) {
       if ((error as { code?: number }).code !== 11000) throw error;
+      await repairHead(s, input.recordId, seq);
       continue;
     }
-    await maybeStoreHead(s, input.recordId, head.stored, { seq: doc.seq, hash: doc.hash });
+    await moveHead(s, input.recordId, head?.seq, { seq, hash });
     return;
   }
   throw new AppError({ status: 503, code: 'audit-busy', message: 'The audit trail is busy; try again.' });
 }
 
+type AuditInput = { recordId: string; ownerId: string; actorId: string; action: AuditAction };
+
 /**
- * Appends one event to each of several records' chains (the list reads up to 100 records
- * at once): ends found in parallel, one unordered insert for all; a record whose position
- * was taken meanwhile falls back to `appendAudit`.
+ * Appends one event to each of several records' chains — for the list, which reads up to
+ * 100 records at once — in rounds of three round trips (heads, one unordered insert, head
+ * moves). Records whose position was taken by a concurrent writer go to the next round
+ * after a jittered pause (from the second retry on, their head is repaired from the event
+ * that took the position); after a few rounds the rest falls back to `appendAudit`.
  */
-export async function appendAuditMany(s: Services, inputs: { recordId: string; ownerId: string; actorId: string; action: AuditAction }[]): Promise<void> {
-  if (inputs.length === 0) return;
-  const heads = await Promise.all(inputs.map((i) => chainHead(s, i.recordId)));
+export async function appendAuditMany(s: Services, inputs: AuditInput[]): Promise<void> {
+  let pending = inputs;
+  for (let round = 0; round < 6 && pending.length > 0; round++) {
+    if (round > 0) await new Promise((r) => setTimeout(r, Math.random() * (10 + 10 * round)));
+    const lost = await appendRound(s, pending);
+    if (round >= 1) await Promise.all(lost.map((l) => repairHead(s, l.input.recordId, l.seq)));
+    pending = lost.map((l) => l.input);
+  }
+  for (const input of pending) await appendAudit(s, input);
+}
+
+/** One round of appendAuditMany; returns the inputs that lost their position, with it. */
+async function appendRound(s: Services, inputs: AuditInput[]): Promise<{ input: AuditInput; seq: number }[]> {
+  const heads = await s.models.auditHeads.find({ _id: { $in: inputs.map((i) => i.recordId) } }).lean();
+  const headOf = new Map(heads.map((h) => [h._id, h]));
   const at = new Date();
-  const docs = inputs.map((input, i) => eventDoc(input, heads[i] ?? { seq: 0, hash: GENESIS_HASH, stored: 0 }, at));
+  const docs = inputs.map((input) => {
+    const head = headOf.get(input.recordId);
+    const seq = (head?.seq ?? 0) + 1;
+    const prevHash = head?.hash ?? GENESIS_HASH;
+    const hash = eventHash({ recordId: input.recordId, seq, actorId: input.actorId, action: input.action, at: at.toISOString(), prevHash });
+    return { _id: `${input.recordId}:${seq}`, recordId: input.recordId, ownerId: input.ownerId, seq, actorId: input.actorId, action: input.action, at, prevHash, hash };
+  });
   const failed = new Set<number>();
   try {
     await s.models.audit.insertMany(docs, { ordered: false });
@@ -97,13 +82,23 @@ export async function appendAuditMany(s: Services, inputs: { recordId: string; o
     if (duplicates.length === 0) docs.forEach((_, i) => failed.add(i));
     for (const i of duplicates) failed.add(i);
   }
-  await Promise.all(
-    docs.map((d, i) => (failed.has(i) ? undefined : maybeStoreHead(s, d.recordId, heads[i]?.stored ?? 0, { seq: d.seq, hash: d.hash }))),
-  );
-  for (const i of failed) {
-    const input = inputs[i];
-    if (input) await appendAudit(s, input);
+  const moved = docs.filter((_, i) => !failed.has(i));
+  if (moved.length > 0) {
+    await s.models.auditHeads
+      .bulkWrite(
+        moved.map((d) => ({ updateOne: { filter: { _id: d.recordId, seq: { $lt: d.seq } }, update: { $set: { seq: d.seq, hash: d.hash } }, upsert: true } })),
+        { ordered: false },
+      )
+      .catch((error: unknown) => {
+        // A duplicate _id on upsert means the head is already further on: nothing to do.
+        if (!duplicateIndexes(error)) throw error;
+      });
   }
+  return [...failed].flatMap((i) => {
+    const input = inputs[i];
+    const doc = docs[i];
+    return input && doc ? [{ input, seq: doc.seq }] : [];
+  });
 }
 
 interface WriteErrorLike {
@@ -129,6 +124,25 @@ function duplicateIndexes(error: unknown): number[] | undefined {
     out.push(index);
   }
   return out;
+}
+
+async function moveHead(s: Services, recordId: string, fromSeq: number | undefined, to: { seq: number; hash: string }): Promise<void> {
+  if (fromSeq === undefined) {
+    try {
+      await s.models.auditHeads.create({ _id: recordId, ...to });
+    } catch (error) {
+      if ((error as { code?: number }).code !== 11000) throw error;
+      await s.models.auditHeads.updateOne({ _id: recordId, seq: { $lt: to.seq } }, { $set: to });
+    }
+    return;
+  }
+  await s.models.auditHeads.updateOne({ _id: recordId, seq: { $lt: to.seq } }, { $set: to });
+}
+
+/** Someone holds position `seq`: make sure the head is at least there. */
+async function repairHead(s: Services, recordId: string, seq: number): Promise<void> {
+  const event = await s.models.audit.findById(`${recordId}:${seq}`).lean();
+  if (event) await moveHead(s, recordId, seq - 1, { seq: event.seq, hash: event.hash });
 }
 
 /** The owner's view of one record's trail (also after deletion), with the chain check. */

@@ -1,11 +1,14 @@
 import type { Handlers } from '../../lib/routing';
 import type { Services } from '../../services';
+import { dummyHash } from './passwords';
 import * as auth from './use-cases';
 
 type AuthHandlers = Pick<Handlers<unknown>, 'authParams' | 'register' | 'login' | 'logout' | 'me' | 'listSessions' | 'endSession' | 'changePassword' | 'recoveryStart' | 'recoveryComplete'>;
 
 /** Thin handlers: read the validated input, call the use case. */
 export function authHandlers(s: Services): AuthHandlers {
+  // Compute the unknown-account dummy hash now, so even the first such login costs the same.
+  void dummyHash(s.settings);
   return {
     authParams: ({ query, ip }) => auth.authParams(s, query.email, ip),
     register: ({ body, ip, req, res }) => auth.register(s, body, { ip, req, res }),

@@ -176,11 +176,18 @@ export async function updateRecord(s: Services, record: RecordDoc, actorId: stri
   const version = body.baseVersion + 1;
   const now = new Date();
   const recipients = body.recipients.map((r) => ({ userId: r.userId, fingerprint: r.fingerprint }));
+  const versionDoc = { _id: `${record._id}:${version}`, recordId: record._id, version, authorId: actorId, recipients, message: body.message, size: body.message.length, createdAt: now };
   try {
-    await s.models.versions.create({ _id: `${record._id}:${version}`, recordId: record._id, version, authorId: actorId, recipients, message: body.message, size: body.message.length, createdAt: now });
+    await s.models.versions.create(versionDoc);
   } catch (error) {
-    if ((error as { code?: number }).code === 11000) throw conflict();
-    throw error;
+    if ((error as { code?: number }).code !== 11000) throw error;
+    if (!(await clearStraySlot(s, record._id, version))) throw conflict();
+    try {
+      await s.models.versions.create(versionDoc);
+    } catch (retryError) {
+      if ((retryError as { code?: number }).code === 11000) throw conflict();
+      throw retryError;
+    }
   }
   const readerIds = recipients.map((r) => r.userId);
   const result = await s.models.records.updateOne(
@@ -195,6 +202,25 @@ export async function updateRecord(s: Services, record: RecordDoc, actorId: stri
   await appendAudit(s, { recordId: record._id, ownerId: record.ownerId, actorId, action: 'update' });
   const updated: RecordDoc = { ...record, message: body.message, recipients, readerIds, authorId: actorId, updatedAt: now, version, rev: record.rev + 1 };
   return toRecordDto(updated, await attachmentsOf(s, record._id));
+}
+
+/** A version slot whose writer died before updating the record is freed after this long. */
+export const STRAY_SLOT_MS = 60_000;
+
+/**
+ * True when slot `version` was taken by a writer that never updated the record (a crash
+ * between the two writes): the record is still at `version - 1` and the slot is older than
+ * STRAY_SLOT_MS. The stray slot is removed so the next update can use it.
+ */
+async function clearStraySlot(s: Services, recordId: string, version: number): Promise<boolean> {
+  const [current, slot] = await Promise.all([
+    s.models.records.findById(recordId, { version: 1 }).lean(),
+    s.models.versions.findById(`${recordId}:${version}`, { createdAt: 1 }).lean(),
+  ]);
+  if (!current || !slot || current.version !== version - 1) return false;
+  if (Date.now() - slot.createdAt.getTime() < STRAY_SLOT_MS) return false;
+  const removed = await s.models.versions.deleteOne({ _id: slot._id, createdAt: slot.createdAt });
+  return removed.deletedCount === 1;
 }
 
 export async function recordHistory(s: Services, record: RecordDoc): Promise<RecordHistoryResponse> {

@@ -1,6 +1,6 @@
 import type { AccessEntry, AccessListResponse, GrantRequest } from '@medseal/contract';
 import { AppError } from '../../lib/errors';
-import { checkGrant, checkPacketFor, splicePacket } from '../../lib/pgp';
+import { checkGrant, checkPacketFor, checkPublicKey, splicePacket } from '../../lib/pgp';
 import type { Services } from '../../services';
 import { appendAudit } from '../audit/use-cases';
 import { readAttachmentBytes, writeChunks } from '../records/attachments';
@@ -42,6 +42,7 @@ export async function grantAccess(s: Services, record: RecordDoc, sharerId: stri
   if (expiresAt && (Number.isNaN(expiresAt.getTime()) || expiresAt.getTime() <= Date.now())) throw badGrant('The grant has already expired.');
 
   await checkPacketFor(body.pkesk, grantee.publicKey);
+  const granteeKeyIds = (await checkPublicKey(grantee.publicKey)).encryptionKeyIds;
   const attachments = await s.models.attachments.find({ recordId: record._id }).lean();
   for (const [id, packet] of Object.entries(body.attachmentPackets ?? {})) {
     if (!attachments.some((a) => a._id === id)) throw badGrant('A packet names an attachment the record does not have.');
@@ -51,7 +52,7 @@ export async function grantAccess(s: Services, record: RecordDoc, sharerId: stri
   // Attachments first, so by the time the grantee can read the record they can open its files.
   for (const a of attachments) {
     const bytes = await readAttachmentBytes(s, a);
-    const spliced = Buffer.from(await splicePacket(new Uint8Array(bytes), body.attachmentPackets?.[a._id] ?? body.pkesk));
+    const spliced = Buffer.from(await splicePacket(new Uint8Array(bytes), body.attachmentPackets?.[a._id] ?? body.pkesk, granteeKeyIds));
     const gen = a.gen + 1;
     const chunkCount = await writeChunks(s, { attachmentId: a._id, recordId: record._id, gen, data: spliced });
     await s.models.attachments.updateOne({ _id: a._id, gen: a.gen }, { $set: { gen, chunkCount, size: spliced.length } });
@@ -62,7 +63,7 @@ export async function grantAccess(s: Services, record: RecordDoc, sharerId: stri
   let current: RecordDoc | null = record;
   for (let attempt = 0; ; attempt++) {
     if (!current) throw new AppError({ status: 404, code: 'record-not-found', message: 'No such record.' });
-    const message = await splicePacket(current.message, body.pkesk);
+    const message = await splicePacket(current.message, body.pkesk, granteeKeyIds);
     const result = await s.models.records.updateOne(
       { _id: current._id, rev: current.rev },
       { $set: { message, recipients: [...current.recipients, entry], readerIds: [...current.readerIds, grantee._id] }, $inc: { rev: 1 } },
