@@ -11,7 +11,7 @@ import { startDevDb } from '@medseal/devdb';
 import { startTestServer } from '@medseal/server/testing';
 import * as pgp from '@medseal/crypto';
 import type { Fingerprint, RecordId, UserId } from '@medseal/crypto';
-import { launchBrowser, newDevice } from '../e2e/support/browser';
+import { launchBrowser, newDevice, pageErrors } from '../e2e/support/browser';
 import { loginAs } from '../e2e/support/app';
 import { api, cookieOf } from './api';
 
@@ -130,7 +130,14 @@ async function main() {
     // Chromium: log in, leave the list, then time a cold list (fresh tab cache after lock/unlock).
     const { page } = await newDevice(browser, []);
     await loginAs(page, server.baseUrl, patientAccount);
-    await page.getByText(`${RECORDS} of ${RECORDS} records`, { exact: true }).waitFor({ timeout: 300_000 });
+    await page
+      .getByText(`${RECORDS} of ${RECORDS} records`, { exact: true })
+      .waitFor({ timeout: Number(process.env.BENCH_TIMEOUT_MS ?? 300_000) })
+      .catch(async (e: unknown) => {
+        await page.screenshot({ path: join(root, 'e2e-artifacts', 'bench-failure.png'), fullPage: true });
+        console.error(pageErrors.join('\n'));
+        throw e;
+      });
     await page.getByRole('button', { name: 'Lock now' }).click();
     await page.getByLabel('Password', { exact: true }).fill(patientAccount.password);
     const listRequest = page.waitForRequest((r) => r.url().includes('/api/records?'), { timeout: 120_000 });
