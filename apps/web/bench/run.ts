@@ -11,7 +11,7 @@ import { startDevDb } from '@medseal/devdb';
 import { startTestServer } from '@medseal/server/testing';
 import * as pgp from '@medseal/crypto';
 import type { Fingerprint, RecordId, UserId } from '@medseal/crypto';
-import { launchBrowser, newDevice } from '../e2e/support/browser';
+import { launchBrowser, newDevice, pageErrors } from '../e2e/support/browser';
 import { loginAs } from '../e2e/support/app';
 import { api, cookieOf } from './api';
 
@@ -21,7 +21,7 @@ const dist = join(root, 'dist');
 const results: Record<string, { value: number; unit: string }> = {};
 const put = (name: string, value: number, unit: string) => {
   results[name] = { value: Math.round(value * 100) / 100, unit };
-  console.log(`${name.padEnd(44)} ${results[name]?.value} ${unit}`);
+  console.log(`${name.padEnd(48)} ${results[name]?.value} ${unit}`);
 };
 
 interface Me {
@@ -59,19 +59,19 @@ function bundleSizes() {
   const gz = (f: string) => gzipSync(readFileSync(join(dist, f))).length / 1024;
   let firstTotal = 0;
   for (const f of first) firstTotal += gz(f);
-  put('first-page JS (gzip)', firstTotal, 'KiB');
+  put('first_page_js_gzip', firstTotal, 'KiB');
   const worker = assets.filter((a) => a.startsWith('worker-') && a.endsWith('.js'));
   let workerTotal = 0;
   for (const w of worker) workerTotal += gz(`assets/${w}`);
-  put('crypto worker JS (gzip)', workerTotal, 'KiB');
+  put('worker_js_gzip', workerTotal, 'KiB');
   const firstText = first.map((f) => readFileSync(join(dist, f), 'utf8')).join('\n');
   const workerText = worker.map((w) => readFileSync(join(dist, 'assets', w), 'utf8')).join('\n');
   // Marker strings of the two libraries: openpgp's name in its version string, hash-wasm's argon2 wasm loader.
   const openpgpInFirst = firstText.includes('OpenPGP.js') ? 1 : 0;
   const hashWasmInFirst = /argon2id.*WebAssembly|WebAssembly.*argon2/s.test(firstText) ? 1 : 0;
-  put('openpgp in first-page JS', openpgpInFirst, 'bool');
-  put('hash-wasm in first-page JS', hashWasmInFirst, 'bool');
-  put('openpgp in worker JS', workerText.includes('OpenPGP.js') ? 1 : 0, 'bool');
+  put('openpgp_in_first_page_js', openpgpInFirst, 'bool');
+  put('hash_wasm_in_first_page_js', hashWasmInFirst, 'bool');
+  put('openpgp_in_worker_js', workerText.includes('OpenPGP.js') ? 1 : 0, 'bool');
 }
 
 async function main() {
@@ -125,12 +125,19 @@ async function main() {
       });
       if (r.status !== 'verified') throw new Error(`baseline openRecord: ${r.status}`);
     }
-    put(`baseline: ${RECORDS} sequential openRecord (Node)`, performance.now() - t0, 'ms');
+    put(`baseline_${RECORDS}_sequential_openRecord_node`, performance.now() - t0, 'ms');
 
     // Chromium: log in, leave the list, then time a cold list (fresh tab cache after lock/unlock).
     const { page } = await newDevice(browser, []);
     await loginAs(page, server.baseUrl, patientAccount);
-    await page.getByText(`${RECORDS} of ${RECORDS} records`, { exact: true }).waitFor({ timeout: 300_000 });
+    await page
+      .getByText(`${RECORDS} of ${RECORDS} records`, { exact: true })
+      .waitFor({ timeout: Number(process.env.BENCH_TIMEOUT_MS ?? 300_000) })
+      .catch(async (e: unknown) => {
+        await page.screenshot({ path: join(root, 'e2e-artifacts', 'bench-failure.png'), fullPage: true });
+        console.error(pageErrors.join('\n'));
+        throw e;
+      });
     await page.getByRole('button', { name: 'Lock now' }).click();
     await page.getByLabel('Password', { exact: true }).fill(patientAccount.password);
     const listRequest = page.waitForRequest((r) => r.url().includes('/api/records?'), { timeout: 120_000 });
@@ -146,13 +153,13 @@ async function main() {
       const rows = [...document.querySelectorAll('[data-record-id]')];
       return rows.length > 0 && rows.every((r) => !r.textContent?.includes('Decrypting'));
     }, undefined, { timeout: 300_000, polling: 10 });
-    put('Chromium: first screen of titles', performance.now() - start, 'ms');
-    put('  of which: list API response', await listResponse, 'ms');
+    put('chromium_first_screen_titles', performance.now() - start, 'ms');
+    put('chromium_first_screen_of_which_list_api', await listResponse, 'ms');
     await page.getByText(`${RECORDS} of ${RECORDS} records`, { exact: true }).waitFor({ timeout: 300_000 });
     const all = performance.now() - start;
-    put(`Chromium: all ${RECORDS} titles`, all, 'ms');
-    put('  of which: paging the list API (server)', lastListResponse, 'ms');
-    put('  titles still decrypting after the last page', all - lastListResponse, 'ms');
+    put(`chromium_all_${RECORDS}_titles`, all, 'ms');
+    put('chromium_all_titles_of_which_list_api_paging', lastListResponse, 'ms');
+    put('chromium_decrypting_after_last_page', all - lastListResponse, 'ms');
   } finally {
     await browser.close();
     await server.close();

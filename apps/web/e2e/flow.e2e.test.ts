@@ -145,6 +145,13 @@ describe('patient and doctor in real Chromium (issue 5 end-to-end flow)', () => 
     await go(doctorPage, `/records/${labRecordId}`);
     await doctorPage.getByText('does not exist or is no longer shared with you').waitFor({ timeout: 30_000 });
     await expect(doctorPage.getByText(LAB_BODY).count()).resolves.toBe(0);
+
+    // The history keeps every version; the first one still opens and verifies.
+    await patientPage.getByRole('link', { name: /History \(version 3\)/ }).click();
+    await patientPage.getByRole('button', { name: 'Open version 1' }).click();
+    await patientPage.getByText('Verified: written and signed by you.').waitFor({ timeout: 30_000 });
+    await patientPage.getByText(LAB_BODY).waitFor();
+    await screenshots(patientPage, 'history');
   });
 
   it('when the patient exports, then gpg decrypts the exported record with the exported key', async () => {

@@ -82,7 +82,7 @@ describe('attacks the app must notice (real Chromium, real server, database edit
     await screenshots(page, 'records-list-tampered');
   });
 
-  it('when the directory returns a different key for a pinned contact, then sharing is blocked until the new key is verified', async () => {
+  it('when the directory returns a different key for a pinned contact, then sharing is blocked and a record forged in their name is a tamper warning', async () => {
     const { page: doctorPage } = await newDevice(browser, captured);
     await register(doctorPage, server.baseUrl, doctor);
     const { page: malloryPage } = await newDevice(browser, captured);
@@ -120,5 +120,26 @@ describe('attacks the app must notice (real Chromium, real server, database edit
     await go(page, '/contacts');
     await page.getByText('Key changed').first().waitFor({ timeout: 30_000 });
     await screenshots(page, 'contacts');
+
+    // Forged authorship: Mallory writes a record for the patient, the database then names the
+    // (pinned) doctor as its author while the directory serves Mallory's key for the doctor.
+    const patientDoc = await users.findOne({ email: patient.email });
+    if (!patientDoc) throw new Error('patient not stored');
+    const patientId = String((patientDoc as unknown as { _id: string })._id);
+    const forgedId = await (async () => {
+      await go(malloryPage, `/records/new?owner=${patientId}`);
+      await malloryPage.getByLabel('Title').fill('Urgent: stop all medication');
+      await malloryPage.getByLabel('Notes').fill('Forged instruction');
+      await malloryPage.getByRole('button', { name: 'Encrypt and save' }).click();
+      await malloryPage.getByText('Verified: written and signed by you.').waitFor({ timeout: 60_000 });
+      return new URL(malloryPage.url()).pathname.split('/')[2] ?? '';
+    })();
+    const doctorDoc = await users.findOne({ email: doctor.email });
+    if (!doctorDoc) throw new Error('doctor not stored');
+    const doctorId = String((doctorDoc as unknown as { _id: string })._id);
+    await server.connection.collection<{ _id: string }>('records').updateOne({ _id: forgedId }, { $set: { authorId: doctorId, creatorId: doctorId } });
+    await go(page, `/records/${forgedId}`);
+    await page.getByText('Tamper warning: this record failed verification and is not shown.').waitFor({ timeout: 30_000 });
+    expect(await page.getByText('Forged instruction').count()).toBe(0);
   });
 });

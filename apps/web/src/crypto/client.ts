@@ -1,7 +1,7 @@
 import type { Endpoint, Remote } from 'comlink';
 import { wrapCryptoWorker, type CryptoWorkerApi, type KeyHandle, type KeyRef, type SecretHandle, type SessionKeyHandle } from '@medseal/crypto/worker-client';
 
-export { proxy, RemoteCryptoError } from '@medseal/crypto/worker-client';
+export { proxy, RemoteCryptoError, transfer } from '@medseal/crypto/worker-client';
 export type { KeyHandle, KeyRef, SecretHandle, SessionKeyHandle };
 
 /** The crypto worker as the UI sees it: every call is async and crosses the worker boundary. */

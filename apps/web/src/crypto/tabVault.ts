@@ -1,14 +1,15 @@
 import type { CryptoClient, KeyRef } from './client';
 
 /**
- * "Stay unlocked in this tab" (DESIGN §4). The private key is locked again under a fresh
- * random secret (the worker's recovery-key generator: 128 random bits as 12 words); those
- * words are encrypted with a non-extractable AES-GCM key kept in IndexedDB, and the ciphertexts
- * (never a secret in the clear) go to sessionStorage, which belongs to this tab and disappears
- * when it closes. A reload can then unlock without the password; another tab, or anyone reading
- * the disk after the tab closed, finds only ciphertext whose key cannot be exported.
+ * "Stay unlocked in this tab" (DESIGN §4). The worker re-locks the private key under a fresh
+ * random secret and wraps that secret with a non-extractable AES-GCM key it made
+ * (`createTabWrappingKey` / `sealKeyForTab`); the CryptoKey goes to IndexedDB, the sealed
+ * blob (ciphertext only) to sessionStorage, which belongs to this tab and disappears when it
+ * closes. A reload can then unlock without the password; no secret ever passes through the
+ * UI thread, and anyone reading the disk finds only ciphertext whose key cannot be exported.
  * Nothing goes to localStorage.
  */
+import type { TabSealedKey } from '@medseal/crypto';
 const STORAGE_KEY = 'medseal.tab-unlock';
 const DB_NAME = 'medseal-tab-keys';
 const STORE = 'keys';
@@ -18,13 +19,10 @@ interface Stored {
   tabId: string;
   userId: string;
   fingerprint: string;
-  iv: string;
-  wordsCiphertext: string;
-  lockedKey: string;
+  sealed: TabSealedKey;
 }
 
-const b64 = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes));
-const unb64 = (text: string) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+const newTabId = () => btoa(String.fromCharCode(...globalThis.crypto.getRandomValues(new Uint8Array(12))));
 
 function openDb(): Promise<IDBDatabase> {
   return new Promise((resolve, reject) => {
@@ -49,21 +47,13 @@ async function idb<T>(mode: IDBTransactionMode, run: (store: IDBObjectStore) => 
 }
 
 export async function rememberInTab(crypto: CryptoClient, key: KeyRef, userId: string): Promise<void> {
-  const { words, secretHandle } = await crypto.createRecoveryKey();
-  let lockedKey: string;
-  try {
-    lockedKey = await crypto.lockKey({ keyHandle: key.handle, secretHandle });
-  } finally {
-    await crypto.forget(secretHandle);
-  }
-  const aes = await globalThis.crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
-  const iv = globalThis.crypto.getRandomValues(new Uint8Array(12));
-  const ciphertext = new Uint8Array(await globalThis.crypto.subtle.encrypt({ name: 'AES-GCM', iv }, aes, new TextEncoder().encode(words.join(' '))));
-  const tabId = b64(globalThis.crypto.getRandomValues(new Uint8Array(12)));
+  const wrappingKey = await crypto.createTabWrappingKey();
+  const sealed = await crypto.sealKeyForTab({ keyHandle: key.handle, wrappingKey });
+  const tabId = newTabId();
   const previous = sessionStorage.getItem(STORAGE_KEY);
   if (previous) await idb('readwrite', (s) => s.delete((JSON.parse(previous) as Stored).tabId));
-  await idb('readwrite', (s) => s.put(aes, tabId));
-  const stored: Stored = { v: 1, tabId, userId, fingerprint: key.fingerprint, iv: b64(iv), wordsCiphertext: b64(ciphertext), lockedKey };
+  await idb('readwrite', (s) => s.put(wrappingKey, tabId));
+  const stored: Stored = { v: 1, tabId, userId, fingerprint: key.fingerprint, sealed };
   sessionStorage.setItem(STORAGE_KEY, JSON.stringify(stored));
 }
 
@@ -76,17 +66,14 @@ export async function restoreFromTab(crypto: CryptoClient, expect: { userId: str
     await forgetTab();
     return null;
   }
-  const aes = await idb<CryptoKey | undefined>('readonly', (s) => s.get(stored.tabId));
-  if (!aes) return null;
-  const words = new TextDecoder().decode(await globalThis.crypto.subtle.decrypt({ name: 'AES-GCM', iv: unb64(stored.iv) }, aes, unb64(stored.wordsCiphertext)));
-  const secretHandle = await crypto.recoverySecretFromWords(words);
-  try {
-    const key = await crypto.unlockWithSecret({ secretHandle, encryptedPrivateKey: stored.lockedKey });
-    if (key.fingerprint !== expect.fingerprint) throw new Error('the remembered key is not this account’s key');
-    return key;
-  } finally {
-    await crypto.forget(secretHandle);
+  const wrappingKey = await idb<CryptoKey | undefined>('readonly', (s) => s.get(stored.tabId));
+  if (!wrappingKey) return null;
+  const key = await crypto.openKeyForTab({ sealed: stored.sealed, wrappingKey });
+  if (key.fingerprint !== expect.fingerprint) {
+    await crypto.forget(key.handle);
+    throw new Error('the remembered key is not this account’s key');
   }
+  return key;
 }
 
 /** Logout / lock now: remove this tab's remembered key (and any left by closed tabs). */

@@ -1,3 +1,4 @@
+import { useState } from 'react';
 import { useQuery } from '@tanstack/react-query';
 import { endpoints } from '@medseal/contract';
 import { describeError } from '../../api/errors';
@@ -12,6 +13,7 @@ import { AccessLogTable, type AccessLogRow } from './AccessLogTable';
 export function AccessLogPage() {
   const { deps } = useWorkspace();
   const records = useRecords();
+  const [showMine, setShowMine] = useState(false);
   const mine = (records.data ?? []).filter((r) => r.ownerId === deps.me.id);
   const log = useQuery({
     queryKey: ['access-log', mine.map((r) => `${r.id}@${r.version}`).join(',')],
@@ -39,7 +41,10 @@ export function AccessLogPage() {
       {records.isError ? <Banner tone="bad">{describeError(records.error)}</Banner> : null}
       {log.isError ? <Banner tone="bad">{describeError(log.error)}</Banner> : null}
       {log.isPending ? <p aria-busy="true">Loading the access log…</p> : null}
-      {log.data ? <AccessLogTable rows={log.data.rows} broken={log.data.broken} /> : null}
+      <label style={{ display: 'flex', gap: 8, alignItems: 'center', margin: '0 0 12px' }}>
+        <input type="checkbox" checked={showMine} onChange={(e) => setShowMine(e.target.checked)} /> Show my own activity
+      </label>
+      {log.data ? <AccessLogTable rows={showMine ? log.data.rows : log.data.rows.filter((r) => r.actor !== 'You')} broken={log.data.broken} /> : null}
     </>
   );
 }

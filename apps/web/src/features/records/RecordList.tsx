@@ -75,7 +75,7 @@ export function RecordList({ rows, loader, hrefFor, loadingMore = false }: { row
         {filtered.length} of {rows.length} records{loadingMore ? ' · loading more…' : ''}
         {pending > 0 ? ` · decrypting ${pending}…` : ''}
       </p>
-      <div ref={scrollRef} className={styles.list} role="region" aria-label="Records" tabIndex={0}>
+      <div ref={scrollRef} className={styles.list} style={{ height: virtualizer.getTotalSize() + 2 }} role="region" aria-label="Records" tabIndex={0}>
         <ul style={{ height: virtualizer.getTotalSize(), position: 'relative', listStyle: 'none', margin: 0, padding: 0 }}>
           {items.map((item) => {
             const row = filtered[item.index];

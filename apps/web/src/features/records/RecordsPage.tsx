@@ -3,7 +3,7 @@ import { Link } from 'react-router';
 import { describeError } from '../../api/errors';
 import { PageHead } from '../../app/PageHead';
 import { useWorkspace } from '../../app/workspace';
-import { Banner, uiStyles } from '../../ui';
+import { Banner, Button, uiStyles } from '../../ui';
 import { useRecords } from './queries';
 import { RecordList, type RecordRow } from './RecordList';
 import { useNames } from './useNames';
@@ -42,6 +42,14 @@ export function RecordsPage({ ownerId, title = 'Records' }: { ownerId?: string; 
       />
       {records.isPending ? <p aria-busy="true">Loading records…</p> : null}
       {records.isError ? <Banner tone="bad">{describeError(records.error)}</Banner> : null}
+      {records.loadMoreError ? (
+        <Banner tone="bad" title="Some records could not be loaded.">
+          {describeError(records.loadMoreError)}{' '}
+          <Button variant="link" onClick={records.retryLoadMore}>
+            Try again
+          </Button>
+        </Banner>
+      ) : null}
       {records.isSuccess && visible.length === 0 ? (
         <Banner tone="info" title="No records yet.">
           {deps.me.role === 'patient' ? 'Create your first record: it is encrypted in this browser before it is stored.' : 'When patients share records with you, they appear here.'}

@@ -1,4 +1,4 @@
-import { useEffect } from 'react';
+import { useEffect, useState } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { endpoints, type DirectoryUser, type RecordDto } from '@medseal/contract';
 import type { Call } from '../../api/http';
@@ -18,7 +18,8 @@ export async function fetchAllRecords(call: Call): Promise<RecordDto[]> {
 
 /** A small first page so the first screen appears fast; the rest streams in behind it. */
 const FIRST_PAGE = 20;
-const NEXT_PAGES = 100;
+// 50: the server answers pages of 100 very slowly or not at all on FerretDB (see README).
+const NEXT_PAGES = 50;
 
 interface RecordPages {
   records: RecordDto[];
@@ -40,18 +41,35 @@ export function useRecords() {
     },
   });
   const cursor = query.data?.nextCursor;
+  const [moreError, setMoreError] = useState<{ cursor: string; error: unknown } | null>(null);
+  const [attempt, setAttempt] = useState(0);
   useEffect(() => {
     if (!cursor) return;
     let live = true;
-    void call(endpoints.listRecords, { query: { limit: NEXT_PAGES, before: cursor } }).then((page) => {
-      if (!live) return;
-      queryClient.setQueryData<RecordPages>(['records'], (old) => (old && old.nextCursor === cursor ? { records: [...old.records, ...page.records], nextCursor: page.nextCursor } : old));
-    });
+    call(endpoints.listRecords, { query: { limit: NEXT_PAGES, before: cursor } }).then(
+      (page) => {
+        if (!live) return;
+        queryClient.setQueryData<RecordPages>(['records'], (old) => (old && old.nextCursor === cursor ? { records: [...old.records, ...page.records], nextCursor: page.nextCursor } : old));
+      },
+      (error: unknown) => {
+        if (live) setMoreError({ cursor, error });
+      },
+    );
     return () => {
       live = false;
     };
-  }, [cursor, call, queryClient]);
-  return { ...query, data: query.data?.records, complete: !!query.data && !cursor };
+  }, [cursor, call, queryClient, attempt]);
+  const loadMoreError = moreError && moreError.cursor === cursor ? moreError.error : null;
+  return {
+    ...query,
+    data: query.data?.records,
+    complete: !!query.data && !cursor,
+    loadMoreError,
+    retryLoadMore: () => {
+      setMoreError(null);
+      setAttempt((a) => a + 1);
+    },
+  };
 }
 
 /** Directory entries by id, cached for the tab (names for authors/owners). */

@@ -1,6 +1,6 @@
 import { endpoints, type AccessEntry, type Me, type RecordDto, type Recipient } from '@medseal/contract';
 import type { Call } from '../../api/http';
-import { proxy, type CryptoClient, type KeyRef } from '../../crypto/client';
+import { proxy, transfer, type CryptoClient, type KeyRef } from '../../crypto/client';
 import type { Fingerprint, JsonObject, RecordExpectation, RecordId, UserId } from '@medseal/crypto';
 import type { KeyBook, Person } from '../../app/keyBook';
 import type { ContactsDoc } from '../contacts/contactsModel';
@@ -143,8 +143,9 @@ async function uploadFiles(deps: RecordDeps, recordId: string, files: File[], ke
     const label = `${file.name} (${i + 1} of ${files.length})`;
     onProgress(`Encrypting ${label}`, 0);
     const data = new Uint8Array(await file.arrayBuffer());
+    // Move (not copy) up to 20 MiB into the worker.
     const sealed = await deps.crypto.sealFile(
-      { data, keyHandle: deps.key.handle, recipientKeys: keys },
+      transfer({ data, keyHandle: deps.key.handle, recipientKeys: keys }, [data.buffer]),
       proxy((p: { done: number; total: number }) => onProgress(`Encrypting ${label}`, p.total ? p.done / p.total : null)),
     );
     onProgress(`Uploading ${label}`, 0);
@@ -213,7 +214,7 @@ export async function downloadAttachment(deps: RecordDeps, recordId: string, ref
   const signer = await deps.keyBook.get(ref.by);
   const pin = pinnedFingerprint(deps, ref.by);
   const opened = await deps.crypto.openFile(
-    { message, keyHandle: deps.key.handle, authorPublicKey: signer.publicKey, ...(pin ? { authorFingerprint: pin as Fingerprint } : {}), expectSha256: ref.sha256 },
+    transfer({ message, keyHandle: deps.key.handle, authorPublicKey: signer.publicKey, ...(pin ? { authorFingerprint: pin as Fingerprint } : {}), expectSha256: ref.sha256 }, [message.buffer]),
     proxy((p: { done: number; total: number }) => onProgress(`Decrypting ${ref.name}`, p.total ? p.done / p.total : null)),
   );
   if (opened.status !== 'verified') throw new Error(`${ref.name} failed verification: ${explain(opened)}`);

@@ -1,4 +1,4 @@
-import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import { useQuery } from '@tanstack/react-query';
 import { endpoints } from '@medseal/contract';
 import { useWorkspace } from '../../app/workspace';
 import { openRecordDto } from './recordService';
@@ -10,7 +10,11 @@ export function useOpenedRecord(recordId: string) {
     queryKey: ['record', recordId, deps.stamp],
     queryFn: async () => openRecordDto(deps, await deps.call(endpoints.getRecord, { params: { recordId } })),
     staleTime: 0,
-    // New pins re-open the record; keep showing the current one meanwhile (and keep dialogs open).
-    placeholderData: keepPreviousData,
+    // Decrypted content is not kept once the page is left: coming back asks the server again,
+    // so a revoked reader never sees a cached copy.
+    gcTime: 0,
+    // New pins re-open the record; keep showing the same record meanwhile (and keep dialogs
+    // open) — but never another record's content under this id.
+    placeholderData: (previous, previousQuery) => (previousQuery?.queryKey[1] === recordId ? previous : undefined),
   });
 }
