@@ -67,11 +67,14 @@ async function attachmentsOf(s: Services, recordId: string): Promise<AttachmentD
   return s.models.attachments.find({ recordId }).sort({ createdAt: 1 }).lean();
 }
 
+const recordExists = () => new AppError({ status: 409, code: 'record-exists', message: 'A record with this id exists or existed.' });
+
 /**
  * Stores a new record after checking, without decrypting, that the message is encrypted
  * (integrity-protected) to exactly the declared recipients' stored keys (DESIGN §5).
  *
- * @throws AppError 400 (message check and recipient codes, `owner-not-patient`), 409 `record-exists`.
+ * @throws AppError 400 (message check and recipient codes, `owner-not-patient`), 409 `record-exists`
+ *   (also for the id of a deleted record, whose trail stays its owner's).
  */
 export async function createRecord(s: Services, authorId: string, body: CreateRecordRequest): Promise<RecordDto> {
   if (body.ownerId !== authorId) {
@@ -83,6 +86,9 @@ export async function createRecord(s: Services, authorId: string, body: CreateRe
   }
   const keys = await resolveRecipients(s, body.recipients, body.ownerId, authorId);
   await checkMessage(body.message, keys, MAX_RECORD_MESSAGE_CHARS);
+  // A deleted record's id keeps its audit trail; whoever took the id over would become the
+  // "owner" of that trail (read it, extend it) and the real owner would lose it.
+  if (await s.models.audit.exists({ _id: `${body.recordId}:1` })) throw recordExists();
   const now = new Date();
   const recipients = body.recipients.map((r) => ({ userId: r.userId, fingerprint: r.fingerprint }));
   const record: RecordDoc = {
@@ -101,7 +107,7 @@ export async function createRecord(s: Services, authorId: string, body: CreateRe
   try {
     await s.models.records.create(record);
   } catch (error) {
-    if ((error as { code?: number }).code === 11000) throw new AppError({ status: 409, code: 'record-exists', message: 'A record with this id exists.' });
+    if ((error as { code?: number }).code === 11000) throw recordExists();
     throw error;
   }
   try {
