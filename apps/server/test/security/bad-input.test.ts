@@ -34,6 +34,11 @@ describe('record messages the server must refuse', () => {
   it.each([
     ['a non-armored message', 'not-armored', async () => 'hello, this is not OpenPGP'],
     ['plaintext health data in a literal packet', 'unencrypted-data', async () => fixture('plaintext-literal.asc')],
+    [
+      'encrypted but with clear text in an armor header',
+      'unencrypted-data',
+      async () => (await armoredTo([patient.publicKey])).replace('-----BEGIN PGP MESSAGE-----\n', '-----BEGIN PGP MESSAGE-----\nComment: diagnosis HIV positive\n'),
+    ],
   ])('when the message is %s, then 400 %s and nothing stored', async (_what, code, make) => {
     const before = await countRecords();
     const res = await patient.api.post('/records', { recordId: newRecordId(), ownerId: patient.id, recipients: recipientsOf(patient), message: await make() });
