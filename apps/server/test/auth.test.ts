@@ -146,6 +146,21 @@ describe('sessions and password change', () => {
     expect((await api.post('/auth/login', { email: alice.email, loginSecret: newLoginSecret })).status).toBe(200);
     expect((await api.get(`/auth/params?email=${encodeURIComponent(alice.email)}`)).body).toMatchObject({ saltSeed: newSaltSeed });
   });
+
+  it('when two password changes race from the same secret, then only one is stored and the other gets 401; the stored one logs in', async () => {
+    const alice = await registerUser(server.baseUrl, { name: 'Racer' });
+    const change = () => {
+      const newLoginSecret = randomSecret();
+      const body = { currentLoginSecret: alice.loginSecret, newLoginSecret, newSaltSeed: randomSecret(), kdf: TEST_KDF, encryptedPrivateKey: fixture('locked-private-key.asc') };
+      return alice.api.post('/auth/password', body).then((res) => ({ status: res.status, code: codeOf(res), newLoginSecret }));
+    };
+    const answers = await Promise.all([change(), change()]);
+    const won = answers.filter((a) => a.status === 204);
+    expect(won).toHaveLength(1);
+    expect(answers.find((a) => a.status !== 204)).toMatchObject({ status: 401, code: 'invalid-credentials' });
+    const api = new ApiClient(server.baseUrl);
+    expect((await api.post('/auth/login', { email: alice.email, loginSecret: won[0]?.newLoginSecret })).status).toBe(200);
+  });
 });
 
 describe('recovery', () => {

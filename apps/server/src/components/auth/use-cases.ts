@@ -151,9 +151,10 @@ export async function endSession(s: Services, userId: string, sessionId: string)
 
 /**
  * Password change: proves the current login secret, stores the new hash, salt seed, KDF
- * and re-wrapped private key, and ends every other session (DESIGN §3).
+ * and re-wrapped private key, and ends every other session (DESIGN §3). The write is
+ * filtered on the hash that was checked, so of two racing changes only one is stored.
  *
- * @throws AppError 401 `invalid-credentials`, 429.
+ * @throws AppError 401 `invalid-credentials` (also for the loser of such a race), 429.
  */
 export async function changePassword(s: Services, auth: { userId: string; sessionId: string }, body: ChangePasswordRequest): Promise<void> {
   const user = await currentUser(s, auth.userId);
@@ -163,7 +164,7 @@ export async function changePassword(s: Services, auth: { userId: string; sessio
     await s.limiter.count(failKey);
     throw invalidCredentials();
   }
-  await s.models.users.updateOne(
+  const result = await s.models.users.updateOne(
     { _id: user._id, loginHash: user.loginHash },
     {
       $set: {
@@ -175,6 +176,8 @@ export async function changePassword(s: Services, auth: { userId: string; sessio
       },
     },
   );
+  // Another change won the race since we read the user: our current secret is no longer current.
+  if (result.matchedCount !== 1) throw invalidCredentials();
   await s.models.sessions.deleteMany({ userId: user._id, publicId: { $ne: auth.sessionId } });
 }
 
