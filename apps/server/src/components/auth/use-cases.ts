@@ -104,15 +104,14 @@ export async function register(s: Services, body: RegisterRequest, ctx: { ip: st
 export async function login(s: Services, body: LoginRequest, ctx: { ip: string; req: Request; res: Response }): Promise<SessionStartResponse> {
   const limits = s.settings.rateLimits;
   await s.limiter.hit(`login:ip:${ctx.ip}`, { limit: limits.loginPerIp });
-  await s.limiter.check(`login-fail:acct:${body.email}`, { limit: limits.loginFailuresPerAccount });
+  // Counted as a failure until it succeeds, so parallel guesses cannot all pass the limit.
+  const release = await s.limiter.reserve(`login-fail:acct:${body.email}`, { limit: limits.loginFailuresPerAccount });
   const user = await s.models.users.findOne({ email: body.email }).lean();
   const ok = user
     ? await verifyLoginSecret(s.settings, user.loginHash, body.loginSecret)
     : (await verifyLoginSecret(s.settings, await dummyHash(s.settings), body.loginSecret)) && false;
-  if (!user || !ok) {
-    await s.limiter.count(`login-fail:acct:${body.email}`);
-    throw invalidCredentials();
-  }
+  if (!user || !ok) throw invalidCredentials();
+  await release();
   return sessionStart(s, user, ctx.req, ctx.res);
 }
 
@@ -158,12 +157,9 @@ export async function endSession(s: Services, userId: string, sessionId: string)
  */
 export async function changePassword(s: Services, auth: { userId: string; sessionId: string }, body: ChangePasswordRequest): Promise<void> {
   const user = await currentUser(s, auth.userId);
-  const failKey = `login-fail:acct:${user.email}`;
-  await s.limiter.check(failKey, { limit: s.settings.rateLimits.loginFailuresPerAccount });
-  if (!(await verifyLoginSecret(s.settings, user.loginHash, body.currentLoginSecret))) {
-    await s.limiter.count(failKey);
-    throw invalidCredentials();
-  }
+  const release = await s.limiter.reserve(`login-fail:acct:${user.email}`, { limit: s.settings.rateLimits.loginFailuresPerAccount });
+  if (!(await verifyLoginSecret(s.settings, user.loginHash, body.currentLoginSecret))) throw invalidCredentials();
+  await release();
   const result = await s.models.users.updateOne(
     { _id: user._id, loginHash: user.loginHash },
     {
