@@ -246,16 +246,21 @@ export async function getRecordVersion(s: Services, record: RecordDoc, actorId: 
 
 /**
  * Permanent delete (GDPR): the record goes first, so access ends at once; then versions,
- * grants and attachments. The audit trail keeps that it happened.
+ * grants and attachments. The audit trail keeps that it happened. Without transactions a
+ * failure can stop this half-way, so the owner may delete a record that is already gone:
+ * that removes whatever is left and records the delete once.
  */
-export async function deleteRecord(s: Services, record: RecordDoc, actorId: string): Promise<void> {
-  await s.models.records.deleteOne({ _id: record._id });
+export async function deleteRecord(s: Services, input: { recordId: string; record: RecordDoc | null; actorId: string }): Promise<void> {
+  const { recordId, record } = input;
+  if (record) await s.models.records.deleteOne({ _id: recordId });
   await Promise.all([
-    s.models.versions.deleteMany({ recordId: record._id }),
-    s.models.grants.deleteMany({ recordId: record._id }),
-    s.models.attachments.deleteMany({ recordId: record._id }),
-    s.models.chunks.deleteMany({ recordId: record._id }),
+    s.models.versions.deleteMany({ recordId }),
+    s.models.grants.deleteMany({ recordId }),
+    s.models.attachments.deleteMany({ recordId }),
+    s.models.chunks.deleteMany({ recordId }),
   ]);
-  await appendAudit(s, { recordId: record._id, ownerId: record.ownerId, actorId, action: 'delete' });
+  if (record || !(await s.models.audit.exists({ recordId, action: 'delete' }))) {
+    // The owner is the actor when the record is gone (only the owner gets this far).
+    await appendAudit(s, { recordId, ownerId: record?.ownerId ?? input.actorId, actorId: input.actorId, action: 'delete' });
+  }
 }
-
