@@ -48,6 +48,7 @@ export async function authorizeRecord(s: Services, recordId: string, auth: AuthC
   return { role, record };
 }
 
+/** The role `userId` has on `record` (rules above `authorizeRecord`), or undefined for none. */
 export async function roleOf(s: Services, record: RecordDoc, userId: string): Promise<RecordRole | undefined> {
   if (record.ownerId === userId) return 'owner';
   if (!record.readerIds.includes(userId)) return undefined;

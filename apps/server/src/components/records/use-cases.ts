@@ -146,7 +146,7 @@ export async function listRecords(s: Services, userId: string, query: { limit: n
   const page = rows.slice(0, query.limit);
   const visible: RecordDoc[] = [];
   for (const r of page) {
-    if (await roleOfForList(s, r, userId)) visible.push(r);
+    if ((await roleOf(s, r, userId)) !== undefined) visible.push(r);
   }
   const attachments = visible.length ? await s.models.attachments.find({ recordId: { $in: visible.map((r) => r._id) } }).sort({ createdAt: 1 }).lean() : [];
   await appendAuditMany(s, visible.map((r) => ({ recordId: r._id, ownerId: r.ownerId, actorId: userId, action: 'read' as const })));
@@ -155,10 +155,6 @@ export async function listRecords(s: Services, userId: string, query: { limit: n
     records: visible.map((r) => toRecordDto(r, attachments.filter((a) => a.recordId === r._id))),
     ...(rows.length > query.limit && last ? { nextCursor: encodeCursor({ t: last.updatedAt.getTime(), id: last._id }) } : {}),
   };
-}
-
-async function roleOfForList(s: Services, r: RecordDoc, userId: string): Promise<boolean> {
-  return (await roleOf(s, r, userId)) !== undefined;
 }
 
 export async function getRecord(s: Services, record: RecordDoc, actorId: string): Promise<RecordDto> {
