@@ -14,7 +14,7 @@ import type {
 } from '@medseal/contract';
 import { AppError } from '../../lib/errors';
 import { newId } from '../../lib/ids';
-import { checkChallengeSignature, checkPublicKey } from '../../lib/pgp';
+import { checkChallengeSignature, checkLockedKey, checkPublicKey } from '../../lib/pgp';
 import { toBuffer } from '../../lib/bytes';
 import { seal, unseal } from '../../lib/sealing';
 import type { Services } from '../../services';
@@ -56,10 +56,12 @@ async function sessionStart(s: Services, user: UserDoc, req: Request, res: Respo
   return { user: toMe(user), encryptedPrivateKey, sessionId };
 }
 
-/** @throws AppError 409 `email-taken`, 400 key codes, 429. */
+/** @throws AppError 409 `email-taken`, 400 key codes (`key-not-locked` for an unprotected private key), 429. */
 export async function register(s: Services, body: RegisterRequest, ctx: { ip: string; req: Request; res: Response }): Promise<SessionStartResponse> {
   await s.limiter.hit(`register:ip:${ctx.ip}`, { limit: s.settings.rateLimits.registerPerIp });
   const key = await checkPublicKey(body.publicKey);
+  await checkLockedKey(body.encryptedPrivateKey);
+  await checkLockedKey(body.recoveryEncryptedPrivateKey);
   if (await s.models.users.exists({ email: body.email })) {
     throw new AppError({ status: 409, code: 'email-taken', message: 'An account with this email exists.' });
   }
@@ -153,13 +155,14 @@ export async function endSession(s: Services, userId: string, sessionId: string)
  * and re-wrapped private key, and ends every other session (DESIGN §3). The write is
  * filtered on the hash that was checked, so of two racing changes only one is stored.
  *
- * @throws AppError 401 `invalid-credentials` (also for the loser of such a race), 429.
+ * @throws AppError 401 `invalid-credentials` (also for the loser of such a race), 400 `key-not-locked`, 429.
  */
 export async function changePassword(s: Services, auth: { userId: string; sessionId: string }, body: ChangePasswordRequest): Promise<void> {
   const user = await currentUser(s, auth.userId);
   const release = await s.limiter.reserve(`login-fail:acct:${user.email}`, { limit: s.settings.rateLimits.loginFailuresPerAccount });
   if (!(await verifyLoginSecret(s.settings, user.loginHash, body.currentLoginSecret))) throw invalidCredentials();
   await release();
+  await checkLockedKey(body.encryptedPrivateKey);
   const result = await s.models.users.updateOne(
     { _id: user._id, loginHash: user.loginHash },
     {
@@ -201,7 +204,7 @@ export async function recoveryStart(s: Services, email: string, ip: string): Pro
  * Recovery, step 2: the challenge (used once) must be signed by the account's key; then the
  * new password is set, every session ends and a new one starts.
  *
- * @throws AppError 400 `challenge-invalid` / `bad-signature`, 429.
+ * @throws AppError 400 `challenge-invalid` / `bad-signature` / `key-not-locked`, 429.
  */
 export async function recoveryComplete(s: Services, body: RecoveryCompleteRequest, ctx: { ip: string; req: Request; res: Response }): Promise<SessionStartResponse> {
   await s.limiter.hit(`recovery:ip:${ctx.ip}`, { limit: s.settings.rateLimits.recoveryPerIp });
@@ -210,6 +213,8 @@ export async function recoveryComplete(s: Services, body: RecoveryCompleteReques
   const user = await currentUser(s, challenge.userId);
   await s.limiter.hit(`recovery:acct:${user.email}`, { limit: s.settings.rateLimits.recoveryPerAccount });
   await checkChallengeSignature({ challenge: challenge.challenge, signature: body.signature, publicKey: user.publicKey });
+  await checkLockedKey(body.encryptedPrivateKey);
+  if (body.recoveryEncryptedPrivateKey) await checkLockedKey(body.recoveryEncryptedPrivateKey);
   const sealingKey = s.settings.secrets.keySealingKey;
   const update: Partial<UserDoc> = {
     loginHash: await hashLoginSecret(s.settings, body.newLoginSecret),
