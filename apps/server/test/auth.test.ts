@@ -116,6 +116,16 @@ describe('pre-login parameters', () => {
   });
 });
 
+describe('one account per key', () => {
+  it("when someone registers with another user's public key, then 409 key-taken and no account is made", async () => {
+    const alice = await registerUser(server.baseUrl, { name: 'Dr Real' });
+    const { body } = await registrationFor({ name: 'Dr Real' });
+    const res = await new ApiClient(server.baseUrl).post('/auth/register', { ...body, publicKey: alice.publicKey });
+    expect({ status: res.status, code: codeOf(res) }).toEqual({ status: 409, code: 'key-taken' });
+    expect(await server.connection.collection('users').countDocuments({ fingerprint: alice.fingerprint })).toBe(1);
+  });
+});
+
 describe('sessions and password change', () => {
   it('when a user lists sessions and ends another one, then that cookie stops working', async () => {
     const alice = await registerUser(server.baseUrl, { name: 'Sessions' });

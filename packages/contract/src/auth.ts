@@ -124,7 +124,7 @@ export const authEndpoints = {
     body: registerRequestSchema,
     response: sessionStartResponseSchema,
     status: 201,
-    errors: ['email-taken', 'invalid-key', 'not-public-key', 'key-expired', 'key-revoked', 'no-encryption-subkey', 'unsupported-key-version', 'weak-key', 'not-private-key', 'key-not-locked', 'rate-limited'],
+    errors: ['email-taken', 'key-taken', 'invalid-key', 'not-public-key', 'key-expired', 'key-revoked', 'no-encryption-subkey', 'unsupported-key-version', 'weak-key', 'not-private-key', 'key-not-locked', 'rate-limited'],
   }),
   login: endpoint({
     method: 'post',

@@ -56,7 +56,7 @@ async function sessionStart(s: Services, user: UserDoc, req: Request, res: Respo
   return { user: toMe(user), encryptedPrivateKey, sessionId };
 }
 
-/** @throws AppError 409 `email-taken`, 400 key codes (`key-not-locked` for an unprotected private key), 429. */
+/** @throws AppError 409 `email-taken` / `key-taken`, 400 key codes (`key-not-locked` for an unprotected private key), 429. */
 export async function register(s: Services, body: RegisterRequest, ctx: { ip: string; req: Request; res: Response }): Promise<SessionStartResponse> {
   await s.limiter.hit(`register:ip:${ctx.ip}`, { limit: s.settings.rateLimits.registerPerIp });
   const key = await checkPublicKey(body.publicKey);
@@ -64,6 +64,11 @@ export async function register(s: Services, body: RegisterRequest, ctx: { ip: st
   await checkLockedKey(body.recoveryEncryptedPrivateKey);
   if (await s.models.users.exists({ email: body.email })) {
     throw new AppError({ status: 409, code: 'email-taken', message: 'An account with this email exists.' });
+  }
+  // One account per key: a second account under someone's public key would show their
+  // fingerprint and safety number beside another name (DESIGN §7).
+  if (await s.models.users.exists({ fingerprint: key.fingerprint })) {
+    throw new AppError({ status: 409, code: 'key-taken', message: 'An account with this public key exists.' });
   }
   const id = newId();
   const now = new Date();
