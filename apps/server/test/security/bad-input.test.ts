@@ -153,4 +153,13 @@ describe('hostile request bodies', () => {
     const res = await patient.api.request('POST', '/records', { raw: { data: '{"recordId": ', contentType: 'application/json' } });
     expect({ status: res.status, code: codeOf(res) }).toEqual({ status: 400, code: 'malformed-json' });
   });
+
+  it.each([
+    ['not base64 JSON', 'garbage'],
+    ['a time no date can hold', Buffer.from(JSON.stringify([1e20, 'A'.repeat(22)])).toString('base64url')],
+    ['a fractional time', Buffer.from(JSON.stringify([1.5, 'A'.repeat(22)])).toString('base64url')],
+  ])('when the page cursor is %s, then 400 invalid-cursor', async (_what, before) => {
+    const res = await patient.api.get(`/records?before=${before}`);
+    expect({ status: res.status, code: codeOf(res) }).toEqual({ status: 400, code: 'invalid-cursor' });
+  });
 });

@@ -128,7 +128,10 @@ const encodeCursor = (c: Cursor) => Buffer.from(JSON.stringify([c.t, c.id])).toS
 function decodeCursor(s: string): Cursor {
   try {
     const v: unknown = JSON.parse(Buffer.from(s, 'base64url').toString('utf8'));
-    if (Array.isArray(v) && typeof v[0] === 'number' && typeof v[1] === 'string' && /^[A-Za-z0-9_-]{22}$/.test(v[1])) return { t: v[0], id: v[1] };
+    // The time must be a date a Date can hold (±8.64e15 ms), or the query itself would fail.
+    if (Array.isArray(v) && Number.isSafeInteger(v[0]) && Math.abs(Number(v[0])) <= 8.64e15 && typeof v[1] === 'string' && /^[A-Za-z0-9_-]{22}$/.test(v[1])) {
+      return { t: Number(v[0]), id: v[1] };
+    }
   } catch {
     // fall through to the error below
   }
