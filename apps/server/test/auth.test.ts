@@ -8,18 +8,8 @@ import {
   type RecoveryStartResponse,
 } from '@medseal/contract';
 import { ApiClient, codeOf } from './helpers/client';
-import { fixture, randomSecret, registerUser, registrationFor, TEST_KDF } from './helpers/users';
+import { fixture, newPassword, randomSecret, registerUser, registrationFor, TEST_KDF } from './helpers/users';
 import { startTestServer, type TestServer } from './support';
-
-/** The new-password part of a password change or recovery: secret, salt seed, KDF, re-wrapped key. */
-function newPassword(fields: { newLoginSecret?: string; newSaltSeed?: string } = {}) {
-  return {
-    newLoginSecret: fields.newLoginSecret ?? randomSecret(),
-    newSaltSeed: fields.newSaltSeed ?? randomSecret(),
-    kdf: TEST_KDF,
-    encryptedPrivateKey: fixture('locked-private-key.asc'),
-  };
-}
 
 let server: TestServer;
 beforeAll(async () => {

@@ -3,7 +3,7 @@
 import { recoveryStartResponseSchema } from '@medseal/contract';
 import { signChallenge } from '@medseal/crypto';
 import { ApiClient, codeOf } from '../helpers/client';
-import { fixture, randomSecret, registerUser, registrationFor, TEST_KDF, type TestUser } from '../helpers/users';
+import { newPassword, registerUser, registrationFor, type TestUser } from '../helpers/users';
 import { startTestServer, type TestServer } from '../support';
 
 let server: TestServer;
@@ -27,13 +27,7 @@ describe('attack: an unprotected private key sent for storage', () => {
 
   it('when a password change carries an unlocked private key, then 400 key-not-locked and the password stays', async () => {
     const alice = await registerUser(server.baseUrl, { name: 'Alice' });
-    const res = await alice.api.post('/auth/password', {
-      currentLoginSecret: alice.loginSecret,
-      newLoginSecret: randomSecret(),
-      newSaltSeed: randomSecret(),
-      kdf: TEST_KDF,
-      encryptedPrivateKey: unlocked(alice),
-    });
+    const res = await alice.api.post('/auth/password', { currentLoginSecret: alice.loginSecret, ...newPassword({ encryptedPrivateKey: unlocked(alice) }) });
     expect({ status: res.status, code: codeOf(res) }).toEqual({ status: 400, code: 'key-not-locked' });
     expect((await new ApiClient(server.baseUrl).post('/auth/login', { email: alice.email, loginSecret: alice.loginSecret })).status).toBe(200);
   });
@@ -43,15 +37,7 @@ describe('attack: an unprotected private key sent for storage', () => {
     const api = new ApiClient(server.baseUrl);
     const start = recoveryStartResponseSchema.parse((await api.post('/auth/recovery/start', { email: bob.email })).body);
     const signature = await signChallenge({ challenge: start.challenge, privateKey: bob.key.privateKey });
-    const res = await api.post('/auth/recovery/complete', {
-      challengeId: start.challengeId,
-      signature,
-      newLoginSecret: randomSecret(),
-      newSaltSeed: randomSecret(),
-      kdf: TEST_KDF,
-      encryptedPrivateKey: fixture('locked-private-key.asc'),
-      recoveryEncryptedPrivateKey: unlocked(bob),
-    });
+    const res = await api.post('/auth/recovery/complete', { challengeId: start.challengeId, signature, ...newPassword(), recoveryEncryptedPrivateKey: unlocked(bob) });
     expect({ status: res.status, code: codeOf(res) }).toEqual({ status: 400, code: 'key-not-locked' });
     expect((await new ApiClient(server.baseUrl).post('/auth/login', { email: bob.email, loginSecret: bob.loginSecret })).status).toBe(200);
   });
