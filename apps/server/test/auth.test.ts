@@ -8,7 +8,7 @@ import {
   type RecoveryStartResponse,
 } from '@medseal/contract';
 import { ApiClient, codeOf } from './helpers/client';
-import { fixture, randomSecret, registerUser, registrationFor, TEST_KDF } from './helpers/users';
+import { fixture, newPassword, randomSecret, registerUser, registrationFor, TEST_KDF } from './helpers/users';
 import { startTestServer, type TestServer } from './support';
 
 let server: TestServer;
@@ -106,6 +106,16 @@ describe('pre-login parameters', () => {
   });
 });
 
+describe('one account per key', () => {
+  it("when someone registers with another user's public key, then 409 key-taken and no account is made", async () => {
+    const alice = await registerUser(server.baseUrl, { name: 'Dr Real' });
+    const { body } = await registrationFor({ name: 'Dr Real' });
+    const res = await new ApiClient(server.baseUrl).post('/auth/register', { ...body, publicKey: alice.publicKey });
+    expect({ status: res.status, code: codeOf(res) }).toEqual({ status: 409, code: 'key-taken' });
+    expect(await server.connection.collection('users').countDocuments({ fingerprint: alice.fingerprint })).toBe(1);
+  });
+});
+
 describe('sessions and password change', () => {
   it('when a user lists sessions and ends another one, then that cookie stops working', async () => {
     const alice = await registerUser(server.baseUrl, { name: 'Sessions' });
@@ -135,9 +145,9 @@ describe('sessions and password change', () => {
     await phone.post('/auth/login', { email: alice.email, loginSecret: alice.loginSecret });
     const newLoginSecret = randomSecret();
     const newSaltSeed = randomSecret();
-    const wrong = await alice.api.post('/auth/password', { currentLoginSecret: randomSecret(), newLoginSecret, newSaltSeed, kdf: TEST_KDF, encryptedPrivateKey: fixture('locked-private-key.asc') });
+    const wrong = await alice.api.post('/auth/password', { currentLoginSecret: randomSecret(), ...newPassword({ newLoginSecret, newSaltSeed }) });
     expect(codeOf(wrong)).toBe('invalid-credentials');
-    const res = await alice.api.post('/auth/password', { currentLoginSecret: alice.loginSecret, newLoginSecret, newSaltSeed, kdf: TEST_KDF, encryptedPrivateKey: fixture('locked-private-key.asc') });
+    const res = await alice.api.post('/auth/password', { currentLoginSecret: alice.loginSecret, ...newPassword({ newLoginSecret, newSaltSeed }) });
     expect(res.status).toBe(204);
     expect((await phone.get('/auth/me')).status).toBe(401);
     expect((await alice.api.get('/auth/me')).status).toBe(200);
@@ -145,6 +155,20 @@ describe('sessions and password change', () => {
     expect((await api.post('/auth/login', { email: alice.email, loginSecret: alice.loginSecret })).status).toBe(401);
     expect((await api.post('/auth/login', { email: alice.email, loginSecret: newLoginSecret })).status).toBe(200);
     expect((await api.get(`/auth/params?email=${encodeURIComponent(alice.email)}`)).body).toMatchObject({ saltSeed: newSaltSeed });
+  });
+
+  it('when two password changes race from the same secret, then only one is stored and the other gets 401; the stored one logs in', async () => {
+    const alice = await registerUser(server.baseUrl, { name: 'Racer' });
+    const change = () => {
+      const fields = newPassword();
+      return alice.api.post('/auth/password', { currentLoginSecret: alice.loginSecret, ...fields }).then((res) => ({ status: res.status, code: codeOf(res), newLoginSecret: fields.newLoginSecret }));
+    };
+    const answers = await Promise.all([change(), change()]);
+    const won = answers.filter((a) => a.status === 204);
+    expect(won).toHaveLength(1);
+    expect(answers.find((a) => a.status !== 204)).toMatchObject({ status: 401, code: 'invalid-credentials' });
+    const api = new ApiClient(server.baseUrl);
+    expect((await api.post('/auth/login', { email: alice.email, loginSecret: won[0]?.newLoginSecret })).status).toBe(200);
   });
 });
 
@@ -162,28 +186,14 @@ describe('recovery', () => {
     const signature = await signChallenge({ challenge: start.challenge, privateKey: alice.key.privateKey });
     const api = new ApiClient(server.baseUrl);
     const newLoginSecret = randomSecret();
-    const res = await api.post('/auth/recovery/complete', {
-      challengeId: start.challengeId,
-      signature,
-      newLoginSecret,
-      newSaltSeed: randomSecret(),
-      kdf: TEST_KDF,
-      encryptedPrivateKey: fixture('locked-private-key.asc'),
-    });
+    const res = await api.post('/auth/recovery/complete', { challengeId: start.challengeId, signature, ...newPassword({ newLoginSecret }) });
     expect(res.status).toBe(200);
     expect(sessionStartResponseSchema.parse(res.body).user.id).toBe(alice.id);
     expect((await alice.api.get('/auth/me')).status).toBe(401);
     expect((await api.get('/auth/me')).status).toBe(200);
     expect((await new ApiClient(server.baseUrl).post('/auth/login', { email: alice.email, loginSecret: newLoginSecret })).status).toBe(200);
 
-    const again = await new ApiClient(server.baseUrl).post('/auth/recovery/complete', {
-      challengeId: start.challengeId,
-      signature,
-      newLoginSecret: randomSecret(),
-      newSaltSeed: randomSecret(),
-      kdf: TEST_KDF,
-      encryptedPrivateKey: fixture('locked-private-key.asc'),
-    });
+    const again = await new ApiClient(server.baseUrl).post('/auth/recovery/complete', { challengeId: start.challengeId, signature, ...newPassword() });
     expect(codeOf(again)).toBe('challenge-invalid');
   });
 
@@ -192,14 +202,7 @@ describe('recovery', () => {
     const mallory = await registerUser(server.baseUrl, { name: 'Attacker' });
     const start = await startRecovery(alice.email);
     const signature = await signChallenge({ challenge: start.challenge, privateKey: mallory.key.privateKey });
-    const res = await new ApiClient(server.baseUrl).post('/auth/recovery/complete', {
-      challengeId: start.challengeId,
-      signature,
-      newLoginSecret: randomSecret(),
-      newSaltSeed: randomSecret(),
-      kdf: TEST_KDF,
-      encryptedPrivateKey: fixture('locked-private-key.asc'),
-    });
+    const res = await new ApiClient(server.baseUrl).post('/auth/recovery/complete', { challengeId: start.challengeId, signature, ...newPassword() });
     expect(res.status).toBe(400);
     expect(codeOf(res)).toBe('bad-signature');
     expect((await new ApiClient(server.baseUrl).post('/auth/login', { email: alice.email, loginSecret: alice.loginSecret })).status).toBe(200);

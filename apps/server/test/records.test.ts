@@ -113,6 +113,23 @@ describe('records', () => {
     expect(audit.events.map((e) => e.action)).toEqual(['create', 'attach', 'delete']);
     expect(audit.verification).toEqual({ status: 'intact' });
   });
+
+  it('when a delete stopped half-way (record gone, versions and files left), then the owner deletes again: 204, the rest is gone, the trail says delete once', async () => {
+    const record = await createRecord(patient, patient, [patient]);
+    const file = await sqopEncrypt([patient.publicKey], 'x-ray bytes', { armor: false });
+    await patient.api.request('POST', `/records/${record.id}/attachments`, { raw: { data: new Uint8Array(file), contentType: 'application/octet-stream' } });
+    const db = server.connection;
+    // What a crash right after the first step of the delete leaves behind.
+    await db.collection('records').deleteOne({ _id: record.id } as never);
+    expect((await doctor.api.delete(`/records/${record.id}`)).status).toBe(404);
+    expect((await patient.api.delete(`/records/${record.id}`)).status).toBe(204);
+    expect((await patient.api.delete(`/records/${record.id}`)).status).toBe(204);
+    for (const collection of ['record_versions', 'attachments', 'attachment_chunks']) {
+      expect({ collection, n: await db.collection(collection).countDocuments({ recordId: record.id } as never) }).toEqual({ collection, n: 0 });
+    }
+    const audit = auditTrailResponseSchema.parse((await patient.api.get(`/audit/records/${record.id}`)).body);
+    expect(audit.events.map((e) => e.action)).toEqual(['create', 'attach', 'delete']);
+  });
 });
 
 describe('attachments', () => {

@@ -17,6 +17,23 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
+/** A patient's record at version 2 whose message and one file (of `bytes`) share a session key. */
+async function patientRecordWithFile(bytes: number): Promise<{ record: { id: string; message: string }; attachmentId: string }> {
+  const sessionKey = createSessionKey();
+  const created = await createRecordAs(patient, patient, [patient]);
+  const { message } = await sealRecord({
+    envelope: { recordId: created.id as RecordId, version: 2, ownerId: patient.id as UserId, authorId: patient.id as UserId, createdAt: new Date().toISOString(), content: { title: 'scan' } },
+    authorKey: patient.key.privateKey,
+    recipientKeys: [patient.publicKey],
+    sessionKey,
+  });
+  expect((await patient.api.put(`/records/${created.id}`, { baseVersion: 1, recipients: recipientsOf(patient), message })).status).toBe(200);
+  const file = await sealFile({ data: new Uint8Array(bytes).fill(3), authorKey: patient.key.privateKey, recipientKeys: [patient.publicKey], sessionKey });
+  const up = await patient.api.request('POST', `/records/${created.id}/attachments`, { raw: { data: file.message, contentType: 'application/octet-stream' } });
+  expect(up.status).toBe(201);
+  return { record: { id: created.id, message }, attachmentId: (up.body as { id: string }).id };
+}
+
 describe('sharing', () => {
   it('when the owner shares, then the PKESK is spliced into the stored message, the doctor can fetch it, and the access list shows the signed grant', async () => {
     const record = await createRecordAs(patient, patient, [patient]);
@@ -38,24 +55,22 @@ describe('sharing', () => {
   });
 
   it('when a record with an attachment under the same session key is shared, then the attachment gets the packet too', async () => {
-    const sessionKey = createSessionKey();
-    const record = await createRecordAs(patient, patient, [patient]);
-    // Re-write version 2 with an explicit session key shared by the message and its file.
-    const { message } = await sealRecord({
-      envelope: { recordId: record.id as RecordId, version: 2, ownerId: patient.id as UserId, authorId: patient.id as UserId, createdAt: new Date().toISOString(), content: { title: 'scan' } },
-      authorKey: patient.key.privateKey,
-      recipientKeys: [patient.publicKey],
-      sessionKey,
-    });
-    expect((await patient.api.put(`/records/${record.id}`, { baseVersion: 1, recipients: recipientsOf(patient), message })).status).toBe(200);
-    const file = await sealFile({ data: new Uint8Array(200_000).fill(3), authorKey: patient.key.privateKey, recipientKeys: [patient.publicKey], sessionKey });
-    const up = await patient.api.request('POST', `/records/${record.id}/attachments`, { raw: { data: file.message, contentType: 'application/octet-stream' } });
-    expect(up.status).toBe(201);
-
-    expect((await patient.api.post(`/records/${record.id}/grants`, await grantBody(patient, doctor, { id: record.id, message }))).status).toBe(201);
-    const down = await doctor.api.get(`/records/${record.id}/attachments/${(up.body as { id: string }).id}`);
+    const { record, attachmentId } = await patientRecordWithFile(200_000);
+    expect((await patient.api.post(`/records/${record.id}/grants`, await grantBody(patient, doctor, record))).status).toBe(201);
+    const down = await doctor.api.get(`/records/${record.id}/attachments/${attachmentId}`);
     expect(down.status).toBe(200);
     await expect(checkEncryptedTo(down.body as Uint8Array, [patient.publicKey, doctor.publicKey], { maxBytes: 1 << 24 })).resolves.toBeDefined();
+  });
+
+  it('when two grants of a record with a file race, then both succeed and the file is encrypted to both grantees', async () => {
+    for (let round = 0; round < 2; round++) {
+      const { record, attachmentId } = await patientRecordWithFile(2_000_000);
+      const [toDoctor, toOther] = await Promise.all([grantBody(patient, doctor, record), grantBody(patient, other, record)]);
+      const answers = await Promise.all([patient.api.post(`/records/${record.id}/grants`, toDoctor), patient.api.post(`/records/${record.id}/grants`, toOther)]);
+      expect([round, ...answers.map((a) => a.status)]).toEqual([round, 201, 201]);
+      const down = await other.api.get(`/records/${record.id}/attachments/${attachmentId}`);
+      await expect(checkEncryptedTo(down.body as Uint8Array, [patient.publicKey, doctor.publicKey, other.publicKey], { maxBytes: 1 << 24 })).resolves.toBeDefined();
+    }
   });
 
   it('when access is revoked, then the doctor gets 404 at once, the record leaves their list, and the owner re-keys the next version', async () => {

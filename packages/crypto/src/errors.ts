@@ -9,7 +9,8 @@ export type KeyErrorCode =
   | 'no-encryption-subkey'
   | 'unsupported-key-version'
   | 'weak-key'
-  | 'wrong-key-secret';
+  | 'wrong-key-secret'
+  | 'key-not-locked';
 
 export type MessageCheckCode =
   | 'not-armored'

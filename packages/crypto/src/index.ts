@@ -26,7 +26,7 @@ export type { GrantInput } from './grants';
 export { signChallenge, verifyChallengeSignature } from './challenge';
 export { DEFAULT_KDF, MIN_KDF, checkKdf, createSaltSeed, deriveSecrets, normaliseEmail } from './secrets';
 export type { DeriveSecretsOptions, KdfProgress } from './secrets';
-export { exportPrivateKey, lockPrivateKey, unlockPrivateKey } from './protect';
+export { checkLockedPrivateKey, exportPrivateKey, lockPrivateKey, unlockPrivateKey } from './protect';
 export { createRecoveryKey, recoverySecretFromWords } from './recovery';
 export { createSessionKey } from './messages';
 export type { BadSignatureReason, SessionKey } from './messages';

@@ -63,6 +63,18 @@ export async function unlockPrivateKey(opts: { lockedKey: string; secret: Uint8A
 }
 
 /**
+ * The server's check before it stores a locked private key (DESIGN §3: a private key never
+ * leaves the browser unprotected, and the server must not be able to use one): an OpenPGP
+ * private key none of whose secret key packets is in the clear. Reads the packets' protection
+ * only; needs no secret and unlocks nothing.
+ * @throws CryptoError `invalid-key`, `not-private-key`, `key-not-locked`.
+ */
+export async function checkLockedPrivateKey(armored: string): Promise<void> {
+  const key = await parsePrivateKey(armored);
+  if (key.isDecrypted()) throw new CryptoError('key-not-locked', 'the private key is not protected; lock it before it is sent');
+}
+
+/**
  * The private key for the user's own download, protected under a passphrase they type, with
  * plain iterated S2K so `gpg --import` works. Throws `invalid-argument` for passphrases shorter
  * than 8 characters.

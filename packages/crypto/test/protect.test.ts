@@ -1,5 +1,5 @@
 import * as openpgp from 'openpgp';
-import { exportPrivateKey, lockPrivateKey, unlockPrivateKey } from '../src';
+import { checkLockedPrivateKey, exportPrivateKey, lockPrivateKey, unlockPrivateKey } from '../src';
 import { codeOf, fixture, makeUser } from './helpers';
 
 function s2kOf(armored: string) {
@@ -54,5 +54,26 @@ describe('exportPrivateKey', () => {
   it('when the passphrase is shorter than 8 characters, then invalid-argument', async () => {
     const me = await makeUser('Exporter');
     expect(await codeOf(exportPrivateKey({ privateKey: me.privateKey, passphrase: 'short' }))).toBe('invalid-argument');
+  });
+});
+
+describe('checkLockedPrivateKey', () => {
+  it('when the private key is locked, then it passes; unprotected, then key-not-locked; a public key, then not-private-key', async () => {
+    const me = await makeUser('Sender');
+    await expect(checkLockedPrivateKey(await lockPrivateKey({ privateKey: me.privateKey, secret: new Uint8Array(32) }))).resolves.toBeUndefined();
+    expect(await codeOf(checkLockedPrivateKey(me.privateKey.key.armor()))).toBe('key-not-locked');
+    expect(await codeOf(checkLockedPrivateKey(me.publicKey))).toBe('not-private-key');
+    expect(await codeOf(checkLockedPrivateKey('not a key'))).toBe('invalid-key');
+  });
+
+  it('when only the encryption subkey is left unprotected, then key-not-locked', async () => {
+    const me = await makeUser('Half');
+    const locked = await openpgp.readPrivateKey({ armoredKey: await lockPrivateKey({ privateKey: me.privateKey, secret: new Uint8Array(32) }) });
+    const clear = me.privateKey.key.subkeys[0]?.keyPacket;
+    if (!clear) throw new Error('no subkey');
+    const packets = locked.toPacketList();
+    const at = packets.findIndex((p) => p instanceof openpgp.SecretSubkeyPacket);
+    packets[at] = clear;
+    expect(await codeOf(checkLockedPrivateKey(new openpgp.PrivateKey(packets).armor()))).toBe('key-not-locked');
   });
 });

@@ -1,6 +1,7 @@
 import {
   addRecipientPacket,
   checkEncryptedTo,
+  checkLockedPrivateKey,
   checkRecipientPacket,
   inspectMessage,
   readPublicKey,
@@ -37,6 +38,16 @@ async function asBadRequest<T>(what: string, run: () => Promise<T>): Promise<T> 
 /** @throws AppError 400 with the key error code (`invalid-key`, `key-expired`, ...). */
 export function checkPublicKey(armored: string) {
   return asBadRequest('The public key was refused', () => readPublicKey(armored));
+}
+
+/**
+ * A private key the client sends for storage must be locked: the server must never hold one it
+ * could use (DESIGN §3), even from a faulty client.
+ *
+ * @throws AppError 400 `key-not-locked`, `not-private-key`, `invalid-key`.
+ */
+export function checkLockedKey(armored: string) {
+  return asBadRequest('The private key was refused', () => checkLockedPrivateKey(armored));
 }
 
 /** @throws AppError 400 with the message check code (`not-armored`, `recipient-mismatch`, ...). */

@@ -16,6 +16,16 @@ export const TEST_KDF = { algorithm: 'argon2id', memoryKiB: 65536, iterations: 3
 
 export const randomSecret = () => randomBytes(32).toString('base64url');
 
+/** The new-password part of a password change or recovery: secret, salt seed, KDF, re-wrapped key. */
+export function newPassword(fields: { newLoginSecret?: string; newSaltSeed?: string; encryptedPrivateKey?: string } = {}) {
+  return {
+    newLoginSecret: fields.newLoginSecret ?? randomSecret(),
+    newSaltSeed: fields.newSaltSeed ?? randomSecret(),
+    kdf: TEST_KDF,
+    encryptedPrivateKey: fields.encryptedPrivateKey ?? fixture('locked-private-key.asc'),
+  };
+}
+
 export interface TestUser {
   id: string;
   email: string;

@@ -34,6 +34,11 @@ describe('record messages the server must refuse', () => {
   it.each([
     ['a non-armored message', 'not-armored', async () => 'hello, this is not OpenPGP'],
     ['plaintext health data in a literal packet', 'unencrypted-data', async () => fixture('plaintext-literal.asc')],
+    [
+      'encrypted but with clear text in an armor header',
+      'unencrypted-data',
+      async () => (await armoredTo([patient.publicKey])).replace('-----BEGIN PGP MESSAGE-----\n', '-----BEGIN PGP MESSAGE-----\nComment: diagnosis HIV positive\n'),
+    ],
   ])('when the message is %s, then 400 %s and nothing stored', async (_what, code, make) => {
     const before = await countRecords();
     const res = await patient.api.post('/records', { recordId: newRecordId(), ownerId: patient.id, recipients: recipientsOf(patient), message: await make() });
@@ -147,5 +152,14 @@ describe('hostile request bodies', () => {
   it('when the JSON is malformed, then 400 malformed-json', async () => {
     const res = await patient.api.request('POST', '/records', { raw: { data: '{"recordId": ', contentType: 'application/json' } });
     expect({ status: res.status, code: codeOf(res) }).toEqual({ status: 400, code: 'malformed-json' });
+  });
+
+  it.each([
+    ['not base64 JSON', 'garbage'],
+    ['a time no date can hold', Buffer.from(JSON.stringify([1e20, 'A'.repeat(22)])).toString('base64url')],
+    ['a fractional time', Buffer.from(JSON.stringify([1.5, 'A'.repeat(22)])).toString('base64url')],
+  ])('when the page cursor is %s, then 400 invalid-cursor', async (_what, before) => {
+    const res = await patient.api.get(`/records?before=${before}`);
+    expect({ status: res.status, code: codeOf(res) }).toEqual({ status: 400, code: 'invalid-cursor' });
   });
 });

@@ -1,6 +1,7 @@
 import { ApiClient, codeOf } from '../helpers/client';
 import { randomSecret, registerUser } from '../helpers/users';
 import { startTestServer, type TestServer } from '../support';
+import { RateLimiter } from '../../src/lib/rate-limit';
 import { defaultRateLimits } from '../../src/services';
 
 const WINDOW_MS = 4_000;
@@ -56,7 +57,25 @@ describe('rate limits', () => {
     expect(statuses).toEqual([200, 200, 429]);
   });
 
+  it('when many attempts on a new counter race, then none fails with an error and only the limit passes', async () => {
+    const limiter = new RateLimiter(server.connection, 60_000);
+    const key = `burst:${randomSecret()}`;
+    const results = await Promise.allSettled(Array.from({ length: 30 }, () => limiter.hit(key, { limit: 10 })));
+    const refused = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as { code?: string }] : []));
+    expect(refused.every((e) => e.code === 'rate-limited')).toBe(true);
+    expect(results.filter((r) => r.status === 'fulfilled').length).toBeLessThanOrEqual(10);
+  });
+
+  it('when wrong logins for one account arrive in parallel, then no more than the failure limit are tried; the rest get 429', async () => {
+    const carol = await registerUser(server.baseUrl, { name: 'Carol' });
+    await startOfWindow();
+    const attempts = Array.from({ length: 12 }, () => new ApiClient(server.baseUrl).post('/auth/login', { email: carol.email, loginSecret: randomSecret() }));
+    const codes = (await Promise.all(attempts)).map((res) => codeOf(res));
+    expect(codes.filter((c) => c === 'invalid-credentials').length).toBeLessThanOrEqual(3);
+    expect(codes.filter((c) => c !== 'invalid-credentials')).toEqual(codes.filter((c) => c === 'rate-limited'));
+  });
+
   it('when counters are looked for in the process, then there are none: they are documents in the database', async () => {
-    expect(await server.connection.collection('rate_buckets').countDocuments()).toBeGreaterThan(0);
+    expect(await server.connection.collection('rate_hits').countDocuments()).toBeGreaterThan(0);
   });
 });

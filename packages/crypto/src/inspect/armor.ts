@@ -47,7 +47,8 @@ function base64Encode(bytes: Uint8Array): string {
 }
 
 export type ArmorResult =
-  | { ok: true; type: string; bytes: Uint8Array }
+  /** `headers`: the armor header lines ("Key: value"), clear text beside the data. */
+  | { ok: true; type: string; bytes: Uint8Array; headers: string[] }
   | { ok: false; reason: 'not-armored'; detail: string };
 
 const BEGIN_RE = /^-----BEGIN PGP ([A-Z0-9 ,/]+)-----$/;
@@ -62,6 +63,7 @@ export function dearmor(text: string): ArmorResult {
   const endLine = `-----END PGP ${type}-----`;
   if (lines[lines.length - 1] !== endLine) return fail(`does not end with "${endLine}"`);
   let i = 1;
+  const headers: string[] = [];
   // armor headers ("Key: value") up to an empty line
   while (i < lines.length - 1 && (lines[i] ?? '') !== '') {
     if (!/^[A-Za-z0-9-]+: /.test(lines[i] ?? '')) {
@@ -69,6 +71,7 @@ export function dearmor(text: string): ArmorResult {
       if (i === 1) break;
       return fail(`malformed armor header on line ${i + 1}`);
     }
+    headers.push(lines[i] ?? '');
     i++;
   }
   if ((lines[i] ?? '') === '') i++;
@@ -82,7 +85,10 @@ export function dearmor(text: string): ArmorResult {
       body.push(line);
     }
   }
-  const bytes = base64Decode(body.join(''));
+  const base64 = body.join('');
+  // atob skips inner whitespace; refusing it keeps words from being spaced out in the clear.
+  if (base64.includes(' ') || base64.includes('\t')) return fail('armor body is not valid base64');
+  const bytes = base64Decode(base64);
   if (!bytes) return fail('armor body is not valid base64');
   if (checksum !== undefined) {
     const expected = base64Decode(checksum);
@@ -90,7 +96,7 @@ export function dearmor(text: string): ArmorResult {
     const crc = ((expected[0] ?? 0) << 16) | ((expected[1] ?? 0) << 8) | (expected[2] ?? 0);
     if (crc !== crc24(bytes)) return fail('armor checksum does not match');
   }
-  return { ok: true, type, bytes };
+  return { ok: true, type, bytes, headers };
 }
 
 /** Armors message bytes (64-column base64 + CRC-24, which GnuPG 2.2 expects to see). */

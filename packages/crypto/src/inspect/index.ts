@@ -16,6 +16,8 @@ const WILDCARD_KEY_ID = '0000000000000000';
 
 interface Decoded {
   format: 'armored' | 'binary';
+  /** Armor header lines (none for binary). */
+  armorHeaders: string[];
   size: number;
   bytes: Uint8Array;
   framed: FramedPacket[];
@@ -28,6 +30,7 @@ function decode(message: string | Uint8Array, maxBytes: number): Decoded {
   }
   let bytes: Uint8Array;
   let format: 'armored' | 'binary';
+  let armorHeaders: string[] = [];
   if (typeof message === 'string') {
     format = 'armored';
     if (message.length > maxBytes) {
@@ -41,6 +44,7 @@ function decode(message: string | Uint8Array, maxBytes: number): Decoded {
       throw new MessageCheckError('not-a-message', `armored "${result.type}" where a PGP MESSAGE was expected`);
     }
     bytes = result.bytes;
+    armorHeaders = result.headers;
   } else if (message instanceof Uint8Array) {
     format = 'binary';
     if (message.length > maxBytes) {
@@ -60,7 +64,7 @@ function decode(message: string | Uint8Array, maxBytes: number): Decoded {
     const detail = cause instanceof PacketFramingError ? cause.message : 'unreadable packets';
     throw new MessageCheckError('not-a-message', `not an OpenPGP packet sequence: ${detail}`, { cause });
   }
-  return { format, size: message.length, bytes, framed, packets: framed.map((p) => summarise(bytes, p)) };
+  return { format, armorHeaders, size: message.length, bytes, framed, packets: framed.map((p) => summarise(bytes, p)) };
 }
 
 /**
@@ -77,8 +81,15 @@ export async function inspectMessage(message: string | Uint8Array, opts: { maxBy
   };
 }
 
-/** Structure rule: PKESK(v3)* then exactly one SEIPDv1, nothing else. Returns the summary. */
+/**
+ * Structure rule: no armor headers, PKESK(v3)* then exactly one SEIPDv1, nothing else. Returns
+ * the summary. Armor headers are refused because they are clear text the server would store
+ * beside the ciphertext (a "Comment:" can hold anything); openpgp.js writes none here.
+ */
 function checkStructure(d: Decoded): MessageSummary {
+  if (d.armorHeaders.length > 0) {
+    throw new MessageCheckError('unencrypted-data', 'armor headers are clear text next to the encrypted data; send the message without them');
+  }
   const { packets } = d;
   for (const p of packets) {
     switch (p.type) {

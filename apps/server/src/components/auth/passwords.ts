@@ -4,19 +4,13 @@ import type { AppSettings } from '../../services';
 const ARGON2ID = 2 as Algorithm;
 
 /**
- * The login secret is hashed as its base64url text: @node-rs/argon2's verify only takes
+ * Argon2id of the login secret with its own random salt and the server pepper as Argon2's
+ * `secret` input (DESIGN §3), so the stored hash is useless without the server config. The
+ * secret is hashed as its base64url text, not decoded: @node-rs/argon2's verify only takes
  * valid UTF-8 as the password, and the text carries exactly the same 256 bits.
  */
-function secretBytes(loginSecret: string): string {
-  return loginSecret;
-}
-
-/**
- * Argon2id of the login secret with its own random salt and the server pepper as Argon2's
- * `secret` input (DESIGN §3), so the stored hash is useless without the server config.
- */
 export function hashLoginSecret(settings: AppSettings, loginSecret: string): Promise<string> {
-  return hash(secretBytes(loginSecret), {
+  return hash(loginSecret, {
     algorithm: ARGON2ID,
     memoryCost: settings.argon2.memoryCost,
     timeCost: settings.argon2.timeCost,
@@ -25,9 +19,10 @@ export function hashLoginSecret(settings: AppSettings, loginSecret: string): Pro
   });
 }
 
+/** True when `loginSecret` matches the stored hash; never throws (a malformed hash is a mismatch). */
 export async function verifyLoginSecret(settings: AppSettings, stored: string, loginSecret: string): Promise<boolean> {
   try {
-    return await verify(stored, secretBytes(loginSecret), { secret: settings.secrets.loginPepper });
+    return await verify(stored, loginSecret, { secret: settings.secrets.loginPepper });
   } catch {
     // A malformed stored hash is a failed login, never a crash with details.
     return false;

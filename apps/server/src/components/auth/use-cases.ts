@@ -14,7 +14,7 @@ import type {
 } from '@medseal/contract';
 import { AppError } from '../../lib/errors';
 import { newId } from '../../lib/ids';
-import { checkChallengeSignature, checkPublicKey } from '../../lib/pgp';
+import { checkChallengeSignature, checkLockedKey, checkPublicKey } from '../../lib/pgp';
 import { toBuffer } from '../../lib/bytes';
 import { seal, unseal } from '../../lib/sealing';
 import type { Services } from '../../services';
@@ -56,12 +56,19 @@ async function sessionStart(s: Services, user: UserDoc, req: Request, res: Respo
   return { user: toMe(user), encryptedPrivateKey, sessionId };
 }
 
-/** @throws AppError 409 `email-taken`, 400 key codes, 429. */
+/** @throws AppError 409 `email-taken` / `key-taken`, 400 key codes (`key-not-locked` for an unprotected private key), 429. */
 export async function register(s: Services, body: RegisterRequest, ctx: { ip: string; req: Request; res: Response }): Promise<SessionStartResponse> {
   await s.limiter.hit(`register:ip:${ctx.ip}`, { limit: s.settings.rateLimits.registerPerIp });
   const key = await checkPublicKey(body.publicKey);
+  await checkLockedKey(body.encryptedPrivateKey);
+  await checkLockedKey(body.recoveryEncryptedPrivateKey);
   if (await s.models.users.exists({ email: body.email })) {
     throw new AppError({ status: 409, code: 'email-taken', message: 'An account with this email exists.' });
+  }
+  // One account per key: a second account under someone's public key would show their
+  // fingerprint and safety number beside another name (DESIGN §7).
+  if (await s.models.users.exists({ fingerprint: key.fingerprint })) {
+    throw new AppError({ status: 409, code: 'key-taken', message: 'An account with this public key exists.' });
   }
   const id = newId();
   const now = new Date();
@@ -104,15 +111,14 @@ export async function register(s: Services, body: RegisterRequest, ctx: { ip: st
 export async function login(s: Services, body: LoginRequest, ctx: { ip: string; req: Request; res: Response }): Promise<SessionStartResponse> {
   const limits = s.settings.rateLimits;
   await s.limiter.hit(`login:ip:${ctx.ip}`, { limit: limits.loginPerIp });
-  await s.limiter.check(`login-fail:acct:${body.email}`, { limit: limits.loginFailuresPerAccount });
+  // Counted as a failure until it succeeds, so parallel guesses cannot all pass the limit.
+  const release = await s.limiter.reserve(`login-fail:acct:${body.email}`, { limit: limits.loginFailuresPerAccount });
   const user = await s.models.users.findOne({ email: body.email }).lean();
   const ok = user
     ? await verifyLoginSecret(s.settings, user.loginHash, body.loginSecret)
     : (await verifyLoginSecret(s.settings, await dummyHash(s.settings), body.loginSecret)) && false;
-  if (!user || !ok) {
-    await s.limiter.count(`login-fail:acct:${body.email}`);
-    throw invalidCredentials();
-  }
+  if (!user || !ok) throw invalidCredentials();
+  await release();
   return sessionStart(s, user, ctx.req, ctx.res);
 }
 
@@ -151,19 +157,18 @@ export async function endSession(s: Services, userId: string, sessionId: string)
 
 /**
  * Password change: proves the current login secret, stores the new hash, salt seed, KDF
- * and re-wrapped private key, and ends every other session (DESIGN §3).
+ * and re-wrapped private key, and ends every other session (DESIGN §3). The write is
+ * filtered on the hash that was checked, so of two racing changes only one is stored.
  *
- * @throws AppError 401 `invalid-credentials`, 429.
+ * @throws AppError 401 `invalid-credentials` (also for the loser of such a race), 400 `key-not-locked`, 429.
  */
 export async function changePassword(s: Services, auth: { userId: string; sessionId: string }, body: ChangePasswordRequest): Promise<void> {
   const user = await currentUser(s, auth.userId);
-  const failKey = `login-fail:acct:${user.email}`;
-  await s.limiter.check(failKey, { limit: s.settings.rateLimits.loginFailuresPerAccount });
-  if (!(await verifyLoginSecret(s.settings, user.loginHash, body.currentLoginSecret))) {
-    await s.limiter.count(failKey);
-    throw invalidCredentials();
-  }
-  await s.models.users.updateOne(
+  const release = await s.limiter.reserve(`login-fail:acct:${user.email}`, { limit: s.settings.rateLimits.loginFailuresPerAccount });
+  if (!(await verifyLoginSecret(s.settings, user.loginHash, body.currentLoginSecret))) throw invalidCredentials();
+  await release();
+  await checkLockedKey(body.encryptedPrivateKey);
+  const result = await s.models.users.updateOne(
     { _id: user._id, loginHash: user.loginHash },
     {
       $set: {
@@ -175,6 +180,8 @@ export async function changePassword(s: Services, auth: { userId: string; sessio
       },
     },
   );
+  // Another change won the race since we read the user: our current secret is no longer current.
+  if (result.matchedCount !== 1) throw invalidCredentials();
   await s.models.sessions.deleteMany({ userId: user._id, publicId: { $ne: auth.sessionId } });
 }
 
@@ -202,7 +209,7 @@ export async function recoveryStart(s: Services, email: string, ip: string): Pro
  * Recovery, step 2: the challenge (used once) must be signed by the account's key; then the
  * new password is set, every session ends and a new one starts.
  *
- * @throws AppError 400 `challenge-invalid` / `bad-signature`, 429.
+ * @throws AppError 400 `challenge-invalid` / `bad-signature` / `key-not-locked`, 429.
  */
 export async function recoveryComplete(s: Services, body: RecoveryCompleteRequest, ctx: { ip: string; req: Request; res: Response }): Promise<SessionStartResponse> {
   await s.limiter.hit(`recovery:ip:${ctx.ip}`, { limit: s.settings.rateLimits.recoveryPerIp });
@@ -211,6 +218,8 @@ export async function recoveryComplete(s: Services, body: RecoveryCompleteReques
   const user = await currentUser(s, challenge.userId);
   await s.limiter.hit(`recovery:acct:${user.email}`, { limit: s.settings.rateLimits.recoveryPerAccount });
   await checkChallengeSignature({ challenge: challenge.challenge, signature: body.signature, publicKey: user.publicKey });
+  await checkLockedKey(body.encryptedPrivateKey);
+  if (body.recoveryEncryptedPrivateKey) await checkLockedKey(body.recoveryEncryptedPrivateKey);
   const sealingKey = s.settings.secrets.keySealingKey;
   const update: Partial<UserDoc> = {
     loginHash: await hashLoginSecret(s.settings, body.newLoginSecret),

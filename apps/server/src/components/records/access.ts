@@ -15,7 +15,10 @@ export const ROLE_MAY: Record<RecordRole, readonly RecordNeed[]> = {
 
 export interface RecordAccess {
   role: RecordRole;
-  /** Null only for `audit` on a record that has been deleted (its trail stays). */
+  /**
+   * Null only for the owner's `audit` or `delete` of a record that is gone: its trail stays,
+   * and a delete that failed half-way can be finished.
+   */
   record: RecordDoc | null;
 }
 
@@ -32,7 +35,7 @@ export const recordNotFound = () => new AppError({ status: 404, code: 'record-no
 export async function authorizeRecord(s: Services, recordId: string, auth: AuthContext, need: RecordNeed): Promise<RecordAccess> {
   const record = await s.models.records.findById(recordId).lean();
   if (!record) {
-    if (need === 'audit' && (await s.models.audit.exists({ recordId, ownerId: auth.userId }))) {
+    if ((need === 'audit' || need === 'delete') && (await s.models.audit.exists({ recordId, ownerId: auth.userId }))) {
       return { role: 'owner', record: null };
     }
     throw recordNotFound();
@@ -45,6 +48,7 @@ export async function authorizeRecord(s: Services, recordId: string, auth: AuthC
   return { role, record };
 }
 
+/** The role `userId` has on `record` (rules above `authorizeRecord`), or undefined for none. */
 export async function roleOf(s: Services, record: RecordDoc, userId: string): Promise<RecordRole | undefined> {
   if (record.ownerId === userId) return 'owner';
   if (!record.readerIds.includes(userId)) return undefined;
@@ -54,7 +58,7 @@ export async function roleOf(s: Services, record: RecordDoc, userId: string): Pr
   return 'reader';
 }
 
-/** The record of a resolved access; only audit may see a deleted one. */
+/** The record of a resolved access; only audit and delete may see a deleted one. */
 export function requireRecord(access: RecordAccess | undefined): RecordDoc {
   if (!access?.record) throw recordNotFound();
   return access.record;

@@ -15,7 +15,7 @@ export function recordHandlers(s: Services): RecordHandlers {
     listRecords: ({ auth, query }) => records.listRecords(s, auth.userId, query),
     getRecord: ({ auth, access }) => records.getRecord(s, requireRecord(access), auth.userId),
     updateRecord: ({ auth, access, body }) => records.updateRecord(s, requireRecord(access), auth.userId, body),
-    deleteRecord: ({ auth, access }) => records.deleteRecord(s, requireRecord(access), auth.userId),
+    deleteRecord: ({ auth, access, params }) => records.deleteRecord(s, { recordId: params.recordId, record: access?.record ?? null, actorId: auth.userId }),
     recordHistory: ({ access }) => records.recordHistory(s, requireRecord(access)),
     getRecordVersion: ({ auth, access, params }) => records.getRecordVersion(s, requireRecord(access), auth.userId, params.version),
     uploadAttachment: ({ auth, access, body }) => uploadAttachment(s, requireRecord(access), auth.userId, body),

@@ -67,11 +67,14 @@ async function attachmentsOf(s: Services, recordId: string): Promise<AttachmentD
   return s.models.attachments.find({ recordId }).sort({ createdAt: 1 }).lean();
 }
 
+const recordExists = () => new AppError({ status: 409, code: 'record-exists', message: 'A record with this id exists or existed.' });
+
 /**
  * Stores a new record after checking, without decrypting, that the message is encrypted
  * (integrity-protected) to exactly the declared recipients' stored keys (DESIGN §5).
  *
- * @throws AppError 400 (message check and recipient codes, `owner-not-patient`), 409 `record-exists`.
+ * @throws AppError 400 (message check and recipient codes, `owner-not-patient`), 409 `record-exists`
+ *   (also for the id of a deleted record, whose trail stays its owner's).
  */
 export async function createRecord(s: Services, authorId: string, body: CreateRecordRequest): Promise<RecordDto> {
   if (body.ownerId !== authorId) {
@@ -83,6 +86,9 @@ export async function createRecord(s: Services, authorId: string, body: CreateRe
   }
   const keys = await resolveRecipients(s, body.recipients, body.ownerId, authorId);
   await checkMessage(body.message, keys, MAX_RECORD_MESSAGE_CHARS);
+  // A deleted record's id keeps its audit trail; whoever took the id over would become the
+  // "owner" of that trail (read it, extend it) and the real owner would lose it.
+  if (await s.models.audit.exists({ _id: `${body.recordId}:1` })) throw recordExists();
   const now = new Date();
   const recipients = body.recipients.map((r) => ({ userId: r.userId, fingerprint: r.fingerprint }));
   const record: RecordDoc = {
@@ -101,7 +107,7 @@ export async function createRecord(s: Services, authorId: string, body: CreateRe
   try {
     await s.models.records.create(record);
   } catch (error) {
-    if ((error as { code?: number }).code === 11000) throw new AppError({ status: 409, code: 'record-exists', message: 'A record with this id exists.' });
+    if ((error as { code?: number }).code === 11000) throw recordExists();
     throw error;
   }
   try {
@@ -122,7 +128,10 @@ const encodeCursor = (c: Cursor) => Buffer.from(JSON.stringify([c.t, c.id])).toS
 function decodeCursor(s: string): Cursor {
   try {
     const v: unknown = JSON.parse(Buffer.from(s, 'base64url').toString('utf8'));
-    if (Array.isArray(v) && typeof v[0] === 'number' && typeof v[1] === 'string' && /^[A-Za-z0-9_-]{22}$/.test(v[1])) return { t: v[0], id: v[1] };
+    // The time must be a date a Date can hold (±8.64e15 ms), or the query itself would fail.
+    if (Array.isArray(v) && Number.isSafeInteger(v[0]) && Math.abs(Number(v[0])) <= 8.64e15 && typeof v[1] === 'string' && /^[A-Za-z0-9_-]{22}$/.test(v[1])) {
+      return { t: Number(v[0]), id: v[1] };
+    }
   } catch {
     // fall through to the error below
   }
@@ -140,7 +149,7 @@ export async function listRecords(s: Services, userId: string, query: { limit: n
   const page = rows.slice(0, query.limit);
   const visible: RecordDoc[] = [];
   for (const r of page) {
-    if (await roleOfForList(s, r, userId)) visible.push(r);
+    if ((await roleOf(s, r, userId)) !== undefined) visible.push(r);
   }
   const attachments = visible.length ? await s.models.attachments.find({ recordId: { $in: visible.map((r) => r._id) } }).sort({ createdAt: 1 }).lean() : [];
   await appendAuditMany(s, visible.map((r) => ({ recordId: r._id, ownerId: r.ownerId, actorId: userId, action: 'read' as const })));
@@ -149,10 +158,6 @@ export async function listRecords(s: Services, userId: string, query: { limit: n
     records: visible.map((r) => toRecordDto(r, attachments.filter((a) => a.recordId === r._id))),
     ...(rows.length > query.limit && last ? { nextCursor: encodeCursor({ t: last.updatedAt.getTime(), id: last._id }) } : {}),
   };
-}
-
-async function roleOfForList(s: Services, r: RecordDoc, userId: string): Promise<boolean> {
-  return (await roleOf(s, r, userId)) !== undefined;
 }
 
 export async function getRecord(s: Services, record: RecordDoc, actorId: string): Promise<RecordDto> {
@@ -240,16 +245,21 @@ export async function getRecordVersion(s: Services, record: RecordDoc, actorId: 
 
 /**
  * Permanent delete (GDPR): the record goes first, so access ends at once; then versions,
- * grants and attachments. The audit trail keeps that it happened.
+ * grants and attachments. The audit trail keeps that it happened. Without transactions a
+ * failure can stop this half-way, so the owner may delete a record that is already gone:
+ * that removes whatever is left and records the delete once.
  */
-export async function deleteRecord(s: Services, record: RecordDoc, actorId: string): Promise<void> {
-  await s.models.records.deleteOne({ _id: record._id });
+export async function deleteRecord(s: Services, input: { recordId: string; record: RecordDoc | null; actorId: string }): Promise<void> {
+  const { recordId, record } = input;
+  if (record) await s.models.records.deleteOne({ _id: recordId });
   await Promise.all([
-    s.models.versions.deleteMany({ recordId: record._id }),
-    s.models.grants.deleteMany({ recordId: record._id }),
-    s.models.attachments.deleteMany({ recordId: record._id }),
-    s.models.chunks.deleteMany({ recordId: record._id }),
+    s.models.versions.deleteMany({ recordId }),
+    s.models.grants.deleteMany({ recordId }),
+    s.models.attachments.deleteMany({ recordId }),
+    s.models.chunks.deleteMany({ recordId }),
   ]);
-  await appendAudit(s, { recordId: record._id, ownerId: record.ownerId, actorId, action: 'delete' });
+  if (record || !(await s.models.audit.exists({ recordId, action: 'delete' }))) {
+    // The owner is the actor when the record is gone (only the owner gets this far).
+    await appendAudit(s, { recordId, ownerId: record?.ownerId ?? input.actorId, actorId: input.actorId, action: 'delete' });
+  }
 }
-

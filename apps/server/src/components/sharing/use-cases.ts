@@ -4,7 +4,7 @@ import { checkGrant, checkPacketFor, checkPublicKey, splicePacket } from '../../
 import type { Services } from '../../services';
 import { appendAudit } from '../audit/use-cases';
 import { readAttachmentBytes, writeChunks } from '../records/attachments';
-import type { RecordDoc } from '../records/model';
+import type { AttachmentDoc, RecordDoc } from '../records/model';
 
 /** A grant's `_id`: one grant per (record, grantee), found by primary key. */
 export const grantId = (recordId: string, granteeId: string) => `${recordId}:${granteeId}`;
@@ -50,14 +50,7 @@ export async function grantAccess(s: Services, record: RecordDoc, sharerId: stri
   }
 
   // Attachments first, so by the time the grantee can read the record they can open its files.
-  for (const a of attachments) {
-    const bytes = await readAttachmentBytes(s, a);
-    const spliced = Buffer.from(await splicePacket(new Uint8Array(bytes), body.attachmentPackets?.[a._id] ?? body.pkesk, granteeKeyIds));
-    const gen = a.gen + 1;
-    const chunkCount = await writeChunks(s, { attachmentId: a._id, recordId: record._id, gen, data: spliced });
-    await s.models.attachments.updateOne({ _id: a._id, gen: a.gen }, { $set: { gen, chunkCount, size: spliced.length } });
-    await s.models.chunks.deleteMany({ attachmentId: a._id, gen: a.gen });
-  }
+  for (const a of attachments) await spliceAttachment(s, a, body.attachmentPackets?.[a._id] ?? body.pkesk, granteeKeyIds);
 
   const entry = { userId: grantee._id, fingerprint: grantee.fingerprint };
   let current: RecordDoc | null = record;
@@ -88,6 +81,34 @@ export async function grantAccess(s: Services, record: RecordDoc, sharerId: stri
     grantedBy: sharerId,
     grantedAt: at.toISOString(),
   };
+}
+
+/**
+ * Splices `pkesk` into an attachment as a new chunk generation. Two grants racing on one
+ * attachment both try generation `gen + 1`; the first chunk's unique `_id` lets only one
+ * write it (the loser has written nothing), and the loser — or one that finds the old
+ * chunks already replaced — reads the attachment again and splices into the winner's bytes.
+ *
+ * @throws AppError 409 `version-conflict` when it keeps losing.
+ */
+async function spliceAttachment(s: Services, listed: AttachmentDoc, pkesk: string, granteeKeyIds: readonly string[]): Promise<void> {
+  let a: AttachmentDoc | null = listed;
+  for (let attempt = 0; a; attempt++) {
+    try {
+      const bytes = await readAttachmentBytes(s, a);
+      const spliced = Buffer.from(await splicePacket(new Uint8Array(bytes), pkesk, granteeKeyIds));
+      const gen = a.gen + 1;
+      const chunkCount = await writeChunks(s, { attachmentId: a._id, recordId: a.recordId, gen, data: spliced });
+      await s.models.attachments.updateOne({ _id: a._id, gen: a.gen }, { $set: { gen, chunkCount, size: spliced.length } });
+      await s.models.chunks.deleteMany({ attachmentId: a._id, gen: a.gen });
+      return;
+    } catch (error) {
+      const lostRace = (error as { code?: unknown }).code === 11000 || (error instanceof AppError && error.code === 'attachment-incomplete');
+      if (!lostRace) throw error;
+      if (attempt >= 4) throw new AppError({ status: 409, code: 'version-conflict', message: 'The record keeps changing; try again.' });
+      a = await s.models.attachments.findById(listed._id).lean();
+    }
+  }
 }
 
 /**
