@@ -64,6 +64,22 @@ describe('records', () => {
     expect(third.nextCursor).toBeUndefined();
   });
 
+  it('when a user has 120 records, then a full page of 100 answers (each listed record audited) and the next page holds the other 20', async () => {
+    const reader = await registerUser(server.baseUrl, { name: 'Many Records' });
+    const message = await armoredTo([reader.publicKey]);
+    for (let i = 0; i < 120; i++) {
+      const res = await reader.api.post('/records', { recordId: newRecordId(), ownerId: reader.id, recipients: to(reader), message });
+      expect(res.status).toBe(201);
+    }
+    const first = recordListResponseSchema.parse((await reader.api.get('/records?limit=100')).body);
+    expect(first.records).toHaveLength(100);
+    const second = recordListResponseSchema.parse((await reader.api.get(`/records?limit=100&before=${first.nextCursor}`)).body);
+    expect(second.records).toHaveLength(20);
+    const newest = first.records[0]?.id ?? '';
+    const trail = auditTrailResponseSchema.parse((await reader.api.get(`/audit/records/${newest}`)).body);
+    expect(trail.events.map((e) => e.action)).toEqual(['create', 'read']);
+  }, 120_000);
+
   it('when a record is updated from its current version, then the version goes up and history keeps every version', async () => {
     const record = await createRecord(patient, patient, [patient]);
     const message2 = await armoredTo([patient.publicKey], 'second');
