@@ -9,12 +9,13 @@ beforeAll(async () => {
 afterAll(() => server.close());
 
 describe('cookie replay', () => {
-  it('when a cookie is replayed after logout, then 401', async () => {
+  it('when a cookie is replayed after logout, then 401; the logout answer told the browser to clear the site data', async () => {
     const alice = await registerUser(server.baseUrl, { name: 'Alice' });
     const stolen = alice.api.cookie ?? null;
     const res = await alice.api.post('/auth/logout');
     expect(res.status).toBe(204);
     expect(res.headers.getSetCookie()[0]).toMatch(/Max-Age=0/);
+    expect(res.headers.get('clear-site-data')).toBe('"cache", "cookies", "storage"');
     expect((await new ApiClient(server.baseUrl).get('/auth/me', { cookie: stolen })).status).toBe(401);
   });
 

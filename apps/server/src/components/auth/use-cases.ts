@@ -122,9 +122,14 @@ export async function login(s: Services, body: LoginRequest, ctx: { ip: string; 
   return sessionStart(s, user, ctx.req, ctx.res);
 }
 
+/**
+ * Ends this session. Clear-Site-Data also tells the browser to drop this origin's storage
+ * (IndexedDB, sessionStorage: a "stay unlocked" copy of the key) and cache.
+ */
 export async function logout(s: Services, sessionId: string, res: Response): Promise<void> {
   await s.models.sessions.deleteOne({ publicId: sessionId });
   clearSessionCookie(s, res);
+  res.set('Clear-Site-Data', '"cache", "cookies", "storage"');
 }
 
 export async function currentUser(s: Services, userId: string): Promise<UserDoc> {
