@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { unzipSync } from 'fflate';
@@ -22,6 +22,7 @@ let server: TestServer;
 let browser: Browser;
 const captured: CapturedRequest[] = [];
 const work = mkdtempSync(join(tmpdir(), 'medseal-e2e-'));
+const gnupgHome = join(work, 'gnupg');
 let patientPage: Page;
 let doctorPage: Page;
 const recoveryWords: string[][] = [];
@@ -36,6 +37,9 @@ afterAll(async () => {
   expect(pageErrors).toEqual([]);
   await browser?.close();
   await server?.close();
+  // gpg starts an agent for the home folder; stop it before the folder goes.
+  execFileSync('gpgconf', ['--homedir', gnupgHome, '--kill', 'gpg-agent'], { stdio: 'ignore' });
+  rmSync(work, { recursive: true, force: true });
 });
 
 async function fingerprintShownInSettings(page: Page): Promise<string> {
@@ -169,8 +173,8 @@ describe('patient and doctor in real Chromium (issue 5 end-to-end flow)', () => 
       writeFileSync(join(out, name), bytes);
     }
     expect(new TextDecoder().decode(files['README.txt'])).toContain('gpg --decrypt');
-    const home = mkdtempSync(join(tmpdir(), 'medseal-gpg-'));
-    const gpg = (...args: string[]) => execFileSync('gpg', ['--homedir', home, '--batch', '--pinentry-mode', 'loopback', '--passphrase', EXPORT_PASSPHRASE, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    mkdirSync(gnupgHome, { mode: 0o700 });
+    const gpg = (...args: string[]) => execFileSync('gpg', ['--homedir', gnupgHome, '--batch', '--pinentry-mode', 'loopback', '--passphrase', EXPORT_PASSPHRASE, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     gpg('--import', join(out, 'keys/private-key.asc'));
     const record = gpg('--decrypt', join(out, `records/${labRecordId}.asc`)).toString('utf8');
     expect(record).toContain(LAB_TITLE);
