@@ -3,10 +3,10 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { unzipSync } from 'fflate';
-import type { Browser, Page } from 'playwright-core';
-import { startTestServer, type TestServer } from '@medseal/server/testing';
-import { launchBrowser, newDevice, pageErrors, screenshots, type CapturedRequest } from './support/browser';
-import { go, loginAs, register, WEB_DIST, type Account } from './support/app';
+import type { Page } from 'playwright-core';
+import { newDevice, screenshots, type CapturedRequest } from './support/browser';
+import { browserSuite } from './support/suite';
+import { go, loginAs, register, type Account } from './support/app';
 import { leaksOf, privateKeysIn } from './support/leaks';
 
 const patient: Account = { role: 'patient', name: 'Ana Patient', email: 'ana@example.org', password: 'Granite-Tulip-Otter-2026' };
@@ -18,8 +18,7 @@ const NOTE_BODY = 'Plan: repeat HbA1c in three months';
 const FILE_TEXT = 'Medseal test attachment: cholesterol 4.2 mmol/L';
 const EXPORT_PASSPHRASE = 'export-passphrase-91';
 
-let server: TestServer;
-let browser: Browser;
+const suite = browserSuite();
 const captured: CapturedRequest[] = [];
 const work = mkdtempSync(join(tmpdir(), 'medseal-e2e-'));
 const gnupgHome = join(work, 'gnupg');
@@ -28,15 +27,7 @@ let doctorPage: Page;
 const recoveryWords: string[][] = [];
 let labRecordId = '';
 
-beforeAll(async () => {
-  server = await startTestServer({ webDist: WEB_DIST });
-  browser = await launchBrowser();
-});
-
-afterAll(async () => {
-  expect(pageErrors).toEqual([]);
-  await browser?.close();
-  await server?.close();
+afterAll(() => {
   // gpg starts an agent for the home folder; stop it before the folder goes.
   execFileSync('gpgconf', ['--homedir', gnupgHome, '--kill', 'gpg-agent'], { stdio: 'ignore' });
   rmSync(work, { recursive: true, force: true });
@@ -49,8 +40,8 @@ async function fingerprintShownInSettings(page: Page): Promise<string> {
 
 describe('patient and doctor in real Chromium (issue 5 end-to-end flow)', () => {
   it('when a patient registers and writes a lab result with an attachment, then it is listed with its decrypted title', async () => {
-    ({ page: patientPage } = await newDevice(browser, captured));
-    recoveryWords.push(await register(patientPage, server.baseUrl, patient, () => screenshots(patientPage, 'register-recovery-kit')));
+    ({ page: patientPage } = await newDevice(suite.browser, captured));
+    recoveryWords.push(await register(patientPage, suite.server.baseUrl, patient, () => screenshots(patientPage, 'register-recovery-kit')));
     await screenshots(patientPage, 'records-empty');
     await patientPage.getByRole('link', { name: 'New record' }).click();
     await patientPage.getByLabel('Kind').selectOption('lab');
@@ -74,8 +65,8 @@ describe('patient and doctor in real Chromium (issue 5 end-to-end flow)', () => 
   });
 
   it('when the patient checks the doctor’s fingerprint, marks it verified and shares, then the doctor on a fresh device reads the record and its file', async () => {
-    const { page: doctorFirstDevice, context: doctorFirstContext } = await newDevice(browser, captured);
-    recoveryWords.push(await register(doctorFirstDevice, server.baseUrl, doctor));
+    const { page: doctorFirstDevice, context: doctorFirstContext } = await newDevice(suite.browser, captured);
+    recoveryWords.push(await register(doctorFirstDevice, suite.server.baseUrl, doctor));
     const doctorFingerprint = await fingerprintShownInSettings(doctorFirstDevice);
     await doctorFirstContext.close();
 
@@ -96,8 +87,8 @@ describe('patient and doctor in real Chromium (issue 5 end-to-end flow)', () => 
     await check.getByRole('button', { name: `Share with ${doctor.name}` }).click();
     await patientPage.getByRole('list', { name: 'Readers' }).getByText(doctor.name).waitFor({ timeout: 30_000 });
 
-    ({ page: doctorPage } = await newDevice(browser, captured));
-    await loginAs(doctorPage, server.baseUrl, doctor);
+    ({ page: doctorPage } = await newDevice(suite.browser, captured));
+    await loginAs(doctorPage, suite.server.baseUrl, doctor);
     await doctorPage.getByRole('link', { name: 'Patients' }).click();
     await doctorPage.getByRole('link', { name: patient.name }).click();
     await doctorPage.getByRole('region', { name: 'Records' }).getByText(LAB_TITLE).click();
@@ -143,7 +134,7 @@ describe('patient and doctor in real Chromium (issue 5 end-to-end flow)', () => 
     await patientPage.getByRole('button', { name: `Revoke access for ${doctor.name}` }).click();
     await readers.getByText(doctor.name, { exact: true }).waitFor({ state: 'detached', timeout: 30_000 });
     await patientPage.getByText('Verified: written and signed by you.').waitFor();
-    const versions = await server.connection.collection('record_versions').countDocuments({ recordId: labRecordId });
+    const versions = await suite.server.connection.collection('record_versions').countDocuments({ recordId: labRecordId });
     expect(versions).toBe(3); // v1, v2 (attachment), v3 (re-keyed after revoke)
 
     await go(doctorPage, `/records/${labRecordId}`);

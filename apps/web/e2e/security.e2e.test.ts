@@ -1,36 +1,23 @@
-import type { Browser } from 'playwright-core';
-import { startTestServer, type TestServer } from '@medseal/server/testing';
-import { launchBrowser, newDevice, pageErrors, screenshots, type CapturedRequest } from './support/browser';
-import { createNote, go, loginAs, register, WEB_DIST, type Account } from './support/app';
+import { newDevice, screenshots, type CapturedRequest } from './support/browser';
+import { browserSuite } from './support/suite';
+import { createNote, go, loginAs, register, type Account } from './support/app';
 
 const patient: Account = { role: 'patient', name: 'Cleo Patient', email: 'cleo@example.org', password: 'Meadow-Copper-Lantern-51' };
 const doctor: Account = { role: 'doctor', name: 'Dr Dana Fox', email: 'dana@clinic.example', password: 'Quartz-Willow-Harbor-17' };
 const mallory: Account = { role: 'doctor', name: 'Mallory Impostor', email: 'mallory@evil.example', password: 'Ember-Falcon-Glacier-64' };
 
-let server: TestServer;
-let browser: Browser;
+const suite = browserSuite();
 const captured: CapturedRequest[] = [];
-
-beforeAll(async () => {
-  server = await startTestServer({ webDist: WEB_DIST });
-  browser = await launchBrowser();
-});
-
-afterAll(async () => {
-  expect(pageErrors).toEqual([]);
-  await browser?.close();
-  await server?.close();
-});
 
 describe('attacks the app must notice (real Chromium, real server, database edited directly)', () => {
   it('when "stay unlocked in this tab" was chosen, then a reload keeps the keys; lock now and logout ask for the password again', async () => {
-    const { page } = await newDevice(browser, captured);
-    await register(page, server.baseUrl, patient);
+    const { page } = await newDevice(suite.browser, captured);
+    await register(page, suite.server.baseUrl, patient);
     await page.reload();
     await page.getByRole('heading', { name: 'Unlock Medseal' }).waitFor();
     await screenshots(page, 'unlock');
     await page.getByRole('button', { name: 'Log out' }).click();
-    await loginAs(page, server.baseUrl, patient, { stayUnlocked: true });
+    await loginAs(page, suite.server.baseUrl, patient, { stayUnlocked: true });
     await page.reload();
     await page.getByRole('button', { name: 'Lock now' }).waitFor({ timeout: 30_000 });
     await page.getByRole('button', { name: 'Lock now' }).click();
@@ -47,12 +34,12 @@ describe('attacks the app must notice (real Chromium, real server, database edit
   });
 
   it('when the server serves another record’s ciphertext or altered bytes under a record id, then the app shows a tamper warning and none of the content', async () => {
-    const { page } = await newDevice(browser, captured);
-    await loginAs(page, server.baseUrl, patient);
+    const { page } = await newDevice(suite.browser, captured);
+    await loginAs(page, suite.server.baseUrl, patient);
     const a = await createNote(page, 'Allergy: penicillin', 'Rash after amoxicillin in 2019');
     const b = await createNote(page, 'Psychiatry referral', 'Private: anxiety treatment plan');
     const c = await createNote(page, 'Vaccination record', 'Tetanus booster 2024');
-    const records = server.connection.collection<{ _id: string; message: string }>('records');
+    const records = suite.server.connection.collection<{ _id: string; message: string }>('records');
     const docB = await records.findOne({ _id: b });
     const docC = await records.findOne({ _id: c });
     if (!docB || !docC) throw new Error('records not stored');
@@ -83,13 +70,13 @@ describe('attacks the app must notice (real Chromium, real server, database edit
   });
 
   it('when the directory returns a different key for a pinned contact, then sharing is blocked and a record forged in their name is a tamper warning', async () => {
-    const { page: doctorPage } = await newDevice(browser, captured);
-    await register(doctorPage, server.baseUrl, doctor);
-    const { page: malloryPage } = await newDevice(browser, captured);
-    await register(malloryPage, server.baseUrl, mallory);
+    const { page: doctorPage } = await newDevice(suite.browser, captured);
+    await register(doctorPage, suite.server.baseUrl, doctor);
+    const { page: malloryPage } = await newDevice(suite.browser, captured);
+    await register(malloryPage, suite.server.baseUrl, mallory);
 
-    const { page } = await newDevice(browser, captured);
-    await loginAs(page, server.baseUrl, patient);
+    const { page } = await newDevice(suite.browser, captured);
+    await loginAs(page, suite.server.baseUrl, patient);
     const first = await createNote(page, 'Knee MRI summary', 'Small meniscus tear');
     await go(page, `/records/${first}`);
     await page.getByRole('button', { name: 'Share…' }).click();
@@ -99,7 +86,7 @@ describe('attacks the app must notice (real Chromium, real server, database edit
     await page.getByRole('list', { name: 'Readers' }).getByText(doctor.name, { exact: true }).waitFor({ timeout: 30_000 });
 
     // The server (or whoever controls it) now hands out Mallory's key as the doctor's.
-    const users = server.connection.collection<{ email: string; publicKey: string; fingerprint: string }>('users');
+    const users = suite.server.connection.collection<{ email: string; publicKey: string; fingerprint: string }>('users');
     const evil = await users.findOne({ email: mallory.email });
     if (!evil) throw new Error('mallory not stored');
     await users.updateOne({ email: doctor.email }, { $set: { publicKey: evil.publicKey, fingerprint: evil.fingerprint } });
@@ -114,7 +101,7 @@ describe('attacks the app must notice (real Chromium, real server, database edit
     expect(await check.getByRole('button', { name: `Share with ${doctor.name}` }).isDisabled()).toBe(true);
     expect(await check.getByRole('group', { name: 'Key fingerprint' }).getAttribute('data-fingerprint')).toBe(evil.fingerprint);
     await screenshots(page, 'key-changed');
-    const grants = await server.connection.collection('grants').countDocuments({ recordId: second });
+    const grants = await suite.server.connection.collection('grants').countDocuments({ recordId: second });
     expect(grants).toBe(0);
 
     await go(page, '/contacts');
@@ -137,7 +124,7 @@ describe('attacks the app must notice (real Chromium, real server, database edit
     const doctorDoc = await users.findOne({ email: doctor.email });
     if (!doctorDoc) throw new Error('doctor not stored');
     const doctorId = String((doctorDoc as unknown as { _id: string })._id);
-    await server.connection.collection<{ _id: string }>('records').updateOne({ _id: forgedId }, { $set: { authorId: doctorId, creatorId: doctorId } });
+    await suite.server.connection.collection<{ _id: string }>('records').updateOne({ _id: forgedId }, { $set: { authorId: doctorId, creatorId: doctorId } });
     await go(page, `/records/${forgedId}`);
     await page.getByText('Tamper warning: this record failed verification and is not shown.').waitFor({ timeout: 30_000 });
     expect(await page.getByText('Forged instruction').count()).toBe(0);

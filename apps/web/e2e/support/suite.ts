@@ -1,0 +1,41 @@
+import type { Browser } from 'playwright-core';
+import { startTestServer, type TestServer } from '@medseal/server/testing';
+import { WEB_DIST } from './app';
+import { launchBrowser, pageErrors } from './browser';
+
+export interface BrowserSuite {
+  readonly server: TestServer;
+  readonly browser: Browser;
+}
+
+/**
+ * Registers hooks that start the real server (serving the built app, on a fresh database) and
+ * Chromium before the suite, and stop both after it; the suite fails if any page threw.
+ * Read the fields inside tests or hooks, once the suite has started.
+ * @throws Error when a field is read before the suite started.
+ */
+export function browserSuite(): BrowserSuite {
+  let server: TestServer | undefined;
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    server = await startTestServer({ webDist: WEB_DIST });
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    expect(pageErrors).toEqual([]);
+    await browser?.close();
+    await server?.close();
+  });
+  const started = <T>(value: T | undefined, name: string): T => {
+    if (value === undefined) throw new Error(`the suite's ${name} is not started yet: read it inside a test`);
+    return value;
+  };
+  return {
+    get server() {
+      return started(server, 'server');
+    },
+    get browser() {
+      return started(browser, 'browser');
+    },
+  };
+}
