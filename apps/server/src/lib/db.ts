@@ -8,8 +8,11 @@ export type DbEngine = 'mongodb' | 'ferretdb' | 'unknown';
  */
 export async function connectDb(uri: string): Promise<Connection> {
   // No command buffering: while the database is away a request fails after the driver's
-  // server-selection timeout (a 503), instead of queueing in memory.
-  const connection = mongoose.createConnection(uri, { serverSelectionTimeoutMS: 3_000, bufferCommands: false });
+  // server-selection timeout (a 503), instead of queueing in memory. The connect timeout
+  // also bounds the driver's health check of a database that accepts but does not answer
+  // (the default is 30 s). The driver itself carries a patch (patches/, docs/decisions.md)
+  // without which its health check could hang for good when the database went away.
+  const connection = mongoose.createConnection(uri, { serverSelectionTimeoutMS: 3_000, connectTimeoutMS: 3_000, bufferCommands: false });
   await connection.asPromise();
   return connection;
 }

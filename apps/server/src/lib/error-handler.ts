@@ -50,7 +50,7 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   let e: unknown = err;
   for (let i = 0; i < 4 && e instanceof Error; i++) {
     if (DB_DOWN.has(e.name)) return true;
-    if (/buffering timed out|connection .* closed|ECONNREFUSED|Client must be connected/i.test(e.message)) return true;
+    if (/buffering timed out|connection .* closed|ECONNREFUSED|socket has been ended|Client must be connected/i.test(e.message)) return true;
     e = e.cause;
   }
   return false;
