@@ -1,6 +1,7 @@
 import type { Connection } from 'mongoose';
 import type { Logger } from 'pino';
 import { challengeModel, sessionModel } from './components/auth/model';
+import { AuditLog } from './components/audit/log';
 import { auditHeadModel, auditModel } from './components/audit/model';
 import { contactsModel } from './components/contacts/model';
 import { attachmentChunkModel, attachmentModel, recordModel, recordVersionModel } from './components/records/model';
@@ -74,14 +75,18 @@ export interface Services {
   settings: AppSettings;
   models: Models;
   limiter: RateLimiter;
+  /** Record audit chains, written with group commit. */
+  auditLog: AuditLog;
 }
 
 export function createServices(connection: Connection, logger: Logger, settings: AppSettings): Services {
+  const models = createModels(connection);
   return {
     connection,
     logger,
     settings,
-    models: createModels(connection),
+    models,
     limiter: new RateLimiter(connection, settings.rateWindowMs),
+    auditLog: new AuditLog(models),
   };
 }

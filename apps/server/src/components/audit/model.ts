@@ -35,17 +35,16 @@ const auditSchema = new Schema<AuditDoc>(
 );
 auditSchema.index({ recordId: 1, seq: 1 }, { unique: true });
 
-/** The last link of a record's chain, found by `_id` alone (no scan, no sort). */
+/**
+ * Where a record's chain ended at some point: a hint that lags a few events behind (moved
+ * on now and then with `$max`), from which the real end is found by `_id` (AuditLog).
+ */
 export interface AuditHeadDoc {
   _id: string; // the record id
   seq: number;
-  hash: string;
 }
 
-const auditHeadSchema = new Schema<AuditHeadDoc>(
-  { _id: { type: String, required: true }, seq: { type: Number, required: true }, hash: { type: String, required: true } },
-  { versionKey: false, strict: 'throw' },
-);
+const auditHeadSchema = new Schema<AuditHeadDoc>({ _id: { type: String, required: true }, seq: { type: Number, required: true } }, { versionKey: false, strict: 'throw' });
 
 export function auditModel(connection: Connection) {
   return modelOn(connection, 'AuditEvent', auditSchema, 'audit_events');
