@@ -53,10 +53,14 @@ export const kdfSchema = z
   .strict();
 export type KdfParams = z.infer<typeof kdfSchema>;
 
-/** Cursor pagination: `before` is an opaque cursor from the previous page. */
+/**
+ * Cursor pagination: `before` is an opaque cursor from the previous page. Up to 250 per
+ * page: on the embedded FerretDB every page is a scan of the whole collection, so a client
+ * that wants everything (the web app's list) asks for few, large pages.
+ */
 export const pageQuerySchema = z
   .object({
-    limit: z.coerce.number().int().min(1).max(100).default(50),
+    limit: z.coerce.number().int().min(1).max(250).default(50),
     before: z.string().max(200).optional(),
   })
   .strict();

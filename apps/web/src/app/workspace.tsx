@@ -37,7 +37,7 @@ export function WorkspaceProvider({ user, keyRef, children }: { user: Me; keyRef
       new SummaryLoader<RecordRow>(async (row) => {
         if (!row.dto) return { status: 'error', message: 'record not loaded' };
         return summarizeRecord(deps, row.dto);
-      }, 2),
+      }, 6),
     [deps],
   );
 

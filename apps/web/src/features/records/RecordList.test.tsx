@@ -1,4 +1,4 @@
-import { act, render, screen, within } from '@testing-library/react';
+import { act, render, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { MemoryRouter } from 'react-router';
 import { RecordList, type RecordRow } from './RecordList';
@@ -31,9 +31,9 @@ describe('RecordList', () => {
         <RecordList rows={rows} loader={makeLoader()} hrefFor={(id) => `/records/${id}`} />
       </MemoryRouter>,
     );
-    await flush();
     const list = screen.getByRole('region', { name: 'Records' });
-    expect(within(list).getByText('Note 0')).toBeInTheDocument();
+    // Results reach the list in batches (one render per window), so wait for the title.
+    expect(await within(list).findByText('Note 0')).toBeInTheDocument();
     expect(within(list).getAllByRole('link').length).toBeLessThan(rows.length);
   });
 
@@ -43,10 +43,8 @@ describe('RecordList', () => {
         <RecordList rows={rows} loader={makeLoader()} hrefFor={(id) => `/records/${id}`} />
       </MemoryRouter>,
     );
-    await flush();
-    const row = document.querySelector('[data-record-id="rec3"]');
-    expect(row).toHaveTextContent('Record failed verification');
-    expect(row).toHaveTextContent('Tamper warning');
+    await waitFor(() => expect(document.querySelector('[data-record-id="rec3"]')).toHaveTextContent('Record failed verification'));
+    expect(document.querySelector('[data-record-id="rec3"]')).toHaveTextContent('Tamper warning');
   });
 
   it('when filtering by kind and text, then only matching decrypted rows remain', async () => {

@@ -4,22 +4,22 @@ import { endpoints, type DirectoryUser, type RecordDto } from '@medseal/contract
 import type { Call } from '../../api/http';
 import { useServices } from '../../app/services';
 
+/** A small first page so the first screen appears fast; the rest streams in behind it. */
+const FIRST_PAGE = 20;
+// The largest page the API gives: each page costs the server a scan on FerretDB (README).
+const NEXT_PAGES = 250;
+
 /** Every record I can see (owned, written, shared with me), newest first, all pages. */
 export async function fetchAllRecords(call: Call): Promise<RecordDto[]> {
   const all: RecordDto[] = [];
   let before: string | undefined;
   for (;;) {
-    const page = await call(endpoints.listRecords, { query: { limit: 100, ...(before ? { before } : {}) } });
+    const page = await call(endpoints.listRecords, { query: { limit: NEXT_PAGES, ...(before ? { before } : {}) } });
     all.push(...page.records);
     if (!page.nextCursor) return all;
     before = page.nextCursor;
   }
 }
-
-/** A small first page so the first screen appears fast; the rest streams in behind it. */
-const FIRST_PAGE = 20;
-// 50: the server answers pages of 100 very slowly or not at all on FerretDB (see README).
-const NEXT_PAGES = 50;
 
 interface RecordPages {
   records: RecordDto[];

@@ -22,12 +22,16 @@ export type DecryptSummary<J extends SummaryJob = SummaryJob> = (job: J) => Prom
 
 export const keyOf = (job: SummaryJob) => `${job.id}@${job.version}`;
 
+/** Results arriving within this window reach the listeners (a list render) together. */
+const NOTIFY_EVERY_MS = 50;
+
 export class SummaryLoader<J extends SummaryJob = SummaryJob> {
   private readonly cache = new Map<string, SummaryState>();
   private queue: J[] = [];
   private running = 0;
   private readonly listeners = new Set<() => void>();
   private revision = 0;
+  private notifyPending = false;
 
   constructor(
     private readonly decrypt: DecryptSummary<J>,
@@ -66,9 +70,15 @@ export class SummaryLoader<J extends SummaryJob = SummaryJob> {
     this.bump();
   }
 
+  /** One notification per window, not per result: 1,000 titles would be 1,000 list renders. */
   private bump() {
     this.revision += 1;
-    for (const l of this.listeners) l();
+    if (this.notifyPending) return;
+    this.notifyPending = true;
+    setTimeout(() => {
+      this.notifyPending = false;
+      for (const l of this.listeners) l();
+    }, NOTIFY_EVERY_MS);
   }
 
   private pump() {
