@@ -96,6 +96,28 @@ describe('sharing', () => {
     await expect(checkEncryptedTo(got.message, [patient.publicKey, doctor.publicKey], { maxBytes: 1 << 20 })).resolves.toBeDefined();
   });
 
+  it('when a revoke and grants race on one record, then the revoked user stays off and exactly the granted users are on', async () => {
+    const grantees = [other, await registerUser(server.baseUrl, { name: 'Gus Grantee' }), await registerUser(server.baseUrl, { name: 'Hal Helper' })];
+    for (let round = 0; round < 4; round++) {
+      const record = await createRecordAs(patient, patient, [patient]);
+      await share(patient, doctor, record);
+      const stored = recordSchema.parse((await patient.api.get(`/records/${record.id}`)).body);
+      const bodies = await Promise.all(grantees.map((g) => grantBody(patient, g, stored)));
+      const [revoked, ...granted] = await Promise.all([
+        patient.api.delete(`/records/${record.id}/grants/${doctor.id}`),
+        ...bodies.map((b) => patient.api.post(`/records/${record.id}/grants`, b)),
+      ]);
+      expect([round, revoked?.status]).toEqual([round, 204]);
+      // A grant that kept losing the race may give up with 409; none may half-happen.
+      for (const g of granted) expect([201, 409]).toContain(g.status);
+      const expected = [patient.id, ...grantees.filter((_, i) => granted[i]?.status === 201).map((g) => g.id)].sort();
+      const now = recordSchema.parse((await patient.api.get(`/records/${record.id}`)).body);
+      expect([round, now.recipients.map((r) => r.userId).sort()]).toEqual([round, expected]);
+      expect([round, (await doctor.api.get(`/records/${record.id}`)).status]).toEqual([round, 404]);
+      await expect(checkEncryptedTo(now.message, [patient, doctor, ...grantees.filter((g) => expected.includes(g.id))].map((u) => u.publicKey), { maxBytes: 1 << 20 })).resolves.toBeDefined();
+    }
+  });
+
   it('when the grant or packet is wrong, then 400 with its code and the stored message is unchanged', async () => {
     const record = await createRecordAs(patient, patient, [patient]);
     const good = await grantBody(patient, doctor, record);

@@ -79,7 +79,8 @@ async function main() {
   bundleSizes();
 
   const db = await startDevDb({ mongodbUri: process.env.MONGODB_URI, log: () => undefined });
-  const server = await startTestServer({ mongoUri: `${db.uri.replace(/\/$/, '')}/medseal_bench_${Date.now()}`, webDist: dist });
+  // As in production: the server does not parse its own answers with the contract (tests do).
+  const server = await startTestServer({ mongoUri: `${db.uri.replace(/\/$/, '')}/medseal_bench_${Date.now()}`, webDist: dist, settings: { checkResponses: false } });
   const browser = await launchBrowser();
   try {
     const patientAccount = { name: 'Bench Patient', email: 'bench-patient@example.org', role: 'patient' as const, password: 'Bench-Granite-Tulip-2026' };

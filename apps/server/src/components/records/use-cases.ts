@@ -13,6 +13,7 @@ import { checkMessage } from '../../lib/pgp';
 import type { Services } from '../../services';
 import { appendAudit, appendAuditMany } from '../audit/use-cases';
 import { roleOf } from './access';
+import { withRevClaim } from './rev-claims';
 import type { AttachmentDoc, RecordDoc, RecordVersionDoc } from './model';
 
 const iso = (d: Date) => d.toISOString();
@@ -167,9 +168,9 @@ export async function getRecord(s: Services, record: RecordDoc, actorId: string)
 
 /**
  * Writes version `baseVersion + 1`. The version slot's unique id and the record update
- * filtered on `version: baseVersion` make a concurrent edit of the same base a 409, never
- * a silent overwrite, and history has no gaps (DESIGN §5). Grants of users the new
- * version is not encrypted to end.
+ * filtered on `version: baseVersion` (under a rev claim) make a concurrent edit of the same
+ * base — or a grant or revoke landing meanwhile — a 409, never a silent overwrite, and
+ * history has no gaps (DESIGN §5). Grants of users the new version is not encrypted to end.
  *
  * @throws AppError 409 `version-conflict`, 400 message/recipient codes.
  */
@@ -195,11 +196,13 @@ export async function updateRecord(s: Services, record: RecordDoc, actorId: stri
     }
   }
   const readerIds = recipients.map((r) => r.userId);
-  const result = await s.models.records.updateOne(
-    { _id: record._id, version: body.baseVersion },
-    { $set: { message: body.message, recipients, readerIds, authorId: actorId, updatedAt: now, version }, $inc: { rev: 1 } },
+  const result = await withRevClaim(s, record, () =>
+    s.models.records.updateOne(
+      { _id: record._id, version: body.baseVersion, rev: record.rev },
+      { $set: { message: body.message, recipients, readerIds, authorId: actorId, updatedAt: now, version }, $inc: { rev: 1 } },
+    ),
   );
-  if (result.matchedCount !== 1) {
+  if (result?.matchedCount !== 1) {
     await s.models.versions.deleteOne({ _id: `${record._id}:${version}` });
     throw conflict();
   }

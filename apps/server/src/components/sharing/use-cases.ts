@@ -5,6 +5,7 @@ import type { Services } from '../../services';
 import { appendAudit } from '../audit/use-cases';
 import { readAttachmentBytes, writeChunks } from '../records/attachments';
 import type { AttachmentDoc, RecordDoc } from '../records/model';
+import { withRevClaim } from '../records/rev-claims';
 
 /** A grant's `_id`: one grant per (record, grantee), found by primary key. */
 export const grantId = (recordId: string, granteeId: string) => `${recordId}:${granteeId}`;
@@ -17,8 +18,8 @@ const badGrant = (message: string) => new AppError({ status: 400, code: 'bad-gra
  * Share (DESIGN §6): verify the grant is signed by the sharer and names this record, this
  * grantee and the grantee's real fingerprint; check the PKESK is for the grantee's key;
  * splice it into the stored message and every attachment (no re-encryption). The message
- * update is filtered on `rev`, so a concurrent update or grant makes us re-read and splice
- * again instead of losing a packet.
+ * update is filtered on `rev` under a rev claim, so a concurrent change makes us re-read and
+ * splice again instead of losing a packet.
  *
  * @throws AppError 400 `bad-grant`, `bad-signature`, `recipient-mismatch`, 404 `user-not-found`, 409 `already-recipient`.
  */
@@ -57,11 +58,14 @@ export async function grantAccess(s: Services, record: RecordDoc, sharerId: stri
   for (let attempt = 0; ; attempt++) {
     if (!current) throw new AppError({ status: 404, code: 'record-not-found', message: 'No such record.' });
     const message = await splicePacket(current.message, body.pkesk, granteeKeyIds);
-    const result = await s.models.records.updateOne(
-      { _id: current._id, rev: current.rev },
-      { $set: { message, recipients: [...current.recipients, entry], readerIds: [...current.readerIds, grantee._id] }, $inc: { rev: 1 } },
+    const based: RecordDoc = current;
+    const result = await withRevClaim(s, based, () =>
+      s.models.records.updateOne(
+        { _id: based._id, rev: based.rev },
+        { $set: { message, recipients: [...based.recipients, entry], readerIds: [...based.readerIds, grantee._id] }, $inc: { rev: 1 } },
+      ),
     );
-    if (result.matchedCount === 1) break;
+    if (result?.matchedCount === 1) break;
     if (attempt >= 4) throw new AppError({ status: 409, code: 'version-conflict', message: 'The record keeps changing; try again.' });
     current = await s.models.records.findById(record._id).lean();
   }
@@ -126,11 +130,14 @@ export async function revokeAccess(s: Services, record: RecordDoc, actorId: stri
   for (let attempt = 0; ; attempt++) {
     if (!current) throw new AppError({ status: 404, code: 'record-not-found', message: 'No such record.' });
     if (!current.readerIds.includes(userId)) throw new AppError({ status: 404, code: 'not-a-recipient', message: 'This user cannot read the record.' });
-    const result = await s.models.records.updateOne(
-      { _id: current._id, rev: current.rev },
-      { $set: { recipients: current.recipients.filter((r) => r.userId !== userId), readerIds: current.readerIds.filter((id) => id !== userId) }, $inc: { rev: 1 } },
+    const based: RecordDoc = current;
+    const result = await withRevClaim(s, based, () =>
+      s.models.records.updateOne(
+        { _id: based._id, rev: based.rev },
+        { $set: { recipients: based.recipients.filter((r) => r.userId !== userId), readerIds: based.readerIds.filter((id) => id !== userId) }, $inc: { rev: 1 } },
+      ),
     );
-    if (result.matchedCount === 1) break;
+    if (result?.matchedCount === 1) break;
     if (attempt >= 4) throw new AppError({ status: 409, code: 'version-conflict', message: 'The record keeps changing; try again.' });
     current = await s.models.records.findById(record._id).lean();
   }
