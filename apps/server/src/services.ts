@@ -4,9 +4,10 @@ import { challengeModel, sessionModel } from './components/auth/model';
 import { AuditLog } from './components/audit/log';
 import { auditHeadModel, auditModel } from './components/audit/model';
 import { contactsModel } from './components/contacts/model';
-import { attachmentChunkModel, attachmentModel, recordModel, recordVersionModel, revClaimModel } from './components/records/model';
+import { attachmentChunkModel, attachmentModel, recordModel, recordVersionModel } from './components/records/model';
 import { grantModel } from './components/sharing/model';
 import { userModel } from './components/users/model';
+import { claimModel } from './lib/claims';
 import { RateLimiter } from './lib/rate-limit';
 import type { ServerSecrets } from './lib/secrets';
 
@@ -58,13 +59,13 @@ export function createModels(connection: Connection) {
     challenges: challengeModel(connection),
     records: recordModel(connection),
     versions: recordVersionModel(connection),
-    revClaims: revClaimModel(connection),
     attachments: attachmentModel(connection),
     chunks: attachmentChunkModel(connection),
     grants: grantModel(connection),
     contacts: contactsModel(connection),
     audit: auditModel(connection),
     auditHeads: auditHeadModel(connection),
+    claims: claimModel(connection),
   };
 }
 export type Models = ReturnType<typeof createModels>;

@@ -39,6 +39,18 @@ describe('the contacts blob', () => {
     expect(codeOf(second)).toBe('version-conflict');
   });
 
+  it('when four devices write from the same version at once, then exactly one is stored and the others get 409', async () => {
+    for (let round = 0; round < 3; round++) {
+      const base = contactsBlobResponseSchema.parse((await alice.api.get('/contacts')).body).version;
+      const blobs = await Promise.all([1, 2, 3, 4].map((i) => blobFor(alice, { device: String(i) })));
+      const answers = await Promise.all(blobs.map((blob) => alice.api.put('/contacts', { baseVersion: base, blob })));
+      const statuses = answers.map((a) => a.status).sort();
+      expect([round, statuses]).toEqual([round, [200, 409, 409, 409]]);
+      const winner = blobs[answers.findIndex((a) => a.status === 200)];
+      expect(contactsBlobResponseSchema.parse((await alice.api.get('/contacts')).body)).toEqual({ version: base + 1, blob: winner });
+    }
+  });
+
   it("when the blob is not encrypted to the user's own key only, then 400 recipient-mismatch", async () => {
     const res = await bob.api.put('/contacts', { baseVersion: 0, blob: await armoredTo([alice.publicKey]) });
     expect(res.status).toBe(400);

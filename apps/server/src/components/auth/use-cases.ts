@@ -12,8 +12,9 @@ import type {
   SessionListResponse,
   SessionStartResponse,
 } from '@medseal/contract';
+import { withClaim } from '../../lib/claims';
 import { AppError } from '../../lib/errors';
-import { newId } from '../../lib/ids';
+import { newId, sha256Hex } from '../../lib/ids';
 import { checkChallengeSignature, checkLockedKey, checkPublicKey } from '../../lib/pgp';
 import { toBuffer } from '../../lib/bytes';
 import { seal, unseal } from '../../lib/sealing';
@@ -163,7 +164,8 @@ export async function endSession(s: Services, userId: string, sessionId: string)
 /**
  * Password change: proves the current login secret, stores the new hash, salt seed, KDF
  * and re-wrapped private key, and ends every other session (DESIGN §3). The write is
- * filtered on the hash that was checked, so of two racing changes only one is stored.
+ * filtered on the hash that was checked, under a claim (lib/claims.ts), so of two racing
+ * changes only one is stored.
  *
  * @throws AppError 401 `invalid-credentials` (also for the loser of such a race), 400 `key-not-locked`, 429.
  */
@@ -173,20 +175,24 @@ export async function changePassword(s: Services, auth: { userId: string; sessio
   if (!(await verifyLoginSecret(s.settings, user.loginHash, body.currentLoginSecret))) throw invalidCredentials();
   await release();
   await checkLockedKey(body.encryptedPrivateKey);
-  const result = await s.models.users.updateOne(
-    { _id: user._id, loginHash: user.loginHash },
-    {
-      $set: {
-        loginHash: await hashLoginSecret(s.settings, body.newLoginSecret),
-        saltSeed: body.newSaltSeed,
-        kdf: body.kdf,
-        sealedPrivateKey: seal(s.settings.secrets.keySealingKey, body.encryptedPrivateKey, sealContext(user._id, 'private-key')),
-        passwordChangedAt: new Date(),
+  const loginHash = await hashLoginSecret(s.settings, body.newLoginSecret);
+  const unchanged = async () => (await s.models.users.findById(user._id, { loginHash: 1 }).lean())?.loginHash === user.loginHash;
+  const result = await withClaim(s, `password:${user._id}:${sha256Hex(user.loginHash)}`, unchanged, () =>
+    s.models.users.updateOne(
+      { _id: user._id, loginHash: user.loginHash },
+      {
+        $set: {
+          loginHash,
+          saltSeed: body.newSaltSeed,
+          kdf: body.kdf,
+          sealedPrivateKey: seal(s.settings.secrets.keySealingKey, body.encryptedPrivateKey, sealContext(user._id, 'private-key')),
+          passwordChangedAt: new Date(),
+        },
       },
-    },
+    ),
   );
   // Another change won the race since we read the user: our current secret is no longer current.
-  if (result.matchedCount !== 1) throw invalidCredentials();
+  if (result?.matchedCount !== 1) throw invalidCredentials();
   await s.models.sessions.deleteMany({ userId: user._id, publicId: { $ne: auth.sessionId } });
 }
 

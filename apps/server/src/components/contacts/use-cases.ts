@@ -1,4 +1,5 @@
 import type { ContactsBlobResponse, PutContactsRequest } from '@medseal/contract';
+import { withClaim } from '../../lib/claims';
 import { AppError } from '../../lib/errors';
 import { checkMessage } from '../../lib/pgp';
 import type { Services } from '../../services';
@@ -11,8 +12,10 @@ export async function getContacts(s: Services, userId: string): Promise<Contacts
 }
 
 /**
- * Replaces the contacts list when `baseVersion` is the stored one (0 = none yet). The blob
- * must be an OpenPGP message encrypted to the user's own key only.
+ * Replaces the contacts list when `baseVersion` is the stored one (0 = none yet; a unique
+ * insert, later versions under a claim, lib/claims.ts), so of two devices writing from the
+ * same version one gets 409 on every engine. The blob must be an OpenPGP message encrypted
+ * to the user's own key only.
  *
  * @throws AppError 409 `version-conflict`, 400 message check codes.
  */
@@ -31,8 +34,11 @@ export async function putContacts(s: Services, userId: string, body: PutContacts
       throw error;
     }
   } else {
-    const result = await s.models.contacts.updateOne({ _id: userId, version: body.baseVersion }, { $set: { blob: body.blob, version, updatedAt: now } });
-    if (result.matchedCount !== 1) throw conflict();
+    const unchanged = async () => (await s.models.contacts.findById(userId, { version: 1 }).lean())?.version === body.baseVersion;
+    const result = await withClaim(s, `contacts:${userId}:${version}`, unchanged, () =>
+      s.models.contacts.updateOne({ _id: userId, version: body.baseVersion }, { $set: { blob: body.blob, version, updatedAt: now } }),
+    );
+    if (result?.matchedCount !== 1) throw conflict();
   }
   return { version, blob: body.blob };
 }

@@ -47,17 +47,6 @@ const recordSchema = new Schema<RecordDoc>(
 );
 recordSchema.index({ readerIds: 1, updatedAt: -1, _id: -1 });
 
-/**
- * The right to move a record from `rev` to `rev + 1`: `_id` = `<recordId>:<rev + 1>`. Held
- * only while that one write runs (rev-claims.ts).
- */
-export interface RevClaimDoc {
-  _id: string;
-  createdAt: Date;
-}
-
-const revClaimSchema = new Schema<RevClaimDoc>({ _id: { type: String, required: true }, createdAt: { type: Date, required: true } }, { versionKey: false, strict: 'throw' });
-
 /** An immutable version as it was written; `_id` = `<recordId>:<version>` makes the version slot unique. */
 export interface RecordVersionDoc {
   _id: string;
@@ -134,4 +123,3 @@ export const recordModel = (c: Connection) => modelOn(c, 'Record', recordSchema,
 export const recordVersionModel = (c: Connection) => modelOn(c, 'RecordVersion', versionSchema, 'record_versions');
 export const attachmentModel = (c: Connection) => modelOn(c, 'Attachment', attachmentSchema, 'attachments');
 export const attachmentChunkModel = (c: Connection) => modelOn(c, 'AttachmentChunk', chunkSchema, 'attachment_chunks');
-export const revClaimModel = (c: Connection) => modelOn(c, 'RecordRevClaim', revClaimSchema, 'record_rev_claims');

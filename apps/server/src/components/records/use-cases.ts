@@ -13,7 +13,7 @@ import { checkMessage } from '../../lib/pgp';
 import type { Services } from '../../services';
 import { appendAudit, appendAuditMany } from '../audit/use-cases';
 import { roleOf } from './access';
-import { withRevClaim } from './rev-claims';
+import { withRevClaim } from './rev-claim';
 import type { AttachmentDoc, RecordDoc, RecordVersionDoc } from './model';
 
 const iso = (d: Date) => d.toISOString();

@@ -5,7 +5,7 @@ import type { Services } from '../../services';
 import { appendAudit } from '../audit/use-cases';
 import { readAttachmentBytes, writeChunks } from '../records/attachments';
 import type { AttachmentDoc, RecordDoc } from '../records/model';
-import { withRevClaim } from '../records/rev-claims';
+import { withRevClaim } from '../records/rev-claim';
 
 /** A grant's `_id`: one grant per (record, grantee), found by primary key. */
 export const grantId = (recordId: string, granteeId: string) => `${recordId}:${granteeId}`;
