@@ -73,9 +73,19 @@ function classify(error: unknown): DecryptOutcome {
   return { status: 'bad-signature', reason: 'malformed' };
 }
 
-/** Key IDs (16 hex) of every key and subkey of `key`. */
-function keyIdsOf(key: openpgp.Key): Set<string> {
-  return new Set(key.getKeys().map((k) => k.getKeyID().toHex()));
+/**
+ * Key IDs (16 hex) of every key and subkey of `key`, computed once per key object: an unlocked
+ * key opens many messages, and its key IDs never change (openpgp.js key objects are not mutated
+ * by this package once unlocked).
+ */
+const keyIdCache = new WeakMap<openpgp.Key, ReadonlySet<string>>();
+function keyIdsOf(key: openpgp.Key): ReadonlySet<string> {
+  let ids = keyIdCache.get(key);
+  if (!ids) {
+    ids = new Set(key.getKeys().map((k) => k.getKeyID().toHex()));
+    keyIdCache.set(key, ids);
+  }
+  return ids;
 }
 
 /**
@@ -118,7 +128,8 @@ export async function decryptVerified(opts: {
     return { status: 'unknown-author-key', reason: 'unreadable-author-key' };
   }
   if (author.isPrivate()) author = author.toPublic();
-  if (opts.authorFingerprint !== undefined && author.getFingerprint() !== opts.authorFingerprint) {
+  const authorFingerprint = author.getFingerprint() as Fingerprint;
+  if (opts.authorFingerprint !== undefined && authorFingerprint !== opts.authorFingerprint) {
     return { status: 'unknown-author-key', reason: 'author-key-mismatch' };
   }
   try {
@@ -144,7 +155,7 @@ export async function decryptVerified(opts: {
     await only.verified;
     const packet = await only.signature;
     const signedAt = packet.packets[0]?.created ?? new Date(0);
-    return { status: 'ok', data, signedAt, authorFingerprint: author.getFingerprint() as Fingerprint };
+    return { status: 'ok', data, signedAt, authorFingerprint };
   } catch (error) {
     return classify(error);
   }
