@@ -11,6 +11,9 @@ import type { ArmoredMessage, UserId } from './types';
 
 const TAG_PKESK = 1;
 
+/** Reading only the PKESK prefix: without the encrypted data packet it is not a whole message, so no grammar check. Built once. */
+const PREFIX_READ_CONFIG: openpgp.Config = Object.freeze({ ...READ_CONFIG, enforceGrammar: false });
+
 /** The bytes of the PKESK packets at the front of a message (not the encrypted data). */
 function pkeskPrefix(message: string | Uint8Array): Uint8Array {
   const { bytes, framed } = decodeCheckedMessage(message, Number.MAX_SAFE_INTEGER);
@@ -38,7 +41,7 @@ export async function createRecipientPacket(opts: {
   const prefix = pkeskPrefix(opts.message);
   let sessionKeys: openpgp.DecryptedSessionKey[];
   try {
-    const copy = await openpgp.readMessage({ binaryMessage: prefix, config: { ...READ_CONFIG, enforceGrammar: false } });
+    const copy = await openpgp.readMessage({ binaryMessage: prefix, config: PREFIX_READ_CONFIG });
     sessionKeys = await openpgp.decryptSessionKeys({ message: copy, decryptionKeys: opts.myKey.key, config: READ_CONFIG });
   } catch (cause) {
     throw new CryptoError('decryption-failed', 'this key cannot decrypt the message, so it cannot share it', { cause });
