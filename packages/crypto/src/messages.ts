@@ -4,7 +4,7 @@
 import * as openpgp from 'openpgp';
 import { MessageCheckError } from './errors';
 import { decodeCheckedMessage } from './inspect';
-import { parsePublicKeyCached, type UnlockedKey } from './keys';
+import { keyIdsOf, parsePublicKeyCached, type UnlockedKey } from './keys';
 import { MESSAGE_CONFIG, READ_CONFIG } from './openpgp-config';
 import { collect, progressStream } from './streams';
 import type { Fingerprint } from './types';
@@ -71,21 +71,6 @@ function classify(error: unknown): DecryptOutcome {
   if (/Session key decryption failed|session key|Decryption key/i.test(message)) return { status: 'bad-signature', reason: 'decryption-failed' };
   if (/digest did not match|signature/i.test(message)) return { status: 'bad-signature', reason: 'invalid-signature' };
   return { status: 'bad-signature', reason: 'malformed' };
-}
-
-/**
- * Key IDs (16 hex) of every key and subkey of `key`, computed once per key object: an unlocked
- * key opens many messages, and its key IDs never change (openpgp.js key objects are not mutated
- * by this package once unlocked).
- */
-const keyIdCache = new WeakMap<openpgp.Key, ReadonlySet<string>>();
-function keyIdsOf(key: openpgp.Key): ReadonlySet<string> {
-  let ids = keyIdCache.get(key);
-  if (!ids) {
-    ids = new Set(key.getKeys().map((k) => k.getKeyID().toHex()));
-    keyIdCache.set(key, ids);
-  }
-  return ids;
 }
 
 /**
