@@ -63,6 +63,12 @@ async function time(fn: () => Promise<unknown> | unknown): Promise<number> {
  * neither pays for the other's garbage), `n` pairs after three warm-up pairs. Returns the median
  * of each side and the median of the per-pair ratios: on this shared machine the load drifts
  * by 2× within a run, and a ratio of two adjacent timings cancels most of that drift.
+ *
+ * The order inside a pair alternates (ours first in even pairs, the baseline first in odd
+ * ones). In 241-pair runs with both orders interleaved, 14 of 18 record comparisons gave a
+ * higher median ratio in the pairs where ours ran first, mostly by 3–10 %: a position effect,
+ * not work either side does, and a fixed order charged all of it to ours. Alternating gives
+ * both sides each position equally often.
  */
 async function compare(
   n: number,
@@ -77,10 +83,19 @@ async function compare(
   const b: number[] = [];
   const r: number[] = [];
   for (let i = 0; i < n; i++) {
-    fullGc();
-    const x = await time(ours);
-    fullGc();
-    const y = await time(base);
+    let x: number;
+    let y: number;
+    if (i % 2 === 0) {
+      fullGc();
+      x = await time(ours);
+      fullGc();
+      y = await time(base);
+    } else {
+      fullGc();
+      y = await time(base);
+      fullGc();
+      x = await time(ours);
+    }
     a.push(x);
     b.push(y);
     r.push(x / y);
@@ -105,8 +120,10 @@ async function benchRecords(users: GeneratedUserKey[]): Promise<void> {
     // The baseline encrypts the very bytes sealRecord encrypts (the padded canonical envelope,
     // which also lists the recipients' fingerprints), so the ratio is our overhead alone.
     const plaintext = pad(utf8(canonicalJson({ ...envelope, v: 1, recipients: recipients.map((u) => u.fingerprint).sort() })));
-    // Many pairs: a record op takes a few ms, so one noisy pair moves a short median a lot.
-    const n = count === 100 ? 21 : 61;
+    // Many pairs: a record op takes a few ms, so one noisy pair moves a short median a lot. With
+    // 61 pairs the open ratio of the same code swung between 0.99 and 1.31 from run to run; 201
+    // pairs narrow that. 100 recipients: 41 pairs (21 swung by ±0.1; a cold pair takes ~0.4 s).
+    const n = count === 100 ? 41 : 201;
     const preParsed = await Promise.all(keys.map((k) => openpgp.readKey({ armoredKey: k })));
     const rawSeal = async (parsed: openpgp.Key[]) =>
       openpgp.encrypt({
@@ -213,7 +230,8 @@ async function benchShare(author: GeneratedUserKey, reader: GeneratedUserKey, ne
     return addRecipientPacket(message, pkesk);
   };
   const reencrypt = () => sealFile({ data, authorKey: author.privateKey, recipientKeys: [author.publicKey, reader.publicKey, newcomer.publicKey] });
-  const r = await compare(21, share, reencrypt);
+  // 41 pairs: the share/re-encrypt ratio sits near its goal, where 21 pairs swung by ±0.01.
+  const r = await compare(41, share, reencrypt);
   // The fastest run shows the uncontended cost (the median moves with the other processes' load).
   let best = Infinity;
   for (let i = 0; i < 15; i++) {

@@ -8,6 +8,8 @@ const FINGERPRINT_RE = /^[0-9a-f]{40}$/;
 
 /** Normalises a fingerprint (spaces dropped, lower case) and checks it is 40 hex. Throws `invalid-fingerprint`. */
 export function parseFingerprint(value: string): Fingerprint {
+  // Already normal (what the server and this package send): one test instead of two rewrites.
+  if (typeof value === 'string' && FINGERPRINT_RE.test(value)) return value as Fingerprint;
   const normalised = typeof value === 'string' ? value.replace(/\s+/g, '').toLowerCase() : '';
   if (!FINGERPRINT_RE.test(normalised)) throw new CryptoError('invalid-fingerprint', 'a fingerprint is 40 hex characters');
   return normalised as Fingerprint;

@@ -1,4 +1,5 @@
 // Sharing grants (DESIGN §6): the sharer signs who was given access to which record.
+import type * as openpgp from 'openpgp';
 import { CryptoError } from './errors';
 import { canonicalJson, fromUtf8, utf8 } from './encoding';
 import { parseFingerprint } from './fingerprint';
@@ -69,8 +70,12 @@ export async function verifyGrant(opts: {
   signedGrant: string;
   signerPublicKey: string;
 }): Promise<{ status: 'verified'; grant: Grant } | { status: 'bad-signature' }> {
-  const key = await parseKey(opts.signerPublicKey);
-  const data = typeof opts.signedGrant === 'string' ? await verifyInline(opts.signedGrant, key) : null;
+  return verifyGrantWithKey(opts.signedGrant, await parseKey(opts.signerPublicKey));
+}
+
+/** `verifyGrant` with the signer's key already parsed (callers that also need its fingerprint parse it once). */
+export async function verifyGrantWithKey(signedGrant: string, key: openpgp.Key): Promise<{ status: 'verified'; grant: Grant } | { status: 'bad-signature' }> {
+  const data = typeof signedGrant === 'string' ? await verifyInline(signedGrant, key) : null;
   if (!data) return { status: 'bad-signature' };
   try {
     const parsed = JSON.parse(fromUtf8(data)) as unknown;

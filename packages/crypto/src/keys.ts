@@ -265,6 +265,21 @@ export async function encryptToKeys<T>(armored: string[], encrypt: (keys: openpg
   }
 }
 
+/**
+ * Key IDs (16 hex) of every key and subkey of `key`, computed once per key object: an unlocked
+ * key opens many messages, and its key IDs never change (openpgp.js key objects are not mutated
+ * by this package once unlocked).
+ */
+const keyIdCache = new WeakMap<openpgp.Key, ReadonlySet<string>>();
+export function keyIdsOf(key: openpgp.Key): ReadonlySet<string> {
+  let ids = keyIdCache.get(key);
+  if (!ids) {
+    ids = new Set(key.getKeys().map((k) => k.getKeyID().toHex()));
+    keyIdCache.set(key, ids);
+  }
+  return ids;
+}
+
 /** Parse cache for public keys used only for verification (author keys): parsing is not free. */
 const parsedPublic = new Map<string, openpgp.Key>();
 

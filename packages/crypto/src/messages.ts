@@ -4,7 +4,7 @@
 import * as openpgp from 'openpgp';
 import { MessageCheckError } from './errors';
 import { decodeCheckedMessage } from './inspect';
-import { parsePublicKeyCached, type UnlockedKey } from './keys';
+import { keyIdsOf, parsePublicKeyCached, type UnlockedKey } from './keys';
 import { MESSAGE_CONFIG, READ_CONFIG } from './openpgp-config';
 import { collect, progressStream } from './streams';
 import type { Fingerprint } from './types';
@@ -73,11 +73,6 @@ function classify(error: unknown): DecryptOutcome {
   return { status: 'bad-signature', reason: 'malformed' };
 }
 
-/** Key IDs (16 hex) of every key and subkey of `key`. */
-function keyIdsOf(key: openpgp.Key): Set<string> {
-  return new Set(key.getKeys().map((k) => k.getKeyID().toHex()));
-}
-
 /**
  * Decrypts with `myKey` and requires exactly one valid signature by `authorPublicKey` (whose
  * fingerprint must equal `authorFingerprint` when given: the pinned key).
@@ -118,7 +113,8 @@ export async function decryptVerified(opts: {
     return { status: 'unknown-author-key', reason: 'unreadable-author-key' };
   }
   if (author.isPrivate()) author = author.toPublic();
-  if (opts.authorFingerprint !== undefined && author.getFingerprint() !== opts.authorFingerprint) {
+  const authorFingerprint = author.getFingerprint() as Fingerprint;
+  if (opts.authorFingerprint !== undefined && authorFingerprint !== opts.authorFingerprint) {
     return { status: 'unknown-author-key', reason: 'author-key-mismatch' };
   }
   try {
@@ -144,7 +140,7 @@ export async function decryptVerified(opts: {
     await only.verified;
     const packet = await only.signature;
     const signedAt = packet.packets[0]?.created ?? new Date(0);
-    return { status: 'ok', data, signedAt, authorFingerprint: author.getFingerprint() as Fingerprint };
+    return { status: 'ok', data, signedAt, authorFingerprint };
   } catch (error) {
     return classify(error);
   }

@@ -3,8 +3,8 @@
 import { CryptoError } from './errors';
 import { canonicalJson, fromUtf8, utf8, type Json } from './encoding';
 import { parseFingerprint } from './fingerprint';
-import { grantIsCurrent, verifyGrant } from './grants';
-import { encryptToKeys, fingerprintOf, type UnlockedKey } from './keys';
+import { grantIsCurrent, verifyGrantWithKey } from './grants';
+import { encryptToKeys, parsePublicKeyCached, type UnlockedKey } from './keys';
 import { decryptVerified, encryptSigned, type BadSignatureReason, type SessionKey } from './messages';
 import { pad, unpad } from './padding';
 import type { ArmoredMessage, Fingerprint, RecordId, UserId } from './types';
@@ -177,13 +177,17 @@ export async function checkRecipientList(opts: {
 }): Promise<{ ok: true; accepted: Fingerprint[] } | { ok: false; unexpected: Fingerprint[]; missing: Fingerprint[] }> {
   const accepted = new Set<string>(opts.envelopeRecipients);
   for (const evidence of opts.grants ?? []) {
-    let signerFingerprint: string;
+    // One parse per signer key serves both its fingerprint and the signature check (this read
+    // every grant's key twice, uncached, on every record opened).
+    let signer: Awaited<ReturnType<typeof parsePublicKeyCached>>;
     try {
-      signerFingerprint = await fingerprintOf(evidence.signerPublicKey);
+      signer = await parsePublicKeyCached(evidence.signerPublicKey);
     } catch {
       continue; // an unreadable signer key is simply not evidence
     }
-    const result = await verifyGrant(evidence).catch(() => ({ status: 'bad-signature' as const }));
+    if (signer.isPrivate()) continue; // nor is a private key block
+    const signerFingerprint = signer.getFingerprint();
+    const result = await verifyGrantWithKey(evidence.signedGrant, signer).catch(() => ({ status: 'bad-signature' as const }));
     if (result.status !== 'verified') continue;
     const g = result.grant;
     const byAuthor = g.grantedBy === opts.authorId && signerFingerprint === opts.authorFingerprint;

@@ -13,6 +13,8 @@ import {
   type RecordId,
   type UserId,
 } from '../src';
+import * as openpgp from 'openpgp';
+import { MESSAGE_CONFIG } from '../src/openpgp-config';
 import { codeOf, fixture, makeUser } from './helpers';
 
 type User = Awaited<ReturnType<typeof makeUser>>;
@@ -71,6 +73,33 @@ describe('createRecipientPacket + addRecipientPacket (share)', () => {
   it('when the sharer cannot decrypt the message, then decryption-failed', async () => {
     const { message } = await sealRecord({ envelope, authorKey: patient.privateKey, recipientKeys: [patient.publicKey] });
     expect(await codeOf(createRecipientPacket({ message, myKey: stranger.privateKey, newRecipientKey: doctor.publicKey }))).toBe('decryption-failed');
+  });
+
+  it('when the sharer is one of several readers, then only its packet is used and the new reader opens the record', async () => {
+    const { message } = await sealRecord({ envelope, authorKey: patient.privateKey, recipientKeys: [specialist.publicKey, patient.publicKey, stranger.publicKey] });
+    const pkesk = await createRecipientPacket({ message, myKey: patient.privateKey, newRecipientKey: doctor.publicKey });
+    const shared = await addRecipientPacket(message, pkesk);
+    const granted = await openRecord({
+      message: shared,
+      myKey: doctor.privateKey,
+      expect: { ...envelope, authorPublicKey: patient.publicKey, recipients: [] },
+    });
+    // Decrypted and verified; only the recipient list differs (the doctor holds no grant here).
+    expect(granted).toMatchObject({ status: 'context-mismatch', mismatches: ['recipients'] });
+  });
+
+  it('when the sharer\'s packet is anonymous (wildcard key ID), then it is still tried and shared', async () => {
+    const message = await openpgp.encrypt({
+      message: await openpgp.createMessage({ binary: new Uint8Array([1, 2, 3]) }),
+      encryptionKeys: await openpgp.readKey({ armoredKey: patient.publicKey }),
+      wildcard: true,
+      format: 'binary',
+      config: MESSAGE_CONFIG,
+    });
+    const pkesk = await createRecipientPacket({ message, myKey: patient.privateKey, newRecipientKey: doctor.publicKey });
+    const shared = await addRecipientPacket(message, pkesk);
+    const decrypted = await openpgp.decrypt({ message: await openpgp.readMessage({ binaryMessage: shared }), decryptionKeys: doctor.privateKey.key, format: 'binary', config: MESSAGE_CONFIG });
+    expect(decrypted.data).toEqual(new Uint8Array([1, 2, 3]));
   });
 
   it('when the new recipient key is unusable, then its key code', async () => {

@@ -110,9 +110,12 @@ export function framePackets(bytes: Uint8Array): FramedPacket[] {
   return packets;
 }
 
+/** Two hex digits per byte value: a key ID is read from every PKESK of every message checked or opened. */
+const HEX_BYTE = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
+
 function hex(bytes: Uint8Array): string {
   let s = '';
-  for (const b of bytes) s += b.toString(16).padStart(2, '0');
+  for (const b of bytes) s += HEX_BYTE[b] ?? '';
   return s;
 }
 
