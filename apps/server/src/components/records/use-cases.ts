@@ -148,10 +148,9 @@ export async function listRecords(s: Services, userId: string, query: { limit: n
   }
   const rows = await s.models.records.find(filter).sort({ updatedAt: -1, _id: -1 }).limit(query.limit + 1).lean();
   const page = rows.slice(0, query.limit);
-  const visible: RecordDoc[] = [];
-  for (const r of page) {
-    if ((await roleOf(s, r, userId)) !== undefined) visible.push(r);
-  }
+  // Grant expiry lookups (readers only) by `_id`, all at once: a page holds up to 250.
+  const roles = await Promise.all(page.map((r) => roleOf(s, r, userId)));
+  const visible = page.filter((_, i) => roles[i] !== undefined);
   const attachments = visible.length ? await s.models.attachments.find({ recordId: { $in: visible.map((r) => r._id) } }).sort({ createdAt: 1 }).lean() : [];
   await appendAuditMany(s, visible.map((r) => ({ recordId: r._id, ownerId: r.ownerId, actorId: userId, action: 'read' as const })));
   const last = page[page.length - 1];
