@@ -13,7 +13,7 @@ import * as pgp from '@medseal/crypto';
 import type { Fingerprint, RecordId, UserId } from '@medseal/crypto';
 import { launchBrowser, newDevice, pageErrors } from '../e2e/support/browser';
 import { loginAs } from '../e2e/support/app';
-import { api, cookieOf } from './api';
+import { api, registerUser } from '../e2e/support/api';
 
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 1000);
 const root = process.cwd();
@@ -23,30 +23,6 @@ const put = (name: string, value: number, unit: string) => {
   results[name] = { value: Math.round(value * 100) / 100, unit };
   console.log(`${name.padEnd(48)} ${results[name]?.value} ${unit}`);
 };
-
-interface Me {
-  user: { id: string; fingerprint: string };
-}
-
-async function registerUser(base: string, who: { name: string; email: string; role: 'patient' | 'doctor'; password: string }) {
-  const saltSeed = pgp.createSaltSeed();
-  const kdf = { ...pgp.DEFAULT_KDF };
-  const { loginSecret, keySecret } = await pgp.deriveSecrets({ password: who.password, email: who.email, saltSeed, kdf });
-  const key = await pgp.generateUserKey({ name: who.name, email: who.email });
-  const recovery = await pgp.createRecoveryKey();
-  const res = await api<Me>({ base }, 'POST', '/auth/register', {
-    email: who.email,
-    name: who.name,
-    role: who.role,
-    publicKey: key.publicKey,
-    loginSecret,
-    saltSeed,
-    kdf,
-    encryptedPrivateKey: await pgp.lockPrivateKey({ privateKey: key.privateKey, secret: keySecret }),
-    recoveryEncryptedPrivateKey: await pgp.lockPrivateKey({ privateKey: key.privateKey, secret: recovery.secret }),
-  });
-  return { id: res.user.id, key, session: { base, cookie: cookieOf(res) } };
-}
 
 function recordId(): string {
   return Buffer.from(pgp.createSaltSeed(), 'base64url').subarray(0, 16).toString('base64url');

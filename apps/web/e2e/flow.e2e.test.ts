@@ -8,9 +8,12 @@ import { newDevice, screenshots, type CapturedRequest } from './support/browser'
 import { browserSuite } from './support/suite';
 import { go, loginAs, register, type Account } from './support/app';
 import { leaksOf, privateKeysIn } from './support/leaks';
+import { api, registerUser } from './support/api';
 
 const patient: Account = { role: 'patient', name: 'Ana Patient', email: 'ana@example.org', password: 'Granite-Tulip-Otter-2026' };
 const doctor: Account = { role: 'doctor', name: 'Dr Ben Grey', email: 'ben@clinic.example', password: 'Harbor-Violet-Cactus-88' };
+// A second doctor the patient also shares with; registered from Node, not through the browser.
+const gp = { role: 'doctor' as const, name: 'Dr Cara Lee', email: 'cara@practice.example', password: 'Meadow-Copper-Lantern-51' };
 const LAB_TITLE = 'Blood panel November';
 const LAB_BODY = 'Fasting sample, patient reports fatigue';
 const NOTE_TITLE = 'Follow-up from Dr Grey';
@@ -26,6 +29,7 @@ let patientPage: Page;
 let doctorPage: Page;
 const recoveryWords: string[][] = [];
 let labRecordId = '';
+let gpUser: Awaited<ReturnType<typeof registerUser>>;
 
 afterAll(() => {
   // gpg starts an agent for the home folder; stop it before the folder goes.
@@ -101,14 +105,32 @@ describe('patient and doctor in real Chromium (issue 5 end-to-end flow)', () => 
     expect(readFileSync(saved, 'utf8')).toContain(FILE_TEXT);
   });
 
-  it('when the doctor writes a note for the patient, then the patient sees it verified as written by the doctor', async () => {
+  it('when the patient also shares the lab result with her GP, then the GP is among its readers', async () => {
+    gpUser = await registerUser(suite.server.baseUrl, gp);
+    await go(patientPage, `/records/${labRecordId}`);
+    await patientPage.getByRole('button', { name: 'Share…' }).click();
+    await patientPage.getByLabel('Their email address').fill(gp.email);
+    await patientPage.getByRole('button', { name: 'Find' }).click();
+    await patientPage.getByTestId('key-check').getByRole('button', { name: `Share with ${gp.name}` }).click();
+    await patientPage.getByRole('list', { name: 'Readers' }).getByText(gp.name).waitFor({ timeout: 30_000 });
+  });
+
+  it('when the doctor writes a note for the patient, then it is also encrypted to the people the patient chose, and the patient sees it verified as written by the doctor', async () => {
     await doctorPage.getByRole('link', { name: 'Patients' }).click();
     await doctorPage.getByRole('link', { name: patient.name }).click();
     await doctorPage.getByRole('link', { name: 'New record' }).click();
+    const alsoGp = doctorPage.getByRole('checkbox', { name: gp.name });
+    await alsoGp.waitFor({ timeout: 30_000 });
+    expect(await alsoGp.isChecked()).toBe(true);
     await doctorPage.getByLabel('Title').fill(NOTE_TITLE);
     await doctorPage.getByLabel('Notes').fill(NOTE_BODY);
+    await screenshots(doctorPage, 'doctor-new-record');
     await doctorPage.getByRole('button', { name: 'Encrypt and save' }).click();
     await doctorPage.getByText('Verified: written and signed by you.').waitFor({ timeout: 60_000 });
+    const noteId = new URL(doctorPage.url()).pathname.split('/')[2] ?? '';
+    // The server stored it only after checking the message is encrypted to exactly these readers' keys.
+    const asGp = await api<{ recipients: { userId: string }[] }>(gpUser.session, 'GET', `/records/${noteId}`);
+    expect(asGp.recipients.map((r) => r.userId)).toContain(gpUser.id);
 
     await go(patientPage, '/records');
     await patientPage.getByRole('region', { name: 'Records' }).getByText(NOTE_TITLE).click();
@@ -128,7 +150,7 @@ describe('patient and doctor in real Chromium (issue 5 end-to-end flow)', () => 
     await go(patientPage, `/records/${labRecordId}`);
     const readers = patientPage.getByRole('list', { name: 'Readers' });
     await readers.getByText(doctor.name, { exact: true }).waitFor();
-    await readers.getByRole('button', { name: 'Revoke…' }).click();
+    await readers.getByRole('listitem').filter({ hasText: doctor.name }).getByRole('button', { name: 'Revoke…' }).click();
     await patientPage.getByText('they may have kept a copy').waitFor();
     await screenshots(patientPage, 'revoke-confirm');
     await patientPage.getByRole('button', { name: `Revoke access for ${doctor.name}` }).click();

@@ -8,7 +8,9 @@ import { useWorkspace } from '../../app/workspace';
 import { Banner, Card, Progress } from '../../ui';
 import { useNames } from './useNames';
 import { RecordForm, type RecordFormSubmit } from './RecordForm';
-import { createRecord, updateRecord } from './recordService';
+import { useRecords } from './queries';
+import { createRecord, readersChosenBy, updateRecord } from './recordService';
+import styles from './records.module.css';
 import { useOpenedRecord } from './useRecord';
 
 type Stage = { stage: string; fraction: number | null } | null;
@@ -19,12 +21,19 @@ export function NewRecordPage() {
   const { today } = useServices();
   const [params] = useSearchParams();
   const ownerId = params.get('owner') ?? deps.me.id;
-  const names = useNames([ownerId]);
+  const forPatient = ownerId !== deps.me.id;
+  // Only a doctor writing for a patient needs the list (for the readers the patient chose).
+  const records = useRecords({ enabled: forPatient });
+  const chosen = forPatient ? readersChosenBy(ownerId, deps.me.id, records.data ?? []) : [];
+  const names = useNames([ownerId, ...chosen]);
+  // Everyone the patient chose is a reader unless the doctor unticks them.
+  const [leftOut, setLeftOut] = useState<ReadonlySet<string>>(new Set());
   const navigate = useNavigate();
   const queryClient = useQueryClient();
   const [progress, setProgress] = useState<Stage>(null);
   const create = useMutation({
-    mutationFn: (s: RecordFormSubmit) => createRecord(deps, { ownerId, content: s.content, files: s.newFiles }, (stage, fraction) => setProgress({ stage, fraction })),
+    mutationFn: (s: RecordFormSubmit) =>
+      createRecord(deps, { ownerId, alsoReaders: chosen.filter((id) => !leftOut.has(id)), content: s.content, files: s.newFiles }, (stage, fraction) => setProgress({ stage, fraction })),
     onSuccess: (dto) => {
       void queryClient.invalidateQueries({ queryKey: ['records'] });
       void navigate(`/records/${dto.id}`);
@@ -32,9 +41,26 @@ export function NewRecordPage() {
   });
   return (
     <>
-      <PageHead title={ownerId === deps.me.id ? 'New record' : `New record for ${names.get(ownerId) ?? 'patient'}`} />
-      {ownerId !== deps.me.id ? <Banner tone="info">This record is encrypted to the patient and to you, and signed by you. The patient sees that you wrote it.</Banner> : null}
+      <PageHead title={forPatient ? `New record for ${names.get(ownerId) ?? 'patient'}` : 'New record'} />
+      {forPatient ? <Banner tone="info">This record is encrypted to the patient, to you and to the people ticked below, and signed by you. The patient sees that you wrote it.</Banner> : null}
       {create.isError ? <Banner tone="bad">{describeError(create.error)}</Banner> : null}
+      {chosen.length > 0 ? (
+        <Card>
+          <fieldset className={styles.readers}>
+            <legend>Also readable by — people {names.get(ownerId) ?? 'the patient'} shares records with</legend>
+            {chosen.map((id) => (
+              <label key={id}>
+                <input
+                  type="checkbox"
+                  checked={!leftOut.has(id)}
+                  onChange={(e) => setLeftOut((prev) => (e.target.checked ? new Set([...prev].filter((x) => x !== id)) : new Set([...prev, id])))}
+                />{' '}
+                {names.get(id) ?? '…'}
+              </label>
+            ))}
+          </fieldset>
+        </Card>
+      ) : null}
       <Card>
         {create.isPending && progress ? <Progress label={progress.stage} value={progress.fraction} /> : null}
         <RecordForm today={today()} submitLabel="Encrypt and save" busy={create.isPending} onSubmit={(s) => create.mutate(s)} />

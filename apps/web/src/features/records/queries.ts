@@ -29,12 +29,14 @@ interface RecordPages {
 /**
  * My records, loaded progressively: the first small page renders (and starts decrypting) at
  * once, later pages are appended as they arrive. `complete` says whether all pages are in.
+ * `enabled: false` asks for nothing (a page that needs the list only sometimes).
  */
-export function useRecords() {
+export function useRecords({ enabled = true }: { enabled?: boolean } = {}) {
   const { call } = useServices();
   const queryClient = useQueryClient();
   const query = useQuery({
     queryKey: ['records'],
+    enabled,
     queryFn: async (): Promise<RecordPages> => {
       const page = await call(endpoints.listRecords, { query: { limit: FIRST_PAGE } });
       return { records: page.records, nextCursor: page.nextCursor };

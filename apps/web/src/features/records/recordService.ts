@@ -167,13 +167,26 @@ async function seal(deps: RecordDeps, input: { recordId: string; version: number
 }
 
 /**
- * Creates a record. With files: version 1 is stored first (attachments need a record to
+ * The people a patient chose to read their records — everyone on the patient's records I
+ * can see, other than the patient and me — offered as readers of a record a doctor writes
+ * for that patient.
+ */
+export function readersChosenBy(patientId: string, myId: string, records: readonly RecordDto[]): string[] {
+  const chosen = new Set<string>();
+  for (const r of records) if (r.ownerId === patientId) for (const x of r.recipients) chosen.add(x.userId);
+  chosen.delete(patientId);
+  chosen.delete(myId);
+  return [...chosen].sort();
+}
+
+/**
+ * Creates a record (for a doctor writing for a patient, also to `alsoReaders`). With files: version 1 is stored first (attachments need a record to
  * belong to), the files are encrypted to the same readers and uploaded, then version 2 names
  * them with their hashes, so every file is bound to signed content.
  */
-export async function createRecord(deps: RecordDeps, input: { ownerId: string; content: RecordContent; files: File[] }, onProgress: Progress): Promise<RecordDto> {
+export async function createRecord(deps: RecordDeps, input: { ownerId: string; alsoReaders?: string[]; content: RecordContent; files: File[] }, onProgress: Progress): Promise<RecordDto> {
   const recordId = newRecordId();
-  const { recipients, keys } = await recipientsFor(deps, [input.ownerId, deps.me.id]);
+  const { recipients, keys } = await recipientsFor(deps, [input.ownerId, deps.me.id, ...(input.alsoReaders ?? [])]);
   onProgress('Encrypting the record', null);
   const first = { ...input.content, attachments: [] };
   const message = await seal(deps, { recordId, version: 1, ownerId: input.ownerId, content: first, keys });

@@ -1,0 +1,54 @@
+// A minimal Node client for seeding the bench and E2E suites through the real API (same headers as the app).
+import * as pgp from '@medseal/crypto';
+import type { SessionStartResponse } from '@medseal/contract';
+export interface Session {
+  base: string;
+  cookie: string;
+}
+
+export async function api<T>(s: { base: string; cookie?: string }, method: string, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(`${s.base}/api${path}`, {
+    method,
+    headers: {
+      'content-type': 'application/json',
+      'x-medseal-csrf': '1',
+      'x-medseal-client': '1.0.0',
+      origin: s.base,
+      ...(s.cookie ? { cookie: s.cookie } : {}),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${path}: HTTP ${res.status} ${text.slice(0, 200)}`);
+  const setCookie = res.headers.get('set-cookie');
+  const json = (text ? JSON.parse(text) : undefined) as T;
+  if (setCookie && typeof json === 'object' && json !== null) Object.defineProperty(json, '__cookie', { value: setCookie.split(';')[0] });
+  return json;
+}
+
+export function cookieOf(response: unknown): string {
+  const c = (response as { __cookie?: string }).__cookie;
+  if (!c) throw new Error('no session cookie in the response');
+  return c;
+}
+
+/** Registers a user from Node (key generation and password stretching as the app does them). */
+export async function registerUser(base: string, who: { name: string; email: string; role: 'patient' | 'doctor'; password: string }) {
+  const saltSeed = pgp.createSaltSeed();
+  const kdf = { ...pgp.DEFAULT_KDF };
+  const { loginSecret, keySecret } = await pgp.deriveSecrets({ password: who.password, email: who.email, saltSeed, kdf });
+  const key = await pgp.generateUserKey({ name: who.name, email: who.email });
+  const recovery = await pgp.createRecoveryKey();
+  const res = await api<SessionStartResponse>({ base }, 'POST', '/auth/register', {
+    email: who.email,
+    name: who.name,
+    role: who.role,
+    publicKey: key.publicKey,
+    loginSecret,
+    saltSeed,
+    kdf,
+    encryptedPrivateKey: await pgp.lockPrivateKey({ privateKey: key.privateKey, secret: keySecret }),
+    recoveryEncryptedPrivateKey: await pgp.lockPrivateKey({ privateKey: key.privateKey, secret: recovery.secret }),
+  });
+  return { id: res.user.id, key, session: { base, cookie: cookieOf(res) } };
+}
