@@ -103,6 +103,10 @@ describe('patient and doctor in real Chromium (issue 5 end-to-end flow)', () => 
     const saved = join(work, 'downloaded.pdf');
     await download.saveAs(saved);
     expect(readFileSync(saved, 'utf8')).toContain(FILE_TEXT);
+    // Versions written before the share are not encrypted to the doctor: said plainly, not a tamper warning.
+    await doctorPage.getByRole('link', { name: /^History/ }).click();
+    await doctorPage.getByText('Written before it was shared with you').first().waitFor({ timeout: 30_000 });
+    expect(await doctorPage.getByText(/Tamper warning/).count()).toBe(0);
   });
 
   it('when the patient also shares the lab result with her GP, then the GP is among its readers', async () => {

@@ -48,9 +48,14 @@ export function HistoryPage() {
                 <td>{v.authorId === deps.me.id ? 'you' : (names.get(v.authorId) ?? '…')}</td>
                 <td>{new Date(v.createdAt).toLocaleString()}</td>
                 <td>
-                  <Button variant="link" onClick={() => setSelected(v.version)}>
-                    Open version {v.version}
-                  </Button>
+                  {/* A version is encrypted to the readers named when it was written; someone given access later reads only the current one (spliced in), on the record page. */}
+                  {v.recipients.some((r) => r.userId === deps.me.id) ? (
+                    <Button variant="link" onClick={() => setSelected(v.version)}>
+                      Open version {v.version}
+                    </Button>
+                  ) : (
+                    <span className={uiStyles.hint}>Written before it was shared with you</span>
+                  )}
                 </td>
               </tr>
             ))}
