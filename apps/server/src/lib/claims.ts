@@ -1,6 +1,7 @@
 import { Schema, type Connection } from 'mongoose';
 import type { Services } from '../services';
 import { modelOn } from './model';
+import { isDuplicateKey } from './db';
 
 /** A claim whose writer died (the guarded document never moved on) is taken back after this long. */
 export const STALE_CLAIM_MS = 60_000;
@@ -48,7 +49,7 @@ async function tryClaim(s: Services, claim: ClaimDoc): Promise<boolean> {
     await s.models.claims.create(claim);
     return true;
   } catch (error) {
-    if ((error as { code?: number }).code === 11000) return false;
+    if (isDuplicateKey(error)) return false;
     throw error;
   }
 }

@@ -17,6 +17,11 @@ export async function connectDb(uri: string): Promise<Connection> {
   return connection;
 }
 
+/** True for a duplicate-key error (code 11000): a unique `_id` or index refused the write. */
+export function isDuplicateKey(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === 11000;
+}
+
 /** FerretDB answers `buildInfo` with a `ferretdbVersion` field; MongoDB does not. */
 export async function detectEngine(connection: Connection): Promise<DbEngine> {
   const db = connection.db;

@@ -3,6 +3,7 @@ import { AppError } from '../../lib/errors';
 import type { Models } from '../../services';
 import { eventHash, GENESIS_HASH } from './chain';
 import type { AuditDoc } from './model';
+import { isDuplicateKey } from '../../lib/db';
 
 export interface AuditInput {
   recordId: string;
@@ -132,10 +133,10 @@ export class AuditLog {
       // Drivers report write errors as an array or a single one, as WriteError objects
       // (getters) or plain `{err: {index}}` objects.
       type WriteError = { index?: number; err?: { index?: number } };
-      const e = error as { code?: number; writeErrors?: WriteError[] | WriteError };
+      const e = error as { writeErrors?: WriteError[] | WriteError };
       const first = Array.isArray(e.writeErrors) ? e.writeErrors[0] : e.writeErrors;
       const index = first?.index ?? first?.err?.index;
-      if (e.code === 11000 && index !== undefined) return index;
+      if (isDuplicateKey(error) && index !== undefined) return index;
       throw error;
     }
   }

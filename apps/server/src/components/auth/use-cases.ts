@@ -22,6 +22,7 @@ import type { Services } from '../../services';
 import type { UserDoc } from '../users/model';
 import { dummyHash, hashLoginSecret, verifyLoginSecret } from './passwords';
 import { clearSessionCookie, startSession } from './sessions';
+import { isDuplicateKey } from '../../lib/db';
 
 /** The KDF parameters handed out for unknown emails: the protocol default (DESIGN §3). */
 export const DEFAULT_KDF: KdfParams = { algorithm: 'argon2id', memoryKiB: 64 * 1024, iterations: 3, parallelism: 1 };
@@ -94,7 +95,7 @@ export async function register(s: Services, body: RegisterRequest, ctx: { ip: st
   try {
     await s.models.users.create(user);
   } catch (error) {
-    if ((error as { code?: number }).code === 11000) {
+    if (isDuplicateKey(error)) {
       throw new AppError({ status: 409, code: 'email-taken', message: 'An account with this email exists.' });
     }
     throw error;

@@ -3,6 +3,7 @@ import { withClaim } from '../../lib/claims';
 import { AppError } from '../../lib/errors';
 import { checkMessage } from '../../lib/pgp';
 import type { Services } from '../../services';
+import { isDuplicateKey } from '../../lib/db';
 
 const MAX_CONTACTS_BYTES = 512 * 1024;
 
@@ -30,7 +31,7 @@ export async function putContacts(s: Services, userId: string, body: PutContacts
     try {
       await s.models.contacts.create({ _id: userId, version, blob: body.blob, updatedAt: now });
     } catch (error) {
-      if ((error as { code?: number }).code === 11000) throw conflict();
+      if (isDuplicateKey(error)) throw conflict();
       throw error;
     }
   } else {

@@ -15,6 +15,7 @@ import { appendAudit, appendAuditMany } from '../audit/use-cases';
 import { roleOf } from './access';
 import { withRevClaim } from './rev-claim';
 import type { AttachmentDoc, RecordDoc, RecordVersionDoc } from './model';
+import { isDuplicateKey } from '../../lib/db';
 
 const iso = (d: Date) => d.toISOString();
 
@@ -108,7 +109,7 @@ export async function createRecord(s: Services, authorId: string, body: CreateRe
   try {
     await s.models.records.create(record);
   } catch (error) {
-    if ((error as { code?: number }).code === 11000) throw recordExists();
+    if (isDuplicateKey(error)) throw recordExists();
     throw error;
   }
   try {
@@ -185,12 +186,12 @@ export async function updateRecord(s: Services, record: RecordDoc, actorId: stri
   try {
     await s.models.versions.create(versionDoc);
   } catch (error) {
-    if ((error as { code?: number }).code !== 11000) throw error;
+    if (!isDuplicateKey(error)) throw error;
     if (!(await clearStraySlot(s, record._id, version))) throw conflict();
     try {
       await s.models.versions.create(versionDoc);
     } catch (retryError) {
-      if ((retryError as { code?: number }).code === 11000) throw conflict();
+      if (isDuplicateKey(retryError)) throw conflict();
       throw retryError;
     }
   }

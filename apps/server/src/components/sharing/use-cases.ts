@@ -6,6 +6,7 @@ import { appendAudit } from '../audit/use-cases';
 import { readAttachmentBytes, writeChunks } from '../records/attachments';
 import type { AttachmentDoc, RecordDoc } from '../records/model';
 import { withRevClaim } from '../records/rev-claim';
+import { isDuplicateKey } from '../../lib/db';
 
 /** A grant's `_id`: one grant per (record, grantee), found by primary key. */
 export const grantId = (recordId: string, granteeId: string) => `${recordId}:${granteeId}`;
@@ -107,7 +108,7 @@ async function spliceAttachment(s: Services, listed: AttachmentDoc, pkesk: strin
       await s.models.chunks.deleteMany({ attachmentId: a._id, gen: a.gen });
       return;
     } catch (error) {
-      const lostRace = (error as { code?: unknown }).code === 11000 || (error instanceof AppError && error.code === 'attachment-incomplete');
+      const lostRace = isDuplicateKey(error) || (error instanceof AppError && error.code === 'attachment-incomplete');
       if (!lostRace) throw error;
       if (attempt >= 4) throw new AppError({ status: 409, code: 'version-conflict', message: 'The record keeps changing; try again.' });
       a = await s.models.attachments.findById(listed._id).lean();
