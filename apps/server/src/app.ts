@@ -1,7 +1,6 @@
 import express, { type Express } from 'express';
 import type { Connection } from 'mongoose';
 import type { Logger } from 'pino';
-import { pinoHttp } from 'pino-http';
 import { buildOpenApiDocument, endpoints, type EndpointName } from '@medseal/contract';
 import { accessRules } from './access';
 import { auditHandlers } from './components/audit/routes';
@@ -14,6 +13,7 @@ import { recordHandlers } from './components/records/routes';
 import { sharingHandlers } from './components/sharing/routes';
 import { userHandlers } from './components/users/routes';
 import { errorHandler, notFound } from './lib/error-handler';
+import { requestLog } from './lib/logger';
 import { clientVersionHeader, csrfGuard, noStore, securityHeaders } from './lib/http-security';
 import { bindEndpoints, type AccessRule, type Handlers } from './lib/routing';
 import { createServices, type AppSettings } from './services';
@@ -39,16 +39,7 @@ export function createApp(deps: AppDeps): Express {
   app.set('trust proxy', deps.settings.trustProxy);
   app.set('query parser', 'simple'); // flat string values only: no `a[$ne]=` objects
 
-  app.use(
-    pinoHttp({
-      logger: deps.logger,
-      // Bodies, headers and query strings (emails) are never logged: method, path, status only.
-      serializers: {
-        req: (req: { method: string; url: string; id: unknown }) => ({ id: req.id, method: req.method, path: req.url.split('?')[0] }),
-        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-      },
-    }),
-  );
+  app.use(requestLog(deps.logger));
   app.use(securityHeaders());
   app.use(clientVersionHeader({ minClientVersion: deps.settings.minClientVersion }));
 

@@ -1,14 +1,16 @@
 import type { Connection } from 'mongoose';
 import type { Logger } from 'pino';
-import { challengeModel, sessionModel } from './components/auth/model';
+import { challengeModel, sessionModel, type SessionDoc } from './components/auth/model';
 import { AuditLog } from './components/audit/log';
 import { auditHeadModel, auditModel } from './components/audit/model';
 import { contactsModel } from './components/contacts/model';
-import { attachmentChunkModel, attachmentModel, recordModel, recordVersionModel } from './components/records/model';
+import { attachmentChunkModel, attachmentModel, recordModel, recordVersionModel, type AttachmentDoc, type RecordDoc } from './components/records/model';
 import { grantModel } from './components/sharing/model';
 import { userModel } from './components/users/model';
 import { claimModel } from './lib/claims';
+import { InvalidationFeed, invalidationModel } from './lib/invalidations';
 import { RateLimiter } from './lib/rate-limit';
+import type { ReadCache } from './lib/read-cache';
 import type { ServerSecrets } from './lib/secrets';
 
 /** Settings createApp needs; main.ts builds them from config, tests from test defaults. */
@@ -29,6 +31,8 @@ export interface AppSettings {
   /** Argon2id cost for stored login-secret hashes (DESIGN §3: ≥ 19 MiB, t ≥ 2). */
   argon2: { memoryCost: number; timeCost: number; parallelism: number };
   trustProxy: number;
+  /** Lifetime of read-cache entries (sessions, records); 0 turns the cache off. */
+  readCacheTtlMs: number;
 }
 
 export interface RateLimits {
@@ -66,6 +70,7 @@ export function createModels(connection: Connection) {
     audit: auditModel(connection),
     auditHeads: auditHeadModel(connection),
     claims: claimModel(connection),
+    invalidations: invalidationModel(connection),
   };
 }
 export type Models = ReturnType<typeof createModels>;
@@ -79,10 +84,62 @@ export interface Services {
   limiter: RateLimiter;
   /** Record audit chains, written with group commit. */
   auditLog: AuditLog;
+  /** Tells this and the other server processes which cached documents a write changed. */
+  feed: InvalidationFeed;
+  caches: ReadCaches;
+}
+
+/** Grant expiry of one reader of one record (`expiresAt` null: no grant, or one that does not expire). */
+export interface GrantExpiry {
+  recordId: string;
+  expiresAt: Date | null;
+}
+
+export interface AttachmentList {
+  recordId: string;
+  attachments: AttachmentDoc[];
+}
+
+/**
+ * What a record GET reads, kept per process (lib/read-cache.ts). Tags: `cacheTag`. Values are shared between
+ * requests: never change one in place.
+ */
+export interface ReadCaches {
+  sessions: ReadCache<SessionDoc>;
+  records: ReadCache<RecordDoc>;
+  attachments: ReadCache<AttachmentList>;
+  grants: ReadCache<GrantExpiry>;
+}
+
+/** The invalidation tags of the read caches; a write publishes the tags of what it changed. */
+export const cacheTag = {
+  session: (tokenHash: string) => `session:${tokenHash}`,
+  /** Every session of the user. */
+  user: (userId: string) => `user:${userId}`,
+  /** The record, its attachment list and its grants. */
+  record: (recordId: string) => `record:${recordId}`,
+};
+
+const CACHE_MAX = 10_000;
+
+function createCaches(feed: InvalidationFeed, ttlMs: number): ReadCaches {
+  const ofRecord = (v: { recordId: string }) => [cacheTag.record(v.recordId)];
+  return {
+    sessions: feed.cache<SessionDoc>({ max: CACHE_MAX, ttlMs, tagsOf: (v) => [cacheTag.session(v._id), cacheTag.user(v.userId)] }),
+    records: feed.cache<RecordDoc>({ max: CACHE_MAX, ttlMs, tagsOf: (v) => [cacheTag.record(v._id)] }),
+    attachments: feed.cache<AttachmentList>({ max: CACHE_MAX, ttlMs, tagsOf: ofRecord }),
+    grants: feed.cache<GrantExpiry>({ max: CACHE_MAX, ttlMs, tagsOf: ofRecord }),
+  };
 }
 
 export function createServices(connection: Connection, logger: Logger, settings: AppSettings): Services {
   const models = createModels(connection);
+  const feed = new InvalidationFeed(models.invalidations, logger);
+  const caches = createCaches(feed, settings.readCacheTtlMs);
+  if (settings.readCacheTtlMs > 0) {
+    feed.start();
+    connection.once('close', () => feed.stop());
+  }
   return {
     connection,
     logger,
@@ -90,5 +147,7 @@ export function createServices(connection: Connection, logger: Logger, settings:
     models,
     limiter: new RateLimiter(connection, settings.rateWindowMs),
     auditLog: new AuditLog(models),
+    feed,
+    caches,
   };
 }

@@ -24,5 +24,6 @@ export function settingsFromConfig(config: Config, secrets: ServerSecrets): AppS
     checkResponses: config.NODE_ENV !== 'production',
     argon2: DEFAULT_ARGON2,
     trustProxy: config.MEDSEAL_TRUST_PROXY,
+    readCacheTtlMs: config.MEDSEAL_READ_CACHE_SECONDS * 1000,
   };
 }

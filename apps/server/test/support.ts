@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { EndpointName } from '@medseal/contract';
 import { freshTestDatabaseUri } from '@medseal/devdb/test-database';
 import { createApp } from '../src/app';
+import { DEFAULT_READ_CACHE_SECONDS } from '../src/lib/config';
 import { connectDb } from '../src/lib/db';
 import { listen } from '../src/lib/http-server';
 import { createLogger } from '../src/lib/logger';
@@ -45,6 +46,7 @@ export function testSettings(overrides: Partial<AppSettings> = {}): AppSettings 
     checkResponses: true,
     argon2: DEFAULT_ARGON2,
     trustProxy: 0,
+    readCacheTtlMs: DEFAULT_READ_CACHE_SECONDS * 1000,
     ...overrides,
   };
 }

@@ -1,5 +1,8 @@
 import { z } from 'zod';
 
+/** Read-cache lifetime unless MEDSEAL_READ_CACHE_SECONDS says otherwise. */
+export const DEFAULT_READ_CACHE_SECONDS = 10;
+
 const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
 /** A 32-byte secret, base64url without padding (43 characters). */
 const secret32 = z.string().regex(/^[A-Za-z0-9_-]{43}$/, '32 bytes, base64url without padding');
@@ -41,6 +44,11 @@ const configSchema = z.object({
   MEDSEAL_RATE_WINDOW_SECONDS: z.coerce.number().int().positive().default(900),
   /** Clients older than this get `X-Medseal-Client-Status: update-required`. */
   MEDSEAL_MIN_CLIENT_VERSION: z.string().regex(/^\d+\.\d+\.\d+$/).default('0.0.0'),
+  /**
+   * Lifetime of the per-process read cache (sessions, records); 0 turns it off. Other
+   * processes' writes reach it through the invalidation feed; this bounds what it could miss.
+   */
+  MEDSEAL_READ_CACHE_SECONDS: z.coerce.number().min(0).max(3600).default(DEFAULT_READ_CACHE_SECONDS),
   /** Trust X-Forwarded-* from this many proxies (for client IPs in rate limits). */
   MEDSEAL_TRUST_PROXY: z.coerce.number().int().min(0).default(0),
 });

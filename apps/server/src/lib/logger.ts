@@ -1,3 +1,4 @@
+import type { RequestHandler } from 'express';
 import { pino, type Logger } from 'pino';
 
 /**
@@ -21,4 +22,22 @@ export const redactedPaths = [
 export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
   const options = { level, redact: { paths: redactedPaths, censor: '[redacted]' } };
   return destination ? pino(options, destination) : pino(options);
+}
+
+/**
+ * One log line per request — method, path without the query (emails), status, time — built
+ * only when `info` is on. Not pino-http: it makes a child logger with the
+ * serialized request for every request even with logging off, about a third of the CPU of
+ * a cached record GET (server bench).
+ */
+export function requestLog(logger: Logger): RequestHandler {
+  return (req, res, next) => {
+    if (!logger.isLevelEnabled('info')) return next();
+    const start = performance.now();
+    res.once('finish', () => {
+      const ms = Math.round((performance.now() - start) * 10) / 10;
+      logger.info({ req: { method: req.method, path: req.originalUrl.split('?')[0] }, res: { statusCode: res.statusCode }, responseTime: ms }, 'request completed');
+    });
+    next();
+  };
 }

@@ -51,6 +51,9 @@ export class AuditLog {
   private readonly heads = new Map<string, Head>();
   private queue: Waiting[] = [];
   private writing = false;
+  /** Stored heads to move on: record → seq. */
+  private readonly hints = new Map<string, number>();
+  private movingHints = false;
 
   constructor(private readonly models: Pick<Models, 'audit' | 'auditHeads'>) {}
 
@@ -100,10 +103,11 @@ export class AuditLog {
     });
 
     const stored = await this.insertOrdered(docs);
-    const hints: { recordId: string; seq: number }[] = [];
     for (const [i, doc] of docs.slice(0, stored).entries()) {
       const before = this.heads.get(doc.recordId)?.seq ?? 0;
-      if (Math.floor(doc.seq / HEAD_HINT_EVERY) > Math.floor(before / HEAD_HINT_EVERY)) hints.push({ recordId: doc.recordId, seq: doc.seq });
+      if (Math.floor(doc.seq / HEAD_HINT_EVERY) > Math.floor(before / HEAD_HINT_EVERY)) {
+        this.hints.set(doc.recordId, Math.max(doc.seq, this.hints.get(doc.recordId) ?? 0));
+      }
       this.remember(doc.recordId, { seq: doc.seq, hash: doc.hash });
       batch[i]?.resolve();
     }
@@ -118,10 +122,30 @@ export class AuditLog {
         else this.queue.push(w);
       }
     }
-    // Only a hint for the walk: a failed or raced move costs a few more reads later.
-    await Promise.all(
-      hints.map((h) => this.models.auditHeads.updateOne({ _id: h.recordId }, { $max: { seq: h.seq } }, { upsert: true }).catch(() => undefined)),
-    );
+    if (this.hints.size > 0 && !this.movingHints) void this.moveHints();
+  }
+
+  /**
+   * Moves the stored heads on, off the write path (one bulk write per round, while the next
+   * events are being inserted). Only a hint for the walk: a failed or raced move costs a few
+   * more reads later.
+   */
+  private async moveHints(): Promise<void> {
+    this.movingHints = true;
+    try {
+      while (this.hints.size > 0) {
+        const moves = [...this.hints];
+        this.hints.clear();
+        await this.models.auditHeads
+          .bulkWrite(
+            moves.map(([recordId, seq]) => ({ updateOne: { filter: { _id: recordId }, update: { $max: { seq } }, upsert: true } })),
+            { ordered: false },
+          )
+          .catch(() => undefined);
+      }
+    } finally {
+      this.movingHints = false;
+    }
   }
 
   /** Inserts in order; returns how many were stored before a duplicate position. */

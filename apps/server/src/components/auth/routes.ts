@@ -13,7 +13,7 @@ export function authHandlers(s: Services): AuthHandlers {
     authParams: ({ query, ip }) => auth.authParams(s, query.email, ip),
     register: ({ body, ip, req, res }) => auth.register(s, body, { ip, req, res }),
     login: ({ body, ip, req, res }) => auth.login(s, body, { ip, req, res }),
-    logout: ({ auth: a, res }) => auth.logout(s, a.sessionId, res),
+    logout: ({ auth: a, res }) => auth.logout(s, a, res),
     me: async ({ auth: a }) => auth.toMe(await auth.currentUser(s, a.userId)),
     listSessions: ({ auth: a }) => auth.listSessions(s, a),
     endSession: ({ auth: a, params }) => auth.endSession(s, a.userId, params.sessionId),

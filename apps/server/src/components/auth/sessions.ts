@@ -3,7 +3,7 @@ import type { Request, Response } from 'express';
 import { readCookie, serializeCookie } from '../../lib/cookies';
 import { newId, sha256Hex } from '../../lib/ids';
 import type { AuthContext } from '../../lib/routing';
-import type { Services } from '../../services';
+import { cacheTag, type Services } from '../../services';
 
 /** `__Host-` needs Secure; plain-HTTP localhost uses a plain name (DESIGN §4). */
 export function sessionCookieName(secure: boolean): string {
@@ -31,7 +31,11 @@ export async function startSession(services: Services, input: { userId: string; 
   });
   // A session cookie the request already carried is ended too.
   const previous = presentedToken(services, input.req);
-  if (previous) await models.sessions.deleteOne({ _id: sha256Hex(previous) });
+  if (previous) {
+    const hash = sha256Hex(previous);
+    await models.sessions.deleteOne({ _id: hash });
+    await services.feed.publish([cacheTag.session(hash)]);
+  }
   // Expired sessions and challenges are swept now and then (no TTL index on FerretDB v1;
   // expiry is enforced by the queries themselves).
   if (Math.random() < 0.05) void sweepExpired(services).catch(() => undefined);
@@ -59,9 +63,8 @@ function presentedToken(services: Services, req: Request): string | undefined {
 export async function authenticate(services: Services, req: Request): Promise<AuthContext | undefined> {
   const token = presentedToken(services, req);
   if (!token) return undefined;
-  const session = await services.models.sessions
-    .findById(sha256Hex(token))
-    .lean();
+  const hash = sha256Hex(token);
+  const session = await services.caches.sessions.get(hash, () => services.models.sessions.findById(hash).lean());
   if (!session || session.expiresAt.getTime() <= Date.now()) return undefined;
   return { userId: session.userId, sessionId: session.publicId };
 }

@@ -17,8 +17,9 @@ import { AppError } from '../../lib/errors';
 import { newId, sha256Hex } from '../../lib/ids';
 import { checkChallengeSignature, checkLockedKey, checkPublicKey } from '../../lib/pgp';
 import { toBuffer } from '../../lib/bytes';
+import type { AuthContext } from '../../lib/routing';
 import { seal, unseal } from '../../lib/sealing';
-import type { Services } from '../../services';
+import { cacheTag, type Services } from '../../services';
 import type { UserDoc } from '../users/model';
 import { dummyHash, hashLoginSecret, verifyLoginSecret } from './passwords';
 import { clearSessionCookie, startSession } from './sessions';
@@ -128,8 +129,9 @@ export async function login(s: Services, body: LoginRequest, ctx: { ip: string; 
  * Ends this session. Clear-Site-Data also tells the browser to drop this origin's storage
  * (IndexedDB, sessionStorage: a "stay unlocked" copy of the key) and cache.
  */
-export async function logout(s: Services, sessionId: string, res: Response): Promise<void> {
-  await s.models.sessions.deleteOne({ publicId: sessionId });
+export async function logout(s: Services, auth: AuthContext, res: Response): Promise<void> {
+  await s.models.sessions.deleteOne({ publicId: auth.sessionId });
+  await s.feed.publish([cacheTag.user(auth.userId)]);
   clearSessionCookie(s, res);
   res.set('Clear-Site-Data', '"cache", "cookies", "storage"');
 }
@@ -159,6 +161,7 @@ export async function listSessions(s: Services, auth: { userId: string; sessionI
 /** @throws AppError 404 `session-not-found` (also for another user's session). */
 export async function endSession(s: Services, userId: string, sessionId: string): Promise<void> {
   const result = await s.models.sessions.deleteOne({ publicId: sessionId, userId });
+  await s.feed.publish([cacheTag.user(userId)]);
   if (result.deletedCount !== 1) throw new AppError({ status: 404, code: 'session-not-found', message: 'No such session.' });
 }
 
@@ -195,6 +198,7 @@ export async function changePassword(s: Services, auth: { userId: string; sessio
   // Another change won the race since we read the user: our current secret is no longer current.
   if (result?.matchedCount !== 1) throw invalidCredentials();
   await s.models.sessions.deleteMany({ userId: user._id, publicId: { $ne: auth.sessionId } });
+  await s.feed.publish([cacheTag.user(user._id)]);
 }
 
 /**
@@ -245,6 +249,7 @@ export async function recoveryComplete(s: Services, body: RecoveryCompleteReques
   }
   await s.models.users.updateOne({ _id: user._id }, { $set: update });
   await s.models.sessions.deleteMany({ userId: user._id });
+  await s.feed.publish([cacheTag.user(user._id)]);
   const updated = await currentUser(s, user._id);
   return sessionStart(s, updated, ctx.req, ctx.res);
 }

@@ -1,6 +1,7 @@
 import { AppError } from '../../lib/errors';
 import type { AuthContext, RecordNeed } from '../../lib/routing';
-import type { Services } from '../../services';
+import { cacheTag, type Services } from '../../services';
+import { grantId } from '../sharing/model';
 import type { RecordDoc } from './model';
 
 /** The caller's relation to a record. */
@@ -33,7 +34,7 @@ export const recordNotFound = () => new AppError({ status: 404, code: 'record-no
  * @throws AppError 404 `record-not-found`, 403 `forbidden`.
  */
 export async function authorizeRecord(s: Services, recordId: string, auth: AuthContext, need: RecordNeed): Promise<RecordAccess> {
-  const record = await s.models.records.findById(recordId).lean();
+  const record = await s.caches.records.get(recordId, () => s.models.records.findById(recordId).lean());
   if (!record) {
     if ((need === 'audit' || need === 'delete') && (await s.models.audit.exists({ recordId, ownerId: auth.userId }))) {
       return { role: 'owner', record: null };
@@ -53,9 +54,19 @@ export async function roleOf(s: Services, record: RecordDoc, userId: string): Pr
   if (record.ownerId === userId) return 'owner';
   if (!record.readerIds.includes(userId)) return undefined;
   if (record.creatorId === userId) return 'author';
-  const grant = await s.models.grants.findById(`${record._id}:${userId}`, { expiresAt: 1 }).lean();
+  const recordId = record._id;
+  const id = grantId(recordId, userId);
+  const grant = await s.caches.grants.get(id, async () => {
+    const doc = await s.models.grants.findById(id, { expiresAt: 1 }).lean();
+    return { recordId, expiresAt: doc?.expiresAt ?? null };
+  });
   if (grant?.expiresAt && grant.expiresAt.getTime() <= Date.now()) return undefined;
   return 'reader';
+}
+
+/** Call after the writes that change a record, its attachments or its grants (drops them from the read caches). */
+export function recordChanged(s: Services, recordId: string): Promise<void> {
+  return s.feed.publish([cacheTag.record(recordId)]);
 }
 
 /** The record of a resolved access; only audit and delete may see a deleted one. */

@@ -7,6 +7,7 @@ import { newId } from '../../lib/ids';
 import { checkMessage } from '../../lib/pgp';
 import type { Services } from '../../services';
 import { appendAudit } from '../audit/use-cases';
+import { recordChanged } from './access';
 import type { AttachmentDoc, RecordDoc } from './model';
 import { toAttachmentInfo } from './use-cases';
 
@@ -54,6 +55,7 @@ export async function uploadAttachment(s: Services, record: RecordDoc, actorId: 
   const chunkCount = await writeChunks(s, { attachmentId: id, recordId: record._id, gen: 1, data });
   const doc: AttachmentDoc = { _id: id, recordId: record._id, size: data.length, chunkCount, gen: 1, createdAt: new Date() };
   await s.models.attachments.create(doc);
+  await recordChanged(s, record._id);
   await appendAudit(s, { recordId: record._id, ownerId: record.ownerId, actorId, action: 'attach' });
   return toAttachmentInfo(doc);
 }
@@ -82,5 +84,6 @@ export async function deleteAttachment(s: Services, record: RecordDoc, actorId: 
   const result = await s.models.attachments.deleteOne({ _id: attachmentId, recordId: record._id });
   if (result.deletedCount !== 1) throw attachmentNotFound();
   await s.models.chunks.deleteMany({ attachmentId });
+  await recordChanged(s, record._id);
   await appendAudit(s, { recordId: record._id, ownerId: record.ownerId, actorId, action: 'delete-attachment' });
 }

@@ -12,7 +12,7 @@ import { AppError } from '../../lib/errors';
 import { checkMessage } from '../../lib/pgp';
 import type { Services } from '../../services';
 import { appendAudit, appendAuditMany } from '../audit/use-cases';
-import { roleOf } from './access';
+import { recordChanged, roleOf } from './access';
 import { withRevClaim } from './rev-claim';
 import type { AttachmentDoc, RecordDoc, RecordVersionDoc } from './model';
 import { isDuplicateKey } from '../../lib/db';
@@ -66,7 +66,8 @@ async function resolveRecipients(s: Services, recipients: Recipient[], ownerId: 
 }
 
 async function attachmentsOf(s: Services, recordId: string): Promise<AttachmentDoc[]> {
-  return s.models.attachments.find({ recordId }).sort({ createdAt: 1 }).lean();
+  const list = await s.caches.attachments.get(recordId, async () => ({ recordId, attachments: await s.models.attachments.find({ recordId }).sort({ createdAt: 1 }).lean() }));
+  return list?.attachments ?? [];
 }
 
 const recordExists = () => new AppError({ status: 409, code: 'record-exists', message: 'A record with this id exists or existed.' });
@@ -207,6 +208,7 @@ export async function updateRecord(s: Services, record: RecordDoc, actorId: stri
     throw conflict();
   }
   await s.models.grants.deleteMany({ recordId: record._id, granteeId: { $nin: readerIds } });
+  await recordChanged(s, record._id);
   await appendAudit(s, { recordId: record._id, ownerId: record.ownerId, actorId, action: 'update' });
   const updated: RecordDoc = { ...record, message: body.message, recipients, readerIds, authorId: actorId, updatedAt: now, version, rev: record.rev + 1 };
   return toRecordDto(updated, await attachmentsOf(s, record._id));
@@ -261,6 +263,7 @@ export async function deleteRecord(s: Services, input: { recordId: string; recor
     s.models.attachments.deleteMany({ recordId }),
     s.models.chunks.deleteMany({ recordId }),
   ]);
+  await recordChanged(s, recordId);
   if (record || !(await s.models.audit.exists({ recordId, action: 'delete' }))) {
     // The owner is the actor when the record is gone (only the owner gets this far).
     await appendAudit(s, { recordId, ownerId: record?.ownerId ?? input.actorId, actorId: input.actorId, action: 'delete' });

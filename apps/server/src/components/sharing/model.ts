@@ -29,4 +29,7 @@ const grantSchema = new Schema<GrantDoc>(
 );
 grantSchema.index({ recordId: 1, granteeId: 1 }, { unique: true });
 
+/** A grant's `_id`: one grant per (record, grantee), found by primary key. */
+export const grantId = (recordId: string, granteeId: string) => `${recordId}:${granteeId}`;
+
 export const grantModel = (c: Connection) => modelOn(c, 'Grant', grantSchema, 'grants');

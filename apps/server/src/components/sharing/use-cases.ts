@@ -4,12 +4,11 @@ import { checkGrant, checkPacketFor, checkPublicKey, splicePacket } from '../../
 import type { Services } from '../../services';
 import { appendAudit } from '../audit/use-cases';
 import { readAttachmentBytes, writeChunks } from '../records/attachments';
+import { recordChanged } from '../records/access';
+import { grantId } from './model';
 import type { AttachmentDoc, RecordDoc } from '../records/model';
 import { withRevClaim } from '../records/rev-claim';
 import { isDuplicateKey } from '../../lib/db';
-
-/** A grant's `_id`: one grant per (record, grantee), found by primary key. */
-export const grantId = (recordId: string, granteeId: string) => `${recordId}:${granteeId}`;
 
 const GRANT_CLOCK_SKEW_MS = 10 * 60 * 1000;
 
@@ -75,6 +74,7 @@ export async function grantAccess(s: Services, record: RecordDoc, sharerId: stri
     { recordId: record._id, granteeId: grantee._id, granteeFingerprint: grantee.fingerprint, grantedBy: sharerId, signedGrant: body.signedGrant, at, ...(expiresAt ? { expiresAt } : {}) },
     { upsert: true },
   );
+  await recordChanged(s, record._id);
   await appendAudit(s, { recordId: record._id, ownerId: record.ownerId, actorId: sharerId, action: 'share' });
   return {
     userId: grantee._id,
@@ -143,6 +143,7 @@ export async function revokeAccess(s: Services, record: RecordDoc, actorId: stri
     current = await s.models.records.findById(record._id).lean();
   }
   await s.models.grants.deleteMany({ recordId: record._id, granteeId: userId });
+  await recordChanged(s, record._id);
   await appendAudit(s, { recordId: record._id, ownerId: record.ownerId, actorId, action: 'revoke' });
 }
 
