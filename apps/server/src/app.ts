@@ -36,6 +36,8 @@ export function createApp(deps: AppDeps): Express {
   const services = createServices(deps.connection, deps.logger, deps.settings);
   const app = express();
   app.disable('x-powered-by');
+  // API answers are `no-store`, so never revalidated: no ETag (a SHA-1 of every body). Static files keep theirs.
+  app.set('etag', false);
   app.set('trust proxy', deps.settings.trustProxy);
   app.set('query parser', 'simple'); // flat string values only: no `a[$ne]=` objects
 
