@@ -185,6 +185,24 @@ describe('checkRecipientPacket and addRecipientPacket', () => {
     expect(await codeOf(addRecipientPacket(spliced, pkesk))).toBe('recipient-mismatch');
   });
 
+  it('when the caller allocates the new message (uninitialised memory), then every old byte is overwritten: armored and binary come out as with a zeroed buffer', async () => {
+    const pkesk = await pkeskFor(bob.publicKey);
+    // Stands in for Buffer.allocUnsafeSlow: memory still holding someone else's bytes.
+    const dirty = (length: number) => new Uint8Array(length).fill(0xee);
+    const binary = await encryptTo([alice.publicKey], {}, 'binary');
+    expect(await addRecipientPacket(binary, pkesk, { allocate: dirty })).toEqual(await addRecipientPacket(binary, pkesk));
+    const armored = await encryptTo([alice.publicKey]);
+    expect(await addRecipientPacket(armored, pkesk, { allocate: dirty })).toBe(await addRecipientPacket(armored, pkesk));
+    expect(await addRecipientPacket(binary, pkesk, { allocate: (length) => Buffer.allocUnsafeSlow(length) })).toEqual(await addRecipientPacket(binary, pkesk));
+  });
+
+  it('when allocate returns a buffer of another length, then invalid-argument', async () => {
+    const binary = await encryptTo([alice.publicKey], {}, 'binary');
+    const pkesk = await pkeskFor(bob.publicKey);
+    expect(await codeOf(addRecipientPacket(binary, pkesk, { allocate: (length) => new Uint8Array(length + 1) }))).toBe('invalid-argument');
+    expect(await codeOf(addRecipientPacket(binary, pkesk, { allocate: (length) => new Uint8Array(length - 1) }))).toBe('invalid-argument');
+  });
+
   it('when the target is not an encrypted message, then its structure code', async () => {
     expect(await codeOf(addRecipientPacket(fixture('sed-to-good.asc'), await pkeskFor(bob.publicKey)))).toBe('no-integrity');
   });

@@ -108,6 +108,44 @@ describe('createRecipientPacket + addRecipientPacket (share)', () => {
     expect(await codeOf(createRecipientPacket({ message, myKey: patient.privateKey, newRecipientKey: fixture('sign-only.pub.asc') }))).toBe('no-encryption-subkey');
   });
 
+  it('when the sharer cannot decrypt and the new recipient key is also unusable, then decryption-failed (checked side by side, reported in order)', async () => {
+    const { message } = await sealRecord({ envelope, authorKey: patient.privateKey, recipientKeys: [patient.publicKey] });
+    expect(await codeOf(createRecipientPacket({ message, myKey: stranger.privateKey, newRecipientKey: fixture('expired.pub.asc') }))).toBe('decryption-failed');
+  });
+
+  it('when the new recipient key expires after a first share, then the next share refuses it (key-expired), although it was validated and cached', async () => {
+    const { message } = await sealRecord({ envelope, authorKey: patient.privateKey, recipientKeys: [patient.publicKey] });
+    const { publicKey: expiring } = await openpgp.generateKey({ type: 'ecc', userIDs: [{ name: 'Locum', email: 'locum@example.org' }], keyExpirationTime: 120, format: 'armored', config: MESSAGE_CONFIG });
+    expect(typeof (await createRecipientPacket({ message, myKey: patient.privateKey, newRecipientKey: expiring }))).toBe('string');
+    // Only Date is faked: WebCrypto and the promise machinery run as usual.
+    jest.useFakeTimers({ doNotFake: ['hrtime', 'nextTick', 'performance', 'queueMicrotask', 'setImmediate', 'clearImmediate', 'setInterval', 'clearInterval', 'setTimeout', 'clearTimeout'] });
+    try {
+      // Five minutes on: within the cache's 10-minute reuse window, past the key's expiry.
+      jest.setSystemTime(Date.now() + 5 * 60 * 1000);
+      expect(await codeOf(createRecipientPacket({ message, myKey: patient.privateKey, newRecipientKey: expiring }))).toBe('key-expired');
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('when the sharer\'s session key packet uses partial body lengths, then not-a-message (RFC 9580 allows them only for data packets)', async () => {
+    const message = await openpgp.encrypt({
+      message: await openpgp.createMessage({ binary: new Uint8Array([1, 2, 3]) }),
+      encryptionKeys: await openpgp.readKey({ armoredKey: patient.publicKey }),
+      format: 'binary',
+      config: MESSAGE_CONFIG,
+    });
+    // Re-frame the PKESK (new-format header 0xc1, one length byte) as a 512-byte partial chunk
+    // plus an empty last chunk; the trailing zeros are junk the packet parser never reaches.
+    expect(message[0]).toBe(0xc1);
+    const bodyLength = message[1] ?? 0;
+    expect(bodyLength).toBeLessThan(192);
+    const body = new Uint8Array(512);
+    body.set(message.subarray(2, 2 + bodyLength));
+    const reframed = new Uint8Array([0xc1, 0xe9, ...body, 0, ...message.subarray(2 + bodyLength)]);
+    expect(await codeOf(createRecipientPacket({ message: reframed, myKey: patient.privateKey, newRecipientKey: doctor.publicKey }))).toBe('not-a-message');
+  });
+
   it('when the message is used again after sharing, then it is unchanged (no blanked packets)', async () => {
     const { message } = await sealRecord({ envelope, authorKey: patient.privateKey, recipientKeys: [patient.publicKey] });
     const before = message.slice();

@@ -1,6 +1,6 @@
 // Server-side message checks (DESIGN §5, "the server checks every message it accepts without
 // decrypting it"). Nothing here needs a private key or decrypts anything.
-import { MessageCheckError } from '../errors';
+import { CryptoError, MessageCheckError } from '../errors';
 import { fromBase64Url, toBase64Url } from '../encoding';
 import { validatedPublicKey } from '../keys';
 import type { MessageSummary, PacketSummary } from '../types';
@@ -215,11 +215,23 @@ export async function checkRecipientPacket(pkesk: string, recipientPublicKey: st
 
 /**
  * Splices one PKESK packet (base64url) into a message after its existing PKESKs: armored in,
- * armored out; binary in, binary out. No private key and no re-encryption; the cost is a copy.
+ * armored out; binary in, binary out. No private key and no re-encryption; the cost is one
+ * allocation and one copy of the message.
+ *
+ * `allocate` makes the new message's buffer (default `new Uint8Array`, which zero-fills it first).
+ * A Node caller can pass `Buffer.allocUnsafeSlow`: every byte of the buffer is overwritten, all
+ * before this returns and with no await in between, so none of its old content can come out. On
+ * a 16 MiB attachment the zero-fill was ~1–1.8 ms of a ~2–4 ms splice; browsers have no
+ * uninitialised allocation, and this package's code stays browser-safe.
  * @throws MessageCheckError `not-armored`, `not-a-message`, `recipient-mismatch` (already has a
- * packet for that key ID), and the structure codes of `checkEncryptedTo`.
+ * packet for that key ID), and the structure codes of `checkEncryptedTo`; CryptoError
+ * `invalid-argument` when `allocate` returns a buffer of another length.
  */
-export async function addRecipientPacket<T extends string | Uint8Array>(message: T, pkesk: string): Promise<T> {
+export async function addRecipientPacket<T extends string | Uint8Array>(
+  message: T,
+  pkesk: string,
+  opts: { allocate?: (length: number) => Uint8Array } = {},
+): Promise<T> {
   const packet = decodePkesk(pkesk);
   const d = decode(message, Number.MAX_SAFE_INTEGER);
   const summary = checkStructure(d);
@@ -228,7 +240,10 @@ export async function addRecipientPacket<T extends string | Uint8Array>(message:
   }
   const seipd = d.framed[d.framed.length - 1];
   if (!seipd) throw new MessageCheckError('not-a-message', 'no encrypted data packet');
-  const out = new Uint8Array(d.bytes.length + packet.bytes.length);
+  const length = d.bytes.length + packet.bytes.length;
+  const out = opts.allocate ? opts.allocate(length) : new Uint8Array(length);
+  if (out.length !== length) throw new CryptoError('invalid-argument', `allocate returned ${out.length} bytes where ${length} were asked for`);
+  // These three writes cover [0, length) exactly.
   out.set(d.bytes.subarray(0, seipd.start), 0);
   out.set(packet.bytes, seipd.start);
   out.set(d.bytes.subarray(seipd.start), seipd.start + packet.bytes.length);
