@@ -8,6 +8,7 @@ import { recordChanged } from '../records/access';
 import { grantId } from './model';
 import type { AttachmentDoc, RecordDoc } from '../records/model';
 import { withRevClaim } from '../records/rev-claim';
+import { toBuffer } from '../../lib/bytes';
 import { isDuplicateKey } from '../../lib/db';
 
 const GRANT_CLOCK_SKEW_MS = 10 * 60 * 1000;
@@ -101,7 +102,7 @@ async function spliceAttachment(s: Services, listed: AttachmentDoc, pkesk: strin
   for (let attempt = 0; a; attempt++) {
     try {
       const bytes = await readAttachmentBytes(s, a);
-      const spliced = Buffer.from(await splicePacket(new Uint8Array(bytes), pkesk, granteeKeyIds));
+      const spliced = toBuffer(await splicePacket(bytes, pkesk, granteeKeyIds));
       const gen = a.gen + 1;
       const chunkCount = await writeChunks(s, { attachmentId: a._id, recordId: a.recordId, gen, data: spliced });
       await s.models.attachments.updateOne({ _id: a._id, gen: a.gen }, { $set: { gen, chunkCount, size: spliced.length } });
