@@ -33,7 +33,11 @@ export interface FeedTiming {
   retainMs: number;
 }
 
-export const FEED_TIMING: FeedTiming = { pollMs: 100, leaseMs: 1_000, overlapMs: 5_000, retainMs: 60_000 };
+/**
+ * On FerretDB v1 each poll scans the whole collection (only `_id` equality is pushed down), so
+ * events are kept only 30 s: the scan reads about 300 events per 10 writes a second.
+ */
+export const FEED_TIMING: FeedTiming = { pollMs: 100, leaseMs: 1_000, overlapMs: 2_000, retainMs: 30_000 };
 
 /**
  * Keeps the read caches of this process in step with the writes of every process on the
