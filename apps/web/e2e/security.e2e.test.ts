@@ -6,7 +6,9 @@ const patient: Account = { role: 'patient', name: 'Cleo Patient', email: 'cleo@e
 const doctor: Account = { role: 'doctor', name: 'Dr Dana Fox', email: 'dana@clinic.example', password: 'Quartz-Willow-Harbor-17' };
 const mallory: Account = { role: 'doctor', name: 'Mallory Impostor', email: 'mallory@evil.example', password: 'Ember-Falcon-Glacier-64' };
 
-const suite = browserSuite();
+// The tests play a malicious server by editing the database behind its back; its read cache
+// (which a malicious server would not need) would hide those edits for its lifetime.
+const suite = browserSuite({ readCacheTtlMs: 0 });
 const captured: CapturedRequest[] = [];
 
 describe('attacks the app must notice (real Chromium, real server, database edited directly)', () => {

@@ -1,5 +1,5 @@
 import type { Browser } from 'playwright-core';
-import { startTestServer, type TestServer } from '@medseal/server/testing';
+import { startTestServer, type TestServer, type TestServerOptions } from '@medseal/server/testing';
 import { WEB_DIST } from './app';
 import { launchBrowser, pageErrors } from './browser';
 
@@ -14,11 +14,11 @@ export interface BrowserSuite {
  * Read the fields inside tests or hooks, once the suite has started.
  * @throws Error when a field is read before the suite started.
  */
-export function browserSuite(): BrowserSuite {
+export function browserSuite(serverSettings: TestServerOptions['settings'] = {}): BrowserSuite {
   let server: TestServer | undefined;
   let browser: Browser | undefined;
   beforeAll(async () => {
-    server = await startTestServer({ webDist: WEB_DIST });
+    server = await startTestServer({ webDist: WEB_DIST, settings: serverSettings });
     browser = await launchBrowser();
   });
   afterAll(async () => {
