@@ -1,3 +1,4 @@
+import type { mongo } from 'mongoose';
 import type { AuditAction } from '@medseal/contract';
 import { AppError } from '../../lib/errors';
 import type { Models } from '../../services';
@@ -55,7 +56,12 @@ export class AuditLog {
   private readonly hints = new Map<string, number>();
   private movingHints = false;
 
-  constructor(private readonly models: Pick<Models, 'audit' | 'auditHeads'>) {}
+  /** The native collection under the model (Mongoose types it for ObjectId `_id`s). */
+  private readonly events: mongo.Collection<AuditDoc>;
+
+  constructor(private readonly models: Pick<Models, 'audit' | 'auditHeads'>) {
+    this.events = models.audit.collection as unknown as mongo.Collection<AuditDoc>;
+  }
 
   /**
    * Appends one event per input; settles when all are stored.
@@ -151,7 +157,9 @@ export class AuditLog {
   /** Inserts in order; returns how many were stored before a duplicate position. */
   private async insertOrdered(docs: AuditDoc[]): Promise<number> {
     try {
-      await this.models.audit.insertMany(docs, { ordered: true, lean: true });
+      // The driver's insertMany, not Mongoose's: the documents are complete, and this runs once
+      // per round on the read path, where Mongoose's layer cost ~7% of the GET bench's rate.
+      await this.events.insertMany(docs, { ordered: true });
       return docs.length;
     } catch (error) {
       // Drivers report write errors as an array or a single one, as WriteError objects
