@@ -32,6 +32,7 @@ export const accessRules: Record<EndpointName, AccessRule> = {
   grantAccess: { kind: 'record', need: 'share' },
   revokeAccess: { kind: 'record', need: 'share' },
   listAccess: { kind: 'record', need: 'read' },
+  attachmentPackets: { kind: 'record', need: 'share' },
   getContacts: { kind: 'session' },
   putContacts: { kind: 'session' },
   recordAudit: { kind: 'record', need: 'audit' },

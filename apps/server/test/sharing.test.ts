@@ -1,5 +1,5 @@
-import { checkEncryptedTo, createRecipientPacket, createSessionKey, sealFile, sealRecord, type RecordId, type UserId } from '@medseal/crypto';
-import { accessListResponseSchema, recordListResponseSchema, recordSchema } from '@medseal/contract';
+import { checkEncryptedTo, createRecipientPacket, createSessionKey, recipientPackets, sealFile, sealRecord, type RecordId, type UserId } from '@medseal/crypto';
+import { accessListResponseSchema, attachmentPacketsResponseSchema, recordListResponseSchema, recordSchema } from '@medseal/contract';
 import { codeOf } from './helpers/client';
 import { createRecordAs, grantBody, recipientsOf, sealFor, share } from './helpers/records';
 import { registerUser, type TestUser } from './helpers/users';
@@ -60,6 +60,25 @@ describe('sharing', () => {
     const down = await doctor.api.get(`/records/${record.id}/attachments/${attachmentId}`);
     expect(down.status).toBe(200);
     await expect(checkEncryptedTo(down.body as Uint8Array, [patient.publicKey, doctor.publicKey], { maxBytes: 1 << 24 })).resolves.toBeDefined();
+  });
+
+  it('when the owner asks for a file\'s session key packets, then they are its PKESKs, enough to share the file; a reader gets 403 and a stranger 404', async () => {
+    const { record, attachmentId } = await patientRecordWithFile(3_000_000);
+    const path = `/records/${record.id}/attachments/${attachmentId}/packets`;
+    const res = await patient.api.get(path);
+    expect(res.status).toBe(200);
+    const { packets } = attachmentPacketsResponseSchema.parse(res.body);
+    const stored = (await patient.api.get(`/records/${record.id}/attachments/${attachmentId}`)).body as Uint8Array;
+    expect(packets).toEqual(recipientPackets(stored));
+    const forDoctor = await createRecipientPacket({ recipientPackets: packets, myKey: patient.key.privateKey, newRecipientKey: doctor.publicKey });
+    const body = { ...(await grantBody(patient, doctor, record)), attachmentPackets: { [attachmentId]: forDoctor } };
+    expect((await patient.api.post(`/records/${record.id}/grants`, body)).status).toBe(201);
+    const down = await doctor.api.get(`/records/${record.id}/attachments/${attachmentId}`);
+    await expect(checkEncryptedTo(down.body as Uint8Array, [patient.publicKey, doctor.publicKey], { maxBytes: 1 << 24 })).resolves.toBeDefined();
+    // The doctor may read the record but not share it.
+    expect(codeOf(await doctor.api.get(path))).toBe('forbidden');
+    expect(codeOf(await other.api.get(path))).toBe('record-not-found');
+    expect(codeOf(await patient.api.get(`/records/${record.id}/attachments/${'A'.repeat(22)}/packets`))).toBe('attachment-not-found');
   });
 
   it('when two grants of a record with a file race, then both succeed and the file is encrypted to both grantees', async () => {

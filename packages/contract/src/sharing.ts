@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { armoredSchema, base64url, fingerprintSchema, idSchema, isoDate, MAX_KEY_CHARS, roleSchema } from './common';
 import { endpoint } from './endpoint';
+import { attachmentParamsSchema } from './records';
 
 const pkesk = base64url.min(16).max(4096);
 
@@ -33,6 +34,9 @@ export const accessListResponseSchema = z.object({ entries: z.array(accessEntryS
 export type AccessListResponse = z.infer<typeof accessListResponseSchema>;
 
 export const grantParamsSchema = z.object({ recordId: idSchema, userId: idSchema }).strict();
+
+export const attachmentPacketsResponseSchema = z.object({ packets: z.array(pkesk) });
+export type AttachmentPacketsResponse = z.infer<typeof attachmentPacketsResponseSchema>;
 
 export const sharingEndpoints = {
   grantAccess: endpoint({
@@ -67,5 +71,16 @@ export const sharingEndpoints = {
     response: accessListResponseSchema,
     status: 200,
     errors: ['record-not-found'],
+  }),
+  attachmentPackets: endpoint({
+    method: 'get',
+    path: '/records/:recordId/attachments/:attachmentId/packets',
+    summary: "An attachment's session key packets (PKESK, base64url): what a sharer needs to make the grantee's packet, without downloading the file.",
+    tag: 'sharing',
+    auth: 'session',
+    params: attachmentParamsSchema,
+    response: attachmentPacketsResponseSchema,
+    status: 200,
+    errors: ['record-not-found', 'attachment-not-found', 'forbidden'],
   }),
 } as const;

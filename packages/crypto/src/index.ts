@@ -20,7 +20,7 @@ export type { CryptoErrorCode, KeyErrorCode, MessageCheckCode } from './errors';
 export { fingerprintOf, generateUserKey, publicKeyOf, readPublicKey } from './keys';
 export type { GeneratedUserKey, UnlockedKey } from './keys';
 export { formatFingerprint, parseFingerprint, safetyNumber, safetyNumberQrPayload } from './fingerprint';
-export { addRecipientPacket, checkEncryptedTo, checkRecipientPacket, inspectMessage } from './inspect';
+export { addRecipientPacket, checkEncryptedTo, checkRecipientPacket, inspectMessage, recipientPackets } from './inspect';
 export { createGrant, grantIsCurrent, verifyGrant } from './grants';
 export type { GrantInput } from './grants';
 export { signChallenge, verifyChallengeSignature } from './challenge';
@@ -42,7 +42,7 @@ export type {
 } from './records';
 export { MAX_FILE_BYTES, openFile, sealFile } from './files';
 export type { FileProgress, OpenFileResult } from './files';
-export { createRecipientPacket, createRecipientPacket as shareRecord, rekeyRecord } from './sharing';
+export { createRecipientPacket, createRecipientPacket as shareRecord, rekeyRecord, type ShareSource } from './sharing';
 export { openSelfBlob, sealSelfBlob } from './blobs';
 export type { OpenSelfBlobResult } from './blobs';
 export { padmeLength } from './padding';

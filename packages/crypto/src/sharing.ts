@@ -2,7 +2,7 @@
 import * as openpgp from 'openpgp';
 import { CryptoError, MessageCheckError } from './errors';
 import { toBase64Url } from './encoding';
-import { decodeCheckedMessage } from './inspect';
+import { decodeCheckedMessage, decodeRecipientPacket } from './inspect';
 import { keyIdsOf, validatedPublicKey, type UnlockedKey } from './keys';
 import type { SessionKey } from './messages';
 import { MESSAGE_CONFIG, READ_CONFIG } from './openpgp-config';
@@ -14,23 +14,34 @@ const TAG_PKESK = 1;
 const WILDCARD_KEY_ID = '0000000000000000';
 
 /**
- * The bodies of the PKESK packets of a message that `myKey` could decrypt: those addressed to
- * one of its key IDs, plus any wildcard (or unreadable) ones, which openpgp.js tries with every
- * key. The whole message still passes the structure check first. Only these go to openpgp.js: it
- * looked up a decryption key (and threw an error) for every other recipient's packet, about
- * 0.3 ms of a ~5 ms share even with one other recipient, and more the more readers a record has.
- * Copies (~100 bytes each), so openpgp.js never holds the caller's bytes.
- * @throws MessageCheckError structure codes, `not-a-message` for a PKESK with partial body
- * lengths (RFC 9580 §4.2.1.4 allows them only for data packets).
+ * What a share is made from: the whole message, or only its PKESK packets (base64url, as
+ * `recipientPackets` gives them; the server hands them out for attachments, so a client need
+ * not download a file of up to 20 MiB to share it).
  */
-function myPkeskBodies(message: string | Uint8Array, myKey: UnlockedKey): Uint8Array[] {
-  const { bytes, framed, summary } = decodeCheckedMessage(message, Number.MAX_SAFE_INTEGER);
+export type ShareSource = { message: string | Uint8Array } | { recipientPackets: readonly string[] };
+
+/**
+ * The bodies of the PKESK packets that `myKey` could decrypt: those addressed to one of its key
+ * IDs, plus any wildcard (or unreadable) ones, which openpgp.js tries with every key. A whole
+ * message still passes the structure check first; given packets must each be one PKESK v3.
+ * Only these go to openpgp.js: it looked up a decryption key (and threw an error) for every
+ * other recipient's packet, about 0.3 ms of a ~5 ms share even with one other recipient, and
+ * more the more readers a record has. Copies (~100 bytes each), so openpgp.js never holds the
+ * caller's bytes.
+ * @throws MessageCheckError structure codes, `not-a-message` for a PKESK with partial body
+ * lengths (RFC 9580 §4.2.1.4 allows them only for data packets) or a given packet that is not
+ * one PKESK v3.
+ */
+function myPkeskBodies(source: ShareSource, myKey: UnlockedKey): Uint8Array[] {
   const mine = keyIdsOf(myKey.key);
+  const usable = (keyId: string | undefined) => keyId === undefined || keyId === WILDCARD_KEY_ID || mine.has(keyId);
+  if ('recipientPackets' in source) {
+    return source.recipientPackets.map(decodeRecipientPacket).flatMap((p) => (usable(p.keyId) ? [p.body.slice()] : []));
+  }
+  const { bytes, framed, summary } = decodeCheckedMessage(source.message, Number.MAX_SAFE_INTEGER);
   const bodies: Uint8Array[] = [];
   framed.forEach((p, i) => {
-    if (p.tag !== TAG_PKESK) return;
-    const keyId = summary.packets[i]?.keyId;
-    if (keyId !== undefined && keyId !== WILDCARD_KEY_ID && !mine.has(keyId)) return;
+    if (p.tag !== TAG_PKESK || !usable(summary.packets[i]?.keyId)) return;
     if (p.partial) throw new MessageCheckError('not-a-message', 'a session key packet uses partial body lengths');
     bodies.push(bytes.slice(p.bodyStart, p.end));
   });
@@ -38,13 +49,13 @@ function myPkeskBodies(message: string | Uint8Array, myKey: UnlockedKey): Uint8A
 }
 
 /**
- * The session key `myKey` decrypts from `message`. The packets are read straight into packet
+ * The session key `myKey` decrypts from the source's packets. The packets are read straight into packet
  * objects from the offsets the structure check found: `readMessage` on the same bytes went
  * through openpgp.js's stream reader, ~0.3 ms of a share for one ~100-byte packet.
  * @throws MessageCheckError structure codes; CryptoError `decryption-failed`.
  */
-async function mySessionKey(message: string | Uint8Array, myKey: UnlockedKey): Promise<openpgp.SessionKey> {
-  const bodies = myPkeskBodies(message, myKey);
+async function mySessionKey(source: ShareSource, myKey: UnlockedKey): Promise<openpgp.SessionKey> {
+  const bodies = myPkeskBodies(source, myKey);
   if (bodies.length === 0) throw new CryptoError('decryption-failed', 'this key cannot decrypt the message, so it cannot share it (no session key packet for it)');
   let sessionKeys: openpgp.DecryptedSessionKey[];
   try {
@@ -68,7 +79,8 @@ async function mySessionKey(message: string | Uint8Array, myKey: UnlockedKey): P
 
 /**
  * Makes the one new PKESK packet (base64url) that lets `newRecipientKey` read `message` (a record
- * or an attachment), from the session key `myKey` can decrypt. The server checks it with
+ * or an attachment; or the message whose `recipientPackets` are given), from the session key
+ * `myKey` can decrypt. The server checks it with
  * `checkRecipientPacket` and splices it in with `addRecipientPacket`. Never touches the caller's
  * data, and the cost does not depend on the message size beyond one scan of its packet headers.
  *
@@ -79,14 +91,10 @@ async function mySessionKey(message: string | Uint8Array, myKey: UnlockedKey): P
  * @throws MessageCheckError structure codes; CryptoError `decryption-failed` (not a recipient),
  * key codes for `newRecipientKey`, `invalid-argument` if openpgp.js still cannot encrypt to it.
  */
-export async function createRecipientPacket(opts: {
-  message: string | Uint8Array;
-  myKey: UnlockedKey;
-  newRecipientKey: string;
-}): Promise<string> {
+export async function createRecipientPacket(opts: ShareSource & { myKey: UnlockedKey; newRecipientKey: string }): Promise<string> {
   if (typeof opts.newRecipientKey !== 'string') throw new CryptoError('invalid-key', 'newRecipientKey must be an armored public key');
   const now = new Date();
-  const [decrypted, newKey] = await Promise.allSettled([mySessionKey(opts.message, opts.myKey), validatedPublicKey(opts.newRecipientKey, now)]);
+  const [decrypted, newKey] = await Promise.allSettled([mySessionKey(opts, opts.myKey), validatedPublicKey(opts.newRecipientKey, now)]);
   if (decrypted.status === 'rejected') throw decrypted.reason;
   if (newKey.status === 'rejected') throw newKey.reason;
   const { data, algorithm } = decrypted.value;

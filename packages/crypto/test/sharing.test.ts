@@ -10,6 +10,7 @@ import {
   sealFile,
   sealRecord,
   createSessionKey,
+  recipientPackets,
   type RecordId,
   type UserId,
 } from '../src';
@@ -68,6 +69,24 @@ describe('createRecipientPacket + addRecipientPacket (share)', () => {
     const sharedFile = await addRecipientPacket(file.message, pkesk);
     const opened = await openFile({ message: sharedFile, myKey: doctor.privateKey, authorPublicKey: patient.publicKey, expectSha256: file.sha256 });
     expect(opened.status).toBe('verified');
+  });
+
+  it('when only the packets of a file are given (as the server hands them out), then the new packet opens the whole file for the new reader', async () => {
+    const file = await sealFile({ data: new Uint8Array(70_000).fill(7), authorKey: patient.privateKey, recipientKeys: [specialist.publicKey, patient.publicKey] });
+    const packets = recipientPackets(file.message);
+    expect(packets).toHaveLength(2);
+    const pkesk = await createRecipientPacket({ recipientPackets: packets, myKey: patient.privateKey, newRecipientKey: doctor.publicKey });
+    const opened = await openFile({ message: await addRecipientPacket(file.message, pkesk), myKey: doctor.privateKey, authorPublicKey: patient.publicKey, expectSha256: file.sha256 });
+    expect(opened.status).toBe('verified');
+    expect(await codeOf(createRecipientPacket({ recipientPackets: packets, myKey: stranger.privateKey, newRecipientKey: doctor.publicKey }))).toBe('decryption-failed');
+  });
+
+  it('when a given packet is not one PKESK v3, then not-a-message', async () => {
+    const { message } = await sealRecord({ envelope, authorKey: patient.privateKey, recipientKeys: [patient.publicKey] });
+    const [own] = recipientPackets(message);
+    for (const bad of ['not base64url!', `${own}${own}`, '']) {
+      expect(await codeOf(createRecipientPacket({ recipientPackets: [bad], myKey: patient.privateKey, newRecipientKey: doctor.publicKey }))).toBe('not-a-message');
+    }
   });
 
   it('when the sharer cannot decrypt the message, then decryption-failed', async () => {

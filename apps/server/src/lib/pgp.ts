@@ -5,6 +5,7 @@ import {
   checkRecipientPacket,
   inspectMessage,
   readPublicKey,
+  recipientPackets,
   verifyChallengeSignature,
   verifyGrant,
 } from '@medseal/crypto';
@@ -87,4 +88,9 @@ export async function checkGrant(input: { signedGrant: string; signerPublicKey: 
     throw new AppError({ status: 400, code: 'bad-signature', message: 'The grant is not signed by the sharer.' });
   }
   return result.grant;
+}
+
+/** The PKESK packets (base64url) of a stored binary message. */
+export function recipientPacketsOf(message: Uint8Array): string[] {
+  return recipientPackets(message);
 }

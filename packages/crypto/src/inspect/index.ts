@@ -180,7 +180,12 @@ export async function checkEncryptedTo(
   return summary;
 }
 
-function decodePkesk(pkesk: string): { bytes: Uint8Array; keyId: string } {
+/**
+ * One PKESK v3 packet given as base64url (as `recipientPackets` returns them): its bytes, its
+ * body and the key ID it is addressed to (the wildcard for an anonymous one).
+ * @throws MessageCheckError `not-a-message`.
+ */
+export function decodeRecipientPacket(pkesk: string): { bytes: Uint8Array; body: Uint8Array; keyId: string } {
   const bytes = typeof pkesk === 'string' ? fromBase64Url(pkesk) : null;
   if (!bytes || bytes.length === 0) throw new MessageCheckError('not-a-message', 'recipient packet is not base64url');
   let framed: FramedPacket[];
@@ -195,7 +200,7 @@ function decodePkesk(pkesk: string): { bytes: Uint8Array; keyId: string } {
   if (s.tag !== TAG_PKESK || s.version !== 3 || only.partial) {
     throw new MessageCheckError('not-a-message', 'expected one public-key encrypted session key packet (PKESK v3)');
   }
-  return { bytes, keyId: s.keyId ?? WILDCARD_KEY_ID };
+  return { bytes, body: bytes.subarray(only.bodyStart, only.end), keyId: s.keyId ?? WILDCARD_KEY_ID };
 }
 
 /**
@@ -204,7 +209,7 @@ function decodePkesk(pkesk: string): { bytes: Uint8Array; keyId: string } {
  * @throws MessageCheckError `not-a-message`, `recipient-mismatch`; CryptoError key codes.
  */
 export async function checkRecipientPacket(pkesk: string, recipientPublicKey: string, opts: { now?: Date } = {}): Promise<void> {
-  const { keyId } = decodePkesk(pkesk);
+  const { keyId } = decodeRecipientPacket(pkesk);
   const info = await validatedPublicKey(recipientPublicKey, opts.now ?? new Date());
   if (!info.encryptionKeyIds.includes(keyId)) {
     throw new MessageCheckError('recipient-mismatch', `the packet is for key ID ${keyId}, not for this recipient's encryption key`, {
@@ -232,7 +237,7 @@ export async function addRecipientPacket<T extends string | Uint8Array>(
   pkesk: string,
   opts: { allocate?: (length: number) => Uint8Array } = {},
 ): Promise<T> {
-  const packet = decodePkesk(pkesk);
+  const packet = decodeRecipientPacket(pkesk);
   const d = decode(message, Number.MAX_SAFE_INTEGER);
   const summary = checkStructure(d);
   if (summary.recipientKeyIds.includes(packet.keyId)) {

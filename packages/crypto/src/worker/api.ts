@@ -14,7 +14,7 @@ import { createSessionKey, type SessionKey } from '../messages';
 import { exportPrivateKey, lockPrivateKey, unlockPrivateKey } from '../protect';
 import { checkRecipientList, openRecord, sealRecord, type JsonObject, type OpenRecordResult, type RecordEnvelope, type RecordEnvelopeInput, type RecordExpectation } from '../records';
 import { createRecoveryKey, recoverySecretFromWords } from '../recovery';
-import { createRecipientPacket, rekeyRecord } from '../sharing';
+import { createRecipientPacket, rekeyRecord, type ShareSource } from '../sharing';
 import { checkKdf, createSaltSeed, deriveSecrets, DEFAULT_KDF, MIN_KDF, type KdfProgress } from '../secrets';
 import { signChallenge, verifyChallengeSignature } from '../challenge';
 import { verifyGrant } from '../grants';
@@ -213,8 +213,9 @@ export function createCryptoWorkerApi() {
       const result = await openFile({ ...rest, myKey: key(keyHandle), ...(onProgress ? { onProgress: (p: FileProgress) => fire(onProgress, p) } : {}) });
       return result.status === 'verified' ? transfer(result, [result.data.buffer as ArrayBuffer]) : result;
     },
-    async createRecipientPacket(opts: { message: string | Uint8Array; keyHandle: KeyHandle; newRecipientKey: string }): Promise<string> {
-      return createRecipientPacket({ message: opts.message, myKey: key(opts.keyHandle), newRecipientKey: opts.newRecipientKey });
+    async createRecipientPacket(opts: ShareSource & { keyHandle: KeyHandle; newRecipientKey: string }): Promise<string> {
+      const { keyHandle, ...rest } = opts;
+      return createRecipientPacket({ ...rest, myKey: key(keyHandle) });
     },
     async createGrant(opts: { grant: GrantInput; keyHandle: KeyHandle }): Promise<{ signedGrant: string; grant: Grant }> {
       return createGrant({ grant: opts.grant, signerKey: key(opts.keyHandle) });

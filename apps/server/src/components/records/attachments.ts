@@ -1,10 +1,10 @@
 import type { Response } from 'express';
-import type { AttachmentInfo } from '@medseal/contract';
+import type { AttachmentInfo, AttachmentPacketsResponse } from '@medseal/contract';
 import { MAX_ATTACHMENT_BYTES } from '@medseal/contract';
 import { toBuffer } from '../../lib/bytes';
 import { AppError } from '../../lib/errors';
 import { newId } from '../../lib/ids';
-import { checkMessage } from '../../lib/pgp';
+import { checkMessage, recipientPacketsOf } from '../../lib/pgp';
 import type { Services } from '../../services';
 import { appendAudit } from '../audit/use-cases';
 import { recordChanged } from './access';
@@ -78,6 +78,18 @@ export async function downloadAttachment(s: Services, record: RecordDoc, actorId
     if (!res.write(toBuffer(chunk.data))) await new Promise<void>((done) => res.once('drain', done));
   }
   res.end();
+}
+
+/**
+ * The session key packets of an attachment, for a sharer to make the grantee's packet without
+ * downloading the file. Not an audited read: the packets are in every reader's copy and say no
+ * more than the access list.
+ * @throws AppError 404 `attachment-not-found`.
+ */
+export async function attachmentPackets(s: Services, record: RecordDoc, attachmentId: string): Promise<AttachmentPacketsResponse> {
+  const a = await s.models.attachments.findOne({ _id: attachmentId, recordId: record._id }).lean();
+  if (!a) throw attachmentNotFound();
+  return { packets: recipientPacketsOf(await readAttachmentBytes(s, a)) };
 }
 
 export async function deleteAttachment(s: Services, record: RecordDoc, actorId: string, attachmentId: string): Promise<void> {

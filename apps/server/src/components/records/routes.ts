@@ -1,12 +1,12 @@
 import type { Handlers } from '../../lib/routing';
 import type { Services } from '../../services';
 import { requireRecord, type RecordAccess } from './access';
-import { deleteAttachment, downloadAttachment, uploadAttachment } from './attachments';
+import { attachmentPackets, deleteAttachment, downloadAttachment, uploadAttachment } from './attachments';
 import * as records from './use-cases';
 
 type RecordHandlers = Pick<
   Handlers<RecordAccess>,
-  'createRecord' | 'listRecords' | 'getRecord' | 'updateRecord' | 'deleteRecord' | 'recordHistory' | 'getRecordVersion' | 'uploadAttachment' | 'downloadAttachment' | 'deleteAttachment'
+  'createRecord' | 'listRecords' | 'getRecord' | 'updateRecord' | 'deleteRecord' | 'recordHistory' | 'getRecordVersion' | 'uploadAttachment' | 'downloadAttachment' | 'deleteAttachment' | 'attachmentPackets'
 >;
 
 export function recordHandlers(s: Services): RecordHandlers {
@@ -21,5 +21,6 @@ export function recordHandlers(s: Services): RecordHandlers {
     uploadAttachment: ({ auth, access, body }) => uploadAttachment(s, requireRecord(access), auth.userId, body),
     downloadAttachment: ({ auth, access, params, res }) => downloadAttachment(s, requireRecord(access), auth.userId, params.attachmentId, res),
     deleteAttachment: ({ auth, access, params }) => deleteAttachment(s, requireRecord(access), auth.userId, params.attachmentId),
+    attachmentPackets: ({ access, params }) => attachmentPackets(s, requireRecord(access), params.attachmentId),
   };
 }

@@ -248,8 +248,9 @@ export async function shareRecord(deps: RecordDeps, dto: RecordDto, grantee: Per
   const pkesk = await deps.crypto.createRecipientPacket({ message: dto.message, keyHandle: deps.key.handle, newRecipientKey: grantee.publicKey });
   const attachmentPackets: Record<string, string> = {};
   for (const a of dto.attachments) {
-    const bytes = await deps.call(endpoints.downloadAttachment, { params: { recordId: dto.id, attachmentId: a.id } });
-    attachmentPackets[a.id] = await deps.crypto.createRecipientPacket({ message: bytes, keyHandle: deps.key.handle, newRecipientKey: grantee.publicKey });
+    // Each file has its own session key; its packets (a few hundred bytes) are enough to share it.
+    const { packets } = await deps.call(endpoints.attachmentPackets, { params: { recordId: dto.id, attachmentId: a.id } });
+    attachmentPackets[a.id] = await deps.crypto.createRecipientPacket({ recipientPackets: packets, keyHandle: deps.key.handle, newRecipientKey: grantee.publicKey });
   }
   const { signedGrant } = await deps.crypto.createGrant({
     grant: { recordId: dto.id as RecordId, granteeUserId: grantee.id as UserId, granteeFingerprint: grantee.fingerprint as Fingerprint, grantedBy: deps.me.id as UserId },
