@@ -101,8 +101,8 @@ export interface AttachmentList {
 }
 
 /**
- * What a record GET reads, kept per process (lib/read-cache.ts). Tags: `cacheTag`. Values are shared between
- * requests: never change one in place.
+ * What a record GET reads, kept per process (lib/read-cache.ts), dropped by the tags of
+ * `cacheTag`. Values are shared between requests: never change one in place.
  */
 export interface ReadCaches {
   sessions: ReadCache<SessionDoc>;
