@@ -161,8 +161,8 @@ export async function listSessions(s: Services, auth: { userId: string; sessionI
 /** @throws AppError 404 `session-not-found` (also for another user's session). */
 export async function endSession(s: Services, userId: string, sessionId: string): Promise<void> {
   const result = await s.models.sessions.deleteOne({ publicId: sessionId, userId });
-  await s.feed.publish([cacheTag.user(userId)]);
   if (result.deletedCount !== 1) throw new AppError({ status: 404, code: 'session-not-found', message: 'No such session.' });
+  await s.feed.publish([cacheTag.user(userId)]);
 }
 
 /**
