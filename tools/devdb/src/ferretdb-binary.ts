@@ -47,9 +47,7 @@ async function patchedModFile(): Promise<string> {
   await writeFile(target, original.replace(ID_INDEX_FIX.from, ID_INDEX_FIX.to));
   const modFile = join(buildDir, 'go.mod');
   const goMod = await readFile(join(sourceDir, 'go.mod'), 'utf8');
-  await writeFile(modFile, `${goMod}
-replace github.com/FerretDB/FerretDB => ${copy}
-`);
+  await writeFile(modFile, `${goMod}\nreplace github.com/FerretDB/FerretDB => ${copy}\n`);
   await cp(join(sourceDir, 'go.sum'), join(buildDir, 'go.sum'));
   return modFile;
 }
