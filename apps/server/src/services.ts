@@ -2,7 +2,7 @@ import type { Connection } from 'mongoose';
 import type { Logger } from 'pino';
 import { challengeModel, sessionModel, type SessionDoc } from './components/auth/model';
 import { AuditLog } from './components/audit/log';
-import { auditHeadModel, auditModel } from './components/audit/model';
+import { auditModel } from './components/audit/model';
 import { contactsModel } from './components/contacts/model';
 import { attachmentChunkModel, attachmentModel, recordModel, recordVersionModel, type AttachmentDoc, type RecordDoc } from './components/records/model';
 import { grantModel } from './components/sharing/model';
@@ -68,7 +68,6 @@ export function createModels(connection: Connection) {
     grants: grantModel(connection),
     contacts: contactsModel(connection),
     audit: auditModel(connection),
-    auditHeads: auditHeadModel(connection),
     claims: claimModel(connection),
     invalidations: invalidationModel(connection),
   };

@@ -40,7 +40,7 @@ describe('the audit chain written by two server processes', () => {
       onSecond.cookie = alice.api.cookie;
       const records = [];
       for (let i = 0; i < 3; i++) records.push(await createRecordAs(alice, alice, [alice]));
-      // The second server starts cold on chains the first one wrote (past the stored hint).
+      // The second server starts cold on chains the first one wrote (it finds their ends by `_id` lookups).
       for (let i = 0; i < 20; i++) expect((await alice.api.get(`/records/${records[0]?.id}`)).status).toBe(200);
       const reads = records.flatMap((r) => Array.from({ length: 8 }, (_, i) => (i % 2 ? alice.api : onSecond).get(`/records/${r.id}`)));
       const lists = Array.from({ length: 8 }, (_, i) => (i % 2 ? alice.api : onSecond).get('/records'));

@@ -23,7 +23,7 @@ const auditSchema = new Schema<AuditDoc>(
   {
     _id: { type: String, required: true },
     recordId: { type: String, required: true },
-    ownerId: { type: String, required: true, index: true },
+    ownerId: { type: String, required: true },
     seq: { type: Number, required: true },
     actorId: { type: String, required: true },
     action: { type: String, required: true },
@@ -33,22 +33,9 @@ const auditSchema = new Schema<AuditDoc>(
   },
   { versionKey: false, strict: 'throw' },
 );
+// The trail (by recordId, in seq order) and the owner check ({recordId, ownerId}) use this one.
 auditSchema.index({ recordId: 1, seq: 1 }, { unique: true });
-
-/**
- * Where a record's chain ended at some point: a hint that lags a few events behind (moved
- * on now and then with `$max`), from which the real end is found by `_id` (AuditLog).
- */
-export interface AuditHeadDoc {
-  _id: string; // the record id
-  seq: number;
-}
-
-const auditHeadSchema = new Schema<AuditHeadDoc>({ _id: { type: String, required: true }, seq: { type: Number, required: true } }, { versionKey: false, strict: 'throw' });
 
 export function auditModel(connection: Connection) {
   return modelOn(connection, 'AuditEvent', auditSchema, 'audit_events');
-}
-export function auditHeadModel(connection: Connection) {
-  return modelOn(connection, 'AuditHead', auditHeadSchema, 'audit_heads');
 }
