@@ -14,7 +14,7 @@ import { sharingHandlers } from './components/sharing/routes';
 import { userHandlers } from './components/users/routes';
 import { errorHandler, notFound } from './lib/error-handler';
 import { requestLog } from './lib/logger';
-import { clientVersionHeader, csrfGuard, noStore, securityHeaders } from './lib/http-security';
+import { apiHeaders, clientVersionHeader, csrfGuard, documentHeaders, noStore } from './lib/http-security';
 import { bindEndpoints, type AccessRule, type Handlers } from './lib/routing';
 import { createServices, type AppSettings } from './services';
 
@@ -28,9 +28,6 @@ export interface AppDeps {
   accessRules?: Partial<Record<EndpointName, AccessRule>>;
 }
 
-/** JSON bodies larger than this are refused with 413 before parsing. */
-export const JSON_BODY_LIMIT = '1mb';
-
 /** Builds the Express app; no listen() here, so tests run it on port 0 (STYLE.md §5). */
 export function createApp(deps: AppDeps): Express {
   const services = createServices(deps.connection, deps.logger, deps.settings);
@@ -42,7 +39,6 @@ export function createApp(deps: AppDeps): Express {
   app.set('query parser', 'simple'); // flat string values only: no `a[$ne]=` objects
 
   app.use(requestLog(deps.logger));
-  app.use(securityHeaders());
   app.use(clientVersionHeader({ minClientVersion: deps.settings.minClientVersion }));
 
   const handlers: Handlers<RecordAccess> = {
@@ -55,14 +51,9 @@ export function createApp(deps: AppDeps): Express {
   };
 
   const api = express.Router();
+  api.use(apiHeaders());
   api.use(noStore);
-  api.use(healthRoutes(deps.connection));
-  const openapi = buildOpenApiDocument({ version: deps.settings.version });
-  api.get('/openapi.json', (_req, res) => {
-    res.json(openapi);
-  });
   api.use(csrfGuard({ allowedOrigins: deps.settings.allowedOrigins }));
-  api.use(express.json({ limit: JSON_BODY_LIMIT, type: 'application/json' }));
   bindEndpoints<RecordAccess>(api, {
     endpoints,
     handlers: handlers as never,
@@ -71,9 +62,16 @@ export function createApp(deps: AppDeps): Express {
     authorizeRecord: (recordId, auth, need) => authorizeRecord(services, recordId, auth, need),
     checkResponses: deps.settings.checkResponses,
   });
+  // After the endpoints, which every request walks first.
+  api.use(healthRoutes(deps.connection));
+  const openapi = buildOpenApiDocument({ version: deps.settings.version });
+  api.get('/openapi.json', (_req, res) => {
+    res.json(openapi);
+  });
   api.use(notFound);
   app.use('/api', api);
 
+  app.use(documentHeaders());
   if (deps.webDist) {
     app.use(express.static(deps.webDist, { index: false }));
     // Client-side routes: every other GET gets the app's index.html.

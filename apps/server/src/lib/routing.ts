@@ -1,4 +1,5 @@
 import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
+import typeis from 'type-is';
 import { z } from 'zod';
 import type { Endpoint, EndpointName, Endpoints } from '@medseal/contract';
 import { MAX_ATTACHMENT_BYTES } from '@medseal/contract';
@@ -54,23 +55,35 @@ export interface BindOptions<R> {
 
 const emptyObject = z.object({}).strict();
 
+/** JSON bodies larger than this are refused with 413 before parsing. */
+export const JSON_BODY_LIMIT = '1mb';
+
 const failClosed: RequestHandler = (_req, _res, next) => {
   next(new AppError({ status: 403, code: 'no-access-rule', message: 'This operation has no access rule, so it is refused.' }));
 };
 
-/** Registers every endpoint of the table on `router` with validation, auth and access checks. */
+/**
+ * Registers every endpoint of the table on `router` with validation, auth and access checks.
+ * One route per path with its methods on it, and a body parser only on the endpoints that
+ * take a body: a request walks one router layer per path, not one per endpoint plus a parser
+ * (the walk cost ~7% of a cached record GET's rate).
+ */
 export function bindEndpoints<R>(router: Router, options: BindOptions<R>): void {
+  const routes = new Map<string, ReturnType<Router['route']>>();
+  const jsonBody = express.json({ limit: JSON_BODY_LIMIT, type: 'application/json' });
+  const binaryBody = express.raw({ type: 'application/octet-stream', limit: MAX_ATTACHMENT_BYTES + 64 * 1024 });
   for (const [name, e] of Object.entries(options.endpoints)) {
+    const route = routes.get(e.path) ?? router.route(e.path);
+    routes.set(e.path, route);
     const rule = options.rules[name];
     const handler = options.handlers[name];
     if (!rule || !handler) {
-      router[e.method](e.path, failClosed);
+      route[e.method](failClosed);
       continue;
     }
     const chain: RequestHandler[] = [];
-    if (e.body === 'binary') {
-      chain.push(express.raw({ type: 'application/octet-stream', limit: MAX_ATTACHMENT_BYTES + 64 * 1024 }));
-    }
+    if (e.body === 'binary') chain.push(binaryBody);
+    else if (e.body !== undefined) chain.push(jsonBody);
     chain.push(async (req, res) => {
       const auth = await options.authenticate(req, res);
       if ((rule.kind !== 'public' || e.auth === 'session') && !auth) {
@@ -94,7 +107,7 @@ export function bindEndpoints<R>(router: Router, options: BindOptions<R>): void 
       if (options.checkResponses) e.response.parse(result);
       res.status(e.status).json(result);
     });
-    router[e.method](e.path, ...chain);
+    route[e.method](...chain);
   }
 }
 
@@ -106,7 +119,8 @@ function readBody(req: Request, e: Endpoint): unknown {
     return req.body;
   }
   if (e.body === undefined) {
-    if (req.body !== undefined && !(typeof req.body === 'object' && req.body !== null && Object.keys(req.body).length === 0)) {
+    // Length 0 is no body (fetch sends it for a POST without one).
+    if (typeis.hasBody(req) && req.headers['content-length'] !== '0') {
       throw new AppError({ status: 400, code: 'unexpected-body', message: 'This operation takes no request body.' });
     }
     return undefined;
