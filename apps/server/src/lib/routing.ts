@@ -39,7 +39,18 @@ export interface HandlerContext<E extends Endpoint, R> {
   ip: string;
 }
 
-export type Handler<E extends Endpoint, R> = (ctx: HandlerContext<E, R>) => Promise<ResultOf<E>>;
+/**
+ * A JSON answer serialized ahead of time; the binder sends its bytes as they are. For an
+ * answer served many times over from the same cached documents (records/use-cases.ts).
+ */
+export class JsonBytes<T> {
+  readonly bytes: Buffer;
+  constructor(value: T) {
+    this.bytes = Buffer.from(JSON.stringify(value));
+  }
+}
+
+export type Handler<E extends Endpoint, R> = (ctx: HandlerContext<E, R>) => Promise<ResultOf<E> | JsonBytes<ResultOf<E>>>;
 export type Handlers<R> = { [K in EndpointName]: Handler<Endpoints[K], R> };
 
 export interface BindOptions<R> {
@@ -102,6 +113,11 @@ export function bindEndpoints<R>(router: Router, options: BindOptions<R>): void 
       if (e.response === 'binary') return; // the handler streamed the answer
       if (e.response === undefined) {
         res.status(204).end();
+        return;
+      }
+      if (result instanceof JsonBytes) {
+        if (options.checkResponses) e.response.parse(JSON.parse(result.bytes.toString('utf8')));
+        res.status(e.status).type('application/json').send(result.bytes);
         return;
       }
       if (options.checkResponses) e.response.parse(result);
