@@ -17,6 +17,14 @@ export async function connectDb(uri: string): Promise<Connection> {
   return connection;
 }
 
+/**
+ * A filter value for strings that start with `prefix`: an anchored, case-sensitive regex,
+ * which MongoDB answers from the field's index as a range.
+ */
+export function startsWith(prefix: string): { $regex: string } {
+  return { $regex: `^${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}` };
+}
+
 /** True for a duplicate-key error (code 11000): a unique `_id` or index refused the write. */
 export function isDuplicateKey(error: unknown): boolean {
   return (error as { code?: unknown } | null)?.code === 11000;

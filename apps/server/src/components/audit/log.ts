@@ -3,7 +3,7 @@ import type { AuditAction } from '@medseal/contract';
 import { AppError } from '../../lib/errors';
 import type { Models } from '../../services';
 import { eventHash, GENESIS_HASH } from './chain';
-import type { AuditDoc } from './model';
+import { eventId, type AuditDoc } from './model';
 import { isDuplicateKey } from '../../lib/db';
 
 export interface AuditInput {
@@ -99,7 +99,7 @@ export class AuditLog {
       // Millisecond ISO time: what the hash covers is exactly what Date stores.
       const hash = eventHash({ ...input, seq, at: at.toISOString(), prevHash: head.hash });
       next.set(input.recordId, { seq, hash });
-      return { _id: `${input.recordId}:${seq}`, ...input, seq, at, prevHash: head.hash, hash };
+      return { _id: eventId(input.recordId, seq), ...input, seq, at, prevHash: head.hash, hash };
     });
 
     const stored = await this.insertOrdered(docs);
@@ -146,7 +146,7 @@ export class AuditLog {
    * for 4,000). Another writer may add events meanwhile; a stale end only costs a lost round.
    */
   private async loadHead(recordId: string): Promise<Head> {
-    const hashAt = async (seq: number) => (await this.models.audit.findById(`${recordId}:${seq}`, { hash: 1 }).lean())?.hash;
+    const hashAt = async (seq: number) => (await this.models.audit.findById(eventId(recordId, seq), { hash: 1 }).lean())?.hash;
     let last: Head = { seq: 0, hash: GENESIS_HASH };
     let missing = 1;
     for (let hash = await hashAt(missing); hash !== undefined; hash = await hashAt(missing)) {

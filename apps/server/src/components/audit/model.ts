@@ -1,11 +1,14 @@
 import { Schema, type Connection } from 'mongoose';
 import type { AuditAction } from '@medseal/contract';
+import { startsWith } from '../../lib/db';
 import { modelOn } from '../../lib/model';
 
 /**
  * One link of a record's audit chain. `_id` is `<recordId>:<seq>`, so two writers racing
  * for the same position cannot both win (a unique `_id` is the cheapest unique check on
- * every engine). `ownerId` lets the owner read the trail after the record is deleted.
+ * every engine), and a chain is found by its `_id` prefix (chainFilter): the `_id` index is
+ * the only one, which every event insert, on the read path, has to keep up. `ownerId` (the
+ * same on every event of a chain) lets the owner read the trail after the record is deleted.
  */
 export interface AuditDoc {
   _id: string;
@@ -33,8 +36,14 @@ const auditSchema = new Schema<AuditDoc>(
   },
   { versionKey: false, strict: 'throw' },
 );
-// The trail (by recordId, in seq order) and the owner check ({recordId, ownerId}) use this one.
-auditSchema.index({ recordId: 1, seq: 1 }, { unique: true });
+
+/** A record's whole chain, in no particular order. */
+export function chainFilter(recordId: string) {
+  return { _id: startsWith(`${recordId}:`) };
+}
+
+/** The `_id` of event `seq` of a record's chain (1 is its creation). */
+export const eventId = (recordId: string, seq: number) => `${recordId}:${seq}`;
 
 export function auditModel(connection: Connection) {
   return modelOn(connection, 'AuditEvent', auditSchema, 'audit_events');

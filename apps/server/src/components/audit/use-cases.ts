@@ -1,6 +1,6 @@
 import type { AuditEvent, AuditTrailResponse } from '@medseal/contract';
 import type { Services } from '../../services';
-import type { AuditDoc } from './model';
+import { chainFilter, type AuditDoc } from './model';
 import { verifyAuditChain } from './chain';
 import type { AuditInput } from './log';
 
@@ -20,7 +20,8 @@ export function appendAuditMany(s: Services, inputs: AuditInput[]): Promise<void
 
 /** The owner's view of one record's trail (also after deletion), with the chain check. */
 export async function recordAudit(s: Services, recordId: string): Promise<AuditTrailResponse> {
-  const docs = await s.models.audit.find({ recordId }).sort({ seq: 1 }).lean();
+  const docs = await s.models.audit.find(chainFilter(recordId)).lean();
+  docs.sort((a, b) => a.seq - b.seq);
   const events = docs.map(toEvent);
   return { events, verification: verifyAuditChain(events) };
 }

@@ -1,6 +1,7 @@
 import { AppError } from '../../lib/errors';
 import type { AuthContext, RecordNeed } from '../../lib/routing';
 import { cacheTag, type Services } from '../../services';
+import { eventId } from '../audit/model';
 import { grantId } from '../sharing/model';
 import type { RecordDoc } from './model';
 
@@ -36,7 +37,7 @@ export const recordNotFound = () => new AppError({ status: 404, code: 'record-no
 export async function authorizeRecord(s: Services, recordId: string, auth: AuthContext, need: RecordNeed): Promise<RecordAccess> {
   const record = await s.caches.records.get(recordId, () => s.models.records.findById(recordId).lean());
   if (!record) {
-    if ((need === 'audit' || need === 'delete') && (await s.models.audit.exists({ recordId, ownerId: auth.userId }))) {
+    if ((need === 'audit' || need === 'delete') && (await s.models.audit.exists({ _id: eventId(recordId, 1), ownerId: auth.userId }))) {
       return { role: 'owner', record: null };
     }
     throw recordNotFound();

@@ -12,6 +12,7 @@ import { AppError } from '../../lib/errors';
 import { checkMessage } from '../../lib/pgp';
 import { JsonBytes } from '../../lib/routing';
 import type { Services } from '../../services';
+import { chainFilter, eventId } from '../audit/model';
 import { appendAudit, appendAuditMany } from '../audit/use-cases';
 import { recordChanged, roleOf } from './access';
 import { withRevClaim } from './rev-claim';
@@ -92,7 +93,7 @@ export async function createRecord(s: Services, authorId: string, body: CreateRe
   await checkMessage(body.message, keys, MAX_RECORD_MESSAGE_CHARS);
   // A deleted record's id keeps its audit trail; whoever took the id over would become the
   // "owner" of that trail (read it, extend it) and the real owner would lose it.
-  if (await s.models.audit.exists({ _id: `${body.recordId}:1` })) throw recordExists();
+  if (await s.models.audit.exists({ _id: eventId(body.recordId, 1) })) throw recordExists();
   const now = new Date();
   const recipients = body.recipients.map((r) => ({ userId: r.userId, fingerprint: r.fingerprint }));
   const record: RecordDoc = {
@@ -282,7 +283,7 @@ export async function deleteRecord(s: Services, input: { recordId: string; recor
     s.models.chunks.deleteMany({ recordId }),
   ]);
   await recordChanged(s, recordId);
-  if (record || !(await s.models.audit.exists({ recordId, action: 'delete' }))) {
+  if (record || !(await s.models.audit.exists({ ...chainFilter(recordId), action: 'delete' }))) {
     // The owner is the actor when the record is gone (only the owner gets this far).
     await appendAudit(s, { recordId, ownerId: record?.ownerId ?? input.actorId, actorId: input.actorId, action: 'delete' });
   }

@@ -1,4 +1,5 @@
 import type { DirectoryResponse, DirectoryUser } from '@medseal/contract';
+import { startsWith } from '../../lib/db';
 import { AppError } from '../../lib/errors';
 import type { Services } from '../../services';
 import type { UserDoc } from './model';
@@ -9,11 +10,9 @@ export function toDirectoryUser(u: Pick<UserDoc, '_id' | 'name' | 'role' | 'publ
   return { id: u._id, name: u.name, role: u.role, publicKey: u.publicKey, fingerprint: u.fingerprint };
 }
 
-const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
 /** Exact email or case-insensitive name prefix; the fingerprint is the one the server computed. */
 export async function findUsers(s: Services, query: { email?: string | undefined; namePrefix?: string | undefined }): Promise<DirectoryResponse> {
-  const filter = query.email !== undefined ? { email: query.email } : { nameLower: { $regex: `^${escapeRegex((query.namePrefix ?? '').toLowerCase())}` } };
+  const filter = query.email !== undefined ? { email: query.email } : { nameLower: startsWith((query.namePrefix ?? '').toLowerCase()) };
   const users = await s.models.users
     .find(filter, { name: 1, role: 1, publicKey: 1, fingerprint: 1 })
     .sort({ nameLower: 1 })
