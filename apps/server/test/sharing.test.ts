@@ -1,5 +1,6 @@
 import { checkEncryptedTo, createRecipientPacket, createSessionKey, recipientPackets, sealFile, sealRecord, type RecordId, type UserId } from '@medseal/crypto';
 import { accessListResponseSchema, attachmentPacketsResponseSchema, recordListResponseSchema, recordSchema } from '@medseal/contract';
+import type { AttachmentDoc, ChunkDoc } from '../src/components/records/model';
 import { codeOf } from './helpers/client';
 import { createRecordAs, grantBody, recipientsOf, sealFor, share } from './helpers/records';
 import { registerUser, type TestUser } from './helpers/users';
@@ -34,6 +35,11 @@ async function patientRecordWithFile(bytes: number): Promise<{ record: { id: str
   return { record: { id: created.id, message }, attachmentId: (up.body as { id: string }).id };
 }
 
+/** An attachment's stored chunks, in order. */
+function storedChunks(attachmentId: string) {
+  return server.connection.collection<ChunkDoc>('attachment_chunks').find({ attachmentId }).sort({ n: 1 }).toArray();
+}
+
 describe('sharing', () => {
   it('when the owner shares, then the PKESK is spliced into the stored message, the doctor can fetch it, and the access list shows the signed grant', async () => {
     const record = await createRecordAs(patient, patient, [patient]);
@@ -54,12 +60,38 @@ describe('sharing', () => {
     expect(recordListResponseSchema.parse((await doctor.api.get('/records')).body).records.map((r) => r.id)).toContain(record.id);
   });
 
-  it('when a record with an attachment under the same session key is shared, then the attachment gets the packet too', async () => {
-    const { record, attachmentId } = await patientRecordWithFile(200_000);
+  it('when a record with an attachment under the same session key is shared, then the attachment gets the packet too, and its stored chunks are not rewritten', async () => {
+    const { record, attachmentId } = await patientRecordWithFile(2_200_000);
+    const chunksBefore = await storedChunks(attachmentId);
+    expect(chunksBefore.length).toBe(3);
     expect((await patient.api.post(`/records/${record.id}/grants`, await grantBody(patient, doctor, record))).status).toBe(201);
     const down = await doctor.api.get(`/records/${record.id}/attachments/${attachmentId}`);
     expect(down.status).toBe(200);
     await expect(checkEncryptedTo(down.body as Uint8Array, [patient.publicKey, doctor.publicKey], { maxBytes: 1 << 24 })).resolves.toBeDefined();
+    expect(await storedChunks(attachmentId)).toEqual(chunksBefore);
+    const listed = recordSchema.parse((await doctor.api.get(`/records/${record.id}`)).body).attachments;
+    expect(listed.map((a) => a.size)).toEqual([(down.body as Uint8Array).length]);
+  });
+
+  it('when an attachment stored whole by an earlier version (no packets kept apart) is downloaded, asked for its packets and shared, then it is served unchanged and split once on the first share', async () => {
+    const { record, attachmentId } = await patientRecordWithFile(300_000);
+    const whole = (await patient.api.get(`/records/${record.id}/attachments/${attachmentId}`)).body as Uint8Array;
+    // Store it as earlier versions did: the whole message in the chunks, no `packets` field.
+    const attachments = server.connection.collection<AttachmentDoc>('attachments');
+    const chunks = server.connection.collection<ChunkDoc>('attachment_chunks');
+    await chunks.deleteMany({ attachmentId });
+    await chunks.insertOne({ _id: `${attachmentId}:1:0`, attachmentId, recordId: record.id, gen: 1, n: 0, data: Buffer.from(whole) });
+    await attachments.updateOne({ _id: attachmentId }, { $unset: { packets: '' }, $set: { gen: 1, chunkCount: 1, size: whole.length } });
+
+    expect((await patient.api.get(`/records/${record.id}/attachments/${attachmentId}`)).body).toEqual(whole);
+    const { packets } = attachmentPacketsResponseSchema.parse((await patient.api.get(`/records/${record.id}/attachments/${attachmentId}/packets`)).body);
+    expect(packets).toEqual(recipientPackets(whole));
+    expect((await patient.api.post(`/records/${record.id}/grants`, await grantBody(patient, doctor, record))).status).toBe(201);
+    const down = (await doctor.api.get(`/records/${record.id}/attachments/${attachmentId}`)).body as Uint8Array;
+    await expect(checkEncryptedTo(down, [patient.publicKey, doctor.publicKey], { maxBytes: 1 << 24 })).resolves.toBeDefined();
+    const split = await attachments.findOne({ _id: attachmentId });
+    expect(split).toMatchObject({ gen: 2, packets: recipientPackets(down), size: down.length });
+    expect((await storedChunks(attachmentId)).map((c) => c._id)).toEqual([`${attachmentId}:2:0`]);
   });
 
   it('when the owner asks for a file\'s session key packets, then they are its PKESKs, enough to share the file; a reader gets 403 and a stranger 404', async () => {

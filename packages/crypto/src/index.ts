@@ -20,7 +20,16 @@ export type { CryptoErrorCode, KeyErrorCode, MessageCheckCode } from './errors';
 export { fingerprintOf, generateUserKey, publicKeyOf, readPublicKey } from './keys';
 export type { GeneratedUserKey, UnlockedKey } from './keys';
 export { formatFingerprint, parseFingerprint, safetyNumber, safetyNumberQrPayload } from './fingerprint';
-export { addRecipientPacket, checkEncryptedTo, checkRecipientPacket, inspectMessage, recipientPackets } from './inspect';
+export {
+  addRecipientPacket,
+  appendRecipientPacket,
+  checkEncryptedTo,
+  checkRecipientPacket,
+  inspectMessage,
+  recipientKeyIdOf,
+  recipientPackets,
+  splitRecipientPackets,
+} from './inspect';
 export { createGrant, grantIsCurrent, verifyGrant } from './grants';
 export type { GrantInput } from './grants';
 export { signChallenge, verifyChallengeSignature } from './challenge';

@@ -1,5 +1,5 @@
 import * as openpgp from 'openpgp';
-import { addRecipientPacket, checkEncryptedTo, checkRecipientPacket, inspectMessage, MessageCheckError } from '../src';
+import { addRecipientPacket, appendRecipientPacket, checkEncryptedTo, checkRecipientPacket, inspectMessage, MessageCheckError, recipientKeyIdOf, splitRecipientPackets } from '../src';
 import { recipientPackets } from '../src/inspect';
 import { toBase64Url } from '../src/encoding';
 import { codeOf, fixture, makeUser } from './helpers';
@@ -205,5 +205,47 @@ describe('checkRecipientPacket and addRecipientPacket', () => {
 
   it('when the target is not an encrypted message, then its structure code', async () => {
     expect(await codeOf(addRecipientPacket(fixture('sed-to-good.asc'), await pkeskFor(bob.publicKey)))).toBe('no-integrity');
+  });
+});
+
+describe('splitRecipientPackets and appendRecipientPacket (a message stored as packets + body)', () => {
+  const concat = (packets: readonly string[], body: Uint8Array) => new Uint8Array([...packets.flatMap((p) => [...Buffer.from(p, 'base64url')]), ...body]);
+  const syncCode = (run: () => unknown) => codeOf(Promise.resolve().then(run));
+
+  it('when a binary message is split, then its packets and body put back together are the message, and the body is a view, not a copy', async () => {
+    const binary = await encryptTo([alice.publicKey, bob.publicKey], {}, 'binary');
+    const { packets, body } = splitRecipientPackets(binary);
+    expect(packets).toEqual(recipientPackets(binary));
+    expect(packets.map(recipientKeyIdOf)).toEqual((await inspectMessage(binary, { maxBytes: MAX })).recipientKeyIds);
+    expect(body.buffer).toBe(binary.buffer);
+    expect(concat(packets, body)).toEqual(binary);
+  });
+
+  it('when a packet is appended to the list, then the joined message has the new recipient, who can read it, and the old ones still can', async () => {
+    const binary = await encryptTo([alice.publicKey], {}, 'binary');
+    const { packets, body } = splitRecipientPackets(binary);
+    const [existing] = packets;
+    // The session key itself, as the sharer's createRecipientPacket would get it.
+    const message = await openpgp.readMessage({ binaryMessage: binary });
+    const [sessionKey] = await openpgp.decryptSessionKeys({ message, decryptionKeys: alice.privateKey.key });
+    const bobKey = await openpgp.readKey({ armoredKey: bob.publicKey });
+    const forBob = toBase64Url(await openpgp.encryptSessionKey({ ...(sessionKey as openpgp.DecryptedSessionKey & { algorithm: 'aes256' }), encryptionKeys: bobKey, format: 'binary' }));
+    const joined = concat(appendRecipientPacket(packets, forBob), body);
+    await expect(checkEncryptedTo(joined, [alice.publicKey, bob.publicKey], { maxBytes: MAX })).resolves.toBeDefined();
+    expect(recipientPackets(joined)).toEqual([existing, forBob]);
+    for (const reader of [alice, bob]) {
+      const { data } = await openpgp.decrypt({ message: await openpgp.readMessage({ binaryMessage: joined }), decryptionKeys: reader.privateKey.key });
+      expect(data).toBe('hello');
+    }
+  });
+
+  it('when the list already has a packet for that key, or the packet is not one PKESK, or the message is not encrypted data, then the stable codes', async () => {
+    const { packets } = splitRecipientPackets(await encryptTo([alice.publicKey, bob.publicKey], {}, 'binary'));
+    expect(await syncCode(() => appendRecipientPacket(packets, packets[1] ?? ''))).toBe('recipient-mismatch');
+    expect(await syncCode(() => appendRecipientPacket(packets, '***'))).toBe('not-a-message');
+    expect(await syncCode(() => recipientKeyIdOf('***'))).toBe('not-a-message');
+    expect(await syncCode(() => splitRecipientPackets(new Uint8Array([1, 2, 3])))).toBe('not-a-message');
+    const sed = await openpgp.unarmor(fixture('sed-to-good.asc'));
+    expect(await syncCode(() => splitRecipientPackets(sed.data as Uint8Array))).toBe('no-integrity');
   });
 });

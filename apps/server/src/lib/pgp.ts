@@ -1,11 +1,14 @@
 import {
   addRecipientPacket,
+  appendRecipientPacket,
   checkEncryptedTo,
   checkLockedPrivateKey,
   checkRecipientPacket,
   inspectMessage,
   readPublicKey,
+  recipientKeyIdOf,
   recipientPackets,
+  splitRecipientPackets,
   verifyChallengeSignature,
   verifyGrant,
 } from '@medseal/crypto';
@@ -74,6 +77,26 @@ export async function splicePacket<T extends string | Uint8Array>(message: T, pk
   // Uninitialised memory for the new message: addRecipientPacket overwrites every byte before it
   // returns, and skipping the zero-fill saves ~1–1.8 ms on a 16 MiB attachment.
   return asBadRequest('The recipient packet could not be added', () => addRecipientPacket(message, pkesk, { allocate: (length) => Buffer.allocUnsafeSlow(length) }));
+}
+
+/**
+ * `splicePacket` for a message stored as packets + body (`splitMessage`): the packet list with
+ * `pkesk` added, or as it is when it already has a packet for one of `recipientKeyIds`.
+ * @throws AppError 400.
+ */
+export function addPacketTo(packets: readonly string[], pkesk: string, recipientKeyIds: readonly string[]): Promise<string[]> {
+  return asBadRequest('The recipient packet could not be added', async () => {
+    if (packets.some((p) => recipientKeyIds.includes(recipientKeyIdOf(p)))) return [...packets];
+    return appendRecipientPacket(packets, pkesk);
+  });
+}
+
+/**
+ * A checked binary message cut into its session key packets and the rest (a view, not a copy).
+ * @throws AppError 400 with the message check code.
+ */
+export function splitMessage(message: Uint8Array): Promise<{ packets: string[]; body: Uint8Array }> {
+  return asBadRequest('The message could not be read', async () => splitRecipientPackets(message));
 }
 
 /** @throws AppError 400 `bad-signature`. */

@@ -255,6 +255,44 @@ export async function addRecipientPacket<T extends string | Uint8Array>(
   return (typeof message === 'string' ? armorMessage(out) : out) as T;
 }
 
+/**
+ * A binary message cut into the parts a server stores apart: its PKESK packets (base64url, in
+ * order) and the body, from the encrypted data packet on (a view into `message`, not a copy).
+ * The packets' bytes followed by the body are a whole message again, and readers take PKESKs
+ * in any order, so sharing a stored file adds one ~100-byte packet to the list
+ * (`appendRecipientPacket`) and never copies the data (DESIGN §6).
+ * @throws MessageCheckError the structure codes of `checkEncryptedTo`.
+ */
+export function splitRecipientPackets(message: Uint8Array): { packets: string[]; body: Uint8Array } {
+  const d = decode(message, Number.MAX_SAFE_INTEGER);
+  checkStructure(d);
+  const data = d.framed[d.framed.length - 1];
+  if (!data) throw new MessageCheckError('not-a-message', 'no encrypted data packet');
+  return { packets: d.framed.slice(0, -1).map((p) => toBase64Url(d.bytes.subarray(p.start, p.end))), body: d.bytes.subarray(data.start) };
+}
+
+/**
+ * `addRecipientPacket` for a message stored split (`splitRecipientPackets`): a new list, the
+ * given packets and then `pkesk`.
+ * @throws MessageCheckError `not-a-message` (`pkesk` is not one PKESK v3), `recipient-mismatch`
+ * (the list already has a packet for its key ID).
+ */
+export function appendRecipientPacket(packets: readonly string[], pkesk: string): string[] {
+  const { keyId } = decodeRecipientPacket(pkesk);
+  if (packets.some((p) => recipientKeyIdOf(p) === keyId)) {
+    throw new MessageCheckError('recipient-mismatch', `the message already has a session key packet for key ID ${keyId}`);
+  }
+  return [...packets, pkesk];
+}
+
+/**
+ * The key ID (16 hex digits, `0000000000000000` for a wildcard) a PKESK packet (base64url) is addressed to.
+ * @throws MessageCheckError `not-a-message` when it is not one PKESK v3.
+ */
+export function recipientKeyIdOf(pkesk: string): string {
+  return decodeRecipientPacket(pkesk).keyId;
+}
+
 /** Base64url of the PKESK packets of a message (used by tests and tools). */
 export function recipientPackets(message: string | Uint8Array): string[] {
   const d = decode(message, Number.MAX_SAFE_INTEGER);

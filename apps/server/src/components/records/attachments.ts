@@ -4,7 +4,7 @@ import { MAX_ATTACHMENT_BYTES } from '@medseal/contract';
 import { toBuffer } from '../../lib/bytes';
 import { AppError } from '../../lib/errors';
 import { newId } from '../../lib/ids';
-import { checkMessage, recipientPacketsOf } from '../../lib/pgp';
+import { addPacketTo, checkMessage, recipientPacketsOf, splitMessage } from '../../lib/pgp';
 import type { Services } from '../../services';
 import { appendAudit } from '../audit/use-cases';
 import { recordChanged } from './access';
@@ -44,16 +44,19 @@ export async function readAttachmentBytes(s: Services, a: AttachmentDoc): Promis
 
 /**
  * Stores a binary OpenPGP message after checking it is encrypted to exactly the record's
- * current recipients (same rule as the record message).
+ * current recipients (same rule as the record message): its session key packets in the
+ * attachment document, the rest in chunks (see AttachmentDoc).
  *
  * @throws AppError 400 message check codes.
  */
 export async function uploadAttachment(s: Services, record: RecordDoc, actorId: string, data: Buffer): Promise<AttachmentInfo> {
   const keys = await recipientKeys(s, record);
-  await checkMessage(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), keys, MAX_ATTACHMENT_BYTES);
+  const message = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  await checkMessage(message, keys, MAX_ATTACHMENT_BYTES);
+  const { packets, body } = await splitMessage(message);
   const id = newId();
-  const chunkCount = await writeChunks(s, { attachmentId: id, recordId: record._id, gen: 1, data });
-  const doc: AttachmentDoc = { _id: id, recordId: record._id, size: data.length, chunkCount, gen: 1, createdAt: new Date() };
+  const chunkCount = await writeChunks(s, { attachmentId: id, recordId: record._id, gen: 1, data: toBuffer(body) });
+  const doc: AttachmentDoc = { _id: id, recordId: record._id, size: data.length, chunkCount, gen: 1, createdAt: new Date(), packets };
   await s.models.attachments.create(doc);
   await recordChanged(s, record._id);
   await appendAudit(s, { recordId: record._id, ownerId: record.ownerId, actorId, action: 'attach' });
@@ -69,6 +72,7 @@ export async function downloadAttachment(s: Services, record: RecordDoc, actorId
   res.setHeader('Content-Type', 'application/octet-stream');
   res.setHeader('Content-Disposition', `attachment; filename="${a._id}.pgp"`);
   res.setHeader('Content-Length', String(a.size));
+  res.write(packetBytes(a.packets ?? []));
   for (let n = 0; n < a.chunkCount; n++) {
     const chunk = await s.models.chunks.findById(`${a._id}:${a.gen}:${n}`).lean();
     if (!chunk) {
@@ -89,7 +93,33 @@ export async function downloadAttachment(s: Services, record: RecordDoc, actorId
 export async function attachmentPackets(s: Services, record: RecordDoc, attachmentId: string): Promise<AttachmentPacketsResponse> {
   const a = await s.models.attachments.findOne({ _id: attachmentId, recordId: record._id }).lean();
   if (!a) throw attachmentNotFound();
-  return { packets: recipientPacketsOf(await readAttachmentBytes(s, a)) };
+  return { packets: a.packets ?? recipientPacketsOf(await readAttachmentBytes(s, a)) };
+}
+
+const packetBytes = (packets: readonly string[]) => Buffer.concat(packets.map((p) => Buffer.from(p, 'base64url')));
+
+/**
+ * Adds `pkesk` to an attachment's packets (unless it has one for `recipientKeyIds`); the chunks
+ * are not touched, so sharing a 20 MiB file writes ~100 bytes. Run only under the record's rev
+ * claim, which keeps two grants from writing one list at once (FerretDB v1 can let both of two
+ * racing updates through). An attachment stored whole by an earlier version is split first,
+ * once: its chunks are rewritten without the packets.
+ * @throws AppError 400 packet codes; 500 `attachment-incomplete`.
+ */
+export async function addAttachmentPacket(s: Services, listed: AttachmentDoc, pkesk: string, recipientKeyIds: readonly string[]): Promise<void> {
+  const a = listed.packets ? { ...listed, packets: listed.packets } : await splitStoredAttachment(s, listed);
+  const packets = await addPacketTo(a.packets, pkesk, recipientKeyIds);
+  if (packets.length === a.packets.length) return;
+  await s.models.attachments.updateOne({ _id: a._id }, { $set: { packets, size: a.size + Buffer.from(pkesk, 'base64url').length } });
+}
+
+async function splitStoredAttachment(s: Services, a: AttachmentDoc): Promise<AttachmentDoc & { packets: string[] }> {
+  const { packets, body } = await splitMessage(await readAttachmentBytes(s, a));
+  const gen = a.gen + 1;
+  const chunkCount = await writeChunks(s, { attachmentId: a._id, recordId: a.recordId, gen, data: toBuffer(body) });
+  await s.models.attachments.updateOne({ _id: a._id, gen: a.gen }, { $set: { gen, chunkCount, packets } });
+  await s.models.chunks.deleteMany({ attachmentId: a._id, gen: a.gen });
+  return { ...a, gen, chunkCount, packets };
 }
 
 export async function deleteAttachment(s: Services, record: RecordDoc, actorId: string, attachmentId: string): Promise<void> {

@@ -74,7 +74,12 @@ const versionSchema = new Schema<RecordVersionDoc>(
   { versionKey: false, strict: 'throw' },
 );
 
-/** Attachment metadata; its bytes are in chunks of generation `gen` (a splice writes a new one). */
+/**
+ * Attachment metadata. The message is served as its session key packets (`packets`,
+ * base64url) followed by the chunks of generation `gen`; `size` counts both. Sharing adds a
+ * packet and leaves the chunks alone. Attachments stored by earlier versions have no
+ * `packets`: their chunks hold the whole message, until a first share splits them.
+ */
 export interface AttachmentDoc {
   _id: string;
   recordId: string;
@@ -82,6 +87,7 @@ export interface AttachmentDoc {
   chunkCount: number;
   gen: number;
   createdAt: Date;
+  packets?: string[];
 }
 
 const attachmentSchema = new Schema<AttachmentDoc>(
@@ -92,6 +98,7 @@ const attachmentSchema = new Schema<AttachmentDoc>(
     chunkCount: { type: Number, required: true },
     gen: { type: Number, required: true },
     createdAt: { type: Date, required: true },
+    packets: { type: [String], default: undefined },
   },
   { versionKey: false, strict: 'throw' },
 );

@@ -3,13 +3,11 @@ import { AppError } from '../../lib/errors';
 import { checkGrant, checkPacketFor, checkPublicKey, splicePacket } from '../../lib/pgp';
 import type { Services } from '../../services';
 import { appendAudit } from '../audit/use-cases';
-import { readAttachmentBytes, writeChunks } from '../records/attachments';
+import { addAttachmentPacket } from '../records/attachments';
 import { recordChanged } from '../records/access';
 import { grantId } from './model';
-import type { AttachmentDoc, RecordDoc } from '../records/model';
+import type { RecordDoc } from '../records/model';
 import { withRevClaim } from '../records/rev-claim';
-import { toBuffer } from '../../lib/bytes';
-import { isDuplicateKey } from '../../lib/db';
 
 const GRANT_CLOCK_SKEW_MS = 10 * 60 * 1000;
 
@@ -18,9 +16,10 @@ const badGrant = (message: string) => new AppError({ status: 400, code: 'bad-gra
 /**
  * Share (DESIGN §6): verify the grant is signed by the sharer and names this record, this
  * grantee and the grantee's real fingerprint; check the PKESK is for the grantee's key;
- * splice it into the stored message and every attachment (no re-encryption). The message
- * update is filtered on `rev` under a rev claim, so a concurrent change makes us re-read and
- * splice again instead of losing a packet.
+ * add it to every attachment's packets and splice it into the stored message (no
+ * re-encryption). All of it runs under the record's rev claim and the message update is
+ * filtered on `rev`, so a concurrent change makes us re-read and try again instead of losing
+ * a packet.
  *
  * @throws AppError 400 `bad-grant`, `bad-signature`, `recipient-mismatch`, 404 `user-not-found`, 409 `already-recipient`.
  */
@@ -45,14 +44,11 @@ export async function grantAccess(s: Services, record: RecordDoc, sharerId: stri
 
   await checkPacketFor(body.pkesk, grantee.publicKey);
   const granteeKeyIds = (await checkPublicKey(grantee.publicKey)).encryptionKeyIds;
-  const attachments = await s.models.attachments.find({ recordId: record._id }).lean();
+  const listed = await s.models.attachments.find({ recordId: record._id }, { _id: 1 }).lean();
   for (const [id, packet] of Object.entries(body.attachmentPackets ?? {})) {
-    if (!attachments.some((a) => a._id === id)) throw badGrant('A packet names an attachment the record does not have.');
+    if (!listed.some((a) => a._id === id)) throw badGrant('A packet names an attachment the record does not have.');
     await checkPacketFor(packet, grantee.publicKey);
   }
-
-  // Attachments first, so by the time the grantee can read the record they can open its files.
-  for (const a of attachments) await spliceAttachment(s, a, body.attachmentPackets?.[a._id] ?? body.pkesk, granteeKeyIds);
 
   const entry = { userId: grantee._id, fingerprint: grantee.fingerprint };
   let current: RecordDoc | null = record;
@@ -60,12 +56,16 @@ export async function grantAccess(s: Services, record: RecordDoc, sharerId: stri
     if (!current) throw new AppError({ status: 404, code: 'record-not-found', message: 'No such record.' });
     const message = await splicePacket(current.message, body.pkesk, granteeKeyIds);
     const based: RecordDoc = current;
-    const result = await withRevClaim(s, based, () =>
-      s.models.records.updateOne(
+    const result = await withRevClaim(s, based, async () => {
+      // Attachments first, so by the time the grantee can read the record they can open its files.
+      for (const a of await s.models.attachments.find({ recordId: record._id }).lean()) {
+        await addAttachmentPacket(s, a, body.attachmentPackets?.[a._id] ?? body.pkesk, granteeKeyIds);
+      }
+      return s.models.records.updateOne(
         { _id: based._id, rev: based.rev },
         { $set: { message, recipients: [...based.recipients, entry], readerIds: [...based.readerIds, grantee._id] }, $inc: { rev: 1 } },
-      ),
-    );
+      );
+    });
     if (result?.matchedCount === 1) break;
     if (attempt >= 4) throw new AppError({ status: 409, code: 'version-conflict', message: 'The record keeps changing; try again.' });
     current = await s.models.records.findById(record._id).lean();
@@ -87,34 +87,6 @@ export async function grantAccess(s: Services, record: RecordDoc, sharerId: stri
     grantedBy: sharerId,
     grantedAt: at.toISOString(),
   };
-}
-
-/**
- * Splices `pkesk` into an attachment as a new chunk generation. Two grants racing on one
- * attachment both try generation `gen + 1`; the first chunk's unique `_id` lets only one
- * write it (the loser has written nothing), and the loser — or one that finds the old
- * chunks already replaced — reads the attachment again and splices into the winner's bytes.
- *
- * @throws AppError 409 `version-conflict` when it keeps losing.
- */
-async function spliceAttachment(s: Services, listed: AttachmentDoc, pkesk: string, granteeKeyIds: readonly string[]): Promise<void> {
-  let a: AttachmentDoc | null = listed;
-  for (let attempt = 0; a; attempt++) {
-    try {
-      const bytes = await readAttachmentBytes(s, a);
-      const spliced = toBuffer(await splicePacket(bytes, pkesk, granteeKeyIds));
-      const gen = a.gen + 1;
-      const chunkCount = await writeChunks(s, { attachmentId: a._id, recordId: a.recordId, gen, data: spliced });
-      await s.models.attachments.updateOne({ _id: a._id, gen: a.gen }, { $set: { gen, chunkCount, size: spliced.length } });
-      await s.models.chunks.deleteMany({ attachmentId: a._id, gen: a.gen });
-      return;
-    } catch (error) {
-      const lostRace = isDuplicateKey(error) || (error instanceof AppError && error.code === 'attachment-incomplete');
-      if (!lostRace) throw error;
-      if (attempt >= 4) throw new AppError({ status: 409, code: 'version-conflict', message: 'The record keeps changing; try again.' });
-      a = await s.models.attachments.findById(listed._id).lean();
-    }
-  }
 }
 
 /**
