@@ -280,6 +280,17 @@ export function keyIdsOf(key: openpgp.Key): ReadonlySet<string> {
   return ids;
 }
 
+/** The key ID of a PKESK addressed to no one in particular (every key may try it). */
+export const WILDCARD_KEY_ID = '0000000000000000';
+
+/**
+ * True when a PKESK for `keyId` may be for the key with IDs `mine`: one of them, a wildcard,
+ * or unreadable (undefined); openpgp.js would try the key on each of these.
+ */
+export function mayBeFor(keyId: string | undefined, mine: ReadonlySet<string>): boolean {
+  return keyId === undefined || keyId === WILDCARD_KEY_ID || mine.has(keyId);
+}
+
 /** Parse cache for public keys used only for verification (author keys): parsing is not free. */
 const parsedPublic = new Map<string, openpgp.Key>();
 

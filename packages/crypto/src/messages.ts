@@ -4,7 +4,7 @@
 import * as openpgp from 'openpgp';
 import { MessageCheckError } from './errors';
 import { decodeCheckedMessage } from './inspect';
-import { keyIdsOf, parsePublicKeyCached, type UnlockedKey } from './keys';
+import { keyIdsOf, mayBeFor, parsePublicKeyCached, type UnlockedKey } from './keys';
 import { MESSAGE_CONFIG, READ_CONFIG } from './openpgp-config';
 import { collect, progressStream } from './streams';
 import type { Fingerprint } from './types';
@@ -77,6 +77,25 @@ function classify(error: unknown): DecryptOutcome {
  * Decrypts with `myKey` and requires exactly one valid signature by `authorPublicKey` (whose
  * fingerprint must equal `authorFingerprint` when given: the pinned key).
  */
+/**
+ * The message with only the PKESKs `mine` can use (its key IDs, and wildcards), as
+ * `createRecipientPacket` does: openpgp.js tries every PKESK against the decryption key and
+ * looks up a key for each other reader's packet (at 100 readers, ~0.7 ms of a ~2.8 ms open).
+ */
+function onlyMine(message: openpgp.Message<Uint8Array>, mine: ReadonlySet<string>): openpgp.Message<Uint8Array> {
+  // getEncryptionKeyIDs lists the PKESKs' key IDs in packet order.
+  const keyIds = message.getEncryptionKeyIDs().map((id) => id.toHex());
+  let pkesk = 0;
+  const kept = new openpgp.PacketList<openpgp.AnyPacket>();
+  for (const packet of message.packets) {
+    if (packet instanceof openpgp.PublicKeyEncryptedSessionKeyPacket) {
+      if (!mayBeFor(keyIds[pkesk++], mine)) continue;
+    }
+    kept.push(packet);
+  }
+  return new openpgp.Message(kept);
+}
+
 export async function decryptVerified(opts: {
   message: string | Uint8Array;
   myKey: UnlockedKey;
@@ -121,7 +140,7 @@ export async function decryptVerified(opts: {
     // Parse the bytes already de-armored and framed above (no second base64 pass).
     const message = opts.onInputProgress
       ? await openpgp.readMessage({ binaryMessage: progressStream(bytes, opts.onInputProgress), config: READ_CONFIG })
-      : await openpgp.readMessage({ binaryMessage: bytes, config: READ_CONFIG });
+      : onlyMine(await openpgp.readMessage({ binaryMessage: bytes, config: READ_CONFIG }), mine);
     const { data: output, signatures } = await openpgp.decrypt({
       message,
       decryptionKeys: opts.myKey.key,

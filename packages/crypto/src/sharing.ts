@@ -3,15 +3,13 @@ import * as openpgp from 'openpgp';
 import { CryptoError, MessageCheckError } from './errors';
 import { toBase64Url } from './encoding';
 import { decodeCheckedMessage, decodeRecipientPacket } from './inspect';
-import { keyIdsOf, validatedPublicKey, type UnlockedKey } from './keys';
+import { keyIdsOf, mayBeFor, validatedPublicKey, type UnlockedKey } from './keys';
 import type { SessionKey } from './messages';
 import { MESSAGE_CONFIG, READ_CONFIG } from './openpgp-config';
 import { openRecord, sealRecord, type JsonObject, type RecordEnvelope, type RecordExpectation } from './records';
 import type { ArmoredMessage, UserId } from './types';
 
 const TAG_PKESK = 1;
-
-const WILDCARD_KEY_ID = '0000000000000000';
 
 /**
  * What a share is made from: the whole message, or only its PKESK packets (base64url, as
@@ -34,7 +32,7 @@ export type ShareSource = { message: string | Uint8Array } | { recipientPackets:
  */
 function myPkeskBodies(source: ShareSource, myKey: UnlockedKey): Uint8Array[] {
   const mine = keyIdsOf(myKey.key);
-  const usable = (keyId: string | undefined) => keyId === undefined || keyId === WILDCARD_KEY_ID || mine.has(keyId);
+  const usable = (keyId: string | undefined) => mayBeFor(keyId, mine);
   if ('recipientPackets' in source) {
     return source.recipientPackets.map(decodeRecipientPacket).flatMap((p) => (usable(p.keyId) ? [p.body.slice()] : []));
   }

@@ -2,7 +2,7 @@
 // decrypting it"). Nothing here needs a private key or decrypts anything.
 import { CryptoError, MessageCheckError } from '../errors';
 import { fromBase64Url, toBase64Url } from '../encoding';
-import { validatedPublicKey } from '../keys';
+import { validatedPublicKey, WILDCARD_KEY_ID } from '../keys';
 import type { MessageSummary, PacketSummary } from '../types';
 import { armorMessage, dearmor } from './armor';
 import { framePackets, PacketFramingError, summarise, type FramedPacket } from './packets';
@@ -12,7 +12,6 @@ export { framePackets, summarise } from './packets';
 
 const TAG_PKESK = 1;
 const TAG_SEIPD = 18;
-const WILDCARD_KEY_ID = '0000000000000000';
 
 interface Decoded {
   format: 'armored' | 'binary';
