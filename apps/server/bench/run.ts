@@ -89,11 +89,14 @@ async function main() {
   const headers = { cookie: alice.api.cookie ?? '' };
   const results = {
     bare: await bench('bare', { url: `http://127.0.0.1:${bareHttp.port}/bare` }),
-    // Each request reads one of the 50 records in turn (every read appends to that record's audit chain).
+    // Each connection reads the 50 records in turn (every read appends to that record's audit
+    // chain). Fixed requests, which autocannon builds once like the bare route's: a
+    // setupRequest would rebuild (and deep-clone the context of) every request in this
+    // process, load-generator work the bare run does not do.
     get: await bench('GET record', {
       url: `${baseUrl}/api/records/${target}`,
       headers,
-      requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/api/records/${recordIds[Math.floor(Math.random() * recordIds.length)] ?? target}` }) }],
+      requests: recordIds.map((id) => ({ method: 'GET', path: `/api/records/${id}` })),
     }),
     // Bare again right after GET: the reference is the mean of the runs around it, so a machine
     // that speeds up or slows down during the bench does not bend the ratio.
