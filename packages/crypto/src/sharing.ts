@@ -32,14 +32,13 @@ export type ShareSource = { message: string | Uint8Array } | { recipientPackets:
  */
 function myPkeskBodies(source: ShareSource, myKey: UnlockedKey): Uint8Array[] {
   const mine = keyIdsOf(myKey.key);
-  const usable = (keyId: string | undefined) => mayBeFor(keyId, mine);
   if ('recipientPackets' in source) {
-    return source.recipientPackets.map(decodeRecipientPacket).flatMap((p) => (usable(p.keyId) ? [p.body.slice()] : []));
+    return source.recipientPackets.map(decodeRecipientPacket).flatMap((p) => (mayBeFor(p.keyId, mine) ? [p.body.slice()] : []));
   }
   const { bytes, framed, summary } = decodeCheckedMessage(source.message, Number.MAX_SAFE_INTEGER);
   const bodies: Uint8Array[] = [];
   framed.forEach((p, i) => {
-    if (p.tag !== TAG_PKESK || !usable(summary.packets[i]?.keyId)) return;
+    if (p.tag !== TAG_PKESK || !mayBeFor(summary.packets[i]?.keyId, mine)) return;
     if (p.partial) throw new MessageCheckError('not-a-message', 'a session key packet uses partial body lengths');
     bodies.push(bytes.slice(p.bodyStart, p.end));
   });
@@ -78,8 +77,9 @@ async function mySessionKey(source: ShareSource, myKey: UnlockedKey): Promise<op
 /**
  * Makes the one new PKESK packet (base64url) that lets `newRecipientKey` read `message` (a record
  * or an attachment; or the message whose `recipientPackets` are given), from the session key
- * `myKey` can decrypt. The server checks it with
- * `checkRecipientPacket` and splices it in with `addRecipientPacket`. Never touches the caller's
+ * `myKey` can decrypt. The server checks it with `checkRecipientPacket` and splices it into a
+ * record message with `addRecipientPacket`, or adds it to a stored file's packet list with
+ * `appendRecipientPacket`. Never touches the caller's
  * data, and the cost does not depend on the message size beyond one scan of its packet headers.
  *
  * The newcomer's key is validated in full (self-signatures, binding, revocation, expiry at this

@@ -67,7 +67,7 @@ export interface BindOptions<R> {
 const emptyObject = z.object({}).strict();
 
 /** JSON bodies larger than this are refused with 413 before parsing. */
-export const JSON_BODY_LIMIT = '1mb';
+const JSON_BODY_LIMIT = '1mb';
 
 const failClosed: RequestHandler = (_req, _res, next) => {
   next(new AppError({ status: 403, code: 'no-access-rule', message: 'This operation has no access rule, so it is refused.' }));

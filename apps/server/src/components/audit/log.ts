@@ -43,7 +43,8 @@ const MAX_LOST_ROUNDS = 20;
  * by `_id` lookups alone (loadHead), so nothing but the events is ever written. Another
  * server process appending to the same chain takes the position first: the insert fails
  * with a duplicate `_id` at that event, everything before it is stored (ordered insert),
- * that record's head is reloaded and the rest is written in the next round. Links never depend on an event that was not stored.
+ * that record's head is reloaded and the rest is written in the next round. Links never
+ * depend on an event that was not stored.
  */
 export class AuditLog {
   private readonly heads = new Map<string, Head>();
