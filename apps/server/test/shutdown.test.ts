@@ -1,6 +1,6 @@
 import { request } from 'node:http';
 import { CSRF_HEADER } from '@medseal/contract';
-import { sqopEncrypt } from './helpers/pgp';
+import { encryptTo } from './helpers/pgp';
 import { createRecordAs } from './helpers/records';
 import { registerUser } from './helpers/users';
 import { startTestServer } from './support';
@@ -11,7 +11,7 @@ describe('graceful shutdown', () => {
     try {
       const alice = await registerUser(server.baseUrl, { name: 'Alice' });
       const record = await createRecordAs(alice, alice, [alice]);
-      const data = await sqopEncrypt([alice.publicKey], Buffer.alloc(256 * 1024, 1), { armor: false });
+      const data = await encryptTo([alice.publicKey], Buffer.alloc(256 * 1024, 1), { armor: false });
       const url = new URL(`${server.baseUrl}/api/records/${record.id}/attachments`);
       const status = new Promise<number>((resolve, reject) => {
         const req = request(url, {
