@@ -2,6 +2,15 @@ import type { Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 
+/**
+ * How long an idle keep-alive connection stays open. When a server closes an idle connection,
+ * a client may be sending its next request on it at that moment and reads ECONNRESET; so the
+ * client side must always be the one to close: this is longer than the idle timeout of the
+ * proxies usually in front (AWS ALB and nginx upstream keep-alive: 60 s). Node advertises it
+ * (`Keep-Alive: timeout=65`, which undici's fetch takes minus 2 s) and closes 1 s after it.
+ */
+export const KEEP_ALIVE_MS = 65_000;
+
 export interface RunningHttpServer {
   server: Server;
   port: number;
@@ -16,6 +25,7 @@ export async function listen(app: Express, options: { host: string; port: number
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(options.port, options.host, (error?: Error) => (error ? reject(error) : resolve(s)));
   });
+  server.keepAliveTimeout = KEEP_ALIVE_MS;
   // In-flight answers, so shutdown can tell their clients not to reuse the socket (else a
   // finished keep-alive socket would hold shutdown for the keep-alive timeout).
   let stopping = false;
