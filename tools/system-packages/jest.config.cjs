@@ -1,0 +1,3 @@
+module.exports = {
+  ...require('@medseal/jest-presets/node'),
+};
