@@ -1,4 +1,4 @@
-import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import { spawn, type SpawnOptions } from 'node:child_process';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -9,14 +9,19 @@ const isRoot = process.getuid?.() === 0;
 const NOBODY = 65534;
 
 /** The task as `pnpm test` runs it, with these environment variables on top of ours. */
-function runTask(env: Record<string, string>, options: SpawnSyncOptions = {}) {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts'], {
-    cwd: packageDir,
-    env: { ...process.env, TMPDIR: tmpdir(), ...env },
-    encoding: 'utf8',
-    ...options,
+function runTask(env: Record<string, string>, options: SpawnOptions = {}) {
+  return new Promise<{ status: number | null; stderr: string }>((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts'], {
+      cwd: packageDir,
+      env: { ...process.env, TMPDIR: tmpdir(), ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+      ...options,
+    });
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    child.once('error', reject);
+    child.once('close', (status) => resolve({ status, stderr }));
   });
-  return { status: result.status, stderr: String(result.stderr) };
 }
 
 let dir: string;
@@ -55,8 +60,8 @@ describe('the system packages the tests need', () => {
     });
   });
 
-  it('when the task runs without root and Chromium is not where the browser tests look, then it fails with one line naming the install command', () => {
-    const run = runTask(
+  it('when the task runs without root and Chromium is not where the browser tests look, then it fails with one line naming the install command', async () => {
+    const run = await runTask(
       { CHROMIUM_PATH: join(dir, 'chromium') },
       isRoot ? { uid: NOBODY, gid: NOBODY } : {},
     );
@@ -78,7 +83,7 @@ describe('the system packages the tests need', () => {
         `#!/bin/sh\necho "$DEBIAN_FRONTEND $*" >> ${calls}\n[ "$1" = install ] && printf '#!/bin/sh\\n' > ${chromium} && chmod +x ${chromium}\nexit 0\n`,
       );
       await chmod(aptGet, 0o755);
-      const run = runTask({
+      const run = await runTask({
         CHROMIUM_PATH: chromium,
         PATH: `${dir}${delimiter}${process.env.PATH ?? ''}`,
       });
@@ -91,7 +96,7 @@ describe('the system packages the tests need', () => {
       // An install that leaves the program missing fails the task.
       await rm(chromium);
       await writeFile(aptGet, '#!/bin/sh\nexit 0\n');
-      const failed = runTask({
+      const failed = await runTask({
         CHROMIUM_PATH: chromium,
         PATH: `${dir}${delimiter}${process.env.PATH ?? ''}`,
       });
