@@ -47,13 +47,16 @@ export async function listen(
   const inFlight = new Set<ServerResponse>();
   const closeWhenIdle = (socket: Socket) => {
     const bytesRead = socket.bytesRead;
-    setTimeout(() => {
+    const decide = () => {
       if (answering.has(socket)) return; // its answer's 'close' calls this again
       // Bytes of a request not yet complete came in: give it the time it takes.
       if (socket.bytesRead !== bytesRead) closeWhenIdle(socket);
       // end(), not destroy(): a request that still races this is read, so no reset.
       else socket.end();
-    }, DRAIN_IDLE_MS).unref();
+    };
+    // Decided after this loop turn's I/O (setImmediate), not in the timer: when the process
+    // ran late, a request that came in meanwhile is read first and counts.
+    setTimeout(() => setImmediate(decide), DRAIN_IDLE_MS).unref();
   };
   server.on('connection', (socket: Socket) => {
     connections.add(socket);
