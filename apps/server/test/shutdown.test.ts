@@ -140,7 +140,7 @@ describe('graceful shutdown', () => {
       agent.destroy();
       uploadAgent.destroy();
     }
-  }, 120_000);
+  });
 });
 
 /**
