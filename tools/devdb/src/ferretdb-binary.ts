@@ -67,7 +67,7 @@ async function patchedModFile(workDir: string): Promise<string> {
   return modFile;
 }
 
-/** True when the program in `binDir` is there and newer than its sources (this file included: it holds the source fix). */
+/** True when `binary` is there and newer than its sources (this file included: it holds the source fix). */
 async function isFresh(binary: string): Promise<boolean> {
   const mtime = (file: string) =>
     stat(file).then(
