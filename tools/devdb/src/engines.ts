@@ -26,13 +26,9 @@ export async function startMongod(options: EngineOptions): Promise<RunningServer
   const { dataDir } = options;
   await mkdir(dataDir, { recursive: true });
   const port = options.port || (await freePort());
-  const child = spawn(
-    'mongod',
-    ['--bind_ip', '127.0.0.1', '--port', String(port), '--dbpath', dataDir],
-    {
-      stdio: ['ignore', 'ignore', 'inherit'],
-    },
-  );
+  const child = spawn('mongod', ['--bind_ip', '127.0.0.1', '--port', String(port), '--dbpath', dataDir], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   return { engine: 'mongod', uri: `mongodb://127.0.0.1:${port}/`, stop: () => stopChild(child) };
 }
 
@@ -52,9 +48,7 @@ export async function startFerretdb({ dataDir, port, log }: EngineOptions): Prom
       const match = /^ready (mongodb:\/\/\S+)$/.exec(line);
       if (match?.[1]) resolve(match[1]);
     });
-    child.once('exit', (code) =>
-      reject(new Error(`FerretDB exited before it was ready (code ${code})`)),
-    );
+    child.once('exit', (code) => reject(new Error(`FerretDB exited before it was ready (code ${code})`)));
     child.once('error', reject);
   });
   return { engine: 'ferretdb', uri, stop: () => stopChild(child) };

@@ -1,16 +1,5 @@
 import { execFile } from 'node:child_process';
-import {
-  cp,
-  link,
-  mkdir,
-  mkdtemp,
-  readdir,
-  readFile,
-  rename,
-  rm,
-  stat,
-  writeFile,
-} from 'node:fs/promises';
+import { cp, link, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -41,29 +30,24 @@ const ID_INDEX_FIX = {
 };
 
 /**
- * Copies the FerretDB module out of Go's module cache (whose files Go refuses to overlay) into
- * `workDir`, applies the fix, and writes a go.mod there that replaces the module with the copy.
- * Returns that go.mod's path, for `go build -modfile`.
+ * Copies the FerretDB module out of Go's module cache (whose files Go refuses to overlay),
+ * applies the fix, and writes a go.mod that replaces the module with the copy. Returns that
+ * go.mod's path, for `go build -modfile`.
  */
-async function patchedModFile(workDir: string): Promise<string> {
-  const { stdout } = await run('go', ['mod', 'download', '-json', 'github.com/FerretDB/FerretDB'], {
-    cwd: sourceDir,
-  });
+async function patchedModFile(buildDir: string): Promise<string> {
+  const { stdout } = await run('go', ['mod', 'download', '-json', 'github.com/FerretDB/FerretDB'], { cwd: sourceDir });
   const moduleDir = (JSON.parse(stdout) as { Dir: string }).Dir;
-  const copy = join(workDir, 'ferretdb-src');
+  const copy = join(buildDir, 'ferretdb-src');
   await cp(moduleDir, copy, { recursive: true });
   await run('chmod', ['-R', 'u+w', copy]);
   const target = join(copy, ID_INDEX_FIX.file);
   const original = await readFile(target, 'utf8');
-  if (!original.includes(ID_INDEX_FIX.from))
-    throw new Error(
-      `devdb: ${ID_INDEX_FIX.file} no longer holds the line the _id index fix replaces`,
-    );
+  if (!original.includes(ID_INDEX_FIX.from)) throw new Error(`devdb: ${ID_INDEX_FIX.file} no longer holds the line the _id index fix replaces`);
   await writeFile(target, original.replace(ID_INDEX_FIX.from, ID_INDEX_FIX.to));
-  const modFile = join(workDir, 'go.mod');
+  const modFile = join(buildDir, 'go.mod');
   const goMod = await readFile(join(sourceDir, 'go.mod'), 'utf8');
   await writeFile(modFile, `${goMod}\nreplace github.com/FerretDB/FerretDB => ${copy}\n`);
-  await cp(join(sourceDir, 'go.sum'), join(workDir, 'go.sum'));
+  await cp(join(sourceDir, 'go.sum'), join(buildDir, 'go.sum'));
   return modFile;
 }
 

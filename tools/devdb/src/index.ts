@@ -43,21 +43,13 @@ export async function startDevDb(options: StartDevDbOptions = {}): Promise<DevDb
   const log = options.log ?? ((line: string) => console.error(line));
   if (options.mongodbUri) {
     await waitForPing(options.mongodbUri);
-    return {
-      engine: 'external',
-      uri: options.mongodbUri,
-      dataDir: undefined,
-      stop: async () => {},
-    };
+    return { engine: 'external', uri: options.mongodbUri, dataDir: undefined, stop: async () => {} };
   }
 
   const temporary = options.dataDir === undefined;
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'medseal-devdb-')));
-  const server: RunningServer = await starters[await localEngine()]({
-    dataDir,
-    port: options.port ?? 0,
-    log,
-  });
+  const engine = starters[await localEngine()];
+  const server: RunningServer = await engine({ dataDir, port: options.port ?? 0, log });
   try {
     await waitForPing(server.uri);
   } catch (error) {
@@ -75,11 +67,7 @@ export async function startDevDb(options: StartDevDbOptions = {}): Promise<DevDb
   };
 }
 
-const starters = {
-  mongod: startMongod,
-  ferretdb: startFerretdb,
-  'mongodb-memory-server': startMemoryServer,
-};
+const starters = { mongod: startMongod, ferretdb: startFerretdb, 'mongodb-memory-server': startMemoryServer };
 
 async function localEngine(): Promise<keyof typeof starters> {
   if (await onPath('mongod')) return 'mongod';
