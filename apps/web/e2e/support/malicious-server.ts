@@ -1,0 +1,481 @@
+// The malicious server of issue 10 (DESIGN §12–§13): an operator who rewrites any API answer
+// (Playwright routes in the victim's browser) and any stored document (the test database), but
+// not the app's JavaScript. Besides the attacks, the oracles the suites judge by: what the
+// browser sent (captured requests, opened with the attacker's own key) and what it shows.
+import { randomBytes } from 'node:crypto';
+import type { Locator, Page, Request, Route } from 'playwright-core';
+import {
+  addRecipientPacket,
+  inspectMessage,
+  openFile,
+  readPublicKey,
+  recipientKeyIdOf,
+  type UnlockedKey,
+} from '@medseal/crypto';
+import type {
+  DirectoryResponse,
+  DirectoryUser,
+  Recipient,
+  RecordDto,
+  RecordListResponse,
+} from '@medseal/contract';
+import type { TestServer } from '@medseal/server/testing';
+import type { CapturedRequest } from './browser';
+
+/** A string only the attacker writes: seeing it on the page means forged data was shown. */
+export function forgedMarker(prefix = 'FORGED'): string {
+  return `${prefix}-${randomBytes(5).toString('hex')}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rewriting API answers in the victim's browser
+
+/** Which API requests an attack answers: the method and the path (no query), exact or a pattern. */
+export interface ApiMatch {
+  method?: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  path: string | RegExp;
+}
+
+/**
+ * A running attack. `hits` counts the requests it answered: a test asserts it is above 0, so an
+ * attack aimed at an endpoint the app no longer calls fails loudly instead of passing vacuously.
+ */
+export interface Attack {
+  readonly hits: number;
+  stop(): Promise<void>;
+}
+
+const isApi = (url: URL) => url.pathname.startsWith('/api/');
+
+function matches(request: Request, match: ApiMatch): boolean {
+  if (match.method && request.method() !== match.method) return false;
+  const { pathname } = new URL(request.url());
+  return typeof match.path === 'string' ? pathname === match.path : match.path.test(pathname);
+}
+
+async function intercept(
+  page: Page,
+  match: ApiMatch,
+  answer: (route: Route) => Promise<void>,
+): Promise<Attack> {
+  let hits = 0;
+  const handler = async (route: Route) => {
+    if (!matches(route.request(), match)) return route.fallback();
+    hits += 1;
+    await answer(route);
+  };
+  await page.route(isApi, handler);
+  return {
+    get hits() {
+      return hits;
+    },
+    // A device closed by its test took its routes with it.
+    stop: async () => (page.isClosed() ? undefined : page.unroute(isApi, handler)),
+  };
+}
+
+/** Lets the real server answer, then changes its JSON before the app sees it. Error answers pass unchanged. */
+export function rewriteJson<T>(
+  page: Page,
+  match: ApiMatch,
+  edit: (body: T) => T | Promise<T>,
+): Promise<Attack> {
+  return intercept(page, match, async (route) => {
+    const response = await route.fetch();
+    if (!response.ok()) return route.fulfill({ response });
+    await route.fulfill({ response, json: await edit((await response.json()) as T) });
+  });
+}
+
+/** Answers without asking the real server (e.g. a 204 for a revoke the server never does). */
+export function answerWithout(
+  page: Page,
+  match: ApiMatch,
+  answer: { status: number; json?: unknown },
+): Promise<Attack> {
+  return intercept(page, match, (route) =>
+    route.fulfill({
+      status: answer.status,
+      ...(answer.json === undefined ? {} : { json: answer.json }),
+    }),
+  );
+}
+
+/** Stops every attack of a test (routes of one page). */
+export async function stopAll(attacks: Attack[]): Promise<void> {
+  const running = attacks.splice(0);
+  await Promise.all(running.map((a) => a.stop()));
+}
+
+/** What the real server answers this browser's session (the operator can read it all anyway). */
+export async function realJson<T>(page: Page, path: string): Promise<T> {
+  const response = await page.request.get(new URL(path, page.url()).toString());
+  if (!response.ok()) throw new Error(`GET ${path}: HTTP ${response.status()}`);
+  return (await response.json()) as T;
+}
+
+export async function realBytes(page: Page, path: string): Promise<Uint8Array> {
+  const response = await page.request.get(new URL(path, page.url()).toString());
+  if (!response.ok()) throw new Error(`GET ${path}: HTTP ${response.status()}`);
+  return new Uint8Array(await response.body());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Editing the database (use `browserSuite({ readCacheTtlMs: 0 })`, or the server's read cache
+// hides the edits for its lifetime)
+
+export interface StoredUser {
+  _id: string;
+  email: string;
+  name: string;
+  publicKey: string;
+  fingerprint: string;
+}
+
+export function collections(server: TestServer) {
+  const c = server.connection;
+  return {
+    users: c.collection<StoredUser>('users'),
+    records: c.collection<{
+      _id: string;
+      ownerId: string;
+      authorId: string;
+      version: number;
+      message: string;
+      recipients: { userId: string; fingerprint: string }[];
+    }>('records'),
+    versions: c.collection<{ _id: string; recordId: string; version: number; message: string }>(
+      'record_versions',
+    ),
+    contacts: c.collection<{ _id: string; version: number; blob: string }>('contacts'),
+  };
+}
+
+/** The stored account of `email` (its id, directory name and public key). */
+export async function storedUser(server: TestServer, email: string): Promise<StoredUser> {
+  const user = await collections(server).users.findOne({ email });
+  if (!user) throw new Error(`no stored user ${email}`);
+  return user;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Oracles on what the browser sent
+
+/** Requests captured from index `since` on (take `captured.length` before the attack). */
+export function sentSince(captured: CapturedRequest[], since: number): CapturedRequest[] {
+  return captured.slice(since);
+}
+
+const GRANT_PATH = /^\/api\/records\/([^/]+)\/grants$/;
+
+/** The share requests (POST …/grants) sent since `since`, with the record they are for. */
+export function grantsSent(
+  captured: CapturedRequest[],
+  since: number,
+): { recordId: string; body: Record<string, unknown> }[] {
+  return sentSince(captured, since).flatMap((r) => {
+    const m = GRANT_PATH.exec(new URL(r.url).pathname);
+    if (r.method !== 'POST' || !m?.[1]) return [];
+    return [
+      {
+        recordId: m[1],
+        body: JSON.parse(r.body?.toString('utf8') ?? '{}') as Record<string, unknown>,
+      },
+    ];
+  });
+}
+
+export function isGrantRequest(r: Request): boolean {
+  return r.method() === 'POST' && GRANT_PATH.test(new URL(r.url()).pathname);
+}
+
+/** The 16-hex key IDs a person's messages are encrypted to (their encryption subkeys). */
+export async function encryptionKeyIdsOf(publicKey: string): Promise<string[]> {
+  return (await readPublicKey(publicKey)).encryptionKeyIds;
+}
+
+function stringsIn(value: unknown, out: string[] = []): string[] {
+  if (typeof value === 'string') out.push(value);
+  else if (Array.isArray(value)) for (const v of value) stringsIn(v, out);
+  else if (typeof value === 'object' && value !== null)
+    for (const v of Object.values(value)) stringsIn(v, out);
+  return out;
+}
+
+/** Every session key packet a request carries: inside armored or binary messages, or alone (base64url). */
+async function sessionKeyPacketsIn(
+  r: CapturedRequest,
+): Promise<{ keyIds: string[]; lonePackets: string[] }> {
+  if (!r.body || r.body.length === 0) return { keyIds: [], lonePackets: [] };
+  if ((r.headers['content-type'] ?? '').includes('application/octet-stream')) {
+    const summary = await inspectMessage(new Uint8Array(r.body), { maxBytes: r.body.length }).catch(
+      () => null,
+    );
+    return { keyIds: summary?.recipientKeyIds ?? [], lonePackets: [] };
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(r.body.toString('utf8'));
+  } catch {
+    return { keyIds: [], lonePackets: [] };
+  }
+  const keyIds: string[] = [];
+  const lonePackets: string[] = [];
+  for (const s of stringsIn(json)) {
+    if (s.includes('-----BEGIN PGP MESSAGE-----')) {
+      const summary = await inspectMessage(s, { maxBytes: s.length }).catch(() => null);
+      keyIds.push(...(summary?.recipientKeyIds ?? []));
+    } else if (/^[A-Za-z0-9_-]{16,}$/.test(s)) {
+      try {
+        keyIds.push(recipientKeyIdOf(s));
+        lonePackets.push(s);
+      } catch {
+        // not a session key packet
+      }
+    }
+  }
+  return { keyIds, lonePackets };
+}
+
+/**
+ * Requests sent since `since` that encrypt anything to one of `keyIds` (a message to that key,
+ * or a session key packet for it): what the attacker's key would then read.
+ */
+export async function requestsEncryptingTo(
+  captured: CapturedRequest[],
+  since: number,
+  keyIds: string[],
+): Promise<string[]> {
+  const found: string[] = [];
+  for (const r of sentSince(captured, since)) {
+    const { keyIds: ids } = await sessionKeyPacketsIn(r);
+    if (ids.some((id) => keyIds.includes(id))) found.push(`${r.method} ${new URL(r.url).pathname}`);
+  }
+  return found;
+}
+
+/**
+ * Requests sent since `since` carrying a session key packet with which `key` (the attacker's)
+ * decrypts `message` (e.g. another record's file): that file's key was handed to the attacker.
+ */
+export async function requestsOpening(
+  captured: CapturedRequest[],
+  since: number,
+  target: { message: Uint8Array; authorPublicKey: string; key: UnlockedKey },
+): Promise<string[]> {
+  const found: string[] = [];
+  for (const r of sentSince(captured, since)) {
+    for (const packet of (await sessionKeyPacketsIn(r)).lonePackets) {
+      const joined = await addRecipientPacket(target.message, packet).catch(() => null);
+      if (!joined) continue;
+      const opened = await openFile({
+        message: joined,
+        myKey: target.key,
+        authorPublicKey: target.authorPublicKey,
+      }).catch(() => null);
+      if (opened?.status === 'verified') found.push(`${r.method} ${new URL(r.url).pathname}`);
+    }
+  }
+  return found;
+}
+
+// ---------------------------------------------------------------------------------------------
+// What the user sees
+
+/**
+ * Words a security warning or refusal uses, whatever its exact text. The app must render every
+ * such warning in an element with role=alert (or role=status) — see the suites' headers.
+ */
+export const SECURITY_WORDS =
+  /tamper|not verified|unverified|could not be verified|security|changed|refused|warning|blocked|rolled back|older|missing|mismatch|altered|not signed|no consent|without consent/i;
+
+export function securityWarnings(page: Page): Locator {
+  return page.locator('[role="alert"], [role="status"]').filter({ hasText: SECURITY_WORDS });
+}
+
+/** Waits until a security warning is visible (generous: the machine is busy). */
+export async function expectSecurityWarning(page: Page): Promise<void> {
+  await securityWarnings(page).first().waitFor({ state: 'visible', timeout: 60_000 });
+}
+
+/** What the page shows now (hidden elements excluded). */
+export function shownText(page: Page): Promise<string> {
+  return page.locator('body').innerText();
+}
+
+/**
+ * Texts of the regions (alert, status, list item, table row, dialog, section) that show `marker`
+ * and claim it is verified — "not verified", "unverified" and button labels do not count.
+ */
+export function regionsClaimingVerified(page: Page, marker: string): Promise<string[]> {
+  return page.evaluate((m) => {
+    const claims: string[] = [];
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      if (!node.textContent?.includes(m)) continue;
+      const region = node.parentElement?.closest(
+        '[role="alert"], [role="status"], li, tr, [role="row"], [role="dialog"], dialog, section',
+      );
+      if (!region) continue;
+      const copy = region.cloneNode(true) as HTMLElement;
+      for (const b of copy.querySelectorAll('button, [role="button"]')) b.remove();
+      const text = (copy.textContent ?? '').replace(
+        /\b(not|never|un)[\s-]*(yet\s+|been\s+)?verified\b/gi,
+        '',
+      );
+      if (/verified/i.test(text)) claims.push(region.textContent ?? '');
+    }
+    return claims;
+  }, marker);
+}
+
+/** `marker` is not on the page, and nowhere next to a claim that it is verified. */
+export async function expectNotShown(page: Page, marker: string): Promise<void> {
+  expect(await regionsClaimingVerified(page, marker)).toEqual([]);
+  expect(await shownText(page)).not.toContain(marker);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ready-made attacks
+
+/**
+ * Where the account state lives (today the pinned-contacts blob; DESIGN §12 folds it into the
+ * account state). trust: point these at the account state when it moves — every account-state
+ * test asserts its attack hit something, so a stale path fails loudly.
+ */
+export const ACCOUNT_STATE = {
+  path: '/api/contacts',
+  collection: 'contacts',
+  /** The API answer for "nothing stored". */
+  missing: { version: 0, blob: null },
+} as const;
+
+/** The directory hands out `impostor`'s key (and fingerprint) as `victimId`'s, by id and by email search. */
+export async function serveKeyAs(
+  page: Page,
+  victimId: string,
+  impostor: { publicKey: string; fingerprint: string },
+): Promise<Attack[]> {
+  const swap = (u: DirectoryUser): DirectoryUser =>
+    u.id === victimId
+      ? { ...u, publicKey: impostor.publicKey, fingerprint: impostor.fingerprint }
+      : u;
+  return [
+    await rewriteJson<DirectoryResponse>(page, { method: 'GET', path: '/api/users' }, (b) => ({
+      users: b.users.map(swap),
+    })),
+    await rewriteJson<DirectoryUser>(page, { method: 'GET', path: `/api/users/${victimId}` }, swap),
+  ];
+}
+
+/** The directory gives `userId` another display name. */
+export async function renameInDirectory(
+  page: Page,
+  userId: string,
+  name: string,
+): Promise<Attack[]> {
+  const rename = (u: DirectoryUser): DirectoryUser => (u.id === userId ? { ...u, name } : u);
+  return [
+    await rewriteJson<DirectoryResponse>(page, { method: 'GET', path: '/api/users' }, (b) => ({
+      users: b.users.map(rename),
+    })),
+    await rewriteJson<DirectoryUser>(page, { method: 'GET', path: `/api/users/${userId}` }, rename),
+  ];
+}
+
+export const totalHits = (attacks: Attack[]) => attacks.reduce((n, a) => n + a.hits, 0);
+
+/** Answers `match` with the real answer of another API path (e.g. another record's file packets). */
+export function serveOther(page: Page, match: ApiMatch, otherPath: string): Promise<Attack> {
+  return intercept(page, match, async (route) => {
+    const response = await route.fetch({
+      url: new URL(otherPath, route.request().url()).toString(),
+    });
+    await route.fulfill({ response });
+  });
+}
+
+/** A stored version of a record, as GET /api/records/:id/versions/:version answers it. */
+export interface StoredVersion {
+  version: number;
+  authorId: string;
+  recipients: Recipient[];
+  message: string;
+}
+
+/** Serves `old` (an earlier version) as the record's current version, on its page and in the list. */
+export async function serveAsCurrent(
+  page: Page,
+  recordId: string,
+  old: StoredVersion,
+): Promise<Attack[]> {
+  const asCurrent = (dto: RecordDto): RecordDto =>
+    dto.id === recordId
+      ? {
+          ...dto,
+          version: old.version,
+          authorId: old.authorId,
+          recipients: old.recipients,
+          message: old.message,
+        }
+      : dto;
+  return [
+    await rewriteJson<RecordDto>(
+      page,
+      { method: 'GET', path: `/api/records/${recordId}` },
+      asCurrent,
+    ),
+    await rewriteJson<RecordListResponse>(page, { method: 'GET', path: '/api/records' }, (b) => ({
+      ...b,
+      records: b.records.map(asCurrent),
+    })),
+  ];
+}
+
+type PlantedDoc = { _id: string } & Record<string, unknown>;
+
+/**
+ * Stores a record the way the server's create does (record + version 1 documents), without
+ * any of its checks: what an operator with the database can add to anyone's list.
+ */
+export async function plantRecord(
+  server: TestServer,
+  record: {
+    id: string;
+    ownerId: string;
+    authorId: string;
+    recipients: Recipient[];
+    message: string;
+  },
+): Promise<void> {
+  const now = new Date();
+  const c = server.connection;
+  await c.collection<PlantedDoc>('records').insertOne({
+    _id: record.id,
+    ownerId: record.ownerId,
+    authorId: record.authorId,
+    creatorId: record.authorId,
+    recipients: record.recipients,
+    readerIds: record.recipients.map((r) => r.userId),
+    version: 1,
+    rev: 1,
+    createdAt: now,
+    updatedAt: now,
+    message: record.message,
+  });
+  await c.collection<PlantedDoc>('record_versions').insertOne({
+    _id: `${record.id}:1`,
+    recordId: record.id,
+    version: 1,
+    authorId: record.authorId,
+    recipients: record.recipients,
+    message: record.message,
+    size: record.message.length,
+    createdAt: now,
+  });
+}
+
+/** A record id as the app makes them (128 random bits, base64url, 22 characters). */
+export function newRecordId(): string {
+  return randomBytes(16).toString('base64url');
+}

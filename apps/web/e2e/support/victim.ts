@@ -1,0 +1,235 @@
+// What the victim does in the UI during a malicious-server test, written against roles and
+// broad names so the trust fix's UI changes keep working (what the app must provide is listed
+// in the header of each malicious-*.e2e.test.ts file).
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Locator, Page, Request } from 'playwright-core';
+import { go, type Account } from './app';
+import { newDevice, type CapturedRequest } from './browser';
+import { isGrantRequest, securityWarnings } from './malicious-server';
+
+/** The record page's button that opens the share dialog ("Share…"). */
+const OPEN_SHARE = /^Share(…|\.\.\.)?$/;
+/** The first-contact step's explicit choice to share with a key nobody compared. */
+export const SHARE_WITHOUT_VERIFYING =
+  /share without verifying|share anyway|share unverified|yes, share/i;
+const MARK_VERIFIED = /^(mark as verified|verify now|verify|i compared.*)$/i;
+
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const LONG = { timeout: 60_000 };
+
+/** Waits until nothing on the page says it is busy (loading, decrypting, saving). */
+export async function settled(page: Page): Promise<void> {
+  await page
+    .locator('[aria-busy="true"]')
+    .first()
+    .waitFor({ state: 'detached', ...LONG });
+}
+
+/**
+ * Waits until the page shows one of `outcomes` or a security warning, then until it settled.
+ * Pass the forged data too where it would show, so a vulnerable app is caught showing it.
+ */
+export async function outcome(page: Page, ...outcomes: Locator[]): Promise<void> {
+  await outcomes
+    .reduce((all, o) => all.or(o), securityWarnings(page))
+    .first()
+    .waitFor(LONG);
+  await settled(page);
+}
+
+const eitherOrWarning = (page: Page, wanted: Locator) => outcome(page, wanted);
+
+/** Another device (browser context) for this test; `closeDevices` in afterEach closes it. */
+export async function extraDevice(browser: Browser, captured: CapturedRequest[]): Promise<Page> {
+  const { context, page } = await newDevice(browser, captured);
+  extra.push(context);
+  return page;
+}
+
+const extra: BrowserContext[] = [];
+
+export async function closeDevices(): Promise<void> {
+  await Promise.all(extra.splice(0).map((c) => c.close()));
+}
+
+/** Reload (which locks the keys) and unlock with the password again. */
+export async function reloadAndUnlock(page: Page, account: Account): Promise<void> {
+  await page.reload();
+  await page.getByLabel('Password', { exact: true }).fill(account.password);
+  await page.getByRole('button', { name: /^(Unlock|Log in)$/ }).click();
+  await page
+    .getByRole('button', { name: 'Lock now' })
+    .or(securityWarnings(page))
+    .first()
+    .waitFor(LONG);
+}
+
+/** A scratch folder for the files a suite uploads; the suite removes it after all its tests. */
+export function scratchFolder(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'medseal-redteam-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** A small PDF holding `text`. */
+export function pdfFile(dir: string, name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, `%PDF-1.4\n% ${text}\n%%EOF\n`);
+  return path;
+}
+
+/** Creates a note with one PDF file through the UI; returns the record id. */
+export async function createNoteWithFile(
+  page: Page,
+  note: { title: string; body: string; file: string },
+): Promise<string> {
+  await go(page, '/records/new');
+  await page.getByLabel('Title').fill(note.title);
+  await page.getByLabel('Notes').fill(note.body);
+  await page.getByLabel(/Add PDF or image files/).setInputFiles(note.file);
+  await page.getByRole('button', { name: 'Encrypt and save' }).click();
+  await page.getByText('Verified: written and signed by').waitFor(LONG);
+  return new URL(page.url()).pathname.split('/')[2] ?? '';
+}
+
+/** Opens a record's share dialog and looks the person up; false if the app offers no sharing (it refused). */
+export async function findToShare(page: Page, recordId: string, email: string): Promise<boolean> {
+  await go(page, `/records/${recordId}`);
+  const open = page.getByRole('button', { name: OPEN_SHARE });
+  await eitherOrWarning(page, open);
+  if (!(await open.isVisible())) return false;
+  await open.click();
+  await page.getByLabel(/email/i).fill(email);
+  await page.getByRole('button', { name: /^(Find|Search|Look up)$/i }).click();
+  return true;
+}
+
+/**
+ * Clicks "Share with <name>" once and tells what that one click did: sent the grant at once,
+ * asked a further first-contact question, or was refused (a disabled or missing button beside
+ * a security warning).
+ */
+export async function clickShareOnce(
+  page: Page,
+  name: string,
+): Promise<'sent' | 'asked' | 'refused'> {
+  const share = page.getByRole('button', { name: new RegExp(`^Share with ${escape(name)}`) });
+  await eitherOrWarning(page, share);
+  if (!(await share.isVisible()) || (await share.isDisabled())) return 'refused';
+  const sent = page.waitForRequest(isGrantRequest, LONG).then(() => 'sent' as const);
+  const asked = page
+    .getByRole('button', { name: SHARE_WITHOUT_VERIFYING })
+    .waitFor(LONG)
+    .then(() => 'asked' as const);
+  // A warning already on the page (e.g. about the account) is not this click's answer.
+  const refused = securityWarnings(page)
+    .nth(await securityWarnings(page).count())
+    .waitFor(LONG)
+    .then(() => 'refused' as const);
+  for (const p of [sent, asked, refused]) p.catch(() => undefined);
+  await share.click();
+  return Promise.race([sent, asked, refused]);
+}
+
+/**
+ * Shares through the UI as a user would, whatever steps the app asks for: look the person up,
+ * optionally mark their key verified, share, and confirm a first contact. Resolves once the
+ * grant request was answered ('shared'), or when the app refused ('refused').
+ */
+export async function shareWith(
+  page: Page,
+  recordId: string,
+  person: { email: string; name: string },
+  opts: { verify?: boolean } = {},
+): Promise<'shared' | 'refused'> {
+  if (!(await findToShare(page, recordId, person.email))) return 'refused';
+  if (opts.verify) {
+    const verify = page.getByRole('button', { name: MARK_VERIFIED });
+    await eitherOrWarning(page, verify);
+    if (!(await verify.isVisible())) return 'refused';
+    await verify.click();
+    await verify.waitFor({ state: 'detached', ...LONG });
+  }
+  let request: Promise<Request> = page.waitForRequest(isGrantRequest, LONG);
+  request.catch(() => undefined);
+  const first = await clickShareOnce(page, person.name);
+  if (first === 'refused') return 'refused';
+  if (first === 'asked') {
+    request = page.waitForRequest(isGrantRequest, LONG);
+    await page.getByRole('button', { name: SHARE_WITHOUT_VERIFYING }).click();
+  }
+  await (await request).response();
+  await settled(page);
+  return 'shared';
+}
+
+/** Opens a record page and waits until it shows `expected` or a security warning, and has settled. */
+export async function openRecordPage(
+  page: Page,
+  recordId: string,
+  expected: Locator,
+): Promise<void> {
+  // Already there (e.g. just saved): leave first, so the record is asked for again.
+  if (new URL(page.url()).pathname.startsWith(`/records/${recordId}`)) {
+    await go(page, '/records');
+    await settled(page);
+  }
+  await go(page, `/records/${recordId}`);
+  await eitherOrWarning(page, expected);
+}
+
+/** Writes a new version of one of my notes with another body. */
+export async function editNote(page: Page, recordId: string, body: string): Promise<void> {
+  await go(page, `/records/${recordId}/edit`);
+  await page.getByLabel('Notes').fill(body);
+  await page.getByRole('button', { name: /^Encrypt and save/ }).click();
+  await page.getByText(body).waitFor(LONG);
+}
+
+/**
+ * A doctor writes a note for a patient with the default readers. With `coReader`, first waits
+ * until that person is offered as a reader (so the defaults are loaded). Resolves when the app
+ * showed the saved note or an alert.
+ */
+export async function writeNoteFor(
+  page: Page,
+  patientId: string,
+  note: { title: string; body: string; coReader?: string },
+): Promise<void> {
+  await go(page, `/records/new?owner=${patientId}`);
+  await page.getByLabel('Title').fill(note.title);
+  await page.getByLabel('Notes').fill(note.body);
+  if (note.coReader)
+    await eitherOrWarning(page, page.getByRole('checkbox', { name: note.coReader }));
+  await page.getByRole('button', { name: 'Encrypt and save' }).click();
+  // Saved, or refused (by the app, or by the server: then the request went out, which the oracles judge).
+  await outcome(
+    page,
+    page.getByText('Verified: written and signed by you'),
+    page.getByRole('alert'),
+  );
+}
+
+const isRecordPut = (r: Request) =>
+  r.method() === 'PUT' && /^\/api\/records\/[^/]+$/.test(new URL(r.url()).pathname);
+
+/**
+ * Revokes a reader through the UI (their list item's "Revoke…", then the confirmation), and
+ * waits for the re-keyed version to be stored, or for an alert (a refusal or an error).
+ */
+export async function revokeReader(page: Page, recordId: string, name: string): Promise<void> {
+  const reader = page.getByRole('listitem').filter({ hasText: name });
+  await openRecordPage(page, recordId, reader);
+  await reader.getByRole('button', { name: /^Revoke/ }).click();
+  const alerts = page.getByRole('alert');
+  const rekeyed = page.waitForResponse((r) => isRecordPut(r.request()), LONG);
+  const alerted = alerts.nth(await alerts.count()).waitFor(LONG);
+  for (const p of [rekeyed, alerted]) p.catch(() => undefined);
+  await page
+    .getByRole('button', { name: new RegExp(`^Revoke access for ${escape(name)}`) })
+    .click();
+  await Promise.race([rekeyed, alerted]);
+  await settled(page);
+}
