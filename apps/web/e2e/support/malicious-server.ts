@@ -132,6 +132,9 @@ export interface StoredUser {
   fingerprint: string;
 }
 
+/** Any stored document, addressed by a string `_id` like all of Medseal's. */
+type StoredDoc = { _id: string } & Record<string, unknown>;
+
 export function collections(server: TestServer) {
   const c = server.connection;
   return {
@@ -340,15 +343,53 @@ export async function expectNotShown(page: Page, marker: string): Promise<void> 
 
 /**
  * Where the account state lives (today the pinned-contacts blob; DESIGN §12 folds it into the
- * account state). trust: point these at the account state when it moves — every account-state
- * test asserts its attack hit something, so a stale path fails loudly.
+ * account state) and how the attacks change it. trust: point these at the account state when it
+ * moves — every account-state test asserts its attack hit something, so a stale path fails loudly.
  */
 export const ACCOUNT_STATE = {
   path: '/api/contacts',
   collection: 'contacts',
   /** The API answer for "nothing stored". */
   missing: { version: 0, blob: null },
-} as const;
+  /** The API answer with one character of the stored ciphertext changed. */
+  corrupt: (answer: { version: number; blob: string | null }) => ({
+    ...answer,
+    blob: answer.blob === null ? null : flipArmorCharacter(answer.blob),
+  }),
+};
+
+/** Changes one base64 character in the middle of an armored block (keeps the armor's shape). */
+export function flipArmorCharacter(armored: string): string {
+  const lines = armored.split('\n');
+  const i = Math.floor(lines.length / 2);
+  const line = lines[i] ?? '';
+  lines[i] = line.slice(0, 5) + (line[5] === 'A' ? 'B' : 'A') + line.slice(6);
+  return lines.join('\n');
+}
+
+/** The stored account-state document of a user, to put back later (a rollback). */
+export async function accountStateDocument(
+  server: TestServer,
+  userId: string,
+): Promise<Record<string, unknown>> {
+  const doc = await server.connection
+    .collection<StoredDoc>(ACCOUNT_STATE.collection)
+    .findOne({ _id: userId });
+  if (!doc) throw new Error(`no account state stored for ${userId} in ${ACCOUNT_STATE.collection}`);
+  return doc;
+}
+
+/** Puts an earlier copy of a user's account-state document back in place. */
+export async function restoreAccountState(
+  server: TestServer,
+  userId: string,
+  earlier: Record<string, unknown>,
+): Promise<void> {
+  const { matchedCount } = await server.connection
+    .collection<StoredDoc>(ACCOUNT_STATE.collection)
+    .replaceOne({ _id: userId }, earlier);
+  expect(matchedCount).toBe(1);
+}
 
 /** The directory hands out `impostor`'s key (and fingerprint) as `victimId`'s, by id and by email search. */
 export async function serveKeyAs(
@@ -432,8 +473,6 @@ export async function serveAsCurrent(
   ];
 }
 
-type PlantedDoc = { _id: string } & Record<string, unknown>;
-
 /**
  * Stores a record the way the server's create does (record + version 1 documents), without
  * any of its checks: what an operator with the database can add to anyone's list.
@@ -450,7 +489,7 @@ export async function plantRecord(
 ): Promise<void> {
   const now = new Date();
   const c = server.connection;
-  await c.collection<PlantedDoc>('records').insertOne({
+  await c.collection<StoredDoc>('records').insertOne({
     _id: record.id,
     ownerId: record.ownerId,
     authorId: record.authorId,
@@ -463,7 +502,7 @@ export async function plantRecord(
     updatedAt: now,
     message: record.message,
   });
-  await c.collection<PlantedDoc>('record_versions').insertOne({
+  await c.collection<StoredDoc>('record_versions').insertOne({
     _id: `${record.id}:1`,
     recordId: record.id,
     version: 1,
@@ -478,4 +517,90 @@ export async function plantRecord(
 /** A record id as the app makes them (128 random bits, base64url, 22 characters). */
 export function newRecordId(): string {
   return randomBytes(16).toString('base64url');
+}
+
+// ---------------------------------------------------------------------------------------------
+// A user's own key as the server hands it out at login
+
+const PACKET_SECRET_SUBKEY = 7;
+const PACKET_PUBLIC_SUBKEY = 14;
+
+/** Top-level OpenPGP packets (RFC 9580 §4.2, both header formats; no partial lengths). */
+function framePackets(bytes: Buffer): { tag: number; start: number; end: number }[] {
+  const out: { tag: number; start: number; end: number }[] = [];
+  for (let i = 0; i < bytes.length;) {
+    const h = bytes.readUInt8(i);
+    if (!(h & 0x80)) throw new Error(`not an OpenPGP packet at byte ${i}`);
+    let tag: number;
+    let header: number;
+    let length: number;
+    if (h & 0x40) {
+      tag = h & 0x3f;
+      const o1 = bytes.readUInt8(i + 1);
+      if (o1 < 192) [header, length] = [2, o1];
+      else if (o1 < 224) [header, length] = [3, ((o1 - 192) << 8) + bytes.readUInt8(i + 2) + 192];
+      else if (o1 === 255) [header, length] = [6, bytes.readUInt32BE(i + 2)];
+      else throw new Error('partial packet lengths are not expected in a key');
+    } else {
+      tag = (h >> 2) & 0x0f;
+      const type = h & 0x03;
+      if (type === 3) throw new Error('indeterminate packet lengths are not expected in a key');
+      header = type === 0 ? 2 : type === 1 ? 3 : 5;
+      length =
+        type === 0
+          ? bytes.readUInt8(i + 1)
+          : type === 1
+            ? bytes.readUInt16BE(i + 1)
+            : bytes.readUInt32BE(i + 1);
+    }
+    out.push({ tag, start: i, end: i + header + length });
+    i += header + length;
+  }
+  return out;
+}
+
+/** CRC-24 of the armor checksum (RFC 9580 §6.1). */
+function crc24(bytes: Uint8Array): number {
+  let crc = 0xb704ce;
+  for (const b of bytes) {
+    crc ^= b << 16;
+    for (let i = 0; i < 8; i++) {
+      crc <<= 1;
+      if (crc & 0x1000000) crc ^= 0x1864cfb;
+    }
+  }
+  return crc & 0xffffff;
+}
+
+function armorKeyBlock(bytes: Buffer, label: string): string {
+  const body = bytes.toString('base64').replace(/.{1,64}/g, '$&\n');
+  const sum = Buffer.from([
+    crc24(bytes) >> 16,
+    (crc24(bytes) >> 8) & 0xff,
+    crc24(bytes) & 0xff,
+  ]).toString('base64');
+  return `-----BEGIN PGP ${label}-----\n\n${body}=${sum}\n-----END PGP ${label}-----\n`;
+}
+
+/**
+ * The same armored key without its subkeys (so without its encryption key): its primary key
+ * still unlocks and still has the registered fingerprint, but it is not the registered key.
+ */
+export function withoutSubkeys(armored: string): string {
+  const label = /-----BEGIN PGP ([A-Z ]+)-----/.exec(armored)?.[1];
+  if (!label) throw new Error('not an armored key');
+  const base64 = armored
+    .split('\n')
+    .filter(
+      (line) =>
+        line && !line.startsWith('-----') && !line.startsWith('=') && !/^[A-Za-z]+: /.test(line),
+    )
+    .join('');
+  const bytes = Buffer.from(base64, 'base64');
+  const packets = framePackets(bytes);
+  const firstSubkey = packets.find(
+    (p) => p.tag === PACKET_SECRET_SUBKEY || p.tag === PACKET_PUBLIC_SUBKEY,
+  );
+  if (!firstSubkey) throw new Error('the key has no subkey to take away');
+  return armorKeyBlock(bytes.subarray(0, firstSubkey.start), label);
 }
