@@ -6,7 +6,8 @@
 // - Every security warning or refusal is an element with role=alert (or role=status) whose text
 //   matches SECURITY_WORDS in support/malicious-server.ts (tampered, rolled back, not verified,
 //   no consent, ...).
-// - Loading and saving show an element with aria-busy="true" until they are done.
+// - Loading and saving show an element with aria-busy="true" until they are done, and the
+//   warnings they lead to are on the page by then.
 // - "Verified" is said only of keys the user compared; a signer whose key the user has not
 //   verified is named with words like "not verified" / "unverified" in the same region
 //   (alert/status, list item, row, section) — regions are checked as a whole.
@@ -23,7 +24,7 @@ import type {
 } from '@medseal/contract';
 import { sealRecord, type RecordId, type UserId } from '@medseal/crypto';
 import { registerUser } from './support/api';
-import { createNote, go, loginAs, register, type Account } from './support/app';
+import { createNote, go, register, type Account } from './support/app';
 import { newDevice, type CapturedRequest } from './support/browser';
 import {
   encryptionKeyIdsOf,
@@ -49,7 +50,7 @@ import { browserSuite } from './support/suite';
 import {
   closeDevices,
   editNote,
-  extraDevice,
+  freshDevice,
   openRecordPage,
   outcome,
   reloadAndUnlock,
@@ -79,6 +80,7 @@ const cara = {
 const suite = browserSuite({ readCacheTtlMs: 0 });
 const captured: CapturedRequest[] = [];
 const attacks: Attack[] = [];
+const stage = { suite, captured, attacks };
 let patientPage: Page;
 let danaPage: Page;
 let patientUser: StoredUser;
@@ -105,14 +107,6 @@ afterEach(async () => {
   await stopAll(attacks);
   await closeDevices();
 });
-
-/** A second device of the patient, attacked from its first request on, then logged in. */
-async function patientSecondDevice(attack: (page: Page) => Promise<Attack[]>): Promise<Page> {
-  const page = await extraDevice(suite.browser, captured);
-  attacks.push(...(await attack(page)));
-  await loginAs(page, suite.server.baseUrl, patient);
-  return page;
-}
 
 /**
  * A doctor account the operator made, named with a fresh forged marker (a tab caches the names
@@ -176,7 +170,9 @@ describe('a malicious server against what a record page shows (real Chromium)', 
         `10 units at night ${stale}`,
         '14 units at night',
       );
-      const second = await patientSecondDevice((page) => serveAsCurrent(page, recordId, v1));
+      const second = await freshDevice(stage, patient, (page) =>
+        serveAsCurrent(page, recordId, v1),
+      );
       await openRecordPage(second, recordId, second.getByText(stale));
       expect(totalHits(attacks)).toBeGreaterThan(0);
       await expectNotShown(second, stale);
@@ -194,7 +190,7 @@ describe('a malicious server against what a record page shows (real Chromium)', 
         body: 'Blood test in two weeks',
       });
       const noteId = new URL(danaPage.url()).pathname.split('/')[2] ?? '';
-      const second = await patientSecondDevice((page) =>
+      const second = await freshDevice(stage, patient, (page) =>
         renameInDirectory(page, danaUser._id, forgedName),
       );
       await openRecordPage(second, noteId, second.getByText('Blood test in two weeks'));
@@ -239,20 +235,22 @@ describe('a malicious server against what a record page shows (real Chromium)', 
         fingerprint: forged.key.fingerprint,
         via: 'recipient' as const,
       };
-      attacks.push(
+      const page = await freshDevice(stage, patient, async (p) => [
         await rewriteJson<AccessListResponse>(
-          patientPage,
+          p,
           { method: 'GET', path: `/api/records/${recordId}/access` },
-          (b) => ({ entries: [...b.entries, forgedEntry] }),
+          (b) => ({
+            entries: [...b.entries, forgedEntry],
+          }),
         ),
-      );
+      ]);
       await openRecordPage(
-        patientPage,
+        page,
         recordId,
-        patientPage.getByRole('listitem').filter({ hasText: dana.name }),
+        page.getByRole('listitem').filter({ hasText: dana.name }),
       );
       expect(totalHits(attacks)).toBeGreaterThan(0);
-      await expectNotShown(patientPage, forged.name);
+      await expectNotShown(page, forged.name);
     },
   );
 
@@ -301,15 +299,14 @@ describe('a malicious server against what a record page shows (real Chromium)', 
               ],
             }
           : dto;
-      attacks.push(
-        await rewriteJson<RecordListResponse>(
-          danaPage,
-          { method: 'GET', path: '/api/records' },
-          (b) => ({ ...b, records: b.records.map(addReader) }),
-        ),
-      );
+      const doctor = await freshDevice(stage, dana, async (p) => [
+        await rewriteJson<RecordListResponse>(p, { method: 'GET', path: '/api/records' }, (b) => ({
+          ...b,
+          records: b.records.map(addReader),
+        })),
+      ]);
       const since = captured.length;
-      await writeNoteFor(danaPage, patientUser._id, {
+      await writeNoteFor(doctor, patientUser._id, {
         title: 'Referral',
         body: 'Cardiology referral',
         coReader: cara.name,
@@ -362,8 +359,9 @@ describe('a malicious server against what a record page shows (real Chromium)', 
       expect(await regionsClaimingVerified(patientPage, intruder.name)).toEqual([]);
       await expectSecurityWarning(patientPage);
 
+      const doctor = await freshDevice(stage, dana);
       const since = captured.length;
-      await writeNoteFor(danaPage, patientUser._id, {
+      await writeNoteFor(doctor, patientUser._id, {
         title: 'Medication review',
         body: 'Continue current plan',
         coReader: cara.name,

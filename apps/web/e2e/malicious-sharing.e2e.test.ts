@@ -5,19 +5,21 @@
 // What the app must provide for these tests (the trust fix keeps or builds it):
 // - Every security warning or refusal is an element with role=alert (or role=status) whose text
 //   matches SECURITY_WORDS in support/malicious-server.ts (tampered, not verified, refused, ...).
-// - Loading and saving show an element with aria-busy="true" until they are done.
+// - Loading and saving show an element with aria-busy="true" until they are done, and the
+//   warnings they lead to are on the page by then.
 // - Sharing: the record page has a "Share…" button; the dialog an email field (label with
 //   "email") and a "Find" button; the key check a "Share with <name>" button and, for a key to
 //   compare, "Mark as verified" (or "Verify now"). For a key the user has not verified, "Share
 //   with <name>" sends nothing: it opens a first-contact step whose explicit choice to share is a
 //   button matching /share without verifying/i, which is not the focused (default) action.
 // - Revoke: the reader's list item has a "Revoke…" button and the confirmation a
-//   "Revoke access for <name>" button.
+//   "Revoke access for <name>" button; aria-busy stays until every re-keyed version and file is
+//   stored.
 // Tests of attacks that work today are it.failing (main stays green); trust flips them to it.
 import type { Page } from 'playwright-core';
 import type { RecordDto } from '@medseal/contract';
 import { registerUser } from './support/api';
-import { createNote, loginAs, register, type Account } from './support/app';
+import { createNote, register, type Account } from './support/app';
 import { newDevice, type CapturedRequest } from './support/browser';
 import {
   answerWithout,
@@ -25,6 +27,7 @@ import {
   expectSecurityWarning,
   forgedMarker,
   grantsSent,
+  hideReader,
   isGrantRequest,
   realBytes,
   realJson,
@@ -46,8 +49,9 @@ import {
   clickShareOnce,
   closeDevices,
   createNoteWithFile,
-  extraDevice,
+  expectWarningOnceSettled,
   findToShare,
+  freshDevice,
   openRecordPage,
   pdfFile,
   revokeReader,
@@ -87,6 +91,7 @@ const suite = browserSuite({ readCacheTtlMs: 0 });
 const captured: CapturedRequest[] = [];
 const files = scratchFolder();
 const attacks: Attack[] = [];
+const stage = { suite, captured, attacks };
 let patientPage: Page;
 let patientPublicKey = '';
 let danaPage: Page;
@@ -241,9 +246,9 @@ describe('a malicious server against sharing (real Chromium, API answers rewritt
       expect(await shareWith(patientPage, recordId, dana)).toBe('shared');
       expect(await shareWith(patientPage, recordId, cara)).toBe('shared');
       // A second device of Dana's, attacked from its first request on (a tab caches the keys it looked up).
-      const danaDevice = await extraDevice(suite.browser, captured);
-      attacks.push(...(await serveKeyAs(danaDevice, caraUser._id, mallory.key)));
-      await loginAs(danaDevice, suite.server.baseUrl, dana);
+      const danaDevice = await freshDevice(stage, dana, (page) =>
+        serveKeyAs(page, caraUser._id, mallory.key),
+      );
       const since = captured.length;
       await writeNoteFor(danaDevice, patientUser._id, {
         title: 'Knee follow-up',
@@ -294,6 +299,43 @@ describe('a malicious server against sharing (real Chromium, API answers rewritt
       expect(
         await requestsEncryptingTo(captured, since, await encryptionKeyIdsOf(danaUser.publicKey)),
       ).toEqual([]);
+    },
+  );
+
+  // Property (attachments re-keyed on revoke), open today: revoke re-keys the record's message only; its files keep the session key the revoked reader was given.
+  it.failing(
+    'when the patient revokes a reader of a record with a file, then the packet that reader was given no longer opens the file',
+    async () => {
+      const recordId = await createNoteWithFile(patientPage, {
+        title: 'Scan report',
+        body: 'CT abdomen',
+        file: pdfFile(files, 'ct-report.pdf', 'CT findings'),
+      });
+      const since = captured.length;
+      expect(await shareWith(patientPage, recordId, malloryAccount)).toBe('shared');
+      await revokeReader(patientPage, recordId, malloryAccount.name);
+      // The operator kept what the share sent for Mallory, and serves her the file as stored now.
+      const { message } = await fileOf(patientPage, recordId);
+      expect(
+        await requestsOpening(captured, since, {
+          message,
+          authorPublicKey: patientPublicKey,
+          key: mallory.key.privateKey,
+        }),
+      ).toEqual([]);
+    },
+  );
+
+  // Property (readers = packets), open today: the readers are checked against the server's recipient list, never against the packets in the message.
+  it.failing(
+    'when the stored message is still encrypted to a reader the server no longer lists, then the app warns',
+    async () => {
+      const recordId = await createNote(patientPage, 'Genetic test', 'BRCA1 and BRCA2 negative');
+      expect(await shareWith(patientPage, recordId, malloryAccount)).toBe('shared');
+      await hideReader(suite.server, recordId, mallory.id);
+      const page = await freshDevice(stage, patient);
+      await openRecordPage(page, recordId, page.getByText('BRCA1 and BRCA2 negative'));
+      await expectWarningOnceSettled(page);
     },
   );
 });

@@ -3,13 +3,14 @@
 // not the app's JavaScript. Besides the attacks, the oracles the suites judge by: what the
 // browser sent (captured requests, opened with the attacker's own key) and what it shows.
 import { randomBytes } from 'node:crypto';
+import { get as httpGet } from 'node:http';
 import type { Locator, Page, Request, Route } from 'playwright-core';
 import {
-  addRecipientPacket,
   inspectMessage,
   openFile,
   readPublicKey,
   recipientKeyIdOf,
+  splitRecipientPackets,
   type UnlockedKey,
 } from '@medseal/crypto';
 import type {
@@ -107,17 +108,37 @@ export async function stopAll(attacks: Attack[]): Promise<void> {
   await Promise.all(running.map((a) => a.stop()));
 }
 
-/** What the real server answers this browser's session (the operator can read it all anyway). */
+/**
+ * What the real server answers a GET with this browser's session (the operator can read it all
+ * anyway). Not through the page (its routes would rewrite it) and on a fresh connection each
+ * time: a kept-alive one can meet the server closing it when idle (ECONNRESET).
+ */
+async function realGet(page: Page, path: string): Promise<Buffer> {
+  const url = new URL(path, page.url());
+  const cookie = (await page.context().cookies(url.origin))
+    .map((c) => `${c.name}=${c.value}`)
+    .join('; ');
+  return new Promise((resolve, reject) => {
+    const request = httpGet(url, { agent: false, headers: { cookie } }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('error', reject);
+      response.on('end', () => {
+        if ((response.statusCode ?? 0) >= 400)
+          reject(new Error(`GET ${path}: HTTP ${response.statusCode}`));
+        else resolve(Buffer.concat(chunks));
+      });
+    });
+    request.on('error', reject);
+  });
+}
+
 export async function realJson<T>(page: Page, path: string): Promise<T> {
-  const response = await page.request.get(new URL(path, page.url()).toString());
-  if (!response.ok()) throw new Error(`GET ${path}: HTTP ${response.status()}`);
-  return (await response.json()) as T;
+  return JSON.parse((await realGet(page, path)).toString('utf8')) as T;
 }
 
 export async function realBytes(page: Page, path: string): Promise<Uint8Array> {
-  const response = await page.request.get(new URL(path, page.url()).toString());
-  if (!response.ok()) throw new Error(`GET ${path}: HTTP ${response.status()}`);
-  return new Uint8Array(await response.body());
+  return new Uint8Array(await realGet(page, path));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -135,28 +156,9 @@ export interface StoredUser {
 /** Any stored document, addressed by a string `_id` like all of Medseal's. */
 type StoredDoc = { _id: string } & Record<string, unknown>;
 
-export function collections(server: TestServer) {
-  const c = server.connection;
-  return {
-    users: c.collection<StoredUser>('users'),
-    records: c.collection<{
-      _id: string;
-      ownerId: string;
-      authorId: string;
-      version: number;
-      message: string;
-      recipients: { userId: string; fingerprint: string }[];
-    }>('records'),
-    versions: c.collection<{ _id: string; recordId: string; version: number; message: string }>(
-      'record_versions',
-    ),
-    contacts: c.collection<{ _id: string; version: number; blob: string }>('contacts'),
-  };
-}
-
 /** The stored account of `email` (its id, directory name and public key). */
 export async function storedUser(server: TestServer, email: string): Promise<StoredUser> {
-  const user = await collections(server).users.findOne({ email });
+  const user = await server.connection.collection<StoredUser>('users').findOne({ email });
   if (!user) throw new Error(`no stored user ${email}`);
   return user;
 }
@@ -165,7 +167,7 @@ export async function storedUser(server: TestServer, email: string): Promise<Sto
 // Oracles on what the browser sent
 
 /** Requests captured from index `since` on (take `captured.length` before the attack). */
-export function sentSince(captured: CapturedRequest[], since: number): CapturedRequest[] {
+function sentSince(captured: CapturedRequest[], since: number): CapturedRequest[] {
   return captured.slice(since);
 }
 
@@ -260,19 +262,20 @@ export async function requestsEncryptingTo(
 /**
  * Requests sent since `since` carrying a session key packet with which `key` (the attacker's)
  * decrypts `message` (e.g. another record's file): that file's key was handed to the attacker.
+ * Each packet is tried alone in front of the message's encrypted data.
  */
 export async function requestsOpening(
   captured: CapturedRequest[],
   since: number,
   target: { message: Uint8Array; authorPublicKey: string; key: UnlockedKey },
 ): Promise<string[]> {
+  const { body } = splitRecipientPackets(target.message);
   const found: string[] = [];
   for (const r of sentSince(captured, since)) {
     for (const packet of (await sessionKeyPacketsIn(r)).lonePackets) {
-      const joined = await addRecipientPacket(target.message, packet).catch(() => null);
-      if (!joined) continue;
+      const alone = new Uint8Array(Buffer.concat([Buffer.from(packet, 'base64url'), body]));
       const opened = await openFile({
-        message: joined,
+        message: alone,
         myKey: target.key,
         authorPublicKey: target.authorPublicKey,
       }).catch(() => null);
@@ -359,7 +362,7 @@ export const ACCOUNT_STATE = {
 };
 
 /** Changes one base64 character in the middle of an armored block (keeps the armor's shape). */
-export function flipArmorCharacter(armored: string): string {
+function flipArmorCharacter(armored: string): string {
   const lines = armored.split('\n');
   const i = Math.floor(lines.length / 2);
   const line = lines[i] ?? '';
@@ -603,4 +606,35 @@ export function withoutSubkeys(armored: string): string {
   );
   if (!firstSubkey) throw new Error('the key has no subkey to take away');
   return armorKeyBlock(bytes.subarray(0, firstSubkey.start), label);
+}
+
+/**
+ * Hides a reader the way an operator would: their grant and their place in the record's reader
+ * list are deleted, while the stored message keeps their session key packet (they can still
+ * read whatever the operator serves them).
+ */
+export async function hideReader(
+  server: TestServer,
+  recordId: string,
+  userId: string,
+): Promise<void> {
+  const c = server.connection;
+  const { deletedCount } = await c
+    .collection<StoredDoc>('grants')
+    .deleteOne({ _id: `${recordId}:${userId}` });
+  expect(deletedCount).toBe(1);
+  const records = c.collection<StoredDoc & { recipients: Recipient[]; readerIds: string[] }>(
+    'records',
+  );
+  const record = await records.findOne({ _id: recordId });
+  if (!record) throw new Error(`no stored record ${recordId}`);
+  await records.updateOne(
+    { _id: recordId },
+    {
+      $set: {
+        recipients: record.recipients.filter((r) => r.userId !== userId),
+        readerIds: record.readerIds.filter((id) => id !== userId),
+      },
+    },
+  );
 }

@@ -5,9 +5,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Locator, Page, Request } from 'playwright-core';
-import { go, type Account } from './app';
+import { go, loginAs, type Account } from './app';
 import { newDevice, type CapturedRequest } from './browser';
-import { isGrantRequest, securityWarnings } from './malicious-server';
+import { isGrantRequest, securityWarnings, type Attack } from './malicious-server';
+import type { BrowserSuite } from './suite';
 
 /** The record page's button that opens the share dialog ("Share…"). */
 const OPEN_SHARE = /^Share(…|\.\.\.)?$/;
@@ -27,6 +28,12 @@ export async function settled(page: Page): Promise<void> {
     .waitFor({ state: 'detached', ...LONG });
 }
 
+/** A security warning is on the page once it has settled (for attacks today's app shows nothing about). */
+export async function expectWarningOnceSettled(page: Page): Promise<void> {
+  await settled(page);
+  expect(await securityWarnings(page).allTextContents()).not.toEqual([]);
+}
+
 /**
  * Waits until the page shows one of `outcomes` or a security warning, then until it settled.
  * Pass the forged data too where it would show, so a vulnerable app is caught showing it.
@@ -39,8 +46,6 @@ export async function outcome(page: Page, ...outcomes: Locator[]): Promise<void>
   await settled(page);
 }
 
-const eitherOrWarning = (page: Page, wanted: Locator) => outcome(page, wanted);
-
 /** Another device (browser context) for this test; `closeDevices` in afterEach closes it. */
 export async function extraDevice(browser: Browser, captured: CapturedRequest[]): Promise<Page> {
   const { context, page } = await newDevice(browser, captured);
@@ -49,6 +54,29 @@ export async function extraDevice(browser: Browser, captured: CapturedRequest[])
 }
 
 const extra: BrowserContext[] = [];
+
+/** What a malicious-server suite runs on: its server and browser, what was sent, and the running attacks. */
+export interface Stage {
+  suite: BrowserSuite;
+  captured: CapturedRequest[];
+  attacks: Attack[];
+}
+
+/**
+ * Another device of `account`, attacked from its first request on, then logged in. Reading on
+ * a fresh device also keeps a tab's caches and in-flight refreshes of earlier steps out of what
+ * a test judges.
+ */
+export async function freshDevice(
+  stage: Stage,
+  account: Account,
+  attack?: (page: Page) => Promise<Attack[]>,
+): Promise<Page> {
+  const page = await extraDevice(stage.suite.browser, stage.captured);
+  if (attack) stage.attacks.push(...(await attack(page)));
+  await loginAs(page, stage.suite.server.baseUrl, account);
+  return page;
+}
 
 export async function closeDevices(): Promise<void> {
   await Promise.all(extra.splice(0).map((c) => c.close()));
@@ -98,7 +126,7 @@ export async function createNoteWithFile(
 export async function findToShare(page: Page, recordId: string, email: string): Promise<boolean> {
   await go(page, `/records/${recordId}`);
   const open = page.getByRole('button', { name: OPEN_SHARE });
-  await eitherOrWarning(page, open);
+  await outcome(page, open);
   if (!(await open.isVisible())) return false;
   await open.click();
   await page.getByLabel(/email/i).fill(email);
@@ -116,7 +144,7 @@ export async function clickShareOnce(
   name: string,
 ): Promise<'sent' | 'asked' | 'refused'> {
   const share = page.getByRole('button', { name: new RegExp(`^Share with ${escape(name)}`) });
-  await eitherOrWarning(page, share);
+  await outcome(page, share);
   if (!(await share.isVisible()) || (await share.isDisabled())) return 'refused';
   const sent = page.waitForRequest(isGrantRequest, LONG).then(() => 'sent' as const);
   const asked = page
@@ -147,7 +175,7 @@ export async function shareWith(
   if (!(await findToShare(page, recordId, person.email))) return 'refused';
   if (opts.verify) {
     const verify = page.getByRole('button', { name: MARK_VERIFIED });
-    await eitherOrWarning(page, verify);
+    await outcome(page, verify);
     if (!(await verify.isVisible())) return 'refused';
     await verify.click();
     await verify.waitFor({ state: 'detached', ...LONG });
@@ -177,7 +205,7 @@ export async function openRecordPage(
     await settled(page);
   }
   await go(page, `/records/${recordId}`);
-  await eitherOrWarning(page, expected);
+  await outcome(page, expected);
 }
 
 /** Writes a new version of one of my notes with another body. */
@@ -201,8 +229,7 @@ export async function writeNoteFor(
   await go(page, `/records/new?owner=${patientId}`);
   await page.getByLabel('Title').fill(note.title);
   await page.getByLabel('Notes').fill(note.body);
-  if (note.coReader)
-    await eitherOrWarning(page, page.getByRole('checkbox', { name: note.coReader }));
+  if (note.coReader) await outcome(page, page.getByRole('checkbox', { name: note.coReader }));
   await page.getByRole('button', { name: 'Encrypt and save' }).click();
   // Saved, or refused (by the app, or by the server: then the request went out, which the oracles judge).
   await outcome(
