@@ -226,7 +226,7 @@ describe('a malicious server against sharing (real Chromium, API answers rewritt
         'Morning readings for two weeks',
       );
       const since = captured.length;
-      expect(await findToShare(patientPage, recordId, newcomer.email)).toBe(true);
+      expect(await findToShare(patientPage, recordId, newcomer)).toBe(true);
       expect(await clickShareOnce(patientPage, newcomer.name)).toBe('asked');
       expect(grantsSent(captured, since)).toEqual([]);
       const focused = await patientPage.evaluate(() => document.activeElement?.textContent ?? '');

@@ -122,36 +122,51 @@ export async function createNoteWithFile(
   return new URL(page.url()).pathname.split('/')[2] ?? '';
 }
 
-/** Opens a record's share dialog and looks the person up; false if the app offers no sharing (it refused). */
-export async function findToShare(page: Page, recordId: string, email: string): Promise<boolean> {
+const shareButton = (page: Page, name: string) =>
+  page.getByRole('button', { name: new RegExp(`^Share with ${escape(name)}`) });
+
+/**
+ * Opens a record's share dialog, looks the person up and waits for the key check (or a new
+ * warning); false if the app offers no sharing for the record (it refused).
+ */
+export async function findToShare(
+  page: Page,
+  recordId: string,
+  person: { email: string; name: string },
+): Promise<boolean> {
   await go(page, `/records/${recordId}`);
   const open = page.getByRole('button', { name: OPEN_SHARE });
   await outcome(page, open);
   if (!(await open.isVisible())) return false;
   await open.click();
-  await page.getByLabel(/email/i).fill(email);
+  await page.getByLabel(/email/i).fill(person.email);
+  // A warning already on the page (e.g. about the account) is not the look-up's answer.
+  const warnings = await securityWarnings(page).count();
   await page.getByRole('button', { name: /^(Find|Search|Look up)$/i }).click();
+  await shareButton(page, person.name)
+    .or(securityWarnings(page).nth(warnings))
+    .first()
+    .waitFor(LONG);
+  await settled(page);
   return true;
 }
 
 /**
- * Clicks "Share with <name>" once and tells what that one click did: sent the grant at once,
- * asked a further first-contact question, or was refused (a disabled or missing button beside
- * a security warning).
+ * Clicks "Share with <name>" once (after `findToShare`) and tells what that one click did: sent
+ * the grant at once, asked a further first-contact question, or was refused (a disabled or
+ * missing button, or a new warning).
  */
 export async function clickShareOnce(
   page: Page,
   name: string,
 ): Promise<'sent' | 'asked' | 'refused'> {
-  const share = page.getByRole('button', { name: new RegExp(`^Share with ${escape(name)}`) });
-  await outcome(page, share);
+  const share = shareButton(page, name);
   if (!(await share.isVisible()) || (await share.isDisabled())) return 'refused';
   const sent = page.waitForRequest(isGrantRequest, LONG).then(() => 'sent' as const);
   const asked = page
     .getByRole('button', { name: SHARE_WITHOUT_VERIFYING })
     .waitFor(LONG)
     .then(() => 'asked' as const);
-  // A warning already on the page (e.g. about the account) is not this click's answer.
   const refused = securityWarnings(page)
     .nth(await securityWarnings(page).count())
     .waitFor(LONG)
@@ -172,10 +187,9 @@ export async function shareWith(
   person: { email: string; name: string },
   opts: { verify?: boolean } = {},
 ): Promise<'shared' | 'refused'> {
-  if (!(await findToShare(page, recordId, person.email))) return 'refused';
+  if (!(await findToShare(page, recordId, person))) return 'refused';
   if (opts.verify) {
     const verify = page.getByRole('button', { name: MARK_VERIFIED });
-    await outcome(page, verify);
     if (!(await verify.isVisible())) return 'refused';
     await verify.click();
     await verify.waitFor({ state: 'detached', ...LONG });
@@ -250,13 +264,16 @@ export async function revokeReader(page: Page, recordId: string, name: string): 
   const reader = page.getByRole('listitem').filter({ hasText: name });
   await openRecordPage(page, recordId, reader);
   await reader.getByRole('button', { name: /^Revoke/ }).click();
+  const confirm = page.getByRole('button', {
+    name: new RegExp(`^Revoke access for ${escape(name)}`),
+  });
+  await confirm.waitFor(LONG);
+  // Counted with the confirmation on screen (itself an alert): only a new alert is an answer.
   const alerts = page.getByRole('alert');
   const rekeyed = page.waitForResponse((r) => isRecordPut(r.request()), LONG);
   const alerted = alerts.nth(await alerts.count()).waitFor(LONG);
   for (const p of [rekeyed, alerted]) p.catch(() => undefined);
-  await page
-    .getByRole('button', { name: new RegExp(`^Revoke access for ${escape(name)}`) })
-    .click();
+  await confirm.click();
   await Promise.race([rekeyed, alerted]);
   await settled(page);
 }
