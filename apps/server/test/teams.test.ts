@@ -1,7 +1,22 @@
 import { replayTeamLog, unwrapTeamKey, type TeamState } from '@medseal/crypto';
-import type { KeyEnvelopeResponse, PracticeDto, TeamDto, TeamListResponse, TeamStatementsResponse } from '@medseal/contract';
+import type {
+  KeyEnvelopeResponse,
+  PracticeDto,
+  TeamDto,
+  TeamListResponse,
+  TeamStatementsResponse,
+} from '@medseal/contract';
 import { codeOf } from './helpers/client';
-import { addMember, createPracticeAs, createTeamAs, memberEntry, removeMember, rotateTeam, statementBody, type TestTeam } from './helpers/teams';
+import {
+  addMember,
+  createPracticeAs,
+  createTeamAs,
+  memberEntry,
+  removeMember,
+  rotateTeam,
+  statementBody,
+  type TestTeam,
+} from './helpers/teams';
 import { registerUser, type TestUser } from './helpers/users';
 import { startTestServer, type TestServer } from './support';
 
@@ -27,16 +42,27 @@ const everyone = () => [admin, drA, drB, patient];
 async function unwrapCurrent(team: TestTeam, member: TestUser) {
   const key = team.state.keys[team.state.keys.length - 1];
   if (!key) throw new Error('no key');
-  const res = await member.api.get<KeyEnvelopeResponse>(`/teams/${team.id}/key-envelopes/${key.gen}`);
+  const res = await member.api.get<KeyEnvelopeResponse>(
+    `/teams/${team.id}/key-envelopes/${key.gen}`,
+  );
   if (res.status !== 200) return res.status;
-  return unwrapTeamKey({ message: res.body.message, myKey: member.key.privateKey, context: { teamId: team.id, gen: key.gen, memberId: member.id }, expected: key });
+  return unwrapTeamKey({
+    message: res.body.message,
+    myKey: member.key.privateKey,
+    context: { teamId: team.id, gen: key.gen, memberId: member.id },
+    expected: key,
+  });
 }
 
 /** What every client does with a team: read all its statements and replay them. */
 async function replayFromServer(viewer: TestUser, teamId: string): Promise<TeamState> {
   const res = await viewer.api.get<TeamStatementsResponse>(`/teams/${teamId}/statements`);
   expect(res.status).toBe(200);
-  const result = await replayTeamLog({ teamId, statements: res.body.statements.map((x) => x.signed), publicKeys: res.body.publicKeys.map((k) => k.publicKey) });
+  const result = await replayTeamLog({
+    teamId,
+    statements: res.body.statements.map((x) => x.signed),
+    publicKeys: res.body.publicKeys.map((k) => k.publicKey),
+  });
   if (result.status !== 'verified') throw new Error(JSON.stringify(result));
   return result.state;
 }
@@ -54,16 +80,24 @@ describe('practices', () => {
 
   it('when an admin adds and removes another admin, then the list follows, and the last admin stays', async () => {
     const practice = await createPracticeAs(admin, 'Hillside');
-    const added = await admin.api.post<PracticeDto>(`/practices/${practice.id}/admins`, { userId: drA.id });
+    const added = await admin.api.post<PracticeDto>(`/practices/${practice.id}/admins`, {
+      userId: drA.id,
+    });
     expect(added.status).toBe(200);
     expect(added.body.admins.map((a) => a.userId).sort()).toEqual([admin.id, drA.id].sort());
-    expect(codeOf(await admin.api.post(`/practices/${practice.id}/admins`, { userId: patient.id }))).toBe('doctors-only');
-    expect(codeOf(await admin.api.post(`/practices/${practice.id}/admins`, { userId: drA.id }))).toBe('already-admin');
+    expect(
+      codeOf(await admin.api.post(`/practices/${practice.id}/admins`, { userId: patient.id })),
+    ).toBe('doctors-only');
+    expect(
+      codeOf(await admin.api.post(`/practices/${practice.id}/admins`, { userId: drA.id })),
+    ).toBe('already-admin');
     expect((await drA.api.delete(`/practices/${practice.id}/admins/${admin.id}`)).status).toBe(204);
     const last = await drA.api.delete(`/practices/${practice.id}/admins/${drA.id}`);
     expect([last.status, codeOf(last)]).toEqual([400, 'last-admin']);
     // the removed admin no longer sees the practice at all
-    expect(codeOf(await admin.api.post(`/practices/${practice.id}/admins`, { userId: drB.id }))).toBe('practice-not-found');
+    expect(
+      codeOf(await admin.api.post(`/practices/${practice.id}/admins`, { userId: drB.id })),
+    ).toBe('practice-not-found');
   });
 });
 
@@ -86,7 +120,11 @@ describe('teams', () => {
       ['Dr Alice', 'doctor', false],
       ['Dr Bob', 'nurse', false],
     ]);
-    expect(dto.body.root).toEqual({ userId: admin.id, name: 'Dr Admin', fingerprint: admin.fingerprint });
+    expect(dto.body.root).toEqual({
+      userId: admin.id,
+      name: 'Dr Admin',
+      fingerprint: admin.fingerprint,
+    });
     expect(dto.body.genesis).toBe(team.state.genesis);
     const mine = await drA.api.get<TeamListResponse>('/teams');
     expect(mine.body.teams.map((t) => t.id)).toContain(team.id);
@@ -103,8 +141,12 @@ describe('teams', () => {
     const bobs = await unwrapCurrent(team, drB);
     expect(typeof bobs === 'object' && bobs.fingerprint).toBe(team.teamKeys[1]?.ref.fingerprint);
     const dto = await drB.api.get<TeamDto>(`/teams/${team.id}`);
-    expect(dto.body.keys.map((k) => [k.gen, k.fingerprint])).toEqual(team.state.keys.map((k) => [k.gen, k.fingerprint]));
-    expect((await drA.api.get<TeamListResponse>('/teams')).body.teams.map((t) => t.id)).not.toContain(team.id);
+    expect(dto.body.keys.map((k) => [k.gen, k.fingerprint])).toEqual(
+      team.state.keys.map((k) => [k.gen, k.fingerprint]),
+    );
+    expect(
+      (await drA.api.get<TeamListResponse>('/teams')).body.teams.map((t) => t.id),
+    ).not.toContain(team.id);
   });
 
   it('when the key is rotated, then every member holds the new generation and the old one stays readable to them', async () => {
@@ -121,9 +163,17 @@ describe('teams', () => {
     await addMember(team, admin, drA, 'doctor', true);
     const [one, two] = await Promise.all([
       statementBody(team, admin, { type: 'add', member: memberEntry(drB) }, { recipients: [drB] }),
-      statementBody(team, drA, { type: 'add', member: memberEntry(patient, 'staff') }, { recipients: [patient] }),
+      statementBody(
+        team,
+        drA,
+        { type: 'add', member: memberEntry(patient, 'staff') },
+        { recipients: [patient] },
+      ),
     ]);
-    const results = await Promise.all([admin.api.post(`/teams/${team.id}/statements`, one.body), drA.api.post(`/teams/${team.id}/statements`, two.body)]);
+    const results = await Promise.all([
+      admin.api.post(`/teams/${team.id}/statements`, one.body),
+      drA.api.post(`/teams/${team.id}/statements`, two.body),
+    ]);
     expect(results.map((r) => r.status).sort()).toEqual([201, 409]);
     expect(results.map(codeOf).filter(Boolean)).toEqual(['team-head-moved']);
     const state = await replayFromServer(drA, team.id);
@@ -136,18 +186,49 @@ describe('teams', () => {
     await addMember(team, admin, drA);
     const { generateTeamKey } = await import('@medseal/crypto');
     const next = await generateTeamKey();
-    const built = await statementBody(team, admin, { type: 'remove', userId: drA.id as TeamState['root']['userId'], teamKey: next.ref }, { recipients: [admin], teamKey: next });
+    const built = await statementBody(
+      team,
+      admin,
+      { type: 'remove', userId: drA.id as TeamState['root']['userId'], teamKey: next.ref },
+      { recipients: [admin], teamKey: next },
+    );
     // Exactly the commit step, as the use case does it, without what follows it.
     const statements = server.connection.collection('team_statements');
-    await statements.insertOne({ _id: `${team.id}:2` as never, teamId: team.id, seq: 2, signed: built.body.statement, by: admin.id, teamPublicKey: next.publicKey, createdAt: new Date() });
-    expect(await server.connection.collection('team_memberships').countDocuments({ _id: `${drA.id}:${team.id}` as never })).toBe(1);
+    await statements.insertOne({
+      _id: `${team.id}:2` as never,
+      teamId: team.id,
+      seq: 2,
+      signed: built.body.statement,
+      by: admin.id,
+      teamPublicKey: next.publicKey,
+      createdAt: new Date(),
+    });
+    expect(
+      await server.connection
+        .collection('team_memberships')
+        .countDocuments({ _id: `${drA.id}:${team.id}` as never }),
+    ).toBe(1);
     expect((await drA.api.get(`/teams/${team.id}/key-envelopes/1`)).status).toBe(404);
-    expect(await server.connection.collection('team_memberships').countDocuments({ _id: `${drA.id}:${team.id}` as never })).toBe(0);
+    expect(
+      await server.connection
+        .collection('team_memberships')
+        .countDocuments({ _id: `${drA.id}:${team.id}` as never }),
+    ).toBe(0);
   });
 
   it('when a patient searches teams by name, then she finds it with its root admin', async () => {
-    const team = await createTeamAs(admin, await createPracticeAs(admin), { name: 'Oncology Ward 7' });
+    const team = await createTeamAs(admin, await createPracticeAs(admin), {
+      name: 'Oncology Ward 7',
+    });
     const found = await patient.api.get<TeamListResponse>('/team-directory?namePrefix=oncology');
-    expect(found.body.teams).toEqual([{ id: team.id, name: 'Oncology Ward 7', practiceId: team.state.practiceId, practiceName: "St Mary's", root: { userId: admin.id, name: 'Dr Admin', fingerprint: admin.fingerprint } }]);
+    expect(found.body.teams).toEqual([
+      {
+        id: team.id,
+        name: 'Oncology Ward 7',
+        practiceId: team.state.practiceId,
+        practiceName: "St Mary's",
+        root: { userId: admin.id, name: 'Dr Admin', fingerprint: admin.fingerprint },
+      },
+    ]);
   });
 });

@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { armoredSchema, fingerprintSchema, idSchema, isoDate, MAX_KEY_CHARS, roleSchema } from './common';
+import {
+  armoredSchema,
+  fingerprintSchema,
+  idSchema,
+  isoDate,
+  MAX_KEY_CHARS,
+  roleSchema,
+} from './common';
 import { endpoint } from './endpoint';
 import { messageCheckCodes } from './records';
 
@@ -132,7 +139,9 @@ export const teamStatementsResponseSchema = z.object({
   statements: z.array(z.object({ seq: z.number().int().min(0), signed: z.string() })),
   /** The head when answered: ask again from `seq + 1` of the last statement while below it. */
   headSeq: z.number().int().min(0),
-  publicKeys: z.array(z.object({ userId: idSchema, fingerprint: fingerprintSchema, publicKey: z.string() })),
+  publicKeys: z.array(
+    z.object({ userId: idSchema, fingerprint: fingerprintSchema, publicKey: z.string() }),
+  ),
 });
 export type TeamStatementsResponse = z.infer<typeof teamStatementsResponseSchema>;
 
@@ -215,7 +224,8 @@ export const teamEndpoints = {
   createTeam: endpoint({
     method: 'post',
     path: '/practices/:practiceId/teams',
-    summary: 'Create a team: its signed creation statement, team public key and the founder’s key envelope.',
+    summary:
+      'Create a team: its signed creation statement, team public key and the founder’s key envelope.',
     tag: 'teams',
     auth: 'session',
     params: practiceParams,
@@ -269,7 +279,8 @@ export const teamEndpoints = {
   appendTeamStatement: endpoint({
     method: 'post',
     path: '/teams/:teamId/statements',
-    summary: 'Add a member, change a role, remove a member (with the next team key) or rotate the key.',
+    summary:
+      'Add a member, change a role, remove a member (with the next team key) or rotate the key.',
     tag: 'teams',
     auth: 'session',
     params: teamParams,

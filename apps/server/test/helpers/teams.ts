@@ -22,7 +22,12 @@ export interface TestTeam {
 export const newTeamId = () => randomBytes(16).toString('base64url');
 
 export function memberEntry(user: TestUser, role: TeamRole = 'doctor', admin = false) {
-  return { userId: user.id as UserId, fingerprint: user.fingerprint as TeamState['root']['fingerprint'], role, admin };
+  return {
+    userId: user.id as UserId,
+    fingerprint: user.fingerprint as TeamState['root']['fingerprint'],
+    role,
+    admin,
+  };
 }
 
 export async function createPracticeAs(admin: TestUser, name = "St Mary's"): Promise<PracticeDto> {
@@ -32,23 +37,46 @@ export async function createPracticeAs(admin: TestUser, name = "St Mary's"): Pro
 }
 
 /** The request body that creates a team (not sent), and what the founder's browser keeps. */
-export async function createTeamBody(founder: TestUser, practice: { id: string; name: string }, opts: { teamId?: string; name?: string } = {}) {
+export async function createTeamBody(
+  founder: TestUser,
+  practice: { id: string; name: string },
+  opts: { teamId?: string; name?: string } = {},
+) {
   const teamKey = await generateTeamKey();
   const made = await signTeamStatement({
     state: null,
     teamId: opts.teamId ?? newTeamId(),
-    change: { type: 'create', practiceId: practice.id, practiceName: practice.name, name: opts.name ?? 'Cardiology', founder: memberEntry(founder, 'doctor', true), teamKey: teamKey.ref },
+    change: {
+      type: 'create',
+      practiceId: practice.id,
+      practiceName: practice.name,
+      name: opts.name ?? 'Cardiology',
+      founder: memberEntry(founder, 'doctor', true),
+      teamKey: teamKey.ref,
+    },
     signerId: founder.id as UserId,
     signerKey: founder.key.privateKey,
   });
-  const envelope = await wrapTeamKey({ teamKey: teamKey.privateKey, context: { teamId: made.state.teamId, gen: 1, memberId: founder.id }, memberPublicKey: founder.publicKey });
+  const envelope = await wrapTeamKey({
+    teamKey: teamKey.privateKey,
+    context: { teamId: made.state.teamId, gen: 1, memberId: founder.id },
+    memberPublicKey: founder.publicKey,
+  });
   return {
-    body: { statement: made.signed, teamPublicKey: teamKey.publicKey as string, keyEnvelopes: [{ memberId: founder.id, message: envelope as string }] },
+    body: {
+      statement: made.signed,
+      teamPublicKey: teamKey.publicKey as string,
+      keyEnvelopes: [{ memberId: founder.id, message: envelope as string }],
+    },
     team: { id: made.state.teamId, state: made.state, teamKeys: [teamKey] } as TestTeam,
   };
 }
 
-export async function createTeamAs(founder: TestUser, practice: { id: string; name: string }, opts: { name?: string } = {}): Promise<TestTeam> {
+export async function createTeamAs(
+  founder: TestUser,
+  practice: { id: string; name: string },
+  opts: { name?: string } = {},
+): Promise<TestTeam> {
   const { body, team } = await createTeamBody(founder, practice, opts);
   const res = await founder.api.post<TeamDto>(`/practices/${practice.id}/teams`, body);
   if (res.status !== 201) throw new Error(`team: ${res.status} ${JSON.stringify(res.body)}`);
@@ -56,21 +84,47 @@ export async function createTeamAs(founder: TestUser, practice: { id: string; na
 }
 
 /** Signs `change` for the team and builds the body the admin's browser sends (not sent). */
-export async function statementBody(team: TestTeam, admin: TestUser, change: TeamChange, opts: { recipients?: TestUser[]; teamKey?: GeneratedTeamKey } = {}) {
-  const made = await signTeamStatement({ state: team.state, change, signerId: admin.id as UserId, signerKey: admin.key.privateKey });
+export async function statementBody(
+  team: TestTeam,
+  admin: TestUser,
+  change: TeamChange,
+  opts: { recipients?: TestUser[]; teamKey?: GeneratedTeamKey } = {},
+) {
+  const made = await signTeamStatement({
+    state: team.state,
+    change,
+    signerId: admin.id as UserId,
+    signerKey: admin.key.privateKey,
+  });
   const key = opts.teamKey ?? team.teamKeys[team.teamKeys.length - 1];
   if (!key) throw new Error('no team key');
   const gen = made.state.keys[made.state.keys.length - 1]?.gen ?? 1;
   const keyEnvelopes = await Promise.all(
     (opts.recipients ?? []).map(async (u) => ({
       memberId: u.id,
-      message: (await wrapTeamKey({ teamKey: key.privateKey, context: { teamId: team.id, gen, memberId: u.id }, memberPublicKey: u.publicKey })) as string,
+      message: (await wrapTeamKey({
+        teamKey: key.privateKey,
+        context: { teamId: team.id, gen, memberId: u.id },
+        memberPublicKey: u.publicKey,
+      })) as string,
     })),
   );
-  return { made, body: { statement: made.signed, ...(opts.teamKey ? { teamPublicKey: opts.teamKey.publicKey as string } : {}), ...(keyEnvelopes.length > 0 ? { keyEnvelopes } : {}) } };
+  return {
+    made,
+    body: {
+      statement: made.signed,
+      ...(opts.teamKey ? { teamPublicKey: opts.teamKey.publicKey as string } : {}),
+      ...(keyEnvelopes.length > 0 ? { keyEnvelopes } : {}),
+    },
+  };
 }
 
-async function send(team: TestTeam, admin: TestUser, built: Awaited<ReturnType<typeof statementBody>>, newKey?: GeneratedTeamKey): Promise<TeamDto> {
+async function send(
+  team: TestTeam,
+  admin: TestUser,
+  built: Awaited<ReturnType<typeof statementBody>>,
+  newKey?: GeneratedTeamKey,
+): Promise<TeamDto> {
   const res = await admin.api.post<TeamDto>(`/teams/${team.id}/statements`, built.body);
   if (res.status !== 201) throw new Error(`statement: ${res.status} ${JSON.stringify(res.body)}`);
   team.state = built.made.state;
@@ -78,8 +132,23 @@ async function send(team: TestTeam, admin: TestUser, built: Awaited<ReturnType<t
   return res.body;
 }
 
-export async function addMember(team: TestTeam, admin: TestUser, member: TestUser, role: TeamRole = 'doctor', isAdmin = false) {
-  return send(team, admin, await statementBody(team, admin, { type: 'add', member: memberEntry(member, role, isAdmin) }, { recipients: [member] }));
+export async function addMember(
+  team: TestTeam,
+  admin: TestUser,
+  member: TestUser,
+  role: TeamRole = 'doctor',
+  isAdmin = false,
+) {
+  return send(
+    team,
+    admin,
+    await statementBody(
+      team,
+      admin,
+      { type: 'add', member: memberEntry(member, role, isAdmin) },
+      { recipients: [member] },
+    ),
+  );
 }
 
 /** The remaining members after `leaving` goes, in the form a removal's envelopes need. */
@@ -88,14 +157,29 @@ function remaining(team: TestTeam, users: TestUser[], leaving?: TestUser): TestU
 }
 
 /** Removes `member` with the next team key, wrapped for everyone in `everyone` who stays. */
-export async function removeMember(team: TestTeam, admin: TestUser, member: TestUser, everyone: TestUser[]) {
+export async function removeMember(
+  team: TestTeam,
+  admin: TestUser,
+  member: TestUser,
+  everyone: TestUser[],
+) {
   const teamKey = await generateTeamKey();
-  const built = await statementBody(team, admin, { type: 'remove', userId: member.id as UserId, teamKey: teamKey.ref }, { recipients: remaining(team, everyone, member), teamKey });
+  const built = await statementBody(
+    team,
+    admin,
+    { type: 'remove', userId: member.id as UserId, teamKey: teamKey.ref },
+    { recipients: remaining(team, everyone, member), teamKey },
+  );
   return send(team, admin, built, teamKey);
 }
 
 export async function rotateTeam(team: TestTeam, admin: TestUser, everyone: TestUser[]) {
   const teamKey = await generateTeamKey();
-  const built = await statementBody(team, admin, { type: 'rotate', teamKey: teamKey.ref }, { recipients: remaining(team, everyone), teamKey });
+  const built = await statementBody(
+    team,
+    admin,
+    { type: 'rotate', teamKey: teamKey.ref },
+    { recipients: remaining(team, everyone), teamKey },
+  );
   return send(team, admin, built, teamKey);
 }

@@ -2,7 +2,13 @@ import type { TeamState } from '@medseal/crypto';
 import { isDuplicateKey } from '../../lib/db';
 import { applyStatement } from '../../lib/pgp';
 import type { Services } from '../../services';
-import { membershipId, statementId, type TeamDoc, type TeamKeyDoc, type TeamStatementDoc } from './model';
+import {
+  membershipId,
+  statementId,
+  type TeamDoc,
+  type TeamKeyDoc,
+  type TeamStatementDoc,
+} from './model';
 
 /**
  * Brings a team's document up to its statements and returns it (null: no such team). Inserting
@@ -15,7 +21,9 @@ import { membershipId, statementId, type TeamDoc, type TeamKeyDoc, type TeamStat
 export async function settleTeam(s: Services, teamId: string): Promise<TeamDoc | null> {
   let team = await s.models.teams.findById(teamId).lean<TeamDoc>();
   for (;;) {
-    const next = await s.models.teamStatements.findById(statementId(teamId, team ? team.state.seq + 1 : 0)).lean();
+    const next = await s.models.teamStatements
+      .findById(statementId(teamId, team ? team.state.seq + 1 : 0))
+      .lean();
     if (!next) return team;
     team = await project(s, team, next);
   }
@@ -28,8 +36,14 @@ export async function settleTeam(s: Services, teamId: string): Promise<TeamDoc |
  */
 async function project(s: Services, team: TeamDoc | null, doc: TeamStatementDoc): Promise<TeamDoc> {
   const signer = await s.models.users.findById(doc.by, { publicKey: 1 }).lean();
-  if (!signer) throw new Error(`team ${doc.teamId}: the signer of statement ${doc.seq} has no account`);
-  const { state } = await applyStatement({ state: team?.state ?? null, signed: doc.signed, signerPublicKey: signer.publicKey, teamId: doc.teamId });
+  if (!signer)
+    throw new Error(`team ${doc.teamId}: the signer of statement ${doc.seq} has no account`);
+  const { state } = await applyStatement({
+    state: team?.state ?? null,
+    signed: doc.signed,
+    signerPublicKey: signer.publicKey,
+    teamId: doc.teamId,
+  });
   const keys = withNewKey(team?.keys ?? [], state, doc);
   // Memberships first: a team document at seq n then means memberships are synced up to n, and a
   // crash in between only makes the next reader do this (idempotent) step again.
@@ -37,7 +51,15 @@ async function project(s: Services, team: TeamDoc | null, doc: TeamStatementDoc)
   const now = new Date();
   let projected: TeamDoc;
   if (!team) {
-    projected = { _id: doc.teamId, practiceId: state.practiceId, nameLower: state.name.toLowerCase(), state, keys, createdAt: now, updatedAt: now };
+    projected = {
+      _id: doc.teamId,
+      practiceId: state.practiceId,
+      nameLower: state.name.toLowerCase(),
+      state,
+      keys,
+      createdAt: now,
+      updatedAt: now,
+    };
     try {
       await s.models.teams.create(projected);
     } catch (error) {
@@ -49,7 +71,10 @@ async function project(s: Services, team: TeamDoc | null, doc: TeamStatementDoc)
   } else {
     // Racing projections of the same statement write the same thing; the filter keeps a slow one
     // from putting back an older state.
-    await s.models.teams.updateOne({ _id: team._id, 'state.seq': team.state.seq }, { $set: { state, keys, updatedAt: now } });
+    await s.models.teams.updateOne(
+      { _id: team._id, 'state.seq': team.state.seq },
+      { $set: { state, keys, updatedAt: now } },
+    );
     projected = { ...team, state, keys, updatedAt: now };
   }
   return projected;
@@ -58,22 +83,35 @@ async function project(s: Services, team: TeamDoc | null, doc: TeamStatementDoc)
 function withNewKey(keys: TeamKeyDoc[], state: TeamState, doc: TeamStatementDoc): TeamKeyDoc[] {
   const current = state.keys[state.keys.length - 1];
   if (!current || keys.some((k) => k.gen === current.gen)) return keys;
-  if (!doc.teamPublicKey) throw new Error(`team ${doc.teamId}: statement ${doc.seq} names a new key but none is stored`);
-  return [...keys, { gen: current.gen, fingerprint: current.fingerprint, publicKey: doc.teamPublicKey }];
+  if (!doc.teamPublicKey)
+    throw new Error(`team ${doc.teamId}: statement ${doc.seq} names a new key but none is stored`);
+  return [
+    ...keys,
+    { gen: current.gen, fingerprint: current.fingerprint, publicKey: doc.teamPublicKey },
+  ];
 }
 
 /** Membership documents for the members added, none for those removed: "removed" is at once. */
-async function syncMemberships(s: Services, teamId: string, before: TeamState | null, after: TeamState): Promise<void> {
+async function syncMemberships(
+  s: Services,
+  teamId: string,
+  before: TeamState | null,
+  after: TeamState,
+): Promise<void> {
   const was = new Set(before?.members.map((m) => m.userId) ?? []);
   const is = new Set(after.members.map((m) => m.userId));
   const removed = [...was].filter((id) => !is.has(id));
   const added = [...is].filter((id) => !was.has(id));
   await Promise.all([
-    ...removed.map((userId) => s.models.teamMemberships.deleteOne({ _id: membershipId(userId, teamId) })),
+    ...removed.map((userId) =>
+      s.models.teamMemberships.deleteOne({ _id: membershipId(userId, teamId) }),
+    ),
     ...added.map((userId) =>
-      s.models.teamMemberships.create({ _id: membershipId(userId, teamId), userId, teamId }).catch((error: unknown) => {
-        if (!isDuplicateKey(error)) throw error;
-      }),
+      s.models.teamMemberships
+        .create({ _id: membershipId(userId, teamId), userId, teamId })
+        .catch((error: unknown) => {
+          if (!isDuplicateKey(error)) throw error;
+        }),
     ),
   ]);
 }

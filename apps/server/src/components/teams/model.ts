@@ -54,7 +54,11 @@ export interface TeamDoc {
 }
 
 const teamKeySchema = new Schema<TeamKeyDoc>(
-  { gen: { type: Number, required: true }, fingerprint: { type: String, required: true }, publicKey: { type: String, required: true } },
+  {
+    gen: { type: Number, required: true },
+    fingerprint: { type: String, required: true },
+    publicKey: { type: String, required: true },
+  },
   { _id: false },
 );
 
@@ -107,7 +111,11 @@ export interface TeamMembershipDoc {
 }
 
 const membershipSchema = new Schema<TeamMembershipDoc>(
-  { _id: { type: String, required: true }, userId: { type: String, required: true, index: true }, teamId: { type: String, required: true } },
+  {
+    _id: { type: String, required: true },
+    userId: { type: String, required: true, index: true },
+    teamId: { type: String, required: true },
+  },
   { versionKey: false, strict: 'throw' },
 );
 
@@ -139,10 +147,14 @@ const envelopeSchema = new Schema<TeamKeyEnvelopeDoc>(
   { versionKey: false, strict: 'throw' },
 );
 
-export const envelopeId = (teamId: string, fingerprint: string, memberId: string) => `${teamId}:${fingerprint}:${memberId}`;
+export const envelopeId = (teamId: string, fingerprint: string, memberId: string) =>
+  `${teamId}:${fingerprint}:${memberId}`;
 
 export const practiceModel = (c: Connection) => modelOn(c, 'Practice', practiceSchema, 'practices');
 export const teamModel = (c: Connection) => modelOn(c, 'Team', teamSchema, 'teams');
-export const teamStatementModel = (c: Connection) => modelOn(c, 'TeamStatement', statementSchema, 'team_statements');
-export const teamMembershipModel = (c: Connection) => modelOn(c, 'TeamMembership', membershipSchema, 'team_memberships');
-export const teamKeyEnvelopeModel = (c: Connection) => modelOn(c, 'TeamKeyEnvelope', envelopeSchema, 'team_key_envelopes');
+export const teamStatementModel = (c: Connection) =>
+  modelOn(c, 'TeamStatement', statementSchema, 'team_statements');
+export const teamMembershipModel = (c: Connection) =>
+  modelOn(c, 'TeamMembership', membershipSchema, 'team_memberships');
+export const teamKeyEnvelopeModel = (c: Connection) =>
+  modelOn(c, 'TeamKeyEnvelope', envelopeSchema, 'team_key_envelopes');

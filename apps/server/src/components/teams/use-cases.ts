@@ -23,8 +23,10 @@ const STATEMENT_CLOCK_SKEW_MS = 10 * 60 * 1000;
 const STATEMENTS_PAGE = 200;
 const DIRECTORY_LIMIT = 20;
 
-const teamNotFound = () => new AppError({ status: 404, code: 'team-not-found', message: 'No such team.' });
-const envelopesMismatch = (message: string) => new AppError({ status: 400, code: 'key-envelopes-mismatch', message });
+const teamNotFound = () =>
+  new AppError({ status: 404, code: 'team-not-found', message: 'No such team.' });
+const envelopesMismatch = (message: string) =>
+  new AppError({ status: 400, code: 'key-envelopes-mismatch', message });
 
 async function rootOf(s: Services, state: TeamState) {
   const user = await s.models.users.findById(state.root.userId, { name: 1 }).lean();
@@ -34,7 +36,9 @@ async function rootOf(s: Services, state: TeamState) {
 async function toTeamDto(s: Services, team: TeamDoc): Promise<TeamDto> {
   const { state } = team;
   const [users, root] = await Promise.all([
-    Promise.all(state.members.map((m) => s.models.users.findById(m.userId, { name: 1, role: 1 }).lean())),
+    Promise.all(
+      state.members.map((m) => s.models.users.findById(m.userId, { name: 1, role: 1 }).lean()),
+    ),
     rootOf(s, state),
   ]);
   return {
@@ -47,15 +51,37 @@ async function toTeamDto(s: Services, team: TeamDoc): Promise<TeamDto> {
     root,
     members: state.members.flatMap((m, i) => {
       const user = users[i];
-      return user ? [{ userId: m.userId, name: user.name, accountRole: user.role, fingerprint: m.fingerprint, role: m.role, admin: m.admin, since: m.since }] : [];
+      return user
+        ? [
+            {
+              userId: m.userId,
+              name: user.name,
+              accountRole: user.role,
+              fingerprint: m.fingerprint,
+              role: m.role,
+              admin: m.admin,
+              since: m.since,
+            },
+          ]
+        : [];
     }),
-    keys: team.keys.map((k) => ({ gen: k.gen, fingerprint: k.fingerprint, publicKey: k.publicKey })),
+    keys: team.keys.map((k) => ({
+      gen: k.gen,
+      fingerprint: k.fingerprint,
+      publicKey: k.publicKey,
+    })),
   };
 }
 
 async function toTeamSummary(s: Services, team: TeamDoc): Promise<TeamSummary> {
   const { state } = team;
-  return { id: team._id, name: state.name, practiceId: state.practiceId, practiceName: state.practiceName, root: await rootOf(s, state) };
+  return {
+    id: team._id,
+    name: state.name,
+    practiceId: state.practiceId,
+    practiceName: state.practiceName,
+    root: await rootOf(s, state),
+  };
 }
 
 /** The team as its statements say now. @throws AppError 404 `team-not-found`. */
@@ -79,22 +105,38 @@ export async function listMyTeams(s: Services, userId: string): Promise<TeamList
 }
 
 export async function findTeams(s: Services, namePrefix: string): Promise<TeamListResponse> {
-  const teams = await s.models.teams.find({ nameLower: startsWith(namePrefix.toLowerCase()) }).sort({ nameLower: 1 }).limit(DIRECTORY_LIMIT).lean<TeamDoc[]>();
+  const teams = await s.models.teams
+    .find({ nameLower: startsWith(namePrefix.toLowerCase()) })
+    .sort({ nameLower: 1 })
+    .limit(DIRECTORY_LIMIT)
+    .lean<TeamDoc[]>();
   return { teams: await Promise.all(teams.map((t) => toTeamSummary(s, t))) };
 }
 
 /** A page of statements from `from`, with the stored keys of their signers (clients check each fingerprint). */
-export async function teamStatements(s: Services, teamId: string, from: number): Promise<TeamStatementsResponse> {
+export async function teamStatements(
+  s: Services,
+  teamId: string,
+  from: number,
+): Promise<TeamStatementsResponse> {
   const team = await requireTeam(s, teamId);
   const last = Math.min(team.state.seq, from + STATEMENTS_PAGE - 1);
   const seqs = Array.from({ length: Math.max(0, last - from + 1) }, (_, i) => from + i);
-  const docs = await Promise.all(seqs.map((seq) => s.models.teamStatements.findById(statementId(teamId, seq)).lean()));
+  const docs = await Promise.all(
+    seqs.map((seq) => s.models.teamStatements.findById(statementId(teamId, seq)).lean()),
+  );
   const statements = docs.flatMap((d) => (d ? [{ seq: d.seq, signed: d.signed, by: d.by }] : []));
-  const signers = await Promise.all([...new Set(statements.map((d) => d.by))].map((id) => s.models.users.findById(id, { fingerprint: 1, publicKey: 1 }).lean()));
+  const signers = await Promise.all(
+    [...new Set(statements.map((d) => d.by))].map((id) =>
+      s.models.users.findById(id, { fingerprint: 1, publicKey: 1 }).lean(),
+    ),
+  );
   return {
     statements: statements.map(({ seq, signed }) => ({ seq, signed })),
     headSeq: team.state.seq,
-    publicKeys: signers.flatMap((u) => (u ? [{ userId: u._id, fingerprint: u.fingerprint, publicKey: u.publicKey }] : [])),
+    publicKeys: signers.flatMap((u) =>
+      u ? [{ userId: u._id, fingerprint: u.fingerprint, publicKey: u.publicKey }] : [],
+    ),
   };
 }
 
@@ -103,12 +145,24 @@ export async function teamStatements(s: Services, teamId: string, from: number):
  * member gets 404 from the moment the removal is stored.
  * @throws AppError 404 `team-not-found`, `key-envelope-not-found`.
  */
-export async function getKeyEnvelope(s: Services, teamId: string, userId: string, gen: number): Promise<KeyEnvelopeResponse> {
+export async function getKeyEnvelope(
+  s: Services,
+  teamId: string,
+  userId: string,
+  gen: number,
+): Promise<KeyEnvelopeResponse> {
   const team = await requireTeam(s, teamId);
   const key = team.state.keys.find((k) => k.gen === gen);
-  const notFound = () => new AppError({ status: 404, code: 'key-envelope-not-found', message: 'You have no key envelope for this team key.' });
+  const notFound = () =>
+    new AppError({
+      status: 404,
+      code: 'key-envelope-not-found',
+      message: 'You have no key envelope for this team key.',
+    });
   if (!key || !team.state.members.some((m) => m.userId === userId)) throw notFound();
-  const envelope = await s.models.teamKeyEnvelopes.findById(envelopeId(teamId, key.fingerprint, userId)).lean();
+  const envelope = await s.models.teamKeyEnvelopes
+    .findById(envelopeId(teamId, key.fingerprint, userId))
+    .lean();
   if (!envelope) throw notFound();
   return { gen, fingerprint: key.fingerprint, message: envelope.message };
 }
@@ -116,15 +170,28 @@ export async function getKeyEnvelope(s: Services, teamId: string, userId: string
 /** Checks who signs (the caller, with the key the server holds for them) and when. */
 async function checkSigner(s: Services, claimed: TeamStatement, callerId: string): Promise<string> {
   if (claimed.by.userId !== callerId) {
-    throw new AppError({ status: 403, code: 'not-the-signer', message: 'Send only statements you signed yourself.' });
+    throw new AppError({
+      status: 403,
+      code: 'not-the-signer',
+      message: 'Send only statements you signed yourself.',
+    });
   }
   const signer = await s.models.users.findById(callerId, { fingerprint: 1, publicKey: 1 }).lean();
-  if (!signer) throw new AppError({ status: 401, code: 'unauthenticated', message: 'Log in first.' });
+  if (!signer)
+    throw new AppError({ status: 401, code: 'unauthenticated', message: 'Log in first.' });
   if (signer.fingerprint !== claimed.by.fingerprint) {
-    throw new AppError({ status: 400, code: 'fingerprint-mismatch', message: 'The statement names a key that is not yours.' });
+    throw new AppError({
+      status: 400,
+      code: 'fingerprint-mismatch',
+      message: 'The statement names a key that is not yours.',
+    });
   }
   if (Math.abs(Date.parse(claimed.at) - Date.now()) > STATEMENT_CLOCK_SKEW_MS) {
-    throw new AppError({ status: 400, code: 'statement-time', message: 'The statement is not dated now.' });
+    throw new AppError({
+      status: 400,
+      code: 'statement-time',
+      message: 'The statement is not dated now.',
+    });
   }
   return signer.publicKey;
 }
@@ -135,29 +202,70 @@ async function checkSigner(s: Services, claimed: TeamStatement, callerId: string
  * Returns them ready to store.
  * @throws AppError 400 `key-envelopes-mismatch`, `fingerprint-mismatch`, message check codes.
  */
-async function checkEnvelopes(s: Services, state: TeamState, memberIds: string[], envelopes: KeyEnvelope[], key: TeamKeyRef) {
+async function checkEnvelopes(
+  s: Services,
+  state: TeamState,
+  memberIds: string[],
+  envelopes: KeyEnvelope[],
+  key: TeamKeyRef,
+) {
   const given = envelopes.map((e) => e.memberId);
-  if (given.length !== memberIds.length || new Set(given).size !== given.length || !memberIds.every((id) => given.includes(id))) {
-    throw envelopesMismatch('Send exactly one key envelope for each member who gets this team key.');
+  if (
+    given.length !== memberIds.length ||
+    new Set(given).size !== given.length ||
+    !memberIds.every((id) => given.includes(id))
+  ) {
+    throw envelopesMismatch(
+      'Send exactly one key envelope for each member who gets this team key.',
+    );
   }
   return Promise.all(
     envelopes.map(async (e) => {
-      const user = await s.models.users.findById(e.memberId, { fingerprint: 1, publicKey: 1 }).lean();
+      const user = await s.models.users
+        .findById(e.memberId, { fingerprint: 1, publicKey: 1 })
+        .lean();
       const attested = state.members.find((m) => m.userId === e.memberId);
       if (!user || user.fingerprint !== attested?.fingerprint) {
-        throw new AppError({ status: 400, code: 'fingerprint-mismatch', message: "A member's attested key is not the key of their account.", details: { userId: e.memberId } });
+        throw new AppError({
+          status: 400,
+          code: 'fingerprint-mismatch',
+          message: "A member's attested key is not the key of their account.",
+          details: { userId: e.memberId },
+        });
       }
       await checkMessage(e.message, [user.publicKey], MAX_TEAM_KEY_ENVELOPE_CHARS);
-      return { _id: envelopeId(state.teamId, key.fingerprint, e.memberId), teamId: state.teamId, fingerprint: key.fingerprint, memberId: e.memberId, message: e.message, createdAt: new Date() };
+      return {
+        _id: envelopeId(state.teamId, key.fingerprint, e.memberId),
+        teamId: state.teamId,
+        fingerprint: key.fingerprint,
+        memberId: e.memberId,
+        message: e.message,
+        createdAt: new Date(),
+      };
     }),
   );
 }
 
 /** Stores the envelopes, then the statement (the commit), then settles the team. @throws 409 `conflict` code when the seq is taken. */
-async function commit(s: Services, opts: { teamId: string; seq: number; signed: string; by: string; teamPublicKey?: string; envelopes: Awaited<ReturnType<typeof checkEnvelopes>>; conflict: () => AppError }): Promise<TeamDto> {
+async function commit(
+  s: Services,
+  opts: {
+    teamId: string;
+    seq: number;
+    signed: string;
+    by: string;
+    teamPublicKey?: string;
+    envelopes: Awaited<ReturnType<typeof checkEnvelopes>>;
+    conflict: () => AppError;
+  },
+): Promise<TeamDto> {
   // Envelopes first: by the time the statement says who holds the key, they can get it. An
   // envelope whose statement never lands is never served (the key fingerprint is in its _id).
-  await Promise.all(opts.envelopes.map((e) => s.models.teamKeyEnvelopes.replaceOne({ _id: e._id }, e, { upsert: true })));
+  await Promise.all(
+    opts.envelopes.map((e) =>
+      s.models.teamKeyEnvelopes.replaceOne({ _id: e._id }, e, { upsert: true }),
+    ),
+  );
   try {
     await s.models.teamStatements.create({
       _id: statementId(opts.teamId, opts.seq),
@@ -181,19 +289,46 @@ async function commit(s: Services, opts: { teamId: string; seq: number; signed: 
  * @throws AppError 404 `practice-not-found`; 409 `team-exists`; 400 `practice-mismatch` and the
  * statement, key and envelope codes.
  */
-export async function createTeam(s: Services, practiceId: string, callerId: string, body: CreateTeamRequest): Promise<TeamDto> {
+export async function createTeam(
+  s: Services,
+  practiceId: string,
+  callerId: string,
+  body: CreateTeamRequest,
+): Promise<TeamDto> {
   const practice = await practiceAdministeredBy(s, practiceId, callerId);
   const claimed = await peekStatement(body.statement);
   if (!idSchema.safeParse(claimed.teamId).success) {
-    throw new AppError({ status: 400, code: 'team-statement-malformed', message: 'A team id is 128 random bits, base64url (22 characters).' });
+    throw new AppError({
+      status: 400,
+      code: 'team-statement-malformed',
+      message: 'A team id is 128 random bits, base64url (22 characters).',
+    });
   }
   const signerKey = await checkSigner(s, claimed, callerId);
-  const { state, statement } = await applyStatement({ state: null, signed: body.statement, signerPublicKey: signerKey, teamId: claimed.teamId });
-  if (statement.change.type !== 'create' || state.practiceId !== practice._id || state.practiceName !== practice.name) {
-    throw new AppError({ status: 400, code: 'practice-mismatch', message: 'The statement names another practice.' });
+  const { state, statement } = await applyStatement({
+    state: null,
+    signed: body.statement,
+    signerPublicKey: signerKey,
+    teamId: claimed.teamId,
+  });
+  if (
+    statement.change.type !== 'create' ||
+    state.practiceId !== practice._id ||
+    state.practiceName !== practice.name
+  ) {
+    throw new AppError({
+      status: 400,
+      code: 'practice-mismatch',
+      message: 'The statement names another practice.',
+    });
   }
   const teamKey = state.keys[0];
-  if (!teamKey) throw new AppError({ status: 400, code: 'team-key-required', message: 'A team is created with its key.' });
+  if (!teamKey)
+    throw new AppError({
+      status: 400,
+      code: 'team-key-required',
+      message: 'A team is created with its key.',
+    });
   await checkTeamKey(body.teamPublicKey, teamKey);
   const envelopes = await checkEnvelopes(s, state, [callerId], body.keyEnvelopes, teamKey);
   return commit(s, {
@@ -203,7 +338,8 @@ export async function createTeam(s: Services, practiceId: string, callerId: stri
     by: callerId,
     teamPublicKey: body.teamPublicKey,
     envelopes,
-    conflict: () => new AppError({ status: 409, code: 'team-exists', message: 'A team with this id exists.' }),
+    conflict: () =>
+      new AppError({ status: 409, code: 'team-exists', message: 'A team with this id exists.' }),
   });
 }
 
@@ -216,31 +352,68 @@ export async function createTeam(s: Services, practiceId: string, callerId: stri
  * @throws AppError 404 `team-not-found`, `user-not-found`; 403 `not-the-signer`, `not-team-admin`;
  * 409 `team-head-moved`; 400 the statement, key and envelope codes.
  */
-export async function appendTeamStatement(s: Services, teamId: string, callerId: string, body: AppendTeamStatementRequest): Promise<TeamDto> {
+export async function appendTeamStatement(
+  s: Services,
+  teamId: string,
+  callerId: string,
+  body: AppendTeamStatementRequest,
+): Promise<TeamDto> {
   const team = await requireTeam(s, teamId);
   const claimed = await peekStatement(body.statement);
-  const headMoved = () => new AppError({ status: 409, code: 'team-head-moved', message: 'Another admin changed the team first; reload it and sign again.' });
+  const headMoved = () =>
+    new AppError({
+      status: 409,
+      code: 'team-head-moved',
+      message: 'Another admin changed the team first; reload it and sign again.',
+    });
   if (claimed.teamId === teamId && claimed.seq <= team.state.seq) throw headMoved();
   const signerKey = await checkSigner(s, claimed, callerId);
-  const { state, statement } = await applyStatement({ state: team.state, signed: body.statement, signerPublicKey: signerKey });
+  const { state, statement } = await applyStatement({
+    state: team.state,
+    signed: body.statement,
+    signerPublicKey: signerKey,
+  });
   const change = statement.change;
   const current = state.keys[state.keys.length - 1];
-  if (!current) throw new AppError({ status: 400, code: 'team-key-required', message: 'A team always has a key.' });
+  if (!current)
+    throw new AppError({
+      status: 400,
+      code: 'team-key-required',
+      message: 'A team always has a key.',
+    });
   let envelopes: Awaited<ReturnType<typeof checkEnvelopes>> = [];
   let teamPublicKey: string | undefined;
   switch (change.type) {
     case 'add': {
       const member = await s.models.users.findById(change.member.userId, { _id: 1 }).lean();
-      if (!member) throw new AppError({ status: 404, code: 'user-not-found', message: 'No such user.' });
-      envelopes = await checkEnvelopes(s, state, [change.member.userId], body.keyEnvelopes ?? [], current);
+      if (!member)
+        throw new AppError({ status: 404, code: 'user-not-found', message: 'No such user.' });
+      envelopes = await checkEnvelopes(
+        s,
+        state,
+        [change.member.userId],
+        body.keyEnvelopes ?? [],
+        current,
+      );
       break;
     }
     case 'remove':
     case 'rotate': {
-      if (!body.teamPublicKey) throw new AppError({ status: 400, code: 'team-key-required', message: 'A removal or rotation brings the new team public key.' });
+      if (!body.teamPublicKey)
+        throw new AppError({
+          status: 400,
+          code: 'team-key-required',
+          message: 'A removal or rotation brings the new team public key.',
+        });
       await checkTeamKey(body.teamPublicKey, current);
       teamPublicKey = body.teamPublicKey;
-      envelopes = await checkEnvelopes(s, state, state.members.map((m) => m.userId), body.keyEnvelopes ?? [], current);
+      envelopes = await checkEnvelopes(
+        s,
+        state,
+        state.members.map((m) => m.userId),
+        body.keyEnvelopes ?? [],
+        current,
+      );
       break;
     }
     default:
@@ -248,7 +421,15 @@ export async function appendTeamStatement(s: Services, teamId: string, callerId:
         throw envelopesMismatch('This change hands out no team key.');
       }
   }
-  return commit(s, { teamId, seq: statement.seq, signed: body.statement, by: callerId, ...(teamPublicKey ? { teamPublicKey } : {}), envelopes, conflict: headMoved });
+  return commit(s, {
+    teamId,
+    seq: statement.seq,
+    signed: body.statement,
+    by: callerId,
+    ...(teamPublicKey ? { teamPublicKey } : {}),
+    envelopes,
+    conflict: headMoved,
+  });
 }
 
 /** Is `userId` a current member of `teamId`, by the team's statements (the fail-closed access question). */
@@ -261,7 +442,12 @@ export async function isTeamMember(s: Services, teamId: string, userId: string):
 export async function shareATeam(s: Services, a: string, b: string): Promise<boolean> {
   const memberships = await s.models.teamMemberships.find({ userId: a }).lean();
   for (const m of memberships) {
-    if ((await s.models.teamMemberships.exists({ _id: membershipId(b, m.teamId) })) && (await isTeamMember(s, m.teamId, a)) && (await isTeamMember(s, m.teamId, b))) return true;
+    if (
+      (await s.models.teamMemberships.exists({ _id: membershipId(b, m.teamId) })) &&
+      (await isTeamMember(s, m.teamId, a)) &&
+      (await isTeamMember(s, m.teamId, b))
+    )
+      return true;
   }
   return false;
 }
