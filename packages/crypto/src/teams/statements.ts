@@ -437,9 +437,19 @@ export async function applyTeamStatement(opts: {
   /** For the creation: the team id it must name. */
   teamId?: string;
 }): Promise<{ statement: TeamStatement; hash: string; state: TeamState }> {
-  const claimed = await peekTeamStatement(opts.signed);
-  checkPosition(opts.state, claimed, opts.teamId);
-  const fingerprint = expectedSigner(opts.state, claimed);
+  return applyPeeked({ ...opts, claimed: await peekTeamStatement(opts.signed) });
+}
+
+/** `applyTeamStatement` once the statement was peeked at (a replay peeks to pick the signer's key). */
+async function applyPeeked(opts: {
+  state: TeamState | null;
+  signed: string;
+  claimed: TeamStatement;
+  signerPublicKey: string;
+  teamId?: string;
+}): Promise<{ statement: TeamStatement; hash: string; state: TeamState }> {
+  checkPosition(opts.state, opts.claimed, opts.teamId);
+  const fingerprint = expectedSigner(opts.state, opts.claimed);
   let key: openpgp.Key;
   try {
     key = await parsePublicKeyCached(opts.signerPublicKey);
@@ -550,11 +560,11 @@ export async function replayTeamLog(opts: {
   for (const [index, signed] of opts.statements.entries()) {
     try {
       const claimed = await peekTeamStatement(signed);
-      const signerKey = keys.get(claimed.by.fingerprint) ?? '';
-      const applied: { state: TeamState } = await applyTeamStatement({
+      const applied: { state: TeamState } = await applyPeeked({
         state,
         signed,
-        signerPublicKey: signerKey,
+        claimed,
+        signerPublicKey: keys.get(claimed.by.fingerprint) ?? '',
         teamId: opts.teamId,
       });
       state = applied.state;
