@@ -15,6 +15,7 @@ import {
   removeMember,
   rotateTeam,
   statementBody,
+  tampered,
   type TestTeam,
 } from './helpers/teams';
 import { registerUser, type TestUser } from './helpers/users';
@@ -74,8 +75,11 @@ describe('practices', () => {
     const refused = await patient.api.post('/practices', { name: 'Not a clinic' });
     expect(refused.status).toBe(403);
     expect(codeOf(refused)).toBe('doctors-only');
+    const team = await createTeamAs(admin, practice, { name: 'Dermatology' });
     const mine = await admin.api.get<{ practices: PracticeDto[] }>('/practices');
-    expect(mine.body.practices.map((p) => p.id)).toContain(practice.id);
+    expect(mine.body.practices.find((p) => p.id === practice.id)?.teams).toEqual([
+      { id: team.id, name: 'Dermatology' },
+    ]);
   });
 
   it('when an admin adds and removes another admin, then the list follows, and the last admin stays', async () => {
@@ -214,6 +218,31 @@ describe('teams', () => {
         .collection('team_memberships')
         .countDocuments({ _id: `${drA.id}:${team.id}` as never }),
     ).toBe(0);
+  });
+
+  it('when a stored statement that is not projected yet was changed in the database, then the team is not served at all', async () => {
+    const team = await createTeamAs(admin, await createPracticeAs(admin));
+    const built = await statementBody(
+      team,
+      admin,
+      { type: 'add', member: memberEntry(drA) },
+      { recipients: [drA] },
+    );
+    // An operator stores, as statement 1, the admin's statement with another member in it.
+    const signed = tampered(built.body.statement, drA.id, drB.id);
+    await server.connection
+      .collection('team_statements')
+      .insertOne({
+        _id: `${team.id}:1` as never,
+        teamId: team.id,
+        seq: 1,
+        signed,
+        by: admin.id,
+        createdAt: new Date(),
+      });
+    const res = await drA.api.get(`/teams/${team.id}`);
+    expect([res.status, codeOf(res)]).toEqual([500, 'internal']);
+    expect((await drA.api.get(`/teams/${team.id}/key-envelopes/1`)).status).toBe(500);
   });
 
   it('when a patient searches teams by name, then she finds it with its root admin', async () => {

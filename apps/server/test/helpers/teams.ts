@@ -9,6 +9,7 @@ import {
   type TeamState,
   type UserId,
 } from '@medseal/crypto';
+import { armorMessage, dearmor } from '@medseal/crypto/inspect';
 import type { PracticeDto, TeamDto } from '@medseal/contract';
 import type { TestUser } from './users';
 
@@ -182,4 +183,14 @@ export async function rotateTeam(team: TestTeam, admin: TestUser, everyone: Test
     { recipients: remaining(team, everyone), teamKey },
   );
   return send(team, admin, built, teamKey);
+}
+
+/** The same signed statement with `from` replaced by `to` (same length) inside the signed bytes. */
+export function tampered(signed: string, from: string, to: string): string {
+  const decoded = dearmor(signed);
+  if (!decoded.ok) throw new Error('not armored');
+  const text = Buffer.from(decoded.bytes).toString('latin1');
+  const at = text.indexOf(from);
+  if (at < 0 || from.length !== to.length) throw new Error(`cannot find ${from}`);
+  return armorMessage(Buffer.from(text.slice(0, at) + to + text.slice(at + from.length), 'latin1'));
 }

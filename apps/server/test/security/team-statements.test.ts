@@ -9,7 +9,6 @@ import {
   type TeamState,
   type UserId,
 } from '@medseal/crypto';
-import { armorMessage, dearmor } from '@medseal/crypto/inspect';
 import type { TeamDto } from '@medseal/contract';
 import { codeOf, type ApiResponse } from '../helpers/client';
 import {
@@ -20,6 +19,7 @@ import {
   memberEntry,
   removeMember,
   statementBody,
+  tampered,
   type TestTeam,
 } from '../helpers/teams';
 import { registerUser, type TestUser } from '../helpers/users';
@@ -109,16 +109,6 @@ function withAdmin(state: TeamState, user: TestUser): TeamState {
       },
     ],
   };
-}
-
-/** The same signed statement with `from` replaced by `to` (same length) inside the signed bytes. */
-function tampered(signed: string, from: string, to: string): string {
-  const decoded = dearmor(signed);
-  if (!decoded.ok) throw new Error('not armored');
-  const text = Buffer.from(decoded.bytes).toString('latin1');
-  const at = text.indexOf(from);
-  if (at < 0 || from.length !== to.length) throw new Error(`cannot find ${from}`);
-  return armorMessage(Buffer.from(text.slice(0, at) + to + text.slice(at + from.length), 'latin1'));
 }
 
 const post = (user: TestUser, t: TestTeam, body: unknown) => () =>

@@ -38,11 +38,15 @@ async function project(s: Services, team: TeamDoc | null, doc: TeamStatementDoc)
   const signer = await s.models.users.findById(doc.by, { publicKey: 1 }).lean();
   if (!signer)
     throw new Error(`team ${doc.teamId}: the signer of statement ${doc.seq} has no account`);
+  // A stored statement that no longer verifies was changed in the database: refuse to serve the
+  // team at all (500), rather than act on it or on the state before it.
   const { state } = await applyStatement({
     state: team?.state ?? null,
     signed: doc.signed,
     signerPublicKey: signer.publicKey,
     teamId: doc.teamId,
+  }).catch((cause: unknown) => {
+    throw new Error(`team ${doc.teamId}: stored statement ${doc.seq} does not verify`, { cause });
   });
   const keys = withNewKey(team?.keys ?? [], state, doc);
   // Memberships first: a team document at seq n then means memberships are synced up to n, and a
