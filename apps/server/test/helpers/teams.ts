@@ -194,3 +194,19 @@ export function tampered(signed: string, from: string, to: string): string {
   if (at < 0 || from.length !== to.length) throw new Error(`cannot find ${from}`);
   return armorMessage(Buffer.from(text.slice(0, at) + to + text.slice(at + from.length), 'latin1'));
 }
+
+/**
+ * The team as `user`'s browser would see it if it believed they were an admin: the real head,
+ * `user` among the admins. What a removed admin, a plain member or someone holding a member's key
+ * would sign against.
+ */
+export function asIfAdmin(team: TestTeam, user: TestUser): TestTeam {
+  const others = team.state.members.filter((m) => m.userId !== user.id);
+  const entry = {
+    ...memberEntry(user, 'doctor', true),
+    since: team.state.at,
+    signedBy: user.id as UserId,
+    seq: 0,
+  };
+  return { ...team, state: { ...team.state, members: [...others, entry] } };
+}

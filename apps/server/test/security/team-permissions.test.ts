@@ -2,11 +2,12 @@
 // member, outsider, anonymous} × every team operation. A team's statements and public keys are
 // public to every session (a patient must check them before sharing); key envelopes only to
 // current members; changes only to current admins; teams are created only by practice admins.
-import { generateTeamKey, type UserId } from '@medseal/crypto';
+import { generateTeamKey } from '@medseal/crypto';
 import type { TeamListResponse } from '@medseal/contract';
 import { ApiClient, codeOf, type ApiResponse } from '../helpers/client';
 import {
   addMember,
+  asIfAdmin,
   createPracticeAs,
   createTeamAs,
   createTeamBody,
@@ -160,23 +161,8 @@ describe('the care-team permission matrix', () => {
       await removeMember(t, admin, removed, [admin, member, removed]);
       const signer = user(actor) ?? admin;
       // Each signs against the team as if they were its admin (a removed admin, a member, ...).
-      const asIfAdmin = {
-        ...t,
-        state: {
-          ...t.state,
-          members: [
-            ...t.state.members.filter((m) => m.userId !== signer.id),
-            {
-              ...memberEntry(signer, 'doctor', true),
-              since: t.state.at,
-              signedBy: signer.id as UserId,
-              seq: 0,
-            },
-          ],
-        },
-      };
       const built = await statementBody(
-        asIfAdmin,
+        asIfAdmin(t, signer),
         signer,
         { type: 'add', member: memberEntry(newcomer) },
         { recipients: [newcomer] },
@@ -200,23 +186,8 @@ describe('the care-team permission matrix', () => {
 
   it('when a removal lands, then the removed member cannot rotate the key back into her hands', async () => {
     const next = await generateTeamKey();
-    const asIfAdmin = {
-      ...team,
-      state: {
-        ...team.state,
-        members: [
-          ...team.state.members,
-          {
-            ...memberEntry(removed, 'doctor', true),
-            since: team.state.at,
-            signedBy: removed.id as UserId,
-            seq: 0,
-          },
-        ],
-      },
-    };
     const built = await statementBody(
-      asIfAdmin,
+      asIfAdmin(team, removed),
       removed,
       { type: 'rotate', teamKey: next.ref },
       { recipients: [admin, member, removed], teamKey: next },

@@ -13,6 +13,7 @@ import type { TeamDto } from '@medseal/contract';
 import { codeOf, type ApiResponse } from '../helpers/client';
 import {
   addMember,
+  asIfAdmin,
   createPracticeAs,
   createTeamAs,
   createTeamBody,
@@ -94,23 +95,6 @@ async function signedAgainst(state: TeamState, change: TeamChange, signer: TestU
   return made.signed;
 }
 
-/** The state with `user` as an admin. */
-function withAdmin(state: TeamState, user: TestUser): TeamState {
-  const others = state.members.filter((m) => m.userId !== user.id);
-  return {
-    ...state,
-    members: [
-      ...others,
-      {
-        ...memberEntry(user, 'doctor', true),
-        since: state.at,
-        signedBy: user.id as UserId,
-        seq: 0,
-      },
-    ],
-  };
-}
-
 const post = (user: TestUser, t: TestTeam, body: unknown) => () =>
   user.api.post(`/teams/${t.id}/statements`, body);
 const addOf = (u: TestUser) => ({ type: 'add' as const, member: memberEntry(u) });
@@ -118,14 +102,14 @@ const addOf = (u: TestUser) => ({ type: 'add' as const, member: memberEntry(u) }
 describe('attack: team statements the server must refuse', () => {
   it('when a member who is not an admin signs an addition, then 403 not-team-admin', async () => {
     const t = await team();
-    const statement = await signedAgainst(withAdmin(t.state, member), addOf(newcomer), member);
+    const statement = await signedAgainst(asIfAdmin(t, member).state, addOf(newcomer), member);
     await expectRefused(t, post(member, t, { statement }), 403, 'not-team-admin');
   });
 
   it('when a removed admin signs an addition, then 403 not-team-admin', async () => {
     const t = await team();
     await removeMember(t, admin, admin2, everyone());
-    const statement = await signedAgainst(withAdmin(t.state, admin2), addOf(newcomer), admin2);
+    const statement = await signedAgainst(asIfAdmin(t, admin2).state, addOf(newcomer), admin2);
     await expectRefused(t, post(admin2, t, { statement }), 403, 'not-team-admin');
   });
 

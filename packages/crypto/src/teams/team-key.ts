@@ -18,6 +18,7 @@ import {
   encryptToKeys,
   generateKeyPair,
   parseKey,
+  validatePublicKey,
   wrapUnlocked,
   type UnlockedKey,
 } from '../keys';
@@ -83,21 +84,14 @@ export async function checkTeamPublicKey(opts: {
     throw new CryptoError('not-public-key', 'a team public key must be an armored public key');
   }
   const key = await parseKey(opts.publicKey);
-  const encryptionKeyIds = await checkPublicKey(key, opts.now ?? new Date());
+  const info = await validatePublicKey(key, opts.now ?? new Date());
   if (
-    key.getFingerprint() !== opts.expected.fingerprint ||
+    info.fingerprint !== opts.expected.fingerprint ||
     (await publicPacketsHash(key)) !== opts.expected.keyHash
   ) {
     throw new CryptoError('team-key-mismatch', 'this is not the team key the statements name');
   }
-  return {
-    fingerprint: key.getFingerprint() as Fingerprint,
-    keyVersion: 4,
-    userIds: key.getUserIDs(),
-    created: key.getCreationTime(),
-    encryptionKeyIds,
-    armored: key.armor(MESSAGE_CONFIG) as ArmoredPublicKey,
-  };
+  return info;
 }
 
 /** What a key envelope says it holds, checked by the member who opens it. */

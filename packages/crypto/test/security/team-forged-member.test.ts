@@ -29,71 +29,36 @@ async function team() {
 const keys = () => [admin, admin2, member, intruder].map((p) => p.key.publicKey as string);
 const addIntruder = () => ({ type: 'add' as const, member: entry(intruder) });
 
+/**
+ * Appends a statement claiming `by`, signed with `signer`'s key, and expects every client's replay
+ * and the server's check (given `by`'s real key) to refuse it with `code`.
+ */
+async function expectRefused(log: TeamLog, by: Person, signer: Person, code: string) {
+  const forged = await forgeStatement({ state: log.state, change: addIntruder(), by, signer });
+  const replayed = await replayTeamLog({
+    teamId: TEAM_ID,
+    statements: [...log.statements, forged],
+    publicKeys: keys(),
+  });
+  expect(replayed).toMatchObject({ status: 'invalid', seq: log.state.seq + 1, code });
+  await expect(
+    applyTeamStatement({ state: log.state, signed: forged, signerPublicKey: by.key.publicKey }),
+  ).rejects.toMatchObject({ code });
+}
+
 describe('attack: a member added without an admin', () => {
   it('when the statement is signed by a member who is not an admin, then not-team-admin everywhere', async () => {
-    const log = await team();
-    const forged = await forgeStatement({
-      state: log.state,
-      change: addIntruder(),
-      by: member,
-      signer: member,
-    });
-    expect(
-      await replayTeamLog({
-        teamId: TEAM_ID,
-        statements: [...log.statements, forged],
-        publicKeys: keys(),
-      }),
-    ).toMatchObject({ status: 'invalid', seq: 3, code: 'not-team-admin' });
-    await expect(
-      applyTeamStatement({
-        state: log.state,
-        signed: forged,
-        signerPublicKey: member.key.publicKey,
-      }),
-    ).rejects.toMatchObject({ code: 'not-team-admin' });
+    await expectRefused(await team(), member, member, 'not-team-admin');
   });
 
   it("when the statement claims an admin but is signed by the server's own key, then bad-signature", async () => {
-    const log = await team();
-    const forged = await forgeStatement({
-      state: log.state,
-      change: addIntruder(),
-      by: admin,
-      signer: intruder,
-    });
-    expect(
-      await replayTeamLog({
-        teamId: TEAM_ID,
-        statements: [...log.statements, forged],
-        publicKeys: keys(),
-      }),
-    ).toMatchObject({ status: 'invalid', seq: 3, code: 'bad-signature' });
-    await expect(
-      applyTeamStatement({
-        state: log.state,
-        signed: forged,
-        signerPublicKey: admin.key.publicKey,
-      }),
-    ).rejects.toMatchObject({ code: 'bad-signature' });
+    await expectRefused(await team(), admin, intruder, 'bad-signature');
   });
 
   it('when a removed admin signs an addition, then not-team-admin', async () => {
     const log = await team();
     await log.remove(admin2.id, admin);
-    const forged = await forgeStatement({
-      state: log.state,
-      change: addIntruder(),
-      by: admin2,
-      signer: admin2,
-    });
-    expect(
-      await replayTeamLog({
-        teamId: TEAM_ID,
-        statements: [...log.statements, forged],
-        publicKeys: keys(),
-      }),
-    ).toMatchObject({ status: 'invalid', seq: 4, code: 'not-team-admin' });
+    await expectRefused(log, admin2, admin2, 'not-team-admin');
   });
 
   it('when the founder is replaced by a key the server controls, then the creation no longer matches the pinned genesis', async () => {
