@@ -19,6 +19,9 @@ import {
 } from '@medseal/crypto';
 import { AppError } from './errors';
 
+/** Team types components store and pass on (components reach crypto only through this file). */
+export type { TeamKeyRef, TeamState, TeamStatement } from '@medseal/crypto';
+
 /**
  * The server's only door to OpenPGP: thin wrappers over @medseal/crypto that turn its
  * CryptoError codes into 400 AppErrors with the same stable code (the server never parses

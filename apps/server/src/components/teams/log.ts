@@ -1,6 +1,5 @@
-import type { TeamState } from '@medseal/crypto';
 import { isDuplicateKey } from '../../lib/db';
-import { applyStatement } from '../../lib/pgp';
+import { applyStatement, type TeamState } from '../../lib/pgp';
 import type { Services } from '../../services';
 import {
   membershipId,

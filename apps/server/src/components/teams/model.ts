@@ -1,5 +1,5 @@
 import { Schema, type Connection } from 'mongoose';
-import type { TeamState } from '@medseal/crypto';
+import type { TeamState } from '../../lib/pgp';
 import { modelOn } from '../../lib/model';
 
 /**

@@ -9,10 +9,17 @@ import type {
   TeamSummary,
 } from '@medseal/contract';
 import { idSchema, MAX_TEAM_KEY_ENVELOPE_CHARS } from '@medseal/contract';
-import type { TeamKeyRef, TeamState, TeamStatement } from '@medseal/crypto';
 import { isDuplicateKey, startsWith } from '../../lib/db';
 import { AppError } from '../../lib/errors';
-import { applyStatement, checkMessage, checkTeamKey, peekStatement } from '../../lib/pgp';
+import {
+  applyStatement,
+  checkMessage,
+  checkTeamKey,
+  peekStatement,
+  type TeamKeyRef,
+  type TeamState,
+  type TeamStatement,
+} from '../../lib/pgp';
 import type { Services } from '../../services';
 import { settleTeam } from './log';
 import { envelopeId, membershipId, statementId, type TeamDoc } from './model';
