@@ -36,4 +36,17 @@ export const accessRules: Record<EndpointName, AccessRule> = {
   getContacts: { kind: 'session' },
   putContacts: { kind: 'session' },
   recordAudit: { kind: 'record', need: 'audit' },
+  // Care teams: practice admins, team admins (by the signed statements) and members are checked
+  // in components/teams; a team's statements and public keys are public to every session.
+  createPractice: { kind: 'session' },
+  listPractices: { kind: 'session' },
+  addPracticeAdmin: { kind: 'session' },
+  removePracticeAdmin: { kind: 'session' },
+  createTeam: { kind: 'session' },
+  listMyTeams: { kind: 'session' },
+  findTeams: { kind: 'session' },
+  getTeam: { kind: 'session' },
+  teamStatements: { kind: 'session' },
+  appendTeamStatement: { kind: 'session' },
+  getTeamKeyEnvelope: { kind: 'session' },
 };

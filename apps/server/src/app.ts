@@ -11,6 +11,7 @@ import { healthRoutes } from './components/health/routes';
 import { authorizeRecord, type RecordAccess } from './components/records/access';
 import { recordHandlers } from './components/records/routes';
 import { sharingHandlers } from './components/sharing/routes';
+import { teamHandlers } from './components/teams/routes';
 import { userHandlers } from './components/users/routes';
 import { errorHandler, notFound } from './lib/error-handler';
 import { requestLog } from './lib/logger';
@@ -48,6 +49,7 @@ export function createApp(deps: AppDeps): Express {
     ...sharingHandlers(services),
     ...contactsHandlers(services),
     ...auditHandlers(services),
+    ...teamHandlers(services),
   };
 
   const api = express.Router();

@@ -6,6 +6,7 @@ import { auditModel } from './components/audit/model';
 import { contactsModel } from './components/contacts/model';
 import { attachmentChunkModel, attachmentModel, recordModel, recordVersionModel, type AttachmentDoc, type RecordDoc } from './components/records/model';
 import { grantModel } from './components/sharing/model';
+import { practiceModel, teamKeyEnvelopeModel, teamMembershipModel, teamModel, teamStatementModel } from './components/teams/model';
 import { userModel } from './components/users/model';
 import { claimModel } from './lib/claims';
 import { InvalidationFeed, invalidationModel } from './lib/invalidations';
@@ -70,6 +71,11 @@ export function createModels(connection: Connection) {
     audit: auditModel(connection),
     claims: claimModel(connection),
     invalidations: invalidationModel(connection),
+    practices: practiceModel(connection),
+    teams: teamModel(connection),
+    teamStatements: teamStatementModel(connection),
+    teamMemberships: teamMembershipModel(connection),
+    teamKeyEnvelopes: teamKeyEnvelopeModel(connection),
   };
 }
 export type Models = ReturnType<typeof createModels>;

@@ -4,6 +4,7 @@ import { contactsEndpoints } from './contacts';
 import { directoryEndpoints } from './directory';
 import { recordEndpoints } from './records';
 import { sharingEndpoints } from './sharing';
+import { teamEndpoints } from './teams';
 
 /** Every API operation under /api, by name. The server must bind each one. */
 export const endpoints = {
@@ -13,6 +14,7 @@ export const endpoints = {
   ...sharingEndpoints,
   ...contactsEndpoints,
   ...auditEndpoints,
+  ...teamEndpoints,
 } as const;
 export type Endpoints = typeof endpoints;
 export type EndpointName = keyof Endpoints;

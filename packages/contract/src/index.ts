@@ -10,3 +10,4 @@ export * from './health';
 export * from './openapi';
 export * from './records';
 export * from './sharing';
+export * from './teams';

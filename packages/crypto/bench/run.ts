@@ -18,15 +18,21 @@ import {
   DEFAULT_KDF,
   deriveSecrets,
   exportPrivateKey,
+  generateTeamKey,
   generateUserKey,
   lockPrivateKey,
   openRecord,
+  replayTeamLog,
   sealFile,
   sealRecord,
+  signTeamStatement,
   splitRecipientPackets,
   unlockPrivateKey,
+  unwrapTeamKey,
+  wrapTeamKey,
   type GeneratedUserKey,
   type RecordId,
+  type TeamState,
   type UserId,
 } from '../src';
 import { canonicalJson, utf8 } from '../src/encoding';
@@ -277,7 +283,90 @@ async function benchUnlock(): Promise<void> {
   record('unlock_vs_argon2id', r.ratio, 'ratio', '≤ 1.15');
 }
 
+/**
+ * Care teams (issue 13). Join = the admin signs the addition and wraps the team key for the
+ * newcomer, who unwraps it: no record is read or written, whatever the number shared with the
+ * team. Sharing with a team = one PKESK for the team key, the same operation as for a person.
+ * A leave in a team of 50 = a new key, the signed removal and 49 envelopes.
+ */
+async function benchTeams(): Promise<void> {
+  const people = await Promise.all(Array.from({ length: 51 }, (_, i) => generateUserKey({ name: `Team ${i}`, email: `team${i}@example.org` })));
+  const [admin, newcomer, patient] = people as [GeneratedUserKey, GeneratedUserKey, GeneratedUserKey];
+  const idOf = (p: GeneratedUserKey) => `u-${p.fingerprint.slice(0, 12)}` as UserId;
+  const member = (p: GeneratedUserKey, isAdmin = false) => ({ userId: idOf(p), fingerprint: p.fingerprint, role: 'doctor' as const, admin: isAdmin });
+  let teamKey = await generateTeamKey();
+  const statements: string[] = [];
+  const sign = async (state: TeamState | null, change: Parameters<typeof signTeamStatement>[0]['change']) => {
+    const made = await signTeamStatement({ state, teamId: 'team-bench', change, signerId: idOf(admin), signerKey: admin.privateKey });
+    statements.push(made.signed);
+    return made.state;
+  };
+  let state = await sign(null, { type: 'create', practiceId: 'p', practiceName: 'Bench Practice', name: 'Bench Team', founder: member(admin, true), teamKey: teamKey.ref });
+  // A team of 50: the admin and 49 members (the newcomer is the 51st person).
+  for (const p of people.slice(3)) state = await sign(state, { type: 'add', member: member(p) });
+  state = await sign(state, { type: 'add', member: member(patient) });
+
+  const context = { teamId: 'team-bench', gen: 1, memberId: idOf(newcomer) };
+  const join = async () => {
+    await signTeamStatement({ state, change: { type: 'add', member: member(newcomer) }, signerId: idOf(admin), signerKey: admin.privateKey });
+    const envelope = await wrapTeamKey({ teamKey: teamKey.privateKey, context, memberPublicKey: newcomer.publicKey });
+    await unwrapTeamKey({ message: envelope, myKey: newcomer.privateKey, context, expected: teamKey.ref });
+  };
+  const joins: number[] = [];
+  for (let i = 0; i < 23; i++) {
+    fullGc();
+    const t = await time(join);
+    if (i >= 3) joins.push(t);
+  }
+  record('team_join_crypto', median(joins), 'ms', '≤ 50 ms, no record touched');
+  // The fastest run shows the uncontended cost (the median moves with the other processes' load).
+  record('team_join_crypto_fastest', Math.min(...joins), 'ms');
+
+  const { message } = await sealRecord({ envelope, authorKey: patient.privateKey, recipientKeys: [patient.publicKey] });
+  const toTeam = () => createRecipientPacket({ message, myKey: patient.privateKey, newRecipientKey: teamKey.publicKey });
+  const toPerson = () => createRecipientPacket({ message, myKey: patient.privateKey, newRecipientKey: newcomer.publicKey });
+  const r = await compare(201, toTeam, toPerson);
+  // Under heavy load the median ratio swings by ±15 % between runs; the fastest of each side is
+  // the uncontended cost of the same operation.
+  let fastest = { team: Infinity, person: Infinity };
+  for (let i = 0; i < 41; i++) {
+    fullGc();
+    fastest = { team: Math.min(fastest.team, await time(toTeam)), person: fastest.person };
+    fullGc();
+    fastest = { team: fastest.team, person: Math.min(fastest.person, await time(toPerson)) };
+  }
+  record('team_share_fastest_vs_person_fastest', fastest.team / fastest.person, 'ratio');
+  record('team_share_team_of_50', r.ours, 'ms');
+  record('team_share_team_of_50_vs_person', r.ratio, 'ratio', '1 ± 0.10');
+
+  const replays: number[] = [];
+  for (let i = 0; i < 7; i++) {
+    fullGc();
+    replays.push(await time(() => replayTeamLog({ teamId: 'team-bench', statements, publicKeys: [admin.publicKey] })));
+  }
+  record(`team_replay_${statements.length}_statements`, median(replays.slice(2)), 'ms');
+
+  const remaining = people.filter((p) => p !== newcomer && p !== patient);
+  const leave = async () => {
+    teamKey = await generateTeamKey();
+    await signTeamStatement({ state, change: { type: 'remove', userId: idOf(patient), teamKey: teamKey.ref }, signerId: idOf(admin), signerKey: admin.privateKey });
+    await Promise.all(remaining.map((p) => wrapTeamKey({ teamKey: teamKey.privateKey, context: { teamId: 'team-bench', gen: 2, memberId: idOf(p) }, memberPublicKey: p.publicKey })));
+  };
+  const leaves: number[] = [];
+  for (let i = 0; i < 7; i++) {
+    fullGc();
+    leaves.push(await time(leave));
+  }
+  record('team_leave_team_of_50_crypto', median(leaves.slice(2)), 'ms');
+}
+
 async function main(): Promise<void> {
+  // `tsx bench/run.ts teams`: only the care-team figures (printed; results.json untouched).
+  if (process.argv.includes('teams')) {
+    await benchTeams();
+    for (const [metric, value, goal] of rows) console.log(`${metric.padEnd(34)}  ${value.padStart(14)}  ${goal}`);
+    return;
+  }
   // Each benchmark starts from a clean heap: the 100 record users (and the key caches) are
   // dropped before the 16 MiB benchmarks, whose full GCs (triggered by the large allocations)
   // otherwise pay for marking them.
@@ -291,6 +380,8 @@ async function main(): Promise<void> {
   await benchFiles(a, b);
   await benchShare(a, b, c);
   await benchUnlock();
+  clearKeyCaches();
+  await benchTeams();
 
   const width = Math.max(...rows.map((r) => r[0].length));
   console.log(`${'metric'.padEnd(width)}  ${'value'.padStart(14)}  goal`);

@@ -91,3 +91,8 @@ export function randomBytes(length: number): Uint8Array {
 export function bufferSource(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
   return bytes.buffer instanceof ArrayBuffer ? (bytes as Uint8Array<ArrayBuffer>) : new Uint8Array(bytes);
 }
+
+/** True for an ISO 8601 UTC time exactly as `Date.toISOString()` writes it. */
+export function isIsoTime(value: unknown): value is string {
+  return typeof value === 'string' && !Number.isNaN(Date.parse(value)) && new Date(value).toISOString() === value;
+}

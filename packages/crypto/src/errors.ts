@@ -32,7 +32,16 @@ export type CryptoErrorCode =
   | 'decryption-failed'
   | 'unknown-handle'
   | 'unsupported-format'
-  | 'record-not-verified';
+  | 'record-not-verified'
+  | TeamErrorCode;
+
+/** Care teams (src/teams): statements, team keys, team grants. */
+export type TeamErrorCode =
+  | 'team-statement-malformed'
+  | 'not-team-admin'
+  | 'team-chain-broken'
+  | 'team-rule-violated'
+  | 'team-key-mismatch';
 
 export interface CryptoErrorOptions {
   cause?: unknown;

@@ -53,12 +53,17 @@ export function publicKeyOf(key: UnlockedKey): ArmoredPublicKey {
  */
 export async function generateUserKey(opts: { name: string; email: string; date?: Date }): Promise<GeneratedUserKey> {
   if (!opts.email || !opts.email.includes('@')) throw new CryptoError('invalid-argument', 'email must be an address');
+  return generateKeyPair({ name: opts.name, email: opts.email }, opts.date);
+}
+
+/** The one key profile of DESIGN §2 (user keys and team keys alike). */
+export async function generateKeyPair(userID: openpgp.UserID, date?: Date): Promise<GeneratedUserKey> {
   const { privateKey } = await openpgp.generateKey({
     type: 'ecc',
     curve: 'curve25519Legacy',
-    userIDs: [{ name: opts.name, email: opts.email }],
+    userIDs: [userID],
     format: 'object',
-    ...(opts.date ? { date: opts.date } : {}),
+    ...(date ? { date } : {}),
     config: MESSAGE_CONFIG,
   });
   const unlocked = wrapUnlocked(privateKey);

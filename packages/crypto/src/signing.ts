@@ -3,6 +3,7 @@
 // be replayed as another (domain separation).
 import * as openpgp from 'openpgp';
 import { CryptoError } from './errors';
+import { canonicalJson, fromUtf8, utf8 } from './encoding';
 import { parseKey, type UnlockedKey } from './keys';
 import { MESSAGE_CONFIG, READ_CONFIG } from './openpgp-config';
 
@@ -62,5 +63,29 @@ export async function verifyDetached(data: Uint8Array, signature: string, public
     if (signatures.length !== 1) throw new Error('expected exactly one signature');
   } catch (cause) {
     throw new CryptoError('bad-signature', 'the signature does not verify with this key', { cause });
+  }
+}
+
+/** The bytes of a signed statement: canonical JSON of `{purpose, [field]: value}`. */
+export function statementBytes(purpose: string, field: string, value: unknown): Uint8Array {
+  return utf8(canonicalJson({ purpose, [field]: value }));
+}
+
+/**
+ * Verifies an inline-signed statement made by `statementBytes` (exactly one signature by
+ * `publicKey`, canonical bytes, this purpose) and returns the value under `field`, or null for
+ * anything that does not verify.
+ */
+export async function verifyStatement(armored: string, publicKey: openpgp.Key, purpose: string, field: string): Promise<unknown> {
+  const data = typeof armored === 'string' ? await verifyInline(armored, publicKey) : null;
+  if (!data) return null;
+  try {
+    const text = fromUtf8(data);
+    const parsed = JSON.parse(text) as unknown;
+    if (typeof parsed !== 'object' || parsed === null || canonicalJson(parsed) !== text) return null;
+    const { purpose: p, [field]: value, ...rest } = parsed as Record<string, unknown>;
+    return p === purpose && Object.keys(rest).length === 0 ? value : null;
+  } catch {
+    return null;
   }
 }

@@ -1,6 +1,11 @@
 import {
   addRecipientPacket,
   appendRecipientPacket,
+  applyTeamStatement,
+  checkTeamPublicKey,
+  peekTeamStatement,
+  type TeamKeyRef,
+  type TeamState,
   checkEncryptedTo,
   checkLockedPrivateKey,
   checkRecipientPacket,
@@ -13,6 +18,9 @@ import {
   verifyGrant,
 } from '@medseal/crypto';
 import { AppError } from './errors';
+
+/** Team types components store and pass on (components reach crypto only through this file). */
+export type { TeamKeyRef, TeamState, TeamStatement } from '@medseal/crypto';
 
 /**
  * The server's only door to OpenPGP: thin wrappers over @medseal/crypto that turn its
@@ -28,15 +36,24 @@ function isCryptoFailure(error: unknown): error is Error & { code: string } {
   );
 }
 
+/** Codes that are not a malformed request but a refusal of who is asking. */
+const FORBIDDEN_CODES = new Set(['not-team-admin']);
+
 async function asBadRequest<T>(what: string, run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (error) {
     if (isCryptoFailure(error)) {
-      throw new AppError({ status: 400, code: error.code, message: `${what}: ${error.message}`, cause: error });
+      const status = FORBIDDEN_CODES.has(error.code) ? 403 : 400;
+      throw new AppError({ status, code: error.code, message: `${what}: ${error.message}`, cause: error, details: detailsOf(error) });
     }
     throw error;
   }
+}
+
+/** Which team rule a statement broke (`team-rule-violated`), for the client to say so. */
+function detailsOf(error: Error & { code: string }): unknown {
+  return error.code.startsWith('team-') ? (error as { details?: unknown }).details : undefined;
 }
 
 /** @throws AppError 400 with the key error code (`invalid-key`, `key-expired`, ...). */
@@ -117,4 +134,27 @@ export async function checkGrant(input: { signedGrant: string; signerPublicKey: 
 /** The PKESK packets (base64url) of a stored binary message. */
 export function recipientPacketsOf(message: Uint8Array): string[] {
   return recipientPackets(message);
+}
+
+/**
+ * What a signed team statement claims, before its signature is checked: only to find the
+ * signer's stored key.
+ * @throws AppError 400 `team-statement-malformed`, `unsupported-format`.
+ */
+export function peekStatement(signed: string) {
+  return asBadRequest('The team statement was refused', () => peekTeamStatement(signed));
+}
+
+/**
+ * The team's rules on the next statement (the same function every client replays with).
+ * @throws AppError 403 `not-team-admin`; 400 `bad-signature`, `team-chain-broken`,
+ * `team-rule-violated` (details.rule), `team-statement-malformed`, `unsupported-format`.
+ */
+export function applyStatement(input: { state: TeamState | null; signed: string; signerPublicKey: string; teamId?: string }) {
+  return asBadRequest('The team statement was refused', () => applyTeamStatement(input));
+}
+
+/** @throws AppError 400 `team-key-mismatch` and the key codes. */
+export function checkTeamKey(publicKey: string, expected: TeamKeyRef) {
+  return asBadRequest('The team key was refused', () => checkTeamPublicKey({ publicKey, expected }));
 }

@@ -21,6 +21,29 @@ import { verifyGrant } from '../grants';
 import { openSelfBlob, sealSelfBlob, type OpenSelfBlobResult } from '../blobs';
 import { createTabWrappingKey, openKeyForTab, sealKeyForTab, type TabSealedKey, type TabWrappingKey } from '../tab-session';
 import type { Json } from '../encoding';
+import {
+  attestationOf,
+  checkTeamPublicKey,
+  createTeamGrant,
+  currentTeamKey,
+  generateTeamKey,
+  replayTeamLog,
+  signTeamStatement,
+  teamKeyAt,
+  teamKeyRef,
+  unwrapTeamKey,
+  verifyTeamGrant,
+  wrapTeamKey,
+  type TeamAttestation,
+  type TeamChange,
+  type TeamGrant,
+  type TeamGrantInput,
+  type TeamKeyEnvelopeContext,
+  type TeamKeyRef,
+  type TeamKeyState,
+  type TeamState,
+  type TeamStatement,
+} from '../teams';
 import type { ArmoredMessage, ArmoredPrivateKey, ArmoredPublicKey, Fingerprint, Grant, KdfParams, UserId } from '../types';
 
 /** Opaque reference to an unlocked private key held in the worker. */
@@ -236,6 +259,47 @@ export function createCryptoWorkerApi() {
     },
     async openSelfBlob(opts: { message: string; purpose: string; keyHandle: KeyHandle }): Promise<OpenSelfBlobResult> {
       return openSelfBlob({ message: opts.message, purpose: opts.purpose, key: key(opts.keyHandle) });
+    },
+
+    // --- care teams (DESIGN §13): team keys live here behind handles like the user's key ---
+    replayTeamLog,
+    teamKeyRef,
+    checkTeamPublicKey,
+    verifyTeamGrant,
+    async currentTeamKey(state: TeamState): Promise<TeamKeyState> {
+      return currentTeamKey(state);
+    },
+    async teamKeyAt(state: TeamState, at: string): Promise<TeamKeyState | undefined> {
+      return teamKeyAt(state, at);
+    },
+    async attestationOf(state: TeamState, who: { userId: string; fingerprint: string }): Promise<TeamAttestation | null> {
+      return attestationOf(state, who);
+    },
+    /** A new team key (creation, rotation); its private half stays here. */
+    async generateTeamKey(): Promise<KeyRef & { ref: TeamKeyRef }> {
+      const generated = await generateTeamKey();
+      return { ...addKey(generated.privateKey), ref: generated.ref };
+    },
+    /** The key envelope of one member: the team key encrypted to their key. */
+    async wrapTeamKey(opts: { teamKeyHandle: KeyHandle; context: TeamKeyEnvelopeContext; memberPublicKey: string }): Promise<ArmoredMessage> {
+      return wrapTeamKey({ teamKey: key(opts.teamKeyHandle), context: opts.context, memberPublicKey: opts.memberPublicKey });
+    },
+    /** Opens my key envelope; the team key becomes a handle usable wherever my own key is (openRecord, createRecipientPacket, ...). */
+    async unwrapTeamKey(opts: { message: string; keyHandle: KeyHandle; context: TeamKeyEnvelopeContext; expected: TeamKeyRef }): Promise<KeyRef> {
+      return addKey(await unwrapTeamKey({ message: opts.message, myKey: key(opts.keyHandle), context: opts.context, expected: opts.expected }));
+    },
+    async signTeamStatement(opts: {
+      state: TeamState | null;
+      teamId?: string;
+      change: TeamChange;
+      signerId: UserId;
+      keyHandle: KeyHandle;
+    }): Promise<{ signed: string; statement: TeamStatement; hash: string; state: TeamState }> {
+      const { keyHandle, ...rest } = opts;
+      return signTeamStatement({ ...rest, signerKey: key(keyHandle) });
+    },
+    async createTeamGrant(opts: { grant: TeamGrantInput; keyHandle: KeyHandle }): Promise<{ signedGrant: string; grant: TeamGrant }> {
+      return createTeamGrant({ grant: opts.grant, signerKey: key(opts.keyHandle) });
     },
 
     // --- forgetting ---

@@ -1,0 +1,120 @@
+import { isDuplicateKey } from '../../lib/db';
+import { applyStatement, type TeamState } from '../../lib/pgp';
+import type { Services } from '../../services';
+import {
+  membershipId,
+  statementId,
+  type TeamDoc,
+  type TeamKeyDoc,
+  type TeamStatementDoc,
+} from './model';
+
+/**
+ * Brings a team's document up to its statements and returns it (null: no such team). Inserting
+ * statement `seq` under its unique `_id` is the one atomic step of every team change (DESIGN §9:
+ * no transactions); the team document and the memberships are then made to say what the
+ * statements say. Whoever reads a team first settles it, so a process that died between the
+ * insert and the projection leaves nothing half-done for long, and an access check never acts
+ * on a membership a stored statement has already ended.
+ */
+export async function settleTeam(s: Services, teamId: string): Promise<TeamDoc | null> {
+  let team = await s.models.teams.findById(teamId).lean<TeamDoc>();
+  for (;;) {
+    const next = await s.models.teamStatements
+      .findById(statementId(teamId, team ? team.state.seq + 1 : 0))
+      .lean();
+    if (!next) return team;
+    team = await project(s, team, next);
+  }
+}
+
+/**
+ * Applies one stored statement to the team document and the memberships. Stored statements were
+ * checked before their insert; they are checked again here (same rules, the signer's stored key),
+ * so a document edited in the database is refused instead of projected.
+ */
+async function project(s: Services, team: TeamDoc | null, doc: TeamStatementDoc): Promise<TeamDoc> {
+  const signer = await s.models.users.findById(doc.by, { publicKey: 1 }).lean();
+  if (!signer)
+    throw new Error(`team ${doc.teamId}: the signer of statement ${doc.seq} has no account`);
+  // A stored statement that no longer verifies was changed in the database: refuse to serve the
+  // team at all (500), rather than act on it or on the state before it.
+  const { state } = await applyStatement({
+    state: team?.state ?? null,
+    signed: doc.signed,
+    signerPublicKey: signer.publicKey,
+    teamId: doc.teamId,
+  }).catch((cause: unknown) => {
+    throw new Error(`team ${doc.teamId}: stored statement ${doc.seq} does not verify`, { cause });
+  });
+  const keys = withNewKey(team?.keys ?? [], state, doc);
+  // Memberships first: a team document at seq n then means memberships are synced up to n, and a
+  // crash in between only makes the next reader do this (idempotent) step again.
+  await syncMemberships(s, doc.teamId, team?.state ?? null, state);
+  const now = new Date();
+  let projected: TeamDoc;
+  if (!team) {
+    projected = {
+      _id: doc.teamId,
+      practiceId: state.practiceId,
+      nameLower: state.name.toLowerCase(),
+      state,
+      keys,
+      createdAt: now,
+      updatedAt: now,
+    };
+    try {
+      await s.models.teams.create(projected);
+    } catch (error) {
+      if (!isDuplicateKey(error)) throw error;
+      // Another request projected it first; carry on from its document.
+      const other = await s.models.teams.findById(doc.teamId).lean<TeamDoc>();
+      if (other) projected = other;
+    }
+  } else {
+    // Racing projections of the same statement write the same thing; the filter keeps a slow one
+    // from putting back an older state.
+    await s.models.teams.updateOne(
+      { _id: team._id, 'state.seq': team.state.seq },
+      { $set: { state, keys, updatedAt: now } },
+    );
+    projected = { ...team, state, keys, updatedAt: now };
+  }
+  return projected;
+}
+
+function withNewKey(keys: TeamKeyDoc[], state: TeamState, doc: TeamStatementDoc): TeamKeyDoc[] {
+  const current = state.keys[state.keys.length - 1];
+  if (!current || keys.some((k) => k.gen === current.gen)) return keys;
+  if (!doc.teamPublicKey)
+    throw new Error(`team ${doc.teamId}: statement ${doc.seq} names a new key but none is stored`);
+  return [
+    ...keys,
+    { gen: current.gen, fingerprint: current.fingerprint, publicKey: doc.teamPublicKey },
+  ];
+}
+
+/** Membership documents for the members added, none for those removed: "removed" is at once. */
+async function syncMemberships(
+  s: Services,
+  teamId: string,
+  before: TeamState | null,
+  after: TeamState,
+): Promise<void> {
+  const was = new Set(before?.members.map((m) => m.userId) ?? []);
+  const is = new Set(after.members.map((m) => m.userId));
+  const removed = [...was].filter((id) => !is.has(id));
+  const added = [...is].filter((id) => !was.has(id));
+  await Promise.all([
+    ...removed.map((userId) =>
+      s.models.teamMemberships.deleteOne({ _id: membershipId(userId, teamId) }),
+    ),
+    ...added.map((userId) =>
+      s.models.teamMemberships
+        .create({ _id: membershipId(userId, teamId), userId, teamId })
+        .catch((error: unknown) => {
+          if (!isDuplicateKey(error)) throw error;
+        }),
+    ),
+  ]);
+}

@@ -1,0 +1,160 @@
+import { Schema, type Connection } from 'mongoose';
+import type { TeamState } from '../../lib/pgp';
+import { modelOn } from '../../lib/model';
+
+/**
+ * Care teams (DESIGN §13, docs/care-teams.md). The truth is the team's signed statements
+ * (`team_statements`, one document per seq: inserting the next one is the commit); the team
+ * document and the membership documents are what those statements say, rebuilt from them
+ * (`log.ts`), and every document is found by `_id` (DESIGN §9).
+ */
+
+/** A practice: a named group of teams and the doctors who may create teams in it. */
+export interface PracticeDoc {
+  _id: string;
+  name: string;
+  adminIds: string[];
+  createdBy: string;
+  createdAt: Date;
+  /** Bumped on every change of `adminIds` (compare-and-set under a claim). */
+  rev: number;
+}
+
+const practiceSchema = new Schema<PracticeDoc>(
+  {
+    _id: { type: String, required: true },
+    name: { type: String, required: true },
+    adminIds: { type: [String], required: true },
+    createdBy: { type: String, required: true },
+    createdAt: { type: Date, required: true },
+    rev: { type: Number, required: true },
+  },
+  { versionKey: false, strict: 'throw' },
+);
+practiceSchema.index({ adminIds: 1 });
+
+/** One generation of a team key as the server hands it out. */
+export interface TeamKeyDoc {
+  gen: number;
+  fingerprint: string;
+  publicKey: string;
+}
+
+/** What a team's statements say now: the replayed state plus the team public keys. */
+export interface TeamDoc {
+  _id: string;
+  practiceId: string;
+  /** Lower-cased team name, for the directory's prefix search. */
+  nameLower: string;
+  /** The state after statement `state.seq` (the crypto package's TeamState, stored as is). */
+  state: TeamState;
+  keys: TeamKeyDoc[];
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+const teamKeySchema = new Schema<TeamKeyDoc>(
+  {
+    gen: { type: Number, required: true },
+    fingerprint: { type: String, required: true },
+    publicKey: { type: String, required: true },
+  },
+  { _id: false },
+);
+
+const teamSchema = new Schema<TeamDoc>(
+  {
+    _id: { type: String, required: true },
+    practiceId: { type: String, required: true, index: true },
+    nameLower: { type: String, required: true, index: true },
+    state: { type: Schema.Types.Mixed, required: true },
+    keys: { type: [teamKeySchema], required: true },
+    createdAt: { type: Date, required: true },
+    updatedAt: { type: Date, required: true },
+  },
+  { versionKey: false, strict: 'throw', minimize: false },
+);
+
+/** One signed statement, as the admin sent it. `_id` = `<teamId>:<seq>`: one per position. */
+export interface TeamStatementDoc {
+  _id: string;
+  teamId: string;
+  seq: number;
+  signed: string;
+  /** The signer's user id (the statement says so; it was verified before the insert). */
+  by: string;
+  /** The team public key a `create`, `remove` or `rotate` names, so the statement alone rebuilds the team. */
+  teamPublicKey?: string;
+  createdAt: Date;
+}
+
+const statementSchema = new Schema<TeamStatementDoc>(
+  {
+    _id: { type: String, required: true },
+    teamId: { type: String, required: true },
+    seq: { type: Number, required: true },
+    signed: { type: String, required: true },
+    by: { type: String, required: true },
+    teamPublicKey: { type: String },
+    createdAt: { type: Date, required: true },
+  },
+  { versionKey: false, strict: 'throw' },
+);
+
+export const statementId = (teamId: string, seq: number) => `${teamId}:${seq}`;
+
+/** A current membership, `_id` = `<userId>:<teamId>`: "is she a member" is one `_id` lookup. */
+export interface TeamMembershipDoc {
+  _id: string;
+  userId: string;
+  teamId: string;
+}
+
+const membershipSchema = new Schema<TeamMembershipDoc>(
+  {
+    _id: { type: String, required: true },
+    userId: { type: String, required: true, index: true },
+    teamId: { type: String, required: true },
+  },
+  { versionKey: false, strict: 'throw' },
+);
+
+export const membershipId = (userId: string, teamId: string) => `${userId}:${teamId}`;
+
+/**
+ * A team key encrypted to one member. `_id` = `<teamId>:<key fingerprint>:<memberId>`: the key
+ * fingerprint (not the generation) is in it, so two admins racing to rotate cannot overwrite
+ * each other's envelopes; only the statement that lands says which key is the generation.
+ */
+export interface TeamKeyEnvelopeDoc {
+  _id: string;
+  teamId: string;
+  fingerprint: string;
+  memberId: string;
+  message: string;
+  createdAt: Date;
+}
+
+const envelopeSchema = new Schema<TeamKeyEnvelopeDoc>(
+  {
+    _id: { type: String, required: true },
+    teamId: { type: String, required: true },
+    fingerprint: { type: String, required: true },
+    memberId: { type: String, required: true },
+    message: { type: String, required: true },
+    createdAt: { type: Date, required: true },
+  },
+  { versionKey: false, strict: 'throw' },
+);
+
+export const envelopeId = (teamId: string, fingerprint: string, memberId: string) =>
+  `${teamId}:${fingerprint}:${memberId}`;
+
+export const practiceModel = (c: Connection) => modelOn(c, 'Practice', practiceSchema, 'practices');
+export const teamModel = (c: Connection) => modelOn(c, 'Team', teamSchema, 'teams');
+export const teamStatementModel = (c: Connection) =>
+  modelOn(c, 'TeamStatement', statementSchema, 'team_statements');
+export const teamMembershipModel = (c: Connection) =>
+  modelOn(c, 'TeamMembership', membershipSchema, 'team_memberships');
+export const teamKeyEnvelopeModel = (c: Connection) =>
+  modelOn(c, 'TeamKeyEnvelope', envelopeSchema, 'team_key_envelopes');
