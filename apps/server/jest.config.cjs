@@ -4,5 +4,4 @@ module.exports = {
   // takes its own fresh database through test/support.
   globalSetup: require.resolve('@medseal/devdb/jest-global-setup'),
   globalTeardown: require.resolve('@medseal/devdb/jest-global-teardown'),
-  testTimeout: 60_000,
 };

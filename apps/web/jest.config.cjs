@@ -2,6 +2,8 @@
 // Chromium via playwright-core against the real server and database, serving apps/web/dist;
 // `pnpm test` builds the app first).
 module.exports = {
+  // Jest takes the timeout from the top level when there are projects.
+  testTimeout: require('@medseal/jest-presets/node').testTimeout,
   projects: [
     {
       displayName: 'unit',

@@ -23,4 +23,9 @@ module.exports = {
   ],
   moduleFileExtensions: ['ts', 'tsx', 'js', 'mjs', 'cjs', 'json'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+  // A hang detector, not a speed check (speed is measured by the benchmarks). The tests run real
+  // crypto (Argon2id, 16 MiB messages), a real database and Chromium, all at once under the test
+  // command, on a 2-core machine the whole team shares: a test that takes 5 s alone took over
+  // 60 s there (load average 35). One value for every package; no test sets its own.
+  testTimeout: 300_000,
 };

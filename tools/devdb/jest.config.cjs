@@ -1,4 +1,1 @@
-module.exports = {
-  ...require('@medseal/jest-presets/node'),
-  testTimeout: 180_000,
-};
+module.exports = require('@medseal/jest-presets/node');

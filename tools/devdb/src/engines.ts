@@ -37,7 +37,7 @@ export async function startMongod(options: EngineOptions): Promise<RunningServer
  * watches its stdin, so it exits with this process even on a crash that skips `stop()`.
  */
 export async function startFerretdb({ dataDir, port, log }: EngineOptions): Promise<RunningServer> {
-  const binary = await ensureFerretdbBinary(log);
+  const binary = await ensureFerretdbBinary({ log });
   await mkdir(dataDir, { recursive: true });
   const child = spawn(binary, ['-listen', `127.0.0.1:${port}`, '-data', dataDir, '-watch-stdin'], {
     stdio: ['pipe', 'pipe', 'inherit'],

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { cp, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, link, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -8,10 +8,11 @@ const run = promisify(execFile);
 // This package is CommonJS so that both tsx and jest's transform give it __dirname.
 const devdbDir = join(__dirname, '..');
 const sourceDir = join(devdbDir, 'ferretdb');
-/** Where the built program is cached (git-ignored). */
-export const ferretdbBinaryPath = join(devdbDir, '.bin', 'medseal-ferretdb');
-/** The patched module copy and go.mod, there only while building. */
-const buildDir = join(devdbDir, '.bin', 'build');
+const BINARY_NAME = 'medseal-ferretdb';
+/** Where the built program is kept (git-ignored). */
+const defaultBinDir = join(devdbDir, '.bin');
+/** The default program path. */
+export const ferretdbBinaryPath = join(defaultBinDir, BINARY_NAME);
 
 /**
  * One source fix applied to FerretDB v1.24.2 at build time, like the driver patch under
@@ -33,12 +34,10 @@ const ID_INDEX_FIX = {
  * applies the fix, and writes a go.mod that replaces the module with the copy. Returns that
  * go.mod's path, for `go build -modfile`.
  */
-async function patchedModFile(): Promise<string> {
+async function patchedModFile(buildDir: string): Promise<string> {
   const { stdout } = await run('go', ['mod', 'download', '-json', 'github.com/FerretDB/FerretDB'], { cwd: sourceDir });
   const moduleDir = (JSON.parse(stdout) as { Dir: string }).Dir;
   const copy = join(buildDir, 'ferretdb-src');
-  await rm(buildDir, { recursive: true, force: true });
-  await mkdir(buildDir, { recursive: true });
   await cp(moduleDir, copy, { recursive: true });
   await run('chmod', ['-R', 'u+w', copy]);
   const target = join(copy, ID_INDEX_FIX.file);
@@ -52,38 +51,140 @@ async function patchedModFile(): Promise<string> {
   return modFile;
 }
 
-/**
- * Builds the embedded FerretDB program if it is missing or older than its sources (this file
- * included: it holds the source fix).
- * Needs Go; the first build downloads FerretDB's modules and takes about a minute.
- * @throws when `go build` fails (its output is in the error message).
- */
-export async function ensureFerretdbBinary(log: (line: string) => void): Promise<string> {
+/** True when `binary` is there and newer than its sources (this file included: it holds the source fix). */
+async function isFresh(binary: string): Promise<boolean> {
+  const mtime = (file: string) =>
+    stat(file).then(
+      (s) => s.mtimeMs,
+      () => undefined,
+    );
   const [built, ...sources] = await Promise.all(
-    [ferretdbBinaryPath, __filename, 'main.go', 'go.mod', 'go.sum'].map((file) =>
-      stat(file === ferretdbBinaryPath || file === __filename ? file : join(sourceDir, file)).then(
-        (s) => s.mtimeMs,
-        () => undefined,
-      ),
+    [binary, __filename, ...['main.go', 'go.mod', 'go.sum'].map((f) => join(sourceDir, f))].map(
+      mtime,
     ),
   );
-  const newestSource = Math.max(...sources.map((t) => t ?? 0));
-  if (built !== undefined && built >= newestSource) return ferretdbBinaryPath;
+  return built !== undefined && built >= Math.max(...sources.map((t) => t ?? 0));
+}
 
-  log(`devdb: building FerretDB v1 (embedded, SQLite) into ${ferretdbBinaryPath} ...`);
+/** True when a process with this id runs (on this machine: the lock is a local file). */
+function isRunning(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
-    const modFile = await patchedModFile();
-    await run('go', ['build', `-modfile=${modFile}`, '-o', ferretdbBinaryPath, '.'], {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+type Lock = { held: true; release(): Promise<void> } | { held: false; owner: number };
+
+/**
+ * Takes `binDir/build.lock`, a file holding the builder's process id, made in one step (a
+ * hard link to a file already written, which fails if the lock exists). A lock whose process
+ * is gone is removed: a build killed half-way must not keep anyone waiting.
+ */
+async function takeLock(binDir: string): Promise<Lock> {
+  const lockFile = join(binDir, 'build.lock');
+  const mine = join(binDir, `build.lock.${process.pid}`);
+  await writeFile(mine, String(process.pid));
+  try {
+    for (;;) {
+      try {
+        await link(mine, lockFile);
+        return {
+          held: true,
+          release: async () => {
+            if ((await readFile(lockFile, 'utf8').catch(() => '')) === String(process.pid))
+              await rm(lockFile, { force: true });
+          },
+        };
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+      const owner = Number(await readFile(lockFile, 'utf8').catch(() => 'released'));
+      if (Number.isNaN(owner)) continue; // released meanwhile: try again
+      if (isRunning(owner)) return { held: false, owner };
+      // Only the lock of the process found dead (another waiter may have replaced it already).
+      if ((await readFile(lockFile, 'utf8').catch(() => '')) === String(owner))
+        await rm(lockFile, { force: true });
+    }
+  } finally {
+    await rm(mine, { force: true });
+  }
+}
+
+/**
+ * Builds in a work folder of this process's own (removed after), then renames the program into
+ * place, which replaces any older one in one step. `-trimpath` keeps the work folder's path
+ * out of Go's build cache keys, so a rebuild reuses the compiled packages (seconds, not minutes).
+ */
+async function build(binDir: string, binary: string): Promise<void> {
+  const workDir = await mkdtemp(join(binDir, `build-${process.pid}-`));
+  try {
+    const modFile = await patchedModFile(workDir);
+    const built = join(workDir, BINARY_NAME);
+    await run('go', ['build', '-trimpath', `-modfile=${modFile}`, '-o', built, '.'], {
       cwd: sourceDir,
       maxBuffer: 16 * 1024 * 1024,
     });
+    await rename(built, binary);
   } catch (error) {
     const stderr = (error as { stderr?: string }).stderr ?? '';
     throw new Error(`devdb: go build of FerretDB failed\n${stderr}`, { cause: error });
   } finally {
-    await rm(buildDir, { recursive: true, force: true });
+    await rm(workDir, { recursive: true, force: true });
   }
-  return ferretdbBinaryPath;
+}
+
+/** Work folders and lock files left by builders that died, and the shared folder of older versions. */
+async function removeLeftovers(binDir: string): Promise<void> {
+  for (const name of await readdir(binDir)) {
+    const pid = /^build(?:-|\.lock\.)(\d+)/.exec(name)?.[1];
+    if (name === 'build' || (pid !== undefined && !isRunning(Number(pid))))
+      await rm(join(binDir, name), { recursive: true, force: true });
+  }
+}
+
+export interface EnsureFerretdbOptions {
+  log: (line: string) => void;
+  /** Folder of the program (default `tools/devdb/.bin`, git-ignored). */
+  binDir?: string;
+}
+
+/**
+ * Builds the embedded FerretDB program if it is missing or older than its sources, and returns
+ * its path. Safe to call from several processes at once: one builds, under a lock, while the
+ * others wait and then use its program.
+ * Needs Go; the first build downloads FerretDB's modules and takes a few minutes.
+ * @throws when `go build` fails (its output is in the error message).
+ */
+export async function ensureFerretdbBinary({
+  log,
+  binDir = defaultBinDir,
+}: EnsureFerretdbOptions): Promise<string> {
+  const binary = join(binDir, BINARY_NAME);
+  await mkdir(binDir, { recursive: true });
+  let waitingFor: number | undefined;
+  for (;;) {
+    if (await isFresh(binary)) return binary;
+    const lock = await takeLock(binDir);
+    if (lock.held) {
+      try {
+        if (await isFresh(binary)) return binary; // built by the process we waited for
+        await removeLeftovers(binDir);
+        log(`devdb: building FerretDB v1 (embedded, SQLite) into ${binary} ...`);
+        await build(binDir, binary);
+        return binary;
+      } finally {
+        await lock.release();
+      }
+    }
+    if (lock.owner !== waitingFor)
+      log(`devdb: waiting for process ${lock.owner}, which is building FerretDB ...`);
+    waitingFor = lock.owner;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
 }
 
 /** True when an executable named `name` is on PATH. */

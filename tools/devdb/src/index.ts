@@ -2,7 +2,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { MongoClient } from 'mongodb';
-import { onPath } from './ferretdb-binary';
+import { ensureFerretdbBinary, onPath } from './ferretdb-binary';
 import {
   startFerretdb,
   startMemoryServer,
@@ -48,7 +48,7 @@ export async function startDevDb(options: StartDevDbOptions = {}): Promise<DevDb
 
   const temporary = options.dataDir === undefined;
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'medseal-devdb-')));
-  const engine = await pickEngine();
+  const engine = starters[await localEngine()];
   const server: RunningServer = await engine({ dataDir, port: options.port ?? 0, log });
   try {
     await waitForPing(server.uri);
@@ -67,10 +67,29 @@ export async function startDevDb(options: StartDevDbOptions = {}): Promise<DevDb
   };
 }
 
-async function pickEngine() {
-  if (await onPath('mongod')) return startMongod;
-  if (await onPath('go')) return startFerretdb;
-  return startMemoryServer;
+const starters = { mongod: startMongod, ferretdb: startFerretdb, 'mongodb-memory-server': startMemoryServer };
+
+async function localEngine(): Promise<keyof typeof starters> {
+  if (await onPath('mongod')) return 'mongod';
+  if (await onPath('go')) return 'ferretdb';
+  return 'mongodb-memory-server';
+}
+
+/**
+ * Makes ready ahead of time what `startDevDb` with the same `mongodbUri` will start: builds the
+ * FerretDB program when that is the engine it will pick. The test command runs this once
+ * before any package's tests start (turbo's `build` task of this package).
+ * @returns the engine `startDevDb` will use.
+ * @throws when the FerretDB build fails.
+ */
+export async function prepareDevDb(
+  options: Pick<StartDevDbOptions, 'mongodbUri' | 'log'> = {},
+): Promise<Engine> {
+  if (options.mongodbUri) return 'external';
+  const engine = await localEngine();
+  if (engine === 'ferretdb')
+    await ensureFerretdbBinary({ log: options.log ?? ((line) => console.error(line)) });
+  return engine;
 }
 
 /** Polls `ping` until the server answers. */

@@ -1,39 +1,38 @@
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { generateUserKey, sealFile, type GeneratedUserKey } from '@medseal/crypto';
 
-const run = promisify(execFile);
+// One throwaway signing key per test process: the server never decrypts, so it never sees
+// who signed; only the recipients' session key packets and the message's shape matter to it.
+let signer: Promise<GeneratedUserKey> | undefined;
 
 /**
- * Encrypts `data` to the given public keys with Sequoia's `sqop` (a second OpenPGP
- * implementation: these are interop vectors, not messages our own code made).
+ * Encrypts `data` to the given public keys with the project's own crypto (in-process, no
+ * external tool). Messages made by GnuPG, Sequoia and RNP are tested in
+ * packages/crypto/test/interop. Returns the binary message, or its ASCII armor.
  */
-export async function sqopEncrypt(publicKeys: string[], data: string | Uint8Array, options: { armor?: boolean } = {}): Promise<Buffer> {
-  const dir = await mkdtemp(join(tmpdir(), 'medseal-sqop-'));
-  try {
-    const certs = await Promise.all(
-      publicKeys.map(async (key, i) => {
-        const path = join(dir, `cert${i}.asc`);
-        await writeFile(path, key);
-        return path;
-      }),
-    );
-    const input = join(dir, 'in');
-    const output = join(dir, 'out');
-    await writeFile(input, data);
-    const args = ['encrypt', ...(options.armor === false ? ['--no-armor'] : []), ...certs];
-    await run('sh', ['-c', `sqop "$@" < "${input}" > "${output}"`, 'sh', ...args]);
-    return await readFile(output);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+export async function encryptTo(
+  publicKeys: string[],
+  data: string | Uint8Array,
+  options: { armor?: boolean } = {},
+): Promise<Buffer> {
+  signer ??= generateUserKey({ name: 'Test fixture signer', email: 'fixture-signer@example.org' });
+  const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
+  const { message } = await sealFile({
+    data: bytes,
+    authorKey: (await signer).privateKey,
+    recipientKeys: publicKeys,
+  });
+  return Buffer.from(options.armor === false ? message : armor(message));
 }
 
+/** @deprecated The fixtures no longer call `sqop`; use `encryptTo` (same arguments). */
+export const sqopEncrypt = encryptTo;
+
 /** An armored message for these recipients (what a record create/update sends). */
-export async function armoredTo(publicKeys: string[], text = 'padded record envelope'): Promise<string> {
-  return (await sqopEncrypt(publicKeys, text)).toString('utf8');
+export async function armoredTo(
+  publicKeys: string[],
+  text = 'padded record envelope',
+): Promise<string> {
+  return (await encryptTo(publicKeys, text)).toString('utf8');
 }
 
 interface Packet {
@@ -43,7 +42,7 @@ interface Packet {
   body: number;
 }
 
-/** Frames top-level OpenPGP packets (new-format headers, as sqop writes them). */
+/** Frames top-level OpenPGP packets (new-format headers, as openpgp.js and sqop write them). */
 export function framePackets(bytes: Uint8Array): Packet[] {
   const out: Packet[] = [];
   let i = 0;
@@ -57,7 +56,11 @@ export function framePackets(bytes: Uint8Array): Packet[] {
     if (first < 192) length = first;
     else if (first < 224) length = ((first - 192) << 8) + (bytes[i++] ?? 0) + 192;
     else if (first === 255) {
-      length = ((bytes[i] ?? 0) << 24) | ((bytes[i + 1] ?? 0) << 16) | ((bytes[i + 2] ?? 0) << 8) | (bytes[i + 3] ?? 0);
+      length =
+        ((bytes[i] ?? 0) << 24) |
+        ((bytes[i + 1] ?? 0) << 16) |
+        ((bytes[i + 2] ?? 0) << 8) |
+        (bytes[i + 3] ?? 0);
       i += 4;
     } else {
       // Partial body lengths: only the last (data) packet uses them; it runs to the end.
@@ -95,10 +98,20 @@ export function armor(bytes: Uint8Array): string {
  * Takes the PKESK for `keyId` out of a binary message: the message without it, and the
  * packet as base64url — what a sharer's client sends when it shares (same session key).
  */
-export function takeRecipientPacket(message: Uint8Array, keyId: string): { without: Uint8Array; pkesk: string } {
+export function takeRecipientPacket(
+  message: Uint8Array,
+  keyId: string,
+): { without: Uint8Array; pkesk: string } {
   const packets = framePackets(message);
-  const target = packets.find((p) => p.tag === 1 && Buffer.from(message.subarray(p.body + 1, p.body + 9)).toString('hex') === keyId);
+  const target = packets.find(
+    (p) =>
+      p.tag === 1 &&
+      Buffer.from(message.subarray(p.body + 1, p.body + 9)).toString('hex') === keyId,
+  );
   if (!target) throw new Error(`no PKESK for ${keyId}`);
   const without = Buffer.concat([message.subarray(0, target.start), message.subarray(target.end)]);
-  return { without: new Uint8Array(without), pkesk: Buffer.from(message.subarray(target.start, target.end)).toString('base64url') };
+  return {
+    without: new Uint8Array(without),
+    pkesk: Buffer.from(message.subarray(target.start, target.end)).toString('base64url'),
+  };
 }

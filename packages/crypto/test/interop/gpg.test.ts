@@ -19,7 +19,7 @@ beforeAll(async () => {
     const imported = gpg(['--import'], key);
     if (imported.status !== 0) throw new Error(imported.stderr);
   }
-}, 60_000);
+});
 
 afterAll(() => {
   run('gpgconf', ['--homedir', dir.file('gnupg'), '--kill', 'gpg-agent']);
@@ -75,5 +75,5 @@ describe('interop: GnuPG 2.2', () => {
     const result = await openFile({ message: decoded.bytes, myKey: s.reader.privateKey, authorPublicKey: armored });
     expect(result.status).toBe('verified');
     if (result.status === 'verified') expect(new TextDecoder().decode(result.data)).toBe('hello from gpg');
-  }, 60_000);
+  });
 });

@@ -14,7 +14,7 @@ beforeAll(async () => {
   for (const [name, key] of [['reader.key', s.readerExported], ['author.key', s.authorExported]] as const) {
     runOk('rnpkeys', ['--homedir', home, '--import', dir.file(name, key)]);
   }
-}, 60_000);
+});
 
 afterAll(() => dir.remove());
 

@@ -15,7 +15,7 @@ beforeAll(async () => {
   f.readerCert = dir.file('reader.cert', s.reader.publicKey);
   f.authorCert = dir.file('author.cert', s.author.publicKey);
   f.password = dir.file('password.txt', PASSPHRASE);
-}, 60_000);
+});
 
 afterAll(() => dir.remove());
 

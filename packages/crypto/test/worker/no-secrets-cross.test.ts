@@ -72,5 +72,5 @@ describe('worker face: nothing secret crosses to the UI thread', () => {
       port1.close();
       port2.close();
     }
-  }, 30_000);
+  });
 });

@@ -141,5 +141,5 @@ describe('worker face: care teams', () => {
       port1.close();
       port2.close();
     }
-  }, 30_000);
+  });
 });

@@ -1,0 +1,1 @@
+module.exports = require('@medseal/jest-presets/node');
