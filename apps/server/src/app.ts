@@ -16,7 +16,7 @@ import { userHandlers } from './components/users/routes';
 import { clientAddressKey } from './lib/client-address';
 import { errorHandler, notFound } from './lib/error-handler';
 import { requestLog } from './lib/logger';
-import { apiHeaders, clientVersionHeader, csrfGuard, documentHeaders, noStore } from './lib/http-security';
+import { apiHeaders, clientVersionHeader, csrfGuard, documentHeaders, hostGuard, noStore } from './lib/http-security';
 import { bindEndpoints, type AccessRule, type Handlers } from './lib/routing';
 import { createServices, type AppSettings } from './services';
 
@@ -44,6 +44,7 @@ export function createApp(deps: AppDeps): Express {
   app.set('query parser', 'simple'); // flat string values only: no `a[$ne]=` objects
 
   app.use(requestLog(deps.logger));
+  app.use(hostGuard(deps.settings.allowedHosts));
   app.use(clientVersionHeader({ minClientVersion: deps.settings.minClientVersion }));
 
   const handlers: Handlers<RecordAccess> = {

@@ -19,5 +19,7 @@ export const securityErrorCodes = {
   unsupportedContentEncoding: 'unsupported-content-encoding',
   /** 429: too many uploads in flight from this session or address. */
   tooManyUploads: 'too-many-uploads',
+  /** 421: the Host header names a host this server does not answer (DNS rebinding). */
+  hostNotAllowed: 'host-not-allowed',
 } as const;
 export type SecurityErrorCode = (typeof securityErrorCodes)[keyof typeof securityErrorCodes];
