@@ -124,7 +124,7 @@ export const authEndpoints = {
     body: registerRequestSchema,
     response: sessionStartResponseSchema,
     status: 201,
-    errors: ['email-taken', 'key-taken', 'invalid-key', 'not-public-key', 'key-expired', 'key-revoked', 'no-encryption-subkey', 'unsupported-key-version', 'weak-key', 'not-private-key', 'key-not-locked', 'rate-limited'],
+    errors: ['kdf-too-weak', 'invalid-kdf', 'email-taken', 'key-taken', 'invalid-key', 'not-public-key', 'key-expired', 'key-revoked', 'no-encryption-subkey', 'unsupported-key-version', 'weak-key', 'not-private-key', 'key-not-locked', 'rate-limited'],
   }),
   login: endpoint({
     method: 'post',
@@ -181,7 +181,7 @@ export const authEndpoints = {
     auth: 'session',
     body: changePasswordRequestSchema,
     status: 204,
-    errors: ['invalid-credentials', 'invalid-key', 'not-private-key', 'key-not-locked', 'rate-limited'],
+    errors: ['invalid-credentials', 'kdf-too-weak', 'invalid-kdf', 'invalid-key', 'not-private-key', 'key-not-locked', 'rate-limited'],
   }),
   recoveryStart: endpoint({
     method: 'post',
@@ -203,6 +203,6 @@ export const authEndpoints = {
     body: recoveryCompleteRequestSchema,
     response: sessionStartResponseSchema,
     status: 200,
-    errors: ['challenge-invalid', 'bad-signature', 'invalid-key', 'not-private-key', 'key-not-locked', 'rate-limited'],
+    errors: ['challenge-invalid', 'bad-signature', 'kdf-too-weak', 'invalid-kdf', 'invalid-key', 'not-private-key', 'key-not-locked', 'rate-limited'],
   }),
 } as const;

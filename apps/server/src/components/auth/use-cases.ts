@@ -15,7 +15,7 @@ import type {
 import { withClaim } from '../../lib/claims';
 import { AppError } from '../../lib/errors';
 import { newId, sha256Hex } from '../../lib/ids';
-import { checkChallengeSignature, checkLockedKey, checkPublicKey } from '../../lib/pgp';
+import { checkChallengeSignature, checkKdfParams, checkLockedKey, checkPublicKey } from '../../lib/pgp';
 import { toBuffer } from '../../lib/bytes';
 import type { AuthContext } from '../../lib/routing';
 import { seal, unseal } from '../../lib/sealing';
@@ -59,9 +59,10 @@ async function sessionStart(s: Services, user: UserDoc, req: Request, res: Respo
   return { user: toMe(user), encryptedPrivateKey, sessionId };
 }
 
-/** @throws AppError 409 `email-taken` / `key-taken`, 400 key codes (`key-not-locked` for an unprotected private key), 429. */
+/** @throws AppError 400 `kdf-too-weak`, 409 `email-taken` / `key-taken`, 400 key codes (`key-not-locked` for an unprotected private key), 429. */
 export async function register(s: Services, body: RegisterRequest, ctx: { ip: string; req: Request; res: Response }): Promise<SessionStartResponse> {
   await s.limiter.hit(`register:ip:${ctx.ip}`, { limit: s.settings.rateLimits.registerPerIp });
+  await checkKdfParams(body.kdf);
   const key = await checkPublicKey(body.publicKey);
   await checkLockedKey(body.encryptedPrivateKey);
   await checkLockedKey(body.recoveryEncryptedPrivateKey);
@@ -174,6 +175,7 @@ export async function endSession(s: Services, userId: string, sessionId: string)
  * @throws AppError 401 `invalid-credentials` (also for the loser of such a race), 400 `key-not-locked`, 429.
  */
 export async function changePassword(s: Services, auth: { userId: string; sessionId: string }, body: ChangePasswordRequest): Promise<void> {
+  await checkKdfParams(body.kdf);
   const user = await currentUser(s, auth.userId);
   const release = await s.limiter.reserve(`login-fail:acct:${user.email}`, { limit: s.settings.rateLimits.loginFailuresPerAccount });
   if (!(await verifyLoginSecret(s.settings, user.loginHash, body.currentLoginSecret))) throw invalidCredentials();
@@ -229,6 +231,8 @@ export async function recoveryStart(s: Services, email: string, ip: string): Pro
  */
 export async function recoveryComplete(s: Services, body: RecoveryCompleteRequest, ctx: { ip: string; req: Request; res: Response }): Promise<SessionStartResponse> {
   await s.limiter.hit(`recovery:ip:${ctx.ip}`, { limit: s.settings.rateLimits.recoveryPerIp });
+  // Before the challenge is used up.
+  await checkKdfParams(body.kdf);
   const challenge = await s.models.challenges.findOneAndDelete({ _id: body.challengeId, expiresAt: { $gt: new Date() } }).lean();
   if (!challenge) throw new AppError({ status: 400, code: 'challenge-invalid', message: 'The recovery challenge is unknown, used or expired.' });
   const user = await currentUser(s, challenge.userId);
