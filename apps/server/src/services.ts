@@ -37,13 +37,14 @@ export interface AppSettings {
   trustProxy: number;
   /** Lifetime of read-cache entries (sessions, records); 0 turns the cache off. */
   readCacheTtlMs: number;
+  /** The rate limiter's clock (tests move it instead of sleeping); default Date.now. */
+  clock?: () => number;
 }
 
 export interface RateLimits {
   paramsPerIp: number;
-  paramsPerAccount: number;
   loginPerIp: number;
-  /** Failed logins per account per window. */
+  /** Failed logins per account and client per window, before exponential backoff. */
   loginFailuresPerAccount: number;
   recoveryPerIp: number;
   recoveryPerAccount: number;
@@ -52,7 +53,6 @@ export interface RateLimits {
 
 export const defaultRateLimits: RateLimits = {
   paramsPerIp: 300,
-  paramsPerAccount: 60,
   loginPerIp: 100,
   loginFailuresPerAccount: 10,
   recoveryPerIp: 30,
@@ -153,7 +153,7 @@ export function createServices(connection: Connection, logger: Logger, settings:
     logger,
     settings,
     models,
-    limiter: new RateLimiter(connection, settings.rateWindowMs),
+    limiter: new RateLimiter(connection, settings.rateWindowMs, settings.clock),
     auditLog: new AuditLog(models),
     feed,
     caches,

@@ -107,13 +107,14 @@ export const authEndpoints = {
   authParams: endpoint({
     method: 'get',
     path: '/auth/params',
-    summary: 'Pre-login parameters (salt seed and KDF); same shape for unknown emails.',
+    summary: 'Pre-login parameters (salt seed and KDF); same shape for unknown emails. Needs the CSRF header.',
     tag: 'auth',
     auth: 'public',
+    csrf: 'required',
     query: authParamsQuerySchema,
     response: authParamsResponseSchema,
     status: 200,
-    errors: ['rate-limited'],
+    errors: ['csrf-header-missing', 'rate-limited'],
   }),
   register: endpoint({
     method: 'post',
