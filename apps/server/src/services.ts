@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { challengeModel, sessionModel, type SessionDoc } from './components/auth/model';
 import { AuditLog } from './components/audit/log';
 import { auditModel } from './components/audit/model';
+import { accountStateModel } from './components/account-state/model';
 import { contactsModel } from './components/contacts/model';
 import { attachmentChunkModel, attachmentModel, recordModel, recordVersionModel, type AttachmentDoc, type RecordDoc } from './components/records/model';
 import { grantModel } from './components/sharing/model';
@@ -68,6 +69,7 @@ export function createModels(connection: Connection) {
     chunks: attachmentChunkModel(connection),
     grants: grantModel(connection),
     contacts: contactsModel(connection),
+    accountStates: accountStateModel(connection),
     audit: auditModel(connection),
     claims: claimModel(connection),
     invalidations: invalidationModel(connection),

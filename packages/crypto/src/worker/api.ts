@@ -164,11 +164,24 @@ export function createCryptoWorkerApi() {
         keySecret.fill(0);
       }
     },
-    /** Unlocks and checks the key against the registered public key (`own-key-mismatch`, DESIGN §12). */
-    async unlockWithSecret(opts: { secretHandle: SecretHandle; encryptedPrivateKey: string; registeredPublicKey: string }): Promise<KeyRef> {
+    /**
+     * Unlocks and checks the key against the registered public key (`own-key-mismatch`, DESIGN
+     * §12); `'after-recovery'` when the server tells the registered key only once the recovery
+     * is complete (then call `checkOwnKey` before using the key).
+     */
+    async unlockWithSecret(opts: { secretHandle: SecretHandle; encryptedPrivateKey: string; registeredPublicKey: string | 'after-recovery' }): Promise<KeyRef> {
       const unlocked = await unlockPrivateKey({ lockedKey: opts.encryptedPrivateKey, secret: secret(opts.secretHandle) });
-      await checkOwnKey(unlocked, opts.registeredPublicKey);
+      if (opts.registeredPublicKey !== 'after-recovery') await checkOwnKey(unlocked, opts.registeredPublicKey);
       return addKey(unlocked);
+    },
+    /** `own-key-mismatch` (and the key is forgotten) unless the key is the registered one. */
+    async checkOwnKey(opts: { keyHandle: KeyHandle; registeredPublicKey: string }): Promise<void> {
+      try {
+        await checkOwnKey(key(opts.keyHandle), opts.registeredPublicKey);
+      } catch (error) {
+        keys.delete(opts.keyHandle);
+        throw error;
+      }
     },
     /** Encrypts the key under a secret (keySecret at registration / password change, or the recovery secret). */
     async lockKey(opts: { keyHandle: KeyHandle; secretHandle: SecretHandle }): Promise<ArmoredPrivateKey> {
