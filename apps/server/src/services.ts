@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { challengeModel, sessionModel, type SessionDoc } from './components/auth/model';
 import { AuditLog } from './components/audit/log';
 import { auditModel } from './components/audit/model';
+import { accountStateModel } from './components/account-state/model';
 import { contactsModel } from './components/contacts/model';
 import { feedModel, ListingFeed } from './components/records/feed';
 import { attachmentChunkModel, attachmentModel, recordModel, recordVersionModel, type AttachmentDoc, type RecordDoc } from './components/records/model';
@@ -73,6 +74,7 @@ export function createModels(connection: Connection) {
     chunks: attachmentChunkModel(connection),
     grants: grantModel(connection),
     contacts: contactsModel(connection),
+    accountStates: accountStateModel(connection),
     audit: auditModel(connection),
     claims: claimModel(connection),
     invalidations: invalidationModel(connection),
