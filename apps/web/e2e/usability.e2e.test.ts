@@ -45,6 +45,29 @@ describe('what broke for new patients and doctors (issue 14) in real Chromium', 
     await page.context().close();
   });
 
+  it('when the session ends while a new record is being written, then a log-in dialog in place keeps the draft and saving works after it', async () => {
+    await go(patientPage, '/records/new');
+    await patientPage.getByLabel('Title').fill('Physio plan');
+    await patientPage.getByLabel('Notes').fill('Twice a week, six weeks');
+    // The server no longer knows this browser's session (expired or ended elsewhere).
+    await patientPage.context().clearCookies();
+    await patientPage.getByRole('button', { name: 'Encrypt and save' }).click();
+    const dialog = patientPage.getByRole('dialog', { name: 'Please log in again' });
+    await dialog.waitFor({ timeout: 60_000 });
+    expect(await patientPage.evaluate(() => document.activeElement?.closest('dialog') !== null)).toBe(true);
+    await patientPage.getByRole('banner').getByText('Session ended').waitFor();
+    await screenshots(patientPage, 'session-ended-dialog');
+    await dialog.getByLabel('Password').fill(patient.password);
+    await dialog.getByRole('button', { name: 'Log in and continue' }).click();
+    await dialog.waitFor({ state: 'detached', timeout: 60_000 });
+    await patientPage.getByRole('banner').getByText('Unlocked').waitFor();
+    expect(await patientPage.getByLabel('Title').inputValue()).toBe('Physio plan');
+    expect(await patientPage.getByLabel('Notes').inputValue()).toBe('Twice a week, six weeks');
+    await patientPage.getByRole('button', { name: 'Encrypt and save' }).click();
+    await patientPage.getByText('Verified: written and signed by you.').waitFor({ timeout: 60_000 });
+    await patientPage.getByText('Twice a week, six weeks').waitFor();
+  });
+
   it('when the recovery kit is pasted exactly as downloaded, then it is accepted; a wrong kit gets words, not codes; the new password is asked twice', async () => {
     expect(kitText).toMatch(/^\s*1\. [a-z]+$/m);
     const { page, context } = await newDevice(suite.browser, captured);
