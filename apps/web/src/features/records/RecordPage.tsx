@@ -75,7 +75,7 @@ export function RecordPage() {
       {sharing && record.status === 'verified' ? (
         <Card>
           <SharePanel
-            dto={dto}
+            record={record}
             onShared={() => {
               setSharing(false);
               refresh();
