@@ -3,7 +3,9 @@ import type { Logger } from 'pino';
 import { challengeModel, sessionModel, type SessionDoc } from './components/auth/model';
 import { AuditLog } from './components/audit/log';
 import { auditModel } from './components/audit/model';
+import { accountStateModel } from './components/account-state/model';
 import { contactsModel } from './components/contacts/model';
+import { feedModel, ListingFeed } from './components/records/feed';
 import { attachmentChunkModel, attachmentModel, recordModel, recordVersionModel, type AttachmentDoc, type RecordDoc } from './components/records/model';
 import { grantModel } from './components/sharing/model';
 import { practiceModel, teamKeyEnvelopeModel, teamMembershipModel, teamModel, teamStatementModel } from './components/teams/model';
@@ -72,10 +74,12 @@ export function createModels(connection: Connection) {
     challenges: challengeModel(connection),
     records: recordModel(connection),
     versions: recordVersionModel(connection),
+    listingEntries: feedModel(connection),
     attachments: attachmentModel(connection),
     chunks: attachmentChunkModel(connection),
     grants: grantModel(connection),
     contacts: contactsModel(connection),
+    accountStates: accountStateModel(connection),
     audit: auditModel(connection),
     claims: claimModel(connection),
     invalidations: invalidationModel(connection),
@@ -97,6 +101,8 @@ export interface Services {
   limiter: RateLimiter;
   /** Record audit chains, written with group commit. */
   auditLog: AuditLog;
+  /** Each reader's list of records, by `_id` (components/records/feed.ts). */
+  listing: ListingFeed;
   /** Tells this and the other server processes which cached documents a write changed. */
   feed: InvalidationFeed;
   caches: ReadCaches;
@@ -159,7 +165,8 @@ export function createServices(connection: Connection, logger: Logger, settings:
     settings,
     models,
     limiter: new RateLimiter(connection, settings.rateWindowMs, settings.clock),
-    auditLog: new AuditLog(models),
+    auditLog: new AuditLog(models.audit),
+    listing: new ListingFeed(models.listingEntries),
     feed,
     caches,
   };
