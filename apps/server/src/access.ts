@@ -14,6 +14,7 @@ export const accessRules: Record<EndpointName, AccessRule> = {
   recoveryComplete: { kind: 'public' },
   logout: { kind: 'session' },
   me: { kind: 'session' },
+  updateMe: { kind: 'session' },
   listSessions: { kind: 'session' },
   endSession: { kind: 'session' },
   changePassword: { kind: 'session' },

@@ -51,6 +51,9 @@ export interface RateLimits {
   recoveryPerIp: number;
   recoveryPerAccount: number;
   registerPerIp: number;
+  /** Directory lookups by exact email, per session and per address. */
+  directoryEmailPerSession: number;
+  directoryEmailPerIp: number;
 }
 
 export const defaultRateLimits: RateLimits = {
@@ -60,6 +63,8 @@ export const defaultRateLimits: RateLimits = {
   recoveryPerIp: 30,
   recoveryPerAccount: 10,
   registerPerIp: 30,
+  directoryEmailPerSession: 60,
+  directoryEmailPerIp: 200,
 };
 
 export function createModels(connection: Connection) {

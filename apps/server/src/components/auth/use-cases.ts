@@ -11,6 +11,7 @@ import type {
   RegisterRequest,
   SessionListResponse,
   SessionStartResponse,
+  UpdateMeRequest,
 } from '@medseal/contract';
 import { withClaim } from '../../lib/claims';
 import { AppError } from '../../lib/errors';
@@ -37,7 +38,22 @@ const invalidCredentials = () =>
 const sealContext = (userId: string, purpose: 'private-key' | 'recovery-key') => `${purpose}/${userId}`;
 
 export function toMe(user: UserDoc): Me {
-  return { id: user._id, email: user.email, name: user.name, role: user.role, fingerprint: user.fingerprint, publicKey: user.publicKey };
+  return { id: user._id, email: user.email, name: user.name, role: user.role, fingerprint: user.fingerprint, publicKey: user.publicKey, listed: user.listed === true };
+}
+
+/**
+ * Account settings. Only doctors may be listed (found by name by everyone): a patient is
+ * found by exact email only (issue 15, finding 1).
+ *
+ * @throws AppError 403 `only-doctors-listed`.
+ */
+export async function updateMe(s: Services, userId: string, body: UpdateMeRequest): Promise<Me> {
+  const user = await currentUser(s, userId);
+  if (body.listed && user.role !== 'doctor') {
+    throw new AppError({ status: 403, code: 'only-doctors-listed', message: 'Only doctors can be listed in the directory.' });
+  }
+  await s.models.users.updateOne({ _id: userId }, { $set: { listed: body.listed } });
+  return toMe({ ...user, listed: body.listed });
 }
 
 /**
