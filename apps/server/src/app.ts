@@ -12,6 +12,7 @@ import { authorizeRecord, type RecordAccess } from './components/records/access'
 import { recordHandlers } from './components/records/routes';
 import { sharingHandlers } from './components/sharing/routes';
 import { teamHandlers } from './components/teams/routes';
+import { transparencyHandlers } from './components/transparency/routes';
 import { userHandlers } from './components/users/routes';
 import { errorHandler, notFound } from './lib/error-handler';
 import { requestLog } from './lib/logger';
@@ -50,6 +51,7 @@ export function createApp(deps: AppDeps): Express {
     ...contactsHandlers(services),
     ...auditHandlers(services),
     ...teamHandlers(services),
+    ...transparencyHandlers(services),
   };
 
   const api = express.Router();
