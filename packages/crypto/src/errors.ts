@@ -33,6 +33,7 @@ export type CryptoErrorCode =
   | 'unknown-handle'
   | 'unsupported-format'
   | 'record-not-verified'
+  | 'key-commitment-mismatch'
   | TeamErrorCode
   | KtErrorCode;
 

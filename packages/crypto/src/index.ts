@@ -49,9 +49,9 @@ export type {
   RecordEnvelopeInput,
   RecordExpectation,
 } from './records';
-export { MAX_FILE_BYTES, openFile, sealFile } from './files';
+export { MAX_FILE_BYTES, commitFileKey, openFile, sealFile } from './files';
 export type { FileProgress, OpenFileResult } from './files';
-export { createRecipientPacket, createRecipientPacket as shareRecord, rekeyRecord, type ShareSource } from './sharing';
+export { createRecipientPacket, createRecipientPacket as shareRecord, rekeyRecord, type FileKeyCommitment, type ShareSource } from './sharing';
 export { openSelfBlob, sealSelfBlob } from './blobs';
 export type { OpenSelfBlobResult } from './blobs';
 export { padmeLength } from './padding';
