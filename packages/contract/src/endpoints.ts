@@ -6,6 +6,7 @@ import { directoryEndpoints } from './directory';
 import { recordEndpoints } from './records';
 import { sharingEndpoints } from './sharing';
 import { teamEndpoints } from './teams';
+import { transparencyEndpoints } from './transparency';
 
 /** Every API operation under /api, by name. The server must bind each one. */
 export const endpoints = {
@@ -17,6 +18,7 @@ export const endpoints = {
   ...accountStateEndpoints,
   ...auditEndpoints,
   ...teamEndpoints,
+  ...transparencyEndpoints,
 } as const;
 export type Endpoints = typeof endpoints;
 export type EndpointName = keyof Endpoints;

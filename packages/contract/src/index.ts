@@ -12,3 +12,4 @@ export * from './openapi';
 export * from './records';
 export * from './sharing';
 export * from './teams';
+export * from './transparency';

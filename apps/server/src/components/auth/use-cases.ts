@@ -21,6 +21,7 @@ import { toBuffer } from '../../lib/bytes';
 import type { AuthContext } from '../../lib/routing';
 import { seal, unseal } from '../../lib/sealing';
 import { cacheTag, type Services } from '../../services';
+import { logUserKey } from '../transparency/use-cases';
 import type { UserDoc } from '../users/model';
 import { dummyHash, hashLoginSecret, verifyLoginSecret } from './passwords';
 import { loginFailureKey, rememberDevice } from './devices';
@@ -95,6 +96,9 @@ export async function register(s: Services, body: RegisterRequest, ctx: { ip: st
   }
   const id = newId();
   const now = new Date();
+  // Logged before the account exists: no one can be handed a key the log does not hold. An
+  // account that then fails to be created leaves a binding for an id nobody has.
+  await logUserKey(s, { id, email: body.email, publicKey: key.armored }, now);
   const sealingKey = s.settings.secrets.keySealingKey;
   const user: UserDoc = {
     _id: id,
