@@ -4,15 +4,20 @@ export type DbEngine = 'mongodb' | 'ferretdb' | 'unknown';
 
 /**
  * Driver timeouts: a database that is gone or stalled (process stopped, disk hung) turns into
- * a 503 within ~2.5 s, never a hang. Server selection fails after 2 s when no server answers;
- * an operation already sent fails when its socket is silent for 2.5 s (no query on a hot path
- * takes that long: they are `_id` reads). The connect timeout also bounds the driver's health
+ * a 503 within ~2.5 s, never a hang. `timeoutMS` (the driver's client-side operation timeout)
+ * bounds each operation as a whole, its server selection and retries included (a socket
+ * timeout alone let a retried read take two, measured 5 s); no query on a hot path comes near
+ * it (they are `_id` reads). A long scan passes its own (`LONG_SCAN`). Server selection gives
+ * up after 2 s when no server answers; the connect timeout also bounds the driver's health
  * check of a database that accepts but does not answer (default 30 s). No command buffering:
  * while the database is away a request fails instead of queueing in memory. The driver itself
  * carries a patch (patches/, docs/decisions.md) without which its health check could hang for
  * good when the database went away.
  */
-export const DB_TIMEOUTS = { serverSelectionTimeoutMS: 2_000, connectTimeoutMS: 2_000, socketTimeoutMS: 2_500 } as const;
+export const DB_TIMEOUTS = { serverSelectionTimeoutMS: 2_000, connectTimeoutMS: 2_000, timeoutMS: 2_500 } as const;
+
+/** Query options for a scan that may take long (a migration at startup): no operation timeout. */
+export const LONG_SCAN = { timeoutMS: 0 } as const;
 
 /** How long the first connect keeps trying (a database that starts with the server, or after it). */
 const CONNECT_RETRY_MS = 30_000;
