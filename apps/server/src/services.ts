@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { challengeModel, sessionModel, type SessionDoc } from './components/auth/model';
 import { AuditLog } from './components/audit/log';
 import { auditModel } from './components/audit/model';
+import { accountStateModel } from './components/account-state/model';
 import { contactsModel } from './components/contacts/model';
 import { feedModel, ListingFeed } from './components/records/feed';
 import { attachmentChunkModel, attachmentModel, recordModel, recordVersionModel, type AttachmentDoc, type RecordDoc } from './components/records/model';
@@ -38,13 +39,14 @@ export interface AppSettings {
   trustProxy: number;
   /** Lifetime of read-cache entries (sessions, records); 0 turns the cache off. */
   readCacheTtlMs: number;
+  /** The rate limiter's clock (tests move it instead of sleeping); default Date.now. */
+  clock?: () => number;
 }
 
 export interface RateLimits {
   paramsPerIp: number;
-  paramsPerAccount: number;
   loginPerIp: number;
-  /** Failed logins per account per window. */
+  /** Failed logins per account and client per window, before exponential backoff. */
   loginFailuresPerAccount: number;
   recoveryPerIp: number;
   recoveryPerAccount: number;
@@ -53,7 +55,6 @@ export interface RateLimits {
 
 export const defaultRateLimits: RateLimits = {
   paramsPerIp: 300,
-  paramsPerAccount: 60,
   loginPerIp: 100,
   loginFailuresPerAccount: 10,
   recoveryPerIp: 30,
@@ -73,6 +74,7 @@ export function createModels(connection: Connection) {
     chunks: attachmentChunkModel(connection),
     grants: grantModel(connection),
     contacts: contactsModel(connection),
+    accountStates: accountStateModel(connection),
     audit: auditModel(connection),
     claims: claimModel(connection),
     invalidations: invalidationModel(connection),
@@ -157,7 +159,7 @@ export function createServices(connection: Connection, logger: Logger, settings:
     logger,
     settings,
     models,
-    limiter: new RateLimiter(connection, settings.rateWindowMs),
+    limiter: new RateLimiter(connection, settings.rateWindowMs, settings.clock),
     auditLog: new AuditLog(models.audit),
     listing: new ListingFeed(models.listingEntries),
     feed,
