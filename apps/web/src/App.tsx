@@ -20,7 +20,6 @@ import { EditRecordPage, NewRecordPage } from './features/records/EditRecordPage
 import { HistoryPage } from './features/records/HistoryPage';
 import { RecordPage } from './features/records/RecordPage';
 import { RecordsPage } from './features/records/RecordsPage';
-import { forgetSeenVersions } from './features/records/recordService';
 import { SettingsPage } from './features/settings/SettingsPage';
 
 /** The application: services in, router and session state machine out. */
@@ -72,7 +71,6 @@ function Root({ clientStatus }: { clientStatus: ClientStatusStore }) {
 
   const reset = useCallback(() => {
     queryClient.clear();
-    forgetSeenVersions();
   }, [queryClient]);
 
   const onLock = useCallback(async () => {
