@@ -134,8 +134,8 @@ async function fileOf(page: Page, recordId: string) {
 }
 
 describe('a malicious server against sharing (real Chromium, API answers rewritten in the browser)', () => {
-  // Class 1, open today: shareRecord wraps the session key of every file the server's record answer lists.
-  it.failing(
+  // Class 1: sharing wraps only the files the verified content names.
+  it(
     'when the server lists another record’s file under the record being shared, then that file’s key is never wrapped for the grantee',
     async () => {
       const shared = await createNote(patientPage, 'Sprained ankle', 'Rest, ice and compression');
@@ -172,8 +172,8 @@ describe('a malicious server against sharing (real Chromium, API answers rewritt
     },
   );
 
-  // Class 1, open today: a file's packets are re-wrapped without checking them against the signed envelope.
-  it.failing(
+  // Class 1: a file's packets must carry the session key its signed content commits to.
+  it(
     'when the server serves another record’s file packets as this record’s file, then sharing refuses and that key is never wrapped for the grantee',
     async () => {
       const shared = await createNoteWithFile(patientPage, {

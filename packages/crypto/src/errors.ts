@@ -34,7 +34,18 @@ export type CryptoErrorCode =
   | 'unknown-handle'
   | 'unsupported-format'
   | 'record-not-verified'
-  | TeamErrorCode;
+  | 'key-commitment-mismatch'
+  | TeamErrorCode
+  | KtErrorCode;
+
+/** Key transparency (src/transparency): proofs, signed heads, bindings. */
+export type KtErrorCode =
+  | 'kt-malformed'
+  | 'kt-bad-proof'
+  | 'kt-inconsistent'
+  | 'kt-bad-head-signature'
+  | 'kt-head-older'
+  | 'kt-binding-mismatch';
 
 /** Care teams (src/teams): statements, team keys, team grants. */
 export type TeamErrorCode =

@@ -2,7 +2,7 @@
 // the author, encrypted to the record's recipients, optionally under the record's session key.
 import * as openpgp from 'openpgp';
 import { CryptoError } from './errors';
-import { bufferSource, toBase64Url } from './encoding';
+import { bufferSource, toBase64Url, utf8 } from './encoding';
 import { encryptToKeys, type UnlockedKey } from './keys';
 import { decryptVerified, type BadSignatureReason, type SessionKey } from './messages';
 import { MESSAGE_CONFIG } from './openpgp-config';
@@ -20,6 +20,31 @@ export interface FileProgress {
 
 async function sha256(data: Uint8Array): Promise<string> {
   return toBase64Url(new Uint8Array(await globalThis.crypto.subtle.digest('SHA-256', bufferSource(data))));
+}
+
+const KEY_COMMITMENT_LABEL = 'medseal file key commitment v1';
+
+/**
+ * The key commitment of an attachment (DESIGN §12 "Attachments"): SHA-256 (base64url) over a
+ * label, the file id and the file's session key (algorithm + key bytes), each length-prefixed.
+ * The signed record content names it beside the file id, so a sharer re-wraps a file's session
+ * key only if it is the one the author sealed that file with: a server that serves another
+ * record's packets under this file id is caught before anything is encrypted to the grantee.
+ * @throws CryptoError `invalid-argument` for an empty file id.
+ */
+export async function commitFileKey(opts: { fileId: string; sessionKey: { data: Uint8Array; algorithm: string } }): Promise<string> {
+  if (typeof opts.fileId !== 'string' || opts.fileId === '') throw new CryptoError('invalid-argument', 'fileId must be a non-empty string');
+  const parts = [utf8(KEY_COMMITMENT_LABEL), utf8(opts.fileId), utf8(opts.sessionKey.algorithm), opts.sessionKey.data];
+  const total = parts.reduce((n, p) => n + 4 + p.length, 0);
+  const input = new Uint8Array(total);
+  const view = new DataView(input.buffer);
+  let at = 0;
+  for (const part of parts) {
+    view.setUint32(at, part.length);
+    input.set(part, at + 4);
+    at += 4 + part.length;
+  }
+  return sha256(input);
 }
 
 /**

@@ -16,7 +16,7 @@ export type {
 } from './types';
 export { isFingerprint } from './types';
 export { CryptoError, MessageCheckError, isCryptoError } from './errors';
-export type { CryptoErrorCode, KeyErrorCode, MessageCheckCode, TeamErrorCode } from './errors';
+export type { CryptoErrorCode, KeyErrorCode, KtErrorCode, MessageCheckCode, TeamErrorCode } from './errors';
 export { fingerprintOf, generateUserKey, publicKeyOf, readPublicKey } from './keys';
 export type { GeneratedUserKey, UnlockedKey } from './keys';
 export { formatFingerprint, parseFingerprint, safetyNumber, safetyNumberQrPayload } from './fingerprint';
@@ -49,9 +49,9 @@ export type {
   RecordEnvelopeInput,
   RecordExpectation,
 } from './records';
-export { MAX_FILE_BYTES, openFile, sealFile } from './files';
+export { MAX_FILE_BYTES, commitFileKey, openFile, sealFile } from './files';
 export type { FileProgress, OpenFileResult } from './files';
-export { createRecipientPacket, createRecipientPacket as shareRecord, rekeyRecord, type ShareSource } from './sharing';
+export { createRecipientPacket, createRecipientPacket as shareRecord, rekeyRecord, type FileKeyCommitment, type ShareSource } from './sharing';
 export { openSelfBlob, sealSelfBlob } from './blobs';
 export { ACCOUNT_STATE_FORMAT, MAX_ACCOUNT_STATE_BYTES, openAccountState, ownKeyOf, sealAccountState } from './account-state';
 export type { AccountState, ConsentGiven, HighWaterMark, OpenAccountStateResult, PinnedKey } from './account-state';
@@ -61,3 +61,4 @@ export type { Json } from './encoding';
 export { createTabWrappingKey, openKeyForTab, sealKeyForTab } from './tab-session';
 export type { TabSealedKey, TabWrappingKey } from './tab-session';
 export * from './teams';
+export * from './transparency';

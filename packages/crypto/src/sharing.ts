@@ -1,6 +1,7 @@
 // Sharing (DESIGN §6): give a new reader the session key without re-encrypting the data.
 import * as openpgp from 'openpgp';
 import { CryptoError, MessageCheckError } from './errors';
+import { commitFileKey } from './files';
 import { toBase64Url } from './encoding';
 import { decodeCheckedMessage, decodeRecipientPacket } from './inspect';
 import { keyIdsOf, mayBeFor, validatedPublicKey, type UnlockedKey } from './keys';
@@ -74,6 +75,19 @@ async function mySessionKey(source: ShareSource, myKey: UnlockedKey): Promise<op
   return { data: sessionKey.data, algorithm: sessionKey.algorithm };
 }
 
+/** What the signed record content says about one attachment's session key (`commitFileKey`). */
+export interface FileKeyCommitment {
+  fileId: string;
+  commitment: string;
+}
+
+async function checkKeyCommitment(expected: FileKeyCommitment, sessionKey: openpgp.SessionKey): Promise<void> {
+  const actual = await commitFileKey({ fileId: expected.fileId, sessionKey });
+  if (actual !== expected.commitment) {
+    throw new CryptoError('key-commitment-mismatch', `the session key served for file ${expected.fileId} is not the one its signed record commits to`);
+  }
+}
+
 /**
  * Makes the one new PKESK packet (base64url) that lets `newRecipientKey` read `message` (a record
  * or an attachment; or the message whose `recipientPackets` are given), from the session key
@@ -86,16 +100,23 @@ async function mySessionKey(source: ShareSource, myKey: UnlockedKey): Promise<op
  * moment, through the validation cache of `keys.ts`) while the session key is being decrypted:
  * both wait mostly on WebCrypto, so they overlap instead of adding up. A failure to decrypt is
  * reported first, as when the two ran one after the other.
+ * For an attachment, pass `expectKeyCommitment` from the verified record content: the session
+ * key the packets carry must be the one the author committed to for that file id, else nothing
+ * is encrypted (the server could serve another record's packets under this file's id).
  * @throws MessageCheckError structure codes; CryptoError `decryption-failed` (not a recipient),
- * key codes for `newRecipientKey`, `invalid-argument` if openpgp.js still cannot encrypt to it.
+ * `key-commitment-mismatch`, key codes for `newRecipientKey`, `invalid-argument` if openpgp.js
+ * still cannot encrypt to it.
  */
-export async function createRecipientPacket(opts: ShareSource & { myKey: UnlockedKey; newRecipientKey: string }): Promise<string> {
+export async function createRecipientPacket(
+  opts: ShareSource & { myKey: UnlockedKey; newRecipientKey: string; expectKeyCommitment?: FileKeyCommitment },
+): Promise<string> {
   if (typeof opts.newRecipientKey !== 'string') throw new CryptoError('invalid-key', 'newRecipientKey must be an armored public key');
   const now = new Date();
   const [decrypted, newKey] = await Promise.allSettled([mySessionKey(opts, opts.myKey), validatedPublicKey(opts.newRecipientKey, now)]);
   if (decrypted.status === 'rejected') throw decrypted.reason;
   if (newKey.status === 'rejected') throw newKey.reason;
   const { data, algorithm } = decrypted.value;
+  if (opts.expectKeyCommitment) await checkKeyCommitment(opts.expectKeyCommitment, { data, algorithm });
   let packet: Uint8Array;
   try {
     packet = await openpgp.encryptSessionKey({ data, algorithm, encryptionKeys: newKey.value.key, date: now, format: 'binary', config: MESSAGE_CONFIG });

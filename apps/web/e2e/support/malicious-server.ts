@@ -60,18 +60,33 @@ async function intercept(
   answer: (route: Route) => Promise<void>,
 ): Promise<Attack> {
   let hits = 0;
+  let stopped = false;
+  const answering = new Set<Promise<void>>();
   const handler = async (route: Route) => {
-    if (!matches(route.request(), match)) return route.fallback();
+    if (stopped || !matches(route.request(), match)) return route.fallback();
     hits += 1;
-    await answer(route);
+    const answered = answer(route);
+    answering.add(answered);
+    try {
+      await answered;
+    } finally {
+      answering.delete(answered);
+    }
   };
   await page.route(isApi, handler);
   return {
     get hits() {
       return hits;
     },
+    // Unrouting while an answer is on its way (route.fetch, then fulfill) makes the browser
+    // continue that request itself, and the answer's fulfill then fails with "Route is already
+    // handled!": refuse new requests first, let the ones under way finish, then unroute.
     // A device closed by its test took its routes with it.
-    stop: async () => (page.isClosed() ? undefined : page.unroute(isApi, handler)),
+    stop: async () => {
+      stopped = true;
+      await Promise.allSettled(answering);
+      if (!page.isClosed()) await page.unroute(isApi, handler);
+    },
   };
 }
 

@@ -6,7 +6,7 @@ import { transfer } from 'comlink';
 import { createGrant, type GrantInput } from '../grants';
 import { CryptoError } from '../errors';
 import { randomBytes, toBase64Url } from '../encoding';
-import { openFile, sealFile, type FileProgress, type OpenFileResult } from '../files';
+import { commitFileKey, openFile, sealFile, type FileProgress, type OpenFileResult } from '../files';
 import { formatFingerprint, parseFingerprint, safetyNumber, safetyNumberQrPayload } from '../fingerprint';
 import { addRecipientPacket, checkEncryptedTo, inspectMessage } from '../inspect';
 import { fingerprintOf, generateUserKey, publicKeyOf, readPublicKey, type UnlockedKey } from '../keys';
@@ -14,7 +14,7 @@ import { createSessionKey, type SessionKey } from '../messages';
 import { checkOwnKey, exportPrivateKey, lockPrivateKey, unlockPrivateKey } from '../protect';
 import { checkRecipientList, openRecord, sealRecord, type JsonObject, type OpenRecordResult, type RecordEnvelope, type RecordEnvelopeInput, type RecordExpectation } from '../records';
 import { createRecoveryKey, recoverySecretFromWords } from '../recovery';
-import { createRecipientPacket, rekeyRecord, type ShareSource } from '../sharing';
+import { createRecipientPacket, rekeyRecord, type FileKeyCommitment, type ShareSource } from '../sharing';
 import { checkKdf, createSaltSeed, deriveSecrets, DEFAULT_KDF, MIN_KDF, type KdfProgress } from '../secrets';
 import { signChallenge, verifyChallengeSignature } from '../challenge';
 import { verifyGrant } from '../grants';
@@ -254,7 +254,13 @@ export function createCryptoWorkerApi() {
       const result = await openFile({ ...rest, myKey: key(keyHandle), ...(onProgress ? { onProgress: (p: FileProgress) => fire(onProgress, p) } : {}) });
       return result.status === 'verified' ? transfer(result, [result.data.buffer as ArrayBuffer]) : result;
     },
-    async createRecipientPacket(opts: ShareSource & { keyHandle: KeyHandle; newRecipientKey: string }): Promise<string> {
+    /** The key commitment (DESIGN §12) of a file sealed under the session key behind the handle. */
+    async commitFileKey(opts: { fileId: string; sessionKeyHandle: SessionKeyHandle }): Promise<string> {
+      const { sessionKey } = session(opts.sessionKeyHandle);
+      if (!sessionKey) throw new CryptoError('unknown-handle', 'no session key for this handle');
+      return commitFileKey({ fileId: opts.fileId, sessionKey });
+    },
+    async createRecipientPacket(opts: ShareSource & { keyHandle: KeyHandle; newRecipientKey: string; expectKeyCommitment?: FileKeyCommitment }): Promise<string> {
       const { keyHandle, ...rest } = opts;
       return createRecipientPacket({ ...rest, myKey: key(keyHandle) });
     },

@@ -117,6 +117,23 @@ export async function login(deps: Deps, input: { email: string; password: string
   }
 }
 
+/**
+ * The server ended the session while the keys stayed unlocked in this tab: the password makes a
+ * new session for the same account. The key in the worker is kept (the page and its drafts
+ * stay as they are); the locked key the server returns is not needed.
+ * @throws ApiError (e.g. `invalid-credentials`); Error when the server answers for another account or key.
+ */
+export async function resumeSession(deps: Deps & { user: Me; key: KeyRef }, password: string, onProgress?: (fraction: number | null) => void): Promise<void> {
+  const params = await deps.call(endpoints.authParams, { query: { email: deps.user.email } });
+  const { loginSecret, secretHandle } = await derive(deps, { password, email: deps.user.email, saltSeed: params.saltSeed, kdf: params.kdf }, onProgress);
+  try {
+    const started = await deps.call(endpoints.login, { body: { email: deps.user.email, loginSecret } });
+    if (started.user.id !== deps.user.id || started.user.fingerprint !== deps.key.fingerprint) throw new Error('The server answered for another account or key.');
+  } finally {
+    await deps.crypto.forget(secretHandle);
+  }
+}
+
 /** Lock now: the worker drops every key; the server session stays (the password unlocks again). */
 export async function lockNow(deps: Deps): Promise<void> {
   await deps.crypto.lock();

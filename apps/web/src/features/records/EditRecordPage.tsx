@@ -9,7 +9,7 @@ import { Banner, Card, Progress } from '../../ui';
 import { useNames } from './useNames';
 import { RecordForm, type RecordFormSubmit } from './RecordForm';
 import { useRecords } from './queries';
-import { createRecord, readersChosenBy, updateRecord } from './recordService';
+import { createRecord, mayChange, newRecordDraft, readersChosenBy, updateRecord } from './recordService';
 import styles from './records.module.css';
 import { useOpenedRecord } from './useRecord';
 
@@ -31,9 +31,11 @@ export function NewRecordPage() {
   const navigate = useNavigate();
   const queryClient = useQueryClient();
   const [progress, setProgress] = useState<Stage>(null);
+  // Saving again after a failure finishes the same record (see NewRecordDraft).
+  const [draft] = useState(newRecordDraft);
   const create = useMutation({
     mutationFn: (s: RecordFormSubmit) =>
-      createRecord(deps, { ownerId, alsoReaders: chosen.filter((id) => !leftOut.has(id)), content: s.content, files: s.newFiles }, (stage, fraction) => setProgress({ stage, fraction })),
+      createRecord(deps, { draft, ownerId, alsoReaders: chosen.filter((id) => !leftOut.has(id)), content: s.content, files: s.newFiles }, (stage, fraction) => setProgress({ stage, fraction })),
     onSuccess: (dto) => {
       void queryClient.invalidateQueries({ queryKey: ['records'] });
       void navigate(`/records/${dto.id}`);
@@ -91,6 +93,7 @@ export function EditRecordPage() {
   if (opened.isPending) return <p aria-busy="true">Opening the record…</p>;
   if (opened.isError) return <Banner tone="bad">{describeError(opened.error)}</Banner>;
   if (opened.data.status !== 'verified') return <Banner tone="bad">This record failed verification and cannot be edited.</Banner>;
+  if (!mayChange(opened.data.dto, deps.me.id)) return <Banner tone="info">Only the person this record belongs to, or who wrote it, can change it. You can read it.</Banner>;
   return (
     <>
       <PageHead title={`Edit: ${opened.data.content.title}`} />

@@ -19,7 +19,8 @@ const text = (max: number) => z.string().max(max);
 
 /**
  * A file of the record. `id` is the server's attachment id, `sha256` binds the decrypted bytes
- * to this (signed) record, `by` is who encrypted and signed the file.
+ * to this (signed) record, `by` is who encrypted and signed the file, `keyCommitment` binds the
+ * file's session key to its id (DESIGN §12 "Attachments"; absent on files sealed before it).
  */
 export const attachmentRefSchema = z.object({
   id: z.string().min(1).max(64),
@@ -28,6 +29,7 @@ export const attachmentRefSchema = z.object({
   size: z.number().int().nonnegative(),
   sha256: z.string().min(1).max(64),
   by: z.string().min(1).max(64),
+  keyCommitment: z.string().min(1).max(64).optional(),
 });
 export type AttachmentRef = z.infer<typeof attachmentRefSchema>;
 

@@ -1,4 +1,4 @@
-import { endpoints, type AccessEntry, type Me, type RecordDto, type Recipient } from '@medseal/contract';
+import { endpoints, type AccessEntry, type CreateRecordRequest, type Me, type RecordDto, type Recipient } from '@medseal/contract';
 import type { Call } from '../../api/http';
 import { proxy, transfer, type CryptoClient, type KeyRef } from '../../crypto/client';
 import type { Fingerprint, JsonObject, RecordExpectation, RecordId, UserId } from '@medseal/crypto';
@@ -28,6 +28,19 @@ export interface RecordDeps {
 export type OpenedRecord =
   | { status: 'verified'; dto: RecordDto; content: RecordContent; author: Person; authorVerified: boolean; signedAt: Date }
   | { status: 'tampered'; dto: RecordDto; reason: string };
+
+export type VerifiedRecord = Extract<OpenedRecord, { status: 'verified' }>;
+
+/**
+ * Whether the server lets me write a new version of this record, share it or revoke a reader
+ * (apps/server records/access.ts ROLE_MAY): its owner and its author may; a reader may only read.
+ * The server's author is the record's creator, and only the owner or the creator ever writes a
+ * version, so the current version's author is one of them: a creator whose record the owner
+ * re-wrote since is not offered these actions (fewer than allowed, never one that fails).
+ */
+export function mayChange(dto: Pick<RecordDto, 'ownerId' | 'authorId'>, myId: string): boolean {
+  return dto.ownerId === myId || dto.authorId === myId;
+}
 
 export function newRecordId(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
@@ -133,20 +146,36 @@ async function recipientsFor(deps: RecordDeps, userIds: string[]): Promise<{ rec
   return { recipients: people.map((p) => ({ userId: p.id, fingerprint: p.fingerprint })), keys: people.map((p) => p.publicKey) };
 }
 
-async function uploadFiles(deps: RecordDeps, recordId: string, files: File[], keys: string[], onProgress: Progress): Promise<AttachmentRef[]> {
+/** Encrypts and uploads each file; a file found in `uploaded` (an earlier attempt) is not sent again. */
+async function uploadFiles(deps: RecordDeps, recordId: string, files: File[], keys: string[], onProgress: Progress, uploaded = new Map<File, AttachmentRef>()): Promise<AttachmentRef[]> {
   const refs: AttachmentRef[] = [];
   for (const [i, file] of files.entries()) {
+    const done = uploaded.get(file);
+    if (done) {
+      refs.push(done);
+      continue;
+    }
     const label = `${file.name} (${i + 1} of ${files.length})`;
     onProgress(`Encrypting ${label}`, 0);
     const data = new Uint8Array(await file.arrayBuffer());
-    // Move (not copy) up to 20 MiB into the worker.
-    const sealed = await deps.crypto.sealFile(
-      transfer({ data, keyHandle: deps.key.handle, recipientKeys: keys }, [data.buffer]),
-      proxy((p: { done: number; total: number }) => onProgress(`Encrypting ${label}`, p.total ? p.done / p.total : null)),
-    );
-    onProgress(`Uploading ${label}`, 0);
-    const info = await deps.call(endpoints.uploadAttachment, { params: { recordId }, body: sealed.message, onUploadProgress: (f) => onProgress(`Uploading ${label}`, f) });
-    refs.push({ id: info.id, name: file.name, type: file.type, size: file.size, sha256: sealed.sha256, by: deps.me.id });
+    // A session key of its own, kept in the worker until the server has named the file: the
+    // signed content then commits to (file id, key), which every later share checks.
+    const sessionKeyHandle = await deps.crypto.createSessionKey();
+    try {
+      // Move (not copy) up to 20 MiB into the worker.
+      const sealed = await deps.crypto.sealFile(
+        transfer({ data, keyHandle: deps.key.handle, recipientKeys: keys, sessionKeyHandle }, [data.buffer]),
+        proxy((p: { done: number; total: number }) => onProgress(`Encrypting ${label}`, p.total ? p.done / p.total : null)),
+      );
+      onProgress(`Uploading ${label}`, 0);
+      const info = await deps.call(endpoints.uploadAttachment, { params: { recordId }, body: sealed.message, onUploadProgress: (f) => onProgress(`Uploading ${label}`, f) });
+      const keyCommitment = await deps.crypto.commitFileKey({ fileId: info.id, sessionKeyHandle });
+      const ref: AttachmentRef = { id: info.id, name: file.name, type: file.type, size: file.size, sha256: sealed.sha256, by: deps.me.id, keyCommitment };
+      uploaded.set(file, ref);
+      refs.push(ref);
+    } finally {
+      await deps.crypto.forget(sessionKeyHandle);
+    }
   }
   return refs;
 }
@@ -176,20 +205,53 @@ export function readersChosenBy(patientId: string, myId: string, records: readon
 }
 
 /**
+ * One "save" of a new record, kept by the page across retries so that saving again after a
+ * failure finishes the same record instead of making a second one: the id is made once; the
+ * create request is sealed once and, when its answer was lost, sent again unchanged (the server
+ * stores an identical repeated create once and answers with it); a record the server confirmed
+ * is not created again, and files it confirmed are not uploaded again.
+ */
+export interface NewRecordDraft {
+  readonly recordId: string;
+  request?: CreateRecordRequest;
+  /** The content sealed in `request` (JSON), to tell whether the draft changed since. */
+  requestContent?: string;
+  created?: RecordDto;
+  readonly uploaded: Map<File, AttachmentRef>;
+}
+
+export function newRecordDraft(): NewRecordDraft {
+  return { recordId: newRecordId(), uploaded: new Map() };
+}
+
+/**
  * Creates a record (for a doctor writing for a patient, also to `alsoReaders`). With files: version 1 is stored first (attachments need a record to
  * belong to), the files are encrypted to the same readers and uploaded, then version 2 names
- * them with their hashes, so every file is bound to signed content.
+ * them with their hashes, so every file is bound to signed content. Version 2 is also written
+ * when a retry's content differs from what version 1 sealed.
  */
-export async function createRecord(deps: RecordDeps, input: { ownerId: string; alsoReaders?: string[]; content: RecordContent; files: File[] }, onProgress: Progress): Promise<RecordDto> {
-  const recordId = newRecordId();
+export async function createRecord(
+  deps: RecordDeps,
+  input: { draft: NewRecordDraft; ownerId: string; alsoReaders?: string[]; content: RecordContent; files: File[] },
+  onProgress: Progress,
+): Promise<RecordDto> {
+  const { draft } = input;
+  const { recordId } = draft;
   const { recipients, keys } = await recipientsFor(deps, [input.ownerId, deps.me.id, ...(input.alsoReaders ?? [])]);
-  onProgress('Encrypting the record', null);
   const first = { ...input.content, attachments: [] };
-  const message = await seal(deps, { recordId, version: 1, ownerId: input.ownerId, content: first, keys });
-  let dto = await deps.call(endpoints.createRecord, { body: { recordId, ownerId: input.ownerId, recipients, message } });
-  deps.accountState.noteSeen(recordId, 1);
-  if (input.files.length > 0) {
-    const refs = await uploadFiles(deps, recordId, input.files, keys, onProgress);
+  let dto = draft.created;
+  if (!dto) {
+    if (!draft.request) {
+      onProgress('Encrypting the record', null);
+      draft.request = { recordId, ownerId: input.ownerId, recipients, message: await seal(deps, { recordId, version: 1, ownerId: input.ownerId, content: first, keys }) };
+      draft.requestContent = JSON.stringify(first);
+    }
+    dto = await deps.call(endpoints.createRecord, { body: draft.request });
+    draft.created = dto;
+    deps.accountState.noteSeen(recordId, 1);
+  }
+  if (input.files.length > 0 || JSON.stringify(first) !== draft.requestContent) {
+    const refs = await uploadFiles(deps, recordId, input.files, keys, onProgress, draft.uploaded);
     onProgress('Saving', null);
     const content = { ...input.content, attachments: refs };
     const next = await seal(deps, { recordId, version: 2, ownerId: input.ownerId, content, keys });
@@ -218,10 +280,15 @@ export async function updateRecord(deps: RecordDeps, base: RecordDto, input: { c
   return dto;
 }
 
-/** Downloads and decrypts one file; only bytes that verify against the signed record come back. */
-export async function downloadAttachment(deps: RecordDeps, recordId: string, ref: AttachmentRef, onProgress: Progress): Promise<Blob> {
+/**
+ * Downloads one file and opens it against the signed record: the signer named there, its
+ * pinned key, its SHA-256. `keepMessage` also returns the ciphertext (to share a file sealed
+ * before key commitments from the very message that verified).
+ */
+async function openAttachment(deps: RecordDeps, recordId: string, ref: AttachmentRef, onProgress: Progress, keepMessage: boolean) {
   onProgress(`Downloading ${ref.name}`, 0);
   const message = await deps.call(endpoints.downloadAttachment, { params: { recordId, attachmentId: ref.id }, onDownloadProgress: (f) => onProgress(`Downloading ${ref.name}`, f) });
+  const kept = keepMessage ? message.slice() : undefined;
   onProgress(`Decrypting ${ref.name}`, null);
   const signer = await deps.keyBook.get(ref.by);
   const pin = pinnedFingerprint(deps, ref.by);
@@ -231,7 +298,34 @@ export async function downloadAttachment(deps: RecordDeps, recordId: string, ref
   );
   if (opened.status !== 'verified') throw new Error(`${ref.name} failed verification: ${explain(opened)}`);
   onProgress(`Decrypted ${ref.name}`, 1);
-  return new Blob([opened.data as BlobPart], { type: ref.type || 'application/octet-stream' });
+  return { data: opened.data, message: kept };
+}
+
+/** Downloads and decrypts one file; only bytes that verify against the signed record come back. */
+export async function downloadAttachment(deps: RecordDeps, recordId: string, ref: AttachmentRef, onProgress: Progress): Promise<Blob> {
+  const { data } = await openAttachment(deps, recordId, ref, onProgress, false);
+  return new Blob([data as BlobPart], { type: ref.type || 'application/octet-stream' });
+}
+
+/**
+ * The grantee's packet for one file named in the verified content. With a key commitment, the
+ * file's packets (a few hundred bytes) suffice: the worker refuses a session key that is not
+ * the committed one (`key-commitment-mismatch`). A file sealed before commitments is shared
+ * from its own message, once that opened against the signed SHA-256.
+ */
+async function filePacketFor(deps: RecordDeps, recordId: string, ref: AttachmentRef, grantee: Person): Promise<string> {
+  if (ref.keyCommitment) {
+    const { packets } = await deps.call(endpoints.attachmentPackets, { params: { recordId, attachmentId: ref.id } });
+    return deps.crypto.createRecipientPacket({
+      recipientPackets: packets,
+      keyHandle: deps.key.handle,
+      newRecipientKey: grantee.publicKey,
+      expectKeyCommitment: { fileId: ref.id, commitment: ref.keyCommitment },
+    });
+  }
+  const { message } = await openAttachment(deps, recordId, ref, () => undefined, true);
+  if (!message) throw new Error(`${ref.name} could not be kept to share.`);
+  return deps.crypto.createRecipientPacket(transfer({ message, keyHandle: deps.key.handle, newRecipientKey: grantee.publicKey }, [message.buffer]));
 }
 
 export async function deleteRecord(deps: RecordDeps, recordId: string): Promise<void> {
@@ -240,23 +334,21 @@ export async function deleteRecord(deps: RecordDeps, recordId: string): Promise<
 
 /**
  * Share (DESIGN §6): one new PKESK for the message and one per attachment (they may use other
- * session keys), plus a grant signed by me. No data is re-encrypted.
+ * session keys), plus a grant signed by me. No data is re-encrypted. Only the files the
+ * verified content names are shared (DESIGN §12): the server's attachment list is not asked.
  */
-export async function shareRecord(deps: RecordDeps, dto: RecordDto, grantee: Person): Promise<AccessEntry> {
+export async function shareRecord(deps: RecordDeps, record: VerifiedRecord, grantee: Person): Promise<AccessEntry> {
+  const { dto, content } = record;
   const pkesk = await deps.crypto.createRecipientPacket({ message: dto.message, keyHandle: deps.key.handle, newRecipientKey: grantee.publicKey });
   const attachmentPackets: Record<string, string> = {};
-  for (const a of dto.attachments) {
-    // Each file has its own session key; its packets (a few hundred bytes) are enough to share it.
-    const { packets } = await deps.call(endpoints.attachmentPackets, { params: { recordId: dto.id, attachmentId: a.id } });
-    attachmentPackets[a.id] = await deps.crypto.createRecipientPacket({ recipientPackets: packets, keyHandle: deps.key.handle, newRecipientKey: grantee.publicKey });
-  }
+  for (const a of content.attachments) attachmentPackets[a.id] = await filePacketFor(deps, dto.id, a, grantee);
   const { signedGrant } = await deps.crypto.createGrant({
     grant: { recordId: dto.id as RecordId, granteeUserId: grantee.id as UserId, granteeFingerprint: grantee.fingerprint as Fingerprint, grantedBy: deps.me.id as UserId },
     keyHandle: deps.key.handle,
   });
   return deps.call(endpoints.grantAccess, {
     params: { recordId: dto.id },
-    body: { granteeUserId: grantee.id, signedGrant, pkesk, ...(dto.attachments.length > 0 ? { attachmentPackets } : {}) },
+    body: { granteeUserId: grantee.id, signedGrant, pkesk, ...(content.attachments.length > 0 ? { attachmentPackets } : {}) },
   });
 }
 

@@ -1,12 +1,11 @@
 import { useState, type FormEvent } from 'react';
 import { useMutation } from '@tanstack/react-query';
-import type { RecordDto } from '@medseal/contract';
 import { describeError } from '../../api/errors';
 import type { Person } from '../../app/keyBook';
 import { useWorkspace } from '../../app/workspace';
 import { Banner, Button, TextField } from '../../ui';
 import { markVerified, pin, pinStateOf } from '../contacts/contactsModel';
-import { shareRecord } from '../records/recordService';
+import { shareRecord, type VerifiedRecord } from '../records/recordService';
 import { PersonKeyCheck, type KeyCandidate } from './PersonKeyCheck';
 
 /** Builds the key check for a person: local fingerprint, safety number, QR payload, pin state. */
@@ -28,7 +27,7 @@ export function useCandidate() {
  * The share dialog (issue 5, DESIGN §6–7): find a person by email, check their key, share.
  * Sharing with a new person pins their key (unverified); a changed key blocks sharing.
  */
-export function SharePanel({ dto, onShared, onClose }: { dto: RecordDto; onShared(): void; onClose(): void }) {
+export function SharePanel({ record, onShared, onClose }: { record: VerifiedRecord; onShared(): void; onClose(): void }) {
   const { deps, contacts } = useWorkspace();
   const toCandidate = useCandidate();
   const [email, setEmail] = useState('');
@@ -68,7 +67,7 @@ export function SharePanel({ dto, onShared, onClose }: { dto: RecordDto; onShare
       if (!person || !candidate) return;
       if (candidate.state.status === 'changed') throw new Error('Sharing is blocked until you verify the new key.');
       if (candidate.state.status === 'new') await refresh(person, (doc) => pin(doc, { id: person.id, name: person.name, role: person.role }, person.fingerprint, new Date()));
-      await shareRecord(deps, dto, person);
+      await shareRecord(deps, record, person);
     },
     onSuccess: onShared,
   });
@@ -98,7 +97,7 @@ export function SharePanel({ dto, onShared, onClose }: { dto: RecordDto; onShare
       {notFound ? <Banner tone="info">Nobody with that email address uses Medseal.</Banner> : null}
       {person?.id === deps.me.id ? <Banner tone="info">That is you.</Banner> : null}
       {candidate && person && person.id !== deps.me.id ? (
-        dto.recipients.some((r) => r.userId === person.id) ? (
+        record.dto.recipients.some((r) => r.userId === person.id) ? (
           <Banner tone="info">{person.name} can already read this record.</Banner>
         ) : (
           <PersonKeyCheck candidate={candidate} busy={verify.isPending || share.isPending} shareLabel={`Share with ${person.name}`} onMarkVerified={() => verify.mutate()} onShare={() => share.mutate()} />
