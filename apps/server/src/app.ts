@@ -12,6 +12,7 @@ import { authorizeRecord, type RecordAccess } from './components/records/access'
 import { recordHandlers } from './components/records/routes';
 import { sharingHandlers } from './components/sharing/routes';
 import { teamHandlers } from './components/teams/routes';
+import { liveHandlers } from './components/live/routes';
 import { userHandlers } from './components/users/routes';
 import { clientAddressKey } from './lib/client-address';
 import { errorHandler, notFound } from './lib/error-handler';
@@ -55,6 +56,7 @@ export function createApp(deps: AppDeps): Express {
     ...contactsHandlers(services),
     ...auditHandlers(services),
     ...teamHandlers(services),
+    ...liveHandlers(services),
   };
 
   const api = express.Router();

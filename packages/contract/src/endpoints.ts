@@ -2,6 +2,7 @@ import { auditEndpoints } from './audit';
 import { authEndpoints } from './auth';
 import { contactsEndpoints } from './contacts';
 import { directoryEndpoints } from './directory';
+import { liveEndpoints } from './live';
 import { recordEndpoints } from './records';
 import { sharingEndpoints } from './sharing';
 import { teamEndpoints } from './teams';
@@ -15,6 +16,7 @@ export const endpoints = {
   ...contactsEndpoints,
   ...auditEndpoints,
   ...teamEndpoints,
+  ...liveEndpoints,
 } as const;
 export type Endpoints = typeof endpoints;
 export type EndpointName = keyof Endpoints;

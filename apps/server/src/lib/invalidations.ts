@@ -52,6 +52,7 @@ export const FEED_TIMING: FeedTiming = { pollMs: 100, leaseMs: 1_000, overlapMs:
  */
 export class InvalidationFeed {
   private readonly caches: ReadCache<object>[] = [];
+  private readonly listeners = new Set<(tags: readonly string[]) => void>();
   /** Events already applied, by id, with their time (forgotten once older than the overlap). */
   private readonly seen = new Map<string, number>();
   /** Start of the last poll that read the events; 0 before the first. */
@@ -73,6 +74,15 @@ export class InvalidationFeed {
     return cache;
   }
 
+  /**
+   * Calls `listener` with the tags of every write seen here, this process's at once and the
+   * others' within about `pollMs` (e.g. to push changes to open tabs). Returns the unsubscribe.
+   */
+  listen(listener: (tags: readonly string[]) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
   /** True while the caches may be used. */
   current(): boolean {
     return !this.stopped && this.lastGood > 0 && Date.now() - this.lastGood < this.timing.leaseMs;
@@ -84,10 +94,14 @@ export class InvalidationFeed {
    * bounds the staleness.
    */
   async publish(tags: readonly string[]): Promise<void> {
+    const id = newId();
+    const at = new Date();
+    // Applied here now; the poll that reads it back skips it.
+    this.seen.set(id, at.getTime());
     this.drop(tags);
     if (this.stopped) return;
     try {
-      await this.model.create({ _id: newId(), tags, at: new Date() });
+      await this.model.create({ _id: id, tags, at });
     } catch (error) {
       this.logger.warn({ err: (error as Error).message }, 'cache invalidation not published');
     }
@@ -107,6 +121,7 @@ export class InvalidationFeed {
 
   private drop(tags: readonly string[]): void {
     for (const cache of this.caches) cache.invalidate(tags);
+    for (const listener of this.listeners) listener(tags);
   }
 
   private async poll(): Promise<void> {

@@ -5,6 +5,7 @@ import { isApiError } from '../api/errors';
 import type { KeyRef } from '../crypto/client';
 import { EMPTY_CONTACTS, type ContactsDoc } from '../features/contacts/contactsModel';
 import { loadContacts, saveContacts, type LoadedContacts } from '../features/contacts/contactsStore';
+import { useLiveRecords, type LiveRecords } from '../features/records/live';
 import { summarizeRecord, type RecordDeps } from '../features/records/recordService';
 import { SummaryLoader } from '../features/records/summaryLoader';
 import type { RecordRow } from '../features/records/RecordList';
@@ -19,13 +20,15 @@ interface Workspace {
   deps: RecordDeps;
   loader: SummaryLoader<RecordRow>;
   contacts: { loaded: LoadedContacts | undefined; error: unknown; update(change: (doc: ContactsDoc) => ContactsDoc): Promise<void> };
+  live: LiveRecords;
 }
 
 const WorkspaceContext = createContext<Workspace | null>(null);
 
 export function WorkspaceProvider({ user, keyRef, children }: { user: Me; keyRef: KeyRef; children: ReactNode }) {
-  const { call, crypto } = useServices();
+  const { call, crypto, live: liveFeed } = useServices();
   const queryClient = useQueryClient();
+  const live = useLiveRecords(liveFeed);
   const keyBook = useMemo(() => new KeyBook(call, crypto, user, keyRef), [call, crypto, user, keyRef]);
   const contactsQuery = useQuery({ queryKey: ['contacts', user.id], queryFn: () => loadContacts({ call, crypto, key: keyRef }), staleTime: Infinity });
   // A new contacts list makes new deps and a new loader: titles are re-checked against the new pins.
@@ -63,8 +66,9 @@ export function WorkspaceProvider({ user, keyRef, children }: { user: Me; keyRef
           }
         },
       },
+      live,
     }),
-    [deps, loader, contactsQuery.data, contactsQuery.error, queryClient, user.id, call, crypto, keyRef],
+    [deps, loader, contactsQuery.data, contactsQuery.error, queryClient, user.id, call, crypto, keyRef, live],
   );
   if (contactsQuery.isPending) return <p aria-busy="true">Opening your contacts…</p>;
   return <WorkspaceContext.Provider value={value}>{children}</WorkspaceContext.Provider>;

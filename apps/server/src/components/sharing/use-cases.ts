@@ -75,7 +75,7 @@ export async function grantAccess(s: Services, record: RecordDoc, sharerId: stri
     { recordId: record._id, granteeId: grantee._id, granteeFingerprint: grantee.fingerprint, grantedBy: sharerId, signedGrant: body.signedGrant, at, ...(expiresAt ? { expiresAt } : {}) },
     { upsert: true },
   );
-  await recordChanged(s, record._id);
+  await recordChanged(s, record._id, [...record.readerIds, grantee._id]);
   await appendAudit(s, { recordId: record._id, ownerId: record.ownerId, actorId: sharerId, action: 'share' });
   return {
     userId: grantee._id,
@@ -116,7 +116,7 @@ export async function revokeAccess(s: Services, record: RecordDoc, actorId: stri
     current = await s.models.records.findById(record._id).lean();
   }
   await s.models.grants.deleteMany({ recordId: record._id, granteeId: userId });
-  await recordChanged(s, record._id);
+  await recordChanged(s, record._id, record.readerIds);
   await appendAudit(s, { recordId: record._id, ownerId: record.ownerId, actorId, action: 'revoke' });
 }
 
