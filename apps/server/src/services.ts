@@ -144,6 +144,8 @@ export const cacheTag = {
   user: (userId: string) => `user:${userId}`,
   /** The record, its attachment list and its grants. */
   record: (recordId: string) => `record:${recordId}`,
+  /** A record the user can read (or could until now) changed: for the user's open tabs (components/live). */
+  reader: (userId: string) => `reader:${userId}`,
 };
 
 const CACHE_MAX = 10_000;
