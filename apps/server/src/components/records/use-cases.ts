@@ -128,6 +128,7 @@ export async function createRecord(s: Services, authorId: string, body: CreateRe
     await s.models.records.deleteOne({ _id: record._id, rev: 1 });
     throw error;
   }
+  await recordChanged(s, record._id, record.readerIds);
   await appendAudit(s, { recordId: record._id, ownerId: record.ownerId, actorId: authorId, action: 'create' });
   return toRecordDto(record, []);
 }
@@ -239,7 +240,7 @@ export async function updateRecord(s: Services, record: RecordDoc, actorId: stri
   }
   const dropped = record.readerIds.filter((id) => !readerIds.includes(id));
   if (dropped.length > 0) await s.models.grants.deleteMany({ _id: { $in: dropped.map((id) => grantId(record._id, id)) } });
-  await recordChanged(s, record._id);
+  await recordChanged(s, record._id, [...record.readerIds, ...readerIds]);
   await appendAudit(s, { recordId: record._id, ownerId: record.ownerId, actorId, action: 'update' });
   const updated: RecordDoc = { ...record, message: body.message, recipients, readerIds, feedSeqs, authorId: actorId, updatedAt: now, version, rev: record.rev + 1 };
   return toRecordDto(updated, await attachmentsOf(s, record._id));
@@ -296,7 +297,7 @@ export async function deleteRecord(s: Services, input: { recordId: string; recor
     s.models.attachments.deleteMany({ recordId }),
     s.models.chunks.deleteMany({ recordId }),
   ]);
-  await recordChanged(s, recordId);
+  await recordChanged(s, recordId, record?.readerIds ?? []);
   if (record || !(await s.models.audit.exists({ ...chainFilter(recordId), action: 'delete' }))) {
     // The owner is the actor when the record is gone (only the owner gets this far).
     await appendAudit(s, { recordId, ownerId: record?.ownerId ?? input.actorId, actorId: input.actorId, action: 'delete' });

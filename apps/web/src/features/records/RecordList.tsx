@@ -15,6 +15,8 @@ export interface RecordRow {
   author: string;
   /** For doctors: whose record it is. */
   owner?: string;
+  /** Arrived while this tab was open (pushed by the server) and not opened yet. */
+  isNew?: boolean;
   /** What the loader decrypts (absent in tests of the list alone). */
   dto?: RecordDto;
 }
@@ -99,7 +101,9 @@ function RecordListItem({ row, state, href }: { row: RecordRow; state: SummarySt
     <Link to={href} className={styles.item} data-record-id={row.id}>
       {state.status === 'verified' ? (
         <>
-          <span className={styles.itemTitle}>{state.summary.title}</span>
+          <span className={styles.itemTitle}>
+            {state.summary.title} {row.isNew ? <Badge tone="ok">New</Badge> : null}
+          </span>
           <Badge>{KIND_LABELS[state.summary.kind]}</Badge>
           <span className={styles.itemMeta}>
             {state.summary.date} · {who}
