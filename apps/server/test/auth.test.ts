@@ -8,7 +8,7 @@ import {
   type RecoveryStartResponse,
 } from '@medseal/contract';
 import { ApiClient, codeOf } from './helpers/client';
-import { fixture, newPassword, randomSecret, registerUser, registrationFor, TEST_KDF } from './helpers/users';
+import { fixture, newPassword, randomSecret, recoveredPassword, registerUser, registrationFor, TEST_KDF } from './helpers/users';
 import { startTestServer, type TestServer } from './support';
 
 let server: TestServer;
@@ -187,14 +187,14 @@ describe('recovery', () => {
     const signature = await signChallenge({ challenge: start.challenge, privateKey: alice.key.privateKey });
     const api = new ApiClient(server.baseUrl);
     const newLoginSecret = randomSecret();
-    const res = await api.post('/auth/recovery/complete', { challengeId: start.challengeId, signature, ...newPassword({ newLoginSecret }) });
+    const res = await api.post('/auth/recovery/complete', { challengeId: start.challengeId, signature, ...recoveredPassword({ newLoginSecret }) });
     expect(res.status).toBe(200);
     expect(sessionStartResponseSchema.parse(res.body).user.id).toBe(alice.id);
     expect((await alice.api.get('/auth/me')).status).toBe(401);
     expect((await api.get('/auth/me')).status).toBe(200);
     expect((await new ApiClient(server.baseUrl).post('/auth/login', { email: alice.email, loginSecret: newLoginSecret })).status).toBe(200);
 
-    const again = await new ApiClient(server.baseUrl).post('/auth/recovery/complete', { challengeId: start.challengeId, signature, ...newPassword() });
+    const again = await new ApiClient(server.baseUrl).post('/auth/recovery/complete', { challengeId: start.challengeId, signature, ...recoveredPassword() });
     expect(codeOf(again)).toBe('challenge-invalid');
   });
 
@@ -203,7 +203,7 @@ describe('recovery', () => {
     const mallory = await registerUser(server.baseUrl, { name: 'Attacker' });
     const start = await startRecovery(alice.email);
     const signature = await signChallenge({ challenge: start.challenge, privateKey: mallory.key.privateKey });
-    const res = await new ApiClient(server.baseUrl).post('/auth/recovery/complete', { challengeId: start.challengeId, signature, ...newPassword() });
+    const res = await new ApiClient(server.baseUrl).post('/auth/recovery/complete', { challengeId: start.challengeId, signature, ...recoveredPassword() });
     expect(res.status).toBe(400);
     expect(codeOf(res)).toBe('bad-signature');
     expect((await new ApiClient(server.baseUrl).post('/auth/login', { email: alice.email, loginSecret: alice.loginSecret })).status).toBe(200);

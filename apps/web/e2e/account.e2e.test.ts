@@ -1,7 +1,7 @@
 import { startTestServer } from '@medseal/server/testing';
 import { newDevice, screenshots, type CapturedRequest } from './support/browser';
 import { browserSuite } from './support/suite';
-import { createNote, go, loginAs, register, WEB_DIST, type Account } from './support/app';
+import { confirmRecoveryKit, createNote, go, loginAs, register, WEB_DIST, type Account } from './support/app';
 
 const patient: Account = { role: 'patient', name: 'Eva Patient', email: 'eva@example.org', password: 'Saffron-Pebble-Orbit-33' };
 const NEW_PASSWORD = 'Lagoon-Thistle-Beacon-72';
@@ -46,7 +46,10 @@ describe('account settings and recovery in real Chromium', () => {
     await page.getByLabel('Repeat new password').fill(RECOVERED_PASSWORD);
     await screenshots(page, 'recover');
     await page.getByRole('button', { name: 'Recover account' }).click();
-    await page.getByRole('button', { name: 'Lock now' }).waitFor({ timeout: 60_000 });
+    // A new kit replaces the one just used: its words are new, the old ones stop working (issue 15, finding 9).
+    await page.getByText('The recovery words you just used no longer work.').waitFor({ timeout: 60_000 });
+    const newWords = await confirmRecoveryKit(page);
+    expect(newWords).not.toEqual(words);
     await go(page, `/records/${noteId}`);
     await page.getByText('Mole on left shoulder checked, benign').waitFor({ timeout: 30_000 });
   });

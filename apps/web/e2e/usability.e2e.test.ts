@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { newDevice, screenshots, type CapturedRequest } from './support/browser';
 import { browserSuite } from './support/suite';
-import { createNote, go, loginAs, register, type Account } from './support/app';
+import { confirmRecoveryKit, createNote, go, loginAs, register, type Account } from './support/app';
 import { registerUser } from './support/api';
 import { settled, shareWith } from './support/victim';
 
@@ -142,7 +142,8 @@ describe('what broke for new patients and doctors (issue 14) in real Chromium', 
     await repeat.fill(RECOVERED_PASSWORD);
     await screenshots(page, 'recover-pasted-kit');
     await recover.click();
-    await page.getByRole('button', { name: 'Lock now' }).waitFor({ timeout: 60_000 });
+    // The used kit is replaced by a new one (issue 15, finding 9).
+    await confirmRecoveryKit(page);
     await go(page, `/records/${sharedId}`);
     await page.getByText('Small meniscus tear, physio first').waitFor({ timeout: 60_000 });
     await context.close();

@@ -129,7 +129,12 @@ function Root({ clientStatus }: { clientStatus: ClientStatusStore }) {
       {state.status === 'signed-out' ? (
         <Routes>
           <Route path="/register" element={<RegisterPage flows={flows} onRegistered={() => undefined} />} />
-          <Route path="/recover" element={<RecoverPage onRecover={async (input) => unlocked(await recoverAccount(services, input))} />} />
+          <Route path="/recover" element={<RecoverPage
+                onRecover={async (input) => {
+                  const recovered = await recoverAccount(services, input);
+                  return { recoveryWords: recovered.recoveryWords, done: () => unlocked(recovered) };
+                }}
+              />} />
           <Route path="/login" element={<LoginPage onSubmit={async (input, onProgress) => unlocked(await login(services, input, onProgress))} />} />
           <Route path="*" element={<Navigate to="/login" replace />} />
         </Routes>

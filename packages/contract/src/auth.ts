@@ -99,8 +99,11 @@ export const recoveryCompleteRequestSchema = z
     newSaltSeed: bytes32,
     kdf: kdfSchema,
     encryptedPrivateKey: lockedKey,
-    /** Optional new recovery copy (a fresh recovery key); the old one stays otherwise. */
-    recoveryEncryptedPrivateKey: lockedKey.optional(),
+    /**
+     * The private key locked under a fresh recovery key (the new kit the client shows). It
+     * replaces the old copy: words that were used once stop working (issue 15, finding 9).
+     */
+    recoveryEncryptedPrivateKey: lockedKey,
   })
   .strict();
 export type RecoveryCompleteRequest = z.infer<typeof recoveryCompleteRequestSchema>;

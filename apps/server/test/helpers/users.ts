@@ -26,6 +26,12 @@ export function newPassword(fields: { newLoginSecret?: string; newSaltSeed?: str
   };
 }
 
+/** The body fields of a recovery's end: a new password and a new recovery copy of the key. */
+export function recoveredPassword(fields: { newLoginSecret?: string; recoveryEncryptedPrivateKey?: string } = {}) {
+  const { recoveryEncryptedPrivateKey, ...password } = fields;
+  return { ...newPassword(password), recoveryEncryptedPrivateKey: recoveryEncryptedPrivateKey ?? fixture('locked-private-key.asc') };
+}
+
 export interface TestUser {
   id: string;
   email: string;

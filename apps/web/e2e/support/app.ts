@@ -19,6 +19,11 @@ export async function register(page: Page, baseUrl: string, account: Account, on
   await page.getByLabel('Password', { exact: true }).fill(account.password);
   await page.getByLabel('Repeat password').fill(account.password);
   await page.getByRole('button', { name: 'Create keys' }).click();
+  return confirmRecoveryKit(page, onKit);
+}
+
+/** Reads the recovery kit on screen, types back the words it asks for and confirms; returns the words. */
+export async function confirmRecoveryKit(page: Page, onKit?: () => Promise<void>): Promise<string[]> {
   const list = page.getByRole('list', { name: 'Recovery words' });
   await list.waitFor({ timeout: 60_000 });
   const words = (await list.locator('li').allTextContents()).map((t) => t.replace(/^\d+\.\s*/, '').trim());

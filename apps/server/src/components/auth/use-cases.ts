@@ -270,18 +270,17 @@ export async function recoveryComplete(s: Services, body: RecoveryCompleteReques
   await s.limiter.hit(`recovery:acct:${user.email}`, { limit: s.settings.rateLimits.recoveryPerAccount });
   await checkChallengeSignature({ challenge: challenge.challenge, signature: body.signature, publicKey: user.publicKey });
   await checkLockedKey(body.encryptedPrivateKey);
-  if (body.recoveryEncryptedPrivateKey) await checkLockedKey(body.recoveryEncryptedPrivateKey);
+  await checkLockedKey(body.recoveryEncryptedPrivateKey);
   const sealingKey = s.settings.secrets.keySealingKey;
   const update: Partial<UserDoc> = {
     loginHash: await hashLoginSecret(s.settings, body.newLoginSecret),
     saltSeed: body.newSaltSeed,
     kdf: body.kdf,
     sealedPrivateKey: seal(sealingKey, body.encryptedPrivateKey, sealContext(user._id, 'private-key')),
+    // A new recovery copy every time: the words just used may have been seen (issue 15, finding 9).
+    sealedRecoveryKey: seal(sealingKey, body.recoveryEncryptedPrivateKey, sealContext(user._id, 'recovery-key')),
     passwordChangedAt: new Date(),
   };
-  if (body.recoveryEncryptedPrivateKey) {
-    update.sealedRecoveryKey = seal(sealingKey, body.recoveryEncryptedPrivateKey, sealContext(user._id, 'recovery-key'));
-  }
   await s.models.users.updateOne({ _id: user._id }, { $set: update });
   await s.models.sessions.deleteMany({ userId: user._id });
   await s.feed.publish([cacheTag.user(user._id)]);

@@ -4,17 +4,25 @@ import { describeError } from '../../api/errors';
 import { PageHead } from '../../app/PageHead';
 import { Banner, Button, Card, Progress, TextArea, TextField } from '../../ui';
 import { estimateStrength, MIN_ACCEPTED_SCORE } from './passwordStrength';
+import { RecoveryKit } from './RecoveryKit';
 import { StrengthMeter } from './StrengthMeter';
 import styles from './auth.module.css';
 
-/** Lost password → recovery words → new password (DESIGN §3). */
-export function RecoverPage({ onRecover }: { onRecover(input: { email: string; words: string; newPassword: string }): Promise<void> }) {
+/** What a finished recovery gives the page: the new kit to show, and how to go on after it. */
+export interface Recovered {
+  recoveryWords: string[];
+  done(): void;
+}
+
+/** Lost password → recovery words → new password → the new recovery kit (DESIGN §3, issue 15 finding 9). */
+export function RecoverPage({ onRecover }: { onRecover(input: { email: string; words: string; newPassword: string }): Promise<Recovered> }) {
   const [email, setEmail] = useState('');
   const [words, setWords] = useState('');
   const [password, setPassword] = useState('');
   const [repeat, setRepeat] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const [recovered, setRecovered] = useState<Recovered | null>(null);
   const strength = estimateStrength(password, { email });
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -23,12 +31,23 @@ export function RecoverPage({ onRecover }: { onRecover(input: { email: string; w
     setError(null);
     setBusy(true);
     try {
-      await onRecover({ email: email.trim().toLowerCase(), words, newPassword: password });
+      setRecovered(await onRecover({ email: email.trim().toLowerCase(), words, newPassword: password }));
     } catch (err) {
       setError(describeError(err));
       setBusy(false);
     }
   };
+  if (recovered) {
+    return (
+      <div className={styles.narrow}>
+        <PageHead title="Your new recovery kit" />
+        <Card>
+          <Banner tone="warn">The recovery words you just used no longer work. Keep these new words instead.</Banner>
+          <RecoveryKit email={email.trim().toLowerCase()} words={recovered.recoveryWords} onConfirmed={recovered.done} />
+        </Card>
+      </div>
+    );
+  }
   return (
     <div className={styles.narrow}>
       <PageHead title="Recover your account" />

@@ -170,7 +170,12 @@ export async function changePassword(deps: Deps & { user: Me; key: KeyRef }, inp
  * Lost password (DESIGN §3): the recovery words unlock the recovery copy of the key, which signs
  * the server's challenge; a new password then re-wraps the key. Records are untouched.
  */
-export async function recoverAccount(deps: Deps, input: { email: string; words: string; newPassword: string }, onProgress?: (f: number | null) => void): Promise<Unlocked> {
+/**
+ * Recovery: the words unlock the recovery copy of the key, the new password re-locks it, and a
+ * new recovery key replaces the used one (the words just typed stop working). The caller shows
+ * `recoveryWords` as the new kit.
+ */
+export async function recoverAccount(deps: Deps, input: { email: string; words: string; newPassword: string }, onProgress?: (f: number | null) => void): Promise<Unlocked & { recoveryWords: string[] }> {
   const started = await deps.call(endpoints.recoveryStart, { body: { email: input.email } });
   const recoverySecret = await deps.crypto.recoverySecretFromWords(input.words);
   let key: KeyRef;
@@ -183,15 +188,17 @@ export async function recoverAccount(deps: Deps, input: { email: string; words: 
   const { DEFAULT_KDF } = await deps.crypto.kdfDefaults();
   const newSaltSeed = await deps.crypto.createSaltSeed();
   const next = await derive(deps, { password: input.newPassword, email: input.email, saltSeed: newSaltSeed, kdf: DEFAULT_KDF }, onProgress);
+  const recovery = await deps.crypto.createRecoveryKey();
   try {
     const encryptedPrivateKey = await deps.crypto.lockKey({ keyHandle: key.handle, secretHandle: next.secretHandle });
+    const recoveryEncryptedPrivateKey = await deps.crypto.lockKey({ keyHandle: key.handle, secretHandle: recovery.secretHandle });
     const session = await deps.call(endpoints.recoveryComplete, {
-      body: { challengeId: started.challengeId, signature, newLoginSecret: next.loginSecret, newSaltSeed, kdf: next.kdf, encryptedPrivateKey },
+      body: { challengeId: started.challengeId, signature, newLoginSecret: next.loginSecret, newSaltSeed, kdf: next.kdf, encryptedPrivateKey, recoveryEncryptedPrivateKey },
     });
     if (session.user.fingerprint !== key.fingerprint) throw new Error('The recovered key does not belong to this account.');
     await deps.crypto.checkOwnKey({ keyHandle: key.handle, registeredPublicKey: session.user.publicKey }).catch(ownKeyRefused);
-    return { user: session.user, key };
+    return { user: session.user, key, recoveryWords: recovery.words };
   } finally {
-    await deps.crypto.forget(next.secretHandle);
+    await forgetAll(deps.crypto, [next.secretHandle, recovery.secretHandle]);
   }
 }
