@@ -165,6 +165,7 @@ export function checkTeamKey(publicKey: string, expected: TeamKeyRef) {
  */
 export {
   bindingLeafHash,
+  checkHeadUpdate,
   consistencyPlan,
   encodeBinding,
   foldRange,
@@ -174,6 +175,7 @@ export {
   nodeHash,
   rootPlan,
   signTreeHead,
+  verifyTreeHead,
   type NodeId,
   type ProofStep,
   type SignedTreeHead,
