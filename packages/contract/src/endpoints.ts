@@ -1,5 +1,6 @@
 import { auditEndpoints } from './audit';
 import { authEndpoints } from './auth';
+import { accountStateEndpoints } from './account-state';
 import { contactsEndpoints } from './contacts';
 import { directoryEndpoints } from './directory';
 import { recordEndpoints } from './records';
@@ -14,6 +15,7 @@ export const endpoints = {
   ...recordEndpoints,
   ...sharingEndpoints,
   ...contactsEndpoints,
+  ...accountStateEndpoints,
   ...auditEndpoints,
   ...teamEndpoints,
   ...transparencyEndpoints,

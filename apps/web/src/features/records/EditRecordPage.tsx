@@ -9,7 +9,7 @@ import { Banner, Card, Progress } from '../../ui';
 import { useNames } from './useNames';
 import { RecordForm, type RecordFormSubmit } from './RecordForm';
 import { useRecords } from './queries';
-import { createRecord, mayChange, readersChosenBy, updateRecord } from './recordService';
+import { createRecord, mayChange, newRecordDraft, readersChosenBy, updateRecord } from './recordService';
 import styles from './records.module.css';
 import { useOpenedRecord } from './useRecord';
 
@@ -31,9 +31,11 @@ export function NewRecordPage() {
   const navigate = useNavigate();
   const queryClient = useQueryClient();
   const [progress, setProgress] = useState<Stage>(null);
+  // Saving again after a failure finishes the same record (see NewRecordDraft).
+  const [draft] = useState(newRecordDraft);
   const create = useMutation({
     mutationFn: (s: RecordFormSubmit) =>
-      createRecord(deps, { ownerId, alsoReaders: chosen.filter((id) => !leftOut.has(id)), content: s.content, files: s.newFiles }, (stage, fraction) => setProgress({ stage, fraction })),
+      createRecord(deps, { draft, ownerId, alsoReaders: chosen.filter((id) => !leftOut.has(id)), content: s.content, files: s.newFiles }, (stage, fraction) => setProgress({ stage, fraction })),
     onSuccess: (dto) => {
       void queryClient.invalidateQueries({ queryKey: ['records'] });
       void navigate(`/records/${dto.id}`);
