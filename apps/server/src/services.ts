@@ -41,8 +41,6 @@ export interface AppSettings {
   trustProxy: number;
   /** Lifetime of read-cache entries (sessions, records); 0 turns the cache off. */
   readCacheTtlMs: number;
-  /** How long an append waits on a stalled earlier appender before integrating its leaf. */
-  ktStallMs?: number;
   /** The rate limiter's clock (tests move it instead of sleeping); default Date.now. */
   clock?: () => number;
 }
@@ -171,10 +169,6 @@ export function createServices(connection: Connection, logger: Logger, settings:
     listing: new ListingFeed(models.listingEntries),
     feed,
     caches,
-    transparency: new TransparencyLog(models.kt, {
-      logKey: settings.secrets.ktLogKey,
-      logger,
-      ...(settings.ktStallMs === undefined ? {} : { stallMs: settings.ktStallMs }),
-    }),
+    transparency: new TransparencyLog(models.kt, { logKey: settings.secrets.ktLogKey, logger }),
   };
 }
