@@ -13,9 +13,10 @@ import { recordHandlers } from './components/records/routes';
 import { sharingHandlers } from './components/sharing/routes';
 import { teamHandlers } from './components/teams/routes';
 import { userHandlers } from './components/users/routes';
+import { clientAddressKey } from './lib/client-address';
 import { errorHandler, notFound } from './lib/error-handler';
 import { requestLog } from './lib/logger';
-import { apiHeaders, clientVersionHeader, csrfGuard, documentHeaders, noStore } from './lib/http-security';
+import { apiHeaders, clientVersionHeader, csrfGuard, documentHeaders, hostGuard, noStore } from './lib/http-security';
 import { bindEndpoints, type AccessRule, type Handlers } from './lib/routing';
 import { createServices, type AppSettings } from './services';
 
@@ -29,6 +30,9 @@ export interface AppDeps {
   accessRules?: Partial<Record<EndpointName, AccessRule>>;
 }
 
+/** Uploads in flight per session and per client address (issue 15, finding 2). */
+const UPLOAD_LIMITS = { perSession: 4, perIp: 8 } as const;
+
 /** Builds the Express app; no listen() here, so tests run it on port 0 (STYLE.md §5). */
 export function createApp(deps: AppDeps): Express {
   const services = createServices(deps.connection, deps.logger, deps.settings);
@@ -40,6 +44,7 @@ export function createApp(deps: AppDeps): Express {
   app.set('query parser', 'simple'); // flat string values only: no `a[$ne]=` objects
 
   app.use(requestLog(deps.logger));
+  app.use(hostGuard(deps.settings.allowedHosts));
   app.use(clientVersionHeader({ minClientVersion: deps.settings.minClientVersion }));
 
   const handlers: Handlers<RecordAccess> = {
@@ -63,6 +68,8 @@ export function createApp(deps: AppDeps): Express {
     authenticate: (req) => authenticate(services, req),
     authorizeRecord: (recordId, auth, need) => authorizeRecord(services, recordId, auth, need),
     checkResponses: deps.settings.checkResponses,
+    uploads: UPLOAD_LIMITS,
+    clientKey: (req) => clientAddressKey(req.ip),
   });
   // After the endpoints, which every request walks first.
   api.use(healthRoutes(deps.connection));

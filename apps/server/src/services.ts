@@ -10,6 +10,7 @@ import { practiceModel, teamKeyEnvelopeModel, teamMembershipModel, teamModel, te
 import { userModel } from './components/users/model';
 import { claimModel } from './lib/claims';
 import { InvalidationFeed, invalidationModel } from './lib/invalidations';
+import type { AllowedHosts } from './lib/http-security';
 import { RateLimiter } from './lib/rate-limit';
 import type { ReadCache } from './lib/read-cache';
 import type { ServerSecrets } from './lib/secrets';
@@ -17,10 +18,12 @@ import type { ServerSecrets } from './lib/secrets';
 /** Settings createApp needs; main.ts builds them from config, tests from test defaults. */
 export interface AppSettings {
   secrets: ServerSecrets;
-  /** False only for plain-HTTP localhost: drops Secure and the `__Host-` prefix. */
+  /** False only for plain HTTP on a loopback address: drops Secure and the `__Host-` prefix. */
   secureCookies: boolean;
   /** Allowed Origins for state-changing requests; empty = the request's own host. */
   allowedOrigins: string[];
+  /** Host names the server answers (421 for others); `loopback` also allows loopback names. */
+  allowedHosts: AllowedHosts;
   sessionTtlMs: number;
   rateWindowMs: number;
   rateLimits: RateLimits;

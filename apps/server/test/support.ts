@@ -38,6 +38,7 @@ export function testSettings(overrides: Partial<AppSettings> = {}): AppSettings 
     secrets: generateSecrets(),
     secureCookies: false,
     allowedOrigins: [],
+    allowedHosts: { names: [], loopback: true },
     sessionTtlMs: 3600_000,
     rateWindowMs: 60_000,
     rateLimits: defaultRateLimits,

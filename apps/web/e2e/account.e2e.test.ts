@@ -42,7 +42,8 @@ describe('account settings and recovery in real Chromium', () => {
     await page.getByRole('link', { name: 'Forgot your password?' }).click();
     await page.getByLabel('Email').fill(patient.email);
     await page.getByLabel('Recovery words').fill(words.join(' '));
-    await page.getByLabel('New password').fill(RECOVERED_PASSWORD);
+    await page.getByLabel('New password', { exact: true }).fill(RECOVERED_PASSWORD);
+    await page.getByLabel('Repeat new password').fill(RECOVERED_PASSWORD);
     await screenshots(page, 'recover');
     await page.getByRole('button', { name: 'Recover account' }).click();
     await page.getByRole('button', { name: 'Lock now' }).waitFor({ timeout: 60_000 });

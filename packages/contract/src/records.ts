@@ -156,7 +156,7 @@ export const recordEndpoints = {
     body: 'binary',
     response: attachmentInfoSchema,
     status: 201,
-    errors: [...messageCheckCodes, 'record-not-found', 'forbidden'],
+    errors: [...messageCheckCodes, 'record-not-found', 'forbidden', 'too-many-uploads', 'unsupported-content-encoding'],
   }),
   downloadAttachment: endpoint({
     method: 'get',

@@ -34,7 +34,17 @@ export type CryptoErrorCode =
   | 'unsupported-format'
   | 'record-not-verified'
   | 'key-commitment-mismatch'
-  | TeamErrorCode;
+  | TeamErrorCode
+  | KtErrorCode;
+
+/** Key transparency (src/transparency): proofs, signed heads, bindings. */
+export type KtErrorCode =
+  | 'kt-malformed'
+  | 'kt-bad-proof'
+  | 'kt-inconsistent'
+  | 'kt-bad-head-signature'
+  | 'kt-head-older'
+  | 'kt-binding-mismatch';
 
 /** Care teams (src/teams): statements, team keys, team grants. */
 export type TeamErrorCode =

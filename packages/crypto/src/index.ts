@@ -16,7 +16,7 @@ export type {
 } from './types';
 export { isFingerprint } from './types';
 export { CryptoError, MessageCheckError, isCryptoError } from './errors';
-export type { CryptoErrorCode, KeyErrorCode, MessageCheckCode, TeamErrorCode } from './errors';
+export type { CryptoErrorCode, KeyErrorCode, KtErrorCode, MessageCheckCode, TeamErrorCode } from './errors';
 export { fingerprintOf, generateUserKey, publicKeyOf, readPublicKey } from './keys';
 export type { GeneratedUserKey, UnlockedKey } from './keys';
 export { formatFingerprint, parseFingerprint, safetyNumber, safetyNumberQrPayload } from './fingerprint';
@@ -59,3 +59,4 @@ export type { Json } from './encoding';
 export { createTabWrappingKey, openKeyForTab, sealKeyForTab } from './tab-session';
 export type { TabSealedKey, TabWrappingKey } from './tab-session';
 export * from './teams';
+export * from './transparency';

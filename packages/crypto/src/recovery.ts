@@ -32,16 +32,28 @@ function resolveWord(word: string): string | undefined {
 }
 
 /**
- * Turns typed recovery words back into the secret. Case, extra spaces, commas and line breaks are
- * ignored; a word may be given by its first four letters.
+ * The words in typed or pasted text. When words are numbered ("1. demise 2. …", "12) zoo"), as
+ * in the downloaded kit, only the numbered ones count, in their numbers' order, so the kit can
+ * be pasted whole (its other lines hold words of the list too: "account", "order", "safe").
+ * Otherwise every run of letters is a word: numbers, punctuation, case and line breaks are ignored.
+ */
+function wordsIn(text: string): string[] {
+  const lower = text.toLowerCase();
+  const numbered = [...lower.matchAll(/(?:^|\s)(\d{1,2})\s*[.):]\s*(\p{L}+)/gu)];
+  if (numbered.length > 0) {
+    return numbered.sort((a, b) => Number(a[1]) - Number(b[1])).map((m) => m[2] ?? '');
+  }
+  return lower.split(/[^\p{L}]+/u).filter((w) => w.length > 0);
+}
+
+/**
+ * Turns typed or pasted recovery words back into the secret (see `wordsIn` for what is
+ * ignored); a word may be given by its first four letters.
  * @throws CryptoError `bad-recovery-words` with `details.reason` = 'word-count' | 'unknown-word'
  * (and `details.position`, 1-based) | 'checksum' (a word is wrong or out of order).
  */
 export async function recoverySecretFromWords(words: string | string[]): Promise<Uint8Array> {
-  const list = (Array.isArray(words) ? words.join(' ') : String(words))
-    .toLowerCase()
-    .split(/[\s,;.]+/)
-    .filter((w) => w.length > 0);
+  const list = wordsIn(Array.isArray(words) ? words.join(' ') : String(words));
   if (list.length !== WORD_COUNT) {
     throw new CryptoError('bad-recovery-words', `a recovery key has ${WORD_COUNT} words; got ${list.length}`, {
       details: { reason: 'word-count', count: list.length },

@@ -25,6 +25,33 @@ describe('recovery key', () => {
     expect(Buffer.from(await recoverySecretFromWords(typed)).equals(Buffer.from(secret))).toBe(true);
   });
 
+  it('when the downloaded kit is pasted whole (title, account, numbered words, advice), then only the numbered words count', async () => {
+    const { words, secret } = await createRecoveryKey();
+    const kit = [
+      'Medseal recovery kit',
+      '',
+      'Account: pat.1.smith@example.org',
+      '',
+      'Recovery words (in order):',
+      ...words.map((w, i) => `${String(i + 1).padStart(2, ' ')}. ${w}`),
+      '',
+      'Keep this somewhere safe and offline. If you lose both your password and these words, nobody can open your records again.',
+    ].join('\r\n');
+    expect(Buffer.from(await recoverySecretFromWords(kit)).equals(Buffer.from(secret))).toBe(true);
+  });
+
+  it('when numbered words are pasted on one line, with capitals and punctuation, then they are accepted in their numbers\' order', async () => {
+    const { words, secret } = await createRecoveryKey();
+    const line = words.map((w, i) => `${i + 1}. ${w.toUpperCase()}`);
+    const swapped = [line[1], line[0], ...line.slice(2)].join(', ');
+    expect(Buffer.from(await recoverySecretFromWords(`${swapped}.`)).equals(Buffer.from(secret))).toBe(true);
+  });
+
+  it('when words are separated by numbers without dots or dashes, then the numbers are ignored', async () => {
+    const { words, secret } = await createRecoveryKey();
+    expect(Buffer.from(await recoverySecretFromWords(words.map((w, i) => `${i + 1} ${w}`).join(' - '))).equals(Buffer.from(secret))).toBe(true);
+  });
+
   it('when a word is missing, then bad-recovery-words (word-count)', async () => {
     const { words } = await createRecoveryKey();
     expect((await failure(words.slice(1))).details).toMatchObject({ reason: 'word-count', count: 11 });

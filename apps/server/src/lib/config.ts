@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isLoopbackAddress } from './client-address';
 
 /** Read-cache lifetime unless MEDSEAL_READ_CACHE_SECONDS says otherwise. */
 export const DEFAULT_READ_CACHE_SECONDS = 10;
@@ -34,10 +35,17 @@ const configSchema = z.object({
    */
   MEDSEAL_ALLOWED_ORIGINS: z.string().default(''),
   /**
-   * Plain-HTTP localhost only: drop `Secure` and the `__Host-` prefix from the session
-   * cookie. Defaults to true outside production.
+   * Host names (the `Host` header without port) the server answers, comma-separated; any
+   * other gets 421 (DNS rebinding). Loopback names are allowed too in the embedded mode.
    */
-  MEDSEAL_INSECURE_COOKIES: bool.optional(),
+  MEDSEAL_ALLOWED_HOSTS: z.string().default(''),
+  /**
+   * Plain HTTP on a loopback address only (`HOST` must be loopback): drop `Secure` and the
+   * `__Host-` prefix from the session cookie. Off by default, whatever `NODE_ENV` says.
+   */
+  MEDSEAL_LOOPBACK_HTTP_COOKIES: bool.default(false),
+  /** Replaced by MEDSEAL_LOOPBACK_HTTP_COOKIES; refused so an old setting is not silently ignored. */
+  MEDSEAL_INSECURE_COOKIES: z.undefined({ error: 'MEDSEAL_INSECURE_COOKIES is gone: use MEDSEAL_LOOPBACK_HTTP_COOKIES=true (loopback HOST only)' }).optional(),
   /** Session lifetime in hours (absolute; checked on every request). */
   MEDSEAL_SESSION_HOURS: z.coerce.number().positive().max(24 * 30).default(12),
   /** Rate-limit window in seconds; a lock-out ends when its window ends. */
@@ -55,7 +63,22 @@ const configSchema = z.object({
 
 export type Config = z.infer<typeof configSchema>;
 
+/** Cookies without `Secure` travel in clear text, so only a server on a loopback address may drop it. */
+const checkedConfig = configSchema.superRefine((c, ctx) => {
+  if (c.MEDSEAL_LOOPBACK_HTTP_COOKIES && !(c.HOST === 'localhost' || isLoopbackAddress(c.HOST))) {
+    ctx.addIssue({ code: 'custom', path: ['MEDSEAL_LOOPBACK_HTTP_COOKIES'], message: `needs a loopback HOST, not ${c.HOST}` });
+  }
+});
+
 /** @throws a ZodError naming each bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  return configSchema.parse(env);
+  return checkedConfig.parse(env);
+}
+
+/** A comma-separated list setting as its trimmed, non-empty entries. */
+export function listOf(value: string): string[] {
+  return value
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean);
 }

@@ -1,6 +1,7 @@
 import type { RequestHandler } from 'express';
 import helmet from 'helmet';
-import { CLIENT_STATUS_HEADER, CLIENT_VERSION_HEADER, CSRF_HEADER } from '@medseal/contract';
+import { CLIENT_STATUS_HEADER, CLIENT_VERSION_HEADER, CSRF_HEADER, securityErrorCodes } from '@medseal/contract';
+import { isLoopbackAddress } from './client-address';
 import { AppError } from './errors';
 
 /**
@@ -65,6 +66,31 @@ export const noStore: RequestHandler = (_req, res, next) => {
   res.setHeader('Cache-Control', 'no-store');
   next();
 };
+
+/** Host names a server answers; `loopback`: also `localhost` and loopback addresses. */
+export interface AllowedHosts {
+  names: readonly string[];
+  loopback: boolean;
+}
+
+/**
+ * DNS rebinding defence (issue 15, finding 6): a page on the attacker's name, rebound to
+ * this server's address, sends its own name as Host (and as Origin, which then passes the
+ * same-host CSRF check). Only configured names are answered; the rest get 421 Misdirected
+ * Request. `/api/health` stays open for load balancers that probe by address.
+ */
+export function hostGuard(allowed: AllowedHosts): RequestHandler {
+  const names = new Set(allowed.names.map((n) => n.toLowerCase()));
+  return (req, _res, next) => {
+    if (req.path === '/api/health') return next();
+    // Express strips the port and the brackets of an IPv6 literal, and reads X-Forwarded-Host
+    // only from trusted proxies.
+    const host = req.hostname?.toLowerCase();
+    const ok = host !== undefined && (names.has(host) || (allowed.loopback && (host === 'localhost' || isLoopbackAddress(host.replace(/^\[|\]$/g, '')))));
+    if (ok) return next();
+    next(new AppError({ status: 421, code: securityErrorCodes.hostNotAllowed, message: 'This server does not answer for that host name.' }));
+  };
+}
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 

@@ -2,8 +2,9 @@ import express, { type Request, type RequestHandler, type Response, type Router 
 import typeis from 'type-is';
 import { z } from 'zod';
 import type { Endpoint, EndpointName, Endpoints } from '@medseal/contract';
-import { MAX_ATTACHMENT_BYTES } from '@medseal/contract';
+import { MAX_ATTACHMENT_BYTES, securityErrorCodes } from '@medseal/contract';
 import { AppError } from './errors';
+import { UploadSlots, type UploadLimits } from './upload-slots';
 import { parseInput } from './validate';
 
 /** What a record route needs of the caller (see src/access.ts for who has what). */
@@ -35,7 +36,7 @@ export interface HandlerContext<E extends Endpoint, R> {
   access: R | undefined;
   req: Request;
   res: Response;
-  /** The client address used for per-IP rate limits. */
+  /** The client address key for per-IP rate limits (IPv6 per /64, lib/client-address.ts). */
   ip: string;
 }
 
@@ -62,6 +63,10 @@ export interface BindOptions<R> {
   authorizeRecord: (recordId: string, auth: AuthContext, need: RecordNeed) => Promise<R>;
   /** Parse every JSON answer with its contract schema (on in tests, to catch drift). */
   checkResponses: boolean;
+  /** Uploads in flight per session and per client address (issue 15, finding 2). */
+  uploads: UploadLimits;
+  /** The rate-limit key of a request's client address (lib/client-address.ts). */
+  clientKey: (req: Request) => string;
 }
 
 const emptyObject = z.object({}).strict();
@@ -73,16 +78,37 @@ const failClosed: RequestHandler = (_req, _res, next) => {
   next(new AppError({ status: 403, code: 'no-access-rule', message: 'This operation has no access rule, so it is refused.' }));
 };
 
+/** Bodies are never inflated: a gzip bomb is small on the wire and huge in memory. */
+const refuseEncodedBody: RequestHandler = (req, _res, next) => {
+  const encoding = req.get('content-encoding');
+  if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
+    throw new AppError({
+      status: 415,
+      code: securityErrorCodes.unsupportedContentEncoding,
+      message: 'Compressed request bodies are not accepted; send the body as it is.',
+    });
+  }
+  next();
+};
+
 /**
  * Registers every endpoint of the table on `router` with validation, auth and access checks.
  * One route per path with its methods on it, and a body parser only on the endpoints that
  * take a body: a request walks one router layer per path, not one per endpoint plus a parser
  * (the walk cost ~7% of a cached record GET's rate).
+ *
+ * The session is checked before the body is read, and a binary upload takes an upload slot
+ * first (issue 15, finding 2): an anonymous client cannot make the server buffer anything,
+ * and one session or address cannot make it buffer more than its slots' worth. A body left
+ * unread by an early answer is discarded as it arrives (Node's http server), never kept; the
+ * connection stays open, so the client reads the answer instead of a reset.
  */
 export function bindEndpoints<R>(router: Router, options: BindOptions<R>): void {
   const routes = new Map<string, ReturnType<Router['route']>>();
-  const jsonBody = express.json({ limit: JSON_BODY_LIMIT, type: 'application/json' });
-  const binaryBody = express.raw({ type: 'application/octet-stream', limit: MAX_ATTACHMENT_BYTES + 64 * 1024 });
+  // `inflate: false` as well: a compressed body is refused before this (refuseEncodedBody).
+  const jsonBody = express.json({ limit: JSON_BODY_LIMIT, type: 'application/json', inflate: false });
+  const binaryBody = express.raw({ type: 'application/octet-stream', limit: MAX_ATTACHMENT_BYTES + 64 * 1024, inflate: false });
+  const slots = new UploadSlots(options.uploads);
   for (const [name, e] of Object.entries(options.endpoints)) {
     const route = routes.get(e.path) ?? router.route(e.path);
     routes.set(e.path, route);
@@ -92,14 +118,32 @@ export function bindEndpoints<R>(router: Router, options: BindOptions<R>): void 
       route[e.method](failClosed);
       continue;
     }
-    const chain: RequestHandler[] = [];
-    if (e.body === 'binary') chain.push(binaryBody);
-    else if (e.body !== undefined) chain.push(jsonBody);
+    const needsSession = rule.kind !== 'public' || e.auth === 'session';
+    const chain: RequestHandler[] = [
+      async (req, res, next) => {
+        const auth = await options.authenticate(req, res);
+        if (needsSession && !auth) {
+          throw new AppError({ status: 401, code: 'unauthenticated', message: 'Log in first.' });
+        }
+        res.locals.auth = auth;
+        res.locals.ip = options.clientKey(req);
+        next();
+      },
+    ];
+    if (e.body !== undefined) chain.push(refuseEncodedBody);
+    if (e.body === 'binary') {
+      chain.push((_req, res, next) => {
+        const auth = res.locals.auth as AuthContext;
+        const release = slots.take({ session: auth.sessionId, ip: res.locals.ip as string });
+        if (!release) {
+          throw new AppError({ status: 429, code: securityErrorCodes.tooManyUploads, message: 'Too many uploads at once; wait for one to finish.' });
+        }
+        res.once('close', release);
+        next();
+      }, binaryBody);
+    } else if (e.body !== undefined) chain.push(jsonBody);
     chain.push(async (req, res) => {
-      const auth = await options.authenticate(req, res);
-      if ((rule.kind !== 'public' || e.auth === 'session') && !auth) {
-        throw new AppError({ status: 401, code: 'unauthenticated', message: 'Log in first.' });
-      }
+      const auth = res.locals.auth as AuthContext | undefined;
       const params = parseInput(e.params ?? emptyObject, { ...req.params }, 'path');
       const query = parseInput(e.query ?? emptyObject, { ...(req.query as object) }, 'query');
       const body = readBody(req, e);
@@ -109,7 +153,7 @@ export function bindEndpoints<R>(router: Router, options: BindOptions<R>): void 
         if (typeof recordId !== 'string' || !auth) throw new AppError({ status: 403, code: 'no-access-rule', message: 'Refused.' });
         access = await options.authorizeRecord(recordId, auth, rule.need);
       }
-      const result = await handler({ body, query, params, auth, access, req, res, ip: req.ip ?? 'unknown' } as never);
+      const result = await handler({ body, query, params, auth, access, req, res, ip: res.locals.ip as string } as never);
       if (e.response === 'binary') return; // the handler streamed the answer
       if (e.response === undefined) {
         res.status(204).end();

@@ -33,10 +33,29 @@ const FRIENDLY: Record<string, string> = {
   unauthenticated: 'Your session has ended. Please log in again.',
 };
 
-/** A sentence to show for any error (never a stack or raw ciphertext). */
+/** Words for people for the crypto worker's codes (errors without an API body). */
+function describeCryptoError(code: string, details: Record<string, unknown>): string | undefined {
+  if (code === 'bad-recovery-words') {
+    if (details.reason === 'word-count') {
+      return `Your recovery kit has 12 words; we found ${String(details.count)}. Paste the words as they are in the kit, or type them with spaces between.`;
+    }
+    if (details.reason === 'unknown-word') return `Word ${String(details.position)} is not one of the recovery words. Check its spelling in your kit.`;
+    return 'These words do not make a recovery key: one of them is wrong or out of order. Check them against your kit.';
+  }
+  if (code === 'wrong-key-secret') return 'These recovery words are not the ones for this account.';
+  return undefined;
+}
+
+/**
+ * A sentence to show for any error (never a stack, raw ciphertext or an internal code: codes
+ * stay in the error for the program, the person reads words).
+ */
 export function describeError(e: unknown): string {
   if (e instanceof ApiError) return FRIENDLY[e.code] ?? e.message;
-  if (e instanceof Error && 'code' in e && typeof e.code === 'string') return `${e.message} (${e.code})`;
+  if (e instanceof Error && 'code' in e && typeof e.code === 'string') {
+    const details = 'details' in e && typeof e.details === 'object' && e.details !== null ? (e.details as Record<string, unknown>) : {};
+    return describeCryptoError(e.code, details) ?? 'Something went wrong on this device. Please try again; if it keeps happening, reload the page.';
+  }
   if (e instanceof Error) return e.message;
   return 'Something went wrong.';
 }

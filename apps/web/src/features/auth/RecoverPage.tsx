@@ -12,12 +12,14 @@ export function RecoverPage({ onRecover }: { onRecover(input: { email: string; w
   const [email, setEmail] = useState('');
   const [words, setWords] = useState('');
   const [password, setPassword] = useState('');
+  const [repeat, setRepeat] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const strength = estimateStrength(password, { email });
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     if (strength.score < MIN_ACCEPTED_SCORE) return setError('Please choose a stronger new password.');
+    if (password !== repeat) return setError('The new passwords are different.');
     setError(null);
     setBusy(true);
     try {
@@ -31,12 +33,16 @@ export function RecoverPage({ onRecover }: { onRecover(input: { email: string; w
     <div className={styles.narrow}>
       <PageHead title="Recover your account" />
       <Card>
-        <p>Type the 12 recovery words you saved when you created the account, then choose a new password. Your records stay as they are.</p>
+        <p>
+          Paste your recovery kit, or type its 12 words in order, then choose a new password. Numbers, punctuation, capitals and line breaks do not matter. Your records
+          stay as they are.
+        </p>
         <form onSubmit={(e) => void submit(e)} noValidate aria-label="Recover account">
           <TextField label="Email" type="email" autoComplete="username" value={email} onChange={(e) => setEmail(e.target.value)} />
           <TextArea label="Recovery words" autoComplete="off" spellCheck={false} value={words} onChange={(e) => setWords(e.target.value)} />
           <TextField label="New password" type="password" autoComplete="new-password" value={password} onChange={(e) => setPassword(e.target.value)} />
           {password ? <StrengthMeter strength={strength} /> : null}
+          <TextField label="Repeat new password" type="password" autoComplete="new-password" value={repeat} onChange={(e) => setRepeat(e.target.value)} />
           {error ? <Banner tone="bad">{error}</Banner> : null}
           {busy ? <Progress label="Checking the words and protecting your key" value={null} /> : null}
           <Button type="submit" disabled={busy}>

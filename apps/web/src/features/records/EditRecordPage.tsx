@@ -8,7 +8,7 @@ import { useWorkspace } from '../../app/workspace';
 import { Banner, Card, Progress } from '../../ui';
 import { useNames } from './useNames';
 import { RecordForm, type RecordFormSubmit } from './RecordForm';
-import { createRecord, openRecordsOf, readersChosenBy, updateRecord } from './recordService';
+import { createRecord, mayChange, openRecordsOf, readersChosenBy, updateRecord } from './recordService';
 import styles from './records.module.css';
 import { useOpenedRecord } from './useRecord';
 
@@ -104,6 +104,7 @@ export function EditRecordPage() {
   if (opened.isPending) return <p aria-busy="true">Opening the record…</p>;
   if (opened.isError) return <Banner tone="bad">{describeError(opened.error)}</Banner>;
   if (opened.data.status !== 'verified') return <Banner tone="bad">This record failed verification and cannot be edited.</Banner>;
+  if (!mayChange(opened.data.dto, deps.me.id)) return <Banner tone="info">Only the person this record belongs to, or who wrote it, can change it. You can read it.</Banner>;
   return (
     <>
       <PageHead title={`Edit: ${opened.data.content.title}`} />

@@ -10,7 +10,7 @@ import { pin } from '../contacts/contactsModel';
 import { SharePanel } from '../sharing/SharePanel';
 import type { AttachmentRef } from './content';
 import { RecordContentView } from './RecordContentView';
-import { deleteRecord, downloadAttachment, revokeAccess, type VerifiedRecord } from './recordService';
+import { deleteRecord, downloadAttachment, mayChange, revokeAccess, type VerifiedRecord } from './recordService';
 import { useOpenedRecord } from './useRecord';
 import { VerificationBanner } from './VerificationBanner';
 
@@ -36,7 +36,7 @@ export function RecordPage() {
   const record = opened.data;
   const dto = record.dto;
   const isOwner = dto.ownerId === deps.me.id;
-  const canShare = isOwner || dto.authorId === deps.me.id;
+  const canChange = mayChange(dto, deps.me.id);
   const refresh = () => {
     void queryClient.invalidateQueries({ queryKey: ['record', recordId] });
     void queryClient.invalidateQueries({ queryKey: ['records'] });
@@ -62,12 +62,14 @@ export function RecordPage() {
       {record.status === 'verified' ? (
         <Card>
           <RecordContentView content={record.content} showTitle={false} renderAttachment={(a) => <AttachmentDownload recordId={recordId} attachment={a} />} />
-          <div className={uiStyles.row}>
-            <Link className={`${uiStyles.button} ${uiStyles.secondary}`} to={`/records/${recordId}/edit`}>
-              Edit
-            </Link>
-            {canShare && !sharing ? <Button onClick={() => setSharing(true)}>Share…</Button> : null}
-          </div>
+          {canChange ? (
+            <div className={uiStyles.row}>
+              <Link className={`${uiStyles.button} ${uiStyles.secondary}`} to={`/records/${recordId}/edit`}>
+                Edit
+              </Link>
+              {!sharing ? <Button onClick={() => setSharing(true)}>Share…</Button> : null}
+            </div>
+          ) : null}
         </Card>
       ) : null}
       {sharing && record.status === 'verified' ? (
@@ -82,7 +84,7 @@ export function RecordPage() {
           />
         </Card>
       ) : null}
-      <AccessList dto={dto} verified={record.status === 'verified' && canShare ? record : null} onChanged={refresh} />
+      <AccessList dto={dto} verified={record.status === 'verified' && canChange ? record : null} onChanged={refresh} />
       {isOwner ? <DeleteRecord recordId={recordId} /> : null}
     </>
   );

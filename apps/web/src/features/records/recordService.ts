@@ -49,6 +49,17 @@ export function forgetSeenVersions(): void {
   highestSeen.clear();
 }
 
+/**
+ * Whether the server lets me write a new version of this record, share it or revoke a reader
+ * (apps/server records/access.ts ROLE_MAY): its owner and its author may; a reader may only read.
+ * The server's author is the record's creator, and only the owner or the creator ever writes a
+ * version, so the current version's author is one of them: a creator whose record the owner
+ * re-wrote since is not offered these actions (fewer than allowed, never one that fails).
+ */
+export function mayChange(dto: Pick<RecordDto, 'ownerId' | 'authorId'>, myId: string): boolean {
+  return dto.ownerId === myId || dto.authorId === myId;
+}
+
 export function newRecordId(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
   return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '').slice(0, 22);
