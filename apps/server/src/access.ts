@@ -35,6 +35,8 @@ export const accessRules: Record<EndpointName, AccessRule> = {
   attachmentPackets: { kind: 'record', need: 'share' },
   getContacts: { kind: 'session' },
   putContacts: { kind: 'session' },
+  getAccountState: { kind: 'session' },
+  putAccountState: { kind: 'session' },
   recordAudit: { kind: 'record', need: 'audit' },
   // Care teams: practice admins, team admins (by the signed statements) and members are checked
   // in components/teams; a team's statements and public keys are public to every session.

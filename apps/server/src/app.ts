@@ -6,6 +6,7 @@ import { accessRules } from './access';
 import { auditHandlers } from './components/audit/routes';
 import { authHandlers } from './components/auth/routes';
 import { authenticate } from './components/auth/sessions';
+import { accountStateHandlers } from './components/account-state/routes';
 import { contactsHandlers } from './components/contacts/routes';
 import { healthRoutes } from './components/health/routes';
 import { authorizeRecord, type RecordAccess } from './components/records/access';
@@ -53,6 +54,7 @@ export function createApp(deps: AppDeps): Express {
     ...recordHandlers(services),
     ...sharingHandlers(services),
     ...contactsHandlers(services),
+    ...accountStateHandlers(services),
     ...auditHandlers(services),
     ...teamHandlers(services),
   };

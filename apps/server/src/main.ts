@@ -7,6 +7,7 @@ import { connectDb } from './lib/db';
 import { listen } from './lib/http-server';
 import { createLogger } from './lib/logger';
 import { loadSecrets } from './lib/secrets';
+import { runMigrations } from './migrations';
 import { settingsFromConfig } from './settings';
 
 const config = loadConfig();
@@ -27,6 +28,7 @@ if (!mongoUri) {
 }
 
 const connection = await connectDb(mongoUri);
+await runMigrations(connection, logger);
 const webDist = resolve(config.MEDSEAL_WEB_DIST ?? '../web/dist');
 const app = createApp({
   connection,

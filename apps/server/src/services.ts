@@ -3,7 +3,9 @@ import type { Logger } from 'pino';
 import { challengeModel, sessionModel, type SessionDoc } from './components/auth/model';
 import { AuditLog } from './components/audit/log';
 import { auditModel } from './components/audit/model';
+import { accountStateModel } from './components/account-state/model';
 import { contactsModel } from './components/contacts/model';
+import { feedModel, ListingFeed } from './components/records/feed';
 import { attachmentChunkModel, attachmentModel, recordModel, recordVersionModel, type AttachmentDoc, type RecordDoc } from './components/records/model';
 import { grantModel } from './components/sharing/model';
 import { practiceModel, teamKeyEnvelopeModel, teamMembershipModel, teamModel, teamStatementModel } from './components/teams/model';
@@ -37,13 +39,14 @@ export interface AppSettings {
   trustProxy: number;
   /** Lifetime of read-cache entries (sessions, records); 0 turns the cache off. */
   readCacheTtlMs: number;
+  /** The rate limiter's clock (tests move it instead of sleeping); default Date.now. */
+  clock?: () => number;
 }
 
 export interface RateLimits {
   paramsPerIp: number;
-  paramsPerAccount: number;
   loginPerIp: number;
-  /** Failed logins per account per window. */
+  /** Failed logins per account and client per window, before exponential backoff. */
   loginFailuresPerAccount: number;
   recoveryPerIp: number;
   recoveryPerAccount: number;
@@ -52,7 +55,6 @@ export interface RateLimits {
 
 export const defaultRateLimits: RateLimits = {
   paramsPerIp: 300,
-  paramsPerAccount: 60,
   loginPerIp: 100,
   loginFailuresPerAccount: 10,
   recoveryPerIp: 30,
@@ -67,10 +69,12 @@ export function createModels(connection: Connection) {
     challenges: challengeModel(connection),
     records: recordModel(connection),
     versions: recordVersionModel(connection),
+    listingEntries: feedModel(connection),
     attachments: attachmentModel(connection),
     chunks: attachmentChunkModel(connection),
     grants: grantModel(connection),
     contacts: contactsModel(connection),
+    accountStates: accountStateModel(connection),
     audit: auditModel(connection),
     claims: claimModel(connection),
     invalidations: invalidationModel(connection),
@@ -92,6 +96,8 @@ export interface Services {
   limiter: RateLimiter;
   /** Record audit chains, written with group commit. */
   auditLog: AuditLog;
+  /** Each reader's list of records, by `_id` (components/records/feed.ts). */
+  listing: ListingFeed;
   /** Tells this and the other server processes which cached documents a write changed. */
   feed: InvalidationFeed;
   caches: ReadCaches;
@@ -153,8 +159,9 @@ export function createServices(connection: Connection, logger: Logger, settings:
     logger,
     settings,
     models,
-    limiter: new RateLimiter(connection, settings.rateWindowMs),
-    auditLog: new AuditLog(models),
+    limiter: new RateLimiter(connection, settings.rateWindowMs, settings.clock),
+    auditLog: new AuditLog(models.audit),
+    listing: new ListingFeed(models.listingEntries),
     feed,
     caches,
   };

@@ -1,5 +1,7 @@
 // Issue 14's broken items, as a new patient and a new doctor meet them in real Chromium.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { newDevice, screenshots, type CapturedRequest } from './support/browser';
 import { browserSuite } from './support/suite';
@@ -16,6 +18,8 @@ const captured: CapturedRequest[] = [];
 let patientPage: Page;
 let kitText = '';
 let sharedId = '';
+const work = mkdtempSync(join(tmpdir(), 'medseal-usability-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe('what broke for new patients and doctors (issue 14) in real Chromium', () => {
   beforeAll(async () => {
@@ -43,6 +47,48 @@ describe('what broke for new patients and doctors (issue 14) in real Chromium', 
     await page.getByText('Only the person this record belongs to, or who wrote it, can change it.').waitFor({ timeout: 30_000 });
     expect(await page.getByRole('button', { name: /^Encrypt and save/ }).count()).toBe(0);
     await page.context().close();
+  });
+
+  it('when the session ends while a new record is being written, then a log-in dialog in place keeps the draft and saving works after it', async () => {
+    await go(patientPage, '/records/new');
+    await patientPage.getByLabel('Title').fill('Physio plan');
+    await patientPage.getByLabel('Notes').fill('Twice a week, six weeks');
+    // The server no longer knows this browser's session (expired or ended elsewhere).
+    await patientPage.context().clearCookies();
+    await patientPage.getByRole('button', { name: 'Encrypt and save' }).click();
+    const dialog = patientPage.getByRole('dialog', { name: 'Please log in again' });
+    await dialog.waitFor({ timeout: 60_000 });
+    expect(await patientPage.evaluate(() => document.activeElement?.closest('dialog') !== null)).toBe(true);
+    await patientPage.getByRole('banner').getByText('Session ended').waitFor();
+    await screenshots(patientPage, 'session-ended-dialog');
+    await dialog.getByLabel('Password').fill(patient.password);
+    await dialog.getByRole('button', { name: 'Log in and continue' }).click();
+    await dialog.waitFor({ state: 'detached', timeout: 60_000 });
+    await patientPage.getByRole('banner').getByText('Unlocked').waitFor();
+    expect(await patientPage.getByLabel('Title').inputValue()).toBe('Physio plan');
+    expect(await patientPage.getByLabel('Notes').inputValue()).toBe('Twice a week, six weeks');
+    await patientPage.getByRole('button', { name: 'Encrypt and save' }).click();
+    await patientPage.getByText('Verified: written and signed by you.').waitFor({ timeout: 60_000 });
+    await patientPage.getByText('Twice a week, six weeks').waitFor();
+  });
+
+  it('when the network fails mid-upload, then saving again finishes the same record with its file (no second record without it)', async () => {
+    const owner = await suite.server.connection.collection('users').findOne({ email: patient.email });
+    const records = () => suite.server.connection.collection('records').countDocuments({ ownerId: String(owner?._id) });
+    const before = await records();
+    const pdf = join(work, 'physio-referral.pdf');
+    writeFileSync(pdf, '%PDF-1.4\n% physio referral\n%%EOF\n');
+    await go(patientPage, '/records/new');
+    await patientPage.getByLabel('Title').fill('Physio referral');
+    await patientPage.getByLabel('Notes').fill('Referral letter attached');
+    await patientPage.getByLabel(/Add PDF or image files/).setInputFiles(pdf);
+    await patientPage.route('**/api/records/*/attachments', (route) => route.abort('connectionreset'), { times: 1 });
+    await patientPage.getByRole('button', { name: 'Encrypt and save' }).click();
+    await patientPage.getByRole('alert').getByText('The server could not be reached.').waitFor({ timeout: 60_000 });
+    await patientPage.getByRole('button', { name: 'Encrypt and save' }).click();
+    await patientPage.getByText('Verified: written and signed by you.').waitFor({ timeout: 60_000 });
+    await patientPage.getByRole('button', { name: 'Download physio-referral.pdf' }).waitFor();
+    expect(await records()).toBe(before + 1);
   });
 
   it('when the recovery kit is pasted exactly as downloaded, then it is accepted; a wrong kit gets words, not codes; the new password is asked twice', async () => {

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useRef } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { BrowserRouter, Navigate, Route, Routes, useNavigate } from 'react-router';
 import { QueryClient, QueryClientProvider, useQueryClient } from '@tanstack/react-query';
 import { endpoints } from '@medseal/contract';
@@ -10,10 +10,11 @@ import { SessionProvider, useSession } from './app/session';
 import { WorkspaceProvider } from './app/workspace';
 import { restoreFromTab } from './crypto/tabVault';
 import { AccessLogPage } from './features/audit/AccessLogPage';
-import { login, lockNow, logout, recoverAccount, registerFlows, type Unlocked } from './features/auth/flows';
+import { login, lockNow, logout, recoverAccount, registerFlows, resumeSession, type Unlocked } from './features/auth/flows';
 import { LoginPage } from './features/auth/LoginPage';
 import { RecoverPage } from './features/auth/RecoverPage';
 import { RegisterPage } from './features/auth/RegisterPage';
+import { SessionEndedDialog } from './features/auth/SessionEndedDialog';
 import { ContactsPage } from './features/contacts/ContactsPage';
 import { PatientPage, PatientsPage } from './features/doctor/PatientsPage';
 import { EditRecordPage, NewRecordPage } from './features/records/EditRecordPage';
@@ -45,6 +46,8 @@ function Root({ clientStatus }: { clientStatus: ClientStatusStore }) {
   const queryClient = useQueryClient();
   const navigate = useNavigate();
   const started = useRef(false);
+  // 'asking' / 'dismissed': the server ended the session while the keys are unlocked here.
+  const [sessionEnded, setSessionEnded] = useState<'no' | 'asking' | 'dismissed'>('no');
 
   // On load: is there a server session, and did this tab choose to stay unlocked?
   useEffect(() => {
@@ -73,6 +76,7 @@ function Root({ clientStatus }: { clientStatus: ClientStatusStore }) {
   const reset = useCallback(() => {
     queryClient.clear();
     forgetSeenVersions();
+    setSessionEnded('no');
   }, [queryClient]);
 
   const onLock = useCallback(async () => {
@@ -90,8 +94,39 @@ function Root({ clientStatus }: { clientStatus: ClientStatusStore }) {
 
   const flows = useMemo(() => registerFlows(services, unlocked), [services, unlocked]);
 
+  // The server ended the session (expired, ended from another device) while the keys are
+  // unlocked here: ask for the password in place instead of dropping the page and its draft.
+  useEffect(() => {
+    if (state.status !== 'unlocked') return;
+    const onError = (event: { type: string; action?: { type: string; error?: unknown } }) => {
+      if (event.type === 'updated' && event.action?.type === 'error' && isApiError(event.action.error, 'unauthenticated')) setSessionEnded('asking');
+    };
+    const stopQueries = queryClient.getQueryCache().subscribe(onError);
+    const stopMutations = queryClient.getMutationCache().subscribe(onError);
+    return () => {
+      stopQueries();
+      stopMutations();
+    };
+  }, [queryClient, state.status]);
+  const onResume = useCallback(
+    async (password: string, onProgress: (fraction: number | null) => void) => {
+      if (state.status !== 'unlocked') return;
+      await resumeSession({ ...services, user: state.user, key: state.key }, password, onProgress);
+      setSessionEnded('no');
+      void queryClient.refetchQueries({ predicate: (q) => q.state.status === 'error' });
+    },
+    [services, state, queryClient],
+  );
+
   return (
-    <Layout state={state} clientStatus={clientStatus} onLock={() => void onLock()} onLogout={() => void onLogout()}>
+    <Layout
+      state={state}
+      sessionEnded={sessionEnded !== 'no'}
+      onLogInAgain={() => setSessionEnded('asking')}
+      clientStatus={clientStatus}
+      onLock={() => void onLock()}
+      onLogout={() => void onLogout()}
+    >
       {state.status === 'checking' ? <p aria-busy="true">Starting…</p> : null}
       {state.status === 'signed-out' ? (
         <Routes>
@@ -110,6 +145,15 @@ function Root({ clientStatus }: { clientStatus: ClientStatusStore }) {
             const u = await login(services, input, onProgress);
             set({ status: 'unlocked', user: u.user, key: u.key });
           }}
+        />
+      ) : null}
+      {state.status === 'unlocked' ? (
+        <SessionEndedDialog
+          open={sessionEnded === 'asking'}
+          email={state.user.email}
+          onResume={onResume}
+          onClose={() => setSessionEnded('dismissed')}
+          onLogout={() => void onLogout()}
         />
       ) : null}
       {state.status === 'unlocked' ? (

@@ -107,13 +107,14 @@ export const authEndpoints = {
   authParams: endpoint({
     method: 'get',
     path: '/auth/params',
-    summary: 'Pre-login parameters (salt seed and KDF); same shape for unknown emails.',
+    summary: 'Pre-login parameters (salt seed and KDF); same shape for unknown emails. Needs the CSRF header.',
     tag: 'auth',
     auth: 'public',
+    csrf: 'required',
     query: authParamsQuerySchema,
     response: authParamsResponseSchema,
     status: 200,
-    errors: ['rate-limited'],
+    errors: ['csrf-header-missing', 'rate-limited'],
   }),
   register: endpoint({
     method: 'post',
@@ -124,7 +125,7 @@ export const authEndpoints = {
     body: registerRequestSchema,
     response: sessionStartResponseSchema,
     status: 201,
-    errors: ['email-taken', 'key-taken', 'invalid-key', 'not-public-key', 'key-expired', 'key-revoked', 'no-encryption-subkey', 'unsupported-key-version', 'weak-key', 'not-private-key', 'key-not-locked', 'rate-limited'],
+    errors: ['kdf-too-weak', 'invalid-kdf', 'email-taken', 'key-taken', 'invalid-key', 'not-public-key', 'key-expired', 'key-revoked', 'no-encryption-subkey', 'unsupported-key-version', 'weak-key', 'not-private-key', 'key-not-locked', 'rate-limited'],
   }),
   login: endpoint({
     method: 'post',
@@ -181,7 +182,7 @@ export const authEndpoints = {
     auth: 'session',
     body: changePasswordRequestSchema,
     status: 204,
-    errors: ['invalid-credentials', 'invalid-key', 'not-private-key', 'key-not-locked', 'rate-limited'],
+    errors: ['invalid-credentials', 'kdf-too-weak', 'invalid-kdf', 'invalid-key', 'not-private-key', 'key-not-locked', 'rate-limited'],
   }),
   recoveryStart: endpoint({
     method: 'post',
@@ -203,6 +204,6 @@ export const authEndpoints = {
     body: recoveryCompleteRequestSchema,
     response: sessionStartResponseSchema,
     status: 200,
-    errors: ['challenge-invalid', 'bad-signature', 'invalid-key', 'not-private-key', 'key-not-locked', 'rate-limited'],
+    errors: ['challenge-invalid', 'bad-signature', 'kdf-too-weak', 'invalid-kdf', 'invalid-key', 'not-private-key', 'key-not-locked', 'rate-limited'],
   }),
 } as const;

@@ -43,10 +43,15 @@ export const MAX_RECORD_MESSAGE_CHARS = 768 * 1024;
 /** Largest binary attachment (OpenPGP message) accepted. */
 export const MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024;
 
+/**
+ * The shape of Argon2id parameters. The floor (and ceiling) is not here but in one place,
+ * `@medseal/crypto` `checkKdf` / `MIN_KDF`, which the client applies to what the server hands
+ * out and the server applies to what a client registers (400 `kdf-too-weak`).
+ */
 export const kdfSchema = z
   .object({
     algorithm: z.literal('argon2id'),
-    memoryKiB: z.number().int().min(19 * 1024).max(4 * 1024 * 1024),
+    memoryKiB: z.number().int().min(1).max(4 * 1024 * 1024),
     iterations: z.number().int().min(1).max(64),
     parallelism: z.number().int().min(1).max(16),
   })

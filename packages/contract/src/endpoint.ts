@@ -13,6 +13,11 @@ export interface Endpoint {
   summary: string;
   tag: string;
   auth: 'public' | 'session';
+  /**
+   * `required`: the CSRF header is needed even on this GET. For pre-login reads that cost
+   * the account something (rate limits): an image tag or link on another site cannot send it.
+   */
+  csrf?: 'required';
   params?: z.ZodType;
   query?: z.ZodType;
   /** JSON body schema; `binary` means an application/octet-stream body. */

@@ -1,5 +1,6 @@
 import { auditEndpoints } from './audit';
 import { authEndpoints } from './auth';
+import { accountStateEndpoints } from './account-state';
 import { contactsEndpoints } from './contacts';
 import { directoryEndpoints } from './directory';
 import { recordEndpoints } from './records';
@@ -13,6 +14,7 @@ export const endpoints = {
   ...recordEndpoints,
   ...sharingEndpoints,
   ...contactsEndpoints,
+  ...accountStateEndpoints,
   ...auditEndpoints,
   ...teamEndpoints,
 } as const;

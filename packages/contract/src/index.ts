@@ -1,3 +1,4 @@
+export * from './account-state';
 export * from './audit';
 export * from './auth';
 export * from './common';

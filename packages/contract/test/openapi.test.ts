@@ -20,7 +20,9 @@ describe('request schemas', () => {
     expect(updateRecordRequestSchema.safeParse({ ...base, version: 9 }).success).toBe(false);
   });
 
-  it('when registration names KDF parameters below 19 MiB, then it is refused', () => {
+  // The KDF floor itself is @medseal/crypto's checkKdf, applied by the server (kdf-too-weak,
+  // apps/server/test/security/kdf-floor.test.ts); the schema checks the shape.
+  it('when registration names a KDF other than argon2id, then it is refused', () => {
     const result = registerRequestSchema.safeParse({
       email: 'a@example.org',
       name: 'A',
@@ -28,7 +30,7 @@ describe('request schemas', () => {
       publicKey: '-----BEGIN PGP PUBLIC KEY BLOCK-----',
       loginSecret: 'a'.repeat(43),
       saltSeed: 'a'.repeat(43),
-      kdf: { algorithm: 'argon2id', memoryKiB: 1024, iterations: 3, parallelism: 1 },
+      kdf: { algorithm: 'scrypt', memoryKiB: 65536, iterations: 3, parallelism: 1 },
       encryptedPrivateKey: '-----BEGIN PGP PRIVATE KEY BLOCK-----',
       recoveryEncryptedPrivateKey: '-----BEGIN PGP PRIVATE KEY BLOCK-----',
     });

@@ -21,8 +21,10 @@ import {
   generateTeamKey,
   generateUserKey,
   lockPrivateKey,
+  openAccountState,
   openRecord,
   replayTeamLog,
+  sealAccountState,
   sealFile,
   sealRecord,
   signTeamStatement,
@@ -39,6 +41,7 @@ import { canonicalJson, utf8 } from '../src/encoding';
 import { clearKeyCaches } from '../src/keys';
 import { pad } from '../src/padding';
 import { MESSAGE_CONFIG } from '../src/openpgp-config';
+import { stateOf } from '../test/account-state-helpers';
 
 const results: Record<string, { value: number; unit: string }> = {};
 const rows: [string, string, string][] = [];
@@ -360,10 +363,35 @@ async function benchTeams(): Promise<void> {
   record('team_leave_team_of_50_crypto', median(leaves.slice(2)), 'ms');
 }
 
+/**
+ * The account state (issue 10, DESIGN §12) with 1,000 pinned contacts and 10,000 records
+ * tracked: seal (save) and open (load, with a high-water mark) in the worker's code path.
+ */
+async function benchAccountState(): Promise<void> {
+  const me = await generateUserKey({ name: 'State', email: 'state@example.org' });
+  const state = await stateOf(me, { pins: 1000, records: 10_000 });
+  const saves: number[] = [];
+  const loads: number[] = [];
+  let size = 0;
+  for (let i = 0; i < 13; i++) {
+    fullGc();
+    let sealed: Awaited<ReturnType<typeof sealAccountState>> | undefined;
+    saves.push(await time(async () => (sealed = await sealAccountState({ state, key: me.privateKey }))));
+    if (!sealed) throw new Error('no state sealed');
+    const { message, mark } = sealed;
+    size = message.length;
+    fullGc();
+    loads.push(await time(() => openAccountState({ message, userId: state.userId, key: me.privateKey, highWater: mark })));
+  }
+  record('account_state_save_1000_pins_10000_records', median(saves.slice(3)), 'ms', '≤ 50');
+  record('account_state_load_1000_pins_10000_records', median(loads.slice(3)), 'ms', '≤ 50');
+  record('account_state_bytes_1000_pins_10000_records', size / 1024, 'KiB');
+}
+
 async function main(): Promise<void> {
   // `tsx bench/run.ts teams`: only the care-team figures (printed; results.json untouched).
-  if (process.argv.includes('teams')) {
-    await benchTeams();
+  if (process.argv.includes('teams') || process.argv.includes('account-state')) {
+    await (process.argv.includes('teams') ? benchTeams() : benchAccountState());
     for (const [metric, value, goal] of rows) console.log(`${metric.padEnd(34)}  ${value.padStart(14)}  ${goal}`);
     return;
   }
@@ -382,6 +410,7 @@ async function main(): Promise<void> {
   await benchUnlock();
   clearKeyCaches();
   await benchTeams();
+  await benchAccountState();
 
   const width = Math.max(...rows.map((r) => r[0].length));
   console.log(`${'metric'.padEnd(width)}  ${'value'.padStart(14)}  goal`);

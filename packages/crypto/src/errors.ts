@@ -10,7 +10,8 @@ export type KeyErrorCode =
   | 'unsupported-key-version'
   | 'weak-key'
   | 'wrong-key-secret'
-  | 'key-not-locked';
+  | 'key-not-locked'
+  | 'own-key-mismatch';
 
 export type MessageCheckCode =
   | 'not-armored'

@@ -1,6 +1,7 @@
 // User keys (DESIGN §2): v4, Ed25519 primary (certify+sign) + X25519 (cv25519) encryption subkey.
 import * as openpgp from 'openpgp';
 import { CryptoError } from './errors';
+import { bufferSource, toBase64Url } from './encoding';
 import { MESSAGE_CONFIG, READ_CONFIG } from './openpgp-config';
 import type { ArmoredPrivateKey, ArmoredPublicKey, Fingerprint, PublicKeyInfo } from './types';
 
@@ -68,6 +69,24 @@ export async function generateKeyPair(userID: openpgp.UserID, date?: Date): Prom
   });
   const unlocked = wrapUnlocked(privateKey);
   return { privateKey: unlocked, publicKey: publicKeyOf(unlocked), fingerprint: unlocked.fingerprint };
+}
+
+/** base64url SHA-256 of a key's binary public packets (every subkey and binding), whatever armor it came in. */
+export async function publicPacketsHash(key: openpgp.Key): Promise<string> {
+  const bytes = key.toPublic().write();
+  const digest = await globalThis.crypto.subtle.digest('SHA-256', bufferSource(bytes));
+  return toBase64Url(new Uint8Array(digest));
+}
+
+/**
+ * Whether two keys have the same public part packet for packet (primary, every subkey, user ID
+ * and binding): a key with the same primary fingerprint but a subkey added, dropped or swapped
+ * is another key (issue 10 class 9).
+ */
+export function samePublicKey(a: openpgp.Key, b: openpgp.Key): boolean {
+  const x = a.toPublic().write();
+  const y = b.toPublic().write();
+  return x.length === y.length && x.every((byte, i) => byte === y[i]);
 }
 
 /** Parses an armored (or binary) key without judging it. Throws `invalid-key`. */

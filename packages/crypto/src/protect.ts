@@ -2,7 +2,7 @@
 import * as openpgp from 'openpgp';
 import { CryptoError } from './errors';
 import { toBase64Url } from './encoding';
-import { parsePrivateKey, wrapUnlocked, type UnlockedKey } from './keys';
+import { parseKey, parsePrivateKey, samePublicKey, wrapUnlocked, type UnlockedKey } from './keys';
 import { MESSAGE_CONFIG } from './openpgp-config';
 import type { ArmoredPrivateKey } from './types';
 
@@ -59,6 +59,18 @@ export async function unlockPrivateKey(opts: { lockedKey: string; secret: Uint8A
     return wrapUnlocked(await openpgp.decryptKey({ privateKey: key, passphrase, config: MESSAGE_CONFIG }));
   } catch (cause) {
     throw new CryptoError('wrong-key-secret', 'the secret does not unlock this private key', { cause });
+  }
+}
+
+/**
+ * An unlocked key is the user's only if its public part equals the registered public key packet
+ * for packet (DESIGN §12 "Own key"): the server hands out both, and a key with the registered
+ * primary but without (or with another) encryption subkey would otherwise be used as it came.
+ * @throws CryptoError `own-key-mismatch`, `invalid-key` (an unreadable registered key).
+ */
+export async function checkOwnKey(key: UnlockedKey, registeredPublicKey: string): Promise<void> {
+  if (!samePublicKey(key.key, await parseKey(registeredPublicKey))) {
+    throw new CryptoError('own-key-mismatch', 'the unlocked private key is not the registered key (a subkey or binding differs)');
   }
 }
 

@@ -13,7 +13,7 @@ describe('crypto worker API under jsdom', () => {
     const { secretHandle } = await api.deriveSecrets({ password: 'pw', email: 'jsdom@example.org', saltSeed, kdf: DEFAULT_KDF });
     const locked = await api.lockKey({ keyHandle: ref.handle, secretHandle });
     await api.lock();
-    const me = await api.deriveAndUnlock({ password: 'pw', email: 'jsdom@example.org', saltSeed, kdf: DEFAULT_KDF, encryptedPrivateKey: locked });
+    const me = await api.deriveAndUnlock({ password: 'pw', email: 'jsdom@example.org', saltSeed, kdf: DEFAULT_KDF, encryptedPrivateKey: locked, registeredPublicKey: ref.publicKey });
     const envelope = { recordId: 'r1' as RecordId, version: 1, ownerId: 'u1' as UserId, authorId: 'u1' as UserId, createdAt: new Date().toISOString(), content: { t: 'x' } };
     const sealed = await api.sealRecord({ envelope, keyHandle: me.handle, recipientKeys: [me.publicKey] });
     const opened = await api.openRecord({ message: sealed.message, keyHandle: me.handle, expect: { ...envelope, authorPublicKey: me.publicKey, recipients: sealed.envelope.recipients } });

@@ -14,24 +14,100 @@ const defaultBinDir = join(devdbDir, '.bin');
 /** The default program path. */
 export const ferretdbBinaryPath = join(defaultBinDir, BINARY_NAME);
 
+/** A source fix applied to FerretDB v1.24.2 at build time, like the driver patch under patches/. */
+interface SourceFix {
+  file: string;
+  from: string;
+  to: string;
+  /** Go code added at the end of the file (helpers `to` calls). */
+  append?: string;
+}
+
 /**
- * One source fix applied to FerretDB v1.24.2 at build time, like the driver patch under
- * patches/. Its SQLite backend looks documents up by `_id` with the expression
+ * Its SQLite backend looks documents up by `_id` with the expression
  * `_ferretdb_sjson->'$._id'`, but builds the unique `_id` index on `_ferretdb_sjson->"_id"`;
  * SQLite uses an expression index only for the same expression, so every find, update and
  * delete by `_id` scanned the whole table (measured: 150 ms per lookup in 15,000 audit
  * events; with the index, a few microseconds). `->'_id'` reads the same field and matches the
  * index (EXPLAIN QUERY PLAN: SEARCH ... USING INDEX).
  */
-const ID_INDEX_FIX = {
+const ID_INDEX_FIX: SourceFix = {
   file: 'internal/backends/sqlite/metadata/metadata.go',
   from: `IDColumn = DefaultColumn + "->'$._id'"`,
   to: `IDColumn = DefaultColumn + "->'_id'"`,
 };
 
 /**
+ * FerretDB hands the SQLite backend the whole filter but the backend turns only `{_id: v}`
+ * into SQL; `{_id: {$in: [...]}}` loaded the whole table into Go and filtered it there. This
+ * pushes `$in` of up to 1,000 strings or ObjectIDs down as `_id IN (...)`, each value encoded
+ * as the equality lookup encodes it, so it is exact and uses the `_id` index (DESIGN §9: a
+ * page of a listing feed, a record's versions, is one indexed query). FerretDB still filters
+ * the rows in Go afterwards, as for every pushdown. `_id` ranges are not pushed down: SQLite
+ * compares the JSON text of the ids, whose order differs from the strings' own for ids with
+ * characters JSON escapes, so a range there could miss documents.
+ */
+const ID_IN_FIX: SourceFix = {
+  file: 'internal/backends/sqlite/collection.go',
+  from: `		switch v.(type) {
+		case string, types.ObjectID:
+			whereClause = fmt.Sprintf(\` WHERE %s = ?\`, metadata.IDColumn)
+			args = []any{string(must.NotFail(sjson.MarshalSingleValue(v)))}
+		}`,
+  to: `		switch v := v.(type) {
+		case string, types.ObjectID:
+			whereClause = fmt.Sprintf(\` WHERE %s = ?\`, metadata.IDColumn)
+			args = []any{string(must.NotFail(sjson.MarshalSingleValue(v)))}
+		case *types.Document:
+			whereClause, args = medsealIDIn(v)
+		}`,
+  append: `
+// medsealIDIn returns the WHERE clause for a filter {_id: {$in: [...]}} of strings and
+// ObjectIDs (medseal devdb source fix), or "" to leave the filter to the Go side.
+func medsealIDIn(op *types.Document) (string, []any) {
+	if op.Len() != 1 {
+		return "", nil
+	}
+	in, _ := op.Get("$in")
+	values, ok := in.(*types.Array)
+	if !ok || values.Len() > 1000 {
+		return "", nil
+	}
+	args := make([]any, 0, values.Len())
+	marks := make([]string, 0, values.Len())
+	for i := 0; i < values.Len(); i++ {
+		v := must.NotFail(values.Get(i))
+		switch v.(type) {
+		case string, types.ObjectID:
+			args = append(args, string(must.NotFail(sjson.MarshalSingleValue(v))))
+			marks = append(marks, "?")
+		default:
+			return "", nil
+		}
+	}
+	return fmt.Sprintf(\` WHERE %s IN (%s)\`, metadata.IDColumn, strings.Join(marks, ", ")), args
+}
+`,
+};
+
+/** The same for `explain`, which has its own copy of the pushdown logic and reports it. */
+const ID_IN_EXPLAIN_FIX: SourceFix = {
+  file: 'internal/backends/sqlite/collection.go',
+  from: `		switch v.(type) {
+		case string, types.ObjectID:
+			filterPushdown = true`,
+  to: `		if v, ok := v.(*types.Document); ok {
+			whereClause, args = medsealIDIn(v)
+			filterPushdown = whereClause != ""
+		}
+		switch v.(type) {
+		case string, types.ObjectID:
+			filterPushdown = true`,
+};
+
+/**
  * Copies the FerretDB module out of Go's module cache (whose files Go refuses to overlay),
- * applies the fix, and writes a go.mod that replaces the module with the copy. Returns that
+ * applies the fixes, and writes a go.mod that replaces the module with the copy. Returns that
  * go.mod's path, for `go build -modfile`.
  */
 async function patchedModFile(buildDir: string): Promise<string> {
@@ -40,10 +116,12 @@ async function patchedModFile(buildDir: string): Promise<string> {
   const copy = join(buildDir, 'ferretdb-src');
   await cp(moduleDir, copy, { recursive: true });
   await run('chmod', ['-R', 'u+w', copy]);
-  const target = join(copy, ID_INDEX_FIX.file);
-  const original = await readFile(target, 'utf8');
-  if (!original.includes(ID_INDEX_FIX.from)) throw new Error(`devdb: ${ID_INDEX_FIX.file} no longer holds the line the _id index fix replaces`);
-  await writeFile(target, original.replace(ID_INDEX_FIX.from, ID_INDEX_FIX.to));
+  for (const fix of [ID_INDEX_FIX, ID_IN_FIX, ID_IN_EXPLAIN_FIX]) {
+    const target = join(copy, fix.file);
+    const original = await readFile(target, 'utf8');
+    if (!original.includes(fix.from)) throw new Error(`devdb: ${fix.file} no longer holds the lines a source fix replaces`);
+    await writeFile(target, original.replace(fix.from, fix.to) + (fix.append ?? ''));
+  }
   const modFile = join(buildDir, 'go.mod');
   const goMod = await readFile(join(sourceDir, 'go.mod'), 'utf8');
   await writeFile(modFile, `${goMod}\nreplace github.com/FerretDB/FerretDB => ${copy}\n`);

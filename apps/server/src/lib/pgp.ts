@@ -7,6 +7,7 @@ import {
   type TeamKeyRef,
   type TeamState,
   checkEncryptedTo,
+  checkKdf,
   checkLockedPrivateKey,
   checkRecipientPacket,
   inspectMessage,
@@ -54,6 +55,16 @@ async function asBadRequest<T>(what: string, run: () => Promise<T>): Promise<T> 
 /** Which team rule a statement broke (`team-rule-violated`), for the client to say so. */
 function detailsOf(error: Error & { code: string }): unknown {
   return error.code.startsWith('team-') ? (error as { details?: unknown }).details : undefined;
+}
+
+/**
+ * The client's own KDF floor (`@medseal/crypto` MIN_KDF), so no account is made or re-keyed
+ * with parameters its clients would refuse: one floor for both sides (issue 15, finding 8).
+ *
+ * @throws AppError 400 `kdf-too-weak` or `invalid-kdf` (above the client's ceiling).
+ */
+export function checkKdfParams(kdf: unknown): Promise<unknown> {
+  return asBadRequest('KDF parameters', async () => checkKdf(kdf));
 }
 
 /** @throws AppError 400 with the key error code (`invalid-key`, `key-expired`, ...). */

@@ -2,7 +2,7 @@ import express, { type Request, type RequestHandler, type Response, type Router 
 import typeis from 'type-is';
 import { z } from 'zod';
 import type { Endpoint, EndpointName, Endpoints } from '@medseal/contract';
-import { MAX_ATTACHMENT_BYTES, securityErrorCodes } from '@medseal/contract';
+import { CSRF_HEADER, MAX_ATTACHMENT_BYTES, securityErrorCodes } from '@medseal/contract';
 import { AppError } from './errors';
 import { UploadSlots, type UploadLimits } from './upload-slots';
 import { parseInput } from './validate';
@@ -121,6 +121,9 @@ export function bindEndpoints<R>(router: Router, options: BindOptions<R>): void 
     const needsSession = rule.kind !== 'public' || e.auth === 'session';
     const chain: RequestHandler[] = [
       async (req, res, next) => {
+        if (e.csrf === 'required' && req.get(CSRF_HEADER) !== '1') {
+          throw new AppError({ status: 403, code: 'csrf-header-missing', message: `This request needs the ${CSRF_HEADER} header.` });
+        }
         const auth = await options.authenticate(req, res);
         if (needsSession && !auth) {
           throw new AppError({ status: 401, code: 'unauthenticated', message: 'Log in first.' });

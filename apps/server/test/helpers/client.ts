@@ -10,7 +10,7 @@ export interface RequestOptions {
   body?: unknown;
   /** Raw body (sent as is) with its content type. */
   raw?: { data: string | Uint8Array; contentType: string };
-  /** Leave out the CSRF header / send another Origin. */
+  /** Leave out the CSRF header (sent on every request by default) / send another Origin. */
   csrf?: boolean;
   origin?: string | null;
   headers?: Record<string, string>;
@@ -23,16 +23,20 @@ export interface RequestOptions {
  * and a same-origin Origin on state-changing requests, like the web app does.
  */
 export class ApiClient {
+  /** The session cookie (`name=value`). */
   cookie: string | undefined;
+  /** Other cookies the server set (the known-device cookie), by name. */
+  readonly otherCookies = new Map<string, string>();
 
   constructor(readonly baseUrl: string) {}
 
   async request<T = unknown>(method: string, path: string, options: RequestOptions = {}): Promise<ApiResponse<T>> {
     const headers: Record<string, string> = { ...options.headers };
-    const cookie = options.cookie === undefined ? this.cookie : options.cookie;
+    const cookie = options.cookie === undefined ? [this.cookie, ...this.otherCookies.values()].filter(Boolean).join('; ') : options.cookie;
     if (cookie) headers.cookie = cookie;
+    // On every request, as the web app sends it (pre-login params need it on a GET too).
+    if (options.csrf !== false) headers[CSRF_HEADER] = '1';
     if (method !== 'GET') {
-      if (options.csrf !== false) headers[CSRF_HEADER] = '1';
       const origin = options.origin === undefined ? this.baseUrl : options.origin;
       if (origin !== null) headers.origin = origin;
     }
@@ -48,8 +52,11 @@ export class ApiClient {
     for (const line of res.headers.getSetCookie()) {
       const [pair] = line.split(';');
       if (!pair) continue;
+      const name = pair.slice(0, pair.indexOf('='));
       const value = pair.slice(pair.indexOf('=') + 1);
-      this.cookie = value ? pair : undefined;
+      if (name.endsWith('medseal_session')) this.cookie = value ? pair : undefined;
+      else if (value) this.otherCookies.set(name, pair);
+      else this.otherCookies.delete(name);
     }
     const type = res.headers.get('content-type') ?? '';
     const parsed = type.includes('application/json') ? await res.json() : type.includes('octet-stream') ? new Uint8Array(await res.arrayBuffer()) : await res.text();

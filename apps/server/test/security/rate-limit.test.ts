@@ -4,57 +4,94 @@ import { startTestServer, type TestServer } from '../support';
 import { RateLimiter } from '../../src/lib/rate-limit';
 import { defaultRateLimits } from '../../src/services';
 
-const WINDOW_MS = 4_000;
+const WINDOW_MS = 60_000;
+/** The limiter's clock: tests move it instead of sleeping. */
+let now = Date.now();
 let server: TestServer;
 beforeAll(async () => {
   server = await startTestServer({
-    settings: { rateWindowMs: WINDOW_MS, rateLimits: { ...defaultRateLimits, loginFailuresPerAccount: 3, recoveryPerAccount: 2, paramsPerIp: 5 } },
+    settings: {
+      rateWindowMs: WINDOW_MS,
+      clock: () => now,
+      rateLimits: { ...defaultRateLimits, loginFailuresPerAccount: 3, recoveryPerAccount: 2, paramsPerIp: 50 },
+    },
   });
 });
 afterAll(() => server.close());
 
-/** Waits until the start of the next rate window, so a test's attempts fall into one window. */
-async function startOfWindow() {
-  const wait = WINDOW_MS - (Date.now() % WINDOW_MS) + 20;
-  await new Promise((r) => setTimeout(r, wait));
-}
+const login = (api: ApiClient, email: string, loginSecret: string) => api.post('/auth/login', { email, loginSecret });
 
 describe('rate limits', () => {
-  it('when an attacker fails logins for an account, then 429 with Retry-After, and once the window ends the real user gets in', async () => {
+  it('when an attacker fails logins for an account, then the attacker waits longer and longer, and the real user on her browser still gets in', async () => {
     const alice = await registerUser(server.baseUrl, { name: 'Alice' });
     const attacker = new ApiClient(server.baseUrl);
-    await startOfWindow();
-    for (let i = 0; i < 3; i++) {
-      expect(codeOf(await attacker.post('/auth/login', { email: alice.email, loginSecret: randomSecret() }))).toBe('invalid-credentials');
-    }
-    const locked = await attacker.post('/auth/login', { email: alice.email, loginSecret: alice.loginSecret });
-    expect(locked.status).toBe(429);
+    for (let i = 0; i < 3; i++) expect(codeOf(await login(attacker, alice.email, randomSecret()))).toBe('invalid-credentials');
+    const locked = await login(attacker, alice.email, alice.loginSecret);
     expect(codeOf(locked)).toBe('rate-limited');
-    const retryAfter = Number(locked.headers.get('retry-after'));
-    expect(retryAfter).toBeGreaterThanOrEqual(1);
-    expect(retryAfter).toBeLessThanOrEqual(WINDOW_MS / 1000);
+    expect(locked.headers.get('retry-after')).toBe('1');
+    // Alice's browser logged in before: its failures and successes are its own.
+    expect(codeOf(await login(alice.api, alice.email, randomSecret()))).toBe('invalid-credentials');
+    expect((await login(alice.api, alice.email, alice.loginSecret)).status).toBe(200);
 
-    await new Promise((r) => setTimeout(r, retryAfter * 1000 + 50));
-    const back = await new ApiClient(server.baseUrl).post('/auth/login', { email: alice.email, loginSecret: alice.loginSecret });
-    expect(back.status).toBe(200);
+    // Exponential backoff for the other clients: one try after 1 s, the next after 2 s more, ...
+    now += 999;
+    expect(codeOf(await login(attacker, alice.email, randomSecret()))).toBe('rate-limited');
+    now += 1;
+    expect(codeOf(await login(attacker, alice.email, randomSecret()))).toBe('invalid-credentials');
+    const again = await login(attacker, alice.email, randomSecret());
+    expect(codeOf(again)).toBe('rate-limited');
+    expect(again.headers.get('retry-after')).toBe('2');
+    now += 2_000;
+    expect(codeOf(await login(attacker, alice.email, randomSecret()))).toBe('invalid-credentials');
+    expect(codeOf(await login(attacker, alice.email, randomSecret()))).toBe('rate-limited');
+
+    // A failure stops counting one window after it happened (sliding, not fixed, windows).
+    now += WINDOW_MS;
+    expect((await login(new ApiClient(server.baseUrl), alice.email, alice.loginSecret)).status).toBe(200);
+  });
+
+  it('when another site fires pre-login requests at a victim’s email, then they need the CSRF header and never count against her account', async () => {
+    const bob = await registerUser(server.baseUrl, { name: 'Bob' });
+    const page = new ApiClient(server.baseUrl);
+    const asImageTag = await page.get(`/auth/params?email=${encodeURIComponent(bob.email)}`, { csrf: false });
+    expect(asImageTag.status).toBe(403);
+    expect(codeOf(asImageTag)).toBe('csrf-header-missing');
+    for (let i = 0; i < 40; i++) expect((await page.get(`/auth/params?email=${encodeURIComponent(bob.email)}`)).status).toBe(200);
+    // From a browser Bob never used before.
+    const fresh = new ApiClient(server.baseUrl);
+    expect((await fresh.get(`/auth/params?email=${encodeURIComponent(bob.email)}`)).status).toBe(200);
+    expect((await login(fresh, bob.email, bob.loginSecret)).status).toBe(200);
   });
 
   it('when pre-login parameters are asked too often from one address, then 429', async () => {
     const api = new ApiClient(server.baseUrl);
-    await startOfWindow();
+    now += WINDOW_MS; // the earlier tests' requests leave the window
     const statuses: number[] = [];
-    for (let i = 0; i < 7; i++) statuses.push((await api.get(`/auth/params?email=probe${i}%40example.org`)).status);
-    expect(statuses.slice(0, 5)).toEqual([200, 200, 200, 200, 200]);
-    expect(statuses.slice(5)).toEqual([429, 429]);
+    for (let i = 0; i < 52; i++) statuses.push((await api.get(`/auth/params?email=probe${i}%40example.org`)).status);
+    expect(statuses.slice(0, 50).every((s) => s === 200)).toBe(true);
+    expect(statuses.slice(50)).toEqual([429, 429]);
   });
 
   it('when recovery is started too often for one account, then 429', async () => {
-    const bob = await registerUser(server.baseUrl, { name: 'Bob' });
+    const carol = await registerUser(server.baseUrl, { name: 'Carol' });
     const api = new ApiClient(server.baseUrl);
-    await startOfWindow();
     const statuses: number[] = [];
-    for (let i = 0; i < 3; i++) statuses.push((await api.post('/auth/recovery/start', { email: bob.email })).status);
+    for (let i = 0; i < 3; i++) statuses.push((await api.post('/auth/recovery/start', { email: carol.email })).status);
     expect(statuses).toEqual([200, 200, 429]);
+  });
+
+  it('when hits leave the window one by one, then the limit frees up as each one leaves (sliding window)', async () => {
+    let t = 1_000_000;
+    const limiter = new RateLimiter(server.connection, 10_000, () => t);
+    const key = `slide:${randomSecret()}`;
+    await limiter.hit(key, { limit: 2 });
+    t += 6_000;
+    await limiter.hit(key, { limit: 2 });
+    t += 2_000;
+    await expect(limiter.hit(key, { limit: 2 })).rejects.toMatchObject({ code: 'rate-limited', details: { retryAfterSeconds: 2 } });
+    t += 2_000; // the first hit has left; the second still counts
+    await limiter.hit(key, { limit: 2 });
+    await expect(limiter.hit(key, { limit: 2 })).rejects.toMatchObject({ code: 'rate-limited', details: { retryAfterSeconds: 6 } });
   });
 
   it('when many attempts on a new counter race, then none fails with an error and only the limit passes', async () => {
@@ -67,9 +104,8 @@ describe('rate limits', () => {
   });
 
   it('when wrong logins for one account arrive in parallel, then no more than the failure limit are tried; the rest get 429', async () => {
-    const carol = await registerUser(server.baseUrl, { name: 'Carol' });
-    await startOfWindow();
-    const attempts = Array.from({ length: 12 }, () => new ApiClient(server.baseUrl).post('/auth/login', { email: carol.email, loginSecret: randomSecret() }));
+    const dave = await registerUser(server.baseUrl, { name: 'Dave' });
+    const attempts = Array.from({ length: 12 }, () => login(new ApiClient(server.baseUrl), dave.email, randomSecret()));
     const codes = (await Promise.all(attempts)).map((res) => codeOf(res));
     expect(codes.filter((c) => c === 'invalid-credentials').length).toBeLessThanOrEqual(3);
     expect(codes.filter((c) => c !== 'invalid-credentials')).toEqual(codes.filter((c) => c === 'rate-limited'));

@@ -7,6 +7,9 @@ import styles from './layout.module.css';
 
 interface Props {
   state: SessionState;
+  /** The server ended the session while the keys are unlocked here (App asks for the password). */
+  sessionEnded: boolean;
+  onLogInAgain(): void;
   clientStatus: ClientStatusStore;
   onLock(): void;
   onLogout(): void;
@@ -14,7 +17,7 @@ interface Props {
 }
 
 /** Header with navigation, lock state, "lock now" and logout; the outdated-client banner. */
-export function Layout({ state, clientStatus, onLock, onLogout, children }: Props) {
+export function Layout({ state, sessionEnded, onLogInAgain, clientStatus, onLock, onLogout, children }: Props) {
   const status = useSyncExternalStore(clientStatus.subscribe, clientStatus.get);
   const user = state.status === 'unlocked' || state.status === 'locked' ? state.user : null;
   return (
@@ -45,7 +48,14 @@ export function Layout({ state, clientStatus, onLock, onLogout, children }: Prop
               <span>
                 {user.name} <Badge>{user.role}</Badge>
               </span>
-              {state.status === 'unlocked' ? (
+              {state.status === 'unlocked' && sessionEnded ? (
+                <>
+                  <Badge tone="warn">Session ended</Badge>
+                  <Button variant="secondary" onClick={onLogInAgain}>
+                    Log in again
+                  </Button>
+                </>
+              ) : state.status === 'unlocked' ? (
                 <>
                   <Badge tone="ok">Unlocked</Badge>
                   <Button variant="secondary" onClick={onLock}>

@@ -108,3 +108,4 @@ export function Card({ children, labelledBy }: { children: ReactNode; labelledBy
 }
 
 export const uiStyles = styles;
+export { Dialog } from './Dialog';

@@ -5,7 +5,6 @@
 import * as openpgp from 'openpgp';
 import { CryptoError } from '../errors';
 import {
-  bufferSource,
   canonicalJson,
   fromBase64Url,
   fromUtf8,
@@ -18,6 +17,7 @@ import {
   encryptToKeys,
   generateKeyPair,
   parseKey,
+  publicPacketsHash,
   validatePublicKey,
   wrapUnlocked,
   type UnlockedKey,
@@ -29,13 +29,6 @@ import type { TeamKeyRef } from './statements';
 const ENVELOPE_PURPOSE = 'medseal/team-key';
 /** A key envelope is ~1.5 KiB armored; anything much larger is not one. */
 export const MAX_TEAM_KEY_ENVELOPE_CHARS = 16 * 1024;
-
-/** base64url SHA-256 of a key's binary public packets, whatever armor it came in. */
-async function publicPacketsHash(key: openpgp.Key): Promise<string> {
-  const bytes = key.toPublic().write();
-  const digest = await globalThis.crypto.subtle.digest('SHA-256', bufferSource(bytes));
-  return toBase64Url(new Uint8Array(digest));
-}
 
 /**
  * The reference statements use for a team key: its fingerprint and the SHA-256 of the whole

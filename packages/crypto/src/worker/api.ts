@@ -11,7 +11,7 @@ import { formatFingerprint, parseFingerprint, safetyNumber, safetyNumberQrPayloa
 import { addRecipientPacket, checkEncryptedTo, inspectMessage } from '../inspect';
 import { fingerprintOf, generateUserKey, publicKeyOf, readPublicKey, type UnlockedKey } from '../keys';
 import { createSessionKey, type SessionKey } from '../messages';
-import { exportPrivateKey, lockPrivateKey, unlockPrivateKey } from '../protect';
+import { checkOwnKey, exportPrivateKey, lockPrivateKey, unlockPrivateKey } from '../protect';
 import { checkRecipientList, openRecord, sealRecord, type JsonObject, type OpenRecordResult, type RecordEnvelope, type RecordEnvelopeInput, type RecordExpectation } from '../records';
 import { createRecoveryKey, recoverySecretFromWords } from '../recovery';
 import { createRecipientPacket, rekeyRecord, type FileKeyCommitment, type ShareSource } from '../sharing';
@@ -19,6 +19,7 @@ import { checkKdf, createSaltSeed, deriveSecrets, DEFAULT_KDF, MIN_KDF, type Kdf
 import { signChallenge, verifyChallengeSignature } from '../challenge';
 import { verifyGrant } from '../grants';
 import { openSelfBlob, sealSelfBlob, type OpenSelfBlobResult } from '../blobs';
+import { openAccountState, ownKeyOf, sealAccountState, type AccountState, type HighWaterMark, type OpenAccountStateResult } from '../account-state';
 import { createTabWrappingKey, openKeyForTab, sealKeyForTab, type TabSealedKey, type TabWrappingKey } from '../tab-session';
 import type { Json } from '../encoding';
 import {
@@ -151,19 +152,36 @@ export function createCryptoWorkerApi() {
     },
     /** Login in one call when the encrypted private key is already known. */
     async deriveAndUnlock(
-      opts: { password: string; email: string; saltSeed: string; kdf: KdfParams; encryptedPrivateKey: string },
+      opts: { password: string; email: string; saltSeed: string; kdf: KdfParams; encryptedPrivateKey: string; registeredPublicKey: string },
       onProgress?: Callback<KdfProgress>,
     ): Promise<KeyRef & { loginSecret: string }> {
       const { loginSecret, keySecret } = await deriveSecrets({ ...opts, onProgress: (p) => fire(onProgress, p) });
       try {
         const unlocked = await unlockPrivateKey({ lockedKey: opts.encryptedPrivateKey, secret: keySecret });
+        await checkOwnKey(unlocked, opts.registeredPublicKey);
         return { ...addKey(unlocked), loginSecret };
       } finally {
         keySecret.fill(0);
       }
     },
-    async unlockWithSecret(opts: { secretHandle: SecretHandle; encryptedPrivateKey: string }): Promise<KeyRef> {
-      return addKey(await unlockPrivateKey({ lockedKey: opts.encryptedPrivateKey, secret: secret(opts.secretHandle) }));
+    /**
+     * Unlocks and checks the key against the registered public key (`own-key-mismatch`, DESIGN
+     * §12); `'after-recovery'` when the server tells the registered key only once the recovery
+     * is complete (then call `checkOwnKey` before using the key).
+     */
+    async unlockWithSecret(opts: { secretHandle: SecretHandle; encryptedPrivateKey: string; registeredPublicKey: string | 'after-recovery' }): Promise<KeyRef> {
+      const unlocked = await unlockPrivateKey({ lockedKey: opts.encryptedPrivateKey, secret: secret(opts.secretHandle) });
+      if (opts.registeredPublicKey !== 'after-recovery') await checkOwnKey(unlocked, opts.registeredPublicKey);
+      return addKey(unlocked);
+    },
+    /** `own-key-mismatch` (and the key is forgotten) unless the key is the registered one. */
+    async checkOwnKey(opts: { keyHandle: KeyHandle; registeredPublicKey: string }): Promise<void> {
+      try {
+        await checkOwnKey(key(opts.keyHandle), opts.registeredPublicKey);
+      } catch (error) {
+        keys.delete(opts.keyHandle);
+        throw error;
+      }
     },
     /** Encrypts the key under a secret (keySecret at registration / password change, or the recovery secret). */
     async lockKey(opts: { keyHandle: KeyHandle; secretHandle: SecretHandle }): Promise<ArmoredPrivateKey> {
@@ -265,6 +283,18 @@ export function createCryptoWorkerApi() {
     },
     async openSelfBlob(opts: { message: string; purpose: string; keyHandle: KeyHandle }): Promise<OpenSelfBlobResult> {
       return openSelfBlob({ message: opts.message, purpose: opts.purpose, key: key(opts.keyHandle) });
+    },
+    /** The `ownKey` entry of a first account state (fingerprint + whole-public-key hash). */
+    async ownKeyOf(keyHandle: KeyHandle): Promise<AccountState['ownKey']> {
+      return ownKeyOf(key(keyHandle));
+    },
+    async sealAccountState(opts: { state: AccountState; keyHandle: KeyHandle }): Promise<{ message: Uint8Array; mark: HighWaterMark }> {
+      const sealed = await sealAccountState({ state: opts.state, key: key(opts.keyHandle) });
+      return transfer(sealed, [sealed.message.buffer as ArrayBuffer]);
+    },
+    async openAccountState(opts: { message: Uint8Array; userId: string; keyHandle: KeyHandle; highWater?: HighWaterMark }): Promise<OpenAccountStateResult> {
+      const { keyHandle, ...rest } = opts;
+      return openAccountState({ ...rest, key: key(keyHandle) });
     },
 
     // --- care teams (DESIGN §13): team keys live here behind handles like the user's key ---

@@ -44,7 +44,7 @@ describe('worker face: nothing secret crosses to the UI thread', () => {
       const recovery = await api.createRecoveryKey();
       await api.lockKey({ keyHandle: ref.handle, secretHandle: recovery.secretHandle });
       await api.lock();
-      const me = await api.deriveAndUnlock({ password: 'a password', email, saltSeed, kdf: DEFAULT_KDF, encryptedPrivateKey: locked });
+      const me = await api.deriveAndUnlock({ password: 'a password', email, saltSeed, kdf: DEFAULT_KDF, encryptedPrivateKey: locked, registeredPublicKey: ref.publicKey });
       const sk = await api.createSessionKey();
       const envelope = { recordId: 'r' as RecordId, version: 1, ownerId: 'u' as UserId, authorId: 'u' as UserId, createdAt: new Date().toISOString(), content: { t: 'x' } };
       const sealed = await api.sealRecord({ envelope, keyHandle: me.handle, recipientKeys: [me.publicKey], sessionKeyHandle: sk });

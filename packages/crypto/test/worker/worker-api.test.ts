@@ -24,6 +24,7 @@ describe('worker API in-process (registration, login, records, lock)', () => {
   const api: CryptoWorkerApi = createCryptoWorkerApi();
   const saltSeed = createSaltSeed();
   let lockedKey: string;
+  let publicKey: string;
   let recoveryLocked: string;
   let words: string[];
 
@@ -36,6 +37,7 @@ describe('worker API in-process (registration, login, records, lock)', () => {
     expect(Object.keys(derived).sort()).toEqual(['loginSecret', 'secretHandle']);
     expect(progress).toHaveLength(3);
     lockedKey = await api.lockKey({ keyHandle: ref.handle, secretHandle: derived.secretHandle });
+    publicKey = ref.publicKey;
     const recovery = await api.createRecoveryKey();
     words = recovery.words;
     recoveryLocked = await api.lockKey({ keyHandle: ref.handle, secretHandle: recovery.secretHandle });
@@ -45,7 +47,7 @@ describe('worker API in-process (registration, login, records, lock)', () => {
   });
 
   it('when logging in with deriveAndUnlock, then records seal and open by handle; after lock the handle is unknown', async () => {
-    const ref = await api.deriveAndUnlock({ password: 'pw-for-worker', email: 'pat@example.org', saltSeed, kdf: DEFAULT_KDF, encryptedPrivateKey: lockedKey });
+    const ref = await api.deriveAndUnlock({ password: 'pw-for-worker', email: 'pat@example.org', saltSeed, kdf: DEFAULT_KDF, encryptedPrivateKey: lockedKey, registeredPublicKey: publicKey });
     expect(ref.loginSecret).toMatch(/^[A-Za-z0-9_-]{43}$/);
     const sk = await api.createSessionKey();
     const sealed = await api.sealRecord({ envelope, keyHandle: ref.handle, recipientKeys: [ref.publicKey], sessionKeyHandle: sk });
@@ -69,10 +71,10 @@ describe('worker API in-process (registration, login, records, lock)', () => {
 
   it('when recovering with the words, then the recovery copy unlocks; a wrong password gives wrong-key-secret', async () => {
     const secretHandle = await api.recoverySecretFromWords(words.join(' '));
-    const ref = await api.unlockWithSecret({ secretHandle, encryptedPrivateKey: recoveryLocked });
+    const ref = await api.unlockWithSecret({ secretHandle, encryptedPrivateKey: recoveryLocked, registeredPublicKey: publicKey });
     expect(ref.fingerprint).toMatch(/^[0-9a-f]{40}$/);
     await expect(
-      api.deriveAndUnlock({ password: 'wrong', email: 'pat@example.org', saltSeed, kdf: DEFAULT_KDF, encryptedPrivateKey: lockedKey }),
+      api.deriveAndUnlock({ password: 'wrong', email: 'pat@example.org', saltSeed, kdf: DEFAULT_KDF, encryptedPrivateKey: lockedKey, registeredPublicKey: publicKey }),
     ).rejects.toMatchObject({ code: 'wrong-key-secret' });
   });
 });

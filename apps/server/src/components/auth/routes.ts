@@ -17,7 +17,7 @@ export function authHandlers(s: Services): AuthHandlers {
     me: async ({ auth: a }) => auth.toMe(await auth.currentUser(s, a.userId)),
     listSessions: ({ auth: a }) => auth.listSessions(s, a),
     endSession: ({ auth: a, params }) => auth.endSession(s, a.userId, params.sessionId),
-    changePassword: ({ auth: a, body }) => auth.changePassword(s, a, body),
+    changePassword: ({ auth: a, body, req }) => auth.changePassword(s, a, body, req),
     recoveryStart: ({ body, ip }) => auth.recoveryStart(s, body.email, ip),
     recoveryComplete: ({ body, ip, req, res }) => auth.recoveryComplete(s, body, { ip, req, res }),
   };

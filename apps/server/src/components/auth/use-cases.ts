@@ -15,13 +15,14 @@ import type {
 import { withClaim } from '../../lib/claims';
 import { AppError } from '../../lib/errors';
 import { newId, sha256Hex } from '../../lib/ids';
-import { checkChallengeSignature, checkLockedKey, checkPublicKey } from '../../lib/pgp';
+import { checkChallengeSignature, checkKdfParams, checkLockedKey, checkPublicKey } from '../../lib/pgp';
 import { toBuffer } from '../../lib/bytes';
 import type { AuthContext } from '../../lib/routing';
 import { seal, unseal } from '../../lib/sealing';
 import { cacheTag, type Services } from '../../services';
 import type { UserDoc } from '../users/model';
 import { dummyHash, hashLoginSecret, verifyLoginSecret } from './passwords';
+import { loginFailureKey, rememberDevice } from './devices';
 import { clearSessionCookie, startSession } from './sessions';
 import { isDuplicateKey } from '../../lib/db';
 
@@ -45,8 +46,9 @@ export function toMe(user: UserDoc): Me {
  * same single database lookup as a known one (DESIGN §3).
  */
 export async function authParams(s: Services, email: string, ip: string): Promise<AuthParamsResponse> {
+  // Per address only: counted per account, any web page could exhaust a victim's account
+  // with image tags (issue 15, finding 3). The endpoint also needs the CSRF header.
   await s.limiter.hit(`params:ip:${ip}`, { limit: s.settings.rateLimits.paramsPerIp });
-  await s.limiter.hit(`params:acct:${email}`, { limit: s.settings.rateLimits.paramsPerAccount });
   const user = await s.models.users.findOne({ email }).lean();
   if (user) return { saltSeed: user.saltSeed, kdf: user.kdf };
   const fake = createHmac('sha256', s.settings.secrets.fakeSeedKey).update(`medseal/v1/fake-seed/${email}`).digest();
@@ -55,13 +57,15 @@ export async function authParams(s: Services, email: string, ip: string): Promis
 
 async function sessionStart(s: Services, user: UserDoc, req: Request, res: Response): Promise<SessionStartResponse> {
   const sessionId = await startSession(s, { userId: user._id, req, res });
+  rememberDevice(s, req, res, user.email);
   const encryptedPrivateKey = unseal(s.settings.secrets.keySealingKey, toBuffer(user.sealedPrivateKey), sealContext(user._id, 'private-key'));
   return { user: toMe(user), encryptedPrivateKey, sessionId };
 }
 
-/** @throws AppError 409 `email-taken` / `key-taken`, 400 key codes (`key-not-locked` for an unprotected private key), 429. */
+/** @throws AppError 400 `kdf-too-weak`, 409 `email-taken` / `key-taken`, 400 key codes (`key-not-locked` for an unprotected private key), 429. */
 export async function register(s: Services, body: RegisterRequest, ctx: { ip: string; req: Request; res: Response }): Promise<SessionStartResponse> {
   await s.limiter.hit(`register:ip:${ctx.ip}`, { limit: s.settings.rateLimits.registerPerIp });
+  await checkKdfParams(body.kdf);
   const key = await checkPublicKey(body.publicKey);
   await checkLockedKey(body.encryptedPrivateKey);
   await checkLockedKey(body.recoveryEncryptedPrivateKey);
@@ -104,10 +108,15 @@ export async function register(s: Services, body: RegisterRequest, ctx: { ip: st
   return sessionStart(s, user, ctx.req, ctx.res);
 }
 
+/** Past the per-client failure limit, one more try after 1 s, then 2 s, 4 s, ... */
+const LOGIN_BACKOFF = { baseMs: 1000 };
+
 /**
  * Login. Unknown emails cost the same Argon2id verification as known ones and get the
- * same answer. Failures count per account (a lock-out lasts one rate window at most) and
- * every attempt counts per IP.
+ * same answer. Every attempt counts per IP. Failures count per account and client
+ * (devices.ts): a browser that logged in to the account before has its own count, every other
+ * client shares one; past the limit each further try waits twice as long as the one before,
+ * and a failure stops counting one window after it happened.
  *
  * @throws AppError 401 `invalid-credentials`, 429 `rate-limited`.
  */
@@ -115,7 +124,7 @@ export async function login(s: Services, body: LoginRequest, ctx: { ip: string; 
   const limits = s.settings.rateLimits;
   await s.limiter.hit(`login:ip:${ctx.ip}`, { limit: limits.loginPerIp });
   // Counted as a failure until it succeeds, so parallel guesses cannot all pass the limit.
-  const release = await s.limiter.reserve(`login-fail:acct:${body.email}`, { limit: limits.loginFailuresPerAccount });
+  const release = await s.limiter.reserve(loginFailureKey(s, ctx.req, body.email), { limit: limits.loginFailuresPerAccount, backoff: LOGIN_BACKOFF });
   const user = await s.models.users.findOne({ email: body.email }).lean();
   const ok = user
     ? await verifyLoginSecret(s.settings, user.loginHash, body.loginSecret)
@@ -133,7 +142,8 @@ export async function logout(s: Services, auth: AuthContext, res: Response): Pro
   await s.models.sessions.deleteOne({ publicId: auth.sessionId });
   await s.feed.publish([cacheTag.user(auth.userId)]);
   clearSessionCookie(s, res);
-  res.set('Clear-Site-Data', '"cache", "cookies", "storage"');
+  // Not "cookies": the session cookie is cleared above, and the known-device cookie stays.
+  res.set('Clear-Site-Data', '"cache", "storage"');
 }
 
 export async function currentUser(s: Services, userId: string): Promise<UserDoc> {
@@ -173,9 +183,10 @@ export async function endSession(s: Services, userId: string, sessionId: string)
  *
  * @throws AppError 401 `invalid-credentials` (also for the loser of such a race), 400 `key-not-locked`, 429.
  */
-export async function changePassword(s: Services, auth: { userId: string; sessionId: string }, body: ChangePasswordRequest): Promise<void> {
+export async function changePassword(s: Services, auth: { userId: string; sessionId: string }, body: ChangePasswordRequest, req: Request): Promise<void> {
+  await checkKdfParams(body.kdf);
   const user = await currentUser(s, auth.userId);
-  const release = await s.limiter.reserve(`login-fail:acct:${user.email}`, { limit: s.settings.rateLimits.loginFailuresPerAccount });
+  const release = await s.limiter.reserve(loginFailureKey(s, req, user.email), { limit: s.settings.rateLimits.loginFailuresPerAccount, backoff: LOGIN_BACKOFF });
   if (!(await verifyLoginSecret(s.settings, user.loginHash, body.currentLoginSecret))) throw invalidCredentials();
   await release();
   await checkLockedKey(body.encryptedPrivateKey);
@@ -229,6 +240,8 @@ export async function recoveryStart(s: Services, email: string, ip: string): Pro
  */
 export async function recoveryComplete(s: Services, body: RecoveryCompleteRequest, ctx: { ip: string; req: Request; res: Response }): Promise<SessionStartResponse> {
   await s.limiter.hit(`recovery:ip:${ctx.ip}`, { limit: s.settings.rateLimits.recoveryPerIp });
+  // Before the challenge is used up.
+  await checkKdfParams(body.kdf);
   const challenge = await s.models.challenges.findOneAndDelete({ _id: body.challengeId, expiresAt: { $gt: new Date() } }).lean();
   if (!challenge) throw new AppError({ status: 400, code: 'challenge-invalid', message: 'The recovery challenge is unknown, used or expired.' });
   const user = await currentUser(s, challenge.userId);

@@ -1,13 +1,9 @@
 import { Schema, type Connection } from 'mongoose';
 import { modelOn } from '../../lib/model';
+import type { SelfBlobDoc } from '../../lib/self-blobs';
 
-/** A user's pinned-contacts list: encrypted to and signed by the user, opaque here. */
-export interface ContactsDoc {
-  _id: string; // the user id
-  version: number;
-  blob: string;
-  updatedAt: Date;
-}
+/** A user's pinned-contacts list (armored): encrypted to and signed by the user, opaque here. */
+export type ContactsDoc = SelfBlobDoc<string>;
 
 const contactsSchema = new Schema<ContactsDoc>(
   {

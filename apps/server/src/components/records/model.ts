@@ -17,8 +17,13 @@ export interface RecordDoc {
   creatorId: string;
   /** Who the stored message is encrypted to: declared recipients plus active grantees. */
   recipients: RecipientDoc[];
-  /** `recipients[].userId`, for the "mine" index. */
+  /** `recipients[].userId`. */
   readerIds: string[];
+  /**
+   * Per `readerIds` entry, the seq of the record's current entry in that reader's listing feed
+   * (feed.ts). Absent on records stored before the feed, until the migration adds them.
+   */
+  feedSeqs?: number[];
   version: number;
   /** Bumped on every change of `message` (updates and spliced grants): the optimistic lock. */
   rev: number;
@@ -37,6 +42,7 @@ const recordSchema = new Schema<RecordDoc>(
     creatorId: { type: String, required: true },
     recipients: { type: [recipientSchema], required: true },
     readerIds: { type: [String], required: true },
+    feedSeqs: { type: [Number], default: undefined },
     version: { type: Number, required: true },
     rev: { type: Number, required: true },
     createdAt: { type: Date, required: true },
@@ -45,7 +51,6 @@ const recordSchema = new Schema<RecordDoc>(
   },
   { versionKey: false, strict: 'throw' },
 );
-recordSchema.index({ readerIds: 1, updatedAt: -1, _id: -1 });
 
 /** An immutable version as it was written; `_id` = `<recordId>:<version>` makes the version slot unique. */
 export interface RecordVersionDoc {

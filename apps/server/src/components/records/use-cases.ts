@@ -13,11 +13,14 @@ import { checkMessage } from '../../lib/pgp';
 import { JsonBytes } from '../../lib/routing';
 import type { Services } from '../../services';
 import { chainFilter, eventId } from '../audit/model';
+import { grantId } from '../sharing/model';
 import { appendAudit, appendAuditMany } from '../audit/use-cases';
 import { recordChanged, roleOf } from './access';
 import { withRevClaim } from './rev-claim';
 import type { AttachmentDoc, RecordDoc, RecordVersionDoc } from './model';
 import { isDuplicateKey } from '../../lib/db';
+import { chainIds, findByIds } from '../../lib/store';
+import { isListedAt } from './feed';
 
 const iso = (d: Date) => d.toISOString();
 
@@ -96,13 +99,17 @@ export async function createRecord(s: Services, authorId: string, body: CreateRe
   if (await s.models.audit.exists({ _id: eventId(body.recordId, 1) })) throw recordExists();
   const now = new Date();
   const recipients = body.recipients.map((r) => ({ userId: r.userId, fingerprint: r.fingerprint }));
+  const readerIds = recipients.map((r) => r.userId);
+  // Feed entries first: one a failed create leaves behind is skipped as stale (feed.ts).
+  const feedSeqs = await s.listing.add(body.recordId, readerIds);
   const record: RecordDoc = {
     _id: body.recordId,
     ownerId: body.ownerId,
     authorId,
     creatorId: authorId,
     recipients,
-    readerIds: recipients.map((r) => r.userId),
+    readerIds,
+    feedSeqs,
     version: 1,
     rev: 1,
     createdAt: now,
@@ -125,42 +132,44 @@ export async function createRecord(s: Services, authorId: string, body: CreateRe
   return toRecordDto(record, []);
 }
 
-interface Cursor {
-  t: number;
-  id: string;
-}
-const encodeCursor = (c: Cursor) => Buffer.from(JSON.stringify([c.t, c.id])).toString('base64url');
-function decodeCursor(s: string): Cursor {
-  try {
-    const v: unknown = JSON.parse(Buffer.from(s, 'base64url').toString('utf8'));
-    // The time must be a date a Date can hold (±8.64e15 ms), or the query itself would fail.
-    if (Array.isArray(v) && Number.isSafeInteger(v[0]) && Math.abs(Number(v[0])) <= 8.64e15 && typeof v[1] === 'string' && /^[A-Za-z0-9_-]{22}$/.test(v[1])) {
-      return { t: Number(v[0]), id: v[1] };
-    }
-  } catch {
-    // fall through to the error below
-  }
+const encodeCursor = (seq: number) => Buffer.from(String(seq)).toString('base64url');
+function decodeCursor(cursor: string): number {
+  const seq = Number(Buffer.from(cursor, 'base64url').toString('utf8'));
+  if (Number.isSafeInteger(seq) && seq > 1) return seq;
   throw new AppError({ status: 400, code: 'invalid-cursor', message: 'The page cursor is not valid.' });
 }
 
-/** Records I own, wrote or that are shared with me, newest change first; each listed record counts as read. */
+/** Feed windows one list request reads at most; the rest of a page of stale entries is the next page's. */
+const MAX_WINDOWS = 4;
+
+/**
+ * Records I own, wrote or that are shared with me, most recently changed for me first, read
+ * from my listing feed by `_id` (feed.ts): cost grows with the page, not with the database. A
+ * page may hold fewer than `limit` records when the feed has stale entries; the list ends
+ * where `nextCursor` is absent. Each listed record counts as read (its message is handed out).
+ */
 export async function listRecords(s: Services, userId: string, query: { limit: number; before?: string | undefined }): Promise<RecordListResponse> {
-  const filter: Record<string, unknown> = { readerIds: userId };
-  if (query.before) {
-    const c = decodeCursor(query.before);
-    filter.$or = [{ updatedAt: { $lt: new Date(c.t) } }, { updatedAt: new Date(c.t), _id: { $lt: c.id } }];
+  // Entries below `next` are still to be read; each window asks for as many as the page misses.
+  let next = query.before ? decodeCursor(query.before) : (await s.listing.head(userId)) + 1;
+  const listed: RecordDoc[] = [];
+  for (let round = 0; round < MAX_WINDOWS && next > 1 && listed.length < query.limit; round++) {
+    const size = query.limit - listed.length;
+    const window = await s.listing.window(userId, next, size);
+    const records = await findByIds(s.models.records, window.map((e) => e.recordId));
+    for (const entry of window) {
+      const record = records.get(entry.recordId);
+      if (record && isListedAt(record, userId, entry.seq)) listed.push(record);
+    }
+    next = Math.max(1, next - size);
   }
-  const rows = await s.models.records.find(filter).sort({ updatedAt: -1, _id: -1 }).limit(query.limit + 1).lean();
-  const page = rows.slice(0, query.limit);
-  // Grant expiry lookups (readers only) by `_id`, all at once: a page holds up to 250.
-  const roles = await Promise.all(page.map((r) => roleOf(s, r, userId)));
-  const visible = page.filter((_, i) => roles[i] !== undefined);
+  // Grant expiry lookups (readers only) by `_id`, all at once.
+  const roles = await Promise.all(listed.map((r) => roleOf(s, r, userId)));
+  const visible = listed.filter((_, i) => roles[i] !== undefined);
   const attachments = visible.length ? await s.models.attachments.find({ recordId: { $in: visible.map((r) => r._id) } }).sort({ createdAt: 1 }).lean() : [];
   await appendAuditMany(s, visible.map((r) => ({ recordId: r._id, ownerId: r.ownerId, actorId: userId, action: 'read' as const })));
-  const last = page[page.length - 1];
   return {
     records: visible.map((r) => toRecordDto(r, attachments.filter((a) => a.recordId === r._id))),
-    ...(rows.length > query.limit && last ? { nextCursor: encodeCursor({ t: last.updatedAt.getTime(), id: last._id }) } : {}),
+    ...(next > 1 ? { nextCursor: encodeCursor(next) } : {}),
   };
 }
 
@@ -216,20 +225,23 @@ export async function updateRecord(s: Services, record: RecordDoc, actorId: stri
     }
   }
   const readerIds = recipients.map((r) => r.userId);
+  // The new version goes to the top of every reader's list (entries of a lost race are stale).
+  const feedSeqs = await s.listing.add(record._id, readerIds);
   const result = await withRevClaim(s, record, () =>
     s.models.records.updateOne(
       { _id: record._id, version: body.baseVersion, rev: record.rev },
-      { $set: { message: body.message, recipients, readerIds, authorId: actorId, updatedAt: now, version }, $inc: { rev: 1 } },
+      { $set: { message: body.message, recipients, readerIds, feedSeqs, authorId: actorId, updatedAt: now, version }, $inc: { rev: 1 } },
     ),
   );
   if (result?.matchedCount !== 1) {
     await s.models.versions.deleteOne({ _id: `${record._id}:${version}` });
     throw conflict();
   }
-  await s.models.grants.deleteMany({ recordId: record._id, granteeId: { $nin: readerIds } });
+  const dropped = record.readerIds.filter((id) => !readerIds.includes(id));
+  if (dropped.length > 0) await s.models.grants.deleteMany({ _id: { $in: dropped.map((id) => grantId(record._id, id)) } });
   await recordChanged(s, record._id);
   await appendAudit(s, { recordId: record._id, ownerId: record.ownerId, actorId, action: 'update' });
-  const updated: RecordDoc = { ...record, message: body.message, recipients, readerIds, authorId: actorId, updatedAt: now, version, rev: record.rev + 1 };
+  const updated: RecordDoc = { ...record, message: body.message, recipients, readerIds, feedSeqs, authorId: actorId, updatedAt: now, version, rev: record.rev + 1 };
   return toRecordDto(updated, await attachmentsOf(s, record._id));
 }
 
@@ -253,7 +265,9 @@ async function clearStraySlot(s: Services, recordId: string, version: number): P
 }
 
 export async function recordHistory(s: Services, record: RecordDoc): Promise<RecordHistoryResponse> {
-  const versions = await s.models.versions.find({ recordId: record._id }, { message: 0 }).sort({ version: 1 }).lean();
+  // Versions 1..version have `_id`s `<recordId>:<n>` (a stray slot above `version` is not history).
+  const found = await findByIds(s.models.versions, chainIds(record._id, 1, record.version));
+  const versions = chainIds(record._id, 1, record.version).flatMap((id) => found.get(id) ?? []);
   return {
     versions: versions.map((v) => ({ version: v.version, authorId: v.authorId, recipients: v.recipients.map((x) => ({ userId: x.userId, fingerprint: x.fingerprint })), createdAt: iso(v.createdAt), size: v.size })),
   };

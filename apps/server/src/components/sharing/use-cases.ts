@@ -8,6 +8,8 @@ import { recordChanged } from '../records/access';
 import { grantId } from './model';
 import type { RecordDoc } from '../records/model';
 import { withRevClaim } from '../records/rev-claim';
+import { feedSeqsOf, UNLISTED } from '../records/feed';
+import { findByIds } from '../../lib/store';
 
 const GRANT_CLOCK_SKEW_MS = 10 * 60 * 1000;
 
@@ -51,6 +53,8 @@ export async function grantAccess(s: Services, record: RecordDoc, sharerId: stri
   }
 
   const entry = { userId: grantee._id, fingerprint: grantee.fingerprint };
+  // The grantee's listing entry first (one of a failed share is skipped as stale).
+  const [feedSeq = UNLISTED] = await s.listing.add(record._id, [grantee._id]);
   let current: RecordDoc | null = record;
   for (let attempt = 0; ; attempt++) {
     if (!current) throw new AppError({ status: 404, code: 'record-not-found', message: 'No such record.' });
@@ -63,7 +67,7 @@ export async function grantAccess(s: Services, record: RecordDoc, sharerId: stri
       }
       return s.models.records.updateOne(
         { _id: based._id, rev: based.rev },
-        { $set: { message, recipients: [...based.recipients, entry], readerIds: [...based.readerIds, grantee._id] }, $inc: { rev: 1 } },
+        { $set: { message, recipients: [...based.recipients, entry], readerIds: [...based.readerIds, grantee._id], feedSeqs: [...feedSeqsOf(based), feedSeq] }, $inc: { rev: 1 } },
       );
     });
     if (result?.matchedCount === 1) break;
@@ -108,14 +112,21 @@ export async function revokeAccess(s: Services, record: RecordDoc, actorId: stri
     const result = await withRevClaim(s, based, () =>
       s.models.records.updateOne(
         { _id: based._id, rev: based.rev },
-        { $set: { recipients: based.recipients.filter((r) => r.userId !== userId), readerIds: based.readerIds.filter((id) => id !== userId) }, $inc: { rev: 1 } },
+        {
+          $set: {
+            recipients: based.recipients.filter((r) => r.userId !== userId),
+            readerIds: based.readerIds.filter((id) => id !== userId),
+            feedSeqs: feedSeqsOf(based).filter((_, i) => based.readerIds[i] !== userId),
+          },
+          $inc: { rev: 1 },
+        },
       ),
     );
     if (result?.matchedCount === 1) break;
     if (attempt >= 4) throw new AppError({ status: 409, code: 'version-conflict', message: 'The record keeps changing; try again.' });
     current = await s.models.records.findById(record._id).lean();
   }
-  await s.models.grants.deleteMany({ recordId: record._id, granteeId: userId });
+  await s.models.grants.deleteOne({ _id: grantId(record._id, userId) });
   await recordChanged(s, record._id);
   await appendAudit(s, { recordId: record._id, ownerId: record.ownerId, actorId, action: 'revoke' });
 }
@@ -123,14 +134,14 @@ export async function revokeAccess(s: Services, record: RecordDoc, actorId: stri
 export async function listAccess(s: Services, record: RecordDoc): Promise<AccessListResponse> {
   const [users, grants] = await Promise.all([
     Promise.all(record.readerIds.map((id) => s.models.users.findById(id, { name: 1, role: 1, fingerprint: 1 }).lean())).then((us) => us.flatMap((u) => (u ? [u] : []))),
-    s.models.grants.find({ recordId: record._id }).lean(),
+    findByIds(s.models.grants, record.readerIds.map((id) => grantId(record._id, id))),
   ]);
   const byId = new Map(users.map((u) => [u._id, u]));
   const entries: AccessEntry[] = [];
   for (const r of record.recipients) {
     const u = byId.get(r.userId);
     if (!u) continue;
-    const grant = grants.find((g) => g.granteeId === r.userId);
+    const grant = grants.get(grantId(record._id, r.userId));
     const via = r.userId === record.ownerId ? 'owner' : r.userId === record.creatorId ? 'author' : grant ? 'grant' : 'recipient';
     entries.push({
       userId: u._id,

@@ -86,13 +86,21 @@ export function registerFlows(deps: Deps, onRegistered: (u: Unlocked) => void): 
   };
 }
 
+/** Issue 10 class 9: a key that is not the registered one (a subkey taken away or added) is not unlocked. */
+function ownKeyRefused(error: unknown): never {
+  if (error instanceof Error && 'code' in error && error.code === 'own-key-mismatch') {
+    throw new Error('Security warning: the key the server sent is not your registered key (a part of it was changed or is missing). It was not unlocked.', { cause: error });
+  }
+  throw error;
+}
+
 /** Password → login secret → session + locked key → unlocked key in the worker. */
 export async function login(deps: Deps, input: { email: string; password: string; stayUnlocked: boolean }, onProgress?: (fraction: number | null) => void): Promise<Unlocked> {
   const params = await deps.call(endpoints.authParams, { query: { email: input.email } });
   const { loginSecret, secretHandle } = await derive(deps, { password: input.password, email: input.email, saltSeed: params.saltSeed, kdf: params.kdf }, onProgress);
   try {
     const started = await deps.call(endpoints.login, { body: { email: input.email, loginSecret } });
-    const key = await deps.crypto.unlockWithSecret({ secretHandle, encryptedPrivateKey: started.encryptedPrivateKey });
+    const key = await deps.crypto.unlockWithSecret({ secretHandle, encryptedPrivateKey: started.encryptedPrivateKey, registeredPublicKey: started.user.publicKey }).catch(ownKeyRefused);
     if (key.fingerprint !== started.user.fingerprint) {
       await deps.crypto.forget(key.handle);
       throw new Error('The key the server returned does not belong to this account.');
@@ -100,6 +108,23 @@ export async function login(deps: Deps, input: { email: string; password: string
     if (input.stayUnlocked) await rememberInTab(deps.crypto, key, started.user.id);
     else await forgetTab();
     return { user: started.user, key };
+  } finally {
+    await deps.crypto.forget(secretHandle);
+  }
+}
+
+/**
+ * The server ended the session while the keys stayed unlocked in this tab: the password makes a
+ * new session for the same account. The key in the worker is kept (the page and its drafts
+ * stay as they are); the locked key the server returns is not needed.
+ * @throws ApiError (e.g. `invalid-credentials`); Error when the server answers for another account or key.
+ */
+export async function resumeSession(deps: Deps & { user: Me; key: KeyRef }, password: string, onProgress?: (fraction: number | null) => void): Promise<void> {
+  const params = await deps.call(endpoints.authParams, { query: { email: deps.user.email } });
+  const { loginSecret, secretHandle } = await derive(deps, { password, email: deps.user.email, saltSeed: params.saltSeed, kdf: params.kdf }, onProgress);
+  try {
+    const started = await deps.call(endpoints.login, { body: { email: deps.user.email, loginSecret } });
+    if (started.user.id !== deps.user.id || started.user.fingerprint !== deps.key.fingerprint) throw new Error('The server answered for another account or key.');
   } finally {
     await deps.crypto.forget(secretHandle);
   }
@@ -145,7 +170,7 @@ export async function recoverAccount(deps: Deps, input: { email: string; words: 
   const recoverySecret = await deps.crypto.recoverySecretFromWords(input.words);
   let key: KeyRef;
   try {
-    key = await deps.crypto.unlockWithSecret({ secretHandle: recoverySecret, encryptedPrivateKey: started.recoveryEncryptedPrivateKey });
+    key = await deps.crypto.unlockWithSecret({ secretHandle: recoverySecret, encryptedPrivateKey: started.recoveryEncryptedPrivateKey, registeredPublicKey: 'after-recovery' });
   } finally {
     await deps.crypto.forget(recoverySecret);
   }
@@ -159,6 +184,7 @@ export async function recoverAccount(deps: Deps, input: { email: string; words: 
       body: { challengeId: started.challengeId, signature, newLoginSecret: next.loginSecret, newSaltSeed, kdf: next.kdf, encryptedPrivateKey },
     });
     if (session.user.fingerprint !== key.fingerprint) throw new Error('The recovered key does not belong to this account.');
+    await deps.crypto.checkOwnKey({ keyHandle: key.handle, registeredPublicKey: session.user.publicKey }).catch(ownKeyRefused);
     return { user: session.user, key };
   } finally {
     await deps.crypto.forget(next.secretHandle);

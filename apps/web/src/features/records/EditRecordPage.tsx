@@ -8,7 +8,7 @@ import { useWorkspace } from '../../app/workspace';
 import { Banner, Card, Progress } from '../../ui';
 import { useNames } from './useNames';
 import { RecordForm, type RecordFormSubmit } from './RecordForm';
-import { createRecord, mayChange, openRecordsOf, readersChosenBy, updateRecord } from './recordService';
+import { createRecord, mayChange, newRecordDraft, openRecordsOf, readersChosenBy, updateRecord } from './recordService';
 import styles from './records.module.css';
 import { useOpenedRecord } from './useRecord';
 
@@ -32,12 +32,14 @@ export function NewRecordPage() {
   const navigate = useNavigate();
   const queryClient = useQueryClient();
   const [progress, setProgress] = useState<Stage>(null);
+  // Saving again after a failure finishes the same record (see NewRecordDraft).
+  const [draft] = useState(newRecordDraft);
   const create = useMutation({
     mutationFn: (s: RecordFormSubmit) => {
       const owner = forPatient ? patient : { userId: deps.me.id, fingerprint: deps.key.fingerprint };
       if (!owner) throw new Error('None of this patient’s records that you can read verified, so their key could not be verified: refused.');
       const alsoReaders = chosen.filter((r) => !leftOut.has(r.userId));
-      return createRecord(deps, { owner, alsoReaders, content: s.content, files: s.newFiles }, (stage, fraction) => setProgress({ stage, fraction }));
+      return createRecord(deps, { draft, owner, alsoReaders, content: s.content, files: s.newFiles }, (stage, fraction) => setProgress({ stage, fraction }));
     },
     onSuccess: (dto) => {
       void queryClient.invalidateQueries({ queryKey: ['records'] });

@@ -1,4 +1,4 @@
-import { endpoints, type AccessEntry, type Me, type RecordDto, type Recipient } from '@medseal/contract';
+import { endpoints, type AccessEntry, type CreateRecordRequest, type Me, type RecordDto, type Recipient } from '@medseal/contract';
 import type { Call } from '../../api/http';
 import { proxy, transfer, type CryptoClient, type KeyRef } from '../../crypto/client';
 import type { Fingerprint, JsonObject, RecordExpectation, RecordId, UserId } from '@medseal/crypto';
@@ -182,9 +182,15 @@ function meAsReader(deps: RecordDeps): Recipient {
   return { userId: deps.me.id, fingerprint: deps.key.fingerprint };
 }
 
-async function uploadFiles(deps: RecordDeps, recordId: string, files: File[], keys: string[], onProgress: Progress): Promise<AttachmentRef[]> {
+/** Encrypts and uploads each file; a file found in `uploaded` (an earlier attempt) is not sent again. */
+async function uploadFiles(deps: RecordDeps, recordId: string, files: File[], keys: string[], onProgress: Progress, uploaded = new Map<File, AttachmentRef>()): Promise<AttachmentRef[]> {
   const refs: AttachmentRef[] = [];
   for (const [i, file] of files.entries()) {
+    const done = uploaded.get(file);
+    if (done) {
+      refs.push(done);
+      continue;
+    }
     const label = `${file.name} (${i + 1} of ${files.length})`;
     onProgress(`Encrypting ${label}`, 0);
     const data = new Uint8Array(await file.arrayBuffer());
@@ -200,7 +206,9 @@ async function uploadFiles(deps: RecordDeps, recordId: string, files: File[], ke
       onProgress(`Uploading ${label}`, 0);
       const info = await deps.call(endpoints.uploadAttachment, { params: { recordId }, body: sealed.message, onUploadProgress: (f) => onProgress(`Uploading ${label}`, f) });
       const keyCommitment = await deps.crypto.commitFileKey({ fileId: info.id, sessionKeyHandle });
-      refs.push({ id: info.id, name: file.name, type: file.type, size: file.size, sha256: sealed.sha256, by: deps.me.id, keyCommitment });
+      const ref: AttachmentRef = { id: info.id, name: file.name, type: file.type, size: file.size, sha256: sealed.sha256, by: deps.me.id, keyCommitment };
+      uploaded.set(file, ref);
+      refs.push(ref);
     } finally {
       await deps.crypto.forget(sessionKeyHandle);
     }
@@ -244,23 +252,56 @@ export async function openRecordsOf(deps: RecordDeps, patientId: string): Promis
 }
 
 /**
+ * One "save" of a new record, kept by the page across retries so that saving again after a
+ * failure finishes the same record instead of making a second one: the id is made once; the
+ * create request is sealed once and, when its answer was lost, sent again unchanged (the server
+ * stores an identical repeated create once and answers with it); a record the server confirmed
+ * is not created again, and files it confirmed are not uploaded again.
+ */
+export interface NewRecordDraft {
+  readonly recordId: string;
+  request?: CreateRecordRequest;
+  /** The content sealed in `request` (JSON), to tell whether the draft changed since. */
+  requestContent?: string;
+  created?: RecordDto;
+  readonly uploaded: Map<File, AttachmentRef>;
+}
+
+export function newRecordDraft(): NewRecordDraft {
+  return { recordId: newRecordId(), uploaded: new Map() };
+}
+
+/**
  * Creates a record for `owner` (me, or for a doctor a patient, also to `alsoReaders`); every
  * reader comes with the fingerprint verified data gives for them. With files: version 1 is
  * stored first (attachments need a record to belong to), the files are encrypted to the same
  * readers and uploaded, then version 2 names them with their hashes and key commitments, so
- * every file is bound to signed content.
+ * every file is bound to signed content. Version 2 is also written when a retry's content
+ * differs from what version 1 sealed.
  */
-export async function createRecord(deps: RecordDeps, input: { owner: Recipient; alsoReaders?: Recipient[]; content: RecordContent; files: File[] }, onProgress: Progress): Promise<RecordDto> {
-  const recordId = newRecordId();
+export async function createRecord(
+  deps: RecordDeps,
+  input: { draft: NewRecordDraft; owner: Recipient; alsoReaders?: Recipient[]; content: RecordContent; files: File[] },
+  onProgress: Progress,
+): Promise<RecordDto> {
+  const { draft } = input;
+  const { recordId } = draft;
   const ownerId = input.owner.userId;
   const { recipients, keys } = await keysFor(deps, [input.owner, meAsReader(deps), ...(input.alsoReaders ?? [])]);
-  onProgress('Encrypting the record', null);
   const first = { ...input.content, attachments: [] };
-  const { message } = await seal(deps, { recordId, version: 1, ownerId, content: first, keys });
-  let dto = await deps.call(endpoints.createRecord, { body: { recordId, ownerId, recipients, message } });
-  highestSeen.set(recordId, 1);
-  if (input.files.length > 0) {
-    const refs = await uploadFiles(deps, recordId, input.files, keys, onProgress);
+  let dto = draft.created;
+  if (!dto) {
+    if (!draft.request) {
+      onProgress('Encrypting the record', null);
+      draft.request = { recordId, ownerId, recipients, message: (await seal(deps, { recordId, version: 1, ownerId, content: first, keys })).message };
+      draft.requestContent = JSON.stringify(first);
+    }
+    dto = await deps.call(endpoints.createRecord, { body: draft.request });
+    draft.created = dto;
+    highestSeen.set(recordId, 1);
+  }
+  if (input.files.length > 0 || JSON.stringify(first) !== draft.requestContent) {
+    const refs = await uploadFiles(deps, recordId, input.files, keys, onProgress, draft.uploaded);
     onProgress('Saving', null);
     const content = { ...input.content, attachments: refs };
     const next = await seal(deps, { recordId, version: 2, ownerId, content, keys });

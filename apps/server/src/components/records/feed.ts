@@ -1,0 +1,149 @@
+import { Schema, type Connection, type Model, type mongo } from 'mongoose';
+import type { Logger } from 'pino';
+import { AppError } from '../../lib/errors';
+import { modelOn } from '../../lib/model';
+import { ChainAppender, chainEnd, chainId, chainIds, findByIds } from '../../lib/store';
+import type { RecordDoc } from './model';
+
+/**
+ * One entry of a reader's listing feed: `_id` `<readerId>:<seq>`, seq 1, 2, … per reader in
+ * the order the records changed for them (DESIGN §9: the list is a page of `_id`s the server
+ * computes, so its cost grows with the page, not with the database). A record that changes
+ * gets a new entry per reader; the record's `feedSeqs` names the current one, and older
+ * entries are skipped when listed (they are never updated or removed: a chain has no gaps).
+ */
+export interface FeedDoc {
+  _id: string;
+  recordId: string;
+}
+
+const feedSchema = new Schema<FeedDoc>(
+  { _id: { type: String, required: true }, recordId: { type: String, required: true } },
+  { versionKey: false, strict: 'throw' },
+);
+
+export const feedModel = (c: Connection) => modelOn(c, 'ListingEntry', feedSchema, 'record_feed');
+
+interface FeedInput {
+  readerId: string;
+  recordId: string;
+}
+
+/** Not a seq: the record is in no listing of that reader (yet). */
+export const UNLISTED = 0;
+
+/** The record's `feedSeqs`, one per `readerIds` entry (UNLISTED for a record the feed misses). */
+export function feedSeqsOf(record: Pick<RecordDoc, 'readerIds' | 'feedSeqs'>): number[] {
+  const seqs = record.feedSeqs;
+  return seqs?.length === record.readerIds.length ? seqs : record.readerIds.map(() => UNLISTED);
+}
+
+/** True when entry `seq` of `readerId`'s feed is the record's current one for that reader. */
+export function isListedAt(
+  record: Pick<RecordDoc, 'readerIds' | 'feedSeqs'>,
+  readerId: string,
+  seq: number,
+): boolean {
+  const i = record.readerIds.indexOf(readerId);
+  return i >= 0 && feedSeqsOf(record)[i] === seq;
+}
+
+/** The readers' listing feeds, appended with group commit (lib/store.ts). */
+export class ListingFeed {
+  private readonly chains: ChainAppender<FeedInput, { seq: number }, FeedDoc>;
+
+  constructor(private readonly entries: Model<FeedDoc>) {
+    const stored = async (readerId: string, seq: number) =>
+      (await entries.exists({ _id: chainId(readerId, seq) })) ? true : undefined;
+    this.chains = new ChainAppender<FeedInput, { seq: number }, FeedDoc>(
+      {
+        collection: entries.collection as unknown as mongo.Collection<FeedDoc>,
+        chainOf: (input) => input.readerId,
+        loadHead: async (readerId, known) => ({
+          seq: (
+            await chainEnd((seq) => stored(readerId, seq), { seq: known?.seq ?? 0, value: true })
+          ).seq,
+        }),
+        link: (input, head) => ({
+          doc: { _id: chainId(input.readerId, head.seq + 1), recordId: input.recordId },
+          head: { seq: head.seq + 1 },
+        }),
+      },
+      () =>
+        new AppError({
+          status: 503,
+          code: 'store-busy',
+          message: 'The database is busy; try again.',
+        }),
+    );
+  }
+
+  /**
+   * Puts the record at the top of each reader's feed; returns the entries' seqs, one per
+   * reader (the record's new `feedSeqs`). Not async on purpose: calls made in one turn keep
+   * their order in each feed.
+   */
+  add(recordId: string, readerIds: readonly string[]): Promise<number[]> {
+    return this.chains
+      .append(readerIds.map((readerId) => ({ readerId, recordId })))
+      .then((docs) => docs.map((d) => Number(d._id.slice(d._id.lastIndexOf(':') + 1))));
+  }
+
+  /** The seq of the reader's newest entry (0: none). */
+  async head(readerId: string): Promise<number> {
+    return (await this.chains.head(readerId)).seq;
+  }
+
+  /** Entries `below - 1` down to `below - size` (not below 1), newest first, in one `_id $in` query. */
+  async window(
+    readerId: string,
+    below: number,
+    size: number,
+  ): Promise<{ seq: number; recordId: string }[]> {
+    const low = Math.max(1, below - size);
+    const found = await findByIds(this.entries, chainIds(readerId, low, below - 1));
+    const window = [];
+    for (let seq = below - 1; seq >= low; seq--) {
+      const entry = found.get(chainId(readerId, seq));
+      if (entry) window.push({ seq, recordId: entry.recordId });
+    }
+    return window;
+  }
+}
+
+/** Records not in the feed yet are added per this many (one group-committed insert each). */
+const MIGRATION_BATCH = 200;
+
+/**
+ * Builds the listing feed of records stored before it existed (no `feedSeqs`), oldest change
+ * first, so each reader's feed is in the order the old list showed. Idempotent: a record
+ * that has its `feedSeqs` is left alone, and entries of a run that died half-way are skipped
+ * as stale. One full scan of the records, at startup, until a run completes.
+ */
+export async function migrateListingFeed(input: {
+  records: Model<RecordDoc>;
+  feed: ListingFeed;
+  logger: Logger;
+}): Promise<number> {
+  const { records, feed, logger } = input;
+  const old = await records
+    .find({ feedSeqs: { $exists: false } }, { readerIds: 1, rev: 1, updatedAt: 1 })
+    .lean();
+  old.sort((a, b) => a.updatedAt.getTime() - b.updatedAt.getTime() || (a._id < b._id ? -1 : 1));
+  let migrated = 0;
+  for (let i = 0; i < old.length; i += MIGRATION_BATCH) {
+    const batch = old.slice(i, i + MIGRATION_BATCH);
+    const seqs = await Promise.all(batch.map((r) => feed.add(r._id, r.readerIds)));
+    const results = await Promise.all(
+      batch.map((r, j) =>
+        records.updateOne(
+          { _id: r._id, rev: r.rev, feedSeqs: { $exists: false } },
+          { $set: { feedSeqs: seqs[j] } },
+        ),
+      ),
+    );
+    migrated += results.filter((r) => r.modifiedCount === 1).length;
+  }
+  if (old.length > 0) logger.info({ migrated, found: old.length }, 'listing feed: records added');
+  return migrated;
+}

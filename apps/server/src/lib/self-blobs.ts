@@ -1,0 +1,56 @@
+import type { Model } from 'mongoose';
+import type { Services } from '../services';
+import { withClaim } from './claims';
+import { isDuplicateKey } from './db';
+import { AppError } from './errors';
+
+/**
+ * A per-user blob the user encrypts to and signs for themselves (the contacts list, the account
+ * state of DESIGN §12): opaque here, one document addressed by `_id` = user id (an `_id` read,
+ * DESIGN §9), replaced only from the version the writer read.
+ */
+export interface SelfBlobDoc<B> {
+  _id: string;
+  version: number;
+  blob: B;
+  updatedAt: Date;
+}
+
+/** The stored blob and its version, or version 0 and no blob. */
+export async function getSelfBlob<B>(model: Model<SelfBlobDoc<B>>, userId: string): Promise<{ version: number; blob: B | null }> {
+  const doc = await model.findById(userId).lean<SelfBlobDoc<B>>();
+  return doc ? { version: doc.version, blob: doc.blob } : { version: 0, blob: null };
+}
+
+/**
+ * Replaces the blob when `baseVersion` is the stored one (0 = none yet: a unique insert; later
+ * versions under a claim, lib/claims.ts), so of two devices writing from the same version one
+ * gets 409 on every engine. Returns the new version.
+ *
+ * @throws AppError 409 `version-conflict` (with `conflictMessage`).
+ */
+export async function putSelfBlob<B>(
+  s: Services,
+  model: Model<SelfBlobDoc<B>>,
+  input: { userId: string; baseVersion: number; blob: B; conflictMessage: string },
+): Promise<number> {
+  const { userId, baseVersion, blob } = input;
+  const conflict = () => new AppError({ status: 409, code: 'version-conflict', message: input.conflictMessage });
+  const version = baseVersion + 1;
+  const now = new Date();
+  if (baseVersion === 0) {
+    try {
+      await model.create({ _id: userId, version, blob, updatedAt: now });
+    } catch (error) {
+      if (isDuplicateKey(error)) throw conflict();
+      throw error;
+    }
+    return version;
+  }
+  const unchanged = async () => (await model.findById(userId, 'version').lean<{ version: number }>())?.version === baseVersion;
+  const result = await withClaim(s, `${model.collection.collectionName}:${userId}:${version}`, unchanged, () =>
+    model.updateOne({ _id: userId, version: baseVersion }, { $set: { blob, version, updatedAt: now } }),
+  );
+  if (result?.matchedCount !== 1) throw conflict();
+  return version;
+}

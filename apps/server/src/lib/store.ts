@@ -1,0 +1,228 @@
+import type { Model, mongo } from 'mongoose';
+import { AppError } from './errors';
+import { isDuplicateKey } from './db';
+
+/**
+ * Storage helpers for `_id`-only access (DESIGN §9). FerretDB v1 answers an `_id` equality
+ * from its index and, with the devdb's source fix (tools/devdb, ID_IN_FIX), an `_id $in`;
+ * every other filter or sort loads the whole collection. On MongoDB the same calls use the
+ * `_id` index. Append-only data lives in chains: documents `_id` `<chain>:<seq>`, numbered
+ * from 1 without gaps, each written by an insert of a new `_id` (atomic on both engines,
+ * where FerretDB v1 can lose concurrent `$inc` and filtered updates).
+ */
+
+/** The most `_id`s one `$in` carries (the devdb pushes up to 1,000 down to SQLite). */
+const MAX_IN = 1_000;
+
+/** The documents with these `_id`s that exist, by `_id`: one indexed query per 1,000 ids. */
+export async function findByIds<T extends { _id: string }>(
+  model: Model<T>,
+  ids: readonly string[],
+): Promise<Map<string, T>> {
+  const unique = [...new Set(ids)];
+  const found = new Map<string, T>();
+  for (let i = 0; i < unique.length; i += MAX_IN) {
+    const docs = (await model.find({ _id: { $in: unique.slice(i, i + MAX_IN) } }).lean()) as T[];
+    for (const doc of docs) found.set(doc._id, doc);
+  }
+  return found;
+}
+
+/** `<chain>:<seq>`. */
+export const chainId = (chain: string, seq: number) => `${chain}:${seq}`;
+
+/** `<chain>:<from>` … `<chain>:<to>` (inclusive, `from ≤ to`; none when `to < from`). */
+export const chainIds = (chain: string, from: number, to: number) =>
+  Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => chainId(chain, from + i));
+
+export interface ChainEnd<V> {
+  seq: number;
+  value: V;
+}
+
+/**
+ * The last stored link of a gapless chain, by `_id` lookups alone, starting from a link known
+ * to be stored (seq 0 for the chain's start): doubles the step until a link is missing, then
+ * halves the gap. About 2·log2(n) lookups for n new links, one when `known` is the end.
+ * Another writer may add links meanwhile; the answer is then a little stale, never wrong.
+ */
+export async function chainEnd<V>(
+  lookup: (seq: number) => Promise<V | undefined>,
+  known: ChainEnd<V>,
+): Promise<ChainEnd<V>> {
+  let last = known;
+  let missing = last.seq + 1;
+  for (let value = await lookup(missing); value !== undefined; value = await lookup(missing)) {
+    last = { seq: missing, value };
+    missing = last.seq + (missing - known.seq);
+  }
+  while (missing - last.seq > 1) {
+    const mid = Math.floor((last.seq + missing) / 2);
+    const value = await lookup(mid);
+    if (value === undefined) missing = mid;
+    else last = { seq: mid, value };
+  }
+  return last;
+}
+
+/** What a ChainAppender needs to know of one kind of chain. */
+export interface ChainSpec<I, H extends { seq: number }, D extends { _id: string }> {
+  /** The native collection (one insert per round, no Mongoose layer on the hot path). */
+  collection: mongo.Collection<D>;
+  chainOf(input: I): string;
+  /** The chain's stored end, from `known` (an end this process saw) or from the start. */
+  loadHead(chain: string, known: H | undefined): Promise<H>;
+  /** The link after `head`. */
+  link(input: I, head: H, at: Date): { doc: D; head: H };
+}
+
+interface Waiting<I, D> {
+  input: I;
+  resolve: (doc: D) => void;
+  reject: (error: unknown) => void;
+  /** Rounds in which this input lost its position to another server process. */
+  lost: number;
+}
+
+/** Links written by one insert, at most. */
+const MAX_BATCH = 500;
+/** Chains whose end is kept in memory. */
+const MAX_CACHED_HEADS = 100_000;
+const MAX_LOST_ROUNDS = 20;
+
+/**
+ * Appends links to chains with group commit: inputs that arrive while a write is in flight go
+ * together into the next one, a single ordered insert, and each caller's promise settles once
+ * its own link is stored. So a burst costs a few inserts, and nothing is ever updated.
+ *
+ * The end of each chain is kept in memory. Another server process appending to the same chain
+ * takes the position first: the insert fails with a duplicate `_id` at that link, everything
+ * before it is stored (ordered insert), that chain's end is reloaded and the rest is written
+ * in the next round. Links never depend on a link that was not stored.
+ */
+export class ChainAppender<I, H extends { seq: number }, D extends { _id: string }> {
+  private readonly heads = new Map<string, H>();
+  private queue: Waiting<I, D>[] = [];
+  private writing = false;
+
+  constructor(
+    private readonly spec: ChainSpec<I, H, D>,
+    private readonly busy: () => AppError,
+  ) {}
+
+  /**
+   * Appends one link per input; settles with the stored links, in input order.
+   *
+   * @throws the `busy` error when another process kept taking the positions; the database's
+   *   own error when it failed.
+   */
+  append(inputs: readonly I[]): Promise<D[]> {
+    const stored = Promise.all(
+      inputs.map(
+        (input) =>
+          new Promise<D>((resolve, reject) => this.queue.push({ input, resolve, reject, lost: 0 })),
+      ),
+    );
+    if (!this.writing) void this.writeAll();
+    return stored;
+  }
+
+  /** The chain's stored end now (other processes may have appended since this one looked). */
+  async head(chain: string): Promise<H> {
+    const head = await this.spec.loadHead(chain, this.heads.get(chain));
+    this.remember(chain, head);
+    return head;
+  }
+
+  private async writeAll(): Promise<void> {
+    this.writing = true;
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue.splice(0, MAX_BATCH);
+        try {
+          await this.writeRound(batch);
+        } catch (error) {
+          // Whatever reached the database before the failure is found again by loadHead.
+          for (const w of batch) this.heads.delete(this.spec.chainOf(w.input));
+          for (const w of batch) w.reject(error);
+        }
+      }
+    } finally {
+      this.writing = false;
+    }
+  }
+
+  private async writeRound(batch: Waiting<I, D>[]): Promise<void> {
+    const missing = [...new Set(batch.map((w) => this.spec.chainOf(w.input)))].filter(
+      (c) => !this.heads.has(c),
+    );
+    await Promise.all(
+      missing.map(async (c) => this.remember(c, await this.spec.loadHead(c, undefined))),
+    );
+
+    const next = new Map<string, H>();
+    const at = new Date();
+    const docs = batch.map(({ input }) => {
+      const chain = this.spec.chainOf(input);
+      const head = next.get(chain) ?? this.heads.get(chain);
+      if (!head) throw new Error(`chain ${chain} has no head`);
+      const linked = this.spec.link(input, head, at);
+      next.set(chain, linked.head);
+      return linked;
+    });
+
+    const stored = await insertOrdered(
+      this.spec.collection,
+      docs.map((d) => d.doc),
+    );
+    for (const [i, linked] of docs.slice(0, stored).entries()) {
+      const w = batch[i];
+      if (!w) continue;
+      this.remember(this.spec.chainOf(w.input), linked.head);
+      w.resolve(linked.doc);
+    }
+    const rest = batch.slice(stored);
+    const loser = rest[0];
+    if (!loser) return;
+    const chain = this.spec.chainOf(loser.input);
+    const known = this.heads.get(chain);
+    if (known) this.remember(chain, await this.spec.loadHead(chain, known));
+    loser.lost++;
+    for (const w of rest) {
+      if (w.lost > MAX_LOST_ROUNDS) w.reject(this.busy());
+      else this.queue.push(w);
+    }
+  }
+
+  /** Most recently used last; the oldest entry goes when the map is full. */
+  private remember(chain: string, head: H): void {
+    this.heads.delete(chain);
+    this.heads.set(chain, head);
+    if (this.heads.size > MAX_CACHED_HEADS) {
+      const oldest = this.heads.keys().next().value;
+      if (oldest !== undefined) this.heads.delete(oldest);
+    }
+  }
+}
+
+/** Inserts in order; returns how many were stored before a duplicate `_id`. */
+async function insertOrdered<D extends { _id: string }>(
+  collection: mongo.Collection<D>,
+  docs: D[],
+): Promise<number> {
+  try {
+    // The driver's insertMany, not Mongoose's: the documents are complete, and this runs on
+    // the read path (audit), where Mongoose's layer cost ~7% of the GET bench's rate.
+    await collection.insertMany(docs as mongo.OptionalUnlessRequiredId<D>[], { ordered: true });
+    return docs.length;
+  } catch (error) {
+    // Drivers report write errors as an array or a single one, as WriteError objects
+    // (getters) or plain `{err: {index}}` objects.
+    type WriteError = { index?: number; err?: { index?: number } };
+    const e = error as { writeErrors?: WriteError[] | WriteError };
+    const first = Array.isArray(e.writeErrors) ? e.writeErrors[0] : e.writeErrors;
+    const index = first?.index ?? first?.err?.index;
+    if (isDuplicateKey(error) && index !== undefined) return index;
+    throw error;
+  }
+}

@@ -1,0 +1,152 @@
+import { recordListResponseSchema, type RecordDto } from '@medseal/contract';
+import { freshTestDatabaseUri } from '@medseal/devdb/test-database';
+import { createLogger } from '../src/lib/logger';
+import { runMigrations } from '../src/migrations';
+import { ApiClient } from './helpers/client';
+import { armoredTo } from './helpers/pgp';
+import { createRecordAs, recipientsOf, sealFor, share } from './helpers/records';
+import { newRecordId, registerUser, type TestUser } from './helpers/users';
+import { startTestServer, type TestServer } from './support';
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(() => server.close());
+
+/** Every record id of the user's list, page by page (`limit` each), newest first. */
+async function listAll(api: ApiClient, limit = 2): Promise<string[]> {
+  const ids: string[] = [];
+  let before: string | undefined;
+  for (let page = 0; page < 100; page++) {
+    const res = await api.get(`/records?limit=${limit}${before ? `&before=${before}` : ''}`);
+    expect(res.status).toBe(200);
+    const body = recordListResponseSchema.parse(res.body);
+    ids.push(...body.records.map((r) => r.id));
+    if (!body.nextCursor) return ids;
+    before = body.nextCursor;
+  }
+  throw new Error('the list did not end');
+}
+
+async function updateAs(author: TestUser, record: RecordDto, readers: TestUser[]): Promise<void> {
+  const message = await sealFor({
+    recordId: record.id,
+    version: record.version + 1,
+    owner: author,
+    author,
+    readers,
+  });
+  const res = await author.api.put(`/records/${record.id}`, {
+    baseVersion: record.version,
+    recipients: recipientsOf(...readers),
+    message,
+  });
+  expect(res.status).toBe(200);
+}
+
+describe('the listing feed', () => {
+  it("when a record is updated, then it moves to the top of every reader's list and is listed once", async () => {
+    const patient = await registerUser(server.baseUrl, { name: 'Feed Patient' });
+    const records = [];
+    for (let i = 0; i < 5; i++) records.push(await createRecordAs(patient, patient, [patient]));
+    const [oldest] = records;
+    if (!oldest) throw new Error('no record');
+    await updateAs(patient, oldest, [patient]);
+    await updateAs(patient, { ...oldest, version: 2 }, [patient]);
+    const expected = [
+      oldest.id,
+      ...records
+        .slice(1)
+        .reverse()
+        .map((r) => r.id),
+    ];
+    expect(await listAll(patient.api)).toEqual(expected);
+    expect(await listAll(patient.api, 100)).toEqual(expected);
+  });
+
+  it("when a record is shared, then it tops the grantee's list; when revoked, it leaves it and stays in the owner's", async () => {
+    const owner = await registerUser(server.baseUrl, { name: 'Feed Owner' });
+    const reader = await registerUser(server.baseUrl, { name: 'Feed Reader' });
+    const own = await createRecordAs(reader, reader, [reader]);
+    const shared = await createRecordAs(owner, owner, [owner]);
+    await share(owner, reader, shared);
+    expect(await listAll(reader.api)).toEqual([shared.id, own.id]);
+    expect((await owner.api.delete(`/records/${shared.id}/grants/${reader.id}`)).status).toBe(204);
+    expect(await listAll(reader.api)).toEqual([own.id]);
+    expect(await listAll(owner.api)).toEqual([shared.id]);
+  });
+
+  it('when a feed entry names a record the reader may not read (a write that failed half-way), then the list skips it', async () => {
+    const owner = await registerUser(server.baseUrl, { name: 'Stranger Owner' });
+    const reader = await registerUser(server.baseUrl, { name: 'Feed Prober' });
+    const hidden = await createRecordAs(owner, owner, [owner]);
+    const own = await createRecordAs(reader, reader, [reader]);
+    await server.connection
+      .collection<{ _id: string; recordId: string }>('record_feed')
+      .insertOne({ _id: `${reader.id}:2`, recordId: hidden.id });
+    expect(await listAll(reader.api)).toEqual([own.id]);
+    const newer = await createRecordAs(reader, reader, [reader]);
+    expect(await listAll(reader.api)).toEqual([newer.id, own.id]);
+  });
+
+  it('when two server processes store records of one reader at once, then every record is listed exactly once', async () => {
+    const patient = await registerUser(server.baseUrl, { name: 'Busy Patient' });
+    const other = await startTestServer({ mongoUri: dbUri(server), settings: server.settings });
+    try {
+      const there = new ApiClient(other.baseUrl);
+      there.cookie = patient.api.cookie;
+      const message = await armoredTo([patient.publicKey]);
+      const ids = Array.from({ length: 40 }, () => newRecordId());
+      const results = await Promise.all(
+        ids.map((recordId, i) =>
+          (i % 2 ? there : patient.api).post('/records', {
+            recordId,
+            ownerId: patient.id,
+            recipients: recipientsOf(patient),
+            message,
+          }),
+        ),
+      );
+      expect(results.map((r) => r.status)).toEqual(ids.map(() => 201));
+      const listed = await listAll(patient.api, 7);
+      expect([...listed].sort()).toEqual([...ids].sort());
+    } finally {
+      await other.shutdown(0);
+      await other.connection.close();
+    }
+  });
+});
+
+/** The connection string of a test server's database (to start a second process on it). */
+function dbUri(s: TestServer): string {
+  const { host, port, name } = s.connection;
+  return `mongodb://${host}:${port}/${name}`;
+}
+
+describe('the listing feed migration', () => {
+  it('when records were stored before the feed, then the migration lists them newest change first, once', async () => {
+    const uri = freshTestDatabaseUri('feed_migration');
+    const before = await startTestServer({ mongoUri: uri });
+    const patient = await registerUser(before.baseUrl, { name: 'Early Patient' });
+    const ids = [];
+    for (let i = 0; i < 4; i++) ids.push((await createRecordAs(patient, patient, [patient])).id);
+    // As the records were before the feed existed.
+    await before.connection.collection('records').updateMany({}, { $unset: { feedSeqs: '' } });
+    await before.connection.collection('record_feed').deleteMany({});
+    await before.shutdown(0);
+    await before.connection.close();
+
+    const after = await startTestServer({ mongoUri: uri, settings: before.settings });
+    try {
+      await runMigrations(after.connection, createLogger('silent'));
+      await runMigrations(after.connection, createLogger('silent')); // recorded as done: nothing twice
+      const api = new ApiClient(after.baseUrl);
+      api.cookie = patient.api.cookie;
+      expect(await listAll(api)).toEqual([...ids].reverse());
+      expect(await after.connection.collection('record_feed').countDocuments()).toBe(4);
+    } finally {
+      await after.close();
+    }
+  });
+});
