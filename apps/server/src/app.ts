@@ -13,6 +13,7 @@ import { authorizeRecord, type RecordAccess } from './components/records/access'
 import { recordHandlers } from './components/records/routes';
 import { sharingHandlers } from './components/sharing/routes';
 import { teamHandlers } from './components/teams/routes';
+import { transparencyHandlers } from './components/transparency/routes';
 import { liveHandlers } from './components/live/routes';
 import { userHandlers } from './components/users/routes';
 import { clientAddressKey } from './lib/client-address';
@@ -58,6 +59,7 @@ export function createApp(deps: AppDeps): Express {
     ...accountStateHandlers(services),
     ...auditHandlers(services),
     ...teamHandlers(services),
+    ...transparencyHandlers(services),
     ...liveHandlers(services),
   };
 

@@ -9,6 +9,8 @@ import { feedModel, ListingFeed } from './components/records/feed';
 import { attachmentChunkModel, attachmentModel, recordModel, recordVersionModel, type AttachmentDoc, type RecordDoc } from './components/records/model';
 import { grantModel } from './components/sharing/model';
 import { practiceModel, teamKeyEnvelopeModel, teamMembershipModel, teamModel, teamStatementModel } from './components/teams/model';
+import { ktModels } from './components/transparency/model';
+import { TransparencyLog } from './components/transparency/log';
 import { userModel } from './components/users/model';
 import { claimModel } from './lib/claims';
 import { InvalidationFeed, invalidationModel } from './lib/invalidations';
@@ -41,6 +43,8 @@ export interface AppSettings {
   readCacheTtlMs: number;
   /** The rate limiter's clock (tests move it instead of sleeping); default Date.now. */
   clock?: () => number;
+  /** How long an append waits on a stalled earlier appender before integrating its leaf. */
+  ktStallMs?: number;
 }
 
 export interface RateLimits {
@@ -51,6 +55,9 @@ export interface RateLimits {
   recoveryPerIp: number;
   recoveryPerAccount: number;
   registerPerIp: number;
+  /** Directory lookups by exact email, per session and per address. */
+  directoryEmailPerSession: number;
+  directoryEmailPerIp: number;
 }
 
 export const defaultRateLimits: RateLimits = {
@@ -60,6 +67,8 @@ export const defaultRateLimits: RateLimits = {
   recoveryPerIp: 30,
   recoveryPerAccount: 10,
   registerPerIp: 30,
+  directoryEmailPerSession: 60,
+  directoryEmailPerIp: 200,
 };
 
 export function createModels(connection: Connection) {
@@ -83,6 +92,7 @@ export function createModels(connection: Connection) {
     teamStatements: teamStatementModel(connection),
     teamMemberships: teamMembershipModel(connection),
     teamKeyEnvelopes: teamKeyEnvelopeModel(connection),
+    kt: ktModels(connection),
   };
 }
 export type Models = ReturnType<typeof createModels>;
@@ -101,6 +111,8 @@ export interface Services {
   /** Tells this and the other server processes which cached documents a write changed. */
   feed: InvalidationFeed;
   caches: ReadCaches;
+  /** The key-transparency log (DESIGN §14). */
+  transparency: TransparencyLog;
 }
 
 /** Grant expiry of one reader of one record (`expiresAt` null: no grant, or one that does not expire). */
@@ -166,5 +178,10 @@ export function createServices(connection: Connection, logger: Logger, settings:
     listing: new ListingFeed(models.listingEntries),
     feed,
     caches,
+    transparency: new TransparencyLog(models.kt, {
+      logKey: settings.secrets.ktLogKey,
+      logger,
+      ...(settings.ktStallMs === undefined ? {} : { stallMs: settings.ktStallMs }),
+    }),
   };
 }

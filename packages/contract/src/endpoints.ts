@@ -7,6 +7,7 @@ import { liveEndpoints } from './live';
 import { recordEndpoints } from './records';
 import { sharingEndpoints } from './sharing';
 import { teamEndpoints } from './teams';
+import { transparencyEndpoints } from './transparency';
 
 /** Every API operation under /api, by name. The server must bind each one. */
 export const endpoints = {
@@ -18,6 +19,7 @@ export const endpoints = {
   ...accountStateEndpoints,
   ...auditEndpoints,
   ...teamEndpoints,
+  ...transparencyEndpoints,
   ...liveEndpoints,
 } as const;
 export type Endpoints = typeof endpoints;

@@ -13,3 +13,4 @@ export * from './openapi';
 export * from './records';
 export * from './sharing';
 export * from './teams';
+export * from './transparency';

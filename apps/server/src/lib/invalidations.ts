@@ -1,5 +1,6 @@
 import { Schema, type Connection, type Model } from 'mongoose';
 import type { Logger } from 'pino';
+import { AppError } from './errors';
 import { newId } from './ids';
 import { modelOn } from './model';
 import { ReadCache, type ReadCacheOptions } from './read-cache';
@@ -90,8 +91,10 @@ export class InvalidationFeed {
 
   /**
    * Call after a write that changes what the tags name. A failure to tell the other
-   * processes is logged, not thrown: the write itself is done, and their caches' lifetime
-   * bounds the staleness.
+   * processes fails the request: the write is stored, but a revoke or logout that other
+   * processes do not hear of would keep working there until their caches expire, so the
+   * client must hear it did not fully take effect and try again.
+   * @throws AppError 503 `database-unavailable` when the notice could not be stored.
    */
   async publish(tags: readonly string[]): Promise<void> {
     const id = newId();
@@ -103,7 +106,7 @@ export class InvalidationFeed {
     try {
       await this.model.create({ _id: id, tags, at });
     } catch (error) {
-      this.logger.warn({ err: (error as Error).message }, 'cache invalidation not published');
+      throw new AppError({ status: 503, code: 'database-unavailable', message: 'The change is stored but not yet known to every server; try again.', cause: error });
     }
   }
 

@@ -2,6 +2,7 @@ import { endpoints, type AccessEntry, type CreateRecordRequest, type Me, type Re
 import type { Call } from '../../api/http';
 import { proxy, transfer, type CryptoClient, type KeyRef } from '../../crypto/client';
 import type { Fingerprint, JsonObject, RecordExpectation, RecordId, UserId } from '@medseal/crypto';
+import type { AccountStateBook } from '../../app/accountState';
 import type { KeyBook, Person } from '../../app/keyBook';
 import type { ContactsDoc } from '../contacts/contactsModel';
 import { recordContentSchema, summaryOf, type AttachmentRef, type RecordContent } from './content';
@@ -19,6 +20,8 @@ export interface RecordDeps {
   me: Me;
   key: KeyRef;
   keyBook: KeyBook;
+  /** Pins and the highest version seen of each record, on every device (DESIGN §12). */
+  accountState: AccountStateBook;
   contacts(): ContactsDoc;
 }
 
@@ -27,13 +30,6 @@ export type OpenedRecord =
   | { status: 'tampered'; dto: RecordDto; reason: string };
 
 export type VerifiedRecord = Extract<OpenedRecord, { status: 'verified' }>;
-
-/** The highest version seen of each record in this tab: an older one served as newest is a rollback. */
-const highestSeen = new Map<string, number>();
-
-export function forgetSeenVersions(): void {
-  highestSeen.clear();
-}
 
 /**
  * Whether the server lets me write a new version of this record, share it or revoke a reader
@@ -54,7 +50,7 @@ export function newRecordId(): string {
 /** The pinned fingerprint if I pinned this person, my own for me, else none (trust on first use). */
 function pinnedFingerprint(deps: RecordDeps, userId: string): string | undefined {
   if (userId === deps.me.id) return deps.key.fingerprint;
-  return deps.contacts().contacts[userId]?.fingerprint;
+  return deps.accountState.pinOf(userId)?.fingerprint;
 }
 
 function explain(result: { status: string; reason?: string; mismatches?: string[] }): string {
@@ -91,7 +87,7 @@ async function openMessage(deps: RecordDeps, target: { id: string; ownerId: stri
   const ownerPin = pinnedFingerprint(deps, target.ownerId);
   const ownerFingerprint = ownerPin ?? (await deps.keyBook.get(target.ownerId)).fingerprint;
   const authorPin = pinnedFingerprint(deps, target.authorId);
-  const seen = highestSeen.get(target.id);
+  const seen = deps.accountState.highestSeen(target.id);
   const expect: RecordExpectation = {
     recordId: target.id as RecordId,
     version: target.version,
@@ -109,7 +105,7 @@ async function openMessage(deps: RecordDeps, target: { id: string; ownerId: stri
     const grants = await grantsOf(deps, target.id);
     result = await deps.crypto.openRecord({ message: target.message, keyHandle: deps.key.handle, expect: { ...expect, grants } });
   }
-  return { result, author, authorVerified: !!deps.contacts().contacts[target.authorId]?.verified, expect };
+  return { result, author, authorVerified: deps.accountState.isVerified(target.authorId, author.fingerprint), expect };
 }
 
 export async function openRecordDto(deps: RecordDeps, dto: RecordDto): Promise<OpenedRecord> {
@@ -117,7 +113,7 @@ export async function openRecordDto(deps: RecordDeps, dto: RecordDto): Promise<O
   if (result.status !== 'verified') return { status: 'tampered', dto, reason: explain(result) };
   const parsed = recordContentSchema.safeParse(result.envelope.content);
   if (!parsed.success) return { status: 'tampered', dto, reason: 'Its content is signed but not in a format this app knows.' };
-  highestSeen.set(dto.id, Math.max(highestSeen.get(dto.id) ?? 0, dto.version));
+  deps.accountState.noteSeen(dto.id, dto.version);
   return { status: 'verified', dto, content: parsed.data, author, authorVerified, signedAt: result.signedAt };
 }
 
@@ -252,7 +248,7 @@ export async function createRecord(
     }
     dto = await deps.call(endpoints.createRecord, { body: draft.request });
     draft.created = dto;
-    highestSeen.set(recordId, 1);
+    deps.accountState.noteSeen(recordId, 1);
   }
   if (input.files.length > 0 || JSON.stringify(first) !== draft.requestContent) {
     const refs = await uploadFiles(deps, recordId, input.files, keys, onProgress, draft.uploaded);
@@ -260,8 +256,10 @@ export async function createRecord(
     const content = { ...input.content, attachments: refs };
     const next = await seal(deps, { recordId, version: 2, ownerId: input.ownerId, content, keys });
     dto = await deps.call(endpoints.updateRecord, { params: { recordId }, body: { baseVersion: 1, recipients, message: next } });
-    highestSeen.set(recordId, 2);
+    deps.accountState.noteSeen(recordId, 2);
   }
+  // Saved before the record is shown: another device must not take an older version for it.
+  await deps.accountState.flush();
   return dto;
 }
 
@@ -273,7 +271,8 @@ export async function updateRecord(deps: RecordDeps, base: RecordDto, input: { c
   const content = { ...input.content, attachments: [...input.content.attachments, ...refs] };
   const message = await seal(deps, { recordId: base.id, version: base.version + 1, ownerId: base.ownerId, content, keys });
   const dto = await deps.call(endpoints.updateRecord, { params: { recordId: base.id }, body: { baseVersion: base.version, recipients, message } });
-  highestSeen.set(base.id, dto.version);
+  deps.accountState.noteSeen(base.id, dto.version);
+  await deps.accountState.flush();
   const kept = new Set(content.attachments.map((a) => a.id));
   for (const a of base.attachments) {
     if (!kept.has(a.id)) await deps.call(endpoints.deleteAttachment, { params: { recordId: base.id, attachmentId: a.id } });
@@ -331,7 +330,6 @@ async function filePacketFor(deps: RecordDeps, recordId: string, ref: Attachment
 
 export async function deleteRecord(deps: RecordDeps, recordId: string): Promise<void> {
   await deps.call(endpoints.deleteRecord, { params: { recordId } });
-  highestSeen.delete(recordId);
 }
 
 /**
@@ -374,6 +372,7 @@ export async function revokeAccess(deps: RecordDeps, recordId: string, userId: s
     recipientKeys: keys,
   });
   const dto = await deps.call(endpoints.updateRecord, { params: { recordId }, body: { baseVersion: fresh.version, recipients, message: rekeyed.message } });
-  highestSeen.set(recordId, dto.version);
+  deps.accountState.noteSeen(recordId, dto.version);
+  await deps.accountState.flush();
   return dto;
 }
