@@ -39,7 +39,7 @@ interface Deps {
   crypto: CryptoClient;
 }
 
-export const STAGE_STRETCH = 'Stretching your password (Argon2id)';
+export const STAGE_STRETCH = 'Protecting your password';
 
 async function derive(deps: Deps, opts: { password: string; email: string; saltSeed: string; kdf: unknown }, onProgress?: (fraction: number | null) => void) {
   // The client refuses KDF parameters weaker than its own minimum, whatever the server says.
