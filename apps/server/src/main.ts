@@ -6,14 +6,18 @@ import { loadConfig } from './lib/config';
 import { connectDb } from './lib/db';
 import { listen } from './lib/http-server';
 import { createLogger } from './lib/logger';
-import { loadSecrets } from './lib/secrets';
+import { loadSecrets, moveLegacySecretsFile } from './lib/secrets';
 import { runMigrations } from './migrations';
 import { settingsFromConfig } from './settings';
 
 const config = loadConfig();
 const logger = createLogger(config.LOG_LEVEL);
 const dataDir = resolve(config.MEDSEAL_DATA_DIR);
-const secrets = await loadSecrets(config, resolve(dataDir, 'secrets.json'));
+const secretsFile = resolve(config.MEDSEAL_SECRETS_DIR, 'secrets.json');
+if (await moveLegacySecretsFile(resolve(dataDir, 'secrets.json'), secretsFile)) {
+  logger.warn({ secretsFile }, 'moved secrets.json out of the data folder (back it up apart from the data)');
+}
+const secrets = await loadSecrets(config, secretsFile);
 
 // Without MONGODB_URI, start the embedded dev database (tools/devdb) in the data folder.
 let devDb: DevDb | undefined;

@@ -1,3 +1,4 @@
+import { resolve, sep } from 'node:path';
 import { z } from 'zod';
 import { isLoopbackAddress } from './client-address';
 
@@ -18,8 +19,13 @@ const configSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   /** Any MongoDB (6+) or FerretDB; when unset, tools/devdb starts an embedded one. */
   MONGODB_URI: z.string().url().optional(),
-  /** Folder for the embedded database and generated dev secrets; relative to apps/server. */
+  /** Folder for the embedded database; relative to apps/server. */
   MEDSEAL_DATA_DIR: z.string().default('../../.data'),
+  /**
+   * Folder for the generated server secrets (embedded mode); never inside the data folder,
+   * so a copy of the database does not take the keys with it (issue 15, finding 11).
+   */
+  MEDSEAL_SECRETS_DIR: z.string().default('../../.secrets'),
   /** Built web app to serve; when the folder is missing only the API is served. */
   MEDSEAL_WEB_DIST: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -65,8 +71,16 @@ const configSchema = z.object({
 
 export type Config = z.infer<typeof configSchema>;
 
-/** Cookies without `Secure` travel in clear text, so only a server on a loopback address may drop it. */
+/**
+ * Cookies without `Secure` travel in clear text, so only a server on a loopback address may
+ * drop it; the secrets folder is kept apart from the data folder.
+ */
 const checkedConfig = configSchema.superRefine((c, ctx) => {
+  const data = resolve(c.MEDSEAL_DATA_DIR);
+  const secrets = resolve(c.MEDSEAL_SECRETS_DIR);
+  if (secrets === data || secrets.startsWith(`${data}${sep}`) || data.startsWith(`${secrets}${sep}`)) {
+    ctx.addIssue({ code: 'custom', path: ['MEDSEAL_SECRETS_DIR'], message: 'must be a folder apart from MEDSEAL_DATA_DIR (neither inside the other)' });
+  }
   if (c.MEDSEAL_LOOPBACK_HTTP_COOKIES && !(c.HOST === 'localhost' || isLoopbackAddress(c.HOST))) {
     ctx.addIssue({ code: 'custom', path: ['MEDSEAL_LOOPBACK_HTTP_COOKIES'], message: `needs a loopback HOST, not ${c.HOST}` });
   }

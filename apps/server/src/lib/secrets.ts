@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { constants as fsConstants } from 'node:fs';
+import { access, chmod, copyFile, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import type { Config } from './config';
@@ -40,7 +41,7 @@ export function generateSecrets(): ServerSecrets {
 
 /**
  * Secrets from config when all three are set. Otherwise, only in the embedded dev mode (no
- * MONGODB_URI), they are generated once into `<dataDir>/secrets.json` (mode 0600) and read
+ * MONGODB_URI), they are generated once into `<secretsDir>/secrets.json` (mode 0600) and read
  * from there afterwards. With an external database and no secrets the server refuses to
  * start: a generated secret would be lost with the container and lock everyone out.
  *
@@ -99,4 +100,35 @@ async function writeSecretsFile(path: string, secrets: ServerSecrets, mode: 'cre
     await rename(tmp, path);
   }
   await chmod(path, 0o600);
+}
+
+/**
+ * Moves a `secrets.json` that an older version generated inside the data folder to the
+ * secrets folder, once (issue 15, finding 11): generating new secrets instead would lock every
+ * account out. Does nothing when the secrets folder already has a file or there is no old one.
+ * @returns true when it moved the file.
+ */
+export async function moveLegacySecretsFile(legacy: string, target: string): Promise<boolean> {
+  try {
+    await access(target);
+    return false;
+  } catch {
+    // no file at the target yet
+  }
+  try {
+    await access(legacy);
+  } catch {
+    return false;
+  }
+  await mkdir(dirname(target), { recursive: true, mode: 0o700 });
+  try {
+    await rename(legacy, target);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
+    // Another file system: copy (never overwriting), then remove the old one.
+    await copyFile(legacy, target, fsConstants.COPYFILE_EXCL);
+    await chmod(target, 0o600);
+    await unlink(legacy);
+  }
+  return true;
 }
