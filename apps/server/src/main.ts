@@ -14,7 +14,8 @@ const config = loadConfig();
 const logger = createLogger(config.LOG_LEVEL);
 const dataDir = resolve(config.MEDSEAL_DATA_DIR);
 const secretsFile = resolve(config.MEDSEAL_SECRETS_DIR, 'secrets.json');
-if (await moveLegacySecretsFile(resolve(dataDir, 'secrets.json'), secretsFile)) {
+// Only the embedded mode ever generated that file.
+if (!config.MONGODB_URI && (await moveLegacySecretsFile(resolve(dataDir, 'secrets.json'), secretsFile))) {
   logger.warn({ secretsFile }, 'moved secrets.json out of the data folder (back it up apart from the data)');
 }
 const secrets = await loadSecrets(config, secretsFile);
