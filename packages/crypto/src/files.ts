@@ -6,6 +6,7 @@ import { bufferSource, toBase64Url, utf8 } from './encoding';
 import { encryptToKeys, type UnlockedKey } from './keys';
 import { decryptVerified, type BadSignatureReason, type SessionKey } from './messages';
 import { MESSAGE_CONFIG } from './openpgp-config';
+import { padFile, unpadFile } from './padding';
 import { collect, progressStream } from './streams';
 import type { Fingerprint } from './types';
 
@@ -66,16 +67,20 @@ export async function sealFile(opts: {
   const digest = sha256(opts.data);
   digest.catch(() => undefined);
   const sessionKey = opts.sessionKey ? { sessionKey: { data: opts.sessionKey.data, algorithm: opts.sessionKey.algorithm } } : {};
+  // Padded like records (Padmé), so the stored size says little about the file's (padding.ts).
+  const padded = padFile(opts.data);
+  const total = opts.data.length;
   const message = await encryptToKeys(opts.recipientKeys, async (keys) => {
     const base = { encryptionKeys: keys, signingKeys: opts.authorKey.key, ...sessionKey, config: MESSAGE_CONFIG };
     if (opts.onProgress) {
       const onProgress = opts.onProgress;
-      onProgress({ done: 0, total: opts.data.length });
-      const input = await openpgp.createMessage({ binary: progressStream(opts.data, (done) => onProgress({ done, total: opts.data.length })), format: 'binary' });
+      onProgress({ done: 0, total });
+      // Progress in the caller's bytes: the padding after them counts as done.
+      const input = await openpgp.createMessage({ binary: progressStream(padded, (done) => onProgress({ done: Math.min(done, total), total })), format: 'binary' });
       const output = await openpgp.encrypt({ ...base, message: input, format: 'binary' });
       return collect(output as unknown as ReadableStream<Uint8Array>);
     }
-    const input = await openpgp.createMessage({ binary: opts.data, format: 'binary' });
+    const input = await openpgp.createMessage({ binary: padded, format: 'binary' });
     return openpgp.encrypt({ ...base, message: input, format: 'binary' });
   });
   return { message, sha256: await digest };
@@ -116,8 +121,14 @@ export async function openFile(opts: {
     maxBytes: MAX_FILE_BYTES + 64 * 1024,
   });
   if (outcome.status !== 'ok') return outcome;
-  if (opts.expectSha256 !== undefined && (await sha256(outcome.data)) !== opts.expectSha256) {
+  let data: Uint8Array;
+  try {
+    data = unpadFile(outcome.data);
+  } catch {
+    return { status: 'bad-signature', reason: 'malformed' };
+  }
+  if (opts.expectSha256 !== undefined && (await sha256(data)) !== opts.expectSha256) {
     return { status: 'context-mismatch', mismatches: ['sha256'] };
   }
-  return { status: 'verified', data: outcome.data, signedAt: outcome.signedAt };
+  return { status: 'verified', data, signedAt: outcome.signedAt };
 }

@@ -1,4 +1,6 @@
 import { createSessionKey, openFile, sealFile, type FileProgress } from '../src';
+import * as openpgp from 'openpgp';
+import { encryptSigned } from '../src/messages';
 import { codeOf, fixture, makeUser } from './helpers';
 
 type User = Awaited<ReturnType<typeof makeUser>>;
@@ -79,5 +81,31 @@ describe('sealFile / openFile', () => {
     ['a private key', 'not-public-key', 'good.sec.asc'],
   ])('when a recipient is %s, then %s and nothing is sealed', async (_label, code, file) => {
     expect(await codeOf(sealFile({ data: bytes(10), authorKey: author.privateKey, recipientKeys: [reader.publicKey, fixture(file)] }))).toBe(code);
+  });
+});
+
+describe('attachment padding (issue 15, finding 10)', () => {
+  it('when files of nearby sizes are sealed, then their messages have the same size (Padmé), and each opens to its exact bytes', async () => {
+    const sizes = [100_400, 100_800, 101_500, 102_300]; // one Padmé step: 2 KiB at this size
+    const sealed = await Promise.all(sizes.map((n) => sealFile({ data: bytes(n), authorKey: author.privateKey, recipientKeys: [reader.publicKey] })));
+    // Besides padding, a message's size varies by a few bytes with the signature's MPIs.
+    const lengths = sealed.map((s) => s.message.length);
+    expect(Math.max(...lengths) - Math.min(...lengths)).toBeLessThanOrEqual(4);
+    for (const [i, s] of sealed.entries()) {
+      const opened = await openFile({ message: s.message, myKey: reader.privateKey, authorPublicKey: author.publicKey, expectSha256: s.sha256 });
+      expect(opened.status).toBe('verified');
+      if (opened.status === 'verified') expect(opened.data.length).toBe(sizes[i]);
+    }
+  });
+
+  it('when a file sealed before padding (no prefix) is opened, then it opens as it is; data ending in zeros survives the padding', async () => {
+    const readerKey = await openpgp.readKey({ armoredKey: reader.publicKey });
+    const legacy = await encryptSigned({ data: bytes(700), signer: author.privateKey, recipients: [readerKey], format: 'binary' });
+    const opened = await openFile({ message: legacy as Uint8Array, myKey: reader.privateKey, authorPublicKey: author.publicKey });
+    expect(opened.status === 'verified' && opened.data.length).toBe(700);
+    const zeros = new Uint8Array(1000);
+    const { message, sha256 } = await sealFile({ data: zeros, authorKey: author.privateKey, recipientKeys: [reader.publicKey] });
+    const back = await openFile({ message, myKey: reader.privateKey, authorPublicKey: author.publicKey, expectSha256: sha256 });
+    expect(back.status === 'verified' && back.data.length).toBe(1000);
   });
 });
