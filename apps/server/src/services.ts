@@ -53,6 +53,9 @@ export interface RateLimits {
   recoveryPerIp: number;
   recoveryPerAccount: number;
   registerPerIp: number;
+  /** Directory lookups by exact email, per session and per address. */
+  directoryEmailPerSession: number;
+  directoryEmailPerIp: number;
 }
 
 export const defaultRateLimits: RateLimits = {
@@ -62,6 +65,8 @@ export const defaultRateLimits: RateLimits = {
   recoveryPerIp: 30,
   recoveryPerAccount: 10,
   registerPerIp: 30,
+  directoryEmailPerSession: 60,
+  directoryEmailPerIp: 200,
 };
 
 export function createModels(connection: Connection) {
@@ -137,6 +142,8 @@ export const cacheTag = {
   user: (userId: string) => `user:${userId}`,
   /** The record, its attachment list and its grants. */
   record: (recordId: string) => `record:${recordId}`,
+  /** A record the user can read (or could until now) changed: for the user's open tabs (components/live). */
+  reader: (userId: string) => `reader:${userId}`,
 };
 
 const CACHE_MAX = 10_000;

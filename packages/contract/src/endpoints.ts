@@ -3,6 +3,7 @@ import { authEndpoints } from './auth';
 import { accountStateEndpoints } from './account-state';
 import { contactsEndpoints } from './contacts';
 import { directoryEndpoints } from './directory';
+import { liveEndpoints } from './live';
 import { recordEndpoints } from './records';
 import { sharingEndpoints } from './sharing';
 import { teamEndpoints } from './teams';
@@ -19,6 +20,7 @@ export const endpoints = {
   ...auditEndpoints,
   ...teamEndpoints,
   ...transparencyEndpoints,
+  ...liveEndpoints,
 } as const;
 export type Endpoints = typeof endpoints;
 export type EndpointName = keyof Endpoints;

@@ -8,6 +8,7 @@ export * from './endpoint';
 export * from './endpoints';
 export * from './errors';
 export * from './health';
+export * from './live';
 export * from './openapi';
 export * from './records';
 export * from './sharing';
