@@ -280,11 +280,15 @@ export class TransparencyLog {
     index: number,
     size: number,
   ): Promise<{ leaf: { index: number; data: string }; proof: string[] }> {
-    const leaf = await this.models.leaves.findById(index).lean();
+    // The leaf and the tiles in one round trip.
+    const [leaf, proof] = await Promise.all([
+      this.models.leaves.findById(index).lean(),
+      this.prove(inclusionPlan(index, size)),
+    ]);
     if (!leaf) throw new Error(`kt: leaf ${index} is missing`);
     return {
       leaf: { index, data: leaf.data },
-      proof: await this.prove(inclusionPlan(index, size)),
+      proof,
     };
   }
 
