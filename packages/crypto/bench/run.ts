@@ -2,7 +2,7 @@
 // Ratios are measured in the same run, interleaving ours and the baseline, median of N.
 // Writes bench/results.json: { "<metric>": { "value": n, "unit": "..." } }.
 import { spawnSync } from 'node:child_process';
-import { createCipheriv, randomBytes as nodeRandomBytes } from 'node:crypto';
+import { createCipheriv, createHash, randomBytes as nodeRandomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
@@ -37,7 +37,9 @@ import {
   type TeamState,
   type UserId,
 } from '../src';
-import { canonicalJson, utf8 } from '../src/encoding';
+import { canonicalJson, toHex, utf8 } from '../src/encoding';
+import { generateLogKey, leafHash, signTreeHead, verifyConsistency, verifyInclusion, verifyTreeHead } from '../src/transparency';
+import { memoryLog } from '../test/transparency-helpers';
 import { clearKeyCaches } from '../src/keys';
 import { pad } from '../src/padding';
 import { MESSAGE_CONFIG } from '../src/openpgp-config';
@@ -388,10 +390,48 @@ async function benchAccountState(): Promise<void> {
   record('account_state_bytes_1000_pins_10000_records', size / 1024, 'KiB');
 }
 
+/**
+ * Key transparency (issue 12): a client verifies one inclusion and one consistency proof in a
+ * tree of 1,000,000 leaves (goal ≤ 2 ms). Reference in the same run: as many SHA-256 node
+ * hashes through node:crypto (native), the floor any verifier of these proofs pays.
+ */
+async function benchKt(): Promise<void> {
+  const SIZE = 1_000_000;
+  const index = 765_432;
+  const old = 654_321;
+  const leaf = leafHash(utf8(`leaf ${index}`));
+  // Built, read from, then dropped before timing: the full GCs between timed calls stay small.
+  const { inclusion, consistency, root, oldRoot } = (() => {
+    const log = memoryLog();
+    for (let i = 0; i < SIZE; i++) log.append(leafHash(utf8(`leaf ${i}`)));
+    return { inclusion: log.inclusion(index), consistency: log.consistency(old), root: log.root(), oldRoot: log.root(old) };
+  })();
+  const hashes = inclusion.length + consistency.length;
+  const nodeInput = new Uint8Array(65);
+  const { ours, base, ratio } = await compare(
+    201,
+    async () => {
+      verifyInclusion(index, SIZE, leaf, inclusion, root);
+      verifyConsistency(old, SIZE, oldRoot, root, consistency);
+    },
+    () => {
+      for (let i = 0; i < hashes; i++) createHash('sha256').update(nodeInput).digest();
+    },
+  );
+  record('kt_verify_inclusion_plus_consistency_1M', ours, 'ms', '≤ 2');
+  record('kt_reference_same_hashes_node_crypto', base, 'ms');
+  record('kt_verify_vs_native_hashes', ratio, 'ratio');
+  const key = generateLogKey();
+  const head = signTreeHead({ v: 1, size: SIZE, root: toHex(root), timestamp: Date.now() }, key.secretKey);
+  const sigs: number[] = [];
+  for (let i = 0; i < 53; i++) sigs.push(await time(() => verifyTreeHead(head, key.publicKey)));
+  record('kt_verify_head_signature', median(sigs.slice(3)), 'ms');
+}
+
 async function main(): Promise<void> {
   // `tsx bench/run.ts teams`: only the care-team figures (printed; results.json untouched).
-  if (process.argv.includes('teams') || process.argv.includes('account-state')) {
-    await (process.argv.includes('teams') ? benchTeams() : benchAccountState());
+  if (process.argv.includes('teams') || process.argv.includes('account-state') || process.argv.includes('kt')) {
+    await (process.argv.includes('teams') ? benchTeams() : process.argv.includes('kt') ? benchKt() : benchAccountState());
     for (const [metric, value, goal] of rows) console.log(`${metric.padEnd(34)}  ${value.padStart(14)}  ${goal}`);
     return;
   }
@@ -411,6 +451,7 @@ async function main(): Promise<void> {
   clearKeyCaches();
   await benchTeams();
   await benchAccountState();
+  await benchKt();
 
   const width = Math.max(...rows.map((r) => r[0].length));
   console.log(`${'metric'.padEnd(width)}  ${'value'.padStart(14)}  goal`);

@@ -368,6 +368,23 @@ describe('signed tree heads and the client checks', () => {
         proven: proven(1),
       }),
     ).rejects.toMatchObject({ code: 'kt-binding-mismatch' });
+    await expect(
+      verifyKeyInLog({
+        head,
+        armoredKey: fixture('good.pub.asc'),
+        expect: { ...doctor, email: 'else@example.org' },
+        proven: proven(1),
+      }),
+    ).rejects.toMatchObject({ code: 'kt-binding-mismatch' });
+    // A person reached by id (no email known): the user id and the key must match.
+    await expect(
+      verifyKeyInLog({
+        head,
+        armoredKey: fixture('good.pub.asc'),
+        expect: { userId: doctor.userId },
+        proven: proven(1),
+      }),
+    ).resolves.toMatchObject({ userId: doctor.userId });
     // A leaf proven only in a larger tree than the signed head.
     const head2 = sign(log, 2);
     await expect(

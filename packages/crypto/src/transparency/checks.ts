@@ -78,14 +78,15 @@ function checkIncluded(head: SignedTreeHead, proven: ProvenBinding): void {
 export async function verifyKeyInLog(opts: {
   head: SignedTreeHead;
   armoredKey: string;
-  expect: { userId: string; email: string };
+  /** Who the directory said it is; `email` only when the user looked the person up by it. */
+  expect: { userId: string; email?: string };
   proven: ProvenBinding;
 }): Promise<UserKeyBinding> {
   const binding = parseBinding(opts.proven.leaf.data);
   const key = await keyIdentityOf(opts.armoredKey);
   const same =
     binding.userId === opts.expect.userId &&
-    binding.email === normaliseEmail(opts.expect.email) &&
+    (opts.expect.email === undefined || binding.email === normaliseEmail(opts.expect.email)) &&
     binding.fingerprint === key.fingerprint &&
     binding.keySha256 === key.keySha256;
   if (!same)

@@ -17,21 +17,38 @@ import {
 } from '../../lib/pgp';
 import type { KtHeadDoc, KtModels } from './model';
 
-const TILE_WIDTH = 256;
+/** A tile holds 8 levels of a subtree: 256 nodes at its bottom level, 128 above, ..., 2 at the top. */
+const TILE_HEIGHT = 8;
+const TILE_NODES = 2 * 2 ** TILE_HEIGHT - 2;
 const HASH = 32;
+export const TILE_BYTES = TILE_NODES * HASH;
+
+/**
+ * Where a node is stored: tile `row:t` (row = level / 8) at byte `at`. A proof at 1M leaves
+ * (20 levels) reads 3 tiles, not one per level.
+ */
+export function tileSlot(node: NodeId): { id: string; at: number } {
+  const row = Math.floor(node.level / TILE_HEIGHT);
+  const h = node.level % TILE_HEIGHT;
+  const perTile = 2 ** (TILE_HEIGHT - h);
+  const offset = 2 * 2 ** TILE_HEIGHT - 2 * perTile; // nodes of the lower levels of the tile
+  return {
+    id: `${row}:${Math.floor(node.index / perTile)}`,
+    at: (offset + (node.index % perTile)) * HASH,
+  };
+}
 
 export interface TransparencyLogOptions {
   /** Ed25519 seed of the log key (config MEDSEAL_KT_LOG_KEY). */
   logKey: string;
   /**
-   * How long an appender waits for the leaf before its own to be integrated before it decides
-   * that appender died and integrates it itself.
+   * How long an appender waits for the log to grow before it decides the appender of the leaf
+   * before its own died and integrates that leaf itself.
    */
   stallMs?: number;
   logger: Logger;
 }
 
-const tileId = (level: number, tile: number) => `${level}:${tile}`;
 const badSize = (message: string) => new AppError({ status: 400, code: 'kt-bad-size', message });
 
 /** Reads stored node hashes a tile at a time, each tile once. */
@@ -40,8 +57,7 @@ class TileReader {
 
   constructor(private readonly models: KtModels) {}
 
-  load(level: number, tile: number): Promise<Buffer | null> {
-    const id = tileId(level, tile);
+  load(id: string): Promise<Buffer | null> {
     let p = this.tiles.get(id);
     if (!p) {
       p = this.models.tiles
@@ -58,13 +74,13 @@ class TileReader {
     const loaded = new Map<string, Buffer | null>();
     await Promise.all(
       nodes.map(async (n) => {
-        const t = Math.floor(n.index / TILE_WIDTH);
-        loaded.set(tileId(n.level, t), await this.load(n.level, t));
+        const { id } = tileSlot(n);
+        loaded.set(id, await this.load(id));
       }),
     );
     return (n) => {
-      const tile = loaded.get(tileId(n.level, Math.floor(n.index / TILE_WIDTH)));
-      const at = (n.index % TILE_WIDTH) * HASH;
+      const { id, at } = tileSlot(n);
+      const tile = loaded.get(id);
       if (!tile || tile.length < at + HASH)
         throw new Error(`kt: node ${n.level}:${n.index} is not stored`);
       return tile.subarray(at, at + HASH);
@@ -172,26 +188,22 @@ export class TransparencyLog {
     const leaf = await this.models.leaves.findById(index).lean();
     if (!leaf) throw new Error(`kt: leaf ${index} is missing`);
     const reader = new TileReader(this.models);
-    /** Tiles this leaf changes, full width while being written; with the width stored before. */
-    const changed = new Map<string, { tile: Buffer; storedWidth: number }>();
-    const tileOf = (level: number, i: number) => tileId(level, Math.floor(i / TILE_WIDTH));
+    /** Tiles this leaf changes, as they will be written. */
+    const changed = new Map<string, Buffer>();
     const put = async (level: number, i: number, h: Uint8Array) => {
-      const id = tileOf(level, i);
-      let entry = changed.get(id);
-      if (!entry) {
-        const stored = await reader.load(level, Math.floor(i / TILE_WIDTH));
-        const tile = Buffer.alloc(TILE_WIDTH * HASH);
+      const { id, at } = tileSlot({ level, index: i });
+      let tile = changed.get(id);
+      if (!tile) {
+        const stored = await reader.load(id);
+        tile = Buffer.alloc(TILE_BYTES);
         if (stored) stored.copy(tile);
-        entry = { tile, storedWidth: (stored?.length ?? 0) / HASH };
-        changed.set(id, entry);
+        changed.set(id, tile);
       }
-      entry.tile.set(h, (i % TILE_WIDTH) * HASH);
+      tile.set(h, at);
     };
     const get = async (level: number, i: number) => {
-      const at = (i % TILE_WIDTH) * HASH;
-      const tile =
-        changed.get(tileOf(level, i))?.tile ??
-        (await reader.load(level, Math.floor(i / TILE_WIDTH)));
+      const { id, at } = tileSlot({ level, index: i });
+      const tile = changed.get(id) ?? (await reader.load(id));
       if (!tile || tile.length < at + HASH) throw new Error(`kt: node ${level}:${i} is not stored`);
       return tile.subarray(at, at + HASH);
     };
@@ -207,20 +219,10 @@ export class TransparencyLog {
     const plan = rootPlan(index + 1);
     const root = foldRange(await Promise.all(plan.map((n) => get(n.level, n.index))));
 
-    // Tiles are stored trimmed to the entries they hold (never shorter than they were).
     await Promise.all(
-      [...changed].map(([id, { tile, storedWidth }]) => {
-        const [level, t] = id.split(':').map(Number) as [number, number];
-        const width = Math.max(
-          storedWidth,
-          Math.min(TILE_WIDTH, nodesAtLevel(index + 1, level) - t * TILE_WIDTH),
-        );
-        return this.models.tiles.replaceOne(
-          { _id: id },
-          { _id: id, hashes: tile.subarray(0, width * HASH) },
-          { upsert: true },
-        );
-      }),
+      [...changed].map(([id, tile]) =>
+        this.models.tiles.replaceOne({ _id: id }, { _id: id, hashes: tile }, { upsert: true }),
+      ),
     );
     const subject = await this.models.subjects.findById(leaf.subject).lean();
     if (!subject?.indexes.includes(index)) {
@@ -278,11 +280,15 @@ export class TransparencyLog {
     index: number,
     size: number,
   ): Promise<{ leaf: { index: number; data: string }; proof: string[] }> {
-    const leaf = await this.models.leaves.findById(index).lean();
+    // The leaf and the tiles in one round trip.
+    const [leaf, proof] = await Promise.all([
+      this.models.leaves.findById(index).lean(),
+      this.prove(inclusionPlan(index, size)),
+    ]);
     if (!leaf) throw new Error(`kt: leaf ${index} is missing`);
     return {
       leaf: { index, data: leaf.data },
-      proof: await this.prove(inclusionPlan(index, size)),
+      proof,
     };
   }
 
@@ -292,11 +298,6 @@ export class TransparencyLog {
     const doc = await this.models.subjects.findById(subject).lean();
     return (doc?.indexes ?? []).filter((i) => i < size);
   }
-}
-
-/** How many complete nodes of `level` a tree of `size` leaves has. */
-function nodesAtLevel(size: number, level: number): number {
-  return Math.floor(size / 2 ** level);
 }
 
 function toSignedHead(doc: KtHeadDoc): SignedTreeHead {

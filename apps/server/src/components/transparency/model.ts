@@ -14,7 +14,7 @@ export interface KtLeafDoc {
   subject: string;
 }
 
-/** Up to 256 consecutive complete-subtree hashes of one level, 32 bytes each, in order. */
+/** 8 levels of one subtree (log.ts `tileSlot`): 510 node hashes, 32 bytes each; zeros where not yet complete. */
 export interface KtTileDoc {
   _id: string;
   hashes: Buffer | mongo.Binary;
