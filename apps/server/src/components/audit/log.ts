@@ -43,6 +43,9 @@ export class AuditLog {
           });
           return { seq: end.seq, hash: end.value };
         },
+        // A record's trail starts with its creation (the id of a deleted record is never reused).
+        startsChain: (input) =>
+          input.action === 'create' ? { seq: 0, hash: GENESIS_HASH } : undefined,
         link: (input, head, at) => {
           const seq = head.seq + 1;
           // Millisecond ISO time: what the hash covers is exactly what Date stores.
