@@ -53,6 +53,7 @@ export const FEED_TIMING: FeedTiming = { pollMs: 100, leaseMs: 1_000, overlapMs:
  */
 export class InvalidationFeed {
   private readonly caches: ReadCache<object>[] = [];
+  private readonly listeners = new Set<(tags: readonly string[]) => void>();
   /** Events already applied, by id, with their time (forgotten once older than the overlap). */
   private readonly seen = new Map<string, number>();
   /** Start of the last poll that read the events; 0 before the first. */
@@ -74,6 +75,15 @@ export class InvalidationFeed {
     return cache;
   }
 
+  /**
+   * Calls `listener` with the tags of every write seen here, this process's at once and the
+   * others' within about `pollMs` (e.g. to push changes to open tabs). Returns the unsubscribe.
+   */
+  listen(listener: (tags: readonly string[]) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
   /** True while the caches may be used. */
   current(): boolean {
     return !this.stopped && this.lastGood > 0 && Date.now() - this.lastGood < this.timing.leaseMs;
@@ -87,10 +97,14 @@ export class InvalidationFeed {
    * @throws AppError 503 `database-unavailable` when the notice could not be stored.
    */
   async publish(tags: readonly string[]): Promise<void> {
+    const id = newId();
+    const at = new Date();
+    // Applied here now; the poll that reads it back skips it.
+    this.seen.set(id, at.getTime());
     this.drop(tags);
     if (this.stopped) return;
     try {
-      await this.model.create({ _id: newId(), tags, at: new Date() });
+      await this.model.create({ _id: id, tags, at });
     } catch (error) {
       throw new AppError({ status: 503, code: 'database-unavailable', message: 'The change is stored but not yet known to every server; try again.', cause: error });
     }
@@ -110,6 +124,7 @@ export class InvalidationFeed {
 
   private drop(tags: readonly string[]): void {
     for (const cache of this.caches) cache.invalidate(tags);
+    for (const listener of this.listeners) listener(tags);
   }
 
   private async poll(): Promise<void> {

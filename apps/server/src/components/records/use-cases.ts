@@ -15,7 +15,7 @@ import type { Services } from '../../services';
 import { chainFilter, eventId } from '../audit/model';
 import { grantId } from '../sharing/model';
 import { appendAudit, appendListReads } from '../audit/use-cases';
-import { recordChanged, roleOf } from './access';
+import { recordChanged, recordsChanged, roleOf } from './access';
 import { withRevClaim } from './rev-claim';
 import type { AttachmentDoc, RecordDoc, RecordVersionDoc } from './model';
 import { isDuplicateKey } from '../../lib/db';
@@ -194,6 +194,7 @@ export async function storeNewRecords(s: Services, inputs: readonly NewRecord[])
     await s.models.versions.deleteMany({ _id: { $in: ids.map((id) => `${id}:1`) }, createdAt: now });
     throw error;
   }
+  await recordsChanged(s, records.map((r) => ({ recordId: r._id, readers: r.readerIds })));
   await Promise.all(records.map((r) => appendAudit(s, { recordId: r._id, ownerId: r.ownerId, actorId: r.authorId, action: 'create' })));
   return records;
 }
@@ -319,7 +320,7 @@ export async function updateRecord(s: Services, record: RecordDoc, actorId: stri
   }
   const dropped = record.readerIds.filter((id) => !readerIds.includes(id));
   if (dropped.length > 0) await s.models.grants.deleteMany({ _id: { $in: dropped.map((id) => grantId(record._id, id)) } });
-  await recordChanged(s, record._id);
+  await recordChanged(s, record._id, [...record.readerIds, ...readerIds]);
   await appendAudit(s, { recordId: record._id, ownerId: record.ownerId, actorId, action: 'update' });
   const updated: RecordDoc = { ...record, message: body.message, recipients, readerIds, feedSeqs, authorId: actorId, updatedAt: now, version, rev: record.rev + 1 };
   return toRecordDto(updated, await attachmentsOf(s, record._id));
@@ -376,7 +377,7 @@ export async function deleteRecord(s: Services, input: { recordId: string; recor
     s.models.attachments.deleteMany({ recordId }),
     s.models.chunks.deleteMany({ recordId }),
   ]);
-  await recordChanged(s, recordId);
+  await recordChanged(s, recordId, record?.readerIds ?? []);
   if (record || !(await s.models.audit.exists({ ...chainFilter(recordId), action: 'delete' }))) {
     // The owner is the actor when the record is gone (only the owner gets this far).
     await appendAudit(s, { recordId, ownerId: record?.ownerId ?? input.actorId, actorId: input.actorId, action: 'delete' });
