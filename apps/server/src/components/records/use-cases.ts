@@ -18,7 +18,7 @@ import { appendAudit, appendListReads } from '../audit/use-cases';
 import { recordChanged, recordsChanged, roleOf } from './access';
 import { withRevClaim } from './rev-claim';
 import type { AttachmentDoc, RecordDoc, RecordVersionDoc } from './model';
-import { isDuplicateKey } from '../../lib/db';
+import { isDuplicateKey, LONG_OPERATION } from '../../lib/db';
 import { chainIds, findByIds } from '../../lib/store';
 import { isListedAt } from './feed';
 
@@ -183,10 +183,12 @@ export async function storeNewRecords(s: Services, inputs: readonly NewRecord[])
   });
   const ids = records.map((r) => r._id);
   try {
-    await s.models.records.insertMany(records, { ordered: true });
+    // A batch may take longer than one operation is given (lib/db.ts).
+    const options = { ordered: true, ...(records.length > 1 ? LONG_OPERATION : {}) };
+    await s.models.records.insertMany(records, options);
     await s.models.versions.insertMany(
       records.map((r) => ({ _id: `${r._id}:1`, recordId: r._id, version: 1, authorId: r.authorId, recipients: r.recipients, message: r.message, size: r.message.length, createdAt: now })),
-      { ordered: true },
+      options,
     );
   } catch (error) {
     // Only the records this call stored (rev 1, its time): a taken id's record is someone else's.
