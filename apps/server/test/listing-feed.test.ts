@@ -1,4 +1,8 @@
-import { recordListResponseSchema, type RecordDto } from '@medseal/contract';
+import {
+  auditTrailResponseSchema,
+  recordListResponseSchema,
+  type RecordDto,
+} from '@medseal/contract';
 import { freshTestDatabaseUri } from '@medseal/devdb/test-database';
 import { createLogger } from '../src/lib/logger';
 import { runMigrations } from '../src/migrations';
@@ -88,6 +92,19 @@ describe('the listing feed', () => {
     expect(await listAll(reader.api)).toEqual([own.id]);
     const newer = await createRecordAs(reader, reader, [reader]);
     expect(await listAll(reader.api)).toEqual([newer.id, own.id]);
+  });
+
+  it('when a reader lists the same records again soon, then the trail has one list read, and every record GET still adds one', async () => {
+    const patient = await registerUser(server.baseUrl, { name: 'Frequent Lister' });
+    const record = await createRecordAs(patient, patient, [patient]);
+    await listAll(patient.api, 10);
+    await listAll(patient.api, 10);
+    expect((await patient.api.get(`/records/${record.id}`)).status).toBe(200);
+    expect((await patient.api.get(`/records/${record.id}`)).status).toBe(200);
+    const trail = auditTrailResponseSchema.parse(
+      (await patient.api.get(`/audit/records/${record.id}`)).body,
+    );
+    expect(trail.events.map((e) => e.action)).toEqual(['create', 'read', 'read', 'read']);
   });
 
   it('when two server processes store records of one reader at once, then every record is listed exactly once', async () => {

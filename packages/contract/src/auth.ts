@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import {
+  safeText,
   armoredSchema,
   bytes32,
   emailSchema,
@@ -23,7 +24,8 @@ export type AuthParamsResponse = z.infer<typeof authParamsResponseSchema>;
 export const registerRequestSchema = z
   .object({
     email: emailSchema,
-    name: z.string().trim().min(1).max(200),
+    /** The display name others see (directory, sharing): no control, bidi or invisible characters. */
+    name: safeText(z.string().trim().min(1).max(200)),
     role: roleSchema,
     publicKey: armoredSchema(MAX_KEY_CHARS),
     loginSecret: bytes32,

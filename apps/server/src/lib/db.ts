@@ -7,7 +7,7 @@ export type DbEngine = 'mongodb' | 'ferretdb' | 'unknown';
  * a 503 within ~2.5 s, never a hang. `timeoutMS` (the driver's client-side operation timeout)
  * bounds each operation as a whole, its server selection and retries included (a socket
  * timeout alone let a retried read take two, measured 5 s); no query on a hot path comes near
- * it (they are `_id` reads). A long scan passes its own (`LONG_SCAN`). Server selection gives
+ * it (they are `_id` reads). A long operation passes its own (`LONG_OPERATION`). Server selection gives
  * up after 2 s when no server answers; the connect timeout also bounds the driver's health
  * check of a database that accepts but does not answer (default 30 s). No command buffering:
  * while the database is away a request fails instead of queueing in memory. The driver itself
@@ -16,8 +16,8 @@ export type DbEngine = 'mongodb' | 'ferretdb' | 'unknown';
  */
 export const DB_TIMEOUTS = { serverSelectionTimeoutMS: 2_000, connectTimeoutMS: 2_000, timeoutMS: 2_500 } as const;
 
-/** Query options for a scan that may take long (a migration at startup): no operation timeout. */
-export const LONG_SCAN = { timeoutMS: 0 } as const;
+/** Options for an operation that may take long (a migration scan, a batch of new records): no operation timeout. */
+export const LONG_OPERATION = { timeoutMS: 0 } as const;
 
 /** How long the first connect keeps trying (a database that starts with the server, or after it). */
 const CONNECT_RETRY_MS = 30_000;

@@ -74,6 +74,8 @@ export interface ChainSpec<I, H extends { seq: number }, D extends { _id: string
   loadHead(chain: string, known: H | undefined): Promise<H>;
   /** The link after `head`. */
   link(input: I, head: H, at: Date): { doc: D; head: H };
+  /** The head of a chain `input` starts (no lookup), if it starts one; a wrong guess costs a lost round. */
+  startsChain?(input: I): H | undefined;
 }
 
 interface Waiting<I, D> {
@@ -89,6 +91,8 @@ const MAX_BATCH = 500;
 /** Chains whose end is kept in memory. */
 const MAX_CACHED_HEADS = 100_000;
 const MAX_LOST_ROUNDS = 20;
+/** Chain ends looked up at once. */
+const HEAD_LOADS_AT_ONCE = 16;
 
 /**
  * Appends links to chains with group commit: inputs that arrive while a write is in flight go
@@ -153,12 +157,22 @@ export class ChainAppender<I, H extends { seq: number }, D extends { _id: string
   }
 
   private async writeRound(batch: Waiting<I, D>[]): Promise<void> {
+    for (const w of batch) {
+      const chain = this.spec.chainOf(w.input);
+      const start = this.heads.has(chain) ? undefined : this.spec.startsChain?.(w.input);
+      if (start) this.remember(chain, start);
+    }
     const missing = [...new Set(batch.map((w) => this.spec.chainOf(w.input)))].filter(
       (c) => !this.heads.has(c),
     );
-    await Promise.all(
-      missing.map(async (c) => this.remember(c, await this.spec.loadHead(c, undefined))),
-    );
+    // A few chains at a time: hundreds of lookups at once would queue for the driver's pool.
+    for (let i = 0; i < missing.length; i += HEAD_LOADS_AT_ONCE) {
+      await Promise.all(
+        missing
+          .slice(i, i + HEAD_LOADS_AT_ONCE)
+          .map(async (c) => this.remember(c, await this.spec.loadHead(c, undefined))),
+      );
+    }
 
     const next = new Map<string, H>();
     const at = new Date();

@@ -28,6 +28,15 @@ describe('control and bidi characters in emails and names (issue 15, finding 12)
     expect(codeOf(await alice.api.get(`/users?email=${encodeURIComponent(`${alice.email}\u200f`)}`))).toBe('unsafe-characters');
   });
 
+  it('when an account registers with a control or bidi-override character in its display name, then 400 unsafe-characters and no account is made', async () => {
+    for (const name of [`Dr ${RLO}nnA`, 'Ann\u0007', 'Ann\u2066Bob\u2069']) {
+      const { body } = await registrationFor({ name: 'Placeholder' });
+      const res = await new ApiClient(server.baseUrl).post('/auth/register', { ...body, name });
+      expect({ name, status: res.status, code: codeOf(res) }).toEqual({ name, status: 400, code: 'unsafe-characters' });
+      expect(await server.connection.collection('users').countDocuments({ email: body.email })).toBe(0);
+    }
+  });
+
   it('when a practice is named with a bidi override, then 400 unsafe-characters (the same validator)', async () => {
     const doctor = await registerUser(server.baseUrl, { name: 'Doc', role: 'doctor' });
     const res = await doctor.api.post('/practices', { name: `Clinic ${RLO}cilbup` });

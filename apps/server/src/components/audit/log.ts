@@ -25,6 +25,8 @@ interface Head {
  */
 export class AuditLog {
   private readonly chains: ChainAppender<AuditInput, Head, AuditDoc>;
+  /** When this process last appended an event, by record, actor and action (appendOncePer). */
+  private readonly recent = new Map<string, number>();
 
   constructor(events: Model<AuditDoc>) {
     const hashAt = async (recordId: string, seq: number) =>
@@ -41,6 +43,9 @@ export class AuditLog {
           });
           return { seq: end.seq, hash: end.value };
         },
+        // A record's trail starts with its creation (the id of a deleted record is never reused).
+        startsChain: (input) =>
+          input.action === 'create' ? { seq: 0, hash: GENESIS_HASH } : undefined,
         link: (input, head, at) => {
           const seq = head.seq + 1;
           // Millisecond ISO time: what the hash covers is exactly what Date stores.
@@ -76,4 +81,32 @@ export class AuditLog {
   async append(inputs: readonly AuditInput[]): Promise<void> {
     await this.chains.append(inputs);
   }
+
+  /**
+   * Appends the events this process has not appended (same record, actor and action) within
+   * `windowMs`; settles when they are stored. Bounded memory: the oldest entries go first.
+   */
+  async appendOncePer(inputs: readonly AuditInput[], windowMs: number): Promise<void> {
+    const now = Date.now();
+    const key = (i: AuditInput) => `${i.recordId}:${i.actorId}:${i.action}`;
+    const due = inputs.filter((i) => now - (this.recent.get(key(i)) ?? -Infinity) >= windowMs);
+    // Taken before the write, so concurrent calls do not append the same event twice.
+    for (const i of due) {
+      this.recent.delete(key(i));
+      this.recent.set(key(i), now);
+    }
+    for (const oldest of this.recent.keys()) {
+      if (this.recent.size <= MAX_RECENT) break;
+      this.recent.delete(oldest);
+    }
+    try {
+      await this.chains.append(due);
+    } catch (error) {
+      for (const i of due) if (this.recent.get(key(i)) === now) this.recent.delete(key(i));
+      throw error;
+    }
+  }
 }
+
+/** Recent events appendOncePer remembers (about 100 bytes each). */
+const MAX_RECENT = 100_000;

@@ -13,10 +13,17 @@ export function appendAudit(s: Services, input: AuditInput): Promise<void> {
   return s.auditLog.append([input]);
 }
 
-/** Appends one event to each of several records' chains (the list reads up to 100 at once). */
-export function appendAuditMany(s: Services, inputs: AuditInput[]): Promise<void> {
-  return s.auditLog.append(inputs);
+/**
+ * The `read` events of a listed page (up to 250 records), each written unless this process
+ * wrote the same reader's read of the same record less than LIST_READ_WINDOW_MS ago
+ * (docs/decisions.md: listing is a read; repeated listing is not a new one each time).
+ */
+export function appendListReads(s: Services, inputs: AuditInput[]): Promise<void> {
+  return s.auditLog.appendOncePer(inputs, LIST_READ_WINDOW_MS);
 }
+
+/** A reader listing the same record again within this time adds no second `read` event. */
+export const LIST_READ_WINDOW_MS = 10 * 60 * 1000;
 
 /** The owner's view of one record's trail (also after deletion), with the chain check. */
 export async function recordAudit(s: Services, recordId: string): Promise<AuditTrailResponse> {

@@ -71,7 +71,13 @@ export async function roleOf(s: Services, record: RecordDoc, userId: string): Pr
  * now or could until this write) through the live feed.
  */
 export function recordChanged(s: Services, recordId: string, readers: readonly string[]): Promise<void> {
-  return s.feed.publish([cacheTag.record(recordId), ...[...new Set(readers)].map((id) => cacheTag.reader(id))]);
+  return recordsChanged(s, [{ recordId, readers }]);
+}
+
+/** recordChanged for several records, in one notice (a batch of new records). */
+export function recordsChanged(s: Services, changes: readonly { recordId: string; readers: readonly string[] }[]): Promise<void> {
+  const readers = new Set(changes.flatMap((c) => c.readers));
+  return s.feed.publish([...changes.map((c) => cacheTag.record(c.recordId)), ...[...readers].map((id) => cacheTag.reader(id))]);
 }
 
 /** The record of a resolved access; only audit and delete may see a deleted one. */

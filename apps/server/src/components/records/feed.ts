@@ -1,6 +1,6 @@
 import { Schema, type Connection, type Model, type mongo } from 'mongoose';
 import type { Logger } from 'pino';
-import { LONG_SCAN } from '../../lib/db';
+import { LONG_OPERATION } from '../../lib/db';
 import { AppError } from '../../lib/errors';
 import { modelOn } from '../../lib/model';
 import { ChainAppender, chainEnd, chainId, chainIds, findByIds } from '../../lib/store';
@@ -52,6 +52,8 @@ export function isListedAt(
 /** The readers' listing feeds, appended with group commit (lib/store.ts). */
 export class ListingFeed {
   private readonly chains: ChainAppender<FeedInput, { seq: number }, FeedDoc>;
+  /** Feed entries by `_id` (recordId), kept because they are immutable (window). */
+  private readonly known = new Map<string, string>();
 
   constructor(private readonly entries: Model<FeedDoc>) {
     const stored = async (readerId: string, seq: number) =>
@@ -85,9 +87,12 @@ export class ListingFeed {
    * their order in each feed.
    */
   add(recordId: string, readerIds: readonly string[]): Promise<number[]> {
-    return this.chains
-      .append(readerIds.map((readerId) => ({ readerId, recordId })))
-      .then((docs) => docs.map((d) => Number(d._id.slice(d._id.lastIndexOf(':') + 1))));
+    return this.chains.append(readerIds.map((readerId) => ({ readerId, recordId }))).then((docs) =>
+      docs.map((d) => {
+        this.remember(d._id, d.recordId);
+        return Number(d._id.slice(d._id.lastIndexOf(':') + 1));
+      }),
+    );
   }
 
   /** The seq of the reader's newest entry (0: none). */
@@ -101,16 +106,32 @@ export class ListingFeed {
     below: number,
     size: number,
   ): Promise<{ seq: number; recordId: string }[]> {
-    const low = Math.max(1, below - size);
-    const found = await findByIds(this.entries, chainIds(readerId, low, below - 1));
-    const window = [];
-    for (let seq = below - 1; seq >= low; seq--) {
-      const entry = found.get(chainId(readerId, seq));
-      if (entry) window.push({ seq, recordId: entry.recordId });
+    const ids = chainIds(readerId, Math.max(1, below - size), below - 1).reverse();
+    const missing = ids.filter((id) => !this.known.has(id));
+    if (missing.length > 0) {
+      for (const [id, entry] of await findByIds(this.entries, missing))
+        this.remember(id, entry.recordId);
     }
-    return window;
+    return ids.flatMap((id) => {
+      const recordId = this.known.get(id);
+      return recordId === undefined
+        ? []
+        : [{ seq: Number(id.slice(id.lastIndexOf(':') + 1)), recordId }];
+    });
+  }
+
+  /** Entries never change once stored, so this process keeps the last ones it read or wrote. */
+  private remember(id: string, recordId: string): void {
+    this.known.set(id, recordId);
+    if (this.known.size > MAX_KNOWN_ENTRIES) {
+      const oldest = this.known.keys().next().value;
+      if (oldest !== undefined) this.known.delete(oldest);
+    }
   }
 }
+
+/** Feed entries a process keeps in memory (about 100 bytes each). */
+const MAX_KNOWN_ENTRIES = 200_000;
 
 /** Records not in the feed yet are added per this many (one group-committed insert each). */
 const MIGRATION_BATCH = 200;
@@ -128,7 +149,7 @@ export async function migrateListingFeed(input: {
 }): Promise<number> {
   const { records, feed, logger } = input;
   const old = await records
-    .find({ feedSeqs: { $exists: false } }, { readerIds: 1, rev: 1, updatedAt: 1 }, LONG_SCAN)
+    .find({ feedSeqs: { $exists: false } }, { readerIds: 1, rev: 1, updatedAt: 1 }, LONG_OPERATION)
     .lean();
   old.sort((a, b) => a.updatedAt.getTime() - b.updatedAt.getTime() || (a._id < b._id ? -1 : 1));
   let migrated = 0;

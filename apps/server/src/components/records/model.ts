@@ -51,6 +51,8 @@ const recordSchema = new Schema<RecordDoc>(
   },
   { versionKey: false, strict: 'throw' },
 );
+// For the directory's co-readers (records/co-readers.ts) on MongoDB; the list uses the feed.
+recordSchema.index({ readerIds: 1 });
 
 /** An immutable version as it was written; `_id` = `<recordId>:<version>` makes the version slot unique. */
 export interface RecordVersionDoc {

@@ -14,11 +14,11 @@ import { JsonBytes } from '../../lib/routing';
 import type { Services } from '../../services';
 import { chainFilter, eventId } from '../audit/model';
 import { grantId } from '../sharing/model';
-import { appendAudit, appendAuditMany } from '../audit/use-cases';
-import { recordChanged, roleOf } from './access';
+import { appendAudit, appendListReads } from '../audit/use-cases';
+import { recordChanged, recordsChanged, roleOf } from './access';
 import { withRevClaim } from './rev-claim';
 import type { AttachmentDoc, RecordDoc, RecordVersionDoc } from './model';
-import { isDuplicateKey } from '../../lib/db';
+import { isDuplicateKey, LONG_OPERATION } from '../../lib/db';
 import { chainIds, findByIds } from '../../lib/store';
 import { isListedAt } from './feed';
 
@@ -123,27 +123,8 @@ export async function createRecord(s: Services, authorId: string, body: CreateRe
   // A deleted record's id keeps its audit trail; whoever took the id over would become the
   // "owner" of that trail (read it, extend it) and the real owner would lose it.
   if (await s.models.audit.exists({ _id: eventId(body.recordId, 1) })) throw recordExists();
-  const now = new Date();
-  const recipients = body.recipients.map((r) => ({ userId: r.userId, fingerprint: r.fingerprint }));
-  const readerIds = recipients.map((r) => r.userId);
-  // Feed entries first: one a failed create leaves behind is skipped as stale (feed.ts).
-  const feedSeqs = await s.listing.add(body.recordId, readerIds);
-  const record: RecordDoc = {
-    _id: body.recordId,
-    ownerId: body.ownerId,
-    authorId,
-    creatorId: authorId,
-    recipients,
-    readerIds,
-    feedSeqs,
-    version: 1,
-    rev: 1,
-    createdAt: now,
-    updatedAt: now,
-    message: body.message,
-  };
   try {
-    await s.models.records.create(record);
+    return toRecordDto(await storeNewRecord(s, { ...body, authorId }), []);
   } catch (error) {
     if (!isDuplicateKey(error)) throw error;
     // The same create racing itself (a retry while the first was still running).
@@ -151,15 +132,73 @@ export async function createRecord(s: Services, authorId: string, body: CreateRe
     if (raced) return raced;
     throw recordExists();
   }
+}
+
+/** A new record as storeNewRecords takes it (checked already). */
+export interface NewRecord {
+  recordId: string;
+  ownerId: string;
+  authorId: string;
+  recipients: readonly Recipient[];
+  message: string;
+}
+
+/**
+ * The storage of a new record, checks done: listing feed entries, the record, version 1, the
+ * trail's `create` event.
+ * @throws a duplicate-key error when the id is taken (isDuplicateKey).
+ */
+export async function storeNewRecord(s: Services, input: NewRecord): Promise<RecordDoc> {
+  const [record] = await storeNewRecords(s, [input]);
+  if (!record) throw new Error('storeNewRecords stored nothing');
+  return record;
+}
+
+/**
+ * storeNewRecord for many records, a few inserts for all of them (the scale bench seeds with
+ * it). All or, on an error, none of the records and versions stay; feed entries left behind
+ * are skipped as stale (feed.ts).
+ * @throws a duplicate-key error when an id is taken (isDuplicateKey).
+ */
+export async function storeNewRecords(s: Services, inputs: readonly NewRecord[]): Promise<RecordDoc[]> {
+  const now = new Date();
+  // Feed entries first: those of a failed create are skipped as stale (feed.ts).
+  const feedSeqs = await Promise.all(inputs.map((input) => s.listing.add(input.recordId, input.recipients.map((r) => r.userId))));
+  const records: RecordDoc[] = inputs.map((input, i) => {
+    const recipients = input.recipients.map((r) => ({ userId: r.userId, fingerprint: r.fingerprint }));
+    return {
+      _id: input.recordId,
+      ownerId: input.ownerId,
+      authorId: input.authorId,
+      creatorId: input.authorId,
+      recipients,
+      readerIds: recipients.map((r) => r.userId),
+      feedSeqs: feedSeqs[i] ?? [],
+      version: 1,
+      rev: 1,
+      createdAt: now,
+      updatedAt: now,
+      message: input.message,
+    };
+  });
+  const ids = records.map((r) => r._id);
   try {
-    await s.models.versions.create({ _id: `${record._id}:1`, recordId: record._id, version: 1, authorId, recipients, message: body.message, size: body.message.length, createdAt: now });
+    // A batch may take longer than one operation is given (lib/db.ts).
+    const options = { ordered: true, ...(records.length > 1 ? LONG_OPERATION : {}) };
+    await s.models.records.insertMany(records, options);
+    await s.models.versions.insertMany(
+      records.map((r) => ({ _id: `${r._id}:1`, recordId: r._id, version: 1, authorId: r.authorId, recipients: r.recipients, message: r.message, size: r.message.length, createdAt: now })),
+      options,
+    );
   } catch (error) {
-    await s.models.records.deleteOne({ _id: record._id, rev: 1 });
+    // Only the records this call stored (rev 1, its time): a taken id's record is someone else's.
+    await s.models.records.deleteMany({ _id: { $in: ids }, rev: 1, createdAt: now });
+    await s.models.versions.deleteMany({ _id: { $in: ids.map((id) => `${id}:1`) }, createdAt: now });
     throw error;
   }
-  await recordChanged(s, record._id, record.readerIds);
-  await appendAudit(s, { recordId: record._id, ownerId: record.ownerId, actorId: authorId, action: 'create' });
-  return toRecordDto(record, []);
+  await recordsChanged(s, records.map((r) => ({ recordId: r._id, readers: r.readerIds })));
+  await Promise.all(records.map((r) => appendAudit(s, { recordId: r._id, ownerId: r.ownerId, actorId: r.authorId, action: 'create' })));
+  return records;
 }
 
 const encodeCursor = (seq: number) => Buffer.from(String(seq)).toString('base64url');
@@ -176,7 +215,8 @@ const MAX_WINDOWS = 4;
  * Records I own, wrote or that are shared with me, most recently changed for me first, read
  * from my listing feed by `_id` (feed.ts): cost grows with the page, not with the database. A
  * page may hold fewer than `limit` records when the feed has stale entries; the list ends
- * where `nextCursor` is absent. Each listed record counts as read (its message is handed out).
+ * where `nextCursor` is absent. Each listed record counts as read (its message is handed out),
+ * once per LIST_READ_WINDOW_MS per reader (appendListReads).
  */
 export async function listRecords(s: Services, userId: string, query: { limit: number; before?: string | undefined }): Promise<RecordListResponse> {
   // Entries below `next` are still to be read; each window asks for as many as the page misses.
@@ -185,9 +225,13 @@ export async function listRecords(s: Services, userId: string, query: { limit: n
   for (let round = 0; round < MAX_WINDOWS && next > 1 && listed.length < query.limit; round++) {
     const size = query.limit - listed.length;
     const window = await s.listing.window(userId, next, size);
-    const records = await findByIds(s.models.records, window.map((e) => e.recordId));
-    for (const entry of window) {
-      const record = records.get(entry.recordId);
+    // From the read cache; the window's misses from one `$in` query.
+    let batch: Promise<Map<string, RecordDoc>> | undefined;
+    const records = await Promise.all(
+      window.map((e) => s.caches.records.get(e.recordId, async () => (await (batch ??= findByIds(s.models.records, window.map((w) => w.recordId)))).get(e.recordId) ?? null)),
+    );
+    for (const [i, entry] of window.entries()) {
+      const record = records[i];
       if (record && isListedAt(record, userId, entry.seq)) listed.push(record);
     }
     next = Math.max(1, next - size);
@@ -195,10 +239,19 @@ export async function listRecords(s: Services, userId: string, query: { limit: n
   // Grant expiry lookups (readers only) by `_id`, all at once.
   const roles = await Promise.all(listed.map((r) => roleOf(s, r, userId)));
   const visible = listed.filter((_, i) => roles[i] !== undefined);
-  const attachments = visible.length ? await s.models.attachments.find({ recordId: { $in: visible.map((r) => r._id) } }).sort({ createdAt: 1 }).lean() : [];
-  await appendAuditMany(s, visible.map((r) => ({ recordId: r._id, ownerId: r.ownerId, actorId: userId, action: 'read' as const })));
+  // From the read cache; the misses from one query (a scan on FerretDB: attachments are not yet by `_id`).
+  let scan: Promise<AttachmentDoc[]> | undefined;
+  const lists = await Promise.all(
+    visible.map((r) =>
+      s.caches.attachments.get(r._id, async () => {
+        scan ??= s.models.attachments.find({ recordId: { $in: visible.map((v) => v._id) } }).sort({ createdAt: 1 }).lean().exec();
+        return { recordId: r._id, attachments: (await scan).filter((a) => a.recordId === r._id) };
+      }),
+    ),
+  );
+  await appendListReads(s, visible.map((r) => ({ recordId: r._id, ownerId: r.ownerId, actorId: userId, action: 'read' as const })));
   return {
-    records: visible.map((r) => toRecordDto(r, attachments.filter((a) => a.recordId === r._id))),
+    records: visible.map((r, i) => toRecordDto(r, lists[i]?.attachments ?? [])),
     ...(next > 1 ? { nextCursor: encodeCursor(next) } : {}),
   };
 }
