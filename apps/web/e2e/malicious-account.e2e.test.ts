@@ -181,8 +181,8 @@ async function plantForgedInDanasName(owner: StoredUser, body: string): Promise<
 }
 
 describe('a malicious server against the account state (real Chromium)', () => {
-  // Class 2, open today: with no stored contacts the app starts from an empty list, so a swapped key looks "New", not "Key changed".
-  it.failing(
+  // Class 2: a missing account state is a security warning, never an empty list in which a swapped key looks "New".
+  it(
     'when the account state is deleted and the directory swaps a verified doctor’s key, then after a reload the app warns and shares nothing with the swapped key',
     async () => {
       const { page, account, user, next } = await patientWhoVerifiedDana();
@@ -199,8 +199,8 @@ describe('a malicious server against the account state (real Chromium)', () => {
     },
   );
 
-  // Class 2, open today: an older contacts list that still verifies is taken as current; the pin it lacks is gone.
-  it.failing(
+  // Class 2: a state older than this device's high-water mark is refused as rolled back.
+  it(
     'when the account state is rolled back on a device that saw a newer one, then the app warns and shares nothing with a swapped key',
     async () => {
       const { account, user, next, earlier } = await patientWhoVerifiedDana({
@@ -219,8 +219,8 @@ describe('a malicious server against the account state (real Chromium)', () => {
     },
   );
 
-  // Class 2, open today: a contacts list that fails verification is dropped for an empty one; a record forged in a pinned doctor's name then verifies.
-  it.failing(
+  // Class 2: a state that fails verification is refused; nothing is shown, so no forged record in a pinned doctor's name either.
+  it(
     'when the account state does not verify on a second device, then the app warns and a record forged in a verified doctor’s name is never shown',
     async () => {
       const { account, user } = await patientWhoVerifiedDana();
@@ -243,8 +243,8 @@ describe('a malicious server against the account state (real Chromium)', () => {
 });
 
 describe('a malicious server against the user’s own key (real Chromium)', () => {
-  // Class 9, open today: an unlocked key is checked by its primary fingerprint only.
-  it.failing(
+  // Class 9: an unlocked key must equal the registered public key packet for packet.
+  it(
     'when the server hands out the user’s key without its encryption subkey, then unlocking fails with a warning',
     async () => {
       const page = await extraDevice(suite.browser, captured);

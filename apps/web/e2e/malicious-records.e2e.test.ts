@@ -139,8 +139,8 @@ async function noteWithHistory(
 }
 
 describe('a malicious server against what a record page shows (real Chromium)', () => {
-  // Class 5, open today: the highest version seen lives in one tab's memory, which a reload clears.
-  it.failing(
+  // Class 5: the highest version seen of each record is in the account state, which survives a reload.
+  it(
     'when the server serves an older version as current after a reload, then the app refuses it as a rollback and shows none of it',
     async () => {
       const stale = forgedMarker('STALE');
@@ -159,8 +159,8 @@ describe('a malicious server against what a record page shows (real Chromium)', 
     },
   );
 
-  // Class 5, open today: another device never learns the highest version the first one saw.
-  it.failing(
+  // Class 5: every device reads the highest version seen from the account state.
+  it(
     'when the server serves an older version as current on a second device, then the app refuses it as a rollback and shows none of it',
     async () => {
       const stale = forgedMarker('STALE');

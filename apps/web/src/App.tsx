@@ -21,7 +21,6 @@ import { EditRecordPage, NewRecordPage } from './features/records/EditRecordPage
 import { HistoryPage } from './features/records/HistoryPage';
 import { RecordPage } from './features/records/RecordPage';
 import { RecordsPage } from './features/records/RecordsPage';
-import { forgetSeenVersions } from './features/records/recordService';
 import { SettingsPage } from './features/settings/SettingsPage';
 
 /** The application: services in, router and session state machine out. */
@@ -75,7 +74,6 @@ function Root({ clientStatus }: { clientStatus: ClientStatusStore }) {
 
   const reset = useCallback(() => {
     queryClient.clear();
-    forgetSeenVersions();
     setSessionEnded('no');
   }, [queryClient]);
 

@@ -15,7 +15,8 @@ describe('cookie replay', () => {
     const res = await alice.api.post('/auth/logout');
     expect(res.status).toBe(204);
     expect(res.headers.getSetCookie()[0]).toMatch(/Max-Age=0/);
-    expect(res.headers.get('clear-site-data')).toBe('"cache", "storage"');
+    // Not "storage": it would erase the device's account-state high-water mark (DESIGN §12).
+    expect(res.headers.get('clear-site-data')).toBe('"cache"');
     expect((await new ApiClient(server.baseUrl).get('/auth/me', { cookie: stolen })).status).toBe(401);
   });
 

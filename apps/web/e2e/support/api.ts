@@ -50,5 +50,17 @@ export async function registerUser(base: string, who: { name: string; email: str
     encryptedPrivateKey: await pgp.lockPrivateKey({ privateKey: key.privateKey, secret: keySecret }),
     recoveryEncryptedPrivateKey: await pgp.lockPrivateKey({ privateKey: key.privateKey, secret: recovery.secret }),
   });
-  return { id: res.user.id, key, session: { base, cookie: cookieOf(res) } };
+  const session = { base, cookie: cookieOf(res) };
+  // The first account state, as the app writes it at registration (DESIGN §12).
+  const { message } = await pgp.sealAccountState({
+    state: { userId: res.user.id as pgp.UserId, version: 1, ownKey: await pgp.ownKeyOf(key.privateKey), pins: [], seen: {}, consents: [], transparencyHead: null },
+    key: key.privateKey,
+  });
+  const put = await fetch(`${base}/api/account-state?baseVersion=0`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/octet-stream', 'x-medseal-csrf': '1', 'x-medseal-client': '1.0.0', origin: base, cookie: session.cookie },
+    body: new Uint8Array(message),
+  });
+  if (!put.ok) throw new Error(`PUT /account-state: HTTP ${put.status} ${(await put.text()).slice(0, 200)}`);
+  return { id: res.user.id, key, session };
 }

@@ -359,30 +359,25 @@ export async function expectNotShown(page: Page, marker: string): Promise<void> 
 // ---------------------------------------------------------------------------------------------
 // Ready-made attacks
 
-/**
- * Where the account state lives (today the pinned-contacts blob; DESIGN §12 folds it into the
- * account state) and how the attacks change it. trust: point these at the account state when it
- * moves — every account-state test asserts its attack hit something, so a stale path fails loudly.
- */
+/** Where the account state lives (DESIGN §12) and how the attacks change it. */
 export const ACCOUNT_STATE = {
-  path: '/api/contacts',
-  collection: 'contacts',
+  path: '/api/account-state',
+  collection: 'account_states',
   /** The API answer for "nothing stored". */
   missing: { version: 0, blob: null },
-  /** The API answer with one character of the stored ciphertext changed. */
+  /** The API answer with one byte in the middle of the stored message changed. */
   corrupt: (answer: { version: number; blob: string | null }) => ({
     ...answer,
-    blob: answer.blob === null ? null : flipArmorCharacter(answer.blob),
+    blob: answer.blob === null ? null : flipMiddleByte(answer.blob),
   }),
 };
 
-/** Changes one base64 character in the middle of an armored block (keeps the armor's shape). */
-function flipArmorCharacter(armored: string): string {
-  const lines = armored.split('\n');
-  const i = Math.floor(lines.length / 2);
-  const line = lines[i] ?? '';
-  lines[i] = line.slice(0, 5) + (line[5] === 'A' ? 'B' : 'A') + line.slice(6);
-  return lines.join('\n');
+/** Changes one byte in the middle of base64url bytes. */
+function flipMiddleByte(base64url: string): string {
+  const bytes = Buffer.from(base64url, 'base64url');
+  const i = Math.floor(bytes.length / 2);
+  bytes.writeUInt8((bytes.readUInt8(i) ^ 0x01) & 0xff, i);
+  return bytes.toString('base64url');
 }
 
 /** The stored account-state document of a user, to put back later (a rollback). */

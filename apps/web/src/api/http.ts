@@ -81,10 +81,10 @@ async function readBytes(response: Response, onProgress?: (fraction: number) => 
 }
 
 /** Upload with progress: fetch cannot report upload progress, XMLHttpRequest can. */
-function xhrUpload(url: string, headers: Record<string, string>, body: Uint8Array, onProgress: (f: number) => void): Promise<{ status: number; text: string; header(name: string): string | null }> {
+function xhrUpload(method: string, url: string, headers: Record<string, string>, body: Uint8Array, onProgress: (f: number) => void): Promise<{ status: number; text: string; header(name: string): string | null }> {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
-    xhr.open('POST', url);
+    xhr.open(method, url);
     for (const [k, v] of Object.entries(headers)) xhr.setRequestHeader(k, v);
     xhr.upload.onprogress = (e) => {
       if (e.lengthComputable) onProgress(e.loaded / e.total);
@@ -141,7 +141,7 @@ export function createHttp(options: HttpOptions): Call {
       const body = input.body as Uint8Array;
       headers['content-type'] = 'application/octet-stream';
       const progress = 'onUploadProgress' in input && typeof input.onUploadProgress === 'function' ? input.onUploadProgress : () => undefined;
-      const res = await xhrUpload(url, headers, body, progress);
+      const res = await xhrUpload(endpoint.method.toUpperCase(), url, headers, body, progress);
       seeStatus(res.status, res.header);
       if (res.status >= 400) throw errorFrom(res.status, res.text);
       return parseJson(endpoint, res.status, res.text);

@@ -1,10 +1,13 @@
-import { createContext, useContext, useMemo, type ReactNode } from 'react';
-import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { createContext, useContext, useMemo, useSyncExternalStore, type ReactNode } from 'react';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { Me } from '@medseal/contract';
-import { isApiError } from '../api/errors';
+import type { PinnedKey, UserId } from '@medseal/crypto';
 import type { KeyRef } from '../crypto/client';
-import { EMPTY_CONTACTS, type ContactsDoc } from '../features/contacts/contactsModel';
-import { loadContacts, saveContacts, type LoadedContacts } from '../features/contacts/contactsStore';
+import { contactSchema, type ContactsDoc } from '../features/contacts/contactsModel';
+import { Banner, Button } from '../ui';
+import { AccountStateBook, AccountStateError } from './accountState';
+import { deviceHighWaterMarks } from './highWaterMarks';
+import { useLiveRecords, type LiveRecords } from '../features/records/live';
 import { summarizeRecord, type RecordDeps } from '../features/records/recordService';
 import { SummaryLoader } from '../features/records/summaryLoader';
 import type { RecordRow } from '../features/records/RecordList';
@@ -18,20 +21,78 @@ import { useServices } from './services';
 interface Workspace {
   deps: RecordDeps;
   loader: SummaryLoader<RecordRow>;
-  contacts: { loaded: LoadedContacts | undefined; error: unknown; update(change: (doc: ContactsDoc) => ContactsDoc): Promise<void> };
+  /** The pinned keys of the account state, as the contacts pages and the key check read them. */
+  contacts: { loaded: { doc: ContactsDoc; version: number }; error: unknown; update(change: (doc: ContactsDoc) => ContactsDoc): Promise<void> };
+  live: LiveRecords;
 }
 
 const WorkspaceContext = createContext<Workspace | null>(null);
 
+function contactsOf(pins: readonly PinnedKey[]): ContactsDoc {
+  return { v: 1, contacts: Object.fromEntries(pins.map((p) => [p.userId, contactSchema.parse(p)])) };
+}
+
+function pinsOf(doc: ContactsDoc): PinnedKey[] {
+  return Object.values(doc.contacts).map((c) => ({ ...c, userId: c.userId as UserId, fingerprint: c.fingerprint as PinnedKey['fingerprint'], previous: c.previous as PinnedKey['previous'] }));
+}
+
+/**
+ * Opens the account state (DESIGN §12) before anything else: a missing, older or unverifiable
+ * state is a security warning and nothing of the workspace is shown.
+ */
 export function WorkspaceProvider({ user, keyRef, children }: { user: Me; keyRef: KeyRef; children: ReactNode }) {
   const { call, crypto } = useServices();
   const queryClient = useQueryClient();
+  const stateDeps = useMemo(() => ({ call, crypto, user, key: keyRef, marks: deviceHighWaterMarks }), [call, crypto, user, keyRef]);
+  const stateQuery = useQuery({ queryKey: ['account-state', user.id, keyRef.handle], queryFn: () => AccountStateBook.load(stateDeps), staleTime: Infinity, retry: false });
+  const startOver = useMutation({
+    mutationFn: () => AccountStateBook.startOver(stateDeps),
+    onSuccess: (book) => queryClient.setQueryData(['account-state', user.id, keyRef.handle], book),
+  });
+  if (stateQuery.isPending) return <p aria-busy="true">Opening your account state…</p>;
+  if (stateQuery.isError) {
+    const error = stateQuery.error;
+    return (
+      <Banner tone="bad" title="Security warning: Medseal stopped before showing anything.">
+        <p>{error instanceof AccountStateError ? error.message : `Your account state could not be loaded: ${error.message}`}</p>
+        {error instanceof AccountStateError && error.problem.status === 'missing' ? (
+          <>
+            <p>
+              If you have never used Medseal on another device and know why it is missing, you can start a new, empty account state. Every person’s key will then be new to you: compare
+              fingerprints again before you share.
+            </p>
+            <Button variant="secondary" disabled={startOver.isPending} onClick={() => startOver.mutate()}>
+              Start a new account state
+            </Button>
+          </>
+        ) : null}
+        {startOver.isError ? <p>{startOver.error.message}</p> : null}
+      </Banner>
+    );
+  }
+  return (
+    <OpenWorkspace user={user} keyRef={keyRef} book={stateQuery.data}>
+      {children}
+    </OpenWorkspace>
+  );
+}
+
+function OpenWorkspace({ user, keyRef, book, children }: { user: Me; keyRef: KeyRef; book: AccountStateBook; children: ReactNode }) {
+  const { call, crypto, live: liveFeed } = useServices();
+  const live = useLiveRecords(liveFeed);
   const keyBook = useMemo(() => new KeyBook(call, crypto, user, keyRef), [call, crypto, user, keyRef]);
-  const contactsQuery = useQuery({ queryKey: ['contacts', user.id], queryFn: () => loadContacts({ call, crypto, key: keyRef }), staleTime: Infinity });
-  // A new contacts list makes new deps and a new loader: titles are re-checked against the new pins.
-  const contactsDoc = contactsQuery.data?.doc ?? EMPTY_CONTACTS;
-  const stamp = `${user.id}:${contactsQuery.data?.version ?? 0}`;
-  const deps: RecordDeps = useMemo(() => ({ stamp, call, crypto, me: user, key: keyRef, keyBook, contacts: () => contactsDoc }), [stamp, call, crypto, user, keyRef, keyBook, contactsDoc]);
+  const pins = useSyncExternalStore(
+    (listener) => book.subscribe(listener),
+    () => book.pins,
+  );
+  // New pins make new deps and a new loader: titles are re-checked against the new pins.
+  const contactsDoc = useMemo(() => contactsOf(pins), [pins]);
+  const pinsRevision = book.pinsRevision;
+  const stamp = `${user.id}:${pinsRevision}`;
+  const deps: RecordDeps = useMemo(
+    () => ({ stamp, call, crypto, me: user, key: keyRef, keyBook, accountState: book, contacts: () => contactsDoc }),
+    [stamp, call, crypto, user, keyRef, keyBook, book, contactsDoc],
+  );
   const loader = useMemo(
     () =>
       new SummaryLoader<RecordRow>(async (row) => {
@@ -46,27 +107,14 @@ export function WorkspaceProvider({ user, keyRef, children }: { user: Me; keyRef
       deps,
       loader,
       contacts: {
-        loaded: contactsQuery.data,
-        error: contactsQuery.error,
-        async update(change) {
-          for (let attempt = 0; ; attempt += 1) {
-            const current = queryClient.getQueryData<LoadedContacts>(['contacts', user.id]) ?? (await loadContacts({ call, crypto, key: keyRef }));
-            try {
-              const saved = await saveContacts({ call, crypto, key: keyRef }, change(current.doc), current.version);
-              queryClient.setQueryData(['contacts', user.id], saved);
-              return;
-            } catch (e) {
-              // Another device saved first: reload and apply the change again.
-              if (!isApiError(e, 'version-conflict') || attempt >= 2) throw e;
-              queryClient.setQueryData(['contacts', user.id], await loadContacts({ call, crypto, key: keyRef }));
-            }
-          }
-        },
+        loaded: { doc: contactsDoc, version: pinsRevision },
+        error: null,
+        update: (change) => book.update((state) => ({ ...state, pins: pinsOf(change(contactsOf(state.pins))) })),
       },
+      live,
     }),
-    [deps, loader, contactsQuery.data, contactsQuery.error, queryClient, user.id, call, crypto, keyRef],
+    [deps, loader, contactsDoc, pinsRevision, book, live],
   );
-  if (contactsQuery.isPending) return <p aria-busy="true">Opening your contacts…</p>;
   return <WorkspaceContext.Provider value={value}>{children}</WorkspaceContext.Provider>;
 }
 

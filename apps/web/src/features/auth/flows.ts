@@ -2,6 +2,8 @@ import { endpoints, type Me, type RegisterRequest, type Role } from '@medseal/co
 import type { Call } from '../../api/http';
 import type { CryptoClient, KeyRef, SecretHandle } from '../../crypto/client';
 import { forgetTab, rememberInTab } from '../../crypto/tabVault';
+import { createFirstAccountState } from '../../app/accountState';
+import { deviceHighWaterMarks } from '../../app/highWaterMarks';
 
 /**
  * The auth protocol v1 (DESIGN §3) from the browser's side. The password goes only into the
@@ -37,7 +39,7 @@ interface Deps {
   crypto: CryptoClient;
 }
 
-export const STAGE_STRETCH = 'Stretching your password (Argon2id)';
+export const STAGE_STRETCH = 'Protecting your password';
 
 async function derive(deps: Deps, opts: { password: string; email: string; saltSeed: string; kdf: unknown }, onProgress?: (fraction: number | null) => void) {
   // The client refuses KDF parameters weaker than its own minimum, whatever the server says.
@@ -81,6 +83,8 @@ export function registerFlows(deps: Deps, onRegistered: (u: Unlocked) => void): 
     async complete(prepared) {
       const started = await deps.call(endpoints.register, { body: prepared.request });
       if (started.user.fingerprint !== prepared.key.fingerprint) throw new Error('The server registered a different key than the one made here.');
+      // The first account state (DESIGN §12): from now on a missing one is a security error.
+      await createFirstAccountState({ ...deps, user: started.user, key: prepared.key, marks: deviceHighWaterMarks });
       onRegistered({ user: started.user, key: prepared.key });
     },
   };
@@ -99,7 +103,8 @@ export async function login(deps: Deps, input: { email: string; password: string
   const params = await deps.call(endpoints.authParams, { query: { email: input.email } });
   const { loginSecret, secretHandle } = await derive(deps, { password: input.password, email: input.email, saltSeed: params.saltSeed, kdf: params.kdf }, onProgress);
   try {
-    const started = await deps.call(endpoints.login, { body: { email: input.email, loginSecret } });
+    // Without "stay unlocked" the server sets a session cookie that ends with the browser.
+    const started = await deps.call(endpoints.login, { body: { email: input.email, loginSecret, stayUnlocked: input.stayUnlocked } });
     const key = await deps.crypto.unlockWithSecret({ secretHandle, encryptedPrivateKey: started.encryptedPrivateKey, registeredPublicKey: started.user.publicKey }).catch(ownKeyRefused);
     if (key.fingerprint !== started.user.fingerprint) {
       await deps.crypto.forget(key.handle);

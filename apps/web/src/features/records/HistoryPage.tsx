@@ -9,6 +9,7 @@ import { Banner, Button, Card, uiStyles } from '../../ui';
 import { RecordContentView } from './RecordContentView';
 import { openVersion, type OpenedVersion } from './recordService';
 import { VerificationBanner } from './VerificationBanner';
+import { formatDateTime } from '../../app/dates';
 
 /** Every version of a record (versions are immutable); each opens with full verification. */
 export function HistoryPage() {
@@ -54,7 +55,7 @@ export function HistoryPage() {
                 <td>
                   <SignedAuthor opened={openedBy.get(v.version)} myId={deps.me.id} />
                 </td>
-                <td>{new Date(v.createdAt).toLocaleString()}</td>
+                <td>{formatDateTime(v.createdAt)}</td>
                 <td>
                   {/* A version is encrypted to the readers named when it was written; someone given access later reads only the current one (spliced in), on the record page. */}
                   {v.recipients.some((r) => r.userId === deps.me.id) ? (

@@ -17,10 +17,12 @@ import { VerificationBanner } from './VerificationBanner';
 
 export function RecordPage() {
   const { recordId = '' } = useParams();
-  const { deps, contacts } = useWorkspace();
+  const { deps, contacts, live } = useWorkspace();
   const opened = useOpenedRecord(recordId);
   const [sharing, setSharing] = useState(false);
   const queryClient = useQueryClient();
+  const { seen } = live;
+  useEffect(() => seen(recordId), [seen, recordId]);
 
   // Trust on first use (DESIGN §7): the first verified record from someone pins their key, so a
   // key the server swaps in later is caught (unknown-author-key) instead of accepted.

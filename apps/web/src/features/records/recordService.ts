@@ -2,6 +2,7 @@ import { endpoints, type AccessEntry, type CreateRecordRequest, type Me, type Re
 import type { Call } from '../../api/http';
 import { proxy, transfer, type CryptoClient, type KeyRef } from '../../crypto/client';
 import type { Fingerprint, JsonObject, RecordExpectation, RecordId, UserId } from '@medseal/crypto';
+import type { AccountStateBook } from '../../app/accountState';
 import type { KeyBook, Person } from '../../app/keyBook';
 import type { ContactsDoc } from '../contacts/contactsModel';
 import { recordContentSchema, summaryOf, type AttachmentRef, type RecordContent } from './content';
@@ -20,6 +21,8 @@ export interface RecordDeps {
   me: Me;
   key: KeyRef;
   keyBook: KeyBook;
+  /** Pins and the highest version seen of each record, on every device (DESIGN §12). */
+  accountState: AccountStateBook;
   contacts(): ContactsDoc;
 }
 
@@ -42,13 +45,6 @@ export type OpenedRecord =
 
 export type VerifiedRecord = Extract<OpenedRecord, { status: 'verified' }>;
 
-/** The highest version seen of each record in this tab: an older one served as newest is a rollback. */
-const highestSeen = new Map<string, number>();
-
-export function forgetSeenVersions(): void {
-  highestSeen.clear();
-}
-
 /**
  * Whether the server lets me write a new version of this record, share it or revoke a reader
  * (apps/server records/access.ts ROLE_MAY): its owner and its author may; a reader may only read.
@@ -68,7 +64,7 @@ export function newRecordId(): string {
 /** The pinned fingerprint if I pinned this person, my own for me, else none (trust on first use). */
 function pinnedFingerprint(deps: RecordDeps, userId: string): string | undefined {
   if (userId === deps.me.id) return deps.key.fingerprint;
-  return deps.contacts().contacts[userId]?.fingerprint;
+  return deps.accountState.pinOf(userId)?.fingerprint;
 }
 
 function explain(result: { status: string; reason?: string; mismatches?: string[] }): string {
@@ -105,7 +101,7 @@ async function openMessage(deps: RecordDeps, target: { id: string; ownerId: stri
   const ownerPin = pinnedFingerprint(deps, target.ownerId);
   const ownerFingerprint = ownerPin ?? (await deps.keyBook.get(target.ownerId)).fingerprint;
   const authorPin = pinnedFingerprint(deps, target.authorId);
-  const seen = highestSeen.get(target.id);
+  const seen = deps.accountState.highestSeen(target.id);
   const expect: RecordExpectation = {
     recordId: target.id as RecordId,
     version: target.version,
@@ -123,7 +119,7 @@ async function openMessage(deps: RecordDeps, target: { id: string; ownerId: stri
     const grants = await grantsOf(deps, target.id);
     result = await deps.crypto.openRecord({ message: target.message, keyHandle: deps.key.handle, expect: { ...expect, grants } });
   }
-  return { result, author, authorVerified: !!deps.contacts().contacts[target.authorId]?.verified };
+  return { result, author, authorVerified: deps.accountState.isVerified(target.authorId, author.fingerprint) };
 }
 
 export async function openRecordDto(deps: RecordDeps, dto: RecordDto): Promise<OpenedRecord> {
@@ -131,7 +127,7 @@ export async function openRecordDto(deps: RecordDeps, dto: RecordDto): Promise<O
   if (result.status !== 'verified') return { status: 'tampered', dto, reason: explain(result) };
   const parsed = recordContentSchema.safeParse(result.envelope.content);
   if (!parsed.success) return { status: 'tampered', dto, reason: 'Its content is signed but not in a format this app knows.' };
-  highestSeen.set(dto.id, Math.max(highestSeen.get(dto.id) ?? 0, dto.version));
+  deps.accountState.noteSeen(dto.id, dto.version);
   return { status: 'verified', dto, content: parsed.data, author, authorVerified, signedAt: result.signedAt, readers: dto.recipients };
 }
 
@@ -300,7 +296,7 @@ export async function createRecord(
     }
     dto = await deps.call(endpoints.createRecord, { body: draft.request });
     draft.created = dto;
-    highestSeen.set(recordId, 1);
+    deps.accountState.noteSeen(recordId, 1);
   }
   if (input.files.length > 0 || JSON.stringify(first) !== draft.requestContent) {
     const refs = await uploadFiles(deps, recordId, input.files, keys, onProgress, draft.uploaded);
@@ -308,8 +304,10 @@ export async function createRecord(
     const content = { ...input.content, attachments: refs };
     const next = await seal(deps, { recordId, version: 2, ownerId, content, keys });
     dto = await deps.call(endpoints.updateRecord, { params: { recordId }, body: { baseVersion: 1, recipients, message: next.message } });
-    highestSeen.set(recordId, 2);
+    deps.accountState.noteSeen(recordId, 2);
   }
+  // Saved before the record is shown: another device must not take an older version for it.
+  await deps.accountState.flush();
   return dto;
 }
 
@@ -322,7 +320,8 @@ export async function updateRecord(deps: RecordDeps, base: VerifiedRecord, input
   const content = { ...input.content, attachments: [...input.content.attachments, ...refs] };
   const { message } = await seal(deps, { recordId: current.id, version: current.version + 1, ownerId: current.ownerId, content, keys });
   const dto = await deps.call(endpoints.updateRecord, { params: { recordId: current.id }, body: { baseVersion: current.version, recipients, message } });
-  highestSeen.set(current.id, dto.version);
+  deps.accountState.noteSeen(current.id, dto.version);
+  await deps.accountState.flush();
   const kept = new Set(content.attachments.map((a) => a.id));
   for (const a of base.content.attachments) {
     if (!kept.has(a.id)) await deps.call(endpoints.deleteAttachment, { params: { recordId: current.id, attachmentId: a.id } });
@@ -380,7 +379,6 @@ async function filePacketFor(deps: RecordDeps, recordId: string, ref: Attachment
 
 export async function deleteRecord(deps: RecordDeps, recordId: string): Promise<void> {
   await deps.call(endpoints.deleteRecord, { params: { recordId } });
-  highestSeen.delete(recordId);
 }
 
 /**
@@ -427,7 +425,8 @@ export async function revokeAccess(deps: RecordDeps, record: VerifiedRecord, use
   const sealed = await seal(deps, { recordId: dto.id, version: dto.version + 1, ownerId: dto.ownerId, content: { ...content, attachments: refs }, keys });
   if (sealed.envelope.recipients.some((fp) => revoked.includes(fp))) throw new Error('The new version would still be readable by the revoked reader. Refused.');
   const updated = await deps.call(endpoints.updateRecord, { params: { recordId: dto.id }, body: { baseVersion: dto.version, recipients, message: sealed.message } });
-  highestSeen.set(dto.id, updated.version);
+  deps.accountState.noteSeen(dto.id, updated.version);
+  await deps.accountState.flush();
   for (const a of content.attachments) await deps.call(endpoints.deleteAttachment, { params: { recordId: dto.id, attachmentId: a.id } });
   return updated;
 }

@@ -1,0 +1,245 @@
+import { endpoints, type Me } from '@medseal/contract';
+import type { AccountState, HighWaterMark, OpenAccountStateResult, PinnedKey, UserId } from '@medseal/crypto';
+import { isApiError } from '../api/errors';
+import type { Call } from '../api/http';
+import type { CryptoClient, KeyRef } from '../crypto/client';
+import { parseContactsDoc } from '../features/contacts/contactsModel';
+import type { HighWaterMarks } from './highWaterMarks';
+
+/**
+ * The account state from the browser's side (DESIGN §12): loaded and verified once per
+ * unlock, kept in memory for the session, saved after every change with optimistic
+ * versioning, and never replaced by an empty one. This device's high-water mark is raised
+ * after every verified load and every save.
+ */
+export interface AccountStateDeps {
+  call: Call;
+  crypto: CryptoClient;
+  user: Me;
+  key: KeyRef;
+  marks: HighWaterMarks;
+}
+
+export type AccountStateProblem =
+  | { status: 'missing' }
+  | Exclude<OpenAccountStateResult, { status: 'verified' }>
+  | { status: 'version-mismatch'; signed: number; stored: number };
+
+/** The account state could not be used: a security error the user sees (never an empty state). */
+export class AccountStateError extends Error {
+  constructor(readonly problem: AccountStateProblem) {
+    super(explainProblem(problem));
+    this.name = 'AccountStateError';
+  }
+}
+
+/** One plain sentence per status (STYLE.md §20). */
+export function explainProblem(p: AccountStateProblem): string {
+  const head = 'Security warning: your account state (pinned keys, verified contacts, record versions seen)';
+  switch (p.status) {
+    case 'missing':
+      return `${head} is missing on the server. Medseal does not start from an empty list, because that would hide every key you pinned.`;
+    case 'rolled-back':
+      return `${head} on the server is older (version ${p.version}) than one this device has already seen (version ${p.highWater.version}): it was rolled back.`;
+    case 'forked':
+      return `${head} on the server is not the version ${p.version} this device saw: the server shows your devices different states.`;
+    case 'bad-signature':
+      return `${head} on the server could not be verified: it is not signed by your key (${p.reason}). It was not used.`;
+    case 'not-for-me':
+      return `${head} on the server is not encrypted to your key. It was not used.`;
+    case 'context-mismatch':
+      return `${head} on the server is not yours (mismatch: ${p.mismatches.join(', ')}). It was not used.`;
+    case 'version-mismatch':
+      return `${head} on the server carries version ${p.stored}, but it is signed as version ${p.signed}. It was not used.`;
+  }
+}
+
+/** The purpose the contacts blob was sealed under, before the account state (migrated once). */
+const CONTACTS_PURPOSE = 'medseal.contacts.v1';
+
+function fromBase64Url(text: string): Uint8Array {
+  const b64 = text.replace(/-/g, '+').replace(/_/g, '/');
+  const binary = atob(b64 + '='.repeat((4 - (b64.length % 4)) % 4));
+  const out = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
+  return out;
+}
+
+async function openStored(deps: AccountStateDeps): Promise<{ state: AccountState; mark: HighWaterMark } | { status: 'missing' }> {
+  const stored = await deps.call(endpoints.getAccountState, {});
+  if (stored.blob === null) return { status: 'missing' };
+  const highWater = await deps.marks.get(deps.user.id);
+  const opened = await deps.crypto.openAccountState({ message: fromBase64Url(stored.blob), userId: deps.user.id, keyHandle: deps.key.handle, ...(highWater ? { highWater } : {}) });
+  if (opened.status !== 'verified') throw new AccountStateError(opened);
+  if (opened.state.version !== stored.version) throw new AccountStateError({ status: 'version-mismatch', signed: opened.state.version, stored: stored.version });
+  await deps.marks.raise(deps.user.id, opened.mark);
+  return { state: opened.state, mark: opened.mark };
+}
+
+/** Stores `state` as the version after `baseVersion`; raises this device's mark. */
+async function store(deps: AccountStateDeps, state: AccountState): Promise<void> {
+  const { message, mark } = await deps.crypto.sealAccountState({ state, keyHandle: deps.key.handle });
+  await deps.call(endpoints.putAccountState, { query: { baseVersion: state.version - 1 }, body: message });
+  await deps.marks.raise(deps.user.id, mark);
+}
+
+async function emptyState(deps: AccountStateDeps, pins: PinnedKey[]): Promise<AccountState> {
+  return { userId: deps.user.id as UserId, version: 1, ownKey: await deps.crypto.ownKeyOf(deps.key.handle), pins, seen: {}, consents: [], transparencyHead: null };
+}
+
+/** The first account state, written at registration (and by the user's explicit reset). */
+export async function createFirstAccountState(deps: AccountStateDeps): Promise<AccountState> {
+  const state = await emptyState(deps, []);
+  await store(deps, state);
+  return state;
+}
+
+/**
+ * Folds the pinned-contacts blob of earlier versions into a first account state, once: only
+ * when no state exists yet and this device never saw one. The contacts blob must verify.
+ */
+async function migrateContacts(deps: AccountStateDeps): Promise<AccountState | null> {
+  if (await deps.marks.get(deps.user.id)) return null;
+  const legacy = await deps.call(endpoints.getContacts, {});
+  if (!legacy.blob) return null;
+  const opened = await deps.crypto.openSelfBlob({ message: legacy.blob, purpose: CONTACTS_PURPOSE, keyHandle: deps.key.handle });
+  if (opened.status !== 'verified') throw new AccountStateError(opened.status === 'not-for-me' ? opened : { status: 'bad-signature', reason: opened.status === 'bad-signature' ? opened.reason : 'malformed' });
+  const pins = Object.values(parseContactsDoc(opened.data).contacts).map(
+    (c): PinnedKey => ({ ...c, userId: c.userId as UserId, fingerprint: c.fingerprint as PinnedKey['fingerprint'], previous: c.previous as PinnedKey['previous'] }),
+  );
+  const state = await emptyState(deps, pins);
+  await store(deps, state);
+  return state;
+}
+
+type Change = (state: AccountState) => AccountState;
+
+/**
+ * The session's account state. Reads are synchronous (what was verified at load plus local
+ * changes); `update` saves at once; `noteSeen` saves within a second (or at `flush`). A save
+ * that meets another device's newer state (409) loads and verifies it, applies the pending
+ * changes again, and saves once more. Record versions seen are merged by maximum, so they
+ * are kept apart from the other changes (10,000 of them must not copy the state each).
+ */
+export class AccountStateBook {
+  private changes: Change[] = [];
+  private seen = new Map<string, number>();
+  private view: AccountState;
+  private saving: Promise<void> = Promise.resolve();
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private readonly listeners = new Set<() => void>();
+  /** Changes when pins change (not when a record version is noted): used in query keys. */
+  pinsRevision = 0;
+
+  private constructor(
+    private readonly deps: AccountStateDeps,
+    private base: AccountState,
+  ) {
+    this.view = base;
+  }
+
+  /**
+   * Loads and verifies the state; migrates the contacts blob when there is none yet.
+   * @throws AccountStateError when it is missing, older than this device saw, or does not verify.
+   */
+  static async load(deps: AccountStateDeps): Promise<AccountStateBook> {
+    const opened = await openStored(deps);
+    if ('state' in opened) return new AccountStateBook(deps, opened.state);
+    const migrated = await migrateContacts(deps);
+    if (!migrated) throw new AccountStateError({ status: 'missing' });
+    return new AccountStateBook(deps, migrated);
+  }
+
+  /** After the user chose to start over from a missing state: a new, empty state. */
+  static async startOver(deps: AccountStateDeps): Promise<AccountStateBook> {
+    return new AccountStateBook(deps, await createFirstAccountState(deps));
+  }
+
+  get pins(): readonly PinnedKey[] {
+    return this.view.pins;
+  }
+
+  pinOf(userId: string): PinnedKey | undefined {
+    return this.view.pins.find((p) => p.userId === userId);
+  }
+
+  /** True only for a key the user compared and marked verified (DESIGN §12 "Keys"). */
+  isVerified(userId: string, fingerprint: string): boolean {
+    const pin = this.pinOf(userId);
+    return !!pin && pin.verified && pin.fingerprint === fingerprint;
+  }
+
+  /** The highest version of the record seen on any of the user's devices (as of load) or here. */
+  highestSeen(recordId: string): number | undefined {
+    const here = this.seen.get(recordId);
+    const stored = this.base.seen[recordId];
+    return here === undefined ? stored : Math.max(here, stored ?? 0);
+  }
+
+  /** Remembers that `version` of a record verified; saved within a second. */
+  noteSeen(recordId: string, version: number): void {
+    if ((this.highestSeen(recordId) ?? 0) >= version) return;
+    this.seen.set(recordId, version);
+    this.timer ??= setTimeout(() => void this.flush().catch(() => undefined), 1000);
+  }
+
+  /** Applies a change to the pins (or consents) and saves it before resolving. */
+  async update(change: Change): Promise<void> {
+    this.changes.push(change);
+    this.view = change(this.view);
+    this.pinsRevision += 1;
+    this.emit();
+    await this.flush();
+  }
+
+  /** Saves what is pending (one save at a time). */
+  flush(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.saving = this.saving.catch(() => undefined).then(() => this.save());
+    return this.saving;
+  }
+
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(): void {
+    for (const l of this.listeners) l();
+  }
+
+  private async save(): Promise<void> {
+    for (let attempt = 0; this.changes.length > 0 || this.seen.size > 0; attempt++) {
+      const changes = this.changes.length;
+      const seen = [...this.seen];
+      const merged = { ...this.base.seen };
+      for (const [id, v] of seen) merged[id] = Math.max(v, merged[id] ?? 0);
+      const next = { ...this.changes.reduce((s, c) => c(s), this.base), seen: merged, version: this.base.version + 1 };
+      try {
+        await store(this.deps, next);
+      } catch (error) {
+        // Another device saved first: take its (verified) state and apply ours on top.
+        if (!isApiError(error, 'version-conflict') || attempt >= 3) throw error;
+        const opened = await openStored(this.deps);
+        if (!('state' in opened)) throw new AccountStateError(opened);
+        this.rebase(opened.state, { pinsMayDiffer: true });
+        continue;
+      }
+      this.changes = this.changes.slice(changes);
+      for (const [id, v] of seen) if (this.seen.get(id) === v) this.seen.delete(id);
+      this.rebase(next, { pinsMayDiffer: false });
+    }
+  }
+
+  private rebase(base: AccountState, opts: { pinsMayDiffer: boolean }): void {
+    this.base = base;
+    const view = this.changes.reduce((s, c) => c(s), base);
+    // Our own save: the same changes on the same base, so the pins are equal; keep the array
+    // (the React snapshot) as it was.
+    this.view = opts.pinsMayDiffer ? view : { ...view, pins: this.view.pins };
+    if (!opts.pinsMayDiffer) return;
+    this.pinsRevision += 1;
+    this.emit();
+  }
+}

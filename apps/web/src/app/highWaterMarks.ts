@@ -1,0 +1,58 @@
+import type { HighWaterMark } from '@medseal/crypto';
+
+/**
+ * This device's high-water mark of each user's account state (DESIGN §12): the version and
+ * content hash of the newest state it has verified. Kept in IndexedDB, outside the server's
+ * reach, so a state older than one this device saw is refused after a reload or a new login.
+ *
+ * What erases it: the user clearing site data, and any answer of the origin carrying
+ * `Clear-Site-Data: "storage"` — the server no longer sends that at logout (it would reset
+ * the mark at every unlock), but a malicious operator can; the device then trusts the next
+ * state it sees like a new device would (docs/threat-model.md).
+ */
+export interface HighWaterMarks {
+  get(userId: string): Promise<HighWaterMark | undefined>;
+  /** Keeps `mark` unless the stored one is newer. */
+  raise(userId: string, mark: HighWaterMark): Promise<void>;
+}
+
+const DB_NAME = 'medseal-account-state';
+const STORE = 'high-water-marks';
+
+function request<T>(req: IDBRequest<T>): Promise<T> {
+  return new Promise((resolve, reject) => {
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error ?? new Error('IndexedDB request failed'));
+  });
+}
+
+async function withStore<T>(mode: IDBTransactionMode, run: (store: IDBObjectStore) => Promise<T>): Promise<T> {
+  const open = indexedDB.open(DB_NAME, 1);
+  open.onupgradeneeded = () => open.result.createObjectStore(STORE);
+  const db = await request(open);
+  try {
+    return await run(db.transaction(STORE, mode).objectStore(STORE));
+  } finally {
+    db.close();
+  }
+}
+
+function isMark(value: unknown): value is HighWaterMark {
+  const m = value as Partial<HighWaterMark> | undefined;
+  return typeof m?.version === 'number' && typeof m.hash === 'string';
+}
+
+/** The marks of this browser profile (one per device). */
+export const deviceHighWaterMarks: HighWaterMarks = {
+  async get(userId) {
+    const value: unknown = await withStore('readonly', (s) => request(s.get(userId)));
+    return isMark(value) ? value : undefined;
+  },
+  async raise(userId, mark) {
+    // One readwrite transaction: read and write cannot interleave with another tab's raise.
+    await withStore('readwrite', async (s) => {
+      const current: unknown = await request(s.get(userId));
+      if (!isMark(current) || current.version < mark.version) await request(s.put({ version: mark.version, hash: mark.hash }, userId));
+    });
+  },
+};
