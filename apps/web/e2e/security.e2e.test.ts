@@ -1,6 +1,9 @@
 import { newDevice, screenshots, type CapturedRequest } from './support/browser';
 import { browserSuite } from './support/suite';
+import { sealRecord, type RecordId, type UserId } from '@medseal/crypto';
+import { api, registerUser } from './support/api';
 import { createNote, go, loginAs, register, type Account } from './support/app';
+import { newRecordId } from './support/malicious-server';
 
 const patient: Account = { role: 'patient', name: 'Cleo Patient', email: 'cleo@example.org', password: 'Meadow-Copper-Lantern-51' };
 const doctor: Account = { role: 'doctor', name: 'Dr Dana Fox', email: 'dana@clinic.example', password: 'Quartz-Willow-Harbor-17' };
@@ -74,8 +77,8 @@ describe('attacks the app must notice (real Chromium, real server, database edit
   it('when the directory returns a different key for a pinned contact, then sharing is blocked and a record forged in their name is a tamper warning', async () => {
     const { page: doctorPage } = await newDevice(suite.browser, captured);
     await register(doctorPage, suite.server.baseUrl, doctor);
-    const { page: malloryPage } = await newDevice(suite.browser, captured);
-    await register(malloryPage, suite.server.baseUrl, mallory);
+    // Mallory's key stays in Node: she writes the forged record through the API below.
+    const malloryAccount = await registerUser(suite.server.baseUrl, mallory);
 
     const { page } = await newDevice(suite.browser, captured);
     await loginAs(page, suite.server.baseUrl, patient);
@@ -115,14 +118,31 @@ describe('attacks the app must notice (real Chromium, real server, database edit
     const patientDoc = await users.findOne({ email: patient.email });
     if (!patientDoc) throw new Error('patient not stored');
     const patientId = String((patientDoc as unknown as { _id: string })._id);
-    const forgedId = await (async () => {
-      await go(malloryPage, `/records/new?owner=${patientId}`);
-      await malloryPage.getByLabel('Title').fill('Urgent: stop all medication');
-      await malloryPage.getByLabel('Notes').fill('Forged instruction');
-      await malloryPage.getByRole('button', { name: 'Encrypt and save' }).click();
-      await malloryPage.getByText('Verified: written and signed by you.').waitFor({ timeout: 60_000 });
-      return new URL(malloryPage.url()).pathname.split('/')[2] ?? '';
-    })();
+    // Sealed in Node: the app no longer lets a doctor write for a patient none of whose records
+    // verified for them (no verified key for the patient), and the operator needs no app.
+    const forgedId = newRecordId();
+    const patientKey = patientDoc as unknown as { publicKey: string; fingerprint: string };
+    const { message } = await sealRecord({
+      envelope: {
+        recordId: forgedId as RecordId,
+        version: 1,
+        ownerId: patientId as UserId,
+        authorId: malloryAccount.id as UserId,
+        createdAt: new Date().toISOString(),
+        content: { v: 1, kind: 'note', title: 'Urgent: stop all medication', date: '2026-01-05', body: 'Forged instruction', attachments: [] },
+      },
+      authorKey: malloryAccount.key.privateKey,
+      recipientKeys: [patientKey.publicKey, malloryAccount.key.publicKey],
+    });
+    await api(malloryAccount.session, 'POST', '/records', {
+      recordId: forgedId,
+      ownerId: patientId,
+      recipients: [
+        { userId: patientId, fingerprint: patientKey.fingerprint },
+        { userId: malloryAccount.id, fingerprint: malloryAccount.key.fingerprint },
+      ],
+      message,
+    });
     const doctorDoc = await users.findOne({ email: doctor.email });
     if (!doctorDoc) throw new Error('doctor not stored');
     const doctorId = String((doctorDoc as unknown as { _id: string })._id);

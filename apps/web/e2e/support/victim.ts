@@ -237,7 +237,11 @@ export async function editNote(page: Page, recordId: string, body: string): Prom
   await go(page, `/records/${recordId}/edit`);
   await page.getByLabel('Notes').fill(body);
   await page.getByRole('button', { name: /^Encrypt and save/ }).click();
+  // Saved = back on the record page showing the new body (the body alone may show while the
+  // save is still under way, and its navigation would then undo the caller's next `go`).
+  await page.waitForURL((url) => url.pathname === `/records/${recordId}`, LONG);
   await page.getByText(body).waitFor(LONG);
+  await settled(page);
 }
 
 /**

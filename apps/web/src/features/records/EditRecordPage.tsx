@@ -78,7 +78,8 @@ export function NewRecordPage() {
       ) : null}
       <Card>
         {create.isPending && progress ? <Progress label={progress.stage} value={progress.fraction} /> : null}
-        <RecordForm today={today()} submitLabel="Encrypt and save" busy={create.isPending} onSubmit={(s) => create.mutate(s)} />
+        {/* For a patient, saving waits for their records to be checked: they give the patient's key. */}
+        <RecordForm today={today()} submitLabel="Encrypt and save" busy={create.isPending || (forPatient && opened.isPending)} onSubmit={(s) => create.mutate(s)} />
       </Card>
     </>
   );

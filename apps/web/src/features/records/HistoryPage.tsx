@@ -1,14 +1,13 @@
 import { useState } from 'react';
 import { Link, useParams } from 'react-router';
-import { useQuery } from '@tanstack/react-query';
+import { useQueries, useQuery, type UseQueryResult } from '@tanstack/react-query';
 import { endpoints } from '@medseal/contract';
 import { describeError } from '../../api/errors';
 import { PageHead } from '../../app/PageHead';
 import { useWorkspace } from '../../app/workspace';
 import { Banner, Button, Card, uiStyles } from '../../ui';
 import { RecordContentView } from './RecordContentView';
-import { openVersion } from './recordService';
-import { useNames } from './useNames';
+import { openVersion, type OpenedVersion } from './recordService';
 import { VerificationBanner } from './VerificationBanner';
 import { formatDateTime } from '../../app/dates';
 
@@ -18,13 +17,20 @@ export function HistoryPage() {
   const { deps } = useWorkspace();
   const history = useQuery({ queryKey: ['history', recordId], queryFn: () => deps.call(endpoints.recordHistory, { params: { recordId } }) });
   const current = useQuery({ queryKey: ['record-dto', recordId], queryFn: () => deps.call(endpoints.getRecord, { params: { recordId } }) });
-  const names = useNames((history.data?.versions ?? []).map((v) => v.authorId));
-  const [selected, setSelected] = useState<number | null>(null);
-  const version = useQuery({
-    queryKey: ['version', recordId, selected],
-    enabled: selected !== null && !!current.data,
-    queryFn: () => (current.data && selected !== null ? openVersion(deps, current.data, selected) : Promise.reject(new Error('no version'))),
+  // Each version's author is shown from its signed envelope (DESIGN §12): every version I can
+  // read is opened with every check; the server's authorId alone is never shown.
+  const readable = (history.data?.versions ?? []).filter((v) => v.recipients.some((r) => r.userId === deps.me.id)).map((v) => v.version);
+  const opened = useQueries({
+    queries: readable.map((n) => ({
+      queryKey: ['version', recordId, n, deps.stamp],
+      enabled: !!current.data,
+      gcTime: 0,
+      queryFn: () => (current.data ? openVersion(deps, current.data, n) : Promise.reject(new Error('no version'))),
+    })),
   });
+  const openedBy = new Map(readable.map((n, i) => [n, opened[i]]));
+  const [selected, setSelected] = useState<number | null>(null);
+  const version = selected === null ? undefined : openedBy.get(selected);
   return (
     <>
       <PageHead title="Version history" actions={<Link to={`/records/${recordId}`}>Back to the record</Link>} />
@@ -46,7 +52,9 @@ export function HistoryPage() {
             {history.data.versions.map((v) => (
               <tr key={v.version}>
                 <td>{v.version}</td>
-                <td>{v.authorId === deps.me.id ? 'you' : (names.get(v.authorId) ?? '…')}</td>
+                <td>
+                  <SignedAuthor opened={openedBy.get(v.version)} myId={deps.me.id} />
+                </td>
                 <td>{formatDateTime(v.createdAt)}</td>
                 <td>
                   {/* A version is encrypted to the readers named when it was written; someone given access later reads only the current one (spliced in), on the record page. */}
@@ -68,10 +76,10 @@ export function HistoryPage() {
       {selected !== null ? (
         <Card>
           <h2>Version {selected}</h2>
-          {version.isPending ? <p aria-busy="true">Opening…</p> : null}
-          {version.isError ? <Banner tone="bad">{describeError(version.error)}</Banner> : null}
-          {version.data?.status === 'tampered' ? <VerificationBanner verification={{ status: 'tampered', reason: version.data.reason }} /> : null}
-          {version.data?.status === 'verified' ? (
+          {!version || version.isPending ? <p aria-busy="true">Opening…</p> : null}
+          {version?.isError ? <Banner tone="bad">{describeError(version.error)}</Banner> : null}
+          {version?.data?.status === 'tampered' ? <VerificationBanner verification={{ status: 'tampered', reason: version.data.reason }} /> : null}
+          {version?.data?.status === 'verified' ? (
             <>
               <VerificationBanner verification={{ status: 'verified', authorName: version.data.author.name, authorFingerprint: version.data.author.fingerprint, authorIsMe: version.data.author.id === deps.me.id, authorVerified: false }} />
               <RecordContentView content={version.data.content} />
@@ -81,4 +89,12 @@ export function HistoryPage() {
       ) : null}
     </>
   );
+}
+
+/** Who wrote a version, as its signature says; "not verified" where it could not be checked. */
+function SignedAuthor({ opened, myId }: { opened: UseQueryResult<OpenedVersion> | undefined; myId: string }) {
+  if (!opened) return <span className={uiStyles.hint}>not verified (not readable by you)</span>;
+  if (opened.isPending) return <span aria-busy="true">…</span>;
+  if (opened.data?.status !== 'verified') return <span className={uiStyles.hint}>not verified</span>;
+  return <>{opened.data.author.id === myId ? 'you' : opened.data.author.name}</>;
 }

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { endpoints, type RecordDto } from '@medseal/contract';
+import { endpoints } from '@medseal/contract';
 import { describeError } from '../../api/errors';
 import { PageHead } from '../../app/PageHead';
 import { useWorkspace } from '../../app/workspace';
@@ -10,7 +10,8 @@ import { pin } from '../contacts/contactsModel';
 import { SharePanel } from '../sharing/SharePanel';
 import type { AttachmentRef } from './content';
 import { RecordContentView } from './RecordContentView';
-import { deleteRecord, downloadAttachment, mayChange, revokeAccess, type VerifiedRecord } from './recordService';
+import { deleteRecord, downloadAttachment, mayChange, revokeAccess, type OpenedRecord } from './recordService';
+import { useNames } from './useNames';
 import { useOpenedRecord } from './useRecord';
 import { VerificationBanner } from './VerificationBanner';
 
@@ -86,7 +87,7 @@ export function RecordPage() {
           />
         </Card>
       ) : null}
-      <AccessList dto={dto} verified={record.status === 'verified' && canChange ? record : null} onChanged={refresh} />
+      <AccessList record={record} canRevoke={canChange} onChanged={refresh} />
       {isOwner ? <DeleteRecord recordId={recordId} /> : null}
     </>
   );
@@ -118,11 +119,17 @@ function AttachmentDownload({ recordId, attachment }: { recordId: string; attach
   );
 }
 
-/** `verified`: the record as verified, when I may revoke (its readers are who a re-key goes to). */
-function AccessList({ dto, verified, onChanged }: { dto: RecordDto; verified: VerifiedRecord | null; onChanged(): void }) {
+/**
+ * The readers of the record (DESIGN §12 "shown = signed"): the verified readers only, each named
+ * from the server's access entry for the same person and key (or the directory); an entry the
+ * server lists beyond them is never shown. A record that did not verify shows no readers.
+ */
+function AccessList({ record, canRevoke, onChanged }: { record: OpenedRecord; canRevoke: boolean; onChanged(): void }) {
   const { deps } = useWorkspace();
-  const canRevoke = verified !== null;
-  const access = useQuery({ queryKey: ['access', dto.id, dto.version], queryFn: () => deps.call(endpoints.listAccess, { params: { recordId: dto.id } }) });
+  const { dto } = record;
+  const verified = record.status === 'verified' ? record : null;
+  const access = useQuery({ queryKey: ['access', dto.id, dto.version], enabled: verified !== null, queryFn: () => deps.call(endpoints.listAccess, { params: { recordId: dto.id } }) });
+  const names = useNames(verified?.readers.map((r) => r.userId) ?? []);
   const [confirming, setConfirming] = useState<string | null>(null);
   const [progress, setProgress] = useState<{ stage: string; fraction: number | null } | null>(null);
   const revoke = useMutation({
@@ -135,17 +142,23 @@ function AccessList({ dto, verified, onChanged }: { dto: RecordDto; verified: Ve
       onChanged();
     },
   });
+  const readers = (verified?.readers ?? []).map((r) => {
+    const entry = access.data?.entries.find((e) => e.userId === r.userId && e.fingerprint === r.fingerprint);
+    const via = r.userId === dto.ownerId ? 'owner' : r.userId === dto.authorId ? 'author' : entry?.via === 'grant' ? 'shared' : 'reader';
+    return { userId: r.userId, name: r.userId === deps.me.id ? 'You' : (entry?.name ?? names.get(r.userId) ?? '…'), role: entry?.role, via };
+  });
   return (
     <Card labelledBy="access-title">
       <h2 id="access-title">Who can read this record</h2>
-      {access.isPending ? <p aria-busy="true">Loading…</p> : null}
+      {!verified ? <Banner tone="warn">The readers of this record are not shown: it could not be verified.</Banner> : null}
+      {access.isPending && verified ? <p aria-busy="true">Loading…</p> : null}
       {access.isError ? <Banner tone="bad">{describeError(access.error)}</Banner> : null}
       {revoke.isError ? <Banner tone="bad">{describeError(revoke.error)}</Banner> : null}
       {access.data ? (
         <ul className={uiStyles.stack} aria-label="Readers" style={{ listStyle: 'none', padding: 0 }}>
-          {access.data.entries.map((e) => (
+          {readers.map((e) => (
             <li key={e.userId}>
-              <strong>{e.userId === deps.me.id ? 'You' : e.name}</strong> <Badge>{e.role}</Badge> <Badge>{e.via === 'grant' ? 'shared' : e.via}</Badge>{' '}
+              <strong>{e.name}</strong> {e.role ? <Badge>{e.role}</Badge> : null} <Badge>{e.via}</Badge>{' '}
               {canRevoke && e.userId !== dto.ownerId && e.userId !== deps.me.id ? (
                 confirming === e.userId ? (
                   <Banner tone="warn" title={`Stop sharing with ${e.name}?`}>

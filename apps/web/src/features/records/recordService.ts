@@ -137,7 +137,9 @@ export async function summarizeRecord(deps: RecordDeps, dto: RecordDto): Promise
   return opened.status === 'verified' ? { status: 'verified', summary: summaryOf(opened.content) } : { status: 'tampered', reason: opened.reason };
 }
 
-export async function openVersion(deps: RecordDeps, dto: RecordDto, version: number): Promise<{ status: 'verified'; content: RecordContent; author: Person } | { status: 'tampered'; reason: string }> {
+export type OpenedVersion = { status: 'verified'; content: RecordContent; author: Person } | { status: 'tampered'; reason: string };
+
+export async function openVersion(deps: RecordDeps, dto: RecordDto, version: number): Promise<OpenedVersion> {
   const v = await deps.call(endpoints.getRecordVersion, { params: { recordId: dto.id, version } });
   const { result, author } = await openMessage(deps, { id: dto.id, ownerId: dto.ownerId, authorId: v.authorId, version: v.version, recipients: v.recipients, message: v.message }, { checkRollback: false });
   if (result.status !== 'verified') return { status: 'tampered', reason: explain(result) };
