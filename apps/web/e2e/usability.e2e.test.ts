@@ -114,6 +114,21 @@ describe('what broke for new patients and doctors (issue 14) in real Chromium', 
     await context.close();
   });
 
+  it('when the patient opens the access log, then it is grouped by person and day, "saw it in a list" apart from "opened", and fits 390 px', async () => {
+    await go(patientPage, '/access-log');
+    const group = patientPage.getByRole('rowgroup', { name: new RegExp(`^${doctor.name}, `) });
+    await group.first().waitFor({ timeout: 60_000 });
+    expect(await group.count()).toBe(1);
+    await group.locator('tr[data-action="read"]', { hasText: 'Crutches advice' }).getByText('opened').waitFor();
+    await group.locator('tr[data-action="list"]', { hasText: 'Crutches advice' }).getByText('saw it in a list').waitFor();
+    // His list was sent to him several times: one row per record, with its times.
+    await group.locator('tr[data-action="list"]', { hasText: 'Knee MRI' }).getByText(/\(\d+ times\)/).waitFor();
+    await patientPage.setViewportSize({ width: 390, height: 844 });
+    expect(await patientPage.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await patientPage.setViewportSize({ width: 1280, height: 900 });
+    await screenshots(patientPage, 'access-log-grouped');
+  });
+
   it('when the recovery kit is pasted exactly as downloaded, then it is accepted; a wrong kit gets words, not codes; the new password is asked twice', async () => {
     expect(kitText).toMatch(/^\s*1\. [a-z]+$/m);
     const { page, context } = await newDevice(suite.browser, captured);

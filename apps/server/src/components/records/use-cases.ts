@@ -167,7 +167,7 @@ export async function listRecords(s: Services, userId: string, query: { limit: n
   const roles = await Promise.all(listed.map((r) => roleOf(s, r, userId)));
   const visible = listed.filter((_, i) => roles[i] !== undefined);
   const attachments = visible.length ? await s.models.attachments.find({ recordId: { $in: visible.map((r) => r._id) } }).sort({ createdAt: 1 }).lean() : [];
-  await appendAuditMany(s, visible.map((r) => ({ recordId: r._id, ownerId: r.ownerId, actorId: userId, action: 'read' as const })));
+  await appendAuditMany(s, visible.map((r) => ({ recordId: r._id, ownerId: r.ownerId, actorId: userId, action: 'list' as const })));
   return {
     records: visible.map((r) => toRecordDto(r, attachments.filter((a) => a.recordId === r._id))),
     ...(next > 1 ? { nextCursor: encodeCursor(next) } : {}),
