@@ -43,8 +43,6 @@ export interface AppSettings {
   readCacheTtlMs: number;
   /** The rate limiter's clock (tests move it instead of sleeping); default Date.now. */
   clock?: () => number;
-  /** How long an append waits on a stalled earlier appender before integrating its leaf. */
-  ktStallMs?: number;
 }
 
 export interface RateLimits {
@@ -178,10 +176,6 @@ export function createServices(connection: Connection, logger: Logger, settings:
     listing: new ListingFeed(models.listingEntries),
     feed,
     caches,
-    transparency: new TransparencyLog(models.kt, {
-      logKey: settings.secrets.ktLogKey,
-      logger,
-      ...(settings.ktStallMs === undefined ? {} : { stallMs: settings.ktStallMs }),
-    }),
+    transparency: new TransparencyLog(models.kt, { logKey: settings.secrets.ktLogKey, logger }),
   };
 }

@@ -176,6 +176,7 @@ export function checkTeamKey(publicKey: string, expected: TeamKeyRef) {
  */
 export {
   bindingLeafHash,
+  checkHeadUpdate,
   consistencyPlan,
   encodeBinding,
   foldRange,
@@ -185,6 +186,7 @@ export {
   nodeHash,
   rootPlan,
   signTreeHead,
+  verifyTreeHead,
   type NodeId,
   type ProofStep,
   type SignedTreeHead,
