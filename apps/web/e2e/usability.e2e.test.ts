@@ -91,6 +91,32 @@ describe('what broke for new patients and doctors (issue 14) in real Chromium', 
     expect(await records()).toBe(before + 1);
   });
 
+  it('when the answer to creating a record is lost, then saving again sends the same request and gets the one stored record', async () => {
+    const owner = await suite.server.connection.collection('users').findOne({ email: patient.email });
+    const records = () => suite.server.connection.collection('records').countDocuments({ ownerId: String(owner?._id) });
+    const before = await records();
+    await go(patientPage, '/records/new');
+    await patientPage.getByLabel('Title').fill('Ice and rest');
+    await patientPage.getByLabel('Notes').fill('Ice 20 minutes, three times a day');
+    // The server stores the record, then the connection drops before its answer arrives.
+    await patientPage.route(
+      (url) => url.pathname === '/api/records',
+      async (route) => {
+        if (route.request().method() !== 'POST') return route.fallback();
+        await route.fetch();
+        await route.abort('connectionreset');
+      },
+      { times: 1 },
+    );
+    await patientPage.getByRole('button', { name: 'Encrypt and save' }).click();
+    await patientPage.getByRole('alert').getByText('The server could not be reached.').waitFor({ timeout: 60_000 });
+    expect(await records()).toBe(before + 1);
+    await patientPage.getByRole('button', { name: 'Encrypt and save' }).click();
+    await patientPage.getByText('Verified: written and signed by you.').waitFor({ timeout: 60_000 });
+    await patientPage.getByText('Ice 20 minutes, three times a day').waitFor();
+    expect(await records()).toBe(before + 1);
+  });
+
   it('when a patient shares a record while the doctor’s list is open, then it appears there without a reload, marked new', async () => {
     const { page, context } = await newDevice(suite.browser, captured);
     await loginAs(page, suite.server.baseUrl, doctor);
