@@ -59,7 +59,14 @@ export const sessionStartResponseSchema = z.object({
 });
 export type SessionStartResponse = z.infer<typeof sessionStartResponseSchema>;
 
-export const loginRequestSchema = z.object({ email: emailSchema, loginSecret: bytes32 }).strict();
+export const loginRequestSchema = z
+  .object({
+    email: emailSchema,
+    loginSecret: bytes32,
+    /** "Stay unlocked in this tab": the session cookie then outlives the browser (Max-Age). */
+    stayUnlocked: z.boolean().optional(),
+  })
+  .strict();
 export type LoginRequest = z.infer<typeof loginRequestSchema>;
 
 export const changePasswordRequestSchema = z

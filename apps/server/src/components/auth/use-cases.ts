@@ -72,8 +72,8 @@ export async function authParams(s: Services, email: string, ip: string): Promis
   return { saltSeed: fake.toString('base64url'), kdf: DEFAULT_KDF };
 }
 
-async function sessionStart(s: Services, user: UserDoc, req: Request, res: Response): Promise<SessionStartResponse> {
-  const sessionId = await startSession(s, { userId: user._id, req, res });
+async function sessionStart(s: Services, user: UserDoc, req: Request, res: Response, stayUnlocked = false): Promise<SessionStartResponse> {
+  const sessionId = await startSession(s, { userId: user._id, req, res, stayUnlocked });
   rememberDevice(s, req, res, user.email);
   const encryptedPrivateKey = unseal(s.settings.secrets.keySealingKey, toBuffer(user.sealedPrivateKey), sealContext(user._id, 'private-key'));
   return { user: toMe(user), encryptedPrivateKey, sessionId };
@@ -151,7 +151,7 @@ export async function login(s: Services, body: LoginRequest, ctx: { ip: string; 
     : (await verifyLoginSecret(s.settings, await dummyHash(s.settings), body.loginSecret)) && false;
   if (!user || !ok) throw invalidCredentials();
   await release();
-  return sessionStart(s, user, ctx.req, ctx.res);
+  return sessionStart(s, user, ctx.req, ctx.res, body.stayUnlocked === true);
 }
 
 /**

@@ -103,7 +103,8 @@ export async function login(deps: Deps, input: { email: string; password: string
   const params = await deps.call(endpoints.authParams, { query: { email: input.email } });
   const { loginSecret, secretHandle } = await derive(deps, { password: input.password, email: input.email, saltSeed: params.saltSeed, kdf: params.kdf }, onProgress);
   try {
-    const started = await deps.call(endpoints.login, { body: { email: input.email, loginSecret } });
+    // Without "stay unlocked" the server sets a session cookie that ends with the browser.
+    const started = await deps.call(endpoints.login, { body: { email: input.email, loginSecret, stayUnlocked: input.stayUnlocked } });
     const key = await deps.crypto.unlockWithSecret({ secretHandle, encryptedPrivateKey: started.encryptedPrivateKey, registeredPublicKey: started.user.publicKey }).catch(ownKeyRefused);
     if (key.fingerprint !== started.user.fingerprint) {
       await deps.crypto.forget(key.handle);
