@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { newDevice, screenshots, type CapturedRequest } from './support/browser';
+import { ARTIFACTS, newDevice, screenshots, type CapturedRequest } from './support/browser';
 import { browserSuite } from './support/suite';
 import { createNote, go, loginAs, register, type Account } from './support/app';
 import { registerUser } from './support/api';
@@ -153,6 +153,30 @@ describe('what broke for new patients and doctors (issue 14) in real Chromium', 
     expect(await patientPage.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     await patientPage.setViewportSize({ width: 1280, height: 900 });
     await screenshots(patientPage, 'access-log-grouped');
+  });
+
+  it('when a record is printed, then only the record and its verification line are on paper; in dark mode the page is dark', async () => {
+    await go(patientPage, `/records/${sharedId}`);
+    await patientPage.getByText('Small meniscus tear, physio first').waitFor({ timeout: 60_000 });
+    await patientPage.emulateMedia({ media: 'print' });
+    try {
+      expect(await patientPage.getByRole('banner').isVisible()).toBe(false);
+      expect(await patientPage.getByRole('button', { name: 'Print or save as PDF' }).isVisible()).toBe(false);
+      expect(await patientPage.getByRole('heading', { name: 'Who can read this record' }).isVisible()).toBe(false);
+      expect(await patientPage.getByText('Verified: written and signed by you.').isVisible()).toBe(true);
+      expect(await patientPage.getByText('Small meniscus tear, physio first').isVisible()).toBe(true);
+      await patientPage.pdf({ path: `${ARTIFACTS}/record-print.pdf` });
+    } finally {
+      await patientPage.emulateMedia({ media: null });
+    }
+    await patientPage.emulateMedia({ colorScheme: 'dark' });
+    try {
+      const background = await patientPage.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
+      expect(background).toBe('rgb(17, 20, 24)');
+      await screenshots(patientPage, 'record-dark');
+    } finally {
+      await patientPage.emulateMedia({ colorScheme: 'light' });
+    }
   });
 
   it('when the recovery kit is pasted exactly as downloaded, then it is accepted; a wrong kit gets words, not codes; the new password is asked twice', async () => {

@@ -72,6 +72,11 @@ export function RecordPage() {
               {!sharing ? <Button onClick={() => setSharing(true)}>Share…</Button> : null}
             </div>
           ) : null}
+          <div className={`${uiStyles.row} no-print`}>
+            <Button variant="secondary" onClick={() => window.print()}>
+              Print or save as PDF
+            </Button>
+          </div>
         </Card>
       ) : null}
       {sharing && record.status === 'verified' ? (
@@ -86,8 +91,10 @@ export function RecordPage() {
           />
         </Card>
       ) : null}
-      <AccessList dto={dto} verified={record.status === 'verified' && canChange ? record : null} onChanged={refresh} />
-      {isOwner ? <DeleteRecord recordId={recordId} /> : null}
+      <div className="no-print">
+        <AccessList dto={dto} verified={record.status === 'verified' && canChange ? record : null} onChanged={refresh} />
+        {isOwner ? <DeleteRecord recordId={recordId} /> : null}
+      </div>
     </>
   );
 }
