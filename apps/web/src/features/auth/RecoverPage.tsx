@@ -3,7 +3,7 @@ import { Link } from 'react-router';
 import { describeError } from '../../api/errors';
 import { PageHead } from '../../app/PageHead';
 import { Banner, Button, Card, Progress, TextArea, TextField } from '../../ui';
-import { MIN_ACCEPTED_SCORE, usePasswordStrength } from './passwordStrength';
+import { checkPasswordStrength, MIN_ACCEPTED_SCORE, usePasswordStrength } from './passwordStrength';
 import { StrengthMeter } from './StrengthMeter';
 import styles from './auth.module.css';
 
@@ -18,8 +18,8 @@ export function RecoverPage({ onRecover }: { onRecover(input: { email: string; w
   const strength = usePasswordStrength(password, { email });
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    if (!strength) return setError('Still checking the password; try again in a moment.');
-    if (strength.score < MIN_ACCEPTED_SCORE) return setError('Please choose a stronger new password.');
+    const checked = strength ?? (await checkPasswordStrength(password, { email }));
+    if (checked.score < MIN_ACCEPTED_SCORE) return setError('Please choose a stronger new password.');
     if (password !== repeat) return setError('The new passwords are different.');
     setError(null);
     setBusy(true);

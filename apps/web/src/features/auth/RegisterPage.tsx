@@ -3,7 +3,7 @@ import { Link } from 'react-router';
 import { describeError } from '../../api/errors';
 import { PageHead } from '../../app/PageHead';
 import { Banner, Button, Card, Progress, TextField } from '../../ui';
-import { MIN_ACCEPTED_SCORE, usePasswordStrength } from './passwordStrength';
+import { checkPasswordStrength, MIN_ACCEPTED_SCORE, usePasswordStrength } from './passwordStrength';
 import { RecoveryKit } from './RecoveryKit';
 import { StrengthMeter } from './StrengthMeter';
 import type { PreparedRegistration, RegisterFlows, RegisterInput } from './flows';
@@ -29,8 +29,9 @@ export function RegisterPage({ flows, onRegistered }: { flows: RegisterFlows; on
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     if (!form.name.trim() || !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(form.email.trim())) return setError('Please enter your name and a valid email address.');
-    if (!strength) return setError('Still checking the password; try again in a moment.');
-    if (strength.score < MIN_ACCEPTED_SCORE) return setError('Please choose a stronger password.');
+    // A click before the estimator arrived waits for it (never refused for that).
+    const checked = strength ?? (await checkPasswordStrength(form.password, { email: form.email, name: form.name }));
+    if (checked.score < MIN_ACCEPTED_SCORE) return setError('Please choose a stronger password.');
     if (form.password !== form.confirm) return setError('The two passwords are different.');
     setError(null);
     try {

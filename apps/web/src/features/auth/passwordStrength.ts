@@ -28,6 +28,11 @@ export const STRENGTH_LABELS: Strength['label'][] = ['Very weak', 'Weak', 'Fair'
 
 type Estimator = (password: string, context?: StrengthContext) => Strength;
 
+/** The strength of `password`, loading the estimator first if needed (for a form's submit). */
+export async function checkPasswordStrength(password: string, context: StrengthContext = {}): Promise<Strength> {
+  return (await import('./zxcvbn')).estimateStrength(password, context);
+}
+
 /**
  * The strength of `password`, or null while the estimator loads (forms refuse to submit
  * until it is there). If it cannot load, every password is "Very weak" with a hint to reload.

@@ -6,7 +6,7 @@ import { PageHead } from '../../app/PageHead';
 import { useWorkspace } from '../../app/workspace';
 import { Banner, Button, Card, Progress, TextField } from '../../ui';
 import { changePassword } from '../auth/flows';
-import { MIN_ACCEPTED_SCORE, usePasswordStrength } from '../auth/passwordStrength';
+import { checkPasswordStrength, MIN_ACCEPTED_SCORE, usePasswordStrength } from '../auth/passwordStrength';
 import { StrengthMeter } from '../auth/StrengthMeter';
 import { fetchAllRecords } from '../records/queries';
 import { FingerprintView } from '../sharing/Fingerprint';
@@ -45,10 +45,10 @@ function ChangePassword() {
   const [formError, setFormError] = useState<string | null>(null);
   const strength = usePasswordStrength(next, { email: deps.me.email, name: deps.me.name });
   const change = useMutation({ mutationFn: () => changePassword({ ...deps, user: deps.me }, { current, next }) });
-  const submit = (e: FormEvent) => {
+  const submit = async (e: FormEvent) => {
     e.preventDefault();
-    if (!strength) return setFormError('Still checking the password; try again in a moment.');
-    if (strength.score < MIN_ACCEPTED_SCORE) return setFormError('Please choose a stronger new password.');
+    const checked = strength ?? (await checkPasswordStrength(next, { email: deps.me.email, name: deps.me.name }));
+    if (checked.score < MIN_ACCEPTED_SCORE) return setFormError('Please choose a stronger new password.');
     if (next !== repeat) return setFormError('The new passwords are different.');
     setFormError(null);
     change.mutate();
@@ -57,7 +57,7 @@ function ChangePassword() {
     <Card labelledBy="password-title">
       <h2 id="password-title">Change password</h2>
       <p>Your key is re-protected with the new password; your records stay as they are. Your other sessions are ended.</p>
-      <form onSubmit={submit} aria-label="Change password" noValidate>
+      <form onSubmit={(e) => void submit(e)} aria-label="Change password" noValidate>
         <TextField label="Current password" type="password" autoComplete="current-password" value={current} onChange={(e) => setCurrent(e.target.value)} />
         <TextField label="New password" type="password" autoComplete="new-password" value={next} onChange={(e) => setNext(e.target.value)} />
         {next && strength ? <StrengthMeter strength={strength} /> : null}
