@@ -77,7 +77,7 @@ describe('records', () => {
     expect(second.records).toHaveLength(20);
     const newest = first.records[0]?.id ?? '';
     const trail = auditTrailResponseSchema.parse((await reader.api.get(`/audit/records/${newest}`)).body);
-    expect(trail.events.map((e) => e.action)).toEqual(['create', 'read']);
+    expect(trail.events.map((e) => e.action)).toEqual(['create', 'list']);
   });
 
   it('when a record is updated from its current version, then the version goes up and history keeps every version', async () => {

@@ -146,7 +146,7 @@ describe('patient and doctor in real Chromium (issue 5 end-to-end flow)', () => 
     await patientPage.getByRole('link', { name: 'Access log' }).click();
     const row = patientPage.locator('tr[data-action="read"]', { hasText: doctor.name }).filter({ hasText: LAB_TITLE });
     await row.first().waitFor({ timeout: 30_000 });
-    await patientPage.getByText('hash chain is intact').waitFor();
+    await patientPage.getByText('the access log of every record is intact').waitFor();
     await screenshots(patientPage, 'access-log');
   });
 

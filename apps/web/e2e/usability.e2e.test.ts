@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { newDevice, screenshots, type CapturedRequest } from './support/browser';
+import { ARTIFACTS, newDevice, screenshots, type CapturedRequest } from './support/browser';
 import { browserSuite } from './support/suite';
 import { confirmRecoveryKit, createNote, go, loginAs, register, type Account } from './support/app';
 import { registerUser } from './support/api';
@@ -91,6 +91,32 @@ describe('what broke for new patients and doctors (issue 14) in real Chromium', 
     expect(await records()).toBe(before + 1);
   });
 
+  it('when the answer to creating a record is lost, then saving again sends the same request and gets the one stored record', async () => {
+    const owner = await suite.server.connection.collection('users').findOne({ email: patient.email });
+    const records = () => suite.server.connection.collection('records').countDocuments({ ownerId: String(owner?._id) });
+    const before = await records();
+    await go(patientPage, '/records/new');
+    await patientPage.getByLabel('Title').fill('Ice and rest');
+    await patientPage.getByLabel('Notes').fill('Ice 20 minutes, three times a day');
+    // The server stores the record, then the connection drops before its answer arrives.
+    await patientPage.route(
+      (url) => url.pathname === '/api/records',
+      async (route) => {
+        if (route.request().method() !== 'POST') return route.fallback();
+        await route.fetch();
+        await route.abort('connectionreset');
+      },
+      { times: 1 },
+    );
+    await patientPage.getByRole('button', { name: 'Encrypt and save' }).click();
+    await patientPage.getByRole('alert').getByText('The server could not be reached.').waitFor({ timeout: 60_000 });
+    expect(await records()).toBe(before + 1);
+    await patientPage.getByRole('button', { name: 'Encrypt and save' }).click();
+    await patientPage.getByText('Verified: written and signed by you.').waitFor({ timeout: 60_000 });
+    await patientPage.getByText('Ice 20 minutes, three times a day').waitFor();
+    expect(await records()).toBe(before + 1);
+  });
+
   it('when a patient shares a record while the doctor’s list is open, then it appears there without a reload, marked new', async () => {
     const { page, context } = await newDevice(suite.browser, captured);
     await loginAs(page, suite.server.baseUrl, doctor);
@@ -112,6 +138,45 @@ describe('what broke for new patients and doctors (issue 14) in real Chromium', 
     await row.getByText('Crutches advice').waitFor({ timeout: 30_000 });
     expect(await row.getByText('New', { exact: true }).count()).toBe(0);
     await context.close();
+  });
+
+  it('when the patient opens the access log, then it is grouped by person and day, "saw it in a list" apart from "opened", and fits 390 px', async () => {
+    await go(patientPage, '/access-log');
+    const group = patientPage.getByRole('rowgroup', { name: new RegExp(`^${doctor.name}, `) });
+    await group.first().waitFor({ timeout: 60_000 });
+    expect(await group.count()).toBe(1);
+    await group.locator('tr[data-action="read"]', { hasText: 'Crutches advice' }).getByText('opened').waitFor();
+    await group.locator('tr[data-action="list"]', { hasText: 'Crutches advice' }).getByText('saw it in a list').waitFor();
+    // His list was sent to him several times: one row per record, with its times.
+    await group.locator('tr[data-action="list"]', { hasText: 'Knee MRI' }).getByText(/\(\d+ times\)/).waitFor();
+    await patientPage.setViewportSize({ width: 390, height: 844 });
+    expect(await patientPage.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await patientPage.setViewportSize({ width: 1280, height: 900 });
+    await screenshots(patientPage, 'access-log-grouped');
+  });
+
+  it('when a record is printed, then only the record and its verification line are on paper; in dark mode the page is dark', async () => {
+    await go(patientPage, `/records/${sharedId}`);
+    await patientPage.getByText('Small meniscus tear, physio first').waitFor({ timeout: 60_000 });
+    await patientPage.emulateMedia({ media: 'print' });
+    try {
+      expect(await patientPage.getByRole('banner').isVisible()).toBe(false);
+      expect(await patientPage.getByRole('button', { name: 'Print or save as PDF' }).isVisible()).toBe(false);
+      expect(await patientPage.getByRole('heading', { name: 'Who can read this record' }).isVisible()).toBe(false);
+      expect(await patientPage.getByText('Verified: written and signed by you.').isVisible()).toBe(true);
+      expect(await patientPage.getByText('Small meniscus tear, physio first').isVisible()).toBe(true);
+      await patientPage.pdf({ path: `${ARTIFACTS}/record-print.pdf` });
+    } finally {
+      await patientPage.emulateMedia({ media: null });
+    }
+    await patientPage.emulateMedia({ colorScheme: 'dark' });
+    try {
+      const background = await patientPage.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
+      expect(background).toBe('rgb(17, 20, 24)');
+      await screenshots(patientPage, 'record-dark');
+    } finally {
+      await patientPage.emulateMedia({ colorScheme: 'light' });
+    }
   });
 
   it('when the recovery kit is pasted exactly as downloaded, then it is accepted; a wrong kit gets words, not codes; the new password is asked twice', async () => {

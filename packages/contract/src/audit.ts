@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { idSchema, isoDate } from './common';
 import { endpoint } from './endpoint';
 
-export const auditActionSchema = z.enum(['create', 'read', 'update', 'share', 'revoke', 'delete', 'attach', 'read-attachment', 'delete-attachment']);
+/** `list`: the record was in a list the user was sent (its title decrypted there); `read`: opened. */
+export const auditActionSchema = z.enum(['create', 'list', 'read', 'update', 'share', 'revoke', 'delete', 'attach', 'read-attachment', 'delete-attachment']);
 export type AuditAction = z.infer<typeof auditActionSchema>;
 
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/);

@@ -249,7 +249,7 @@ export async function listRecords(s: Services, userId: string, query: { limit: n
       }),
     ),
   );
-  await appendListReads(s, visible.map((r) => ({ recordId: r._id, ownerId: r.ownerId, actorId: userId, action: 'read' as const })));
+  await appendListReads(s, visible.map((r) => ({ recordId: r._id, ownerId: r.ownerId, actorId: userId, action: 'list' as const })));
   return {
     records: visible.map((r, i) => toRecordDto(r, lists[i]?.attachments ?? [])),
     ...(next > 1 ? { nextCursor: encodeCursor(next) } : {}),

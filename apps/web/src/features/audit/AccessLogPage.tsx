@@ -37,7 +37,10 @@ export function AccessLogPage() {
   return (
     <>
       <PageHead title="Access log" />
-      <p>Every time someone lists, opens, changes, shares or deletes one of your records, the server writes it down in a hash-chained trail.</p>
+      <p>
+        Who saw your records in a list, opened, changed, shared or deleted them, by day and person. The server writes each of these down in a log that cannot be changed
+        without it showing.
+      </p>
       {records.isError ? <Banner tone="bad">{describeError(records.error)}</Banner> : null}
       {log.isError ? <Banner tone="bad">{describeError(log.error)}</Banner> : null}
       {log.isPending ? <p aria-busy="true">Loading the access log…</p> : null}

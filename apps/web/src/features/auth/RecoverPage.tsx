@@ -3,7 +3,7 @@ import { Link } from 'react-router';
 import { describeError } from '../../api/errors';
 import { PageHead } from '../../app/PageHead';
 import { Banner, Button, Card, Progress, TextArea, TextField } from '../../ui';
-import { estimateStrength, MIN_ACCEPTED_SCORE } from './passwordStrength';
+import { checkPasswordStrength, MIN_ACCEPTED_SCORE, usePasswordStrength } from './passwordStrength';
 import { RecoveryKit } from './RecoveryKit';
 import { StrengthMeter } from './StrengthMeter';
 import styles from './auth.module.css';
@@ -23,10 +23,11 @@ export function RecoverPage({ onRecover }: { onRecover(input: { email: string; w
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [recovered, setRecovered] = useState<Recovered | null>(null);
-  const strength = estimateStrength(password, { email });
+  const strength = usePasswordStrength(password, { email });
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    if (strength.score < MIN_ACCEPTED_SCORE) return setError('Please choose a stronger new password.');
+    const checked = strength ?? (await checkPasswordStrength(password, { email }));
+    if (checked.score < MIN_ACCEPTED_SCORE) return setError('Please choose a stronger new password.');
     if (password !== repeat) return setError('The new passwords are different.');
     setError(null);
     setBusy(true);
@@ -60,7 +61,7 @@ export function RecoverPage({ onRecover }: { onRecover(input: { email: string; w
           <TextField label="Email" type="email" autoComplete="username" value={email} onChange={(e) => setEmail(e.target.value)} />
           <TextArea label="Recovery words" autoComplete="off" spellCheck={false} value={words} onChange={(e) => setWords(e.target.value)} />
           <TextField label="New password" type="password" autoComplete="new-password" value={password} onChange={(e) => setPassword(e.target.value)} />
-          {password ? <StrengthMeter strength={strength} /> : null}
+          {password && strength ? <StrengthMeter strength={strength} /> : null}
           <TextField label="Repeat new password" type="password" autoComplete="new-password" value={repeat} onChange={(e) => setRepeat(e.target.value)} />
           {error ? <Banner tone="bad">{error}</Banner> : null}
           {busy ? <Progress label="Checking the words and protecting your key" value={null} /> : null}

@@ -3,7 +3,7 @@ import { Link } from 'react-router';
 import { describeError } from '../../api/errors';
 import { PageHead } from '../../app/PageHead';
 import { Banner, Button, Card, Progress, TextField } from '../../ui';
-import { estimateStrength, MIN_ACCEPTED_SCORE } from './passwordStrength';
+import { checkPasswordStrength, MIN_ACCEPTED_SCORE, usePasswordStrength } from './passwordStrength';
 import { RecoveryKit } from './RecoveryKit';
 import { StrengthMeter } from './StrengthMeter';
 import type { PreparedRegistration, RegisterFlows, RegisterInput } from './flows';
@@ -24,12 +24,14 @@ export function RegisterPage({ flows, onRegistered }: { flows: RegisterFlows; on
   const [step, setStep] = useState<Step>({ name: 'form' });
   const [form, setForm] = useState<RegisterInput & { confirm: string }>({ role: 'patient', name: '', email: '', password: '', confirm: '' });
   const [error, setError] = useState<string | null>(null);
-  const strength = estimateStrength(form.password, { email: form.email, name: form.name });
+  const strength = usePasswordStrength(form.password, { email: form.email, name: form.name });
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     if (!form.name.trim() || !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(form.email.trim())) return setError('Please enter your name and a valid email address.');
-    if (strength.score < MIN_ACCEPTED_SCORE) return setError('Please choose a stronger password.');
+    // A click before the estimator arrived waits for it (never refused for that).
+    const checked = strength ?? (await checkPasswordStrength(form.password, { email: form.email, name: form.name }));
+    if (checked.score < MIN_ACCEPTED_SCORE) return setError('Please choose a stronger password.');
     if (form.password !== form.confirm) return setError('The two passwords are different.');
     setError(null);
     try {
@@ -80,7 +82,7 @@ export function RegisterPage({ flows, onRegistered }: { flows: RegisterFlows; on
               value={form.password}
               onChange={(e) => setForm({ ...form, password: e.target.value })}
             />
-            {form.password ? <StrengthMeter strength={strength} /> : null}
+            {form.password && strength ? <StrengthMeter strength={strength} /> : null}
             <TextField label="Repeat password" type="password" autoComplete="new-password" value={form.confirm} onChange={(e) => setForm({ ...form, confirm: e.target.value })} />
             <Button type="submit">Create account</Button>
           </form>

@@ -73,6 +73,11 @@ export function RecordPage() {
               {!sharing ? <Button onClick={() => setSharing(true)}>Share…</Button> : null}
             </div>
           ) : null}
+          <div className={`${uiStyles.row} no-print`}>
+            <Button variant="secondary" onClick={() => window.print()}>
+              Print or save as PDF
+            </Button>
+          </div>
         </Card>
       ) : null}
       {sharing && record.status === 'verified' ? (
@@ -87,8 +92,10 @@ export function RecordPage() {
           />
         </Card>
       ) : null}
-      <AccessList record={record} canRevoke={canChange} onChanged={refresh} />
-      {isOwner ? <DeleteRecord recordId={recordId} /> : null}
+      <div className="no-print">
+        <AccessList record={record} canRevoke={canChange} onChanged={refresh} />
+        {isOwner ? <DeleteRecord recordId={recordId} /> : null}
+      </div>
     </>
   );
 }

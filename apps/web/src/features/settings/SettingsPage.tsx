@@ -6,7 +6,7 @@ import { PageHead } from '../../app/PageHead';
 import { useWorkspace } from '../../app/workspace';
 import { Banner, Button, Card, Progress, TextField } from '../../ui';
 import { changePassword } from '../auth/flows';
-import { estimateStrength, MIN_ACCEPTED_SCORE } from '../auth/passwordStrength';
+import { checkPasswordStrength, MIN_ACCEPTED_SCORE, usePasswordStrength } from '../auth/passwordStrength';
 import { StrengthMeter } from '../auth/StrengthMeter';
 import { fetchAllRecords } from '../records/queries';
 import { FingerprintView } from '../sharing/Fingerprint';
@@ -43,11 +43,12 @@ function ChangePassword() {
   const [next, setNext] = useState('');
   const [repeat, setRepeat] = useState('');
   const [formError, setFormError] = useState<string | null>(null);
-  const strength = estimateStrength(next, { email: deps.me.email, name: deps.me.name });
+  const strength = usePasswordStrength(next, { email: deps.me.email, name: deps.me.name });
   const change = useMutation({ mutationFn: () => changePassword({ ...deps, user: deps.me }, { current, next }) });
-  const submit = (e: FormEvent) => {
+  const submit = async (e: FormEvent) => {
     e.preventDefault();
-    if (strength.score < MIN_ACCEPTED_SCORE) return setFormError('Please choose a stronger new password.');
+    const checked = strength ?? (await checkPasswordStrength(next, { email: deps.me.email, name: deps.me.name }));
+    if (checked.score < MIN_ACCEPTED_SCORE) return setFormError('Please choose a stronger new password.');
     if (next !== repeat) return setFormError('The new passwords are different.');
     setFormError(null);
     change.mutate();
@@ -56,10 +57,10 @@ function ChangePassword() {
     <Card labelledBy="password-title">
       <h2 id="password-title">Change password</h2>
       <p>Your key is re-protected with the new password; your records stay as they are. Your other sessions are ended.</p>
-      <form onSubmit={submit} aria-label="Change password" noValidate>
+      <form onSubmit={(e) => void submit(e)} aria-label="Change password" noValidate>
         <TextField label="Current password" type="password" autoComplete="current-password" value={current} onChange={(e) => setCurrent(e.target.value)} />
         <TextField label="New password" type="password" autoComplete="new-password" value={next} onChange={(e) => setNext(e.target.value)} />
-        {next ? <StrengthMeter strength={strength} /> : null}
+        {next && strength ? <StrengthMeter strength={strength} /> : null}
         <TextField label="Repeat new password" type="password" autoComplete="new-password" value={repeat} onChange={(e) => setRepeat(e.target.value)} />
         {formError ? <Banner tone="bad">{formError}</Banner> : null}
         {change.isError ? <Banner tone="bad">{describeError(change.error)}</Banner> : null}
