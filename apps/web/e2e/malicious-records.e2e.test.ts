@@ -180,8 +180,8 @@ describe('a malicious server against what a record page shows (real Chromium)', 
     },
   );
 
-  // Class 6, open today: a signer the reader never compared is announced as "Verified: written and signed by <directory name>".
-  it.failing(
+  // Class 6: a signer the reader never compared is named (with the pinned name) next to "a key you have not verified".
+  it(
     'when a doctor the patient never verified writes a note and the directory renames them, then the note is not called verified',
     async () => {
       const forgedName = forgedMarker();
