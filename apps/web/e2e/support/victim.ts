@@ -199,8 +199,18 @@ export async function shareWith(
   const first = await clickShareOnce(page, person.name);
   if (first === 'refused') return 'refused';
   if (first === 'asked') {
+    // The explicit choice still shares only what checks out: a new warning is a refusal.
     request = page.waitForRequest(isGrantRequest, LONG);
+    const refused = securityWarnings(page)
+      .nth(await securityWarnings(page).count())
+      .waitFor(LONG)
+      .then(() => 'refused' as const);
+    for (const p of [request, refused]) p.catch(() => undefined);
     await page.getByRole('button', { name: SHARE_WITHOUT_VERIFYING }).click();
+    if ((await Promise.race([request, refused])) === 'refused') {
+      await settled(page);
+      return 'refused';
+    }
   }
   await (await request).response();
   await settled(page);
