@@ -60,7 +60,7 @@ async function main() {
     uri = devDb.uri;
   }
   const connection = await connectDb(new URL(`bench_${randomBytes(4).toString('hex')}`, uri).toString());
-  const settings = testSettings({ checkResponses: false, rateLimits: { paramsPerIp: 1e9, loginPerIp: 1e9, loginFailuresPerAccount: 1e9, recoveryPerIp: 1e9, recoveryPerAccount: 1e9, registerPerIp: 1e9 } });
+  const settings = testSettings({ checkResponses: false, rateLimits: { paramsPerIp: 1e9, loginPerIp: 1e9, loginFailuresPerAccount: 1e9, recoveryPerIp: 1e9, recoveryPerAccount: 1e9, registerPerIp: 1e9, directoryEmailPerSession: 1e9, directoryEmailPerIp: 1e9 } });
   const app = createApp({ connection, logger: createLogger('silent'), settings });
   const http = await listen(app, { host: '127.0.0.1', port: 0 });
   const baseUrl = `http://127.0.0.1:${http.port}`;

@@ -14,6 +14,7 @@ export const accessRules: Record<EndpointName, AccessRule> = {
   recoveryComplete: { kind: 'public' },
   logout: { kind: 'session' },
   me: { kind: 'session' },
+  updateMe: { kind: 'session' },
   listSessions: { kind: 'session' },
   endSession: { kind: 'session' },
   changePassword: { kind: 'session' },
@@ -38,6 +39,7 @@ export const accessRules: Record<EndpointName, AccessRule> = {
   getAccountState: { kind: 'session' },
   putAccountState: { kind: 'session' },
   recordAudit: { kind: 'record', need: 'audit' },
+  live: { kind: 'session' },
   // Care teams: practice admins, team admins (by the signed statements) and members are checked
   // in components/teams; a team's statements and public keys are public to every session.
   createPractice: { kind: 'session' },
@@ -51,4 +53,10 @@ export const accessRules: Record<EndpointName, AccessRule> = {
   teamStatements: { kind: 'session' },
   appendTeamStatement: { kind: 'session' },
   getTeamKeyEnvelope: { kind: 'session' },
+  // Key transparency: heads and consistency proofs are hashes only, for any auditor; leaves name
+  // people (emails), so they need a session; a history is the caller's own.
+  ktHead: { kind: 'public' },
+  ktConsistency: { kind: 'public' },
+  ktUserBinding: { kind: 'session' },
+  ktHistory: { kind: 'session' },
 };

@@ -13,6 +13,8 @@ import { authorizeRecord, type RecordAccess } from './components/records/access'
 import { recordHandlers } from './components/records/routes';
 import { sharingHandlers } from './components/sharing/routes';
 import { teamHandlers } from './components/teams/routes';
+import { transparencyHandlers } from './components/transparency/routes';
+import { liveHandlers } from './components/live/routes';
 import { userHandlers } from './components/users/routes';
 import { clientAddressKey } from './lib/client-address';
 import { errorHandler, notFound } from './lib/error-handler';
@@ -57,6 +59,8 @@ export function createApp(deps: AppDeps): Express {
     ...accountStateHandlers(services),
     ...auditHandlers(services),
     ...teamHandlers(services),
+    ...transparencyHandlers(services),
+    ...liveHandlers(services),
   };
 
   const api = express.Router();

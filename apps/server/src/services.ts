@@ -9,6 +9,8 @@ import { feedModel, ListingFeed } from './components/records/feed';
 import { attachmentChunkModel, attachmentModel, recordModel, recordVersionModel, type AttachmentDoc, type RecordDoc } from './components/records/model';
 import { grantModel } from './components/sharing/model';
 import { practiceModel, teamKeyEnvelopeModel, teamMembershipModel, teamModel, teamStatementModel } from './components/teams/model';
+import { ktModels } from './components/transparency/model';
+import { TransparencyLog } from './components/transparency/log';
 import { userModel } from './components/users/model';
 import { claimModel } from './lib/claims';
 import { InvalidationFeed, invalidationModel } from './lib/invalidations';
@@ -51,6 +53,9 @@ export interface RateLimits {
   recoveryPerIp: number;
   recoveryPerAccount: number;
   registerPerIp: number;
+  /** Directory lookups by exact email, per session and per address. */
+  directoryEmailPerSession: number;
+  directoryEmailPerIp: number;
 }
 
 export const defaultRateLimits: RateLimits = {
@@ -60,6 +65,8 @@ export const defaultRateLimits: RateLimits = {
   recoveryPerIp: 30,
   recoveryPerAccount: 10,
   registerPerIp: 30,
+  directoryEmailPerSession: 60,
+  directoryEmailPerIp: 200,
 };
 
 export function createModels(connection: Connection) {
@@ -83,6 +90,7 @@ export function createModels(connection: Connection) {
     teamStatements: teamStatementModel(connection),
     teamMemberships: teamMembershipModel(connection),
     teamKeyEnvelopes: teamKeyEnvelopeModel(connection),
+    kt: ktModels(connection),
   };
 }
 export type Models = ReturnType<typeof createModels>;
@@ -101,6 +109,8 @@ export interface Services {
   /** Tells this and the other server processes which cached documents a write changed. */
   feed: InvalidationFeed;
   caches: ReadCaches;
+  /** The key-transparency log (DESIGN §14). */
+  transparency: TransparencyLog;
 }
 
 /** Grant expiry of one reader of one record (`expiresAt` null: no grant, or one that does not expire). */
@@ -132,6 +142,8 @@ export const cacheTag = {
   user: (userId: string) => `user:${userId}`,
   /** The record, its attachment list and its grants. */
   record: (recordId: string) => `record:${recordId}`,
+  /** A record the user can read (or could until now) changed: for the user's open tabs (components/live). */
+  reader: (userId: string) => `reader:${userId}`,
 };
 
 const CACHE_MAX = 10_000;
@@ -164,5 +176,6 @@ export function createServices(connection: Connection, logger: Logger, settings:
     listing: new ListingFeed(models.listingEntries),
     feed,
     caches,
+    transparency: new TransparencyLog(models.kt, { logKey: settings.secrets.ktLogKey, logger }),
   };
 }

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { startDevDb, type DevDb } from '@medseal/devdb';
 import { codeOf, type ApiResponse } from './helpers/client';
 import { sealFor, recipientsOf } from './helpers/records';
-import { newRecordId, registerUser } from './helpers/users';
-import { startTestServer } from './support';
+import { newRecordId, registerUser, type TestUser } from './helpers/users';
+import { startTestServer, type TestServer } from './support';
 
 // Needs a database this test may stop and start again on the same port.
 const ownsDatabase = process.env.MEDSEAL_TEST_DB_ENGINE !== 'external';
@@ -22,7 +22,18 @@ describe('the database going away mid-burst', () => {
         const alice = await registerUser(server.baseUrl, { name: 'Alice' });
         const makeBody = async () => {
           const recordId = newRecordId();
-          return { recordId, ownerId: alice.id, recipients: recipientsOf(alice), message: await sealFor({ recordId, version: 1, owner: alice, author: alice, readers: [alice] }) };
+          return {
+            recordId,
+            ownerId: alice.id,
+            recipients: recipientsOf(alice),
+            message: await sealFor({
+              recordId,
+              version: 1,
+              owner: alice,
+              author: alice,
+              readers: [alice],
+            }),
+          };
         };
         const results: { id: string; res: ApiResponse }[] = [];
         let stopped = false;
@@ -44,7 +55,8 @@ describe('the database going away mid-burst', () => {
         const statuses = results.map((r) => r.res.status);
         expect(statuses.every((s) => s === 201 || s === 503)).toBe(true);
         expect(statuses).toContain(503);
-        for (const r of results.filter((x) => x.res.status === 503)) expect(codeOf(r.res)).toBe('database-unavailable');
+        for (const r of results.filter((x) => x.res.status === 503))
+          expect(codeOf(r.res)).toBe('database-unavailable');
 
         db = await startDevDb({ dataDir, port });
         let ok = false;
@@ -54,7 +66,10 @@ describe('the database going away mid-burst', () => {
         }
         expect(ok).toBe(true);
         for (const r of results.filter((x) => x.res.status === 201)) {
-          expect({ id: r.id, status: (await alice.api.get(`/records/${r.id}`)).status }).toEqual({ id: r.id, status: 200 });
+          expect({ id: r.id, status: (await alice.api.get(`/records/${r.id}`)).status }).toEqual({
+            id: r.id,
+            status: 200,
+          });
         }
       } finally {
         await server.close();
@@ -64,3 +79,93 @@ describe('the database going away mid-burst', () => {
     },
   );
 });
+
+describe('a stalled or killed embedded database', () => {
+  let db: DevDb;
+  let server: TestServer;
+  let alice: TestUser;
+  const lines: string[] = [];
+  beforeAll(async () => {
+    db = await startDevDb({ log: (line) => lines.push(line) });
+    server = await startTestServer({ mongoUri: new URL('stall', db.uri).toString() });
+    alice = await registerUser(server.baseUrl, { name: 'Alice Stalled' });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await db?.stop();
+  });
+
+  const supervised = () => (db.engine === 'ferretdb' && db.pid ? db.pid() : undefined);
+  const newBody = async () => {
+    const recordId = newRecordId();
+    return {
+      recordId,
+      ownerId: alice.id,
+      recipients: recipientsOf(alice),
+      message: await sealFor({
+        recordId,
+        version: 1,
+        owner: alice,
+        author: alice,
+        readers: [alice],
+      }),
+    };
+  };
+  const timed = async (call: () => Promise<ApiResponse>) => {
+    const started = performance.now();
+    const res = await call();
+    return { status: res.status, code: codeOf(res), ms: performance.now() - started };
+  };
+
+  it('when the database process is stopped (SIGSTOP), then writes and lists answer 503 database-unavailable within 3 s, and work again once it runs', async () => {
+    const pid = supervised();
+    if (pid === undefined) return; // needs the embedded FerretDB's process
+    const body = await newBody();
+    process.kill(pid, 'SIGSTOP');
+    try {
+      const answers = await Promise.all([
+        timed(() => alice.api.post('/records', body)),
+        timed(() => alice.api.get('/records')),
+        timed(() => alice.api.get('/records')),
+      ]);
+      for (const a of answers) {
+        expect({ status: a.status, code: a.code }).toEqual({
+          status: 503,
+          code: 'database-unavailable',
+        });
+        expect(a.ms).toBeLessThan(3_000);
+      }
+      const later = await timed(async () => alice.api.post('/records', await newBody()));
+      expect({ status: later.status, fast: later.ms < 3_000 }).toEqual({ status: 503, fast: true });
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    await expect(
+      until(async () => (await alice.api.post('/records', await newBody())).status === 201, 10_000),
+    ).resolves.toBeLessThan(10_000);
+  });
+
+  it('when the database process is killed (kill -9), then it is started again, /api/health says ok, and requests work within 5 s', async () => {
+    const pid = supervised();
+    if (pid === undefined) return;
+    process.kill(pid, 'SIGKILL');
+    const ms = await until(
+      async () =>
+        (await fetch(`${server.baseUrl}/api/health`)).status === 200 &&
+        (await alice.api.post('/records', await newBody())).status === 201,
+      5_000,
+    );
+    expect(ms).toBeLessThan(5_000);
+    expect(lines.join('\n')).toMatch(/FerretDB exited \(SIGKILL\)/);
+  });
+});
+
+/** Milliseconds until `check` is true, polling every 100 ms; throws after `timeoutMs`. */
+async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<number> {
+  const started = Date.now();
+  for (;;) {
+    if (await check().catch(() => false)) return Date.now() - started;
+    if (Date.now() - started > timeoutMs) throw new Error(`not within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

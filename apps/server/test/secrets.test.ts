@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../src/lib/config';
@@ -21,6 +21,18 @@ describe('server secrets', () => {
     expect(JSON.parse(await readFile(file, 'utf8'))).toMatchObject({ v: 1 });
   });
 
+  it('when a secrets file from before key transparency is read, then a log key is added once and the other secrets stay', async () => {
+    const file = join(dir, 'secrets.json');
+    const b64 = (fill: number) => Buffer.alloc(32, fill).toString('base64url');
+    const old = { v: 1, loginPepper: b64(1), keySealingKey: b64(2), fakeSeedKey: b64(3) };
+    await writeFile(file, JSON.stringify(old), { mode: 0o600 });
+    const first = await loadSecrets(loadConfig({}), file);
+    expect(first.ktLogKey).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(JSON.parse(await readFile(file, 'utf8'))).toEqual({ ...old, ktLogKey: first.ktLogKey });
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    expect((await loadSecrets(loadConfig({}), file)).ktLogKey).toBe(first.ktLogKey);
+  });
+
   it('when an external database is configured without secrets, then the server refuses to start', async () => {
     await expect(loadSecrets(loadConfig({ MONGODB_URI: 'mongodb://db.example:27017/medseal' }), join(dir, 's.json'))).rejects.toThrow(/MEDSEAL_LOGIN_PEPPER/);
   });
@@ -28,7 +40,7 @@ describe('server secrets', () => {
   it('when secrets are configured, then they are used and no file is written', async () => {
     const key = Buffer.alloc(32, 1).toString('base64url');
     const secrets = await loadSecrets(
-      loadConfig({ MONGODB_URI: 'mongodb://db.example:27017/medseal', MEDSEAL_LOGIN_PEPPER: key, MEDSEAL_KEY_SEALING_KEY: key, MEDSEAL_FAKE_SEED_KEY: key }),
+      loadConfig({ MONGODB_URI: 'mongodb://db.example:27017/medseal', MEDSEAL_LOGIN_PEPPER: key, MEDSEAL_KEY_SEALING_KEY: key, MEDSEAL_FAKE_SEED_KEY: key, MEDSEAL_KT_LOG_KEY: key }),
       join(dir, 's.json'),
     );
     expect(secrets.loginPepper.equals(Buffer.alloc(32, 1))).toBe(true);

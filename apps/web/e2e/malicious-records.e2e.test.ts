@@ -284,8 +284,8 @@ describe('a malicious server against what a record page shows (real Chromium)', 
     },
   );
 
-  // Class 8, open today: a doctor's default co-readers are everyone on the patient's records in the server's list, pre-ticked.
-  it.failing(
+  // Class 8: a doctor's default co-readers come only from the patient's records that verify.
+  it(
     'when the server adds a reader to the patient’s records in a doctor’s list, then the doctor’s next note is not encrypted to them',
     async () => {
       const forged = await impostor();

@@ -238,8 +238,8 @@ describe('a malicious server against sharing (real Chromium, API answers rewritt
     },
   );
 
-  // Class 3, open today: a doctor's note is encrypted to each co-reader's key as the directory gives it by user id; only pinned people are checked.
-  it.failing(
+  // Class 3: a co-reader's directory key must have the fingerprint the patient's verified records give for them.
+  it(
     'when the directory swaps the key of a co-reader the doctor never pinned, then the doctor’s note is not encrypted to the swapped key',
     async () => {
       const recordId = await createNote(patientPage, 'Knee MRI', 'Small meniscus tear');
@@ -261,8 +261,8 @@ describe('a malicious server against sharing (real Chromium, API answers rewritt
     },
   );
 
-  // Class 4, open today: revoke re-keys to the readers the server still lists, so a revoke the server ignores keeps the reader in.
-  it.failing(
+  // Class 4: revoke re-keys to the verified readers minus the revoked one, whatever the server still lists.
+  it(
     'when the server ignores a revoke, then the re-keyed version is not encrypted to the revoked reader',
     async () => {
       const recordId = await createNote(patientPage, 'Therapy notes', 'Session summary');
@@ -282,8 +282,8 @@ describe('a malicious server against sharing (real Chromium, API answers rewritt
     },
   );
 
-  // Class 4, open today: revoking the author checks the record against a reader list without them, gives up, and leaves it a tamper warning.
-  it.failing(
+  // Class 4: revoking the author re-keys from the verified record; the patient signs the new version.
+  it(
     'when the patient revokes the doctor who wrote a note, then the note is re-keyed and stays readable for her',
     async () => {
       const first = await createNote(patientPage, 'Referral', 'To Dr Fox');
@@ -302,8 +302,8 @@ describe('a malicious server against sharing (real Chromium, API answers rewritt
     },
   );
 
-  // Property (attachments re-keyed on revoke), open today: revoke re-keys the record's message only; its files keep the session key the revoked reader was given.
-  it.failing(
+  // Property (attachments re-keyed on revoke): revoke re-encrypts the files under fresh session keys too.
+  it(
     'when the patient revokes a reader of a record with a file, then the packet that reader was given no longer opens the file',
     async () => {
       const recordId = await createNoteWithFile(patientPage, {

@@ -91,6 +91,29 @@ describe('what broke for new patients and doctors (issue 14) in real Chromium', 
     expect(await records()).toBe(before + 1);
   });
 
+  it('when a patient shares a record while the doctor’s list is open, then it appears there without a reload, marked new', async () => {
+    const { page, context } = await newDevice(suite.browser, captured);
+    await loginAs(page, suite.server.baseUrl, doctor);
+    await go(page, '/records');
+    const list = page.getByRole('region', { name: 'Records' });
+    await list.getByText('Knee MRI').waitFor({ timeout: 60_000 });
+    const id = await createNote(patientPage, 'Crutches advice', 'Two weeks, then one crutch');
+    expect(await shareWith(patientPage, id, doctor)).toBe('shared');
+    const shared = Date.now();
+    const row = list.locator(`[data-record-id="${id}"]`);
+    await row.getByText('Crutches advice').waitFor({ timeout: 30_000 });
+    console.info(`shared record in the open list after ${Date.now() - shared} ms`);
+    await row.getByText('New', { exact: true }).waitFor();
+    expect(await list.locator('[data-record-id]').getByText('New', { exact: true }).count()).toBe(1);
+    await screenshots(page, 'records-live-new');
+    await row.click();
+    await page.getByText('Two weeks, then one crutch').waitFor({ timeout: 60_000 });
+    await go(page, '/records');
+    await row.getByText('Crutches advice').waitFor({ timeout: 30_000 });
+    expect(await row.getByText('New', { exact: true }).count()).toBe(0);
+    await context.close();
+  });
+
   it('when the recovery kit is pasted exactly as downloaded, then it is accepted; a wrong kit gets words, not codes; the new password is asked twice', async () => {
     expect(kitText).toMatch(/^\s*1\. [a-z]+$/m);
     const { page, context } = await newDevice(suite.browser, captured);

@@ -3,6 +3,7 @@ import { createRoot } from 'react-dom/client';
 import { CLIENT_STATUS_HEADER, CLIENT_VERSION_HEADER, CSRF_HEADER } from '@medseal/contract';
 import { App } from './App';
 import { createHttp } from './api/http';
+import { createLiveFeed } from './api/live';
 import { ClientStatusStore } from './app/clientStatus';
 import { localToday } from './app/services';
 import { config } from './config';
@@ -23,6 +24,6 @@ const root = document.getElementById('root');
 if (!root) throw new Error('index.html has no #root element');
 createRoot(root).render(
   <StrictMode>
-    <App services={{ call, crypto: spawnCryptoWorker(), today: localToday }} clientStatus={clientStatus} />
+    <App services={{ call, crypto: spawnCryptoWorker(), live: createLiveFeed(config.apiBase), today: localToday }} clientStatus={clientStatus} />
   </StrictMode>,
 );

@@ -42,8 +42,14 @@ export const meSchema = z.object({
   role: roleSchema,
   fingerprint: fingerprintSchema,
   publicKey: z.string(),
+  /** A doctor who is listed can be found by name by anyone (issue 15, finding 1). */
+  listed: z.boolean().optional(),
 });
 export type Me = z.infer<typeof meSchema>;
+
+/** What a user may change about their own account. */
+export const updateMeRequestSchema = z.object({ listed: z.boolean() }).strict();
+export type UpdateMeRequest = z.infer<typeof updateMeRequestSchema>;
 
 /** After login (and register / recovery): who you are, and your locked private key. */
 export const sessionStartResponseSchema = z.object({
@@ -53,7 +59,14 @@ export const sessionStartResponseSchema = z.object({
 });
 export type SessionStartResponse = z.infer<typeof sessionStartResponseSchema>;
 
-export const loginRequestSchema = z.object({ email: emailSchema, loginSecret: bytes32 }).strict();
+export const loginRequestSchema = z
+  .object({
+    email: emailSchema,
+    loginSecret: bytes32,
+    /** "Stay unlocked in this tab": the session cookie then outlives the browser (Max-Age). */
+    stayUnlocked: z.boolean().optional(),
+  })
+  .strict();
 export type LoginRequest = z.infer<typeof loginRequestSchema>;
 
 export const changePasswordRequestSchema = z
@@ -154,6 +167,17 @@ export const authEndpoints = {
     auth: 'session',
     response: meSchema,
     status: 200,
+  }),
+  updateMe: endpoint({
+    method: 'put',
+    path: '/auth/me',
+    summary: 'Change my account settings: `listed` (doctors only) makes me findable by name.',
+    tag: 'auth',
+    auth: 'session',
+    body: updateMeRequestSchema,
+    response: meSchema,
+    status: 200,
+    errors: ['only-doctors-listed'],
   }),
   listSessions: endpoint({
     method: 'get',

@@ -12,12 +12,41 @@ export const fingerprintSchema = z.string().regex(/^[0-9a-f]{40}$/, '40 lowercas
 /** Ids the server makes: 22 characters of base64url (128 random bits). */
 export const idSchema = z.string().regex(/^[A-Za-z0-9_-]{22}$/, 'a 22-character id');
 
-export const emailSchema = z
-  .string()
-  .trim()
-  .toLowerCase()
-  .max(254)
-  .regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'an email address');
+/** Error code of text with control, bidi or invisible format characters (issue 15, finding 12). */
+export const UNSAFE_TEXT_CODE = 'unsafe-characters';
+
+/**
+ * Control characters (Cc), format characters (Cf: bidi overrides, embeddings, isolates and
+ * marks, zero-width space, BOM, ...) and line/paragraph separators: they reorder or hide what
+ * a person reads, so "Dr Ann" can display as someone else (CVE-2021-42574, "Trojan Source").
+ * Zero-width (non-)joiners stay: they are part of how some scripts and emoji are written.
+ */
+const UNSAFE_TEXT = /(?![\u200C\u200D])[\p{Cc}\p{Cf}\u2028\u2029]/u;
+
+/** True when `text` has a character `safeText` refuses. */
+export function hasUnsafeCharacters(text: string): boolean {
+  return UNSAFE_TEXT.test(text);
+}
+
+/**
+ * The one validator for names and emails people read (issue 15, finding 12): refuses
+ * `hasUnsafeCharacters`; the server answers 400 `unsafe-characters` (its issue carries the code).
+ */
+export function safeText<S extends z.ZodString>(schema: S): S {
+  return schema.refine((text) => !hasUnsafeCharacters(text), {
+    message: 'no control, bidi or invisible characters',
+    params: { code: UNSAFE_TEXT_CODE },
+  });
+}
+
+export const emailSchema = safeText(
+  z
+    .string()
+    .trim()
+    .toLowerCase()
+    .max(254)
+    .regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'an email address'),
+);
 
 export const roleSchema = z.enum(['patient', 'doctor']);
 export type Role = z.infer<typeof roleSchema>;

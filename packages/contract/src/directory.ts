@@ -2,7 +2,10 @@ import { z } from 'zod';
 import { emailSchema, fingerprintSchema, idSchema, roleSchema } from './common';
 import { endpoint } from './endpoint';
 
-/** Exactly one of `email` (exact match) or `namePrefix` (case-insensitive prefix). */
+/**
+ * Exactly one of `email` (exact match: anyone, rate-limited) or `namePrefix`
+ * (case-insensitive prefix, only among people I am connected to and doctors who are listed).
+ */
 export const directoryQuerySchema = z
   .object({
     email: emailSchema.optional(),
@@ -30,12 +33,14 @@ export const directoryEndpoints = {
   findUsers: endpoint({
     method: 'get',
     path: '/users',
-    summary: 'Find users by exact email or by name prefix (at most 20).',
+    summary:
+      'Find users by exact email (rate-limited per session and address), or by name prefix among the people I share records or a team with and the doctors who chose to be listed (at most 20).',
     tag: 'directory',
     auth: 'session',
     query: directoryQuerySchema,
     response: directoryResponseSchema,
     status: 200,
+    errors: ['rate-limited'],
   }),
   getUser: endpoint({
     method: 'get',

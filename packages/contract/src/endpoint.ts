@@ -22,8 +22,11 @@ export interface Endpoint {
   query?: z.ZodType;
   /** JSON body schema; `binary` means an application/octet-stream body. */
   body?: z.ZodType | 'binary';
-  /** JSON response schema; `binary` streams application/octet-stream; none means 204. */
-  response?: z.ZodType | 'binary';
+  /**
+   * JSON response schema; `binary` streams application/octet-stream; `event-stream` is a
+   * text/event-stream of server-sent events the handler writes; none means 204.
+   */
+  response?: z.ZodType | 'binary' | 'event-stream';
   status: 200 | 201 | 204;
   /** Stable error codes this operation may answer with (besides the generic ones). */
   errors?: readonly string[];

@@ -3,9 +3,11 @@ import { authEndpoints } from './auth';
 import { accountStateEndpoints } from './account-state';
 import { contactsEndpoints } from './contacts';
 import { directoryEndpoints } from './directory';
+import { liveEndpoints } from './live';
 import { recordEndpoints } from './records';
 import { sharingEndpoints } from './sharing';
 import { teamEndpoints } from './teams';
+import { transparencyEndpoints } from './transparency';
 
 /** Every API operation under /api, by name. The server must bind each one. */
 export const endpoints = {
@@ -17,6 +19,8 @@ export const endpoints = {
   ...accountStateEndpoints,
   ...auditEndpoints,
   ...teamEndpoints,
+  ...transparencyEndpoints,
+  ...liveEndpoints,
 } as const;
 export type Endpoints = typeof endpoints;
 export type EndpointName = keyof Endpoints;

@@ -39,7 +39,9 @@ export function buildOpenApiDocument(options: { version: string; serverUrl?: str
         ? { description: 'Done' }
         : e.response === 'binary'
           ? { description: 'OK', content: binary }
-          : { description: 'OK', content: { 'application/json': { schema: e.response } } };
+          : e.response === 'event-stream'
+            ? { description: 'OK', content: { 'text/event-stream': { schema: z.string() } } }
+            : { description: 'OK', content: { 'application/json': { schema: e.response } } };
     registry.registerPath({
       method: e.method,
       path: toOpenApiPath(e.path),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import {
+  safeText,
   armoredSchema,
   fingerprintSchema,
   idSchema,
@@ -22,12 +23,7 @@ export const MAX_TEAM_STATEMENT_CHARS = 16 * 1024;
 export const MAX_TEAM_KEY_ENVELOPE_CHARS = 16 * 1024;
 
 /** Practice and team names: no control, bidi-override or invisible format characters. */
-export const teamNameSchema = z
-  .string()
-  .trim()
-  .min(1)
-  .max(120)
-  .regex(/^[^\p{Cc}\p{Cf}]*$/u, 'no control or invisible characters');
+export const teamNameSchema = safeText(z.string().trim().min(1).max(120));
 
 export const teamRoleSchema = z.enum(['doctor', 'nurse', 'staff']);
 export type TeamRoleName = z.infer<typeof teamRoleSchema>;

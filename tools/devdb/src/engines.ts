@@ -10,6 +10,8 @@ export type Engine = 'external' | 'mongod' | 'ferretdb' | 'mongodb-memory-server
 export interface RunningServer {
   engine: Engine;
   uri: string;
+  /** The server's current process id, where this package runs it (fault tests signal it). */
+  pid?: () => number | undefined;
   /** Stops the server; resolves when its process has exited. */
   stop(): Promise<void>;
 }
@@ -29,16 +31,67 @@ export async function startMongod(options: EngineOptions): Promise<RunningServer
   const child = spawn('mongod', ['--bind_ip', '127.0.0.1', '--port', String(port), '--dbpath', dataDir], {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
-  return { engine: 'mongod', uri: `mongodb://127.0.0.1:${port}/`, stop: () => stopChild(child) };
+  return { engine: 'mongod', uri: `mongodb://127.0.0.1:${port}/`, pid: () => child.pid, stop: () => stopChild(child) };
 }
 
+/** After a crash, FerretDB is started again this long after the previous try failed. */
+const RESTART_DELAY_MS = 250;
+
 /**
- * Builds (once, cached) and starts FerretDB v1 embedded with its SQLite backend. The child
- * watches its stdin, so it exits with this process even on a crash that skips `stop()`.
+ * Builds (once, cached) and starts FerretDB v1 embedded with its SQLite backend, and keeps it
+ * running: when the process dies (a crash, `kill -9`), it is started again on the same port
+ * and data folder, so clients reconnect by themselves (SQLite's WAL keeps every committed
+ * write). The child watches its stdin, so it exits with this process even on a crash that
+ * skips `stop()`.
  */
 export async function startFerretdb({ dataDir, port, log }: EngineOptions): Promise<RunningServer> {
   const binary = await ensureFerretdbBinary({ log });
   await mkdir(dataDir, { recursive: true });
+  const first = await spawnFerretdb(binary, dataDir, port);
+  let child = first.child;
+  const boundPort = Number(new URL(first.uri).port);
+  let stopping = false;
+
+  const restart = async (): Promise<void> => {
+    while (!stopping) {
+      try {
+        const started = await spawnFerretdb(binary, dataDir, boundPort);
+        child = started.child;
+        if (stopping) return stopChild(child);
+        supervise(child);
+        log('devdb: FerretDB restarted');
+        return;
+      } catch (error) {
+        log(`devdb: FerretDB did not start again: ${(error as Error).message}`);
+        await new Promise((resolve) => setTimeout(resolve, RESTART_DELAY_MS));
+      }
+    }
+  };
+  const supervise = (running: ChildProcess) =>
+    running.once('exit', (code, signal) => {
+      if (stopping) return;
+      log(`devdb: FerretDB exited (${signal ?? `code ${code}`}); starting it again`);
+      void restart();
+    });
+  supervise(child);
+
+  return {
+    engine: 'ferretdb',
+    uri: first.uri,
+    pid: () => child.pid,
+    stop: () => {
+      stopping = true;
+      return stopChild(child);
+    },
+  };
+}
+
+/** Starts the program and waits for its `ready <uri>` line. */
+async function spawnFerretdb(
+  binary: string,
+  dataDir: string,
+  port: number,
+): Promise<{ child: ChildProcess; uri: string }> {
   const child = spawn(binary, ['-listen', `127.0.0.1:${port}`, '-data', dataDir, '-watch-stdin'], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
@@ -48,10 +101,12 @@ export async function startFerretdb({ dataDir, port, log }: EngineOptions): Prom
       const match = /^ready (mongodb:\/\/\S+)$/.exec(line);
       if (match?.[1]) resolve(match[1]);
     });
-    child.once('exit', (code) => reject(new Error(`FerretDB exited before it was ready (code ${code})`)));
+    child.once('exit', (code) =>
+      reject(new Error(`FerretDB exited before it was ready (code ${code})`)),
+    );
     child.once('error', reject);
   });
-  return { engine: 'ferretdb', uri, stop: () => stopChild(child) };
+  return { child, uri };
 }
 
 /** Last resort: mongodb-memory-server downloads a mongod build, so it needs internet access. */

@@ -20,6 +20,8 @@ export interface DevDb {
   uri: string;
   /** Where this server keeps its data (undefined for an external MONGODB_URI). */
   dataDir: string | undefined;
+  /** The server's current process id, when this package runs it (it changes after a restart). */
+  pid?: () => number | undefined;
   stop(): Promise<void>;
 }
 
@@ -60,6 +62,7 @@ export async function startDevDb(options: StartDevDbOptions = {}): Promise<DevDb
     engine: server.engine,
     uri: server.uri,
     dataDir,
+    ...(server.pid ? { pid: server.pid } : {}),
     stop: async () => {
       await server.stop();
       if (temporary) await rm(dataDir, { recursive: true, force: true });

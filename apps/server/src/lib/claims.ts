@@ -1,5 +1,4 @@
-import { Schema, type Connection } from 'mongoose';
-import type { Services } from '../services';
+import { Schema, type Connection, type Model } from 'mongoose';
 import { modelOn } from './model';
 import { isDuplicateKey } from './db';
 
@@ -19,6 +18,11 @@ const claimSchema = new Schema<ClaimDoc>({ _id: { type: String, required: true }
 
 export const claimModel = (c: Connection) => modelOn(c, 'WriteClaim', claimSchema, 'write_claims');
 
+/** What withClaim uses: the claims collection (lib/ takes a model, never the services bag). */
+export interface ClaimStore {
+  models: { claims: Model<ClaimDoc> };
+}
+
 /**
  * Runs a compare-and-set write (an update filtered on the version the caller read) only
  * while holding the claim `id` for the version it writes. MongoDB's filtered update alone
@@ -32,7 +36,7 @@ export const claimModel = (c: Connection) => modelOn(c, 'WriteClaim', claimSchem
  * Returns what `write` returned, or `undefined` when another writer holds the claim (the
  * caller re-reads and tries again, or reports a conflict).
  */
-export async function withClaim<T>(s: Services, id: string, stillUnchanged: () => Promise<boolean>, write: () => Promise<T>): Promise<T | undefined> {
+export async function withClaim<T>(s: ClaimStore, id: string, stillUnchanged: () => Promise<boolean>, write: () => Promise<T>): Promise<T | undefined> {
   const claim = { _id: id, createdAt: new Date() };
   if (!(await tryClaim(s, claim))) {
     if (!(await clearStaleClaim(s, id, stillUnchanged)) || !(await tryClaim(s, claim))) return undefined;
@@ -44,7 +48,7 @@ export async function withClaim<T>(s: Services, id: string, stillUnchanged: () =
   }
 }
 
-async function tryClaim(s: Services, claim: ClaimDoc): Promise<boolean> {
+async function tryClaim(s: ClaimStore, claim: ClaimDoc): Promise<boolean> {
   try {
     await s.models.claims.create(claim);
     return true;
@@ -54,7 +58,7 @@ async function tryClaim(s: Services, claim: ClaimDoc): Promise<boolean> {
   }
 }
 
-async function clearStaleClaim(s: Services, id: string, stillUnchanged: () => Promise<boolean>): Promise<boolean> {
+async function clearStaleClaim(s: ClaimStore, id: string, stillUnchanged: () => Promise<boolean>): Promise<boolean> {
   const held = await s.models.claims.findById(id).lean();
   if (!held) return true;
   if (Date.now() - held.createdAt.getTime() < STALE_CLAIM_MS || !(await stillUnchanged())) return false;

@@ -29,6 +29,8 @@ const configSchema = z.object({
   MEDSEAL_KEY_SEALING_KEY: secret32.optional(),
   /** HMAC key for the deterministic fake salt seeds of unknown emails. */
   MEDSEAL_FAKE_SEED_KEY: secret32.optional(),
+  /** Ed25519 seed of the key-transparency log key; its public half is built into the web app. */
+  MEDSEAL_KT_LOG_KEY: secret32.optional(),
   /**
    * Extra origins allowed on state-changing requests, comma-separated (the request's own
    * host is always allowed).

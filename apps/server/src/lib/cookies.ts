@@ -11,7 +11,8 @@ export function readCookie(header: string | undefined, name: string): string | u
 
 export interface CookieOptions {
   secure: boolean;
-  maxAgeSeconds: number;
+  /** Without it, a session cookie: the browser drops it when it closes. */
+  maxAgeSeconds?: number;
 }
 
 /**
@@ -19,7 +20,8 @@ export interface CookieOptions {
  * `__Host-` name prefix requires Secure, Path=/ and no Domain — DESIGN §4).
  */
 export function serializeCookie(name: string, value: string, options: CookieOptions): string {
-  const parts = [`${name}=${value}`, 'Path=/', 'HttpOnly', 'SameSite=Strict', `Max-Age=${Math.max(0, Math.floor(options.maxAgeSeconds))}`];
+  const parts = [`${name}=${value}`, 'Path=/', 'HttpOnly', 'SameSite=Strict'];
+  if (options.maxAgeSeconds !== undefined) parts.push(`Max-Age=${Math.max(0, Math.floor(options.maxAgeSeconds))}`);
   if (options.secure) parts.push('Secure');
   return parts.join('; ');
 }

@@ -3,18 +3,67 @@ import mongoose, { type Connection } from 'mongoose';
 export type DbEngine = 'mongodb' | 'ferretdb' | 'unknown';
 
 /**
- * Opens a Mongoose connection. It reconnects by itself when the database comes back, so
- * the server recovers from a database restart without being restarted.
+ * Driver timeouts: a database that is gone or stalled (process stopped, disk hung) turns into
+ * a 503 within ~2.5 s, never a hang. `timeoutMS` (the driver's client-side operation timeout)
+ * bounds each operation as a whole, its server selection and retries included (a socket
+ * timeout alone let a retried read take two, measured 5 s); no query on a hot path comes near
+ * it (they are `_id` reads). A long scan passes its own (`LONG_SCAN`). Server selection gives
+ * up after 2 s when no server answers; the connect timeout also bounds the driver's health
+ * check of a database that accepts but does not answer (default 30 s). No command buffering:
+ * while the database is away a request fails instead of queueing in memory. The driver itself
+ * carries a patch (patches/, docs/decisions.md) without which its health check could hang for
+ * good when the database went away.
  */
-export async function connectDb(uri: string): Promise<Connection> {
-  // No command buffering: while the database is away a request fails after the driver's
-  // server-selection timeout (a 503), instead of queueing in memory. The connect timeout
-  // also bounds the driver's health check of a database that accepts but does not answer
-  // (the default is 30 s). The driver itself carries a patch (patches/, docs/decisions.md)
-  // without which its health check could hang for good when the database went away.
-  const connection = mongoose.createConnection(uri, { serverSelectionTimeoutMS: 3_000, connectTimeoutMS: 3_000, bufferCommands: false });
-  await connection.asPromise();
-  return connection;
+export const DB_TIMEOUTS = { serverSelectionTimeoutMS: 2_000, connectTimeoutMS: 2_000, timeoutMS: 2_500 } as const;
+
+/** Query options for a scan that may take long (a migration at startup): no operation timeout. */
+export const LONG_SCAN = { timeoutMS: 0 } as const;
+
+/** How long the first connect keeps trying (a database that starts with the server, or after it). */
+const CONNECT_RETRY_MS = 30_000;
+
+/**
+ * Opens a Mongoose connection, trying again for up to 30 s while the database is not
+ * reachable (it may still be starting, or be slow under load). Once open, it reconnects by
+ * itself when the database comes back, so the server survives a database restart.
+ * @throws the last connect error after 30 s, or at once for any other error (bad URI, auth).
+ */
+export async function connectDb(uri: string, options: { retryForMs?: number } = {}): Promise<Connection> {
+  const deadline = Date.now() + (options.retryForMs ?? CONNECT_RETRY_MS);
+  for (;;) {
+    const connection = mongoose.createConnection(uri, { ...DB_TIMEOUTS, bufferCommands: false });
+    try {
+      await connection.asPromise();
+      return connection;
+    } catch (error) {
+      await connection.close().catch(() => undefined);
+      if (!isDatabaseUnavailable(error) || Date.now() >= deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+}
+
+const DB_DOWN = new Set([
+  'MongoServerSelectionError',
+  'MongooseServerSelectionError',
+  'MongoNetworkError',
+  'MongoNetworkTimeoutError',
+  'MongoNotConnectedError',
+  'MongoTopologyClosedError',
+  'PoolClearedError',
+  'MongoPoolClearedError',
+  'MongoOperationTimeoutError',
+]);
+
+/** True for errors that mean "the database is not reachable right now" (also as a cause). */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  let e: unknown = err;
+  for (let i = 0; i < 4 && e instanceof Error; i++) {
+    if (DB_DOWN.has(e.name)) return true;
+    if (/buffering timed out|connection .* closed|ECONNREFUSED|socket has been ended|Client must be connected/i.test(e.message)) return true;
+    e = e.cause;
+  }
+  return false;
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import type { ErrorBody } from '@medseal/contract';
+import { isDatabaseUnavailable } from './db';
 import { AppError } from './errors';
 
 /** 404 for any route nobody handled. */
@@ -12,7 +13,7 @@ export const notFound: RequestHandler = (_req, _res, next) => {
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err, _req, res, _next) => {
     const known = toAppError(err);
-    if (known.status >= 500) logger.error({ err: describe(err), code: known.code }, 'request failed');
+    if (known.status >= 500) logger.error({ err: describeError(err), code: known.code }, 'request failed');
     if (res.headersSent) {
       res.destroy();
       return;
@@ -28,32 +29,24 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
   };
 }
 
-/** Name and message only: driver errors can carry the command, which may hold ciphertext. */
-function describe(err: unknown): { name?: string; message?: string; code?: unknown } {
-  if (err instanceof Error) return { name: err.name, message: err.message.slice(0, 300), code: (err as { code?: unknown }).code };
-  return { message: String(err).slice(0, 300) };
-}
+/** At most this many characters of a message or stack. */
+const MAX_LOGGED = 4_000;
 
-const DB_DOWN = new Set([
-  'MongoServerSelectionError',
-  'MongooseServerSelectionError',
-  'MongoNetworkError',
-  'MongoNetworkTimeoutError',
-  'MongoNotConnectedError',
-  'MongoTopologyClosedError',
-  'PoolClearedError',
-  'MongoPoolClearedError',
-]);
-
-/** True for errors that mean "the database is not reachable right now". */
-export function isDatabaseUnavailable(err: unknown): boolean {
-  let e: unknown = err;
-  for (let i = 0; i < 4 && e instanceof Error; i++) {
-    if (DB_DOWN.has(e.name)) return true;
-    if (/buffering timed out|connection .* closed|ECONNREFUSED|socket has been ended|Client must be connected/i.test(e.message)) return true;
-    e = e.cause;
-  }
-  return false;
+/**
+ * Name, code, message and stack, and the same of its causes: what one needs to find a fault.
+ * Nothing else of the error object: driver errors can carry the command or the documents
+ * (`writeErrors[].op`), which hold ciphertext.
+ */
+export function describeError(err: unknown, depth = 0): Record<string, unknown> {
+  if (!(err instanceof Error)) return { message: String(err).slice(0, MAX_LOGGED) };
+  const code = (err as { code?: unknown }).code;
+  return {
+    name: err.name,
+    ...(typeof code === 'string' || typeof code === 'number' ? { code } : {}),
+    message: err.message.slice(0, MAX_LOGGED),
+    ...(err.stack ? { stack: err.stack.slice(0, MAX_LOGGED) } : {}),
+    ...(err.cause !== undefined && depth < 3 ? { cause: describeError(err.cause, depth + 1) } : {}),
+  };
 }
 
 /** Maps errors from body-parser and others (which carry `status`/`type`) to stable codes. */

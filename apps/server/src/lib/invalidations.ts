@@ -1,5 +1,6 @@
 import { Schema, type Connection, type Model } from 'mongoose';
 import type { Logger } from 'pino';
+import { AppError } from './errors';
 import { newId } from './ids';
 import { modelOn } from './model';
 import { ReadCache, type ReadCacheOptions } from './read-cache';
@@ -52,6 +53,7 @@ export const FEED_TIMING: FeedTiming = { pollMs: 100, leaseMs: 1_000, overlapMs:
  */
 export class InvalidationFeed {
   private readonly caches: ReadCache<object>[] = [];
+  private readonly listeners = new Set<(tags: readonly string[]) => void>();
   /** Events already applied, by id, with their time (forgotten once older than the overlap). */
   private readonly seen = new Map<string, number>();
   /** Start of the last poll that read the events; 0 before the first. */
@@ -73,6 +75,15 @@ export class InvalidationFeed {
     return cache;
   }
 
+  /**
+   * Calls `listener` with the tags of every write seen here, this process's at once and the
+   * others' within about `pollMs` (e.g. to push changes to open tabs). Returns the unsubscribe.
+   */
+  listen(listener: (tags: readonly string[]) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
   /** True while the caches may be used. */
   current(): boolean {
     return !this.stopped && this.lastGood > 0 && Date.now() - this.lastGood < this.timing.leaseMs;
@@ -80,16 +91,22 @@ export class InvalidationFeed {
 
   /**
    * Call after a write that changes what the tags name. A failure to tell the other
-   * processes is logged, not thrown: the write itself is done, and their caches' lifetime
-   * bounds the staleness.
+   * processes fails the request: the write is stored, but a revoke or logout that other
+   * processes do not hear of would keep working there until their caches expire, so the
+   * client must hear it did not fully take effect and try again.
+   * @throws AppError 503 `database-unavailable` when the notice could not be stored.
    */
   async publish(tags: readonly string[]): Promise<void> {
+    const id = newId();
+    const at = new Date();
+    // Applied here now; the poll that reads it back skips it.
+    this.seen.set(id, at.getTime());
     this.drop(tags);
     if (this.stopped) return;
     try {
-      await this.model.create({ _id: newId(), tags, at: new Date() });
+      await this.model.create({ _id: id, tags, at });
     } catch (error) {
-      this.logger.warn({ err: (error as Error).message }, 'cache invalidation not published');
+      throw new AppError({ status: 503, code: 'database-unavailable', message: 'The change is stored but not yet known to every server; try again.', cause: error });
     }
   }
 
@@ -107,6 +124,7 @@ export class InvalidationFeed {
 
   private drop(tags: readonly string[]): void {
     for (const cache of this.caches) cache.invalidate(tags);
+    for (const listener of this.listeners) listener(tags);
   }
 
   private async poll(): Promise<void> {

@@ -3,7 +3,9 @@ import { pino, type Logger } from 'pino';
 
 /**
  * Paths never written to logs: credentials, session tokens, key material and ciphertext
- * (Medseal's rule: logs hold no secrets, tokens or ciphertext).
+ * (Medseal's rule: logs hold no secrets, tokens or ciphertext). Ciphertext fields are named
+ * where they occur (a request body, a record, a stored document), not as every `message`:
+ * an error's message is what a 5xx log line is for.
  */
 export const redactedPaths = [
   'req.headers.cookie',
@@ -13,7 +15,12 @@ export const redactedPaths = [
   '*.newLoginSecret',
   '*.encryptedPrivateKey',
   '*.recoveryEncryptedPrivateKey',
-  '*.message',
+  'body.message',
+  '*.body.message',
+  'record.message',
+  '*.record.message',
+  'doc.message',
+  '*.doc.message',
   '*.pkesk',
   '*.blob',
   '*.token',

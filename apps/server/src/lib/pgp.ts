@@ -169,3 +169,26 @@ export function applyStatement(input: { state: TeamState | null; signed: string;
 export function checkTeamKey(publicKey: string, expected: TeamKeyRef) {
   return asBadRequest('The team key was refused', () => checkTeamPublicKey({ publicKey, expected }));
 }
+
+/**
+ * Key transparency (DESIGN §14): the log's hashing, proof plans and head signing come from
+ * @medseal/crypto so the server builds exactly what clients verify.
+ */
+export {
+  bindingLeafHash,
+  checkHeadUpdate,
+  consistencyPlan,
+  encodeBinding,
+  foldRange,
+  inclusionPlan,
+  keyIdentityOf,
+  logPublicKeyOf,
+  nodeHash,
+  rootPlan,
+  signTreeHead,
+  verifyTreeHead,
+  type NodeId,
+  type ProofStep,
+  type SignedTreeHead,
+  type UserKeyBinding,
+} from '@medseal/crypto';

@@ -157,7 +157,7 @@ export function bindEndpoints<R>(router: Router, options: BindOptions<R>): void 
         access = await options.authorizeRecord(recordId, auth, rule.need);
       }
       const result = await handler({ body, query, params, auth, access, req, res, ip: res.locals.ip as string } as never);
-      if (e.response === 'binary') return; // the handler streamed the answer
+      if (e.response === 'binary' || e.response === 'event-stream') return; // the handler streamed the answer
       if (e.response === undefined) {
         res.status(204).end();
         return;

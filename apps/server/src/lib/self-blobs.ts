@@ -1,6 +1,5 @@
 import type { Model } from 'mongoose';
-import type { Services } from '../services';
-import { withClaim } from './claims';
+import { withClaim, type ClaimStore } from './claims';
 import { isDuplicateKey } from './db';
 import { AppError } from './errors';
 
@@ -30,7 +29,7 @@ export async function getSelfBlob<B>(model: Model<SelfBlobDoc<B>>, userId: strin
  * @throws AppError 409 `version-conflict` (with `conflictMessage`).
  */
 export async function putSelfBlob<B>(
-  s: Services,
+  s: ClaimStore,
   model: Model<SelfBlobDoc<B>>,
   input: { userId: string; baseVersion: number; blob: B; conflictMessage: string },
 ): Promise<number> {

@@ -43,7 +43,8 @@ export function assertSafeInput(value: unknown, where: string): void {
 
 /**
  * Parses untrusted input with a contract schema. Unknown fields are refused by the strict
- * schemas with `unknown-field`; anything else wrong is `invalid-input` with the issues.
+ * schemas with `unknown-field`; a refinement that names a code gets that code; anything
+ * else wrong is `invalid-input` with the issues.
  *
  * @throws AppError 400.
  */
@@ -58,9 +59,11 @@ export function parseInput<S extends z.ZodType>(schema: S, value: unknown, where
     ...(i.code === 'unrecognized_keys' ? { keys: i.keys.map((k) => k.slice(0, 40)) } : {}),
   }));
   const unknown = result.error.issues.some((i) => i.code === 'unrecognized_keys');
+  // A contract refinement may name its own stable code (e.g. `unsafe-characters`).
+  const named = result.error.issues.map((i) => (i.code === 'custom' ? (i.params as { code?: unknown } | undefined)?.code : undefined)).find((c) => typeof c === 'string');
   throw new AppError({
     status: 400,
-    code: unknown ? 'unknown-field' : 'invalid-input',
+    code: unknown ? 'unknown-field' : typeof named === 'string' ? named : 'invalid-input',
     message: unknown ? `The ${where} has fields that are not allowed.` : `The ${where} is not valid.`,
     details: { issues },
   });

@@ -39,6 +39,7 @@ export async function startServerProcess(): Promise<ServerProcess> {
       MEDSEAL_LOGIN_PEPPER: secret(),
       MEDSEAL_KEY_SEALING_KEY: secret(),
       MEDSEAL_FAKE_SEED_KEY: secret(),
+      MEDSEAL_KT_LOG_KEY: secret(),
       MEDSEAL_WEB_DIST: join(serverDir, 'no-web-dist'),
       MEDSEAL_ALLOWED_HOSTS: '127.0.0.1',
     },

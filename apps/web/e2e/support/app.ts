@@ -18,7 +18,7 @@ export async function register(page: Page, baseUrl: string, account: Account, on
   await page.getByLabel('Email').fill(account.email);
   await page.getByLabel('Password', { exact: true }).fill(account.password);
   await page.getByLabel('Repeat password').fill(account.password);
-  await page.getByRole('button', { name: 'Create keys' }).click();
+  await page.getByRole('button', { name: 'Create account' }).click();
   const list = page.getByRole('list', { name: 'Recovery words' });
   await list.waitFor({ timeout: 60_000 });
   const words = (await list.locator('li').allTextContents()).map((t) => t.replace(/^\d+\.\s*/, '').trim());

@@ -199,7 +199,7 @@ export async function shareWith(
   const first = await clickShareOnce(page, person.name);
   if (first === 'refused') return 'refused';
   if (first === 'asked') {
-    // The explicit choice still shares only what checks out: a new warning is a refusal.
+    // The explicit choice may still be refused (e.g. a file whose key does not match the record).
     request = page.waitForRequest(isGrantRequest, LONG);
     const refused = securityWarnings(page)
       .nth(await securityWarnings(page).count())

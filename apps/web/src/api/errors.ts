@@ -43,8 +43,9 @@ function describeCryptoError(code: string, details: Record<string, unknown>): st
     return 'These words do not make a recovery key: one of them is wrong or out of order. Check them against your kit.';
   }
   if (code === 'wrong-key-secret') return 'These recovery words are not the ones for this account.';
-  // Security refusals keep their meaning (issue 10): the person must see it is not a glitch.
-  if (code === 'key-commitment-mismatch') return 'Security warning: a file’s key does not match the one its signed record names. Nothing was shared.';
+  if (code === 'key-commitment-mismatch') {
+    return 'Sharing refused: the server sent a key for one of this record’s files that is not the key its signed record names (it may have been tampered with). Nothing was shared.';
+  }
   if (code === 'own-key-mismatch') return 'Security warning: the key the server sent is not your registered key. It was not unlocked.';
   return undefined;
 }

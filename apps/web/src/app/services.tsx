@@ -1,5 +1,6 @@
 import { createContext, useContext, type ReactNode } from 'react';
 import type { Call } from '../api/http';
+import type { LiveFeed } from '../api/live';
 import type { CryptoClient } from '../crypto/client';
 
 /**
@@ -10,6 +11,8 @@ import type { CryptoClient } from '../crypto/client';
 export interface Services {
   call: Call;
   crypto: CryptoClient;
+  /** Changes pushed by the server to open tabs. */
+  live: LiveFeed;
   /** Today's date as YYYY-MM-DD in the user's time zone (the default clinical date). */
   today(): string;
 }

@@ -7,6 +7,7 @@ import { contactSchema, type ContactsDoc } from '../features/contacts/contactsMo
 import { Banner, Button } from '../ui';
 import { AccountStateBook, AccountStateError } from './accountState';
 import { deviceHighWaterMarks } from './highWaterMarks';
+import { useLiveRecords, type LiveRecords } from '../features/records/live';
 import { summarizeRecord, type RecordDeps } from '../features/records/recordService';
 import { SummaryLoader } from '../features/records/summaryLoader';
 import type { RecordRow } from '../features/records/RecordList';
@@ -22,6 +23,7 @@ interface Workspace {
   loader: SummaryLoader<RecordRow>;
   /** The pinned keys of the account state, as the contacts pages and the key check read them. */
   contacts: { loaded: { doc: ContactsDoc; version: number }; error: unknown; update(change: (doc: ContactsDoc) => ContactsDoc): Promise<void> };
+  live: LiveRecords;
 }
 
 const WorkspaceContext = createContext<Workspace | null>(null);
@@ -76,7 +78,8 @@ export function WorkspaceProvider({ user, keyRef, children }: { user: Me; keyRef
 }
 
 function OpenWorkspace({ user, keyRef, book, children }: { user: Me; keyRef: KeyRef; book: AccountStateBook; children: ReactNode }) {
-  const { call, crypto } = useServices();
+  const { call, crypto, live: liveFeed } = useServices();
+  const live = useLiveRecords(liveFeed);
   const keyBook = useMemo(() => new KeyBook(call, crypto, user, keyRef), [call, crypto, user, keyRef]);
   const pins = useSyncExternalStore(
     (listener) => book.subscribe(listener),
@@ -108,8 +111,9 @@ function OpenWorkspace({ user, keyRef, book, children }: { user: Me; keyRef: Key
         error: null,
         update: (change) => book.update((state) => ({ ...state, pins: pinsOf(change(contactsOf(state.pins))) })),
       },
+      live,
     }),
-    [deps, loader, contactsDoc, pinsRevision, book],
+    [deps, loader, contactsDoc, pinsRevision, book, live],
   );
   return <WorkspaceContext.Provider value={value}>{children}</WorkspaceContext.Provider>;
 }

@@ -57,11 +57,35 @@ export async function rememberInTab(crypto: CryptoClient, key: KeyRef, userId: s
   sessionStorage.setItem(STORAGE_KEY, JSON.stringify(stored));
 }
 
-/** Unlocks from this tab's storage, or returns null when there is nothing (or it is unusable). */
+/**
+ * True when this page was loaded by a reload. A tab the browser brings back ("reopen closed
+ * tab", session restore) gets its sessionStorage back too, but its navigation is not a reload
+ * (issue 15, finding 7).
+ */
+function isReload(): boolean {
+  const [entry] = performance.getEntriesByType('navigation') as PerformanceNavigationTiming[];
+  return entry?.type === 'reload';
+}
+
+/** Removes this tab's remembered key only (other tabs keep theirs). */
+async function forgetThisTab(stored: Stored): Promise<void> {
+  sessionStorage.removeItem(STORAGE_KEY);
+  await idb('readwrite', (s) => s.delete(stored.tabId)).catch(() => undefined);
+}
+
+/**
+ * Unlocks from this tab's storage, or returns null when there is nothing (or it is unusable).
+ * Only a reload unlocks: on any other load (a closed tab brought back, the address typed
+ * again) what this tab remembered is deleted and the password is asked for.
+ */
 export async function restoreFromTab(crypto: CryptoClient, expect: { userId: string; fingerprint: string }): Promise<KeyRef | null> {
   const raw = sessionStorage.getItem(STORAGE_KEY);
   if (!raw) return null;
   const stored = JSON.parse(raw) as Stored;
+  if (!isReload()) {
+    await forgetThisTab(stored);
+    return null;
+  }
   if (stored.v !== 1 || stored.userId !== expect.userId || stored.fingerprint !== expect.fingerprint) {
     await forgetTab();
     return null;

@@ -3,7 +3,7 @@ import type { Services } from '../../services';
 import { dummyHash } from './passwords';
 import * as auth from './use-cases';
 
-type AuthHandlers = Pick<Handlers<unknown>, 'authParams' | 'register' | 'login' | 'logout' | 'me' | 'listSessions' | 'endSession' | 'changePassword' | 'recoveryStart' | 'recoveryComplete'>;
+type AuthHandlers = Pick<Handlers<unknown>, 'authParams' | 'register' | 'login' | 'logout' | 'me' | 'updateMe' | 'listSessions' | 'endSession' | 'changePassword' | 'recoveryStart' | 'recoveryComplete'>;
 
 /** Thin handlers: read the validated input, call the use case. */
 export function authHandlers(s: Services): AuthHandlers {
@@ -15,6 +15,7 @@ export function authHandlers(s: Services): AuthHandlers {
     login: ({ body, ip, req, res }) => auth.login(s, body, { ip, req, res }),
     logout: ({ auth: a, res }) => auth.logout(s, a, res),
     me: async ({ auth: a }) => auth.toMe(await auth.currentUser(s, a.userId)),
+    updateMe: ({ auth: a, body }) => auth.updateMe(s, a.userId, body),
     listSessions: ({ auth: a }) => auth.listSessions(s, a),
     endSession: ({ auth: a, params }) => auth.endSession(s, a.userId, params.sessionId),
     changePassword: ({ auth: a, body, req }) => auth.changePassword(s, a, body, req),

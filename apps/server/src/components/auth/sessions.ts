@@ -13,9 +13,11 @@ export function sessionCookieName(secure: boolean): string {
 /**
  * Starts a session with a new random 256-bit token (a fresh one at every login, so a token
  * planted before login is worthless: no fixation) and sets the cookie. Only the token's
- * SHA-256 is stored.
+ * SHA-256 is stored. The cookie outlives the browser (Max-Age) only when the user asked to
+ * stay unlocked; otherwise it is a session cookie (issue 15, finding 7). The server-side
+ * expiry applies either way.
  */
-export async function startSession(services: Services, input: { userId: string; req: Request; res: Response }): Promise<string> {
+export async function startSession(services: Services, input: { userId: string; req: Request; res: Response; stayUnlocked: boolean }): Promise<string> {
   const { settings, models } = services;
   const token = randomBytes(32).toString('base64url');
   const now = new Date();
@@ -43,7 +45,7 @@ export async function startSession(services: Services, input: { userId: string; 
     'Set-Cookie',
     serializeCookie(sessionCookieName(settings.secureCookies), token, {
       secure: settings.secureCookies,
-      maxAgeSeconds: settings.sessionTtlMs / 1000,
+      ...(input.stayUnlocked ? { maxAgeSeconds: settings.sessionTtlMs / 1000 } : {}),
     }),
   );
   return id;

@@ -11,6 +11,7 @@ import type {
   RegisterRequest,
   SessionListResponse,
   SessionStartResponse,
+  UpdateMeRequest,
 } from '@medseal/contract';
 import { withClaim } from '../../lib/claims';
 import { AppError } from '../../lib/errors';
@@ -20,6 +21,7 @@ import { toBuffer } from '../../lib/bytes';
 import type { AuthContext } from '../../lib/routing';
 import { seal, unseal } from '../../lib/sealing';
 import { cacheTag, type Services } from '../../services';
+import { logUserKey } from '../transparency/use-cases';
 import type { UserDoc } from '../users/model';
 import { dummyHash, hashLoginSecret, verifyLoginSecret } from './passwords';
 import { loginFailureKey, rememberDevice } from './devices';
@@ -37,7 +39,22 @@ const invalidCredentials = () =>
 const sealContext = (userId: string, purpose: 'private-key' | 'recovery-key') => `${purpose}/${userId}`;
 
 export function toMe(user: UserDoc): Me {
-  return { id: user._id, email: user.email, name: user.name, role: user.role, fingerprint: user.fingerprint, publicKey: user.publicKey };
+  return { id: user._id, email: user.email, name: user.name, role: user.role, fingerprint: user.fingerprint, publicKey: user.publicKey, listed: user.listed === true };
+}
+
+/**
+ * Account settings. Only doctors may be listed (found by name by everyone): a patient is
+ * found by exact email only (issue 15, finding 1).
+ *
+ * @throws AppError 403 `only-doctors-listed`.
+ */
+export async function updateMe(s: Services, userId: string, body: UpdateMeRequest): Promise<Me> {
+  const user = await currentUser(s, userId);
+  if (body.listed && user.role !== 'doctor') {
+    throw new AppError({ status: 403, code: 'only-doctors-listed', message: 'Only doctors can be listed in the directory.' });
+  }
+  await s.models.users.updateOne({ _id: userId }, { $set: { listed: body.listed } });
+  return toMe({ ...user, listed: body.listed });
 }
 
 /**
@@ -55,8 +72,8 @@ export async function authParams(s: Services, email: string, ip: string): Promis
   return { saltSeed: fake.toString('base64url'), kdf: DEFAULT_KDF };
 }
 
-async function sessionStart(s: Services, user: UserDoc, req: Request, res: Response): Promise<SessionStartResponse> {
-  const sessionId = await startSession(s, { userId: user._id, req, res });
+async function sessionStart(s: Services, user: UserDoc, req: Request, res: Response, stayUnlocked = false): Promise<SessionStartResponse> {
+  const sessionId = await startSession(s, { userId: user._id, req, res, stayUnlocked });
   rememberDevice(s, req, res, user.email);
   const encryptedPrivateKey = unseal(s.settings.secrets.keySealingKey, toBuffer(user.sealedPrivateKey), sealContext(user._id, 'private-key'));
   return { user: toMe(user), encryptedPrivateKey, sessionId };
@@ -79,6 +96,9 @@ export async function register(s: Services, body: RegisterRequest, ctx: { ip: st
   }
   const id = newId();
   const now = new Date();
+  // Logged before the account exists: no one can be handed a key the log does not hold. An
+  // account that then fails to be created leaves a binding for an id nobody has.
+  await logUserKey(s, { id, email: body.email, publicKey: key.armored }, now);
   const sealingKey = s.settings.secrets.keySealingKey;
   const user: UserDoc = {
     _id: id,
@@ -131,7 +151,7 @@ export async function login(s: Services, body: LoginRequest, ctx: { ip: string; 
     : (await verifyLoginSecret(s.settings, await dummyHash(s.settings), body.loginSecret)) && false;
   if (!user || !ok) throw invalidCredentials();
   await release();
-  return sessionStart(s, user, ctx.req, ctx.res);
+  return sessionStart(s, user, ctx.req, ctx.res, body.stayUnlocked === true);
 }
 
 /**

@@ -65,9 +65,13 @@ export async function roleOf(s: Services, record: RecordDoc, userId: string): Pr
   return 'reader';
 }
 
-/** Call after the writes that change a record, its attachments or its grants (drops them from the read caches). */
-export function recordChanged(s: Services, recordId: string): Promise<void> {
-  return s.feed.publish([cacheTag.record(recordId)]);
+/**
+ * Call after the writes that create or change a record, its attachments or its grants: drops
+ * them from the read caches, and tells the open tabs of `readers` (everyone who can read it
+ * now or could until this write) through the live feed.
+ */
+export function recordChanged(s: Services, recordId: string, readers: readonly string[]): Promise<void> {
+  return s.feed.publish([cacheTag.record(recordId), ...[...new Set(readers)].map((id) => cacheTag.reader(id))]);
 }
 
 /** The record of a resolved access; only audit and delete may see a deleted one. */

@@ -58,7 +58,8 @@ export async function uploadAttachment(s: Services, record: RecordDoc, actorId: 
   const chunkCount = await writeChunks(s, { attachmentId: id, recordId: record._id, gen: 1, data: toBuffer(body) });
   const doc: AttachmentDoc = { _id: id, recordId: record._id, size: data.length, chunkCount, gen: 1, createdAt: new Date(), packets };
   await s.models.attachments.create(doc);
-  await recordChanged(s, record._id);
+  // No reader is told: a file reaches them through the version that names it, which tells them.
+  await recordChanged(s, record._id, []);
   await appendAudit(s, { recordId: record._id, ownerId: record.ownerId, actorId, action: 'attach' });
   return toAttachmentInfo(doc);
 }
@@ -126,6 +127,7 @@ export async function deleteAttachment(s: Services, record: RecordDoc, actorId: 
   const result = await s.models.attachments.deleteOne({ _id: attachmentId, recordId: record._id });
   if (result.deletedCount !== 1) throw attachmentNotFound();
   await s.models.chunks.deleteMany({ attachmentId });
-  await recordChanged(s, record._id);
+  // No reader is told: a file reaches them through the version that names it, which tells them.
+  await recordChanged(s, record._id, []);
   await appendAudit(s, { recordId: record._id, ownerId: record.ownerId, actorId, action: 'delete-attachment' });
 }

@@ -1,5 +1,6 @@
 import { Schema, type Connection, type Model, type mongo } from 'mongoose';
 import type { Logger } from 'pino';
+import { LONG_SCAN } from '../../lib/db';
 import { AppError } from '../../lib/errors';
 import { modelOn } from '../../lib/model';
 import { ChainAppender, chainEnd, chainId, chainIds, findByIds } from '../../lib/store';
@@ -127,7 +128,7 @@ export async function migrateListingFeed(input: {
 }): Promise<number> {
   const { records, feed, logger } = input;
   const old = await records
-    .find({ feedSeqs: { $exists: false } }, { readerIds: 1, rev: 1, updatedAt: 1 })
+    .find({ feedSeqs: { $exists: false } }, { readerIds: 1, rev: 1, updatedAt: 1 }, LONG_SCAN)
     .lean();
   old.sort((a, b) => a.updatedAt.getTime() - b.updatedAt.getTime() || (a._id < b._id ? -1 : 1));
   let migrated = 0;

@@ -78,13 +78,39 @@ async function attachmentsOf(s: Services, recordId: string): Promise<AttachmentD
 const recordExists = () => new AppError({ status: 409, code: 'record-exists', message: 'A record with this id exists or existed.' });
 
 /**
+ * The stored record when `body` is a repeat of the create that stored it (a retry after an
+ * answer that was lost or a 503 given after the write): same author, owner, recipients and
+ * version 1 message. Undefined when no record has this id.
+ * @throws AppError 409 `record-exists` when the id holds another record.
+ */
+async function repeatedCreate(s: Services, authorId: string, body: CreateRecordRequest): Promise<RecordDto | undefined> {
+  const existing = await s.models.records.findById(body.recordId).lean();
+  if (!existing) return undefined;
+  const first = await s.models.versions.findById(`${body.recordId}:1`, { message: 1, recipients: 1 }).lean();
+  const same =
+    existing.creatorId === authorId &&
+    existing.ownerId === body.ownerId &&
+    first?.message === body.message &&
+    JSON.stringify(first.recipients.map((r) => [r.userId, r.fingerprint])) === JSON.stringify(body.recipients.map((r) => [r.userId, r.fingerprint]));
+  if (!same) throw recordExists();
+  // The first answer may have failed before the trail's first event was stored.
+  if (!(await s.models.audit.exists({ _id: eventId(existing._id, 1) }))) {
+    await appendAudit(s, { recordId: existing._id, ownerId: existing.ownerId, actorId: authorId, action: 'create' });
+  }
+  return toRecordDto(existing, await attachmentsOf(s, existing._id));
+}
+
+/**
  * Stores a new record after checking, without decrypting, that the message is encrypted
  * (integrity-protected) to exactly the declared recipients' stored keys (DESIGN §5).
+ * Idempotent: the same create again answers the stored record (see repeatedCreate).
  *
  * @throws AppError 400 (message check and recipient codes, `owner-not-patient`), 409 `record-exists`
- *   (also for the id of a deleted record, whose trail stays its owner's).
+ *   (another record under this id, also a deleted one, whose trail stays its owner's).
  */
 export async function createRecord(s: Services, authorId: string, body: CreateRecordRequest): Promise<RecordDto> {
+  const repeated = await repeatedCreate(s, authorId, body);
+  if (repeated) return repeated;
   if (body.ownerId !== authorId) {
     const [owner, author] = await Promise.all([s.models.users.findById(body.ownerId, { role: 1 }).lean(), s.models.users.findById(authorId, { role: 1 }).lean()]);
     if (!owner) throw new AppError({ status: 400, code: 'unknown-recipient', message: 'The owner does not exist.' });
@@ -119,8 +145,11 @@ export async function createRecord(s: Services, authorId: string, body: CreateRe
   try {
     await s.models.records.create(record);
   } catch (error) {
-    if (isDuplicateKey(error)) throw recordExists();
-    throw error;
+    if (!isDuplicateKey(error)) throw error;
+    // The same create racing itself (a retry while the first was still running).
+    const raced = await repeatedCreate(s, authorId, body);
+    if (raced) return raced;
+    throw recordExists();
   }
   try {
     await s.models.versions.create({ _id: `${record._id}:1`, recordId: record._id, version: 1, authorId, recipients, message: body.message, size: body.message.length, createdAt: now });
@@ -128,6 +157,7 @@ export async function createRecord(s: Services, authorId: string, body: CreateRe
     await s.models.records.deleteOne({ _id: record._id, rev: 1 });
     throw error;
   }
+  await recordChanged(s, record._id, record.readerIds);
   await appendAudit(s, { recordId: record._id, ownerId: record.ownerId, actorId: authorId, action: 'create' });
   return toRecordDto(record, []);
 }
@@ -239,7 +269,7 @@ export async function updateRecord(s: Services, record: RecordDoc, actorId: stri
   }
   const dropped = record.readerIds.filter((id) => !readerIds.includes(id));
   if (dropped.length > 0) await s.models.grants.deleteMany({ _id: { $in: dropped.map((id) => grantId(record._id, id)) } });
-  await recordChanged(s, record._id);
+  await recordChanged(s, record._id, [...record.readerIds, ...readerIds]);
   await appendAudit(s, { recordId: record._id, ownerId: record.ownerId, actorId, action: 'update' });
   const updated: RecordDoc = { ...record, message: body.message, recipients, readerIds, feedSeqs, authorId: actorId, updatedAt: now, version, rev: record.rev + 1 };
   return toRecordDto(updated, await attachmentsOf(s, record._id));
@@ -296,7 +326,7 @@ export async function deleteRecord(s: Services, input: { recordId: string; recor
     s.models.attachments.deleteMany({ recordId }),
     s.models.chunks.deleteMany({ recordId }),
   ]);
-  await recordChanged(s, recordId);
+  await recordChanged(s, recordId, record?.readerIds ?? []);
   if (record || !(await s.models.audit.exists({ ...chainFilter(recordId), action: 'delete' }))) {
     // The owner is the actor when the record is gone (only the owner gets this far).
     await appendAudit(s, { recordId, ownerId: record?.ownerId ?? input.actorId, actorId: input.actorId, action: 'delete' });

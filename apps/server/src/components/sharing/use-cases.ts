@@ -79,7 +79,7 @@ export async function grantAccess(s: Services, record: RecordDoc, sharerId: stri
     { recordId: record._id, granteeId: grantee._id, granteeFingerprint: grantee.fingerprint, grantedBy: sharerId, signedGrant: body.signedGrant, at, ...(expiresAt ? { expiresAt } : {}) },
     { upsert: true },
   );
-  await recordChanged(s, record._id);
+  await recordChanged(s, record._id, [...record.readerIds, grantee._id]);
   await appendAudit(s, { recordId: record._id, ownerId: record.ownerId, actorId: sharerId, action: 'share' });
   return {
     userId: grantee._id,
@@ -127,7 +127,7 @@ export async function revokeAccess(s: Services, record: RecordDoc, actorId: stri
     current = await s.models.records.findById(record._id).lean();
   }
   await s.models.grants.deleteOne({ _id: grantId(record._id, userId) });
-  await recordChanged(s, record._id);
+  await recordChanged(s, record._id, record.readerIds);
   await appendAudit(s, { recordId: record._id, ownerId: record.ownerId, actorId, action: 'revoke' });
 }
 

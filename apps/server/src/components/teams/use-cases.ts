@@ -22,7 +22,7 @@ import {
 } from '../../lib/pgp';
 import type { Services } from '../../services';
 import { settleTeam } from './log';
-import { envelopeId, membershipId, statementId, type TeamDoc } from './model';
+import { envelopeId, statementId, type TeamDoc } from './model';
 import { practiceAdministeredBy } from './practices';
 
 /** How far a statement's own time may be from the server's clock. */
@@ -445,16 +445,18 @@ export async function isTeamMember(s: Services, teamId: string, userId: string):
   return team?.state.members.some((m) => m.userId === userId) ?? false;
 }
 
-/** Do two users share a current team (the directory's "connected" seam for issue 15). */
-export async function shareATeam(s: Services, a: string, b: string): Promise<boolean> {
-  const memberships = await s.models.teamMemberships.find({ userId: a }).lean();
-  for (const m of memberships) {
-    if (
-      (await s.models.teamMemberships.exists({ _id: membershipId(b, m.teamId) })) &&
-      (await isTeamMember(s, m.teamId, a)) &&
-      (await isTeamMember(s, m.teamId, b))
-    )
-      return true;
+/**
+ * Everyone who shares a current team with `userId`, by the teams' statements (the directory's
+ * "connected" people, issue 15 finding 1).
+ */
+export async function teamMatesOf(s: Services, userId: string): Promise<Set<string>> {
+  const memberships = await s.models.teamMemberships.find({ userId }).lean();
+  const teams = await Promise.all(memberships.map((m) => settleTeam(s, m.teamId)));
+  const mates = new Set<string>();
+  for (const t of teams) {
+    const members = t?.state.members ?? [];
+    if (!members.some((m) => m.userId === userId)) continue;
+    for (const m of members) if (m.userId !== userId) mates.add(m.userId);
   }
-  return false;
+  return mates;
 }

@@ -24,6 +24,8 @@ export interface UserDoc {
   sealedRecoveryKey: Buffer | mongo.Binary;
   createdAt: Date;
   passwordChangedAt: Date;
+  /** A doctor who chose to be found by name by everyone (absent: not listed). */
+  listed?: boolean;
 }
 
 const userSchema = new Schema<UserDoc>(
@@ -43,6 +45,7 @@ const userSchema = new Schema<UserDoc>(
     sealedRecoveryKey: { type: Buffer, required: true },
     createdAt: { type: Date, required: true },
     passwordChangedAt: { type: Date, required: true },
+    listed: { type: Boolean },
   },
   { versionKey: false, strict: 'throw' },
 );

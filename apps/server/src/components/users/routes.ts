@@ -4,7 +4,7 @@ import { findUsers, getUser } from './use-cases';
 
 export function userHandlers(s: Services): Pick<Handlers<unknown>, 'findUsers' | 'getUser'> {
   return {
-    findUsers: ({ query }) => findUsers(s, query),
+    findUsers: ({ query, auth, ip }) => findUsers(s, { auth, ip }, query),
     getUser: ({ params }) => getUser(s, params.userId),
   };
 }

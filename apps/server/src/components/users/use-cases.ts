@@ -1,6 +1,9 @@
 import type { DirectoryResponse, DirectoryUser } from '@medseal/contract';
 import { startsWith } from '../../lib/db';
 import { AppError } from '../../lib/errors';
+import type { AuthContext } from '../../lib/routing';
+import { coReadersOf } from '../records/co-readers';
+import { teamMatesOf } from '../teams/use-cases';
 import type { Services } from '../../services';
 import type { UserDoc } from './model';
 
@@ -10,9 +13,32 @@ export function toDirectoryUser(u: Pick<UserDoc, '_id' | 'name' | 'role' | 'publ
   return { id: u._id, name: u.name, role: u.role, publicKey: u.publicKey, fingerprint: u.fingerprint };
 }
 
-/** Exact email or case-insensitive name prefix; the fingerprint is the one the server computed. */
-export async function findUsers(s: Services, query: { email?: string | undefined; namePrefix?: string | undefined }): Promise<DirectoryResponse> {
-  const filter = query.email !== undefined ? { email: query.email } : { nameLower: startsWith((query.namePrefix ?? '').toLowerCase()) };
+/**
+ * The directory (issue 15, finding 1). By exact email: anyone, counted per session and per
+ * address (so it cannot be used to sweep a list of emails). By name prefix: only the people
+ * I am connected to (we read a record in common, or share a team) and doctors who chose to be
+ * listed: a stranger cannot list the patients by trying every two letters. The fingerprint is
+ * the one the server computed.
+ *
+ * @throws AppError 429 `rate-limited`.
+ */
+export async function findUsers(
+  s: Services,
+  who: { auth: AuthContext; ip: string },
+  query: { email?: string | undefined; namePrefix?: string | undefined },
+): Promise<DirectoryResponse> {
+  let filter: Record<string, unknown>;
+  if (query.email !== undefined) {
+    await s.limiter.hit(`directory-email:session:${who.auth.sessionId}`, { limit: s.settings.rateLimits.directoryEmailPerSession });
+    await s.limiter.hit(`directory-email:ip:${who.ip}`, { limit: s.settings.rateLimits.directoryEmailPerIp });
+    filter = { email: query.email };
+  } else {
+    const [coReaders, teamMates] = await Promise.all([coReadersOf(s, who.auth.userId), teamMatesOf(s, who.auth.userId)]);
+    filter = {
+      nameLower: startsWith((query.namePrefix ?? '').toLowerCase()),
+      $or: [{ _id: { $in: [...coReaders, ...teamMates] } }, { role: 'doctor', listed: true }],
+    };
+  }
   const users = await s.models.users
     .find(filter, { name: 1, role: 1, publicKey: 1, fingerprint: 1 })
     .sort({ nameLower: 1 })

@@ -82,7 +82,7 @@ export function RegisterPage({ flows, onRegistered }: { flows: RegisterFlows; on
             />
             {form.password ? <StrengthMeter strength={strength} /> : null}
             <TextField label="Repeat password" type="password" autoComplete="new-password" value={form.confirm} onChange={(e) => setForm({ ...form, confirm: e.target.value })} />
-            <Button type="submit">Create keys</Button>
+            <Button type="submit">Create account</Button>
           </form>
           <p>
             Already registered? <Link to="/login">Log in</Link>
@@ -92,7 +92,14 @@ export function RegisterPage({ flows, onRegistered }: { flows: RegisterFlows; on
       {step.name === 'working' || step.name === 'finishing' ? (
         <Card>
           <Progress label={step.name === 'working' ? step.stage : 'Creating your account'} value={step.name === 'working' ? step.fraction : null} />
-          <p>This takes a few seconds: your password is stretched with Argon2id and your keys are made on this device.</p>
+          <p>This takes a few seconds: your keys are made on this device and locked with your password.</p>
+          <details>
+            <summary>Technical details</summary>
+            <p>
+              Your password is stretched with Argon2id into two secrets: one logs you in, the other locks your OpenPGP private key (Ed25519 and X25519). The server gets
+              neither your password nor your unlocked key.
+            </p>
+          </details>
         </Card>
       ) : null}
       {step.name === 'kit' ? (

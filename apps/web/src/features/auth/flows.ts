@@ -39,7 +39,7 @@ interface Deps {
   crypto: CryptoClient;
 }
 
-export const STAGE_STRETCH = 'Stretching your password (Argon2id)';
+export const STAGE_STRETCH = 'Protecting your password';
 
 async function derive(deps: Deps, opts: { password: string; email: string; saltSeed: string; kdf: unknown }, onProgress?: (fraction: number | null) => void) {
   // The client refuses KDF parameters weaker than its own minimum, whatever the server says.
@@ -95,7 +95,8 @@ export async function login(deps: Deps, input: { email: string; password: string
   const params = await deps.call(endpoints.authParams, { query: { email: input.email } });
   const { loginSecret, secretHandle } = await derive(deps, { password: input.password, email: input.email, saltSeed: params.saltSeed, kdf: params.kdf }, onProgress);
   try {
-    const started = await deps.call(endpoints.login, { body: { email: input.email, loginSecret } });
+    // Without "stay unlocked" the server sets a session cookie that ends with the browser.
+    const started = await deps.call(endpoints.login, { body: { email: input.email, loginSecret, stayUnlocked: input.stayUnlocked } });
     const key = await deps.crypto.unlockWithSecret({ secretHandle, encryptedPrivateKey: started.encryptedPrivateKey, registeredPublicKey: started.user.publicKey });
     if (key.fingerprint !== started.user.fingerprint) {
       await deps.crypto.forget(key.handle);

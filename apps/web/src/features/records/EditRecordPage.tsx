@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { useNavigate, useParams, useSearchParams } from 'react-router';
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { describeError } from '../../api/errors';
 import { PageHead } from '../../app/PageHead';
 import { useServices } from '../../app/services';
@@ -8,8 +8,7 @@ import { useWorkspace } from '../../app/workspace';
 import { Banner, Card, Progress } from '../../ui';
 import { useNames } from './useNames';
 import { RecordForm, type RecordFormSubmit } from './RecordForm';
-import { useRecords } from './queries';
-import { createRecord, mayChange, newRecordDraft, readersChosenBy, updateRecord } from './recordService';
+import { createRecord, mayChange, newRecordDraft, openRecordsOf, readersChosenBy, updateRecord } from './recordService';
 import styles from './records.module.css';
 import { useOpenedRecord } from './useRecord';
 
@@ -22,10 +21,12 @@ export function NewRecordPage() {
   const [params] = useSearchParams();
   const ownerId = params.get('owner') ?? deps.me.id;
   const forPatient = ownerId !== deps.me.id;
-  // Only a doctor writing for a patient needs the list (for the readers the patient chose).
-  const records = useRecords({ enabled: forPatient });
-  const chosen = forPatient ? readersChosenBy(ownerId, deps.me.id, records.data ?? []) : [];
-  const names = useNames([ownerId, ...chosen]);
+  // Only a doctor writing for a patient needs the patient's records: the readers the patient
+  // chose, and the patient's key, come from the ones that verify (DESIGN §12).
+  const opened = useQuery({ queryKey: ['patient-readers', ownerId, deps.stamp], enabled: forPatient, queryFn: () => openRecordsOf(deps, ownerId), gcTime: 0 });
+  const { patient, chosen } = readersChosenBy(ownerId, deps.me.id, opened.data ?? []);
+  const untrusted = (opened.data ?? []).filter((r) => r.status !== 'verified').length;
+  const names = useNames([ownerId, ...chosen.map((r) => r.userId)]);
   // Everyone the patient chose is a reader unless the doctor unticks them.
   const [leftOut, setLeftOut] = useState<ReadonlySet<string>>(new Set());
   const navigate = useNavigate();
@@ -34,8 +35,12 @@ export function NewRecordPage() {
   // Saving again after a failure finishes the same record (see NewRecordDraft).
   const [draft] = useState(newRecordDraft);
   const create = useMutation({
-    mutationFn: (s: RecordFormSubmit) =>
-      createRecord(deps, { draft, ownerId, alsoReaders: chosen.filter((id) => !leftOut.has(id)), content: s.content, files: s.newFiles }, (stage, fraction) => setProgress({ stage, fraction })),
+    mutationFn: (s: RecordFormSubmit) => {
+      const owner = forPatient ? patient : { userId: deps.me.id, fingerprint: deps.key.fingerprint };
+      if (!owner) throw new Error('None of this patient’s records that you can read verified, so their key could not be verified: refused.');
+      const alsoReaders = chosen.filter((r) => !leftOut.has(r.userId));
+      return createRecord(deps, { draft, owner, alsoReaders, content: s.content, files: s.newFiles }, (stage, fraction) => setProgress({ stage, fraction }));
+    },
     onSuccess: (dto) => {
       void queryClient.invalidateQueries({ queryKey: ['records'] });
       void navigate(`/records/${dto.id}`);
@@ -46,11 +51,19 @@ export function NewRecordPage() {
       <PageHead title={forPatient ? `New record for ${names.get(ownerId) ?? 'patient'}` : 'New record'} />
       {forPatient ? <Banner tone="info">This record is encrypted to the patient, to you and to the people ticked below, and signed by you. The patient sees that you wrote it.</Banner> : null}
       {create.isError ? <Banner tone="bad">{describeError(create.error)}</Banner> : null}
+      {opened.isPending && forPatient ? <p aria-busy="true">Checking the patient’s records…</p> : null}
+      {opened.isError ? <Banner tone="bad">{describeError(opened.error)}</Banner> : null}
+      {untrusted > 0 ? (
+        <Banner tone="warn">
+          {untrusted === 1 ? 'One of this patient’s records' : `${untrusted} of this patient’s records`} failed verification (it may have been tampered with): nobody is
+          offered as a reader from {untrusted === 1 ? 'it' : 'them'}.
+        </Banner>
+      ) : null}
       {chosen.length > 0 ? (
         <Card>
           <fieldset className={styles.readers}>
             <legend>Also readable by — people {names.get(ownerId) ?? 'the patient'} shares records with</legend>
-            {chosen.map((id) => (
+            {chosen.map(({ userId: id }) => (
               <label key={id}>
                 <input
                   type="checkbox"
@@ -82,7 +95,7 @@ export function EditRecordPage() {
   const save = useMutation({
     mutationFn: async (s: RecordFormSubmit) => {
       if (opened.data?.status !== 'verified') throw new Error('Only a verified record can be edited.');
-      return updateRecord(deps, opened.data.dto, { content: s.content, files: s.newFiles }, (stage, fraction) => setProgress({ stage, fraction }));
+      return updateRecord(deps, opened.data, { content: s.content, files: s.newFiles }, (stage, fraction) => setProgress({ stage, fraction }));
     },
     onSuccess: () => {
       void queryClient.invalidateQueries({ queryKey: ['records'] });

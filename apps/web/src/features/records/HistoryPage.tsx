@@ -10,6 +10,7 @@ import { RecordContentView } from './RecordContentView';
 import { openVersion } from './recordService';
 import { useNames } from './useNames';
 import { VerificationBanner } from './VerificationBanner';
+import { formatDateTime } from '../../app/dates';
 
 /** Every version of a record (versions are immutable); each opens with full verification. */
 export function HistoryPage() {
@@ -46,7 +47,7 @@ export function HistoryPage() {
               <tr key={v.version}>
                 <td>{v.version}</td>
                 <td>{v.authorId === deps.me.id ? 'you' : (names.get(v.authorId) ?? '…')}</td>
-                <td>{new Date(v.createdAt).toLocaleString()}</td>
+                <td>{formatDateTime(v.createdAt)}</td>
                 <td>
                   {/* A version is encrypted to the readers named when it was written; someone given access later reads only the current one (spliced in), on the record page. */}
                   {v.recipients.some((r) => r.userId === deps.me.id) ? (

@@ -1,6 +1,7 @@
 import { uiStyles } from '../../ui';
 import { KIND_LABELS, type AttachmentRef, type RecordContent } from './content';
 import styles from './records.module.css';
+import { formatDay } from '../../app/dates';
 
 /**
  * Shows a record's content. Only ever called with content whose signature and context were
@@ -14,7 +15,7 @@ export function RecordContentView({ content, renderAttachment, showTitle = true 
         <dt>Kind</dt>
         <dd>{KIND_LABELS[content.kind]}</dd>
         <dt>Date</dt>
-        <dd>{content.date}</dd>
+        <dd>{formatDay(content.date)}</dd>
         {content.kind === 'prescription' ? (
           <>
             <dt>Drug</dt>

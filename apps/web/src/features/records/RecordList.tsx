@@ -6,6 +6,7 @@ import { KIND_LABELS, RECORD_KINDS, type RecordKind } from './content';
 import type { RecordDto } from '@medseal/contract';
 import type { SummaryLoader, SummaryState } from './summaryLoader';
 import styles from './records.module.css';
+import { formatDay } from '../../app/dates';
 
 export interface RecordRow {
   id: string;
@@ -15,6 +16,8 @@ export interface RecordRow {
   author: string;
   /** For doctors: whose record it is. */
   owner?: string;
+  /** Arrived while this tab was open (pushed by the server) and not opened yet. */
+  isNew?: boolean;
   /** What the loader decrypts (absent in tests of the list alone). */
   dto?: RecordDto;
 }
@@ -93,16 +96,18 @@ export function RecordList({ rows, loader, hrefFor, loadingMore = false }: { row
 }
 
 function RecordListItem({ row, state, href }: { row: RecordRow; state: SummaryState; href: string }) {
-  const updated = new Date(row.updatedAt).toLocaleDateString();
+  const updated = formatDay(row.updatedAt);
   const who = row.owner ? `${row.owner} · by ${row.author}` : `by ${row.author}`;
   return (
     <Link to={href} className={styles.item} data-record-id={row.id}>
       {state.status === 'verified' ? (
         <>
-          <span className={styles.itemTitle}>{state.summary.title}</span>
+          <span className={styles.itemTitle}>
+            {state.summary.title} {row.isNew ? <Badge tone="ok">New</Badge> : null}
+          </span>
           <Badge>{KIND_LABELS[state.summary.kind]}</Badge>
           <span className={styles.itemMeta}>
-            {state.summary.date} · {who}
+            {formatDay(state.summary.date)} · {who}
           </span>
         </>
       ) : state.status === 'pending' ? (

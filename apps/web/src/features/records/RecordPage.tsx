@@ -10,16 +10,18 @@ import { SharePanel } from '../sharing/SharePanel';
 import type { AttachmentRef } from './content';
 import { AuthorKeyCheck } from './AuthorKeyCheck';
 import { RecordContentView } from './RecordContentView';
-import { deleteRecord, downloadAttachment, mayChange, revokeAccess } from './recordService';
+import { deleteRecord, downloadAttachment, mayChange, revokeAccess, type VerifiedRecord } from './recordService';
 import { useOpenedRecord } from './useRecord';
 import { VerificationBanner } from './VerificationBanner';
 
 export function RecordPage() {
   const { recordId = '' } = useParams();
-  const { deps, contacts } = useWorkspace();
+  const { deps, contacts, live } = useWorkspace();
   const opened = useOpenedRecord(recordId);
   const [sharing, setSharing] = useState(false);
   const queryClient = useQueryClient();
+  const { seen } = live;
+  useEffect(() => seen(recordId), [seen, recordId]);
 
   if (opened.isPending) return <p aria-busy="true">Opening the record…</p>;
   if (opened.isError) return <Banner tone="bad">{describeError(opened.error)}</Banner>;
@@ -86,7 +88,7 @@ export function RecordPage() {
           />
         </Card>
       ) : null}
-      <AccessList dto={dto} canRevoke={canChange && record.status === 'verified'} onChanged={refresh} />
+      <AccessList dto={dto} verified={record.status === 'verified' && canChange ? record : null} onChanged={refresh} />
       {isOwner ? <DeleteRecord recordId={recordId} /> : null}
     </>
   );
@@ -118,12 +120,18 @@ function AttachmentDownload({ recordId, attachment }: { recordId: string; attach
   );
 }
 
-function AccessList({ dto, canRevoke, onChanged }: { dto: RecordDto; canRevoke: boolean; onChanged(): void }) {
+/** `verified`: the record as verified, when I may revoke (its readers are who a re-key goes to). */
+function AccessList({ dto, verified, onChanged }: { dto: RecordDto; verified: VerifiedRecord | null; onChanged(): void }) {
   const { deps } = useWorkspace();
+  const canRevoke = verified !== null;
   const access = useQuery({ queryKey: ['access', dto.id, dto.version], queryFn: () => deps.call(endpoints.listAccess, { params: { recordId: dto.id } }) });
   const [confirming, setConfirming] = useState<string | null>(null);
+  const [progress, setProgress] = useState<{ stage: string; fraction: number | null } | null>(null);
   const revoke = useMutation({
-    mutationFn: (userId: string) => revokeAccess(deps, dto.id, userId),
+    mutationFn: (userId: string) => {
+      if (!verified) throw new Error('Only a verified record can be re-keyed.');
+      return revokeAccess(deps, verified, userId, (stage, fraction) => setProgress({ stage, fraction }));
+    },
     onSuccess: () => {
       setConfirming(null);
       onChanged();
@@ -166,7 +174,12 @@ function AccessList({ dto, canRevoke, onChanged }: { dto: RecordDto; canRevoke: 
           ))}
         </ul>
       ) : null}
-      {revoke.isPending ? <p aria-live="polite">Revoking and re-encrypting…</p> : null}
+      {revoke.isPending ? (
+        <div aria-busy="true">
+          <p aria-live="polite">Revoking and re-encrypting…</p>
+          {progress ? <Progress label={progress.stage} value={progress.fraction} /> : null}
+        </div>
+      ) : null}
     </Card>
   );
 }

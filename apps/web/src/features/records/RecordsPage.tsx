@@ -10,7 +10,7 @@ import { useNames } from './useNames';
 
 /** Records I can read: owned, written, or shared with me (optionally one patient's only). */
 export function RecordsPage({ ownerId, title = 'Records' }: { ownerId?: string; title?: string }) {
-  const { deps, loader } = useWorkspace();
+  const { deps, loader, live } = useWorkspace();
   const records = useRecords();
   const visible = useMemo(() => (records.data ?? []).filter((r) => !ownerId || r.ownerId === ownerId), [records.data, ownerId]);
   const names = useNames(visible.flatMap((r) => [r.authorId, r.ownerId]));
@@ -21,10 +21,11 @@ export function RecordsPage({ ownerId, title = 'Records' }: { ownerId?: string; 
         version: r.version,
         updatedAt: r.updatedAt,
         dto: r,
+        isNew: live.fresh.has(r.id) && r.authorId !== deps.me.id,
         author: r.authorId === deps.me.id ? 'you' : (names.get(r.authorId) ?? '…'),
         ...(deps.me.role === 'doctor' && r.ownerId !== deps.me.id ? { owner: names.get(r.ownerId) ?? '…' } : {}),
       })),
-    [visible, names, deps.me],
+    [visible, names, deps.me, live.fresh],
   );
   const newHref = ownerId ? `/records/new?owner=${encodeURIComponent(ownerId)}` : '/records/new';
   const canWrite = deps.me.role === 'patient' || !!ownerId;

@@ -6,6 +6,7 @@ import type { AccountStateBook } from '../../app/accountState';
 import type { KeyBook, Person } from '../../app/keyBook';
 import type { ContactsDoc } from '../contacts/contactsModel';
 import { recordContentSchema, summaryOf, type AttachmentRef, type RecordContent } from './content';
+import { fetchAllRecords } from './queries';
 import type { SummaryState } from './summaryLoader';
 
 /**
@@ -26,7 +27,20 @@ export interface RecordDeps {
 }
 
 export type OpenedRecord =
-  | { status: 'verified'; dto: RecordDto; content: RecordContent; author: Person; authorVerified: boolean; signedAt: Date }
+  | {
+      status: 'verified';
+      dto: RecordDto;
+      content: RecordContent;
+      author: Person;
+      authorVerified: boolean;
+      signedAt: Date;
+      /**
+       * Who can read this version: the server's list once it equals the signed envelope's
+       * readers plus the grantees of valid grants (DESIGN §12 "Readers"). Each fingerprint is
+       * verified; a new version is encrypted only to keys with these fingerprints.
+       */
+      readers: Recipient[];
+    }
   | { status: 'tampered'; dto: RecordDto; reason: string };
 
 export type VerifiedRecord = Extract<OpenedRecord, { status: 'verified' }>;
@@ -105,7 +119,7 @@ async function openMessage(deps: RecordDeps, target: { id: string; ownerId: stri
     const grants = await grantsOf(deps, target.id);
     result = await deps.crypto.openRecord({ message: target.message, keyHandle: deps.key.handle, expect: { ...expect, grants } });
   }
-  return { result, author, authorVerified: deps.accountState.isVerified(target.authorId, author.fingerprint), expect };
+  return { result, author, authorVerified: deps.accountState.isVerified(target.authorId, author.fingerprint) };
 }
 
 export async function openRecordDto(deps: RecordDeps, dto: RecordDto): Promise<OpenedRecord> {
@@ -114,7 +128,7 @@ export async function openRecordDto(deps: RecordDeps, dto: RecordDto): Promise<O
   const parsed = recordContentSchema.safeParse(result.envelope.content);
   if (!parsed.success) return { status: 'tampered', dto, reason: 'Its content is signed but not in a format this app knows.' };
   deps.accountState.noteSeen(dto.id, dto.version);
-  return { status: 'verified', dto, content: parsed.data, author, authorVerified, signedAt: result.signedAt };
+  return { status: 'verified', dto, content: parsed.data, author, authorVerified, signedAt: result.signedAt, readers: dto.recipients };
 }
 
 /** For the list: the same checks, reduced to a summary state. */
@@ -136,14 +150,32 @@ export interface Progress {
   (stage: string, fraction: number | null): void;
 }
 
-async function recipientsFor(deps: RecordDeps, userIds: string[]): Promise<{ recipients: Recipient[]; keys: string[] }> {
-  const unique = [...new Set(userIds)];
-  const people = await Promise.all(unique.map((id) => deps.keyBook.get(id)));
+/**
+ * The keys a new version is encrypted to (DESIGN §12 "Keys"): each reader's directory key must
+ * have the fingerprint that verified data (a verified record's readers, or my pins) gives for
+ * them; the directory alone never decides whose key a record is encrypted to.
+ */
+async function keysFor(deps: RecordDeps, readers: readonly Recipient[]): Promise<{ recipients: Recipient[]; keys: string[] }> {
+  const byUser = new Map<string, string>();
+  for (const r of readers) {
+    const known = byUser.get(r.userId);
+    if (known !== undefined && known !== r.fingerprint) throw new Error('Two different keys are named for one reader: the record’s readers do not verify. Refused.');
+    byUser.set(r.userId, r.fingerprint);
+  }
+  const people = await Promise.all([...byUser.keys()].map((id) => deps.keyBook.get(id)));
   for (const p of people) {
     const pin = pinnedFingerprint(deps, p.id);
     if (pin && pin !== p.fingerprint) throw new Error(`${p.name}’s key has changed since you pinned it. Check it under Contacts before writing to them.`);
+    if (p.fingerprint !== byUser.get(p.id)) {
+      throw new Error(`The server gave a key for ${p.name} that is not the one verified for them (security warning): nothing was encrypted to it. Refused.`);
+    }
   }
   return { recipients: people.map((p) => ({ userId: p.id, fingerprint: p.fingerprint })), keys: people.map((p) => p.publicKey) };
+}
+
+/** Me, as a reader of what I write. */
+function meAsReader(deps: RecordDeps): Recipient {
+  return { userId: deps.me.id, fingerprint: deps.key.fingerprint };
 }
 
 /** Encrypts and uploads each file; a file found in `uploaded` (an earlier attempt) is not sent again. */
@@ -183,25 +215,36 @@ async function uploadFiles(deps: RecordDeps, recordId: string, files: File[], ke
 async function seal(deps: RecordDeps, input: { recordId: string; version: number; ownerId: string; content: RecordContent; keys: string[] }) {
   // JSON round trip: drops undefined fields, which the canonical envelope cannot hold.
   const content = JSON.parse(JSON.stringify(input.content)) as JsonObject;
-  const { message } = await deps.crypto.sealRecord({
+  return deps.crypto.sealRecord({
     envelope: { recordId: input.recordId as RecordId, version: input.version, ownerId: input.ownerId as UserId, authorId: deps.me.id as UserId, createdAt: new Date().toISOString(), content },
     keyHandle: deps.key.handle,
     recipientKeys: input.keys,
   });
-  return message;
 }
 
 /**
- * The people a patient chose to read their records — everyone on the patient's records I
- * can see, other than the patient and me — offered as readers of a record a doctor writes
- * for that patient.
+ * The people a patient chose to read their records, from my verified copies of the patient's
+ * records (DESIGN §12 "Readers"): the patient's own key as those records name it, and every
+ * other reader but me, each with the fingerprint a verified record gives (the newest first).
+ * A record that did not verify contributes nothing, so a reader the server added to a list
+ * is never offered.
  */
-export function readersChosenBy(patientId: string, myId: string, records: readonly RecordDto[]): string[] {
-  const chosen = new Set<string>();
-  for (const r of records) if (r.ownerId === patientId) for (const x of r.recipients) chosen.add(x.userId);
-  chosen.delete(patientId);
-  chosen.delete(myId);
-  return [...chosen].sort();
+export function readersChosenBy(patientId: string, myId: string, opened: readonly OpenedRecord[]): { patient: Recipient | null; chosen: Recipient[] } {
+  const byUser = new Map<string, Recipient>();
+  for (const r of opened) {
+    if (r.status !== 'verified' || r.dto.ownerId !== patientId) continue;
+    for (const reader of r.readers) if (!byUser.has(reader.userId)) byUser.set(reader.userId, reader);
+  }
+  const patient = byUser.get(patientId) ?? null;
+  byUser.delete(patientId);
+  byUser.delete(myId);
+  return { patient, chosen: [...byUser.values()].sort((x, y) => x.userId.localeCompare(y.userId)) };
+}
+
+/** Opens every record of the patient I can see, for `readersChosenBy`. */
+export async function openRecordsOf(deps: RecordDeps, patientId: string): Promise<OpenedRecord[]> {
+  const mine = (await fetchAllRecords(deps.call)).filter((r) => r.ownerId === patientId);
+  return Promise.all(mine.map((r) => openRecordDto(deps, r)));
 }
 
 /**
@@ -225,25 +268,28 @@ export function newRecordDraft(): NewRecordDraft {
 }
 
 /**
- * Creates a record (for a doctor writing for a patient, also to `alsoReaders`). With files: version 1 is stored first (attachments need a record to
- * belong to), the files are encrypted to the same readers and uploaded, then version 2 names
- * them with their hashes, so every file is bound to signed content. Version 2 is also written
- * when a retry's content differs from what version 1 sealed.
+ * Creates a record for `owner` (me, or for a doctor a patient, also to `alsoReaders`); every
+ * reader comes with the fingerprint verified data gives for them. With files: version 1 is
+ * stored first (attachments need a record to belong to), the files are encrypted to the same
+ * readers and uploaded, then version 2 names them with their hashes and key commitments, so
+ * every file is bound to signed content. Version 2 is also written when a retry's content
+ * differs from what version 1 sealed.
  */
 export async function createRecord(
   deps: RecordDeps,
-  input: { draft: NewRecordDraft; ownerId: string; alsoReaders?: string[]; content: RecordContent; files: File[] },
+  input: { draft: NewRecordDraft; owner: Recipient; alsoReaders?: Recipient[]; content: RecordContent; files: File[] },
   onProgress: Progress,
 ): Promise<RecordDto> {
   const { draft } = input;
   const { recordId } = draft;
-  const { recipients, keys } = await recipientsFor(deps, [input.ownerId, deps.me.id, ...(input.alsoReaders ?? [])]);
+  const ownerId = input.owner.userId;
+  const { recipients, keys } = await keysFor(deps, [input.owner, meAsReader(deps), ...(input.alsoReaders ?? [])]);
   const first = { ...input.content, attachments: [] };
   let dto = draft.created;
   if (!dto) {
     if (!draft.request) {
       onProgress('Encrypting the record', null);
-      draft.request = { recordId, ownerId: input.ownerId, recipients, message: await seal(deps, { recordId, version: 1, ownerId: input.ownerId, content: first, keys }) };
+      draft.request = { recordId, ownerId, recipients, message: (await seal(deps, { recordId, version: 1, ownerId, content: first, keys })).message };
       draft.requestContent = JSON.stringify(first);
     }
     dto = await deps.call(endpoints.createRecord, { body: draft.request });
@@ -254,8 +300,8 @@ export async function createRecord(
     const refs = await uploadFiles(deps, recordId, input.files, keys, onProgress, draft.uploaded);
     onProgress('Saving', null);
     const content = { ...input.content, attachments: refs };
-    const next = await seal(deps, { recordId, version: 2, ownerId: input.ownerId, content, keys });
-    dto = await deps.call(endpoints.updateRecord, { params: { recordId }, body: { baseVersion: 1, recipients, message: next } });
+    const next = await seal(deps, { recordId, version: 2, ownerId, content, keys });
+    dto = await deps.call(endpoints.updateRecord, { params: { recordId }, body: { baseVersion: 1, recipients, message: next.message } });
     deps.accountState.noteSeen(recordId, 2);
   }
   // Saved before the record is shown: another device must not take an older version for it.
@@ -263,19 +309,20 @@ export async function createRecord(
   return dto;
 }
 
-/** A new version based on `base` (409 if someone else wrote first), to everyone who reads it now. */
-export async function updateRecord(deps: RecordDeps, base: RecordDto, input: { content: RecordContent; files: File[] }, onProgress: Progress): Promise<RecordDto> {
-  const { recipients, keys } = await recipientsFor(deps, [base.ownerId, deps.me.id, ...base.recipients.map((r) => r.userId)]);
-  const refs = input.files.length > 0 ? await uploadFiles(deps, base.id, input.files, keys, onProgress) : [];
+/** A new version based on `base` (409 if someone else wrote first), to everyone who verifiably reads it now. */
+export async function updateRecord(deps: RecordDeps, base: VerifiedRecord, input: { content: RecordContent; files: File[] }, onProgress: Progress): Promise<RecordDto> {
+  const { dto: current } = base;
+  const { recipients, keys } = await keysFor(deps, [...base.readers, meAsReader(deps)]);
+  const refs = input.files.length > 0 ? await uploadFiles(deps, current.id, input.files, keys, onProgress) : [];
   onProgress('Encrypting the new version', null);
   const content = { ...input.content, attachments: [...input.content.attachments, ...refs] };
-  const message = await seal(deps, { recordId: base.id, version: base.version + 1, ownerId: base.ownerId, content, keys });
-  const dto = await deps.call(endpoints.updateRecord, { params: { recordId: base.id }, body: { baseVersion: base.version, recipients, message } });
-  deps.accountState.noteSeen(base.id, dto.version);
+  const { message } = await seal(deps, { recordId: current.id, version: current.version + 1, ownerId: current.ownerId, content, keys });
+  const dto = await deps.call(endpoints.updateRecord, { params: { recordId: current.id }, body: { baseVersion: current.version, recipients, message } });
+  deps.accountState.noteSeen(current.id, dto.version);
   await deps.accountState.flush();
   const kept = new Set(content.attachments.map((a) => a.id));
-  for (const a of base.attachments) {
-    if (!kept.has(a.id)) await deps.call(endpoints.deleteAttachment, { params: { recordId: base.id, attachmentId: a.id } });
+  for (const a of base.content.attachments) {
+    if (!kept.has(a.id)) await deps.call(endpoints.deleteAttachment, { params: { recordId: current.id, attachmentId: a.id } });
   }
   return dto;
 }
@@ -353,26 +400,31 @@ export async function shareRecord(deps: RecordDeps, record: VerifiedRecord, gran
 }
 
 /**
- * Revoke (DESIGN §6): the server stops serving the record to them at once; then a new version
- * under a fresh session key goes to the remaining readers, so later changes are not readable
- * with the old key. What they already read they may have kept.
+ * Revoke (DESIGN §6, §12 "Readers"): the server stops serving the record to them at once; then
+ * a new version under fresh session keys, its files re-encrypted too, goes to the verified
+ * readers minus them (never to the readers the server lists now: it may have ignored the
+ * revoke), and the new envelope is checked not to name them. Revoking the author works: I
+ * sign the new version as its author, with the verified content unchanged; the history keeps
+ * the author's own signed versions. What they already read they may have kept.
  */
-export async function revokeAccess(deps: RecordDeps, recordId: string, userId: string): Promise<RecordDto> {
-  await deps.call(endpoints.revokeAccess, { params: { recordId, userId } });
-  const fresh = await deps.call(endpoints.getRecord, { params: { recordId } });
-  const { expect, result } = await openMessage(deps, fresh, { checkRollback: true });
-  if (result.status !== 'verified') throw new Error(`Access was revoked, but the record could not be re-keyed: ${explain(result)}`);
-  const { recipients, keys } = await recipientsFor(deps, [fresh.ownerId, deps.me.id, ...fresh.recipients.map((r) => r.userId)]);
-  const grants = await grantsOf(deps, recordId);
-  const rekeyed = await deps.crypto.rekeyRecord({
-    message: fresh.message,
-    keyHandle: deps.key.handle,
-    expect: { ...expect, grants },
-    next: { version: fresh.version + 1, authorId: deps.me.id as UserId },
-    recipientKeys: keys,
-  });
-  const dto = await deps.call(endpoints.updateRecord, { params: { recordId }, body: { baseVersion: fresh.version, recipients, message: rekeyed.message } });
-  deps.accountState.noteSeen(recordId, dto.version);
+export async function revokeAccess(deps: RecordDeps, record: VerifiedRecord, userId: string, onProgress: Progress): Promise<RecordDto> {
+  const { dto, content } = record;
+  const revoked = record.readers.filter((r) => r.userId === userId).map((r) => r.fingerprint);
+  if (revoked.length === 0) throw new Error('They are not among the verified readers of this record.');
+  const { recipients, keys } = await keysFor(deps, [...record.readers.filter((r) => r.userId !== userId), meAsReader(deps)]);
+  await deps.call(endpoints.revokeAccess, { params: { recordId: dto.id, userId } });
+  const files: File[] = [];
+  for (const a of content.attachments) {
+    const { data } = await openAttachment(deps, dto.id, a, onProgress, false);
+    files.push(new File([data as BlobPart], a.name, { type: a.type }));
+  }
+  const refs = await uploadFiles(deps, dto.id, files, keys, onProgress);
+  onProgress('Encrypting the new version', null);
+  const sealed = await seal(deps, { recordId: dto.id, version: dto.version + 1, ownerId: dto.ownerId, content: { ...content, attachments: refs }, keys });
+  if (sealed.envelope.recipients.some((fp) => revoked.includes(fp))) throw new Error('The new version would still be readable by the revoked reader. Refused.');
+  const updated = await deps.call(endpoints.updateRecord, { params: { recordId: dto.id }, body: { baseVersion: dto.version, recipients, message: sealed.message } });
+  deps.accountState.noteSeen(dto.id, updated.version);
   await deps.accountState.flush();
-  return dto;
+  for (const a of content.attachments) await deps.call(endpoints.deleteAttachment, { params: { recordId: dto.id, attachmentId: a.id } });
+  return updated;
 }

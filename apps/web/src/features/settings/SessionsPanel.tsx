@@ -3,6 +3,7 @@ import { endpoints } from '@medseal/contract';
 import { describeError } from '../../api/errors';
 import { useServices } from '../../app/services';
 import { Badge, Banner, Button, uiStyles } from '../../ui';
+import { formatDateTime } from '../../app/dates';
 
 /** My open sessions (DESIGN §4: the user can list and end sessions). */
 export function SessionsPanel() {
@@ -36,8 +37,8 @@ export function SessionsPanel() {
               <td>
                 {s.userAgent ? shortAgent(s.userAgent) : 'Unknown device'} {s.current ? <Badge tone="ok">This tab</Badge> : null}
               </td>
-              <td>{new Date(s.createdAt).toLocaleString()}</td>
-              <td>{new Date(s.expiresAt).toLocaleString()}</td>
+              <td>{formatDateTime(s.createdAt)}</td>
+              <td>{formatDateTime(s.expiresAt)}</td>
               <td>
                 {s.current ? null : (
                   <Button variant="secondary" disabled={end.isPending} onClick={() => end.mutate(s.id)}>

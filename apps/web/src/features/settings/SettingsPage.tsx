@@ -64,7 +64,7 @@ function ChangePassword() {
         {formError ? <Banner tone="bad">{formError}</Banner> : null}
         {change.isError ? <Banner tone="bad">{describeError(change.error)}</Banner> : null}
         {change.isSuccess ? <Banner tone="ok">Password changed.</Banner> : null}
-        {change.isPending ? <Progress label="Stretching both passwords" value={null} /> : null}
+        {change.isPending ? <Progress label="Checking your passwords" value={null} /> : null}
         <Button type="submit" disabled={change.isPending}>
           Change password
         </Button>

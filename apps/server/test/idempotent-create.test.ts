@@ -1,0 +1,107 @@
+import {
+  auditTrailResponseSchema,
+  recordHistoryResponseSchema,
+  recordSchema,
+} from '@medseal/contract';
+import { codeOf } from './helpers/client';
+import { recipientsOf, sealFor } from './helpers/records';
+import { newRecordId, registerUser, type TestUser } from './helpers/users';
+import { startTestServer, type TestServer } from './support';
+
+let server: TestServer;
+let patient: TestUser;
+let doctor: TestUser;
+beforeAll(async () => {
+  server = await startTestServer();
+  patient = await registerUser(server.baseUrl, { name: 'Retrying Patient' });
+  doctor = await registerUser(server.baseUrl, { name: 'Dr Retry', role: 'doctor' });
+});
+afterAll(() => server.close());
+
+async function createBody(author: TestUser, readers: TestUser[]) {
+  const recordId = newRecordId();
+  return {
+    recordId,
+    ownerId: patient.id,
+    recipients: recipientsOf(...readers),
+    message: await sealFor({ recordId, version: 1, owner: patient, author, readers }),
+  };
+}
+
+describe('creating a record again with its client-made id (a retry after a lost answer or a 503)', () => {
+  it('when the same create is sent again, even at once, then each answer is 201 with the one stored record, one version and one create event', async () => {
+    const body = await createBody(doctor, [patient, doctor]);
+    const first = await doctor.api.post('/records', body);
+    const [again, atOnce] = await Promise.all([
+      doctor.api.post('/records', body),
+      doctor.api.post('/records', body),
+    ]);
+    for (const res of [first, again, atOnce]) {
+      expect(res.status).toBe(201);
+      expect(recordSchema.parse(res.body)).toMatchObject({
+        id: body.recordId,
+        version: 1,
+        message: body.message,
+      });
+    }
+    const history = recordHistoryResponseSchema.parse(
+      (await patient.api.get(`/records/${body.recordId}/versions`)).body,
+    );
+    expect(history.versions.map((v) => v.version)).toEqual([1]);
+    const trail = auditTrailResponseSchema.parse(
+      (await patient.api.get(`/audit/records/${body.recordId}`)).body,
+    );
+    expect(trail.events.filter((e) => e.action === 'create')).toHaveLength(1);
+  });
+
+  it('when the id is sent with another message, other recipients or by someone else, then 409 record-exists and the record is unchanged', async () => {
+    const body = await createBody(doctor, [patient, doctor]);
+    expect((await doctor.api.post('/records', body)).status).toBe(201);
+    const otherMessage = {
+      ...body,
+      message: await sealFor({
+        recordId: body.recordId,
+        version: 1,
+        owner: patient,
+        author: doctor,
+        readers: [patient, doctor],
+      }),
+    };
+    const otherReaders = {
+      ...body,
+      recipients: recipientsOf(doctor, patient),
+      message: await sealFor({
+        recordId: body.recordId,
+        version: 1,
+        owner: patient,
+        author: doctor,
+        readers: [doctor, patient],
+      }),
+    };
+    const byPatient = {
+      ...body,
+      message: await sealFor({
+        recordId: body.recordId,
+        version: 1,
+        owner: patient,
+        author: patient,
+        readers: [patient, doctor],
+      }),
+    };
+    for (const [who, attempt] of [
+      [doctor, otherMessage],
+      [doctor, otherReaders],
+      [patient, byPatient],
+      [patient, body],
+    ] as const) {
+      const res = await who.api.post('/records', attempt);
+      expect({ status: res.status, code: codeOf(res) }).toEqual({
+        status: 409,
+        code: 'record-exists',
+      });
+    }
+    expect(
+      recordSchema.parse((await patient.api.get(`/records/${body.recordId}`)).body).message,
+    ).toBe(body.message);
+  });
+});

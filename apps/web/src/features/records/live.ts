@@ -1,0 +1,44 @@
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useQueryClient } from '@tanstack/react-query';
+import type { RecordDto } from '@medseal/contract';
+import type { LiveFeed } from '../../api/live';
+
+export interface LiveRecords {
+  /** Records that arrived while this tab was open and were not opened yet. */
+  fresh: ReadonlySet<string>;
+  seen(recordId: string): void;
+}
+
+/**
+ * Keeps the open tab's lists current: when the server says records I can read changed, the
+ * lists and the access log are fetched again (the records themselves as usual, through the
+ * checks), and records the list did not have yet are marked new until opened. An open record
+ * is not refreshed under the reader's eyes (nor under an edit based on its version).
+ */
+export function useLiveRecords(live: LiveFeed): LiveRecords {
+  const queryClient = useQueryClient();
+  const [fresh, setFresh] = useState<ReadonlySet<string>>(new Set());
+  useEffect(
+    () =>
+      live((recordIds) => {
+        const listed = queryClient.getQueryData<{ records: RecordDto[] }>(['records'])?.records;
+        if (listed) {
+          const known = new Set(listed.map((r) => r.id));
+          const added = recordIds.filter((id) => !known.has(id));
+          if (added.length > 0) setFresh((before) => new Set([...before, ...added]));
+        }
+        void queryClient.invalidateQueries({ queryKey: ['records'] });
+        void queryClient.invalidateQueries({ queryKey: ['access-log'] });
+      }),
+    [live, queryClient],
+  );
+  const seen = useCallback((recordId: string) => {
+    setFresh((before) => {
+      if (!before.has(recordId)) return before;
+      const after = new Set(before);
+      after.delete(recordId);
+      return after;
+    });
+  }, []);
+  return useMemo(() => ({ fresh, seen }), [fresh, seen]);
+}
