@@ -96,7 +96,8 @@ describe('patient and doctor in real Chromium (issue 5 end-to-end flow)', () => 
     await doctorPage.getByRole('link', { name: 'Patients' }).click();
     await doctorPage.getByRole('link', { name: patient.name }).click();
     await doctorPage.getByRole('region', { name: 'Records' }).getByText(LAB_TITLE).click();
-    await doctorPage.getByText(`Verified: written and signed by ${patient.name}.`).waitFor({ timeout: 30_000 });
+    // The doctor never compared the patient's key: the record says so, never "Verified" (issue 10 class 6).
+    await doctorPage.getByText(`Signed by ${patient.name} — a key you have not verified.`).waitFor({ timeout: 30_000 });
     await expect(doctorPage.getByText(LAB_BODY).isVisible()).resolves.toBe(true);
     await screenshots(doctorPage, 'doctor-record-view');
     const [download] = await Promise.all([doctorPage.waitForEvent('download'), doctorPage.getByRole('button', { name: 'Download lab-report.pdf' }).click()]);
@@ -116,6 +117,8 @@ describe('patient and doctor in real Chromium (issue 5 end-to-end flow)', () => 
     await patientPage.getByLabel('Their email address').fill(gp.email);
     await patientPage.getByRole('button', { name: 'Find' }).click();
     await patientPage.getByTestId('key-check').getByRole('button', { name: `Share with ${gp.name}` }).click();
+    // A key nobody compared: the first click asks (issue 10 class 12); the patient chooses to share anyway.
+    await patientPage.getByRole('button', { name: 'Share without verifying' }).click();
     await patientPage.getByRole('list', { name: 'Readers' }).getByText(gp.name).waitFor({ timeout: 30_000 });
   });
 

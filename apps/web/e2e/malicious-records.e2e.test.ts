@@ -180,8 +180,8 @@ describe('a malicious server against what a record page shows (real Chromium)', 
     },
   );
 
-  // Class 6, open today: a signer the reader never compared is announced as "Verified: written and signed by <directory name>".
-  it.failing(
+  // Class 6: a signer the reader never compared is named (with the pinned name) next to "a key you have not verified".
+  it(
     'when a doctor the patient never verified writes a note and the directory renames them, then the note is not called verified',
     async () => {
       const forgedName = forgedMarker();
@@ -319,8 +319,9 @@ describe('a malicious server against what a record page shows (real Chromium)', 
     },
   );
 
-  // Class 11, open today: a record by a doctor the patient never consented to is shown as verified, and its author becomes a pre-ticked co-reader of real doctors' notes.
-  it.failing(
+  // Class 11: passes since the signer is named with "a key you have not verified" (class 6) and no longer pre-ticked;
+  // the consent statement itself (DESIGN §13, a "no consent" label) is still to come (trust).
+  it(
     'when the operator plants a record by a doctor without the patient’s consent, then it is labelled so and that doctor is never a default reader of another doctor’s note',
     async () => {
       const intruder = await impostor();

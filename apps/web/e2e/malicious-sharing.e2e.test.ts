@@ -209,8 +209,8 @@ describe('a malicious server against sharing (real Chromium, API answers rewritt
     },
   );
 
-  // Class 12, open today: "Share with <name>" for a never-seen key sends the grant on the first click.
-  it.failing(
+  // Class 12: "Share with <name>" for a never-seen key asks first (compare, or share without verifying); comparing is the focused choice.
+  it(
     'when a patient shares with a key nobody has compared, then the first click asks first and sends nothing',
     async () => {
       const newcomer = {

@@ -46,6 +46,7 @@ function describeCryptoError(code: string, details: Record<string, unknown>): st
   if (code === 'key-commitment-mismatch') {
     return 'Sharing refused: the server sent a key for one of this record’s files that is not the key its signed record names (it may have been tampered with). Nothing was shared.';
   }
+  if (code === 'own-key-mismatch') return 'Security warning: the key the server sent is not your registered key. It was not unlocked.';
   return undefined;
 }
 

@@ -90,14 +90,6 @@ export function registerFlows(deps: Deps, onRegistered: (u: Unlocked) => void): 
   };
 }
 
-/** Issue 10 class 9: a key that is not the registered one (a subkey taken away or added) is not unlocked. */
-function ownKeyRefused(error: unknown): never {
-  if (error instanceof Error && 'code' in error && error.code === 'own-key-mismatch') {
-    throw new Error('Security warning: the key the server sent is not your registered key (a part of it was changed or is missing). It was not unlocked.', { cause: error });
-  }
-  throw error;
-}
-
 /** Password → login secret → session + locked key → unlocked key in the worker. */
 export async function login(deps: Deps, input: { email: string; password: string; stayUnlocked: boolean }, onProgress?: (fraction: number | null) => void): Promise<Unlocked> {
   const params = await deps.call(endpoints.authParams, { query: { email: input.email } });
@@ -105,7 +97,7 @@ export async function login(deps: Deps, input: { email: string; password: string
   try {
     // Without "stay unlocked" the server sets a session cookie that ends with the browser.
     const started = await deps.call(endpoints.login, { body: { email: input.email, loginSecret, stayUnlocked: input.stayUnlocked } });
-    const key = await deps.crypto.unlockWithSecret({ secretHandle, encryptedPrivateKey: started.encryptedPrivateKey, registeredPublicKey: started.user.publicKey }).catch(ownKeyRefused);
+    const key = await deps.crypto.unlockWithSecret({ secretHandle, encryptedPrivateKey: started.encryptedPrivateKey, registeredPublicKey: started.user.publicKey });
     if (key.fingerprint !== started.user.fingerprint) {
       await deps.crypto.forget(key.handle);
       throw new Error('The key the server returned does not belong to this account.');
@@ -196,7 +188,7 @@ export async function recoverAccount(deps: Deps, input: { email: string; words: 
       body: { challengeId: started.challengeId, signature, newLoginSecret: next.loginSecret, newSaltSeed, kdf: next.kdf, encryptedPrivateKey, recoveryEncryptedPrivateKey },
     });
     if (session.user.fingerprint !== key.fingerprint) throw new Error('The recovered key does not belong to this account.');
-    await deps.crypto.checkOwnKey({ keyHandle: key.handle, registeredPublicKey: session.user.publicKey }).catch(ownKeyRefused);
+    await deps.crypto.checkOwnKey({ keyHandle: key.handle, registeredPublicKey: session.user.publicKey });
     return { user: session.user, key, recoveryWords: recovery.words };
   } finally {
     await forgetAll(deps.crypto, [next.secretHandle, recovery.secretHandle]);

@@ -81,7 +81,7 @@ export function HistoryPage() {
           {version?.data?.status === 'tampered' ? <VerificationBanner verification={{ status: 'tampered', reason: version.data.reason }} /> : null}
           {version?.data?.status === 'verified' ? (
             <>
-              <VerificationBanner verification={{ status: 'verified', authorName: version.data.author.name, authorFingerprint: version.data.author.fingerprint, authorIsMe: version.data.author.id === deps.me.id, authorVerified: false }} />
+              <VerificationBanner verification={{ status: 'verified', authorName: version.data.author.name, authorFingerprint: version.data.author.fingerprint, authorIsMe: version.data.author.id === deps.me.id, authorVerified: deps.accountState.isVerified(version.data.author.id, version.data.author.fingerprint) }} />
               <RecordContentView content={version.data.content} />
             </>
           ) : null}

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { endpoints } from '@medseal/contract';
@@ -6,9 +6,9 @@ import { describeError } from '../../api/errors';
 import { PageHead } from '../../app/PageHead';
 import { useWorkspace } from '../../app/workspace';
 import { Badge, Banner, Button, Card, Progress, uiStyles } from '../../ui';
-import { pin } from '../contacts/contactsModel';
 import { SharePanel } from '../sharing/SharePanel';
 import type { AttachmentRef } from './content';
+import { AuthorKeyCheck } from './AuthorKeyCheck';
 import { RecordContentView } from './RecordContentView';
 import { deleteRecord, downloadAttachment, mayChange, revokeAccess, type OpenedRecord } from './recordService';
 import { useNames } from './useNames';
@@ -23,16 +23,6 @@ export function RecordPage() {
   const queryClient = useQueryClient();
   const { seen } = live;
   useEffect(() => seen(recordId), [seen, recordId]);
-
-  // Trust on first use (DESIGN §7): the first verified record from someone pins their key, so a
-  // key the server swaps in later is caught (unknown-author-key) instead of accepted.
-  const pinning = useRef(new Set<string>());
-  const author = opened.data?.status === 'verified' ? opened.data.author : null;
-  useEffect(() => {
-    if (!author || author.id === deps.me.id || contacts.loaded?.doc.contacts[author.id] || pinning.current.has(author.id)) return;
-    pinning.current.add(author.id);
-    void contacts.update((doc) => (doc.contacts[author.id] ? doc : pin(doc, { id: author.id, name: author.name, role: author.role }, author.fingerprint, new Date()))).catch(() => pinning.current.delete(author.id));
-  }, [author, deps.me.id, contacts]);
 
   if (opened.isPending) return <p aria-busy="true">Opening the record…</p>;
   if (opened.isError) return <Banner tone="bad">{describeError(opened.error)}</Banner>;
@@ -58,7 +48,19 @@ export function RecordPage() {
         }
       />
       {record.status === 'verified' ? (
-        <VerificationBanner verification={{ status: 'verified', authorName: record.author.name, authorFingerprint: record.author.fingerprint, authorIsMe: record.author.id === deps.me.id, authorVerified: record.authorVerified }} />
+        <>
+          <VerificationBanner
+            verification={{
+              status: 'verified',
+              // The name the user pinned with the key, not the one the directory gives today.
+              authorName: contacts.loaded.doc.contacts[record.author.id]?.name ?? record.author.name,
+              authorFingerprint: record.author.fingerprint,
+              authorIsMe: record.author.id === deps.me.id,
+              authorVerified: record.authorVerified,
+            }}
+          />
+          {record.author.id !== deps.me.id && !record.authorVerified ? <AuthorKeyCheck author={record.author} /> : null}
+        </>
       ) : (
         <VerificationBanner verification={{ status: 'tampered', reason: record.reason }} />
       )}

@@ -8,10 +8,15 @@ describe('VerificationBanner', () => {
     expect(screen.getByRole('alert')).toHaveTextContent('modified-ciphertext');
   });
 
-  it('when another person signed it, then it names them, shows their fingerprint and whether it was compared', () => {
+  it('when another person signed it with a key I have not compared, then it names them, shows their fingerprint and never says verified', () => {
     render(<VerificationBanner verification={{ status: 'verified', authorName: 'Dr Grey', authorFingerprint: 'ab'.repeat(20), authorIsMe: false, authorVerified: false }} />);
-    expect(screen.getByRole('status')).toHaveTextContent('Verified: written and signed by Dr Grey.');
-    expect(screen.getByRole('status')).toHaveTextContent('not compared this key');
+    expect(screen.getByRole('status')).toHaveTextContent('Signed by Dr Grey — a key you have not verified.');
+    expect(screen.getByRole('status').textContent?.replace(/not verified/g, '')).not.toMatch(/verified/i);
     expect(screen.getByRole('group', { name: 'Signer’s key fingerprint' })).toHaveTextContent('ABAB');
+  });
+
+  it('when another person signed it with a key I compared, then it says verified', () => {
+    render(<VerificationBanner verification={{ status: 'verified', authorName: 'Dr Grey', authorFingerprint: 'ab'.repeat(20), authorIsMe: false, authorVerified: true }} />);
+    expect(screen.getByRole('status')).toHaveTextContent('Verified: written and signed by Dr Grey.');
   });
 });

@@ -7,7 +7,9 @@ export type Verification =
 
 /**
  * The record page's first line (issue 5): who signed it and with which key, or a tamper
- * warning. The page renders content only under a `verified` banner.
+ * warning. The page renders content only under a `verified` banner. "Verified" is said only of
+ * the user's own key and of keys the user compared (DESIGN §12 "Keys", issue 10 class 6);
+ * otherwise it says plainly that the key was not verified.
  */
 export function VerificationBanner({ verification }: { verification: Verification }) {
   if (verification.status === 'tampered') {
@@ -17,12 +19,23 @@ export function VerificationBanner({ verification }: { verification: Verificatio
       </Banner>
     );
   }
+  const fingerprint = <FingerprintView fingerprint={verification.authorFingerprint} label="Signer’s key fingerprint" />;
+  if (verification.authorIsMe || verification.authorVerified) {
+    return (
+      <Banner tone="ok" title={`Verified: written and signed by ${verification.authorIsMe ? 'you' : verification.authorName}.`}>
+        {verification.authorIsMe ? null : <span> You compared this key with them.</span>}
+        {fingerprint}
+      </Banner>
+    );
+  }
   return (
-    <Banner tone="ok" title={`Verified: written and signed by ${verification.authorIsMe ? 'you' : verification.authorName}.`}>
-      {verification.authorIsMe ? null : (
-        <span>{verification.authorVerified ? ' You have verified this key.' : ' You have not compared this key with them yet (see Contacts).'}</span>
-      )}
-      <FingerprintView fingerprint={verification.authorFingerprint} label="Signer’s key fingerprint" />
+    <Banner tone="info" title={`Signed by ${verification.authorName} — a key you have not verified.`}>
+      <span>
+        {' '}
+        The signature is intact, but nobody compared this key with {verification.authorName}: if the server handed you someone else’s key, this record could come from them.
+        Compare the fingerprint below with them.
+      </span>
+      {fingerprint}
     </Banner>
   );
 }

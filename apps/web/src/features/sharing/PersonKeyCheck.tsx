@@ -60,17 +60,17 @@ export function PersonKeyCheck({ candidate, busy, shareLabel = 'Share', onMarkVe
       </div>
       <div className="row" style={{ display: 'flex', gap: 10, flexWrap: 'wrap' }}>
         {state.status !== 'verified' ? (
-          <Button variant="secondary" onClick={onMarkVerified} disabled={busy}>
+          <Button onClick={onMarkVerified} disabled={busy}>
             {state.status === 'changed' ? 'I compared the new key — verify it' : 'Mark as verified'}
           </Button>
         ) : null}
         {onShare ? (
-          <Button onClick={onShare} disabled={busy || !canShare(state)}>
+          <Button variant={state.status === 'verified' ? 'primary' : 'secondary'} onClick={onShare} disabled={busy || !canShare(state)}>
             {shareLabel}
           </Button>
         ) : null}
       </div>
-      {state.status === 'new' && onShare ? <p>Sharing now pins this key as unverified; you can verify it later.</p> : null}
+      {state.status === 'new' && onShare ? <p>You have not compared this key yet: compare it first, then mark it as verified.</p> : null}
     </div>
   );
 }

@@ -24,8 +24,10 @@ export function useCandidate() {
 }
 
 /**
- * The share dialog (issue 5, DESIGN §6–7): find a person by email, check their key, share.
- * Sharing with a new person pins their key (unverified); a changed key blocks sharing.
+ * The share dialog (issue 5, DESIGN §6–7, §12): find a person by email, check their key, share.
+ * A key never seen before is a first contact (issue 10 class 12): "Share" first asks, with
+ * comparing the key as the default action; sharing without verifying is an explicit second
+ * choice that pins the key unverified. A changed key blocks sharing.
  */
 export function SharePanel({ record, onShared, onClose }: { record: VerifiedRecord; onShared(): void; onClose(): void }) {
   const { deps, contacts } = useWorkspace();
@@ -34,6 +36,7 @@ export function SharePanel({ record, onShared, onClose }: { record: VerifiedReco
   const [person, setPerson] = useState<Person | null>(null);
   const [candidate, setCandidate] = useState<KeyCandidate | null>(null);
   const [notFound, setNotFound] = useState(false);
+  const [firstContact, setFirstContact] = useState(false);
 
   const search = useMutation({
     mutationFn: async (address: string) => {
@@ -45,6 +48,7 @@ export function SharePanel({ record, onShared, onClose }: { record: VerifiedReco
       setNotFound(!result);
       setPerson(result?.found ?? null);
       setCandidate(result?.candidate ?? null);
+      setFirstContact(false);
     },
   });
 
@@ -100,10 +104,47 @@ export function SharePanel({ record, onShared, onClose }: { record: VerifiedReco
         record.dto.recipients.some((r) => r.userId === person.id) ? (
           <Banner tone="info">{person.name} can already read this record.</Banner>
         ) : (
-          <PersonKeyCheck candidate={candidate} busy={verify.isPending || share.isPending} shareLabel={`Share with ${person.name}`} onMarkVerified={() => verify.mutate()} onShare={() => share.mutate()} />
+          <PersonKeyCheck
+            candidate={candidate}
+            busy={verify.isPending || share.isPending}
+            shareLabel={`Share with ${person.name}`}
+            onMarkVerified={() => verify.mutate()}
+            onShare={() => (candidate.state.status === 'new' ? setFirstContact(true) : share.mutate())}
+          />
         )
+      ) : null}
+      {firstContact && candidate?.state.status === 'new' && person ? (
+        <FirstContact name={person.name} busy={verify.isPending || share.isPending} onVerifyAndShare={() => void verify.mutateAsync().then(() => share.mutate(), () => undefined)} onShareUnverified={() => share.mutate()} onCancel={() => setFirstContact(false)} />
       ) : null}
       {share.isPending ? <p aria-live="polite">Sharing…</p> : null}
     </section>
+  );
+}
+
+/**
+ * The first-contact step: nobody compared this key yet. Comparing is the default (focused)
+ * action; sharing without it is possible but never the default (DESIGN §12 "Keys").
+ */
+function FirstContact({ name, busy, onVerifyAndShare, onShareUnverified, onCancel }: { name: string; busy: boolean; onVerifyAndShare(): void; onShareUnverified(): void; onCancel(): void }) {
+  return (
+    <div aria-labelledby="first-contact-title">
+      <h3 id="first-contact-title">First time sharing with this key</h3>
+      <p>
+        Nobody has compared this key with {name} yet. If the server gave you someone else’s key, that person could read this record. Compare the fingerprint or the safety
+        number above with {name} — in person or on a call you started — before you share.
+      </p>
+      <div style={{ display: 'flex', gap: 10, flexWrap: 'wrap' }}>
+        {/* Focused: the safe choice is the one Enter picks. */}
+        <Button autoFocus disabled={busy} onClick={onVerifyAndShare}>
+          I compared them — verify and share
+        </Button>
+        <Button variant="secondary" disabled={busy} onClick={onShareUnverified}>
+          Share without verifying
+        </Button>
+        <Button variant="link" disabled={busy} onClick={onCancel}>
+          Cancel
+        </Button>
+      </div>
+    </div>
   );
 }
