@@ -8,18 +8,15 @@
  * Reference in the same run: one `_id` read of a tile (the unit a proof is made of).
  * Prints each figure as it is measured and writes bench/kt-results.json.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { mongo } from 'mongoose';
-import { startDevDb, type DevDb } from '@medseal/devdb';
 import { bindingLeafHash, foldRange, nodeHash, rootPlan, signTreeHead } from '@medseal/crypto';
 import { TILE_BYTES, TransparencyLog, tileSlot } from '../src/components/transparency/log';
 import { ktModels, type KtModels } from '../src/components/transparency/model';
-import { connectDb } from '../src/lib/db';
 import { createLogger } from '../src/lib/logger';
 import { generateSecrets } from '../src/lib/secrets';
+import { openBenchDatabase } from './database';
 
 const SIZE = 1_000_000;
 const SAMPLES = 200;
@@ -83,17 +80,8 @@ async function buildTree(models: KtModels, logKey: string, oldSize: number): Pro
 }
 
 async function main() {
-  let devDb: DevDb | undefined;
-  let dataDir: string | undefined;
-  let uri = process.env.MONGODB_URI;
-  if (!uri) {
-    dataDir = await mkdtemp(join(tmpdir(), 'medseal-kt-bench-'));
-    devDb = await startDevDb({ dataDir });
-    uri = devDb.uri;
-  }
-  const connection = await connectDb(
-    new URL(`ktbench_${randomBytes(4).toString('hex')}`, uri).toString(),
-  );
+  const db = await openBenchDatabase('ktbench');
+  const { connection } = db;
   const models = ktModels(connection);
   const { ktLogKey } = generateSecrets();
   const out: Record<string, { value: number; unit: string }> = {};
@@ -160,9 +148,7 @@ async function main() {
     `${JSON.stringify(out, null, 2)}\n`,
   );
   await connection.dropDatabase().catch(() => undefined);
-  await connection.close();
-  await devDb?.stop();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  await db.close();
 }
 
 main().catch((error: unknown) => {

@@ -7,21 +7,19 @@
  * list 50 records, POST a record. Prints req/s, p50/p99, errors and the ratio to bare; writes
  * bench/results.json as {"<metric>": {"value": n, "unit": "..."}}.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import autocannon from 'autocannon';
 import express from 'express';
-import { startDevDb, type DevDb } from '@medseal/devdb';
 import { CSRF_HEADER } from '@medseal/contract';
 import { createApp } from '../src/app';
-import { connectDb } from '../src/lib/db';
 import { listen } from '../src/lib/http-server';
 import { createLogger } from '../src/lib/logger';
 import { registerUser } from '../test/helpers/users';
 import { recipientsOf, sealFor } from '../test/helpers/records';
 import { testSettings } from '../test/support';
+import { openBenchDatabase } from './database';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
@@ -51,15 +49,8 @@ async function bench(name: string, options: autocannon.Options): Promise<Run> {
 }
 
 async function main() {
-  let devDb: DevDb | undefined;
-  let dataDir: string | undefined;
-  let uri = process.env.MONGODB_URI;
-  if (!uri) {
-    dataDir = await mkdtemp(join(tmpdir(), 'medseal-bench-'));
-    devDb = await startDevDb({ dataDir });
-    uri = devDb.uri;
-  }
-  const connection = await connectDb(new URL(`bench_${randomBytes(4).toString('hex')}`, uri).toString());
+  const db = await openBenchDatabase('bench');
+  const { connection } = db;
   const settings = testSettings({ checkResponses: false, rateLimits: { paramsPerIp: 1e9, loginPerIp: 1e9, loginFailuresPerAccount: 1e9, recoveryPerIp: 1e9, recoveryPerAccount: 1e9, registerPerIp: 1e9, directoryEmailPerSession: 1e9, directoryEmailPerIp: 1e9 } });
   const app = createApp({ connection, logger: createLogger('silent'), settings });
   const http = await listen(app, { host: '127.0.0.1', port: 0 });
@@ -129,9 +120,7 @@ async function main() {
   await bareHttp.shutdown(0);
   await http.shutdown(0);
   await connection.dropDatabase().catch(() => undefined);
-  await connection.close();
-  await devDb?.stop();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  await db.close();
 }
 
 main().catch((error: unknown) => {

@@ -12,15 +12,12 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import express from 'express';
-import { startDevDb, type DevDb } from '@medseal/devdb';
 import { CSRF_HEADER, recordListResponseSchema } from '@medseal/contract';
 import { createApp } from '../src/app';
 import { storeNewRecords, type NewRecord } from '../src/components/records/use-cases';
-import { connectDb } from '../src/lib/db';
 import { listen } from '../src/lib/http-server';
 import { newId } from '../src/lib/ids';
 import { createLogger } from '../src/lib/logger';
@@ -29,6 +26,7 @@ import { recipientsOf, sealFor } from '../test/helpers/records';
 import { registerUser, type TestUser } from '../test/helpers/users';
 import { testSettings } from '../test/support';
 import type { LoadConfig, LoadRequest, LoadResult } from './load';
+import { openBenchDatabase } from './database';
 
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 100_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -91,17 +89,8 @@ async function cursorOfPage(
 }
 
 async function main(): Promise<void> {
-  let devDb: DevDb | undefined;
-  let dataDir: string | undefined;
-  let uri = process.env.MONGODB_URI;
-  if (!uri) {
-    dataDir = await mkdtemp(join(tmpdir(), 'medseal-scale-'));
-    devDb = await startDevDb({ dataDir });
-    uri = devDb.uri;
-  }
-  const connection = await connectDb(
-    new URL(`scale_${randomBytes(4).toString('hex')}`, uri).toString(),
-  );
+  const db = await openBenchDatabase('scale');
+  const { connection } = db;
   const settings = testSettings({
     checkResponses: false,
     rateLimits: noRateLimits(),
@@ -284,9 +273,7 @@ async function main(): Promise<void> {
   await bareHttp.shutdown(0);
   await http.shutdown(0);
   await connection.dropDatabase().catch(() => undefined);
-  await connection.close();
-  await devDb?.stop();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  await db.close();
 }
 
 /**
