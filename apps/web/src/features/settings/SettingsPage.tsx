@@ -23,6 +23,7 @@ export function SettingsPage() {
         <p>Others can compare this fingerprint with what their Medseal shows for you.</p>
         <FingerprintView fingerprint={deps.key.fingerprint} label="Your key fingerprint" />
       </Card>
+      {deps.me.role === 'doctor' ? <FindableByName /> : null}
       <ChangePassword />
       <Card labelledBy="sessions-title">
         <h2 id="sessions-title">Sessions</h2>
@@ -34,6 +35,29 @@ export function SettingsPage() {
         <p>If you forget your password, use “Forgot your password?” on the login page with your 12 recovery words. Without your password and without the words, nobody can open your records.</p>
       </Card>
     </>
+  );
+}
+
+/** Doctors choose whether anyone may find them by name (patients are found only by exact email). */
+function FindableByName() {
+  const { deps } = useWorkspace();
+  const [listed, setListed] = useState(deps.me.listed ?? false);
+  const save = useMutation({
+    mutationFn: (next: boolean) => deps.call(endpoints.updateMe, { body: { listed: next } }),
+    onMutate: (next) => setListed(next),
+    onSuccess: (me) => setListed(me.listed ?? false),
+    onError: (_error, next) => setListed(!next),
+  });
+  return (
+    <Card labelledBy="listed-title">
+      <h2 id="listed-title">Finding you by name</h2>
+      <p>Patients can always find you by your exact email address. If you also allow it, anyone with an account can find you by your name.</p>
+      <label>
+        <input type="checkbox" checked={listed} disabled={save.isPending} onChange={(e) => save.mutate(e.target.checked)} /> Let people find me by name
+      </label>
+      {save.isError ? <Banner tone="bad">{describeError(save.error)}</Banner> : null}
+      {save.isSuccess ? <Banner tone="ok">{listed ? 'People can now find you by name.' : 'People can now find you only by your email address.'}</Banner> : null}
+    </Card>
   );
 }
 
