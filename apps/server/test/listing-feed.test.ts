@@ -104,7 +104,7 @@ describe('the listing feed', () => {
     const trail = auditTrailResponseSchema.parse(
       (await patient.api.get(`/audit/records/${record.id}`)).body,
     );
-    expect(trail.events.map((e) => e.action)).toEqual(['create', 'read', 'read', 'read']);
+    expect(trail.events.map((e) => e.action)).toEqual(['create', 'list', 'read', 'read']);
   });
 
   it('when two server processes store records of one reader at once, then every record is listed exactly once', async () => {

@@ -1,5 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { readPublicKey } from '@medseal/crypto';
-import { auditTrailResponseSchema, recordHistoryResponseSchema, recordListResponseSchema, recordSchema, type RecordDto } from '@medseal/contract';
+import { MAX_ATTACHMENT_BYTES, MAX_FILE_SIZE_BYTES, auditTrailResponseSchema, recordHistoryResponseSchema, recordListResponseSchema, recordSchema, type RecordDto } from '@medseal/contract';
 import { codeOf } from './helpers/client';
 import { armoredTo, encryptTo } from './helpers/pgp';
 import { newRecordId, registerUser, type TestUser } from './helpers/users';
@@ -164,16 +165,24 @@ describe('attachments', () => {
     expect(got.attachments.map((a) => a.id)).toEqual([id]);
   });
 
-  it('when an attachment is not encrypted to exactly the record recipients, then 400 recipient-mismatch; over 20 MiB, then 413', async () => {
+  it('when an attachment is not encrypted to exactly the record recipients, then 400 recipient-mismatch; over the sealed-file limit, then 413', async () => {
     const record = await createRecord(doctor, patient, [patient, doctor]);
     const onlyPatient = new Uint8Array(await encryptTo([patient.publicKey], 'scan', { armor: false }));
     const res = await doctor.api.request('POST', `/records/${record.id}/attachments`, { raw: { data: onlyPatient, contentType: 'application/octet-stream' } });
     expect(res.status).toBe(400);
     expect(codeOf(res)).toBe('recipient-mismatch');
-    const huge = new Uint8Array(21 * 1024 * 1024);
+    const huge = new Uint8Array(MAX_ATTACHMENT_BYTES + 128 * 1024);
     const big = await doctor.api.request('POST', `/records/${record.id}/attachments`, { raw: { data: huge, contentType: 'application/octet-stream' } });
     expect(big.status).toBe(413);
     expect(await server.connection.collection('attachments').countDocuments({ recordId: record.id })).toBe(0);
+  });
+
+  it('when a file of the full 20 MiB a person may attach is sealed (Padmé padding and all), then the upload is accepted', async () => {
+    const record = await createRecord(doctor, patient, [patient, doctor]);
+    const data = new Uint8Array(await encryptTo([patient.publicKey, doctor.publicKey], randomBytes(MAX_FILE_SIZE_BYTES), { armor: false }));
+    expect(data.length).toBeGreaterThan(MAX_FILE_SIZE_BYTES + 256 * 1024);
+    const up = await doctor.api.request('POST', `/records/${record.id}/attachments`, { raw: { data, contentType: 'application/octet-stream' } });
+    expect(up.status).toBe(201);
   });
 });
 

@@ -69,8 +69,14 @@ export const lockedKeySchema = z
 export const MAX_KEY_CHARS = 16 * 1024;
 /** Longest armored record message accepted inside the JSON body. */
 export const MAX_RECORD_MESSAGE_CHARS = 768 * 1024;
-/** Largest binary attachment (OpenPGP message) accepted. */
-export const MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024;
+/** Largest file a person may attach (its plaintext, as the app says: 20 MiB). */
+export const MAX_FILE_SIZE_BYTES = 20 * 1024 * 1024;
+/**
+ * Largest binary attachment (the sealed OpenPGP message) accepted: a file of
+ * MAX_FILE_SIZE_BYTES grows by its Padmé padding (at most 512 KiB at 20 MiB) and the
+ * OpenPGP framing (packets, signature, a few KiB).
+ */
+export const MAX_ATTACHMENT_BYTES = MAX_FILE_SIZE_BYTES + 1024 * 1024;
 
 /**
  * The shape of Argon2id parameters. The floor (and ceiling) is not here but in one place,

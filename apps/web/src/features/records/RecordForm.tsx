@@ -1,10 +1,10 @@
 import { useState, type FormEvent } from 'react';
+import { MAX_FILE_SIZE_BYTES } from '@medseal/contract';
 import { Banner, Button, SelectField, TextArea, TextField, uiStyles } from '../../ui';
 import { emptyContent, KIND_LABELS, RECORD_KINDS, recordContentSchema, type AttachmentRef, type LabValue, type RecordContent, type RecordKind } from './content';
 import styles from './records.module.css';
 
 /** DESIGN/issue: attachments are PDF or images up to 20 MiB each. */
-export const MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024;
 const ACCEPTED_TYPES = ['application/pdf', 'image/png', 'image/jpeg', 'image/gif', 'image/webp'];
 
 export interface RecordFormSubmit {
@@ -22,7 +22,7 @@ interface Props {
 }
 
 export function checkAttachment(file: File): string | null {
-  if (file.size > MAX_ATTACHMENT_BYTES) return `“${file.name}” is larger than 20 MiB.`;
+  if (file.size > MAX_FILE_SIZE_BYTES) return `“${file.name}” is larger than 20 MiB.`;
   if (!ACCEPTED_TYPES.includes(file.type)) return `“${file.name}” is not a PDF or an image.`;
   return null;
 }
