@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDevDb, type DevDb } from '@medseal/devdb';
 import { codeOf, type ApiResponse } from './helpers/client';
-import { sealFor, recipientsOf } from './helpers/records';
-import { newRecordId, registerUser, type TestUser } from './helpers/users';
+import { createBody } from './helpers/records';
+import { registerUser, type TestUser } from './helpers/users';
 import { startTestServer, type TestServer } from './support';
 
 // Needs a database this test may stop and start again on the same port.
@@ -20,21 +20,7 @@ describe('the database going away mid-burst', () => {
       const server = await startTestServer({ mongoUri: new URL('fault', db.uri).toString() });
       try {
         const alice = await registerUser(server.baseUrl, { name: 'Alice' });
-        const makeBody = async () => {
-          const recordId = newRecordId();
-          return {
-            recordId,
-            ownerId: alice.id,
-            recipients: recipientsOf(alice),
-            message: await sealFor({
-              recordId,
-              version: 1,
-              owner: alice,
-              author: alice,
-              readers: [alice],
-            }),
-          };
-        };
+        const makeBody = () => createBody(alice, alice, [alice]);
         const results: { id: string; res: ApiResponse }[] = [];
         let stopped = false;
         let batchesAfterStop = 0;
@@ -96,21 +82,7 @@ describe('a stalled or killed embedded database', () => {
   });
 
   const supervised = () => (db.engine === 'ferretdb' && db.pid ? db.pid() : undefined);
-  const newBody = async () => {
-    const recordId = newRecordId();
-    return {
-      recordId,
-      ownerId: alice.id,
-      recipients: recipientsOf(alice),
-      message: await sealFor({
-        recordId,
-        version: 1,
-        owner: alice,
-        author: alice,
-        readers: [alice],
-      }),
-    };
-  };
+  const newBody = () => createBody(alice, alice, [alice]);
   const timed = async (call: () => Promise<ApiResponse>) => {
     const started = performance.now();
     const res = await call();

@@ -4,8 +4,8 @@ import {
   recordSchema,
 } from '@medseal/contract';
 import { codeOf } from './helpers/client';
-import { recipientsOf, sealFor } from './helpers/records';
-import { newRecordId, registerUser, type TestUser } from './helpers/users';
+import { createBody, recipientsOf, sealFor } from './helpers/records';
+import { registerUser, type TestUser } from './helpers/users';
 import { startTestServer, type TestServer } from './support';
 
 let server: TestServer;
@@ -18,19 +18,9 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-async function createBody(author: TestUser, readers: TestUser[]) {
-  const recordId = newRecordId();
-  return {
-    recordId,
-    ownerId: patient.id,
-    recipients: recipientsOf(...readers),
-    message: await sealFor({ recordId, version: 1, owner: patient, author, readers }),
-  };
-}
-
 describe('creating a record again with its client-made id (a retry after a lost answer or a 503)', () => {
   it('when the same create is sent again, even at once, then each answer is 201 with the one stored record, one version and one create event', async () => {
-    const body = await createBody(doctor, [patient, doctor]);
+    const body = await createBody(doctor, patient, [patient, doctor]);
     const first = await doctor.api.post('/records', body);
     const [again, atOnce] = await Promise.all([
       doctor.api.post('/records', body),
@@ -55,7 +45,7 @@ describe('creating a record again with its client-made id (a retry after a lost 
   });
 
   it('when the id is sent with another message, other recipients or by someone else, then 409 record-exists and the record is unchanged', async () => {
-    const body = await createBody(doctor, [patient, doctor]);
+    const body = await createBody(doctor, patient, [patient, doctor]);
     expect((await doctor.api.post('/records', body)).status).toBe(201);
     const otherMessage = {
       ...body,

@@ -22,11 +22,15 @@ export async function sealFor(input: { recordId: string; version: number; owner:
   return message;
 }
 
+/** The body a client sends to create a record (version 1, a new client-made id). */
+export async function createBody(author: TestUser, owner: TestUser, readers: TestUser[]) {
+  const recordId = newRecordId();
+  return { recordId, ownerId: owner.id, recipients: recipientsOf(...readers), message: await sealFor({ recordId, version: 1, owner, author, readers }) };
+}
+
 /** Creates a record through the API; throws unless 201. */
 export async function createRecordAs(author: TestUser, owner: TestUser, readers: TestUser[]): Promise<RecordDto> {
-  const recordId = newRecordId();
-  const message = await sealFor({ recordId, version: 1, owner, author, readers });
-  const res = await author.api.post('/records', { recordId, ownerId: owner.id, recipients: recipientsOf(...readers), message });
+  const res = await author.api.post('/records', await createBody(author, owner, readers));
   if (res.status !== 201) throw new Error(`create failed: ${res.status} ${JSON.stringify(res.body)}`);
   return recordSchema.parse(res.body);
 }
