@@ -55,12 +55,16 @@ const DB_DOWN = new Set([
   'MongoOperationTimeoutError',
 ]);
 
-/** True for errors that mean "the database is not reachable right now" (also as a cause). */
+/**
+ * True for errors that mean "the database is not reachable right now" (also as a cause). A
+ * bulk write (insertMany) reports such an error as a MongoBulkWriteError that keeps only its
+ * message, hence the messages.
+ */
 export function isDatabaseUnavailable(err: unknown): boolean {
   let e: unknown = err;
   for (let i = 0; i < 4 && e instanceof Error; i++) {
     if (DB_DOWN.has(e.name)) return true;
-    if (/buffering timed out|connection .* closed|ECONNREFUSED|socket has been ended|Client must be connected/i.test(e.message)) return true;
+    if (/buffering timed out|timed out during server selection|connection .* closed|ECONNREFUSED|socket has been ended|Client must be connected/i.test(e.message)) return true;
     e = e.cause;
   }
   return false;
