@@ -53,7 +53,10 @@ export function Layout({ state, sessionEnded, onLogInAgain, clientStatus, onLock
               <div className={styles.lockState}>
                 {state.status === 'unlocked' && sessionEnded ? (
                   <>
-                    <Badge tone="warn">Session ended</Badge>
+                    {/* On a phone the button alone says it (one header row). */}
+                    <span className={styles.wideOnly}>
+                      <Badge tone="warn">Session ended</Badge>
+                    </span>
                     <Button variant="secondary" onClick={onLogInAgain}>
                       Log in again
                     </Button>
