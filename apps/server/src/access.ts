@@ -39,6 +39,7 @@ export const accessRules: Record<EndpointName, AccessRule> = {
   getAccountState: { kind: 'session' },
   putAccountState: { kind: 'session' },
   recordAudit: { kind: 'record', need: 'audit' },
+  putAuditCheckpoint: { kind: 'record', need: 'audit' },
   live: { kind: 'session' },
   // Care teams: practice admins, team admins (by the signed statements) and members are checked
   // in components/teams; a team's statements and public keys are public to every session.

@@ -2,7 +2,7 @@ import type { Connection } from 'mongoose';
 import type { Logger } from 'pino';
 import { challengeModel, sessionModel, type SessionDoc } from './components/auth/model';
 import { AuditLog } from './components/audit/log';
-import { auditModel } from './components/audit/model';
+import { auditCheckpointModel, auditModel } from './components/audit/model';
 import { accountStateModel } from './components/account-state/model';
 import { contactsModel } from './components/contacts/model';
 import { feedModel, ListingFeed } from './components/records/feed';
@@ -83,6 +83,7 @@ export function createModels(connection: Connection) {
     contacts: contactsModel(connection),
     accountStates: accountStateModel(connection),
     audit: auditModel(connection),
+    auditCheckpoints: auditCheckpointModel(connection),
     claims: claimModel(connection),
     invalidations: invalidationModel(connection),
     practices: practiceModel(connection),

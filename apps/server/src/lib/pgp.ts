@@ -16,7 +16,9 @@ import {
   recipientPackets,
   splitRecipientPackets,
   verifyChallengeSignature,
+  verifyAuditCheckpoint,
   verifyGrant,
+  type AuditCheckpoint,
 } from '@medseal/crypto';
 import { AppError } from './errors';
 
@@ -141,6 +143,19 @@ export async function checkGrant(input: { signedGrant: string; signerPublicKey: 
   }
   return result.grant;
 }
+
+/**
+ * The checkpoint of a record's access trail its owner signed (DESIGN §12 "Audit").
+ * @throws AppError 400 `bad-checkpoint` when it is not signed by `ownerPublicKey`.
+ */
+export async function checkAuditCheckpoint(input: { signedCheckpoint: string; ownerPublicKey: string }): Promise<AuditCheckpoint> {
+  const checkpoint = await verifyAuditCheckpoint({ signed: input.signedCheckpoint, ownerPublicKey: input.ownerPublicKey });
+  if (!checkpoint) throw new AppError({ status: 400, code: 'bad-checkpoint', message: 'The checkpoint is not signed by the record’s owner.' });
+  return checkpoint;
+}
+
+/** The access trail's links: the hash clients recompute, so the server links exactly what they check. */
+export { AUDIT_GENESIS_HASH, auditEventHash, checkAuditChain } from '@medseal/crypto';
 
 /** The PKESK packets (base64url) of a stored binary message. */
 export function recipientPacketsOf(message: Uint8Array): string[] {
