@@ -76,9 +76,9 @@ function explain(result: { status: string; reason?: string; mismatches?: string[
     case 'bad-signature':
       return `Its signature is missing or invalid (${result.reason ?? 'unknown reason'}).`;
     case 'context-mismatch':
-      return (result.mismatches ?? []).includes('version-rollback')
-        ? 'The server sent an older version than one you have already seen.'
-        : `Its signed details do not match this record (${(result.mismatches ?? []).join(', ')}): it may be another record’s content or an altered list of readers.`;
+      if ((result.mismatches ?? []).includes('version-rollback')) return 'The server sent an older version than one you have already seen.';
+      if ((result.mismatches ?? []).includes('packets')) return 'It is still encrypted to someone who is not among its readers: the server may be hiding a reader.';
+      return `Its signed details do not match this record (${(result.mismatches ?? []).join(', ')}): it may be another record’s content or an altered list of readers.`;
     case 'not-for-me':
       return 'It is not encrypted to your key.';
     default:
@@ -95,6 +95,12 @@ async function grantsOf(deps: RecordDeps, recordId: string): Promise<{ signedGra
     grants.push({ signedGrant: e.signedGrant, signerPublicKey: signer.publicKey });
   }
   return grants;
+}
+
+/** The directory keys of `readers` whose fingerprint is the listed one (others are left out). */
+async function readerKeysOf(deps: RecordDeps, readers: readonly Recipient[]): Promise<string[]> {
+  const people = await Promise.all(readers.map((r) => deps.keyBook.get(r.userId).catch(() => null)));
+  return people.flatMap((p, i) => (p && p.fingerprint === readers[i]?.fingerprint ? [p.publicKey] : []));
 }
 
 /** Opens one version's message with every check; `grants` are fetched only when needed. */
@@ -114,6 +120,9 @@ async function openMessage(deps: RecordDeps, target: { id: string; ownerId: stri
     ownerFingerprint: ownerFingerprint as Fingerprint,
     recipients: target.recipients.map((r) => r.fingerprint as Fingerprint),
     ...(opts.checkRollback && seen !== undefined ? { minVersion: seen } : {}),
+    // Readers = packets, for the current version (an older one keeps the packets of readers
+    // revoked since): every listed reader's key, where the directory's matches the list.
+    ...(opts.checkRollback ? { readerKeys: await readerKeysOf(deps, target.recipients) } : {}),
   };
   let result = await deps.crypto.openRecord({ message: target.message, keyHandle: deps.key.handle, expect });
   // Readers beyond the envelope's list are fine only with a valid grant (DESIGN §6): fetch them lazily.
