@@ -34,6 +34,10 @@ export const accessRules: Record<EndpointName, AccessRule> = {
   revokeAccess: { kind: 'record', need: 'share' },
   listAccess: { kind: 'record', need: 'read' },
   attachmentPackets: { kind: 'record', need: 'share' },
+  // Consents: the patient writes her own; who reads which is checked in components/consents.
+  putConsent: { kind: 'session' },
+  listConsents: { kind: 'session' },
+  getConsent: { kind: 'session' },
   getContacts: { kind: 'session' },
   putContacts: { kind: 'session' },
   getAccountState: { kind: 'session' },

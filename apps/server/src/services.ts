@@ -4,6 +4,7 @@ import { challengeModel, sessionModel, type SessionDoc } from './components/auth
 import { AuditLog } from './components/audit/log';
 import { auditCheckpointModel, auditModel } from './components/audit/model';
 import { accountStateModel } from './components/account-state/model';
+import { consentModel } from './components/consents/model';
 import { contactsModel } from './components/contacts/model';
 import { feedModel, ListingFeed } from './components/records/feed';
 import { attachmentChunkModel, attachmentModel, recordModel, recordVersionModel, type AttachmentDoc, type RecordDoc } from './components/records/model';
@@ -80,6 +81,7 @@ export function createModels(connection: Connection) {
     attachments: attachmentModel(connection),
     chunks: attachmentChunkModel(connection),
     grants: grantModel(connection),
+    consents: consentModel(connection),
     contacts: contactsModel(connection),
     accountStates: accountStateModel(connection),
     audit: auditModel(connection),

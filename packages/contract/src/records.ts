@@ -79,7 +79,7 @@ export const recordEndpoints = {
     body: createRecordRequestSchema,
     response: recordSchema,
     status: 201,
-    errors: [...messageCheckCodes, 'fingerprint-mismatch', 'unknown-recipient', 'owner-not-recipient', 'author-not-recipient', 'owner-not-patient', 'record-exists'],
+    errors: [...messageCheckCodes, 'fingerprint-mismatch', 'unknown-recipient', 'owner-not-recipient', 'author-not-recipient', 'owner-not-patient', 'no-consent', 'record-exists'],
   }),
   listRecords: endpoint({
     method: 'get',
@@ -112,7 +112,7 @@ export const recordEndpoints = {
     body: updateRecordRequestSchema,
     response: recordSchema,
     status: 200,
-    errors: [...messageCheckCodes, 'version-conflict', 'fingerprint-mismatch', 'unknown-recipient', 'owner-not-recipient', 'author-not-recipient', 'record-not-found', 'forbidden'],
+    errors: [...messageCheckCodes, 'version-conflict', 'fingerprint-mismatch', 'unknown-recipient', 'owner-not-recipient', 'author-not-recipient', 'record-not-found', 'forbidden', 'no-consent'],
   }),
   deleteRecord: endpoint({
     method: 'delete',
@@ -156,7 +156,7 @@ export const recordEndpoints = {
     body: 'binary',
     response: attachmentInfoSchema,
     status: 201,
-    errors: [...messageCheckCodes, 'record-not-found', 'forbidden', 'too-many-uploads', 'unsupported-content-encoding'],
+    errors: [...messageCheckCodes, 'record-not-found', 'forbidden', 'no-consent', 'too-many-uploads', 'unsupported-content-encoding'],
   }),
   downloadAttachment: endpoint({
     method: 'get',
