@@ -7,7 +7,7 @@ import { accountStateModel } from './components/account-state/model';
 import { contactsModel } from './components/contacts/model';
 import { feedModel, ListingFeed } from './components/records/feed';
 import { attachmentChunkModel, attachmentModel, recordModel, recordVersionModel, type AttachmentDoc, type RecordDoc } from './components/records/model';
-import { grantModel } from './components/sharing/model';
+import { grantModel, teamGrantModel } from './components/sharing/model';
 import { practiceModel, teamKeyEnvelopeModel, teamMembershipModel, teamModel, teamStatementModel } from './components/teams/model';
 import { ktModels } from './components/transparency/model';
 import { TransparencyLog } from './components/transparency/log';
@@ -80,6 +80,7 @@ export function createModels(connection: Connection) {
     attachments: attachmentModel(connection),
     chunks: attachmentChunkModel(connection),
     grants: grantModel(connection),
+    teamGrants: teamGrantModel(connection),
     contacts: contactsModel(connection),
     accountStates: accountStateModel(connection),
     audit: auditModel(connection),

@@ -17,6 +17,7 @@ import {
   splitRecipientPackets,
   verifyChallengeSignature,
   verifyGrant,
+  verifyTeamGrant,
 } from '@medseal/crypto';
 import { AppError } from './errors';
 
@@ -138,6 +139,15 @@ export async function checkGrant(input: { signedGrant: string; signerPublicKey: 
   const result = await asBadRequest('The grant was refused', () => verifyGrant(input));
   if (result.status !== 'verified') {
     throw new AppError({ status: 400, code: 'bad-signature', message: 'The grant is not signed by the sharer.' });
+  }
+  return result.grant;
+}
+
+/** Verifies a signed team grant; returns the grant or throws AppError 400 `bad-signature`. */
+export async function checkTeamGrant(input: { signedGrant: string; signerPublicKey: string }) {
+  const result = await asBadRequest('The team grant was refused', () => verifyTeamGrant(input));
+  if (result.status !== 'verified') {
+    throw new AppError({ status: 400, code: 'bad-signature', message: 'The team grant is not signed by the sharer.' });
   }
   return result.grant;
 }
