@@ -8,7 +8,7 @@ import { consentModel } from './components/consents/model';
 import { contactsModel } from './components/contacts/model';
 import { feedHintModel, feedModel, ListingFeed } from './components/records/feed';
 import { attachmentChunkModel, attachmentModel, recordModel, recordVersionModel, type AttachmentDoc, type RecordDoc } from './components/records/model';
-import { grantModel } from './components/sharing/model';
+import { grantModel, teamGrantModel } from './components/sharing/model';
 import { practiceModel, teamKeyEnvelopeModel, teamMembershipModel, teamModel, teamStatementModel } from './components/teams/model';
 import { ktModels } from './components/transparency/model';
 import { TransparencyLog } from './components/transparency/log';
@@ -83,6 +83,7 @@ export function createModels(connection: Connection) {
     chunks: attachmentChunkModel(connection),
     grants: grantModel(connection),
     consents: consentModel(connection),
+    teamGrants: teamGrantModel(connection),
     contacts: contactsModel(connection),
     accountStates: accountStateModel(connection),
     audit: auditModel(connection),

@@ -19,6 +19,7 @@ import {
   verifyAuditCheckpoint,
   verifyConsent,
   verifyGrant,
+  verifyTeamGrant,
   type AuditCheckpoint,
   type Consent,
   type ConsentExpectation,
@@ -186,6 +187,15 @@ export async function checkConsent(input: { signedConsent: string; patientPublic
     case 'bad-signature':
       throw new AppError({ status: 400, code: 'bad-signature', message: 'The consent is not signed by the patient.' });
   }
+}
+
+/** Verifies a signed team grant; returns the grant or throws AppError 400 `bad-signature`. */
+export async function checkTeamGrant(input: { signedGrant: string; signerPublicKey: string }) {
+  const result = await asBadRequest('The team grant was refused', () => verifyTeamGrant(input));
+  if (result.status !== 'verified') {
+    throw new AppError({ status: 400, code: 'bad-signature', message: 'The team grant is not signed by the sharer.' });
+  }
+  return result.grant;
 }
 
 /** The PKESK packets (base64url) of a stored binary message. */
