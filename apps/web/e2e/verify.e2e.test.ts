@@ -146,7 +146,7 @@ describe('comparing numbers and sharing (issue 14) in real Chromium', () => {
 
   it('when the patient selects everything about her knee, then one key check and one progress bar share them all', async () => {
     await go(page, '/records');
-    await page.getByLabel('Filter by title').fill('knee');
+    await page.getByLabel('Search records').fill('knee');
     await page.getByText('3 of 4 records').waitFor({ timeout: 30_000 });
     await page.getByLabel('Select all 3 shown').check();
     const bar = page.getByRole('region', { name: 'Selected records' });
