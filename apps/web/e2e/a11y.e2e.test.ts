@@ -138,6 +138,7 @@ describe('axe-core on every main page (issue 14)', () => {
       { path: `/records/${recordId}`, ready: text('Small meniscus tear, physio first') },
       { path: `/records/${doctorRecordId}`, ready: text('Review in six weeks') },
       { path: `/records/new?owner=${patientId}`, ready: heading(/New record/) },
+      { path: '/teams', ready: heading('Care teams') },
       { path: '/contacts', ready: heading('Contacts') },
       { path: '/access-log', ready: heading('Access log') },
       { path: '/settings', ready: heading('Settings') },

@@ -36,7 +36,7 @@ export function Layout({ state, sessionEnded, onLogInAgain, clientStatus, onLock
             Med<span>seal</span>
           </Link>
           {state.status === 'unlocked' ? (
-            <nav className={styles.nav} aria-label="Main">
+            <nav className={styles.nav} aria-label="Main" data-role={state.user.role}>
               <NavLink to="/records" end>
                 Records
               </NavLink>
@@ -76,7 +76,10 @@ export function Layout({ state, sessionEnded, onLogInAgain, clientStatus, onLock
                 <span className={styles.who} title={user.name}>
                   {user.name}
                 </span>
-                <Badge>{user.role}</Badge>
+                {/* The role only in the Account menu: on a wide screen the name needs the room. */}
+                <span className={styles.narrowOnly}>
+                  <Badge>{user.role}</Badge>
+                </span>
                 {state.status === 'unlocked' && !sessionEnded ? (
                   <Button variant="secondary" onClick={onLock}>
                     Lock now
