@@ -7,6 +7,7 @@ import type { KeyBook, Person } from '../../app/keyBook';
 import type { ContactsDoc } from '../contacts/contactsModel';
 import { recordContentSchema, summaryOf, type AttachmentRef, type RecordContent } from './content';
 import { fetchAllRecords } from './queries';
+import { describeFailure, type RecordFailure } from './failures';
 import type { SummaryState } from './summaryLoader';
 import type { RecordSearch } from '../search/client';
 import { searchDocOf } from '../search/searchDoc';
@@ -43,7 +44,8 @@ export type OpenedRecord =
        */
       readers: Recipient[];
     }
-  | { status: 'tampered'; dto: RecordDto; reason: string };
+  /** Crypto's own status (or `unknown-content`), unchanged: the UI words it (failures.ts). */
+  | (RecordFailure & { dto: RecordDto });
 
 export type VerifiedRecord = Extract<OpenedRecord, { status: 'verified' }>;
 
@@ -67,23 +69,6 @@ export function newRecordId(): string {
 function pinnedFingerprint(deps: RecordDeps, userId: string): string | undefined {
   if (userId === deps.me.id) return deps.key.fingerprint;
   return deps.accountState.pinOf(userId)?.fingerprint;
-}
-
-function explain(result: { status: string; reason?: string; mismatches?: string[] }): string {
-  switch (result.status) {
-    case 'unknown-author-key':
-      return 'It is not signed by the key of the person named as its author.';
-    case 'bad-signature':
-      return `Its signature is missing or invalid (${result.reason ?? 'unknown reason'}).`;
-    case 'context-mismatch':
-      if ((result.mismatches ?? []).includes('version-rollback')) return 'The server sent an older version than one you have already seen.';
-      if ((result.mismatches ?? []).includes('packets')) return 'It is still encrypted to someone who is not among its readers: the server may be hiding a reader.';
-      return `Its signed details do not match this record (${(result.mismatches ?? []).join(', ')}): it may be another record’s content or an altered list of readers.`;
-    case 'not-for-me':
-      return 'It is not encrypted to your key.';
-    default:
-      return `Verification failed (${result.status}).`;
-  }
 }
 
 async function grantsOf(deps: RecordDeps, recordId: string): Promise<{ signedGrant: string; signerPublicKey: string }[]> {
@@ -135,9 +120,9 @@ async function openMessage(deps: RecordDeps, target: { id: string; ownerId: stri
 
 export async function openRecordDto(deps: RecordDeps, dto: RecordDto): Promise<OpenedRecord> {
   const { result, author, authorVerified } = await openMessage(deps, dto, { checkRollback: true });
-  if (result.status !== 'verified') return { status: 'tampered', dto, reason: explain(result) };
+  if (result.status !== 'verified') return { ...result, dto };
   const parsed = recordContentSchema.safeParse(result.envelope.content);
-  if (!parsed.success) return { status: 'tampered', dto, reason: 'Its content is signed but not in a format this app knows.' };
+  if (!parsed.success) return { status: 'unknown-content', dto };
   deps.accountState.noteSeen(dto.id, dto.version);
   return { status: 'verified', dto, content: parsed.data, author, authorVerified, signedAt: result.signedAt, readers: dto.recipients };
 }
@@ -150,20 +135,21 @@ export async function summarizeRecord(deps: RecordDeps, dto: RecordDto, search: 
   const opened = await openRecordDto(deps, dto);
   if (opened.status !== 'verified') {
     void search.remove([dto.id]);
-    return { status: 'tampered', reason: opened.reason };
+    const { dto: _dto, ...failure } = opened;
+    return { status: 'failed', failure };
   }
   void search.put([searchDocOf(dto.id, opened.content)]);
   return { status: 'verified', summary: summaryOf(opened.content) };
 }
 
-export type OpenedVersion = { status: 'verified'; content: RecordContent; author: Person } | { status: 'tampered'; reason: string };
+export type OpenedVersion = { status: 'verified'; content: RecordContent; author: Person } | RecordFailure;
 
 export async function openVersion(deps: RecordDeps, dto: RecordDto, version: number): Promise<OpenedVersion> {
   const v = await deps.call(endpoints.getRecordVersion, { params: { recordId: dto.id, version } });
   const { result, author } = await openMessage(deps, { id: dto.id, ownerId: dto.ownerId, authorId: v.authorId, version: v.version, recipients: v.recipients, message: v.message }, { checkRollback: false });
-  if (result.status !== 'verified') return { status: 'tampered', reason: explain(result) };
+  if (result.status !== 'verified') return result;
   const parsed = recordContentSchema.safeParse(result.envelope.content);
-  if (!parsed.success) return { status: 'tampered', reason: 'Its content is not in a format this app knows.' };
+  if (!parsed.success) return { status: 'unknown-content' };
   return { status: 'verified', content: parsed.data, author };
 }
 
@@ -364,7 +350,7 @@ async function openAttachment(deps: RecordDeps, recordId: string, ref: Attachmen
     transfer({ message, keyHandle: deps.key.handle, authorPublicKey: signer.publicKey, ...(pin ? { authorFingerprint: pin as Fingerprint } : {}), expectSha256: ref.sha256 }, [message.buffer]),
     proxy((p: { done: number; total: number }) => onProgress(`Decrypting ${ref.name}`, p.total ? p.done / p.total : null)),
   );
-  if (opened.status !== 'verified') throw new Error(`${ref.name} failed verification: ${explain(opened)}`);
+  if (opened.status !== 'verified') throw new Error(`${ref.name} failed verification: ${describeFailure(opened)}`);
   onProgress(`Decrypted ${ref.name}`, 1);
   return { data: opened.data, message: kept };
 }
