@@ -36,6 +36,7 @@ export const accessRules: Record<EndpointName, AccessRule> = {
   attachmentPackets: { kind: 'record', need: 'share' },
   getContacts: { kind: 'session' },
   putContacts: { kind: 'session' },
+  deleteContacts: { kind: 'session' },
   getAccountState: { kind: 'session' },
   putAccountState: { kind: 'session' },
   recordAudit: { kind: 'record', need: 'audit' },
