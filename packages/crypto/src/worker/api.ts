@@ -14,7 +14,7 @@ import { createSessionKey, type SessionKey } from '../messages';
 import { checkOwnKey, exportPrivateKey, lockPrivateKey, unlockPrivateKey } from '../protect';
 import { checkRecipientList, openRecord, sealRecord, type JsonObject, type OpenRecordResult, type RecordEnvelope, type RecordEnvelopeInput, type RecordExpectation } from '../records';
 import { createRecoveryKey, recoverySecretFromWords } from '../recovery';
-import { createRecipientPacket, rekeyRecord, type FileKeyCommitment, type ShareSource } from '../sharing';
+import { createRecipientPacket, type FileKeyCommitment, type ShareSource } from '../sharing';
 import { checkKdf, createSaltSeed, deriveSecrets, DEFAULT_KDF, MIN_KDF, type KdfProgress } from '../secrets';
 import { signChallenge, verifyChallengeSignature } from '../challenge';
 import { verifyGrant } from '../grants';
@@ -269,17 +269,6 @@ export function createCryptoWorkerApi() {
     },
     async createGrant(opts: { grant: GrantInput; keyHandle: KeyHandle }): Promise<{ signedGrant: string; grant: Grant }> {
       return createGrant({ grant: opts.grant, signerKey: key(opts.keyHandle) });
-    },
-    async rekeyRecord<C extends JsonObject = JsonObject>(opts: {
-      message: string;
-      keyHandle: KeyHandle;
-      expect: RecordExpectation;
-      next: { version: number; authorId: UserId; createdAt?: string };
-      recipientKeys: string[];
-      sessionKeyHandle?: SessionKeyHandle;
-    }): Promise<{ message: ArmoredMessage; envelope: RecordEnvelope<C> }> {
-      const { keyHandle, sessionKeyHandle, ...rest } = opts;
-      return rekeyRecord<C>({ ...rest, myKey: key(keyHandle), ...session(sessionKeyHandle) });
     },
     async sealSelfBlob(opts: { data: Json; purpose: string; keyHandle: KeyHandle }): Promise<ArmoredMessage> {
       return sealSelfBlob({ data: opts.data, purpose: opts.purpose, key: key(opts.keyHandle) });
