@@ -8,6 +8,7 @@ import { keyIdsOf, mayBeFor, validatedPublicKey, type UnlockedKey } from './keys
 import type { SessionKey } from './messages';
 import { MESSAGE_CONFIG, READ_CONFIG } from './openpgp-config';
 import { openRecord, sealRecord, type JsonObject, type RecordEnvelope, type RecordExpectation } from './records';
+import type { SignedTreeHead } from './transparency/heads';
 import type { ArmoredMessage, UserId } from './types';
 
 const TAG_PKESK = 1;
@@ -137,7 +138,7 @@ export async function rekeyRecord<C extends JsonObject = JsonObject>(opts: {
   message: string;
   myKey: UnlockedKey;
   expect: RecordExpectation;
-  next: { version: number; authorId: UserId; createdAt?: string };
+  next: { version: number; authorId: UserId; createdAt?: string; ktHead?: SignedTreeHead };
   recipientKeys: string[];
   /** A fresh session key to re-seal the version's attachments under as well (one PKESK serves all). */
   sessionKey?: SessionKey;
@@ -160,6 +161,7 @@ export async function rekeyRecord<C extends JsonObject = JsonObject>(opts: {
       createdAt: opts.next.createdAt ?? new Date().toISOString(),
       content: opened.envelope.content,
       ...(opened.envelope.part ? { part: opened.envelope.part } : {}),
+      ...(opts.next.ktHead ? { ktHead: opts.next.ktHead } : {}),
     },
     authorKey: opts.myKey,
     recipientKeys: opts.recipientKeys,
