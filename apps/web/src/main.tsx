@@ -8,6 +8,7 @@ import { ClientStatusStore } from './app/clientStatus';
 import { localToday } from './app/services';
 import { config } from './config';
 import { spawnCryptoWorker } from './crypto/spawn';
+import { spawnRecordSearch } from './features/search/spawn';
 import './styles.css';
 
 const clientStatus = new ClientStatusStore();
@@ -24,6 +25,6 @@ const root = document.getElementById('root');
 if (!root) throw new Error('index.html has no #root element');
 createRoot(root).render(
   <StrictMode>
-    <App services={{ call, crypto: spawnCryptoWorker(), live: createLiveFeed(config.apiBase), today: localToday }} clientStatus={clientStatus} />
+    <App services={{ call, crypto: spawnCryptoWorker(), live: createLiveFeed(config.apiBase), search: spawnRecordSearch, today: localToday }} clientStatus={clientStatus} />
   </StrictMode>,
 );

@@ -1,4 +1,4 @@
-import { formatDateTime, formatDay } from './dates';
+import { dayAsWords, formatDateTime, formatDay } from './dates';
 
 describe('dates in the user’s locale', () => {
   it('when a clinical date is YYYY-MM-DD, then it is shown as that calendar day whatever the time zone', () => {
@@ -12,5 +12,13 @@ describe('dates in the user’s locale', () => {
 
   it('when the text is not a date, then it is shown as it is', () => {
     expect(formatDay('sometime in May')).toBe('sometime in May');
+  });
+
+  it('when a clinical date is searched, then it is findable as typed, as shown and written out with weekday and month', () => {
+    const words = dayAsWords('2026-11-27');
+    expect(words).toContain('2026-11-27');
+    expect(words).toContain(formatDay('2026-11-27'));
+    expect(words).toContain(new Intl.DateTimeFormat(undefined, { weekday: 'long' }).format(new Date(2026, 10, 27)));
+    expect(words).toContain(new Intl.DateTimeFormat(undefined, { month: 'long' }).format(new Date(2026, 10, 27)));
   });
 });

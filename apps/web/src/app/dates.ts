@@ -5,6 +5,7 @@
 const day = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' });
 const moment = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 const time = new Intl.DateTimeFormat(undefined, { timeStyle: 'short' });
+const fullDay = new Intl.DateTimeFormat(undefined, { dateStyle: 'full' });
 
 /** A point in time (ISO string or Date) as its date and time. */
 export function formatDateTime(at: string | Date): string {
@@ -28,4 +29,15 @@ export function formatDay(value: string | Date): string {
   }
   const date = new Date(value);
   return Number.isNaN(date.getTime()) ? String(value) : day.format(date);
+}
+
+/**
+ * A clinical date (YYYY-MM-DD) in every form someone may search it by: as typed, as the app
+ * shows it, and written out with weekday and month ("Friday, November 27, 2026").
+ */
+export function dayAsWords(ymd: string): string {
+  const parts = /^(\d{4})-(\d{2})-(\d{2})$/.exec(ymd);
+  if (!parts) return ymd;
+  const date = new Date(Number(parts[1]), Number(parts[2]) - 1, Number(parts[3]));
+  return `${ymd} ${day.format(date)} ${fullDay.format(date)}`;
 }

@@ -2,6 +2,7 @@ import { createContext, useContext, type ReactNode } from 'react';
 import type { Call } from '../api/http';
 import type { LiveFeed } from '../api/live';
 import type { CryptoClient } from '../crypto/client';
+import type { RecordSearch } from '../features/search/client';
 
 /**
  * What features need from the outside world: the API (`call`) and the crypto worker. main.tsx
@@ -13,6 +14,8 @@ export interface Services {
   crypto: CryptoClient;
   /** Changes pushed by the server to open tabs. */
   live: LiveFeed;
+  /** A new, empty search index of decrypted records (one per unlocked session, in a worker). */
+  search(): RecordSearch;
   /** Today's date as YYYY-MM-DD in the user's time zone (the default clinical date). */
   today(): string;
 }

@@ -1,4 +1,4 @@
-import { createContext, useContext, useMemo, useSyncExternalStore, type ReactNode } from 'react';
+import { createContext, useContext, useEffect, useMemo, useSyncExternalStore, type ReactNode } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { Me } from '@medseal/contract';
 import type { PinnedKey, UserId } from '@medseal/crypto';
@@ -13,6 +13,7 @@ import { summarizeRecord, type RecordDeps } from '../features/records/recordServ
 import { SummaryLoader } from '../features/records/summaryLoader';
 import type { RecordRow } from '../features/records/RecordList';
 import { KeyBook } from './keyBook';
+import type { RecordSearch } from '../features/search/client';
 import { useServices } from './services';
 import { KeyTransparency } from './transparency';
 import { TransparencyAlerts } from './TransparencyAlerts';
@@ -27,6 +28,8 @@ interface Workspace {
   /** The pinned keys of the account state, as the contacts pages and the key check read them. */
   contacts: { loaded: { doc: ContactsDoc; version: number }; error: unknown; update(change: (doc: ContactsDoc) => ContactsDoc): Promise<void> };
   live: LiveRecords;
+  /** My decrypted records' search index; ended when the workspace closes (lock, logout). */
+  search: RecordSearch;
 }
 
 const WorkspaceContext = createContext<Workspace | null>(null);
@@ -81,8 +84,10 @@ export function WorkspaceProvider({ user, keyRef, children }: { user: Me; keyRef
 }
 
 function OpenWorkspace({ user, keyRef, book, children }: { user: Me; keyRef: KeyRef; book: AccountStateBook; children: ReactNode }) {
-  const { call, crypto, live: liveFeed } = useServices();
+  const { call, crypto, live: liveFeed, search: newSearch } = useServices();
   const live = useLiveRecords(liveFeed);
+  const search = useMemo(() => newSearch(), [newSearch]);
+  useEffect(() => () => search.close(), [search]);
   const transparency = useMemo(() => new KeyTransparency({ call, crypto, book }), [call, crypto, book]);
   const keyBook = useMemo(() => new KeyBook(call, crypto, transparency, user, keyRef), [call, crypto, transparency, user, keyRef]);
   // Self-monitoring at each login (DESIGN §14): what it finds is shown by TransparencyAlerts.
@@ -108,9 +113,9 @@ function OpenWorkspace({ user, keyRef, book, children }: { user: Me; keyRef: Key
     () =>
       new SummaryLoader<RecordRow>(async (row) => {
         if (!row.dto) return { status: 'error', message: 'record not loaded' };
-        return summarizeRecord(deps, row.dto);
+        return summarizeRecord(deps, row.dto, search);
       }, 6),
-    [deps],
+    [deps, search],
   );
 
   const value: Workspace = useMemo(
@@ -123,8 +128,9 @@ function OpenWorkspace({ user, keyRef, book, children }: { user: Me; keyRef: Key
         update: (change) => book.update((state) => ({ ...state, pins: pinsOf(change(contactsOf(state.pins))) })),
       },
       live,
+      search,
     }),
-    [deps, loader, contactsDoc, pinsRevision, book, live],
+    [deps, loader, contactsDoc, pinsRevision, book, live, search],
   );
   return (
     <WorkspaceContext.Provider value={value}>

@@ -3,16 +3,43 @@ import userEvent from '@testing-library/user-event';
 import { MemoryRouter } from 'react-router';
 import { RecordList, type RecordRow } from './RecordList';
 import { SummaryLoader } from './summaryLoader';
+import { inProcessSearch } from '../../../test/inProcessSearch';
+import { searchDocOf } from '../search/searchDoc';
+import type { RecordContent } from './content';
 
 const rows: RecordRow[] = Array.from({ length: 50 }, (_, i) => ({ id: `rec${i}`, version: 1, updatedAt: '2026-11-01T10:00:00Z', author: 'you' }));
+
+const search = inProcessSearch();
+afterAll(() => search.close());
+
+/** Odd rows are lab results, even rows notes; every tenth mentions the knee; row 3 is tampered. */
+function contentOf(i: number): RecordContent {
+  const common = { v: 1 as const, title: i % 2 ? `Lab ${i}` : `Note ${i}`, date: i < 25 ? '2026-11-01' : '2025-03-14', body: i % 10 === 0 ? 'Knee swollen after running' : 'All fine', attachments: [] };
+  return i % 2 ? { ...common, kind: 'lab', values: [{ name: 'CRP', value: String(i), unit: 'mg/L' }] } : { ...common, kind: 'note' };
+}
 
 function makeLoader() {
   return new SummaryLoader<RecordRow>(async ({ id }) => {
     const i = Number(id.slice(3));
     if (i === 3) return { status: 'tampered', reason: 'signature did not verify' };
-    return { status: 'verified', summary: { title: i % 2 ? `Lab ${i}` : `Note ${i}`, kind: i % 2 ? 'lab' : 'note', date: '2026-11-01' } };
+    const content = contentOf(i);
+    await search.put([searchDocOf(id, content)]);
+    return { status: 'verified', summary: { title: content.title, kind: content.kind, date: content.date } };
   });
 }
+
+function renderList() {
+  return render(
+    <MemoryRouter>
+      <RecordList rows={rows} loader={makeLoader()} search={search.search} hrefFor={(id) => `/records/${id}`} />
+    </MemoryRouter>,
+  );
+}
+
+const listedTitles = () =>
+  within(screen.getByRole('region', { name: 'Records' }))
+    .queryAllByRole('link')
+    .map((a) => a.querySelector('span')?.textContent?.trim() ?? '');
 
 async function flush() {
   for (let i = 0; i < 30; i += 1) await act(() => new Promise((r) => setTimeout(r, 0)));
@@ -26,11 +53,7 @@ beforeAll(() => {
 
 describe('RecordList', () => {
   it('when titles decrypt, then rows show them and only a screenful of rows is in the DOM', async () => {
-    render(
-      <MemoryRouter>
-        <RecordList rows={rows} loader={makeLoader()} hrefFor={(id) => `/records/${id}`} />
-      </MemoryRouter>,
-    );
+    renderList();
     const list = screen.getByRole('region', { name: 'Records' });
     // Results reach the list in batches (one render per window), so wait for the title.
     expect(await within(list).findByText('Note 0')).toBeInTheDocument();
@@ -38,30 +61,40 @@ describe('RecordList', () => {
   });
 
   it('when a record failed verification, then its row is a tamper warning and no title', async () => {
-    render(
-      <MemoryRouter>
-        <RecordList rows={rows} loader={makeLoader()} hrefFor={(id) => `/records/${id}`} />
-      </MemoryRouter>,
-    );
+    renderList();
     await waitFor(() => expect(document.querySelector('[data-record-id="rec3"]')).toHaveTextContent('Record failed verification'));
     expect(document.querySelector('[data-record-id="rec3"]')).toHaveTextContent('Tamper warning');
   });
 
-  it('when filtering by kind and text, then only matching decrypted rows remain', async () => {
+  it('when searching, then records match by words of their text, kind and date, and the kind filter narrows them', async () => {
     const user = userEvent.setup();
-    render(
-      <MemoryRouter>
-        <RecordList rows={rows} loader={makeLoader()} hrefFor={(id) => `/records/${id}`} />
-      </MemoryRouter>,
-    );
+    renderList();
     await flush();
+    const box = screen.getByLabelText('Search records');
+    await user.type(box, 'knee');
+    await waitFor(() => expect(screen.getByText(/^5 of 50 records match “knee”$/)).toBeInTheDocument());
+    expect(listedTitles().sort()).toEqual(['Note 0', 'Note 10', 'Note 20', 'Note 30', 'Note 40']);
+    // The date as typed, and as written out in this locale.
+    await user.clear(box);
+    await user.type(box, '2025-03-14');
+    await waitFor(() => expect(screen.getByText(/^25 of 50 records match/)).toBeInTheDocument());
+    const march = new Intl.DateTimeFormat(undefined, { month: 'long' }).format(new Date(2025, 2, 14));
+    await user.clear(box);
+    await user.type(box, `${march} 2025 knee`);
+    await waitFor(() => expect(screen.getByText(/^2 of 50 records match/)).toBeInTheDocument());
+    expect(listedTitles().sort()).toEqual(['Note 30', 'Note 40']);
+    // The kind's name, and a lab value; the tampered row 3 is never found.
+    await user.clear(box);
+    await user.type(box, 'lab result crp');
+    await waitFor(() => expect(screen.getByText(/^24 of 50 records match/)).toBeInTheDocument());
+    await user.clear(box);
+    await user.type(box, 'Lab 3');
+    await waitFor(() => expect(screen.queryByText(/searching/)).not.toBeInTheDocument());
+    expect(listedTitles()).not.toContain('Lab 3');
+    // The kind filter narrows a search.
+    await user.clear(box);
+    await user.type(box, 'note');
     await user.selectOptions(screen.getByLabelText('Kind'), 'lab');
-    await user.type(screen.getByLabelText('Filter by title'), 'lab 1');
-    await flush();
-    const titles = within(screen.getByRole('region', { name: 'Records' }))
-      .getAllByRole('link')
-      .map((a) => a.textContent ?? '');
-    expect(titles.length).toBeGreaterThan(0);
-    for (const t of titles) expect(t).toMatch(/^Lab 1/);
+    await waitFor(() => expect(screen.getByText(/^0 of 50 records match “note”$/)).toBeInTheDocument());
   });
 });

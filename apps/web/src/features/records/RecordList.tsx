@@ -24,24 +24,54 @@ export interface RecordRow {
 
 const ROW_HEIGHT = 64;
 
-function rowMatches(state: SummaryState, kind: RecordKind | '', text: string): boolean {
-  if (!kind && !text) return true;
-  if (state.status !== 'verified') return false;
-  if (kind && state.summary.kind !== kind) return false;
-  return !text || state.summary.title.toLowerCase().includes(text);
+/** Search the rows' decrypted content: ids of matching records, best first. */
+export type SearchRecords = (query: string) => Promise<string[]>;
+
+/** The matches of the last search that answered (a newer query keeps them until it answers). */
+interface Hits {
+  query: string;
+  rank: Map<string, number>;
+}
+
+function useSearch(search: SearchRecords, query: string, revision: number): Hits | null {
+  const [hits, setHits] = useState<Hits | null>(null);
+  // `revision` changes when records are decrypted (and indexed): the search runs again over them.
+  useEffect(() => {
+    if (!query) return;
+    let live = true;
+    void search(query).then((ids) => {
+      if (live) setHits({ query, rank: new Map(ids.map((id, i) => [id, i])) });
+    });
+    return () => {
+      live = false;
+    };
+  }, [search, query, revision]);
+  return query ? hits : null;
 }
 
 /**
  * The records list: virtualized (only rows in view are in the DOM), titles decrypted by the
- * loader with the rows in view first. Filters work on decrypted titles only.
+ * loader with the rows in view first. Search (title, text, kind, date) and the kind filter see
+ * decrypted records only; search results come best first.
  */
-export function RecordList({ rows, loader, hrefFor, loadingMore = false }: { rows: RecordRow[]; loader: SummaryLoader<RecordRow>; hrefFor(id: string): string; loadingMore?: boolean }) {
+export function RecordList({ rows, loader, search, hrefFor, loadingMore = false }: { rows: RecordRow[]; loader: SummaryLoader<RecordRow>; search: SearchRecords; hrefFor(id: string): string; loadingMore?: boolean }) {
   const revision = useSyncExternalStore(loader.subscribe, loader.getRevision);
   const [kind, setKind] = useState<RecordKind | ''>('');
   const [text, setText] = useState('');
-  const needle = text.trim().toLowerCase();
-  // `revision` changes when a title arrives, so the filter re-runs on newly decrypted rows.
-  const filtered = useMemo(() => (revision >= 0 ? rows.filter((r) => rowMatches(loader.get(r), kind, needle)) : rows), [rows, loader, kind, needle, revision]);
+  const query = text.trim();
+  const hits = useSearch(search, query, revision);
+  const filtered = useMemo(() => {
+    // `revision` changes when a title arrives, so the kind filter re-runs on newly decrypted rows.
+    const ofKind = (r: RecordRow) => {
+      const state = loader.get(r);
+      return revision >= 0 && (!kind || (state.status === 'verified' && state.summary.kind === kind));
+    };
+    if (!query) return rows.filter(ofKind);
+    if (!hits) return [];
+    const { rank } = hits;
+    return rows.filter((r) => rank.has(r.id) && ofKind(r)).sort((a, b) => (rank.get(a.id) ?? 0) - (rank.get(b.id) ?? 0));
+  }, [rows, loader, kind, query, hits, revision]);
+  const searching = !!query && hits?.query !== query;
   const pending = rows.filter((r) => loader.get(r).status === 'pending').length;
 
   const scrollRef = useRef<HTMLDivElement>(null);
@@ -64,7 +94,7 @@ export function RecordList({ rows, loader, hrefFor, loadingMore = false }: { row
   return (
     <div>
       <div className={styles.filters} role="search">
-        <TextField label="Filter by title" type="search" value={text} onChange={(e) => setText(e.target.value)} />
+        <TextField label="Search records" hint="Title, text, kind or date. Searched in this browser only." type="search" value={text} onChange={(e) => setText(e.target.value)} />
         <SelectField label="Kind" value={kind} onChange={(e) => setKind(e.target.value as RecordKind | '')}>
           <option value="">All kinds</option>
           {RECORD_KINDS.map((k) => (
@@ -75,7 +105,7 @@ export function RecordList({ rows, loader, hrefFor, loadingMore = false }: { row
         </SelectField>
       </div>
       <p aria-live="polite" className={styles.itemMeta}>
-        {filtered.length} of {rows.length} records{loadingMore ? ' · loading more…' : ''}
+        {filtered.length} of {rows.length} records{query ? ` match “${query}”` : ''}{searching ? ' · searching…' : ''}{loadingMore ? ' · loading more…' : ''}
         {pending > 0 ? ` · decrypting ${pending}…` : ''}
       </p>
       <div ref={scrollRef} className={styles.list} style={{ height: virtualizer.getTotalSize() + 2 }} role="region" aria-label="Records" tabIndex={0}>

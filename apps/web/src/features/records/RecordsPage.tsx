@@ -10,7 +10,7 @@ import { useNames } from './useNames';
 
 /** Records I can read: owned, written, or shared with me (optionally one patient's only). */
 export function RecordsPage({ ownerId, title = 'Records' }: { ownerId?: string; title?: string }) {
-  const { deps, loader, live } = useWorkspace();
+  const { deps, loader, live, search } = useWorkspace();
   const records = useRecords();
   const visible = useMemo(() => (records.data ?? []).filter((r) => !ownerId || r.ownerId === ownerId), [records.data, ownerId]);
   const names = useNames(visible.flatMap((r) => [r.authorId, r.ownerId]));
@@ -56,7 +56,7 @@ export function RecordsPage({ ownerId, title = 'Records' }: { ownerId?: string; 
           {deps.me.role === 'patient' ? 'Create your first record: it is encrypted in this browser before it is stored.' : 'When patients share records with you, they appear here.'}
         </Banner>
       ) : null}
-      {visible.length > 0 ? <RecordList rows={rows} loader={loader} loadingMore={!records.complete} hrefFor={(id) => `/records/${id}`} /> : null}
+      {visible.length > 0 ? <RecordList rows={rows} loader={loader} search={search.search} loadingMore={!records.complete} hrefFor={(id) => `/records/${id}`} /> : null}
     </>
   );
 }

@@ -88,12 +88,3 @@ export function emptyContent(kind: RecordKind, today: string): RecordContent {
       return { kind, ...base, recipientName: '' };
   }
 }
-
-/** Text a client-side filter matches against (only ever built from decrypted, verified data). */
-export function searchableText(content: RecordContent): string {
-  const parts = [content.title, content.body, KIND_LABELS[content.kind]];
-  if (content.kind === 'lab') for (const v of content.values) parts.push(v.name, v.value, v.unit);
-  if (content.kind === 'prescription') parts.push(content.drug, content.dose, content.schedule);
-  if (content.kind === 'letter') parts.push(content.recipientName);
-  return parts.join(' ').toLowerCase();
-}

@@ -9,6 +9,8 @@ import type { ContactsDoc } from '../contacts/contactsModel';
 import { recordContentSchema, summaryOf, type AttachmentRef, type RecordContent } from './content';
 import { fetchAllRecords } from './queries';
 import type { SummaryState } from './summaryLoader';
+import type { RecordSearch } from '../search/client';
+import { searchDocOf } from '../search/searchDoc';
 
 /**
  * Records from the browser's side (DESIGN §5, §6): seal and open in the worker, check every
@@ -136,10 +138,18 @@ export async function openRecordDto(deps: RecordDeps, dto: RecordDto): Promise<O
   return { status: 'verified', dto, content: parsed.data, author, authorVerified, signedAt: result.signedAt, readers: dto.recipients };
 }
 
-/** For the list: the same checks, reduced to a summary state. */
-export async function summarizeRecord(deps: RecordDeps, dto: RecordDto): Promise<Exclude<SummaryState, { status: 'pending' }>> {
+/**
+ * For the list: the same checks, reduced to a summary state. A verified record goes into my
+ * search index (in its worker); one that does not verify is taken out of it.
+ */
+export async function summarizeRecord(deps: RecordDeps, dto: RecordDto, search: Pick<RecordSearch, 'put' | 'remove'>): Promise<Exclude<SummaryState, { status: 'pending' }>> {
   const opened = await openRecordDto(deps, dto);
-  return opened.status === 'verified' ? { status: 'verified', summary: summaryOf(opened.content) } : { status: 'tampered', reason: opened.reason };
+  if (opened.status !== 'verified') {
+    void search.remove([dto.id]);
+    return { status: 'tampered', reason: opened.reason };
+  }
+  void search.put([searchDocOf(dto.id, opened.content)]);
+  return { status: 'verified', summary: summaryOf(opened.content) };
 }
 
 export type OpenedVersion = { status: 'verified'; content: RecordContent; author: Person } | { status: 'tampered'; reason: string };
