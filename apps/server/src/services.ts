@@ -13,7 +13,7 @@ import { ktModels } from './components/transparency/model';
 import { TransparencyLog } from './components/transparency/log';
 import { userModel } from './components/users/model';
 import { claimModel } from './lib/claims';
-import { InvalidationFeed, invalidationModel } from './lib/invalidations';
+import { InvalidationFeed, invalidationModel, invalidationStartModel } from './lib/invalidations';
 import type { AllowedHosts } from './lib/http-security';
 import { RateLimiter } from './lib/rate-limit';
 import type { ReadCache } from './lib/read-cache';
@@ -86,6 +86,7 @@ export function createModels(connection: Connection) {
     audit: auditModel(connection),
     claims: claimModel(connection),
     invalidations: invalidationModel(connection),
+    invalidationStarts: invalidationStartModel(connection),
     practices: practiceModel(connection),
     teams: teamModel(connection),
     teamStatements: teamStatementModel(connection),
@@ -161,7 +162,7 @@ function createCaches(feed: InvalidationFeed, ttlMs: number): ReadCaches {
 
 export function createServices(connection: Connection, logger: Logger, settings: AppSettings): Services {
   const models = createModels(connection);
-  const feed = new InvalidationFeed(models.invalidations, logger);
+  const feed = new InvalidationFeed(models.invalidations, models.invalidationStarts, logger);
   const caches = createCaches(feed, settings.readCacheTtlMs);
   if (settings.readCacheTtlMs > 0) {
     feed.start();

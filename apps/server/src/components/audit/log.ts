@@ -63,11 +63,12 @@ export class AuditLog {
           };
         },
       },
-      () =>
+      (cause) =>
         new AppError({
           status: 503,
           code: 'audit-busy',
           message: 'The audit trail is busy; try again.',
+          cause,
         }),
     );
   }
