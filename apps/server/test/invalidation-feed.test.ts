@@ -23,12 +23,12 @@ afterAll(async () => {
 });
 
 /** A started feed with a log of the tags it applied. */
-function startProcess(): { feed: InvalidationFeed; heard: string[] } {
+function startProcess(timing = TIMING): { feed: InvalidationFeed; heard: string[] } {
   const feed = new InvalidationFeed(
     invalidationModel(server.connection),
     invalidationStartModel(server.connection),
     createLogger('silent'),
-    TIMING,
+    timing,
   );
   const heard: string[] = [];
   feed.listen((tags) => heard.push(...tags));
@@ -82,5 +82,35 @@ describe('the invalidation feed (events by `_id`)', () => {
       () => b.heard.includes('from:c') && a.heard.includes('from:c'),
       'c heard by a and b',
     );
+  });
+
+  it('when a process reads only after the events it missed were deleted, then it empties its caches instead of missing them', async () => {
+    const a = startProcess();
+    // Polls once at start, then only after the events below are deleted.
+    const slow = startProcess({ ...TIMING, pollMs: 8_000, leaseMs: 60_000 });
+    await until(() => a.feed.current() && slow.feed.current(), 'both polled');
+    const cache = slow.feed.cache<{ v: number }>({
+      max: 10,
+      ttlMs: 60_000,
+      tagsOf: () => ['kept'],
+    });
+    let loads = 0;
+    const read = () => cache.get('k', async () => ({ v: ++loads }));
+    await read();
+    await read();
+    expect(loads).toBe(1);
+    await Promise.all(Array.from({ length: 5 }, (_, i) => a.feed.publish([`missed:${i}`])));
+    const events = server.connection.collection('cache_invalidations');
+    const missed = await events.find({ tags: 'missed:0' }).toArray();
+    expect(missed).toHaveLength(1);
+    while ((await events.countDocuments({ _id: missed[0]?._id })) > 0) await sleep(50);
+    const start = Date.now();
+    while (loads === 1) {
+      if (Date.now() - start > 8_000 + SEEN_WITHIN_MS)
+        throw new Error('the cache was never emptied');
+      await sleep(50);
+      await read();
+    }
+    expect(slow.heard.filter((t) => t.startsWith('missed:'))).toEqual([]);
   });
 });
