@@ -73,6 +73,11 @@ export class AuditLog {
     );
   }
 
+  /** How many events the record's chain has (its end, by `_id` lookups from what this process knows). */
+  async length(recordId: string): Promise<number> {
+    return (await this.chains.head(recordId)).seq;
+  }
+
   /**
    * Appends one event per input; settles when all are stored.
    *

@@ -1,6 +1,7 @@
 import type { AuditEvent, AuditTrailResponse } from '@medseal/contract';
 import type { Services } from '../../services';
-import { chainFilter, type AuditDoc } from './model';
+import { chainIds, findByIds } from '../../lib/store';
+import { eventId, type AuditDoc } from './model';
 import { verifyAuditChain } from './chain';
 import type { AuditInput } from './log';
 
@@ -25,10 +26,25 @@ export function appendListReads(s: Services, inputs: AuditInput[]): Promise<void
 /** A reader listing the same record again within this time adds no second `read` event. */
 export const LIST_READ_WINDOW_MS = 10 * 60 * 1000;
 
+/**
+ * A record's events in seq order, by `_id` (DESIGN §9): the chain's end by lookups, then the
+ * events in `$in` queries. Events past a missing one are not found (the owner's signed
+ * checkpoints catch a trail cut short, DESIGN §12).
+ */
+async function trailOf(s: Services, recordId: string): Promise<AuditDoc[]> {
+  const ids = chainIds(recordId, 1, await s.auditLog.length(recordId));
+  const found = await findByIds(s.models.audit, ids);
+  return ids.flatMap((id) => found.get(id) ?? []);
+}
+
+/** True when the record's trail ends with its deletion (a delete finished again adds none). */
+export async function trailEndsDeleted(s: Services, recordId: string): Promise<boolean> {
+  const length = await s.auditLog.length(recordId);
+  return length > 0 && (await s.models.audit.findById(eventId(recordId, length), { action: 1 }).lean())?.action === 'delete';
+}
+
 /** The owner's view of one record's trail (also after deletion), with the chain check. */
 export async function recordAudit(s: Services, recordId: string): Promise<AuditTrailResponse> {
-  const docs = await s.models.audit.find(chainFilter(recordId)).lean();
-  docs.sort((a, b) => a.seq - b.seq);
-  const events = docs.map(toEvent);
+  const events = (await trailOf(s, recordId)).map(toEvent);
   return { events, verification: verifyAuditChain(events) };
 }
