@@ -91,6 +91,7 @@ function explain(result: { status: string; reason?: string; mismatches?: string[
     case 'context-mismatch': {
       const mismatches = result.mismatches ?? [];
       if (mismatches.includes('version-rollback')) return 'The server sent an older version than one you have already seen.';
+      if (mismatches.includes('packets')) return 'It is still encrypted to someone who is not among its readers: the server may be hiding a reader.';
       const words = mismatches.map((m) => DETAIL_WORDS[m] ?? 'its signed details');
       return `What was signed does not match what the server says about ${[...new Set(words)].join(' and ')}: it may be another record’s content or an altered list of readers.`;
     }
@@ -112,6 +113,12 @@ async function grantsOf(deps: RecordDeps, recordId: string): Promise<{ signedGra
   return grants;
 }
 
+/** The directory keys of `readers` whose fingerprint is the listed one (others are left out). */
+async function readerKeysOf(deps: RecordDeps, readers: readonly Recipient[]): Promise<string[]> {
+  const people = await Promise.all(readers.map((r) => deps.keyBook.get(r.userId).catch(() => null)));
+  return people.flatMap((p, i) => (p && p.fingerprint === readers[i]?.fingerprint ? [p.publicKey] : []));
+}
+
 /** Opens one version's message with every check; `grants` are fetched only when needed. */
 async function openMessage(deps: RecordDeps, target: { id: string; ownerId: string; authorId: string; version: number; recipients: Recipient[]; message: string }, opts: { checkRollback: boolean }) {
   const author = await deps.keyBook.get(target.authorId);
@@ -129,6 +136,9 @@ async function openMessage(deps: RecordDeps, target: { id: string; ownerId: stri
     ownerFingerprint: ownerFingerprint as Fingerprint,
     recipients: target.recipients.map((r) => r.fingerprint as Fingerprint),
     ...(opts.checkRollback && seen !== undefined ? { minVersion: seen } : {}),
+    // Readers = packets, for the current version (an older one keeps the packets of readers
+    // revoked since): every listed reader's key, where the directory's matches the list.
+    ...(opts.checkRollback ? { readerKeys: await readerKeysOf(deps, target.recipients) } : {}),
   };
   let result = await deps.crypto.openRecord({ message: target.message, keyHandle: deps.key.handle, expect });
   // Readers beyond the envelope's list are fine only with a valid grant (DESIGN §6): fetch them lazily.
