@@ -32,6 +32,8 @@ export {
 } from './inspect';
 export { createGrant, grantIsCurrent, verifyGrant } from './grants';
 export type { GrantInput } from './grants';
+export { MAX_CONSENT_CHARS, createConsent, verifyConsent } from './consents';
+export type { Consent, ConsentExpectation, ConsentInput, ConsentStatus, ConsentSubject, ConsentSubjectKind, VerifyConsentResult } from './consents';
 export { signChallenge, verifyChallengeSignature } from './challenge';
 export { DEFAULT_KDF, MIN_KDF, checkKdf, createSaltSeed, deriveSecrets, normaliseEmail } from './secrets';
 export type { DeriveSecretsOptions, KdfProgress } from './secrets';

@@ -17,8 +17,12 @@ import {
   splitRecipientPackets,
   verifyChallengeSignature,
   verifyAuditCheckpoint,
+  verifyConsent,
   verifyGrant,
+  verifyTeamGrant,
   type AuditCheckpoint,
+  type Consent,
+  type ConsentExpectation,
 } from '@medseal/crypto';
 import { AppError } from './errors';
 
@@ -156,6 +160,43 @@ export async function checkAuditCheckpoint(input: { signedCheckpoint: string; ow
 
 /** The access trail's links: the hash clients recompute, so the server links exactly what they check. */
 export { AUDIT_GENESIS_HASH, auditEventHash, checkAuditChain } from '@medseal/crypto';
+
+/**
+ * Verifies a consent statement with the patient's registered key against what the server knows
+ * (the subject's registered fingerprint, the `seq` after the stored one). A withdrawal is taken
+ * even when it names a key the subject no longer has: taking a right away is never refused.
+ *
+ * @throws AppError 400 `bad-signature`, `consent-wrong-patient`, `consent-wrong-subject`,
+ *   `fingerprint-mismatch`; 409 `consent-replayed` (not newer than the stored statement).
+ */
+export async function checkConsent(input: { signedConsent: string; patientPublicKey: string; expect: ConsentExpectation }): Promise<Consent> {
+  const result = await asBadRequest('The consent was refused', () => verifyConsent(input));
+  switch (result.status) {
+    case 'valid':
+    case 'withdrawn':
+      return result.consent;
+    case 'wrong-fingerprint':
+      if (result.consent.withdrawnAt !== undefined && result.consent.seq >= (input.expect.minSeq ?? 1)) return result.consent;
+      throw new AppError({ status: 400, code: 'fingerprint-mismatch', message: "The consent names another key than the doctor's registered one." });
+    case 'replayed':
+      throw new AppError({ status: 409, code: 'consent-replayed', message: 'A newer statement about this person is stored; sign a new one.' });
+    case 'wrong-patient':
+      throw new AppError({ status: 400, code: 'consent-wrong-patient', message: 'The consent is for another patient.' });
+    case 'wrong-subject':
+      throw new AppError({ status: 400, code: 'consent-wrong-subject', message: 'The consent names another person.' });
+    case 'bad-signature':
+      throw new AppError({ status: 400, code: 'bad-signature', message: 'The consent is not signed by the patient.' });
+  }
+}
+
+/** Verifies a signed team grant; returns the grant or throws AppError 400 `bad-signature`. */
+export async function checkTeamGrant(input: { signedGrant: string; signerPublicKey: string }) {
+  const result = await asBadRequest('The team grant was refused', () => verifyTeamGrant(input));
+  if (result.status !== 'verified') {
+    throw new AppError({ status: 400, code: 'bad-signature', message: 'The team grant is not signed by the sharer.' });
+  }
+  return result.grant;
+}
 
 /** The PKESK packets (base64url) of a stored binary message. */
 export function recipientPacketsOf(message: Uint8Array): string[] {

@@ -18,6 +18,7 @@ import { createRecipientPacket, type FileKeyCommitment, type ShareSource } from 
 import { checkKdf, createSaltSeed, deriveSecrets, DEFAULT_KDF, MIN_KDF, type KdfProgress } from '../secrets';
 import { signChallenge, verifyChallengeSignature } from '../challenge';
 import { verifyGrant } from '../grants';
+import { createConsent, verifyConsent, type Consent, type ConsentInput } from '../consents';
 import { openSelfBlob, sealSelfBlob, type OpenSelfBlobResult } from '../blobs';
 import { openAccountState, ownKeyOf, sealAccountState, type AccountState, type HighWaterMark, type OpenAccountStateResult } from '../account-state';
 import { checkAuditTrail, signAuditCheckpoint, type AuditCheckpoint, type AuditLink, type AuditTrailResult } from '../audit';
@@ -132,6 +133,7 @@ export function createCryptoWorkerApi() {
       return safetyNumberQrPayload(a, b);
     },
     verifyGrant,
+    verifyConsent,
     verifyChallengeSignature,
     inspectMessage,
     checkEncryptedTo,
@@ -332,6 +334,10 @@ export function createCryptoWorkerApi() {
     }): Promise<{ signed: string; statement: TeamStatement; hash: string; state: TeamState }> {
       const { keyHandle, ...rest } = opts;
       return signTeamStatement({ ...rest, signerKey: key(keyHandle) });
+    },
+    /** Signs a consent to write (or its withdrawal) with the patient's own key (DESIGN §13). */
+    async createConsent(opts: { consent: ConsentInput; keyHandle: KeyHandle }): Promise<{ signedConsent: string; consent: Consent }> {
+      return createConsent({ consent: opts.consent, patientKey: key(opts.keyHandle) });
     },
     async createTeamGrant(opts: { grant: TeamGrantInput; keyHandle: KeyHandle }): Promise<{ signedGrant: string; grant: TeamGrant }> {
       return createTeamGrant({ grant: opts.grant, signerKey: key(opts.keyHandle) });
