@@ -1,5 +1,5 @@
 import { endpoints, type Me } from '@medseal/contract';
-import type { AccountState, HighWaterMark, OpenAccountStateResult, PinnedKey, UserId } from '@medseal/crypto';
+import type { AccountState, HighWaterMark, OpenAccountStateResult, PinnedKey, SignedTreeHead, UserId } from '@medseal/crypto';
 import { isApiError } from '../api/errors';
 import type { Call } from '../api/http';
 import type { CryptoClient, KeyRef } from '../crypto/client';
@@ -182,6 +182,23 @@ export class AccountStateBook {
     const here = this.seen.get(recordId);
     const stored = this.base.seen[recordId];
     return here === undefined ? stored : Math.max(here, stored ?? 0);
+  }
+
+  /** The last key-transparency head this account accepted (DESIGN §14), on any device. */
+  get transparencyHead(): SignedTreeHead | null {
+    return this.view.transparencyHead;
+  }
+
+  /**
+   * Keeps a newly accepted head (it passed the consistency check from `transparencyHead`) and
+   * saves it before resolving. Pins are unchanged, so nothing re-renders. A larger head another
+   * device saved meanwhile is kept: the next check runs from it.
+   */
+  async keepTransparencyHead(head: SignedTreeHead): Promise<void> {
+    const change: Change = (state) => ((state.transparencyHead?.size ?? -1) >= head.size ? state : { ...state, transparencyHead: head });
+    this.changes.push(change);
+    this.view = change(this.view);
+    await this.flush();
   }
 
   /** Remembers that `version` of a record verified; saved within a second. */

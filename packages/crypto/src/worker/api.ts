@@ -25,6 +25,19 @@ import { checkAuditTrail, signAuditCheckpoint, type AuditCheckpoint, type AuditL
 import { createTabWrappingKey, openKeyForTab, sealKeyForTab, type TabSealedKey, type TabWrappingKey } from '../tab-session';
 import type { Json } from '../encoding';
 import {
+  checkGossipHead,
+  checkHeadUpdate,
+  checkOwnBindings,
+  keyIdentityOf,
+  verifyKeyInLog,
+  verifyTreeHead,
+  type GossipResult,
+  type OwnBindingsResult,
+  type ProvenBinding,
+  type SignedTreeHead,
+  type UserKeyBinding,
+} from '../transparency';
+import {
   attestationOf,
   checkTeamPublicKey,
   createTeamGrant,
@@ -75,8 +88,16 @@ function fire<T>(callback: Callback<T> | undefined, value: T): void {
   }
 }
 
+export interface CryptoWorkerOptions {
+  /**
+   * The key-transparency log's public key (DESIGN §14), built into the app: the worker checks
+   * heads only against it, so nothing the UI thread or the server sends can swap it.
+   */
+  ktLogPublicKey?: string;
+}
+
 /** Builds one API object with its own key store. `exposeCryptoWorker` exposes one per worker. */
-export function createCryptoWorkerApi() {
+export function createCryptoWorkerApi(options: CryptoWorkerOptions = {}) {
   const keys = new Map<string, UnlockedKey>();
   const secrets = new Map<string, Uint8Array>();
   const sessionKeys = new Map<string, SessionKey>();
@@ -107,6 +128,11 @@ export function createCryptoWorkerApi() {
     const s = sessionKeys.get(handle);
     if (!s) throw new CryptoError('unknown-handle', 'no session key for this handle');
     return { sessionKey: s };
+  };
+
+  const logKey = (): string => {
+    if (!options.ktLogPublicKey) throw new CryptoError('invalid-argument', 'this app was built without a key-transparency log key');
+    return options.ktLogPublicKey;
   };
 
   return {
@@ -341,6 +367,28 @@ export function createCryptoWorkerApi() {
     },
     async createTeamGrant(opts: { grant: TeamGrantInput; keyHandle: KeyHandle }): Promise<{ signedGrant: string; grant: TeamGrant }> {
       return createTeamGrant({ grant: opts.grant, signerKey: key(opts.keyHandle) });
+    },
+
+    // --- key transparency (DESIGN §14), against the log key this worker was built with ---
+    /** A new signed head, accepted only if it extends `stored` (checkHeadUpdate). */
+    async ktCheckHead(opts: { stored: SignedTreeHead | null; next: SignedTreeHead; consistency: string[] }): Promise<SignedTreeHead> {
+      return checkHeadUpdate({ ...opts, logPublicKey: logKey() });
+    },
+    /** A directory key with its inclusion proof under `head` (whose signature is checked again here). */
+    async ktVerifyKey(opts: { head: SignedTreeHead; armoredKey: string; expect: { userId: string; email?: string }; proven: ProvenBinding }): Promise<UserKeyBinding> {
+      verifyTreeHead(opts.head, logKey());
+      return verifyKeyInLog(opts);
+    },
+    /** Self-monitoring: every binding logged for me must be my own key (the unlocked one). */
+    async ktCheckOwnBindings(opts: { head: SignedTreeHead; userId: string; keyHandle: KeyHandle; history: ProvenBinding[] }): Promise<OwnBindingsResult> {
+      verifyTreeHead(opts.head, logKey());
+      const own = await keyIdentityOf(publicKeyOf(key(opts.keyHandle)));
+      return checkOwnBindings({ head: opts.head, userId: opts.userId, ownKeys: [own], history: opts.history });
+    },
+    /** Gossip: my head and one another person signed into a record or grant must be consistent. */
+    async ktCheckGossip(opts: { own: SignedTreeHead; theirs: SignedTreeHead; proof: string[] }): Promise<GossipResult> {
+      verifyTreeHead(opts.own, logKey());
+      return checkGossipHead({ ...opts, logPublicKey: logKey() });
     },
 
     // --- forgetting ---

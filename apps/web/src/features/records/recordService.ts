@@ -4,6 +4,7 @@ import { proxy, transfer, type CryptoClient, type KeyRef } from '../../crypto/cl
 import type { Fingerprint, JsonObject, RecordExpectation, RecordId, UserId } from '@medseal/crypto';
 import type { AccountStateBook } from '../../app/accountState';
 import type { KeyBook, Person } from '../../app/keyBook';
+import type { KeyTransparency } from '../../app/transparency';
 import type { ContactsDoc } from '../contacts/contactsModel';
 import { recordContentSchema, summaryOf, type AttachmentRef, type RecordContent } from './content';
 import { fetchAllRecords } from './queries';
@@ -24,6 +25,8 @@ export interface RecordDeps {
   me: Me;
   key: KeyRef;
   keyBook: KeyBook;
+  /** Key-transparency head, proofs and gossip (DESIGN §14). */
+  transparency: KeyTransparency;
   /** Pins and the highest version seen of each record, on every device (DESIGN §12). */
   accountState: AccountStateBook;
   contacts(): ContactsDoc;
@@ -124,6 +127,8 @@ export async function openRecordDto(deps: RecordDeps, dto: RecordDto): Promise<O
   const parsed = recordContentSchema.safeParse(result.envelope.content);
   if (!parsed.success) return { status: 'unknown-content', dto };
   deps.accountState.noteSeen(dto.id, dto.version);
+  // Gossip (DESIGN §14) in the background: a split view is an alert of its own, not this record's.
+  if (result.gossip.length > 0) void deps.transparency.checkGossip(result.gossip, `${author.name}’s record`);
   return { status: 'verified', dto, content: parsed.data, author, authorVerified, signedAt: result.signedAt, readers: dto.recipients };
 }
 
@@ -222,8 +227,10 @@ async function uploadFiles(deps: RecordDeps, recordId: string, files: File[], ke
 async function seal(deps: RecordDeps, input: { recordId: string; version: number; ownerId: string; content: RecordContent; keys: string[] }) {
   // JSON round trip: drops undefined fields, which the canonical envelope cannot hold.
   const content = JSON.parse(JSON.stringify(input.content)) as JsonObject;
+  // The head I saw travels with what I sign, so my readers can check their view against mine.
+  const ktHead = await deps.transparency.currentHead();
   return deps.crypto.sealRecord({
-    envelope: { recordId: input.recordId as RecordId, version: input.version, ownerId: input.ownerId as UserId, authorId: deps.me.id as UserId, createdAt: new Date().toISOString(), content },
+    envelope: { recordId: input.recordId as RecordId, version: input.version, ownerId: input.ownerId as UserId, authorId: deps.me.id as UserId, createdAt: new Date().toISOString(), content, ktHead },
     keyHandle: deps.key.handle,
     recipientKeys: input.keys,
   });
@@ -397,7 +404,7 @@ export async function shareRecord(deps: RecordDeps, record: VerifiedRecord, gran
   const attachmentPackets: Record<string, string> = {};
   for (const a of content.attachments) attachmentPackets[a.id] = await filePacketFor(deps, dto.id, a, grantee);
   const { signedGrant } = await deps.crypto.createGrant({
-    grant: { recordId: dto.id as RecordId, granteeUserId: grantee.id as UserId, granteeFingerprint: grantee.fingerprint as Fingerprint, grantedBy: deps.me.id as UserId },
+    grant: { recordId: dto.id as RecordId, granteeUserId: grantee.id as UserId, granteeFingerprint: grantee.fingerprint as Fingerprint, grantedBy: deps.me.id as UserId, ktHead: await deps.transparency.currentHead() },
     keyHandle: deps.key.handle,
   });
   return deps.call(endpoints.grantAccess, {
