@@ -14,12 +14,14 @@ import { createSessionKey, type SessionKey } from '../messages';
 import { checkOwnKey, exportPrivateKey, lockPrivateKey, unlockPrivateKey } from '../protect';
 import { checkRecipientList, openRecord, sealRecord, type JsonObject, type OpenRecordResult, type RecordEnvelope, type RecordEnvelopeInput, type RecordExpectation } from '../records';
 import { createRecoveryKey, recoverySecretFromWords } from '../recovery';
-import { createRecipientPacket, rekeyRecord, type FileKeyCommitment, type ShareSource } from '../sharing';
+import { createRecipientPacket, type FileKeyCommitment, type ShareSource } from '../sharing';
 import { checkKdf, createSaltSeed, deriveSecrets, DEFAULT_KDF, MIN_KDF, type KdfProgress } from '../secrets';
 import { signChallenge, verifyChallengeSignature } from '../challenge';
 import { verifyGrant } from '../grants';
+import { createConsent, verifyConsent, type Consent, type ConsentInput } from '../consents';
 import { openSelfBlob, sealSelfBlob, type OpenSelfBlobResult } from '../blobs';
 import { openAccountState, ownKeyOf, sealAccountState, type AccountState, type HighWaterMark, type OpenAccountStateResult } from '../account-state';
+import { checkAuditTrail, signAuditCheckpoint, type AuditCheckpoint, type AuditLink, type AuditTrailResult } from '../audit';
 import { createTabWrappingKey, openKeyForTab, sealKeyForTab, type TabSealedKey, type TabWrappingKey } from '../tab-session';
 import type { Json } from '../encoding';
 import {
@@ -157,6 +159,7 @@ export function createCryptoWorkerApi(options: CryptoWorkerOptions = {}) {
       return safetyNumberQrPayload(a, b);
     },
     verifyGrant,
+    verifyConsent,
     verifyChallengeSignature,
     inspectMessage,
     checkEncryptedTo,
@@ -293,17 +296,6 @@ export function createCryptoWorkerApi(options: CryptoWorkerOptions = {}) {
     async createGrant(opts: { grant: GrantInput; keyHandle: KeyHandle }): Promise<{ signedGrant: string; grant: Grant }> {
       return createGrant({ grant: opts.grant, signerKey: key(opts.keyHandle) });
     },
-    async rekeyRecord<C extends JsonObject = JsonObject>(opts: {
-      message: string;
-      keyHandle: KeyHandle;
-      expect: RecordExpectation;
-      next: { version: number; authorId: UserId; createdAt?: string };
-      recipientKeys: string[];
-      sessionKeyHandle?: SessionKeyHandle;
-    }): Promise<{ message: ArmoredMessage; envelope: RecordEnvelope<C> }> {
-      const { keyHandle, sessionKeyHandle, ...rest } = opts;
-      return rekeyRecord<C>({ ...rest, myKey: key(keyHandle), ...session(sessionKeyHandle) });
-    },
     async sealSelfBlob(opts: { data: Json; purpose: string; keyHandle: KeyHandle }): Promise<ArmoredMessage> {
       return sealSelfBlob({ data: opts.data, purpose: opts.purpose, key: key(opts.keyHandle) });
     },
@@ -321,6 +313,15 @@ export function createCryptoWorkerApi(options: CryptoWorkerOptions = {}) {
     async openAccountState(opts: { message: Uint8Array; userId: string; keyHandle: KeyHandle; highWater?: HighWaterMark }): Promise<OpenAccountStateResult> {
       const { keyHandle, ...rest } = opts;
       return openAccountState({ ...rest, key: key(keyHandle) });
+    },
+
+    // --- access trails (DESIGN §12 "Audit"): recomputed here, checkpoints signed with my key ---
+    async checkAuditTrail(opts: { recordId: string; events: AuditLink[]; signedCheckpoint: string | null; keyHandle: KeyHandle }): Promise<AuditTrailResult> {
+      const { keyHandle, ...rest } = opts;
+      return checkAuditTrail({ ...rest, ownerKey: key(keyHandle) });
+    },
+    async signAuditCheckpoint(opts: { checkpoint: AuditCheckpoint; keyHandle: KeyHandle }): Promise<string> {
+      return signAuditCheckpoint({ checkpoint: opts.checkpoint, key: key(opts.keyHandle) });
     },
 
     // --- care teams (DESIGN §13): team keys live here behind handles like the user's key ---
@@ -359,6 +360,10 @@ export function createCryptoWorkerApi(options: CryptoWorkerOptions = {}) {
     }): Promise<{ signed: string; statement: TeamStatement; hash: string; state: TeamState }> {
       const { keyHandle, ...rest } = opts;
       return signTeamStatement({ ...rest, signerKey: key(keyHandle) });
+    },
+    /** Signs a consent to write (or its withdrawal) with the patient's own key (DESIGN §13). */
+    async createConsent(opts: { consent: ConsentInput; keyHandle: KeyHandle }): Promise<{ signedConsent: string; consent: Consent }> {
+      return createConsent({ consent: opts.consent, patientKey: key(opts.keyHandle) });
     },
     async createTeamGrant(opts: { grant: TeamGrantInput; keyHandle: KeyHandle }): Promise<{ signedGrant: string; grant: TeamGrant }> {
       return createTeamGrant({ grant: opts.grant, signerKey: key(opts.keyHandle) });

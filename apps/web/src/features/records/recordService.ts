@@ -8,6 +8,7 @@ import type { KeyTransparency } from '../../app/transparency';
 import type { ContactsDoc } from '../contacts/contactsModel';
 import { recordContentSchema, summaryOf, type AttachmentRef, type RecordContent } from './content';
 import { fetchAllRecords } from './queries';
+import { describeFailure, type RecordFailure } from './failures';
 import type { SummaryState } from './summaryLoader';
 import type { RecordSearch } from '../search/client';
 import { searchDocOf } from '../search/searchDoc';
@@ -46,7 +47,8 @@ export type OpenedRecord =
        */
       readers: Recipient[];
     }
-  | { status: 'tampered'; dto: RecordDto; reason: string };
+  /** Crypto's own status (or `unknown-content`), unchanged: the UI words it (failures.ts). */
+  | (RecordFailure & { dto: RecordDto });
 
 export type VerifiedRecord = Extract<OpenedRecord, { status: 'verified' }>;
 
@@ -72,23 +74,6 @@ function pinnedFingerprint(deps: RecordDeps, userId: string): string | undefined
   return deps.accountState.pinOf(userId)?.fingerprint;
 }
 
-function explain(result: { status: string; reason?: string; mismatches?: string[] }): string {
-  switch (result.status) {
-    case 'unknown-author-key':
-      return 'It is not signed by the key of the person named as its author.';
-    case 'bad-signature':
-      return `Its signature is missing or invalid (${result.reason ?? 'unknown reason'}).`;
-    case 'context-mismatch':
-      return (result.mismatches ?? []).includes('version-rollback')
-        ? 'The server sent an older version than one you have already seen.'
-        : `Its signed details do not match this record (${(result.mismatches ?? []).join(', ')}): it may be another record’s content or an altered list of readers.`;
-    case 'not-for-me':
-      return 'It is not encrypted to your key.';
-    default:
-      return `Verification failed (${result.status}).`;
-  }
-}
-
 async function grantsOf(deps: RecordDeps, recordId: string): Promise<{ signedGrant: string; signerPublicKey: string }[]> {
   const { entries } = await deps.call(endpoints.listAccess, { params: { recordId } });
   const grants: { signedGrant: string; signerPublicKey: string }[] = [];
@@ -98,6 +83,12 @@ async function grantsOf(deps: RecordDeps, recordId: string): Promise<{ signedGra
     grants.push({ signedGrant: e.signedGrant, signerPublicKey: signer.publicKey });
   }
   return grants;
+}
+
+/** The directory keys of `readers` whose fingerprint is the listed one (others are left out). */
+async function readerKeysOf(deps: RecordDeps, readers: readonly Recipient[]): Promise<string[]> {
+  const people = await Promise.all(readers.map((r) => deps.keyBook.get(r.userId).catch(() => null)));
+  return people.flatMap((p, i) => (p && p.fingerprint === readers[i]?.fingerprint ? [p.publicKey] : []));
 }
 
 /** Opens one version's message with every check; `grants` are fetched only when needed. */
@@ -117,6 +108,9 @@ async function openMessage(deps: RecordDeps, target: { id: string; ownerId: stri
     ownerFingerprint: ownerFingerprint as Fingerprint,
     recipients: target.recipients.map((r) => r.fingerprint as Fingerprint),
     ...(opts.checkRollback && seen !== undefined ? { minVersion: seen } : {}),
+    // Readers = packets, for the current version (an older one keeps the packets of readers
+    // revoked since): every listed reader's key, where the directory's matches the list.
+    ...(opts.checkRollback ? { readerKeys: await readerKeysOf(deps, target.recipients) } : {}),
   };
   let result = await deps.crypto.openRecord({ message: target.message, keyHandle: deps.key.handle, expect });
   // Readers beyond the envelope's list are fine only with a valid grant (DESIGN §6): fetch them lazily.
@@ -129,9 +123,9 @@ async function openMessage(deps: RecordDeps, target: { id: string; ownerId: stri
 
 export async function openRecordDto(deps: RecordDeps, dto: RecordDto): Promise<OpenedRecord> {
   const { result, author, authorVerified } = await openMessage(deps, dto, { checkRollback: true });
-  if (result.status !== 'verified') return { status: 'tampered', dto, reason: explain(result) };
+  if (result.status !== 'verified') return { ...result, dto };
   const parsed = recordContentSchema.safeParse(result.envelope.content);
-  if (!parsed.success) return { status: 'tampered', dto, reason: 'Its content is signed but not in a format this app knows.' };
+  if (!parsed.success) return { status: 'unknown-content', dto };
   deps.accountState.noteSeen(dto.id, dto.version);
   // Gossip (DESIGN §14) in the background: a split view is an alert of its own, not this record's.
   if (result.gossip.length > 0) void deps.transparency.checkGossip(result.gossip, `${author.name}’s record`);
@@ -146,20 +140,21 @@ export async function summarizeRecord(deps: RecordDeps, dto: RecordDto, search: 
   const opened = await openRecordDto(deps, dto);
   if (opened.status !== 'verified') {
     void search.remove([dto.id]);
-    return { status: 'tampered', reason: opened.reason };
+    const { dto: _dto, ...failure } = opened;
+    return { status: 'failed', failure };
   }
   void search.put([searchDocOf(dto.id, opened.content)]);
   return { status: 'verified', summary: summaryOf(opened.content) };
 }
 
-export type OpenedVersion = { status: 'verified'; content: RecordContent; author: Person } | { status: 'tampered'; reason: string };
+export type OpenedVersion = { status: 'verified'; content: RecordContent; author: Person } | RecordFailure;
 
 export async function openVersion(deps: RecordDeps, dto: RecordDto, version: number): Promise<OpenedVersion> {
   const v = await deps.call(endpoints.getRecordVersion, { params: { recordId: dto.id, version } });
   const { result, author } = await openMessage(deps, { id: dto.id, ownerId: dto.ownerId, authorId: v.authorId, version: v.version, recipients: v.recipients, message: v.message }, { checkRollback: false });
-  if (result.status !== 'verified') return { status: 'tampered', reason: explain(result) };
+  if (result.status !== 'verified') return result;
   const parsed = recordContentSchema.safeParse(result.envelope.content);
-  if (!parsed.success) return { status: 'tampered', reason: 'Its content is not in a format this app knows.' };
+  if (!parsed.success) return { status: 'unknown-content' };
   return { status: 'verified', content: parsed.data, author };
 }
 
@@ -362,7 +357,7 @@ async function openAttachment(deps: RecordDeps, recordId: string, ref: Attachmen
     transfer({ message, keyHandle: deps.key.handle, authorPublicKey: signer.publicKey, ...(pin ? { authorFingerprint: pin as Fingerprint } : {}), expectSha256: ref.sha256 }, [message.buffer]),
     proxy((p: { done: number; total: number }) => onProgress(`Decrypting ${ref.name}`, p.total ? p.done / p.total : null)),
   );
-  if (opened.status !== 'verified') throw new Error(`${ref.name} failed verification: ${explain(opened)}`);
+  if (opened.status !== 'verified') throw new Error(`${ref.name} failed verification: ${describeFailure(opened)}`);
   onProgress(`Decrypted ${ref.name}`, 1);
   return { data: opened.data, message: kept };
 }
