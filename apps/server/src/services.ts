@@ -2,12 +2,13 @@ import type { Connection } from 'mongoose';
 import type { Logger } from 'pino';
 import { challengeModel, sessionModel, type SessionDoc } from './components/auth/model';
 import { AuditLog } from './components/audit/log';
-import { auditModel } from './components/audit/model';
+import { auditCheckpointModel, auditModel } from './components/audit/model';
 import { accountStateModel } from './components/account-state/model';
+import { consentModel } from './components/consents/model';
 import { contactsModel } from './components/contacts/model';
 import { feedHintModel, feedModel, ListingFeed } from './components/records/feed';
 import { attachmentChunkModel, attachmentModel, recordModel, recordVersionModel, type AttachmentDoc, type RecordDoc } from './components/records/model';
-import { grantModel } from './components/sharing/model';
+import { grantModel, teamGrantModel } from './components/sharing/model';
 import { practiceModel, teamKeyEnvelopeModel, teamMembershipModel, teamModel, teamStatementModel } from './components/teams/model';
 import { ktModels } from './components/transparency/model';
 import { TransparencyLog } from './components/transparency/log';
@@ -81,9 +82,12 @@ export function createModels(connection: Connection) {
     attachments: attachmentModel(connection),
     chunks: attachmentChunkModel(connection),
     grants: grantModel(connection),
+    consents: consentModel(connection),
+    teamGrants: teamGrantModel(connection),
     contacts: contactsModel(connection),
     accountStates: accountStateModel(connection),
     audit: auditModel(connection),
+    auditCheckpoints: auditCheckpointModel(connection),
     claims: claimModel(connection),
     invalidations: invalidationModel(connection),
     invalidationStarts: invalidationStartModel(connection),

@@ -7,6 +7,7 @@ import { codeOf } from './helpers/client';
 import { createBody, recipientsOf, sealFor } from './helpers/records';
 import { registerUser, type TestUser } from './helpers/users';
 import { startTestServer, type TestServer } from './support';
+import { giveConsent } from './helpers/consents';
 
 let server: TestServer;
 let patient: TestUser;
@@ -15,6 +16,7 @@ beforeAll(async () => {
   server = await startTestServer();
   patient = await registerUser(server.baseUrl, { name: 'Retrying Patient' });
   doctor = await registerUser(server.baseUrl, { name: 'Dr Retry', role: 'doctor' });
+  await giveConsent(patient, doctor);
 });
 afterAll(() => server.close());
 

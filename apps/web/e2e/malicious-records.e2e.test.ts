@@ -240,6 +240,7 @@ describe('a malicious server against what a record page shows (real Chromium)', 
           p,
           { method: 'GET', path: `/api/records/${recordId}/access` },
           (b) => ({
+            ...b,
             entries: [...b.entries, forgedEntry],
           }),
         ),

@@ -4,10 +4,12 @@ import { CryptoError } from './errors';
 import { canonicalJson, fromUtf8, utf8, type Json } from './encoding';
 import { parseFingerprint } from './fingerprint';
 import { grantIsCurrent, verifyGrantWithKey } from './grants';
-import { encryptToKeys, parsePublicKeyCached, type UnlockedKey } from './keys';
+import { inspectMessage } from './inspect';
+import { encryptToKeys, parsePublicKeyCached, validatedPublicKey, type UnlockedKey } from './keys';
 import { decryptVerified, encryptSigned, type BadSignatureReason, type SessionKey } from './messages';
 import { pad, unpad } from './padding';
-import type { ArmoredMessage, Fingerprint, RecordId, UserId } from './types';
+import { parseSignedTreeHead, type SignedTreeHead } from './transparency/heads';
+import type { ArmoredMessage, Fingerprint, Grant, RecordId, UserId } from './types';
 
 export type JsonObject = { [key: string]: Json };
 
@@ -28,6 +30,11 @@ export interface RecordEnvelope<C extends JsonObject = JsonObject> {
    * sealed beside it under the same session key (DESIGN §5). Signed, so one can't be served as the other.
    */
   part?: 'summary';
+  /**
+   * The author's latest key-transparency head when writing (DESIGN §14 gossip): a reader checks
+   * it is consistent with its own. Absent in records written before gossip.
+   */
+  ktHead?: SignedTreeHead;
 }
 
 /** What the author supplies; `v` and `recipients` are filled in from the recipient keys. */
@@ -53,12 +60,13 @@ function checkInput(e: RecordEnvelopeInput): void {
   if (!isIsoDate(e.createdAt)) throw bad('createdAt must be an ISO 8601 UTC string (Date.toISOString())');
   if (!isPlainObject(e.content)) throw bad('content must be a JSON object');
   if (e.part !== undefined && e.part !== 'summary') throw bad("part must be absent or 'summary'");
+  if (e.ktHead !== undefined && !parseSignedTreeHead(e.ktHead)) throw bad('ktHead must be a signed tree head');
 }
 
 function parseEnvelope(value: unknown): RecordEnvelope | null {
   if (!isPlainObject(value)) return null;
   const e = value as Record<string, unknown>;
-  const keys = ['v', 'recordId', 'version', 'ownerId', 'authorId', 'recipients', 'createdAt', 'content', 'part'];
+  const keys = ['v', 'recordId', 'version', 'ownerId', 'authorId', 'recipients', 'createdAt', 'content', 'part', 'ktHead'];
   if (Object.keys(e).some((k) => !keys.includes(k))) return null;
   if (
     typeof e.recordId !== 'string' ||
@@ -69,7 +77,8 @@ function parseEnvelope(value: unknown): RecordEnvelope | null {
     !e.recipients.every((r) => typeof r === 'string' && /^[0-9a-f]{40}$/.test(r)) ||
     !isIsoDate(e.createdAt) ||
     !isPlainObject(e.content) ||
-    (e.part !== undefined && e.part !== 'summary')
+    (e.part !== undefined && e.part !== 'summary') ||
+    (e.ktHead !== undefined && !parseSignedTreeHead(e.ktHead))
   ) {
     return null;
   }
@@ -101,6 +110,7 @@ export async function sealRecord<C extends JsonObject>(opts: {
     createdAt: opts.envelope.createdAt,
     content: opts.envelope.content,
     ...(opts.envelope.part ? { part: opts.envelope.part } : {}),
+    ...(opts.envelope.ktHead ? { ktHead: opts.envelope.ktHead } : {}),
   });
   let envelope: RecordEnvelope<C> | undefined;
   const message = (await encryptToKeys(opts.recipientKeys, async (keys) => {
@@ -147,13 +157,27 @@ export interface RecordExpectation {
   part?: 'summary';
   /** The highest version this client has seen of the record: anything older is a rollback. */
   minVersion?: number;
+  /**
+   * Public keys of the readers (any order; keys of people who are not readers are ignored).
+   * When given, the message's session key packets must be exactly one per reader (DESIGN §12
+   * "Readers"): none for anyone else, none missing. A reader whose key is not given may have
+   * one packet that cannot be told apart; give every reader's key for the full check.
+   */
+  readerKeys?: string[];
   now?: Date;
 }
 
-export type ContextField = 'recordId' | 'version' | 'version-rollback' | 'ownerId' | 'authorId' | 'part' | 'recipients' | 'envelope';
+/** `packets`: the message is encrypted to someone who is not a reader, or not to a reader. */
+export type ContextField = 'recordId' | 'version' | 'version-rollback' | 'ownerId' | 'authorId' | 'part' | 'recipients' | 'packets' | 'envelope';
 
 export type OpenRecordResult<C extends JsonObject = JsonObject> =
-  | { status: 'verified'; envelope: RecordEnvelope<C>; signedAt: Date }
+  | {
+      status: 'verified';
+      envelope: RecordEnvelope<C>;
+      signedAt: Date;
+      /** Key-transparency heads signed into this version and its accepted grants, for gossip (DESIGN §14). */
+      gossip: SignedTreeHead[];
+    }
   | { status: 'unknown-author-key'; reason: 'signed-by-another-key' | 'author-key-mismatch' | 'unreadable-author-key' }
   | { status: 'bad-signature'; reason: BadSignatureReason }
   | { status: 'context-mismatch'; mismatches: ContextField[]; unexpectedRecipients?: Fingerprint[]; missingRecipients?: Fingerprint[] }
@@ -174,8 +198,9 @@ export async function checkRecipientList(opts: {
   serverRecipients: Fingerprint[];
   grants?: GrantEvidence[];
   now?: Date;
-}): Promise<{ ok: true; accepted: Fingerprint[] } | { ok: false; unexpected: Fingerprint[]; missing: Fingerprint[] }> {
+}): Promise<{ ok: true; accepted: Fingerprint[]; grants: Grant[] } | { ok: false; unexpected: Fingerprint[]; missing: Fingerprint[] }> {
   const accepted = new Set<string>(opts.envelopeRecipients);
+  const acceptedGrants: Grant[] = [];
   for (const evidence of opts.grants ?? []) {
     // One parse per signer key serves both its fingerprint and the signature check (this read
     // every grant's key twice, uncached, on every record opened).
@@ -194,12 +219,13 @@ export async function checkRecipientList(opts: {
     const byOwner = g.grantedBy === opts.ownerId && opts.ownerFingerprint !== undefined && signerFingerprint === opts.ownerFingerprint;
     if (g.recordId !== opts.recordId || !(byAuthor || byOwner) || !grantIsCurrent(g, opts.now)) continue;
     accepted.add(g.granteeFingerprint);
+    acceptedGrants.push(g);
   }
   const server = new Set<string>(opts.serverRecipients.map((fp) => parseFingerprint(fp)));
   const unexpected = [...server].filter((fp) => !accepted.has(fp)) as Fingerprint[];
   const missing = [...accepted].filter((fp) => !server.has(fp)) as Fingerprint[];
   if (unexpected.length > 0 || missing.length > 0) return { ok: false, unexpected, missing };
-  return { ok: true, accepted: [...accepted].sort() as Fingerprint[] };
+  return { ok: true, accepted: [...accepted].sort() as Fingerprint[], grants: acceptedGrants };
 }
 
 /**
@@ -259,6 +285,37 @@ export async function openRecord<C extends JsonObject = JsonObject>(opts: {
     mismatches.push('recipients');
     return { status: 'context-mismatch', mismatches, unexpectedRecipients: list.unexpected, missingRecipients: list.missing };
   }
+  if (x.readerKeys && !(await packetsMatchReaders(opts.message, list.accepted, x.readerKeys, x.now))) mismatches.push('packets');
   if (mismatches.length > 0) return { status: 'context-mismatch', mismatches };
-  return { status: 'verified', envelope: envelope as RecordEnvelope<C>, signedAt: outcome.signedAt };
+  const gossip = [envelope.ktHead, ...list.grants.map((g) => g.ktHead)].filter((h): h is SignedTreeHead => h !== undefined);
+  return { status: 'verified', envelope: envelope as RecordEnvelope<C>, signedAt: outcome.signedAt, gossip };
+}
+
+/**
+ * Readers = packets (DESIGN §12): each session key packet of `message` is addressed to an
+ * encryption key of exactly one of the `readers` (fingerprints), each reader whose key is given
+ * has exactly one, and the packets no given key explains are at most the readers without a key.
+ * A server that hid a reader (list entry and grant removed, packet kept) fails here.
+ */
+async function packetsMatchReaders(message: string, readers: readonly Fingerprint[], readerKeys: readonly string[], now = new Date()): Promise<boolean> {
+  const wanted = new Set<string>(readers);
+  const ownerOfKeyId = new Map<string, string>();
+  for (const armored of readerKeys) {
+    const key = await validatedPublicKey(armored, now).catch(() => null);
+    const fingerprint = key?.key.getFingerprint();
+    if (!key || !fingerprint || !wanted.has(fingerprint)) continue;
+    for (const id of key.encryptionKeyIds) ownerOfKeyId.set(id, fingerprint);
+  }
+  const known = new Set(ownerOfKeyId.values());
+  const summary = await inspectMessage(message, { maxBytes: MAX_RECORD_MESSAGE }).catch(() => null);
+  if (!summary) return false;
+  const covered = new Set<string>();
+  let unexplained = 0;
+  for (const id of summary.recipientKeyIds) {
+    const fingerprint = ownerOfKeyId.get(id);
+    if (fingerprint === undefined) unexplained += 1;
+    else if (covered.has(fingerprint)) return false;
+    else covered.add(fingerprint);
+  }
+  return covered.size === known.size && unexplained <= wanted.size - known.size;
 }

@@ -14,14 +14,29 @@ import { createSessionKey, type SessionKey } from '../messages';
 import { checkOwnKey, exportPrivateKey, lockPrivateKey, unlockPrivateKey } from '../protect';
 import { checkRecipientList, openRecord, sealRecord, type JsonObject, type OpenRecordResult, type RecordEnvelope, type RecordEnvelopeInput, type RecordExpectation } from '../records';
 import { createRecoveryKey, recoverySecretFromWords } from '../recovery';
-import { createRecipientPacket, rekeyRecord, type FileKeyCommitment, type ShareSource } from '../sharing';
+import { createRecipientPacket, type FileKeyCommitment, type ShareSource } from '../sharing';
 import { checkKdf, createSaltSeed, deriveSecrets, DEFAULT_KDF, MIN_KDF, type KdfProgress } from '../secrets';
 import { signChallenge, verifyChallengeSignature } from '../challenge';
 import { verifyGrant } from '../grants';
+import { createConsent, verifyConsent, type Consent, type ConsentInput } from '../consents';
 import { openSelfBlob, sealSelfBlob, type OpenSelfBlobResult } from '../blobs';
 import { openAccountState, ownKeyOf, sealAccountState, type AccountState, type HighWaterMark, type OpenAccountStateResult } from '../account-state';
+import { checkAuditTrail, signAuditCheckpoint, type AuditCheckpoint, type AuditLink, type AuditTrailResult } from '../audit';
 import { createTabWrappingKey, openKeyForTab, sealKeyForTab, type TabSealedKey, type TabWrappingKey } from '../tab-session';
 import type { Json } from '../encoding';
+import {
+  checkGossipHead,
+  checkHeadUpdate,
+  checkOwnBindings,
+  keyIdentityOf,
+  verifyKeyInLog,
+  verifyTreeHead,
+  type GossipResult,
+  type OwnBindingsResult,
+  type ProvenBinding,
+  type SignedTreeHead,
+  type UserKeyBinding,
+} from '../transparency';
 import {
   attestationOf,
   checkTeamPublicKey,
@@ -73,8 +88,16 @@ function fire<T>(callback: Callback<T> | undefined, value: T): void {
   }
 }
 
+export interface CryptoWorkerOptions {
+  /**
+   * The key-transparency log's public key (DESIGN §14), built into the app: the worker checks
+   * heads only against it, so nothing the UI thread or the server sends can swap it.
+   */
+  ktLogPublicKey?: string;
+}
+
 /** Builds one API object with its own key store. `exposeCryptoWorker` exposes one per worker. */
-export function createCryptoWorkerApi() {
+export function createCryptoWorkerApi(options: CryptoWorkerOptions = {}) {
   const keys = new Map<string, UnlockedKey>();
   const secrets = new Map<string, Uint8Array>();
   const sessionKeys = new Map<string, SessionKey>();
@@ -107,6 +130,11 @@ export function createCryptoWorkerApi() {
     return { sessionKey: s };
   };
 
+  const logKey = (): string => {
+    if (!options.ktLogPublicKey) throw new CryptoError('invalid-argument', 'this app was built without a key-transparency log key');
+    return options.ktLogPublicKey;
+  };
+
   return {
     // --- constants and pure helpers (no secrets involved) ---
     async kdfDefaults(): Promise<{ DEFAULT_KDF: KdfParams; MIN_KDF: KdfParams }> {
@@ -131,6 +159,7 @@ export function createCryptoWorkerApi() {
       return safetyNumberQrPayload(a, b);
     },
     verifyGrant,
+    verifyConsent,
     verifyChallengeSignature,
     inspectMessage,
     checkEncryptedTo,
@@ -267,17 +296,6 @@ export function createCryptoWorkerApi() {
     async createGrant(opts: { grant: GrantInput; keyHandle: KeyHandle }): Promise<{ signedGrant: string; grant: Grant }> {
       return createGrant({ grant: opts.grant, signerKey: key(opts.keyHandle) });
     },
-    async rekeyRecord<C extends JsonObject = JsonObject>(opts: {
-      message: string;
-      keyHandle: KeyHandle;
-      expect: RecordExpectation;
-      next: { version: number; authorId: UserId; createdAt?: string };
-      recipientKeys: string[];
-      sessionKeyHandle?: SessionKeyHandle;
-    }): Promise<{ message: ArmoredMessage; envelope: RecordEnvelope<C> }> {
-      const { keyHandle, sessionKeyHandle, ...rest } = opts;
-      return rekeyRecord<C>({ ...rest, myKey: key(keyHandle), ...session(sessionKeyHandle) });
-    },
     async sealSelfBlob(opts: { data: Json; purpose: string; keyHandle: KeyHandle }): Promise<ArmoredMessage> {
       return sealSelfBlob({ data: opts.data, purpose: opts.purpose, key: key(opts.keyHandle) });
     },
@@ -295,6 +313,15 @@ export function createCryptoWorkerApi() {
     async openAccountState(opts: { message: Uint8Array; userId: string; keyHandle: KeyHandle; highWater?: HighWaterMark }): Promise<OpenAccountStateResult> {
       const { keyHandle, ...rest } = opts;
       return openAccountState({ ...rest, key: key(keyHandle) });
+    },
+
+    // --- access trails (DESIGN §12 "Audit"): recomputed here, checkpoints signed with my key ---
+    async checkAuditTrail(opts: { recordId: string; events: AuditLink[]; signedCheckpoint: string | null; keyHandle: KeyHandle }): Promise<AuditTrailResult> {
+      const { keyHandle, ...rest } = opts;
+      return checkAuditTrail({ ...rest, ownerKey: key(keyHandle) });
+    },
+    async signAuditCheckpoint(opts: { checkpoint: AuditCheckpoint; keyHandle: KeyHandle }): Promise<string> {
+      return signAuditCheckpoint({ checkpoint: opts.checkpoint, key: key(opts.keyHandle) });
     },
 
     // --- care teams (DESIGN §13): team keys live here behind handles like the user's key ---
@@ -334,8 +361,34 @@ export function createCryptoWorkerApi() {
       const { keyHandle, ...rest } = opts;
       return signTeamStatement({ ...rest, signerKey: key(keyHandle) });
     },
+    /** Signs a consent to write (or its withdrawal) with the patient's own key (DESIGN §13). */
+    async createConsent(opts: { consent: ConsentInput; keyHandle: KeyHandle }): Promise<{ signedConsent: string; consent: Consent }> {
+      return createConsent({ consent: opts.consent, patientKey: key(opts.keyHandle) });
+    },
     async createTeamGrant(opts: { grant: TeamGrantInput; keyHandle: KeyHandle }): Promise<{ signedGrant: string; grant: TeamGrant }> {
       return createTeamGrant({ grant: opts.grant, signerKey: key(opts.keyHandle) });
+    },
+
+    // --- key transparency (DESIGN §14), against the log key this worker was built with ---
+    /** A new signed head, accepted only if it extends `stored` (checkHeadUpdate). */
+    async ktCheckHead(opts: { stored: SignedTreeHead | null; next: SignedTreeHead; consistency: string[] }): Promise<SignedTreeHead> {
+      return checkHeadUpdate({ ...opts, logPublicKey: logKey() });
+    },
+    /** A directory key with its inclusion proof under `head` (whose signature is checked again here). */
+    async ktVerifyKey(opts: { head: SignedTreeHead; armoredKey: string; expect: { userId: string; email?: string }; proven: ProvenBinding }): Promise<UserKeyBinding> {
+      verifyTreeHead(opts.head, logKey());
+      return verifyKeyInLog(opts);
+    },
+    /** Self-monitoring: every binding logged for me must be my own key (the unlocked one). */
+    async ktCheckOwnBindings(opts: { head: SignedTreeHead; userId: string; keyHandle: KeyHandle; history: ProvenBinding[] }): Promise<OwnBindingsResult> {
+      verifyTreeHead(opts.head, logKey());
+      const own = await keyIdentityOf(publicKeyOf(key(opts.keyHandle)));
+      return checkOwnBindings({ head: opts.head, userId: opts.userId, ownKeys: [own], history: opts.history });
+    },
+    /** Gossip: my head and one another person signed into a record or grant must be consistent. */
+    async ktCheckGossip(opts: { own: SignedTreeHead; theirs: SignedTreeHead; proof: string[] }): Promise<GossipResult> {
+      verifyTreeHead(opts.own, logKey());
+      return checkGossipHead({ ...opts, logPublicKey: logKey() });
     },
 
     // --- forgetting ---

@@ -67,6 +67,16 @@ export function feedSeqsOf(record: Pick<RecordDoc, 'readerIds' | 'feedSeqs'>): n
   return seqs?.length === record.readerIds.length ? seqs : record.readerIds.map(() => UNLISTED);
 }
 
+/** A care team's listing feed: the records shared with it, listed for its current members. */
+export const teamFeedId = (teamId: string) => `team:${teamId}`;
+
+/** The record's `teamFeedSeqs`, one per `teams` entry. */
+export function teamFeedSeqsOf(record: Pick<RecordDoc, 'teams' | 'teamFeedSeqs'>): number[] {
+  const teams = record.teams ?? [];
+  const seqs = record.teamFeedSeqs;
+  return seqs?.length === teams.length ? seqs : teams.map(() => UNLISTED);
+}
+
 /** True when entry `seq` of `readerId`'s feed is the record's current one for that reader. */
 export function isListedAt(
   record: Pick<RecordDoc, 'readerIds' | 'feedSeqs'>,
