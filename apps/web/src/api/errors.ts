@@ -31,6 +31,7 @@ const FRIENDLY: Record<string, string> = {
   'version-conflict': 'Someone changed this while you were editing. Reload to see the newest version.',
   'record-not-found': 'This record does not exist or is no longer shared with you.',
   unauthenticated: 'Your session has ended. Please log in again.',
+  'no-consent': 'This patient has not let you write records for them (or stopped it). They can allow it when they share a record with you, or on their Contacts page.',
 };
 
 /** Words for people for the crypto worker's codes (errors without an API body). */

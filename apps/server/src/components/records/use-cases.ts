@@ -14,6 +14,7 @@ import { JsonBytes } from '../../lib/routing';
 import type { Services } from '../../services';
 import { chainFilter, eventId } from '../audit/model';
 import { grantId } from '../sharing/model';
+import { requireConsent } from '../consents/use-cases';
 import { appendAudit, appendListReads } from '../audit/use-cases';
 import { recordChanged, recordsChanged, roleOf } from './access';
 import { withRevClaim } from './rev-claim';
@@ -105,18 +106,20 @@ async function repeatedCreate(s: Services, authorId: string, body: CreateRecordR
  * (integrity-protected) to exactly the declared recipients' stored keys (DESIGN §5).
  * Idempotent: the same create again answers the stored record (see repeatedCreate).
  *
- * @throws AppError 400 (message check and recipient codes, `owner-not-patient`), 409 `record-exists`
+ * @throws AppError 400 (message check and recipient codes, `owner-not-patient`), 403 `no-consent`
+ *   (a doctor the patient has not consented to, DESIGN §13), 409 `record-exists`
  *   (another record under this id, also a deleted one, whose trail stays its owner's).
  */
 export async function createRecord(s: Services, authorId: string, body: CreateRecordRequest): Promise<RecordDto> {
   const repeated = await repeatedCreate(s, authorId, body);
   if (repeated) return repeated;
   if (body.ownerId !== authorId) {
-    const [owner, author] = await Promise.all([s.models.users.findById(body.ownerId, { role: 1 }).lean(), s.models.users.findById(authorId, { role: 1 }).lean()]);
+    const [owner, author] = await Promise.all([s.models.users.findById(body.ownerId, { role: 1 }).lean(), s.models.users.findById(authorId, { role: 1, fingerprint: 1 }).lean()]);
     if (!owner) throw new AppError({ status: 400, code: 'unknown-recipient', message: 'The owner does not exist.' });
     if (owner.role !== 'patient' || author?.role !== 'doctor') {
       throw new AppError({ status: 400, code: 'owner-not-patient', message: 'Only a doctor may write a record for someone else, and only for a patient.' });
     }
+    await requireConsent(s, body.ownerId, { id: authorId, fingerprint: author.fingerprint });
   }
   const keys = await resolveRecipients(s, body.recipients, body.ownerId, authorId);
   await checkMessage(body.message, keys, MAX_RECORD_MESSAGE_CHARS);

@@ -5,6 +5,7 @@ import type { Person } from '../../app/keyBook';
 import { useWorkspace } from '../../app/workspace';
 import { Banner, Button, TextField } from '../../ui';
 import { markVerified, pin, pinStateOf } from '../contacts/contactsModel';
+import { consentsNow, setConsent } from '../consents/consents';
 import { shareRecord, type VerifiedRecord } from '../records/recordService';
 import { PersonKeyCheck, type KeyCandidate } from './PersonKeyCheck';
 
@@ -12,13 +13,20 @@ import { PersonKeyCheck, type KeyCandidate } from './PersonKeyCheck';
 export function useCandidate() {
   const { deps, contacts } = useWorkspace();
   return async (person: Person): Promise<KeyCandidate> => {
-    const [safetyNumber, qrPayload] = await Promise.all([deps.crypto.safetyNumber(deps.key.fingerprint, person.fingerprint), deps.crypto.safetyNumberQrPayload(deps.key.fingerprint, person.fingerprint)]);
+    const [safetyNumber, qrPayload] = await Promise.all([
+      deps.crypto.safetyNumber(deps.key.fingerprint, person.fingerprint),
+      deps.crypto.safetyNumberQrPayload(deps.key.fingerprint, person.fingerprint),
+    ]);
     return {
       person: { id: person.id, name: person.name, role: person.role },
       fingerprint: person.fingerprint,
       safetyNumber,
       qrPayload,
-      state: pinStateOf(contacts.loaded?.doc ?? { v: 1, contacts: {} }, person.id, person.fingerprint),
+      state: pinStateOf(
+        contacts.loaded?.doc ?? { v: 1, contacts: {} },
+        person.id,
+        person.fingerprint,
+      ),
     };
   };
 }
@@ -29,7 +37,15 @@ export function useCandidate() {
  * comparing the key as the default action; sharing without verifying is an explicit second
  * choice that pins the key unverified. A changed key blocks sharing.
  */
-export function SharePanel({ record, onShared, onClose }: { record: VerifiedRecord; onShared(): void; onClose(): void }) {
+export function SharePanel({
+  record,
+  onShared,
+  onClose,
+}: {
+  record: VerifiedRecord;
+  onShared(): void;
+  onClose(): void;
+}) {
   const { deps, contacts } = useWorkspace();
   const toCandidate = useCandidate();
   const [email, setEmail] = useState('');
@@ -37,6 +53,14 @@ export function SharePanel({ record, onShared, onClose }: { record: VerifiedReco
   const [candidate, setCandidate] = useState<KeyCandidate | null>(null);
   const [notFound, setNotFound] = useState(false);
   const [firstContact, setFirstContact] = useState(false);
+  // Consent to write (DESIGN §13): made when a patient first shares with a doctor, ticked by
+  // default (docs/decisions.md), always visible and untickable before sharing.
+  const [allowWriting, setAllowWriting] = useState(true);
+  const offersConsent =
+    !!person &&
+    deps.me.role === 'patient' &&
+    person.role === 'doctor' &&
+    !consentsNow(deps.accountState.consents, person.id, person.fingerprint);
 
   const search = useMutation({
     mutationFn: async (address: string) => {
@@ -56,22 +80,46 @@ export function SharePanel({ record, onShared, onClose }: { record: VerifiedReco
     await contacts.update(change);
     const next = await toCandidate(p);
     // The update above changed the pins; recompute the state from the saved list.
-    setCandidate({ ...next, state: pinStateOf(change(contacts.loaded?.doc ?? { v: 1, contacts: {} }), p.id, p.fingerprint) });
+    setCandidate({
+      ...next,
+      state: pinStateOf(
+        change(contacts.loaded?.doc ?? { v: 1, contacts: {} }),
+        p.id,
+        p.fingerprint,
+      ),
+    });
   };
 
   const verify = useMutation({
     mutationFn: async () => {
       if (!person) return;
-      await refresh(person, (doc) => markVerified(doc, { id: person.id, name: person.name, role: person.role }, person.fingerprint, new Date()));
+      await refresh(person, (doc) =>
+        markVerified(
+          doc,
+          { id: person.id, name: person.name, role: person.role },
+          person.fingerprint,
+          new Date(),
+        ),
+      );
     },
   });
 
   const share = useMutation({
     mutationFn: async () => {
       if (!person || !candidate) return;
-      if (candidate.state.status === 'changed') throw new Error('Sharing is blocked until you verify the new key.');
-      if (candidate.state.status === 'new') await refresh(person, (doc) => pin(doc, { id: person.id, name: person.name, role: person.role }, person.fingerprint, new Date()));
+      if (candidate.state.status === 'changed')
+        throw new Error('Sharing is blocked until you verify the new key.');
+      if (candidate.state.status === 'new')
+        await refresh(person, (doc) =>
+          pin(
+            doc,
+            { id: person.id, name: person.name, role: person.role },
+            person.fingerprint,
+            new Date(),
+          ),
+        );
       await shareRecord(deps, record, person);
+      if (offersConsent && allowWriting) await setConsent(deps, person, true);
     },
     onSuccess: onShared,
   });
@@ -85,9 +133,17 @@ export function SharePanel({ record, onShared, onClose }: { record: VerifiedReco
   return (
     <section role="dialog" aria-labelledby="share-title" aria-modal="false">
       <h2 id="share-title">Share this record</h2>
-      <p>The person you share with gets their own key to this record. Nothing is re-encrypted and the server never sees the content.</p>
+      <p>
+        The person you share with gets their own key to this record. Nothing is re-encrypted and the
+        server never sees the content.
+      </p>
       <form onSubmit={submit} role="search" aria-label="Find a person">
-        <TextField label="Their email address" type="email" value={email} onChange={(e) => setEmail(e.target.value)} />
+        <TextField
+          label="Their email address"
+          type="email"
+          value={email}
+          onChange={(e) => setEmail(e.target.value)}
+        />
         <div style={{ display: 'flex', gap: 10, flexWrap: 'wrap' }}>
           <Button type="submit" disabled={search.isPending}>
             Find
@@ -109,14 +165,44 @@ export function SharePanel({ record, onShared, onClose }: { record: VerifiedReco
             busy={verify.isPending || share.isPending}
             shareLabel={`Share with ${person.name}`}
             onMarkVerified={() => verify.mutate()}
-            onShare={() => (candidate.state.status === 'new' ? setFirstContact(true) : share.mutate())}
+            onShare={() =>
+              candidate.state.status === 'new' ? setFirstContact(true) : share.mutate()
+            }
           />
         )
       ) : null}
-      {firstContact && candidate?.state.status === 'new' && person ? (
-        <FirstContact name={person.name} busy={verify.isPending || share.isPending} onVerifyAndShare={() => void verify.mutateAsync().then(() => share.mutate(), () => undefined)} onShareUnverified={() => share.mutate()} onCancel={() => setFirstContact(false)} />
+      {offersConsent &&
+      candidate &&
+      person &&
+      !record.dto.recipients.some((r) => r.userId === person.id) ? (
+        <label>
+          <input
+            type="checkbox"
+            checked={allowWriting}
+            onChange={(e) => setAllowWriting(e.target.checked)}
+          />{' '}
+          {person.name} may also write records for you
+        </label>
       ) : null}
-      {share.isPending ? <p aria-live="polite">Sharing…</p> : null}
+      {firstContact && candidate?.state.status === 'new' && person ? (
+        <FirstContact
+          name={person.name}
+          busy={verify.isPending || share.isPending}
+          onVerifyAndShare={() =>
+            void verify.mutateAsync().then(
+              () => share.mutate(),
+              () => undefined,
+            )
+          }
+          onShareUnverified={() => share.mutate()}
+          onCancel={() => setFirstContact(false)}
+        />
+      ) : null}
+      {share.isPending ? (
+        <p aria-live="polite" aria-busy="true">
+          Sharing…
+        </p>
+      ) : null}
     </section>
   );
 }
@@ -125,13 +211,26 @@ export function SharePanel({ record, onShared, onClose }: { record: VerifiedReco
  * The first-contact step: nobody compared this key yet. Comparing is the default (focused)
  * action; sharing without it is possible but never the default (DESIGN §12 "Keys").
  */
-function FirstContact({ name, busy, onVerifyAndShare, onShareUnverified, onCancel }: { name: string; busy: boolean; onVerifyAndShare(): void; onShareUnverified(): void; onCancel(): void }) {
+function FirstContact({
+  name,
+  busy,
+  onVerifyAndShare,
+  onShareUnverified,
+  onCancel,
+}: {
+  name: string;
+  busy: boolean;
+  onVerifyAndShare(): void;
+  onShareUnverified(): void;
+  onCancel(): void;
+}) {
   return (
     <div aria-labelledby="first-contact-title">
       <h3 id="first-contact-title">First time sharing with this key</h3>
       <p>
-        Nobody has compared this key with {name} yet. If the server gave you someone else’s key, that person could read this record. Compare the fingerprint or the safety
-        number above with {name} — in person or on a call you started — before you share.
+        Nobody has compared this key with {name} yet. If the server gave you someone else’s key,
+        that person could read this record. Compare the fingerprint or the safety number above with{' '}
+        {name} — in person or on a call you started — before you share.
       </p>
       <div style={{ display: 'flex', gap: 10, flexWrap: 'wrap' }}>
         {/* Focused: the safe choice is the one Enter picks. */}
