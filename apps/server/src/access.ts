@@ -33,6 +33,8 @@ export const accessRules: Record<EndpointName, AccessRule> = {
   grantAccess: { kind: 'record', need: 'share' },
   revokeAccess: { kind: 'record', need: 'share' },
   listAccess: { kind: 'record', need: 'read' },
+  grantTeamAccess: { kind: 'record', need: 'share' },
+  revokeTeamAccess: { kind: 'record', need: 'share' },
   attachmentPackets: { kind: 'record', need: 'share' },
   // Consents: the patient writes her own; who reads which is checked in components/consents.
   putConsent: { kind: 'session' },
@@ -43,6 +45,7 @@ export const accessRules: Record<EndpointName, AccessRule> = {
   getAccountState: { kind: 'session' },
   putAccountState: { kind: 'session' },
   recordAudit: { kind: 'record', need: 'audit' },
+  putAuditCheckpoint: { kind: 'record', need: 'audit' },
   live: { kind: 'session' },
   // Care teams: practice admins, team admins (by the signed statements) and members are checked
   // in components/teams; a team's statements and public keys are public to every session.
@@ -57,6 +60,8 @@ export const accessRules: Record<EndpointName, AccessRule> = {
   teamStatements: { kind: 'session' },
   appendTeamStatement: { kind: 'session' },
   getTeamKeyEnvelope: { kind: 'session' },
+  // Current members only (by the team's statements), checked in the use case: 404 for others.
+  teamRecords: { kind: 'session' },
   // Key transparency: heads and consistency proofs are hashes only, for any auditor; leaves name
   // people (emails), so they need a session; a history is the caller's own.
   ktHead: { kind: 'public' },

@@ -6,7 +6,7 @@ import { registerUser } from './support/api';
 import { browserSuite } from './support/suite';
 import { createNote, go, loginAs, register, type Account } from './support/app';
 import { storedUser } from './support/malicious-server';
-import { findToShare, settled, shareWith, writeNoteFor } from './support/victim';
+import { findToShare, settled, SHARE_WITHOUT_VERIFYING, shareWith, writeNoteFor } from './support/victim';
 
 const suite = browserSuite();
 const captured: CapturedRequest[] = [];
@@ -52,7 +52,7 @@ describe('consent to write, as the patient gives and withdraws it (real Chromium
       (r) => r.request().method() === 'POST' && r.url().endsWith(`/api/records/${first}/grants`),
     );
     await patientPage.getByRole('button', { name: `Share with ${stranger.name}` }).click();
-    await patientPage.getByRole('button', { name: 'Share without verifying' }).click();
+    await patientPage.getByRole('button', { name: SHARE_WITHOUT_VERIFYING }).click();
     expect((await granted).status()).toBe(201);
     await settled(patientPage);
     expect(await shareWith(patientPage, first, doctor)).toBe('shared');

@@ -22,6 +22,8 @@ import { HistoryPage } from './features/records/HistoryPage';
 import { RecordPage } from './features/records/RecordPage';
 import { RecordsPage } from './features/records/RecordsPage';
 import { SettingsPage } from './features/settings/SettingsPage';
+import { TeamPage } from './features/teams/TeamPage';
+import { TeamsPage } from './features/teams/TeamsPage';
 
 /** The application: services in, router and session state machine out. */
 export function App({ services, clientStatus }: { services: Services; clientStatus: ClientStatusStore }) {
@@ -169,6 +171,8 @@ function Root({ clientStatus }: { clientStatus: ClientStatusStore }) {
             <Route path="/records/:recordId/history" element={<HistoryPage />} />
             <Route path="/patients" element={<PatientsPage />} />
             <Route path="/patients/:patientId" element={<PatientPage />} />
+            <Route path="/teams" element={<TeamsPage />} />
+            <Route path="/teams/:teamId" element={<TeamPage />} />
             <Route path="/contacts" element={<ContactsPage />} />
             <Route path="/access-log" element={<AccessLogPage />} />
             <Route path="/settings" element={<SettingsPage />} />

@@ -5,6 +5,17 @@ import { endpoint } from './endpoint';
 export const recipientSchema = z.object({ userId: idSchema, fingerprint: fingerprintSchema }).strict();
 export type Recipient = z.infer<typeof recipientSchema>;
 
+/**
+ * A care team a record version is encrypted to (DESIGN §13): one PKESK for the team key whose
+ * fingerprint this is, which must be the team's current key when the version is written.
+ */
+export const teamRecipientSchema = z.object({ teamId: idSchema, fingerprint: fingerprintSchema }).strict();
+export type TeamRecipient = z.infer<typeof teamRecipientSchema>;
+/** A team on a stored record: its key generation is what a re-key after a rotation looks at. */
+export const recordTeamSchema = teamRecipientSchema.extend({ gen: z.number().int().min(1) });
+export type RecordTeam = z.infer<typeof recordTeamSchema>;
+const teamRecipients = z.array(teamRecipientSchema).max(16).optional();
+
 const recordMessage = armoredSchema(MAX_RECORD_MESSAGE_CHARS);
 
 /** The message check codes from @medseal/crypto's checkEncryptedTo, surfaced as 400s. */
@@ -16,6 +27,8 @@ export const createRecordRequestSchema = z
     recordId: idSchema,
     ownerId: idSchema,
     recipients: z.array(recipientSchema).min(1).max(64),
+    /** Teams the author is a member of, encrypted to with their current key. */
+    teams: teamRecipients,
     message: recordMessage,
   })
   .strict();
@@ -25,6 +38,8 @@ export const updateRecordRequestSchema = z
   .object({
     baseVersion: z.number().int().min(1),
     recipients: z.array(recipientSchema).min(1).max(64),
+    /** Teams the record is shared with (a team left out stops reading), each with its current key. */
+    teams: teamRecipients,
     message: recordMessage,
   })
   .strict();
@@ -39,6 +54,8 @@ export const recordSchema = z.object({
   authorId: idSchema,
   /** Who the stored message is encrypted to now (declared recipients plus active grantees). */
   recipients: z.array(recipientSchema),
+  /** Care teams the stored message is encrypted to, each by one team key generation. */
+  teams: z.array(recordTeamSchema),
   version: z.number().int().min(1),
   createdAt: isoDate,
   updatedAt: isoDate,
@@ -58,6 +75,7 @@ export const recordVersionSchema = z.object({
   version: z.number().int().min(1),
   authorId: idSchema,
   recipients: z.array(recipientSchema),
+  teams: z.array(recordTeamSchema),
   createdAt: isoDate,
   size: z.number().int(),
 });
@@ -79,7 +97,7 @@ export const recordEndpoints = {
     body: createRecordRequestSchema,
     response: recordSchema,
     status: 201,
-    errors: [...messageCheckCodes, 'fingerprint-mismatch', 'unknown-recipient', 'owner-not-recipient', 'author-not-recipient', 'owner-not-patient', 'no-consent', 'record-exists'],
+    errors: [...messageCheckCodes, 'fingerprint-mismatch', 'unknown-recipient', 'owner-not-recipient', 'author-not-recipient', 'owner-not-patient', 'no-consent', 'record-exists', 'team-not-found', 'not-team-member', 'team-key-not-current', 'team-not-granted', 'duplicate-team'],
   }),
   listRecords: endpoint({
     method: 'get',
@@ -112,7 +130,7 @@ export const recordEndpoints = {
     body: updateRecordRequestSchema,
     response: recordSchema,
     status: 200,
-    errors: [...messageCheckCodes, 'version-conflict', 'fingerprint-mismatch', 'unknown-recipient', 'owner-not-recipient', 'author-not-recipient', 'record-not-found', 'forbidden', 'no-consent'],
+    errors: [...messageCheckCodes, 'version-conflict', 'fingerprint-mismatch', 'unknown-recipient', 'owner-not-recipient', 'author-not-recipient', 'record-not-found', 'forbidden', 'no-consent', 'team-not-found', 'not-team-member', 'team-key-not-current', 'team-not-granted', 'duplicate-team'],
   }),
   deleteRecord: endpoint({
     method: 'delete',

@@ -30,7 +30,35 @@ export const accessEntrySchema = z.object({
   grantedAt: isoDate.optional(),
 });
 export type AccessEntry = z.infer<typeof accessEntrySchema>;
-export const accessListResponseSchema = z.object({ entries: z.array(accessEntrySchema) });
+
+/** Share with a care team (DESIGN §13): a team grant signed by the sharer plus one PKESK for the team's current key. */
+export const teamGrantRequestSchema = z
+  .object({
+    teamId: idSchema,
+    /** Armored signed team grant (`createTeamGrant`): record, team id and genesis, sharer. */
+    signedGrant: armoredSchema(MAX_KEY_CHARS),
+    /** One PKESK packet (base64url) for the team's current key. */
+    pkesk,
+    attachmentPackets: z.record(idSchema, pkesk).optional(),
+  })
+  .strict();
+export type TeamGrantRequest = z.infer<typeof teamGrantRequestSchema>;
+
+/** A care team that reads the record through a grant, with the key generation the stored message is for. */
+export const teamAccessEntrySchema = z.object({
+  teamId: idSchema,
+  name: z.string(),
+  practiceName: z.string(),
+  fingerprint: fingerprintSchema,
+  gen: z.number().int().min(1),
+  /** Absent for a team the author wrote the record for (the signed envelope names its key). */
+  signedGrant: z.string().optional(),
+  grantedBy: idSchema.optional(),
+  grantedAt: isoDate.optional(),
+});
+export type TeamAccessEntry = z.infer<typeof teamAccessEntrySchema>;
+
+export const accessListResponseSchema = z.object({ entries: z.array(accessEntrySchema), teams: z.array(teamAccessEntrySchema) });
 export type AccessListResponse = z.infer<typeof accessListResponseSchema>;
 
 export const grantParamsSchema = z.object({ recordId: idSchema, userId: idSchema }).strict();
@@ -71,6 +99,28 @@ export const sharingEndpoints = {
     response: accessListResponseSchema,
     status: 200,
     errors: ['record-not-found'],
+  }),
+  grantTeamAccess: endpoint({
+    method: 'post',
+    path: '/records/:recordId/teams',
+    summary: "Share with a care team: a signed team grant plus one PKESK for the team's current key, spliced into the stored message.",
+    tag: 'sharing',
+    auth: 'session',
+    params: z.object({ recordId: idSchema }).strict(),
+    body: teamGrantRequestSchema,
+    response: teamAccessEntrySchema,
+    status: 201,
+    errors: ['record-not-found', 'forbidden', 'team-not-found', 'bad-grant', 'bad-signature', 'team-key-not-current', 'not-a-message', 'already-recipient'],
+  }),
+  revokeTeamAccess: endpoint({
+    method: 'delete',
+    path: '/records/:recordId/teams/:teamId',
+    summary: "Stop sharing with a team: its members stop getting the record at once (the client then re-keys the next version).",
+    tag: 'sharing',
+    auth: 'session',
+    params: z.object({ recordId: idSchema, teamId: idSchema }).strict(),
+    status: 204,
+    errors: ['record-not-found', 'forbidden', 'not-a-recipient'],
   }),
   attachmentPackets: endpoint({
     method: 'get',

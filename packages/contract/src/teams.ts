@@ -6,10 +6,11 @@ import {
   idSchema,
   isoDate,
   MAX_KEY_CHARS,
+  pageQuerySchema,
   roleSchema,
 } from './common';
 import { endpoint } from './endpoint';
-import { messageCheckCodes } from './records';
+import { messageCheckCodes, recordListResponseSchema } from './records';
 
 /**
  * Care teams (DESIGN §13, docs/care-teams.md). The server stores each team's signed statements
@@ -284,6 +285,18 @@ export const teamEndpoints = {
     response: teamSchema,
     status: 201,
     errors: ['team-not-found', ...statementErrors],
+  }),
+  teamRecords: endpoint({
+    method: 'get',
+    path: '/teams/:teamId/records',
+    summary: 'Records shared with a team I am a current member of, most recently changed first.',
+    tag: 'teams',
+    auth: 'session',
+    params: teamParams,
+    query: pageQuerySchema,
+    response: recordListResponseSchema,
+    status: 200,
+    errors: ['team-not-found', 'invalid-cursor'],
   }),
   getTeamKeyEnvelope: endpoint({
     method: 'get',

@@ -16,8 +16,11 @@ import {
   recipientPackets,
   splitRecipientPackets,
   verifyChallengeSignature,
+  verifyAuditCheckpoint,
   verifyConsent,
   verifyGrant,
+  verifyTeamGrant,
+  type AuditCheckpoint,
   type Consent,
   type ConsentExpectation,
 } from '@medseal/crypto';
@@ -146,6 +149,19 @@ export async function checkGrant(input: { signedGrant: string; signerPublicKey: 
 }
 
 /**
+ * The checkpoint of a record's access trail its owner signed (DESIGN §12 "Audit").
+ * @throws AppError 400 `bad-checkpoint` when it is not signed by `ownerPublicKey`.
+ */
+export async function checkAuditCheckpoint(input: { signedCheckpoint: string; ownerPublicKey: string }): Promise<AuditCheckpoint> {
+  const checkpoint = await verifyAuditCheckpoint({ signed: input.signedCheckpoint, ownerPublicKey: input.ownerPublicKey });
+  if (!checkpoint) throw new AppError({ status: 400, code: 'bad-checkpoint', message: 'The checkpoint is not signed by the record’s owner.' });
+  return checkpoint;
+}
+
+/** The access trail's links: the hash clients recompute, so the server links exactly what they check. */
+export { AUDIT_GENESIS_HASH, auditEventHash, checkAuditChain } from '@medseal/crypto';
+
+/**
  * Verifies a consent statement with the patient's registered key against what the server knows
  * (the subject's registered fingerprint, the `seq` after the stored one). A withdrawal is taken
  * even when it names a key the subject no longer has: taking a right away is never refused.
@@ -171,6 +187,15 @@ export async function checkConsent(input: { signedConsent: string; patientPublic
     case 'bad-signature':
       throw new AppError({ status: 400, code: 'bad-signature', message: 'The consent is not signed by the patient.' });
   }
+}
+
+/** Verifies a signed team grant; returns the grant or throws AppError 400 `bad-signature`. */
+export async function checkTeamGrant(input: { signedGrant: string; signerPublicKey: string }) {
+  const result = await asBadRequest('The team grant was refused', () => verifyTeamGrant(input));
+  if (result.status !== 'verified') {
+    throw new AppError({ status: 400, code: 'bad-signature', message: 'The team grant is not signed by the sharer.' });
+  }
+  return result.grant;
 }
 
 /** The PKESK packets (base64url) of a stored binary message. */

@@ -6,7 +6,7 @@ import { newRecordId, type TestUser } from './users';
 export const recipientsOf = (...users: TestUser[]) => users.map((u) => ({ userId: u.id, fingerprint: u.fingerprint }));
 
 /** A record message sealed in-process by the crypto package, as the web app makes it. */
-export async function sealFor(input: { recordId: string; version: number; owner: TestUser; author: TestUser; readers: TestUser[]; content?: Record<string, string> }): Promise<string> {
+export async function sealFor(input: { recordId: string; version: number; owner: TestUser; author: TestUser; readers: TestUser[]; teamKeys?: string[]; content?: Record<string, string> }): Promise<string> {
   const { message } = await sealRecord({
     envelope: {
       recordId: input.recordId as RecordId,
@@ -17,7 +17,7 @@ export async function sealFor(input: { recordId: string; version: number; owner:
       content: input.content ?? { kind: 'note', title: 'Blood pressure', body: '120/80' },
     },
     authorKey: input.author.key.privateKey,
-    recipientKeys: input.readers.map((u) => u.publicKey),
+    recipientKeys: [...input.readers.map((u) => u.publicKey), ...(input.teamKeys ?? [])],
   });
   return message;
 }

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import {
+  createRecipientPacket,
+  createTeamGrant,
   generateTeamKey,
   signTeamStatement,
   wrapTeamKey,
@@ -209,4 +211,43 @@ export function asIfAdmin(team: TestTeam, user: TestUser): TestTeam {
     seq: 0,
   };
   return { ...team, state: { ...team.state, members: [...others, entry] } };
+}
+
+/** The team's current key as its admins' browsers hold it. */
+export function currentKey(team: TestTeam): GeneratedTeamKey {
+  const key = team.teamKeys[team.teamKeys.length - 1];
+  if (!key) throw new Error('no team key');
+  return key;
+}
+
+/** The body a sharer's client sends to share `record` with `team` (its current key unless `teamKey`). */
+export async function teamGrantBody(
+  sharer: TestUser,
+  team: TestTeam,
+  record: { id: string; message: string },
+  opts: { teamKey?: GeneratedTeamKey; genesis?: string; expiresAt?: Date; signedBy?: TestUser } = {},
+) {
+  const signer = opts.signedBy ?? sharer;
+  const pkesk = await createRecipientPacket({
+    message: record.message,
+    myKey: sharer.key.privateKey,
+    newRecipientKey: (opts.teamKey ?? currentKey(team)).publicKey,
+  });
+  const { signedGrant } = await createTeamGrant({
+    grant: {
+      recordId: record.id,
+      teamId: team.id,
+      genesis: opts.genesis ?? team.state.genesis,
+      grantedBy: signer.id,
+      ...(opts.expiresAt ? { expiresAt: opts.expiresAt } : {}),
+    },
+    signerKey: signer.key.privateKey,
+  });
+  return { teamId: team.id, signedGrant, pkesk };
+}
+
+/** Shares through the API; throws unless 201. */
+export async function shareWithTeam(sharer: TestUser, team: TestTeam, record: { id: string; message: string }) {
+  const res = await sharer.api.post(`/records/${record.id}/teams`, await teamGrantBody(sharer, team, record));
+  if (res.status !== 201) throw new Error(`team share failed: ${res.status} ${JSON.stringify(res.body)}`);
 }

@@ -1,9 +1,10 @@
 // The care-team permission matrix: {team admin, team member, removed member, other team's
-// member, outsider, anonymous} × every team operation. A team's statements and public keys are
+// member, outsider, anonymous} × every team operation and every operation on a patient's record
+// shared with the team (members read and write for her; only she shares and reads the trail). A team's statements and public keys are
 // public to every session (a patient must check them before sharing); key envelopes only to
 // current members; changes only to current admins; teams are created only by practice admins.
 import { generateTeamKey } from '@medseal/crypto';
-import type { TeamListResponse } from '@medseal/contract';
+import type { RecordDto, TeamListResponse } from '@medseal/contract';
 import { ApiClient, codeOf, type ApiResponse } from '../helpers/client';
 import {
   addMember,
@@ -13,9 +14,12 @@ import {
   createTeamBody,
   memberEntry,
   removeMember,
+  shareWithTeam,
   statementBody,
+  teamGrantBody,
   type TestTeam,
 } from '../helpers/teams';
+import { createRecordAs, recipientsOf } from '../helpers/records';
 import { registerUser, type TestUser } from '../helpers/users';
 import { startTestServer, type TestServer } from '../support';
 
@@ -28,6 +32,9 @@ let outsider: TestUser;
 let newcomer: TestUser;
 let practice: { id: string; name: string };
 let team: TestTeam;
+let patient: TestUser;
+let record: RecordDto;
+let shareBody: unknown;
 beforeAll(async () => {
   server = await startTestServer();
   const doctor = (name: string) => registerUser(server.baseUrl, { name, role: 'doctor' });
@@ -43,7 +50,13 @@ beforeAll(async () => {
   team = await createTeamAs(admin, practice);
   await addMember(team, admin, member);
   await addMember(team, admin, removed);
+  // Shared while the removed member still was one: she read it, then the removal landed.
+  patient = await registerUser(server.baseUrl, { name: 'Pat', role: 'patient' });
+  record = await createRecordAs(patient, patient, [patient]);
+  await shareWithTeam(patient, team, record);
+  expect((await removed.api.get(`/records/${record.id}`)).status).toBe(200);
   await removeMember(team, admin, removed, [admin, member, removed]);
+  shareBody = await teamGrantBody(patient, team, record);
   const otherTeam = await createTeamAs(
     otherMember,
     await createPracticeAs(otherMember, 'Elsewhere'),
@@ -99,6 +112,22 @@ const membersOnly: Record<Actor, Expect> = {
   anonymous: 401,
 };
 
+/** A patient's record shared with the team: its current members read and write, nobody else. */
+const recordReaders: Record<Actor, Expect> = {
+  'team admin': 200,
+  'team member': 200,
+  'removed member': [404, 'record-not-found'],
+  "other team's member": [404, 'record-not-found'],
+  outsider: [404, 'record-not-found'],
+  anonymous: 401,
+};
+/** What only the owner (or the author) may do: members have no such right. */
+const ownerOnly: Record<Actor, Expect> = {
+  ...recordReaders,
+  'team admin': [403, 'forbidden'],
+  'team member': [403, 'forbidden'],
+};
+
 const operations: Record<
   string,
   { run: (actor: Actor) => Promise<ApiResponse>; expect: Record<Actor, Expect> }
@@ -115,6 +144,54 @@ const operations: Record<
   'get the first key envelope': {
     run: (a) => client(a).get(`/teams/${team.id}/key-envelopes/1`),
     expect: membersOnly,
+  },
+  "read a patient's record shared with the team": {
+    run: (a) => client(a).get(`/records/${record.id}`),
+    expect: recordReaders,
+  },
+  'read its versions': {
+    run: (a) => client(a).get(`/records/${record.id}/versions`),
+    expect: recordReaders,
+  },
+  'see who reads it': {
+    run: (a) => client(a).get(`/records/${record.id}/access`),
+    expect: recordReaders,
+  },
+  'write a new version of it (authorized, then a stale base)': {
+    run: async (a) =>
+      client(a).put(`/records/${record.id}`, {
+        baseVersion: 99,
+        recipients: recipientsOf(patient),
+        message: record.message,
+      }),
+    expect: {
+      ...recordReaders,
+      'team admin': [409, 'version-conflict'],
+      'team member': [409, 'version-conflict'],
+    },
+  },
+  'share it on with a team': {
+    run: (a) => client(a).post(`/records/${record.id}/teams`, shareBody),
+    expect: ownerOnly,
+  },
+  'stop sharing it with the team': {
+    run: (a) => client(a).delete(`/records/${record.id}/teams/${team.id}`),
+    expect: ownerOnly,
+  },
+  'read its audit trail': {
+    run: (a) => client(a).get(`/audit/records/${record.id}`),
+    expect: ownerOnly,
+  },
+  "list the team's records": {
+    run: (a) => client(a).get(`/teams/${team.id}/records`),
+    expect: {
+      'team admin': 200,
+      'team member': 200,
+      'removed member': [404, 'team-not-found'],
+      "other team's member": [404, 'team-not-found'],
+      outsider: [404, 'team-not-found'],
+      anonymous: 401,
+    },
   },
   'create a team in the practice': {
     run: async (a) => {

@@ -36,6 +36,7 @@ export function Layout({ state, sessionEnded, onLogInAgain, clientStatus, onLock
                 Records
               </NavLink>
               {state.user.role === 'doctor' ? <NavLink to="/patients">Patients</NavLink> : null}
+              {state.user.role === 'doctor' ? <NavLink to="/teams">Teams</NavLink> : null}
               <NavLink to="/contacts">Contacts</NavLink>
               <NavLink to="/access-log">Access log</NavLink>
               <NavLink to="/settings">Settings</NavLink>

@@ -21,6 +21,7 @@ import { verifyGrant } from '../grants';
 import { createConsent, verifyConsent, type Consent, type ConsentInput } from '../consents';
 import { openSelfBlob, sealSelfBlob, type OpenSelfBlobResult } from '../blobs';
 import { openAccountState, ownKeyOf, sealAccountState, type AccountState, type HighWaterMark, type OpenAccountStateResult } from '../account-state';
+import { checkAuditTrail, signAuditCheckpoint, type AuditCheckpoint, type AuditLink, type AuditTrailResult } from '../audit';
 import { createTabWrappingKey, openKeyForTab, sealKeyForTab, type TabSealedKey, type TabWrappingKey } from '../tab-session';
 import type { Json } from '../encoding';
 import {
@@ -297,6 +298,15 @@ export function createCryptoWorkerApi() {
     async openAccountState(opts: { message: Uint8Array; userId: string; keyHandle: KeyHandle; highWater?: HighWaterMark }): Promise<OpenAccountStateResult> {
       const { keyHandle, ...rest } = opts;
       return openAccountState({ ...rest, key: key(keyHandle) });
+    },
+
+    // --- access trails (DESIGN §12 "Audit"): recomputed here, checkpoints signed with my key ---
+    async checkAuditTrail(opts: { recordId: string; events: AuditLink[]; signedCheckpoint: string | null; keyHandle: KeyHandle }): Promise<AuditTrailResult> {
+      const { keyHandle, ...rest } = opts;
+      return checkAuditTrail({ ...rest, ownerKey: key(keyHandle) });
+    },
+    async signAuditCheckpoint(opts: { checkpoint: AuditCheckpoint; keyHandle: KeyHandle }): Promise<string> {
+      return signAuditCheckpoint({ checkpoint: opts.checkpoint, key: key(opts.keyHandle) });
     },
 
     // --- care teams (DESIGN §13): team keys live here behind handles like the user's key ---

@@ -2,18 +2,24 @@ import { AppError } from '../../lib/errors';
 import type { AuthContext, RecordNeed } from '../../lib/routing';
 import { cacheTag, type Services } from '../../services';
 import { eventId } from '../audit/model';
-import { grantId } from '../sharing/model';
 import { requireConsent } from '../consents/use-cases';
+import { grantId, teamGrantId } from '../sharing/model';
+import { isTeamMember } from '../teams/use-cases';
 import type { RecordDoc } from './model';
 
-/** The caller's relation to a record. */
-export type RecordRole = 'owner' | 'author' | 'reader';
+/**
+ * The caller's relation to a record. `member`: a current member of a care team the record is
+ * encrypted to (DESIGN §13): the patient's share covers the team, so any member reads and writes
+ * for her (writes also under her consent to the team), but only the owner or author shares.
+ */
+export type RecordRole = 'owner' | 'author' | 'reader' | 'member';
 
 /** What each role may do (the permission matrix tests are generated from this table). */
 export const ROLE_MAY: Record<RecordRole, readonly RecordNeed[]> = {
   owner: ['read', 'edit', 'share', 'delete', 'audit'],
   author: ['read', 'edit', 'share'],
   reader: ['read'],
+  member: ['read', 'edit'],
 };
 
 export interface RecordAccess {
@@ -58,8 +64,26 @@ export async function authorizeRecord(s: Services, recordId: string, auth: AuthC
   return { role, record };
 }
 
-/** The role `userId` has on `record` (rules above `authorizeRecord`), or undefined for none. */
+/**
+ * The role `userId` has on `record` (rules above `authorizeRecord`), or undefined for none. A
+ * reader in her own right keeps that role; else a current member of one of the record's teams
+ * (by the team's settled statements, so a removal counts from the request after it is stored;
+ * no team, no state, an expired team grant: no role) is `member`.
+ */
 export async function roleOf(s: Services, record: RecordDoc, userId: string): Promise<RecordRole | undefined> {
+  return (await ownRoleOf(s, record, userId)) ?? ((await isMemberOfATeamOf(s, record, userId)) ? 'member' : undefined);
+}
+
+async function isMemberOfATeamOf(s: Services, record: RecordDoc, userId: string): Promise<boolean> {
+  for (const team of record.teams ?? []) {
+    const grant = await s.models.teamGrants.findById(teamGrantId(record._id, team.teamId), { expiresAt: 1 }).lean();
+    if (grant?.expiresAt && grant.expiresAt.getTime() <= Date.now()) continue;
+    if (await isTeamMember(s, team.teamId, userId)) return true;
+  }
+  return false;
+}
+
+async function ownRoleOf(s: Services, record: RecordDoc, userId: string): Promise<RecordRole | undefined> {
   if (record.ownerId === userId) return 'owner';
   if (!record.readerIds.includes(userId)) return undefined;
   if (record.creatorId === userId) return 'author';

@@ -6,6 +6,16 @@ export interface RecipientDoc {
   fingerprint: string;
 }
 
+/**
+ * A care team the stored message is encrypted to (DESIGN §13): one PKESK for generation `gen` of
+ * the team key (`fingerprint`). Its current members read the record through it.
+ */
+export interface RecordTeamDoc {
+  teamId: string;
+  fingerprint: string;
+  gen: number;
+}
+
 /** A record's current state. The clinical content is only inside `message` (DESIGN §5). */
 export interface RecordDoc {
   _id: string;
@@ -19,6 +29,10 @@ export interface RecordDoc {
   recipients: RecipientDoc[];
   /** `recipients[].userId`. */
   readerIds: string[];
+  /** Care teams the stored message is encrypted to; absent on records no team ever read. */
+  teams?: RecordTeamDoc[];
+  /** Per `teams` entry, the seq of the record's current entry in that team's listing feed. */
+  teamFeedSeqs?: number[];
   /**
    * Per `readerIds` entry, the seq of the record's current entry in that reader's listing feed
    * (feed.ts). Absent on records stored before the feed, until the migration adds them.
@@ -34,6 +48,11 @@ export interface RecordDoc {
 
 const recipientSchema = new Schema<RecipientDoc>({ userId: { type: String, required: true }, fingerprint: { type: String, required: true } }, { _id: false });
 
+const recordTeamSchema = new Schema<RecordTeamDoc>(
+  { teamId: { type: String, required: true }, fingerprint: { type: String, required: true }, gen: { type: Number, required: true } },
+  { _id: false },
+);
+
 const recordSchema = new Schema<RecordDoc>(
   {
     _id: { type: String, required: true },
@@ -43,6 +62,8 @@ const recordSchema = new Schema<RecordDoc>(
     recipients: { type: [recipientSchema], required: true },
     readerIds: { type: [String], required: true },
     feedSeqs: { type: [Number], default: undefined },
+    teams: { type: [recordTeamSchema], default: undefined },
+    teamFeedSeqs: { type: [Number], default: undefined },
     version: { type: Number, required: true },
     rev: { type: Number, required: true },
     createdAt: { type: Date, required: true },
@@ -61,6 +82,7 @@ export interface RecordVersionDoc {
   version: number;
   authorId: string;
   recipients: RecipientDoc[];
+  teams?: RecordTeamDoc[];
   message: string;
   /** Characters of the armored message. */
   size: number;
@@ -74,6 +96,7 @@ const versionSchema = new Schema<RecordVersionDoc>(
     version: { type: Number, required: true },
     authorId: { type: String, required: true },
     recipients: { type: [recipientSchema], required: true },
+    teams: { type: [recordTeamSchema], default: undefined },
     message: { type: String, required: true },
     size: { type: Number, required: true },
     createdAt: { type: Date, required: true },

@@ -6,13 +6,14 @@ import * as records from './use-cases';
 
 type RecordHandlers = Pick<
   Handlers<RecordAccess>,
-  'createRecord' | 'listRecords' | 'getRecord' | 'updateRecord' | 'deleteRecord' | 'recordHistory' | 'getRecordVersion' | 'uploadAttachment' | 'downloadAttachment' | 'deleteAttachment' | 'attachmentPackets'
+  'createRecord' | 'listRecords' | 'teamRecords' | 'getRecord' | 'updateRecord' | 'deleteRecord' | 'recordHistory' | 'getRecordVersion' | 'uploadAttachment' | 'downloadAttachment' | 'deleteAttachment' | 'attachmentPackets'
 >;
 
 export function recordHandlers(s: Services): RecordHandlers {
   return {
     createRecord: ({ auth, body }) => records.createRecord(s, auth.userId, body),
     listRecords: ({ auth, query }) => records.listRecords(s, auth.userId, query),
+    teamRecords: ({ auth, params, query }) => records.listTeamRecords(s, auth.userId, params.teamId, query),
     getRecord: ({ auth, access }) => records.getRecord(s, requireRecord(access), auth.userId),
     updateRecord: ({ auth, access, body }) => records.updateRecord(s, requireRecord(access), auth.userId, body),
     deleteRecord: ({ auth, access, params }) => records.deleteRecord(s, { recordId: params.recordId, record: access?.record ?? null, actorId: auth.userId }),

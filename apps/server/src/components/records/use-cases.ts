@@ -2,6 +2,7 @@ import type {
   AttachmentInfo,
   CreateRecordRequest,
   Recipient,
+  TeamRecipient,
   RecordDto,
   RecordHistoryResponse,
   RecordListResponse,
@@ -13,15 +14,16 @@ import { checkMessage } from '../../lib/pgp';
 import { JsonBytes } from '../../lib/routing';
 import type { Services } from '../../services';
 import { chainFilter, eventId } from '../audit/model';
-import { grantId } from '../sharing/model';
 import { requireConsent } from '../consents/use-cases';
+import { grantId, teamGrantId } from '../sharing/model';
+import { isTeamMember, teamForRecords } from '../teams/use-cases';
 import { appendAudit, appendListReads } from '../audit/use-cases';
 import { recordChanged, recordsChanged, roleOf } from './access';
 import { withRevClaim } from './rev-claim';
-import type { AttachmentDoc, RecordDoc, RecordVersionDoc } from './model';
+import type { AttachmentDoc, RecordDoc, RecordTeamDoc, RecordVersionDoc } from './model';
 import { isDuplicateKey, LONG_OPERATION } from '../../lib/db';
-import { chainIds, findByIds } from '../../lib/store';
-import { isListedAt } from './feed';
+import { chainIds, findByIds, storedBeforeDuplicate } from '../../lib/store';
+import { isListedAt, teamFeedId } from './feed';
 
 const iso = (d: Date) => d.toISOString();
 
@@ -35,6 +37,7 @@ export function toRecordDto(r: RecordDoc, attachments: AttachmentDoc[]): RecordD
     ownerId: r.ownerId,
     authorId: r.authorId,
     recipients: r.recipients.map((x) => ({ userId: x.userId, fingerprint: x.fingerprint })),
+    teams: teamsOf(r),
     version: r.version,
     createdAt: iso(r.createdAt),
     updatedAt: iso(r.updatedAt),
@@ -43,21 +46,60 @@ export function toRecordDto(r: RecordDoc, attachments: AttachmentDoc[]): RecordD
   };
 }
 
+const teamsOf = (r: { teams?: RecordTeamDoc[] | undefined }) => (r.teams ?? []).map((t) => ({ teamId: t.teamId, fingerprint: t.fingerprint, gen: t.gen }));
+
+/**
+ * Checks the care teams a new version is encrypted to (DESIGN §13): each exists, named once,
+ * with its current key (a version sealed to a retired key is refused: after a rotation, a
+ * writer must use the new key). On a new record the author must be a current member of each
+ * (she writes for her team); on an update, only teams the record already has may stay (adding
+ * a team is a grant the owner or author signs). Returns the teams as stored, with whether the
+ * author is a current member of one of them, and their public keys.
+ *
+ * @throws AppError 400 `duplicate-team`, `team-key-not-current`, `team-not-granted`; 404
+ *   `team-not-found`; 403 `not-team-member`.
+ */
+async function resolveTeams(s: Services, input: { teams: readonly TeamRecipient[] | undefined; authorId: string; granted: readonly RecordTeamDoc[] | null }) {
+  const teams = input.teams ?? [];
+  if (new Set(teams.map((t) => t.teamId)).size !== teams.length) throw new AppError({ status: 400, code: 'duplicate-team', message: 'A team is named twice.' });
+  const resolved = await Promise.all(teams.map((t) => teamForRecords(s, t.teamId)));
+  let authorIsMember = false;
+  const docs: RecordTeamDoc[] = [];
+  const keys: string[] = [];
+  for (const [i, wanted] of teams.entries()) {
+    const team = resolved[i];
+    if (!team) throw new AppError({ status: 404, code: 'team-not-found', message: 'No such team.', details: { teamId: wanted.teamId } });
+    const member = team.state.members.some((m) => m.userId === input.authorId);
+    if (input.granted === null && !member) throw new AppError({ status: 403, code: 'not-team-member', message: 'You may write a record for a team only as its member.' });
+    if (input.granted !== null && !input.granted.some((g) => g.teamId === wanted.teamId)) {
+      throw new AppError({ status: 400, code: 'team-not-granted', message: 'The record is not shared with this team; share it first.' });
+    }
+    if (wanted.fingerprint !== team.key.fingerprint) {
+      throw new AppError({ status: 400, code: 'team-key-not-current', message: "A team's key is not its current key.", details: { teamId: wanted.teamId } });
+    }
+    authorIsMember ||= member;
+    docs.push({ teamId: wanted.teamId, fingerprint: team.key.fingerprint, gen: team.key.gen });
+    keys.push(team.key.publicKey);
+  }
+  return { teams: docs, keys, authorIsMember };
+}
+
 /**
  * Checks declared recipients against the directory: every user exists, the fingerprint
  * the client names is the one the server computed from the stored key, no one twice, and
  * the owner and the writer are among them. Returns their stored public keys.
  *
  * @throws AppError 400 `unknown-recipient`, `fingerprint-mismatch`, `duplicate-recipient`,
- *   `owner-not-recipient`, `author-not-recipient`.
+ *   `owner-not-recipient`, `author-not-recipient` (unless the author reads through a team).
  */
-async function resolveRecipients(s: Services, recipients: Recipient[], ownerId: string, authorId: string): Promise<string[]> {
+async function resolveRecipients(s: Services, recipients: Recipient[], ownerId: string, authorId: string, authorReadsThroughTeam = false): Promise<string[]> {
   const ids = recipients.map((r) => r.userId);
   if (new Set(ids).size !== ids.length) {
     throw new AppError({ status: 400, code: 'duplicate-recipient', message: 'A recipient is named twice.' });
   }
   if (!ids.includes(ownerId)) throw new AppError({ status: 400, code: 'owner-not-recipient', message: 'The record must be encrypted to its owner.' });
-  if (!ids.includes(authorId)) throw new AppError({ status: 400, code: 'author-not-recipient', message: 'The record must be encrypted to its author.' });
+  // A member writing for her team reads it through the team key: after she leaves, she does not.
+  if (!ids.includes(authorId) && !authorReadsThroughTeam) throw new AppError({ status: 400, code: 'author-not-recipient', message: 'The record must be encrypted to its author.' });
   // One primary-key read each: FerretDB v1 would scan the collection for `$in`.
   const users = await Promise.all(ids.map((id) => s.models.users.findById(id, { fingerprint: 1, publicKey: 1 }).lean()));
   const byId = new Map(users.flatMap((u) => (u ? [[u._id, u] as const] : [])));
@@ -87,7 +129,9 @@ const recordExists = () => new AppError({ status: 409, code: 'record-exists', me
 async function repeatedCreate(s: Services, authorId: string, body: CreateRecordRequest): Promise<RecordDto | undefined> {
   const existing = await s.models.records.findById(body.recordId).lean();
   if (!existing) return undefined;
-  const first = await s.models.versions.findById(`${body.recordId}:1`, { message: 1, recipients: 1 }).lean();
+  // Until its first change (rev 1) the record holds version 1 as created, also while the
+  // create that stores it has not written version 1 yet (a retry racing it).
+  const first = existing.rev === 1 ? existing : await s.models.versions.findById(`${body.recordId}:1`, { message: 1, recipients: 1 }).lean();
   const same =
     existing.creatorId === authorId &&
     existing.ownerId === body.ownerId &&
@@ -113,28 +157,42 @@ async function repeatedCreate(s: Services, authorId: string, body: CreateRecordR
 export async function createRecord(s: Services, authorId: string, body: CreateRecordRequest): Promise<RecordDto> {
   const repeated = await repeatedCreate(s, authorId, body);
   if (repeated) return repeated;
+  // A doctor writing for a patient: his registered key, which her consent must name.
+  let writerFingerprint: string | null = null;
   if (body.ownerId !== authorId) {
     const [owner, author] = await Promise.all([s.models.users.findById(body.ownerId, { role: 1 }).lean(), s.models.users.findById(authorId, { role: 1, fingerprint: 1 }).lean()]);
     if (!owner) throw new AppError({ status: 400, code: 'unknown-recipient', message: 'The owner does not exist.' });
     if (owner.role !== 'patient' || author?.role !== 'doctor') {
       throw new AppError({ status: 400, code: 'owner-not-patient', message: 'Only a doctor may write a record for someone else, and only for a patient.' });
     }
-    await requireConsent(s, body.ownerId, { id: authorId, fingerprint: author.fingerprint });
+    writerFingerprint = author.fingerprint;
   }
-  const keys = await resolveRecipients(s, body.recipients, body.ownerId, authorId);
-  await checkMessage(body.message, keys, MAX_RECORD_MESSAGE_CHARS);
+  const teams = await resolveTeams(s, { teams: body.teams, authorId, granted: null });
+  // Also through a team: her consent names this doctor (a consent to a team is for later, §13).
+  if (writerFingerprint !== null) await requireConsent(s, body.ownerId, { id: authorId, fingerprint: writerFingerprint });
+  const keys = await resolveRecipients(s, body.recipients, body.ownerId, authorId, teams.authorIsMember);
+  await checkMessage(body.message, [...keys, ...teams.keys], MAX_RECORD_MESSAGE_CHARS);
   // A deleted record's id keeps its audit trail; whoever took the id over would become the
   // "owner" of that trail (read it, extend it) and the real owner would lose it.
-  if (await s.models.audit.exists({ _id: eventId(body.recordId, 1) })) throw recordExists();
+  // A trail without a record: deleted, or stored meanwhile by the same create racing itself.
+  if (await s.models.audit.exists({ _id: eventId(body.recordId, 1) })) return racedCreate(s, authorId, body);
   try {
-    return toRecordDto(await storeNewRecord(s, { ...body, authorId }), []);
+    return toRecordDto(await storeNewRecord(s, { ...body, authorId, teams: teams.teams }), []);
   } catch (error) {
     if (!isDuplicateKey(error)) throw error;
-    // The same create racing itself (a retry while the first was still running).
-    const raced = await repeatedCreate(s, authorId, body);
-    if (raced) return raced;
-    throw recordExists();
+    return racedCreate(s, authorId, body);
   }
+}
+
+/**
+ * The answer to a create that found its id taken after its first look: the same create
+ * racing itself (a retry while the first was still running) gets the stored record.
+ * @throws AppError 409 `record-exists` for anything else.
+ */
+async function racedCreate(s: Services, authorId: string, body: CreateRecordRequest): Promise<RecordDto> {
+  const raced = await repeatedCreate(s, authorId, body);
+  if (raced) return raced;
+  throw recordExists();
 }
 
 /** A new record as storeNewRecords takes it (checked already). */
@@ -143,6 +201,7 @@ export interface NewRecord {
   ownerId: string;
   authorId: string;
   recipients: readonly Recipient[];
+  teams?: readonly RecordTeamDoc[];
   message: string;
 }
 
@@ -167,9 +226,12 @@ export async function storeNewRecords(s: Services, inputs: readonly NewRecord[])
   const now = new Date();
   // Feed entries first: those of a failed create are skipped as stale (feed.ts).
   const feedSeqs = await Promise.all(inputs.map((input) => s.listing.add(input.recordId, input.recipients.map((r) => r.userId))));
+  const teamFeedSeqs = await Promise.all(inputs.map((input) => s.listing.add(input.recordId, (input.teams ?? []).map((t) => teamFeedId(t.teamId)))));
   const records: RecordDoc[] = inputs.map((input, i) => {
     const recipients = input.recipients.map((r) => ({ userId: r.userId, fingerprint: r.fingerprint }));
+    const teams = input.teams && input.teams.length > 0 ? { teams: [...input.teams], teamFeedSeqs: teamFeedSeqs[i] ?? [] } : {};
     return {
+      ...teams,
       _id: input.recordId,
       ownerId: input.ownerId,
       authorId: input.authorId,
@@ -184,24 +246,38 @@ export async function storeNewRecords(s: Services, inputs: readonly NewRecord[])
       message: input.message,
     };
   });
-  const ids = records.map((r) => r._id);
+  // A batch may take longer than one operation is given (lib/db.ts).
+  const options = { ordered: true, ...(records.length > 1 ? LONG_OPERATION : {}) };
   try {
-    // A batch may take longer than one operation is given (lib/db.ts).
-    const options = { ordered: true, ...(records.length > 1 ? LONG_OPERATION : {}) };
     await s.models.records.insertMany(records, options);
+  } catch (error) {
+    // A taken id: the records before it are this call's, the rest someone else's (a create
+    // racing itself stored at the same millisecond, so rev and time do not tell them apart).
+    // Any other error: those of them still at rev 1 and this call's time may be this call's.
+    const stored = storedBeforeDuplicate(error);
+    await undoNewRecords(s, stored === undefined ? records : records.slice(0, stored), now);
+    throw error;
+  }
+  try {
     await s.models.versions.insertMany(
-      records.map((r) => ({ _id: `${r._id}:1`, recordId: r._id, version: 1, authorId: r.authorId, recipients: r.recipients, message: r.message, size: r.message.length, createdAt: now })),
+      records.map((r) => ({ _id: `${r._id}:1`, recordId: r._id, version: 1, authorId: r.authorId, recipients: r.recipients, ...(r.teams ? { teams: r.teams } : {}), message: r.message, size: r.message.length, createdAt: now })),
       options,
     );
   } catch (error) {
-    // Only the records this call stored (rev 1, its time): a taken id's record is someone else's.
-    await s.models.records.deleteMany({ _id: { $in: ids }, rev: 1, createdAt: now });
-    await s.models.versions.deleteMany({ _id: { $in: ids.map((id) => `${id}:1`) }, createdAt: now });
+    await undoNewRecords(s, records, now);
     throw error;
   }
   await recordsChanged(s, records.map((r) => ({ recordId: r._id, readers: r.readerIds })));
   await Promise.all(records.map((r) => appendAudit(s, { recordId: r._id, ownerId: r.ownerId, actorId: r.authorId, action: 'create' })));
   return records;
+}
+
+/** Removes the records (and their version 1) a failed storeNewRecords call stored at `now`. */
+async function undoNewRecords(s: Services, records: readonly RecordDoc[], now: Date): Promise<void> {
+  if (records.length === 0) return;
+  const ids = records.map((r) => r._id);
+  await s.models.records.deleteMany({ _id: { $in: ids }, rev: 1, createdAt: now });
+  await s.models.versions.deleteMany({ _id: { $in: ids.map((id) => `${id}:1`) }, createdAt: now });
 }
 
 const encodeCursor = (seq: number) => Buffer.from(String(seq)).toString('base64url');
@@ -221,13 +297,36 @@ const MAX_WINDOWS = 4;
  * where `nextCursor` is absent. Each listed record counts as read (its message is handed out),
  * once per LIST_READ_WINDOW_MS per reader (appendListReads).
  */
-export async function listRecords(s: Services, userId: string, query: { limit: number; before?: string | undefined }): Promise<RecordListResponse> {
+export function listRecords(s: Services, userId: string, query: PageQuery): Promise<RecordListResponse> {
+  return listFeed(s, { feedId: userId, actorId: userId, isListed: (record, seq) => isListedAt(record, userId, seq) }, query);
+}
+
+type PageQuery = { limit: number; before?: string | undefined };
+
+/**
+ * Records shared with a care team, for a current member (by the team's statements): the team's
+ * own listing feed, read like a person's. Anyone else learns nothing (404, as for a team that
+ * does not exist). Each listed record counts as read by the member, not by the team.
+ * @throws AppError 404 `team-not-found`, 400 `invalid-cursor`.
+ */
+export async function listTeamRecords(s: Services, userId: string, teamId: string, query: PageQuery): Promise<RecordListResponse> {
+  if (!(await isTeamMember(s, teamId, userId))) throw new AppError({ status: 404, code: 'team-not-found', message: 'No such team.' });
+  const isListed = (record: RecordDoc, seq: number) => {
+    const i = (record.teams ?? []).findIndex((t) => t.teamId === teamId);
+    return i >= 0 && record.teamFeedSeqs?.[i] === seq;
+  };
+  return listFeed(s, { feedId: teamFeedId(teamId), actorId: userId, isListed }, query);
+}
+
+/** One page of a listing feed (a person's or a team's), each record checked against the reader's role on it now. */
+async function listFeed(s: Services, feed: { feedId: string; actorId: string; isListed: (record: RecordDoc, seq: number) => boolean }, query: PageQuery): Promise<RecordListResponse> {
+  const userId = feed.actorId;
   // Entries below `next` are still to be read; each window asks for as many as the page misses.
-  let next = query.before ? decodeCursor(query.before) : (await s.listing.head(userId)) + 1;
+  let next = query.before ? decodeCursor(query.before) : (await s.listing.head(feed.feedId)) + 1;
   const listed: RecordDoc[] = [];
   for (let round = 0; round < MAX_WINDOWS && next > 1 && listed.length < query.limit; round++) {
     const size = query.limit - listed.length;
-    const window = await s.listing.window(userId, next, size);
+    const window = await s.listing.window(feed.feedId, next, size);
     // From the read cache; the window's misses from one `$in` query.
     let batch: Promise<Map<string, RecordDoc>> | undefined;
     const records = await Promise.all(
@@ -235,7 +334,7 @@ export async function listRecords(s: Services, userId: string, query: { limit: n
     );
     for (const [i, entry] of window.entries()) {
       const record = records[i];
-      if (record && isListedAt(record, userId, entry.seq)) listed.push(record);
+      if (record && feed.isListed(record, entry.seq)) listed.push(record);
     }
     next = Math.max(1, next - size);
   }
@@ -292,12 +391,14 @@ function recordAnswer(record: RecordDoc, attachments: AttachmentDoc[]): JsonByte
 export async function updateRecord(s: Services, record: RecordDoc, actorId: string, body: UpdateRecordRequest): Promise<RecordDto> {
   const conflict = () => new AppError({ status: 409, code: 'version-conflict', message: 'The record changed since that version; reload and merge.', details: { currentVersion: record.version } });
   if (body.baseVersion !== record.version) throw conflict();
-  const keys = await resolveRecipients(s, body.recipients, record.ownerId, actorId);
-  await checkMessage(body.message, keys, MAX_RECORD_MESSAGE_CHARS);
+  const teams = await resolveTeams(s, { teams: body.teams, authorId: actorId, granted: record.teams ?? [] });
+  const keys = await resolveRecipients(s, body.recipients, record.ownerId, actorId, teams.authorIsMember);
+  await checkMessage(body.message, [...keys, ...teams.keys], MAX_RECORD_MESSAGE_CHARS);
   const version = body.baseVersion + 1;
   const now = new Date();
   const recipients = body.recipients.map((r) => ({ userId: r.userId, fingerprint: r.fingerprint }));
-  const versionDoc = { _id: `${record._id}:${version}`, recordId: record._id, version, authorId: actorId, recipients, message: body.message, size: body.message.length, createdAt: now };
+  const versionTeams = teams.teams.length > 0 ? { teams: teams.teams } : {};
+  const versionDoc = { _id: `${record._id}:${version}`, recordId: record._id, version, authorId: actorId, recipients, ...versionTeams, message: body.message, size: body.message.length, createdAt: now };
   try {
     await s.models.versions.create(versionDoc);
   } catch (error) {
@@ -312,11 +413,12 @@ export async function updateRecord(s: Services, record: RecordDoc, actorId: stri
   }
   const readerIds = recipients.map((r) => r.userId);
   // The new version goes to the top of every reader's list (entries of a lost race are stale).
-  const feedSeqs = await s.listing.add(record._id, readerIds);
+  const [feedSeqs, teamFeedSeqs] = await Promise.all([s.listing.add(record._id, readerIds), s.listing.add(record._id, teams.teams.map((t) => teamFeedId(t.teamId)))]);
+  const teamFields = { teams: teams.teams, teamFeedSeqs };
   const result = await withRevClaim(s, record, () =>
     s.models.records.updateOne(
       { _id: record._id, version: body.baseVersion, rev: record.rev },
-      { $set: { message: body.message, recipients, readerIds, feedSeqs, authorId: actorId, updatedAt: now, version }, $inc: { rev: 1 } },
+      { $set: { message: body.message, recipients, readerIds, feedSeqs, ...teamFields, authorId: actorId, updatedAt: now, version }, $inc: { rev: 1 } },
     ),
   );
   if (result?.matchedCount !== 1) {
@@ -325,9 +427,11 @@ export async function updateRecord(s: Services, record: RecordDoc, actorId: stri
   }
   const dropped = record.readerIds.filter((id) => !readerIds.includes(id));
   if (dropped.length > 0) await s.models.grants.deleteMany({ _id: { $in: dropped.map((id) => grantId(record._id, id)) } });
+  const droppedTeams = (record.teams ?? []).filter((t) => !teams.teams.some((k) => k.teamId === t.teamId));
+  if (droppedTeams.length > 0) await s.models.teamGrants.deleteMany({ _id: { $in: droppedTeams.map((t) => teamGrantId(record._id, t.teamId)) } });
   await recordChanged(s, record._id, [...record.readerIds, ...readerIds]);
   await appendAudit(s, { recordId: record._id, ownerId: record.ownerId, actorId, action: 'update' });
-  const updated: RecordDoc = { ...record, message: body.message, recipients, readerIds, feedSeqs, authorId: actorId, updatedAt: now, version, rev: record.rev + 1 };
+  const updated: RecordDoc = { ...record, message: body.message, recipients, readerIds, feedSeqs, ...teamFields, authorId: actorId, updatedAt: now, version, rev: record.rev + 1 };
   return toRecordDto(updated, await attachmentsOf(s, record._id));
 }
 
@@ -355,7 +459,7 @@ export async function recordHistory(s: Services, record: RecordDoc): Promise<Rec
   const found = await findByIds(s.models.versions, chainIds(record._id, 1, record.version));
   const versions = chainIds(record._id, 1, record.version).flatMap((id) => found.get(id) ?? []);
   return {
-    versions: versions.map((v) => ({ version: v.version, authorId: v.authorId, recipients: v.recipients.map((x) => ({ userId: x.userId, fingerprint: x.fingerprint })), createdAt: iso(v.createdAt), size: v.size })),
+    versions: versions.map((v) => ({ version: v.version, authorId: v.authorId, recipients: v.recipients.map((x) => ({ userId: x.userId, fingerprint: x.fingerprint })), teams: teamsOf(v), createdAt: iso(v.createdAt), size: v.size })),
   };
 }
 
@@ -364,7 +468,7 @@ export async function getRecordVersion(s: Services, record: RecordDoc, actorId: 
   const v: RecordVersionDoc | null = await s.models.versions.findById(`${record._id}:${version}`).lean();
   if (!v) throw new AppError({ status: 404, code: 'version-not-found', message: 'No such version.' });
   await appendAudit(s, { recordId: record._id, ownerId: record.ownerId, actorId, action: 'read' });
-  return { version: v.version, authorId: v.authorId, recipients: v.recipients.map((x) => ({ userId: x.userId, fingerprint: x.fingerprint })), createdAt: iso(v.createdAt), size: v.size, message: v.message };
+  return { version: v.version, authorId: v.authorId, recipients: v.recipients.map((x) => ({ userId: x.userId, fingerprint: x.fingerprint })), teams: teamsOf(v), createdAt: iso(v.createdAt), size: v.size, message: v.message };
 }
 
 /**
@@ -379,6 +483,7 @@ export async function deleteRecord(s: Services, input: { recordId: string; recor
   await Promise.all([
     s.models.versions.deleteMany({ recordId }),
     s.models.grants.deleteMany({ recordId }),
+    s.models.teamGrants.deleteMany({ recordId }),
     s.models.attachments.deleteMany({ recordId }),
     s.models.chunks.deleteMany({ recordId }),
   ]);

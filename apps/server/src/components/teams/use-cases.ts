@@ -439,6 +439,23 @@ export async function appendTeamStatement(
   });
 }
 
+/** A team a record can be encrypted to: its settled state and current key (generation, fingerprint, public key). */
+export interface RecordTeam {
+  state: TeamState;
+  key: { gen: number; fingerprint: string; publicKey: string };
+}
+
+/**
+ * The team as records need it (share, write, re-key), settled from its statements; null when
+ * there is no such team or its current key is not stored (never acted on: fails closed).
+ */
+export async function teamForRecords(s: Services, teamId: string): Promise<RecordTeam | null> {
+  const team = await settleTeam(s, teamId);
+  const current = team?.state.keys[team.state.keys.length - 1];
+  const key = current && team?.keys.find((k) => k.gen === current.gen && k.fingerprint === current.fingerprint);
+  return team && key ? { state: team.state, key } : null;
+}
+
 /** Is `userId` a current member of `teamId`, by the team's statements (the fail-closed access question). */
 export async function isTeamMember(s: Services, teamId: string, userId: string): Promise<boolean> {
   const team = await settleTeam(s, teamId);

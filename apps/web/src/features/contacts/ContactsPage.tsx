@@ -1,32 +1,28 @@
-import { useSyncExternalStore } from 'react';
+import { useState, useSyncExternalStore } from 'react';
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { describeError } from '../../api/errors';
 import { PageHead } from '../../app/PageHead';
 import { useWorkspace } from '../../app/workspace';
 import { Banner, Button, Card } from '../../ui';
 import { consentTo, setConsent } from '../consents/consents';
+import { CompareDialog } from '../sharing/KeyVerification';
 import { useCandidate } from '../sharing/SharePanel';
 import { PersonKeyCheck } from '../sharing/PersonKeyCheck';
-import { markVerified, type Contact } from './contactsModel';
+import type { Contact } from './contactsModel';
 
-/** Pinned people, their verification state, and key-change alerts (DESIGN §7). */
+/** The people I shared with or whose records I read, whether I compared numbers with them, and key changes (DESIGN §7). */
 export function ContactsPage() {
   const { contacts } = useWorkspace();
-  const list = Object.values(contacts.loaded?.doc.contacts ?? {}).sort((a, b) =>
-    a.name.localeCompare(b.name),
-  );
+  const list = Object.values(contacts.loaded?.doc.contacts ?? {}).sort((a, b) => a.name.localeCompare(b.name));
   return (
     <>
       <PageHead title="Contacts" />
       <p>
-        People you shared with. Their keys are pinned the first time; compare the fingerprint or
-        safety number with them and mark them verified. Your list is encrypted and signed by you, so
+        People you shared with. Compare numbers with each of them once, in person or on a call, so that only they can read what you share. This list is locked with your key, so
         the server cannot change it.
       </p>
       {contacts.error ? <Banner tone="bad">{describeError(contacts.error)}</Banner> : null}
-      {list.length === 0 ? (
-        <Banner tone="info">No contacts yet. They are added when you share a record.</Banner>
-      ) : null}
+      {list.length === 0 ? <Banner tone="info">No contacts yet. They are added when you share a record.</Banner> : null}
       {list.map((c) => (
         <ContactCard key={c.userId} contact={c} />
       ))}
@@ -37,6 +33,7 @@ export function ContactsPage() {
 function ContactCard({ contact }: { contact: Contact }) {
   const { deps, contacts } = useWorkspace();
   const toCandidate = useCandidate();
+  const [comparing, setComparing] = useState(false);
   const candidate = useQuery({
     queryKey: ['candidate', contact.userId, contacts.loaded?.version],
     queryFn: async () => {
@@ -44,31 +41,13 @@ function ContactCard({ contact }: { contact: Contact }) {
       return toCandidate(await deps.keyBook.get(contact.userId));
     },
   });
-  const verify = useMutation({
-    mutationFn: async () => {
-      const c = candidate.data;
-      if (!c) return;
-      await contacts.update((doc) => markVerified(doc, c.person, c.fingerprint, new Date()));
-    },
-  });
   return (
     <Card>
       {candidate.isPending ? <p aria-busy="true">Checking {contact.name}’s key…</p> : null}
       {candidate.isError ? <Banner tone="bad">{describeError(candidate.error)}</Banner> : null}
-      {candidate.data ? (
-        <PersonKeyCheck
-          candidate={candidate.data}
-          busy={verify.isPending}
-          onMarkVerified={() => verify.mutate()}
-        />
-      ) : null}
-      {verify.isError ? <Banner tone="bad">{describeError(verify.error)}</Banner> : null}
-      {deps.me.role === 'patient' && contact.role === 'doctor' && candidate.data ? (
-        <WritingConsent
-          name={contact.name}
-          doctor={{ id: contact.userId, fingerprint: candidate.data.fingerprint }}
-        />
-      ) : null}
+      {candidate.data ? <PersonKeyCheck candidate={candidate.data} onCompare={() => setComparing(true)} /> : null}
+      <CompareDialog open={comparing} candidate={candidate.data} onClose={() => setComparing(false)} />
+      {deps.me.role === 'patient' && contact.role === 'doctor' && candidate.data ? <WritingConsent name={contact.name} doctor={{ id: contact.userId, fingerprint: candidate.data.fingerprint }} /> : null}
     </Card>
   );
 }
@@ -77,13 +56,7 @@ function ContactCard({ contact }: { contact: Contact }) {
  * Consent to write (DESIGN §13): whether this doctor may write records for me, from my signed
  * account state, and the one action that changes it.
  */
-function WritingConsent({
-  name,
-  doctor,
-}: {
-  name: string;
-  doctor: { id: string; fingerprint: string };
-}) {
+function WritingConsent({ name, doctor }: { name: string; doctor: { id: string; fingerprint: string } }) {
   const { deps } = useWorkspace();
   const consents = useSyncExternalStore(
     (listener) => deps.accountState.subscribe(listener),
@@ -103,11 +76,7 @@ function WritingConsent({
             : `${name} may not write records for you.`}
       </p>
       {current ? (
-        <Button
-          variant="secondary"
-          disabled={change.isPending}
-          onClick={() => change.mutate(false)}
-        >
+        <Button variant="secondary" disabled={change.isPending} onClick={() => change.mutate(false)}>
           Stop {name} writing for me
         </Button>
       ) : null}

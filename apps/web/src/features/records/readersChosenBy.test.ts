@@ -9,6 +9,7 @@ const dto = (ownerId: string, readers: string[]): RecordDto => ({
   ownerId,
   authorId: ownerId,
   recipients: readers.map((userId) => ({ userId, fingerprint: fp(userId) })),
+  teams: [],
   version: 1,
   createdAt: '2026-11-01T10:00:00.000Z',
   updatedAt: '2026-11-01T10:00:00.000Z',

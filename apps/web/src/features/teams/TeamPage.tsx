@@ -1,0 +1,150 @@
+import { useState, type FormEvent } from 'react';
+import { useParams } from 'react-router';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import type { TeamMemberState, TeamRole } from '@medseal/crypto';
+import { describeError } from '../../api/errors';
+import { formatDay } from '../../app/dates';
+import { PageHead } from '../../app/PageHead';
+import { useWorkspace } from '../../app/workspace';
+import { Badge, Banner, Button, Card, SelectField, TextField } from '../../ui';
+import { FingerprintView } from '../sharing/Fingerprint';
+import { useNames } from '../records/useNames';
+import { addMember, loadTeam, removeMember, type VerifiedTeam } from './teamService';
+
+/** The query key of a verified team; every change of the team refetches it. */
+export const teamQueryKey = (teamId: string) => ['team', teamId] as const;
+
+const ROLE_WORDS: Record<TeamRole, string> = { doctor: 'Doctor', nurse: 'Nurse', staff: 'Staff' };
+
+/** One team: its members as its signed history says, and, for its admins, adding and removing. */
+export function TeamPage() {
+  const { teamId = '' } = useParams();
+  const { deps } = useWorkspace();
+  const team = useQuery({ queryKey: teamQueryKey(teamId), queryFn: () => loadTeam(deps, teamId) });
+  if (team.isPending) return <p aria-busy="true">Checking the team’s signed history…</p>;
+  if (team.isError) return <Banner tone="bad">{describeError(team.error)}</Banner>;
+  const { state } = team.data;
+  const me = state.members.find((m) => m.userId === deps.me.id);
+  return (
+    <>
+      <PageHead title={`${state.name} (${state.practiceName})`} />
+      <Card labelledBy="team-admin-key">
+        <h2 id="team-admin-key">The team’s admin key</h2>
+        <p>Patients compare this fingerprint before they share with the team, as they do for a person.</p>
+        <FingerprintView fingerprint={state.root.fingerprint} label="Team admin key fingerprint" />
+      </Card>
+      <Members team={team.data} isAdmin={me?.admin === true} />
+      {me?.admin ? <AddMember team={team.data} /> : null}
+    </>
+  );
+}
+
+function Members({ team, isAdmin }: { team: VerifiedTeam; isAdmin: boolean }) {
+  const { state } = team;
+  const names = useNames(state.members.flatMap((m) => [m.userId, m.signedBy]));
+  const [leaving, setLeaving] = useState<TeamMemberState | null>(null);
+  return (
+    <Card labelledBy="team-members">
+      <h2 id="team-members">Members</h2>
+      <p>Each role below is signed by a team admin.</p>
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">Name</th>
+            <th scope="col">Role</th>
+            <th scope="col">Since</th>
+            <th scope="col">Signed by</th>
+            {isAdmin ? <th scope="col">Action</th> : null}
+          </tr>
+        </thead>
+        <tbody>
+          {state.members.map((m) => (
+            <tr key={m.userId} data-member={m.userId}>
+              <td>{names.get(m.userId) ?? '…'}</td>
+              <td>
+                {ROLE_WORDS[m.role]} {m.admin ? <Badge tone="ok">admin</Badge> : null}
+              </td>
+              <td>{formatDay(m.since)}</td>
+              <td>{names.get(m.signedBy) ?? '…'}</td>
+              {isAdmin ? (
+                <td>
+                  <Button variant="secondary" onClick={() => setLeaving(m)}>
+                    Remove {names.get(m.userId) ?? ''}
+                  </Button>
+                </td>
+              ) : null}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {leaving ? <RemoveMember team={team} member={leaving} name={names.get(leaving.userId) ?? 'this member'} onDone={() => setLeaving(null)} /> : null}
+    </Card>
+  );
+}
+
+function RemoveMember({ team, member, name, onDone }: { team: VerifiedTeam; member: TeamMemberState; name: string; onDone: () => void }) {
+  const { deps } = useWorkspace();
+  const queryClient = useQueryClient();
+  const remove = useMutation({
+    mutationFn: () => removeMember(deps, team, member.userId),
+    onSuccess: async () => {
+      await queryClient.invalidateQueries({ queryKey: teamQueryKey(team.state.teamId) });
+      onDone();
+    },
+  });
+  return (
+    <Banner tone="warn" title={`Remove ${name} from the team?`}>
+      <p>
+        They stop getting the team’s records at once, and the team gets a new key. They may have kept what they already read. Records shared with the team are then re-encrypted to
+        the new key in the background.
+      </p>
+      <Button variant="danger" disabled={remove.isPending} onClick={() => remove.mutate()}>
+        {remove.isPending ? 'Removing…' : `Remove ${name}`}
+      </Button>{' '}
+      <Button variant="secondary" disabled={remove.isPending} onClick={onDone}>
+        Cancel
+      </Button>
+      {remove.isError ? <p role="alert">{describeError(remove.error)}</p> : null}
+    </Banner>
+  );
+}
+
+function AddMember({ team }: { team: VerifiedTeam }) {
+  const { deps } = useWorkspace();
+  const queryClient = useQueryClient();
+  const [email, setEmail] = useState('');
+  const [role, setRole] = useState<TeamRole>('doctor');
+  const add = useMutation({
+    mutationFn: async () => {
+      const person = await deps.keyBook.findByEmail(email.trim());
+      if (!person) throw new Error('No Medseal account has this email address.');
+      return addMember(deps, team, person, role);
+    },
+    onSuccess: async () => {
+      setEmail('');
+      await queryClient.invalidateQueries({ queryKey: teamQueryKey(team.state.teamId) });
+    },
+  });
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    if (email.trim()) add.mutate();
+  };
+  return (
+    <Card labelledBy="add-member">
+      <h2 id="add-member">Add a member</h2>
+      <p>They can read every record shared with the team as soon as they are added. Nothing is re-encrypted.</p>
+      <form onSubmit={submit}>
+        <TextField label="Their email" type="email" value={email} onChange={(e) => setEmail(e.target.value)} autoComplete="off" />
+        <SelectField label="Their role in the team" value={role} onChange={(e) => setRole(e.target.value as TeamRole)}>
+          <option value="doctor">Doctor</option>
+          <option value="nurse">Nurse</option>
+          <option value="staff">Staff</option>
+        </SelectField>
+        <Button type="submit" disabled={add.isPending || !email.trim()}>
+          {add.isPending ? 'Adding…' : 'Add to the team'}
+        </Button>
+      </form>
+      {add.isError ? <Banner tone="bad">{describeError(add.error)}</Banner> : null}
+    </Card>
+  );
+}
