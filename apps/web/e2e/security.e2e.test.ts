@@ -2,7 +2,7 @@ import { newDevice, screenshots, type CapturedRequest } from './support/browser'
 import { browserSuite } from './support/suite';
 import { sealRecord, type RecordId, type UserId } from '@medseal/crypto';
 import { operatorLog } from '@medseal/server/testing';
-import { api, registerUser } from './support/api';
+import { registerUser } from './support/api';
 import { createNote, go, loginAs, register, type Account } from './support/app';
 import { newRecordId, plantRecord } from './support/malicious-server';
 
