@@ -238,19 +238,23 @@ async function seal(deps: RecordDeps, input: { recordId: string; version: number
 }
 
 /**
- * The people a patient chose to read their records, from my verified copies of the patient's
- * records (DESIGN §12 "Readers"): the patient's own key as those records name it, and every
- * other reader but me, each with the fingerprint a verified record gives (the newest first).
- * A record that did not verify contributes nothing, so a reader the server added to a list
- * is never offered.
+ * The people a patient chose to read their records, from her signed state only (DESIGN §12
+ * "Readers", §13): the patient's key as my verified copies of her records name it; as readers,
+ * the others on records she signed herself, and the doctors her verified consents name
+ * (`carers`, features/consents), each with the fingerprint that signed data gives (the newest
+ * first). A record that did not verify, or that someone else signed (a doctor who wrote
+ * without her consent, or a reader another doctor added), offers nobody.
  */
-export function readersChosenBy(patientId: string, myId: string, opened: readonly OpenedRecord[]): { patient: Recipient | null; chosen: Recipient[] } {
+export function readersChosenBy(patientId: string, myId: string, opened: readonly OpenedRecord[], carers: readonly Recipient[] = []): { patient: Recipient | null; chosen: Recipient[] } {
+  let patient: Recipient | null = null;
   const byUser = new Map<string, Recipient>();
   for (const r of opened) {
     if (r.status !== 'verified' || r.dto.ownerId !== patientId) continue;
+    patient ??= r.readers.find((reader) => reader.userId === patientId) ?? null;
+    if (r.author.id !== patientId) continue;
     for (const reader of r.readers) if (!byUser.has(reader.userId)) byUser.set(reader.userId, reader);
   }
-  const patient = byUser.get(patientId) ?? null;
+  for (const carer of carers) if (!byUser.has(carer.userId)) byUser.set(carer.userId, carer);
   byUser.delete(patientId);
   byUser.delete(myId);
   return { patient, chosen: [...byUser.values()].sort((x, y) => x.userId.localeCompare(y.userId)) };
