@@ -12,6 +12,7 @@ import { summarizeRecord, type RecordDeps } from '../features/records/recordServ
 import { SummaryLoader } from '../features/records/summaryLoader';
 import type { RecordRow } from '../features/records/RecordList';
 import { KeyBook } from './keyBook';
+import { TeamBook } from '../features/teams/teamBook';
 import type { RecordSearch } from '../features/search/client';
 import { useServices } from './services';
 
@@ -86,6 +87,7 @@ function OpenWorkspace({ user, keyRef, book, children }: { user: Me; keyRef: Key
   const search = useMemo(() => newSearch(), [newSearch]);
   useEffect(() => () => search.close(), [search]);
   const keyBook = useMemo(() => new KeyBook(call, crypto, user, keyRef), [call, crypto, user, keyRef]);
+  const teams = useMemo(() => new TeamBook({ call, crypto, me: user, key: keyRef, keyBook }), [call, crypto, user, keyRef, keyBook]);
   const pins = useSyncExternalStore(
     (listener) => book.subscribe(listener),
     () => book.pins,
@@ -95,8 +97,8 @@ function OpenWorkspace({ user, keyRef, book, children }: { user: Me; keyRef: Key
   const pinsRevision = book.pinsRevision;
   const stamp = `${user.id}:${pinsRevision}`;
   const deps: RecordDeps = useMemo(
-    () => ({ stamp, call, crypto, me: user, key: keyRef, keyBook, accountState: book, contacts: () => contactsDoc }),
-    [stamp, call, crypto, user, keyRef, keyBook, book, contactsDoc],
+    () => ({ stamp, call, crypto, me: user, key: keyRef, keyBook, accountState: book, contacts: () => contactsDoc, teams }),
+    [stamp, call, crypto, user, keyRef, keyBook, book, contactsDoc, teams],
   );
   const loader = useMemo(
     () =>

@@ -8,7 +8,7 @@ import { useWorkspace } from '../../app/workspace';
 import { Banner, Card, Progress } from '../../ui';
 import { useNames } from './useNames';
 import { RecordForm, type RecordFormSubmit } from './RecordForm';
-import { createRecord, mayChange, newRecordDraft, openRecordsOf, readersChosenBy, updateRecord } from './recordService';
+import { createRecord, mayChange, newRecordDraft, openRecordsOf, readersChosenBy, teamsIReadThrough, updateRecord } from './recordService';
 import styles from './records.module.css';
 import { useOpenedRecord } from './useRecord';
 
@@ -25,6 +25,8 @@ export function NewRecordPage() {
   // chose, and the patient's key, come from the ones that verify (DESIGN §12).
   const opened = useQuery({ queryKey: ['patient-readers', ownerId, deps.stamp], enabled: forPatient, queryFn: () => openRecordsOf(deps, ownerId), gcTime: 0 });
   const { patient, chosen } = readersChosenBy(ownerId, deps.me.id, opened.data ?? []);
+  // A doctor who reads the patient only through her care team writes for the team (DESIGN §13).
+  const forTeams = teamsIReadThrough(ownerId, deps, opened.data ?? []);
   const untrusted = (opened.data ?? []).filter((r) => r.status !== 'verified').length;
   const names = useNames([ownerId, ...chosen.map((r) => r.userId)]);
   // Everyone the patient chose is a reader unless the doctor unticks them.
@@ -39,17 +41,24 @@ export function NewRecordPage() {
       const owner = forPatient ? patient : { userId: deps.me.id, fingerprint: deps.key.fingerprint };
       if (!owner) throw new Error('None of this patient’s records that you can read verified, so their key could not be verified: refused.');
       const alsoReaders = chosen.filter((r) => !leftOut.has(r.userId));
-      return createRecord(deps, { draft, owner, alsoReaders, content: s.content, files: s.newFiles }, (stage, fraction) => setProgress({ stage, fraction }));
+      return createRecord(deps, { draft, owner, alsoReaders, forTeams, content: s.content, files: s.newFiles }, (stage, fraction) => setProgress({ stage, fraction }));
     },
     onSuccess: (dto) => {
       void queryClient.invalidateQueries({ queryKey: ['records'] });
+      void queryClient.invalidateQueries({ queryKey: ['team-records'] });
       void navigate(`/records/${dto.id}`);
     },
   });
   return (
     <>
       <PageHead title={forPatient ? `New record for ${names.get(ownerId) ?? 'patient'}` : 'New record'} />
-      {forPatient ? <Banner tone="info">This record is encrypted to the patient, to you and to the people ticked below, and signed by you. The patient sees that you wrote it.</Banner> : null}
+      {forPatient && forTeams.length === 0 ? <Banner tone="info">This record is encrypted to the patient, to you and to the people ticked below, and signed by you. The patient sees that you wrote it.</Banner> : null}
+      {forTeams.length > 0 ? (
+        <Banner tone="info">
+          This record is encrypted to the patient, to the people ticked below and to your team{forTeams.length > 1 ? 's' : ''} {forTeams.map((t) => t.state.name).join(', ')}, and signed by
+          you. Its current members read it; the patient sees that you wrote it as a member.
+        </Banner>
+      ) : null}
       {create.isError ? <Banner tone="bad">{describeError(create.error)}</Banner> : null}
       {opened.isPending && forPatient ? <p aria-busy="true">Checking the patient’s records…</p> : null}
       {opened.isError ? <Banner tone="bad">{describeError(opened.error)}</Banner> : null}

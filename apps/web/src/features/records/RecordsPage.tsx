@@ -4,7 +4,7 @@ import { describeError } from '../../api/errors';
 import { PageHead } from '../../app/PageHead';
 import { useWorkspace } from '../../app/workspace';
 import { Banner, Button, uiStyles } from '../../ui';
-import { useRecords } from './queries';
+import { useRecords, useTeamRecords, withTeamRecords } from './queries';
 import { RecordList, type RecordRow } from './RecordList';
 import { useNames } from './useNames';
 
@@ -12,7 +12,10 @@ import { useNames } from './useNames';
 export function RecordsPage({ ownerId, title = 'Records' }: { ownerId?: string; title?: string }) {
   const { deps, loader, live, search } = useWorkspace();
   const records = useRecords();
-  const visible = useMemo(() => (records.data ?? []).filter((r) => !ownerId || r.ownerId === ownerId), [records.data, ownerId]);
+  // A patient's page also lists what she shared with my care teams.
+  const viaTeams = useTeamRecords({ enabled: !!ownerId });
+  const all = useMemo(() => (ownerId ? withTeamRecords(records.data ?? [], viaTeams.data ?? []) : (records.data ?? [])), [records.data, viaTeams.data, ownerId]);
+  const visible = useMemo(() => all.filter((r) => !ownerId || r.ownerId === ownerId), [all, ownerId]);
   const names = useNames(visible.flatMap((r) => [r.authorId, r.ownerId]));
   const rows: RecordRow[] = useMemo(
     () =>

@@ -21,6 +21,34 @@ export async function fetchAllRecords(call: Call): Promise<RecordDto[]> {
   }
 }
 
+/** Every record shared with the care teams I am a current member of, all pages, each once. */
+export async function fetchTeamRecords(call: Call): Promise<RecordDto[]> {
+  const { teams } = await call(endpoints.listMyTeams, {});
+  const byId = new Map<string, RecordDto>();
+  for (const team of teams) {
+    let before: string | undefined;
+    for (;;) {
+      const page = await call(endpoints.teamRecords, { params: { teamId: team.id }, query: { limit: NEXT_PAGES, ...(before ? { before } : {}) } });
+      for (const r of page.records) byId.set(r.id, r);
+      if (!page.nextCursor) break;
+      before = page.nextCursor;
+    }
+  }
+  return [...byId.values()];
+}
+
+/** Records I read in my own right, then those I read through a team (each once). */
+export function withTeamRecords(mine: readonly RecordDto[], viaTeams: readonly RecordDto[]): RecordDto[] {
+  const ids = new Set(mine.map((r) => r.id));
+  return [...mine, ...viaTeams.filter((r) => !ids.has(r.id))];
+}
+
+/** Doctors: the records shared with my care teams (patients are in none). */
+export function useTeamRecords({ enabled = true }: { enabled?: boolean } = {}) {
+  const { call } = useServices();
+  return useQuery({ queryKey: ['team-records'], enabled, queryFn: () => fetchTeamRecords(call) });
+}
+
 interface RecordPages {
   records: RecordDto[];
   nextCursor: string | undefined;

@@ -28,6 +28,8 @@ const verified = (ownerId: string, readers: string[]): OpenedRecord => {
     author,
     authorVerified: false,
     signedAt: new Date(),
+    teams: [],
+    attestation: null,
     readers: d.recipients,
   };
 };

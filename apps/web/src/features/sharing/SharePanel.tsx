@@ -7,6 +7,7 @@ import { Banner, Button, TextField } from '../../ui';
 import { markVerified, pin, pinStateOf } from '../contacts/contactsModel';
 import { shareRecord, type VerifiedRecord } from '../records/recordService';
 import { PersonKeyCheck, type KeyCandidate } from './PersonKeyCheck';
+import { TeamShare } from './TeamShare';
 
 /** Builds the key check for a person: local fingerprint, safety number, QR payload, pin state. */
 export function useCandidate() {
@@ -117,6 +118,7 @@ export function SharePanel({ record, onShared, onClose }: { record: VerifiedReco
         <FirstContact name={person.name} busy={verify.isPending || share.isPending} onVerifyAndShare={() => void verify.mutateAsync().then(() => share.mutate(), () => undefined)} onShareUnverified={() => share.mutate()} onCancel={() => setFirstContact(false)} />
       ) : null}
       {share.isPending ? <p aria-live="polite">Sharing…</p> : null}
+      <TeamShare record={record} onShared={onShared} />
     </section>
   );
 }
