@@ -5,7 +5,7 @@ import { describeError } from '../../api/errors';
 import type { Person } from '../../app/keyBook';
 import { useWorkspace } from '../../app/workspace';
 import { Banner, Button, TextField } from '../../ui';
-import { markVerified, pin } from '../contacts/contactsModel';
+import { markVerified, pin, pinStateOf } from '../contacts/contactsModel';
 import { shareRecordWithTeam, type VerifiedRecord } from '../records/recordService';
 import { useNames } from '../records/useNames';
 import type { VerifiedTeam } from '../teams/teamService';
@@ -44,15 +44,19 @@ export function TeamShare({ record, onShared }: { record: VerifiedRecord; onShar
     },
     onSuccess: setChosen,
   });
-  const refreshCandidate = async () => {
-    if (chosen) setChosen({ ...chosen, candidate: await toCandidate(chosen.admin) });
+  // As in the person dialog: the pin state is recomputed from the list just saved.
+  const changePin = async (change: Parameters<typeof contacts.update>[0]) => {
+    if (!chosen) return;
+    const { admin } = chosen;
+    await contacts.update(change);
+    const next = await toCandidate(admin);
+    setChosen({ ...chosen, candidate: { ...next, state: pinStateOf(change(contacts.loaded?.doc ?? { v: 1, contacts: {} }), admin.id, admin.fingerprint) } });
   };
   const verify = useMutation({
     mutationFn: async () => {
       if (!chosen) return;
       const { admin } = chosen;
-      await contacts.update((doc) => markVerified(doc, { id: admin.id, name: admin.name, role: admin.role }, admin.fingerprint, new Date()));
-      await refreshCandidate();
+      await changePin((doc) => markVerified(doc, { id: admin.id, name: admin.name, role: admin.role }, admin.fingerprint, new Date()));
     },
   });
   const share = useMutation({
@@ -60,7 +64,7 @@ export function TeamShare({ record, onShared }: { record: VerifiedRecord; onShar
       if (!chosen) return;
       const { admin, candidate, team } = chosen;
       if (candidate.state.status === 'changed') throw new Error('Sharing is blocked until you verify the admin’s new key.');
-      if (candidate.state.status === 'new') await contacts.update((doc) => pin(doc, { id: admin.id, name: admin.name, role: admin.role }, admin.fingerprint, new Date()));
+      if (candidate.state.status === 'new') await changePin((doc) => pin(doc, { id: admin.id, name: admin.name, role: admin.role }, admin.fingerprint, new Date()));
       await shareRecordWithTeam(deps, record, team);
     },
     onSuccess: onShared,
@@ -79,7 +83,7 @@ export function TeamShare({ record, onShared }: { record: VerifiedRecord; onShar
       <form onSubmit={submit} role="search" aria-label="Find a care team">
         <TextField label="Team name" value={name} onChange={(e) => setName(e.target.value)} hint="At least two letters, for example: Cardiology" />
         <Button type="submit" variant="secondary" disabled={search.isPending || name.trim().length < 2}>
-          Find team
+          Search teams
         </Button>
       </form>
       {error ? <Banner tone="bad">{describeError(error)}</Banner> : null}
