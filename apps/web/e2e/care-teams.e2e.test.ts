@@ -1,5 +1,6 @@
 import type { Page } from 'playwright-core';
 import { newDevice, type CapturedRequest } from './support/browser';
+import { openRecord, teamKeyRef, unwrapTeamKey, type Fingerprint, type GeneratedUserKey, type RecordId, type UserId } from '@medseal/crypto';
 import { api, registerUser, type Session } from './support/api';
 import { browserSuite } from './support/suite';
 import { createNote, go, loginAs, type Account } from './support/app';
@@ -24,6 +25,8 @@ let adminPage: Page;
 let patientPage: Page;
 let recordId: string;
 const sessions = new Map<Account, Session>();
+const keys = new Map<Account, GeneratedUserKey>();
+let teamId: string;
 
 async function openAs(who: Account): Promise<Page> {
   const { page } = await newDevice(suite.browser, captured);
@@ -47,7 +50,11 @@ async function readsTheRecord(page: Page) {
 
 describe('care teams (real Chromium)', () => {
   beforeAll(async () => {
-    for (const who of [admin, drA, drB, drC, patient]) sessions.set(who, (await registerUser(suite.server.baseUrl, who)).session);
+    for (const who of [admin, drA, drB, drC, patient]) {
+      const registered = await registerUser(suite.server.baseUrl, who);
+      sessions.set(who, registered.session);
+      keys.set(who, registered.key);
+    }
   });
 
   it('when an admin creates a practice and a team and adds two doctors by email, then each is listed with the role she signed', async () => {
@@ -114,12 +121,46 @@ describe('care teams (real Chromium)', () => {
     expect(after.message).toBe(before.message);
   });
 
-  it('when the admin removes a doctor, then the page says she may have kept what she read, and the server answers her 404 at once', async () => {
+  it('when the admin removes a doctor, then she gets 404 at once, the admin’s browser re-encrypts the records with a progress bar, and the key she kept opens no re-keyed version', async () => {
+    // What the leaver could keep: her copy of the team key, unwrapped (here in Node) before she goes.
+    const { teams } = await api<{ teams: { id: string }[] }>(sessions.get(drB) as Session, 'GET', '/teams');
+    teamId = teams[0]?.id ?? '';
+    const envelope = await api<{ message: string; fingerprint: string }>(sessions.get(drB) as Session, 'GET', `/teams/${teamId}/key-envelopes/1`);
+    const team = await api<{ keys: { gen: number; fingerprint: string; publicKey: string }[] }>(sessions.get(drB) as Session, 'GET', `/teams/${teamId}`);
+    const gen1 = team.keys[0];
+    if (!gen1) throw new Error('no team key');
+    const kept = await unwrapTeamKey({
+      message: envelope.message,
+      myKey: (keys.get(drB) as GeneratedUserKey).privateKey,
+      context: { teamId, gen: 1, memberId: (await api<{ id: string }>(sessions.get(drB) as Session, 'GET', '/auth/me')).id },
+      expected: await teamKeyRef(gen1.publicKey),
+    });
+
     await adminPage.getByRole('button', { name: `Remove ${drB.name}` }).click();
     await adminPage.getByText('They may have kept what they already read.').waitFor();
     await adminPage.getByRole('button', { name: `Remove ${drB.name}` }).last().click();
     await adminPage.locator('tr', { hasText: drB.name }).waitFor({ state: 'detached' });
     await expect(api(sessions.get(drB) as Session, 'GET', `/records/${recordId}`)).rejects.toThrow(/HTTP 404/);
+    await adminPage.getByText('Every record shared with the team now uses its new key.').waitFor({ timeout: 60_000 });
+
+    const rekeyed = await api<{ version: number; authorId: string; recipients: { fingerprint: string }[]; teams: { fingerprint: string; gen: number }[]; message: string }>(sessions.get(patient) as Session, 'GET', `/records/${recordId}`);
+    expect(rekeyed.teams.map((t) => t.gen)).toEqual([2]);
+    const opened = await openRecord({
+      message: rekeyed.message,
+      myKey: kept,
+      expect: {
+        recordId: recordId as RecordId,
+        version: rekeyed.version,
+        ownerId: (await api<{ id: string }>(sessions.get(patient) as Session, 'GET', '/auth/me')).id as UserId,
+        authorId: rekeyed.authorId as UserId,
+        authorPublicKey: (keys.get(admin) as GeneratedUserKey).publicKey,
+        recipients: [...rekeyed.recipients, ...rekeyed.teams].map((r) => r.fingerprint as Fingerprint),
+      },
+    });
+    expect(opened.status).toBe('not-for-me');
+    // The patient still reads it, re-encrypted by the admin she verified.
+    await go(patientPage, `/records/${recordId}`);
+    await patientPage.getByText(`Verified: written and signed by ${admin.name}.`).waitFor({ timeout: 30_000 });
   });
 
   it('when every request the browsers sent is searched, then none holds a password, the record’s text or an unprotected private key', () => {

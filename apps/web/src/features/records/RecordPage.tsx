@@ -8,6 +8,7 @@ import { useWorkspace } from '../../app/workspace';
 import { Badge, Banner, Button, Card, Progress, uiStyles } from '../../ui';
 import { SharePanel } from '../sharing/SharePanel';
 import type { AttachmentRef } from './content';
+import type { KeyHandle } from '../../crypto/client';
 import { AuthorKeyCheck } from './AuthorKeyCheck';
 import { RecordContentView } from './RecordContentView';
 import { deleteRecord, downloadAttachment, mayChange, revokeAccess, type OpenedRecord, type VerifiedRecord } from './recordService';
@@ -68,7 +69,7 @@ export function RecordPage() {
       )}
       {record.status === 'verified' ? (
         <Card>
-          <RecordContentView content={record.content} showTitle={false} renderAttachment={(a) => <AttachmentDownload recordId={recordId} attachment={a} />} />
+          <RecordContentView content={record.content} showTitle={false} renderAttachment={(a) => <AttachmentDownload recordId={recordId} attachment={a} keyHandle={record.readingKey} />} />
           {canChange ? (
             <div className={uiStyles.row}>
               <Link className={`${uiStyles.button} ${uiStyles.secondary}`} to={`/records/${recordId}/edit`}>
@@ -143,11 +144,11 @@ function ReaderTeams({ record }: { record: VerifiedRecord }) {
   );
 }
 
-function AttachmentDownload({ recordId, attachment }: { recordId: string; attachment: AttachmentRef }) {
+function AttachmentDownload({ recordId, attachment, keyHandle }: { recordId: string; attachment: AttachmentRef; keyHandle: KeyHandle }) {
   const { deps } = useWorkspace();
   const [progress, setProgress] = useState<{ stage: string; fraction: number | null } | null>(null);
   const download = useMutation({
-    mutationFn: () => downloadAttachment(deps, recordId, attachment, (stage, fraction) => setProgress({ stage, fraction })),
+    mutationFn: () => downloadAttachment(deps, recordId, attachment, (stage, fraction) => setProgress({ stage, fraction }), keyHandle),
     onSuccess: (blob) => {
       const url = URL.createObjectURL(blob);
       const a = document.createElement('a');

@@ -21,19 +21,23 @@ export async function fetchAllRecords(call: Call): Promise<RecordDto[]> {
   }
 }
 
+/** Every record shared with one team I am a current member of, all pages. */
+export async function fetchRecordsOfTeam(call: Call, teamId: string): Promise<RecordDto[]> {
+  const all: RecordDto[] = [];
+  let before: string | undefined;
+  for (;;) {
+    const page = await call(endpoints.teamRecords, { params: { teamId }, query: { limit: NEXT_PAGES, ...(before ? { before } : {}) } });
+    all.push(...page.records);
+    if (!page.nextCursor) return all;
+    before = page.nextCursor;
+  }
+}
+
 /** Every record shared with the care teams I am a current member of, all pages, each once. */
 export async function fetchTeamRecords(call: Call): Promise<RecordDto[]> {
   const { teams } = await call(endpoints.listMyTeams, {});
   const byId = new Map<string, RecordDto>();
-  for (const team of teams) {
-    let before: string | undefined;
-    for (;;) {
-      const page = await call(endpoints.teamRecords, { params: { teamId: team.id }, query: { limit: NEXT_PAGES, ...(before ? { before } : {}) } });
-      for (const r of page.records) byId.set(r.id, r);
-      if (!page.nextCursor) break;
-      before = page.nextCursor;
-    }
-  }
+  for (const team of teams) for (const r of await fetchRecordsOfTeam(call, team.id)) byId.set(r.id, r);
   return [...byId.values()];
 }
 

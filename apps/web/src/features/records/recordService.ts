@@ -1,6 +1,6 @@
 import { endpoints, type AccessEntry, type TeamAccessEntry, type CreateRecordRequest, type Me, type RecordDto, type RecordTeam, type Recipient, type TeamRecipient } from '@medseal/contract';
 import type { Call } from '../../api/http';
-import { proxy, transfer, type CryptoClient, type KeyRef } from '../../crypto/client';
+import { proxy, transfer, type CryptoClient, type KeyHandle, type KeyRef } from '../../crypto/client';
 import type { Fingerprint, JsonObject, RecordExpectation, RecordId, TeamAttestation, UserId } from '@medseal/crypto';
 import type { AccountStateBook } from '../../app/accountState';
 import type { KeyBook, Person } from '../../app/keyBook';
@@ -57,6 +57,8 @@ export type OpenedRecord =
       teams: ReaderTeam[];
       /** The author's attested role when a team reading this record attests her key; else her role is self-declared. */
       attestation: TeamAttestation | null;
+      /** The key I opened it with (mine, or a team's I am a member of): its files open with it too. */
+      readingKey: KeyHandle;
     }
   | { status: 'tampered'; dto: RecordDto; reason: string };
 
@@ -162,7 +164,7 @@ async function openMessage(
     result = await deps.crypto.openRecord({ message: target.message, keyHandle, expect: { ...expect, ...(await grantsOf(deps, target.id)) } });
   }
   const attestation = result.status === 'verified' ? await attestationIn(deps, teams, author) : null;
-  return { result, author, authorVerified: deps.accountState.isVerified(target.authorId, author.fingerprint), teams, attestation };
+  return { result, author, authorVerified: deps.accountState.isVerified(target.authorId, author.fingerprint), teams, attestation, keyHandle };
 }
 
 /** The author's attested role in one of the record's verified teams (current member with exactly this key), if any. */
@@ -175,12 +177,12 @@ async function attestationIn(deps: RecordDeps, teams: readonly ReaderTeam[], aut
 }
 
 export async function openRecordDto(deps: RecordDeps, dto: RecordDto): Promise<OpenedRecord> {
-  const { result, author, authorVerified, teams, attestation } = await openMessage(deps, dto, { checkRollback: true });
+  const { result, author, authorVerified, teams, attestation, keyHandle } = await openMessage(deps, dto, { checkRollback: true });
   if (result.status !== 'verified') return { status: 'tampered', dto, reason: explain(result) };
   const parsed = recordContentSchema.safeParse(result.envelope.content);
   if (!parsed.success) return { status: 'tampered', dto, reason: 'Its content is signed but not in a format this app knows.' };
   deps.accountState.noteSeen(dto.id, dto.version);
-  return { status: 'verified', dto, content: parsed.data, author, authorVerified, signedAt: result.signedAt, readers: dto.recipients, teams, attestation };
+  return { status: 'verified', dto, content: parsed.data, author, authorVerified, signedAt: result.signedAt, readers: dto.recipients, teams, attestation, readingKey: keyHandle };
 }
 
 /**
@@ -419,7 +421,7 @@ export async function updateRecord(deps: RecordDeps, base: VerifiedRecord, input
  * pinned key, its SHA-256. `keepMessage` also returns the ciphertext (to share a file sealed
  * before key commitments from the very message that verified).
  */
-async function openAttachment(deps: RecordDeps, recordId: string, ref: AttachmentRef, onProgress: Progress, keepMessage: boolean) {
+async function openAttachment(deps: RecordDeps, recordId: string, ref: AttachmentRef, onProgress: Progress, keepMessage: boolean, keyHandle: KeyHandle = deps.key.handle) {
   onProgress(`Downloading ${ref.name}`, 0);
   const message = await deps.call(endpoints.downloadAttachment, { params: { recordId, attachmentId: ref.id }, onDownloadProgress: (f) => onProgress(`Downloading ${ref.name}`, f) });
   const kept = keepMessage ? message.slice() : undefined;
@@ -427,7 +429,7 @@ async function openAttachment(deps: RecordDeps, recordId: string, ref: Attachmen
   const signer = await deps.keyBook.get(ref.by);
   const pin = pinnedFingerprint(deps, ref.by);
   const opened = await deps.crypto.openFile(
-    transfer({ message, keyHandle: deps.key.handle, authorPublicKey: signer.publicKey, ...(pin ? { authorFingerprint: pin as Fingerprint } : {}), expectSha256: ref.sha256 }, [message.buffer]),
+    transfer({ message, keyHandle, authorPublicKey: signer.publicKey, ...(pin ? { authorFingerprint: pin as Fingerprint } : {}), expectSha256: ref.sha256 }, [message.buffer]),
     proxy((p: { done: number; total: number }) => onProgress(`Decrypting ${ref.name}`, p.total ? p.done / p.total : null)),
   );
   if (opened.status !== 'verified') throw new Error(`${ref.name} failed verification: ${explain(opened)}`);
@@ -436,8 +438,8 @@ async function openAttachment(deps: RecordDeps, recordId: string, ref: Attachmen
 }
 
 /** Downloads and decrypts one file; only bytes that verify against the signed record come back. */
-export async function downloadAttachment(deps: RecordDeps, recordId: string, ref: AttachmentRef, onProgress: Progress): Promise<Blob> {
-  const { data } = await openAttachment(deps, recordId, ref, onProgress, false);
+export async function downloadAttachment(deps: RecordDeps, recordId: string, ref: AttachmentRef, onProgress: Progress, keyHandle?: KeyHandle): Promise<Blob> {
+  const { data } = await openAttachment(deps, recordId, ref, onProgress, false, keyHandle);
   return new Blob([data as BlobPart], { type: ref.type || 'application/octet-stream' });
 }
 
@@ -514,23 +516,50 @@ export async function shareRecordWithTeam(deps: RecordDeps, record: VerifiedReco
  * the author's own signed versions. What they already read they may have kept.
  */
 export async function revokeAccess(deps: RecordDeps, record: VerifiedRecord, userId: string, onProgress: Progress): Promise<RecordDto> {
-  const { dto, content } = record;
   const revoked = record.readers.filter((r) => r.userId === userId).map((r) => r.fingerprint);
   if (revoked.length === 0) throw new Error('They are not among the verified readers of this record.');
-  const { recipients, keys, teams } = await keysFor(deps, [...record.readers.filter((r) => r.userId !== userId), meAsReader(deps)], record.teams.map((t) => t.team));
-  await deps.call(endpoints.revokeAccess, { params: { recordId: dto.id, userId } });
+  const readers = { people: [...record.readers.filter((r) => r.userId !== userId), meAsReader(deps)], teams: record.teams.map((t) => t.team) };
+  const keys = await keysFor(deps, readers.people, readers.teams);
+  await deps.call(endpoints.revokeAccess, { params: { recordId: record.dto.id, userId } });
+  return rewriteVersion(deps, record, keys, onProgress, (sealedTo) => {
+    if (sealedTo.some((fp) => revoked.includes(fp))) throw new Error('The new version would still be readable by the revoked reader. Refused.');
+  });
+}
+
+/**
+ * A new version of the verified content under fresh session keys, its files re-encrypted too,
+ * for exactly `keys` (from keysFor); `check` sees the fingerprints it was sealed to before it is
+ * sent. The old files are deleted once the new version is stored.
+ */
+async function rewriteVersion(deps: RecordDeps, record: VerifiedRecord, to: Awaited<ReturnType<typeof keysFor>>, onProgress: Progress, check: (sealedTo: readonly string[]) => void = () => undefined): Promise<RecordDto> {
+  const { dto, content } = record;
   const files: File[] = [];
   for (const a of content.attachments) {
-    const { data } = await openAttachment(deps, dto.id, a, onProgress, false);
+    const { data } = await openAttachment(deps, dto.id, a, onProgress, false, record.readingKey);
     files.push(new File([data as BlobPart], a.name, { type: a.type }));
   }
-  const refs = await uploadFiles(deps, dto.id, files, keys, onProgress);
+  const refs = await uploadFiles(deps, dto.id, files, to.keys, onProgress);
   onProgress('Encrypting the new version', null);
-  const sealed = await seal(deps, { recordId: dto.id, version: dto.version + 1, ownerId: dto.ownerId, content: { ...content, attachments: refs }, keys });
-  if (sealed.envelope.recipients.some((fp) => revoked.includes(fp))) throw new Error('The new version would still be readable by the revoked reader. Refused.');
-  const updated = await deps.call(endpoints.updateRecord, { params: { recordId: dto.id }, body: { baseVersion: dto.version, recipients, teams, message: sealed.message } });
+  const sealed = await seal(deps, { recordId: dto.id, version: dto.version + 1, ownerId: dto.ownerId, content: { ...content, attachments: refs }, keys: to.keys });
+  check(sealed.envelope.recipients);
+  const updated = await deps.call(endpoints.updateRecord, { params: { recordId: dto.id }, body: { baseVersion: dto.version, recipients: to.recipients, teams: to.teams, message: sealed.message } });
   deps.accountState.noteSeen(dto.id, updated.version);
   await deps.accountState.flush();
   for (const a of content.attachments) await deps.call(endpoints.deleteAttachment, { params: { recordId: dto.id, attachmentId: a.id } });
   return updated;
+}
+
+/**
+ * Re-key after a team change (DESIGN §13): the current version again, content unchanged, signed
+ * by me (an admin of the team), to the same verified people and teams, `team` now at its new
+ * current key. I stay a reader only as I was (through the team). The leaver's old key opens no
+ * later version.
+ */
+export async function rekeyForTeam(deps: RecordDeps, record: VerifiedRecord, team: VerifiedTeam, onProgress: Progress): Promise<RecordDto> {
+  const teams = record.teams.map((t) => (t.team.state.teamId === team.state.teamId ? team : t.team));
+  const to = await keysFor(deps, record.readers, teams);
+  const retired: readonly string[] = team.state.keys.slice(0, -1).map((k) => k.fingerprint);
+  return rewriteVersion(deps, record, to, onProgress, (sealedTo) => {
+    if (sealedTo.some((fp) => retired.includes(fp))) throw new Error('The new version would still be encrypted to a retired team key. Refused.');
+  });
 }
