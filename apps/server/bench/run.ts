@@ -1,5 +1,6 @@
 /**
- * Server benchmark (issue 4): autocannon against the real app and the real database.
+ * Server benchmark (issue 4): autocannon, in a child process (bench/generator.ts), against the
+ * real app and the real database.
  *   pnpm --filter @medseal/server bench            (20 s per run, 64 connections)
  *   BENCH_SECONDS=5 pnpm --filter @medseal/server bench
  * Runs: a bare Express route returning the same bytes from memory, GET one ~4 KiB record, bare
@@ -7,10 +8,9 @@
  * list 50 records, POST a record. Prints req/s, p50/p99, errors and the ratio to bare; writes
  * bench/results.json as {"<metric>": {"value": n, "unit": "..."}}.
  */
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import autocannon from 'autocannon';
 import express from 'express';
 import { CSRF_HEADER } from '@medseal/contract';
 import { createApp } from '../src/app';
@@ -20,38 +20,20 @@ import { registerUser } from '../test/helpers/users';
 import { recipientsOf, sealFor } from '../test/helpers/records';
 import { testSettings } from '../test/support';
 import { openBenchDatabase } from './database';
+import { noRateLimits, runLoad } from './generator';
+import type { LoadConfig } from './load';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
 
-interface Run {
-  reqPerSec: number;
-  p50: number;
-  p99: number;
-  errors: number;
-  non2xx: number;
-}
-
-async function bench(name: string, options: autocannon.Options): Promise<Run> {
-  const result = await autocannon({ connections: CONNECTIONS, duration: SECONDS, ...options });
-  const run = {
-    reqPerSec: result.requests.average,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    errors: result.errors + result.timeouts,
-    non2xx: result.non2xx,
-  };
-  const codes = Object.entries(result.statusCodeStats ?? {})
-    .map(([code, stat]) => `${code}×${(stat as { count: number }).count}`)
-    .join(' ');
-  console.log(`${name.padEnd(12)} ${run.reqPerSec.toFixed(0).padStart(7)} req/s  p50 ${run.p50} ms  p99 ${run.p99} ms  errors ${run.errors}  non-2xx ${run.non2xx}  (${codes})`);
-  return run;
-}
+/** bench/load.ts in a child process, with this bench's run length and connections. */
+const bench = (name: string, config: Omit<LoadConfig, 'seconds' | 'connections'>) =>
+  runLoad(name, { seconds: SECONDS, connections: CONNECTIONS, ...config });
 
 async function main() {
   const db = await openBenchDatabase('bench');
   const { connection } = db;
-  const settings = testSettings({ checkResponses: false, rateLimits: { paramsPerIp: 1e9, loginPerIp: 1e9, loginFailuresPerAccount: 1e9, recoveryPerIp: 1e9, recoveryPerAccount: 1e9, registerPerIp: 1e9, directoryEmailPerSession: 1e9, directoryEmailPerIp: 1e9 } });
+  const settings = testSettings({ checkResponses: false, rateLimits: noRateLimits() });
   const app = createApp({ connection, logger: createLogger('silent'), settings });
   const http = await listen(app, { host: '127.0.0.1', port: 0 });
   const baseUrl = `http://127.0.0.1:${http.port}`;
@@ -62,14 +44,30 @@ async function main() {
   let message = '';
   for (let i = 0; i < 50; i++) {
     const recordId = randomBytes(16).toString('base64url');
-    message = await sealFor({ recordId, version: 1, owner: alice, author: alice, readers: [alice], content });
-    const res = await alice.api.post('/records', { recordId, ownerId: alice.id, recipients: recipientsOf(alice), message });
+    message = await sealFor({
+      recordId,
+      version: 1,
+      owner: alice,
+      author: alice,
+      readers: [alice],
+      content,
+    });
+    const res = await alice.api.post('/records', {
+      recordId,
+      ownerId: alice.id,
+      recipients: recipientsOf(alice),
+      message,
+    });
     if (res.status !== 201) throw new Error(`seed failed: ${res.status}`);
     recordIds.push(recordId);
   }
   const target = recordIds[0] ?? '';
-  const getBody = await fetch(`${baseUrl}/api/records/${target}`, { headers: { cookie: alice.api.cookie ?? '' } }).then((r) => r.text());
-  console.log(`record GET body: ${getBody.length} bytes; message ${message.length} characters; ${SECONDS} s per run, ${CONNECTIONS} connections`);
+  const getBody = await fetch(`${baseUrl}/api/records/${target}`, {
+    headers: { cookie: alice.api.cookie ?? '' },
+  }).then((r) => r.text());
+  console.log(
+    `record GET body: ${getBody.length} bytes; message ${message.length} characters; ${SECONDS} s per run, ${CONNECTIONS} connections`,
+  );
 
   const bare = express();
   bare.get('/bare', (_req, res) => {
@@ -78,44 +76,55 @@ async function main() {
   const bareHttp = await listen(bare, { host: '127.0.0.1', port: 0 });
 
   const headers = { cookie: alice.api.cookie ?? '' };
+  const bareUrl = `http://127.0.0.1:${bareHttp.port}/bare`;
   const results = {
-    bare: await bench('bare', { url: `http://127.0.0.1:${bareHttp.port}/bare` }),
-    // Each connection reads the 50 records in turn (every read appends to that record's audit
-    // chain). Fixed requests, which autocannon builds once like the bare route's: a
-    // setupRequest would rebuild (and deep-clone the context of) every request in this
-    // process, load-generator work the bare run does not do.
+    bare: await bench('bare', { url: bareUrl }),
+    // Each connection reads the 50 records in turn (every read appends to that record's audit chain).
     get: await bench('GET record', {
-      url: `${baseUrl}/api/records/${target}`,
+      url: baseUrl,
       headers,
-      requests: recordIds.map((id) => ({ method: 'GET', path: `/api/records/${id}` })),
+      requests: recordIds.map((id) => ({ method: 'GET' as const, path: `/api/records/${id}` })),
     }),
     // Bare again right after GET: the reference is the mean of the runs around it, so a machine
     // that speeds up or slows down during the bench does not bend the ratio.
-    bareAfter: await bench('bare again', { url: `http://127.0.0.1:${bareHttp.port}/bare` }),
-    // Before POST, so it lists the 50 seeded records (the list scans the collection on FerretDB v1).
+    bareAfter: await bench('bare again', { url: bareUrl }),
+    // Before POST, so it lists the 50 seeded records.
     list: await bench('list 50', { url: `${baseUrl}/api/records?limit=50`, headers }),
     post: await bench('POST record', {
-      url: `${baseUrl}/api/records`,
+      url: baseUrl,
+      headers: { ...headers, origin: baseUrl, [CSRF_HEADER]: '1' },
       requests: [
         {
           method: 'POST',
-          headers: { ...headers, 'content-type': 'application/json', origin: baseUrl, [CSRF_HEADER]: '1' },
-          setupRequest: (req) => ({ ...req, body: JSON.stringify({ recordId: randomBytes(16).toString('base64url'), ownerId: alice.id, recipients: recipientsOf(alice), message }) }),
+          path: '/api/records',
+          create: { ownerId: alice.id, recipients: recipientsOf(alice), message },
         },
       ],
     }),
   };
-  const ratio = results.get.reqPerSec / ((results.bare.reqPerSec + results.bareAfter.reqPerSec) / 2);
-  console.log(`GET / bare ratio: ${ratio.toFixed(2)} (goal >= 0.6); GET p99 ${results.get.p99} ms (goal < 50)`);
+  const ratio =
+    results.get.reqPerSec / ((results.bare.reqPerSec + results.bareAfter.reqPerSec) / 2);
+  console.log(
+    `GET / bare ratio: ${ratio.toFixed(2)} (goal >= 0.6); GET p99 ${results.get.p99} ms (goal < 50)`,
+  );
 
-  const out: Record<string, { value: number; unit: string }> = { get_to_bare_ratio: { value: Number(ratio.toFixed(3)), unit: 'ratio' } };
+  const file = join(process.cwd(), 'bench', 'results.json');
+  // The scale bench's figures (scale_*) stay; this run's replace the last one's.
+  const earlier = JSON.parse(await readFile(file, 'utf8').catch(() => '{}')) as Record<
+    string,
+    { value: number; unit: string }
+  >;
+  const out = Object.fromEntries(
+    Object.entries(earlier).filter(([key]) => key.startsWith('scale_')),
+  );
+  out.get_to_bare_ratio = { value: Number(ratio.toFixed(3)), unit: 'ratio' };
   for (const [name, r] of Object.entries(results)) {
     out[`${name}_req_per_sec`] = { value: Math.round(r.reqPerSec), unit: 'req/s' };
     out[`${name}_p50_latency`] = { value: r.p50, unit: 'ms' };
     out[`${name}_p99_latency`] = { value: r.p99, unit: 'ms' };
     out[`${name}_errors`] = { value: r.errors + r.non2xx, unit: 'count' };
   }
-  await writeFile(join(process.cwd(), 'bench', 'results.json'), `${JSON.stringify(out, null, 2)}\n`);
+  await writeFile(file, `${JSON.stringify(out, null, 2)}\n`);
 
   await bareHttp.shutdown(0);
   await http.shutdown(0);

@@ -36,11 +36,16 @@ export const accessRules: Record<EndpointName, AccessRule> = {
   grantTeamAccess: { kind: 'record', need: 'share' },
   revokeTeamAccess: { kind: 'record', need: 'share' },
   attachmentPackets: { kind: 'record', need: 'share' },
+  // Consents: the patient writes her own; who reads which is checked in components/consents.
+  putConsent: { kind: 'session' },
+  listConsents: { kind: 'session' },
+  getConsent: { kind: 'session' },
   getContacts: { kind: 'session' },
   putContacts: { kind: 'session' },
   getAccountState: { kind: 'session' },
   putAccountState: { kind: 'session' },
   recordAudit: { kind: 'record', need: 'audit' },
+  putAuditCheckpoint: { kind: 'record', need: 'audit' },
   live: { kind: 'session' },
   // Care teams: practice admins, team admins (by the signed statements) and members are checked
   // in components/teams; a team's statements and public keys are public to every session.

@@ -7,6 +7,7 @@ import { auditHandlers } from './components/audit/routes';
 import { authHandlers } from './components/auth/routes';
 import { authenticate } from './components/auth/sessions';
 import { accountStateHandlers } from './components/account-state/routes';
+import { consentHandlers } from './components/consents/routes';
 import { contactsHandlers } from './components/contacts/routes';
 import { healthRoutes } from './components/health/routes';
 import { authorizeRecord, type RecordAccess } from './components/records/access';
@@ -55,6 +56,7 @@ export function createApp(deps: AppDeps): Express {
     ...userHandlers(services),
     ...recordHandlers(services),
     ...sharingHandlers(services),
+    ...consentHandlers(services),
     ...contactsHandlers(services),
     ...accountStateHandlers(services),
     ...auditHandlers(services),

@@ -26,7 +26,7 @@ const MIGRATIONS: { id: string; run: (models: Models, logger: Logger) => Promise
     run: (models, logger) =>
       migrateListingFeed({
         records: models.records,
-        feed: new ListingFeed(models.listingEntries),
+        feed: new ListingFeed(models.listingEntries, models.listingHints),
         logger,
       }),
   },

@@ -2,10 +2,11 @@ import type { Connection } from 'mongoose';
 import type { Logger } from 'pino';
 import { challengeModel, sessionModel, type SessionDoc } from './components/auth/model';
 import { AuditLog } from './components/audit/log';
-import { auditModel } from './components/audit/model';
+import { auditCheckpointModel, auditModel } from './components/audit/model';
 import { accountStateModel } from './components/account-state/model';
+import { consentModel } from './components/consents/model';
 import { contactsModel } from './components/contacts/model';
-import { feedModel, ListingFeed } from './components/records/feed';
+import { feedHintModel, feedModel, ListingFeed } from './components/records/feed';
 import { attachmentChunkModel, attachmentModel, recordModel, recordVersionModel, type AttachmentDoc, type RecordDoc } from './components/records/model';
 import { grantModel, teamGrantModel } from './components/sharing/model';
 import { practiceModel, teamKeyEnvelopeModel, teamMembershipModel, teamModel, teamStatementModel } from './components/teams/model';
@@ -77,13 +78,16 @@ export function createModels(connection: Connection) {
     records: recordModel(connection),
     versions: recordVersionModel(connection),
     listingEntries: feedModel(connection),
+    listingHints: feedHintModel(connection),
     attachments: attachmentModel(connection),
     chunks: attachmentChunkModel(connection),
     grants: grantModel(connection),
+    consents: consentModel(connection),
     teamGrants: teamGrantModel(connection),
     contacts: contactsModel(connection),
     accountStates: accountStateModel(connection),
     audit: auditModel(connection),
+    auditCheckpoints: auditCheckpointModel(connection),
     claims: claimModel(connection),
     invalidations: invalidationModel(connection),
     practices: practiceModel(connection),
@@ -174,7 +178,7 @@ export function createServices(connection: Connection, logger: Logger, settings:
     models,
     limiter: new RateLimiter(connection, settings.rateWindowMs, settings.clock),
     auditLog: new AuditLog(models.audit),
-    listing: new ListingFeed(models.listingEntries),
+    listing: new ListingFeed(models.listingEntries, models.listingHints),
     feed,
     caches,
     transparency: new TransparencyLog(models.kt, { logKey: settings.secrets.ktLogKey, logger }),

@@ -1,6 +1,7 @@
 import { auditTrailResponseSchema } from '@medseal/contract';
+import { signAuditCheckpoint } from '@medseal/crypto';
 import { freshTestDatabaseUri } from '@medseal/devdb/test-database';
-import { ApiClient } from './helpers/client';
+import { ApiClient, codeOf } from './helpers/client';
 import { createRecordAs } from './helpers/records';
 import { registerUser } from './helpers/users';
 import { startTestServer, type TestServer } from './support';
@@ -61,5 +62,48 @@ describe('the audit chain written by two server processes', () => {
       await second.close();
       await first.close();
     }
+  });
+});
+
+describe('the owner’s signed checkpoints of a trail', () => {
+  it('when the owner stores checkpoints, then only her signature over this trail’s own hash at that length is kept, and never replaced by a shorter one', async () => {
+    const alice = await registerUser(server.baseUrl, { name: 'Alice' });
+    const mallory = await registerUser(server.baseUrl, { name: 'Mallory' });
+    const record = await createRecordAs(alice, alice, [alice]);
+    const other = await createRecordAs(alice, alice, [alice]);
+    expect((await alice.api.get(`/records/${record.id}`)).status).toBe(200);
+    const trail = async () => auditTrailResponseSchema.parse((await alice.api.get(`/audit/records/${record.id}`)).body);
+    const before = await trail();
+    expect(before.checkpoint).toBeNull();
+    const [first, second] = before.events;
+    if (!first || !second) throw new Error('expected a create and a read');
+    const put = (signedCheckpoint: string) => alice.api.put(`/audit/records/${record.id}/checkpoint`, { signedCheckpoint });
+    const sign = (length: number, head: string, opts: { recordId?: string; key?: typeof alice.key } = {}) =>
+      signAuditCheckpoint({ checkpoint: { recordId: opts.recordId ?? record.id, length, head }, key: (opts.key ?? alice.key).privateKey });
+
+    const refused = [
+      [await sign(2, second.hash, { key: mallory.key }), 400, 'bad-checkpoint'],
+      [await sign(2, second.hash, { recordId: other.id }), 400, 'bad-checkpoint'],
+      ['-----BEGIN PGP MESSAGE-----', 400, 'bad-checkpoint'],
+      [await sign(2, first.hash), 409, 'checkpoint-mismatch'],
+      [await sign(before.events.length + 1, second.hash), 409, 'checkpoint-mismatch'],
+    ] as const;
+    for (const [body, status, code] of refused) {
+      const res = await put(body);
+      expect([res.status, codeOf(res)]).toEqual([status, code]);
+    }
+    expect((await trail()).checkpoint).toBeNull();
+
+    const atTwo = await sign(2, second.hash);
+    expect((await put(atTwo)).status).toBe(204);
+    expect((await put(atTwo)).status).toBe(204);
+    expect((await trail()).checkpoint).toBe(atTwo);
+    expect(codeOf(await put(await sign(1, first.hash)))).toBe('checkpoint-older');
+    expect((await alice.api.get(`/records/${record.id}`)).status).toBe(200);
+    const longer = await trail();
+    const head = longer.events.at(-1)?.hash ?? '';
+    const atEnd = await sign(longer.events.length, head);
+    expect((await put(atEnd)).status).toBe(204);
+    expect((await trail()).checkpoint).toBe(atEnd);
   });
 });

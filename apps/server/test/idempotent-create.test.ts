@@ -7,6 +7,7 @@ import { codeOf } from './helpers/client';
 import { createBody, recipientsOf, sealFor } from './helpers/records';
 import { registerUser, type TestUser } from './helpers/users';
 import { startTestServer, type TestServer } from './support';
+import { giveConsent } from './helpers/consents';
 
 let server: TestServer;
 let patient: TestUser;
@@ -15,6 +16,7 @@ beforeAll(async () => {
   server = await startTestServer();
   patient = await registerUser(server.baseUrl, { name: 'Retrying Patient' });
   doctor = await registerUser(server.baseUrl, { name: 'Dr Retry', role: 'doctor' });
+  await giveConsent(patient, doctor);
 });
 afterAll(() => server.close());
 
@@ -93,5 +95,56 @@ describe('creating a record again with its client-made id (a retry after a lost 
     expect(
       recordSchema.parse((await patient.api.get(`/records/${body.recordId}`)).body).message,
     ).toBe(body.message);
+  });
+
+  it('when the same new create is sent several times at once (retries racing the first), then every answer is 201 with that record, one version and one create event', async () => {
+    for (let round = 0; round < 5; round++) {
+      const body = await createBody(doctor, patient, [patient, doctor]);
+      const answers = await Promise.all(
+        Array.from({ length: 6 }, () => doctor.api.post('/records', body)),
+      );
+      expect(answers.map((res) => [res.status, codeOf(res)])).toEqual(
+        answers.map(() => [201, undefined]),
+      );
+      for (const res of answers)
+        expect(recordSchema.parse(res.body)).toMatchObject({
+          id: body.recordId,
+          version: 1,
+          message: body.message,
+        });
+      const history = recordHistoryResponseSchema.parse(
+        (await patient.api.get(`/records/${body.recordId}/versions`)).body,
+      );
+      expect(history.versions.map((v) => v.version)).toEqual([1]);
+      const trail = auditTrailResponseSchema.parse(
+        (await patient.api.get(`/audit/records/${body.recordId}`)).body,
+      );
+      expect(trail.verification.status).toBe('intact');
+      expect(trail.events.filter((e) => e.action === 'create')).toHaveLength(1);
+    }
+  });
+
+  it('when two different creates with one id race, then the stored one answers 201 to each of its sends and the other 409 record-exists', async () => {
+    for (let round = 0; round < 5; round++) {
+      const body = await createBody(doctor, patient, [patient, doctor]);
+      const other = {
+        ...body,
+        message: await sealFor({
+          recordId: body.recordId,
+          version: 1,
+          owner: patient,
+          author: doctor,
+          readers: [patient, doctor],
+        }),
+      };
+      const sends = [body, other, body, other, body, other];
+      const answers = await Promise.all(sends.map((b) => doctor.api.post('/records', b)));
+      const stored = recordSchema.parse(
+        (await patient.api.get(`/records/${body.recordId}`)).body,
+      ).message;
+      expect(answers.map((res) => [res.status, codeOf(res)])).toEqual(
+        sends.map((b) => (b.message === stored ? [201, undefined] : [409, 'record-exists'])),
+      );
+    }
   });
 });

@@ -4,8 +4,11 @@ import {
   type RecordDto,
 } from '@medseal/contract';
 import { freshTestDatabaseUri } from '@medseal/devdb/test-database';
+import type { Model } from 'mongoose';
+import { ListingFeed } from '../src/components/records/feed';
 import { createLogger } from '../src/lib/logger';
 import { runMigrations } from '../src/migrations';
+import { createModels } from '../src/services';
 import { ApiClient } from './helpers/client';
 import { armoredTo } from './helpers/pgp';
 import { createRecordAs, recipientsOf, sealFor, share } from './helpers/records';
@@ -151,6 +154,7 @@ describe('the listing feed migration', () => {
     // As the records were before the feed existed.
     await before.connection.collection('records').updateMany({}, { $unset: { feedSeqs: '' } });
     await before.connection.collection('record_feed').deleteMany({});
+    await before.connection.collection('record_feed_hints').deleteMany({});
     await before.shutdown(0);
     await before.connection.close();
 
@@ -165,5 +169,84 @@ describe('the listing feed migration', () => {
     } finally {
       await after.close();
     }
+  });
+});
+
+/** The model, counting the calls of `method` in `calls.n` (each is one `_id` lookup). */
+function counting<T>(
+  model: Model<T>,
+  method: 'exists' | 'findById',
+  calls: { n: number },
+): Model<T> {
+  return new Proxy(model, {
+    get(target, key, receiver) {
+      if (key === method) calls.n++;
+      return Reflect.get(target, key, receiver) as unknown;
+    },
+  });
+}
+
+describe("the feed's end (page 1 of a list)", () => {
+  /** A reader id with `n` entries stored through a feed of its own (as another process would). */
+  async function readerWithEntries(n: number): Promise<string> {
+    const models = createModels(server.connection);
+    const writer = new ListingFeed(models.listingEntries, models.listingHints);
+    const readerId = newRecordId();
+    await Promise.all(Array.from({ length: n }, () => writer.add(newRecordId(), [readerId])));
+    return readerId;
+  }
+
+  it('when 64 first lists of a reader arrive at once in a process, then the end is searched once for all of them, and a list after a new entry sees it', async () => {
+    const readerId = await readerWithEntries(300);
+    const models = createModels(server.connection);
+    const lookups = { n: 0 };
+    const feed = new ListingFeed(
+      counting(models.listingEntries, 'exists', lookups),
+      models.listingHints,
+    );
+    const heads = await Promise.all(Array.from({ length: 64 }, () => feed.head(readerId)));
+    expect(new Set(heads)).toEqual(new Set([300]));
+    // One search from the start is ~2·log2(300) ≈ 17 lookups, then one for the queued load.
+    expect(lookups.n).toBeLessThan(30);
+
+    // Loads running while an entry is stored: a head asked for after it is stored includes it.
+    const during = Array.from({ length: 8 }, () => feed.head(readerId));
+    const [seq] = await feed.add(newRecordId(), [readerId]);
+    expect(seq).toBe(301);
+    expect(await feed.head(readerId)).toBe(301);
+    await Promise.all(during);
+  });
+
+  it('when a far end was found once, then another process starts from the stored hint', async () => {
+    // 40 entries as a version before the hints stored them (no hint).
+    const readerId = newRecordId();
+    await server.connection.collection<{ _id: string; recordId: string }>('record_feed').insertMany(
+      Array.from({ length: 40 }, (_, i) => ({
+        _id: `${readerId}:${i + 1}`,
+        recordId: newRecordId(),
+      })),
+    );
+    const models = createModels(server.connection);
+    expect(await new ListingFeed(models.listingEntries, models.listingHints).head(readerId)).toBe(
+      40,
+    );
+    expect((await models.listingHints.findById(readerId).lean())?.seq).toBe(40);
+    // Entries are never removed; removing them here shows that the search starts at the hint.
+    await models.listingEntries.deleteMany({
+      _id: { $in: Array.from({ length: 39 }, (_, i) => `${readerId}:${i + 1}`) },
+    });
+    const lookups = { n: 0 };
+    const fresh = new ListingFeed(
+      counting(models.listingEntries, 'exists', lookups),
+      models.listingHints,
+    );
+    expect(await fresh.head(readerId)).toBe(40);
+    expect(lookups.n).toBe(1);
+  });
+
+  it('when entries are appended past the hint step, then the hint follows without any list', async () => {
+    const readerId = await readerWithEntries(70);
+    const models = createModels(server.connection);
+    expect((await models.listingHints.findById(readerId).lean())?.seq).toBe(64);
   });
 });

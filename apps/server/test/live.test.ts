@@ -2,6 +2,7 @@ import { LIVE_RECORDS_EVENT, liveRecordsEventSchema } from '@medseal/contract';
 import { createRecordAs, share } from './helpers/records';
 import { registerUser, type TestUser } from './helpers/users';
 import { startTestServer, type TestServer } from './support';
+import { giveConsent } from './helpers/consents';
 
 let server: TestServer;
 let patient: TestUser;
@@ -11,6 +12,7 @@ beforeAll(async () => {
   server = await startTestServer();
   patient = await registerUser(server.baseUrl, { name: 'Lia Patient' });
   doctor = await registerUser(server.baseUrl, { name: 'Dr Live', role: 'doctor' });
+  await giveConsent(patient, doctor);
   other = await registerUser(server.baseUrl, { name: 'Otto Other' });
 });
 afterAll(() => server.close());

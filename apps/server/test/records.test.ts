@@ -5,6 +5,7 @@ import { codeOf } from './helpers/client';
 import { armoredTo, encryptTo } from './helpers/pgp';
 import { newRecordId, registerUser, type TestUser } from './helpers/users';
 import { startTestServer, type TestServer } from './support';
+import { giveConsent } from './helpers/consents';
 
 let server: TestServer;
 let patient: TestUser;
@@ -13,6 +14,7 @@ beforeAll(async () => {
   server = await startTestServer();
   patient = await registerUser(server.baseUrl, { name: 'Paula Patient' });
   doctor = await registerUser(server.baseUrl, { name: 'Dr Dora', role: 'doctor' });
+  await giveConsent(patient, doctor);
 });
 afterAll(() => server.close());
 

@@ -5,6 +5,7 @@ import { codeOf } from './helpers/client';
 import { createRecordAs, grantBody, recipientsOf, sealFor, share } from './helpers/records';
 import { registerUser, type TestUser } from './helpers/users';
 import { startTestServer, type TestServer } from './support';
+import { giveConsent } from './helpers/consents';
 
 let server: TestServer;
 let patient: TestUser;
@@ -14,6 +15,7 @@ beforeAll(async () => {
   server = await startTestServer();
   patient = await registerUser(server.baseUrl, { name: 'Pia Patient' });
   doctor = await registerUser(server.baseUrl, { name: 'Dr Who', role: 'doctor' });
+  await giveConsent(patient, doctor);
   other = await registerUser(server.baseUrl, { name: 'Olga Other' });
 });
 afterAll(() => server.close());

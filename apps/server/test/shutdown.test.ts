@@ -59,6 +59,41 @@ describe('graceful shutdown', () => {
     }
   });
 
+  it('when shutdown starts while a tab has its live stream open, then the stream ends cleanly at once and shutdown does not wait for the cut', async () => {
+    const server = await startTestServer();
+    try {
+      const alice = await registerUser(server.baseUrl, { name: 'Alice Live' });
+      let opened: () => void = () => undefined;
+      const open = new Promise<void>((resolve) => (opened = resolve));
+      const ended = new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = request(`${server.baseUrl}/api/live`, {
+          agent: false,
+          headers: { cookie: alice.api.cookie ?? '' },
+        });
+        req.on('response', (res) => {
+          let body = '';
+          res.on('data', (chunk: Buffer) => {
+            body += chunk.toString('utf8');
+            opened();
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+          res.on('error', reject);
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      await open;
+      const started = performance.now();
+      await server.shutdown(20_000);
+      const took = performance.now() - started;
+      expect(await ended).toMatchObject({ status: 200, body: expect.stringContaining('retry:') });
+      // The drain's idle close (1 s) and a busy machine's delay, far from the 20 s cut.
+      expect(took).toBeLessThan(10_000);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('when the server process gets SIGTERM under load, then requests in flight finish 2xx, later ones get an answer or a refused connection (never a reset), and it exits 0', async () => {
     const server = await startServerProcess();
     // Keep-alive connections, a fixed number of them, all open before the signal (the way a

@@ -83,9 +83,12 @@ describe('care teams (real Chromium)', () => {
     await patientPage.getByRole('button', { name: 'Cardiology (St Mary’s)' }).click();
     const check = patientPage.getByTestId('key-check');
     await check.waitFor();
+    await check.getByRole('button', { name: `Compare numbers with ${admin.name}` }).click();
+    const compare = patientPage.getByTestId('key-verification');
+    await compare.getByText('Details').click();
     const adminKey = await api<{ fingerprint: string }>(sessions.get(admin) as Session, 'GET', '/auth/me');
-    expect(await check.getByRole('group', { name: 'Key fingerprint' }).getAttribute('data-fingerprint')).toBe(adminKey.fingerprint);
-    await check.getByRole('button', { name: 'Mark as verified' }).click();
+    expect(await compare.getByRole('group', { name: 'Their key fingerprint' }).getAttribute('data-fingerprint')).toBe(adminKey.fingerprint);
+    await compare.getByRole('button', { name: 'They match' }).click();
     await check.getByText('Verified', { exact: true }).waitFor();
     await check.getByRole('button', { name: 'Share with Cardiology' }).click();
     const teams = patientPage.getByRole('region', { name: 'Care teams who can read this record' });

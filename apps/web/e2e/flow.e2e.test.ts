@@ -80,13 +80,16 @@ describe('patient and doctor in real Chromium (issue 5 end-to-end flow)', () => 
     await patientPage.getByRole('button', { name: 'Find' }).click();
     const check = patientPage.getByTestId('key-check');
     await check.waitFor();
+    await check.getByRole('button', { name: `Compare numbers with ${doctor.name}` }).click();
+    const compare = patientPage.getByTestId('key-verification');
     // The out-of-band comparison: what the patient's browser computed equals the doctor's own key.
-    expect(await check.getByRole('group', { name: 'Key fingerprint' }).getAttribute('data-fingerprint')).toBe(doctorFingerprint);
-    expect(await check.getByRole('group', { name: 'Key fingerprint' }).locator('span').count()).toBe(10);
-    expect(((await check.getByRole('group', { name: 'Safety number' }).getAttribute('data-safety-number')) ?? '').length).toBe(60);
-    await check.getByRole('img', { name: /QR code/ }).waitFor();
+    await compare.getByText('Details').click();
+    expect(await compare.getByRole('group', { name: 'Their key fingerprint' }).getAttribute('data-fingerprint')).toBe(doctorFingerprint);
+    expect(await compare.getByRole('group', { name: 'Their key fingerprint' }).locator('span').count()).toBe(10);
+    expect(((await compare.getByRole('group', { name: 'Safety number' }).getAttribute('data-safety-number')) ?? '').length).toBe(60);
+    await compare.getByRole('img', { name: /QR code/ }).waitFor();
     await screenshots(patientPage, 'share-dialog');
-    await check.getByRole('button', { name: 'Mark as verified' }).click();
+    await compare.getByRole('button', { name: 'They match' }).click();
     await check.getByText('Verified', { exact: true }).waitFor();
     await check.getByRole('button', { name: `Share with ${doctor.name}` }).click();
     await patientPage.getByRole('list', { name: 'Readers' }).getByText(doctor.name).waitFor({ timeout: 30_000 });
@@ -118,7 +121,7 @@ describe('patient and doctor in real Chromium (issue 5 end-to-end flow)', () => 
     await patientPage.getByRole('button', { name: 'Find' }).click();
     await patientPage.getByTestId('key-check').getByRole('button', { name: `Share with ${gp.name}` }).click();
     // A key nobody compared: the first click asks (issue 10 class 12); the patient chooses to share anyway.
-    await patientPage.getByRole('button', { name: 'Share without verifying' }).click();
+    await patientPage.getByRole('button', { name: 'Share without comparing' }).click();
     await patientPage.getByRole('list', { name: 'Readers' }).getByText(gp.name).waitFor({ timeout: 30_000 });
   });
 

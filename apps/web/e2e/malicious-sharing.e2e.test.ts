@@ -326,8 +326,8 @@ describe('a malicious server against sharing (real Chromium, API answers rewritt
     },
   );
 
-  // Property (readers = packets), open today: the readers are checked against the server's recipient list, never against the packets in the message.
-  it.failing(
+  // Property (readers = packets): the message's session key packets must be one per verified reader.
+  it(
     'when the stored message is still encrypted to a reader the server no longer lists, then the app warns',
     async () => {
       const recordId = await createNote(patientPage, 'Genetic test', 'BRCA1 and BRCA2 negative');

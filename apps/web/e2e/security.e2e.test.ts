@@ -88,7 +88,7 @@ describe('attacks the app must notice (real Chromium, real server, database edit
     await page.getByLabel('Their email address').fill(doctor.email);
     await page.getByRole('button', { name: 'Find' }).click();
     await page.getByRole('button', { name: `Share with ${doctor.name}` }).click();
-    await page.getByRole('button', { name: 'Share without verifying' }).click();
+    await page.getByRole('button', { name: 'Share without comparing' }).click();
     await page.getByRole('list', { name: 'Readers' }).getByText(doctor.name, { exact: true }).waitFor({ timeout: 30_000 });
 
     // The server (or whoever controls it) now hands out Mallory's key as the doctor's.
@@ -105,7 +105,9 @@ describe('attacks the app must notice (real Chromium, real server, database edit
     const check = page.getByTestId('key-check');
     await check.getByText(`${doctor.name}’s key has changed. Sharing is blocked.`).waitFor({ timeout: 30_000 });
     expect(await check.getByRole('button', { name: `Share with ${doctor.name}` }).isDisabled()).toBe(true);
-    expect(await check.getByRole('group', { name: 'Key fingerprint' }).getAttribute('data-fingerprint')).toBe(evil.fingerprint);
+    await check.getByRole('button', { name: `Compare numbers with ${doctor.name}` }).click();
+    await page.getByTestId('key-verification').getByText('Details').click();
+    expect(await page.getByTestId('key-verification').getByRole('group', { name: 'Their key fingerprint' }).getAttribute('data-fingerprint')).toBe(evil.fingerprint);
     await screenshots(page, 'key-changed');
     const grants = await suite.server.connection.collection('grants').countDocuments({ recordId: second });
     expect(grants).toBe(0);

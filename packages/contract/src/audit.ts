@@ -26,9 +26,19 @@ export const auditVerificationSchema = z.discriminatedUnion('status', [
 ]);
 export type AuditVerification = z.infer<typeof auditVerificationSchema>;
 
+/** Upper bound of a signed checkpoint (an armored statement of ~600 characters). */
+export const MAX_AUDIT_CHECKPOINT_CHARS = 8192;
+const signedCheckpointSchema = z.string().min(1).max(MAX_AUDIT_CHECKPOINT_CHARS);
+
+/**
+ * `verification` is the server's own chain check, for operators and tests; clients recompute
+ * the chain and check `checkpoint` (the last one the owner signed, or null) themselves
+ * (DESIGN §12 "Audit").
+ */
 export const auditTrailResponseSchema = z.object({
   events: z.array(auditEventSchema),
   verification: auditVerificationSchema,
+  checkpoint: signedCheckpointSchema.nullable(),
 });
 export type AuditTrailResponse = z.infer<typeof auditTrailResponseSchema>;
 
@@ -43,5 +53,17 @@ export const auditEndpoints = {
     response: auditTrailResponseSchema,
     status: 200,
     errors: ['record-not-found'],
+  }),
+  putAuditCheckpoint: endpoint({
+    method: 'put',
+    path: '/audit/records/:recordId/checkpoint',
+    summary:
+      'Stores the owner’s signed checkpoint of a record’s trail (length + head hash), kept unless a longer one replaces it.',
+    tag: 'audit',
+    auth: 'session',
+    params: z.object({ recordId: idSchema }).strict(),
+    body: z.object({ signedCheckpoint: signedCheckpointSchema }).strict(),
+    status: 204,
+    errors: ['record-not-found', 'bad-checkpoint', 'checkpoint-mismatch', 'checkpoint-older'],
   }),
 } as const;

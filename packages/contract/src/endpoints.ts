@@ -1,6 +1,7 @@
 import { auditEndpoints } from './audit';
 import { authEndpoints } from './auth';
 import { accountStateEndpoints } from './account-state';
+import { consentEndpoints } from './consents';
 import { contactsEndpoints } from './contacts';
 import { directoryEndpoints } from './directory';
 import { liveEndpoints } from './live';
@@ -15,6 +16,7 @@ export const endpoints = {
   ...directoryEndpoints,
   ...recordEndpoints,
   ...sharingEndpoints,
+  ...consentEndpoints,
   ...contactsEndpoints,
   ...accountStateEndpoints,
   ...auditEndpoints,

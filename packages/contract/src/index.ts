@@ -2,6 +2,7 @@ export * from './account-state';
 export * from './audit';
 export * from './auth';
 export * from './common';
+export * from './consents';
 export * from './contacts';
 export * from './directory';
 export * from './endpoint';

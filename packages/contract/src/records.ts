@@ -97,7 +97,7 @@ export const recordEndpoints = {
     body: createRecordRequestSchema,
     response: recordSchema,
     status: 201,
-    errors: [...messageCheckCodes, 'fingerprint-mismatch', 'unknown-recipient', 'owner-not-recipient', 'author-not-recipient', 'owner-not-patient', 'record-exists', 'team-not-found', 'not-team-member', 'team-key-not-current', 'team-not-granted', 'duplicate-team'],
+    errors: [...messageCheckCodes, 'fingerprint-mismatch', 'unknown-recipient', 'owner-not-recipient', 'author-not-recipient', 'owner-not-patient', 'no-consent', 'record-exists', 'team-not-found', 'not-team-member', 'team-key-not-current', 'team-not-granted', 'duplicate-team'],
   }),
   listRecords: endpoint({
     method: 'get',
@@ -130,7 +130,7 @@ export const recordEndpoints = {
     body: updateRecordRequestSchema,
     response: recordSchema,
     status: 200,
-    errors: [...messageCheckCodes, 'version-conflict', 'fingerprint-mismatch', 'unknown-recipient', 'owner-not-recipient', 'author-not-recipient', 'record-not-found', 'forbidden', 'team-not-found', 'not-team-member', 'team-key-not-current', 'team-not-granted', 'duplicate-team'],
+    errors: [...messageCheckCodes, 'version-conflict', 'fingerprint-mismatch', 'unknown-recipient', 'owner-not-recipient', 'author-not-recipient', 'record-not-found', 'forbidden', 'no-consent', 'team-not-found', 'not-team-member', 'team-key-not-current', 'team-not-granted', 'duplicate-team'],
   }),
   deleteRecord: endpoint({
     method: 'delete',
@@ -174,7 +174,7 @@ export const recordEndpoints = {
     body: 'binary',
     response: attachmentInfoSchema,
     status: 201,
-    errors: [...messageCheckCodes, 'record-not-found', 'forbidden', 'too-many-uploads', 'unsupported-content-encoding'],
+    errors: [...messageCheckCodes, 'record-not-found', 'forbidden', 'no-consent', 'too-many-uploads', 'unsupported-content-encoding'],
   }),
   downloadAttachment: endpoint({
     method: 'get',

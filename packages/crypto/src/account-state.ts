@@ -12,6 +12,7 @@ import { bufferSource, fromUtf8, isIsoTime, toHex, utf8 } from './encoding';
 import { publicPacketsHash, type UnlockedKey } from './keys';
 import { decryptVerified, encryptSigned, type BadSignatureReason } from './messages';
 import { pad, unpad } from './padding';
+import type { ConsentSubjectKind } from './consents';
 import { isFingerprint, type Fingerprint, type UserId } from './types';
 
 /** Format of the sealed JSON; a newer one is refused as `unsupported-format` (STYLE.md §12). */
@@ -34,11 +35,18 @@ export interface PinnedKey {
   previous: Fingerprint[];
 }
 
-/** A care relationship the user signed (DESIGN §13): this person, with this key, may write for me. */
+/**
+ * The latest consent statement the user signed about one subject (DESIGN §13, `consents.ts`):
+ * this person or team, with this key, may write for me — or, withdrawn, no longer may. Kept
+ * after a withdrawal so the next statement's `seq` is higher and a replayed older one is seen.
+ */
 export interface ConsentGiven {
-  userId: UserId;
+  kind: ConsentSubjectKind;
+  subjectId: string;
   fingerprint: Fingerprint;
-  at: string;
+  since: string;
+  seq: number;
+  withdrawnAt?: string;
 }
 
 export interface AccountState {
@@ -73,7 +81,7 @@ export type OpenAccountStateResult =
 // Wire format: arrays, not objects, so 10,000 entries do not repeat 10,000 sets of key names.
 type PinRow = [string, string, 0 | 1, string, string, string, string | null, string[]];
 type SeenRow = [string, number];
-type ConsentRow = [string, string, string];
+type ConsentRow = [ConsentSubjectKind, string, string, string, number, string | null];
 interface Wire {
   f: number;
   p: string;
@@ -97,7 +105,7 @@ function toWire(state: AccountState, sealedAt: string): Wire {
     k: [state.ownKey.fingerprint, state.ownKey.keyHash],
     pins: state.pins.map((p) => [p.userId, p.fingerprint, p.verified ? 1 : 0, p.name, p.role, p.pinnedAt, p.verifiedAt ?? null, p.previous]),
     seen: Object.entries(state.seen),
-    c: state.consents.map((c) => [c.userId, c.fingerprint, c.at]),
+    c: state.consents.map((c) => [c.kind, c.subjectId, c.fingerprint, c.since, c.seq, c.withdrawnAt ?? null]),
     t: state.transparencyHead,
   };
 }
@@ -121,6 +129,19 @@ function isPinRow(r: unknown): r is PinRow {
   );
 }
 
+function isConsentRow(r: unknown): r is ConsentRow {
+  return (
+    Array.isArray(r) &&
+    r.length === 6 &&
+    (r[0] === 'person' || r[0] === 'team') &&
+    isString(r[1]) &&
+    isFingerprint(r[2]) &&
+    isIsoTime(r[3]) &&
+    isVersion(r[4]) &&
+    (r[5] === null || isIsoTime(r[5]))
+  );
+}
+
 /** The state in `wire`, or null when anything is not the format (types, ranges, duplicates). */
 function fromWire(wire: Partial<Wire>): AccountState | null {
   const { u, v, k, pins, seen, c, t } = wire;
@@ -132,7 +153,7 @@ function fromWire(wire: Partial<Wire>): AccountState | null {
     if (!Array.isArray(row) || row.length !== 2 || !isString(row[0]) || !isVersion(row[1]) || row[0] in seenMap) return null;
     seenMap[row[0]] = row[1];
   }
-  if (!c.every((r) => Array.isArray(r) && r.length === 3 && isString(r[0]) && isFingerprint(r[1]) && isIsoTime(r[2]))) return null;
+  if (!c.every(isConsentRow) || new Set(c.map((r) => `${r[0]}:${r[1]}`)).size !== c.length) return null;
   if (new Set(pins.map((p) => p[0])).size !== pins.length) return null;
   return {
     userId: u as UserId,
@@ -149,7 +170,14 @@ function fromWire(wire: Partial<Wire>): AccountState | null {
       previous: previous as Fingerprint[],
     })),
     seen: seenMap,
-    consents: c.map(([userId, fingerprint, at]) => ({ userId: userId as UserId, fingerprint: fingerprint as Fingerprint, at })),
+    consents: c.map(([kind, subjectId, fingerprint, since, seq, withdrawnAt]) => ({
+      kind,
+      subjectId,
+      fingerprint: fingerprint as Fingerprint,
+      since,
+      seq,
+      ...(withdrawnAt === null ? {} : { withdrawnAt }),
+    })),
     transparencyHead: t,
   };
 }

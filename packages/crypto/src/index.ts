@@ -32,6 +32,8 @@ export {
 } from './inspect';
 export { createGrant, grantIsCurrent, verifyGrant } from './grants';
 export type { GrantInput } from './grants';
+export { MAX_CONSENT_CHARS, createConsent, verifyConsent } from './consents';
+export type { Consent, ConsentExpectation, ConsentInput, ConsentStatus, ConsentSubject, ConsentSubjectKind, VerifyConsentResult } from './consents';
 export { signChallenge, verifyChallengeSignature } from './challenge';
 export { DEFAULT_KDF, MIN_KDF, checkKdf, createSaltSeed, deriveSecrets, normaliseEmail } from './secrets';
 export type { DeriveSecretsOptions, KdfProgress } from './secrets';
@@ -56,6 +58,8 @@ export { openSelfBlob, sealSelfBlob } from './blobs';
 export { ACCOUNT_STATE_FORMAT, MAX_ACCOUNT_STATE_BYTES, openAccountState, ownKeyOf, sealAccountState } from './account-state';
 export type { AccountState, ConsentGiven, HighWaterMark, OpenAccountStateResult, PinnedKey } from './account-state';
 export type { OpenSelfBlobResult } from './blobs';
+export { AUDIT_GENESIS_HASH, auditEventHash, checkAuditChain, checkAuditTrail, signAuditCheckpoint, verifyAuditCheckpoint } from './audit';
+export type { AuditCheckpoint, AuditLink, AuditTrailResult } from './audit';
 export { padmeLength } from './padding';
 export type { Json } from './encoding';
 export { createTabWrappingKey, openKeyForTab, sealKeyForTab } from './tab-session';

@@ -4,7 +4,8 @@ import { CryptoError } from './errors';
 import { canonicalJson, fromUtf8, utf8, type Json } from './encoding';
 import { parseFingerprint } from './fingerprint';
 import { grantIsCurrent, verifyGrantWithKey } from './grants';
-import { encryptToKeys, parsePublicKeyCached, type UnlockedKey } from './keys';
+import { inspectMessage } from './inspect';
+import { encryptToKeys, parsePublicKeyCached, validatedPublicKey, type UnlockedKey } from './keys';
 import { decryptVerified, encryptSigned, type BadSignatureReason, type SessionKey } from './messages';
 import { pad, unpad } from './padding';
 import { teamKeyAt } from './teams/state';
@@ -156,10 +157,18 @@ export interface RecordExpectation {
   part?: 'summary';
   /** The highest version this client has seen of the record: anything older is a rollback. */
   minVersion?: number;
+  /**
+   * Public keys of the readers (any order; keys of people who are not readers are ignored).
+   * When given, the message's session key packets must be exactly one per reader (DESIGN §12
+   * "Readers"): none for anyone else, none missing. A reader whose key is not given may have
+   * one packet that cannot be told apart; give every reader's key for the full check.
+   */
+  readerKeys?: string[];
   now?: Date;
 }
 
-export type ContextField = 'recordId' | 'version' | 'version-rollback' | 'ownerId' | 'authorId' | 'part' | 'recipients' | 'envelope';
+/** `packets`: the message is encrypted to someone who is not a reader, or not to a reader. */
+export type ContextField = 'recordId' | 'version' | 'version-rollback' | 'ownerId' | 'authorId' | 'part' | 'recipients' | 'packets' | 'envelope';
 
 export type OpenRecordResult<C extends JsonObject = JsonObject> =
   | { status: 'verified'; envelope: RecordEnvelope<C>; signedAt: Date }
@@ -322,6 +331,36 @@ export async function openRecord<C extends JsonObject = JsonObject>(opts: {
     if (list.ok) return { status: 'context-mismatch', mismatches };
     return { status: 'context-mismatch', mismatches, unexpectedRecipients: list.unexpected, missingRecipients: list.missing };
   }
+  if (x.readerKeys && !(await packetsMatchReaders(opts.message, list.accepted, x.readerKeys, x.now))) mismatches.push('packets');
   if (mismatches.length > 0) return { status: 'context-mismatch', mismatches };
   return { status: 'verified', envelope: envelope as RecordEnvelope<C>, signedAt: outcome.signedAt };
+}
+
+/**
+ * Readers = packets (DESIGN §12): each session key packet of `message` is addressed to an
+ * encryption key of exactly one of the `readers` (fingerprints), each reader whose key is given
+ * has exactly one, and the packets no given key explains are at most the readers without a key.
+ * A server that hid a reader (list entry and grant removed, packet kept) fails here.
+ */
+async function packetsMatchReaders(message: string, readers: readonly Fingerprint[], readerKeys: readonly string[], now = new Date()): Promise<boolean> {
+  const wanted = new Set<string>(readers);
+  const ownerOfKeyId = new Map<string, string>();
+  for (const armored of readerKeys) {
+    const key = await validatedPublicKey(armored, now).catch(() => null);
+    const fingerprint = key?.key.getFingerprint();
+    if (!key || !fingerprint || !wanted.has(fingerprint)) continue;
+    for (const id of key.encryptionKeyIds) ownerOfKeyId.set(id, fingerprint);
+  }
+  const known = new Set(ownerOfKeyId.values());
+  const summary = await inspectMessage(message, { maxBytes: MAX_RECORD_MESSAGE }).catch(() => null);
+  if (!summary) return false;
+  const covered = new Set<string>();
+  let unexplained = 0;
+  for (const id of summary.recipientKeyIds) {
+    const fingerprint = ownerOfKeyId.get(id);
+    if (fingerprint === undefined) unexplained += 1;
+    else if (covered.has(fingerprint)) return false;
+    else covered.add(fingerprint);
+  }
+  return covered.size === known.size && unexplained <= wanted.size - known.size;
 }

@@ -24,7 +24,7 @@ export async function stateOf(user: User, opts: { userId?: string; version?: num
       previous: i === 0 ? [fp(999)] : [],
     })),
     seen,
-    consents: [{ userId: 'u-0' as UserId, fingerprint: fp(1), at: '2026-12-01T10:00:00.000Z' }],
+    consents: [{ kind: 'person', subjectId: 'u-0', fingerprint: fp(1), since: '2026-12-01T10:00:00.000Z', seq: 1 }],
     transparencyHead: null,
   };
 }

@@ -23,7 +23,7 @@ export interface RunningHttpServer {
   port: number;
   /**
    * Graceful stop: no new connections; requests in flight, and any that still arrive on an
-   * open connection, are answered with `Connection: close`; connections idle for
+   * open connection, are answered with `Connection: close`; event streams are ended; connections idle for
    * `DRAIN_IDLE_MS` are closed; after `graceMs` the rest are cut so shutdown does end.
    */
   shutdown(graceMs?: number): Promise<void>;
@@ -83,7 +83,13 @@ export async function listen(
     port,
     shutdown: async (graceMs = 20_000) => {
       stopping = true;
-      for (const res of inFlight) if (!res.headersSent) res.setHeader('Connection', 'close');
+      for (const res of inFlight) {
+        if (!res.headersSent) res.setHeader('Connection', 'close');
+        // A server-sent event stream (`/api/live`) never ends by itself and would hold the stop
+        // until the cut: end it now, cleanly; the browser's EventSource reconnects (to a
+        // server that is running).
+        else if (String(res.getHeader('content-type')).startsWith('text/event-stream')) res.end();
+      }
       // net's close, not http's: http.Server#close also destroys every idle keep-alive
       // connection at once, and under load a client has often just sent its next request on
       // one, which then meets a reset instead of an answer.

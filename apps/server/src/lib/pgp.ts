@@ -16,8 +16,13 @@ import {
   recipientPackets,
   splitRecipientPackets,
   verifyChallengeSignature,
+  verifyAuditCheckpoint,
+  verifyConsent,
   verifyGrant,
   verifyTeamGrant,
+  type AuditCheckpoint,
+  type Consent,
+  type ConsentExpectation,
 } from '@medseal/crypto';
 import { AppError } from './errors';
 
@@ -141,6 +146,47 @@ export async function checkGrant(input: { signedGrant: string; signerPublicKey: 
     throw new AppError({ status: 400, code: 'bad-signature', message: 'The grant is not signed by the sharer.' });
   }
   return result.grant;
+}
+
+/**
+ * The checkpoint of a record's access trail its owner signed (DESIGN §12 "Audit").
+ * @throws AppError 400 `bad-checkpoint` when it is not signed by `ownerPublicKey`.
+ */
+export async function checkAuditCheckpoint(input: { signedCheckpoint: string; ownerPublicKey: string }): Promise<AuditCheckpoint> {
+  const checkpoint = await verifyAuditCheckpoint({ signed: input.signedCheckpoint, ownerPublicKey: input.ownerPublicKey });
+  if (!checkpoint) throw new AppError({ status: 400, code: 'bad-checkpoint', message: 'The checkpoint is not signed by the record’s owner.' });
+  return checkpoint;
+}
+
+/** The access trail's links: the hash clients recompute, so the server links exactly what they check. */
+export { AUDIT_GENESIS_HASH, auditEventHash, checkAuditChain } from '@medseal/crypto';
+
+/**
+ * Verifies a consent statement with the patient's registered key against what the server knows
+ * (the subject's registered fingerprint, the `seq` after the stored one). A withdrawal is taken
+ * even when it names a key the subject no longer has: taking a right away is never refused.
+ *
+ * @throws AppError 400 `bad-signature`, `consent-wrong-patient`, `consent-wrong-subject`,
+ *   `fingerprint-mismatch`; 409 `consent-replayed` (not newer than the stored statement).
+ */
+export async function checkConsent(input: { signedConsent: string; patientPublicKey: string; expect: ConsentExpectation }): Promise<Consent> {
+  const result = await asBadRequest('The consent was refused', () => verifyConsent(input));
+  switch (result.status) {
+    case 'valid':
+    case 'withdrawn':
+      return result.consent;
+    case 'wrong-fingerprint':
+      if (result.consent.withdrawnAt !== undefined && result.consent.seq >= (input.expect.minSeq ?? 1)) return result.consent;
+      throw new AppError({ status: 400, code: 'fingerprint-mismatch', message: "The consent names another key than the doctor's registered one." });
+    case 'replayed':
+      throw new AppError({ status: 409, code: 'consent-replayed', message: 'A newer statement about this person is stored; sign a new one.' });
+    case 'wrong-patient':
+      throw new AppError({ status: 400, code: 'consent-wrong-patient', message: 'The consent is for another patient.' });
+    case 'wrong-subject':
+      throw new AppError({ status: 400, code: 'consent-wrong-subject', message: 'The consent names another person.' });
+    case 'bad-signature':
+      throw new AppError({ status: 400, code: 'bad-signature', message: 'The consent is not signed by the patient.' });
+  }
 }
 
 /** Verifies a signed team grant; returns the grant or throws AppError 400 `bad-signature`. */

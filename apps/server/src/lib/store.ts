@@ -74,17 +74,31 @@ export interface ChainSpec<I, H extends { seq: number }, D extends { _id: string
   loadHead(chain: string, known: H | undefined): Promise<H>;
   /** The link after `head`. */
   link(input: I, head: H, at: Date): { doc: D; head: H };
-  /** The head of a chain `input` starts (no lookup), if it starts one; a wrong guess costs a lost round. */
+  /**
+   * The head of a chain `input` starts (no lookup), if it starts one; a wrong guess costs a lost
+   * round. Such an input is only ever the chain's first link: when the chain has one (a create
+   * retried, or racing itself), it settles without being written.
+   */
   startsChain?(input: I): H | undefined;
 }
 
 interface Waiting<I, D> {
   input: I;
-  resolve: (doc: D) => void;
+  /** Undefined: not written, the chain had its first link (ChainSpec.startsChain). */
+  resolve: (doc: D | undefined) => void;
   reject: (error: unknown) => void;
   /** Rounds in which this input lost its position to another server process. */
   lost: number;
 }
+
+interface HeadLoad<H> {
+  /** Settles (never rejects) when the load does. */
+  done: Promise<void>;
+  /** The load that starts when this one settles, shared by the calls made meanwhile. */
+  queued?: Promise<H>;
+}
+
+const noop = () => undefined;
 
 /** Links written by one insert, at most. */
 const MAX_BATCH = 500;
@@ -106,6 +120,8 @@ const HEAD_LOADS_AT_ONCE = 16;
  */
 export class ChainAppender<I, H extends { seq: number }, D extends { _id: string }> {
   private readonly heads = new Map<string, H>();
+  /** The head load running per chain, and the one queued after it (head()). */
+  private readonly headLoads = new Map<string, HeadLoad<H>>();
   private queue: Waiting<I, D>[] = [];
   private writing = false;
 
@@ -115,27 +131,54 @@ export class ChainAppender<I, H extends { seq: number }, D extends { _id: string
   ) {}
 
   /**
-   * Appends one link per input; settles with the stored links, in input order.
+   * Appends one link per input; settles with the stored links, in input order (undefined for
+   * an input that starts a chain that has its first link).
    *
    * @throws the `busy` error when another process kept taking the positions; the database's
    *   own error when it failed.
    */
-  append(inputs: readonly I[]): Promise<D[]> {
+  append(inputs: readonly I[]): Promise<(D | undefined)[]> {
     const stored = Promise.all(
       inputs.map(
         (input) =>
-          new Promise<D>((resolve, reject) => this.queue.push({ input, resolve, reject, lost: 0 })),
+          new Promise<D | undefined>((resolve, reject) =>
+            this.queue.push({ input, resolve, reject, lost: 0 }),
+          ),
       ),
     );
     if (!this.writing) void this.writeAll();
     return stored;
   }
 
-  /** The chain's stored end now (other processes may have appended since this one looked). */
-  async head(chain: string): Promise<H> {
-    const head = await this.spec.loadHead(chain, this.heads.get(chain));
-    this.remember(chain, head);
-    return head;
+  /**
+   * The chain's stored end as of this call or later (other processes may have appended since
+   * this one looked). One load per chain runs at a time: a call that finds one running may
+   * not take its answer (it started before the call, and may miss a link stored just before),
+   * so it waits for the next load, which every call arriving meanwhile shares. Many lists of
+   * one reader at once thus cost two loads, not one each (issue 11: 64 first lists at once each
+   * searched a 10,000-link chain and ran into the operation timeout).
+   */
+  head(chain: string): Promise<H> {
+    const running = this.headLoads.get(chain);
+    if (!running) return this.startHeadLoad(chain);
+    running.queued ??= running.done.then(() => this.startHeadLoad(chain));
+    return running.queued;
+  }
+
+  private startHeadLoad(chain: string): Promise<H> {
+    const loaded = this.spec.loadHead(chain, this.heads.get(chain)).then((head) => {
+      // An append of this process may have stored a later link meanwhile.
+      const now = this.heads.get(chain);
+      if (now && now.seq > head.seq) return now;
+      this.remember(chain, head);
+      return head;
+    });
+    const load: HeadLoad<H> = { done: loaded.then(noop, noop) };
+    this.headLoads.set(chain, load);
+    void load.done.then(() => {
+      if (this.headLoads.get(chain) === load) this.headLoads.delete(chain);
+    });
+    return loaded;
   }
 
   private async writeAll(): Promise<void> {
@@ -176,26 +219,36 @@ export class ChainAppender<I, H extends { seq: number }, D extends { _id: string
 
     const next = new Map<string, H>();
     const at = new Date();
-    const docs = batch.map(({ input }) => {
-      const chain = this.spec.chainOf(input);
+    const started: Waiting<I, D>[] = [];
+    const docs = batch.flatMap((w) => {
+      const chain = this.spec.chainOf(w.input);
       const head = next.get(chain) ?? this.heads.get(chain);
       if (!head) throw new Error(`chain ${chain} has no head`);
-      const linked = this.spec.link(input, head, at);
+      if (head.seq > 0 && this.spec.startsChain?.(w.input)) {
+        started.push(w);
+        return [];
+      }
+      const linked = this.spec.link(w.input, head, at);
       next.set(chain, linked.head);
-      return linked;
+      return [{ w, ...linked }];
     });
 
     const stored = await insertOrdered(
       this.spec.collection,
       docs.map((d) => d.doc),
     );
-    for (const [i, linked] of docs.slice(0, stored).entries()) {
-      const w = batch[i];
-      if (!w) continue;
-      this.remember(this.spec.chainOf(w.input), linked.head);
-      w.resolve(linked.doc);
+    for (const { w, head, doc } of docs.slice(0, stored)) {
+      this.remember(this.spec.chainOf(w.input), head);
+      w.resolve(doc);
     }
-    const rest = batch.slice(stored);
+    // Done when their chain's first link is stored; else (it was in this round's unstored
+    // rest) they go into the next round with it.
+    const waiting = started.filter((w) => {
+      const stored = (this.heads.get(this.spec.chainOf(w.input))?.seq ?? 0) > 0;
+      if (stored) w.resolve(undefined);
+      return !stored;
+    });
+    const rest = [...docs.slice(stored).map((d) => d.w), ...waiting];
     const loser = rest[0];
     if (!loser) return;
     const chain = this.spec.chainOf(loser.input);
@@ -224,19 +277,29 @@ async function insertOrdered<D extends { _id: string }>(
   collection: mongo.Collection<D>,
   docs: D[],
 ): Promise<number> {
+  if (docs.length === 0) return 0;
   try {
     // The driver's insertMany, not Mongoose's: the documents are complete, and this runs on
     // the read path (audit), where Mongoose's layer cost ~7% of the GET bench's rate.
     await collection.insertMany(docs as mongo.OptionalUnlessRequiredId<D>[], { ordered: true });
     return docs.length;
   } catch (error) {
-    // Drivers report write errors as an array or a single one, as WriteError objects
-    // (getters) or plain `{err: {index}}` objects.
-    type WriteError = { index?: number; err?: { index?: number } };
-    const e = error as { writeErrors?: WriteError[] | WriteError };
-    const first = Array.isArray(e.writeErrors) ? e.writeErrors[0] : e.writeErrors;
-    const index = first?.index ?? first?.err?.index;
-    if (isDuplicateKey(error) && index !== undefined) return index;
+    const index = storedBeforeDuplicate(error);
+    if (index !== undefined) return index;
     throw error;
   }
+}
+
+/**
+ * For a duplicate `_id` refusing an ordered insert: how many documents before it were stored.
+ * Undefined for any other error (what was stored is then unknown).
+ */
+export function storedBeforeDuplicate(error: unknown): number | undefined {
+  // Drivers report write errors as an array or a single one, as WriteError objects
+  // (getters) or plain `{err: {index}}` objects.
+  type WriteError = { index?: number; err?: { index?: number } };
+  const e = error as { writeErrors?: WriteError[] | WriteError };
+  const first = Array.isArray(e.writeErrors) ? e.writeErrors[0] : e.writeErrors;
+  const index = first?.index ?? first?.err?.index;
+  return isDuplicateKey(error) ? index : undefined;
 }

@@ -4,6 +4,7 @@ import { armoredTo } from '../helpers/pgp';
 import { createRecordAs, recipientsOf } from '../helpers/records';
 import { fixture, newRecordId, randomSecret, registerUser, registrationFor, type TestUser } from '../helpers/users';
 import { startTestServer, type TestServer } from '../support';
+import { giveConsent } from '../helpers/consents';
 
 /** Every bad input gets a clear 4xx with a stable code, and nothing is stored. */
 let server: TestServer;
@@ -14,6 +15,7 @@ beforeAll(async () => {
   server = await startTestServer();
   patient = await registerUser(server.baseUrl, { name: 'Patient' });
   doctor = await registerUser(server.baseUrl, { name: 'Dr Bad', role: 'doctor' });
+  await giveConsent(patient, doctor);
   // A user whose key is the crypto fixture `good`, so its SED fixture message is "to" them.
   const { body } = await registrationFor({ name: 'Good Key' });
   const api = new ApiClient(server.baseUrl);

@@ -1,5 +1,6 @@
 import type { DirectoryResponse } from '@medseal/contract';
 import { codeOf } from '../helpers/client';
+import { giveConsent, putConsent } from '../helpers/consents';
 import { createRecordAs } from '../helpers/records';
 import { addMember, createPracticeAs, createTeamAs } from '../helpers/teams';
 import { registerUser, type TestUser } from '../helpers/users';
@@ -15,13 +16,15 @@ let listedDoctor: TestUser;
 let unlistedDoctor: TestUser;
 let teamDoctor: TestUser;
 let teamMate: TestUser;
+let consentedDoctor: TestUser;
+let withdrawnDoctor: TestUser;
 
 beforeAll(async () => {
   server = await startTestServer({
     settings: { clock: () => now, rateLimits: { ...defaultRateLimits, directoryEmailPerSession: 3, directoryEmailPerIp: 5 } },
   });
   const as = (name: string, role: 'patient' | 'doctor') => registerUser(server.baseUrl, { name, role });
-  [patient, stranger, connectedDoctor, listedDoctor, unlistedDoctor, teamDoctor, teamMate] = await Promise.all([
+  [patient, stranger, connectedDoctor, listedDoctor, unlistedDoctor, teamDoctor, teamMate, consentedDoctor, withdrawnDoctor] = await Promise.all([
     as('Zz Patient', 'patient'),
     as('Zz Stranger', 'patient'),
     as('Zz Connected', 'doctor'),
@@ -29,8 +32,15 @@ beforeAll(async () => {
     as('Zz Unlisted', 'doctor'),
     as('Zz Team', 'doctor'),
     as('Zz Mate', 'doctor'),
+    as('Zz Consented', 'doctor'),
+    as('Zz Withdrawn', 'doctor'),
   ]);
+  await giveConsent(patient, connectedDoctor);
   await createRecordAs(connectedDoctor, patient, [patient, connectedDoctor]);
+  // A consent with no record shared yet connects them; a withdrawn one no longer does.
+  await giveConsent(patient, consentedDoctor);
+  await giveConsent(patient, withdrawnDoctor);
+  expect((await putConsent(patient, withdrawnDoctor, { seq: 2, withdraw: true })).status).toBe(200);
   expect((await listedDoctor.api.put('/auth/me', { listed: true })).body).toMatchObject({ listed: true });
   const practice = await createPracticeAs(teamDoctor);
   const team = await createTeamAs(teamDoctor, practice);
@@ -46,10 +56,12 @@ const namesFound = async (searcher: TestUser, prefix = 'zz') => {
 
 describe('directory search by name: who finds whom (issue 15, finding 1)', () => {
   it.each([
-    ['a patient', () => patient, ['Zz Connected', 'Zz Listed']],
+    ['a patient', () => patient, ['Zz Connected', 'Zz Consented', 'Zz Listed']],
     ['a patient with no connections', () => stranger, ['Zz Listed']],
     ['a doctor with no connections', () => unlistedDoctor, ['Zz Listed']],
     ['a doctor who wrote for a patient', () => connectedDoctor, ['Zz Listed', 'Zz Patient']],
+    ['a doctor a patient consented to (no record yet)', () => consentedDoctor, ['Zz Listed', 'Zz Patient']],
+    ['a doctor whose consent was withdrawn', () => withdrawnDoctor, ['Zz Listed']],
     ['a doctor in a team', () => teamDoctor, ['Zz Listed', 'Zz Mate']],
     ['a doctor added to a team', () => teamMate, ['Zz Listed', 'Zz Team']],
   ])('when %s searches every name by prefix, then only connected people and listed doctors are found', async (_who, searcher, expected) => {

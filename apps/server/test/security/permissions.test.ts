@@ -1,4 +1,5 @@
-import { endpoints, type EndpointName } from '@medseal/contract';
+import { auditTrailResponseSchema, endpoints, type EndpointName } from '@medseal/contract';
+import { signAuditCheckpoint } from '@medseal/crypto';
 import { accessRules } from '../../src/access';
 import { ROLE_MAY, type RecordRole } from '../../src/components/records/access';
 import { ApiClient, codeOf, type ApiResponse } from '../helpers/client';
@@ -9,7 +10,7 @@ import { startTestServer, type TestServer } from '../support';
 /**
  * The permission matrix, generated from the access table (src/access.ts) and the role
  * table (ROLE_MAY): {owner, granted doctor, revoked doctor, other user, anonymous} ×
- * {read, list, update, delete, history, grant, revoke, audit}. Only allowed cells succeed;
+ * {read, list, update, delete, history, grant, revoke, audit, checkpoint}. Only allowed cells succeed;
  * the others get 401/403/404 and no record data.
  */
 let server: TestServer;
@@ -83,6 +84,16 @@ const operations: Record<string, Operation> = {
   grant: { endpoint: 'grantAccess', run: async (api, r) => api.post(`/records/${r.id}/grants`, await grantBody(owner, newcomer, r)) },
   revoke: { endpoint: 'revokeAccess', run: (api, r) => api.delete(`/records/${r.id}/grants/${granted.id}`) },
   audit: { endpoint: 'recordAudit', run: (api, r) => api.get(`/audit/records/${r.id}`) },
+  // The owner's own valid checkpoint, sent by each actor: only the owner may store it.
+  checkpoint: {
+    endpoint: 'putAuditCheckpoint',
+    run: async (api, r) => {
+      const trail = auditTrailResponseSchema.parse((await owner.api.get(`/audit/records/${r.id}`)).body);
+      const head = trail.events.at(-1)?.hash ?? '';
+      const signedCheckpoint = await signAuditCheckpoint({ checkpoint: { recordId: r.id, length: trail.events.length, head }, key: owner.key.privateKey });
+      return api.put(`/audit/records/${r.id}/checkpoint`, { signedCheckpoint });
+    },
+  },
 };
 
 const cells = actors.flatMap((actor) => Object.keys(operations).map((op) => [actor, op] as const));

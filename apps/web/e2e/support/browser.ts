@@ -9,8 +9,9 @@ const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '
 // cwd is apps/web for jest and the bench (both run by pnpm in the package folder).
 export const ARTIFACTS = join(process.cwd(), 'e2e-artifacts');
 
-export function launchBrowser(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
+/** Chromium as the suites use it; `extraArgs` e.g. for a fake camera (e2e/support/camera.ts). */
+export function launchBrowser(extraArgs: string[] = []): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, args: [...ARGS, ...extraArgs], headless: true });
 }
 
 /** Uncaught errors in any page; the suites assert there are none. */

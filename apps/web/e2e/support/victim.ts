@@ -14,8 +14,10 @@ import type { BrowserSuite } from './suite';
 const OPEN_SHARE = /^Share(…|\.\.\.)?$/;
 /** The first-contact step's explicit choice to share with a key nobody compared. */
 export const SHARE_WITHOUT_VERIFYING =
-  /share without verifying|share anyway|share unverified|yes, share/i;
-const MARK_VERIFIED = /^(mark as verified|verify now|verify|i compared.*)$/i;
+  /share without (verifying|comparing)|share anyway|share unverified|yes, share/i;
+/** Opens the verification screen; "They match" there marks the key verified. */
+const COMPARE = /^(compare numbers with|mark as verified|verify now|verify)/i;
+const THEY_MATCH = /^they match$/i;
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const LONG = { timeout: 60_000 };
@@ -189,10 +191,12 @@ export async function shareWith(
 ): Promise<'shared' | 'refused'> {
   if (!(await findToShare(page, recordId, person))) return 'refused';
   if (opts.verify) {
-    const verify = page.getByRole('button', { name: MARK_VERIFIED });
-    if (!(await verify.isVisible())) return 'refused';
-    await verify.click();
-    await verify.waitFor({ state: 'detached', ...LONG });
+    const compare = page.getByRole('button', { name: COMPARE });
+    if (!(await compare.isVisible())) return 'refused';
+    await compare.click();
+    const match = page.getByRole('button', { name: THEY_MATCH });
+    await match.click();
+    await match.waitFor({ state: 'detached', ...LONG });
   }
   let request: Promise<Request> = page.waitForRequest(isGrantRequest, LONG);
   request.catch(() => undefined);

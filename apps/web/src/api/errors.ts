@@ -31,6 +31,15 @@ const FRIENDLY: Record<string, string> = {
   'version-conflict': 'Someone changed this while you were editing. Reload to see the newest version.',
   'record-not-found': 'This record does not exist or is no longer shared with you.',
   unauthenticated: 'Your session has ended. Please log in again.',
+  // Sharing and revoking (the server's messages for these name packets and grants).
+  'already-recipient': 'They can already read this record.',
+  'user-not-found': 'That person does not use Medseal (any more).',
+  'fingerprint-mismatch': 'Their key changed while you were sharing. Find them again and compare numbers before you share.',
+  'bad-grant': 'Sharing was refused: the request did not check out (is this device’s clock right?). Nothing was shared.',
+  'recipient-mismatch': 'Sharing was refused: the record was not encrypted for the right people. Nothing was shared.',
+  'not-a-message': 'This record could not be read as an encrypted record. Nothing was changed.',
+  'not-a-recipient': 'They could not read this record anyway.',
+  'cannot-revoke-owner': 'The owner of a record always keeps access to it.',
 };
 
 /** Words for people for the crypto worker's codes (errors without an API body). */

@@ -32,7 +32,8 @@ interface Workspace {
 
 const WorkspaceContext = createContext<Workspace | null>(null);
 
-function contactsOf(pins: readonly PinnedKey[]): ContactsDoc {
+/** The pins as the contacts model reads them (`deps.accountState.pins` for the pins as they are now). */
+export function contactsOf(pins: readonly PinnedKey[]): ContactsDoc {
   return { v: 1, contacts: Object.fromEntries(pins.map((p) => [p.userId, contactSchema.parse(p)])) };
 }
 

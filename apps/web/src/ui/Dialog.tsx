@@ -5,9 +5,10 @@ import styles from './ui.module.css';
  * A modal dialog on the native `<dialog>` shown with `showModal()`: the browser moves focus in,
  * makes the rest of the page inert (focus stays inside) and closes on Escape, which calls
  * `onClose`; focus goes back to where it was when the dialog opened. The title is its heading
- * (h2: the page's h1 stays the only h1).
+ * (h2: the page's h1 stays the only h1). `wide` for dialogs with more than a question (sharing,
+ * comparing numbers).
  */
-export function Dialog({ open, title, onClose, children }: { open: boolean; title: string; onClose(): void; children: ReactNode }) {
+export function Dialog({ open, title, wide = false, onClose, children }: { open: boolean; title: string; wide?: boolean; onClose(): void; children: ReactNode }) {
   const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId();
   useEffect(() => {
@@ -23,7 +24,7 @@ export function Dialog({ open, title, onClose, children }: { open: boolean; titl
   return (
     <dialog
       ref={ref}
-      className={styles.dialog}
+      className={wide ? `${styles.dialog} ${styles.wide}` : styles.dialog}
       aria-labelledby={titleId}
       aria-modal="true"
       onCancel={(e) => {

@@ -18,8 +18,10 @@ import { createRecipientPacket, rekeyRecord, type FileKeyCommitment, type ShareS
 import { checkKdf, createSaltSeed, deriveSecrets, DEFAULT_KDF, MIN_KDF, type KdfProgress } from '../secrets';
 import { signChallenge, verifyChallengeSignature } from '../challenge';
 import { verifyGrant } from '../grants';
+import { createConsent, verifyConsent, type Consent, type ConsentInput } from '../consents';
 import { openSelfBlob, sealSelfBlob, type OpenSelfBlobResult } from '../blobs';
 import { openAccountState, ownKeyOf, sealAccountState, type AccountState, type HighWaterMark, type OpenAccountStateResult } from '../account-state';
+import { checkAuditTrail, signAuditCheckpoint, type AuditCheckpoint, type AuditLink, type AuditTrailResult } from '../audit';
 import { createTabWrappingKey, openKeyForTab, sealKeyForTab, type TabSealedKey, type TabWrappingKey } from '../tab-session';
 import type { Json } from '../encoding';
 import {
@@ -131,6 +133,7 @@ export function createCryptoWorkerApi() {
       return safetyNumberQrPayload(a, b);
     },
     verifyGrant,
+    verifyConsent,
     verifyChallengeSignature,
     inspectMessage,
     checkEncryptedTo,
@@ -297,6 +300,15 @@ export function createCryptoWorkerApi() {
       return openAccountState({ ...rest, key: key(keyHandle) });
     },
 
+    // --- access trails (DESIGN §12 "Audit"): recomputed here, checkpoints signed with my key ---
+    async checkAuditTrail(opts: { recordId: string; events: AuditLink[]; signedCheckpoint: string | null; keyHandle: KeyHandle }): Promise<AuditTrailResult> {
+      const { keyHandle, ...rest } = opts;
+      return checkAuditTrail({ ...rest, ownerKey: key(keyHandle) });
+    },
+    async signAuditCheckpoint(opts: { checkpoint: AuditCheckpoint; keyHandle: KeyHandle }): Promise<string> {
+      return signAuditCheckpoint({ checkpoint: opts.checkpoint, key: key(opts.keyHandle) });
+    },
+
     // --- care teams (DESIGN §13): team keys live here behind handles like the user's key ---
     replayTeamLog,
     teamKeyRef,
@@ -333,6 +345,10 @@ export function createCryptoWorkerApi() {
     }): Promise<{ signed: string; statement: TeamStatement; hash: string; state: TeamState }> {
       const { keyHandle, ...rest } = opts;
       return signTeamStatement({ ...rest, signerKey: key(keyHandle) });
+    },
+    /** Signs a consent to write (or its withdrawal) with the patient's own key (DESIGN §13). */
+    async createConsent(opts: { consent: ConsentInput; keyHandle: KeyHandle }): Promise<{ signedConsent: string; consent: Consent }> {
+      return createConsent({ consent: opts.consent, patientKey: key(opts.keyHandle) });
     },
     async createTeamGrant(opts: { grant: TeamGrantInput; keyHandle: KeyHandle }): Promise<{ signedGrant: string; grant: TeamGrant }> {
       return createTeamGrant({ grant: opts.grant, signerKey: key(opts.keyHandle) });

@@ -2,7 +2,7 @@ import type { Model, mongo } from 'mongoose';
 import type { AuditAction } from '@medseal/contract';
 import { AppError } from '../../lib/errors';
 import { ChainAppender, chainEnd } from '../../lib/store';
-import { eventHash, GENESIS_HASH } from './chain';
+import { AUDIT_GENESIS_HASH as GENESIS_HASH, auditEventHash as eventHash } from '../../lib/pgp';
 import { eventId, type AuditDoc } from './model';
 
 export interface AuditInput {

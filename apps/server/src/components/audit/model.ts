@@ -48,3 +48,33 @@ export const eventId = (recordId: string, seq: number) => `${recordId}:${seq}`;
 export function auditModel(connection: Connection) {
   return modelOn(connection, 'AuditEvent', auditSchema, 'audit_events');
 }
+
+/**
+ * The last checkpoint a record's owner signed of its trail (DESIGN §12 "Audit"), `_id` =
+ * record id: clients check the trail extends it. `length` and `head` are what the signed
+ * statement says (checked on the way in); a shorter one never replaces a longer one.
+ */
+export interface AuditCheckpointDoc {
+  _id: string;
+  ownerId: string;
+  length: number;
+  head: string;
+  signed: string;
+  at: Date;
+}
+
+const checkpointSchema = new Schema<AuditCheckpointDoc>(
+  {
+    _id: { type: String, required: true },
+    ownerId: { type: String, required: true },
+    length: { type: Number, required: true },
+    head: { type: String, required: true },
+    signed: { type: String, required: true },
+    at: { type: Date, required: true },
+  },
+  { versionKey: false, strict: 'throw' },
+);
+
+export function auditCheckpointModel(connection: Connection) {
+  return modelOn(connection, 'AuditCheckpoint', checkpointSchema, 'audit_checkpoints');
+}

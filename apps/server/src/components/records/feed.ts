@@ -1,6 +1,6 @@
 import { Schema, type Connection, type Model, type mongo } from 'mongoose';
 import type { Logger } from 'pino';
-import { LONG_OPERATION } from '../../lib/db';
+import { isDuplicateKey, LONG_OPERATION } from '../../lib/db';
 import { AppError } from '../../lib/errors';
 import { modelOn } from '../../lib/model';
 import { ChainAppender, chainEnd, chainId, chainIds, findByIds } from '../../lib/store';
@@ -24,6 +24,34 @@ const feedSchema = new Schema<FeedDoc>(
 );
 
 export const feedModel = (c: Connection) => modelOn(c, 'ListingEntry', feedSchema, 'record_feed');
+
+/**
+ * Where a reader's feed ended when someone last looked: `_id` the reader id. Only a hint to
+ * start the search for the end from (chainEnd), so the first list of a reader in a process
+ * costs a few `_id` lookups instead of ~2·log2(n). It only ever names a stored entry (written
+ * after the entry was seen stored, with `$max`), and entries are never removed; a write it
+ * loses to a racing one (FerretDB v1) leaves it lower, which costs a few lookups, never a
+ * wrong answer.
+ */
+export interface FeedHintDoc {
+  _id: string;
+  seq: number;
+}
+
+const feedHintSchema = new Schema<FeedHintDoc>(
+  { _id: { type: String, required: true }, seq: { type: Number, required: true } },
+  { versionKey: false, strict: 'throw' },
+);
+
+export const feedHintModel = (c: Connection) =>
+  modelOn(c, 'ListingHint', feedHintSchema, 'record_feed_hints');
+
+/**
+ * The hint moves when a search for the end went this far past it, and on every this-many-th
+ * entry appended: a search from the hint costs at most ~2·log2(HINT_STEP) lookups, and the
+ * hints cost one small write per HINT_STEP entries.
+ */
+const HINT_STEP = 32;
 
 interface FeedInput {
   readerId: string;
@@ -65,18 +93,22 @@ export class ListingFeed {
   /** Feed entries by `_id` (recordId), kept because they are immutable (window). */
   private readonly known = new Map<string, string>();
 
-  constructor(private readonly entries: Model<FeedDoc>) {
+  constructor(
+    private readonly entries: Model<FeedDoc>,
+    private readonly hints: Model<FeedHintDoc>,
+  ) {
     const stored = async (readerId: string, seq: number) =>
       (await entries.exists({ _id: chainId(readerId, seq) })) ? true : undefined;
     this.chains = new ChainAppender<FeedInput, { seq: number }, FeedDoc>(
       {
         collection: entries.collection as unknown as mongo.Collection<FeedDoc>,
         chainOf: (input) => input.readerId,
-        loadHead: async (readerId, known) => ({
-          seq: (
-            await chainEnd((seq) => stored(readerId, seq), { seq: known?.seq ?? 0, value: true })
-          ).seq,
-        }),
+        loadHead: async (readerId, known) => {
+          const from = known?.seq ?? (await hints.findById(readerId).lean())?.seq ?? 0;
+          const end = await chainEnd((seq) => stored(readerId, seq), { seq: from, value: true });
+          if (end.seq - from >= HINT_STEP) await this.hint(readerId, end.seq);
+          return { seq: end.seq };
+        },
         link: (input, head) => ({
           doc: { _id: chainId(input.readerId, head.seq + 1), recordId: input.recordId },
           head: { seq: head.seq + 1 },
@@ -97,12 +129,32 @@ export class ListingFeed {
    * their order in each feed.
    */
   add(recordId: string, readerIds: readonly string[]): Promise<number[]> {
-    return this.chains.append(readerIds.map((readerId) => ({ readerId, recordId }))).then((docs) =>
-      docs.map((d) => {
-        this.remember(d._id, d.recordId);
-        return Number(d._id.slice(d._id.lastIndexOf(':') + 1));
-      }),
-    );
+    return this.chains
+      .append(readerIds.map((readerId) => ({ readerId, recordId })))
+      .then(async (docs) => {
+        const seqs = docs.map((d) => {
+          if (!d) throw new Error('a feed entry starts no chain, so it is always written');
+          this.remember(d._id, d.recordId);
+          return Number(d._id.slice(d._id.lastIndexOf(':') + 1));
+        });
+        await Promise.all(
+          seqs.map((seq, i) => {
+            const readerId = readerIds[i];
+            return seq % HINT_STEP === 0 && readerId ? this.hint(readerId, seq) : undefined;
+          }),
+        );
+        return seqs;
+      });
+  }
+
+  /** Moves the reader's hint up to `seq`, a stored entry. */
+  private async hint(readerId: string, seq: number): Promise<void> {
+    try {
+      await this.hints.updateOne({ _id: readerId }, { $max: { seq } }, { upsert: true });
+    } catch (error) {
+      // Two first hints of a reader at once: the other one's upsert inserted it.
+      if (!isDuplicateKey(error)) throw error;
+    }
   }
 
   /** The seq of the reader's newest entry (0: none). */

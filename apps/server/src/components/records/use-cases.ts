@@ -21,7 +21,7 @@ import { recordChanged, recordsChanged, roleOf } from './access';
 import { withRevClaim } from './rev-claim';
 import type { AttachmentDoc, RecordDoc, RecordTeamDoc, RecordVersionDoc } from './model';
 import { isDuplicateKey, LONG_OPERATION } from '../../lib/db';
-import { chainIds, findByIds } from '../../lib/store';
+import { chainIds, findByIds, storedBeforeDuplicate } from '../../lib/store';
 import { isListedAt, teamFeedId } from './feed';
 
 const iso = (d: Date) => d.toISOString();
@@ -128,7 +128,9 @@ const recordExists = () => new AppError({ status: 409, code: 'record-exists', me
 async function repeatedCreate(s: Services, authorId: string, body: CreateRecordRequest): Promise<RecordDto | undefined> {
   const existing = await s.models.records.findById(body.recordId).lean();
   if (!existing) return undefined;
-  const first = await s.models.versions.findById(`${body.recordId}:1`, { message: 1, recipients: 1 }).lean();
+  // Until its first change (rev 1) the record holds version 1 as created, also while the
+  // create that stores it has not written version 1 yet (a retry racing it).
+  const first = existing.rev === 1 ? existing : await s.models.versions.findById(`${body.recordId}:1`, { message: 1, recipients: 1 }).lean();
   const same =
     existing.creatorId === authorId &&
     existing.ownerId === body.ownerId &&
@@ -165,16 +167,25 @@ export async function createRecord(s: Services, authorId: string, body: CreateRe
   await checkMessage(body.message, [...keys, ...teams.keys], MAX_RECORD_MESSAGE_CHARS);
   // A deleted record's id keeps its audit trail; whoever took the id over would become the
   // "owner" of that trail (read it, extend it) and the real owner would lose it.
-  if (await s.models.audit.exists({ _id: eventId(body.recordId, 1) })) throw recordExists();
+  // A trail without a record: deleted, or stored meanwhile by the same create racing itself.
+  if (await s.models.audit.exists({ _id: eventId(body.recordId, 1) })) return racedCreate(s, authorId, body);
   try {
     return toRecordDto(await storeNewRecord(s, { ...body, authorId, teams: teams.teams }), []);
   } catch (error) {
     if (!isDuplicateKey(error)) throw error;
-    // The same create racing itself (a retry while the first was still running).
-    const raced = await repeatedCreate(s, authorId, body);
-    if (raced) return raced;
-    throw recordExists();
+    return racedCreate(s, authorId, body);
   }
+}
+
+/**
+ * The answer to a create that found its id taken after its first look: the same create
+ * racing itself (a retry while the first was still running) gets the stored record.
+ * @throws AppError 409 `record-exists` for anything else.
+ */
+async function racedCreate(s: Services, authorId: string, body: CreateRecordRequest): Promise<RecordDto> {
+  const raced = await repeatedCreate(s, authorId, body);
+  if (raced) return raced;
+  throw recordExists();
 }
 
 /** A new record as storeNewRecords takes it (checked already). */
@@ -228,24 +239,38 @@ export async function storeNewRecords(s: Services, inputs: readonly NewRecord[])
       message: input.message,
     };
   });
-  const ids = records.map((r) => r._id);
+  // A batch may take longer than one operation is given (lib/db.ts).
+  const options = { ordered: true, ...(records.length > 1 ? LONG_OPERATION : {}) };
   try {
-    // A batch may take longer than one operation is given (lib/db.ts).
-    const options = { ordered: true, ...(records.length > 1 ? LONG_OPERATION : {}) };
     await s.models.records.insertMany(records, options);
+  } catch (error) {
+    // A taken id: the records before it are this call's, the rest someone else's (a create
+    // racing itself stored at the same millisecond, so rev and time do not tell them apart).
+    // Any other error: those of them still at rev 1 and this call's time may be this call's.
+    const stored = storedBeforeDuplicate(error);
+    await undoNewRecords(s, stored === undefined ? records : records.slice(0, stored), now);
+    throw error;
+  }
+  try {
     await s.models.versions.insertMany(
       records.map((r) => ({ _id: `${r._id}:1`, recordId: r._id, version: 1, authorId: r.authorId, recipients: r.recipients, ...(r.teams ? { teams: r.teams } : {}), message: r.message, size: r.message.length, createdAt: now })),
       options,
     );
   } catch (error) {
-    // Only the records this call stored (rev 1, its time): a taken id's record is someone else's.
-    await s.models.records.deleteMany({ _id: { $in: ids }, rev: 1, createdAt: now });
-    await s.models.versions.deleteMany({ _id: { $in: ids.map((id) => `${id}:1`) }, createdAt: now });
+    await undoNewRecords(s, records, now);
     throw error;
   }
   await recordsChanged(s, records.map((r) => ({ recordId: r._id, readers: r.readerIds })));
   await Promise.all(records.map((r) => appendAudit(s, { recordId: r._id, ownerId: r.ownerId, actorId: r.authorId, action: 'create' })));
   return records;
+}
+
+/** Removes the records (and their version 1) a failed storeNewRecords call stored at `now`. */
+async function undoNewRecords(s: Services, records: readonly RecordDoc[], now: Date): Promise<void> {
+  if (records.length === 0) return;
+  const ids = records.map((r) => r._id);
+  await s.models.records.deleteMany({ _id: { $in: ids }, rev: 1, createdAt: now });
+  await s.models.versions.deleteMany({ _id: { $in: ids.map((id) => `${id}:1`) }, createdAt: now });
 }
 
 const encodeCursor = (seq: number) => Buffer.from(String(seq)).toString('base64url');

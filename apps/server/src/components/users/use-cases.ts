@@ -2,6 +2,7 @@ import type { DirectoryResponse, DirectoryUser } from '@medseal/contract';
 import { startsWith } from '../../lib/db';
 import { AppError } from '../../lib/errors';
 import type { AuthContext } from '../../lib/routing';
+import { consentPartnersOf } from '../consents/use-cases';
 import { coReadersOf } from '../records/co-readers';
 import { teamMatesOf } from '../teams/use-cases';
 import type { Services } from '../../services';
@@ -16,9 +17,9 @@ export function toDirectoryUser(u: Pick<UserDoc, '_id' | 'name' | 'role' | 'publ
 /**
  * The directory (issue 15, finding 1). By exact email: anyone, counted per session and per
  * address (so it cannot be used to sweep a list of emails). By name prefix: only the people
- * I am connected to (we read a record in common, or share a team) and doctors who chose to be
- * listed: a stranger cannot list the patients by trying every two letters. The fingerprint is
- * the one the server computed.
+ * I am connected to (we read a record in common, share a team, or she consented to him
+ * writing for her, DESIGN §13) and doctors who chose to be listed: a stranger cannot list the
+ * patients by trying every two letters. The fingerprint is the one the server computed.
  *
  * @throws AppError 429 `rate-limited`.
  */
@@ -33,10 +34,14 @@ export async function findUsers(
     await s.limiter.hit(`directory-email:ip:${who.ip}`, { limit: s.settings.rateLimits.directoryEmailPerIp });
     filter = { email: query.email };
   } else {
-    const [coReaders, teamMates] = await Promise.all([coReadersOf(s, who.auth.userId), teamMatesOf(s, who.auth.userId)]);
+    const [coReaders, teamMates, consents] = await Promise.all([
+      coReadersOf(s, who.auth.userId),
+      teamMatesOf(s, who.auth.userId),
+      consentPartnersOf(s, who.auth.userId),
+    ]);
     filter = {
       nameLower: startsWith((query.namePrefix ?? '').toLowerCase()),
-      $or: [{ _id: { $in: [...coReaders, ...teamMates] } }, { role: 'doctor', listed: true }],
+      $or: [{ _id: { $in: [...coReaders, ...teamMates, ...consents] } }, { role: 'doctor', listed: true }],
     };
   }
   const users = await s.models.users

@@ -1,15 +1,8 @@
 import type { AuditAction } from '@medseal/contract';
 import { formatDay, formatTime } from '../../app/dates';
 import { Banner, uiStyles } from '../../ui';
+import { explainTrailProblem, type AccessLogRow, type FailedTrail } from './accessLog';
 import styles from './audit.module.css';
-
-export interface AccessLogRow {
-  key: string;
-  at: string;
-  actor: string;
-  action: AuditAction;
-  record: string;
-}
 
 const ACTION_WORDS: Record<AuditAction, string> = {
   create: 'created',
@@ -74,15 +67,21 @@ function when(times: readonly string[]): string {
  * same record once with its times, "saw it in a list" apart from "opened". Below 600 px each
  * row is a small block (no sideways scrolling at 390 px).
  */
-export function AccessLogTable({ rows, broken }: { rows: AccessLogRow[]; broken: { record: string; seq: number }[] }) {
+export function AccessLogTable({ rows, failed }: { rows: AccessLogRow[]; failed: FailedTrail[] }) {
   return (
     <>
-      {broken.length > 0 ? (
-        <Banner tone="bad" title="The access trail of some records failed its integrity check.">
-          Entries may have been removed or changed on the server: {broken.map((b) => `${b.record} (from entry ${b.seq})`).join(', ')}.
+      {failed.length > 0 ? (
+        <Banner tone="bad" title="Security warning: the access trail of some records was tampered with. Their entries are not shown.">
+          <ul>
+            {failed.map((f, i) => (
+              <li key={i}>
+                {f.record}: {explainTrailProblem(f.problem)}.
+              </li>
+            ))}
+          </ul>
         </Banner>
       ) : rows.length > 0 ? (
-        <Banner tone="ok">Checked: the access log of every record is intact, nothing was removed or changed.</Banner>
+        <Banner tone="ok">Checked by this app: the access log of every record is intact, nothing you saw before was removed or changed.</Banner>
       ) : null}
       {rows.length === 0 ? (
         <p>No activity yet.</p>

@@ -1,13 +1,15 @@
-import { useMutation, useQuery } from '@tanstack/react-query';
+import { useState } from 'react';
+import { useQuery } from '@tanstack/react-query';
 import { describeError } from '../../api/errors';
 import { PageHead } from '../../app/PageHead';
 import { useWorkspace } from '../../app/workspace';
 import { Banner, Card } from '../../ui';
+import { CompareDialog } from '../sharing/KeyVerification';
 import { useCandidate } from '../sharing/SharePanel';
 import { PersonKeyCheck } from '../sharing/PersonKeyCheck';
-import { markVerified, type Contact } from './contactsModel';
+import type { Contact } from './contactsModel';
 
-/** Pinned people, their verification state, and key-change alerts (DESIGN §7). */
+/** The people I shared with or whose records I read, whether I compared numbers with them, and key changes (DESIGN §7). */
 export function ContactsPage() {
   const { contacts } = useWorkspace();
   const list = Object.values(contacts.loaded?.doc.contacts ?? {}).sort((a, b) => a.name.localeCompare(b.name));
@@ -15,8 +17,8 @@ export function ContactsPage() {
     <>
       <PageHead title="Contacts" />
       <p>
-        People you shared with. Their keys are pinned the first time; compare the fingerprint or safety number with them and mark them verified. Your list is encrypted and signed by
-        you, so the server cannot change it.
+        People you shared with. Compare numbers with each of them once, in person or on a call, so that only they can read what you share. This list is locked with your key, so
+        the server cannot change it.
       </p>
       {contacts.error ? <Banner tone="bad">{describeError(contacts.error)}</Banner> : null}
       {list.length === 0 ? <Banner tone="info">No contacts yet. They are added when you share a record.</Banner> : null}
@@ -30,6 +32,7 @@ export function ContactsPage() {
 function ContactCard({ contact }: { contact: Contact }) {
   const { deps, contacts } = useWorkspace();
   const toCandidate = useCandidate();
+  const [comparing, setComparing] = useState(false);
   const candidate = useQuery({
     queryKey: ['candidate', contact.userId, contacts.loaded?.version],
     queryFn: async () => {
@@ -37,19 +40,12 @@ function ContactCard({ contact }: { contact: Contact }) {
       return toCandidate(await deps.keyBook.get(contact.userId));
     },
   });
-  const verify = useMutation({
-    mutationFn: async () => {
-      const c = candidate.data;
-      if (!c) return;
-      await contacts.update((doc) => markVerified(doc, c.person, c.fingerprint, new Date()));
-    },
-  });
   return (
     <Card>
       {candidate.isPending ? <p aria-busy="true">Checking {contact.name}’s key…</p> : null}
       {candidate.isError ? <Banner tone="bad">{describeError(candidate.error)}</Banner> : null}
-      {candidate.data ? <PersonKeyCheck candidate={candidate.data} busy={verify.isPending} onMarkVerified={() => verify.mutate()} /> : null}
-      {verify.isError ? <Banner tone="bad">{describeError(verify.error)}</Banner> : null}
+      {candidate.data ? <PersonKeyCheck candidate={candidate.data} onCompare={() => setComparing(true)} /> : null}
+      <CompareDialog open={comparing} candidate={candidate.data} onClose={() => setComparing(false)} />
     </Card>
   );
 }

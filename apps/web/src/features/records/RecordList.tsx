@@ -24,6 +24,14 @@ export interface RecordRow {
 
 const ROW_HEIGHT = 64;
 
+/** Choosing records to act on together (share several at once); absent: no checkboxes. */
+export interface RecordSelection {
+  selected: ReadonlySet<string>;
+  /** Whether this row may be chosen (a verified record the user may share). */
+  selectable(row: RecordRow, state: SummaryState): boolean;
+  set(ids: readonly string[], on: boolean): void;
+}
+
 /** Search the rows' decrypted content: ids of matching records, best first. */
 export type SearchRecords = (query: string) => Promise<string[]>;
 
@@ -54,7 +62,7 @@ function useSearch(search: SearchRecords, query: string, revision: number): Hits
  * loader with the rows in view first. Search (title, text, kind, date) and the kind filter see
  * decrypted records only; search results come best first.
  */
-export function RecordList({ rows, loader, search, hrefFor, loadingMore = false }: { rows: RecordRow[]; loader: SummaryLoader<RecordRow>; search: SearchRecords; hrefFor(id: string): string; loadingMore?: boolean }) {
+export function RecordList({ rows, loader, search, hrefFor, loadingMore = false, selection }: { rows: RecordRow[]; loader: SummaryLoader<RecordRow>; search: SearchRecords; hrefFor(id: string): string; loadingMore?: boolean; selection?: RecordSelection }) {
   const revision = useSyncExternalStore(loader.subscribe, loader.getRevision);
   const [kind, setKind] = useState<RecordKind | ''>('');
   const [text, setText] = useState('');
@@ -73,6 +81,8 @@ export function RecordList({ rows, loader, search, hrefFor, loadingMore = false 
   }, [rows, loader, kind, query, hits, revision]);
   const searching = !!query && hits?.query !== query;
   const pending = rows.filter((r) => loader.get(r).status === 'pending').length;
+  const choosable = selection ? filtered.filter((r) => selection.selectable(r, loader.get(r))).map((r) => r.id) : [];
+  const allChosen = choosable.length > 0 && choosable.every((id) => selection?.selected.has(id));
 
   const scrollRef = useRef<HTMLDivElement>(null);
   const virtualizer = useVirtualizer({
@@ -108,6 +118,11 @@ export function RecordList({ rows, loader, search, hrefFor, loadingMore = false 
         {filtered.length} of {rows.length} records{query ? ` match “${query}”` : ''}{searching ? ' · searching…' : ''}{loadingMore ? ' · loading more…' : ''}
         {pending > 0 ? ` · decrypting ${pending}…` : ''}
       </p>
+      {selection && choosable.length > 0 ? (
+        <label className={styles.selectAll}>
+          <input type="checkbox" checked={allChosen} onChange={() => selection.set(choosable, !allChosen)} /> Select all {choosable.length} shown
+        </label>
+      ) : null}
       <div ref={scrollRef} className={styles.list} style={{ height: virtualizer.getTotalSize() + 2 }} role="region" aria-label="Records" tabIndex={0}>
         <ul style={{ height: virtualizer.getTotalSize(), position: 'relative', listStyle: 'none', margin: 0, padding: 0 }}>
           {items.map((item) => {
@@ -115,7 +130,14 @@ export function RecordList({ rows, loader, search, hrefFor, loadingMore = false 
             if (!row) return null;
             return (
               <li key={row.id} style={{ position: 'absolute', top: 0, left: 0, right: 0, transform: `translateY(${item.start}px)` }}>
-                <RecordListItem row={row} state={loader.get(row)} href={hrefFor(row.id)} />
+                {selection ? (
+                  <div className={styles.selectable}>
+                    <SelectBox row={row} state={loader.get(row)} selection={selection} />
+                    <RecordListItem row={row} state={loader.get(row)} href={hrefFor(row.id)} />
+                  </div>
+                ) : (
+                  <RecordListItem row={row} state={loader.get(row)} href={hrefFor(row.id)} />
+                )}
               </li>
             );
           })}
@@ -123,6 +145,12 @@ export function RecordList({ rows, loader, search, hrefFor, loadingMore = false 
       </div>
     </div>
   );
+}
+
+function SelectBox({ row, state, selection }: { row: RecordRow; state: SummaryState; selection: RecordSelection }) {
+  if (!selection.selectable(row, state)) return <span />;
+  const title = state.status === 'verified' ? state.summary.title : 'this record';
+  return <input type="checkbox" aria-label={`Select ${title}`} checked={selection.selected.has(row.id)} onChange={(e) => selection.set([row.id], e.target.checked)} />;
 }
 
 function RecordListItem({ row, state, href }: { row: RecordRow; state: SummaryState; href: string }) {

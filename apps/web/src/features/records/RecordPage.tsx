@@ -5,7 +5,7 @@ import { endpoints } from '@medseal/contract';
 import { describeError } from '../../api/errors';
 import { PageHead } from '../../app/PageHead';
 import { useWorkspace } from '../../app/workspace';
-import { Badge, Banner, Button, Card, Progress, uiStyles } from '../../ui';
+import { Badge, Banner, Button, Card, Dialog, Progress, uiStyles } from '../../ui';
 import { SharePanel } from '../sharing/SharePanel';
 import type { AttachmentRef } from './content';
 import type { KeyHandle } from '../../crypto/client';
@@ -75,7 +75,7 @@ export function RecordPage() {
               <Link className={`${uiStyles.button} ${uiStyles.secondary}`} to={`/records/${recordId}/edit`}>
                 Edit
               </Link>
-              {!sharing ? <Button onClick={() => setSharing(true)}>Share…</Button> : null}
+              <Button onClick={() => setSharing(true)}>Share…</Button>
             </div>
           ) : null}
           <div className={`${uiStyles.row} no-print`}>
@@ -85,17 +85,16 @@ export function RecordPage() {
           </div>
         </Card>
       ) : null}
-      {sharing && record.status === 'verified' ? (
-        <Card>
-          <SharePanel
-            record={record}
-            onShared={() => {
-              setSharing(false);
-              refresh();
-            }}
-            onClose={() => setSharing(false)}
-          />
-        </Card>
+      {record.status === 'verified' ? (
+        <SharePanel
+          open={sharing}
+          target={{ recordIds: [recordId], readers: record.readers.map((r) => r.userId) }}
+          onShared={() => {
+            setSharing(false);
+            refresh();
+          }}
+          onClose={() => setSharing(false)}
+        />
       ) : null}
       <div className="no-print">
         <AccessList record={record} canRevoke={canChange} onChanged={refresh} />
@@ -198,50 +197,48 @@ function AccessList({ record, canRevoke, onChanged }: { record: OpenedRecord; ca
     const via = r.userId === dto.ownerId ? 'owner' : r.userId === dto.authorId ? 'author' : entry?.via === 'grant' ? 'shared' : 'reader';
     return { userId: r.userId, name: r.userId === deps.me.id ? 'You' : (entry?.name ?? names.get(r.userId) ?? '…'), role: entry?.role, via };
   });
+  const revoking = readers.find((r) => r.userId === confirming) ?? null;
   return (
     <Card labelledBy="access-title">
       <h2 id="access-title">Who can read this record</h2>
       {!verified ? <Banner tone="warn">The readers of this record are not shown: it could not be verified.</Banner> : null}
       {access.isPending && verified ? <p aria-busy="true">Loading…</p> : null}
       {access.isError ? <Banner tone="bad">{describeError(access.error)}</Banner> : null}
-      {revoke.isError ? <Banner tone="bad">{describeError(revoke.error)}</Banner> : null}
       {access.data ? (
         <ul className={uiStyles.stack} aria-label="Readers" style={{ listStyle: 'none', padding: 0 }}>
           {readers.map((e) => (
             <li key={e.userId}>
               <strong>{e.name}</strong> {e.role ? <Badge>{e.role}</Badge> : null} <Badge>{e.via}</Badge>{' '}
               {canRevoke && e.userId !== dto.ownerId && e.userId !== deps.me.id ? (
-                confirming === e.userId ? (
-                  <Banner tone="warn" title={`Stop sharing with ${e.name}?`}>
-                    <p>
-                      {e.name} will no longer be able to open this record, and it is re-encrypted with a new key for everyone else. If {e.name} already opened it, they may
-                      have kept a copy — that cannot be taken back.
-                    </p>
-                    <div className={uiStyles.row}>
-                      <Button variant="danger" disabled={revoke.isPending} onClick={() => revoke.mutate(e.userId)}>
-                        Revoke access for {e.name}
-                      </Button>
-                      <Button variant="secondary" onClick={() => setConfirming(null)}>
-                        Cancel
-                      </Button>
-                    </div>
-                  </Banner>
-                ) : (
-                  <Button variant="link" onClick={() => setConfirming(e.userId)}>
-                    Revoke…
-                  </Button>
-                )
+                <Button variant="link" onClick={() => setConfirming(e.userId)}>
+                  Revoke…
+                </Button>
               ) : null}
             </li>
           ))}
         </ul>
       ) : null}
-      {revoke.isPending ? (
-        <div aria-busy="true">
-          <p aria-live="polite">Revoking and re-encrypting…</p>
-          {progress ? <Progress label={progress.stage} value={progress.fraction} /> : null}
+      <Dialog open={revoking !== null} title={`Stop sharing with ${revoking?.name ?? ''}?`} onClose={() => (revoke.isPending ? undefined : setConfirming(null))}>
+        <p>
+          {revoking?.name} will no longer be able to open this record, and it is re-encrypted with a new key for everyone else. If {revoking?.name} already opened it, they may
+          have kept a copy — that cannot be taken back.
+        </p>
+        {revoke.isPending ? (
+          <div aria-busy="true">
+            <p aria-live="polite">Revoking and re-encrypting…</p>
+            {progress ? <Progress label={progress.stage} value={progress.fraction} /> : null}
+          </div>
+        ) : null}
+        {revoke.isError ? <Banner tone="bad">{describeError(revoke.error)}</Banner> : null}
+        <div className={uiStyles.row}>
+          <Button variant="danger" disabled={revoke.isPending} onClick={() => revoking && revoke.mutate(revoking.userId)}>
+            Revoke access for {revoking?.name}
+          </Button>
+          <Button variant="secondary" disabled={revoke.isPending} onClick={() => setConfirming(null)}>
+            Cancel
+          </Button>
         </div>
-      ) : null}
+      </Dialog>
     </Card>
   );
 }
@@ -261,24 +258,21 @@ function DeleteRecord({ recordId }: { recordId: string }) {
   return (
     <Card labelledBy="delete-title">
       <h2 id="delete-title">Delete permanently</h2>
-      {!confirming ? (
-        <Button variant="secondary" onClick={() => setConfirming(true)}>
-          Delete this record…
-        </Button>
-      ) : (
-        <Banner tone="warn" title="Delete this record for good?">
-          <p>Every version, every attached file and every share of it are removed from the server. This cannot be undone. The access log keeps only that it was deleted.</p>
-          <div className={uiStyles.row}>
-            <Button variant="danger" disabled={remove.isPending} onClick={() => remove.mutate()}>
-              Yes, delete permanently
-            </Button>
-            <Button variant="secondary" onClick={() => setConfirming(false)}>
-              Cancel
-            </Button>
-          </div>
-        </Banner>
-      )}
-      {remove.isError ? <Banner tone="bad">{describeError(remove.error)}</Banner> : null}
+      <Button variant="secondary" onClick={() => setConfirming(true)}>
+        Delete this record…
+      </Button>
+      <Dialog open={confirming} title="Delete this record for good?" onClose={() => (remove.isPending ? undefined : setConfirming(false))}>
+        <p>Every version, every attached file and every share of it are removed from the server. This cannot be undone. The access log keeps only that it was deleted.</p>
+        {remove.isError ? <Banner tone="bad">{describeError(remove.error)}</Banner> : null}
+        <div className={uiStyles.row}>
+          <Button variant="danger" disabled={remove.isPending} onClick={() => remove.mutate()}>
+            Yes, delete permanently
+          </Button>
+          <Button variant="secondary" disabled={remove.isPending} onClick={() => setConfirming(false)}>
+            Cancel
+          </Button>
+        </div>
+      </Dialog>
     </Card>
   );
 }

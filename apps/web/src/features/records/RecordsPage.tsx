@@ -1,11 +1,15 @@
-import { useMemo } from 'react';
+import { useMemo, useState } from 'react';
+import { useQueryClient } from '@tanstack/react-query';
 import { Link } from 'react-router';
 import { describeError } from '../../api/errors';
 import { PageHead } from '../../app/PageHead';
 import { useWorkspace } from '../../app/workspace';
 import { Banner, Button, uiStyles } from '../../ui';
+import styles from './records.module.css';
 import { useRecords, useTeamRecords, withTeamRecords } from './queries';
-import { RecordList, type RecordRow } from './RecordList';
+import { SharePanel } from '../sharing/SharePanel';
+import { RecordList, type RecordRow, type RecordSelection } from './RecordList';
+import { mayChange } from './recordService';
 import { useNames } from './useNames';
 
 /** Records I can read: owned, written, or shared with me (optionally one patient's only). */
@@ -30,6 +34,7 @@ export function RecordsPage({ ownerId, title = 'Records' }: { ownerId?: string; 
       })),
     [visible, names, deps.me, live.fresh],
   );
+  const selection = useSelection(rows);
   const newHref = ownerId ? `/records/new?owner=${encodeURIComponent(ownerId)}` : '/records/new';
   const canWrite = deps.me.role === 'patient' || !!ownerId;
   return (
@@ -59,7 +64,61 @@ export function RecordsPage({ ownerId, title = 'Records' }: { ownerId?: string; 
           {deps.me.role === 'patient' ? 'Create your first record: it is encrypted in this browser before it is stored.' : 'When patients share records with you, they appear here.'}
         </Banner>
       ) : null}
-      {visible.length > 0 ? <RecordList rows={rows} loader={loader} search={search.search} loadingMore={!records.complete} hrefFor={(id) => `/records/${id}`} /> : null}
+      {visible.length > 0 ? <RecordList rows={rows} loader={loader} search={search.search} loadingMore={!records.complete} hrefFor={(id) => `/records/${id}`} selection={selection.list} /> : null}
+      {selection.ids.length > 0 ? (
+        <div className={styles.selectionBar} role="region" aria-label="Selected records">
+          <span>{selection.ids.length === 1 ? '1 record selected' : `${selection.ids.length} records selected`}</span>
+          <Button onClick={() => selection.setSharing(true)}>Share {selection.ids.length === 1 ? 'it' : `these ${selection.ids.length}`}…</Button>
+          <Button variant="link" onClick={selection.clear}>
+            Clear selection
+          </Button>
+        </div>
+      ) : null}
+      <SharePanel open={selection.sharing} target={{ recordIds: selection.ids, titleOf: selection.titleOf }} onShared={selection.shared} onClose={() => selection.setSharing(false)} />
     </>
   );
+}
+
+/**
+ * Records chosen in the list to share together (issue 14: "everything about my knee"): only
+ * verified records the user may share can be chosen; the ids stay in list order.
+ */
+function useSelection(rows: RecordRow[]) {
+  const { deps, loader } = useWorkspace();
+  const queryClient = useQueryClient();
+  const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
+  const [sharing, setSharing] = useState(false);
+  const list: RecordSelection = useMemo(
+    () => ({
+      selected,
+      selectable: (row, state) => state.status === 'verified' && !!row.dto && mayChange(row.dto, deps.me.id),
+      set: (ids, on) =>
+        setSelected((old) => {
+          const next = new Set(old);
+          for (const id of ids) if (on) next.add(id);
+          else next.delete(id);
+          return next;
+        }),
+    }),
+    [selected, deps.me.id],
+  );
+  const ids = useMemo(() => rows.filter((r) => selected.has(r.id)).map((r) => r.id), [rows, selected]);
+  const titleOf = (id: string) => {
+    const row = rows.find((r) => r.id === id);
+    const state = row ? loader.get(row) : undefined;
+    return state?.status === 'verified' ? state.summary.title : undefined;
+  };
+  return {
+    list,
+    ids,
+    sharing,
+    setSharing,
+    titleOf,
+    clear: () => setSelected(new Set()),
+    shared: () => {
+      setSharing(false);
+      setSelected(new Set());
+      void queryClient.invalidateQueries({ queryKey: ['records'] });
+    },
+  };
 }

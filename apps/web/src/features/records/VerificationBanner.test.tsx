@@ -3,9 +3,9 @@ import { VerificationBanner } from './VerificationBanner';
 
 describe('VerificationBanner', () => {
   it('when a record failed verification, then it says so as an alert and explains why', () => {
-    render(<VerificationBanner verification={{ status: 'tampered', reason: 'Its signature is missing or invalid (modified-ciphertext).' }} />);
+    render(<VerificationBanner verification={{ status: 'tampered', reason: 'Its signature does not match its content.' }} />);
     expect(screen.getByRole('alert')).toHaveTextContent('Tamper warning: this record failed verification and is not shown.');
-    expect(screen.getByRole('alert')).toHaveTextContent('modified-ciphertext');
+    expect(screen.getByRole('alert')).toHaveTextContent('Its signature does not match its content.');
   });
 
   it('when another person signed it with a key I have not compared, then it names them, shows their fingerprint and never says verified', () => {

@@ -86,20 +86,36 @@ function pinnedFingerprint(deps: RecordDeps, userId: string): string | undefined
   return deps.accountState.pinOf(userId)?.fingerprint;
 }
 
+/** What each signed detail is called for people (the envelope's field names are not words). */
+const DETAIL_WORDS: Record<string, string> = {
+  recordId: 'which record it is',
+  version: 'its version',
+  ownerId: 'whose record it is',
+  authorId: 'who wrote it',
+  part: 'which part of the record it is',
+  recipients: 'who may read it',
+  envelope: 'its signed details',
+  sha256: 'the file’s content',
+};
+
+/** A verification failure in plain words (issue 14: no internal codes in messages). */
 function explain(result: { status: string; reason?: string; mismatches?: string[] }): string {
   switch (result.status) {
     case 'unknown-author-key':
       return 'It is not signed by the key of the person named as its author.';
     case 'bad-signature':
-      return `Its signature is missing or invalid (${result.reason ?? 'unknown reason'}).`;
-    case 'context-mismatch':
-      return (result.mismatches ?? []).includes('version-rollback')
-        ? 'The server sent an older version than one you have already seen.'
-        : `Its signed details do not match this record (${(result.mismatches ?? []).join(', ')}): it may be another record’s content or an altered list of readers.`;
+      return result.reason === 'unsigned' ? 'It carries no signature.' : 'Its signature does not match its content: it was changed after it was signed, or signed by someone else.';
+    case 'context-mismatch': {
+      const mismatches = result.mismatches ?? [];
+      if (mismatches.includes('version-rollback')) return 'The server sent an older version than one you have already seen.';
+      if (mismatches.includes('packets')) return 'It is still encrypted to someone who is not among its readers: the server may be hiding a reader.';
+      const words = mismatches.map((m) => DETAIL_WORDS[m] ?? 'its signed details');
+      return `What was signed does not match what the server says about ${[...new Set(words)].join(' and ')}: it may be another record’s content or an altered list of readers.`;
+    }
     case 'not-for-me':
       return 'It is not encrypted to your key.';
     default:
-      return `Verification failed (${result.status}).`;
+      return 'It could not be checked on this device.';
   }
 }
 
@@ -125,11 +141,28 @@ async function readerTeamsOf(deps: RecordDeps, teams: readonly RecordTeam[]): Pr
   return loaded.flatMap((t) => (t ? [t] : []));
 }
 
+/** The public keys of the record's teams at the generations its message is for (checked against each team's statements). */
+async function teamReaderKeys(deps: RecordDeps, teams: readonly ReaderTeam[]): Promise<string[]> {
+  const keys = await Promise.all(
+    teams.map((t) => {
+      const key = t.team.state.keys.find((k) => k.gen === t.gen);
+      return key ? teamPublicKey(deps, t.team, key).catch(() => null) : null;
+    }),
+  );
+  return keys.flatMap((k) => (k ? [k] : []));
+}
+
 /** The key I open a version with: mine when it is encrypted to me, else that of a team I am a current member of. */
 async function readingKey(deps: RecordDeps, recipients: readonly Recipient[], teams: readonly ReaderTeam[]) {
   if (recipients.some((r) => r.userId === deps.me.id)) return deps.key.handle;
   const mine = teams.find((t) => t.team.state.members.some((m) => m.userId === deps.me.id && m.fingerprint === deps.key.fingerprint));
   return mine ? (await deps.teams.keyFor(mine.team.state.teamId, mine.gen)).handle : deps.key.handle;
+}
+
+/** The directory keys of `readers` whose fingerprint is the listed one (others are left out). */
+async function readerKeysOf(deps: RecordDeps, readers: readonly Recipient[]): Promise<string[]> {
+  const people = await Promise.all(readers.map((r) => deps.keyBook.get(r.userId).catch(() => null)));
+  return people.flatMap((p, i) => (p && p.fingerprint === readers[i]?.fingerprint ? [p.publicKey] : []));
 }
 
 /** Opens one version's message with every check; `grants` are fetched only when needed. */
@@ -155,6 +188,10 @@ async function openMessage(
     recipients: [...target.recipients, ...target.teams].map((r) => r.fingerprint as Fingerprint),
     ...(opts.checkRollback && seen !== undefined ? { minVersion: seen } : {}),
     ...(teams.length > 0 ? { teams: teams.map((t) => t.team.state) } : {}),
+    // Readers = packets, for the current version (an older one keeps the packets of readers
+    // revoked since): every listed reader's key, where the directory's matches the list, and
+    // each team's key of the generation listed, as its verified statements name it.
+    ...(opts.checkRollback ? { readerKeys: [...(await readerKeysOf(deps, target.recipients)), ...(await teamReaderKeys(deps, teams))] } : {}),
   };
   const keyHandle = await readingKey(deps, target.recipients, teams);
   // A team reads through a grant (DESIGN §13): its evidence is needed at once.
@@ -505,6 +542,82 @@ export async function shareRecordWithTeam(deps: RecordDeps, record: VerifiedReco
     keyHandle: deps.key.handle,
   });
   return deps.call(endpoints.grantTeamAccess, { params: { recordId: dto.id }, body: { teamId: team.state.teamId, signedGrant, ...packets } });
+}
+
+/** What sharing several records did; each failure keeps its error for the UI to word. */
+export interface ShareManyOutcome {
+  shared: string[];
+  /** The person could already read these (named by the verified readers). */
+  already: string[];
+  failed: { recordId: string; error: unknown }[];
+}
+
+/** Records shared at once: enough to keep the server busy while the worker seals the next. */
+const SHARE_CONCURRENCY = 4;
+
+/**
+ * Shares several records with one person after one key check (issue 14): each record is fetched
+ * and opened again here, and only a verified one is shared (DESIGN §12), with the same steps as
+ * `shareRecord`. One failure does not stop the rest; `onProgress` gets records done so far.
+ */
+export function shareRecords(deps: RecordDeps, recordIds: readonly string[], grantee: Person, onProgress: (done: number, total: number) => void): Promise<ShareManyOutcome> {
+  return shareEach(
+    deps,
+    recordIds,
+    async (opened) => {
+      if (opened.readers.some((r) => r.userId === grantee.id)) return 'already';
+      await shareRecord(deps, opened, grantee);
+      return 'shared';
+    },
+    onProgress,
+  );
+}
+
+/** `shareRecords` with a care team (DESIGN §13), after one check of its admin's key. */
+export function shareRecordsWithTeam(deps: RecordDeps, recordIds: readonly string[], team: VerifiedTeam, onProgress: (done: number, total: number) => void): Promise<ShareManyOutcome> {
+  return shareEach(
+    deps,
+    recordIds,
+    async (opened) => {
+      if (opened.teams.some((t) => t.team.state.teamId === team.state.teamId)) return 'already';
+      await shareRecordWithTeam(deps, opened, team);
+      return 'shared';
+    },
+    onProgress,
+  );
+}
+
+async function shareEach(deps: RecordDeps, recordIds: readonly string[], shareOpened: (opened: VerifiedRecord) => Promise<'shared' | 'already'>, onProgress: (done: number, total: number) => void): Promise<ShareManyOutcome> {
+  const outcome: ShareManyOutcome = { shared: [], already: [], failed: [] };
+  const queue = [...recordIds];
+  let done = 0;
+  onProgress(0, recordIds.length);
+  const shareOne = async (recordId: string) => {
+    const opened = await openRecordDto(deps, await deps.call(endpoints.getRecord, { params: { recordId } }));
+    if (opened.status !== 'verified') throw new RecordTamperedError(opened.reason);
+    return shareOpened(opened);
+  };
+  const worker = async () => {
+    for (let recordId = queue.shift(); recordId !== undefined; recordId = queue.shift()) {
+      try {
+        outcome[await shareOne(recordId)].push(recordId);
+      } catch (error) {
+        outcome.failed.push({ recordId, error });
+      }
+      done += 1;
+      onProgress(done, recordIds.length);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(SHARE_CONCURRENCY, recordIds.length) }, worker));
+  return outcome;
+}
+
+/** A record that did not verify when it was to be shared; its message says why, in words. */
+export class RecordTamperedError extends Error {
+  constructor(reason: string) {
+    super(`It failed verification and was not shared: ${reason}`);
+    this.name = 'RecordTamperedError';
+  }
 }
 
 /**

@@ -1,6 +1,5 @@
 import { Badge, Banner, Button } from '../../ui';
 import { canShare, type DirectoryPerson, type PinState } from '../contacts/contactsModel';
-import { FingerprintView, QrCode, SafetyNumberView } from './Fingerprint';
 import styles from './sharing.module.css';
 
 export interface KeyCandidate {
@@ -12,12 +11,13 @@ export interface KeyCandidate {
   state: PinState;
 }
 
+/** "Verified" only for a key the user compared (DESIGN §12 "Keys"); plain words for the rest. */
 export function PinBadge({ state }: { state: PinState }) {
   switch (state.status) {
     case 'new':
-      return <Badge tone="warn">New — not verified</Badge>;
+      return <Badge tone="warn">Not checked yet</Badge>;
     case 'pinned':
-      return <Badge tone="warn">Unverified</Badge>;
+      return <Badge tone="warn">Not checked</Badge>;
     case 'verified':
       return <Badge tone="ok">Verified</Badge>;
     case 'changed':
@@ -26,12 +26,25 @@ export function PinBadge({ state }: { state: PinState }) {
 }
 
 /**
- * The key check in the sharing UI (DESIGN §7): who, their fingerprint computed locally, the
- * safety number and QR code for the pair, the pin state; a changed key blocks sharing until
- * the user compares again and verifies.
+ * A person in the sharing and contacts screens: who, whether their key was checked, a way to
+ * compare numbers with them (the verification screen), and sharing, which a changed key blocks
+ * until the numbers were compared again (DESIGN §7).
  */
-export function PersonKeyCheck({ candidate, busy, shareLabel = 'Share', onMarkVerified, onShare }: { candidate: KeyCandidate; busy?: boolean; shareLabel?: string; onMarkVerified(): void; onShare?: () => void }) {
-  const { person, fingerprint, state } = candidate;
+export function PersonKeyCheck({
+  candidate,
+  busy,
+  shareLabel = 'Share',
+  onCompare,
+  onShare,
+}: {
+  candidate: KeyCandidate;
+  busy?: boolean;
+  shareLabel?: string;
+  onCompare(): void;
+  onShare?: () => void;
+}) {
+  const { person, state } = candidate;
+  const verified = state.status === 'verified';
   return (
     <div data-testid="key-check">
       <div className={styles.person}>
@@ -41,36 +54,27 @@ export function PersonKeyCheck({ candidate, busy, shareLabel = 'Share', onMarkVe
       </div>
       {state.status === 'changed' ? (
         <Banner tone="bad" title={`${person.name}’s key has changed. Sharing is blocked.`}>
-          The key the server now gives for {person.name} is not the one you pinned. That happens when someone resets their account — or when someone tries to read your records by
-          swapping keys. Compare the new fingerprint or safety number with {person.name} in person or by phone before you verify it.
-          <FingerprintView fingerprint={state.contact.fingerprint} label="Previously pinned fingerprint" />
+          The key the server now gives for {person.name} is not the one you had. That happens when someone sets up their account again — or when someone tries to read your records by
+          swapping keys. Compare the numbers with {person.name} in person or on a call before you share.
         </Banner>
       ) : null}
-      <div className={styles.compare}>
-        <div>
-          <h3>Their key fingerprint</h3>
-          <FingerprintView fingerprint={fingerprint} />
-          <h3>Safety number for you two</h3>
-          <SafetyNumberView digits={candidate.safetyNumber} />
-          <p>
-            Compare these with what {person.name} sees on their device, or scan the code. If they match, mark the key as verified.
-          </p>
-        </div>
-        <QrCode payload={candidate.qrPayload} label={`QR code of the safety number with ${person.name}`} />
-      </div>
-      <div className="row" style={{ display: 'flex', gap: 10, flexWrap: 'wrap' }}>
-        {state.status !== 'verified' ? (
-          <Button onClick={onMarkVerified} disabled={busy}>
-            {state.status === 'changed' ? 'I compared the new key — verify it' : 'Mark as verified'}
-          </Button>
-        ) : null}
+      {state.status === 'new' && onShare ? <p>You have not compared numbers with {person.name} yet. Comparing makes sure only {person.name} can read what you share.</p> : null}
+      <div className={styles.row}>
         {onShare ? (
-          <Button variant={state.status === 'verified' ? 'primary' : 'secondary'} onClick={onShare} disabled={busy || !canShare(state)}>
+          <Button variant={verified ? 'primary' : 'secondary'} onClick={onShare} disabled={busy || !canShare(state)}>
             {shareLabel}
           </Button>
         ) : null}
+        {verified ? (
+          <Button variant="link" onClick={onCompare} disabled={busy}>
+            Compare numbers again
+          </Button>
+        ) : (
+          <Button variant={onShare ? 'secondary' : 'primary'} onClick={onCompare} disabled={busy}>
+            Compare numbers with {person.name}
+          </Button>
+        )}
       </div>
-      {state.status === 'new' && onShare ? <p>You have not compared this key yet: compare it first, then mark it as verified.</p> : null}
     </div>
   );
 }

@@ -2,16 +2,17 @@ import { useState, type FormEvent } from 'react';
 import { useMutation } from '@tanstack/react-query';
 import { describeError } from '../../api/errors';
 import type { Person } from '../../app/keyBook';
-import { useWorkspace } from '../../app/workspace';
-import { Banner, Button, TextField } from '../../ui';
-import { markVerified, pin, pinStateOf } from '../contacts/contactsModel';
-import { shareRecord, type VerifiedRecord } from '../records/recordService';
+import { contactsOf, useWorkspace } from '../../app/workspace';
+import { Banner, Button, Dialog, Progress, TextField, uiStyles } from '../../ui';
+import { pin, pinStateOf } from '../contacts/contactsModel';
+import { shareRecords, type ShareManyOutcome } from '../records/recordService';
+import { KeyVerification } from './KeyVerification';
 import { PersonKeyCheck, type KeyCandidate } from './PersonKeyCheck';
 import { TeamShare } from './TeamShare';
 
 /** Builds the key check for a person: local fingerprint, safety number, QR payload, pin state. */
 export function useCandidate() {
-  const { deps, contacts } = useWorkspace();
+  const { deps } = useWorkspace();
   return async (person: Person): Promise<KeyCandidate> => {
     const [safetyNumber, qrPayload] = await Promise.all([deps.crypto.safetyNumber(deps.key.fingerprint, person.fingerprint), deps.crypto.safetyNumberQrPayload(deps.key.fingerprint, person.fingerprint)]);
     return {
@@ -19,25 +20,50 @@ export function useCandidate() {
       fingerprint: person.fingerprint,
       safetyNumber,
       qrPayload,
-      state: pinStateOf(contacts.loaded?.doc ?? { v: 1, contacts: {} }, person.id, person.fingerprint),
+      // The pins as they are now: a comparison may have changed them since this screen rendered.
+      state: pinStateOf(contactsOf(deps.accountState.pins), person.id, person.fingerprint),
     };
   };
 }
 
+/** Where the dialog is, once a person was found: their summary, comparing numbers, or the first-contact question. */
+type Step = 'person' | { compare: true; thenShare: boolean } | 'first-contact';
+
+export interface ShareTarget {
+  recordIds: string[];
+  /** Who can read the single record being shared already (verified readers), to say so before sharing. */
+  readers?: string[];
+  /** A record's title for messages about it (decrypted here). */
+  titleOf?(recordId: string): string | undefined;
+}
+
 /**
- * The share dialog (issue 5, DESIGN §6–7, §12): find a person by email, check their key, share.
- * A key never seen before is a first contact (issue 10 class 12): "Share" first asks, with
- * comparing the key as the default action; sharing without verifying is an explicit second
- * choice that pins the key unverified. A changed key blocks sharing.
+ * The share dialog (issue 5, issue 14, DESIGN §6–7, §12): find a person by email, check their key
+ * once, share one record or several with one progress bar. A key never seen before is a first
+ * contact (issue 10 class 12): "Share" first asks, with comparing numbers as the default action;
+ * sharing without comparing is an explicit second choice that keeps the key unverified. A changed
+ * key blocks sharing; "They don't match" ends the dialog without sharing.
  */
-export function SharePanel({ record, onShared, onClose }: { record: VerifiedRecord; onShared(): void; onClose(): void }) {
+export function SharePanel({ open, target, onShared, onClose }: { open: boolean; target: ShareTarget; onShared(): void; onClose(): void }) {
+  const count = target.recordIds.length;
+  return (
+    <Dialog open={open} wide title={count === 1 ? 'Share this record' : `Share ${count} records`} onClose={onClose}>
+      <ShareSteps target={target} onShared={onShared} onClose={onClose} />
+    </Dialog>
+  );
+}
+
+function ShareSteps({ target, onShared, onClose }: { target: ShareTarget; onShared(): void; onClose(): void }) {
   const { deps, contacts } = useWorkspace();
   const toCandidate = useCandidate();
   const [email, setEmail] = useState('');
   const [person, setPerson] = useState<Person | null>(null);
   const [candidate, setCandidate] = useState<KeyCandidate | null>(null);
   const [notFound, setNotFound] = useState(false);
-  const [firstContact, setFirstContact] = useState(false);
+  const [step, setStep] = useState<Step>('person');
+  const [progress, setProgress] = useState<{ done: number; total: number } | null>(null);
+  const count = target.recordIds.length;
+  const what = count === 1 ? 'this record' : `these ${count} records`;
 
   const search = useMutation({
     mutationFn: async (address: string) => {
@@ -49,32 +75,22 @@ export function SharePanel({ record, onShared, onClose }: { record: VerifiedReco
       setNotFound(!result);
       setPerson(result?.found ?? null);
       setCandidate(result?.candidate ?? null);
-      setFirstContact(false);
-    },
-  });
-
-  const refresh = async (p: Person, change: Parameters<typeof contacts.update>[0]) => {
-    await contacts.update(change);
-    const next = await toCandidate(p);
-    // The update above changed the pins; recompute the state from the saved list.
-    setCandidate({ ...next, state: pinStateOf(change(contacts.loaded?.doc ?? { v: 1, contacts: {} }), p.id, p.fingerprint) });
-  };
-
-  const verify = useMutation({
-    mutationFn: async () => {
-      if (!person) return;
-      await refresh(person, (doc) => markVerified(doc, { id: person.id, name: person.name, role: person.role }, person.fingerprint, new Date()));
+      setStep('person');
     },
   });
 
   const share = useMutation({
-    mutationFn: async () => {
-      if (!person || !candidate) return;
-      if (candidate.state.status === 'changed') throw new Error('Sharing is blocked until you verify the new key.');
-      if (candidate.state.status === 'new') await refresh(person, (doc) => pin(doc, { id: person.id, name: person.name, role: person.role }, person.fingerprint, new Date()));
-      await shareRecord(deps, record, person);
+    mutationFn: async (): Promise<ShareManyOutcome | null> => {
+      if (!person || !candidate) return null;
+      // Pins as they are now (a comparison may just have marked the key verified).
+      const state = pinStateOf(contactsOf(deps.accountState.pins), person.id, person.fingerprint);
+      if (state.status === 'changed') throw new Error('Sharing is blocked until you compare the numbers for the new key.');
+      if (state.status === 'new') await contacts.update((doc) => pin(doc, { id: person.id, name: person.name, role: person.role }, person.fingerprint, new Date()));
+      return shareRecords(deps, target.recordIds, person, (done, total) => setProgress({ done, total }));
     },
-    onSuccess: onShared,
+    onSuccess: (outcome) => {
+      if (outcome && outcome.failed.length === 0 && count === 1) onShared();
+    },
   });
 
   const submit = (event: FormEvent) => {
@@ -82,15 +98,33 @@ export function SharePanel({ record, onShared, onClose }: { record: VerifiedReco
     if (email.trim()) search.mutate(email.trim().toLowerCase());
   };
 
-  const error = search.error ?? verify.error ?? share.error;
+  const verified = async () => {
+    if (!person) return;
+    const thenShare = typeof step === 'object' && step.thenShare;
+    setCandidate(await toCandidate(person));
+    setStep('person');
+    if (thenShare) share.mutate();
+  };
+
+  if (typeof step === 'object' && candidate) {
+    return <KeyVerification candidate={candidate} onVerified={() => void verified()} onClose={onClose} />;
+  }
+
+  const outcome = share.data;
+  if (outcome && (count > 1 || outcome.failed.length > 0) && person) {
+    return <ShareSummary name={person.name} outcome={outcome} titleOf={target.titleOf} onDone={onShared} />;
+  }
+
+  const error = search.error ?? share.error;
+  const isMe = person?.id === deps.me.id;
+  const alreadyReads = !!person && (target.readers ?? []).includes(person.id);
   return (
-    <section role="dialog" aria-labelledby="share-title" aria-modal="false">
-      <h2 id="share-title">Share this record</h2>
-      <p>The person you share with gets their own key to this record. Nothing is re-encrypted and the server never sees the content.</p>
+    <>
+      <p>The person you share with gets their own key to {what}. Nothing is stored unencrypted and the server never sees the content.</p>
       <form onSubmit={submit} role="search" aria-label="Find a person">
         <TextField label="Their email address" type="email" value={email} onChange={(e) => setEmail(e.target.value)} />
-        <div style={{ display: 'flex', gap: 10, flexWrap: 'wrap' }}>
-          <Button type="submit" disabled={search.isPending}>
+        <div className={uiStyles.row}>
+          <Button type="submit" disabled={search.isPending || share.isPending}>
             Find
           </Button>
           <Button variant="secondary" onClick={onClose}>
@@ -100,26 +134,37 @@ export function SharePanel({ record, onShared, onClose }: { record: VerifiedReco
       </form>
       {error ? <Banner tone="bad">{describeError(error)}</Banner> : null}
       {notFound ? <Banner tone="info">Nobody with that email address uses Medseal.</Banner> : null}
-      {person?.id === deps.me.id ? <Banner tone="info">That is you.</Banner> : null}
-      {candidate && person && person.id !== deps.me.id ? (
-        record.dto.recipients.some((r) => r.userId === person.id) ? (
-          <Banner tone="info">{person.name} can already read this record.</Banner>
-        ) : (
-          <PersonKeyCheck
-            candidate={candidate}
-            busy={verify.isPending || share.isPending}
-            shareLabel={`Share with ${person.name}`}
-            onMarkVerified={() => verify.mutate()}
-            onShare={() => (candidate.state.status === 'new' ? setFirstContact(true) : share.mutate())}
-          />
-        )
+      {isMe ? <Banner tone="info">That is you.</Banner> : null}
+      {alreadyReads && person ? <Banner tone="info">{person.name} can already read this record.</Banner> : null}
+      {candidate && person && !isMe && !alreadyReads ? (
+        <PersonKeyCheck
+          candidate={candidate}
+          busy={share.isPending}
+          shareLabel={`Share with ${person.name}`}
+          onCompare={() => setStep({ compare: true, thenShare: false })}
+          onShare={() => (candidate.state.status === 'new' ? setStep('first-contact') : share.mutate())}
+        />
       ) : null}
-      {firstContact && candidate?.state.status === 'new' && person ? (
-        <FirstContact name={person.name} busy={verify.isPending || share.isPending} onVerifyAndShare={() => void verify.mutateAsync().then(() => share.mutate(), () => undefined)} onShareUnverified={() => share.mutate()} onCancel={() => setFirstContact(false)} />
+      {step === 'first-contact' && candidate?.state.status === 'new' && person ? (
+        <FirstContact
+          name={person.name}
+          what={what}
+          busy={share.isPending}
+          onCompare={() => setStep({ compare: true, thenShare: true })}
+          onShareUnverified={() => {
+            setStep('person');
+            share.mutate();
+          }}
+          onCancel={() => setStep('person')}
+        />
       ) : null}
-      {share.isPending ? <p aria-live="polite">Sharing…</p> : null}
-      <TeamShare record={record} onShared={onShared} />
-    </section>
+      {share.isPending ? (
+        <div aria-busy="true">
+          <Progress label={progress && progress.total > 1 ? `Sharing ${progress.done} of ${progress.total} records` : 'Sharing'} value={progress && progress.total > 0 ? progress.done / progress.total : null} />
+        </div>
+      ) : null}
+      {person ? null : <TeamShare target={target} onShared={onShared} onClose={onClose} />}
+    </>
   );
 }
 
@@ -127,26 +172,49 @@ export function SharePanel({ record, onShared, onClose }: { record: VerifiedReco
  * The first-contact step: nobody compared this key yet. Comparing is the default (focused)
  * action; sharing without it is possible but never the default (DESIGN §12 "Keys").
  */
-function FirstContact({ name, busy, onVerifyAndShare, onShareUnverified, onCancel }: { name: string; busy: boolean; onVerifyAndShare(): void; onShareUnverified(): void; onCancel(): void }) {
+function FirstContact({ name, what, busy, onCompare, onShareUnverified, onCancel }: { name: string; what: string; busy: boolean; onCompare(): void; onShareUnverified(): void; onCancel(): void }) {
   return (
-    <div aria-labelledby="first-contact-title">
-      <h3 id="first-contact-title">First time sharing with this key</h3>
+    <section aria-labelledby="first-contact-title">
+      <h3 id="first-contact-title">First time sharing with {name}</h3>
       <p>
-        Nobody has compared this key with {name} yet. If the server gave you someone else’s key, that person could read this record. Compare the fingerprint or the safety
-        number above with {name} — in person or on a call you started — before you share.
+        You have not compared numbers with {name} yet. If the server gave you someone else’s key, that person could read {what}. Compare the numbers with {name} — in person or
+        on a call you started — before you share.
       </p>
-      <div style={{ display: 'flex', gap: 10, flexWrap: 'wrap' }}>
+      <div className={uiStyles.row}>
         {/* Focused: the safe choice is the one Enter picks. */}
-        <Button autoFocus disabled={busy} onClick={onVerifyAndShare}>
-          I compared them — verify and share
+        <Button autoFocus disabled={busy} onClick={onCompare}>
+          Compare numbers first
         </Button>
         <Button variant="secondary" disabled={busy} onClick={onShareUnverified}>
-          Share without verifying
+          Share without comparing
         </Button>
         <Button variant="link" disabled={busy} onClick={onCancel}>
           Cancel
         </Button>
       </div>
-    </div>
+    </section>
+  );
+}
+
+/** After sharing several records (or a failure): what was shared, what was not and why. */
+function ShareSummary({ name, outcome, titleOf, onDone }: { name: string; outcome: ShareManyOutcome; titleOf: ShareTarget['titleOf']; onDone(): void }) {
+  const n = (k: number) => (k === 1 ? '1 record' : `${k} records`);
+  return (
+    <>
+      {outcome.shared.length > 0 ? <Banner tone="ok">Shared {n(outcome.shared.length)} with {name}.</Banner> : null}
+      {outcome.already.length > 0 ? <p>{name} could already read {n(outcome.already.length)}.</p> : null}
+      {outcome.failed.length > 0 ? (
+        <Banner tone="bad" title={`${n(outcome.failed.length)} not shared.`}>
+          <ul>
+            {outcome.failed.map((f) => (
+              <li key={f.recordId}>
+                {titleOf?.(f.recordId) ?? 'A record'}: {describeError(f.error)}
+              </li>
+            ))}
+          </ul>
+        </Banner>
+      ) : null}
+      <Button onClick={onDone}>Done</Button>
+    </>
   );
 }

@@ -3,28 +3,32 @@ import { useMutation } from '@tanstack/react-query';
 import { endpoints, type TeamSummary } from '@medseal/contract';
 import { describeError } from '../../api/errors';
 import type { Person } from '../../app/keyBook';
-import { useWorkspace } from '../../app/workspace';
-import { Banner, Button, TextField } from '../../ui';
-import { markVerified, pin, pinStateOf } from '../contacts/contactsModel';
-import { shareRecordWithTeam, type VerifiedRecord } from '../records/recordService';
+import { contactsOf, useWorkspace } from '../../app/workspace';
+import { Banner, Button, Progress, TextField } from '../../ui';
+import { pin, pinStateOf } from '../contacts/contactsModel';
+import { shareRecordsWithTeam } from '../records/recordService';
 import { useNames } from '../records/useNames';
 import type { VerifiedTeam } from '../teams/teamService';
+import { KeyVerification } from './KeyVerification';
 import { PersonKeyCheck, type KeyCandidate } from './PersonKeyCheck';
-import { useCandidate } from './SharePanel';
+import { useCandidate, type ShareTarget } from './SharePanel';
 
 const ROLE_WORDS = { doctor: 'doctor', nurse: 'nurse', staff: 'staff' } as const;
 
 /**
  * Share with a care team (DESIGN §13): find it by name, read its signed history here, and check
- * the key of its admin (the founder, who signed every member in) exactly as for a person:
- * fingerprint, safety number, QR code, pinned on first use, a changed key blocks sharing.
+ * the key of its admin (the founder, who signed every member in) exactly as for a person: the
+ * same numbers to compare, pinned on first use, a changed key blocks sharing. One record or
+ * several, with one progress bar.
  */
-export function TeamShare({ record, onShared }: { record: VerifiedRecord; onShared(): void }) {
+export function TeamShare({ target, onShared, onClose }: { target: ShareTarget; onShared(): void; onClose(): void }) {
   const { deps, contacts } = useWorkspace();
   const toCandidate = useCandidate();
   const [name, setName] = useState('');
   const [found, setFound] = useState<TeamSummary[] | null>(null);
   const [chosen, setChosen] = useState<{ team: VerifiedTeam; admin: Person; candidate: KeyCandidate } | null>(null);
+  const [comparing, setComparing] = useState(false);
+  const [progress, setProgress] = useState<{ done: number; total: number } | null>(null);
 
   const search = useMutation({
     mutationFn: (prefix: string) => deps.call(endpoints.findTeams, { query: { namePrefix: prefix } }),
@@ -44,42 +48,45 @@ export function TeamShare({ record, onShared }: { record: VerifiedRecord; onShar
     },
     onSuccess: setChosen,
   });
-  // As in the person dialog: the pin state is recomputed from the list just saved.
-  const changePin = async (change: Parameters<typeof contacts.update>[0]) => {
-    if (!chosen) return;
-    const { admin } = chosen;
-    await contacts.update(change);
-    const next = await toCandidate(admin);
-    setChosen({ ...chosen, candidate: { ...next, state: pinStateOf(change(contacts.loaded?.doc ?? { v: 1, contacts: {} }), admin.id, admin.fingerprint) } });
-  };
-  const verify = useMutation({
-    mutationFn: async () => {
-      if (!chosen) return;
-      const { admin } = chosen;
-      await changePin((doc) => markVerified(doc, { id: admin.id, name: admin.name, role: admin.role }, admin.fingerprint, new Date()));
-    },
-  });
   const share = useMutation({
     mutationFn: async () => {
-      if (!chosen) return;
-      const { admin, candidate, team } = chosen;
-      if (candidate.state.status === 'changed') throw new Error('Sharing is blocked until you verify the admin’s new key.');
-      if (candidate.state.status === 'new') await changePin((doc) => pin(doc, { id: admin.id, name: admin.name, role: admin.role }, admin.fingerprint, new Date()));
-      await shareRecordWithTeam(deps, record, team);
+      if (!chosen) return null;
+      const { admin, team } = chosen;
+      // Pins as they are now (a comparison may just have marked the key verified).
+      const state = pinStateOf(contactsOf(deps.accountState.pins), admin.id, admin.fingerprint);
+      if (state.status === 'changed') throw new Error('Sharing is blocked until you compare the numbers for the admin’s new key.');
+      if (state.status === 'new') await contacts.update((doc) => pin(doc, { id: admin.id, name: admin.name, role: admin.role }, admin.fingerprint, new Date()));
+      return shareRecordsWithTeam(deps, target.recordIds, team, (done, total) => setProgress({ done, total }));
     },
-    onSuccess: onShared,
+    onSuccess: (outcome) => {
+      if (outcome && outcome.failed.length === 0) onShared();
+    },
   });
+
+  if (comparing && chosen) {
+    return (
+      <KeyVerification
+        candidate={chosen.candidate}
+        onVerified={() => {
+          setComparing(false);
+          void toCandidate(chosen.admin).then((candidate) => setChosen({ ...chosen, candidate }));
+        }}
+        onClose={onClose}
+      />
+    );
+  }
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
     if (name.trim().length >= 2) search.mutate(name.trim());
   };
-  const error = search.error ?? open.error ?? verify.error ?? share.error;
+  const error = search.error ?? open.error ?? share.error;
+  const failed = share.data?.failed ?? [];
   const teamName = chosen ? `${chosen.team.state.name} (${chosen.team.state.practiceName})` : '';
   return (
-    <div aria-labelledby="team-share-title">
+    <section aria-labelledby="team-share-title">
       <h3 id="team-share-title">Or share with a care team</h3>
-      <p>Everyone in the team can then read this record, and only while they are in it.</p>
+      <p>Everyone in the team can then read it, and only while they are in the team.</p>
       <form onSubmit={submit} role="search" aria-label="Find a care team">
         <TextField label="Team name" value={name} onChange={(e) => setName(e.target.value)} hint="At least two letters, for example: Cardiology" />
         <Button type="submit" variant="secondary" disabled={search.isPending || name.trim().length < 2}>
@@ -87,6 +94,7 @@ export function TeamShare({ record, onShared }: { record: VerifiedRecord; onShar
         </Button>
       </form>
       {error ? <Banner tone="bad">{describeError(error)}</Banner> : null}
+      {failed.length > 0 ? <Banner tone="bad">{`${failed.length} record(s) were not shared: ${failed.map((f) => describeError(f.error)).join(' ')}`}</Banner> : null}
       {found && found.length === 0 ? <Banner tone="info">No care team has that name.</Banner> : null}
       {found && found.length > 0 && !chosen ? (
         <ul aria-label="Care teams found">
@@ -100,26 +108,26 @@ export function TeamShare({ record, onShared }: { record: VerifiedRecord; onShar
         </ul>
       ) : null}
       {chosen ? (
-        record.dto.teams.some((t) => t.teamId === chosen.team.state.teamId) ? (
-          <Banner tone="info">{teamName} can already read this record.</Banner>
-        ) : (
-          <>
-            <p>
-              <strong>{teamName}</strong> is run by {chosen.admin.name}, who signed every member in. Check {chosen.admin.name}’s key before you share:
-            </p>
-            <PersonKeyCheck
-              candidate={chosen.candidate}
-              busy={verify.isPending || share.isPending}
-              shareLabel={`Share with ${chosen.team.state.name}`}
-              onMarkVerified={() => verify.mutate()}
-              onShare={() => share.mutate()}
-            />
-            <TeamMembers team={chosen.team} />
-          </>
-        )
+        <>
+          <p>
+            <strong>{teamName}</strong> is run by {chosen.admin.name}, who signed every member in. Check {chosen.admin.name}’s key before you share:
+          </p>
+          <PersonKeyCheck
+            candidate={chosen.candidate}
+            busy={share.isPending}
+            shareLabel={`Share with ${chosen.team.state.name}`}
+            onCompare={() => setComparing(true)}
+            onShare={() => share.mutate()}
+          />
+          <TeamMembers team={chosen.team} />
+        </>
       ) : null}
-      {share.isPending ? <p aria-live="polite">Sharing with the team…</p> : null}
-    </div>
+      {share.isPending ? (
+        <div aria-busy="true">
+          <Progress label={progress && progress.total > 1 ? `Sharing ${progress.done} of ${progress.total} records with the team` : 'Sharing with the team'} value={progress && progress.total > 0 ? progress.done / progress.total : null} />
+        </div>
+      ) : null}
+    </section>
   );
 }
 

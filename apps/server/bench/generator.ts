@@ -1,0 +1,41 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { defaultRateLimits, type RateLimits } from '../src/services';
+import type { LoadConfig, LoadResult } from './load';
+
+/**
+ * Runs the load generator (bench/load.ts, autocannon) in a child process, never in the
+ * server's (issue 11): its work would otherwise share the server's thread. Prints one line
+ * and returns the result.
+ * @throws when the generator exits with an error.
+ */
+export function runLoad(name: string, config: LoadConfig): Promise<LoadResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join('bench', 'load.ts'), JSON.stringify(config)],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+    child.once('error', reject);
+    child.once('close', (code) => {
+      if (code !== 0) return reject(new Error(`load generator exited ${code}`));
+      const result = JSON.parse(out) as LoadResult;
+      const codes = Object.entries(result.codes)
+        .map(([c, n]) => `${c}×${n}`)
+        .join(' ');
+      console.log(
+        `${name.padEnd(22)} ${result.reqPerSec.toFixed(0).padStart(6)} req/s  p50 ${result.p50} ms  p99 ${result.p99} ms  errors ${result.errors}  non-2xx ${result.non2xx}  (${codes})`,
+      );
+      resolve(result);
+    });
+  });
+}
+
+/** Every rate limit out of the way of the load. */
+export function noRateLimits(): RateLimits {
+  const limits: RateLimits = { ...defaultRateLimits };
+  for (const key of Object.keys(limits) as (keyof RateLimits)[]) limits[key] = 1e9;
+  return limits;
+}

@@ -1,0 +1,207 @@
+// Issue 14: comparing numbers (the verification screen, the QR code scanned with a camera or
+// from a photo), "They don't match", sharing several records at once, the confirmations in
+// dialogs, and plain words on the contacts and sharing screens — in real Chromium.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import QRCode from 'qrcode';
+import type { Browser, Page } from 'playwright-core';
+import * as pgp from '@medseal/crypto';
+import type { RecordId, UserId } from '@medseal/crypto';
+import { launchBrowser, newDevice, screenshots, type CapturedRequest } from './support/browser';
+import { fakeCameraArgs, writeQrY4m } from './support/camera';
+import { browserSuite } from './support/suite';
+import { go, loginAs, type Account } from './support/app';
+import { api, registerUser } from './support/api';
+import { settled } from './support/victim';
+
+const patient: Account = { role: 'patient', name: 'Vera Patient', email: 'vera@example.org', password: 'Lantern-Meadow-Copper-52' };
+const doctor: Account = { role: 'doctor', name: 'Dr Ines Ortiz', email: 'ines@clinic.example', password: 'Saffron-Glacier-Pilot-71' };
+const stranger: Account = { role: 'doctor', name: 'Dr Sam Stone', email: 'sam@clinic.example', password: 'Orchid-Falcon-Timber-36' };
+/** Words that must not be in the main path of the sharing and contacts screens (issue 14). */
+const JARGON = /pinned|key id|argon2|hash chain|create keys|fingerprint|openpgp|pkesk|[a-z]+-[a-z]+-[a-z]+ \(|error code/i;
+
+const suite = browserSuite();
+const captured: CapturedRequest[] = [];
+const work = mkdtempSync(join(tmpdir(), 'medseal-verify-'));
+let camera: Browser;
+let page: Page;
+let users: Record<'patient' | 'doctor' | 'stranger', Awaited<ReturnType<typeof registerUser>>>;
+const ids: Record<string, string> = {};
+
+function recordId(): string {
+  return Buffer.from(pgp.createSaltSeed(), 'base64url').subarray(0, 16).toString('base64url');
+}
+
+/** A note of the patient's own, sealed in Node as the app does it. */
+async function seedNote(title: string): Promise<string> {
+  const id = recordId();
+  const me = users.patient;
+  const content = { v: 1, kind: 'note', title, date: '2026-11-30', body: `${title}: notes`, attachments: [] };
+  const { message } = await pgp.sealRecord({
+    envelope: { recordId: id as RecordId, version: 1, ownerId: me.id as UserId, authorId: me.id as UserId, createdAt: new Date().toISOString(), content },
+    authorKey: me.key.privateKey,
+    recipientKeys: [me.key.publicKey],
+  });
+  await api(me.session, 'POST', '/records', { recordId: id, ownerId: me.id, recipients: [{ userId: me.id, fingerprint: me.key.fingerprint }], message });
+  return id;
+}
+
+const grantsTo = (userId: string, recordId: string) => suite.server.connection.collection('grants').countDocuments({ recordId, granteeId: userId });
+
+async function openShare(recordIdToShare: string, who: Account): Promise<void> {
+  await go(page, `/records/${recordIdToShare}`);
+  await page.getByRole('button', { name: 'Share…' }).click();
+  await page.getByLabel('Their email address').fill(who.email);
+  await page.getByRole('button', { name: 'Find' }).click();
+  await page.getByTestId('key-check').waitFor({ timeout: 30_000 });
+}
+
+beforeAll(async () => {
+  const [p, d, s] = await Promise.all([registerUser(suite.server.baseUrl, patient), registerUser(suite.server.baseUrl, doctor), registerUser(suite.server.baseUrl, stranger)]);
+  users = { patient: p, doctor: d, stranger: s };
+  for (const title of ['Knee MRI', 'Knee physiotherapy plan', 'Knee X-ray', 'Flu vaccination']) ids[title] = await seedNote(title);
+  // The doctor's phone shows the code for the pair (patient, doctor); the patient's camera films it.
+  const y4m = join(work, 'doctor-screen.y4m');
+  writeQrY4m(y4m, pgp.safetyNumberQrPayload(p.key.fingerprint, d.key.fingerprint));
+  camera = await launchBrowser(fakeCameraArgs(y4m));
+  ({ page } = await newDevice(camera, captured));
+  await loginAs(page, suite.server.baseUrl, patient);
+});
+
+afterAll(async () => {
+  await camera.close();
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe('comparing numbers and sharing (issue 14) in real Chromium', () => {
+  it('when the patient scans the doctor’s code with the camera, then his key is “Verified” only after the code matched', async () => {
+    await openShare(ids['Knee MRI'] ?? '', doctor);
+    const dialog = page.getByRole('dialog', { name: 'Share this record' });
+    await dialog.getByText('Not checked yet').waitFor();
+    expect(await dialog.getByText('Verified', { exact: true }).count()).toBe(0);
+    await dialog.getByRole('button', { name: `Compare numbers with ${doctor.name}` }).click();
+
+    const screen = page.getByTestId('key-verification');
+    await screen.getByText(`Compare these numbers with ${doctor.name}, in person or on a call`).waitFor();
+    const digits = await screen.getByRole('group', { name: 'Safety number' }).getAttribute('data-safety-number');
+    expect(digits).toBe(await pgp.safetyNumber(users.patient.key.fingerprint, users.doctor.key.fingerprint));
+    await screen.getByRole('img', { name: /QR code/ }).waitFor();
+    // The 40-hex fingerprint is one click away, not on the main screen.
+    expect(await screen.getByRole('group', { name: 'Their key fingerprint' }).isVisible()).toBe(false);
+    expect(await screen.innerText()).not.toMatch(JARGON);
+    await screenshots(page, 'verify-numbers');
+    await screen.getByText('Details', { exact: true }).click();
+    expect(await screen.getByRole('group', { name: 'Their key fingerprint' }).getAttribute('data-fingerprint')).toBe(users.doctor.key.fingerprint);
+    await screenshots(page, 'verify-details');
+
+    await screen.getByRole('button', { name: 'Scan their code' }).click();
+    // The fake camera films the doctor's code; the decoder reads it and it matches: verified.
+    await dialog.getByTestId('key-check').getByText('Verified', { exact: true }).waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId('key-verification').count()).toBe(0);
+    await screenshots(page, 'verify-verified');
+    await dialog.getByRole('button', { name: `Share with ${doctor.name}` }).click();
+    await page.getByRole('list', { name: 'Readers' }).getByText(doctor.name).waitFor({ timeout: 30_000 });
+    expect(await grantsTo(users.doctor.id, ids['Knee MRI'] ?? '')).toBe(1);
+  });
+
+  it('when the numbers do not match (said or scanned), then nothing is shared, the key is not verified, and the warning says what to do', async () => {
+    await openShare(ids['Knee MRI'] ?? '', stranger);
+    const dialog = page.getByRole('dialog', { name: 'Share this record' });
+    await dialog.getByRole('button', { name: `Compare numbers with ${stranger.name}` }).click();
+    await dialog.getByRole('button', { name: 'They don’t match' }).click();
+    const warning = page.getByTestId('key-mismatch');
+    await warning.getByText(`Do not share with ${stranger.name} for now.`).waitFor();
+    await warning.getByText('What to do').waitFor();
+    expect(await dialog.getByRole('button', { name: /^Share/ }).count()).toBe(0);
+    await screenshots(page, 'verify-mismatch');
+    await warning.getByRole('button', { name: 'Close' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+
+    // The camera films the code of (patient, Dr Ortiz): for Dr Stone that is another pair's code.
+    await openShare(ids['Knee MRI'] ?? '', stranger);
+    await dialog.getByText('Not checked yet').waitFor();
+    await dialog.getByRole('button', { name: `Compare numbers with ${stranger.name}` }).click();
+    await dialog.getByRole('button', { name: 'Scan their code' }).click();
+    await warning.getByText(`The code on ${stranger.name}’s screen is not the one Medseal computed here.`).waitFor({ timeout: 60_000 });
+    await warning.getByRole('button', { name: 'Close' }).click();
+    expect(await grantsTo(users.stranger.id, ids['Knee MRI'] ?? '')).toBe(0);
+    expect(captured.filter((r) => r.method === 'POST' && r.url.includes('/grants') && r.body?.toString().includes(users.stranger.id))).toEqual([]);
+  });
+
+  it('when the doctor has no camera, then a photo of the patient’s code verifies her as the author of what she shared', async () => {
+    const { page: doctorPage } = await newDevice(suite.browser, captured);
+    await loginAs(doctorPage, suite.server.baseUrl, doctor);
+    await go(doctorPage, `/records/${ids['Knee MRI'] ?? ''}`);
+    await doctorPage.getByText(`Signed by ${patient.name} — a key you have not verified.`).waitFor({ timeout: 30_000 });
+    await doctorPage.getByRole('button', { name: `Compare numbers with ${patient.name}` }).click();
+    const screen = doctorPage.getByTestId('key-verification');
+    await screen.getByRole('button', { name: 'Scan their code' }).click();
+    await screen.getByText(/No camera was found|may not use the camera|could not be started/).waitFor({ timeout: 30_000 });
+    const photo = await QRCode.toBuffer(pgp.safetyNumberQrPayload(users.doctor.key.fingerprint, users.patient.key.fingerprint), { width: 600, margin: 4 });
+    await screen.getByLabel('Use a photo instead').setInputFiles({ name: 'screen.png', mimeType: 'image/png', buffer: photo });
+    await doctorPage.getByText(`Verified: written and signed by ${patient.name}.`).waitFor({ timeout: 60_000 });
+    await doctorPage.context().close();
+  });
+
+  it('when the patient selects everything about her knee, then one key check and one progress bar share them all', async () => {
+    await go(page, '/records');
+    await page.getByLabel('Search records').fill('knee');
+    await page.getByText('3 of 4 records').waitFor({ timeout: 30_000 });
+    await page.getByLabel('Select all 3 shown').check();
+    const bar = page.getByRole('region', { name: 'Selected records' });
+    await bar.getByText('3 records selected').waitFor();
+    await screenshots(page, 'share-many-selected');
+    await bar.getByRole('button', { name: 'Share these 3…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Share 3 records' });
+    await dialog.getByLabel('Their email address').fill(doctor.email);
+    await dialog.getByRole('button', { name: 'Find' }).click();
+    await dialog.getByTestId('key-check').getByText('Verified', { exact: true }).waitFor({ timeout: 30_000 });
+    await dialog.getByRole('button', { name: `Share with ${doctor.name}` }).click();
+    await dialog.getByText(`Shared 2 records with ${doctor.name}.`).waitFor({ timeout: 60_000 });
+    await dialog.getByText(`${doctor.name} could already read 1 record.`).waitFor();
+    await screenshots(page, 'share-many-done');
+    await dialog.getByRole('button', { name: 'Done' }).click();
+    await bar.waitFor({ state: 'detached' });
+    for (const title of ['Knee MRI', 'Knee physiotherapy plan', 'Knee X-ray']) expect(await grantsTo(users.doctor.id, ids[title] ?? '')).toBe(1);
+    expect(await grantsTo(users.doctor.id, ids['Flu vaccination'] ?? '')).toBe(0);
+  });
+
+  it('when the patient revokes or deletes, then each asks in a modal dialog that Escape closes, focus returns, and confirming does it', async () => {
+    await go(page, `/records/${ids['Knee X-ray'] ?? ''}`);
+    const reader = page.getByRole('list', { name: 'Readers' }).getByRole('listitem').filter({ hasText: doctor.name });
+    const revokeButton = reader.getByRole('button', { name: 'Revoke…' });
+    await revokeButton.click();
+    const revokeDialog = page.getByRole('dialog', { name: `Stop sharing with ${doctor.name}?` });
+    expect(await revokeDialog.getAttribute('aria-modal')).toBe('true');
+    await page.keyboard.press('Escape');
+    await revokeDialog.waitFor({ state: 'hidden' });
+    expect(await revokeButton.evaluate((b) => b === document.activeElement)).toBe(true);
+    await revokeButton.click();
+    await screenshots(page, 'revoke-dialog');
+    await revokeDialog.getByRole('button', { name: `Revoke access for ${doctor.name}` }).click();
+    await reader.waitFor({ state: 'detached', timeout: 60_000 });
+    await settled(page);
+
+    await go(page, `/records/${ids['Flu vaccination'] ?? ''}`);
+    await page.getByRole('button', { name: 'Delete this record…' }).click();
+    const deleteDialog = page.getByRole('dialog', { name: 'Delete this record for good?' });
+    expect(await deleteDialog.getAttribute('aria-modal')).toBe('true');
+    await screenshots(page, 'delete-dialog');
+    await deleteDialog.getByRole('button', { name: 'Yes, delete permanently' }).click();
+    await page.waitForURL((url) => url.pathname === '/records', { timeout: 30_000 });
+    expect(await suite.server.connection.collection('records').countDocuments({ _id: ids['Flu vaccination'] as never })).toBe(0);
+  });
+
+  it('when the patient looks at her contacts, then they are in plain words with the numbers one click away', async () => {
+    await go(page, '/contacts');
+    const card = page.getByTestId('key-check').filter({ hasText: doctor.name });
+    await card.getByText('Verified', { exact: true }).waitFor({ timeout: 30_000 });
+    // Dr Stone's numbers did not match and nothing was shared with him: he was not added.
+    expect(await page.getByTestId('key-check').filter({ hasText: stranger.name }).count()).toBe(0);
+    expect(await page.locator('main').innerText()).not.toMatch(JARGON);
+    await screenshots(page, 'contacts-plain');
+    await card.getByRole('button', { name: 'Compare numbers again' }).click();
+    await page.getByRole('dialog', { name: `Compare numbers with ${doctor.name}` }).getByRole('group', { name: 'Safety number' }).waitFor();
+  });
+});

@@ -1,0 +1,88 @@
+import { endpoints, type AuditAction, type RecordDto } from '@medseal/contract';
+import type { AuditTrailResult } from '@medseal/crypto';
+import { isApiError } from '../../api/errors';
+import { openRecordDto, type RecordDeps } from '../records/recordService';
+
+export interface AccessLogRow {
+  key: string;
+  at: string;
+  actorId: string;
+  /** The name shown; which rows are mine is decided by `actorId`, never by this name. */
+  actor: string;
+  action: AuditAction;
+  record: string;
+}
+
+export type TrailProblem = Exclude<AuditTrailResult, { status: 'intact' }>;
+
+/** A record whose trail failed the owner's own check: none of its entries are shown. */
+export interface FailedTrail {
+  record: string;
+  problem: TrailProblem;
+}
+
+/** One plain sentence per status of the trail check (STYLE.md §20). */
+export function explainTrailProblem(p: TrailProblem): string {
+  switch (p.status) {
+    case 'broken':
+      return `entry ${p.seq} or one before it was changed, removed or reordered on the server`;
+    case 'shortened':
+      return `the server shows ${p.length} entries, but you already saw ${p.checkpointLength}: entries were removed`;
+    case 'diverged':
+      return `entry ${p.seq} is not the one you already saw: the trail was rewritten on the server`;
+    case 'bad-checkpoint':
+      return 'the check you signed of this trail earlier is not signed by your key: it was replaced on the server';
+  }
+}
+
+/**
+ * Who the log names: me as "You", a person I pinned by the name I accepted, anyone else by the
+ * directory's name. Which rows are mine is decided by user id, never by this name.
+ */
+async function nameOf(deps: RecordDeps, userId: string): Promise<string> {
+  if (userId === deps.me.id) return 'You';
+  const pinned = deps.accountState.pinOf(userId)?.name;
+  if (pinned) return pinned;
+  return (await deps.keyBook.get(userId).catch(() => null))?.name ?? 'Unknown user';
+}
+
+/**
+ * The access log of my records (DESIGN §12 "Audit"): each trail is recomputed in the worker and
+ * must extend the last checkpoint I signed (the server's own verdict is not read). A trail that
+ * passes and grew since gets a new signed checkpoint, stored before this resolves, so another
+ * device (or this one later) sees any entry removed from it.
+ */
+export async function loadAccessLog(deps: RecordDeps, records: readonly RecordDto[]): Promise<{ rows: AccessLogRow[]; failed: FailedTrail[] }> {
+  const rows: AccessLogRow[] = [];
+  const failed: FailedTrail[] = [];
+  for (const r of records) {
+    const [trail, opened] = await Promise.all([deps.call(endpoints.recordAudit, { params: { recordId: r.id } }), openRecordDto(deps, r)]);
+    const title = opened.status === 'verified' ? opened.content.title : 'Record that failed verification';
+    const check = await deps.crypto.checkAuditTrail({ recordId: r.id, events: trail.events, signedCheckpoint: trail.checkpoint, keyHandle: deps.key.handle });
+    if (check.status !== 'intact') {
+      failed.push({ record: title, problem: check });
+      continue;
+    }
+    if (check.length > (check.checkpoint?.length ?? 0)) await storeCheckpoint(deps, r.id, check);
+    for (const e of trail.events) {
+      rows.push({ key: `${e.recordId}-${e.seq}`, at: e.at, actorId: e.actorId, actor: await nameOf(deps, e.actorId), action: e.action, record: title });
+    }
+  }
+  rows.sort((a, b) => b.at.localeCompare(a.at));
+  return { rows, failed };
+}
+
+/** The rows of other people's activity: mine are told by user id, whatever name a row shows. */
+export function othersActivity(rows: readonly AccessLogRow[], myId: string): AccessLogRow[] {
+  return rows.filter((r) => r.actorId !== myId);
+}
+
+async function storeCheckpoint(deps: RecordDeps, recordId: string, trail: { length: number; head: string }): Promise<void> {
+  const signedCheckpoint = await deps.crypto.signAuditCheckpoint({ checkpoint: { recordId, length: trail.length, head: trail.head }, keyHandle: deps.key.handle });
+  try {
+    await deps.call(endpoints.putAuditCheckpoint, { params: { recordId }, body: { signedCheckpoint } });
+  } catch (error) {
+    // Another of my devices stored a longer one meanwhile: the next visit checks against it.
+    if (!isApiError(error, 'checkpoint-older')) throw error;
+  }
+}
