@@ -42,6 +42,7 @@ export const accessRules: Record<EndpointName, AccessRule> = {
   getConsent: { kind: 'session' },
   getContacts: { kind: 'session' },
   putContacts: { kind: 'session' },
+  deleteContacts: { kind: 'session' },
   getAccountState: { kind: 'session' },
   putAccountState: { kind: 'session' },
   recordAudit: { kind: 'record', need: 'audit' },

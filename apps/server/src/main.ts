@@ -6,19 +6,17 @@ import { loadConfig } from './lib/config';
 import { connectDb } from './lib/db';
 import { listen } from './lib/http-server';
 import { createLogger } from './lib/logger';
-import { loadSecrets, moveLegacySecretsFile } from './lib/secrets';
+import { logPublicKeyOf } from './lib/pgp';
+import { checkWebBuildLogKey, loadServerSecrets } from './lib/secrets';
 import { runMigrations } from './migrations';
 import { settingsFromConfig } from './settings';
 
 const config = loadConfig();
 const logger = createLogger(config.LOG_LEVEL);
 const dataDir = resolve(config.MEDSEAL_DATA_DIR);
-const secretsFile = resolve(config.MEDSEAL_SECRETS_DIR, 'secrets.json');
-// Only the embedded mode ever generated that file.
-if (!config.MONGODB_URI && (await moveLegacySecretsFile(resolve(dataDir, 'secrets.json'), secretsFile))) {
-  logger.warn({ secretsFile }, 'moved secrets.json out of the data folder (back it up apart from the data)');
-}
-const secrets = await loadSecrets(config, secretsFile);
+const secrets = await loadServerSecrets(config, (secretsFile) =>
+  logger.warn({ secretsFile }, 'moved secrets.json out of the data folder (back it up apart from the data)'),
+);
 
 // Without MONGODB_URI, start the embedded dev database (tools/devdb) in the data folder.
 let devDb: DevDb | undefined;
@@ -35,6 +33,9 @@ if (!mongoUri) {
 const connection = await connectDb(mongoUri);
 await runMigrations(connection, logger);
 const webDist = resolve(config.MEDSEAL_WEB_DIST ?? '../web/dist');
+const ktLogPublicKey = logPublicKeyOf(secrets.ktLogKey);
+logger.info({ ktLogPublicKey }, 'key-transparency log key');
+if (existsSync(webDist)) await checkWebBuildLogKey(webDist, ktLogPublicKey);
 const app = createApp({
   connection,
   logger,

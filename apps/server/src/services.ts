@@ -14,7 +14,7 @@ import { ktModels } from './components/transparency/model';
 import { TransparencyLog } from './components/transparency/log';
 import { userModel } from './components/users/model';
 import { claimModel } from './lib/claims';
-import { InvalidationFeed, invalidationModel } from './lib/invalidations';
+import { InvalidationFeed, invalidationModel, invalidationStartModel } from './lib/invalidations';
 import type { AllowedHosts } from './lib/http-security';
 import { RateLimiter } from './lib/rate-limit';
 import type { ReadCache } from './lib/read-cache';
@@ -90,6 +90,7 @@ export function createModels(connection: Connection) {
     auditCheckpoints: auditCheckpointModel(connection),
     claims: claimModel(connection),
     invalidations: invalidationModel(connection),
+    invalidationStarts: invalidationStartModel(connection),
     practices: practiceModel(connection),
     teams: teamModel(connection),
     teamStatements: teamStatementModel(connection),
@@ -165,7 +166,7 @@ function createCaches(feed: InvalidationFeed, ttlMs: number): ReadCaches {
 
 export function createServices(connection: Connection, logger: Logger, settings: AppSettings): Services {
   const models = createModels(connection);
-  const feed = new InvalidationFeed(models.invalidations, logger);
+  const feed = new InvalidationFeed(models.invalidations, models.invalidationStarts, logger);
   const caches = createCaches(feed, settings.readCacheTtlMs);
   if (settings.readCacheTtlMs > 0) {
     feed.start();

@@ -65,6 +65,17 @@ describe('the account state', () => {
     }
   });
 
+  it('when the stored state is gone, then a device starts again above the version it last saw; a stale base is still a conflict once one is stored', async () => {
+    const carol = await registerUser(server.baseUrl, { name: 'Carol' });
+    expect((await put(carol, 0, await sealedState(carol, 1))).status).toBe(200);
+    expect((await put(carol, 1, await sealedState(carol, 2))).status).toBe(200);
+    await server.connection.collection<{ _id: string }>('account_states').deleteOne({ _id: carol.id });
+    const again = await put(carol, 2, await sealedState(carol, 3));
+    expect([again.status, again.body]).toEqual([200, { version: 3 }]);
+    expect((await get(carol)).version).toBe(3);
+    expect(codeOf(await put(carol, 1, await sealedState(carol, 2)))).toBe('version-conflict');
+  });
+
   it("when the state is not encrypted to the user's own key only, then 400 recipient-mismatch and nothing stored", async () => {
     const res = await put(bob, 0, await encryptTo([alice.publicKey], 'x', { armor: false }));
     expect([res.status, codeOf(res)]).toEqual([400, 'recipient-mismatch']);

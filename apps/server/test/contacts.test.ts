@@ -56,4 +56,14 @@ describe('the contacts blob', () => {
     expect(res.status).toBe(400);
     expect(codeOf(res)).toBe('recipient-mismatch');
   });
+
+  it('when the user deletes her contacts list, then only hers is gone, and deleting again is fine', async () => {
+    const carol = await registerUser(server.baseUrl, { name: 'Carol' });
+    expect((await carol.api.put('/contacts', { baseVersion: 0, blob: await blobFor(carol, { a: '1' }) })).status).toBe(200);
+    expect((await bob.api.put('/contacts', { baseVersion: 0, blob: await blobFor(bob, { b: '2' }) })).status).toBe(200);
+    expect((await carol.api.delete('/contacts')).status).toBe(204);
+    expect(contactsBlobResponseSchema.parse((await carol.api.get('/contacts')).body)).toEqual({ version: 0, blob: null });
+    expect(contactsBlobResponseSchema.parse((await bob.api.get('/contacts')).body).version).toBe(1);
+    expect((await carol.api.delete('/contacts')).status).toBe(204);
+  });
 });

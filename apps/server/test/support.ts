@@ -8,7 +8,14 @@ import { connectDb } from '../src/lib/db';
 import { listen } from '../src/lib/http-server';
 import { createLogger } from '../src/lib/logger';
 import type { AccessRule } from '../src/lib/routing';
-import { generateSecrets } from '../src/lib/secrets';
+import { join, resolve } from 'node:path';
+import { loadConfig } from '../src/lib/config';
+import { checkWebBuildLogKey, generateSecrets, ktLogKeyForBuild } from '../src/lib/secrets';
+import { encodeBinding, keyIdentityOf, logPublicKeyOf } from '../src/lib/pgp';
+import { TransparencyLog } from '../src/components/transparency/log';
+
+export { auditOnce } from '../src/components/transparency/audit';
+import { ktModels } from '../src/components/transparency/model';
 import { defaultRateLimits, type AppSettings } from '../src/services';
 import { DEFAULT_ARGON2, SERVER_VERSION } from '../src/settings';
 
@@ -52,10 +59,35 @@ export function testSettings(overrides: Partial<AppSettings> = {}): AppSettings 
   };
 }
 
+/**
+ * The key-transparency log key a web build on this machine carries the public half of
+ * (`kt:log-key`, run from apps/server as vite.config.ts runs it): browser tests of the built
+ * app sign heads with it. Checks `webDist` was built for it.
+ * @throws Error naming the fix when the build carries another key.
+ */
+export async function builtAppLogKey(webDist: string): Promise<string> {
+  const serverDir = join(__dirname, '..');
+  const config = loadConfig(process.env);
+  const logKey = await ktLogKeyForBuild(
+    {
+      ...config,
+      MEDSEAL_DATA_DIR: resolve(serverDir, config.MEDSEAL_DATA_DIR),
+      MEDSEAL_SECRETS_DIR: resolve(serverDir, config.MEDSEAL_SECRETS_DIR),
+    },
+    () => undefined,
+  );
+  await checkWebBuildLogKey(webDist, logPublicKeyOf(logKey));
+  return logKey;
+}
+
 /** The real app on 127.0.0.1 port 0 against a fresh database of its own. */
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const connection = await connectDb(options.mongoUri ?? freshTestDatabaseUri('server'));
   const settings = testSettings(options.settings);
+  // A built app checks heads against the log key it carries (DESIGN §14): sign with its secret.
+  if (options.webDist && !options.settings?.secrets) {
+    settings.secrets = { ...settings.secrets, ktLogKey: await builtAppLogKey(options.webDist) };
+  }
   const app = createApp({
     connection,
     logger: options.logger ?? createLogger('silent'),
@@ -74,6 +106,39 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       await http.shutdown(0);
       await connection.dropDatabase().catch(() => undefined);
       await connection.close();
+    },
+  };
+}
+
+/**
+ * The operator's own hand on the key-transparency log (it holds the log key and the database):
+ * `bind` logs a binding of its choice, `rewrite` replaces the whole log with other leaves, each
+ * signed like the server signs. For attack tests.
+ */
+export function operatorLog(server: TestServer) {
+  const models = ktModels(server.connection);
+  const log = () =>
+    new TransparencyLog(models, {
+      logKey: server.settings.secrets.ktLogKey,
+      logger: createLogger('silent'),
+    });
+  return {
+    /** The leaves of the log, in order. */
+    async leaves(): Promise<string[]> {
+      const docs = await models.leaves.find({}).sort({ _id: 1 }).lean();
+      return docs.map((d) => d.data);
+    },
+    /** Logs that `user` has `publicKey`, as registration would; returns the leaf index. */
+    async bind(user: { id: string; email: string }, publicKey: string, at = new Date()): Promise<number> {
+      const key = await keyIdentityOf(publicKey);
+      const data = encodeBinding({ v: 1, type: 'user-key', userId: user.id, email: user.email, ...key, at: at.getTime() });
+      return log().append(data, user.id);
+    },
+    /** Replaces the log with these leaves (subject: each leaf's user id). */
+    async rewrite(leaves: string[]): Promise<void> {
+      await Promise.all(Object.values(models).map((m: { deleteMany(f: object): Promise<unknown> }) => m.deleteMany({})));
+      const fresh = log();
+      for (const data of leaves) await fresh.append(data, (JSON.parse(data) as { userId: string }).userId);
     },
   };
 }

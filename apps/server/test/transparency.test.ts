@@ -5,6 +5,7 @@ import {
   checkHeadUpdate,
   checkOwnBindings,
   hexToBytes,
+  keyIdentityOf,
   logPublicKeyOf,
   verifyConsistency,
   verifyInclusion,
@@ -81,7 +82,7 @@ describe('key-transparency endpoints', () => {
       checkOwnBindings({
         head: h,
         userId: doctor.id,
-        ownFingerprints: [doctor.fingerprint],
+        ownKeys: [await keyIdentityOf(doctor.publicKey)],
         history: res.body.bindings,
       }),
     ).toEqual({ status: 'ok' });

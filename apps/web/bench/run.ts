@@ -14,6 +14,7 @@ import { startDevDb } from '@medseal/devdb';
 import { startTestServer } from '@medseal/server/testing';
 import * as pgp from '@medseal/crypto';
 import type { Fingerprint, RecordId, UserId } from '@medseal/crypto';
+import type { Browser } from 'playwright-core';
 import { launchBrowser, newDevice, pageErrors } from '../e2e/support/browser';
 import { loginAs } from '../e2e/support/app';
 import { api, registerUser } from '../e2e/support/api';
@@ -51,6 +52,41 @@ function bundleSizes() {
   put('openpgp_in_first_page_js', openpgpInFirst, 'bool');
   put('hash_wasm_in_first_page_js', hashWasmInFirst, 'bool');
   put('openpgp_in_worker_js', workerText.includes('OpenPGP.js') ? 1 : 0, 'bool');
+}
+
+const SHARED = 100;
+
+/**
+ * Sharing several records at once (issue 14): a patient with SHARED notes of her own selects
+ * them all in the list and shares them with a doctor; from the click that starts sharing to the
+ * dialog saying all were shared (each fetched, verified, a packet and a signed grant made, sent).
+ */
+async function shareManyBench(baseUrl: string, browser: Browser) {
+  const account = { name: 'Share Patient', email: 'share-patient@example.org', role: 'patient' as const, password: 'Share-Lagoon-Pepper-2026' };
+  const patient = await registerUser(baseUrl, account);
+  await registerUser(baseUrl, { name: 'Dr Share', email: 'share-doctor@example.org', role: 'doctor', password: 'Share-Meadow-Anchor-77' });
+  const recipients = [{ userId: patient.id, fingerprint: patient.key.fingerprint }];
+  for (let i = 0; i < SHARED; i += 1) {
+    const id = recordId();
+    const content = { v: 1, kind: 'note', title: `Knee note ${i}`, date: '2026-11-27', body: 'Physio twice a week.', attachments: [] };
+    const { message } = await pgp.sealRecord({
+      envelope: { recordId: id as RecordId, version: 1, ownerId: patient.id as UserId, authorId: patient.id as UserId, createdAt: new Date().toISOString(), content },
+      authorKey: patient.key.privateKey,
+      recipientKeys: [patient.key.publicKey],
+    });
+    await api(patient.session, 'POST', '/records', { recordId: id, ownerId: patient.id, recipients, message });
+  }
+  const { page } = await newDevice(browser, []);
+  await loginAs(page, baseUrl, account);
+  await page.getByLabel(`Select all ${SHARED} shown`).check({ timeout: 120_000 });
+  await page.getByRole('button', { name: `Share these ${SHARED}…` }).click();
+  await page.getByLabel('Their email address').fill('share-doctor@example.org');
+  await page.getByRole('button', { name: 'Find' }).click();
+  await page.getByRole('button', { name: 'Share with Dr Share' }).click();
+  const start = performance.now();
+  await page.getByRole('button', { name: 'Share without comparing' }).click();
+  await page.getByText(`Shared ${SHARED} records with Dr Share.`).waitFor({ timeout: 120_000 });
+  put(`chromium_share_${SHARED}_records_at_once`, performance.now() - start, 'ms');
 }
 
 async function main() {
@@ -174,6 +210,8 @@ async function main() {
     const written = performance.now();
     await page.locator(`[data-record-id="${id}"]`).getByText('New', { exact: true }).waitFor({ timeout: 30_000 });
     put('chromium_new_record_in_open_list_marked_new', performance.now() - written, 'ms');
+
+    await shareManyBench(server.baseUrl, browser);
   } finally {
     await browser.close();
     await server.close();

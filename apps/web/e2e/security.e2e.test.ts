@@ -1,6 +1,7 @@
 import { newDevice, screenshots, type CapturedRequest } from './support/browser';
 import { browserSuite } from './support/suite';
 import { sealRecord, type RecordId, type UserId } from '@medseal/crypto';
+import { operatorLog } from '@medseal/server/testing';
 import { api, registerUser } from './support/api';
 import { createNote, go, loginAs, register, type Account } from './support/app';
 import { newRecordId } from './support/malicious-server';
@@ -96,6 +97,11 @@ describe('attacks the app must notice (real Chromium, real server, database edit
     const evil = await users.findOne({ email: mallory.email });
     if (!evil) throw new Error('mallory not stored');
     await users.updateOne({ email: doctor.email }, { $set: { publicKey: evil.publicKey, fingerprint: evil.fingerprint } });
+    // It also logs that key for the doctor, so the transparency proof passes (an unlogged key is
+    // refused before the pin is even asked: key-transparency.e2e); the pin must catch it, and
+    // the doctor's own client would at her next login.
+    const swapped = await users.findOne({ email: doctor.email });
+    await operatorLog(suite.server).bind({ id: String((swapped as unknown as { _id: string })._id), email: doctor.email }, evil.publicKey);
 
     const second = await createNote(page, 'Physiotherapy plan', 'Twice weekly for six weeks');
     await go(page, `/records/${second}`);

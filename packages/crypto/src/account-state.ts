@@ -13,6 +13,7 @@ import { publicPacketsHash, type UnlockedKey } from './keys';
 import { decryptVerified, encryptSigned, type BadSignatureReason } from './messages';
 import { pad, unpad } from './padding';
 import type { ConsentSubjectKind } from './consents';
+import { parseSignedTreeHead, type SignedTreeHead } from './transparency/heads';
 import { isFingerprint, type Fingerprint, type UserId } from './types';
 
 /** Format of the sealed JSON; a newer one is refused as `unsupported-format` (STYLE.md §12). */
@@ -59,8 +60,11 @@ export interface AccountState {
   /** Highest version seen of each record, on any of the user's devices (record id → version). */
   seen: Record<string, number>;
   consents: ConsentGiven[];
-  /** The last key-transparency head (DESIGN §14); null until there is a log. */
-  transparencyHead: string | null;
+  /**
+   * The last key-transparency head this account accepted (DESIGN §14): every new head must be
+   * consistent with it. Null until the first one. Stored as its JSON text.
+   */
+  transparencyHead: SignedTreeHead | null;
 }
 
 /** What a device remembers of the newest state it has seen (kept outside the server). */
@@ -106,7 +110,7 @@ function toWire(state: AccountState, sealedAt: string): Wire {
     pins: state.pins.map((p) => [p.userId, p.fingerprint, p.verified ? 1 : 0, p.name, p.role, p.pinnedAt, p.verifiedAt ?? null, p.previous]),
     seen: Object.entries(state.seen),
     c: state.consents.map((c) => [c.kind, c.subjectId, c.fingerprint, c.since, c.seq, c.withdrawnAt ?? null]),
-    t: state.transparencyHead,
+    t: state.transparencyHead === null ? null : JSON.stringify(state.transparencyHead),
   };
 }
 
@@ -148,6 +152,8 @@ function fromWire(wire: Partial<Wire>): AccountState | null {
   if (!isString(u) || !isVersion(v) || !Array.isArray(k) || !isFingerprint(k[0]) || !isString(k[1])) return null;
   if (!Array.isArray(pins) || !Array.isArray(seen) || !Array.isArray(c) || !(t === null || isString(t))) return null;
   if (!pins.every(isPinRow)) return null;
+  const head = t === null ? null : headOf(t);
+  if (head === undefined) return null;
   const seenMap: Record<string, number> = Object.create(null) as Record<string, number>;
   for (const row of seen) {
     if (!Array.isArray(row) || row.length !== 2 || !isString(row[0]) || !isVersion(row[1]) || row[0] in seenMap) return null;
@@ -178,8 +184,17 @@ function fromWire(wire: Partial<Wire>): AccountState | null {
       seq,
       ...(withdrawnAt === null ? {} : { withdrawnAt }),
     })),
-    transparencyHead: t,
+    transparencyHead: head,
   };
+}
+
+/** The stored head, or undefined when the text is not one. */
+function headOf(text: string): SignedTreeHead | undefined {
+  try {
+    return parseSignedTreeHead(JSON.parse(text)) ?? undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 async function sha256Hex(bytes: Uint8Array): Promise<string> {

@@ -33,7 +33,6 @@ export type CryptoErrorCode =
   | 'decryption-failed'
   | 'unknown-handle'
   | 'unsupported-format'
-  | 'record-not-verified'
   | 'key-commitment-mismatch'
   | TeamErrorCode
   | KtErrorCode;

@@ -5,6 +5,7 @@ import { canonicalJson, fromUtf8, utf8 } from './encoding';
 import { parseFingerprint } from './fingerprint';
 import { parseKey, type UnlockedKey } from './keys';
 import { signInline, verifyInline } from './signing';
+import { parseSignedTreeHead, type SignedTreeHead } from './transparency/heads';
 import type { Fingerprint, Grant, RecordId, UserId } from './types';
 
 const GRANT_PURPOSE = 'medseal/v1/grant';
@@ -17,6 +18,8 @@ export interface GrantInput {
   /** Defaults to now. */
   at?: Date;
   expiresAt?: Date;
+  /** The sharer's latest key-transparency head (DESIGN §14 gossip). */
+  ktHead?: SignedTreeHead;
 }
 
 function isIso(value: unknown): value is string {
@@ -26,7 +29,7 @@ function isIso(value: unknown): value is string {
 function parseGrant(value: unknown): Grant | null {
   if (typeof value !== 'object' || value === null) return null;
   const g = value as Record<string, unknown>;
-  const allowed = new Set(['v', 'recordId', 'granteeUserId', 'granteeFingerprint', 'grantedBy', 'at', 'expiresAt']);
+  const allowed = new Set(['v', 'recordId', 'granteeUserId', 'granteeFingerprint', 'grantedBy', 'at', 'expiresAt', 'ktHead']);
   if (Object.keys(g).some((k) => !allowed.has(k))) return null;
   if (g.v !== 1) return null;
   for (const k of ['recordId', 'granteeUserId', 'grantedBy'] as const) {
@@ -35,6 +38,7 @@ function parseGrant(value: unknown): Grant | null {
   if (typeof g.granteeFingerprint !== 'string' || !/^[0-9a-f]{40}$/.test(g.granteeFingerprint)) return null;
   if (!isIso(g.at)) return null;
   if (g.expiresAt !== undefined && !isIso(g.expiresAt)) return null;
+  if (g.ktHead !== undefined && !parseSignedTreeHead(g.ktHead)) return null;
   return g as unknown as Grant;
 }
 
@@ -56,7 +60,9 @@ export async function createGrant(opts: { grant: GrantInput; signerKey: Unlocked
     grantedBy: input.grantedBy,
     at: at.toISOString(),
     ...(input.expiresAt ? { expiresAt: input.expiresAt.toISOString() } : {}),
+    ...(input.ktHead ? { ktHead: input.ktHead } : {}),
   };
+  if (input.ktHead !== undefined && !parseSignedTreeHead(input.ktHead)) throw new CryptoError('invalid-argument', 'grant.ktHead must be a signed tree head');
   const signedGrant = await signInline(utf8(canonicalJson({ purpose: GRANT_PURPOSE, grant })), opts.signerKey);
   return { signedGrant, grant };
 }

@@ -53,7 +53,7 @@ export type {
 } from './records';
 export { MAX_FILE_BYTES, commitFileKey, openFile, sealFile } from './files';
 export type { FileProgress, OpenFileResult } from './files';
-export { createRecipientPacket, createRecipientPacket as shareRecord, rekeyRecord, type FileKeyCommitment, type ShareSource } from './sharing';
+export { createRecipientPacket, createRecipientPacket as shareRecord, type FileKeyCommitment, type ShareSource } from './sharing';
 export { openSelfBlob, sealSelfBlob } from './blobs';
 export { ACCOUNT_STATE_FORMAT, MAX_ACCOUNT_STATE_BYTES, openAccountState, ownKeyOf, sealAccountState } from './account-state';
 export type { AccountState, ConsentGiven, HighWaterMark, OpenAccountStateResult, PinnedKey } from './account-state';

@@ -8,10 +8,11 @@ import { inspectMessage } from './inspect';
 import { encryptToKeys, parsePublicKeyCached, validatedPublicKey, type UnlockedKey } from './keys';
 import { decryptVerified, encryptSigned, type BadSignatureReason, type SessionKey } from './messages';
 import { pad, unpad } from './padding';
+import { parseSignedTreeHead, type SignedTreeHead } from './transparency/heads';
 import { teamKeyAt } from './teams/state';
 import type { TeamState } from './teams/statements';
 import { verifyTeamGrantWithKey } from './teams/team-grants';
-import type { ArmoredMessage, Fingerprint, RecordId, UserId } from './types';
+import type { ArmoredMessage, Fingerprint, Grant, RecordId, UserId } from './types';
 
 export type JsonObject = { [key: string]: Json };
 
@@ -32,6 +33,11 @@ export interface RecordEnvelope<C extends JsonObject = JsonObject> {
    * sealed beside it under the same session key (DESIGN §5). Signed, so one can't be served as the other.
    */
   part?: 'summary';
+  /**
+   * The author's latest key-transparency head when writing (DESIGN §14 gossip): a reader checks
+   * it is consistent with its own. Absent in records written before gossip.
+   */
+  ktHead?: SignedTreeHead;
 }
 
 /** What the author supplies; `v` and `recipients` are filled in from the recipient keys. */
@@ -57,12 +63,13 @@ function checkInput(e: RecordEnvelopeInput): void {
   if (!isIsoDate(e.createdAt)) throw bad('createdAt must be an ISO 8601 UTC string (Date.toISOString())');
   if (!isPlainObject(e.content)) throw bad('content must be a JSON object');
   if (e.part !== undefined && e.part !== 'summary') throw bad("part must be absent or 'summary'");
+  if (e.ktHead !== undefined && !parseSignedTreeHead(e.ktHead)) throw bad('ktHead must be a signed tree head');
 }
 
 function parseEnvelope(value: unknown): RecordEnvelope | null {
   if (!isPlainObject(value)) return null;
   const e = value as Record<string, unknown>;
-  const keys = ['v', 'recordId', 'version', 'ownerId', 'authorId', 'recipients', 'createdAt', 'content', 'part'];
+  const keys = ['v', 'recordId', 'version', 'ownerId', 'authorId', 'recipients', 'createdAt', 'content', 'part', 'ktHead'];
   if (Object.keys(e).some((k) => !keys.includes(k))) return null;
   if (
     typeof e.recordId !== 'string' ||
@@ -73,7 +80,8 @@ function parseEnvelope(value: unknown): RecordEnvelope | null {
     !e.recipients.every((r) => typeof r === 'string' && /^[0-9a-f]{40}$/.test(r)) ||
     !isIsoDate(e.createdAt) ||
     !isPlainObject(e.content) ||
-    (e.part !== undefined && e.part !== 'summary')
+    (e.part !== undefined && e.part !== 'summary') ||
+    (e.ktHead !== undefined && !parseSignedTreeHead(e.ktHead))
   ) {
     return null;
   }
@@ -105,6 +113,7 @@ export async function sealRecord<C extends JsonObject>(opts: {
     createdAt: opts.envelope.createdAt,
     content: opts.envelope.content,
     ...(opts.envelope.part ? { part: opts.envelope.part } : {}),
+    ...(opts.envelope.ktHead ? { ktHead: opts.envelope.ktHead } : {}),
   });
   let envelope: RecordEnvelope<C> | undefined;
   const message = (await encryptToKeys(opts.recipientKeys, async (keys) => {
@@ -171,7 +180,13 @@ export interface RecordExpectation {
 export type ContextField = 'recordId' | 'version' | 'version-rollback' | 'ownerId' | 'authorId' | 'part' | 'recipients' | 'packets' | 'envelope';
 
 export type OpenRecordResult<C extends JsonObject = JsonObject> =
-  | { status: 'verified'; envelope: RecordEnvelope<C>; signedAt: Date }
+  | {
+      status: 'verified';
+      envelope: RecordEnvelope<C>;
+      signedAt: Date;
+      /** Key-transparency heads signed into this version and its accepted grants, for gossip (DESIGN §14). */
+      gossip: SignedTreeHead[];
+    }
   | { status: 'unknown-author-key'; reason: 'signed-by-another-key' | 'author-key-mismatch' | 'unreadable-author-key' }
   | { status: 'bad-signature'; reason: BadSignatureReason }
   | { status: 'context-mismatch'; mismatches: ContextField[]; unexpectedRecipients?: Fingerprint[]; missingRecipients?: Fingerprint[] }
@@ -194,8 +209,9 @@ export async function checkRecipientList(opts: {
   teamGrants?: GrantEvidence[];
   teams?: TeamState[];
   now?: Date;
-}): Promise<{ ok: true; accepted: Fingerprint[] } | { ok: false; unexpected: Fingerprint[]; missing: Fingerprint[] }> {
+}): Promise<{ ok: true; accepted: Fingerprint[]; grants: Grant[] } | { ok: false; unexpected: Fingerprint[]; missing: Fingerprint[] }> {
   const accepted = new Set<string>(opts.envelopeRecipients);
+  const acceptedGrants: Grant[] = [];
   for (const evidence of opts.grants ?? []) {
     // One parse per signer key serves both its fingerprint and the signature check (this read
     // every grant's key twice, uncached, on every record opened).
@@ -214,6 +230,7 @@ export async function checkRecipientList(opts: {
     const byOwner = g.grantedBy === opts.ownerId && opts.ownerFingerprint !== undefined && signerFingerprint === opts.ownerFingerprint;
     if (g.recordId !== opts.recordId || !(byAuthor || byOwner) || !grantIsCurrent(g, opts.now)) continue;
     accepted.add(g.granteeFingerprint);
+    acceptedGrants.push(g);
   }
   // A team grant allows the key of its time; a re-keyed version names the team's newer key in
   // its envelope instead, so the granted key may be absent (the team then reads by the newer one).
@@ -227,7 +244,7 @@ export async function checkRecipientList(opts: {
   const missing = [...accepted].filter((fp) => !server.has(fp)) as Fingerprint[];
   if (unexpected.length > 0 || missing.length > 0) return { ok: false, unexpected, missing };
   const readers = [...accepted, ...[...granted].filter((fp) => server.has(fp))];
-  return { ok: true, accepted: readers.sort() as Fingerprint[] };
+  return { ok: true, accepted: readers.sort() as Fingerprint[], grants: acceptedGrants };
 }
 
 /**
@@ -333,7 +350,8 @@ export async function openRecord<C extends JsonObject = JsonObject>(opts: {
   }
   if (x.readerKeys && !(await packetsMatchReaders(opts.message, list.accepted, x.readerKeys, x.now))) mismatches.push('packets');
   if (mismatches.length > 0) return { status: 'context-mismatch', mismatches };
-  return { status: 'verified', envelope: envelope as RecordEnvelope<C>, signedAt: outcome.signedAt };
+  const gossip = [envelope.ktHead, ...list.grants.map((g) => g.ktHead)].filter((h): h is SignedTreeHead => h !== undefined);
+  return { status: 'verified', envelope: envelope as RecordEnvelope<C>, signedAt: outcome.signedAt, gossip };
 }
 
 /**

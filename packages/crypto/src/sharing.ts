@@ -5,10 +5,7 @@ import { commitFileKey } from './files';
 import { toBase64Url } from './encoding';
 import { decodeCheckedMessage, decodeRecipientPacket } from './inspect';
 import { keyIdsOf, mayBeFor, validatedPublicKey, type UnlockedKey } from './keys';
-import type { SessionKey } from './messages';
 import { MESSAGE_CONFIG, READ_CONFIG } from './openpgp-config';
-import { openRecord, sealRecord, type JsonObject, type RecordEnvelope, type RecordExpectation } from './records';
-import type { ArmoredMessage, UserId } from './types';
 
 const TAG_PKESK = 1;
 
@@ -124,45 +121,4 @@ export async function createRecipientPacket(
     throw new CryptoError('invalid-argument', 'encryption failed', { cause });
   }
   return toBase64Url(packet);
-}
-
-/**
- * Revocation (DESIGN §6): after the server stops serving the record to a removed reader, write a
- * new version with a fresh session key for the remaining recipients. The current version must
- * open as verified; its content is carried over unchanged, signed by the re-keying user, who is
- * the new version's author (`next.authorId`).
- * @throws CryptoError `record-not-verified` (details.status says why), and the sealRecord codes.
- */
-export async function rekeyRecord<C extends JsonObject = JsonObject>(opts: {
-  message: string;
-  myKey: UnlockedKey;
-  expect: RecordExpectation;
-  next: { version: number; authorId: UserId; createdAt?: string };
-  recipientKeys: string[];
-  /** A fresh session key to re-seal the version's attachments under as well (one PKESK serves all). */
-  sessionKey?: SessionKey;
-}): Promise<{ message: ArmoredMessage; envelope: RecordEnvelope<C> }> {
-  const opened = await openRecord<C>({ message: opts.message, myKey: opts.myKey, expect: opts.expect });
-  if (opened.status !== 'verified') {
-    throw new CryptoError('record-not-verified', `the current version did not verify (${opened.status}); refusing to re-sign it`, {
-      details: { status: opened.status },
-    });
-  }
-  if (opts.next.version <= opened.envelope.version) {
-    throw new CryptoError('invalid-argument', 'next.version must be greater than the current version');
-  }
-  return sealRecord<C>({
-    envelope: {
-      recordId: opened.envelope.recordId,
-      version: opts.next.version,
-      ownerId: opened.envelope.ownerId,
-      authorId: opts.next.authorId,
-      createdAt: opts.next.createdAt ?? new Date().toISOString(),
-      content: opened.envelope.content,
-      ...(opened.envelope.part ? { part: opened.envelope.part } : {}),
-    },
-    authorKey: opts.myKey,
-    recipientKeys: opts.recipientKeys,
-    ...(opts.sessionKey ? { sessionKey: opts.sessionKey } : {}),
-  });
 }

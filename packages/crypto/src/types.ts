@@ -1,6 +1,8 @@
 // Branded types (STYLE.md §8): values that must not be mixed up get distinct nominal types,
 // so a RecordId can't be passed where a UserId is expected. They are plain strings at runtime.
 
+import type { SignedTreeHead } from './transparency/heads';
+
 declare const brand: unique symbol;
 export type Brand<T, B extends string> = T & { readonly [brand]: B };
 
@@ -85,6 +87,8 @@ export interface Grant {
   at: string;
   /** ISO 8601; after it the grant no longer counts. */
   expiresAt?: string;
+  /** The sharer's latest key-transparency head (DESIGN §14 gossip); absent in older grants. */
+  ktHead?: SignedTreeHead;
 }
 
 /** KDF parameters as they travel on the wire (DESIGN §3). */

@@ -52,7 +52,7 @@ describe('checkRecipientList', () => {
   it('when the server list equals the envelope list (any order), then ok; when one is missing, then it is reported', async () => {
     const fps = ['a'.repeat(40), 'b'.repeat(40)] as Fingerprint[];
     const ok = await checkRecipientList({ ...base, authorFingerprint: author.fingerprint, envelopeRecipients: fps, serverRecipients: [...fps].reverse() });
-    expect(ok).toEqual({ ok: true, accepted: fps });
+    expect(ok).toEqual({ ok: true, accepted: fps, grants: [] });
     const missing = await checkRecipientList({ ...base, authorFingerprint: author.fingerprint, envelopeRecipients: fps, serverRecipients: [fps[0] as Fingerprint] });
     expect(missing).toEqual({ ok: false, unexpected: [], missing: [fps[1]] });
   });

@@ -6,7 +6,6 @@ import {
   createRecipientPacket,
   openFile,
   openRecord,
-  rekeyRecord,
   sealFile,
   sealRecord,
   createSessionKey,
@@ -171,37 +170,5 @@ describe('createRecipientPacket + addRecipientPacket (share)', () => {
     await createRecipientPacket({ message, myKey: patient.privateKey, newRecipientKey: doctor.publicKey });
     await createRecipientPacket({ message, myKey: patient.privateKey, newRecipientKey: specialist.publicKey });
     expect(message).toBe(before);
-  });
-});
-
-describe('rekeyRecord (revocation)', () => {
-  it('when the owner re-keys for the remaining recipients, then a new version with a fresh session key opens for them and not for the removed one', async () => {
-    const { message, envelope: sealed } = await sealRecord({ envelope, authorKey: patient.privateKey, recipientKeys: [patient.publicKey, doctor.publicKey, specialist.publicKey] });
-    const expect1 = { ...envelope, authorPublicKey: patient.publicKey, recipients: sealed.recipients };
-    const fresh = createSessionKey();
-    const next = await rekeyRecord({
-      message,
-      myKey: patient.privateKey,
-      expect: expect1,
-      next: { version: 2, authorId: 'u-patient' as UserId },
-      recipientKeys: [patient.publicKey, doctor.publicKey],
-      sessionKey: fresh,
-    });
-    // the attachment is re-sealed under the same fresh session key: one new PKESK would serve both
-    const reSealedFile = await sealFile({ data: new Uint8Array([4, 5]), authorKey: patient.privateKey, recipientKeys: [patient.publicKey, doctor.publicKey], sessionKey: fresh });
-    expect((await openFile({ message: reSealedFile.message, myKey: doctor.privateKey, authorPublicKey: patient.publicKey })).status).toBe('verified');
-    expect(next.envelope.version).toBe(2);
-    expect(next.envelope.content).toEqual(envelope.content);
-    const expect2 = { ...expect1, version: 2, recipients: next.envelope.recipients, minVersion: 2 };
-    expect((await openRecord({ message: next.message, myKey: doctor.privateKey, expect: expect2 })).status).toBe('verified');
-    expect(await openRecord({ message: next.message, myKey: specialist.privateKey, expect: expect2 })).toEqual({ status: 'not-for-me' });
-  });
-
-  it('when the current version does not verify, then record-not-verified; when next.version is not newer, then invalid-argument', async () => {
-    const { message, envelope: sealed } = await sealRecord({ envelope, authorKey: patient.privateKey, recipientKeys: [patient.publicKey] });
-    const base = { message, myKey: patient.privateKey, next: { version: 2, authorId: 'u-patient' as UserId }, recipientKeys: [patient.publicKey] };
-    const good = { ...envelope, authorPublicKey: patient.publicKey, recipients: sealed.recipients };
-    expect(await codeOf(rekeyRecord({ ...base, expect: { ...good, authorPublicKey: doctor.publicKey } }))).toBe('record-not-verified');
-    expect(await codeOf(rekeyRecord({ ...base, expect: good, next: { version: 1, authorId: 'u-patient' as UserId } }))).toBe('invalid-argument');
   });
 });

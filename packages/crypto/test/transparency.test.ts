@@ -401,12 +401,12 @@ describe('signed tree heads and the client checks', () => {
 
   it('when the log holds a key for me that is not mine, then self-monitoring reports it with its date', () => {
     const head = sign(log, 3);
-    const mine = [real.fingerprint];
+    const mine = [{ fingerprint: real.fingerprint, keySha256: real.keySha256 }];
     expect(
       checkOwnBindings({
         head,
         userId: doctor.userId,
-        ownFingerprints: mine,
+        ownKeys: mine,
         history: [proven(1)],
       }),
     ).toEqual({ status: 'ok' });
@@ -414,7 +414,7 @@ describe('signed tree heads and the client checks', () => {
       checkOwnBindings({
         head,
         userId: doctor.userId,
-        ownFingerprints: mine,
+        ownKeys: mine,
         history: [proven(1), proven(2)],
       }),
     ).toEqual({
@@ -422,14 +422,23 @@ describe('signed tree heads and the client checks', () => {
       bindings: [{ index: 2, fingerprint: rogue.fingerprint, at: rogue.at }],
     });
     expect(
-      checkOwnBindings({ head, userId: doctor.userId, ownFingerprints: mine, history: [] }),
+      checkOwnBindings({ head, userId: doctor.userId, ownKeys: mine, history: [] }),
     ).toEqual({ status: 'own-key-missing' });
+    // My fingerprint with another whole key (a subkey dropped or swapped) is not my binding.
+    expect(
+      checkOwnBindings({
+        head,
+        userId: doctor.userId,
+        ownKeys: [{ fingerprint: real.fingerprint, keySha256: rogue.keySha256 }],
+        history: [proven(1)],
+      }),
+    ).toMatchObject({ status: 'foreign-key', bindings: [{ index: 1 }] });
     expectCode(
       () =>
         checkOwnBindings({
           head,
           userId: doctor.userId,
-          ownFingerprints: mine,
+          ownKeys: mine,
           history: [proven(0)],
         }),
       'kt-binding-mismatch',
@@ -439,7 +448,7 @@ describe('signed tree heads and the client checks', () => {
         checkOwnBindings({
           head,
           userId: doctor.userId,
-          ownFingerprints: mine,
+          ownKeys: mine,
           history: [{ ...proven(2), proof: proven(1).proof }],
         }),
       'kt-bad-proof',
@@ -504,7 +513,7 @@ describe('signed tree heads and the client checks', () => {
       checkOwnBindings({
         head,
         userId: doctor.userId,
-        ownFingerprints: [],
+        ownKeys: [],
         history: [{ leaf: { index: 1, data }, proof: [] }],
       });
     expectCode(() => bad(' ' + (leaves[1] ?? '')), 'kt-malformed');

@@ -1,61 +1,91 @@
-import { Schema, type Connection, type Model } from 'mongoose';
+import { Schema, type Connection, type Model, type mongo } from 'mongoose';
 import type { Logger } from 'pino';
 import { AppError } from './errors';
-import { newId } from './ids';
+import { isDuplicateKey } from './db';
+import { ChainAppender, chainEnd, chainId, chainIds, findByIds, type ChainEnd } from './store';
 import { modelOn } from './model';
 import { ReadCache, type ReadCacheOptions } from './read-cache';
 
-/** One write's invalidation tags, for the other server processes on the same database. */
+/**
+ * One write's invalidation tags, for the other server processes on the same database: `_id`
+ * `n:<seq>`, one gapless chain for every process (lib/store.ts), so a poll reads the next
+ * events by `_id` (DESIGN §9) instead of a time range, which FerretDB v1 answered by loading
+ * every event kept.
+ */
 export interface InvalidationDoc {
   _id: string;
   tags: string[];
-  /** The writer's clock. */
+  /** The writer's clock (for people reading the collection; the feed goes by seq). */
   at: Date;
 }
 
 const invalidationSchema = new Schema<InvalidationDoc>(
-  { _id: { type: String, required: true }, tags: { type: [String], required: true }, at: { type: Date, required: true, index: true } },
+  {
+    _id: { type: String, required: true },
+    tags: { type: [String], required: true },
+    at: { type: Date, required: true },
+  },
   { versionKey: false, strict: 'throw' },
 );
 
-export const invalidationModel = (c: Connection) => modelOn(c, 'CacheInvalidation', invalidationSchema, 'cache_invalidations');
+export const invalidationModel = (c: Connection) =>
+  modelOn(c, 'CacheInvalidation', invalidationSchema, 'cache_invalidations');
+
+/**
+ * Where the kept events start: `_id` `start:<k>`, an insert-only chain whose last link holds
+ * the seq up to which events may have been deleted (each link higher than the one before).
+ * Inserts of new `_id`s, never `$max`: a lost update could lower it below deleted events, and a
+ * process starting then would take their seqs again.
+ */
+export interface InvalidationStartDoc {
+  _id: string;
+  seq: number;
+}
+
+const startSchema = new Schema<InvalidationStartDoc>(
+  { _id: { type: String, required: true }, seq: { type: Number, required: true } },
+  { versionKey: false, strict: 'throw' },
+);
+
+export const invalidationStartModel = (c: Connection) =>
+  modelOn(c, 'CacheInvalidationStart', startSchema, 'cache_invalidation_starts');
+
+const EVENTS = 'n';
+const STARTS = 'start';
 
 export interface FeedTiming {
   /** How often the feed reads other processes' invalidations. */
   pollMs: number;
   /** Caches are used only while the last good poll started less than this long ago. */
   leaseMs: number;
-  /**
-   * Each poll reads back this far before the previous one started: an event stamped by a
-   * writer whose clock is behind, or committed late, is still seen.
-   */
-  overlapMs: number;
-  /** Events older than this are deleted; a feed that was away longer forgets its caches. */
+  /** Events are deleted once every process has had this long to read them. */
   retainMs: number;
 }
 
-/**
- * On FerretDB v1 each poll scans the whole collection (only `_id` equality is pushed down), so
- * events are kept only 30 s: the scan reads about 300 events per 10 writes a second.
- */
-export const FEED_TIMING: FeedTiming = { pollMs: 100, leaseMs: 1_000, overlapMs: 2_000, retainMs: 30_000 };
+export const FEED_TIMING: FeedTiming = { pollMs: 100, leaseMs: 1_000, retainMs: 30_000 };
 
-/**
- * Keeps the read caches of this process in step with the writes of every process on the
- * database (DESIGN §9: more server instances on one database), since FerretDB v1 has no
- * change streams. A write drops its tags here at once and inserts them as an event; every
- * process reads the new events every `pollMs` and drops the same tags. So a revoke, logout
- * or update made through another process is seen here within about `pollMs`, and at once
- * through this one. While the feed cannot read the database (longer than `leaseMs`), the
- * caches are bypassed, and after a gap longer than the events are kept they are emptied.
- * The caches' own lifetime bounds anything the feed could still miss (an event committed
- * more than `overlapMs` late).
- */
+/** Events one poll asks for per `$in`, and such windows per poll at most. */
+const POLL_WINDOW = 200;
+const POLL_WINDOWS = 10;
+/** Ids per delete. */
+const DELETE_BATCH = 1_000;
+
 export class InvalidationFeed {
   private readonly caches: ReadCache<object>[] = [];
   private readonly listeners = new Set<(tags: readonly string[]) => void>();
-  /** Events already applied, by id, with their time (forgotten once older than the overlap). */
-  private readonly seen = new Map<string, number>();
+  private readonly events: ChainAppender<
+    { tags: readonly string[] },
+    { seq: number },
+    InvalidationDoc
+  >;
+  /** Seqs of this process's own events the poll has not passed (applied at publish). */
+  private readonly own = new Set<number>();
+  /** The last event applied here; undefined before the first poll. */
+  private position: number | undefined;
+  /** The last link of the starts chain seen. */
+  private kept: ChainEnd<number> = { seq: 0, value: 0 };
+  /** Positions at past cleanups: the events below one older than retainMs may go. */
+  private marks: { at: number; seq: number }[] = [];
   /** Start of the last poll that read the events; 0 before the first. */
   private lastGood = 0;
   private lastCleanup = 0;
@@ -64,9 +94,29 @@ export class InvalidationFeed {
 
   constructor(
     private readonly model: Model<InvalidationDoc>,
+    private readonly starts: Model<InvalidationStartDoc>,
     private readonly logger: Logger,
     private readonly timing: FeedTiming = FEED_TIMING,
-  ) {}
+  ) {
+    this.events = new ChainAppender(
+      {
+        collection: model.collection as unknown as mongo.Collection<InvalidationDoc>,
+        chainOf: () => EVENTS,
+        loadHead: async (_chain, known) => ({ seq: await this.end(known?.seq) }),
+        link: (input, head, at) => ({
+          doc: { _id: chainId(EVENTS, head.seq + 1), tags: [...input.tags], at },
+          head: { seq: head.seq + 1 },
+        }),
+      },
+      (cause) =>
+        new AppError({
+          status: 503,
+          code: 'database-unavailable',
+          message: 'The database refused the notice; try again.',
+          cause,
+        }),
+    );
+  }
 
   /** A cache kept in step by this feed. */
   cache<V extends object>(options: ReadCacheOptions<V>): ReadCache<V> {
@@ -97,16 +147,20 @@ export class InvalidationFeed {
    * @throws AppError 503 `database-unavailable` when the notice could not be stored.
    */
   async publish(tags: readonly string[]): Promise<void> {
-    const id = newId();
-    const at = new Date();
     // Applied here now; the poll that reads it back skips it.
-    this.seen.set(id, at.getTime());
     this.drop(tags);
     if (this.stopped) return;
     try {
-      await this.model.create({ _id: id, tags, at });
+      const [doc] = await this.events.append([{ tags }]);
+      const seq = doc ? Number(doc._id.slice(EVENTS.length + 1)) : undefined;
+      if (seq !== undefined && seq > (this.position ?? 0)) this.own.add(seq);
     } catch (error) {
-      throw new AppError({ status: 503, code: 'database-unavailable', message: 'The change is stored but not yet known to every server; try again.', cause: error });
+      throw new AppError({
+        status: 503,
+        code: 'database-unavailable',
+        message: 'The change is stored but not yet known to every server; try again.',
+        cause: error,
+      });
     }
   }
 
@@ -130,21 +184,11 @@ export class InvalidationFeed {
   private async poll(): Promise<void> {
     const started = Date.now();
     try {
-      const since = (this.lastGood || started) - this.timing.overlapMs;
-      const events = await this.model.find({ at: { $gt: new Date(since) } }, { tags: 1, at: 1 }).lean();
-      if (this.lastGood > 0 && started - this.lastGood > this.timing.retainMs - this.timing.overlapMs) {
-        for (const cache of this.caches) cache.clear();
-      }
-      for (const event of events) {
-        if (this.seen.has(event._id)) continue;
-        this.seen.set(event._id, event.at.getTime());
-        this.drop(event.tags);
-      }
-      for (const [id, at] of this.seen) if (at <= since) this.seen.delete(id);
+      await this.readNew();
       this.lastGood = started;
       if (started - this.lastCleanup > this.timing.retainMs / 2) {
         this.lastCleanup = started;
-        await this.model.deleteMany({ at: { $lt: new Date(started - this.timing.retainMs) } });
+        await this.cleanup(started);
       }
     } catch (error) {
       this.logger.debug({ err: (error as Error).message }, 'cache invalidation poll failed');
@@ -152,5 +196,73 @@ export class InvalidationFeed {
     if (this.stopped) return;
     this.timer = setTimeout(() => void this.poll(), this.timing.pollMs);
     this.timer.unref();
+  }
+
+  /** Applies the events after `position`, by `_id` windows, in order; stops at the first missing. */
+  private async readNew(): Promise<void> {
+    // Events from before this process started name nothing it has cached.
+    this.position ??= await this.end(undefined);
+    for (let w = 0; w < POLL_WINDOWS; w++) {
+      const from: number = this.position + 1;
+      const found = await findByIds(this.model, chainIds(EVENTS, from, from + POLL_WINDOW - 1));
+      let seq: number = from;
+      for (
+        let doc = found.get(chainId(EVENTS, seq));
+        doc;
+        doc = found.get(chainId(EVENTS, ++seq))
+      ) {
+        if (!this.own.delete(seq)) this.drop(doc.tags);
+      }
+      this.position = seq - 1;
+      if (seq === from && (await this.startNow()) > this.position) {
+        // Away longer than the events are kept: what was missed is unknown.
+        for (const cache of this.caches) cache.clear();
+        this.own.clear();
+        this.position = await this.end(undefined);
+      }
+      if (seq - from < POLL_WINDOW) return;
+    }
+  }
+
+  /** The last stored event, searched by `_id` from `known` or from where the kept events start. */
+  private async end(known: number | undefined): Promise<number> {
+    const from = Math.max(known ?? 0, await this.startNow());
+    const exists = async (seq: number) =>
+      (await this.model.exists({ _id: chainId(EVENTS, seq) })) ? true : undefined;
+    return (await chainEnd(exists, { seq: from, value: true })).seq;
+  }
+
+  /** The seq up to which events may have been deleted (the starts chain's last link). */
+  private async startNow(): Promise<number> {
+    const at = async (k: number) => (await this.starts.findById(chainId(STARTS, k)).lean())?.seq;
+    this.kept = await chainEnd(at, this.kept);
+    return this.kept.value;
+  }
+
+  /**
+   * Deletes the events every process has had retainMs to read: first moves the start above
+   * them (a new link, so it never goes down), then deletes from the previous start on. Events
+   * a process that died left below the previous start stay.
+   */
+  private async cleanup(now: number): Promise<void> {
+    if (this.position === undefined) return;
+    this.marks.push({ at: now, seq: this.position });
+    const due = this.marks.filter((m) => m.at <= now - this.timing.retainMs).pop();
+    if (!due) return;
+    this.marks = this.marks.filter((m) => m.at > due.at);
+    const previous = await this.startNow();
+    if (due.seq <= previous) return;
+    try {
+      await this.starts.create({ _id: chainId(STARTS, this.kept.seq + 1), seq: due.seq });
+      this.kept = { seq: this.kept.seq + 1, value: due.seq };
+    } catch (error) {
+      if (isDuplicateKey(error)) return; // another process moved it: its cleanup deletes
+      throw error;
+    }
+    for (let seq = previous + 1; seq <= due.seq; seq += DELETE_BATCH) {
+      await this.model.deleteMany({
+        _id: { $in: chainIds(EVENTS, seq, Math.min(due.seq, seq + DELETE_BATCH - 1)) },
+      });
+    }
   }
 }

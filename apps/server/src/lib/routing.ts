@@ -18,7 +18,10 @@ export type AccessRule = { kind: 'public' } | { kind: 'session' } | { kind: 'rec
 
 export interface AuthContext {
   userId: string;
+  /** The session's public id (what "my sessions" shows). */
   sessionId: string;
+  /** The session's `_id` (SHA-256 of its token), for `_id` reads and writes of it. */
+  sessionKey: string;
 }
 
 type Out<T> = T extends z.ZodType ? z.output<T> : undefined;

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
 import { access, chmod, copyFile, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import type { Config } from './config';
 
@@ -56,6 +56,51 @@ export async function loadSecrets(config: Config, secretsFile: string): Promise<
     throw new Error(`MONGODB_URI is set but the server secrets are not: set ${all}.`);
   }
   return loadOrCreateSecretsFile(secretsFile);
+}
+
+/**
+ * The secrets the server runs with under `config`: in the embedded mode a `secrets.json` an
+ * older version left in the data folder is moved to the secrets folder first (`onMoved` is
+ * told). The server's start and the web build's log key (`kt:log-key`) both come here, so
+ * they always name the same key.
+ * @throws Error as loadSecrets.
+ */
+export async function loadServerSecrets(config: Config, onMoved: (file: string) => void): Promise<ServerSecrets> {
+  const secretsFile = resolve(config.MEDSEAL_SECRETS_DIR, 'secrets.json');
+  // Only the embedded mode ever generated that file.
+  if (!config.MONGODB_URI && (await moveLegacySecretsFile(resolve(config.MEDSEAL_DATA_DIR, 'secrets.json'), secretsFile))) {
+    onMoved(secretsFile);
+  }
+  return loadSecrets(config, secretsFile);
+}
+
+/**
+ * The log key whose public half a web build on this machine carries (`kt:log-key`, read by
+ * apps/web/vite.config.ts): MEDSEAL_KT_LOG_KEY when set, else the embedded mode's key (its
+ * secrets file, made when missing) — the key `pnpm start` signs with.
+ */
+export async function ktLogKeyForBuild(config: Config, onMoved: (file: string) => void): Promise<string> {
+  if (config.MEDSEAL_KT_LOG_KEY) return config.MEDSEAL_KT_LOG_KEY;
+  return (await loadServerSecrets({ ...config, MONGODB_URI: undefined }, onMoved)).ktLogKey;
+}
+
+/**
+ * Refuses a built web app that carries another log key than the server's (vite.config.ts
+ * writes `medseal-build.json`): its users could check no key at all.
+ * @throws Error naming the fix.
+ */
+export async function checkWebBuildLogKey(webDist: string, logPublicKey: string): Promise<void> {
+  let built: unknown;
+  try {
+    built = (JSON.parse(await readFile(resolve(webDist, 'medseal-build.json'), 'utf8')) as { ktLogPublicKey?: unknown }).ktLogPublicKey;
+  } catch (cause) {
+    throw new Error(`The web app in ${webDist} has no medseal-build.json: rebuild it (pnpm --filter @medseal/web build).`, { cause });
+  }
+  if (built !== logPublicKey) {
+    throw new Error(
+      `The web app in ${webDist} was built for another key-transparency log key than this server's (${logPublicKey}): rebuild it with VITE_MEDSEAL_KT_LOG_KEY=${logPublicKey}.`,
+    );
+  }
 }
 
 export async function loadOrCreateSecretsFile(path: string): Promise<ServerSecrets> {

@@ -24,7 +24,8 @@ export async function getSelfBlob<B>(model: Model<SelfBlobDoc<B>>, userId: strin
 /**
  * Replaces the blob when `baseVersion` is the stored one (0 = none yet: a unique insert; later
  * versions under a claim, lib/claims.ts), so of two devices writing from the same version one
- * gets 409 on every engine. Returns the new version.
+ * gets 409 on every engine. When nothing is stored, any `baseVersion` creates the blob at the
+ * version after it (a unique insert too). Returns the new version.
  *
  * @throws AppError 409 `version-conflict` (with `conflictMessage`).
  */
@@ -37,7 +38,7 @@ export async function putSelfBlob<B>(
   const conflict = () => new AppError({ status: 409, code: 'version-conflict', message: input.conflictMessage });
   const version = baseVersion + 1;
   const now = new Date();
-  if (baseVersion === 0) {
+  const create = async () => {
     try {
       await model.create({ _id: userId, version, blob, updatedAt: now });
     } catch (error) {
@@ -45,11 +46,15 @@ export async function putSelfBlob<B>(
       throw error;
     }
     return version;
-  }
+  };
+  if (baseVersion === 0) return create();
   const unchanged = async () => (await model.findById(userId, 'version').lean<{ version: number }>())?.version === baseVersion;
   const result = await withClaim(s, `${model.collection.collectionName}:${userId}:${version}`, unchanged, () =>
     model.updateOne({ _id: userId, version: baseVersion }, { $set: { blob, version, updatedAt: now } }),
   );
-  if (result?.matchedCount !== 1) throw conflict();
-  return version;
+  if (result?.matchedCount === 1) return version;
+  // Nothing stored (lost, or deleted by the operator): a device starting again writes above the
+  // version it last saw, so its own and the other devices' high-water marks accept the new blob.
+  if (!(await model.exists({ _id: userId }))) return create();
+  throw conflict();
 }

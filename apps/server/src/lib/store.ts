@@ -127,7 +127,8 @@ export class ChainAppender<I, H extends { seq: number }, D extends { _id: string
 
   constructor(
     private readonly spec: ChainSpec<I, H, D>,
-    private readonly busy: () => AppError,
+    /** The error for inputs that lost their position too often; `cause` is the last refusal. */
+    private readonly busy: (cause: unknown) => AppError,
   ) {}
 
   /**
@@ -233,7 +234,7 @@ export class ChainAppender<I, H extends { seq: number }, D extends { _id: string
       return [{ w, ...linked }];
     });
 
-    const stored = await insertOrdered(
+    const { stored, refusal } = await insertOrdered(
       this.spec.collection,
       docs.map((d) => d.doc),
     );
@@ -256,7 +257,7 @@ export class ChainAppender<I, H extends { seq: number }, D extends { _id: string
     if (known) this.remember(chain, await this.spec.loadHead(chain, known));
     loser.lost++;
     for (const w of rest) {
-      if (w.lost > MAX_LOST_ROUNDS) w.reject(this.busy());
+      if (w.lost > MAX_LOST_ROUNDS) w.reject(this.busy(refusal));
       else this.queue.push(w);
     }
   }
@@ -272,20 +273,23 @@ export class ChainAppender<I, H extends { seq: number }, D extends { _id: string
   }
 }
 
-/** Inserts in order; returns how many were stored before a duplicate `_id`. */
+/**
+ * Inserts in order; returns how many were stored before a duplicate key, and that refusal (a
+ * duplicate `_id`, or another unique index: FerretDB does not say which).
+ */
 async function insertOrdered<D extends { _id: string }>(
   collection: mongo.Collection<D>,
   docs: D[],
-): Promise<number> {
-  if (docs.length === 0) return 0;
+): Promise<{ stored: number; refusal?: unknown }> {
+  if (docs.length === 0) return { stored: 0 };
   try {
     // The driver's insertMany, not Mongoose's: the documents are complete, and this runs on
     // the read path (audit), where Mongoose's layer cost ~7% of the GET bench's rate.
     await collection.insertMany(docs as mongo.OptionalUnlessRequiredId<D>[], { ordered: true });
-    return docs.length;
+    return { stored: docs.length };
   } catch (error) {
     const index = storedBeforeDuplicate(error);
-    if (index !== undefined) return index;
+    if (index !== undefined) return { stored: index, refusal: error };
     throw error;
   }
 }

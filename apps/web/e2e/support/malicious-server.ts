@@ -117,6 +117,17 @@ export function answerWithout(
   );
 }
 
+/** Answers from the request's URL alone, without asking the real server (e.g. a forked log's proofs). */
+export function answerFrom(
+  page: Page,
+  match: ApiMatch,
+  answer: (url: URL) => { status: number; json: unknown },
+): Promise<Attack> {
+  return intercept(page, match, (route) =>
+    route.fulfill(answer(new URL(route.request().url()))),
+  );
+}
+
 /** Stops every attack of a test (routes of one page). */
 export async function stopAll(attacks: Attack[]): Promise<void> {
   const running = attacks.splice(0);

@@ -1,5 +1,5 @@
 import { endpoints, type Me } from '@medseal/contract';
-import type { AccountState, HighWaterMark, OpenAccountStateResult, PinnedKey, UserId } from '@medseal/crypto';
+import type { AccountState, HighWaterMark, OpenAccountStateResult, PinnedKey, SignedTreeHead, UserId } from '@medseal/crypto';
 import { isApiError } from '../api/errors';
 import type { Call } from '../api/http';
 import type { CryptoClient, KeyRef } from '../crypto/client';
@@ -83,8 +83,13 @@ async function store(deps: AccountStateDeps, state: AccountState): Promise<void>
   await deps.marks.raise(deps.user.id, mark);
 }
 
+/**
+ * A new, empty state (but `pins`), one version above what this device last saw: its own mark
+ * and other devices' marks (as high or lower) then accept it instead of calling it rolled back.
+ */
 async function emptyState(deps: AccountStateDeps, pins: PinnedKey[]): Promise<AccountState> {
-  return { userId: deps.user.id as UserId, version: 1, ownKey: await deps.crypto.ownKeyOf(deps.key.handle), pins, seen: {}, consents: [], transparencyHead: null };
+  const version = ((await deps.marks.get(deps.user.id))?.version ?? 0) + 1;
+  return { userId: deps.user.id as UserId, version, ownKey: await deps.crypto.ownKeyOf(deps.key.handle), pins, seen: {}, consents: [], transparencyHead: null };
 }
 
 /** The first account state, written at registration (and by the user's explicit reset). */
@@ -96,7 +101,8 @@ export async function createFirstAccountState(deps: AccountStateDeps): Promise<A
 
 /**
  * Folds the pinned-contacts blob of earlier versions into a first account state, once: only
- * when no state exists yet and this device never saw one. The contacts blob must verify.
+ * when no state exists yet and this device never saw one. The contacts blob must verify; it is
+ * deleted on the server once the state is stored.
  */
 async function migrateContacts(deps: AccountStateDeps): Promise<AccountState | null> {
   if (await deps.marks.get(deps.user.id)) return null;
@@ -109,6 +115,8 @@ async function migrateContacts(deps: AccountStateDeps): Promise<AccountState | n
   );
   const state = await emptyState(deps, pins);
   await store(deps, state);
+  // The pins now live in the signed state; a contacts list left behind could only be served again.
+  await deps.call(endpoints.deleteContacts, {});
   return state;
 }
 
@@ -174,6 +182,23 @@ export class AccountStateBook {
     const here = this.seen.get(recordId);
     const stored = this.base.seen[recordId];
     return here === undefined ? stored : Math.max(here, stored ?? 0);
+  }
+
+  /** The last key-transparency head this account accepted (DESIGN §14), on any device. */
+  get transparencyHead(): SignedTreeHead | null {
+    return this.view.transparencyHead;
+  }
+
+  /**
+   * Keeps a newly accepted head (it passed the consistency check from `transparencyHead`) and
+   * saves it before resolving. Pins are unchanged, so nothing re-renders. A larger head another
+   * device saved meanwhile is kept: the next check runs from it.
+   */
+  async keepTransparencyHead(head: SignedTreeHead): Promise<void> {
+    const change: Change = (state) => ((state.transparencyHead?.size ?? -1) >= head.size ? state : { ...state, transparencyHead: head });
+    this.changes.push(change);
+    this.view = change(this.view);
+    await this.flush();
   }
 
   /** Remembers that `version` of a record verified; saved within a second. */

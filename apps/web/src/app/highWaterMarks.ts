@@ -1,4 +1,5 @@
 import type { HighWaterMark } from '@medseal/crypto';
+import { request, withStore } from './indexedDb';
 
 /**
  * This device's high-water mark of each user's account state (DESIGN §12): the version and
@@ -16,26 +17,7 @@ export interface HighWaterMarks {
   raise(userId: string, mark: HighWaterMark): Promise<void>;
 }
 
-const DB_NAME = 'medseal-account-state';
-const STORE = 'high-water-marks';
-
-function request<T>(req: IDBRequest<T>): Promise<T> {
-  return new Promise((resolve, reject) => {
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error ?? new Error('IndexedDB request failed'));
-  });
-}
-
-async function withStore<T>(mode: IDBTransactionMode, run: (store: IDBObjectStore) => Promise<T>): Promise<T> {
-  const open = indexedDB.open(DB_NAME, 1);
-  open.onupgradeneeded = () => open.result.createObjectStore(STORE);
-  const db = await request(open);
-  try {
-    return await run(db.transaction(STORE, mode).objectStore(STORE));
-  } finally {
-    db.close();
-  }
-}
+const DB = { name: 'medseal-account-state', store: 'high-water-marks' };
 
 function isMark(value: unknown): value is HighWaterMark {
   const m = value as Partial<HighWaterMark> | undefined;
@@ -45,12 +27,12 @@ function isMark(value: unknown): value is HighWaterMark {
 /** The marks of this browser profile (one per device). */
 export const deviceHighWaterMarks: HighWaterMarks = {
   async get(userId) {
-    const value: unknown = await withStore('readonly', (s) => request(s.get(userId)));
+    const value: unknown = await withStore(DB, 'readonly', (s) => request(s.get(userId)));
     return isMark(value) ? value : undefined;
   },
   async raise(userId, mark) {
     // One readwrite transaction: read and write cannot interleave with another tab's raise.
-    await withStore('readwrite', async (s) => {
+    await withStore(DB, 'readwrite', async (s) => {
       const current: unknown = await request(s.get(userId));
       if (!isMark(current) || current.version < mark.version) await request(s.put({ version: mark.version, hash: mark.hash }, userId));
     });

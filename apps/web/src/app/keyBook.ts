@@ -1,6 +1,7 @@
 import { endpoints, type Me, type Role } from '@medseal/contract';
 import type { Call } from '../api/http';
 import type { CryptoClient, KeyRef } from '../crypto/client';
+import type { KeyTransparency } from './transparency';
 
 /** A person with the key the directory gave us and the fingerprint computed here from it. */
 export interface Person {
@@ -14,7 +15,9 @@ export interface Person {
 
 /**
  * Directory look-ups cached for the tab. The fingerprint is always recomputed locally; if it
- * differs from what the server claims, the entry is refused (a lying or broken server).
+ * differs from what the server claims, the entry is refused (a lying or broken server). Every
+ * key must also be the one the transparency log binds to the person, proven under a head
+ * consistent with the account's (DESIGN §14): else KeyNotProvenError, and nothing is shared.
  */
 export class KeyBook {
   private readonly cache = new Map<string, Promise<Person>>();
@@ -22,6 +25,7 @@ export class KeyBook {
   constructor(
     private readonly call: Call,
     private readonly crypto: CryptoClient,
+    private readonly transparency: KeyTransparency,
     me: Me,
     myKey: KeyRef,
   ) {
@@ -42,7 +46,8 @@ export class KeyBook {
     const { users } = await this.call(endpoints.findUsers, { query: { email } });
     const user = users[0];
     if (!user) return null;
-    const person = await this.toPerson(user);
+    // The log binds the email too: the server cannot answer with someone else for this address.
+    const person = await this.toPerson(user, email);
     this.cache.set(person.id, Promise.resolve(person));
     return person;
   }
@@ -56,9 +61,10 @@ export class KeyBook {
     return this.toPerson(await this.call(endpoints.getUser, { params: { userId } }));
   }
 
-  private async toPerson(user: { id: string; name: string; role: Role; publicKey: string; fingerprint: string }): Promise<Person> {
+  private async toPerson(user: { id: string; name: string; role: Role; publicKey: string; fingerprint: string }, email?: string): Promise<Person> {
     const fingerprint = await this.crypto.fingerprintOf(user.publicKey);
     if (fingerprint !== user.fingerprint) throw new Error(`The server's fingerprint for ${user.name} does not match their key.`);
+    await this.transparency.proveKey(user, email);
     return { id: user.id, name: user.name, role: user.role, publicKey: user.publicKey, fingerprint };
   }
 }

@@ -4,6 +4,7 @@ import type { Me } from '@medseal/contract';
 import type { PinnedKey, UserId } from '@medseal/crypto';
 import type { KeyRef } from '../crypto/client';
 import { contactSchema, type ContactsDoc } from '../features/contacts/contactsModel';
+import { describeError, isApiError } from '../api/errors';
 import { Banner, Button } from '../ui';
 import { AccountStateBook, AccountStateError } from './accountState';
 import { deviceHighWaterMarks } from './highWaterMarks';
@@ -15,6 +16,8 @@ import { KeyBook } from './keyBook';
 import { TeamBook } from '../features/teams/teamBook';
 import type { RecordSearch } from '../features/search/client';
 import { useServices } from './services';
+import { KeyTransparency } from './transparency';
+import { TransparencyAlerts } from './TransparencyAlerts';
 
 /**
  * Everything an unlocked session works with: the record dependencies (API, worker, my key,
@@ -87,7 +90,15 @@ function OpenWorkspace({ user, keyRef, book, children }: { user: Me; keyRef: Key
   const live = useLiveRecords(liveFeed);
   const search = useMemo(() => newSearch(), [newSearch]);
   useEffect(() => () => search.close(), [search]);
-  const keyBook = useMemo(() => new KeyBook(call, crypto, user, keyRef), [call, crypto, user, keyRef]);
+  const transparency = useMemo(() => new KeyTransparency({ call, crypto, book }), [call, crypto, book]);
+  const keyBook = useMemo(() => new KeyBook(call, crypto, transparency, user, keyRef), [call, crypto, transparency, user, keyRef]);
+  // Self-monitoring at each login (DESIGN §14): what it finds is shown by TransparencyAlerts.
+  const selfCheck = useQuery({
+    queryKey: ['kt-own-bindings', user.id, keyRef.handle],
+    queryFn: () => transparency.checkOwnBindings({ userId: user.id, keyHandle: keyRef.handle }),
+    staleTime: Infinity,
+    retry: false,
+  });
   const teams = useMemo(() => new TeamBook({ call, crypto, me: user, key: keyRef, keyBook }), [call, crypto, user, keyRef, keyBook]);
   const pins = useSyncExternalStore(
     (listener) => book.subscribe(listener),
@@ -98,8 +109,8 @@ function OpenWorkspace({ user, keyRef, book, children }: { user: Me; keyRef: Key
   const pinsRevision = book.pinsRevision;
   const stamp = `${user.id}:${pinsRevision}`;
   const deps: RecordDeps = useMemo(
-    () => ({ stamp, call, crypto, me: user, key: keyRef, keyBook, accountState: book, contacts: () => contactsDoc, teams }),
-    [stamp, call, crypto, user, keyRef, keyBook, book, contactsDoc, teams],
+    () => ({ stamp, call, crypto, me: user, key: keyRef, keyBook, transparency, accountState: book, contacts: () => contactsDoc, teams }),
+    [stamp, call, crypto, user, keyRef, keyBook, transparency, book, contactsDoc, teams],
   );
   const loader = useMemo(
     () =>
@@ -124,7 +135,17 @@ function OpenWorkspace({ user, keyRef, book, children }: { user: Me; keyRef: Key
     }),
     [deps, loader, contactsDoc, pinsRevision, book, live, search],
   );
-  return <WorkspaceContext.Provider value={value}>{children}</WorkspaceContext.Provider>;
+  return (
+    <WorkspaceContext.Provider value={value}>
+      <TransparencyAlerts transparency={transparency} />
+      {selfCheck.isError && !transparency.alerts.some((a) => a.kind === 'log-refused') ? (
+        <Banner tone="bad" title="Security alert: your own entries in the public key log could not be checked.">
+          <p>{isApiError(selfCheck.error, 'network-error') ? describeError(selfCheck.error) : 'The server’s answer about the keys published for you did not check, so Medseal cannot tell whether someone published a key in your name.'}</p>
+        </Banner>
+      ) : null}
+      {children}
+    </WorkspaceContext.Provider>
+  );
 }
 
 export function useWorkspace(): Workspace {

@@ -10,9 +10,9 @@ import type { CryptoClient, KeyRef } from './client';
  * Nothing goes to localStorage.
  */
 import type { TabSealedKey } from '@medseal/crypto';
+import { request, withStore } from '../app/indexedDb';
 const STORAGE_KEY = 'medseal.tab-unlock';
-const DB_NAME = 'medseal-tab-keys';
-const STORE = 'keys';
+const DB = { name: 'medseal-tab-keys', store: 'keys' };
 
 interface Stored {
   v: 1;
@@ -24,26 +24,9 @@ interface Stored {
 
 const newTabId = () => btoa(String.fromCharCode(...globalThis.crypto.getRandomValues(new Uint8Array(12))));
 
-function openDb(): Promise<IDBDatabase> {
-  return new Promise((resolve, reject) => {
-    const req = indexedDB.open(DB_NAME, 1);
-    req.onupgradeneeded = () => req.result.createObjectStore(STORE);
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error ?? new Error('IndexedDB unavailable'));
-  });
-}
-
-async function idb<T>(mode: IDBTransactionMode, run: (store: IDBObjectStore) => IDBRequest): Promise<T> {
-  const db = await openDb();
-  try {
-    return await new Promise<T>((resolve, reject) => {
-      const req = run(db.transaction(STORE, mode).objectStore(STORE));
-      req.onsuccess = () => resolve(req.result as T);
-      req.onerror = () => reject(req.error ?? new Error('IndexedDB request failed'));
-    });
-  } finally {
-    db.close();
-  }
+/** One request on the store of remembered wrapping keys. */
+function idb<T>(mode: IDBTransactionMode, run: (store: IDBObjectStore) => IDBRequest): Promise<T> {
+  return withStore(DB, mode, (store) => request(run(store)) as Promise<T>);
 }
 
 export async function rememberInTab(crypto: CryptoClient, key: KeyRef, userId: string): Promise<void> {

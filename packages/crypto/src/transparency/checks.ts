@@ -108,14 +108,16 @@ export type OwnBindingsResult =
 
 /**
  * Self-monitoring at login: every binding the log holds for this account, each proven under
- * `head`, must name one of the account's own keys.
+ * `head`, must name one of the account's own keys (fingerprint and whole key: the same primary
+ * key with a subkey dropped or swapped is not ours).
  * @throws CryptoError `kt-bad-proof`, `kt-binding-mismatch` (a leaf for someone else served as
  *   ours), `kt-malformed`.
  */
 export function checkOwnBindings(opts: {
   head: SignedTreeHead;
   userId: string;
-  ownFingerprints: readonly string[];
+  /** The account's own keys: a binding counts as ours only with the same whole key. */
+  ownKeys: readonly { fingerprint: string; keySha256: string }[];
   history: readonly ProvenBinding[];
 }): OwnBindingsResult {
   const foreign: { index: number; fingerprint: Fingerprint; at: number }[] = [];
@@ -129,7 +131,10 @@ export function checkOwnBindings(opts: {
       );
     }
     checkIncluded(opts.head, proven);
-    if (opts.ownFingerprints.includes(binding.fingerprint)) ownSeen = true;
+    const ours = opts.ownKeys.some(
+      (k) => k.fingerprint === binding.fingerprint && k.keySha256 === binding.keySha256,
+    );
+    if (ours) ownSeen = true;
     else
       foreign.push({ index: proven.leaf.index, fingerprint: binding.fingerprint, at: binding.at });
   }

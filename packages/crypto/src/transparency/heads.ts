@@ -65,6 +65,33 @@ export function checkHeadShape(head: TreeHead): void {
   hexToBytes(head.root);
 }
 
+const SIGNATURE = /^[A-Za-z0-9_-]{86}$/;
+
+/**
+ * A signed head carried inside other signed data (the account state, a record envelope, a
+ * grant): exactly the five fields, a valid shape, a signature of the right form (whether the
+ * log made it is for verifyTreeHead). Returns null for anything else.
+ */
+export function parseSignedTreeHead(value: unknown): SignedTreeHead | null {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
+  const h = value as Record<string, unknown>;
+  const keys = Object.keys(h).sort().join(',');
+  if (keys !== 'root,signature,size,timestamp,v') return null;
+  if (typeof h.signature !== 'string' || !SIGNATURE.test(h.signature)) return null;
+  try {
+    checkHeadShape(h as unknown as TreeHead);
+  } catch {
+    return null;
+  }
+  return {
+    v: TREE_HEAD_VERSION,
+    size: h.size as number,
+    root: h.root as string,
+    timestamp: h.timestamp as number,
+    signature: h.signature,
+  };
+}
+
 /** The exact bytes a head's signature covers: context ‖ size ‖ timestamp ‖ root. */
 export function headSigningBytes(head: TreeHead): Uint8Array {
   checkHeadShape(head);

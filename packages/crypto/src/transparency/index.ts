@@ -24,6 +24,7 @@ export {
   headSigningBytes,
   hexToBytes,
   logPublicKeyOf,
+  parseSignedTreeHead,
   signTreeHead,
   verifyTreeHead,
 } from './heads';

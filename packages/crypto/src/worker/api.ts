@@ -14,7 +14,7 @@ import { createSessionKey, type SessionKey } from '../messages';
 import { checkOwnKey, exportPrivateKey, lockPrivateKey, unlockPrivateKey } from '../protect';
 import { checkRecipientList, openRecord, sealRecord, type JsonObject, type OpenRecordResult, type RecordEnvelope, type RecordEnvelopeInput, type RecordExpectation } from '../records';
 import { createRecoveryKey, recoverySecretFromWords } from '../recovery';
-import { createRecipientPacket, rekeyRecord, type FileKeyCommitment, type ShareSource } from '../sharing';
+import { createRecipientPacket, type FileKeyCommitment, type ShareSource } from '../sharing';
 import { checkKdf, createSaltSeed, deriveSecrets, DEFAULT_KDF, MIN_KDF, type KdfProgress } from '../secrets';
 import { signChallenge, verifyChallengeSignature } from '../challenge';
 import { verifyGrant } from '../grants';
@@ -24,6 +24,19 @@ import { openAccountState, ownKeyOf, sealAccountState, type AccountState, type H
 import { checkAuditTrail, signAuditCheckpoint, type AuditCheckpoint, type AuditLink, type AuditTrailResult } from '../audit';
 import { createTabWrappingKey, openKeyForTab, sealKeyForTab, type TabSealedKey, type TabWrappingKey } from '../tab-session';
 import type { Json } from '../encoding';
+import {
+  checkGossipHead,
+  checkHeadUpdate,
+  checkOwnBindings,
+  keyIdentityOf,
+  verifyKeyInLog,
+  verifyTreeHead,
+  type GossipResult,
+  type OwnBindingsResult,
+  type ProvenBinding,
+  type SignedTreeHead,
+  type UserKeyBinding,
+} from '../transparency';
 import {
   attestationOf,
   checkTeamPublicKey,
@@ -75,8 +88,16 @@ function fire<T>(callback: Callback<T> | undefined, value: T): void {
   }
 }
 
+export interface CryptoWorkerOptions {
+  /**
+   * The key-transparency log's public key (DESIGN §14), built into the app: the worker checks
+   * heads only against it, so nothing the UI thread or the server sends can swap it.
+   */
+  ktLogPublicKey?: string;
+}
+
 /** Builds one API object with its own key store. `exposeCryptoWorker` exposes one per worker. */
-export function createCryptoWorkerApi() {
+export function createCryptoWorkerApi(options: CryptoWorkerOptions = {}) {
   const keys = new Map<string, UnlockedKey>();
   const secrets = new Map<string, Uint8Array>();
   const sessionKeys = new Map<string, SessionKey>();
@@ -107,6 +128,11 @@ export function createCryptoWorkerApi() {
     const s = sessionKeys.get(handle);
     if (!s) throw new CryptoError('unknown-handle', 'no session key for this handle');
     return { sessionKey: s };
+  };
+
+  const logKey = (): string => {
+    if (!options.ktLogPublicKey) throw new CryptoError('invalid-argument', 'this app was built without a key-transparency log key');
+    return options.ktLogPublicKey;
   };
 
   return {
@@ -270,17 +296,6 @@ export function createCryptoWorkerApi() {
     async createGrant(opts: { grant: GrantInput; keyHandle: KeyHandle }): Promise<{ signedGrant: string; grant: Grant }> {
       return createGrant({ grant: opts.grant, signerKey: key(opts.keyHandle) });
     },
-    async rekeyRecord<C extends JsonObject = JsonObject>(opts: {
-      message: string;
-      keyHandle: KeyHandle;
-      expect: RecordExpectation;
-      next: { version: number; authorId: UserId; createdAt?: string };
-      recipientKeys: string[];
-      sessionKeyHandle?: SessionKeyHandle;
-    }): Promise<{ message: ArmoredMessage; envelope: RecordEnvelope<C> }> {
-      const { keyHandle, sessionKeyHandle, ...rest } = opts;
-      return rekeyRecord<C>({ ...rest, myKey: key(keyHandle), ...session(sessionKeyHandle) });
-    },
     async sealSelfBlob(opts: { data: Json; purpose: string; keyHandle: KeyHandle }): Promise<ArmoredMessage> {
       return sealSelfBlob({ data: opts.data, purpose: opts.purpose, key: key(opts.keyHandle) });
     },
@@ -352,6 +367,28 @@ export function createCryptoWorkerApi() {
     },
     async createTeamGrant(opts: { grant: TeamGrantInput; keyHandle: KeyHandle }): Promise<{ signedGrant: string; grant: TeamGrant }> {
       return createTeamGrant({ grant: opts.grant, signerKey: key(opts.keyHandle) });
+    },
+
+    // --- key transparency (DESIGN §14), against the log key this worker was built with ---
+    /** A new signed head, accepted only if it extends `stored` (checkHeadUpdate). */
+    async ktCheckHead(opts: { stored: SignedTreeHead | null; next: SignedTreeHead; consistency: string[] }): Promise<SignedTreeHead> {
+      return checkHeadUpdate({ ...opts, logPublicKey: logKey() });
+    },
+    /** A directory key with its inclusion proof under `head` (whose signature is checked again here). */
+    async ktVerifyKey(opts: { head: SignedTreeHead; armoredKey: string; expect: { userId: string; email?: string }; proven: ProvenBinding }): Promise<UserKeyBinding> {
+      verifyTreeHead(opts.head, logKey());
+      return verifyKeyInLog(opts);
+    },
+    /** Self-monitoring: every binding logged for me must be my own key (the unlocked one). */
+    async ktCheckOwnBindings(opts: { head: SignedTreeHead; userId: string; keyHandle: KeyHandle; history: ProvenBinding[] }): Promise<OwnBindingsResult> {
+      verifyTreeHead(opts.head, logKey());
+      const own = await keyIdentityOf(publicKeyOf(key(opts.keyHandle)));
+      return checkOwnBindings({ head: opts.head, userId: opts.userId, ownKeys: [own], history: opts.history });
+    },
+    /** Gossip: my head and one another person signed into a record or grant must be consistent. */
+    async ktCheckGossip(opts: { own: SignedTreeHead; theirs: SignedTreeHead; proof: string[] }): Promise<GossipResult> {
+      verifyTreeHead(opts.own, logKey());
+      return checkGossipHead({ ...opts, logPublicKey: logKey() });
     },
 
     // --- forgetting ---

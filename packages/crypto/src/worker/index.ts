@@ -1,18 +1,18 @@
 // Entry for the web app's worker file:
 //   import { exposeCryptoWorker } from '@medseal/crypto/worker';
-//   exposeCryptoWorker();
+//   exposeCryptoWorker(undefined, { ktLogPublicKey });
 import { expose, type Endpoint } from 'comlink';
-import { createCryptoWorkerApi } from './api';
+import { createCryptoWorkerApi, type CryptoWorkerOptions } from './api';
 import { installErrorTransfer } from './errors';
 
 export { createCryptoWorkerApi } from './api';
-export type { CryptoWorkerApi, KeyHandle, KeyRef, SecretHandle, SessionKeyHandle } from './api';
+export type { CryptoWorkerApi, CryptoWorkerOptions, KeyHandle, KeyRef, SecretHandle, SessionKeyHandle } from './api';
 export { RemoteCryptoError } from './errors';
 
 /** Exposes a fresh API object on `endpoint` (default: the worker's global scope). */
-export function exposeCryptoWorker(endpoint?: Endpoint): void {
+export function exposeCryptoWorker(endpoint?: Endpoint, options: CryptoWorkerOptions = {}): void {
   installErrorTransfer();
-  const api = createCryptoWorkerApi();
+  const api = createCryptoWorkerApi(options);
   if (endpoint) expose(api, endpoint);
   else expose(api);
 }

@@ -63,13 +63,19 @@ export class AuditLog {
           };
         },
       },
-      () =>
+      (cause) =>
         new AppError({
           status: 503,
           code: 'audit-busy',
           message: 'The audit trail is busy; try again.',
+          cause,
         }),
     );
+  }
+
+  /** How many events the record's chain has (its end, by `_id` lookups from what this process knows). */
+  async length(recordId: string): Promise<number> {
+    return (await this.chains.head(recordId)).seq;
   }
 
   /**

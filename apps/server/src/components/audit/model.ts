@@ -1,12 +1,11 @@
 import { Schema, type Connection } from 'mongoose';
 import type { AuditAction } from '@medseal/contract';
-import { startsWith } from '../../lib/db';
 import { modelOn } from '../../lib/model';
 
 /**
  * One link of a record's audit chain. `_id` is `<recordId>:<seq>`, so two writers racing
  * for the same position cannot both win (a unique `_id` is the cheapest unique check on
- * every engine), and a chain is found by its `_id` prefix (chainFilter): the `_id` index is
+ * every engine), and a chain is read by its `_id`s (its end found by lookups): the `_id` index is
  * the only one, which every event insert, on the read path, has to keep up. `ownerId` (the
  * same on every event of a chain) lets the owner read the trail after the record is deleted.
  */
@@ -36,11 +35,6 @@ const auditSchema = new Schema<AuditDoc>(
   },
   { versionKey: false, strict: 'throw' },
 );
-
-/** A record's whole chain, in no particular order. */
-export function chainFilter(recordId: string) {
-  return { _id: startsWith(`${recordId}:`) };
-}
 
 /** The `_id` of event `seq` of a record's chain (1 is its creation). */
 export const eventId = (recordId: string, seq: number) => `${recordId}:${seq}`;

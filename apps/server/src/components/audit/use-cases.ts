@@ -4,7 +4,8 @@ import { checkAuditChain, checkAuditCheckpoint } from '../../lib/pgp';
 import { withClaim } from '../../lib/claims';
 import { isDuplicateKey } from '../../lib/db';
 import type { Services } from '../../services';
-import { chainFilter, eventId, type AuditDoc } from './model';
+import { chainIds, findByIds } from '../../lib/store';
+import { eventId, type AuditDoc } from './model';
 import type { AuditInput } from './log';
 
 function toEvent(d: AuditDoc): AuditEvent {
@@ -29,12 +30,28 @@ export function appendListReads(s: Services, inputs: AuditInput[]): Promise<void
 export const LIST_READ_WINDOW_MS = 10 * 60 * 1000;
 
 /**
+ * A record's events in seq order, by `_id` (DESIGN §9): the chain's end by lookups, then the
+ * events in `$in` queries. Events past a missing one are not found (the owner's signed
+ * checkpoints catch a trail cut short, DESIGN §12).
+ */
+async function trailOf(s: Services, recordId: string): Promise<AuditDoc[]> {
+  const ids = chainIds(recordId, 1, await s.auditLog.length(recordId));
+  const found = await findByIds(s.models.audit, ids);
+  return ids.flatMap((id) => found.get(id) ?? []);
+}
+
+/** True when the record's trail ends with its deletion (a delete finished again adds none). */
+export async function trailEndsDeleted(s: Services, recordId: string): Promise<boolean> {
+  const length = await s.auditLog.length(recordId);
+  return length > 0 && (await s.models.audit.findById(eventId(recordId, length), { action: 1 }).lean())?.action === 'delete';
+}
+
+/**
  * The owner's view of one record's trail (also after deletion), with the server's own chain
  * check and the last checkpoint the owner signed (the client checks both itself).
  */
 export async function recordAudit(s: Services, recordId: string): Promise<AuditTrailResponse> {
-  const [docs, checkpoint] = await Promise.all([s.models.audit.find(chainFilter(recordId)).lean(), s.models.auditCheckpoints.findById(recordId, { signed: 1 }).lean()]);
-  docs.sort((a, b) => a.seq - b.seq);
+  const [docs, checkpoint] = await Promise.all([trailOf(s, recordId), s.models.auditCheckpoints.findById(recordId, { signed: 1 }).lean()]);
   const events = docs.map(toEvent);
   const chain = checkAuditChain(recordId, events);
   return { events, verification: chain.status === 'intact' ? { status: 'intact' } : chain, checkpoint: checkpoint?.signed ?? null };

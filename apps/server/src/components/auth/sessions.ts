@@ -68,7 +68,7 @@ export async function authenticate(services: Services, req: Request): Promise<Au
   const hash = sha256Hex(token);
   const session = await services.caches.sessions.get(hash, () => services.models.sessions.findById(hash).lean());
   if (!session || session.expiresAt.getTime() <= Date.now()) return undefined;
-  return { userId: session.userId, sessionId: session.publicId };
+  return { userId: session.userId, sessionId: session.publicId, sessionKey: hash };
 }
 
 export async function sweepExpired(services: Services): Promise<void> {

@@ -161,8 +161,8 @@ export async function login(s: Services, body: LoginRequest, ctx: { ip: string; 
  * the app deletes its "stay unlocked" copy of the key itself (crypto/tabVault.ts).
  */
 export async function logout(s: Services, auth: AuthContext, res: Response): Promise<void> {
-  await s.models.sessions.deleteOne({ publicId: auth.sessionId });
-  await s.feed.publish([cacheTag.user(auth.userId)]);
+  await s.models.sessions.deleteOne({ _id: auth.sessionKey });
+  await s.feed.publish([cacheTag.session(auth.sessionKey)]);
   clearSessionCookie(s, res);
   // Not "cookies": the session cookie is cleared above, and the known-device cookie stays.
   res.set('Clear-Site-Data', '"cache"');

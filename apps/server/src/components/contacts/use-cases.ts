@@ -29,3 +29,8 @@ export async function putContacts(s: Services, userId: string, body: PutContacts
   });
   return { version, blob: body.blob };
 }
+
+/** Deletes the user's contacts list (the app does, once it is in the account state); idempotent. */
+export async function deleteContacts(s: Services, userId: string): Promise<void> {
+  await s.models.contacts.deleteOne({ _id: userId });
+}

@@ -114,11 +114,12 @@ export class ListingFeed {
           head: { seq: head.seq + 1 },
         }),
       },
-      () =>
+      (cause) =>
         new AppError({
           status: 503,
           code: 'store-busy',
           message: 'The database is busy; try again.',
+          cause,
         }),
     );
   }

@@ -13,10 +13,10 @@ import { AppError } from '../../lib/errors';
 import { checkMessage } from '../../lib/pgp';
 import { JsonBytes } from '../../lib/routing';
 import type { Services } from '../../services';
-import { chainFilter, eventId } from '../audit/model';
+import { eventId } from '../audit/model';
 import { grantId, teamGrantId } from '../sharing/model';
 import { isTeamMember, teamForRecords } from '../teams/use-cases';
-import { appendAudit, appendListReads } from '../audit/use-cases';
+import { appendAudit, appendListReads, trailEndsDeleted } from '../audit/use-cases';
 import { recordChanged, recordsChanged, roleOf } from './access';
 import { withRevClaim } from './rev-claim';
 import type { AttachmentDoc, RecordDoc, RecordTeamDoc, RecordVersionDoc } from './model';
@@ -481,7 +481,7 @@ export async function deleteRecord(s: Services, input: { recordId: string; recor
     s.models.chunks.deleteMany({ recordId }),
   ]);
   await recordChanged(s, recordId, record?.readerIds ?? []);
-  if (record || !(await s.models.audit.exists({ ...chainFilter(recordId), action: 'delete' }))) {
+  if (record || !(await trailEndsDeleted(s, recordId))) {
     // The owner is the actor when the record is gone (only the owner gets this far).
     await appendAudit(s, { recordId, ownerId: record?.ownerId ?? input.actorId, actorId: input.actorId, action: 'delete' });
   }

@@ -6,7 +6,7 @@ import { PageHead } from '../../app/PageHead';
 import { useServices } from '../../app/services';
 import { useWorkspace } from '../../app/workspace';
 import { Banner, Card, Progress } from '../../ui';
-import { useNames } from './useNames';
+import { useKeyRefusals, useNames } from './useNames';
 import { RecordForm, type RecordFormSubmit } from './RecordForm';
 import { createRecord, mayChange, newRecordDraft, openRecordsOf, readersChosenBy, teamsIReadThrough, updateRecord } from './recordService';
 import styles from './records.module.css';
@@ -29,6 +29,7 @@ export function NewRecordPage() {
   const forTeams = teamsIReadThrough(ownerId, deps, opened.data ?? []);
   const untrusted = (opened.data ?? []).filter((r) => r.status !== 'verified').length;
   const names = useNames([ownerId, ...chosen.map((r) => r.userId)]);
+  const refused = useKeyRefusals([ownerId, ...chosen.map((r) => r.userId)]);
   // Everyone the patient chose is a reader unless the doctor unticks them.
   const [leftOut, setLeftOut] = useState<ReadonlySet<string>>(new Set());
   const navigate = useNavigate();
@@ -62,6 +63,11 @@ export function NewRecordPage() {
       {create.isError ? <Banner tone="bad">{describeError(create.error)}</Banner> : null}
       {opened.isPending && forPatient ? <p aria-busy="true">Checking the patient’s records…</p> : null}
       {opened.isError ? <Banner tone="bad">{describeError(opened.error)}</Banner> : null}
+      {refused.map((e) => (
+        <Banner key={e.message} tone="bad">
+          {e.message}
+        </Banner>
+      ))}
       {untrusted > 0 ? (
         <Banner tone="warn">
           {untrusted === 1 ? 'One of this patient’s records' : `${untrusted} of this patient’s records`} failed verification (it may have been tampered with): nobody is

@@ -78,7 +78,7 @@ export function HistoryPage() {
           <h2>Version {selected}</h2>
           {!version || version.isPending ? <p aria-busy="true">Opening…</p> : null}
           {version?.isError ? <Banner tone="bad">{describeError(version.error)}</Banner> : null}
-          {version?.data?.status === 'tampered' ? <VerificationBanner verification={{ status: 'tampered', reason: version.data.reason }} /> : null}
+          {version?.data && version.data.status !== 'verified' ? <VerificationBanner verification={{ status: 'failed', failure: version.data }} /> : null}
           {version?.data?.status === 'verified' ? (
             <>
               <VerificationBanner verification={{ status: 'verified', authorName: version.data.author.name, authorFingerprint: version.data.author.fingerprint, authorIsMe: version.data.author.id === deps.me.id, authorVerified: deps.accountState.isVerified(version.data.author.id, version.data.author.fingerprint) }} />

@@ -21,7 +21,7 @@ function contentOf(i: number): RecordContent {
 function makeLoader() {
   return new SummaryLoader<RecordRow>(async ({ id }) => {
     const i = Number(id.slice(3));
-    if (i === 3) return { status: 'tampered', reason: 'signature did not verify' };
+    if (i === 3) return { status: 'failed', failure: { status: 'bad-signature', reason: 'invalid-signature' } };
     const content = contentOf(i);
     await search.put([searchDocOf(id, content)]);
     return { status: 'verified', summary: { title: content.title, kind: content.kind, date: content.date } };

@@ -4,6 +4,7 @@ import { useVirtualizer } from '@tanstack/react-virtual';
 import { Badge, SelectField, TextField } from '../../ui';
 import { KIND_LABELS, RECORD_KINDS, type RecordKind } from './content';
 import type { RecordDto } from '@medseal/contract';
+import { failureLabel } from './failures';
 import type { SummaryLoader, SummaryState } from './summaryLoader';
 import styles from './records.module.css';
 import { formatDay } from '../../app/dates';
@@ -178,8 +179,8 @@ function RecordListItem({ row, state, href }: { row: RecordRow; state: SummarySt
         </>
       ) : (
         <>
-          <span className={styles.itemTitle}>{state.status === 'tampered' ? 'Record failed verification' : 'Cannot open this record'}</span>
-          <Badge tone="bad">{state.status === 'tampered' ? 'Tamper warning' : 'Error'}</Badge>
+          <span className={styles.itemTitle}>{state.status === 'failed' ? 'Record failed verification' : 'Cannot open this record'}</span>
+          <Badge tone="bad">{state.status === 'failed' ? failureLabel(state.failure) : 'Error'}</Badge>
           <span className={styles.itemMeta}>
             updated {updated} · {who}
           </span>

@@ -65,7 +65,7 @@ export function RecordPage() {
           {record.author.id !== deps.me.id && !record.authorVerified ? <AuthorKeyCheck author={record.author} /> : null}
         </>
       ) : (
-        <VerificationBanner verification={{ status: 'tampered', reason: record.reason }} />
+        <VerificationBanner verification={{ status: 'failed', failure: record }} />
       )}
       {record.status === 'verified' ? (
         <Card>

@@ -1,9 +1,10 @@
 import { Banner } from '../../ui';
+import { describeFailure, type RecordFailure } from './failures';
 import { FingerprintView } from '../sharing/Fingerprint';
 
 export type Verification =
   | { status: 'verified'; authorName: string; authorFingerprint: string; authorIsMe: boolean; authorVerified: boolean }
-  | { status: 'tampered'; reason: string };
+  | { status: 'failed'; failure: RecordFailure };
 
 /**
  * The record page's first line (issue 5): who signed it and with which key, or a tamper
@@ -12,10 +13,10 @@ export type Verification =
  * otherwise it says plainly that the key was not verified.
  */
 export function VerificationBanner({ verification }: { verification: Verification }) {
-  if (verification.status === 'tampered') {
+  if (verification.status === 'failed') {
     return (
       <Banner tone="bad" title="Tamper warning: this record failed verification and is not shown.">
-        {verification.reason} It may have been altered on the server or replaced with another record. Nothing from it is displayed. If this keeps happening, tell the author.
+        {describeFailure(verification.failure)} It may have been altered on the server or replaced with another record. Nothing from it is displayed. If this keeps happening, tell the author.
       </Banner>
     );
   }

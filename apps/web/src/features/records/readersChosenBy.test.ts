@@ -36,7 +36,7 @@ const verified = (ownerId: string, readers: string[]): OpenedRecord => {
   };
 };
 
-const tampered = (ownerId: string, readers: string[]): OpenedRecord => ({ status: 'tampered', dto: dto(ownerId, readers), reason: 'altered' });
+const tampered = (ownerId: string, readers: string[]): OpenedRecord => ({ status: 'bad-signature', reason: 'invalid-signature', dto: dto(ownerId, readers) });
 
 describe('readersChosenBy', () => {
   it("when a doctor writes for a patient, then the offered readers are the other people on that patient's verified records, once each, without the patient, the doctor or other patients' readers", () => {

@@ -4,11 +4,13 @@ import { proxy, transfer, type CryptoClient, type KeyHandle, type KeyRef } from 
 import type { Fingerprint, JsonObject, RecordExpectation, RecordId, TeamAttestation, UserId } from '@medseal/crypto';
 import type { AccountStateBook } from '../../app/accountState';
 import type { KeyBook, Person } from '../../app/keyBook';
+import type { KeyTransparency } from '../../app/transparency';
 import type { ContactsDoc } from '../contacts/contactsModel';
 import type { TeamBook } from '../teams/teamBook';
 import { currentKeyOf, teamPublicKey, type VerifiedTeam } from '../teams/teamService';
 import { recordContentSchema, summaryOf, type AttachmentRef, type RecordContent } from './content';
 import { fetchAllRecords, fetchTeamRecords, withTeamRecords } from './queries';
+import { describeFailure, type RecordFailure } from './failures';
 import type { SummaryState } from './summaryLoader';
 import type { RecordSearch } from '../search/client';
 import { searchDocOf } from '../search/searchDoc';
@@ -25,6 +27,8 @@ export interface RecordDeps {
   me: Me;
   key: KeyRef;
   keyBook: KeyBook;
+  /** Key-transparency head, proofs and gossip (DESIGN §14). */
+  transparency: KeyTransparency;
   /** Pins and the highest version seen of each record, on every device (DESIGN §12). */
   accountState: AccountStateBook;
   contacts(): ContactsDoc;
@@ -60,7 +64,8 @@ export type OpenedRecord =
       /** The key I opened it with (mine, or a team's I am a member of): its files open with it too. */
       readingKey: KeyHandle;
     }
-  | { status: 'tampered'; dto: RecordDto; reason: string };
+  /** Crypto's own status (or `unknown-content`), unchanged: the UI words it (failures.ts). */
+  | (RecordFailure & { dto: RecordDto });
 
 export type VerifiedRecord = Extract<OpenedRecord, { status: 'verified' }>;
 
@@ -84,39 +89,6 @@ export function newRecordId(): string {
 function pinnedFingerprint(deps: RecordDeps, userId: string): string | undefined {
   if (userId === deps.me.id) return deps.key.fingerprint;
   return deps.accountState.pinOf(userId)?.fingerprint;
-}
-
-/** What each signed detail is called for people (the envelope's field names are not words). */
-const DETAIL_WORDS: Record<string, string> = {
-  recordId: 'which record it is',
-  version: 'its version',
-  ownerId: 'whose record it is',
-  authorId: 'who wrote it',
-  part: 'which part of the record it is',
-  recipients: 'who may read it',
-  envelope: 'its signed details',
-  sha256: 'the file’s content',
-};
-
-/** A verification failure in plain words (issue 14: no internal codes in messages). */
-function explain(result: { status: string; reason?: string; mismatches?: string[] }): string {
-  switch (result.status) {
-    case 'unknown-author-key':
-      return 'It is not signed by the key of the person named as its author.';
-    case 'bad-signature':
-      return result.reason === 'unsigned' ? 'It carries no signature.' : 'Its signature does not match its content: it was changed after it was signed, or signed by someone else.';
-    case 'context-mismatch': {
-      const mismatches = result.mismatches ?? [];
-      if (mismatches.includes('version-rollback')) return 'The server sent an older version than one you have already seen.';
-      if (mismatches.includes('packets')) return 'It is still encrypted to someone who is not among its readers: the server may be hiding a reader.';
-      const words = mismatches.map((m) => DETAIL_WORDS[m] ?? 'its signed details');
-      return `What was signed does not match what the server says about ${[...new Set(words)].join(' and ')}: it may be another record’s content or an altered list of readers.`;
-    }
-    case 'not-for-me':
-      return 'It is not encrypted to your key.';
-    default:
-      return 'It could not be checked on this device.';
-  }
 }
 
 type GrantEvidence = { signedGrant: string; signerPublicKey: string };
@@ -215,10 +187,12 @@ async function attestationIn(deps: RecordDeps, teams: readonly ReaderTeam[], aut
 
 export async function openRecordDto(deps: RecordDeps, dto: RecordDto): Promise<OpenedRecord> {
   const { result, author, authorVerified, teams, attestation, keyHandle } = await openMessage(deps, dto, { checkRollback: true });
-  if (result.status !== 'verified') return { status: 'tampered', dto, reason: explain(result) };
+  if (result.status !== 'verified') return { ...result, dto };
   const parsed = recordContentSchema.safeParse(result.envelope.content);
-  if (!parsed.success) return { status: 'tampered', dto, reason: 'Its content is signed but not in a format this app knows.' };
+  if (!parsed.success) return { status: 'unknown-content', dto };
   deps.accountState.noteSeen(dto.id, dto.version);
+  // Gossip (DESIGN §14) in the background: a split view is an alert of its own, not this record's.
+  if (result.gossip.length > 0) void deps.transparency.checkGossip(result.gossip, `${author.name}’s record`);
   return { status: 'verified', dto, content: parsed.data, author, authorVerified, signedAt: result.signedAt, readers: dto.recipients, teams, attestation, readingKey: keyHandle };
 }
 
@@ -230,20 +204,21 @@ export async function summarizeRecord(deps: RecordDeps, dto: RecordDto, search: 
   const opened = await openRecordDto(deps, dto);
   if (opened.status !== 'verified') {
     void search.remove([dto.id]);
-    return { status: 'tampered', reason: opened.reason };
+    const { dto: _dto, ...failure } = opened;
+    return { status: 'failed', failure };
   }
   void search.put([searchDocOf(dto.id, opened.content)]);
   return { status: 'verified', summary: summaryOf(opened.content) };
 }
 
-export type OpenedVersion = { status: 'verified'; content: RecordContent; author: Person } | { status: 'tampered'; reason: string };
+export type OpenedVersion = { status: 'verified'; content: RecordContent; author: Person } | RecordFailure;
 
 export async function openVersion(deps: RecordDeps, dto: RecordDto, version: number): Promise<OpenedVersion> {
   const v = await deps.call(endpoints.getRecordVersion, { params: { recordId: dto.id, version } });
   const { result, author } = await openMessage(deps, { id: dto.id, ownerId: dto.ownerId, authorId: v.authorId, version: v.version, recipients: v.recipients, teams: v.teams, message: v.message }, { checkRollback: false });
-  if (result.status !== 'verified') return { status: 'tampered', reason: explain(result) };
+  if (result.status !== 'verified') return result;
   const parsed = recordContentSchema.safeParse(result.envelope.content);
-  if (!parsed.success) return { status: 'tampered', reason: 'Its content is not in a format this app knows.' };
+  if (!parsed.success) return { status: 'unknown-content' };
   return { status: 'verified', content: parsed.data, author };
 }
 
@@ -322,8 +297,10 @@ async function uploadFiles(deps: RecordDeps, recordId: string, files: File[], ke
 async function seal(deps: RecordDeps, input: { recordId: string; version: number; ownerId: string; content: RecordContent; keys: string[] }) {
   // JSON round trip: drops undefined fields, which the canonical envelope cannot hold.
   const content = JSON.parse(JSON.stringify(input.content)) as JsonObject;
+  // The head I saw travels with what I sign, so my readers can check their view against mine.
+  const ktHead = await deps.transparency.currentHead();
   return deps.crypto.sealRecord({
-    envelope: { recordId: input.recordId as RecordId, version: input.version, ownerId: input.ownerId as UserId, authorId: deps.me.id as UserId, createdAt: new Date().toISOString(), content },
+    envelope: { recordId: input.recordId as RecordId, version: input.version, ownerId: input.ownerId as UserId, authorId: deps.me.id as UserId, createdAt: new Date().toISOString(), content, ktHead },
     keyHandle: deps.key.handle,
     recipientKeys: input.keys,
   });
@@ -469,7 +446,7 @@ async function openAttachment(deps: RecordDeps, recordId: string, ref: Attachmen
     transfer({ message, keyHandle, authorPublicKey: signer.publicKey, ...(pin ? { authorFingerprint: pin as Fingerprint } : {}), expectSha256: ref.sha256 }, [message.buffer]),
     proxy((p: { done: number; total: number }) => onProgress(`Decrypting ${ref.name}`, p.total ? p.done / p.total : null)),
   );
-  if (opened.status !== 'verified') throw new Error(`${ref.name} failed verification: ${explain(opened)}`);
+  if (opened.status !== 'verified') throw new Error(`${ref.name} failed verification: ${describeFailure(opened)}`);
   onProgress(`Decrypted ${ref.name}`, 1);
   return { data: opened.data, message: kept };
 }
@@ -523,7 +500,7 @@ export async function shareRecord(deps: RecordDeps, record: VerifiedRecord, gran
   const { dto } = record;
   const packets = await packetsFor(deps, record, grantee.publicKey);
   const { signedGrant } = await deps.crypto.createGrant({
-    grant: { recordId: dto.id as RecordId, granteeUserId: grantee.id as UserId, granteeFingerprint: grantee.fingerprint as Fingerprint, grantedBy: deps.me.id as UserId },
+    grant: { recordId: dto.id as RecordId, granteeUserId: grantee.id as UserId, granteeFingerprint: grantee.fingerprint as Fingerprint, grantedBy: deps.me.id as UserId, ktHead: await deps.transparency.currentHead() },
     keyHandle: deps.key.handle,
   });
   return deps.call(endpoints.grantAccess, { params: { recordId: dto.id }, body: { granteeUserId: grantee.id, signedGrant, ...packets } });
@@ -594,7 +571,7 @@ async function shareEach(deps: RecordDeps, recordIds: readonly string[], shareOp
   onProgress(0, recordIds.length);
   const shareOne = async (recordId: string) => {
     const opened = await openRecordDto(deps, await deps.call(endpoints.getRecord, { params: { recordId } }));
-    if (opened.status !== 'verified') throw new RecordTamperedError(opened.reason);
+    if (opened.status !== 'verified') throw new RecordTamperedError(opened);
     return shareOpened(opened);
   };
   const worker = async () => {
@@ -614,8 +591,8 @@ async function shareEach(deps: RecordDeps, recordIds: readonly string[], shareOp
 
 /** A record that did not verify when it was to be shared; its message says why, in words. */
 export class RecordTamperedError extends Error {
-  constructor(reason: string) {
-    super(`It failed verification and was not shared: ${reason}`);
+  constructor(failure: RecordFailure) {
+    super(`It failed verification and was not shared: ${describeFailure(failure)}`);
     this.name = 'RecordTamperedError';
   }
 }

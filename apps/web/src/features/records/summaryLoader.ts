@@ -1,4 +1,5 @@
 import type { RecordSummary } from './content';
+import type { RecordFailure } from './failures';
 
 /**
  * Decrypts list titles progressively (DESIGN §5, issue: "first screen first"): rows in view
@@ -10,7 +11,7 @@ import type { RecordSummary } from './content';
 export type SummaryState =
   | { status: 'pending' }
   | { status: 'verified'; summary: RecordSummary }
-  | { status: 'tampered'; reason: string }
+  | { status: 'failed'; failure: RecordFailure }
   | { status: 'error'; message: string };
 
 export interface SummaryJob {

@@ -1,0 +1,74 @@
+// The account state's two ways in besides registration (DESIGN §12, issue 10): an account of an
+// earlier version, whose pins live in the old contacts blob, and a user who chooses to start a
+// new state after the stored one went missing. Real Chromium, real server and database.
+import { sealSelfBlob } from '@medseal/crypto';
+import { api, registerUser } from './support/api';
+import { createNote, go, loginAs, type Account } from './support/app';
+import { newDevice, type CapturedRequest } from './support/browser';
+import { ACCOUNT_STATE, expectSecurityWarning } from './support/malicious-server';
+import { browserSuite } from './support/suite';
+import { closeDevices, extraDevice, reloadAndUnlock } from './support/victim';
+
+const suite = browserSuite();
+const captured: CapturedRequest[] = [];
+
+afterEach(() => closeDevices());
+
+let accounts = 0;
+function account(role: Account['role']): Account {
+  accounts += 1;
+  return { role, name: `${role === 'doctor' ? 'Dr ' : ''}Person ${accounts}`, email: `state${accounts}@example.org`, password: 'Willow-Copper-Harbor-42' };
+}
+
+const stored = (collection: string, id: string) => suite.server.connection.collection<{ _id: string; version?: number }>(collection).findOne({ _id: id });
+
+describe('the account state (real Chromium)', () => {
+  it('when an account of an earlier version has only its contacts blob, then the first login folds the pins into a signed state and deletes the blob', async () => {
+    const patient = account('patient');
+    const dana = account('doctor');
+    const [me, doctor] = await Promise.all([registerUser(suite.server.baseUrl, patient), registerUser(suite.server.baseUrl, dana)]);
+    // As an earlier version left it: no account state, the pins in a contacts blob.
+    await suite.server.connection.collection<{ _id: string }>(ACCOUNT_STATE.collection).deleteOne({ _id: me.id });
+    const pinnedAt = new Date().toISOString();
+    const blob = await sealSelfBlob({
+      data: { v: 1, contacts: { [doctor.id]: { userId: doctor.id, name: dana.name, role: 'doctor', fingerprint: doctor.key.fingerprint, verified: true, pinnedAt, verifiedAt: pinnedAt, previous: [] } } },
+      purpose: 'medseal.contacts.v1',
+      key: me.key.privateKey,
+    });
+    await api(me.session, 'PUT', '/contacts', { baseVersion: 0, blob });
+
+    const { page } = await newDevice(suite.browser, captured);
+    await loginAs(page, suite.server.baseUrl, patient);
+    await go(page, '/contacts');
+    const card = page.locator('article, section, div').filter({ hasText: dana.name }).filter({ hasText: 'Verified' }).last();
+    await card.waitFor({ timeout: 60_000 });
+    expect((await stored(ACCOUNT_STATE.collection, me.id))?.version).toBe(1);
+    expect(await stored('contacts', me.id)).toBeNull();
+    await page.context().close();
+  });
+
+  it('when the stored state is gone and the user starts a new one, then the app opens with it, and after a reload it is not taken for a rollback', async () => {
+    const patient = account('patient');
+    const me = await registerUser(suite.server.baseUrl, patient);
+    const page = await extraDevice(suite.browser, captured);
+    await loginAs(page, suite.server.baseUrl, patient);
+    // A record written here raises this device's mark above version 1.
+    await createNote(page, 'Allergy list', 'Penicillin');
+    await page.getByText('Penicillin').waitFor({ timeout: 60_000 });
+    const before = (await stored(ACCOUNT_STATE.collection, me.id))?.version ?? 0;
+    expect(before).toBeGreaterThan(1);
+    await suite.server.connection.collection<{ _id: string }>(ACCOUNT_STATE.collection).deleteOne({ _id: me.id });
+
+    await reloadAndUnlock(page, patient);
+    await expectSecurityWarning(page);
+    expect(await page.getByText('Allergy list').count()).toBe(0);
+    await page.getByRole('button', { name: 'Start a new account state' }).click();
+    // The workspace opens: the list, with the record (still on the server) in it.
+    await page.getByText('Allergy list').waitFor({ timeout: 60_000 });
+    expect((await stored(ACCOUNT_STATE.collection, me.id))?.version).toBe(before + 1);
+
+    await reloadAndUnlock(page, patient);
+    await page.getByText('Allergy list').waitFor({ timeout: 60_000 });
+    expect(await page.getByText(/rolled back|security warning/i).count()).toBe(0);
+  });
+});
