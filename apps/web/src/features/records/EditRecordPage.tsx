@@ -9,7 +9,7 @@ import { Banner, Card, Progress } from '../../ui';
 import { useKeyRefusals, useNames } from './useNames';
 import { verifiedCarersOf } from '../consents/consents';
 import { RecordForm, type RecordFormSubmit } from './RecordForm';
-import { createRecord, mayChange, newRecordDraft, openRecordsOf, readersChosenBy, updateRecord } from './recordService';
+import { createRecord, mayChange, newRecordDraft, openRecordsOf, readersChosenBy, teamsIReadThrough, updateRecord } from './recordService';
 import styles from './records.module.css';
 import { useOpenedRecord } from './useRecord';
 
@@ -40,6 +40,8 @@ export function NewRecordPage() {
   });
   const { patient, chosen } = readersChosenBy(ownerId, deps.me.id, opened.data ?? [], consents.data?.carers);
   const noConsent = consents.data?.mine === false;
+  // A doctor who reads the patient only through her care team writes for the team (DESIGN §13).
+  const forTeams = teamsIReadThrough(ownerId, deps, opened.data ?? []);
   const untrusted = (opened.data ?? []).filter((r) => r.status !== 'verified').length;
   const names = useNames([ownerId, ...chosen.map((r) => r.userId)]);
   const refused = useKeyRefusals([ownerId, ...chosen.map((r) => r.userId)]);
@@ -55,17 +57,24 @@ export function NewRecordPage() {
       const owner = forPatient ? patient : { userId: deps.me.id, fingerprint: deps.key.fingerprint };
       if (!owner) throw new Error('None of this patient’s records that you can read verified, so their key could not be verified: refused.');
       const alsoReaders = chosen.filter((r) => !leftOut.has(r.userId));
-      return createRecord(deps, { draft, owner, alsoReaders, content: s.content, files: s.newFiles }, (stage, fraction) => setProgress({ stage, fraction }));
+      return createRecord(deps, { draft, owner, alsoReaders, forTeams, content: s.content, files: s.newFiles }, (stage, fraction) => setProgress({ stage, fraction }));
     },
     onSuccess: (dto) => {
       void queryClient.invalidateQueries({ queryKey: ['records'] });
+      void queryClient.invalidateQueries({ queryKey: ['team-records'] });
       void navigate(`/records/${dto.id}`);
     },
   });
   return (
     <>
       <PageHead title={forPatient ? `New record for ${names.get(ownerId) ?? 'patient'}` : 'New record'} />
-      {forPatient ? <Banner tone="info">This record is encrypted to the patient, to you and to the people ticked below, and signed by you. The patient sees that you wrote it.</Banner> : null}
+      {forPatient && forTeams.length === 0 ? <Banner tone="info">This record is encrypted to the patient, to you and to the people ticked below, and signed by you. The patient sees that you wrote it.</Banner> : null}
+      {forTeams.length > 0 ? (
+        <Banner tone="info">
+          This record is encrypted to the patient, to the people ticked below and to your team{forTeams.length > 1 ? 's' : ''} {forTeams.map((t) => t.state.name).join(', ')}, and signed by
+          you. Its current members read it; the patient sees that you wrote it as a member.
+        </Banner>
+      ) : null}
       {create.isError ? <Banner tone="bad">{describeError(create.error)}</Banner> : null}
       {forPatient && (opened.isPending || (!!patientKey && consents.isPending)) ? <p aria-busy="true">Checking the patient’s records…</p> : null}
       {opened.isError ? <Banner tone="bad">{describeError(opened.error)}</Banner> : null}

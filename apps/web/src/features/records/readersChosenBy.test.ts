@@ -1,3 +1,4 @@
+import type { KeyHandle } from '../../crypto/client';
 import type { RecordDto } from '@medseal/contract';
 import type { Person } from '../../app/keyBook';
 import { readersChosenBy, type OpenedRecord } from './recordService';
@@ -28,6 +29,9 @@ const verified = (ownerId: string, readers: string[], signer: Person = author): 
     author: signer,
     authorVerified: false,
     signedAt: new Date(),
+    teams: [],
+    attestation: null,
+    readingKey: 'my-key' as KeyHandle,
     readers: d.recipients,
   };
 };

@@ -9,6 +9,7 @@ import { shareRecords, type ShareManyOutcome } from '../records/recordService';
 import { consentsNow, setConsent } from '../consents/consents';
 import { KeyVerification } from './KeyVerification';
 import { PersonKeyCheck, type KeyCandidate } from './PersonKeyCheck';
+import { TeamShare } from './TeamShare';
 
 /** Builds the key check for a person: local fingerprint, safety number, QR payload, pin state. */
 export function useCandidate() {
@@ -175,6 +176,7 @@ function ShareSteps({ target, onShared, onClose }: { target: ShareTarget; onShar
           <Progress label={progress && progress.total > 1 ? `Sharing ${progress.done} of ${progress.total} records` : 'Sharing'} value={progress && progress.total > 0 ? progress.done / progress.total : null} />
         </div>
       ) : null}
+      {person ? null : <TeamShare target={target} onShared={onShared} onClose={onClose} />}
     </>
   );
 }
