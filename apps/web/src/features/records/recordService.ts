@@ -1,4 +1,5 @@
 import { endpoints, type AccessEntry, type CreateRecordRequest, type Me, type RecordDto, type Recipient } from '@medseal/contract';
+import { isApiError } from '../../api/errors';
 import type { Call } from '../../api/http';
 import { proxy, transfer, type CryptoClient, type KeyRef } from '../../crypto/client';
 import type { Fingerprint, JsonObject, RecordExpectation, RecordId, UserId } from '@medseal/crypto';
@@ -427,6 +428,10 @@ export interface ShareManyOutcome {
 
 /** Records shared at once: enough to keep the server busy while the worker seals the next. */
 const SHARE_CONCURRENCY = 4;
+/** Answers that mean "try again": each record gets SHARE_RETRIES more tries, 0.5 s, 1 s, 2 s apart. */
+const TRANSIENT_CODES = ['database-unavailable', 'network-error'];
+const SHARE_RETRIES = 3;
+const RETRY_PAUSE_MS = 500;
 
 /**
  * Shares several records with one person after one key check (issue 14): each record is fetched
@@ -445,10 +450,23 @@ export async function shareRecords(deps: RecordDeps, recordIds: readonly string[
     await shareRecord(deps, opened, grantee);
     return 'shared';
   };
+  // A record whose answer said "try again" (a busy database, a lost connection) is tried again
+  // from its fetch: if the lost attempt did share it, it now opens with them among its readers.
+  const shareWithRetries = async (recordId: string) => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const result = await shareOne(recordId);
+        return attempt > 0 && result === 'already' ? 'shared' : result;
+      } catch (error) {
+        if (attempt >= SHARE_RETRIES || !TRANSIENT_CODES.some((code) => isApiError(error, code))) throw error;
+        await new Promise((resolve) => setTimeout(resolve, RETRY_PAUSE_MS * 2 ** attempt));
+      }
+    }
+  };
   const worker = async () => {
     for (let recordId = queue.shift(); recordId !== undefined; recordId = queue.shift()) {
       try {
-        outcome[await shareOne(recordId)].push(recordId);
+        outcome[await shareWithRetries(recordId)].push(recordId);
       } catch (error) {
         outcome.failed.push({ recordId, error });
       }
@@ -462,7 +480,7 @@ export async function shareRecords(deps: RecordDeps, recordIds: readonly string[
 
 /** A record that did not verify when it was to be shared; its message says why, in words. */
 export class RecordTamperedError extends Error {
-  constructor(failure: RecordFailure) {
+  constructor(readonly failure: RecordFailure) {
     super(`It failed verification and was not shared: ${describeFailure(failure)}`);
     this.name = 'RecordTamperedError';
   }
