@@ -14,6 +14,8 @@ import { deleteRecord, downloadAttachment, mayChange, revokeAccess, type OpenedR
 import { useNames } from './useNames';
 import { useOpenedRecord } from './useRecord';
 import { VerificationBanner } from './VerificationBanner';
+import { writtenWithConsent } from '../consents/consents';
+import { WrittenWithoutConsent } from '../consents/WrittenWithoutConsent';
 
 export function RecordPage() {
   const { recordId = '' } = useParams();
@@ -59,6 +61,9 @@ export function RecordPage() {
               authorVerified: record.authorVerified,
             }}
           />
+          {isOwner && record.author.id !== deps.me.id && !writtenWithConsent(deps.accountState.consents, record.author.id, record.author.fingerprint, record.signedAt) ? (
+            <WrittenWithoutConsent authorName={contacts.loaded.doc.contacts[record.author.id]?.name ?? record.author.name} />
+          ) : null}
           {record.author.id !== deps.me.id && !record.authorVerified ? <AuthorKeyCheck author={record.author} /> : null}
         </>
       ) : (

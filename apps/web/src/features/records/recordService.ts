@@ -1,4 +1,5 @@
 import { endpoints, type AccessEntry, type CreateRecordRequest, type Me, type RecordDto, type Recipient } from '@medseal/contract';
+import { isApiError } from '../../api/errors';
 import type { Call } from '../../api/http';
 import { proxy, transfer, type CryptoClient, type KeyRef } from '../../crypto/client';
 import type { Fingerprint, JsonObject, RecordExpectation, RecordId, UserId } from '@medseal/crypto';
@@ -237,19 +238,23 @@ async function seal(deps: RecordDeps, input: { recordId: string; version: number
 }
 
 /**
- * The people a patient chose to read their records, from my verified copies of the patient's
- * records (DESIGN §12 "Readers"): the patient's own key as those records name it, and every
- * other reader but me, each with the fingerprint a verified record gives (the newest first).
- * A record that did not verify contributes nothing, so a reader the server added to a list
- * is never offered.
+ * The people a patient chose to read their records, from her signed state only (DESIGN §12
+ * "Readers", §13): the patient's key as my verified copies of her records name it; as readers,
+ * the others on records she signed herself, and the doctors her verified consents name
+ * (`carers`, features/consents), each with the fingerprint that signed data gives (the newest
+ * first). A record that did not verify, or that someone else signed (a doctor who wrote
+ * without her consent, or a reader another doctor added), offers nobody.
  */
-export function readersChosenBy(patientId: string, myId: string, opened: readonly OpenedRecord[]): { patient: Recipient | null; chosen: Recipient[] } {
+export function readersChosenBy(patientId: string, myId: string, opened: readonly OpenedRecord[], carers: readonly Recipient[] = []): { patient: Recipient | null; chosen: Recipient[] } {
+  let patient: Recipient | null = null;
   const byUser = new Map<string, Recipient>();
   for (const r of opened) {
     if (r.status !== 'verified' || r.dto.ownerId !== patientId) continue;
+    patient ??= r.readers.find((reader) => reader.userId === patientId) ?? null;
+    if (r.author.id !== patientId) continue;
     for (const reader of r.readers) if (!byUser.has(reader.userId)) byUser.set(reader.userId, reader);
   }
-  const patient = byUser.get(patientId) ?? null;
+  for (const carer of carers) if (!byUser.has(carer.userId)) byUser.set(carer.userId, carer);
   byUser.delete(patientId);
   byUser.delete(myId);
   return { patient, chosen: [...byUser.values()].sort((x, y) => x.userId.localeCompare(y.userId)) };
@@ -423,6 +428,10 @@ export interface ShareManyOutcome {
 
 /** Records shared at once: enough to keep the server busy while the worker seals the next. */
 const SHARE_CONCURRENCY = 4;
+/** Answers that mean "try again": each record gets SHARE_RETRIES more tries, 0.5 s, 1 s, 2 s apart. */
+const TRANSIENT_CODES = ['database-unavailable', 'network-error'];
+const SHARE_RETRIES = 3;
+const RETRY_PAUSE_MS = 500;
 
 /**
  * Shares several records with one person after one key check (issue 14): each record is fetched
@@ -441,10 +450,23 @@ export async function shareRecords(deps: RecordDeps, recordIds: readonly string[
     await shareRecord(deps, opened, grantee);
     return 'shared';
   };
+  // A record whose answer said "try again" (a busy database, a lost connection) is tried again
+  // from its fetch: if the lost attempt did share it, it now opens with them among its readers.
+  const shareWithRetries = async (recordId: string) => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const result = await shareOne(recordId);
+        return attempt > 0 && result === 'already' ? 'shared' : result;
+      } catch (error) {
+        if (attempt >= SHARE_RETRIES || !TRANSIENT_CODES.some((code) => isApiError(error, code))) throw error;
+        await new Promise((resolve) => setTimeout(resolve, RETRY_PAUSE_MS * 2 ** attempt));
+      }
+    }
+  };
   const worker = async () => {
     for (let recordId = queue.shift(); recordId !== undefined; recordId = queue.shift()) {
       try {
-        outcome[await shareOne(recordId)].push(recordId);
+        outcome[await shareWithRetries(recordId)].push(recordId);
       } catch (error) {
         outcome.failed.push({ recordId, error });
       }
