@@ -6,6 +6,7 @@ import { Banner, Card } from '../../ui';
 import { useRecords } from '../records/queries';
 import { RecordsPage } from '../records/RecordsPage';
 import { useNames } from '../records/useNames';
+import { FirstSteps } from '../onboarding/FirstSteps';
 
 /** Doctor: patients who shared records with me (or for whom I wrote one). */
 export function PatientsPage() {
@@ -18,7 +19,7 @@ export function PatientsPage() {
     <>
       <PageHead title="Patients" />
       {records.isError ? <Banner tone="bad">{describeError(records.error)}</Banner> : null}
-      {records.isSuccess && counts.size === 0 ? <Banner tone="info">No patient has shared a record with you yet.</Banner> : null}
+      {records.isSuccess && records.complete && counts.size === 0 ? <FirstSteps me={deps.me} /> : null}
       <ul aria-label="Patients" style={{ listStyle: 'none', padding: 0 }}>
         {[...counts.entries()].map(([id, n]) => (
           <li key={id}>

@@ -458,7 +458,7 @@ export async function shareRecords(deps: RecordDeps, recordIds: readonly string[
 
 /** A record that did not verify when it was to be shared; its message says why, in words. */
 export class RecordTamperedError extends Error {
-  constructor(failure: RecordFailure) {
+  constructor(readonly failure: RecordFailure) {
     super(`It failed verification and was not shared: ${describeFailure(failure)}`);
     this.name = 'RecordTamperedError';
   }
