@@ -104,7 +104,7 @@ export function Layout({ state, sessionEnded, onLogInAgain, clientStatus, onLock
         ) : null}
         {children}
       </main>
-      <footer className={styles.footer}>Your records are encrypted in this browser. The server stores only ciphertext, public keys and who may read what.</footer>
+      <footer className={styles.footer}>Your records are encrypted in this browser. The server keeps them locked: it never sees what they say.</footer>
     </>
   );
 }

@@ -7,7 +7,7 @@ import { useWorkspace } from '../../app/workspace';
 import { Banner, Button, uiStyles } from '../../ui';
 import { FirstSteps, ShareTip } from '../onboarding/FirstSteps';
 import styles from './records.module.css';
-import { useRecords } from './queries';
+import { useRecords, useTeamRecords, withTeamRecords } from './queries';
 import { SharePanel } from '../sharing/SharePanel';
 import { RecordList, type RecordRow, type RecordSelection } from './RecordList';
 import { mayChange } from './recordService';
@@ -17,7 +17,10 @@ import { useNames } from './useNames';
 export function RecordsPage({ ownerId, title = 'Records' }: { ownerId?: string; title?: string }) {
   const { deps, loader, live, search } = useWorkspace();
   const records = useRecords();
-  const visible = useMemo(() => (records.data ?? []).filter((r) => !ownerId || r.ownerId === ownerId), [records.data, ownerId]);
+  // A patient's page also lists what she shared with my care teams.
+  const viaTeams = useTeamRecords({ enabled: !!ownerId });
+  const all = useMemo(() => (ownerId ? withTeamRecords(records.data ?? [], viaTeams.data ?? []) : (records.data ?? [])), [records.data, viaTeams.data, ownerId]);
+  const visible = useMemo(() => all.filter((r) => !ownerId || r.ownerId === ownerId), [all, ownerId]);
   const names = useNames(visible.flatMap((r) => [r.authorId, r.ownerId]));
   const rows: RecordRow[] = useMemo(
     () =>

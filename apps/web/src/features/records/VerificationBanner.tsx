@@ -33,8 +33,8 @@ export function VerificationBanner({ verification }: { verification: Verificatio
     <Banner tone="info" title={`Signed by ${verification.authorName} — a key you have not verified.`}>
       <span>
         {' '}
-        The signature is intact, but nobody compared this key with {verification.authorName}: if the server handed you someone else’s key, this record could come from them.
-        Compare the fingerprint below with them.
+        The signature is intact, but you have not compared numbers with {verification.authorName}: if the server handed you someone else’s key, this record could come
+        from someone else. Compare numbers with {verification.authorName} to be sure.
       </span>
       {fingerprint}
     </Banner>
