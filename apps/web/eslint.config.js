@@ -1,3 +1,3 @@
 import { medseal } from '@medseal/eslint-config';
 
-export default medseal({ react: true, configFiles: ['src/config.ts', 'vite.config.ts'] });
+export default medseal({ react: true, configFiles: ['src/env.ts', 'vite.config.ts'] });

@@ -1,8 +1,9 @@
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../src/lib/config';
-import { loadSecrets } from '../src/lib/secrets';
+import { logPublicKeyOf } from '../src/lib/pgp';
+import { checkWebBuildLogKey, ktLogKeyForBuild, loadSecrets, loadServerSecrets } from '../src/lib/secrets';
 
 describe('server secrets', () => {
   let dir: string;
@@ -31,6 +32,24 @@ describe('server secrets', () => {
     expect(JSON.parse(await readFile(file, 'utf8'))).toEqual({ ...old, ktLogKey: first.ktLogKey });
     expect((await stat(file)).mode & 0o777).toBe(0o600);
     expect((await loadSecrets(loadConfig({}), file)).ktLogKey).toBe(first.ktLogKey);
+  });
+
+  it('when the web app is built on the machine, then it takes the log key the server starts with, and the server refuses a build for another key', async () => {
+    const settings = loadConfig({ MEDSEAL_SECRETS_DIR: join(dir, 'secrets'), MEDSEAL_DATA_DIR: join(dir, 'data') });
+    const built = await ktLogKeyForBuild(settings, () => undefined);
+    expect((await loadServerSecrets(settings, () => undefined)).ktLogKey).toBe(built);
+    // A build with MONGODB_URI in its environment still takes this machine's key; an explicit one wins.
+    expect(await ktLogKeyForBuild({ ...settings, MONGODB_URI: 'mongodb://db.example:27017/m' }, () => undefined)).toBe(built);
+    const explicit = Buffer.alloc(32, 9).toString('base64url');
+    expect(await ktLogKeyForBuild({ ...settings, MEDSEAL_KT_LOG_KEY: explicit }, () => undefined)).toBe(explicit);
+
+    const dist = join(dir, 'dist');
+    await expect(checkWebBuildLogKey(dist, logPublicKeyOf(built))).rejects.toThrow(/no medseal-build.json/);
+    await mkdir(dist);
+    await writeFile(join(dist, 'medseal-build.json'), JSON.stringify({ ktLogPublicKey: logPublicKeyOf(explicit) }));
+    await expect(checkWebBuildLogKey(dist, logPublicKeyOf(built))).rejects.toThrow(/built for another key-transparency log key/);
+    await writeFile(join(dist, 'medseal-build.json'), JSON.stringify({ ktLogPublicKey: logPublicKeyOf(built) }));
+    await expect(checkWebBuildLogKey(dist, logPublicKeyOf(built))).resolves.toBeUndefined();
   });
 
   it('when an external database is configured without secrets, then the server refuses to start', async () => {

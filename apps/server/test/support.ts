@@ -8,7 +8,8 @@ import { connectDb } from '../src/lib/db';
 import { listen } from '../src/lib/http-server';
 import { createLogger } from '../src/lib/logger';
 import type { AccessRule } from '../src/lib/routing';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
+import { serverDir } from './helpers/paths';
 import { loadConfig } from '../src/lib/config';
 import { checkWebBuildLogKey, generateSecrets, ktLogKeyForBuild } from '../src/lib/secrets';
 import { encodeBinding, keyIdentityOf, logPublicKeyOf } from '../src/lib/pgp';
@@ -66,7 +67,6 @@ export function testSettings(overrides: Partial<AppSettings> = {}): AppSettings 
  * @throws Error naming the fix when the build carries another key.
  */
 export async function builtAppLogKey(webDist: string): Promise<string> {
-  const serverDir = join(__dirname, '..');
   const config = loadConfig(process.env);
   const logKey = await ktLogKeyForBuild(
     {

@@ -18,6 +18,7 @@ import {
 } from './helpers/teams';
 import { newRecordId, registerUser, type TestUser } from './helpers/users';
 import { startTestServer, type TestServer } from './support';
+import { giveConsent } from './helpers/consents';
 
 let server: TestServer;
 let admin: TestUser;
@@ -152,6 +153,9 @@ describe('sharing a record with a care team', () => {
     };
     const outsiderTry = await elsewhere.api.post('/records', { ...body, message: await sealFor({ recordId, version: 1, owner: patient, author: elsewhere, readers: [patient], teamKeys: [currentKey(team).publicKey] }) });
     expect([outsiderTry.status, codeOf(outsiderTry)]).toEqual([403, 'not-team-member']);
+    // A member writes for the patient only under her consent (DESIGN §13; to the person for now).
+    expect(codeOf(await drA.api.post('/records', body))).toBe('no-consent');
+    await giveConsent(patient, drA);
     const res = await drA.api.post<RecordDto>('/records', body);
     expect(res.status).toBe(201);
     for (const reader of [patient, admin, drB, drA]) expect([reader.name, (await reader.api.get(`/records/${recordId}`)).status]).toEqual([reader.name, 200]);

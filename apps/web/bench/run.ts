@@ -183,8 +183,8 @@ async function main() {
     put('chromium_all_titles_of_which_list_api_paging', lastListResponse, 'ms');
     put('chromium_decrypting_after_last_page', all - lastListResponse, 'ms');
 
-    // Search, index built: from typing the query to the list showing exactly its matches.
-    const box = page.getByRole('searchbox', { name: 'Search records' });
+    // Search, index built: from the query typed (an input event, as a keystroke gives) to the
+    // list showing exactly its matches, timed inside the page (no test-driver round trips).
     const searches: [string, number][] = [
       ['knee', RECORDS / 10],
       ['shoulder knee', RECORDS / 100],
@@ -193,14 +193,30 @@ async function main() {
     ];
     const times: number[] = [];
     for (const [query, expected] of searches) {
-      const typed = performance.now();
-      await box.fill(query);
-      await page.getByText(`${expected} of ${RECORDS} records match “${query}”`, { exact: true }).waitFor({ timeout: 30_000 });
-      times.push(performance.now() - typed);
+      const ms = await page.evaluate(
+        ({ query, done }) =>
+          new Promise<number>((resolve, reject) => {
+            const box = document.querySelector<HTMLInputElement>('input[type="search"]');
+            if (!box) return reject(new Error('no search box'));
+            // No named inner functions: tsx's __name helper does not exist in the page.
+            const start = performance.now();
+            const observer = new MutationObserver(() => {
+              if (![...document.querySelectorAll('p[aria-live]')].some((p) => p.textContent === done)) return;
+              observer.disconnect();
+              resolve(performance.now() - start);
+            });
+            observer.observe(document.body, { subtree: true, childList: true, characterData: true });
+            // React tracks the value: set it through the prototype's setter, then the input event.
+            Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value')?.set?.call(box, query);
+            box.dispatchEvent(new Event('input', { bubbles: true }));
+          }),
+        { query, done: `${expected} of ${RECORDS} records match “${query}”` },
+      );
+      times.push(ms);
     }
     put(`chromium_search_${RECORDS}_records_slowest_of_${searches.length}`, Math.max(...times), 'ms');
     put(`chromium_search_${RECORDS}_records_median_of_${searches.length}`, [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)] ?? 0, 'ms');
-    await box.fill('');
+    await page.getByRole('searchbox', { name: 'Search records' }).fill('');
 
     // Pushed to the open tab: the doctor writes one more record for the patient.
     const id = recordId();

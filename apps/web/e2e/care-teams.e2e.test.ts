@@ -1,55 +1,174 @@
+import type { Page } from 'playwright-core';
 import { newDevice, type CapturedRequest } from './support/browser';
-import { registerUser } from './support/api';
+import { openRecord, teamKeyRef, unwrapTeamKey, type Fingerprint, type GeneratedUserKey, type RecordId, type UserId } from '@medseal/crypto';
+import { api, registerUser, type Session } from './support/api';
 import { browserSuite } from './support/suite';
-import { go, loginAs, type Account } from './support/app';
+import { createNote, go, loginAs, type Account } from './support/app';
 import { leaksOf, privateKeysIn } from './support/leaks';
 
-// Issue 13: care teams in the browser. A doctor creates a practice and a team, adds a colleague
-// by email (her attested role is listed, signed by the admin), the colleague sees the team;
-// the admin removes her and the page says she may have kept what she read.
+// Issue 13 end to end, in real Chromium against the real server: an admin creates a team with
+// two doctors; the patient checks the team admin's key and shares a record with the team; both
+// doctors read it; one writes a note the patient sees attested; a third doctor joins and reads
+// with nothing re-encrypted; one leaves and gets 404 at once.
 const suite = browserSuite();
 const captured: CapturedRequest[] = [];
-const admin: Account = { role: 'doctor', name: 'Dr Ada Admin', email: 'ada-admin@example.org', password: 'Copper-Meadow-Falcon-29' };
-const colleague: Account = { role: 'doctor', name: 'Dr Cora Colleague', email: 'cora-colleague@example.org', password: 'Amber-Harbour-Lantern-41' };
+const account = (role: Account['role'], name: string, email: string): Account => ({ role, name, email, password: `${name.split(' ').pop() ?? 'x'}-Harbour-Lantern-41` });
+const admin = account('doctor', 'Dr Ada Admin', 'ada-admin@example.org');
+const drA = account('doctor', 'Dr Alma Alpha', 'alma-alpha@example.org');
+const drB = account('doctor', 'Dr Bea Beta', 'bea-beta@example.org');
+const drC = account('doctor', 'Dr Cy Gamma', 'cy-gamma@example.org');
+const patient = account('patient', 'Pia Patient', 'pia-patient@example.org');
+const TITLE = 'Echocardiogram follow-up';
+const NOTE = 'Team note on the echo';
+
+let adminPage: Page;
+let patientPage: Page;
+let recordId: string;
+const sessions = new Map<Account, Session>();
+const keys = new Map<Account, GeneratedUserKey>();
+let teamId: string;
+
+async function openAs(who: Account): Promise<Page> {
+  const { page } = await newDevice(suite.browser, captured);
+  await loginAs(page, suite.server.baseUrl, who);
+  return page;
+}
+
+async function addToTeam(who: Account) {
+  await adminPage.getByLabel('Their email').fill(who.email);
+  await adminPage.getByRole('button', { name: 'Add to the team' }).click();
+  await adminPage.locator('tr', { hasText: who.name }).waitFor();
+}
+
+/** The doctor's Patients page lists the patient; her record opens verified. */
+async function readsTheRecord(page: Page) {
+  await go(page, '/patients');
+  await page.getByRole('link', { name: patient.name }).click();
+  await page.getByRole('region', { name: 'Records' }).getByText(TITLE).click();
+  await page.getByText(`Signed by ${patient.name}`).waitFor({ timeout: 30_000 });
+}
 
 describe('care teams (real Chromium)', () => {
-  it('when an admin creates a team and adds a colleague by email, then both see it with her attested role; when removed, she no longer does', async () => {
-    await registerUser(suite.server.baseUrl, admin);
-    await registerUser(suite.server.baseUrl, colleague);
+  beforeAll(async () => {
+    for (const who of [admin, drA, drB, drC, patient]) {
+      const registered = await registerUser(suite.server.baseUrl, who);
+      sessions.set(who, registered.session);
+      keys.set(who, registered.key);
+    }
+  });
 
-    const { page } = await newDevice(suite.browser, captured);
-    await loginAs(page, suite.server.baseUrl, admin);
-    await go(page, '/teams');
-    await page.getByLabel('Practice name').fill('St Mary’s');
-    await page.getByRole('button', { name: 'Create practice' }).click();
-    await page.getByRole('heading', { name: 'St Mary’s' }).waitFor();
-    await page.getByLabel('New team name').fill('Cardiology');
-    await page.getByRole('button', { name: 'Create team' }).click();
-    await page.getByRole('list', { name: 'Your teams' }).getByRole('link', { name: 'Cardiology' }).click();
-    await page.getByRole('heading', { name: 'Cardiology (St Mary’s)' }).waitFor();
+  it('when an admin creates a practice and a team and adds two doctors by email, then each is listed with the role she signed', async () => {
+    adminPage = await openAs(admin);
+    await go(adminPage, '/teams');
+    await adminPage.getByLabel('Practice name').fill('St Mary’s');
+    await adminPage.getByRole('button', { name: 'Create practice' }).click();
+    await adminPage.getByRole('heading', { name: 'St Mary’s' }).waitFor();
+    await adminPage.getByLabel('New team name').fill('Cardiology');
+    await adminPage.getByRole('button', { name: 'Create team' }).click();
+    await adminPage.getByRole('list', { name: 'Your teams' }).getByRole('link', { name: 'Cardiology' }).click();
+    await adminPage.getByRole('heading', { name: 'Cardiology (St Mary’s)' }).waitFor();
+    await addToTeam(drA);
+    await addToTeam(drB);
+    const row = await adminPage.locator('tr', { hasText: drA.name }).textContent();
+    expect(row).toContain('Doctor');
+    expect(row).toContain(admin.name);
+  });
 
-    await page.getByLabel('Their email').fill(colleague.email);
-    await page.getByRole('button', { name: 'Add to the team' }).click();
-    const row = page.locator('tr', { hasText: colleague.name });
-    await row.waitFor();
-    expect(await row.textContent()).toContain('Doctor');
-    expect(await row.textContent()).toContain(admin.name);
+  it('when the patient checks the team admin’s key and shares a record with the team, then the record lists the team and its members', async () => {
+    patientPage = await openAs(patient);
+    recordId = await createNote(patientPage, TITLE, 'EF 55%, no regional wall motion abnormality.');
+    await patientPage.getByRole('button', { name: 'Share…' }).click();
+    await patientPage.getByLabel('Team name').fill('Card');
+    await patientPage.getByRole('button', { name: 'Search teams' }).click();
+    await patientPage.getByRole('button', { name: 'Cardiology (St Mary’s)' }).click();
+    const check = patientPage.getByTestId('key-check');
+    await check.waitFor();
+    await check.getByRole('button', { name: `Compare numbers with ${admin.name}` }).click();
+    const compare = patientPage.getByTestId('key-verification');
+    await compare.getByText('Details').click();
+    const adminKey = await api<{ fingerprint: string }>(sessions.get(admin) as Session, 'GET', '/auth/me');
+    expect(await compare.getByRole('group', { name: 'Their key fingerprint' }).getAttribute('data-fingerprint')).toBe(adminKey.fingerprint);
+    await compare.getByRole('button', { name: 'They match' }).click();
+    await check.getByText('Verified', { exact: true }).waitFor();
+    await check.getByRole('button', { name: 'Share with Cardiology' }).click();
+    const teams = patientPage.getByRole('region', { name: 'Care teams who can read this record' });
+    await teams.getByRole('list', { name: 'Members of Cardiology' }).getByText(drB.name).waitFor({ timeout: 30_000 });
+  });
 
-    const { page: cora } = await newDevice(suite.browser, captured);
-    await loginAs(cora, suite.server.baseUrl, colleague);
-    await go(cora, '/teams');
-    await cora.getByRole('list', { name: 'Your teams' }).getByRole('link', { name: 'Cardiology' }).waitFor();
+  it('when both doctors open their patients, then each reads the record through the team', async () => {
+    await readsTheRecord(await openAs(drA));
+    await readsTheRecord(await openAs(drB));
+  });
 
-    await page.getByRole('button', { name: `Remove ${colleague.name}` }).click();
-    await page.getByText('They may have kept what they already read.').waitFor();
-    await page.getByRole('button', { name: `Remove ${colleague.name}` }).last().click();
-    await row.waitFor({ state: 'detached' });
+  it('when a member writes a note for the patient, then the patient sees it attested: member of the team, signed by the admin', async () => {
+    const page = await openAs(drA);
+    await go(page, '/patients');
+    await page.getByRole('link', { name: patient.name }).click();
+    await page.getByRole('link', { name: 'New record' }).click();
+    await page.getByText('to your team Cardiology').waitFor({ timeout: 30_000 });
+    await page.getByLabel('Title').fill(NOTE);
+    await page.getByLabel('Notes').fill('Reviewed with the team.');
+    await page.getByRole('button', { name: 'Encrypt and save' }).click();
+    await page.getByText('Verified: written and signed by you.').waitFor({ timeout: 60_000 });
+    const noteId = new URL(page.url()).pathname.split('/')[2] ?? '';
+    await go(patientPage, `/records/${noteId}`);
+    await patientPage.getByTestId('author-role').getByText(`${drA.name}, doctor in Cardiology (St Mary’s), signed by ${admin.name}.`).waitFor({ timeout: 30_000 });
+  });
 
-    await go(cora, '/settings');
-    await go(cora, '/teams');
-    await cora.getByText('You are not in any team yet.').waitFor();
-    // No password and no unprotected private key (the team key travels only inside envelopes).
-    expect(leaksOf(captured, [admin.password, colleague.password])).toEqual([]);
-    expect(privateKeysIn(captured).filter((k) => k.secretPackets > 0)).toEqual([]);
+  it('when a third doctor joins, then she reads the record at once and nothing was re-encrypted', async () => {
+    const before = await api<{ message: string; version: number }>(sessions.get(patient) as Session, 'GET', `/records/${recordId}`);
+    await addToTeam(drC);
+    await readsTheRecord(await openAs(drC));
+    const after = await api<{ message: string; version: number }>(sessions.get(patient) as Session, 'GET', `/records/${recordId}`);
+    expect(after.version).toBe(before.version);
+    expect(after.message).toBe(before.message);
+  });
+
+  it('when the admin removes a doctor, then she gets 404 at once, the admin’s browser re-encrypts the records with a progress bar, and the key she kept opens no re-keyed version', async () => {
+    // What the leaver could keep: her copy of the team key, unwrapped (here in Node) before she goes.
+    const { teams } = await api<{ teams: { id: string }[] }>(sessions.get(drB) as Session, 'GET', '/teams');
+    teamId = teams[0]?.id ?? '';
+    const envelope = await api<{ message: string; fingerprint: string }>(sessions.get(drB) as Session, 'GET', `/teams/${teamId}/key-envelopes/1`);
+    const team = await api<{ keys: { gen: number; fingerprint: string; publicKey: string }[] }>(sessions.get(drB) as Session, 'GET', `/teams/${teamId}`);
+    const gen1 = team.keys[0];
+    if (!gen1) throw new Error('no team key');
+    const kept = await unwrapTeamKey({
+      message: envelope.message,
+      myKey: (keys.get(drB) as GeneratedUserKey).privateKey,
+      context: { teamId, gen: 1, memberId: (await api<{ id: string }>(sessions.get(drB) as Session, 'GET', '/auth/me')).id },
+      expected: await teamKeyRef(gen1.publicKey),
+    });
+
+    await adminPage.getByRole('button', { name: `Remove ${drB.name}` }).click();
+    await adminPage.getByText('They may have kept what they already read.').waitFor();
+    await adminPage.getByRole('button', { name: `Remove ${drB.name}` }).last().click();
+    await adminPage.locator('tr', { hasText: drB.name }).waitFor({ state: 'detached' });
+    await expect(api(sessions.get(drB) as Session, 'GET', `/records/${recordId}`)).rejects.toThrow(/HTTP 404/);
+    await adminPage.getByText('Every record shared with the team now uses its new key.').waitFor({ timeout: 60_000 });
+
+    const rekeyed = await api<{ version: number; authorId: string; recipients: { fingerprint: string }[]; teams: { fingerprint: string; gen: number }[]; message: string }>(sessions.get(patient) as Session, 'GET', `/records/${recordId}`);
+    expect(rekeyed.teams.map((t) => t.gen)).toEqual([2]);
+    const opened = await openRecord({
+      message: rekeyed.message,
+      myKey: kept,
+      expect: {
+        recordId: recordId as RecordId,
+        version: rekeyed.version,
+        ownerId: (await api<{ id: string }>(sessions.get(patient) as Session, 'GET', '/auth/me')).id as UserId,
+        authorId: rekeyed.authorId as UserId,
+        authorPublicKey: (keys.get(admin) as GeneratedUserKey).publicKey,
+        recipients: [...rekeyed.recipients, ...rekeyed.teams].map((r) => r.fingerprint as Fingerprint),
+      },
+    });
+    expect(opened.status).toBe('not-for-me');
+    // The patient still reads it, re-encrypted by the admin she verified.
+    await go(patientPage, `/records/${recordId}`);
+    await patientPage.getByText(`Verified: written and signed by ${admin.name}.`).waitFor({ timeout: 30_000 });
+  });
+
+  it('when every request the browsers sent is searched, then none holds a password, the record’s text or an unprotected private key', () => {
+    const secrets = [admin, drA, drB, drC, patient].map((a) => a.password);
+    expect(leaksOf(captured, [...secrets, TITLE, NOTE, 'EF 55%'])).toEqual([]);
+    for (const k of privateKeysIn(captured)) expect(k.protectedPackets).toBeGreaterThanOrEqual(k.secretPackets);
   });
 });

@@ -22,8 +22,8 @@ import type {
   RecordHistoryResponse,
   RecordListResponse,
 } from '@medseal/contract';
-import { sealRecord, type RecordId, type UserId } from '@medseal/crypto';
-import { registerUser } from './support/api';
+import { createConsent, sealRecord, type RecordId, type UserId } from '@medseal/crypto';
+import { api, registerUser } from './support/api';
 import { createNote, go, register, type Account } from './support/app';
 import { newDevice, type CapturedRequest } from './support/browser';
 import {
@@ -121,6 +121,26 @@ async function impostor() {
     password: 'Pylon-Mistral-Cobalt-95',
   });
   return { ...account, name };
+}
+
+/** The patient's record page says, as an alert naming the author, that it was written without her consent. */
+async function expectWrittenWithoutConsent(page: Page, authorName: string): Promise<void> {
+  await page
+    .getByRole('alert')
+    .filter({ hasText: `Written without your consent: no consent of yours lets ${authorName} write` })
+    .waitFor({ state: 'visible', timeout: 60_000 });
+}
+
+/** A doctor's new-note form for the patient offers `offered` as a default reader and never `never`. */
+async function expectDefaultReaders(
+  page: Page,
+  patientId: string,
+  readers: { offered: string; never: string },
+): Promise<void> {
+  await go(page, `/records/new?owner=${patientId}`);
+  await page.getByRole('checkbox', { name: readers.offered }).waitFor({ timeout: 60_000 });
+  expect(await page.getByRole('checkbox', { name: readers.never }).count()).toBe(0);
+  expect(await page.getByText(readers.never).count()).toBe(0);
 }
 
 /** A note with two versions; returns its id and version 1 as stored. */
@@ -320,8 +340,9 @@ describe('a malicious server against what a record page shows (real Chromium)', 
     },
   );
 
-  // Class 11: passes since the signer is named with "a key you have not verified" (class 6) and no longer pre-ticked;
-  // the consent statement itself (DESIGN §13, a "no consent" label) is still to come (trust).
+  // Class 11 (DESIGN §13): the patient's signed state has no consent for the intruder, so the
+  // page says the record was written without her consent, and the doctor's form takes its
+  // default readers only from records she signed and consents she signed: never the intruder.
   it(
     'when the operator plants a record by a doctor without the patient’s consent, then it is labelled so and that doctor is never a default reader of another doctor’s note',
     async () => {
@@ -360,9 +381,10 @@ describe('a malicious server against what a record page shows (real Chromium)', 
 
       await openRecordPage(patientPage, recordId, patientPage.getByText('Urgent instruction'));
       expect(await regionsClaimingVerified(patientPage, intruder.name)).toEqual([]);
-      await expectSecurityWarning(patientPage);
+      await expectWrittenWithoutConsent(patientPage, intruder.name);
 
       const doctor = await freshDevice(stage, dana);
+      await expectDefaultReaders(doctor, patientUser._id, { offered: cara.name, never: intruder.name });
       const since = captured.length;
       await writeNoteFor(doctor, patientUser._id, {
         title: 'Medication review',
@@ -378,4 +400,63 @@ describe('a malicious server against what a record page shows (real Chromium)', 
       ).toEqual([]);
     },
   );
+  // Class 11, the server's side of it: the operator stores a consent the patient never signed
+  // (a statement the intruder signed for himself) so the server lets the intruder write. Her
+  // app trusts only her signed state, her doctor's app only statements her key verifies.
+  it('when the operator forges a consent for a doctor and lets him write, then the patient sees the note as written without her consent and her doctor never offers him as a reader', async () => {
+    const intruder = await impostor();
+    const { signedConsent } = await createConsent({
+      consent: {
+        patientId: patientUser._id,
+        subject: { kind: 'person', id: intruder.id, fingerprint: intruder.key.fingerprint },
+        seq: 1,
+      },
+      patientKey: intruder.key.privateKey,
+    });
+    await suite.server.connection.collection<{ _id: string; [field: string]: unknown }>('consents').insertOne({
+      _id: `${patientUser._id}:${intruder.id}`,
+      patientId: patientUser._id,
+      subjectKind: 'person',
+      subjectId: intruder.id,
+      fingerprint: intruder.key.fingerprint,
+      seq: 1,
+      since: new Date(),
+      signedConsent,
+      updatedAt: new Date(),
+    });
+    const recordId = newRecordId();
+    const readers = [patientUser, danaUser];
+    const { message } = await sealRecord({
+      envelope: {
+        recordId: recordId as RecordId,
+        version: 1,
+        ownerId: patientUser._id as UserId,
+        authorId: intruder.id as UserId,
+        createdAt: new Date().toISOString(),
+        content: { v: 1, kind: 'note', title: 'New prescription', date: '2026-01-06', body: 'Forged-consent note', attachments: [] },
+      },
+      authorKey: intruder.key.privateKey,
+      recipientKeys: [...readers.map((u) => u.publicKey), intruder.key.publicKey],
+    });
+    // Through the API, as the intruder: the forged consent is what lets the server take it.
+    const created = await api<RecordDto>(intruder.session, 'POST', '/records', {
+      recordId,
+      ownerId: patientUser._id,
+      recipients: [
+        ...readers.map((u) => ({ userId: u._id, fingerprint: u.fingerprint })),
+        { userId: intruder.id, fingerprint: intruder.key.fingerprint },
+      ],
+      message,
+    });
+    expect(created.id).toBe(recordId);
+
+    await openRecordPage(patientPage, recordId, patientPage.getByText('Forged-consent note'));
+    await expectWrittenWithoutConsent(patientPage, intruder.name);
+
+    const doctor = await freshDevice(stage, dana);
+    await expectDefaultReaders(doctor, patientUser._id, { offered: cara.name, never: intruder.name });
+    const since = captured.length;
+    await writeNoteFor(doctor, patientUser._id, { title: 'Follow-up', body: 'See in two weeks', coReader: cara.name });
+    expect(await requestsEncryptingTo(captured, since, await encryptionKeyIdsOf(intruder.key.publicKey))).toEqual([]);
+  });
 });

@@ -2,9 +2,9 @@ import { newDevice, screenshots, type CapturedRequest } from './support/browser'
 import { browserSuite } from './support/suite';
 import { sealRecord, type RecordId, type UserId } from '@medseal/crypto';
 import { operatorLog } from '@medseal/server/testing';
-import { api, registerUser } from './support/api';
+import { registerUser } from './support/api';
 import { createNote, go, loginAs, register, type Account } from './support/app';
-import { newRecordId } from './support/malicious-server';
+import { newRecordId, plantRecord } from './support/malicious-server';
 
 const patient: Account = { role: 'patient', name: 'Cleo Patient', email: 'cleo@example.org', password: 'Meadow-Copper-Lantern-51' };
 const doctor: Account = { role: 'doctor', name: 'Dr Dana Fox', email: 'dana@clinic.example', password: 'Quartz-Willow-Harbor-17' };
@@ -122,8 +122,8 @@ describe('attacks the app must notice (real Chromium, real server, database edit
     await page.getByText('Key changed').first().waitFor({ timeout: 30_000 });
     await screenshots(page, 'contacts');
 
-    // Forged authorship: Mallory writes a record for the patient, the database then names the
-    // (pinned) doctor as its author while the directory serves Mallory's key for the doctor.
+    // Forged authorship: a record Mallory signed for the patient, stored naming the (pinned)
+    // doctor as its author while the directory serves Mallory's key for the doctor.
     const patientDoc = await users.findOne({ email: patient.email });
     if (!patientDoc) throw new Error('patient not stored');
     const patientId = String((patientDoc as unknown as { _id: string })._id);
@@ -143,19 +143,20 @@ describe('attacks the app must notice (real Chromium, real server, database edit
       authorKey: malloryAccount.key.privateKey,
       recipientKeys: [patientKey.publicKey, malloryAccount.key.publicKey],
     });
-    await api(malloryAccount.session, 'POST', '/records', {
-      recordId: forgedId,
+    const doctorDoc = await users.findOne({ email: doctor.email });
+    if (!doctorDoc) throw new Error('doctor not stored');
+    const doctorId = String((doctorDoc as unknown as { _id: string })._id);
+    // Stored by the operator itself: the server refuses Mallory's own write (no consent, 403).
+    await plantRecord(suite.server, {
+      id: forgedId,
       ownerId: patientId,
+      authorId: doctorId,
       recipients: [
         { userId: patientId, fingerprint: patientKey.fingerprint },
         { userId: malloryAccount.id, fingerprint: malloryAccount.key.fingerprint },
       ],
       message,
     });
-    const doctorDoc = await users.findOne({ email: doctor.email });
-    if (!doctorDoc) throw new Error('doctor not stored');
-    const doctorId = String((doctorDoc as unknown as { _id: string })._id);
-    await suite.server.connection.collection<{ _id: string }>('records').updateOne({ _id: forgedId }, { $set: { authorId: doctorId, creatorId: doctorId } });
     await go(page, `/records/${forgedId}`);
     await page.getByText('Tamper warning: this record failed verification and is not shown.').waitFor({ timeout: 30_000 });
     expect(await page.getByText('Forged instruction').count()).toBe(0);

@@ -23,6 +23,7 @@ import {
   lockPrivateKey,
   openAccountState,
   openRecord,
+  type RecordExpectation,
   replayTeamLog,
   sealAccountState,
   sealFile,
@@ -183,6 +184,19 @@ async function benchRecords(users: GeneratedUserKey[]): Promise<void> {
     );
     record(`record_open_${count}_recipients`, open.ours, 'ms');
     record(`record_open_${count}_recipients_vs_openpgp`, open.ratio, 'ratio', '≤ 1.10');
+
+    // Issue 10: opening with every check the app now makes (pinned author and owner, the
+    // highest version seen, readers = packets against every reader's key) against the open
+    // above (the expectation the app passed before the trust contract), same run.
+    const basic = { ...envelope, authorPublicKey: author.publicKey, authorFingerprint: author.fingerprint, recipients: sealed.envelope.recipients };
+    const every = { ...basic, ownerFingerprint: author.fingerprint, minVersion: envelope.version, readerKeys: keys };
+    const opened = async (expect: RecordExpectation) => {
+      const r = await openRecord({ message: sealed.message, myKey: reader.privateKey, expect });
+      if (r.status !== 'verified') throw new Error(`bench: ${r.status}`);
+    };
+    const checks = await compare(n, () => opened(every), () => opened(basic));
+    record(`record_open_${count}_recipients_every_check`, checks.ours, 'ms');
+    record(`record_open_${count}_recipients_every_check_vs_before`, checks.ratio, 'ratio', '≤ 1.15');
   }
 }
 
@@ -430,6 +444,12 @@ async function benchKt(): Promise<void> {
 
 async function main(): Promise<void> {
   // `tsx bench/run.ts teams`: only the care-team figures (printed; results.json untouched).
+  // `tsx bench/run.ts records`: only the record seal/open figures (printed; results.json untouched).
+  if (process.argv.includes('records')) {
+    await benchRecords(await Promise.all(Array.from({ length: 100 }, (_, i) => generateUserKey({ name: `Bench ${i}`, email: `bench${i}@example.org` }))));
+    for (const [metric, value, goal] of rows) console.log(`${metric.padEnd(44)}  ${value.padStart(14)}  ${goal}`);
+    return;
+  }
   if (process.argv.includes('teams') || process.argv.includes('account-state') || process.argv.includes('kt')) {
     await (process.argv.includes('teams') ? benchTeams() : process.argv.includes('kt') ? benchKt() : benchAccountState());
     for (const [metric, value, goal] of rows) console.log(`${metric.padEnd(34)}  ${value.padStart(14)}  ${goal}`);

@@ -96,6 +96,6 @@ export async function verifyGrantWithKey(signedGrant: string, key: openpgp.Key):
 }
 
 /** True when the grant counts at `now` (not expired). */
-export function grantIsCurrent(grant: Grant, now: Date = new Date()): boolean {
+export function grantIsCurrent(grant: Pick<Grant, 'expiresAt'>, now: Date = new Date()): boolean {
   return grant.expiresAt === undefined || Date.parse(grant.expiresAt) > now.getTime();
 }

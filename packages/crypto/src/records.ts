@@ -9,6 +9,9 @@ import { encryptToKeys, parsePublicKeyCached, validatedPublicKey, type UnlockedK
 import { decryptVerified, encryptSigned, type BadSignatureReason, type SessionKey } from './messages';
 import { pad, unpad } from './padding';
 import { parseSignedTreeHead, type SignedTreeHead } from './transparency/heads';
+import { teamKeyAt } from './teams/state';
+import type { TeamState } from './teams/statements';
+import { verifyTeamGrantWithKey } from './teams/team-grants';
 import type { ArmoredMessage, Fingerprint, Grant, RecordId, UserId } from './types';
 
 export type JsonObject = { [key: string]: Json };
@@ -153,6 +156,12 @@ export interface RecordExpectation {
   grants?: GrantEvidence[];
   /** Pinned fingerprint of the owner, needed to accept grants the owner (not the author) signed. */
   ownerFingerprint?: Fingerprint;
+  /**
+   * Team grants the server holds for this record (DESIGN §13), with the verified states of the
+   * teams they name: each adds the key the team had when the grant was signed (`teamKeyAt`).
+   */
+  teamGrants?: GrantEvidence[];
+  teams?: TeamState[];
   /** 'summary' when opening the list-view summary message; absent for the record itself. */
   part?: 'summary';
   /** The highest version this client has seen of the record: anything older is a rollback. */
@@ -197,6 +206,8 @@ export async function checkRecipientList(opts: {
   envelopeRecipients: Fingerprint[];
   serverRecipients: Fingerprint[];
   grants?: GrantEvidence[];
+  teamGrants?: GrantEvidence[];
+  teams?: TeamState[];
   now?: Date;
 }): Promise<{ ok: true; accepted: Fingerprint[]; grants: Grant[] } | { ok: false; unexpected: Fingerprint[]; missing: Fingerprint[] }> {
   const accepted = new Set<string>(opts.envelopeRecipients);
@@ -221,11 +232,60 @@ export async function checkRecipientList(opts: {
     accepted.add(g.granteeFingerprint);
     acceptedGrants.push(g);
   }
+  // A team grant allows the key of its time; a re-keyed version names the team's newer key in
+  // its envelope instead, so the granted key may be absent (the team then reads by the newer one).
+  const granted = new Set<string>();
+  for (const evidence of opts.teamGrants ?? []) {
+    const key = await teamKeyGranted(evidence, opts);
+    if (key && !accepted.has(key)) granted.add(key);
+  }
   const server = new Set<string>(opts.serverRecipients.map((fp) => parseFingerprint(fp)));
-  const unexpected = [...server].filter((fp) => !accepted.has(fp)) as Fingerprint[];
+  const unexpected = [...server].filter((fp) => !accepted.has(fp) && !granted.has(fp)) as Fingerprint[];
   const missing = [...accepted].filter((fp) => !server.has(fp)) as Fingerprint[];
   if (unexpected.length > 0 || missing.length > 0) return { ok: false, unexpected, missing };
-  return { ok: true, accepted: [...accepted].sort() as Fingerprint[], grants: acceptedGrants };
+  const readers = [...accepted, ...[...granted].filter((fp) => server.has(fp))];
+  return { ok: true, accepted: readers.sort() as Fingerprint[], grants: acceptedGrants };
+}
+
+/**
+ * The reader rule for team keys an author sealed to (docs/care-teams.md): a key of a verified
+ * team counts only if the team's statements say it was the team's key when the version was
+ * signed; a version sealed to a retired key after its retirement (a stale or lied-to writer,
+ * which a removed member may still read) is refused.
+ */
+function sealedToRetiredTeamKey(recipients: readonly string[], teams: readonly TeamState[], signedAt: Date): boolean {
+  // OpenPGP signature times are whole seconds: take the key current at the end of that second, so
+  // a key retired within it counts as retired (a rotation and a write in the same second: refused).
+  const latest = new Date(signedAt.getTime() + 999);
+  return teams.some((team) => team.keys.some((k) => recipients.includes(k.fingerprint) && teamKeyAt(team, latest)?.fingerprint !== k.fingerprint));
+}
+
+/**
+ * The team key a team grant adds to a record's readers, or null when it is no evidence: it must
+ * verify, be signed by the author or the owner (pinned keys, as for a person grant), name this
+ * record, be current, and name a team whose verified state the reader holds (id and genesis);
+ * the key is the one that team's statements say was current when the grant was signed.
+ */
+async function teamKeyGranted(
+  evidence: GrantEvidence,
+  opts: { recordId: RecordId; ownerId: UserId; authorId: UserId; authorFingerprint: Fingerprint; ownerFingerprint?: Fingerprint; teams?: TeamState[]; now?: Date },
+): Promise<Fingerprint | null> {
+  let signer: Awaited<ReturnType<typeof parsePublicKeyCached>>;
+  try {
+    signer = await parsePublicKeyCached(evidence.signerPublicKey);
+  } catch {
+    return null;
+  }
+  if (signer.isPrivate()) return null;
+  const result = await verifyTeamGrantWithKey(evidence.signedGrant, signer);
+  if (result.status !== 'verified') return null;
+  const g = result.grant;
+  const signerFingerprint = signer.getFingerprint();
+  const byAuthor = g.grantedBy === opts.authorId && signerFingerprint === opts.authorFingerprint;
+  const byOwner = g.grantedBy === opts.ownerId && opts.ownerFingerprint !== undefined && signerFingerprint === opts.ownerFingerprint;
+  if (g.recordId !== opts.recordId || !(byAuthor || byOwner) || !grantIsCurrent(g, opts.now)) return null;
+  const team = (opts.teams ?? []).find((t) => t.teamId === g.teamId && t.genesis === g.genesis);
+  return team ? (teamKeyAt(team, g.at)?.fingerprint ?? null) : null;
 }
 
 /**
@@ -279,10 +339,13 @@ export async function openRecord<C extends JsonObject = JsonObject>(opts: {
     envelopeRecipients: envelope.recipients,
     serverRecipients: x.recipients,
     ...(x.grants ? { grants: x.grants } : {}),
+    ...(x.teamGrants ? { teamGrants: x.teamGrants } : {}),
+    ...(x.teams ? { teams: x.teams } : {}),
     ...(x.now ? { now: x.now } : {}),
   }).catch(() => ({ ok: false as const, unexpected: [], missing: [] }));
-  if (!list.ok) {
+  if (!list.ok || sealedToRetiredTeamKey(envelope.recipients, x.teams ?? [], outcome.signedAt)) {
     mismatches.push('recipients');
+    if (list.ok) return { status: 'context-mismatch', mismatches };
     return { status: 'context-mismatch', mismatches, unexpectedRecipients: list.unexpected, missingRecipients: list.missing };
   }
   if (x.readerKeys && !(await packetsMatchReaders(opts.message, list.accepted, x.readerKeys, x.now))) mismatches.push('packets');

@@ -3,8 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { freshTestDatabaseUri } from '@medseal/devdb/test-database';
+import { serverDir } from './paths';
 
-const serverDir = join(__dirname, '..', '..');
 
 export interface ServerProcess {
   baseUrl: string;

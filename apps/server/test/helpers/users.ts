@@ -1,15 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { serverDir } from './paths';
 import { generateUserKey, type GeneratedUserKey } from '@medseal/crypto';
 import type { Role, SessionStartResponse } from '@medseal/contract';
 import { ApiClient } from './client';
 
-// Under jest (CommonJS) __dirname is set; under tsx (ESM, the benchmark) we run from apps/server.
-const here = typeof __dirname === 'string' ? __dirname : join(process.cwd(), 'test', 'helpers');
-
 export function fixture(name: string): string {
-  return readFileSync(join(here, '..', 'fixtures', name), 'utf8');
+  return readFileSync(join(serverDir, 'test', 'fixtures', name), 'utf8');
 }
 
 export const TEST_KDF = { algorithm: 'argon2id', memoryKiB: 65536, iterations: 3, parallelism: 1 } as const;

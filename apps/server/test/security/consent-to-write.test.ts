@@ -4,6 +4,8 @@
 import { consentListResponseSchema, consentSchema } from '@medseal/contract';
 import { codeOf } from '../helpers/client';
 import { consentBody, giveConsent, putConsent } from '../helpers/consents';
+import { encryptTo } from '../helpers/pgp';
+import { createBody, createRecordAs, grantBody, recipientsOf, sealFor } from '../helpers/records';
 import { registerUser, type TestUser } from '../helpers/users';
 import { startTestServer, type TestServer } from '../support';
 
@@ -59,6 +61,7 @@ describe('storing a consent statement: only the patient, only a good one', () =>
     const res = await send();
     expect({ status: res.status, code: codeOf(res) }).toEqual({ status, code });
     expect(await storedConsents(patient)).toEqual([]);
+    expect((await doctor.api.post('/records', await createBody(doctor, patient, [patient, doctor]))).status).toBe(403);
   });
 
   it('when an older statement is sent again after a withdrawal (replayed), then 409 consent-replayed and the withdrawal stays', async () => {
@@ -99,5 +102,51 @@ describe('who reads a patient’s consents', () => {
     expect(consentSchema.parse((await former.api.get(`/patients/${owner.id}/consents/${former.id}`)).body).withdrawnAt).toEqual(expect.any(String));
     expect((await outsider.api.get(`/patients/${owner.id}/consents/${carer.id}`)).status).toBe(404);
     expect((await carer.api.get(`/patients/${owner.id}/consents/${former.id}`)).status).toBe(404);
+  });
+});
+
+describe('writing for a patient needs her current consent (403 no-consent)', () => {
+  it('when a self-declared doctor writes a record for a patient who never consented, then 403 no-consent and nothing is stored', async () => {
+    const body = await createBody(outsider, patient, [patient, outsider]);
+    const res = await outsider.api.post('/records', body);
+    expect({ status: res.status, code: codeOf(res) }).toEqual({ status: 403, code: 'no-consent' });
+    expect((await patient.api.get(`/records/${body.recordId}`)).status).toBe(404);
+  });
+
+  it('when the patient withdraws, then the doctor can no longer write, edit, attach to or share his note; she still can; a new consent restores it', async () => {
+    const owner = await registerUser(server.baseUrl, { name: 'Wanda Withdraws' });
+    await giveConsent(owner, doctor);
+    const note = await createRecordAs(doctor, owner, [owner, doctor]);
+    expect((await putConsent(owner, doctor, { seq: 2, withdraw: true })).status).toBe(200);
+
+    const attempts = {
+      create: async () => doctor.api.post('/records', await createBody(doctor, owner, [owner, doctor])),
+      edit: async () =>
+        doctor.api.put(`/records/${note.id}`, {
+          baseVersion: 1,
+          recipients: recipientsOf(owner, doctor),
+          message: await sealFor({ recordId: note.id, version: 2, owner, author: doctor, readers: [owner, doctor] }),
+        }),
+      attach: async () =>
+        doctor.api.request('POST', `/records/${note.id}/attachments`, {
+          raw: { data: new Uint8Array(await encryptTo([owner.publicKey, doctor.publicKey], 'x', { armor: false })), contentType: 'application/octet-stream' },
+        }),
+      share: async () => doctor.api.post(`/records/${note.id}/grants`, await grantBody(doctor, colleague, note)),
+    };
+    for (const [what, attempt] of Object.entries(attempts)) {
+      const res = await attempt();
+      expect({ what, status: res.status, code: codeOf(res) }).toEqual({ what, status: 403, code: 'no-consent' });
+    }
+    // He still reads what he wrote; she still edits her record.
+    expect((await doctor.api.get(`/records/${note.id}`)).status).toBe(200);
+    const own = await owner.api.put(`/records/${note.id}`, {
+      baseVersion: 1,
+      recipients: recipientsOf(owner, doctor),
+      message: await sealFor({ recordId: note.id, version: 2, owner, author: owner, readers: [owner, doctor] }),
+    });
+    expect(own.status).toBe(200);
+
+    await giveConsent(owner, doctor, 3);
+    expect((await attempts.create()).status).toBe(201);
   });
 });

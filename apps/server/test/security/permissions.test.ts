@@ -3,7 +3,9 @@ import { signAuditCheckpoint } from '@medseal/crypto';
 import { accessRules } from '../../src/access';
 import { ROLE_MAY, type RecordRole } from '../../src/components/records/access';
 import { ApiClient, codeOf, type ApiResponse } from '../helpers/client';
-import { createRecordAs, grantBody, recipientsOf, sealFor, share } from '../helpers/records';
+import { giveConsent, putConsent } from '../helpers/consents';
+import { createBody, createRecordAs, grantBody, recipientsOf, sealFor, share } from '../helpers/records';
+import { encryptTo } from '../helpers/pgp';
 import { registerUser, type TestUser } from '../helpers/users';
 import { startTestServer, type TestServer } from '../support';
 
@@ -137,6 +139,49 @@ describe('the permission matrix', () => {
     expect(res.status).toBe(200);
     const listed = res.body.records.some((r) => r.id === record.id);
     expect(listed).toBe(actor === 'owner' || actor === 'granted doctor');
+  });
+});
+
+/**
+ * Consent to write (DESIGN §13, issue 10 class 11): a doctor's writes into a patient's records
+ * — a new note, and editing, attaching to or sharing his note — by the state of her consent.
+ * Reading what he wrote never needs it; every write without a current consent is 403 no-consent.
+ */
+type ConsentState = 'consent given' | 'consent withdrawn' | 'never consented';
+const consentOperations: Record<string, (doctor: TestUser, patient: TestUser, note: { id: string; message: string } | null) => Promise<ApiResponse>> = {
+  'write a new note': async (d, p) => d.api.post('/records', await createBody(d, p, [p, d])),
+  'edit his note': async (d, p, n) =>
+    d.api.put(`/records/${n?.id}`, { baseVersion: 1, recipients: recipientsOf(p, d), message: await sealFor({ recordId: n?.id ?? '', version: 2, owner: p, author: d, readers: [p, d] }) }),
+  'attach a file to his note': async (d, p, n) =>
+    d.api.request('POST', `/records/${n?.id}/attachments`, { raw: { data: new Uint8Array(await encryptTo([p.publicKey, d.publicKey], 'x', { armor: false })), contentType: 'application/octet-stream' } }),
+  'share his note': async (d, _p, n) => (n ? d.api.post(`/records/${n.id}/grants`, await grantBody(d, newcomer, n)) : Promise.reject(new Error('no note'))),
+  'read his note': (d, _p, n) => d.api.get(`/records/${n?.id}`),
+};
+const consentCells = (['consent given', 'consent withdrawn', 'never consented'] as ConsentState[]).flatMap((state) =>
+  Object.keys(consentOperations)
+    .filter((op) => state !== 'never consented' || op === 'write a new note')
+    .map((op) => [state, op] as const),
+);
+
+describe('the permission matrix of consent to write', () => {
+  it.each(consentCells)('when the patient’s state is “%s” and her doctor tries to %s, then only a current consent lets him write', async (state, op) => {
+    const patient = await registerUser(server.baseUrl, { name: 'Consenting Patient' });
+    const doctor = await registerUser(server.baseUrl, { name: 'Dr Matrix', role: 'doctor' });
+    let note: { id: string; message: string } | null = null;
+    if (state !== 'never consented') {
+      await giveConsent(patient, doctor);
+      note = await createRecordAs(doctor, patient, [patient, doctor]);
+    }
+    if (state === 'consent withdrawn') expect((await putConsent(patient, doctor, { seq: 2, withdraw: true })).status).toBe(200);
+    const run = consentOperations[op];
+    if (!run) throw new Error(op);
+    const res = await run(doctor, patient, note);
+    if (state === 'consent given' || op === 'read his note') {
+      expect(res.status).toBeGreaterThanOrEqual(200);
+      expect(res.status).toBeLessThan(300);
+    } else {
+      expect({ status: res.status, code: codeOf(res) }).toEqual({ status: 403, code: 'no-consent' });
+    }
   });
 });
 

@@ -31,6 +31,7 @@ const FRIENDLY: Record<string, string> = {
   'version-conflict': 'Someone changed this while you were editing. Reload to see the newest version.',
   'record-not-found': 'This record does not exist or is no longer shared with you.',
   unauthenticated: 'Your session has ended. Please log in again.',
+  'no-consent': 'This patient has not let you write records for them (or stopped it). They can allow it when they share a record with you, or on their Contacts page.',
   // Sharing and revoking (the server's messages for these name packets and grants).
   'already-recipient': 'They can already read this record.',
   'user-not-found': 'That person does not use Medseal (any more).',

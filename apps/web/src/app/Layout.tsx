@@ -1,4 +1,4 @@
-import { useSyncExternalStore, type ReactNode } from 'react';
+import { useId, useState, useSyncExternalStore, type ReactNode } from 'react';
 import { NavLink, Link } from 'react-router';
 import { Badge, Banner, Button } from '../ui';
 import type { ClientStatusStore } from './clientStatus';
@@ -16,10 +16,15 @@ interface Props {
   children: ReactNode;
 }
 
-/** Header with navigation, lock state, "lock now" and logout; the outdated-client banner. */
+/**
+ * Header with navigation, lock state, "lock now" and logout; the outdated-client banner. On a
+ * phone it is two rows: the brand, the lock state and an Account button, then the navigation.
+ */
 export function Layout({ state, sessionEnded, onLogInAgain, clientStatus, onLock, onLogout, children }: Props) {
   const status = useSyncExternalStore(clientStatus.subscribe, clientStatus.get);
   const user = state.status === 'unlocked' || state.status === 'locked' ? state.user : null;
+  const [menuOpen, setMenuOpen] = useState(false);
+  const menuId = useId();
   return (
     <>
       <a className={styles.skip} href="#main">
@@ -31,7 +36,7 @@ export function Layout({ state, sessionEnded, onLogInAgain, clientStatus, onLock
             Med<span>seal</span>
           </Link>
           {state.status === 'unlocked' ? (
-            <nav className={styles.nav} aria-label="Main">
+            <nav className={styles.nav} aria-label="Main" data-role={state.user.role}>
               <NavLink to="/records" end>
                 Records
               </NavLink>
@@ -45,31 +50,46 @@ export function Layout({ state, sessionEnded, onLogInAgain, clientStatus, onLock
             <span className={styles.nav} />
           )}
           {user ? (
-            <div className={styles.status}>
-              <span>
-                {user.name} <Badge>{user.role}</Badge>
-              </span>
-              {state.status === 'unlocked' && sessionEnded ? (
-                <>
-                  <Badge tone="warn">Session ended</Badge>
-                  <Button variant="secondary" onClick={onLogInAgain}>
-                    Log in again
-                  </Button>
-                </>
-              ) : state.status === 'unlocked' ? (
-                <>
+            <>
+              <div className={styles.lockState}>
+                {state.status === 'unlocked' && sessionEnded ? (
+                  <>
+                    {/* On a phone the button alone says it (one header row). */}
+                    <span className={styles.wideOnly}>
+                      <Badge tone="warn">Session ended</Badge>
+                    </span>
+                    <Button variant="secondary" onClick={onLogInAgain}>
+                      Log in again
+                    </Button>
+                  </>
+                ) : state.status === 'unlocked' ? (
                   <Badge tone="ok">Unlocked</Badge>
+                ) : (
+                  <Badge tone="warn">Locked</Badge>
+                )}
+              </div>
+              {/* Below 1000 px the account's name and buttons fold behind this button (CSS). */}
+              <button type="button" className={styles.menuButton} aria-expanded={menuOpen} aria-controls={menuId} onClick={() => setMenuOpen((o) => !o)}>
+                Account
+              </button>
+              <div id={menuId} className={styles.status} data-open={menuOpen}>
+                <span className={styles.who} title={user.name}>
+                  {user.name}
+                </span>
+                {/* The role only in the Account menu: on a wide screen the name needs the room. */}
+                <span className={styles.narrowOnly}>
+                  <Badge>{user.role}</Badge>
+                </span>
+                {state.status === 'unlocked' && !sessionEnded ? (
                   <Button variant="secondary" onClick={onLock}>
                     Lock now
                   </Button>
-                </>
-              ) : (
-                <Badge tone="warn">Locked</Badge>
-              )}
-              <Button variant="secondary" onClick={onLogout}>
-                Log out
-              </Button>
-            </div>
+                ) : null}
+                <Button variant="secondary" onClick={onLogout}>
+                  Log out
+                </Button>
+              </div>
+            </>
           ) : null}
         </div>
       </header>

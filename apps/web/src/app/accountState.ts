@@ -1,5 +1,5 @@
 import { endpoints, type Me } from '@medseal/contract';
-import type { AccountState, HighWaterMark, OpenAccountStateResult, PinnedKey, SignedTreeHead, UserId } from '@medseal/crypto';
+import type { AccountState, ConsentGiven, HighWaterMark, OpenAccountStateResult, PinnedKey, SignedTreeHead, UserId } from '@medseal/crypto';
 import { isApiError } from '../api/errors';
 import type { Call } from '../api/http';
 import type { CryptoClient, KeyRef } from '../crypto/client';
@@ -165,6 +165,11 @@ export class AccountStateBook {
 
   get pins(): readonly PinnedKey[] {
     return this.view.pins;
+  }
+
+  /** The latest consent statement I signed about each doctor (DESIGN §13; features/consents). */
+  get consents(): readonly ConsentGiven[] {
+    return this.view.consents;
   }
 
   pinOf(userId: string): PinnedKey | undefined {

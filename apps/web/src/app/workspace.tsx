@@ -13,6 +13,7 @@ import { summarizeRecord, type RecordDeps } from '../features/records/recordServ
 import { SummaryLoader } from '../features/records/summaryLoader';
 import type { RecordRow } from '../features/records/RecordList';
 import { KeyBook } from './keyBook';
+import { TeamBook } from '../features/teams/teamBook';
 import type { RecordSearch } from '../features/search/client';
 import { useServices } from './services';
 import { KeyTransparency } from './transparency';
@@ -98,6 +99,7 @@ function OpenWorkspace({ user, keyRef, book, children }: { user: Me; keyRef: Key
     staleTime: Infinity,
     retry: false,
   });
+  const teams = useMemo(() => new TeamBook({ call, crypto, me: user, key: keyRef, keyBook }), [call, crypto, user, keyRef, keyBook]);
   const pins = useSyncExternalStore(
     (listener) => book.subscribe(listener),
     () => book.pins,
@@ -107,8 +109,8 @@ function OpenWorkspace({ user, keyRef, book, children }: { user: Me; keyRef: Key
   const pinsRevision = book.pinsRevision;
   const stamp = `${user.id}:${pinsRevision}`;
   const deps: RecordDeps = useMemo(
-    () => ({ stamp, call, crypto, me: user, key: keyRef, keyBook, transparency, accountState: book, contacts: () => contactsDoc }),
-    [stamp, call, crypto, user, keyRef, keyBook, transparency, book, contactsDoc],
+    () => ({ stamp, call, crypto, me: user, key: keyRef, keyBook, transparency, accountState: book, contacts: () => contactsDoc, teams }),
+    [stamp, call, crypto, user, keyRef, keyBook, transparency, book, contactsDoc, teams],
   );
   const loader = useMemo(
     () =>

@@ -4,6 +4,7 @@
 // say (`teamKeyAt`), so the grant stays valid across rotations.
 import { CryptoError } from '../errors';
 import { isIsoTime } from '../encoding';
+import type * as openpgp from 'openpgp';
 import { parseKey, type UnlockedKey } from '../keys';
 import { signInline, statementBytes, verifyStatement } from '../signing';
 import type { RecordId, UserId } from '../types';
@@ -90,8 +91,17 @@ export async function verifyTeamGrant(opts: {
   signedGrant: string;
   signerPublicKey: string;
 }): Promise<{ status: 'verified'; grant: TeamGrant } | { status: 'bad-signature' }> {
-  const key = await parseKey(opts.signerPublicKey);
-  const value = await verifyStatement(opts.signedGrant, key, TEAM_GRANT_PURPOSE, 'grant');
+  return verifyTeamGrantWithKey(opts.signedGrant, await parseKey(opts.signerPublicKey));
+}
+
+/** verifyTeamGrant with the signer's key already parsed (the reader rule checks many grants). */
+export async function verifyTeamGrantWithKey(
+  signedGrant: string,
+  key: openpgp.Key,
+): Promise<{ status: 'verified'; grant: TeamGrant } | { status: 'bad-signature' }> {
+  const value = await verifyStatement(signedGrant, key, TEAM_GRANT_PURPOSE, 'grant').catch(
+    () => null,
+  );
   const grant = parseTeamGrant(value);
   return grant ? { status: 'verified', grant } : { status: 'bad-signature' };
 }

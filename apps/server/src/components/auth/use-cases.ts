@@ -162,7 +162,7 @@ export async function login(s: Services, body: LoginRequest, ctx: { ip: string; 
  */
 export async function logout(s: Services, auth: AuthContext, res: Response): Promise<void> {
   await s.models.sessions.deleteOne({ _id: auth.sessionKey });
-  await s.feed.publish([cacheTag.session(auth.sessionKey)]);
+  await s.feed.publish([cacheTag.user(auth.userId)]);
   clearSessionCookie(s, res);
   // Not "cookies": the session cookie is cleared above, and the known-device cookie stays.
   res.set('Clear-Site-Data', '"cache"');

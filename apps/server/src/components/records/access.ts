@@ -2,6 +2,7 @@ import { AppError } from '../../lib/errors';
 import type { AuthContext, RecordNeed } from '../../lib/routing';
 import { cacheTag, type Services } from '../../services';
 import { eventId } from '../audit/model';
+import { requireConsent } from '../consents/use-cases';
 import { grantId, teamGrantId } from '../sharing/model';
 import { isTeamMember } from '../teams/use-cases';
 import type { RecordDoc } from './model';
@@ -38,7 +39,9 @@ export const recordNotFound = () => new AppError({ status: 404, code: 'record-no
  * `reader` (a grant past its expiry gives nothing). Someone without a role gets 404, so
  * record ids cannot be probed; a role without the need gets 403.
  *
- * @throws AppError 404 `record-not-found`, 403 `forbidden`.
+ * An author who is not the owner also needs the owner's current consent for anything but a read.
+ *
+ * @throws AppError 404 `record-not-found`, 403 `forbidden`, `no-consent`.
  */
 export async function authorizeRecord(s: Services, recordId: string, auth: AuthContext, need: RecordNeed): Promise<RecordAccess> {
   const record = await s.caches.records.get(recordId, () => s.models.records.findById(recordId).lean());
@@ -52,6 +55,11 @@ export async function authorizeRecord(s: Services, recordId: string, auth: AuthC
   if (!role) throw recordNotFound();
   if (!ROLE_MAY[role].includes(need)) {
     throw new AppError({ status: 403, code: 'forbidden', message: 'You may not do this with this record.' });
+  }
+  // A doctor changes what he wrote for a patient (edits, files, sharing) only while she consents.
+  if (role === 'author' && need !== 'read') {
+    const author = await s.models.users.findById(auth.userId, { fingerprint: 1 }).lean();
+    await requireConsent(s, record.ownerId, { id: auth.userId, fingerprint: author?.fingerprint ?? '' });
   }
   return { role, record };
 }

@@ -14,6 +14,7 @@ import { checkMessage } from '../../lib/pgp';
 import { JsonBytes } from '../../lib/routing';
 import type { Services } from '../../services';
 import { eventId } from '../audit/model';
+import { requireConsent } from '../consents/use-cases';
 import { grantId, teamGrantId } from '../sharing/model';
 import { isTeamMember, teamForRecords } from '../teams/use-cases';
 import { appendAudit, appendListReads, trailEndsDeleted } from '../audit/use-cases';
@@ -149,20 +150,26 @@ async function repeatedCreate(s: Services, authorId: string, body: CreateRecordR
  * (integrity-protected) to exactly the declared recipients' stored keys (DESIGN §5).
  * Idempotent: the same create again answers the stored record (see repeatedCreate).
  *
- * @throws AppError 400 (message check and recipient codes, `owner-not-patient`), 409 `record-exists`
+ * @throws AppError 400 (message check and recipient codes, `owner-not-patient`), 403 `no-consent`
+ *   (a doctor the patient has not consented to, DESIGN §13), 409 `record-exists`
  *   (another record under this id, also a deleted one, whose trail stays its owner's).
  */
 export async function createRecord(s: Services, authorId: string, body: CreateRecordRequest): Promise<RecordDto> {
   const repeated = await repeatedCreate(s, authorId, body);
   if (repeated) return repeated;
+  // A doctor writing for a patient: his registered key, which her consent must name.
+  let writerFingerprint: string | null = null;
   if (body.ownerId !== authorId) {
-    const [owner, author] = await Promise.all([s.models.users.findById(body.ownerId, { role: 1 }).lean(), s.models.users.findById(authorId, { role: 1 }).lean()]);
+    const [owner, author] = await Promise.all([s.models.users.findById(body.ownerId, { role: 1 }).lean(), s.models.users.findById(authorId, { role: 1, fingerprint: 1 }).lean()]);
     if (!owner) throw new AppError({ status: 400, code: 'unknown-recipient', message: 'The owner does not exist.' });
     if (owner.role !== 'patient' || author?.role !== 'doctor') {
       throw new AppError({ status: 400, code: 'owner-not-patient', message: 'Only a doctor may write a record for someone else, and only for a patient.' });
     }
+    writerFingerprint = author.fingerprint;
   }
   const teams = await resolveTeams(s, { teams: body.teams, authorId, granted: null });
+  // Also through a team: her consent names this doctor (a consent to a team is for later, §13).
+  if (writerFingerprint !== null) await requireConsent(s, body.ownerId, { id: authorId, fingerprint: writerFingerprint });
   const keys = await resolveRecipients(s, body.recipients, body.ownerId, authorId, teams.authorIsMember);
   await checkMessage(body.message, [...keys, ...teams.keys], MAX_RECORD_MESSAGE_CHARS);
   // A deleted record's id keeps its audit trail; whoever took the id over would become the

@@ -7,8 +7,9 @@ import { useServices } from '../../app/services';
 import { useWorkspace } from '../../app/workspace';
 import { Banner, Card, Progress } from '../../ui';
 import { useKeyRefusals, useNames } from './useNames';
+import { verifiedCarersOf } from '../consents/consents';
 import { RecordForm, type RecordFormSubmit } from './RecordForm';
-import { createRecord, mayChange, newRecordDraft, openRecordsOf, readersChosenBy, updateRecord } from './recordService';
+import { createRecord, mayChange, newRecordDraft, openRecordsOf, readersChosenBy, teamsIReadThrough, updateRecord } from './recordService';
 import styles from './records.module.css';
 import { useOpenedRecord } from './useRecord';
 
@@ -24,7 +25,23 @@ export function NewRecordPage() {
   // Only a doctor writing for a patient needs the patient's records: the readers the patient
   // chose, and the patient's key, come from the ones that verify (DESIGN §12).
   const opened = useQuery({ queryKey: ['patient-readers', ownerId, deps.stamp], enabled: forPatient, queryFn: () => openRecordsOf(deps, ownerId), gcTime: 0 });
-  const { patient, chosen } = readersChosenBy(ownerId, deps.me.id, opened.data ?? []);
+  const patientKey = readersChosenBy(ownerId, deps.me.id, opened.data ?? []).patient;
+  // Her consents, each verified with her key (the one her verified records name): whether she
+  // lets me write for her, and her other carers, who are her choice of default readers (§13).
+  const consents = useQuery({
+    queryKey: ['patient-consents', ownerId, patientKey?.fingerprint, deps.stamp],
+    enabled: forPatient && !!patientKey,
+    queryFn: async () => {
+      const person = await deps.keyBook.get(ownerId);
+      if (person.fingerprint !== patientKey?.fingerprint) throw new Error('The directory gave another key for this patient than her verified records name: refused.');
+      return verifiedCarersOf(deps, person);
+    },
+    gcTime: 0,
+  });
+  const { patient, chosen } = readersChosenBy(ownerId, deps.me.id, opened.data ?? [], consents.data?.carers);
+  const noConsent = consents.data?.mine === false;
+  // A doctor who reads the patient only through her care team writes for the team (DESIGN §13).
+  const forTeams = teamsIReadThrough(ownerId, deps, opened.data ?? []);
   const untrusted = (opened.data ?? []).filter((r) => r.status !== 'verified').length;
   const names = useNames([ownerId, ...chosen.map((r) => r.userId)]);
   const refused = useKeyRefusals([ownerId, ...chosen.map((r) => r.userId)]);
@@ -40,20 +57,34 @@ export function NewRecordPage() {
       const owner = forPatient ? patient : { userId: deps.me.id, fingerprint: deps.key.fingerprint };
       if (!owner) throw new Error('None of this patient’s records that you can read verified, so their key could not be verified: refused.');
       const alsoReaders = chosen.filter((r) => !leftOut.has(r.userId));
-      return createRecord(deps, { draft, owner, alsoReaders, content: s.content, files: s.newFiles }, (stage, fraction) => setProgress({ stage, fraction }));
+      return createRecord(deps, { draft, owner, alsoReaders, forTeams, content: s.content, files: s.newFiles }, (stage, fraction) => setProgress({ stage, fraction }));
     },
     onSuccess: (dto) => {
       void queryClient.invalidateQueries({ queryKey: ['records'] });
+      void queryClient.invalidateQueries({ queryKey: ['team-records'] });
       void navigate(`/records/${dto.id}`);
     },
   });
   return (
     <>
       <PageHead title={forPatient ? `New record for ${names.get(ownerId) ?? 'patient'}` : 'New record'} />
-      {forPatient ? <Banner tone="info">This record is encrypted to the patient, to you and to the people ticked below, and signed by you. The patient sees that you wrote it.</Banner> : null}
+      {forPatient && forTeams.length === 0 ? <Banner tone="info">This record is encrypted to the patient, to you and to the people ticked below, and signed by you. The patient sees that you wrote it.</Banner> : null}
+      {forTeams.length > 0 ? (
+        <Banner tone="info">
+          This record is encrypted to the patient, to the people ticked below and to your team{forTeams.length > 1 ? 's' : ''} {forTeams.map((t) => t.state.name).join(', ')}, and signed by
+          you. Its current members read it; the patient sees that you wrote it as a member.
+        </Banner>
+      ) : null}
       {create.isError ? <Banner tone="bad">{describeError(create.error)}</Banner> : null}
-      {opened.isPending && forPatient ? <p aria-busy="true">Checking the patient’s records…</p> : null}
+      {forPatient && (opened.isPending || (!!patientKey && consents.isPending)) ? <p aria-busy="true">Checking the patient’s records…</p> : null}
       {opened.isError ? <Banner tone="bad">{describeError(opened.error)}</Banner> : null}
+      {consents.isError ? <Banner tone="bad">{describeError(consents.error)}</Banner> : null}
+      {noConsent ? (
+        <Banner tone="warn">
+          {names.get(ownerId) ?? 'This patient'} has not let you write records for them (no consent signed by them names your key). They can allow it when they share a record with you,
+          or on their Contacts page.
+        </Banner>
+      ) : null}
       {refused.map((e) => (
         <Banner key={e.message} tone="bad">
           {e.message}
@@ -85,7 +116,7 @@ export function NewRecordPage() {
       <Card>
         {create.isPending && progress ? <Progress label={progress.stage} value={progress.fraction} /> : null}
         {/* For a patient, saving waits for their records to be checked: they give the patient's key. */}
-        <RecordForm today={today()} submitLabel="Encrypt and save" busy={create.isPending || (forPatient && opened.isPending)} onSubmit={(s) => create.mutate(s)} />
+        <RecordForm today={today()} submitLabel="Encrypt and save" busy={create.isPending || (forPatient && (opened.isPending || (!!patientKey && consents.isPending) || noConsent))} onSubmit={(s) => create.mutate(s)} />
       </Card>
     </>
   );

@@ -8,12 +8,16 @@ import { useWorkspace } from '../../app/workspace';
 import { Badge, Banner, Button, Card, Dialog, Progress, uiStyles } from '../../ui';
 import { SharePanel } from '../sharing/SharePanel';
 import type { AttachmentRef } from './content';
+import type { KeyHandle } from '../../crypto/client';
 import { AuthorKeyCheck } from './AuthorKeyCheck';
 import { RecordContentView } from './RecordContentView';
-import { deleteRecord, downloadAttachment, mayChange, revokeAccess, type OpenedRecord } from './recordService';
+import { deleteRecord, downloadAttachment, mayChange, revokeAccess, type OpenedRecord, type VerifiedRecord } from './recordService';
 import { useNames } from './useNames';
 import { useOpenedRecord } from './useRecord';
 import { VerificationBanner } from './VerificationBanner';
+import { writtenWithConsent } from '../consents/consents';
+import { WrittenWithoutConsent } from '../consents/WrittenWithoutConsent';
+import { TeamMembers } from '../sharing/TeamShare';
 
 export function RecordPage() {
   const { recordId = '' } = useParams();
@@ -59,6 +63,10 @@ export function RecordPage() {
               authorVerified: record.authorVerified,
             }}
           />
+          {isOwner && record.author.id !== deps.me.id && !writtenWithConsent(deps.accountState.consents, record.author.id, record.author.fingerprint, record.signedAt) ? (
+            <WrittenWithoutConsent authorName={contacts.loaded.doc.contacts[record.author.id]?.name ?? record.author.name} />
+          ) : null}
+          <AuthorRole record={record} />
           {record.author.id !== deps.me.id && !record.authorVerified ? <AuthorKeyCheck author={record.author} /> : null}
         </>
       ) : (
@@ -66,7 +74,7 @@ export function RecordPage() {
       )}
       {record.status === 'verified' ? (
         <Card>
-          <RecordContentView content={record.content} showTitle={false} renderAttachment={(a) => <AttachmentDownload recordId={recordId} attachment={a} />} />
+          <RecordContentView content={record.content} showTitle={false} renderAttachment={(a) => <AttachmentDownload recordId={recordId} attachment={a} keyHandle={record.readingKey} />} />
           {canChange ? (
             <div className={uiStyles.row}>
               <Link className={`${uiStyles.button} ${uiStyles.secondary}`} to={`/records/${recordId}/edit`}>
@@ -95,17 +103,56 @@ export function RecordPage() {
       ) : null}
       <div className="no-print">
         <AccessList record={record} canRevoke={canChange} onChanged={refresh} />
+        {record.status === 'verified' && record.teams.length > 0 ? <ReaderTeams record={record} /> : null}
         {isOwner ? <DeleteRecord recordId={recordId} /> : null}
       </div>
     </>
   );
 }
 
-function AttachmentDownload({ recordId, attachment }: { recordId: string; attachment: AttachmentRef }) {
+/**
+ * The author's role (DESIGN §13): attested when a care team that reads this record lists her,
+ * with exactly this key, signed by one of its admins; otherwise it is only what she declared.
+ */
+function AuthorRole({ record }: { record: VerifiedRecord }) {
+  const { deps } = useWorkspace();
+  const a = record.attestation;
+  const names = useNames(a ? [a.signedBy] : []);
+  if (record.author.id === deps.me.id) return null;
+  if (a) {
+    return (
+      <p data-testid="author-role">
+        {record.author.name}, {a.role} in {a.teamName} ({a.practiceName}), signed by {names.get(a.signedBy) ?? '…'}.
+      </p>
+    );
+  }
+  if (record.author.role !== 'doctor') return null;
+  return <p data-testid="author-role">{record.author.name}: self-declared doctor. No care team that reads this record attests this role.</p>;
+}
+
+/** The care teams that read this record and their current members, as each team's signed history says. */
+function ReaderTeams({ record }: { record: VerifiedRecord }) {
+  return (
+    <Card labelledBy="reader-teams">
+      <h2 id="reader-teams">Care teams who can read this record</h2>
+      {record.teams.map(({ team }) => (
+        <div key={team.state.teamId}>
+          <h3>
+            {team.state.name} ({team.state.practiceName})
+          </h3>
+          <TeamMembers team={team} />
+        </div>
+      ))}
+      <p>Someone who leaves a team stops getting its records at once, but may have kept what they already read.</p>
+    </Card>
+  );
+}
+
+function AttachmentDownload({ recordId, attachment, keyHandle }: { recordId: string; attachment: AttachmentRef; keyHandle: KeyHandle }) {
   const { deps } = useWorkspace();
   const [progress, setProgress] = useState<{ stage: string; fraction: number | null } | null>(null);
   const download = useMutation({
-    mutationFn: () => downloadAttachment(deps, recordId, attachment, (stage, fraction) => setProgress({ stage, fraction })),
+    mutationFn: () => downloadAttachment(deps, recordId, attachment, (stage, fraction) => setProgress({ stage, fraction }), keyHandle),
     onSuccess: (blob) => {
       const url = URL.createObjectURL(blob);
       const a = document.createElement('a');

@@ -5,8 +5,9 @@ import { describeError } from '../../api/errors';
 import { PageHead } from '../../app/PageHead';
 import { useWorkspace } from '../../app/workspace';
 import { Banner, Button, uiStyles } from '../../ui';
+import { FirstSteps, ShareTip } from '../onboarding/FirstSteps';
 import styles from './records.module.css';
-import { useRecords } from './queries';
+import { useRecords, useTeamRecords, withTeamRecords } from './queries';
 import { SharePanel } from '../sharing/SharePanel';
 import { RecordList, type RecordRow, type RecordSelection } from './RecordList';
 import { mayChange } from './recordService';
@@ -16,7 +17,10 @@ import { useNames } from './useNames';
 export function RecordsPage({ ownerId, title = 'Records' }: { ownerId?: string; title?: string }) {
   const { deps, loader, live, search } = useWorkspace();
   const records = useRecords();
-  const visible = useMemo(() => (records.data ?? []).filter((r) => !ownerId || r.ownerId === ownerId), [records.data, ownerId]);
+  // A patient's page also lists what she shared with my care teams.
+  const viaTeams = useTeamRecords({ enabled: !!ownerId });
+  const all = useMemo(() => (ownerId ? withTeamRecords(records.data ?? [], viaTeams.data ?? []) : (records.data ?? [])), [records.data, viaTeams.data, ownerId]);
+  const visible = useMemo(() => all.filter((r) => !ownerId || r.ownerId === ownerId), [all, ownerId]);
   const names = useNames(visible.flatMap((r) => [r.authorId, r.ownerId]));
   const rows: RecordRow[] = useMemo(
     () =>
@@ -56,11 +60,10 @@ export function RecordsPage({ ownerId, title = 'Records' }: { ownerId?: string; 
           </Button>
         </Banner>
       ) : null}
-      {records.isSuccess && visible.length === 0 ? (
-        <Banner tone="info" title="No records yet.">
-          {deps.me.role === 'patient' ? 'Create your first record: it is encrypted in this browser before it is stored.' : 'When patients share records with you, they appear here.'}
-        </Banner>
+      {records.isSuccess && records.complete && visible.length === 0 ? (
+        ownerId ? <Banner tone="info">You cannot read any record of this patient now.</Banner> : <FirstSteps me={deps.me} />
       ) : null}
+      {deps.me.role === 'patient' && records.complete && visible.length > 0 && visible.every((r) => r.recipients.every((x) => x.userId === deps.me.id)) ? <ShareTip /> : null}
       {visible.length > 0 ? <RecordList rows={rows} loader={loader} search={search.search} loadingMore={!records.complete} hrefFor={(id) => `/records/${id}`} selection={selection.list} /> : null}
       {selection.ids.length > 0 ? (
         <div className={styles.selectionBar} role="region" aria-label="Selected records">

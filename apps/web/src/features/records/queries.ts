@@ -21,6 +21,38 @@ export async function fetchAllRecords(call: Call): Promise<RecordDto[]> {
   }
 }
 
+/** Every record shared with one team I am a current member of, all pages. */
+export async function fetchRecordsOfTeam(call: Call, teamId: string): Promise<RecordDto[]> {
+  const all: RecordDto[] = [];
+  let before: string | undefined;
+  for (;;) {
+    const page = await call(endpoints.teamRecords, { params: { teamId }, query: { limit: NEXT_PAGES, ...(before ? { before } : {}) } });
+    all.push(...page.records);
+    if (!page.nextCursor) return all;
+    before = page.nextCursor;
+  }
+}
+
+/** Every record shared with the care teams I am a current member of, all pages, each once. */
+export async function fetchTeamRecords(call: Call): Promise<RecordDto[]> {
+  const { teams } = await call(endpoints.listMyTeams, {});
+  const byId = new Map<string, RecordDto>();
+  for (const team of teams) for (const r of await fetchRecordsOfTeam(call, team.id)) byId.set(r.id, r);
+  return [...byId.values()];
+}
+
+/** Records I read in my own right, then those I read through a team (each once). */
+export function withTeamRecords(mine: readonly RecordDto[], viaTeams: readonly RecordDto[]): RecordDto[] {
+  const ids = new Set(mine.map((r) => r.id));
+  return [...mine, ...viaTeams.filter((r) => !ids.has(r.id))];
+}
+
+/** Doctors: the records shared with my care teams (patients are in none). */
+export function useTeamRecords({ enabled = true }: { enabled?: boolean } = {}) {
+  const { call } = useServices();
+  return useQuery({ queryKey: ['team-records'], enabled, queryFn: () => fetchTeamRecords(call) });
+}
+
 interface RecordPages {
   records: RecordDto[];
   nextCursor: string | undefined;

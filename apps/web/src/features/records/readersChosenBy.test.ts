@@ -1,3 +1,4 @@
+import type { KeyHandle } from '../../crypto/client';
 import type { RecordDto } from '@medseal/contract';
 import type { Person } from '../../app/keyBook';
 import { readersChosenBy, type OpenedRecord } from './recordService';
@@ -19,15 +20,18 @@ const dto = (ownerId: string, readers: string[]): RecordDto => ({
 
 const author: Person = { id: 'pat', name: 'Pat', role: 'patient', publicKey: '', fingerprint: fp('pat') };
 
-const verified = (ownerId: string, readers: string[]): OpenedRecord => {
+const verified = (ownerId: string, readers: string[], signer: Person = author): OpenedRecord => {
   const d = dto(ownerId, readers);
   return {
     status: 'verified',
     dto: d,
     content: { v: 1, kind: 'note', title: 't', date: '2026-11-01', body: '', attachments: [] },
-    author,
+    author: signer,
     authorVerified: false,
     signedAt: new Date(),
+    teams: [],
+    attestation: null,
+    readingKey: 'my-key' as KeyHandle,
     readers: d.recipients,
   };
 };
@@ -44,6 +48,14 @@ describe('readersChosenBy', () => {
 
   it('when the patient shared only with me, then nobody else is offered', () => {
     expect(readersChosenBy('pat', 'doc', [verified('pat', ['pat', 'doc'])]).chosen).toEqual([]);
+  });
+
+  it('when a record of the patient was signed by someone else (a doctor, with or without her consent), then its readers are not offered; the doctors her verified consents name are', () => {
+    const intruder: Person = { id: 'intruder', name: 'Dr Intruder', role: 'doctor', publicKey: '', fingerprint: fp('intruder') };
+    const opened = [verified('pat', ['pat', 'doc']), verified('pat', ['pat', 'doc', 'intruder', 'friend'], intruder)];
+    const { patient, chosen } = readersChosenBy('pat', 'doc', opened, [{ userId: 'gp', fingerprint: fp('gp') }, { userId: 'doc', fingerprint: fp('doc') }]);
+    expect(chosen).toEqual([{ userId: 'gp', fingerprint: fp('gp') }]);
+    expect(patient).toEqual({ userId: 'pat', fingerprint: fp('pat') });
   });
 
   it('when a record of the patient did not verify (a reader added by the server), then its readers are never offered, nor its key for the patient', () => {

@@ -1,14 +1,16 @@
-import { endpoints, type AccessEntry, type CreateRecordRequest, type Me, type RecordDto, type Recipient } from '@medseal/contract';
+import { endpoints, type AccessEntry, type TeamAccessEntry, type CreateRecordRequest, type Me, type RecordDto, type RecordTeam, type Recipient, type TeamRecipient } from '@medseal/contract';
 import { isApiError } from '../../api/errors';
 import type { Call } from '../../api/http';
-import { proxy, transfer, type CryptoClient, type KeyRef } from '../../crypto/client';
-import type { Fingerprint, JsonObject, RecordExpectation, RecordId, UserId } from '@medseal/crypto';
+import { proxy, transfer, type CryptoClient, type KeyHandle, type KeyRef } from '../../crypto/client';
+import type { Fingerprint, JsonObject, RecordExpectation, RecordId, TeamAttestation, UserId } from '@medseal/crypto';
 import type { AccountStateBook } from '../../app/accountState';
 import type { KeyBook, Person } from '../../app/keyBook';
 import type { KeyTransparency } from '../../app/transparency';
 import type { ContactsDoc } from '../contacts/contactsModel';
+import type { TeamBook } from '../teams/teamBook';
+import { currentKeyOf, teamPublicKey, type VerifiedTeam } from '../teams/teamService';
 import { recordContentSchema, summaryOf, type AttachmentRef, type RecordContent } from './content';
-import { fetchAllRecords } from './queries';
+import { fetchAllRecords, fetchTeamRecords, withTeamRecords } from './queries';
 import { describeFailure, type RecordFailure } from './failures';
 import type { SummaryState } from './summaryLoader';
 import type { RecordSearch } from '../search/client';
@@ -31,6 +33,15 @@ export interface RecordDeps {
   /** Pins and the highest version seen of each record, on every device (DESIGN §12). */
   accountState: AccountStateBook;
   contacts(): ContactsDoc;
+  /** Care teams (verified logs) and my team keys, for the tab. */
+  teams: TeamBook;
+}
+
+/** A care team that verifiably reads a record version (DESIGN §13). */
+export interface ReaderTeam {
+  team: VerifiedTeam;
+  /** The team key generation the stored message is for. */
+  gen: number;
 }
 
 export type OpenedRecord =
@@ -47,6 +58,12 @@ export type OpenedRecord =
        * verified; a new version is encrypted only to keys with these fingerprints.
        */
       readers: Recipient[];
+      /** The care teams that read it, each verified from its signed log. */
+      teams: ReaderTeam[];
+      /** The author's attested role when a team reading this record attests her key; else her role is self-declared. */
+      attestation: TeamAttestation | null;
+      /** The key I opened it with (mine, or a team's I am a member of): its files open with it too. */
+      readingKey: KeyHandle;
     }
   /** Crypto's own status (or `unknown-content`), unchanged: the UI words it (failures.ts). */
   | (RecordFailure & { dto: RecordDto });
@@ -75,15 +92,44 @@ function pinnedFingerprint(deps: RecordDeps, userId: string): string | undefined
   return deps.accountState.pinOf(userId)?.fingerprint;
 }
 
-async function grantsOf(deps: RecordDeps, recordId: string): Promise<{ signedGrant: string; signerPublicKey: string }[]> {
-  const { entries } = await deps.call(endpoints.listAccess, { params: { recordId } });
-  const grants: { signedGrant: string; signerPublicKey: string }[] = [];
-  for (const e of entries) {
-    if (!e.signedGrant || !e.grantedBy) continue;
-    const signer = await deps.keyBook.get(e.grantedBy);
-    grants.push({ signedGrant: e.signedGrant, signerPublicKey: signer.publicKey });
-  }
-  return grants;
+type GrantEvidence = { signedGrant: string; signerPublicKey: string };
+
+/** The signed grants the server holds for a record (people's and teams'), with their signers' keys. */
+async function grantsOf(deps: RecordDeps, recordId: string): Promise<{ grants: GrantEvidence[]; teamGrants: GrantEvidence[] }> {
+  const { entries, teams } = await deps.call(endpoints.listAccess, { params: { recordId } });
+  const evidence = async (list: { signedGrant?: string | undefined; grantedBy?: string | undefined }[]) => {
+    const out: GrantEvidence[] = [];
+    for (const e of list) {
+      if (!e.signedGrant || !e.grantedBy) continue;
+      out.push({ signedGrant: e.signedGrant, signerPublicKey: (await deps.keyBook.get(e.grantedBy)).publicKey });
+    }
+    return out;
+  };
+  return { grants: await evidence(entries), teamGrants: await evidence(teams) };
+}
+
+/** The record's teams, each verified from its signed log; a team whose log does not verify is left out (the record then fails its reader check). */
+async function readerTeamsOf(deps: RecordDeps, teams: readonly RecordTeam[]): Promise<ReaderTeam[]> {
+  const loaded = await Promise.all(teams.map((t) => deps.teams.team(t.teamId).then((team) => ({ team, gen: t.gen }), () => null)));
+  return loaded.flatMap((t) => (t ? [t] : []));
+}
+
+/** The public keys of the record's teams at the generations its message is for (checked against each team's statements). */
+async function teamReaderKeys(deps: RecordDeps, teams: readonly ReaderTeam[]): Promise<string[]> {
+  const keys = await Promise.all(
+    teams.map((t) => {
+      const key = t.team.state.keys.find((k) => k.gen === t.gen);
+      return key ? teamPublicKey(deps, t.team, key).catch(() => null) : null;
+    }),
+  );
+  return keys.flatMap((k) => (k ? [k] : []));
+}
+
+/** The key I open a version with: mine when it is encrypted to me, else that of a team I am a current member of. */
+async function readingKey(deps: RecordDeps, recipients: readonly Recipient[], teams: readonly ReaderTeam[]) {
+  if (recipients.some((r) => r.userId === deps.me.id)) return deps.key.handle;
+  const mine = teams.find((t) => t.team.state.members.some((m) => m.userId === deps.me.id && m.fingerprint === deps.key.fingerprint));
+  return mine ? (await deps.teams.keyFor(mine.team.state.teamId, mine.gen)).handle : deps.key.handle;
 }
 
 /** The directory keys of `readers` whose fingerprint is the listed one (others are left out). */
@@ -93,12 +139,17 @@ async function readerKeysOf(deps: RecordDeps, readers: readonly Recipient[]): Pr
 }
 
 /** Opens one version's message with every check; `grants` are fetched only when needed. */
-async function openMessage(deps: RecordDeps, target: { id: string; ownerId: string; authorId: string; version: number; recipients: Recipient[]; message: string }, opts: { checkRollback: boolean }) {
+async function openMessage(
+  deps: RecordDeps,
+  target: { id: string; ownerId: string; authorId: string; version: number; recipients: Recipient[]; teams: RecordTeam[]; message: string },
+  opts: { checkRollback: boolean },
+) {
   const author = await deps.keyBook.get(target.authorId);
   const ownerPin = pinnedFingerprint(deps, target.ownerId);
   const ownerFingerprint = ownerPin ?? (await deps.keyBook.get(target.ownerId)).fingerprint;
   const authorPin = pinnedFingerprint(deps, target.authorId);
   const seen = deps.accountState.highestSeen(target.id);
+  const teams = await readerTeamsOf(deps, target.teams);
   const expect: RecordExpectation = {
     recordId: target.id as RecordId,
     version: target.version,
@@ -107,30 +158,43 @@ async function openMessage(deps: RecordDeps, target: { id: string; ownerId: stri
     authorPublicKey: author.publicKey,
     ...(authorPin ? { authorFingerprint: authorPin as Fingerprint } : {}),
     ownerFingerprint: ownerFingerprint as Fingerprint,
-    recipients: target.recipients.map((r) => r.fingerprint as Fingerprint),
+    recipients: [...target.recipients, ...target.teams].map((r) => r.fingerprint as Fingerprint),
     ...(opts.checkRollback && seen !== undefined ? { minVersion: seen } : {}),
+    ...(teams.length > 0 ? { teams: teams.map((t) => t.team.state) } : {}),
     // Readers = packets, for the current version (an older one keeps the packets of readers
-    // revoked since): every listed reader's key, where the directory's matches the list.
-    ...(opts.checkRollback ? { readerKeys: await readerKeysOf(deps, target.recipients) } : {}),
+    // revoked since): every listed reader's key, where the directory's matches the list, and
+    // each team's key of the generation listed, as its verified statements name it.
+    ...(opts.checkRollback ? { readerKeys: [...(await readerKeysOf(deps, target.recipients)), ...(await teamReaderKeys(deps, teams))] } : {}),
   };
-  let result = await deps.crypto.openRecord({ message: target.message, keyHandle: deps.key.handle, expect });
+  const keyHandle = await readingKey(deps, target.recipients, teams);
+  // A team reads through a grant (DESIGN §13): its evidence is needed at once.
+  let result = target.teams.length > 0 ? undefined : await deps.crypto.openRecord({ message: target.message, keyHandle, expect });
   // Readers beyond the envelope's list are fine only with a valid grant (DESIGN §6): fetch them lazily.
-  if (result.status === 'context-mismatch' && result.mismatches.length === 1 && result.mismatches[0] === 'recipients' && (result.unexpectedRecipients?.length ?? 0) > 0) {
-    const grants = await grantsOf(deps, target.id);
-    result = await deps.crypto.openRecord({ message: target.message, keyHandle: deps.key.handle, expect: { ...expect, grants } });
+  if (!result || (result.status === 'context-mismatch' && result.mismatches.length === 1 && result.mismatches[0] === 'recipients' && (result.unexpectedRecipients?.length ?? 0) > 0)) {
+    result = await deps.crypto.openRecord({ message: target.message, keyHandle, expect: { ...expect, ...(await grantsOf(deps, target.id)) } });
   }
-  return { result, author, authorVerified: deps.accountState.isVerified(target.authorId, author.fingerprint) };
+  const attestation = result.status === 'verified' ? await attestationIn(deps, teams, author) : null;
+  return { result, author, authorVerified: deps.accountState.isVerified(target.authorId, author.fingerprint), teams, attestation, keyHandle };
+}
+
+/** The author's attested role in one of the record's verified teams (current member with exactly this key), if any. */
+async function attestationIn(deps: RecordDeps, teams: readonly ReaderTeam[], author: Person): Promise<TeamAttestation | null> {
+  for (const t of teams) {
+    const found = await deps.crypto.attestationOf(t.team.state, { userId: author.id, fingerprint: author.fingerprint });
+    if (found) return found;
+  }
+  return null;
 }
 
 export async function openRecordDto(deps: RecordDeps, dto: RecordDto): Promise<OpenedRecord> {
-  const { result, author, authorVerified } = await openMessage(deps, dto, { checkRollback: true });
+  const { result, author, authorVerified, teams, attestation, keyHandle } = await openMessage(deps, dto, { checkRollback: true });
   if (result.status !== 'verified') return { ...result, dto };
   const parsed = recordContentSchema.safeParse(result.envelope.content);
   if (!parsed.success) return { status: 'unknown-content', dto };
   deps.accountState.noteSeen(dto.id, dto.version);
   // Gossip (DESIGN §14) in the background: a split view is an alert of its own, not this record's.
   if (result.gossip.length > 0) void deps.transparency.checkGossip(result.gossip, `${author.name}’s record`);
-  return { status: 'verified', dto, content: parsed.data, author, authorVerified, signedAt: result.signedAt, readers: dto.recipients };
+  return { status: 'verified', dto, content: parsed.data, author, authorVerified, signedAt: result.signedAt, readers: dto.recipients, teams, attestation, readingKey: keyHandle };
 }
 
 /**
@@ -152,7 +216,7 @@ export type OpenedVersion = { status: 'verified'; content: RecordContent; author
 
 export async function openVersion(deps: RecordDeps, dto: RecordDto, version: number): Promise<OpenedVersion> {
   const v = await deps.call(endpoints.getRecordVersion, { params: { recordId: dto.id, version } });
-  const { result, author } = await openMessage(deps, { id: dto.id, ownerId: dto.ownerId, authorId: v.authorId, version: v.version, recipients: v.recipients, message: v.message }, { checkRollback: false });
+  const { result, author } = await openMessage(deps, { id: dto.id, ownerId: dto.ownerId, authorId: v.authorId, version: v.version, recipients: v.recipients, teams: v.teams, message: v.message }, { checkRollback: false });
   if (result.status !== 'verified') return result;
   const parsed = recordContentSchema.safeParse(result.envelope.content);
   if (!parsed.success) return { status: 'unknown-content' };
@@ -168,7 +232,7 @@ export interface Progress {
  * have the fingerprint that verified data (a verified record's readers, or my pins) gives for
  * them; the directory alone never decides whose key a record is encrypted to.
  */
-async function keysFor(deps: RecordDeps, readers: readonly Recipient[]): Promise<{ recipients: Recipient[]; keys: string[] }> {
+async function keysFor(deps: RecordDeps, readers: readonly Recipient[], readerTeams: readonly VerifiedTeam[] = []): Promise<{ recipients: Recipient[]; keys: string[]; teams: TeamRecipient[] }> {
   const byUser = new Map<string, string>();
   for (const r of readers) {
     const known = byUser.get(r.userId);
@@ -183,7 +247,13 @@ async function keysFor(deps: RecordDeps, readers: readonly Recipient[]): Promise
       throw new Error(`The server gave a key for ${p.name} that is not the one verified for them (security warning): nothing was encrypted to it. Refused.`);
     }
   }
-  return { recipients: people.map((p) => ({ userId: p.id, fingerprint: p.fingerprint })), keys: people.map((p) => p.publicKey) };
+  // Each team at its current key, as its verified statements name it (DESIGN §13).
+  const teamKeys = await Promise.all(readerTeams.map((t) => teamPublicKey(deps, t, currentKeyOf(t.state))));
+  return {
+    recipients: people.map((p) => ({ userId: p.id, fingerprint: p.fingerprint })),
+    keys: [...people.map((p) => p.publicKey), ...teamKeys],
+    teams: readerTeams.map((t) => ({ teamId: t.state.teamId, fingerprint: currentKeyOf(t.state).fingerprint })),
+  };
 }
 
 /** Me, as a reader of what I write. */
@@ -238,27 +308,47 @@ async function seal(deps: RecordDeps, input: { recordId: string; version: number
 }
 
 /**
- * The people a patient chose to read their records, from my verified copies of the patient's
- * records (DESIGN §12 "Readers"): the patient's own key as those records name it, and every
- * other reader but me, each with the fingerprint a verified record gives (the newest first).
- * A record that did not verify contributes nothing, so a reader the server added to a list
- * is never offered.
+ * The people a patient chose to read their records, from her signed state only (DESIGN §12
+ * "Readers", §13): the patient's key as my verified copies of her records name it; as readers,
+ * the others on records she signed herself, and the doctors her verified consents name
+ * (`carers`, features/consents), each with the fingerprint that signed data gives (the newest
+ * first). A record that did not verify, or that someone else signed (a doctor who wrote
+ * without her consent, or a reader another doctor added), offers nobody.
  */
-export function readersChosenBy(patientId: string, myId: string, opened: readonly OpenedRecord[]): { patient: Recipient | null; chosen: Recipient[] } {
+export function readersChosenBy(patientId: string, myId: string, opened: readonly OpenedRecord[], carers: readonly Recipient[] = []): { patient: Recipient | null; chosen: Recipient[] } {
+  let patient: Recipient | null = null;
   const byUser = new Map<string, Recipient>();
   for (const r of opened) {
     if (r.status !== 'verified' || r.dto.ownerId !== patientId) continue;
+    patient ??= r.readers.find((reader) => reader.userId === patientId) ?? null;
+    if (r.author.id !== patientId) continue;
     for (const reader of r.readers) if (!byUser.has(reader.userId)) byUser.set(reader.userId, reader);
   }
-  const patient = byUser.get(patientId) ?? null;
+  for (const carer of carers) if (!byUser.has(carer.userId)) byUser.set(carer.userId, carer);
   byUser.delete(patientId);
   byUser.delete(myId);
   return { patient, chosen: [...byUser.values()].sort((x, y) => x.userId.localeCompare(y.userId)) };
 }
 
-/** Opens every record of the patient I can see, for `readersChosenBy`. */
+/**
+ * The care teams I read a patient's records through (verified records only, I a current member
+ * with my key): what a note I write for her is encrypted to instead of my own key.
+ */
+export function teamsIReadThrough(patientId: string, deps: Pick<RecordDeps, 'me' | 'key'>, opened: readonly OpenedRecord[]): VerifiedTeam[] {
+  const byId = new Map<string, VerifiedTeam>();
+  for (const r of opened) {
+    if (r.status !== 'verified' || r.dto.ownerId !== patientId || r.readers.some((p) => p.userId === deps.me.id)) continue;
+    for (const t of r.teams) {
+      if (t.team.state.members.some((m) => m.userId === deps.me.id && m.fingerprint === deps.key.fingerprint)) byId.set(t.team.state.teamId, t.team);
+    }
+  }
+  return [...byId.values()];
+}
+
+/** Opens every record of the patient I can see (mine and my teams'), for `readersChosenBy`. */
 export async function openRecordsOf(deps: RecordDeps, patientId: string): Promise<OpenedRecord[]> {
-  const mine = (await fetchAllRecords(deps.call)).filter((r) => r.ownerId === patientId);
+  const [own, viaTeams] = await Promise.all([fetchAllRecords(deps.call), fetchTeamRecords(deps.call)]);
+  const mine = withTeamRecords(own, viaTeams).filter((r) => r.ownerId === patientId);
   return Promise.all(mine.map((r) => openRecordDto(deps, r)));
 }
 
@@ -283,7 +373,9 @@ export function newRecordDraft(): NewRecordDraft {
 }
 
 /**
- * Creates a record for `owner` (me, or for a doctor a patient, also to `alsoReaders`); every
+ * Creates a record for `owner` (me, or for a doctor a patient, also to `alsoReaders`, or for the
+ * care teams `forTeams` she reads the patient through: then she is no reader in her own right and
+ * reads it, while a member, through the team key); every
  * reader comes with the fingerprint verified data gives for them. With files: version 1 is
  * stored first (attachments need a record to belong to), the files are encrypted to the same
  * readers and uploaded, then version 2 names them with their hashes and key commitments, so
@@ -292,19 +384,20 @@ export function newRecordDraft(): NewRecordDraft {
  */
 export async function createRecord(
   deps: RecordDeps,
-  input: { draft: NewRecordDraft; owner: Recipient; alsoReaders?: Recipient[]; content: RecordContent; files: File[] },
+  input: { draft: NewRecordDraft; owner: Recipient; alsoReaders?: Recipient[]; forTeams?: VerifiedTeam[]; content: RecordContent; files: File[] },
   onProgress: Progress,
 ): Promise<RecordDto> {
   const { draft } = input;
   const { recordId } = draft;
   const ownerId = input.owner.userId;
-  const { recipients, keys } = await keysFor(deps, [input.owner, meAsReader(deps), ...(input.alsoReaders ?? [])]);
+  const { recipients, keys, teams } = await keysFor(deps, [input.owner, ...(input.forTeams?.length ? [] : [meAsReader(deps)]), ...(input.alsoReaders ?? [])], input.forTeams);
+  const teamField = teams.length > 0 ? { teams } : {};
   const first = { ...input.content, attachments: [] };
   let dto = draft.created;
   if (!dto) {
     if (!draft.request) {
       onProgress('Encrypting the record', null);
-      draft.request = { recordId, ownerId, recipients, message: (await seal(deps, { recordId, version: 1, ownerId, content: first, keys })).message };
+      draft.request = { recordId, ownerId, recipients, ...teamField, message: (await seal(deps, { recordId, version: 1, ownerId, content: first, keys })).message };
       draft.requestContent = JSON.stringify(first);
     }
     dto = await deps.call(endpoints.createRecord, { body: draft.request });
@@ -316,7 +409,7 @@ export async function createRecord(
     onProgress('Saving', null);
     const content = { ...input.content, attachments: refs };
     const next = await seal(deps, { recordId, version: 2, ownerId, content, keys });
-    dto = await deps.call(endpoints.updateRecord, { params: { recordId }, body: { baseVersion: 1, recipients, message: next.message } });
+    dto = await deps.call(endpoints.updateRecord, { params: { recordId }, body: { baseVersion: 1, recipients, ...teamField, message: next.message } });
     deps.accountState.noteSeen(recordId, 2);
   }
   // Saved before the record is shown: another device must not take an older version for it.
@@ -327,12 +420,12 @@ export async function createRecord(
 /** A new version based on `base` (409 if someone else wrote first), to everyone who verifiably reads it now. */
 export async function updateRecord(deps: RecordDeps, base: VerifiedRecord, input: { content: RecordContent; files: File[] }, onProgress: Progress): Promise<RecordDto> {
   const { dto: current } = base;
-  const { recipients, keys } = await keysFor(deps, [...base.readers, meAsReader(deps)]);
+  const { recipients, keys, teams } = await keysFor(deps, [...base.readers, meAsReader(deps)], base.teams.map((t) => t.team));
   const refs = input.files.length > 0 ? await uploadFiles(deps, current.id, input.files, keys, onProgress) : [];
   onProgress('Encrypting the new version', null);
   const content = { ...input.content, attachments: [...input.content.attachments, ...refs] };
   const { message } = await seal(deps, { recordId: current.id, version: current.version + 1, ownerId: current.ownerId, content, keys });
-  const dto = await deps.call(endpoints.updateRecord, { params: { recordId: current.id }, body: { baseVersion: current.version, recipients, message } });
+  const dto = await deps.call(endpoints.updateRecord, { params: { recordId: current.id }, body: { baseVersion: current.version, recipients, teams, message } });
   deps.accountState.noteSeen(current.id, dto.version);
   await deps.accountState.flush();
   const kept = new Set(content.attachments.map((a) => a.id));
@@ -347,7 +440,7 @@ export async function updateRecord(deps: RecordDeps, base: VerifiedRecord, input
  * pinned key, its SHA-256. `keepMessage` also returns the ciphertext (to share a file sealed
  * before key commitments from the very message that verified).
  */
-async function openAttachment(deps: RecordDeps, recordId: string, ref: AttachmentRef, onProgress: Progress, keepMessage: boolean) {
+async function openAttachment(deps: RecordDeps, recordId: string, ref: AttachmentRef, onProgress: Progress, keepMessage: boolean, keyHandle: KeyHandle = deps.key.handle) {
   onProgress(`Downloading ${ref.name}`, 0);
   const message = await deps.call(endpoints.downloadAttachment, { params: { recordId, attachmentId: ref.id }, onDownloadProgress: (f) => onProgress(`Downloading ${ref.name}`, f) });
   const kept = keepMessage ? message.slice() : undefined;
@@ -355,7 +448,7 @@ async function openAttachment(deps: RecordDeps, recordId: string, ref: Attachmen
   const signer = await deps.keyBook.get(ref.by);
   const pin = pinnedFingerprint(deps, ref.by);
   const opened = await deps.crypto.openFile(
-    transfer({ message, keyHandle: deps.key.handle, authorPublicKey: signer.publicKey, ...(pin ? { authorFingerprint: pin as Fingerprint } : {}), expectSha256: ref.sha256 }, [message.buffer]),
+    transfer({ message, keyHandle, authorPublicKey: signer.publicKey, ...(pin ? { authorFingerprint: pin as Fingerprint } : {}), expectSha256: ref.sha256 }, [message.buffer]),
     proxy((p: { done: number; total: number }) => onProgress(`Decrypting ${ref.name}`, p.total ? p.done / p.total : null)),
   );
   if (opened.status !== 'verified') throw new Error(`${ref.name} failed verification: ${describeFailure(opened)}`);
@@ -364,8 +457,8 @@ async function openAttachment(deps: RecordDeps, recordId: string, ref: Attachmen
 }
 
 /** Downloads and decrypts one file; only bytes that verify against the signed record come back. */
-export async function downloadAttachment(deps: RecordDeps, recordId: string, ref: AttachmentRef, onProgress: Progress): Promise<Blob> {
-  const { data } = await openAttachment(deps, recordId, ref, onProgress, false);
+export async function downloadAttachment(deps: RecordDeps, recordId: string, ref: AttachmentRef, onProgress: Progress, keyHandle?: KeyHandle): Promise<Blob> {
+  const { data } = await openAttachment(deps, recordId, ref, onProgress, false, keyHandle);
   return new Blob([data as BlobPart], { type: ref.type || 'application/octet-stream' });
 }
 
@@ -375,23 +468,32 @@ export async function downloadAttachment(deps: RecordDeps, recordId: string, ref
  * the committed one (`key-commitment-mismatch`). A file sealed before commitments is shared
  * from its own message, once that opened against the signed SHA-256.
  */
-async function filePacketFor(deps: RecordDeps, recordId: string, ref: AttachmentRef, grantee: Person): Promise<string> {
+async function filePacketFor(deps: RecordDeps, recordId: string, ref: AttachmentRef, newRecipientKey: string): Promise<string> {
   if (ref.keyCommitment) {
     const { packets } = await deps.call(endpoints.attachmentPackets, { params: { recordId, attachmentId: ref.id } });
     return deps.crypto.createRecipientPacket({
       recipientPackets: packets,
       keyHandle: deps.key.handle,
-      newRecipientKey: grantee.publicKey,
+      newRecipientKey,
       expectKeyCommitment: { fileId: ref.id, commitment: ref.keyCommitment },
     });
   }
   const { message } = await openAttachment(deps, recordId, ref, () => undefined, true);
   if (!message) throw new Error(`${ref.name} could not be kept to share.`);
-  return deps.crypto.createRecipientPacket(transfer({ message, keyHandle: deps.key.handle, newRecipientKey: grantee.publicKey }, [message.buffer]));
+  return deps.crypto.createRecipientPacket(transfer({ message, keyHandle: deps.key.handle, newRecipientKey }, [message.buffer]));
 }
 
 export async function deleteRecord(deps: RecordDeps, recordId: string): Promise<void> {
   await deps.call(endpoints.deleteRecord, { params: { recordId } });
+}
+
+/** One new PKESK for the message and one per file the verified content names, for `publicKey` (no data re-encrypted). */
+async function packetsFor(deps: RecordDeps, record: VerifiedRecord, publicKey: string) {
+  const { dto, content } = record;
+  const pkesk = await deps.crypto.createRecipientPacket({ message: dto.message, keyHandle: deps.key.handle, newRecipientKey: publicKey });
+  const attachmentPackets: Record<string, string> = {};
+  for (const a of content.attachments) attachmentPackets[a.id] = await filePacketFor(deps, dto.id, a, publicKey);
+  return { pkesk, ...(content.attachments.length > 0 ? { attachmentPackets } : {}) };
 }
 
 /**
@@ -400,18 +502,28 @@ export async function deleteRecord(deps: RecordDeps, recordId: string): Promise<
  * verified content names are shared (DESIGN §12): the server's attachment list is not asked.
  */
 export async function shareRecord(deps: RecordDeps, record: VerifiedRecord, grantee: Person): Promise<AccessEntry> {
-  const { dto, content } = record;
-  const pkesk = await deps.crypto.createRecipientPacket({ message: dto.message, keyHandle: deps.key.handle, newRecipientKey: grantee.publicKey });
-  const attachmentPackets: Record<string, string> = {};
-  for (const a of content.attachments) attachmentPackets[a.id] = await filePacketFor(deps, dto.id, a, grantee);
+  const { dto } = record;
+  const packets = await packetsFor(deps, record, grantee.publicKey);
   const { signedGrant } = await deps.crypto.createGrant({
     grant: { recordId: dto.id as RecordId, granteeUserId: grantee.id as UserId, granteeFingerprint: grantee.fingerprint as Fingerprint, grantedBy: deps.me.id as UserId, ktHead: await deps.transparency.currentHead() },
     keyHandle: deps.key.handle,
   });
-  return deps.call(endpoints.grantAccess, {
-    params: { recordId: dto.id },
-    body: { granteeUserId: grantee.id, signedGrant, pkesk, ...(content.attachments.length > 0 ? { attachmentPackets } : {}) },
+  return deps.call(endpoints.grantAccess, { params: { recordId: dto.id }, body: { granteeUserId: grantee.id, signedGrant, ...packets } });
+}
+
+/**
+ * Share with a care team (DESIGN §13): the same PKESKs for the team's current key, as its
+ * verified statements name it, plus a team grant signed by me naming the team and its creation.
+ * The cost depends neither on the record's size nor on the team's.
+ */
+export async function shareRecordWithTeam(deps: RecordDeps, record: VerifiedRecord, team: VerifiedTeam): Promise<TeamAccessEntry> {
+  const { dto } = record;
+  const packets = await packetsFor(deps, record, await teamPublicKey(deps, team, currentKeyOf(team.state)));
+  const { signedGrant } = await deps.crypto.createTeamGrant({
+    grant: { recordId: dto.id, teamId: team.state.teamId, genesis: team.state.genesis, grantedBy: deps.me.id },
+    keyHandle: deps.key.handle,
   });
+  return deps.call(endpoints.grantTeamAccess, { params: { recordId: dto.id }, body: { teamId: team.state.teamId, signedGrant, ...packets } });
 }
 
 /** What sharing several records did; each failure keeps its error for the UI to word. */
@@ -434,17 +546,42 @@ const RETRY_PAUSE_MS = 500;
  * and opened again here, and only a verified one is shared (DESIGN §12), with the same steps as
  * `shareRecord`. One failure does not stop the rest; `onProgress` gets records done so far.
  */
-export async function shareRecords(deps: RecordDeps, recordIds: readonly string[], grantee: Person, onProgress: (done: number, total: number) => void): Promise<ShareManyOutcome> {
+export function shareRecords(deps: RecordDeps, recordIds: readonly string[], grantee: Person, onProgress: (done: number, total: number) => void): Promise<ShareManyOutcome> {
+  return shareEach(
+    deps,
+    recordIds,
+    async (opened) => {
+      if (opened.readers.some((r) => r.userId === grantee.id)) return 'already';
+      await shareRecord(deps, opened, grantee);
+      return 'shared';
+    },
+    onProgress,
+  );
+}
+
+/** `shareRecords` with a care team (DESIGN §13), after one check of its admin's key. */
+export function shareRecordsWithTeam(deps: RecordDeps, recordIds: readonly string[], team: VerifiedTeam, onProgress: (done: number, total: number) => void): Promise<ShareManyOutcome> {
+  return shareEach(
+    deps,
+    recordIds,
+    async (opened) => {
+      if (opened.teams.some((t) => t.team.state.teamId === team.state.teamId)) return 'already';
+      await shareRecordWithTeam(deps, opened, team);
+      return 'shared';
+    },
+    onProgress,
+  );
+}
+
+async function shareEach(deps: RecordDeps, recordIds: readonly string[], shareOpened: (opened: VerifiedRecord) => Promise<'shared' | 'already'>, onProgress: (done: number, total: number) => void): Promise<ShareManyOutcome> {
   const outcome: ShareManyOutcome = { shared: [], already: [], failed: [] };
   const queue = [...recordIds];
   let done = 0;
   onProgress(0, recordIds.length);
   const shareOne = async (recordId: string) => {
     const opened = await openRecordDto(deps, await deps.call(endpoints.getRecord, { params: { recordId } }));
-    if (opened.status !== 'verified') throw new RecordTamperedError(describeFailure(opened));
-    if (opened.readers.some((r) => r.userId === grantee.id)) return 'already';
-    await shareRecord(deps, opened, grantee);
-    return 'shared';
+    if (opened.status !== 'verified') throw new RecordTamperedError(opened);
+    return shareOpened(opened);
   };
   // A record whose answer said "try again" (a busy database, a lost connection) is tried again
   // from its fetch: if the lost attempt did share it, it now opens with them among its readers.
@@ -476,8 +613,8 @@ export async function shareRecords(deps: RecordDeps, recordIds: readonly string[
 
 /** A record that did not verify when it was to be shared; its message says why, in words. */
 export class RecordTamperedError extends Error {
-  constructor(reason: string) {
-    super(`It failed verification and was not shared: ${reason}`);
+  constructor(readonly failure: RecordFailure) {
+    super(`It failed verification and was not shared: ${describeFailure(failure)}`);
     this.name = 'RecordTamperedError';
   }
 }
@@ -491,23 +628,50 @@ export class RecordTamperedError extends Error {
  * the author's own signed versions. What they already read they may have kept.
  */
 export async function revokeAccess(deps: RecordDeps, record: VerifiedRecord, userId: string, onProgress: Progress): Promise<RecordDto> {
-  const { dto, content } = record;
   const revoked = record.readers.filter((r) => r.userId === userId).map((r) => r.fingerprint);
   if (revoked.length === 0) throw new Error('They are not among the verified readers of this record.');
-  const { recipients, keys } = await keysFor(deps, [...record.readers.filter((r) => r.userId !== userId), meAsReader(deps)]);
-  await deps.call(endpoints.revokeAccess, { params: { recordId: dto.id, userId } });
+  const readers = { people: [...record.readers.filter((r) => r.userId !== userId), meAsReader(deps)], teams: record.teams.map((t) => t.team) };
+  const keys = await keysFor(deps, readers.people, readers.teams);
+  await deps.call(endpoints.revokeAccess, { params: { recordId: record.dto.id, userId } });
+  return rewriteVersion(deps, record, keys, onProgress, (sealedTo) => {
+    if (sealedTo.some((fp) => revoked.includes(fp))) throw new Error('The new version would still be readable by the revoked reader. Refused.');
+  });
+}
+
+/**
+ * A new version of the verified content under fresh session keys, its files re-encrypted too,
+ * for exactly `keys` (from keysFor); `check` sees the fingerprints it was sealed to before it is
+ * sent. The old files are deleted once the new version is stored.
+ */
+async function rewriteVersion(deps: RecordDeps, record: VerifiedRecord, to: Awaited<ReturnType<typeof keysFor>>, onProgress: Progress, check: (sealedTo: readonly string[]) => void = () => undefined): Promise<RecordDto> {
+  const { dto, content } = record;
   const files: File[] = [];
   for (const a of content.attachments) {
-    const { data } = await openAttachment(deps, dto.id, a, onProgress, false);
+    const { data } = await openAttachment(deps, dto.id, a, onProgress, false, record.readingKey);
     files.push(new File([data as BlobPart], a.name, { type: a.type }));
   }
-  const refs = await uploadFiles(deps, dto.id, files, keys, onProgress);
+  const refs = await uploadFiles(deps, dto.id, files, to.keys, onProgress);
   onProgress('Encrypting the new version', null);
-  const sealed = await seal(deps, { recordId: dto.id, version: dto.version + 1, ownerId: dto.ownerId, content: { ...content, attachments: refs }, keys });
-  if (sealed.envelope.recipients.some((fp) => revoked.includes(fp))) throw new Error('The new version would still be readable by the revoked reader. Refused.');
-  const updated = await deps.call(endpoints.updateRecord, { params: { recordId: dto.id }, body: { baseVersion: dto.version, recipients, message: sealed.message } });
+  const sealed = await seal(deps, { recordId: dto.id, version: dto.version + 1, ownerId: dto.ownerId, content: { ...content, attachments: refs }, keys: to.keys });
+  check(sealed.envelope.recipients);
+  const updated = await deps.call(endpoints.updateRecord, { params: { recordId: dto.id }, body: { baseVersion: dto.version, recipients: to.recipients, teams: to.teams, message: sealed.message } });
   deps.accountState.noteSeen(dto.id, updated.version);
   await deps.accountState.flush();
   for (const a of content.attachments) await deps.call(endpoints.deleteAttachment, { params: { recordId: dto.id, attachmentId: a.id } });
   return updated;
+}
+
+/**
+ * Re-key after a team change (DESIGN §13): the current version again, content unchanged, signed
+ * by me (an admin of the team), to the same verified people and teams, `team` now at its new
+ * current key. I stay a reader only as I was (through the team). The leaver's old key opens no
+ * later version.
+ */
+export async function rekeyForTeam(deps: RecordDeps, record: VerifiedRecord, team: VerifiedTeam, onProgress: Progress): Promise<RecordDto> {
+  const teams = record.teams.map((t) => (t.team.state.teamId === team.state.teamId ? team : t.team));
+  const to = await keysFor(deps, record.readers, teams);
+  const retired: readonly string[] = team.state.keys.slice(0, -1).map((k) => k.fingerprint);
+  return rewriteVersion(deps, record, to, onProgress, (sealedTo) => {
+    if (sealedTo.some((fp) => retired.includes(fp))) throw new Error('The new version would still be encrypted to a retired team key. Refused.');
+  });
 }

@@ -6,8 +6,10 @@ import { contactsOf, useWorkspace } from '../../app/workspace';
 import { Banner, Button, Dialog, Progress, TextField, uiStyles } from '../../ui';
 import { pin, pinStateOf } from '../contacts/contactsModel';
 import { shareRecords, type ShareManyOutcome } from '../records/recordService';
+import { consentsNow, setConsent } from '../consents/consents';
 import { KeyVerification } from './KeyVerification';
 import { PersonKeyCheck, type KeyCandidate } from './PersonKeyCheck';
+import { TeamShare } from './TeamShare';
 
 /** Builds the key check for a person: local fingerprint, safety number, QR payload, pin state. */
 export function useCandidate() {
@@ -61,6 +63,10 @@ function ShareSteps({ target, onShared, onClose }: { target: ShareTarget; onShar
   const [notFound, setNotFound] = useState(false);
   const [step, setStep] = useState<Step>('person');
   const [progress, setProgress] = useState<{ done: number; total: number } | null>(null);
+  // Consent to write (DESIGN §13): made when a patient first shares with a doctor, ticked by
+  // default (docs/decisions.md), always shown and untickable before sharing.
+  const [allowWriting, setAllowWriting] = useState(true);
+  const offersConsent = !!person && deps.me.role === 'patient' && person.role === 'doctor' && !consentsNow(deps.accountState.consents, person.id, person.fingerprint);
   const count = target.recordIds.length;
   const what = count === 1 ? 'this record' : `these ${count} records`;
 
@@ -85,7 +91,9 @@ function ShareSteps({ target, onShared, onClose }: { target: ShareTarget; onShar
       const state = pinStateOf(contactsOf(deps.accountState.pins), person.id, person.fingerprint);
       if (state.status === 'changed') throw new Error('Sharing is blocked until you compare the numbers for the new key.');
       if (state.status === 'new') await contacts.update((doc) => pin(doc, { id: person.id, name: person.name, role: person.role }, person.fingerprint, new Date()));
-      return shareRecords(deps, target.recordIds, person, (done, total) => setProgress({ done, total }));
+      const outcome = await shareRecords(deps, target.recordIds, person, (done, total) => setProgress({ done, total }));
+      if (offersConsent && allowWriting && outcome.shared.length > 0) await setConsent(deps, person, true);
+      return outcome;
     },
     onSuccess: (outcome) => {
       if (outcome && outcome.failed.length === 0 && count === 1) onShared();
@@ -144,6 +152,12 @@ function ShareSteps({ target, onShared, onClose }: { target: ShareTarget; onShar
           onShare={() => (candidate.state.status === 'new' ? setStep('first-contact') : share.mutate())}
         />
       ) : null}
+      {offersConsent && candidate && person && !isMe && !alreadyReads ? (
+        <label>
+          <input type="checkbox" checked={allowWriting} disabled={share.isPending} onChange={(e) => setAllowWriting(e.target.checked)} /> {person.name} may also write records
+          for you
+        </label>
+      ) : null}
       {step === 'first-contact' && candidate?.state.status === 'new' && person ? (
         <FirstContact
           name={person.name}
@@ -162,6 +176,7 @@ function ShareSteps({ target, onShared, onClose }: { target: ShareTarget; onShar
           <Progress label={progress && progress.total > 1 ? `Sharing ${progress.done} of ${progress.total} records` : 'Sharing'} value={progress && progress.total > 0 ? progress.done / progress.total : null} />
         </div>
       ) : null}
+      {person ? null : <TeamShare target={target} onShared={onShared} onClose={onClose} />}
     </>
   );
 }

@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { useParams } from 'react-router';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { TeamMemberState, TeamRole } from '@medseal/crypto';
@@ -6,10 +6,11 @@ import { describeError } from '../../api/errors';
 import { formatDay } from '../../app/dates';
 import { PageHead } from '../../app/PageHead';
 import { useWorkspace } from '../../app/workspace';
-import { Badge, Banner, Button, Card, SelectField, TextField } from '../../ui';
+import { Badge, Banner, Button, Card, Progress, SelectField, TextField } from '../../ui';
 import { FingerprintView } from '../sharing/Fingerprint';
 import { useNames } from '../records/useNames';
 import { addMember, loadTeam, removeMember, type VerifiedTeam } from './teamService';
+import { rekeyStatus, rekeyTeam, type RekeyProgress } from './rekey';
 
 /** The query key of a verified team; every change of the team refetches it. */
 export const teamQueryKey = (teamId: string) => ['team', teamId] as const;
@@ -33,9 +34,66 @@ export function TeamPage() {
         <p>Patients compare this fingerprint before they share with the team, as they do for a person.</p>
         <FingerprintView fingerprint={state.root.fingerprint} label="Team admin key fingerprint" />
       </Card>
+      {me?.admin ? <Rekey team={team.data} /> : null}
       <Members team={team.data} isAdmin={me?.admin === true} />
       {me?.admin ? <AddMember team={team.data} /> : null}
     </>
+  );
+}
+
+/**
+ * Admins: after someone left (a new team key), re-encrypt the current version of every record
+ * shared with the team to the new key, in the background, with its progress. What is left is
+ * asked of the server each time this page opens, so a reload goes on where the data says.
+ */
+function Rekey({ team }: { team: VerifiedTeam }) {
+  const { deps } = useWorkspace();
+  const queryClient = useQueryClient();
+  const status = useQuery({ queryKey: ['rekey-status', team.state.teamId, team.state.seq], queryFn: () => rekeyStatus(deps, team) });
+  const [progress, setProgress] = useState<RekeyProgress | null>(null);
+  const started = useRef<string | null>(null);
+  const stopped = useRef(false);
+  const run = useMutation({
+    mutationFn: () => rekeyTeam(deps, team, setProgress, () => stopped.current),
+    onSettled: () => void queryClient.invalidateQueries({ queryKey: ['rekey-status', team.state.teamId] }),
+  });
+  const left = status.data?.stale.length ?? 0;
+  const runKey = `${team.state.teamId}:${team.state.seq}`;
+  const { mutate } = run;
+  useEffect(() => {
+    // Starts by itself once per team change, when the data says records are left.
+    if (left > 0 && started.current !== runKey) {
+      started.current = runKey;
+      mutate();
+    }
+  }, [left, runKey, mutate]);
+  useEffect(() => {
+    stopped.current = false;
+    return () => {
+      stopped.current = true;
+    };
+  }, []);
+  if (status.isError) return <Banner tone="bad">{describeError(status.error)}</Banner>;
+  if (!run.isPending && left === 0 && !progress) return null;
+  const fraction = progress && progress.total > 0 ? progress.done / progress.total : null;
+  return (
+    <Card labelledBy="rekey">
+      <h2 id="rekey">Re-encrypting the team’s records</h2>
+      <p>
+        Someone left the team, so it has a new key. The records shared with the team are being re-encrypted to it, so that the person who left cannot open any later version. They
+        may have kept what they already read. You can keep working; if you close this page, it goes on the next time an admin opens it.
+      </p>
+      {run.isPending && progress ? <Progress label={`Re-encrypted ${progress.done} of ${progress.total} records`} value={fraction} /> : null}
+      {run.isPending && !progress ? <Progress label="Finding the team’s records" value={null} /> : null}
+      {run.isSuccess && progress ? (
+        <Banner tone={progress.skipped > 0 ? 'warn' : 'ok'}>
+          {progress.skipped > 0
+            ? `${progress.skipped} record(s) could not be re-encrypted now (one failed verification or changed meanwhile); the others use the team’s new key.`
+            : 'Every record shared with the team now uses its new key.'}
+        </Banner>
+      ) : null}
+      {run.isError ? <Banner tone="bad">{describeError(run.error)}</Banner> : null}
+    </Card>
   );
 }
 

@@ -1,0 +1,147 @@
+import { useState, type FormEvent } from 'react';
+import { useMutation } from '@tanstack/react-query';
+import { endpoints, type TeamSummary } from '@medseal/contract';
+import { describeError } from '../../api/errors';
+import type { Person } from '../../app/keyBook';
+import { contactsOf, useWorkspace } from '../../app/workspace';
+import { Banner, Button, Progress, TextField } from '../../ui';
+import { pin, pinStateOf } from '../contacts/contactsModel';
+import { shareRecordsWithTeam } from '../records/recordService';
+import { useNames } from '../records/useNames';
+import type { VerifiedTeam } from '../teams/teamService';
+import { KeyVerification } from './KeyVerification';
+import { PersonKeyCheck, type KeyCandidate } from './PersonKeyCheck';
+import { useCandidate, type ShareTarget } from './SharePanel';
+
+const ROLE_WORDS = { doctor: 'doctor', nurse: 'nurse', staff: 'staff' } as const;
+
+/**
+ * Share with a care team (DESIGN §13): find it by name, read its signed history here, and check
+ * the key of its admin (the founder, who signed every member in) exactly as for a person: the
+ * same numbers to compare, pinned on first use, a changed key blocks sharing. One record or
+ * several, with one progress bar.
+ */
+export function TeamShare({ target, onShared, onClose }: { target: ShareTarget; onShared(): void; onClose(): void }) {
+  const { deps, contacts } = useWorkspace();
+  const toCandidate = useCandidate();
+  const [name, setName] = useState('');
+  const [found, setFound] = useState<TeamSummary[] | null>(null);
+  const [chosen, setChosen] = useState<{ team: VerifiedTeam; admin: Person; candidate: KeyCandidate } | null>(null);
+  const [comparing, setComparing] = useState(false);
+  const [progress, setProgress] = useState<{ done: number; total: number } | null>(null);
+
+  const search = useMutation({
+    mutationFn: (prefix: string) => deps.call(endpoints.findTeams, { query: { namePrefix: prefix } }),
+    onSuccess: (r) => {
+      setFound(r.teams);
+      setChosen(null);
+    },
+  });
+  const open = useMutation({
+    mutationFn: async (teamId: string) => {
+      const team = await deps.teams.team(teamId);
+      deps.keyBook.refresh(team.state.root.userId);
+      const admin = await deps.keyBook.get(team.state.root.userId);
+      // The admin key is the one the team's creation names, never the directory's say-so.
+      if (admin.fingerprint !== team.state.root.fingerprint) throw new Error(`The server gave a key for the team’s admin ${admin.name} that is not the one the team was created with. Refused.`);
+      return { team, admin, candidate: await toCandidate(admin) };
+    },
+    onSuccess: setChosen,
+  });
+  const share = useMutation({
+    mutationFn: async () => {
+      if (!chosen) return null;
+      const { admin, team } = chosen;
+      // Pins as they are now (a comparison may just have marked the key verified).
+      const state = pinStateOf(contactsOf(deps.accountState.pins), admin.id, admin.fingerprint);
+      if (state.status === 'changed') throw new Error('Sharing is blocked until you compare the numbers for the admin’s new key.');
+      if (state.status === 'new') await contacts.update((doc) => pin(doc, { id: admin.id, name: admin.name, role: admin.role }, admin.fingerprint, new Date()));
+      return shareRecordsWithTeam(deps, target.recordIds, team, (done, total) => setProgress({ done, total }));
+    },
+    onSuccess: (outcome) => {
+      if (outcome && outcome.failed.length === 0) onShared();
+    },
+  });
+
+  if (comparing && chosen) {
+    return (
+      <KeyVerification
+        candidate={chosen.candidate}
+        onVerified={() => {
+          setComparing(false);
+          void toCandidate(chosen.admin).then((candidate) => setChosen({ ...chosen, candidate }));
+        }}
+        onClose={onClose}
+      />
+    );
+  }
+
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    if (name.trim().length >= 2) search.mutate(name.trim());
+  };
+  const error = search.error ?? open.error ?? share.error;
+  const failed = share.data?.failed ?? [];
+  const teamName = chosen ? `${chosen.team.state.name} (${chosen.team.state.practiceName})` : '';
+  return (
+    <section aria-labelledby="team-share-title">
+      <h3 id="team-share-title">Or share with a care team</h3>
+      <p>Everyone in the team can then read it, and only while they are in the team.</p>
+      <form onSubmit={submit} role="search" aria-label="Find a care team">
+        <TextField label="Team name" value={name} onChange={(e) => setName(e.target.value)} hint="At least two letters, for example: Cardiology" />
+        <Button type="submit" variant="secondary" disabled={search.isPending || name.trim().length < 2}>
+          Search teams
+        </Button>
+      </form>
+      {error ? <Banner tone="bad">{describeError(error)}</Banner> : null}
+      {failed.length > 0 ? <Banner tone="bad">{`${failed.length} record(s) were not shared: ${failed.map((f) => describeError(f.error)).join(' ')}`}</Banner> : null}
+      {found && found.length === 0 ? <Banner tone="info">No care team has that name.</Banner> : null}
+      {found && found.length > 0 && !chosen ? (
+        <ul aria-label="Care teams found">
+          {found.map((t) => (
+            <li key={t.id}>
+              <Button variant="link" disabled={open.isPending} onClick={() => open.mutate(t.id)}>
+                {t.name} ({t.practiceName})
+              </Button>
+            </li>
+          ))}
+        </ul>
+      ) : null}
+      {chosen ? (
+        <>
+          <p>
+            <strong>{teamName}</strong> is run by {chosen.admin.name}, who signed every member in. Check {chosen.admin.name}’s key before you share:
+          </p>
+          <PersonKeyCheck
+            candidate={chosen.candidate}
+            busy={share.isPending}
+            shareLabel={`Share with ${chosen.team.state.name}`}
+            onCompare={() => setComparing(true)}
+            onShare={() => share.mutate()}
+          />
+          <TeamMembers team={chosen.team} />
+        </>
+      ) : null}
+      {share.isPending ? (
+        <div aria-busy="true">
+          <Progress label={progress && progress.total > 1 ? `Sharing ${progress.done} of ${progress.total} records with the team` : 'Sharing with the team'} value={progress && progress.total > 0 ? progress.done / progress.total : null} />
+        </div>
+      ) : null}
+    </section>
+  );
+}
+
+/** A verified team's current members with the role its admins signed. */
+export function TeamMembers({ team }: { team: VerifiedTeam }) {
+  const names = useNames(team.state.members.map((m) => m.userId));
+  return (
+    <ul aria-label={`Members of ${team.state.name}`}>
+      {team.state.members.map((m) => (
+        <li key={m.userId}>
+          {names.get(m.userId) ?? '…'} — {ROLE_WORDS[m.role]}
+          {m.admin ? ', admin' : ''}
+        </li>
+      ))}
+    </ul>
+  );
+}
