@@ -184,6 +184,8 @@ describe('comparing numbers and sharing (issue 14) in real Chromium', () => {
     await revokeButton.click();
     const revokeDialog = page.getByRole('dialog', { name: `Stop sharing with ${doctor.name}?` });
     expect(await revokeDialog.getAttribute('aria-modal')).toBe('true');
+    // The safe choice has the focus: Enter cancels.
+    expect(await revokeDialog.getByRole('button', { name: 'Cancel' }).evaluate((b) => b === document.activeElement)).toBe(true);
     await page.keyboard.press('Escape');
     await revokeDialog.waitFor({ state: 'hidden' });
     expect(await revokeButton.evaluate((b) => b === document.activeElement)).toBe(true);

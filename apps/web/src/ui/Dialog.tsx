@@ -16,6 +16,9 @@ export function Dialog({ open, title, wide = false, onClose, children }: { open:
     if (!dialog || !open) return;
     const returnTo = document.activeElement;
     dialog.showModal();
+    // showModal focuses the first control; a dialog asking to confirm something that cannot be
+    // undone marks its safe choice (Cancel) instead, so Enter never does the harm.
+    dialog.querySelector<HTMLElement>('[data-autofocus]')?.focus();
     return () => {
       dialog.close();
       if (returnTo instanceof HTMLElement && returnTo.isConnected) returnTo.focus();

@@ -239,7 +239,7 @@ function AccessList({ record, canRevoke, onChanged }: { record: OpenedRecord; ca
           <Button variant="danger" disabled={revoke.isPending} onClick={() => revoking && revoke.mutate(revoking.userId)}>
             Revoke access for {revoking?.name}
           </Button>
-          <Button variant="secondary" disabled={revoke.isPending} onClick={() => setConfirming(null)}>
+          <Button variant="secondary" data-autofocus disabled={revoke.isPending} onClick={() => setConfirming(null)}>
             Cancel
           </Button>
         </div>
@@ -273,7 +273,7 @@ function DeleteRecord({ recordId }: { recordId: string }) {
           <Button variant="danger" disabled={remove.isPending} onClick={() => remove.mutate()}>
             Yes, delete permanently
           </Button>
-          <Button variant="secondary" disabled={remove.isPending} onClick={() => setConfirming(false)}>
+          <Button variant="secondary" data-autofocus disabled={remove.isPending} onClick={() => setConfirming(false)}>
             Cancel
           </Button>
         </div>
