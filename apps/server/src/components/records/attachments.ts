@@ -8,6 +8,7 @@ import { addPacketTo, checkMessage, recipientPacketsOf, splitMessage } from '../
 import type { Services } from '../../services';
 import { appendAudit } from '../audit/use-cases';
 import { recordChanged } from './access';
+import { linkAttachment } from './attachment-list';
 import type { AttachmentDoc, RecordDoc } from './model';
 import { toAttachmentInfo } from './use-cases';
 
@@ -55,6 +56,8 @@ export async function uploadAttachment(s: Services, record: RecordDoc, actorId: 
   await checkMessage(message, keys, MAX_ATTACHMENT_BYTES);
   const { packets, body } = await splitMessage(message);
   const id = newId();
+  // Linked first: a failure after this leaves a link that names nothing, never an unlisted file.
+  await linkAttachment(s.models, record._id, id);
   const chunkCount = await writeChunks(s, { attachmentId: id, recordId: record._id, gen: 1, data: toBuffer(body) });
   const doc: AttachmentDoc = { _id: id, recordId: record._id, size: data.length, chunkCount, gen: 1, createdAt: new Date(), packets };
   await s.models.attachments.create(doc);
