@@ -43,6 +43,17 @@ describe("a record's attachments, found by `_id` (attachment links)", () => {
     const left = oldestFirst.filter((_, i) => i !== 1);
     expect(await listedOn(patient.api, record.id)).toEqual({ get: left, list: left });
   });
+
+  it("when a link names another record's attachment, then the record does not list it", async () => {
+    const patient = await registerUser(server.baseUrl, { name: 'Linked Twice' });
+    const mine = await createRecordAs(patient, patient, [patient]);
+    const theirs = await createRecordAs(patient, patient, [patient]);
+    const file = await attach(patient, theirs.id, [patient]);
+    // What a database writer could store: a link of `mine` naming a file of `theirs`.
+    await server.connection.collection('attachment_links').insertOne({ _id: `${mine.id}:1`, recordId: mine.id, attachmentId: file } as never);
+    expect((await listedOn(patient.api, mine.id)).get).toEqual([]);
+    expect((await patient.api.get(`/records/${mine.id}/attachments/${file}`)).status).toBe(404);
+  });
 });
 
 describe('the attachment links migration', () => {
