@@ -40,6 +40,8 @@ describe("a record's attachments, found by `_id` (attachment links)", () => {
     expect(await listedOn(patient.api, record.id)).toEqual({ get: oldestFirst, list: oldestFirst });
 
     expect((await patient.api.delete(`/records/${record.id}/attachments/${oldestFirst[1]}`)).status).toBe(204);
+    expect(await server.connection.collection('attachment_chunks').countDocuments({ attachmentId: oldestFirst[1] })).toBe(0);
+    expect(await server.connection.collection('attachment_chunks').countDocuments({ attachmentId: oldestFirst[0] })).toBe(1);
     const left = oldestFirst.filter((_, i) => i !== 1);
     expect(await listedOn(patient.api, record.id)).toEqual({ get: left, list: left });
   });
