@@ -1,5 +1,6 @@
 import { Schema, type Connection } from 'mongoose';
 import type { Logger } from 'pino';
+import { migrateAttachmentLinks } from './components/records/attachment-list';
 import { ListingFeed, migrateListingFeed } from './components/records/feed';
 import { isDuplicateKey } from './lib/db';
 import { modelOn } from './lib/model';
@@ -30,6 +31,7 @@ const MIGRATIONS: { id: string; run: (models: Models, logger: Logger) => Promise
         logger,
       }),
   },
+  { id: 'attachment-links-1', run: (models, logger) => migrateAttachmentLinks(models, logger) },
 ];
 
 /** Runs, before the server listens, each migration not recorded as done, and records it. */

@@ -7,7 +7,7 @@ import { accountStateModel } from './components/account-state/model';
 import { consentModel } from './components/consents/model';
 import { contactsModel } from './components/contacts/model';
 import { feedHintModel, feedModel, ListingFeed } from './components/records/feed';
-import { attachmentChunkModel, attachmentModel, recordModel, recordVersionModel, type AttachmentDoc, type RecordDoc } from './components/records/model';
+import { attachmentChunkModel, attachmentLinkModel, attachmentModel, recordModel, recordVersionModel, type AttachmentDoc, type RecordDoc } from './components/records/model';
 import { grantModel, teamGrantModel } from './components/sharing/model';
 import { practiceModel, teamKeyEnvelopeModel, teamMembershipModel, teamModel, teamStatementModel } from './components/teams/model';
 import { ktModels } from './components/transparency/model';
@@ -80,6 +80,7 @@ export function createModels(connection: Connection) {
     listingEntries: feedModel(connection),
     listingHints: feedHintModel(connection),
     attachments: attachmentModel(connection),
+    attachmentLinks: attachmentLinkModel(connection),
     chunks: attachmentChunkModel(connection),
     grants: grantModel(connection),
     consents: consentModel(connection),

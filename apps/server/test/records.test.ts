@@ -125,6 +125,7 @@ describe('records', () => {
       ['grants', { recordId: record.id }],
       ['attachments', { recordId: record.id }],
       ['attachment_chunks', { recordId: record.id }],
+      ['attachment_links', { recordId: record.id }],
     ] as const) {
       expect({ collection, n: await db.collection(collection).countDocuments(filter as never) }).toEqual({ collection, n: 0 });
     }

@@ -8,6 +8,7 @@ import { addPacketTo, checkMessage, recipientPacketsOf, splitMessage } from '../
 import type { Services } from '../../services';
 import { appendAudit } from '../audit/use-cases';
 import { recordChanged } from './access';
+import { linkAttachment } from './attachment-list';
 import type { AttachmentDoc, RecordDoc } from './model';
 import { toAttachmentInfo } from './use-cases';
 
@@ -15,6 +16,17 @@ import { toAttachmentInfo } from './use-cases';
 export const CHUNK_BYTES = 1024 * 1024;
 
 const attachmentNotFound = () => new AppError({ status: 404, code: 'attachment-not-found', message: 'No such attachment.' });
+
+/** The record's attachment `attachmentId`, by `_id` (DESIGN §9). @throws AppError 404 `attachment-not-found`. */
+async function attachmentOf(s: Services, record: RecordDoc, attachmentId: string): Promise<AttachmentDoc> {
+  const a = await s.models.attachments.findById(attachmentId).lean();
+  if (a?.recordId !== record._id) throw attachmentNotFound();
+  return a;
+}
+
+/** A chunk's `_id`: `<attachmentId>:<gen>:<n>`. */
+const chunkId = (attachmentId: string, gen: number, n: number) => `${attachmentId}:${gen}:${n}`;
+const chunkIds = (attachmentId: string, gen: number, count: number) => Array.from({ length: count }, (_, n) => chunkId(attachmentId, gen, n));
 
 /** Public keys of everyone the record's message is encrypted to now. */
 export async function recipientKeys(s: Services, record: RecordDoc): Promise<string[]> {
@@ -26,7 +38,7 @@ export async function recipientKeys(s: Services, record: RecordDoc): Promise<str
 export async function writeChunks(s: Services, input: { attachmentId: string; recordId: string; gen: number; data: Buffer }): Promise<number> {
   const docs = [];
   for (let n = 0, off = 0; off < input.data.length || n === 0; n++, off += CHUNK_BYTES) {
-    docs.push({ _id: `${input.attachmentId}:${input.gen}:${n}`, attachmentId: input.attachmentId, recordId: input.recordId, gen: input.gen, n, data: input.data.subarray(off, off + CHUNK_BYTES) });
+    docs.push({ _id: chunkId(input.attachmentId, input.gen, n), attachmentId: input.attachmentId, recordId: input.recordId, gen: input.gen, n, data: input.data.subarray(off, off + CHUNK_BYTES) });
   }
   for (const doc of docs) await s.models.chunks.create(doc);
   return docs.length;
@@ -35,7 +47,7 @@ export async function writeChunks(s: Services, input: { attachmentId: string; re
 export async function readAttachmentBytes(s: Services, a: AttachmentDoc): Promise<Buffer> {
   const parts: Buffer[] = [];
   for (let n = 0; n < a.chunkCount; n++) {
-    const chunk = await s.models.chunks.findById(`${a._id}:${a.gen}:${n}`).lean();
+    const chunk = await s.models.chunks.findById(chunkId(a._id, a.gen, n)).lean();
     if (!chunk) throw new AppError({ status: 500, code: 'attachment-incomplete', message: 'A stored attachment is incomplete.' });
     parts.push(toBuffer(chunk.data));
   }
@@ -55,6 +67,8 @@ export async function uploadAttachment(s: Services, record: RecordDoc, actorId: 
   await checkMessage(message, keys, MAX_ATTACHMENT_BYTES);
   const { packets, body } = await splitMessage(message);
   const id = newId();
+  // Linked first: a failure after this leaves a link that names nothing, never an unlisted file.
+  await linkAttachment(s.models, record._id, id);
   const chunkCount = await writeChunks(s, { attachmentId: id, recordId: record._id, gen: 1, data: toBuffer(body) });
   const doc: AttachmentDoc = { _id: id, recordId: record._id, size: data.length, chunkCount, gen: 1, createdAt: new Date(), packets };
   await s.models.attachments.create(doc);
@@ -66,8 +80,7 @@ export async function uploadAttachment(s: Services, record: RecordDoc, actorId: 
 
 /** Streams the chunks one by one as application/octet-stream, Content-Disposition: attachment. */
 export async function downloadAttachment(s: Services, record: RecordDoc, actorId: string, attachmentId: string, res: Response): Promise<void> {
-  const a = await s.models.attachments.findOne({ _id: attachmentId, recordId: record._id }).lean();
-  if (!a) throw attachmentNotFound();
+  const a = await attachmentOf(s, record, attachmentId);
   await appendAudit(s, { recordId: record._id, ownerId: record.ownerId, actorId, action: 'read-attachment' });
   res.status(200);
   res.setHeader('Content-Type', 'application/octet-stream');
@@ -75,7 +88,7 @@ export async function downloadAttachment(s: Services, record: RecordDoc, actorId
   res.setHeader('Content-Length', String(a.size));
   res.write(packetBytes(a.packets ?? []));
   for (let n = 0; n < a.chunkCount; n++) {
-    const chunk = await s.models.chunks.findById(`${a._id}:${a.gen}:${n}`).lean();
+    const chunk = await s.models.chunks.findById(chunkId(a._id, a.gen, n)).lean();
     if (!chunk) {
       res.destroy(new Error('attachment chunk missing'));
       return;
@@ -92,8 +105,7 @@ export async function downloadAttachment(s: Services, record: RecordDoc, actorId
  * @throws AppError 404 `attachment-not-found`.
  */
 export async function attachmentPackets(s: Services, record: RecordDoc, attachmentId: string): Promise<AttachmentPacketsResponse> {
-  const a = await s.models.attachments.findOne({ _id: attachmentId, recordId: record._id }).lean();
-  if (!a) throw attachmentNotFound();
+  const a = await attachmentOf(s, record, attachmentId);
   return { packets: a.packets ?? recipientPacketsOf(await readAttachmentBytes(s, a)) };
 }
 
@@ -119,14 +131,19 @@ async function splitStoredAttachment(s: Services, a: AttachmentDoc): Promise<Att
   const gen = a.gen + 1;
   const chunkCount = await writeChunks(s, { attachmentId: a._id, recordId: a.recordId, gen, data: toBuffer(body) });
   await s.models.attachments.updateOne({ _id: a._id, gen: a.gen }, { $set: { gen, chunkCount, packets } });
-  await s.models.chunks.deleteMany({ attachmentId: a._id, gen: a.gen });
+  await s.models.chunks.deleteMany({ _id: { $in: chunkIds(a._id, a.gen, a.chunkCount) } });
   return { ...a, gen, chunkCount, packets };
 }
 
 export async function deleteAttachment(s: Services, record: RecordDoc, actorId: string, attachmentId: string): Promise<void> {
-  const result = await s.models.attachments.deleteOne({ _id: attachmentId, recordId: record._id });
+  const a = await attachmentOf(s, record, attachmentId);
+  const result = await s.models.attachments.deleteOne({ _id: attachmentId });
   if (result.deletedCount !== 1) throw attachmentNotFound();
-  await s.models.chunks.deleteMany({ attachmentId });
+  // By `_id`: a `attachmentId` filter loads every chunk of every file on FerretDB v1. Every
+  // generation up to one a split that stopped half-way may have written; an earlier
+  // generation held the packets too (a few hundred bytes per reader), so at most one chunk more.
+  const ids = Array.from({ length: a.gen + 1 }, (_, g) => chunkIds(a._id, g + 1, a.chunkCount + 1)).flat();
+  await s.models.chunks.deleteMany({ _id: { $in: ids } });
   // No reader is told: a file reaches them through the version that names it, which tells them.
   await recordChanged(s, record._id, []);
   await appendAudit(s, { recordId: record._id, ownerId: record.ownerId, actorId, action: 'delete-attachment' });

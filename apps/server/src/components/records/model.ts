@@ -133,6 +133,26 @@ const attachmentSchema = new Schema<AttachmentDoc>(
   { versionKey: false, strict: 'throw' },
 );
 
+/**
+ * One link of a record's attachment chain (lib/store.ts), `_id` `<recordId>:<seq>`: names an
+ * attachment the record got, in upload order. A record's attachments are found by `_id` alone
+ * (DESIGN §9); a link whose attachment was deleted stays and names nothing.
+ */
+export interface AttachmentLinkDoc {
+  _id: string;
+  recordId: string;
+  attachmentId: string;
+}
+
+const attachmentLinkSchema = new Schema<AttachmentLinkDoc>(
+  {
+    _id: { type: String, required: true },
+    recordId: { type: String, required: true, index: true },
+    attachmentId: { type: String, required: true },
+  },
+  { versionKey: false, strict: 'throw' },
+);
+
 /** Our own chunking (plain documents) rather than GridFS: works the same on FerretDB v1 and MongoDB. */
 export interface ChunkDoc {
   _id: string;
@@ -159,4 +179,5 @@ chunkSchema.index({ attachmentId: 1, gen: 1, n: 1 }, { unique: true });
 export const recordModel = (c: Connection) => modelOn(c, 'Record', recordSchema, 'records');
 export const recordVersionModel = (c: Connection) => modelOn(c, 'RecordVersion', versionSchema, 'record_versions');
 export const attachmentModel = (c: Connection) => modelOn(c, 'Attachment', attachmentSchema, 'attachments');
+export const attachmentLinkModel = (c: Connection) => modelOn(c, 'AttachmentLink', attachmentLinkSchema, 'attachment_links');
 export const attachmentChunkModel = (c: Connection) => modelOn(c, 'AttachmentChunk', chunkSchema, 'attachment_chunks');

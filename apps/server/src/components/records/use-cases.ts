@@ -24,6 +24,7 @@ import type { AttachmentDoc, RecordDoc, RecordTeamDoc, RecordVersionDoc } from '
 import { isDuplicateKey, LONG_OPERATION } from '../../lib/db';
 import { chainIds, findByIds, storedBeforeDuplicate } from '../../lib/store';
 import { isListedAt, teamFeedId } from './feed';
+import { listAttachments } from './attachment-list';
 
 const iso = (d: Date) => d.toISOString();
 
@@ -114,7 +115,7 @@ async function resolveRecipients(s: Services, recipients: Recipient[], ownerId: 
 }
 
 async function attachmentsOf(s: Services, recordId: string): Promise<AttachmentDoc[]> {
-  const list = await s.caches.attachments.get(recordId, async () => ({ recordId, attachments: await s.models.attachments.find({ recordId }).sort({ createdAt: 1 }).lean() }));
+  const list = await s.caches.attachments.get(recordId, async () => ({ recordId, attachments: await listAttachments(s.models, recordId) }));
   return list?.attachments ?? [];
 }
 
@@ -341,19 +342,11 @@ async function listFeed(s: Services, feed: { feedId: string; actorId: string; is
   // Grant expiry lookups (readers only) by `_id`, all at once.
   const roles = await Promise.all(listed.map((r) => roleOf(s, r, userId)));
   const visible = listed.filter((_, i) => roles[i] !== undefined);
-  // From the read cache; the misses from one query (a scan on FerretDB: attachments are not yet by `_id`).
-  let scan: Promise<AttachmentDoc[]> | undefined;
-  const lists = await Promise.all(
-    visible.map((r) =>
-      s.caches.attachments.get(r._id, async () => {
-        scan ??= s.models.attachments.find({ recordId: { $in: visible.map((v) => v._id) } }).sort({ createdAt: 1 }).lean().exec();
-        return { recordId: r._id, attachments: (await scan).filter((a) => a.recordId === r._id) };
-      }),
-    ),
-  );
+  // From the read cache; each miss by `_id` lookups (attachment-list.ts).
+  const lists = await Promise.all(visible.map((r) => attachmentsOf(s, r._id)));
   await appendListReads(s, visible.map((r) => ({ recordId: r._id, ownerId: r.ownerId, actorId: userId, action: 'list' as const })));
   return {
-    records: visible.map((r, i) => toRecordDto(r, lists[i]?.attachments ?? [])),
+    records: visible.map((r, i) => toRecordDto(r, lists[i] ?? [])),
     ...(next > 1 ? { nextCursor: encodeCursor(next) } : {}),
   };
 }
@@ -486,6 +479,7 @@ export async function deleteRecord(s: Services, input: { recordId: string; recor
     s.models.teamGrants.deleteMany({ recordId }),
     s.models.attachments.deleteMany({ recordId }),
     s.models.chunks.deleteMany({ recordId }),
+    s.models.attachmentLinks.deleteMany({ recordId }),
   ]);
   await recordChanged(s, recordId, record?.readerIds ?? []);
   if (record || !(await trailEndsDeleted(s, recordId))) {

@@ -3,6 +3,7 @@ import { AppError } from '../../lib/errors';
 import { checkGrant, checkPacketFor, checkPublicKey, checkTeamGrant, splicePacket } from '../../lib/pgp';
 import type { Services } from '../../services';
 import { appendAudit } from '../audit/use-cases';
+import { listAttachments } from '../records/attachment-list';
 import { addAttachmentPacket } from '../records/attachments';
 import { recordChanged } from '../records/access';
 import { grantId, teamGrantId } from './model';
@@ -39,7 +40,7 @@ async function spliceIn(
   input: { pkesk: string; attachmentPackets: Record<string, string> | undefined; publicKey: string; fields: (based: RecordDoc) => Partial<RecordDoc> },
 ): Promise<void> {
   const keyIds = (await checkPublicKey(input.publicKey)).encryptionKeyIds;
-  const listed = await s.models.attachments.find({ recordId: record._id }, { _id: 1 }).lean();
+  const listed = await listAttachments(s.models, record._id);
   for (const [id, packet] of Object.entries(input.attachmentPackets ?? {})) {
     if (!listed.some((a) => a._id === id)) throw badGrant('A packet names an attachment the record does not have.');
     await checkPacketFor(packet, input.publicKey);
@@ -51,7 +52,7 @@ async function spliceIn(
     const based: RecordDoc = current;
     const result = await withRevClaim(s, based, async () => {
       // Attachments first, so by the time the new reader can read the record they can open its files.
-      for (const a of await s.models.attachments.find({ recordId: record._id }).lean()) {
+      for (const a of await listAttachments(s.models, record._id)) {
         await addAttachmentPacket(s, a, input.attachmentPackets?.[a._id] ?? input.pkesk, keyIds);
       }
       return s.models.records.updateOne({ _id: based._id, rev: based.rev }, { $set: { message, ...input.fields(based) }, $inc: { rev: 1 } });
