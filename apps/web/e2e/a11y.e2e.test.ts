@@ -4,7 +4,7 @@ jest.setTimeout(600_000);
 // no heading-order issue.
 import { AxeBuilder } from '@axe-core/playwright';
 import type { Page } from 'playwright-core';
-import { newDevice, type CapturedRequest } from './support/browser';
+import { newDevice, screenshots, type CapturedRequest } from './support/browser';
 import { browserSuite } from './support/suite';
 import { createNote, go, loginAs, type Account } from './support/app';
 import { registerUser } from './support/api';
@@ -39,6 +39,20 @@ async function problems(page: Page, where: string): Promise<string[]> {
           .slice(0, 3)
           .join(' | ')}`,
     );
+}
+
+/** A page as scanned, in dark mode, at 1280 and 390 px (to look at). */
+async function darkScreenshots(
+  page: Page,
+  path: string,
+  ready: (p: Page) => Promise<unknown>,
+  name: string,
+) {
+  await go(page, path);
+  await ready(page);
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await screenshots(page, name);
+  await page.emulateMedia({ colorScheme: 'light' });
 }
 
 /** Each page at 1280 and 390 px, light, and at 1280 px dark. */
@@ -91,10 +105,16 @@ describe('axe-core on every main page (issue 14)', () => {
     ] as const) {
       await go(page, path);
       await heading(name)(page);
-      for (const width of [1280, 390]) {
+      for (const [width, scheme] of [
+        [1280, 'light'],
+        [390, 'light'],
+        [1280, 'dark'],
+      ] as const) {
         await page.setViewportSize({ width, height: 900 });
-        found.push(...(await problems(page, `${path} ${width}px`)));
+        await page.emulateMedia({ colorScheme: scheme });
+        found.push(...(await problems(page, `${path} ${width}px ${scheme}`)));
       }
+      await page.emulateMedia({ colorScheme: 'light' });
     }
     expect(found).toEqual([]);
     await context.close();
@@ -121,6 +141,12 @@ describe('axe-core on every main page (issue 14)', () => {
         { path: '/settings', ready: heading('Settings') },
       ])),
     );
+    await darkScreenshots(
+      page,
+      `/records/${recordId}`,
+      text('Small meniscus tear, physio first'),
+      'a11y-record-dark',
+    );
     expect(found).toEqual([]);
     await context.close();
   });
@@ -143,6 +169,7 @@ describe('axe-core on every main page (issue 14)', () => {
       { path: '/access-log', ready: heading('Access log') },
       { path: '/settings', ready: heading('Settings') },
     ]);
+    await darkScreenshots(page, '/records', text('Follow-up'), 'a11y-doctor-records-dark');
     expect(found).toEqual([]);
     await context.close();
   });

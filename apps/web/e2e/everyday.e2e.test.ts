@@ -110,7 +110,13 @@ describe('everyday use in real Chromium (issue 14)', () => {
       await page
         .getByText(`${expected.length} of ${total} records match “${query}”`, { exact: true })
         .waitFor({ timeout: 30_000 });
-      expect(await titles()).toEqual(expected);
+      // The virtual list lays its rows out once it has measured its box (a frame after the count).
+      let shown = await titles();
+      for (let i = 0; i < 50 && JSON.stringify(shown) !== JSON.stringify(expected); i += 1) {
+        await page.waitForTimeout(100);
+        shown = await titles();
+      }
+      expect(shown).toEqual(expected);
     };
     // A title word ranks first; then the text, the kind, a lab value, the date as typed or written out.
     await expectFound('knee', ['Knee MRI', 'Physio plan']);

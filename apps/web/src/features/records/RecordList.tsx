@@ -124,7 +124,8 @@ export function RecordList({ rows, loader, search, hrefFor, loadingMore = false,
           <input type="checkbox" checked={allChosen} onChange={() => selection.set(choosable, !allChosen)} /> Select all {choosable.length} shown
         </label>
       ) : null}
-      <div ref={scrollRef} className={styles.list} style={{ height: virtualizer.getTotalSize() + 2 }} role="region" aria-label="Records" tabIndex={0}>
+      {/* Never 0 px high: the virtualizer measures the box, and an empty one renders no row when matches arrive. */}
+      <div ref={scrollRef} className={styles.list} style={{ height: virtualizer.getTotalSize() + 2, minHeight: ROW_HEIGHT }} role="region" aria-label="Records" tabIndex={0}>
         <ul style={{ height: virtualizer.getTotalSize(), position: 'relative', listStyle: 'none', margin: 0, padding: 0 }}>
           {items.map((item) => {
             const row = filtered[item.index];
