@@ -13,7 +13,7 @@ import {
   type SignedTreeHead,
 } from '@medseal/crypto';
 import type { KtHistoryResponse, ProvenBindingBody } from '@medseal/contract';
-import { TransparencyLog } from '../src/components/transparency/log';
+import { TILE_BYTES, TransparencyLog } from '../src/components/transparency/log';
 import { ktModels } from '../src/components/transparency/model';
 import { createLogger } from '../src/lib/logger';
 import { ApiClient, codeOf } from './helpers/client';
@@ -170,5 +170,45 @@ describe('appends', () => {
     expect(index).toBe(size + 1);
     expect((await log().latestHead())?.size).toBe(size + 2);
     await checkWholeLog();
+  });
+});
+
+describe('proof cache', () => {
+  // Its own database: a fresh log whose first 256 leaves fill tile 0:0 (leaves 256.. go to 0:1).
+  const name = `kt_cache_${process.pid}_${Date.now()}`;
+  const db = () => server.connection.useDb(name, { useCache: true });
+  afterAll(() => db().dropDatabase());
+
+  it('when a full tile was read, then proofs keep serving it after more appends, and a partial tile is read again', async () => {
+    const models = ktModels(db());
+    const log = new TransparencyLog(models, {
+      logKey: server.settings.secrets.ktLogKey,
+      logger: createLogger('silent'),
+    });
+    const leaf = (n: number) => JSON.stringify({ cache: n });
+    await Promise.all(Array.from({ length: 257 }, (_, i) => log.append(leaf(i), 's')));
+    const verifies = async (index: number, size: number) => {
+      const head = await models.heads.findById(size).lean();
+      const proven = await log.proven(index, size);
+      expect(proven.leaf.data).toBe(leaf(index));
+      verifyInclusion(
+        index,
+        size,
+        bindingLeafHash(proven.leaf.data),
+        proven.proof.map(hexToBytes),
+        hexToBytes(head?.root ?? ''),
+      );
+    };
+    await verifies(3, 257); // reads full tile 0:0 and partial tile 0:1
+    await verifies(256, 257);
+
+    // Wipe the full tile and leaf 3 in the database (an honest log never does): the proof comes
+    // from memory, unchanged, after more appends.
+    await models.tiles.replaceOne({ _id: '0:0' }, { _id: '0:0', hashes: Buffer.alloc(TILE_BYTES) });
+    await models.leaves.updateOne({ _id: 3 }, { data: 'wiped' });
+    await log.append(leaf(257), 's');
+    await verifies(3, 258);
+    // Tile 0:1 was partial when read: leaf 257's hash, written since, is read from the database.
+    await verifies(257, 258);
   });
 });

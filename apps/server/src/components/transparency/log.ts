@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import { toBuffer } from '../../lib/bytes';
 import { isDuplicateKey } from '../../lib/db';
@@ -49,21 +50,45 @@ export interface TransparencyLogOptions {
   logger: Logger;
 }
 
+/** Full tiles kept in memory per process (16 KiB each): 16 MiB. */
+const CACHED_TILES = 1024;
+/** Leaves kept in memory per process (a binding is ~300 bytes). */
+const CACHED_LEAVES = 10_000;
+
+/**
+ * Whether a tile is full: its top-right node is stored only once all 256 leaves under the tile
+ * are, and a full tile never changes again (the log is append-only), so it may be cached.
+ */
+const isFull = (tile: Buffer) => tile.subarray(TILE_BYTES - HASH).some((b) => b !== 0);
+
 const badSize = (message: string) => new AppError({ status: 400, code: 'kt-bad-size', message });
 
-/** Reads stored node hashes a tile at a time, each tile once. */
+/**
+ * Reads stored node hashes a tile at a time, each tile once; with `fullTiles`, full tiles come
+ * from and go to that cache (partial ones always from the database: an append changes them).
+ */
 class TileReader {
   private readonly tiles = new Map<string, Promise<Buffer | null>>();
 
-  constructor(private readonly models: KtModels) {}
+  constructor(
+    private readonly models: KtModels,
+    private readonly fullTiles?: LRUCache<string, Buffer>,
+  ) {}
 
   load(id: string): Promise<Buffer | null> {
     let p = this.tiles.get(id);
     if (!p) {
-      p = this.models.tiles
-        .findById(id)
-        .lean()
-        .then((doc) => (doc ? toBuffer(doc.hashes) : null));
+      const cached = this.fullTiles?.get(id);
+      p = cached
+        ? Promise.resolve(cached)
+        : this.models.tiles
+            .findById(id)
+            .lean()
+            .then((doc) => {
+              const tile = doc ? toBuffer(doc.hashes) : null;
+              if (tile && isFull(tile)) this.fullTiles?.set(id, tile);
+              return tile;
+            });
       this.tiles.set(id, p);
     }
     return p;
@@ -98,6 +123,11 @@ export class TransparencyLog {
   private readonly stallMs: number;
   /** This process's appends, in order. */
   private queue: Promise<unknown> = Promise.resolve();
+  /** Full tiles and leaves, which never change once stored: a proof reads the rest. */
+  private readonly fullTiles = new LRUCache<string, Buffer>({ max: CACHED_TILES });
+  private readonly leaves = new LRUCache<number, string>({ max: CACHED_LEAVES });
+  /** Heads of every size up to this one exist: head n + 1 is inserted only after head n. */
+  private signedSize = 0;
 
   constructor(
     private readonly models: KtModels,
@@ -258,12 +288,14 @@ export class TransparencyLog {
   }
 
   private async checkSize(size: number): Promise<void> {
+    if (size > 0 && size <= this.signedSize) return;
     if (size === 0 || !(await this.models.heads.exists({ _id: size })))
       throw badSize(`the log has no signed tree of ${size} leaves`);
+    this.signedSize = Math.max(this.signedSize, size);
   }
 
   private async prove(plan: readonly ProofStep[]): Promise<string[]> {
-    const lookup = await new TileReader(this.models).lookupFor(plan.flat());
+    const lookup = await new TileReader(this.models, this.fullTiles).lookupFor(plan.flat());
     return plan.map((step) => Buffer.from(foldRange(step.map(lookup))).toString('hex'));
   }
 
@@ -281,15 +313,21 @@ export class TransparencyLog {
     size: number,
   ): Promise<{ leaf: { index: number; data: string }; proof: string[] }> {
     // The leaf and the tiles in one round trip.
-    const [leaf, proof] = await Promise.all([
-      this.models.leaves.findById(index).lean(),
+    const [data, proof] = await Promise.all([
+      this.leafData(index),
       this.prove(inclusionPlan(index, size)),
     ]);
+    return { leaf: { index, data }, proof };
+  }
+
+  /** A leaf's data; a stored leaf never changes, so it is cached. */
+  private async leafData(index: number): Promise<string> {
+    const cached = this.leaves.get(index);
+    if (cached !== undefined) return cached;
+    const leaf = await this.models.leaves.findById(index).lean();
     if (!leaf) throw new Error(`kt: leaf ${index} is missing`);
-    return {
-      leaf: { index, data: leaf.data },
-      proof,
-    };
+    this.leaves.set(index, leaf.data);
+    return leaf.data;
   }
 
   /** A subject's leaf indexes inside the tree of `size` leaves. @throws AppError 400 `kt-bad-size`. */
