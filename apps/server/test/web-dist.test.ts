@@ -1,14 +1,18 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startTestServer } from './support';
+import { logPublicKeyOf } from '../src/lib/pgp';
+import { startTestServer, testSettings } from './support';
 
 describe('serving the built web app', () => {
   it('when a webDist folder is given, then its files and index.html for app routes are served with the app CSP, and unknown API paths stay JSON 404s with the API headers', async () => {
     const dist = await mkdtemp(join(tmpdir(), 'medseal-dist-'));
     await writeFile(join(dist, 'index.html'), '<!doctype html><title>Medseal</title><script type="module" src="/app.js"></script>');
     await writeFile(join(dist, 'app.js'), 'console.log("app")');
-    const server = await startTestServer({ webDist: dist });
+    // A build names the log key it carries (kt:log-key); this one is for the test secrets.
+    const { secrets } = testSettings();
+    await writeFile(join(dist, 'medseal-build.json'), JSON.stringify({ ktLogPublicKey: logPublicKeyOf(secrets.ktLogKey) }));
+    const server = await startTestServer({ webDist: dist, settings: { secrets } });
     try {
       const index = await fetch(`${server.baseUrl}/records/abc`);
       expect(index.status).toBe(200);
