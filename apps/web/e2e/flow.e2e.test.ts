@@ -149,7 +149,7 @@ describe('patient and doctor in real Chromium (issue 5 end-to-end flow)', () => 
   });
 
   it('when the patient opens the access log, then the doctor’s read of the lab result is there and the chain is intact', async () => {
-    await patientPage.getByRole('link', { name: 'Access log' }).click();
+    await patientPage.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Access log' }).click();
     const row = patientPage.locator('tr[data-action="read"]', { hasText: doctor.name }).filter({ hasText: LAB_TITLE });
     await row.first().waitFor({ timeout: 30_000 });
     await patientPage.getByText('the access log of every record is intact').waitFor();

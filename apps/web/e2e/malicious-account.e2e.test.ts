@@ -280,7 +280,7 @@ describe('a malicious server against the access log (real Chromium)', () => {
   /** Opens the access log afresh and waits until it shows its table, that there is nothing, or a warning. */
   async function openAccessLog(page: Page): Promise<void> {
     await go(page, '/records');
-    await page.getByRole('link', { name: 'Access log' }).click();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Access log' }).click();
     await outcome(page, page.getByRole('table'), page.getByText(/no activity/i));
   }
 

@@ -92,6 +92,8 @@ export class ListingFeed {
   private readonly chains: ChainAppender<FeedInput, { seq: number }, FeedDoc>;
   /** Feed entries by `_id` (recordId), kept because they are immutable (window). */
   private readonly known = new Map<string, string>();
+  /** Each reader's last hint write in this process: the next one waits for it (see `hint`). */
+  private readonly hintWrites = new Map<string, Promise<void>>();
 
   constructor(
     private readonly entries: Model<FeedDoc>,
@@ -148,14 +150,31 @@ export class ListingFeed {
       });
   }
 
-  /** Moves the reader's hint up to `seq`, a stored entry. */
-  private async hint(readerId: string, seq: number): Promise<void> {
-    try {
-      await this.hints.updateOne({ _id: readerId }, { $max: { seq } }, { upsert: true });
-    } catch (error) {
-      // Two first hints of a reader at once: the other one's upsert inserted it.
-      if (!isDuplicateKey(error)) throw error;
-    }
+  /**
+   * Moves the reader's hint up to `seq`, a stored entry. FerretDB v1 applies `$max` as a read
+   * and a write, so two at once can lose the higher one (DESIGN §9): one process writes a
+   * reader's hints one after the other. Across processes a lost write only leaves the hint
+   * lower, which costs a longer search, never a wrong end.
+   */
+  private hint(readerId: string, seq: number): Promise<void> {
+    const write = async () => {
+      const raise = () => this.hints.updateOne({ _id: readerId }, { $max: { seq } }, { upsert: true });
+      try {
+        await raise();
+      } catch (error) {
+        // Two first hints of a reader at once (other processes): the other one's upsert inserted
+        // it, so this one is now an update of that document.
+        if (!isDuplicateKey(error)) throw error;
+        await raise();
+      }
+    };
+    const next = (this.hintWrites.get(readerId) ?? Promise.resolve()).then(write, write);
+    this.hintWrites.set(readerId, next);
+    const forget = () => {
+      if (this.hintWrites.get(readerId) === next) this.hintWrites.delete(readerId);
+    };
+    next.then(forget, forget);
+    return next;
   }
 
   /** The seq of the reader's newest entry (0: none). */
