@@ -38,7 +38,7 @@ afterAll(() => {
 });
 
 async function fingerprintShownInSettings(page: Page): Promise<string> {
-  await page.getByRole('link', { name: 'Settings' }).click();
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Settings' }).click();
   return (await page.getByRole('group', { name: 'Your key fingerprint' }).getAttribute('data-fingerprint')) ?? '';
 }
 
