@@ -42,7 +42,8 @@ describe('the account state (real Chromium)', () => {
     await go(page, '/contacts');
     const card = page.locator('article, section, div').filter({ hasText: dana.name }).filter({ hasText: 'Verified' }).last();
     await card.waitFor({ timeout: 60_000 });
-    expect((await stored(ACCOUNT_STATE.collection, me.id))?.version).toBe(1);
+    // Version 1 is the folded pins; the same login may already have saved the transparency head on top.
+    expect((await stored(ACCOUNT_STATE.collection, me.id))?.version).toBeGreaterThanOrEqual(1);
     expect(await stored('contacts', me.id)).toBeNull();
     await page.context().close();
   });

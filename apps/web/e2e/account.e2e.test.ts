@@ -63,7 +63,7 @@ describe('account settings and recovery in real Chromium', () => {
     await screenshots(page, 'delete-confirm');
     await page.getByRole('button', { name: 'Yes, delete permanently' }).click();
     await page.getByRole('heading', { name: 'Records', level: 1 }).waitFor({ timeout: 30_000 });
-    await page.getByText('No records yet.').waitFor({ timeout: 30_000 });
+    await page.getByRole('heading', { name: 'Welcome to Medseal' }).waitFor({ timeout: 30_000 });
     expect(await suite.server.connection.collection('records').countDocuments({ _id: noteId as never })).toBe(0);
     expect(await suite.server.connection.collection('record_versions').countDocuments({ recordId: noteId })).toBe(0);
     expect(await suite.server.connection.collection('audit_events').countDocuments({ recordId: noteId, action: 'delete' })).toBe(1);

@@ -21,7 +21,7 @@ export function PatientsPage() {
       <PageHead title="Patients" />
       {records.isError ? <Banner tone="bad">{describeError(records.error)}</Banner> : null}
       {viaTeams.isError ? <Banner tone="bad">{describeError(viaTeams.error)}</Banner> : null}
-      {records.isSuccess && records.isFetchedAfterMount && records.complete && viaTeams.isSuccess && counts.size === 0 ? <FirstSteps me={deps.me} /> : null}
+      {records.isSuccess && !(records.isFetching && !records.isFetchedAfterMount) && records.complete && viaTeams.isSuccess && counts.size === 0 ? <FirstSteps me={deps.me} /> : null}
       <ul aria-label="Patients" style={{ listStyle: 'none', padding: 0 }}>
         {[...counts.entries()].map(([id, n]) => (
           <li key={id}>

@@ -60,8 +60,8 @@ export function RecordsPage({ ownerId, title = 'Records' }: { ownerId?: string; 
           </Button>
         </Banner>
       ) : null}
-      {/* Only from an answer fetched for this page: a list cached before a record was added would say "no records yet" for a moment. */}
-      {records.isSuccess && records.isFetchedAfterMount && records.complete && visible.length === 0 ? (
+      {/* Not from a cached list this page is fetching again: one from before a record was added would say "no records yet" for a moment. */}
+      {records.isSuccess && !(records.isFetching && !records.isFetchedAfterMount) && records.complete && visible.length === 0 ? (
         ownerId ? <Banner tone="info">You cannot read any record of this patient now.</Banner> : <FirstSteps me={deps.me} />
       ) : null}
       {deps.me.role === 'patient' && records.complete && visible.length > 0 && visible.every((r) => r.recipients.every((x) => x.userId === deps.me.id)) ? <ShareTip /> : null}
