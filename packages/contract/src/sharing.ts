@@ -5,17 +5,17 @@ import { attachmentParamsSchema } from './records';
 
 const pkesk = base64url.min(16).max(4096);
 
-export const grantRequestSchema = z
-  .object({
-    granteeUserId: idSchema,
-    /** Armored signed message of the grant JSON, signed by the sharer (DESIGN §6). */
-    signedGrant: armoredSchema(MAX_KEY_CHARS),
-    /** One PKESK packet (base64url) for the grantee's encryption subkey. */
-    pkesk,
-    /** PKESKs for attachments that use another session key than the message; by attachment id. */
-    attachmentPackets: z.record(idSchema, pkesk).optional(),
-  })
-  .strict();
+/** What every share sends (to a person or a team): the signed grant and the key packets it splices in. */
+const sharedPackets = {
+  /** Armored signed grant, signed by the sharer (DESIGN §6; `createGrant` / `createTeamGrant`). */
+  signedGrant: armoredSchema(MAX_KEY_CHARS),
+  /** One PKESK packet (base64url) for the grantee's encryption subkey, or the team's current key. */
+  pkesk,
+  /** PKESKs for attachments that use another session key than the message; by attachment id. */
+  attachmentPackets: z.record(idSchema, pkesk).optional(),
+};
+
+export const grantRequestSchema = z.object({ granteeUserId: idSchema, ...sharedPackets }).strict();
 export type GrantRequest = z.infer<typeof grantRequestSchema>;
 
 export const accessEntrySchema = z.object({
@@ -32,16 +32,7 @@ export const accessEntrySchema = z.object({
 export type AccessEntry = z.infer<typeof accessEntrySchema>;
 
 /** Share with a care team (DESIGN §13): a team grant signed by the sharer plus one PKESK for the team's current key. */
-export const teamGrantRequestSchema = z
-  .object({
-    teamId: idSchema,
-    /** Armored signed team grant (`createTeamGrant`): record, team id and genesis, sharer. */
-    signedGrant: armoredSchema(MAX_KEY_CHARS),
-    /** One PKESK packet (base64url) for the team's current key. */
-    pkesk,
-    attachmentPackets: z.record(idSchema, pkesk).optional(),
-  })
-  .strict();
+export const teamGrantRequestSchema = z.object({ teamId: idSchema, ...sharedPackets }).strict();
 export type TeamGrantRequest = z.infer<typeof teamGrantRequestSchema>;
 
 /** A care team that reads the record through a grant, with the key generation the stored message is for. */
