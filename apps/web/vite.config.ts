@@ -17,9 +17,15 @@ function ktLogPublicKey(): string {
   const tsx = createRequire(import.meta.url).resolve('tsx/cli');
   const serverDir = fileURLToPath(new URL('../server', import.meta.url));
   try {
-    return execFileSync(process.execPath, [tsx, 'scripts/kt-log-key.ts'], { cwd: serverDir, encoding: 'utf8' }).trim();
+    return execFileSync(process.execPath, [tsx, 'scripts/kt-log-key.ts'], {
+      cwd: serverDir,
+      encoding: 'utf8',
+    }).trim();
   } catch (cause) {
-    throw new Error('The web app needs the key-transparency log key: set VITE_MEDSEAL_KT_LOG_KEY (`pnpm --filter @medseal/server kt:log-key` prints it where the server runs).', { cause });
+    throw new Error(
+      'The web app needs the key-transparency log key: set VITE_MEDSEAL_KT_LOG_KEY (`pnpm --filter @medseal/server kt:log-key` prints it where the server runs).',
+      { cause },
+    );
   }
 }
 
@@ -29,7 +35,11 @@ const logKey = ktLogPublicKey();
 const buildInfo: Plugin = {
   name: 'medseal-build-info',
   generateBundle() {
-    this.emitFile({ type: 'asset', fileName: 'medseal-build.json', source: `${JSON.stringify({ ktLogPublicKey: logKey })}\n` });
+    this.emitFile({
+      type: 'asset',
+      fileName: 'medseal-build.json',
+      source: `${JSON.stringify({ ktLogPublicKey: logKey })}\n`,
+    });
   },
 };
 

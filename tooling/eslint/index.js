@@ -8,7 +8,9 @@ const onlyCryptoImportsOpenpgp = {
   'no-restricted-imports': [
     'error',
     {
-      paths: [{ name: 'openpgp', message: 'Only packages/crypto imports openpgp; use @medseal/crypto.' }],
+      paths: [
+        { name: 'openpgp', message: 'Only packages/crypto imports openpgp; use @medseal/crypto.' },
+      ],
       patterns: [{ group: ['openpgp/*'], message: 'Only packages/crypto imports openpgp.' }],
     },
   ],
@@ -43,8 +45,14 @@ export function medseal(options = {}) {
       rules: {
         '@typescript-eslint/no-explicit-any': 'error',
         '@typescript-eslint/no-non-null-assertion': 'error',
-        '@typescript-eslint/ban-ts-comment': ['error', { 'ts-ignore': true, 'ts-expect-error': 'allow-with-description' }],
-        '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+        '@typescript-eslint/ban-ts-comment': [
+          'error',
+          { 'ts-ignore': true, 'ts-expect-error': 'allow-with-description' },
+        ],
+        '@typescript-eslint/no-unused-vars': [
+          'error',
+          { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+        ],
         ...(allowOpenpgp ? {} : onlyCryptoImportsOpenpgp),
         ...onlyConfigReadsEnv,
       },
@@ -52,12 +60,27 @@ export function medseal(options = {}) {
     ...(react ? [reactHooks.configs.flat['recommended-latest']] : []),
     {
       // Config readers, tests, scripts and tool entry points may read the environment.
-      files: ['**/*.{js,cjs,mjs}', '**/test/**', '**/*.test.{ts,tsx}', 'bench/**', 'e2e/**', ...configFiles],
+      files: [
+        '**/*.{js,cjs,mjs}',
+        '**/test/**',
+        '**/*.test.{ts,tsx}',
+        'bench/**',
+        'e2e/**',
+        ...configFiles,
+      ],
       rules: { 'no-restricted-properties': 'off', 'no-restricted-syntax': 'off' },
     },
     {
       files: ['**/*.{js,cjs,mjs}'],
-      languageOptions: { globals: { require: 'readonly', module: 'writable', process: 'readonly', __dirname: 'readonly', console: 'readonly' } },
+      languageOptions: {
+        globals: {
+          require: 'readonly',
+          module: 'writable',
+          process: 'readonly',
+          __dirname: 'readonly',
+          console: 'readonly',
+        },
+      },
       rules: { '@typescript-eslint/no-require-imports': 'off' },
     },
   );

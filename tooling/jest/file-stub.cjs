@@ -1,2 +1,5 @@
 // Stands in for CSS modules and images, which jsdom cannot load; class names come back as keys.
-module.exports = new Proxy({}, { get: (_target, key) => (key === '__esModule' ? false : String(key)) });
+module.exports = new Proxy(
+  {},
+  { get: (_target, key) => (key === '__esModule' ? false : String(key)) },
+);

@@ -9,6 +9,7 @@
  * full size: bare, GET, bare again, list page 1 and page 50 of the big user, the 50-record
  * user's list, mixed 80/15/5 GET/list/POST, POST, and the driver alone writing what one POST
  * stores. Prints each run and adds `scale_*` figures to bench/results.json.
+ * BENCH_LOG_LEVEL=error prints the server's log of each 5xx (what a 503 was) to stderr.
  */
 import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -66,7 +67,7 @@ async function main(): Promise<void> {
     checkResponses: false,
     rateLimits: noRateLimits(),
   });
-  const logger = createLogger('silent');
+  const logger = createLogger(process.env.BENCH_LOG_LEVEL ?? 'silent');
   const app = createApp({ connection, logger, settings });
   const http = await listen(app, { host: '127.0.0.1', port: 0 });
   const baseUrl = `http://127.0.0.1:${http.port}`;

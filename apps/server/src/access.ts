@@ -24,6 +24,8 @@ export const accessRules: Record<EndpointName, AccessRule> = {
   listRecords: { kind: 'session' },
   getRecord: { kind: 'record', need: 'read' },
   updateRecord: { kind: 'record', need: 'edit' },
+  // A re-key changes no content, so no consent is asked; the use case lets only a current team admin do it.
+  rekeyRecord: { kind: 'record', need: 'read' },
   deleteRecord: { kind: 'record', need: 'delete' },
   recordHistory: { kind: 'record', need: 'read' },
   getRecordVersion: { kind: 'record', need: 'read' },
@@ -31,13 +33,18 @@ export const accessRules: Record<EndpointName, AccessRule> = {
   downloadAttachment: { kind: 'record', need: 'read' },
   deleteAttachment: { kind: 'record', need: 'edit' },
   grantAccess: { kind: 'record', need: 'share' },
+  // Each grant of the batch is authorized like grantAccess (share on its record) in the use case.
+  grantAccessBatch: { kind: 'session' },
   revokeAccess: { kind: 'record', need: 'share' },
   listAccess: { kind: 'record', need: 'read' },
   grantTeamAccess: { kind: 'record', need: 'share' },
   revokeTeamAccess: { kind: 'record', need: 'share' },
-  attachmentPackets: { kind: 'record', need: 'share' },
+  // Packets say only who a file is encrypted to, which any reader sees in the file itself; a
+  // team admin re-keying a file (a reader through the team) needs them.
+  attachmentPackets: { kind: 'record', need: 'read' },
   // Consents: the patient writes her own; who reads which is checked in components/consents.
   putConsent: { kind: 'session' },
+  putTeamConsent: { kind: 'session' },
   listConsents: { kind: 'session' },
   getConsent: { kind: 'session' },
   getContacts: { kind: 'session' },
@@ -67,6 +74,11 @@ export const accessRules: Record<EndpointName, AccessRule> = {
   // people (emails), so they need a session; a history is the caller's own.
   ktHead: { kind: 'public' },
   ktConsistency: { kind: 'public' },
+  // Leaf hashes and subject keys (hashes of ids), never the leaves' text: public, for auditors.
+  ktLeaves: { kind: 'public' },
   ktUserBinding: { kind: 'session' },
   ktHistory: { kind: 'session' },
+  ktMemberships: { kind: 'session' },
+  // A team's leaves name a team, hashes and key fingerprints, no person: public, for auditors.
+  ktTeamHistory: { kind: 'public' },
 };

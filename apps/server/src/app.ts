@@ -14,13 +14,21 @@ import { authorizeRecord, type RecordAccess } from './components/records/access'
 import { recordHandlers } from './components/records/routes';
 import { sharingHandlers } from './components/sharing/routes';
 import { teamHandlers } from './components/teams/routes';
+import { repairTeamLogsAtStart } from './components/teams/transparency';
 import { transparencyHandlers } from './components/transparency/routes';
 import { liveHandlers } from './components/live/routes';
 import { userHandlers } from './components/users/routes';
 import { clientAddressKey } from './lib/client-address';
 import { errorHandler, notFound } from './lib/error-handler';
 import { requestLog } from './lib/logger';
-import { apiHeaders, clientVersionHeader, csrfGuard, documentHeaders, hostGuard, noStore } from './lib/http-security';
+import {
+  apiHeaders,
+  clientVersionHeader,
+  csrfGuard,
+  documentHeaders,
+  hostGuard,
+  noStore,
+} from './lib/http-security';
 import { bindEndpoints, type AccessRule, type Handlers } from './lib/routing';
 import { createServices, type AppSettings } from './services';
 
@@ -32,6 +40,8 @@ export interface AppDeps {
   webDist?: string;
   /** Replaces the access table (tests of the fail-closed rule only). */
   accessRules?: Partial<Record<EndpointName, AccessRule>>;
+  /** Logs, in the background, team statements a process that died left unlogged (main.ts). */
+  repairAtStart?: boolean;
 }
 
 /** Uploads in flight per session and per client address (issue 15, finding 2). */
@@ -40,6 +50,7 @@ const UPLOAD_LIMITS = { perSession: 4, perIp: 8 } as const;
 /** Builds the Express app; no listen() here, so tests run it on port 0 (STYLE.md §5). */
 export function createApp(deps: AppDeps): Express {
   const services = createServices(deps.connection, deps.logger, deps.settings);
+  if (deps.repairAtStart) repairTeamLogsAtStart(services);
   const app = express();
   app.disable('x-powered-by');
   // API answers are `no-store`, so never revalidated: no ETag (a SHA-1 of every body). Static files keep theirs.

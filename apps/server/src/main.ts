@@ -15,7 +15,10 @@ const config = loadConfig();
 const logger = createLogger(config.LOG_LEVEL);
 const dataDir = resolve(config.MEDSEAL_DATA_DIR);
 const secrets = await loadServerSecrets(config, (secretsFile) =>
-  logger.warn({ secretsFile }, 'moved secrets.json out of the data folder (back it up apart from the data)'),
+  logger.warn(
+    { secretsFile },
+    'moved secrets.json out of the data folder (back it up apart from the data)',
+  ),
 );
 
 // Without MONGODB_URI, start the embedded dev database (tools/devdb) in the data folder.
@@ -31,7 +34,7 @@ if (!mongoUri) {
 }
 
 const connection = await connectDb(mongoUri);
-await runMigrations(connection, logger);
+await runMigrations(connection, logger, { ktLogKey: secrets.ktLogKey });
 const webDist = resolve(config.MEDSEAL_WEB_DIST ?? '../web/dist');
 const ktLogPublicKey = logPublicKeyOf(secrets.ktLogKey);
 logger.info({ ktLogPublicKey }, 'key-transparency log key');
@@ -41,6 +44,7 @@ const app = createApp({
   logger,
   settings: settingsFromConfig(config, secrets),
   webDist: existsSync(webDist) ? webDist : undefined,
+  repairAtStart: true,
 });
 
 const http = await listen(app, { host: config.HOST, port: config.PORT });

@@ -4,19 +4,35 @@ import { challengeModel, sessionModel, type SessionDoc } from './components/auth
 import { AuditLog } from './components/audit/log';
 import { auditCheckpointModel, auditModel } from './components/audit/model';
 import { accountStateModel } from './components/account-state/model';
-import { consentModel } from './components/consents/model';
+import { consentListModel, consentModel } from './components/consents/model';
 import { contactsModel } from './components/contacts/model';
 import { feedHintModel, feedModel, ListingFeed } from './components/records/feed';
-import { attachmentChunkModel, attachmentLinkModel, attachmentModel, recordModel, recordVersionModel, type AttachmentDoc, type RecordDoc } from './components/records/model';
+import {
+  attachmentChunkModel,
+  attachmentLinkModel,
+  attachmentModel,
+  recordModel,
+  recordVersionModel,
+  type AttachmentDoc,
+  type RecordDoc,
+} from './components/records/model';
 import { grantModel, teamGrantModel } from './components/sharing/model';
-import { practiceModel, teamKeyEnvelopeModel, teamMembershipModel, teamModel, teamStatementModel } from './components/teams/model';
+import { createTeamLists, teamListModels, type TeamLists } from './components/teams/lists';
+import {
+  practiceModel,
+  teamKeyEnvelopeModel,
+  teamModel,
+  teamStatementModel,
+} from './components/teams/model';
 import { ktModels } from './components/transparency/model';
 import { TransparencyLog } from './components/transparency/log';
 import { userModel } from './components/users/model';
+import { userLookupModel } from './components/users/lookups';
 import { claimModel } from './lib/claims';
 import { InvalidationFeed, invalidationModel, invalidationStartModel } from './lib/invalidations';
 import type { AllowedHosts } from './lib/http-security';
 import { RateLimiter } from './lib/rate-limit';
+import { IdLists } from './lib/store';
 import type { ReadCache } from './lib/read-cache';
 import type { ServerSecrets } from './lib/secrets';
 
@@ -73,6 +89,7 @@ export const defaultRateLimits: RateLimits = {
 export function createModels(connection: Connection) {
   return {
     users: userModel(connection),
+    userLookups: userLookupModel(connection),
     sessions: sessionModel(connection),
     challenges: challengeModel(connection),
     records: recordModel(connection),
@@ -84,6 +101,7 @@ export function createModels(connection: Connection) {
     chunks: attachmentChunkModel(connection),
     grants: grantModel(connection),
     consents: consentModel(connection),
+    consentLists: consentListModel(connection),
     teamGrants: teamGrantModel(connection),
     contacts: contactsModel(connection),
     accountStates: accountStateModel(connection),
@@ -95,7 +113,7 @@ export function createModels(connection: Connection) {
     practices: practiceModel(connection),
     teams: teamModel(connection),
     teamStatements: teamStatementModel(connection),
-    teamMemberships: teamMembershipModel(connection),
+    teamLists: teamListModels(connection),
     teamKeyEnvelopes: teamKeyEnvelopeModel(connection),
     kt: ktModels(connection),
   };
@@ -113,6 +131,10 @@ export interface Services {
   auditLog: AuditLog;
   /** Each reader's list of records, by `_id` (components/records/feed.ts). */
   listing: ListingFeed;
+  /** The ways to a team or practice by `_id` other than its id (components/teams/lists.ts). */
+  teamLists: TeamLists;
+  /** Each patient's consents and each person's consents naming him, by `_id` (components/consents/model.ts). */
+  consentLists: IdLists;
   /** Tells this and the other server processes which cached documents a write changed. */
   feed: InvalidationFeed;
   caches: ReadCaches;
@@ -158,14 +180,26 @@ const CACHE_MAX = 10_000;
 function createCaches(feed: InvalidationFeed, ttlMs: number): ReadCaches {
   const ofRecord = (v: { recordId: string }) => [cacheTag.record(v.recordId)];
   return {
-    sessions: feed.cache<SessionDoc>({ max: CACHE_MAX, ttlMs, tagsOf: (v) => [cacheTag.session(v._id), cacheTag.user(v.userId)] }),
-    records: feed.cache<RecordDoc>({ max: CACHE_MAX, ttlMs, tagsOf: (v) => [cacheTag.record(v._id)] }),
+    sessions: feed.cache<SessionDoc>({
+      max: CACHE_MAX,
+      ttlMs,
+      tagsOf: (v) => [cacheTag.session(v._id), cacheTag.user(v.userId)],
+    }),
+    records: feed.cache<RecordDoc>({
+      max: CACHE_MAX,
+      ttlMs,
+      tagsOf: (v) => [cacheTag.record(v._id)],
+    }),
     attachments: feed.cache<AttachmentList>({ max: CACHE_MAX, ttlMs, tagsOf: ofRecord }),
     grants: feed.cache<GrantExpiry>({ max: CACHE_MAX, ttlMs, tagsOf: ofRecord }),
   };
 }
 
-export function createServices(connection: Connection, logger: Logger, settings: AppSettings): Services {
+export function createServices(
+  connection: Connection,
+  logger: Logger,
+  settings: AppSettings,
+): Services {
   const models = createModels(connection);
   const feed = new InvalidationFeed(models.invalidations, models.invalidationStarts, logger);
   const caches = createCaches(feed, settings.readCacheTtlMs);
@@ -181,6 +215,8 @@ export function createServices(connection: Connection, logger: Logger, settings:
     limiter: new RateLimiter(connection, settings.rateWindowMs, settings.clock),
     auditLog: new AuditLog(models.audit),
     listing: new ListingFeed(models.listingEntries, models.listingHints),
+    teamLists: createTeamLists(models.teamLists),
+    consentLists: new IdLists(models.consentLists),
     feed,
     caches,
     transparency: new TransparencyLog(models.kt, { logKey: settings.secrets.ktLogKey, logger }),

@@ -15,10 +15,15 @@ export const DEFAULT_ARGON2 = { memoryCost: 19 * 1024, timeCost: 2, parallelism:
 export function settingsFromConfig(config: Config, secrets: ServerSecrets): AppSettings {
   const origins = listOf(config.MEDSEAL_ALLOWED_ORIGINS);
   // The allowed origins' hosts are allowed hosts too: one setting is enough for a site.
-  const hostNames = [...listOf(config.MEDSEAL_ALLOWED_HOSTS), ...origins.map((o) => new URL(o).hostname)].map((h) => h.toLowerCase());
+  const hostNames = [
+    ...listOf(config.MEDSEAL_ALLOWED_HOSTS),
+    ...origins.map((o) => new URL(o).hostname),
+  ].map((h) => h.toLowerCase());
   const embedded = config.MONGODB_URI === undefined;
   if (!embedded && hostNames.length === 0) {
-    throw new Error('Set MEDSEAL_ALLOWED_HOSTS (or MEDSEAL_ALLOWED_ORIGINS) to the host names this server answers.');
+    throw new Error(
+      'Set MEDSEAL_ALLOWED_HOSTS (or MEDSEAL_ALLOWED_ORIGINS) to the host names this server answers.',
+    );
   }
   return {
     secrets,

@@ -17,14 +17,20 @@ describe('the audit chain under concurrency', () => {
     const alice = await registerUser(server.baseUrl, { name: 'Alice' });
     const records = [];
     for (let i = 0; i < 3; i++) records.push(await createRecordAs(alice, alice, [alice]));
-    const reads = records.flatMap((r) => Array.from({ length: 6 }, () => alice.api.get(`/records/${r.id}`)));
+    const reads = records.flatMap((r) =>
+      Array.from({ length: 6 }, () => alice.api.get(`/records/${r.id}`)),
+    );
     const lists = Array.from({ length: 12 }, () => alice.api.get('/records'));
     const answers = await Promise.all([...reads, ...lists]);
     expect(answers.map((a) => a.status)).toEqual(answers.map(() => 200));
     for (const r of records) {
-      const trail = auditTrailResponseSchema.parse((await alice.api.get(`/audit/records/${r.id}`)).body);
+      const trail = auditTrailResponseSchema.parse(
+        (await alice.api.get(`/audit/records/${r.id}`)).body,
+      );
       expect(trail.verification).toEqual({ status: 'intact' });
-      expect(trail.events.map((e) => e.seq)).toEqual(Array.from({ length: trail.events.length }, (_, i) => i + 1));
+      expect(trail.events.map((e) => e.seq)).toEqual(
+        Array.from({ length: trail.events.length }, (_, i) => i + 1),
+      );
       // 6 GETs; the 12 lists as one list event: a list read is written once per LIST_READ_WINDOW_MS.
       expect(trail.events.filter((e) => e.action === 'read').length).toBe(6);
       expect(trail.events.filter((e) => e.action === 'list').length).toBe(1);
@@ -44,15 +50,24 @@ describe('the audit chain written by two server processes', () => {
       const records = [];
       for (let i = 0; i < 3; i++) records.push(await createRecordAs(alice, alice, [alice]));
       // The second server starts cold on chains the first one wrote (it finds their ends by `_id` lookups).
-      for (let i = 0; i < 20; i++) expect((await alice.api.get(`/records/${records[0]?.id}`)).status).toBe(200);
-      const reads = records.flatMap((r) => Array.from({ length: 8 }, (_, i) => (i % 2 ? alice.api : onSecond).get(`/records/${r.id}`)));
-      const lists = Array.from({ length: 8 }, (_, i) => (i % 2 ? alice.api : onSecond).get('/records'));
+      for (let i = 0; i < 20; i++)
+        expect((await alice.api.get(`/records/${records[0]?.id}`)).status).toBe(200);
+      const reads = records.flatMap((r) =>
+        Array.from({ length: 8 }, (_, i) => (i % 2 ? alice.api : onSecond).get(`/records/${r.id}`)),
+      );
+      const lists = Array.from({ length: 8 }, (_, i) =>
+        (i % 2 ? alice.api : onSecond).get('/records'),
+      );
       const answers = await Promise.all([...reads, ...lists]);
       expect(answers.map((a) => a.status)).toEqual(answers.map(() => 200));
       for (const [i, r] of records.entries()) {
-        const trail = auditTrailResponseSchema.parse((await onSecond.get(`/audit/records/${r.id}`)).body);
+        const trail = auditTrailResponseSchema.parse(
+          (await onSecond.get(`/audit/records/${r.id}`)).body,
+        );
         expect(trail.verification).toEqual({ status: 'intact' });
-        expect(trail.events.map((e) => e.seq)).toEqual(Array.from({ length: trail.events.length }, (_, j) => j + 1));
+        expect(trail.events.map((e) => e.seq)).toEqual(
+          Array.from({ length: trail.events.length }, (_, j) => j + 1),
+        );
         // Every read exactly once: a lost position is retried, never written twice. The 8 lists
         // count once per server process (a list read is written once per LIST_READ_WINDOW_MS).
         expect(trail.events.filter((e) => e.action === 'read').length).toBe(8 + (i === 0 ? 20 : 0));
@@ -72,14 +87,23 @@ describe('the owner’s signed checkpoints of a trail', () => {
     const record = await createRecordAs(alice, alice, [alice]);
     const other = await createRecordAs(alice, alice, [alice]);
     expect((await alice.api.get(`/records/${record.id}`)).status).toBe(200);
-    const trail = async () => auditTrailResponseSchema.parse((await alice.api.get(`/audit/records/${record.id}`)).body);
+    const trail = async () =>
+      auditTrailResponseSchema.parse((await alice.api.get(`/audit/records/${record.id}`)).body);
     const before = await trail();
     expect(before.checkpoint).toBeNull();
     const [first, second] = before.events;
     if (!first || !second) throw new Error('expected a create and a read');
-    const put = (signedCheckpoint: string) => alice.api.put(`/audit/records/${record.id}/checkpoint`, { signedCheckpoint });
-    const sign = (length: number, head: string, opts: { recordId?: string; key?: typeof alice.key } = {}) =>
-      signAuditCheckpoint({ checkpoint: { recordId: opts.recordId ?? record.id, length, head }, key: (opts.key ?? alice.key).privateKey });
+    const put = (signedCheckpoint: string) =>
+      alice.api.put(`/audit/records/${record.id}/checkpoint`, { signedCheckpoint });
+    const sign = (
+      length: number,
+      head: string,
+      opts: { recordId?: string; key?: typeof alice.key } = {},
+    ) =>
+      signAuditCheckpoint({
+        checkpoint: { recordId: opts.recordId ?? record.id, length, head },
+        key: (opts.key ?? alice.key).privateKey,
+      });
 
     const refused = [
       [await sign(2, second.hash, { key: mallory.key }), 400, 'bad-checkpoint'],

@@ -8,7 +8,15 @@ import {
   type RecoveryStartResponse,
 } from '@medseal/contract';
 import { ApiClient, codeOf } from './helpers/client';
-import { fixture, newPassword, randomSecret, recoveredPassword, registerUser, registrationFor, TEST_KDF } from './helpers/users';
+import {
+  fixture,
+  newPassword,
+  randomSecret,
+  recoveredPassword,
+  registerUser,
+  registrationFor,
+  TEST_KDF,
+} from './helpers/users';
 import { startTestServer, type TestServer } from './support';
 
 let server: TestServer;
@@ -28,7 +36,9 @@ describe('registration and login', () => {
     expect(start.encryptedPrivateKey).toBe(body.encryptedPrivateKey);
     const cookie = res.headers.getSetCookie()[0] ?? '';
     // A session cookie (no Max-Age): "stay unlocked" was not asked (issue 15, finding 7).
-    expect(cookie).toMatch(/^medseal_session=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Strict$/);
+    expect(cookie).toMatch(
+      /^medseal_session=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Strict$/,
+    );
     const me = await api.get('/auth/me');
     expect(me.status).toBe(200);
     expect(meSchema.parse(me.body).email).toBe(body.email);
@@ -49,21 +59,34 @@ describe('registration and login', () => {
       ['expired.pub.asc', 'key-expired'],
     ] as const) {
       const { body } = await registrationFor({ name: 'Bad Key' });
-      const res = await new ApiClient(server.baseUrl).post('/auth/register', { ...body, publicKey: fixture(file) });
+      const res = await new ApiClient(server.baseUrl).post('/auth/register', {
+        ...body,
+        publicKey: fixture(file),
+      });
       expect({ file, status: res.status, code: codeOf(res) }).toEqual({ file, status: 400, code });
-      expect(await server.connection.collection('users').countDocuments({ email: body.email })).toBe(0);
+      expect(
+        await server.connection.collection('users').countDocuments({ email: body.email }),
+      ).toBe(0);
     }
   });
 
   it('when a user logs in with the right secret, then 200 with the locked private key; with a wrong one, then 401 invalid-credentials', async () => {
     const alice = await registerUser(server.baseUrl, { name: 'Login' });
     const api = new ApiClient(server.baseUrl);
-    const wrong = await api.post('/auth/login', { email: alice.email, loginSecret: randomSecret() });
+    const wrong = await api.post('/auth/login', {
+      email: alice.email,
+      loginSecret: randomSecret(),
+    });
     expect(wrong.status).toBe(401);
     expect(codeOf(wrong)).toBe('invalid-credentials');
-    const ok = await api.post('/auth/login', { email: alice.email, loginSecret: alice.loginSecret });
+    const ok = await api.post('/auth/login', {
+      email: alice.email,
+      loginSecret: alice.loginSecret,
+    });
     expect(ok.status).toBe(200);
-    expect(sessionStartResponseSchema.parse(ok.body).encryptedPrivateKey).toBe(fixture('locked-private-key.asc'));
+    expect(sessionStartResponseSchema.parse(ok.body).encryptedPrivateKey).toBe(
+      fixture('locked-private-key.asc'),
+    );
   });
 
   it('when the database is read directly, then it holds no login secret and no private key, only the peppered hash and sealed blobs', async () => {
@@ -84,7 +107,10 @@ describe('registration and login', () => {
     const raw = await server.connection.collection('users').findOne({ email: alice.email });
     const hash = String(raw?.loginHash);
     const asSecret = Buffer.from(hash).subarray(0, 32).toString('base64url');
-    const res = await new ApiClient(server.baseUrl).post('/auth/login', { email: alice.email, loginSecret: asSecret });
+    const res = await new ApiClient(server.baseUrl).post('/auth/login', {
+      email: alice.email,
+      loginSecret: asSecret,
+    });
     expect(res.status).toBe(401);
   });
 });
@@ -95,15 +121,22 @@ describe('pre-login parameters', () => {
     await new ApiClient(server.baseUrl).post('/auth/register', body);
     const api = new ApiClient(server.baseUrl);
     const known = await api.get(`/auth/params?email=${encodeURIComponent(body.email)}`);
-    expect(authParamsResponseSchema.parse(known.body)).toEqual({ saltSeed: body.saltSeed, kdf: TEST_KDF });
+    expect(authParamsResponseSchema.parse(known.body)).toEqual({
+      saltSeed: body.saltSeed,
+      kdf: TEST_KDF,
+    });
 
     const unknown1 = await api.get('/auth/params?email=nobody-here%40example.org');
     const unknown2 = await api.get('/auth/params?email=nobody-here%40example.org');
     const other = await api.get('/auth/params?email=someone-else%40example.org');
     expect(unknown1.status).toBe(200);
-    expect(Object.keys(unknown1.body as object).sort()).toEqual(Object.keys(known.body as object).sort());
+    expect(Object.keys(unknown1.body as object).sort()).toEqual(
+      Object.keys(known.body as object).sort(),
+    );
     expect(authParamsResponseSchema.parse(unknown1.body)).toEqual(unknown2.body);
-    expect((unknown1.body as { saltSeed: string }).saltSeed).not.toBe((other.body as { saltSeed: string }).saltSeed);
+    expect((unknown1.body as { saltSeed: string }).saltSeed).not.toBe(
+      (other.body as { saltSeed: string }).saltSeed,
+    );
   });
 });
 
@@ -111,9 +144,16 @@ describe('one account per key', () => {
   it("when someone registers with another user's public key, then 409 key-taken and no account is made", async () => {
     const alice = await registerUser(server.baseUrl, { name: 'Dr Real' });
     const { body } = await registrationFor({ name: 'Dr Real' });
-    const res = await new ApiClient(server.baseUrl).post('/auth/register', { ...body, publicKey: alice.publicKey });
+    const res = await new ApiClient(server.baseUrl).post('/auth/register', {
+      ...body,
+      publicKey: alice.publicKey,
+    });
     expect({ status: res.status, code: codeOf(res) }).toEqual({ status: 409, code: 'key-taken' });
-    expect(await server.connection.collection('users').countDocuments({ fingerprint: alice.fingerprint })).toBe(1);
+    expect(
+      await server.connection
+        .collection('users')
+        .countDocuments({ fingerprint: alice.fingerprint }),
+    ).toBe(1);
   });
 });
 
@@ -134,7 +174,9 @@ describe('sessions and password change', () => {
   it("when someone tries to end another user's session, then 404 and it keeps working", async () => {
     const alice = await registerUser(server.baseUrl, { name: 'Victim' });
     const mallory = await registerUser(server.baseUrl, { name: 'Mallory' });
-    const [session] = sessionListResponseSchema.parse((await alice.api.get('/auth/sessions')).body).sessions;
+    const [session] = sessionListResponseSchema.parse(
+      (await alice.api.get('/auth/sessions')).body,
+    ).sessions;
     const res = await mallory.api.delete(`/auth/sessions/${session?.id}`);
     expect(res.status).toBe(404);
     expect((await alice.api.get('/auth/me')).status).toBe(200);
@@ -146,30 +188,55 @@ describe('sessions and password change', () => {
     await phone.post('/auth/login', { email: alice.email, loginSecret: alice.loginSecret });
     const newLoginSecret = randomSecret();
     const newSaltSeed = randomSecret();
-    const wrong = await alice.api.post('/auth/password', { currentLoginSecret: randomSecret(), ...newPassword({ newLoginSecret, newSaltSeed }) });
+    const wrong = await alice.api.post('/auth/password', {
+      currentLoginSecret: randomSecret(),
+      ...newPassword({ newLoginSecret, newSaltSeed }),
+    });
     expect(codeOf(wrong)).toBe('invalid-credentials');
-    const res = await alice.api.post('/auth/password', { currentLoginSecret: alice.loginSecret, ...newPassword({ newLoginSecret, newSaltSeed }) });
+    const res = await alice.api.post('/auth/password', {
+      currentLoginSecret: alice.loginSecret,
+      ...newPassword({ newLoginSecret, newSaltSeed }),
+    });
     expect(res.status).toBe(204);
     expect((await phone.get('/auth/me')).status).toBe(401);
     expect((await alice.api.get('/auth/me')).status).toBe(200);
     const api = new ApiClient(server.baseUrl);
-    expect((await api.post('/auth/login', { email: alice.email, loginSecret: alice.loginSecret })).status).toBe(401);
-    expect((await api.post('/auth/login', { email: alice.email, loginSecret: newLoginSecret })).status).toBe(200);
-    expect((await api.get(`/auth/params?email=${encodeURIComponent(alice.email)}`)).body).toMatchObject({ saltSeed: newSaltSeed });
+    expect(
+      (await api.post('/auth/login', { email: alice.email, loginSecret: alice.loginSecret }))
+        .status,
+    ).toBe(401);
+    expect(
+      (await api.post('/auth/login', { email: alice.email, loginSecret: newLoginSecret })).status,
+    ).toBe(200);
+    expect(
+      (await api.get(`/auth/params?email=${encodeURIComponent(alice.email)}`)).body,
+    ).toMatchObject({ saltSeed: newSaltSeed });
   });
 
   it('when two password changes race from the same secret, then only one is stored and the other gets 401; the stored one logs in', async () => {
     const alice = await registerUser(server.baseUrl, { name: 'Racer' });
     const change = () => {
       const fields = newPassword();
-      return alice.api.post('/auth/password', { currentLoginSecret: alice.loginSecret, ...fields }).then((res) => ({ status: res.status, code: codeOf(res), newLoginSecret: fields.newLoginSecret }));
+      return alice.api
+        .post('/auth/password', { currentLoginSecret: alice.loginSecret, ...fields })
+        .then((res) => ({
+          status: res.status,
+          code: codeOf(res),
+          newLoginSecret: fields.newLoginSecret,
+        }));
     };
     const answers = await Promise.all([change(), change()]);
     const won = answers.filter((a) => a.status === 204);
     expect(won).toHaveLength(1);
-    expect(answers.find((a) => a.status !== 204)).toMatchObject({ status: 401, code: 'invalid-credentials' });
+    expect(answers.find((a) => a.status !== 204)).toMatchObject({
+      status: 401,
+      code: 'invalid-credentials',
+    });
     const api = new ApiClient(server.baseUrl);
-    expect((await api.post('/auth/login', { email: alice.email, loginSecret: won[0]?.newLoginSecret })).status).toBe(200);
+    expect(
+      (await api.post('/auth/login', { email: alice.email, loginSecret: won[0]?.newLoginSecret }))
+        .status,
+    ).toBe(200);
   });
 });
 
@@ -184,17 +251,35 @@ describe('recovery', () => {
     const alice = await registerUser(server.baseUrl, { name: 'Forgetful' });
     const start = await startRecovery(alice.email);
     expect(start.recoveryEncryptedPrivateKey).toBe(fixture('locked-private-key.asc'));
-    const signature = await signChallenge({ challenge: start.challenge, privateKey: alice.key.privateKey });
+    const signature = await signChallenge({
+      challenge: start.challenge,
+      privateKey: alice.key.privateKey,
+    });
     const api = new ApiClient(server.baseUrl);
     const newLoginSecret = randomSecret();
-    const res = await api.post('/auth/recovery/complete', { challengeId: start.challengeId, signature, ...recoveredPassword({ newLoginSecret }) });
+    const res = await api.post('/auth/recovery/complete', {
+      challengeId: start.challengeId,
+      signature,
+      ...recoveredPassword({ newLoginSecret }),
+    });
     expect(res.status).toBe(200);
     expect(sessionStartResponseSchema.parse(res.body).user.id).toBe(alice.id);
     expect((await alice.api.get('/auth/me')).status).toBe(401);
     expect((await api.get('/auth/me')).status).toBe(200);
-    expect((await new ApiClient(server.baseUrl).post('/auth/login', { email: alice.email, loginSecret: newLoginSecret })).status).toBe(200);
+    expect(
+      (
+        await new ApiClient(server.baseUrl).post('/auth/login', {
+          email: alice.email,
+          loginSecret: newLoginSecret,
+        })
+      ).status,
+    ).toBe(200);
 
-    const again = await new ApiClient(server.baseUrl).post('/auth/recovery/complete', { challengeId: start.challengeId, signature, ...recoveredPassword() });
+    const again = await new ApiClient(server.baseUrl).post('/auth/recovery/complete', {
+      challengeId: start.challengeId,
+      signature,
+      ...recoveredPassword(),
+    });
     expect(codeOf(again)).toBe('challenge-invalid');
   });
 
@@ -202,10 +287,24 @@ describe('recovery', () => {
     const alice = await registerUser(server.baseUrl, { name: 'Target' });
     const mallory = await registerUser(server.baseUrl, { name: 'Attacker' });
     const start = await startRecovery(alice.email);
-    const signature = await signChallenge({ challenge: start.challenge, privateKey: mallory.key.privateKey });
-    const res = await new ApiClient(server.baseUrl).post('/auth/recovery/complete', { challengeId: start.challengeId, signature, ...recoveredPassword() });
+    const signature = await signChallenge({
+      challenge: start.challenge,
+      privateKey: mallory.key.privateKey,
+    });
+    const res = await new ApiClient(server.baseUrl).post('/auth/recovery/complete', {
+      challengeId: start.challengeId,
+      signature,
+      ...recoveredPassword(),
+    });
     expect(res.status).toBe(400);
     expect(codeOf(res)).toBe('bad-signature');
-    expect((await new ApiClient(server.baseUrl).post('/auth/login', { email: alice.email, loginSecret: alice.loginSecret })).status).toBe(200);
+    expect(
+      (
+        await new ApiClient(server.baseUrl).post('/auth/login', {
+          email: alice.email,
+          loginSecret: alice.loginSecret,
+        })
+      ).status,
+    ).toBe(200);
   });
 });

@@ -4,6 +4,7 @@ import {
   invalidationModel,
   invalidationStartModel,
 } from '../src/lib/invalidations';
+import { isDuplicateKey } from '../src/lib/db';
 import { createLogger } from '../src/lib/logger';
 import { startTestServer, type TestServer } from './support';
 
@@ -36,6 +37,9 @@ function startProcess(timing = TIMING): { feed: InvalidationFeed; heard: string[
   feeds.push(feed);
   return { feed, heard };
 }
+
+/** The seq of a chain link's `_id` (`<chain>:<seq>`). */
+const seqOf = (id: string) => Number(id.slice(id.indexOf(':') + 1));
 
 async function until(done: () => boolean, what: string): Promise<void> {
   const start = Date.now();
@@ -84,6 +88,67 @@ describe('the invalidation feed (events by `_id`)', () => {
     );
   });
 
+  it('when a process that moved the start died before deleting the events below it, then another process deletes them', async () => {
+    const a = startProcess();
+    await until(() => a.feed.current(), 'a polled');
+    const dying = startProcess();
+    await Promise.all(Array.from({ length: 3 }, (_, i) => dying.feed.publish([`left:${i}`])));
+    dying.feed.stop();
+    const events = server.connection.collection<{ _id: string; tags: string[] }>(
+      'cache_invalidations',
+    );
+    const left = await events.find({ tags: { $regex: '^left:' } }).toArray();
+    expect(left).toHaveLength(3);
+    const highest = Math.max(...left.map((e) => seqOf(e._id)));
+    // What the dying process stored before it died: the start moved above its events.
+    const starts = server.connection.collection<{ _id: string; seq: number }>(
+      'cache_invalidation_starts',
+    );
+    // Process a appends start links of its own meanwhile (its cleanup): a link taken under us
+    // is a duplicate `_id`, and we look again.
+    for (;;) {
+      const links = await starts.find({ _id: { $regex: '^start:' } }).toArray();
+      if (links.some((l) => l.seq >= highest)) break;
+      const k = Math.max(0, ...links.map((l) => seqOf(l._id)));
+      const taken = await starts.insertOne({ _id: `start:${k + 1}`, seq: highest }).then(
+        () => false,
+        (error: unknown) => {
+          if (!isDuplicateKey(error)) throw error;
+          return true;
+        },
+      );
+      if (!taken) break;
+    }
+    const start = Date.now();
+    while ((await events.countDocuments({ _id: { $in: left.map((e) => e._id) } })) > 0) {
+      if (Date.now() - start > 10 * TIMING.retainMs + SEEN_WITHIN_MS)
+        throw new Error('the events below the start were never deleted');
+      await sleep(50);
+    }
+  });
+
+  it('when a process whose end of the chain is old publishes after the events past it were deleted, then the others still hear it', async () => {
+    const quiet = startProcess();
+    const a = startProcess();
+    await until(() => quiet.feed.current() && a.feed.current(), 'both polled');
+    await quiet.feed.publish(['quiet:1']);
+    await Promise.all(Array.from({ length: 5 }, (_, i) => a.feed.publish([`busy:${i}`])));
+    const events = server.connection.collection<{ _id: string; tags: string[] }>(
+      'cache_invalidations',
+    );
+    const first = await events.findOne({ tags: 'quiet:1' });
+    // The slot after quiet's last notice, where its kept end of the chain points.
+    const next = `n:${seqOf(first?._id ?? '') + 1}`;
+    const start = Date.now();
+    while ((await events.countDocuments({ _id: next })) > 0) {
+      if (Date.now() - start > 10 * TIMING.retainMs + SEEN_WITHIN_MS)
+        throw new Error(`${next} was never deleted`);
+      await sleep(50);
+    }
+    await quiet.feed.publish(['quiet:2']);
+    await until(() => a.heard.includes('quiet:2'), 'quiet:2 heard by a');
+  });
+
   it('when a process reads only after the events it missed were deleted, then it empties its caches instead of missing them', async () => {
     const a = startProcess();
     // Polls once at start, then only after the events below are deleted.
@@ -103,7 +168,13 @@ describe('the invalidation feed (events by `_id`)', () => {
     const events = server.connection.collection('cache_invalidations');
     const missed = await events.find({ tags: 'missed:0' }).toArray();
     expect(missed).toHaveLength(1);
-    while ((await events.countDocuments({ _id: missed[0]?._id })) > 0) await sleep(50);
+    // Cleanup runs every retainMs / 2 and deletes what is older than retainMs.
+    const deleting = Date.now();
+    while ((await events.countDocuments({ _id: missed[0]?._id })) > 0) {
+      if (Date.now() - deleting > 10 * TIMING.retainMs + SEEN_WITHIN_MS)
+        throw new Error(`the missed event ${String(missed[0]?._id)} was never deleted`);
+      await sleep(50);
+    }
     const start = Date.now();
     while (loads === 1) {
       if (Date.now() - start > 8_000 + SEEN_WITHIN_MS)

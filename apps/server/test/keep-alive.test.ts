@@ -8,7 +8,8 @@ beforeAll(async () => {
 afterAll(() => server.close());
 
 /** Runs nothing else in this process for `ms`, like a long synchronous computation does. */
-const blockEventLoop = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+const blockEventLoop = (ms: number) =>
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 
 describe('keep-alive connections', () => {
   it('when a client reuses a pooled connection after its event loop was blocked for 7 s, then it gets its answer, not ECONNRESET', async () => {

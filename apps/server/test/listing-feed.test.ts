@@ -160,8 +160,12 @@ describe('the listing feed migration', () => {
 
     const after = await startTestServer({ mongoUri: uri, settings: before.settings });
     try {
-      await runMigrations(after.connection, createLogger('silent'));
-      await runMigrations(after.connection, createLogger('silent')); // recorded as done: nothing twice
+      await runMigrations(after.connection, createLogger('silent'), {
+        ktLogKey: before.settings.secrets.ktLogKey,
+      });
+      await runMigrations(after.connection, createLogger('silent'), {
+        ktLogKey: before.settings.secrets.ktLogKey,
+      }); // recorded as done: nothing twice
       const api = new ApiClient(after.baseUrl);
       api.cookie = patient.api.cookie;
       expect(await listAll(api)).toEqual([...ids].reverse());

@@ -20,7 +20,10 @@ afterAll(() => server.close());
 /** An open `GET /live` stream: the events read so far, by name. */
 async function openLive(user: TestUser) {
   const abort = new AbortController();
-  const res = await fetch(`${server.baseUrl}/api/live`, { headers: { cookie: user.api.cookie ?? '' }, signal: abort.signal });
+  const res = await fetch(`${server.baseUrl}/api/live`, {
+    headers: { cookie: user.api.cookie ?? '' },
+    signal: abort.signal,
+  });
   const events: { event: string; data: unknown }[] = [];
   const reading = (async () => {
     if (!res.body) return;
@@ -48,8 +51,15 @@ async function openLive(user: TestUser) {
     /** Waits until an event names `recordId`. */
     async named(recordId: string): Promise<void> {
       const until = Date.now() + 10_000;
-      while (!events.some((e) => e.event === LIVE_RECORDS_EVENT && liveRecordsEventSchema.parse(e.data).recordIds.includes(recordId))) {
-        if (Date.now() > until) throw new Error(`no live event named ${recordId}; got ${JSON.stringify(events)}`);
+      while (
+        !events.some(
+          (e) =>
+            e.event === LIVE_RECORDS_EVENT &&
+            liveRecordsEventSchema.parse(e.data).recordIds.includes(recordId),
+        )
+      ) {
+        if (Date.now() > until)
+          throw new Error(`no live event named ${recordId}; got ${JSON.stringify(events)}`);
         await new Promise((r) => setTimeout(r, 20));
       }
     },
@@ -94,7 +104,11 @@ describe('GET /live (server-sent events for open tabs)', () => {
       await doctorLive.named(record.id);
       await new Promise((r) => setTimeout(r, 300));
       // Written through this process: applied at once, and not again when the feed's poll reads it back.
-      expect(doctorLive.events.filter((e) => liveRecordsEventSchema.parse(e.data).recordIds.includes(record.id))).toHaveLength(1);
+      expect(
+        doctorLive.events.filter((e) =>
+          liveRecordsEventSchema.parse(e.data).recordIds.includes(record.id),
+        ),
+      ).toHaveLength(1);
     } finally {
       await doctorLive.close();
     }

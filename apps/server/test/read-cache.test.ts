@@ -37,11 +37,15 @@ afterAll(async () => {
 });
 
 /** Asks until `done` holds for the answer; returns how long that took. */
-async function until(ask: () => Promise<ApiResponse>, done: (res: ApiResponse) => boolean): Promise<number> {
+async function until(
+  ask: () => Promise<ApiResponse>,
+  done: (res: ApiResponse) => boolean,
+): Promise<number> {
   const start = Date.now();
   for (;;) {
     if (done(await ask())) return Date.now() - start;
-    if (Date.now() - start > GIVE_UP_MS) throw new Error('the change never reached the other server');
+    if (Date.now() - start > GIVE_UP_MS)
+      throw new Error('the change never reached the other server');
     await sleep(20);
   }
 }
@@ -51,19 +55,49 @@ describe('the read cache of two servers on one database', () => {
     const record = await createRecordAs(patient, patient, [patient]);
     await share(patient, doctor, record);
     // Read (and so cached) on the second server, session and record alike.
-    for (let i = 0; i < 3; i++) expect((await doctorOnSecond.get(`/records/${record.id}`)).status).toBe(200);
-    expect((await patient.api.delete(`/records/${record.id}/grants/${doctor.id}`)).status).toBe(204);
+    for (let i = 0; i < 3; i++)
+      expect((await doctorOnSecond.get(`/records/${record.id}`)).status).toBe(200);
+    expect((await patient.api.delete(`/records/${record.id}/grants/${doctor.id}`)).status).toBe(
+      204,
+    );
     expect((await doctor.api.get(`/records/${record.id}`)).status).toBe(404); // the revoking server: at once
-    expect(await until(() => doctorOnSecond.get(`/records/${record.id}`), (res) => res.status === 404)).toBeLessThan(FEED_BOUND_MS);
+    expect(
+      await until(
+        () => doctorOnSecond.get(`/records/${record.id}`),
+        (res) => res.status === 404,
+      ),
+    ).toBeLessThan(FEED_BOUND_MS);
   });
 
   it('when the owner updates a record through one server, then the other serves the new version within the feed interval', async () => {
     const record = await createRecordAs(patient, patient, [patient, doctor]);
-    expect(recordSchema.parse((await doctorOnSecond.get(`/records/${record.id}`)).body).version).toBe(1);
-    const message = await sealFor({ recordId: record.id, version: 2, owner: patient, author: patient, readers: [patient, doctor] });
-    expect((await patient.api.put(`/records/${record.id}`, { baseVersion: 1, recipients: recipientsOf(patient, doctor), message })).status).toBe(200);
-    const version = (res: ApiResponse) => (res.status === 200 ? recordSchema.parse(res.body).version : 0);
-    expect(await until(() => doctorOnSecond.get(`/records/${record.id}`), (res) => version(res) === 2)).toBeLessThan(FEED_BOUND_MS);
+    expect(
+      recordSchema.parse((await doctorOnSecond.get(`/records/${record.id}`)).body).version,
+    ).toBe(1);
+    const message = await sealFor({
+      recordId: record.id,
+      version: 2,
+      owner: patient,
+      author: patient,
+      readers: [patient, doctor],
+    });
+    expect(
+      (
+        await patient.api.put(`/records/${record.id}`, {
+          baseVersion: 1,
+          recipients: recipientsOf(patient, doctor),
+          message,
+        })
+      ).status,
+    ).toBe(200);
+    const version = (res: ApiResponse) =>
+      res.status === 200 ? recordSchema.parse(res.body).version : 0;
+    expect(
+      await until(
+        () => doctorOnSecond.get(`/records/${record.id}`),
+        (res) => version(res) === 2,
+      ),
+    ).toBeLessThan(FEED_BOUND_MS);
   });
 
   it('when a user logs out through one server, then the other refuses the same cookie within the feed interval', async () => {
@@ -72,7 +106,12 @@ describe('the read cache of two servers on one database', () => {
     onSecond.cookie = user.api.cookie;
     expect((await onSecond.get('/records')).status).toBe(200);
     expect((await user.api.post('/auth/logout')).status).toBe(204);
-    expect(await until(() => onSecond.get('/records'), (res) => res.status === 401)).toBeLessThan(FEED_BOUND_MS);
+    expect(
+      await until(
+        () => onSecond.get('/records'),
+        (res) => res.status === 401,
+      ),
+    ).toBeLessThan(FEED_BOUND_MS);
   });
 });
 
@@ -82,7 +121,11 @@ describe('ReadCache', () => {
     owner: string;
     n: number;
   }
-  const make = (trusted = () => true) => new ReadCache<Doc>({ max: 100, ttlMs: 60_000, tagsOf: (d) => [`doc:${d.id}`, `owner:${d.owner}`] }, trusted);
+  const make = (trusted = () => true) =>
+    new ReadCache<Doc>(
+      { max: 100, ttlMs: 60_000, tagsOf: (d) => [`doc:${d.id}`, `owner:${d.owner}`] },
+      trusted,
+    );
   let loads = 0;
   const loader = (doc: Doc) => async () => {
     loads++;

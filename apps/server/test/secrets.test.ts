@@ -3,7 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../src/lib/config';
 import { logPublicKeyOf } from '../src/lib/pgp';
-import { checkWebBuildLogKey, ktLogKeyForBuild, loadSecrets, loadServerSecrets } from '../src/lib/secrets';
+import {
+  checkWebBuildLogKey,
+  ktLogKeyForBuild,
+  loadSecrets,
+  loadServerSecrets,
+} from '../src/lib/secrets';
 
 describe('server secrets', () => {
   let dir: string;
@@ -35,31 +40,62 @@ describe('server secrets', () => {
   });
 
   it('when the web app is built on the machine, then it takes the log key the server starts with, and the server refuses a build for another key', async () => {
-    const settings = loadConfig({ MEDSEAL_SECRETS_DIR: join(dir, 'secrets'), MEDSEAL_DATA_DIR: join(dir, 'data') });
+    const settings = loadConfig({
+      MEDSEAL_SECRETS_DIR: join(dir, 'secrets'),
+      MEDSEAL_DATA_DIR: join(dir, 'data'),
+    });
     const built = await ktLogKeyForBuild(settings, () => undefined);
     expect((await loadServerSecrets(settings, () => undefined)).ktLogKey).toBe(built);
     // A build with MONGODB_URI in its environment still takes this machine's key; an explicit one wins.
-    expect(await ktLogKeyForBuild({ ...settings, MONGODB_URI: 'mongodb://db.example:27017/m' }, () => undefined)).toBe(built);
+    expect(
+      await ktLogKeyForBuild(
+        { ...settings, MONGODB_URI: 'mongodb://db.example:27017/m' },
+        () => undefined,
+      ),
+    ).toBe(built);
     const explicit = Buffer.alloc(32, 9).toString('base64url');
-    expect(await ktLogKeyForBuild({ ...settings, MEDSEAL_KT_LOG_KEY: explicit }, () => undefined)).toBe(explicit);
+    expect(
+      await ktLogKeyForBuild({ ...settings, MEDSEAL_KT_LOG_KEY: explicit }, () => undefined),
+    ).toBe(explicit);
 
     const dist = join(dir, 'dist');
-    await expect(checkWebBuildLogKey(dist, logPublicKeyOf(built))).rejects.toThrow(/no medseal-build.json/);
+    await expect(checkWebBuildLogKey(dist, logPublicKeyOf(built))).rejects.toThrow(
+      /no medseal-build.json/,
+    );
     await mkdir(dist);
-    await writeFile(join(dist, 'medseal-build.json'), JSON.stringify({ ktLogPublicKey: logPublicKeyOf(explicit) }));
-    await expect(checkWebBuildLogKey(dist, logPublicKeyOf(built))).rejects.toThrow(/built for another key-transparency log key/);
-    await writeFile(join(dist, 'medseal-build.json'), JSON.stringify({ ktLogPublicKey: logPublicKeyOf(built) }));
+    await writeFile(
+      join(dist, 'medseal-build.json'),
+      JSON.stringify({ ktLogPublicKey: logPublicKeyOf(explicit) }),
+    );
+    await expect(checkWebBuildLogKey(dist, logPublicKeyOf(built))).rejects.toThrow(
+      /built for another key-transparency log key/,
+    );
+    await writeFile(
+      join(dist, 'medseal-build.json'),
+      JSON.stringify({ ktLogPublicKey: logPublicKeyOf(built) }),
+    );
     await expect(checkWebBuildLogKey(dist, logPublicKeyOf(built))).resolves.toBeUndefined();
   });
 
   it('when an external database is configured without secrets, then the server refuses to start', async () => {
-    await expect(loadSecrets(loadConfig({ MONGODB_URI: 'mongodb://db.example:27017/medseal' }), join(dir, 's.json'))).rejects.toThrow(/MEDSEAL_LOGIN_PEPPER/);
+    await expect(
+      loadSecrets(
+        loadConfig({ MONGODB_URI: 'mongodb://db.example:27017/medseal' }),
+        join(dir, 's.json'),
+      ),
+    ).rejects.toThrow(/MEDSEAL_LOGIN_PEPPER/);
   });
 
   it('when secrets are configured, then they are used and no file is written', async () => {
     const key = Buffer.alloc(32, 1).toString('base64url');
     const secrets = await loadSecrets(
-      loadConfig({ MONGODB_URI: 'mongodb://db.example:27017/medseal', MEDSEAL_LOGIN_PEPPER: key, MEDSEAL_KEY_SEALING_KEY: key, MEDSEAL_FAKE_SEED_KEY: key, MEDSEAL_KT_LOG_KEY: key }),
+      loadConfig({
+        MONGODB_URI: 'mongodb://db.example:27017/medseal',
+        MEDSEAL_LOGIN_PEPPER: key,
+        MEDSEAL_KEY_SEALING_KEY: key,
+        MEDSEAL_FAKE_SEED_KEY: key,
+        MEDSEAL_KT_LOG_KEY: key,
+      }),
       join(dir, 's.json'),
     );
     expect(secrets.loginPepper.equals(Buffer.alloc(32, 1))).toBe(true);

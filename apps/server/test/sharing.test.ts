@@ -1,5 +1,19 @@
-import { checkEncryptedTo, createRecipientPacket, createSessionKey, recipientPackets, sealFile, sealRecord, type RecordId, type UserId } from '@medseal/crypto';
-import { accessListResponseSchema, attachmentPacketsResponseSchema, recordListResponseSchema, recordSchema } from '@medseal/contract';
+import {
+  checkEncryptedTo,
+  createRecipientPacket,
+  createSessionKey,
+  recipientPackets,
+  sealFile,
+  sealRecord,
+  type RecordId,
+  type UserId,
+} from '@medseal/crypto';
+import {
+  accessListResponseSchema,
+  attachmentPacketsResponseSchema,
+  recordListResponseSchema,
+  recordSchema,
+} from '@medseal/contract';
 import type { AttachmentDoc, ChunkDoc } from '../src/components/records/model';
 import { codeOf } from './helpers/client';
 import { createRecordAs, grantBody, recipientsOf, sealFor, share } from './helpers/records';
@@ -21,25 +35,53 @@ beforeAll(async () => {
 afterAll(() => server.close());
 
 /** A patient's record at version 2 whose message and one file (of `bytes`) share a session key. */
-async function patientRecordWithFile(bytes: number): Promise<{ record: { id: string; message: string }; attachmentId: string }> {
+async function patientRecordWithFile(
+  bytes: number,
+): Promise<{ record: { id: string; message: string }; attachmentId: string }> {
   const sessionKey = createSessionKey();
   const created = await createRecordAs(patient, patient, [patient]);
   const { message } = await sealRecord({
-    envelope: { recordId: created.id as RecordId, version: 2, ownerId: patient.id as UserId, authorId: patient.id as UserId, createdAt: new Date().toISOString(), content: { title: 'scan' } },
+    envelope: {
+      recordId: created.id as RecordId,
+      version: 2,
+      ownerId: patient.id as UserId,
+      authorId: patient.id as UserId,
+      createdAt: new Date().toISOString(),
+      content: { title: 'scan' },
+    },
     authorKey: patient.key.privateKey,
     recipientKeys: [patient.publicKey],
     sessionKey,
   });
-  expect((await patient.api.put(`/records/${created.id}`, { baseVersion: 1, recipients: recipientsOf(patient), message })).status).toBe(200);
-  const file = await sealFile({ data: new Uint8Array(bytes).fill(3), authorKey: patient.key.privateKey, recipientKeys: [patient.publicKey], sessionKey });
-  const up = await patient.api.request('POST', `/records/${created.id}/attachments`, { raw: { data: file.message, contentType: 'application/octet-stream' } });
+  expect(
+    (
+      await patient.api.put(`/records/${created.id}`, {
+        baseVersion: 1,
+        recipients: recipientsOf(patient),
+        message,
+      })
+    ).status,
+  ).toBe(200);
+  const file = await sealFile({
+    data: new Uint8Array(bytes).fill(3),
+    authorKey: patient.key.privateKey,
+    recipientKeys: [patient.publicKey],
+    sessionKey,
+  });
+  const up = await patient.api.request('POST', `/records/${created.id}/attachments`, {
+    raw: { data: file.message, contentType: 'application/octet-stream' },
+  });
   expect(up.status).toBe(201);
   return { record: { id: created.id, message }, attachmentId: (up.body as { id: string }).id };
 }
 
 /** The ids of an attachment's stored chunks, in order (`<attachmentId>:<gen>:<n>`: a rewrite writes new ones). */
 async function storedChunkIds(attachmentId: string): Promise<string[]> {
-  const chunks = await server.connection.collection<ChunkDoc>('attachment_chunks').find({ attachmentId }, { projection: { _id: 1, n: 1 } }).sort({ n: 1 }).toArray();
+  const chunks = await server.connection
+    .collection<ChunkDoc>('attachment_chunks')
+    .find({ attachmentId }, { projection: { _id: 1, n: 1 } })
+    .sort({ n: 1 })
+    .toArray();
   return chunks.map((c) => c._id);
 }
 
@@ -52,80 +94,155 @@ describe('sharing', () => {
     expect(res.status).toBe(201);
 
     const got = recordSchema.parse((await doctor.api.get(`/records/${record.id}`)).body);
-    await expect(checkEncryptedTo(got.message, [patient.publicKey, doctor.publicKey], { maxBytes: 1 << 20 })).resolves.toBeDefined();
+    await expect(
+      checkEncryptedTo(got.message, [patient.publicKey, doctor.publicKey], { maxBytes: 1 << 20 }),
+    ).resolves.toBeDefined();
     expect(got.recipients).toEqual(recipientsOf(patient, doctor));
-    const access = accessListResponseSchema.parse((await patient.api.get(`/records/${record.id}/access`)).body);
+    const access = accessListResponseSchema.parse(
+      (await patient.api.get(`/records/${record.id}/access`)).body,
+    );
     expect(access.entries.map((e) => [e.userId, e.via])).toEqual([
       [patient.id, 'owner'],
       [doctor.id, 'grant'],
     ]);
     expect(access.entries[1]?.signedGrant).toBe(body.signedGrant);
-    expect(recordListResponseSchema.parse((await doctor.api.get('/records')).body).records.map((r) => r.id)).toContain(record.id);
+    expect(
+      recordListResponseSchema
+        .parse((await doctor.api.get('/records')).body)
+        .records.map((r) => r.id),
+    ).toContain(record.id);
   });
 
   it('when a record with an attachment under the same session key is shared, then the attachment gets the packet too, and its stored chunks are not rewritten', async () => {
     const { record, attachmentId } = await patientRecordWithFile(1_200_000);
     const chunksBefore = await storedChunkIds(attachmentId);
     expect(chunksBefore).toEqual([`${attachmentId}:1:0`, `${attachmentId}:1:1`]);
-    expect((await patient.api.post(`/records/${record.id}/grants`, await grantBody(patient, doctor, record))).status).toBe(201);
+    expect(
+      (
+        await patient.api.post(
+          `/records/${record.id}/grants`,
+          await grantBody(patient, doctor, record),
+        )
+      ).status,
+    ).toBe(201);
     const down = await doctor.api.get(`/records/${record.id}/attachments/${attachmentId}`);
-    const listed = recordSchema.parse((await doctor.api.get(`/records/${record.id}`)).body).attachments;
+    const listed = recordSchema.parse(
+      (await doctor.api.get(`/records/${record.id}`)).body,
+    ).attachments;
     expect(down.status).toBe(200);
     expect(listed.map((a) => a.size)).toEqual([(down.body as Uint8Array).length]);
-    await expect(checkEncryptedTo(down.body as Uint8Array, [patient.publicKey, doctor.publicKey], { maxBytes: 1 << 24 })).resolves.toBeDefined();
+    await expect(
+      checkEncryptedTo(down.body as Uint8Array, [patient.publicKey, doctor.publicKey], {
+        maxBytes: 1 << 24,
+      }),
+    ).resolves.toBeDefined();
     expect(await storedChunkIds(attachmentId)).toEqual(chunksBefore);
   });
 
   it('when an attachment stored whole by an earlier version (no packets kept apart) is downloaded, asked for its packets and shared, then it is served unchanged and split once on the first share', async () => {
     const { record, attachmentId } = await patientRecordWithFile(300_000);
-    const whole = (await patient.api.get(`/records/${record.id}/attachments/${attachmentId}`)).body as Uint8Array;
+    const whole = (await patient.api.get(`/records/${record.id}/attachments/${attachmentId}`))
+      .body as Uint8Array;
     // Store it as earlier versions did: the whole message in the chunks, no `packets` field.
     const attachments = server.connection.collection<AttachmentDoc>('attachments');
     const chunks = server.connection.collection<ChunkDoc>('attachment_chunks');
     await chunks.deleteMany({ attachmentId });
-    await chunks.insertOne({ _id: `${attachmentId}:1:0`, attachmentId, recordId: record.id, gen: 1, n: 0, data: Buffer.from(whole) });
-    await attachments.updateOne({ _id: attachmentId }, { $unset: { packets: '' }, $set: { gen: 1, chunkCount: 1, size: whole.length } });
+    await chunks.insertOne({
+      _id: `${attachmentId}:1:0`,
+      attachmentId,
+      recordId: record.id,
+      gen: 1,
+      n: 0,
+      data: Buffer.from(whole),
+    });
+    await attachments.updateOne(
+      { _id: attachmentId },
+      { $unset: { packets: '' }, $set: { gen: 1, chunkCount: 1, size: whole.length } },
+    );
 
-    const served = (await patient.api.get(`/records/${record.id}/attachments/${attachmentId}`)).body as Uint8Array;
+    const served = (await patient.api.get(`/records/${record.id}/attachments/${attachmentId}`))
+      .body as Uint8Array;
     // Compared natively: jest's deep equality walks 300 KB element by element (8 s under load).
     expect(Buffer.compare(served, whole)).toBe(0);
-    const { packets } = attachmentPacketsResponseSchema.parse((await patient.api.get(`/records/${record.id}/attachments/${attachmentId}/packets`)).body);
+    const { packets } = attachmentPacketsResponseSchema.parse(
+      (await patient.api.get(`/records/${record.id}/attachments/${attachmentId}/packets`)).body,
+    );
     expect(packets).toEqual(recipientPackets(whole));
-    expect((await patient.api.post(`/records/${record.id}/grants`, await grantBody(patient, doctor, record))).status).toBe(201);
-    const down = (await doctor.api.get(`/records/${record.id}/attachments/${attachmentId}`)).body as Uint8Array;
-    await expect(checkEncryptedTo(down, [patient.publicKey, doctor.publicKey], { maxBytes: 1 << 24 })).resolves.toBeDefined();
+    expect(
+      (
+        await patient.api.post(
+          `/records/${record.id}/grants`,
+          await grantBody(patient, doctor, record),
+        )
+      ).status,
+    ).toBe(201);
+    const down = (await doctor.api.get(`/records/${record.id}/attachments/${attachmentId}`))
+      .body as Uint8Array;
+    await expect(
+      checkEncryptedTo(down, [patient.publicKey, doctor.publicKey], { maxBytes: 1 << 24 }),
+    ).resolves.toBeDefined();
     const split = await attachments.findOne({ _id: attachmentId });
     expect(split).toMatchObject({ gen: 2, packets: recipientPackets(down), size: down.length });
     expect(await storedChunkIds(attachmentId)).toEqual([`${attachmentId}:2:0`]);
   });
 
-  it('when the owner asks for a file\'s session key packets, then they are its PKESKs, enough to share the file; a reader gets 403 and a stranger 404', async () => {
+  it("when the owner asks for a file's session key packets, then they are its PKESKs, enough to share the file; a reader gets the same packets (they are in the file she reads) and a stranger 404", async () => {
     const { record, attachmentId } = await patientRecordWithFile(3_000_000);
     const path = `/records/${record.id}/attachments/${attachmentId}/packets`;
     const res = await patient.api.get(path);
     expect(res.status).toBe(200);
     const { packets } = attachmentPacketsResponseSchema.parse(res.body);
-    const stored = (await patient.api.get(`/records/${record.id}/attachments/${attachmentId}`)).body as Uint8Array;
+    const stored = (await patient.api.get(`/records/${record.id}/attachments/${attachmentId}`))
+      .body as Uint8Array;
     expect(packets).toEqual(recipientPackets(stored));
-    const forDoctor = await createRecipientPacket({ recipientPackets: packets, myKey: patient.key.privateKey, newRecipientKey: doctor.publicKey });
-    const body = { ...(await grantBody(patient, doctor, record)), attachmentPackets: { [attachmentId]: forDoctor } };
+    const forDoctor = await createRecipientPacket({
+      recipientPackets: packets,
+      myKey: patient.key.privateKey,
+      newRecipientKey: doctor.publicKey,
+    });
+    const body = {
+      ...(await grantBody(patient, doctor, record)),
+      attachmentPackets: { [attachmentId]: forDoctor },
+    };
     expect((await patient.api.post(`/records/${record.id}/grants`, body)).status).toBe(201);
     const down = await doctor.api.get(`/records/${record.id}/attachments/${attachmentId}`);
-    await expect(checkEncryptedTo(down.body as Uint8Array, [patient.publicKey, doctor.publicKey], { maxBytes: 1 << 24 })).resolves.toBeDefined();
-    // The doctor may read the record but not share it.
-    expect(codeOf(await doctor.api.get(path))).toBe('forbidden');
+    await expect(
+      checkEncryptedTo(down.body as Uint8Array, [patient.publicKey, doctor.publicKey], {
+        maxBytes: 1 << 24,
+      }),
+    ).resolves.toBeDefined();
+    // A reader (a team admin re-keying files, say) gets them too: nothing the file she downloads lacks.
+    const forReader = await doctor.api.get(path);
+    expect(forReader.status).toBe(200);
+    expect(attachmentPacketsResponseSchema.parse(forReader.body).packets).toEqual(
+      recipientPackets(down.body as Uint8Array),
+    );
     expect(codeOf(await other.api.get(path))).toBe('record-not-found');
-    expect(codeOf(await patient.api.get(`/records/${record.id}/attachments/${'A'.repeat(22)}/packets`))).toBe('attachment-not-found');
+    expect(
+      codeOf(await patient.api.get(`/records/${record.id}/attachments/${'A'.repeat(22)}/packets`)),
+    ).toBe('attachment-not-found');
   });
 
   it('when two grants of a record with a file race, then both succeed and the file is encrypted to both grantees', async () => {
     for (let round = 0; round < 2; round++) {
       const { record, attachmentId } = await patientRecordWithFile(2_000_000);
-      const [toDoctor, toOther] = await Promise.all([grantBody(patient, doctor, record), grantBody(patient, other, record)]);
-      const answers = await Promise.all([patient.api.post(`/records/${record.id}/grants`, toDoctor), patient.api.post(`/records/${record.id}/grants`, toOther)]);
+      const [toDoctor, toOther] = await Promise.all([
+        grantBody(patient, doctor, record),
+        grantBody(patient, other, record),
+      ]);
+      const answers = await Promise.all([
+        patient.api.post(`/records/${record.id}/grants`, toDoctor),
+        patient.api.post(`/records/${record.id}/grants`, toOther),
+      ]);
       expect([round, ...answers.map((a) => a.status)]).toEqual([round, 201, 201]);
       const down = await other.api.get(`/records/${record.id}/attachments/${attachmentId}`);
-      await expect(checkEncryptedTo(down.body as Uint8Array, [patient.publicKey, doctor.publicKey, other.publicKey], { maxBytes: 1 << 24 })).resolves.toBeDefined();
+      await expect(
+        checkEncryptedTo(
+          down.body as Uint8Array,
+          [patient.publicKey, doctor.publicKey, other.publicKey],
+          { maxBytes: 1 << 24 },
+        ),
+      ).resolves.toBeDefined();
     }
   });
 
@@ -133,27 +250,62 @@ describe('sharing', () => {
     const record = await createRecordAs(patient, patient, [patient]);
     await share(patient, doctor, record);
     expect((await doctor.api.get(`/records/${record.id}`)).status).toBe(200);
-    expect((await patient.api.delete(`/records/${record.id}/grants/${doctor.id}`)).status).toBe(204);
+    expect((await patient.api.delete(`/records/${record.id}/grants/${doctor.id}`)).status).toBe(
+      204,
+    );
     const after = await doctor.api.get(`/records/${record.id}`);
     expect(after.status).toBe(404);
     expect(JSON.stringify(after.body)).not.toContain('PGP');
-    expect(recordListResponseSchema.parse((await doctor.api.get('/records')).body).records.map((r) => r.id)).not.toContain(record.id);
-    const rekeyed = await sealFor({ recordId: record.id, version: 2, owner: patient, author: patient, readers: [patient] });
-    expect((await patient.api.put(`/records/${record.id}`, { baseVersion: 1, recipients: recipientsOf(patient), message: rekeyed })).status).toBe(200);
+    expect(
+      recordListResponseSchema
+        .parse((await doctor.api.get('/records')).body)
+        .records.map((r) => r.id),
+    ).not.toContain(record.id);
+    const rekeyed = await sealFor({
+      recordId: record.id,
+      version: 2,
+      owner: patient,
+      author: patient,
+      readers: [patient],
+    });
+    expect(
+      (
+        await patient.api.put(`/records/${record.id}`, {
+          baseVersion: 1,
+          recipients: recipientsOf(patient),
+          message: rekeyed,
+        })
+      ).status,
+    ).toBe(200);
   });
 
   it('when access is revoked and granted again before the re-keyed version, then the doctor reads it again and the message keeps one packet for them', async () => {
     const record = await createRecordAs(patient, patient, [patient]);
     await share(patient, doctor, record);
-    expect((await patient.api.delete(`/records/${record.id}/grants/${doctor.id}`)).status).toBe(204);
+    expect((await patient.api.delete(`/records/${record.id}/grants/${doctor.id}`)).status).toBe(
+      204,
+    );
     const stored = recordSchema.parse((await patient.api.get(`/records/${record.id}`)).body);
-    expect((await patient.api.post(`/records/${record.id}/grants`, await grantBody(patient, doctor, stored))).status).toBe(201);
+    expect(
+      (
+        await patient.api.post(
+          `/records/${record.id}/grants`,
+          await grantBody(patient, doctor, stored),
+        )
+      ).status,
+    ).toBe(201);
     const got = recordSchema.parse((await doctor.api.get(`/records/${record.id}`)).body);
-    await expect(checkEncryptedTo(got.message, [patient.publicKey, doctor.publicKey], { maxBytes: 1 << 20 })).resolves.toBeDefined();
+    await expect(
+      checkEncryptedTo(got.message, [patient.publicKey, doctor.publicKey], { maxBytes: 1 << 20 }),
+    ).resolves.toBeDefined();
   });
 
   it('when a revoke and grants race on one record, then the revoked user stays off and exactly the granted users are on', async () => {
-    const grantees = [other, await registerUser(server.baseUrl, { name: 'Gus Grantee' }), await registerUser(server.baseUrl, { name: 'Hal Helper' })];
+    const grantees = [
+      other,
+      await registerUser(server.baseUrl, { name: 'Gus Grantee' }),
+      await registerUser(server.baseUrl, { name: 'Hal Helper' }),
+    ];
     for (let round = 0; round < 4; round++) {
       const record = await createRecordAs(patient, patient, [patient]);
       await share(patient, doctor, record);
@@ -166,11 +318,22 @@ describe('sharing', () => {
       expect([round, revoked?.status]).toEqual([round, 204]);
       // A grant that kept losing the race may give up with 409; none may half-happen.
       for (const g of granted) expect([201, 409]).toContain(g.status);
-      const expected = [patient.id, ...grantees.filter((_, i) => granted[i]?.status === 201).map((g) => g.id)].sort();
+      const expected = [
+        patient.id,
+        ...grantees.filter((_, i) => granted[i]?.status === 201).map((g) => g.id),
+      ].sort();
       const now = recordSchema.parse((await patient.api.get(`/records/${record.id}`)).body);
       expect([round, now.recipients.map((r) => r.userId).sort()]).toEqual([round, expected]);
       expect([round, (await doctor.api.get(`/records/${record.id}`)).status]).toEqual([round, 404]);
-      await expect(checkEncryptedTo(now.message, [patient, doctor, ...grantees.filter((g) => expected.includes(g.id))].map((u) => u.publicKey), { maxBytes: 1 << 20 })).resolves.toBeDefined();
+      await expect(
+        checkEncryptedTo(
+          now.message,
+          [patient, doctor, ...grantees.filter((g) => expected.includes(g.id))].map(
+            (u) => u.publicKey,
+          ),
+          { maxBytes: 1 << 20 },
+        ),
+      ).resolves.toBeDefined();
     }
   });
 
@@ -184,9 +347,17 @@ describe('sharing', () => {
     const cases: [string, object, string][] = [
       ['packet for another key', { ...good, pkesk: forOther.pkesk }, 'recipient-mismatch'],
       ['grant names another grantee', { ...good, signedGrant: forOther.signedGrant }, 'bad-grant'],
-      ['grant for another record', { ...good, signedGrant: forOtherRecord.signedGrant }, 'bad-grant'],
+      [
+        'grant for another record',
+        { ...good, signedGrant: forOtherRecord.signedGrant },
+        'bad-grant',
+      ],
       ['packet not base64url PKESK', { ...good, pkesk: 'AAAAAAAAAAAAAAAAAAAA' }, 'not-a-message'],
-      ['grant not signed', { ...good, signedGrant: '-----BEGIN PGP MESSAGE-----\n\nxx\n-----END PGP MESSAGE-----' }, 'bad-signature'],
+      [
+        'grant not signed',
+        { ...good, signedGrant: '-----BEGIN PGP MESSAGE-----\n\nxx\n-----END PGP MESSAGE-----' },
+        'bad-signature',
+      ],
     ];
     for (const [what, body, code] of cases) {
       const res = await patient.api.post(`/records/${record.id}/grants`, body);
@@ -200,7 +371,11 @@ describe('sharing', () => {
   it('when a grant is signed by someone other than the sharer, then 400 bad-signature', async () => {
     const record = await createRecordAs(doctor, patient, [patient, doctor]);
     // The doctor (author) makes the packet, but the grant is signed by another user claiming to be the patient.
-    const pkesk = await createRecipientPacket({ message: record.message, myKey: doctor.key.privateKey, newRecipientKey: other.publicKey });
+    const pkesk = await createRecipientPacket({
+      message: record.message,
+      myKey: doctor.key.privateKey,
+      newRecipientKey: other.publicKey,
+    });
     const forged = await grantBody(patient, other, record);
     const res = await doctor.api.post(`/records/${record.id}/grants`, { ...forged, pkesk });
     expect(res.status).toBe(400);

@@ -12,7 +12,13 @@ import { resolve } from 'node:path';
 import { serverDir } from './helpers/paths';
 import { loadConfig } from '../src/lib/config';
 import { checkWebBuildLogKey, generateSecrets, ktLogKeyForBuild } from '../src/lib/secrets';
-import { encodeBinding, keyIdentityOf, logPublicKeyOf } from '../src/lib/pgp';
+import {
+  encodeBinding,
+  keyIdentityOf,
+  logPublicKeyOf,
+  parseBinding,
+  subjectOf,
+} from '../src/lib/pgp';
 import { TransparencyLog } from '../src/components/transparency/log';
 
 export { auditOnce } from '../src/components/transparency/audit';
@@ -110,9 +116,12 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   };
 }
 
+/** Whose history lists a leaf: its user, its team, or the member it names. */
+const subjectOfLeaf = (data: string): string => subjectOf(parseBinding(data));
+
 /**
  * The operator's own hand on the key-transparency log (it holds the log key and the database):
- * `bind` logs a binding of its choice, `rewrite` replaces the whole log with other leaves, each
+ * `bind` logs a binding of its choice, `append` any leaf, `rewrite` replaces the whole log with other leaves, each
  * signed like the server signs. For attack tests.
  */
 export function operatorLog(server: TestServer) {
@@ -129,16 +138,35 @@ export function operatorLog(server: TestServer) {
       return docs.map((d) => d.data);
     },
     /** Logs that `user` has `publicKey`, as registration would; returns the leaf index. */
-    async bind(user: { id: string; email: string }, publicKey: string, at = new Date()): Promise<number> {
+    async bind(
+      user: { id: string; email: string },
+      publicKey: string,
+      at = new Date(),
+    ): Promise<number> {
       const key = await keyIdentityOf(publicKey);
-      const data = encodeBinding({ v: 1, type: 'user-key', userId: user.id, email: user.email, ...key, at: at.getTime() });
+      const data = encodeBinding({
+        v: 1,
+        type: 'user-key',
+        userId: user.id,
+        email: user.email,
+        ...key,
+        at: at.getTime(),
+      });
       return log().append(data, user.id);
     },
-    /** Replaces the log with these leaves (subject: each leaf's user id). */
+    /** Appends any leaf (e.g. a team change no admin signed); returns its index. */
+    append(data: string): Promise<number> {
+      return log().append(data, subjectOfLeaf(data));
+    },
+    /** Replaces the log with these leaves. */
     async rewrite(leaves: string[]): Promise<void> {
-      await Promise.all(Object.values(models).map((m: { deleteMany(f: object): Promise<unknown> }) => m.deleteMany({})));
+      await Promise.all(
+        Object.values(models).map((m: { deleteMany(f: object): Promise<unknown> }) =>
+          m.deleteMany({}),
+        ),
+      );
       const fresh = log();
-      for (const data of leaves) await fresh.append(data, (JSON.parse(data) as { userId: string }).userId);
+      for (const data of leaves) await fresh.append(data, subjectOfLeaf(data));
     },
   };
 }

@@ -3,7 +3,12 @@
 // a removed member gets 404 at once; a member writes for her team; the admin re-keys after a
 // leave; bad input is refused with a stable code and nothing is stored.
 import { generateTeamKey } from '@medseal/crypto';
-import type { AccessListResponse, AuditTrailResponse, RecordDto, RecordListResponse } from '@medseal/contract';
+import type {
+  AccessListResponse,
+  AuditTrailResponse,
+  RecordDto,
+  RecordListResponse,
+} from '@medseal/contract';
 import { codeOf } from './helpers/client';
 import { createRecordAs, recipientsOf, sealFor } from './helpers/records';
 import {
@@ -18,7 +23,10 @@ import {
 } from './helpers/teams';
 import { newRecordId, registerUser, type TestUser } from './helpers/users';
 import { startTestServer, type TestServer } from './support';
-import { giveConsent } from './helpers/consents';
+import { giveTeamConsent } from './helpers/consents';
+import { grantTeamAccess } from '../src/components/sharing/use-cases';
+import { createLogger } from '../src/lib/logger';
+import { createServices } from '../src/services';
 
 let server: TestServer;
 let admin: TestUser;
@@ -63,7 +71,9 @@ interface StoredRecord {
   teams?: unknown[];
 }
 function storedRecord(id: string) {
-  return server.connection.collection<{ _id: string } & StoredRecord>('records').findOne({ _id: id });
+  return server.connection
+    .collection<{ _id: string } & StoredRecord>('records')
+    .findOne({ _id: id });
 }
 
 describe('sharing a record with a care team', () => {
@@ -72,7 +82,13 @@ describe('sharing a record with a care team', () => {
     for (const member of [admin, drA, drB]) {
       const res = await member.api.get<RecordDto>(`/records/${record.id}`);
       expect(res.status).toBe(200);
-      expect(res.body.teams).toEqual([{ teamId: team.id, fingerprint: currentKey(team).ref.fingerprint, gen: team.state.keys.length }]);
+      expect(res.body.teams).toEqual([
+        {
+          teamId: team.id,
+          fingerprint: currentKey(team).ref.fingerprint,
+          gen: team.state.keys.length,
+        },
+      ]);
       const list = await member.api.get<RecordListResponse>(`/teams/${team.id}/records`);
       expect(list.status).toBe(200);
       expect(list.body.records.map((r) => r.id)).toContain(record.id);
@@ -83,7 +99,12 @@ describe('sharing a record with a care team', () => {
     }
     const access = await patient.api.get<AccessListResponse>(`/records/${record.id}/access`);
     expect(access.body.teams).toEqual([
-      expect.objectContaining({ teamId: team.id, name: 'Cardiology', practiceName: "St Mary's", grantedBy: patient.id }),
+      expect.objectContaining({
+        teamId: team.id,
+        name: 'Cardiology',
+        practiceName: "St Mary's",
+        grantedBy: patient.id,
+      }),
     ]);
   });
 
@@ -120,7 +141,26 @@ describe('sharing a record with a care team', () => {
     expect(stale.teams[0]?.gen).toBeLessThan(team.state.keys.length);
     const retired = team.teamKeys[team.teamKeys.length - 2];
     if (!retired) throw new Error('no retired key');
-    const sealedTo = (teamKey: string) => sealFor({ recordId: record.id, version: 2, owner: patient, author: admin, readers: [patient], teamKeys: [teamKey] });
+    const sealedTo = (teamKey: string) =>
+      sealFor({
+        recordId: record.id,
+        version: 2,
+        owner: patient,
+        author: admin,
+        readers: [patient],
+        teamKeys: [teamKey],
+      });
+    const rekey = async () =>
+      admin.api.put<RecordDto>(`/records/${record.id}`, {
+        baseVersion: 1,
+        recipients: recipientsOf(patient),
+        teams: [{ teamId: team.id, fingerprint: currentKey(team).ref.fingerprint }],
+        message: await sealedTo(currentKey(team).publicKey),
+      });
+    // A re-key is a version the admin signs: a member writes only under the patient's consent to the team.
+    const without = await rekey();
+    expect([without.status, codeOf(without)]).toEqual([403, 'no-consent']);
+    await giveTeamConsent(patient, team);
     const oldKeyUpdate = await admin.api.put(`/records/${record.id}`, {
       baseVersion: 1,
       recipients: recipientsOf(patient),
@@ -128,14 +168,15 @@ describe('sharing a record with a care team', () => {
       message: await sealedTo(retired.publicKey),
     });
     expect([oldKeyUpdate.status, codeOf(oldKeyUpdate)]).toEqual([400, 'team-key-not-current']);
-    const rekeyed = await admin.api.put<RecordDto>(`/records/${record.id}`, {
-      baseVersion: 1,
-      recipients: recipientsOf(patient),
-      teams: [{ teamId: team.id, fingerprint: currentKey(team).ref.fingerprint }],
-      message: await sealedTo(currentKey(team).publicKey),
-    });
+    const rekeyed = await rekey();
     expect(rekeyed.status).toBe(200);
-    expect(rekeyed.body.teams).toEqual([{ teamId: team.id, fingerprint: currentKey(team).ref.fingerprint, gen: team.state.keys.length }]);
+    expect(rekeyed.body.teams).toEqual([
+      {
+        teamId: team.id,
+        fingerprint: currentKey(team).ref.fingerprint,
+        gen: team.state.keys.length,
+      },
+    ]);
     // The admin wrote it as a member: she did not become a reader in her own right.
     expect((await storedRecord(record.id))?.readerIds).toEqual([patient.id]);
     expect(codeOf(await drB.api.get(`/records/${record.id}`))).toBe('record-not-found');
@@ -149,22 +190,83 @@ describe('sharing a record with a care team', () => {
       ownerId: patient.id,
       recipients: recipientsOf(patient),
       teams: [{ teamId: team.id, fingerprint: currentKey(team).ref.fingerprint }],
-      message: await sealFor({ recordId, version: 1, owner: patient, author: drA, readers: [patient], teamKeys: [currentKey(team).publicKey] }),
+      message: await sealFor({
+        recordId,
+        version: 1,
+        owner: patient,
+        author: drA,
+        readers: [patient],
+        teamKeys: [currentKey(team).publicKey],
+      }),
     };
-    const outsiderTry = await elsewhere.api.post('/records', { ...body, message: await sealFor({ recordId, version: 1, owner: patient, author: elsewhere, readers: [patient], teamKeys: [currentKey(team).publicKey] }) });
+    const outsiderTry = await elsewhere.api.post('/records', {
+      ...body,
+      message: await sealFor({
+        recordId,
+        version: 1,
+        owner: patient,
+        author: elsewhere,
+        readers: [patient],
+        teamKeys: [currentKey(team).publicKey],
+      }),
+    });
     expect([outsiderTry.status, codeOf(outsiderTry)]).toEqual([403, 'not-team-member']);
-    // A member writes for the patient only under her consent (DESIGN §13; to the person for now).
-    expect(codeOf(await drA.api.post('/records', body))).toBe('no-consent');
-    await giveConsent(patient, drA);
+    // A member writes for the patient only under her consent to the team (DESIGN §13), stored above.
     const res = await drA.api.post<RecordDto>('/records', body);
     expect(res.status).toBe(201);
-    for (const reader of [patient, admin, drB, drA]) expect([reader.name, (await reader.api.get(`/records/${recordId}`)).status]).toEqual([reader.name, 200]);
+    for (const reader of [patient, admin, drB, drA])
+      expect([reader.name, (await reader.api.get(`/records/${recordId}`)).status]).toEqual([
+        reader.name,
+        200,
+      ]);
     expect(codeOf(await elsewhere.api.get(`/records/${recordId}`))).toBe('record-not-found');
   });
 });
 
+describe('a member edits a record shared with her team', () => {
+  it('when she names herself as a reader or leaves the team out, then 403 member-changes-readers and nothing is stored; with the same readers and teams, then the team still reads it and she is no reader in her own right', async () => {
+    const record = await patientRecordSharedWithTeam();
+    const teamNow = [{ teamId: team.id, fingerprint: currentKey(team).ref.fingerprint }];
+    const edit = async (readers: TestUser[], teams: typeof teamNow) =>
+      drA.api.put<RecordDto>(`/records/${record.id}`, {
+        baseVersion: 1,
+        recipients: recipientsOf(...readers),
+        teams,
+        message: await sealFor({
+          recordId: record.id,
+          version: 2,
+          owner: patient,
+          author: drA,
+          readers,
+          teamKeys: teams.length > 0 ? [currentKey(team).publicKey] : [],
+        }),
+      });
+    for (const [readers, teams] of [
+      [[patient, drA], teamNow],
+      [[patient], []],
+    ] as const) {
+      const res = await edit([...readers], [...teams]);
+      expect([res.status, codeOf(res)]).toEqual([403, 'member-changes-readers']);
+    }
+    expect((await storedRecord(record.id))?.version).toBe(1);
+    expect((await drB.api.get(`/records/${record.id}`)).status).toBe(200);
+
+    const res = await edit([patient], teamNow);
+    expect(res.status).toBe(200);
+    expect(res.body.teams).toEqual([{ ...teamNow[0], gen: team.state.keys.length }]);
+    expect((await storedRecord(record.id))?.readerIds).toEqual([patient.id]);
+    expect((await drB.api.get(`/records/${record.id}`)).status).toBe(200);
+  });
+});
+
 describe('bad team shares are refused with a stable code and nothing is stored', () => {
-  async function expectRefused(record: RecordDto, sharer: TestUser, body: unknown, status: number, code: string) {
+  async function expectRefused(
+    record: RecordDto,
+    sharer: TestUser,
+    body: unknown,
+    status: number,
+    code: string,
+  ) {
     const before = await storedRecord(record.id);
     const res = await sharer.api.post(`/records/${record.id}/teams`, body);
     expect([res.status, codeOf(res)]).toEqual([status, code]);
@@ -178,24 +280,101 @@ describe('bad team shares are refused with a stable code and nothing is stored',
     const record = await createRecordAs(patient, patient, [patient]);
     const retired = team.teamKeys[0];
     if (!retired || team.teamKeys.length < 2) throw new Error('the team was rotated above');
-    await expectRefused(record, patient, await teamGrantBody(patient, team, record, { teamKey: retired }), 400, 'team-key-not-current');
-    await expectRefused(record, patient, await teamGrantBody(patient, team, record, { teamKey: await generateTeamKey() }), 400, 'team-key-not-current');
+    await expectRefused(
+      record,
+      patient,
+      await teamGrantBody(patient, team, record, { teamKey: retired }),
+      400,
+      'team-key-not-current',
+    );
+    await expectRefused(
+      record,
+      patient,
+      await teamGrantBody(patient, team, record, { teamKey: await generateTeamKey() }),
+      400,
+      'team-key-not-current',
+    );
   });
 
   it('when the grant names another team’s creation, another record or is signed by someone else, then 400', async () => {
     const record = await createRecordAs(patient, patient, [patient]);
     const other = await createRecordAs(patient, patient, [patient]);
-    await expectRefused(record, patient, await teamGrantBody(patient, team, record, { genesis: otherTeam.state.genesis }), 400, 'bad-grant');
-    await expectRefused(record, patient, { ...(await teamGrantBody(patient, team, record)), signedGrant: (await teamGrantBody(patient, team, other)).signedGrant }, 400, 'bad-grant');
-    await expectRefused(record, patient, await teamGrantBody(patient, team, record, { signedBy: drA }), 400, 'bad-signature');
-    await expectRefused(record, patient, { ...(await teamGrantBody(patient, team, record)), teamId: otherTeam.id }, 400, 'bad-grant');
+    await expectRefused(
+      record,
+      patient,
+      await teamGrantBody(patient, team, record, { genesis: otherTeam.state.genesis }),
+      400,
+      'bad-grant',
+    );
+    await expectRefused(
+      record,
+      patient,
+      {
+        ...(await teamGrantBody(patient, team, record)),
+        signedGrant: (await teamGrantBody(patient, team, other)).signedGrant,
+      },
+      400,
+      'bad-grant',
+    );
+    await expectRefused(
+      record,
+      patient,
+      await teamGrantBody(patient, team, record, { signedBy: drA }),
+      400,
+      'bad-signature',
+    );
+    await expectRefused(
+      record,
+      patient,
+      { ...(await teamGrantBody(patient, team, record)), teamId: otherTeam.id },
+      400,
+      'bad-grant',
+    );
   });
 
   it('when the team does not exist, the record is already shared with it, or a member tries to share it on, then 404 / 409 / 403', async () => {
     const record = await patientRecordSharedWithTeam();
-    await expectRefused(record, patient, { ...(await teamGrantBody(patient, team, record)), teamId: newRecordId() }, 404, 'team-not-found');
-    await expectRefused(record, patient, await teamGrantBody(patient, team, record), 409, 'already-recipient');
-    await expectRefused(record, drA, await teamGrantBody(patient, otherTeam, record, { signedBy: drA }), 403, 'forbidden');
+    await expectRefused(
+      record,
+      patient,
+      { ...(await teamGrantBody(patient, team, record)), teamId: newRecordId() },
+      404,
+      'team-not-found',
+    );
+    await expectRefused(
+      record,
+      patient,
+      await teamGrantBody(patient, team, record),
+      409,
+      'already-recipient',
+    );
+    await expectRefused(
+      record,
+      drA,
+      await teamGrantBody(patient, otherTeam, record, { signedBy: drA }),
+      403,
+      'forbidden',
+    );
+  });
+
+  it('when two shares with one team race (a double click, a retry after a 503), then the one that re-reads after the other landed is 409 and the record names the team once', async () => {
+    const record = await createRecordAs(patient, patient, [patient]);
+    const services = createServices(server.connection, createLogger('silent'), {
+      ...server.settings,
+      readCacheTtlMs: 0,
+    });
+    // The second request read the record before the first one's share landed.
+    const readBefore = await services.models.records.findById(record.id).lean();
+    await shareWithTeam(patient, team, record);
+    if (!readBefore) throw new Error('record not stored');
+    const second = grantTeamAccess(
+      services,
+      readBefore,
+      patient.id,
+      await teamGrantBody(patient, team, record),
+    );
+    await expect(second).rejects.toMatchObject({ status: 409, code: 'already-recipient' });
+    expect((await storedRecord(record.id))?.teams).toHaveLength(1);
   });
 
   it('when an update names a team the record is not shared with, or a stale key, then 400 and no version is written', async () => {
@@ -204,7 +383,14 @@ describe('bad team shares are refused with a stable code and nothing is stored',
       baseVersion: 1,
       recipients: recipientsOf(patient),
       teams: [{ teamId: otherTeam.id, fingerprint: currentKey(otherTeam).ref.fingerprint }],
-      message: await sealFor({ recordId: record.id, version: 2, owner: patient, author: patient, readers: [patient], teamKeys: [currentKey(otherTeam).publicKey] }),
+      message: await sealFor({
+        recordId: record.id,
+        version: 2,
+        owner: patient,
+        author: patient,
+        readers: [patient],
+        teamKeys: [currentKey(otherTeam).publicKey],
+      }),
     });
     expect([res.status, codeOf(res)]).toEqual([400, 'team-not-granted']);
     expect((await storedRecord(record.id))?.version).toBe(1);
@@ -215,6 +401,8 @@ describe('bad team shares are refused with a stable code and nothing is stored',
     expect((await drA.api.delete(`/records/${record.id}/teams/${team.id}`)).status).toBe(403);
     expect((await patient.api.delete(`/records/${record.id}/teams/${team.id}`)).status).toBe(204);
     expect(codeOf(await drA.api.get(`/records/${record.id}`))).toBe('record-not-found');
-    expect(codeOf(await patient.api.delete(`/records/${record.id}/teams/${team.id}`))).toBe('not-a-recipient');
+    expect(codeOf(await patient.api.delete(`/records/${record.id}/teams/${team.id}`))).toBe(
+      'not-a-recipient',
+    );
   });
 });

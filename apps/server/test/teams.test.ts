@@ -207,17 +207,18 @@ describe('teams', () => {
       teamPublicKey: next.publicKey,
       createdAt: new Date(),
     });
-    expect(
-      await server.connection
-        .collection('team_memberships')
-        .countDocuments({ _id: `${drA.id}:${team.id}` as never }),
-    ).toBe(1);
+    const projectedSeq = async () =>
+      (
+        await server.connection
+          .collection<{ _id: string; state: { seq: number } }>('teams')
+          .findOne({ _id: team.id })
+      )?.state.seq;
+    expect(await projectedSeq()).toBe(1);
     expect((await drA.api.get(`/teams/${team.id}/key-envelopes/1`)).status).toBe(404);
+    expect(await projectedSeq()).toBe(2);
     expect(
-      await server.connection
-        .collection('team_memberships')
-        .countDocuments({ _id: `${drA.id}:${team.id}` as never }),
-    ).toBe(0);
+      (await drA.api.get<TeamListResponse>('/teams')).body.teams.map((t) => t.id),
+    ).not.toContain(team.id);
   });
 
   it('when a stored statement that is not projected yet was changed in the database, then the team is not served at all', async () => {
@@ -230,16 +231,14 @@ describe('teams', () => {
     );
     // An operator stores, as statement 1, the admin's statement with another member in it.
     const signed = tampered(built.body.statement, drA.id, drB.id);
-    await server.connection
-      .collection('team_statements')
-      .insertOne({
-        _id: `${team.id}:1` as never,
-        teamId: team.id,
-        seq: 1,
-        signed,
-        by: admin.id,
-        createdAt: new Date(),
-      });
+    await server.connection.collection('team_statements').insertOne({
+      _id: `${team.id}:1` as never,
+      teamId: team.id,
+      seq: 1,
+      signed,
+      by: admin.id,
+      createdAt: new Date(),
+    });
     const res = await drA.api.get(`/teams/${team.id}`);
     expect([res.status, codeOf(res)]).toEqual([500, 'internal']);
     expect((await drA.api.get(`/teams/${team.id}/key-envelopes/1`)).status).toBe(500);

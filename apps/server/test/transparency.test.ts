@@ -4,15 +4,21 @@ import {
   bindingLeafHash,
   checkHeadUpdate,
   checkOwnBindings,
+  headMapRoot,
   hexToBytes,
   keyIdentityOf,
   logPublicKeyOf,
+  mapKey,
+  MemoryMap,
+  signTreeHead,
   verifyConsistency,
   verifyInclusion,
   verifyKeyInLog,
+  verifyMapLookup,
+  verifyTreeHead,
   type SignedTreeHead,
 } from '@medseal/crypto';
-import type { KtHistoryResponse, ProvenBindingBody } from '@medseal/contract';
+import type { KtHistoryResponse, KtLeavesResponse, LatestBindingBody } from '@medseal/contract';
 import { TILE_BYTES, TransparencyLog } from '../src/components/transparency/log';
 import { ktModels } from '../src/components/transparency/model';
 import { createLogger } from '../src/lib/logger';
@@ -45,7 +51,7 @@ describe('key-transparency endpoints', () => {
     const h = await head();
     expect(h.size).toBeGreaterThanOrEqual(2);
     const first = checkHeadUpdate({ stored: null, next: h, consistency: [], logPublicKey });
-    const res = await patient.api.get<ProvenBindingBody>(
+    const res = await patient.api.get<LatestBindingBody>(
       `/kt/users/${doctor.id}/binding?size=${first.size}`,
     );
     expect(res.status).toBe(200);
@@ -54,6 +60,7 @@ describe('key-transparency endpoints', () => {
       armoredKey: doctor.publicKey,
       expect: { userId: doctor.id, email: doctor.email },
       proven: res.body,
+      map: res.body.map,
     });
     expect(binding.fingerprint).toBe(doctor.fingerprint);
   });
@@ -84,8 +91,29 @@ describe('key-transparency endpoints', () => {
         userId: doctor.id,
         ownKeys: [await keyIdentityOf(doctor.publicKey)],
         history: res.body.bindings,
+        map: res.body.map,
       }),
     ).toEqual({ status: 'ok' });
+  });
+
+  it('when an auditor asks for leaves, then it gets their hashes and subject keys (no text); a bad range is kt-bad-size', async () => {
+    const h = await head();
+    const res = await anonymous().get<KtLeavesResponse>(`/kt/leaves?from=0&to=${h.size}`);
+    expect(res.status).toBe(200);
+    expect(res.body.leaves.map((l) => l.index)).toEqual(
+      Array.from({ length: h.size }, (_, i) => i),
+    );
+    const own = await doctor.api.get<KtHistoryResponse>(`/kt/history?size=${h.size}`);
+    const index = own.body.bindings[0]?.leaf.index ?? -1;
+    expect(res.body.leaves[index]).toEqual({
+      index,
+      hash: Buffer.from(bindingLeafHash(own.body.bindings[0]?.leaf.data ?? '')).toString('hex'),
+      key: mapKey(doctor.id),
+    });
+    expect(JSON.stringify(res.body)).not.toContain(doctor.email);
+    expect(codeOf(await anonymous().get(`/kt/leaves?from=0&to=${h.size + 1}`))).toBe('kt-bad-size');
+    expect(codeOf(await anonymous().get(`/kt/leaves?from=2&to=1`))).toBe('kt-bad-size');
+    expect(codeOf(await anonymous().get(`/kt/leaves?from=0&to=1001`))).toBe('kt-bad-size');
   });
 
   it('when a size has no signed head, or a user has no binding, then a stable code and nothing else', async () => {
@@ -117,13 +145,18 @@ describe('appends', () => {
     });
   const leaf = (n: number) => JSON.stringify({ test: n });
 
+  /** Every head extends the one before, proves each leaf, and signs the map its leaves make. */
   async function checkWholeLog(): Promise<void> {
     const final = await log().latestHead();
     if (!final) throw new Error('empty log');
     const models = ktModels(server.connection);
+    const map = new MemoryMap();
     for (let size = 1; size <= final.size; size++) {
       const h = await models.heads.findById(size).lean();
       if (!h) throw new Error(`no head ${size}`);
+      const leafDoc = await models.leaves.findById(size - 1).lean();
+      await map.appendLeaf(leafDoc?.subject ?? '', size - 1, bindingLeafHash(leafDoc?.data ?? ''));
+      expect(h.mapRoot).toBe(map.root);
       const proof = await log().consistency(size, final.size);
       verifyConsistency(
         size,
@@ -210,5 +243,87 @@ describe('proof cache', () => {
     await verifies(3, 258);
     // Tile 0:1 was partial when read: leaf 257's hash, written since, is read from the database.
     await verifies(257, 258);
+  });
+});
+
+describe('heads from before the subject map', () => {
+  // Its own database: a log written the way the release before the map wrote it.
+  const name = `kt_premap_${process.pid}_${Date.now()}`;
+  const db = () => server.connection.useDb(name, { useCache: true });
+  afterAll(() => db().dropDatabase());
+
+  it('when heads have no map, then the migration gives each its map and signs it again; a v1 head kept by a client still extends to it', async () => {
+    const models = ktModels(db());
+    const logKey = server.settings.secrets.ktLogKey;
+    const kt = new TransparencyLog(models, { logKey, logger: createLogger('silent') });
+    const leaf = (n: number) => JSON.stringify({ premap: n });
+    for (let i = 0; i < 5; i++) await kt.append(leaf(i), `s-${i % 2}`);
+    // As the release before wrote them: v1 heads, no map nodes.
+    for (let size = 1; size <= 5; size++) {
+      const h = await models.heads.findById(size).lean();
+      if (!h) throw new Error(`no head ${size}`);
+      const v1 = signTreeHead({ v: 1, size, root: h.root, timestamp: h.timestamp }, logKey);
+      await models.heads.replaceOne(
+        { _id: size },
+        { _id: size, root: h.root, timestamp: h.timestamp, signature: v1.signature },
+      );
+    }
+    await models.mapNodes.deleteMany({});
+    const keptByClient = await kt.latestHead();
+    expect(keptByClient?.v).toBe(1);
+    await expect(kt.mapProof('s-0', 5)).rejects.toThrow(/no subject map; run the migrations/);
+
+    expect(await kt.migrateMap()).toBe(5);
+    expect(await kt.migrateMap()).toBe(0); // idempotent
+    const map = new MemoryMap();
+    for (let size = 1; size <= 5; size++) {
+      await map.appendLeaf(`s-${(size - 1) % 2}`, size - 1, bindingLeafHash(leaf(size - 1)));
+      const h = await models.heads.findById(size).lean();
+      expect(h?.mapRoot).toBe(map.root);
+    }
+    const migrated = await kt.latestHead();
+    if (!migrated || !keptByClient) throw new Error('no head');
+    verifyTreeHead(migrated, logPublicKey);
+    expect(migrated).toMatchObject({
+      v: 2,
+      size: 5,
+      root: keptByClient.root,
+      timestamp: keptByClient.timestamp,
+    });
+    expect(
+      checkHeadUpdate({ stored: keptByClient, next: migrated, consistency: [], logPublicKey }),
+    ).toEqual(migrated);
+    expect(
+      verifyMapLookup(headMapRoot(migrated), 's-1', await kt.mapProof('s-1', 5)),
+    ).toMatchObject({ count: 2, lastIndex: 3 });
+  });
+
+  it('when a process from before the map appended a head during a rolling deploy, then the next append gives it its map first', async () => {
+    const models = ktModels(db());
+    const logKey = server.settings.secrets.ktLogKey;
+    const kt = new TransparencyLog(models, { logKey, logger: createLogger('silent') });
+    const size = (await kt.latestHead())?.size ?? 0;
+    await kt.append(JSON.stringify({ old: 1 }), 's-old');
+    const h = await models.heads.findById(size + 1).lean();
+    if (!h) throw new Error('no head');
+    await models.heads.replaceOne(
+      { _id: size + 1 },
+      {
+        _id: size + 1,
+        root: h.root,
+        timestamp: h.timestamp,
+        signature: signTreeHead(
+          { v: 1, size: size + 1, root: h.root, timestamp: h.timestamp },
+          logKey,
+        ).signature,
+      },
+    );
+    await kt.append(JSON.stringify({ new: 1 }), 's-old');
+    expect((await models.heads.findById(size + 1).lean())?.mapRoot).toBe(h.mapRoot);
+    const latest = await kt.latestHead();
+    if (!latest) throw new Error('no head');
+    expect(
+      verifyMapLookup(headMapRoot(latest), 's-old', await kt.mapProof('s-old', latest.size)),
+    ).toMatchObject({ count: 2, lastIndex: size + 1 });
   });
 });

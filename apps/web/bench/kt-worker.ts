@@ -1,6 +1,12 @@
 // Runs inside a Chromium Web Worker for bench/kt.ts: times the client's verification of one
-// inclusion and one consistency proof (the same @medseal/crypto functions the crypto worker runs).
-import { verifyConsistency, verifyInclusion } from '@medseal/crypto';
+// inclusion and one consistency proof, and of one subject map lookup proof (the same
+// @medseal/crypto functions the crypto worker runs).
+import {
+  verifyConsistency,
+  verifyInclusion,
+  verifyMapLookup,
+  type MapProof,
+} from '@medseal/crypto';
 
 interface Job {
   runs: number;
@@ -12,6 +18,9 @@ interface Job {
   consistency: Uint8Array[];
   root: Uint8Array;
   oldRoot: Uint8Array;
+  mapRoot: string;
+  subject: string;
+  mapProof: MapProof;
 }
 
 self.onmessage = (event: MessageEvent<Job>) => {
@@ -23,5 +32,11 @@ self.onmessage = (event: MessageEvent<Job>) => {
     verifyConsistency(j.old, j.size, j.oldRoot, j.root, j.consistency);
     times.push(performance.now() - t0);
   }
-  self.postMessage(times);
+  const map: number[] = [];
+  for (let i = 0; i < j.runs; i++) {
+    const t0 = performance.now();
+    verifyMapLookup(j.mapRoot, j.subject, j.mapProof);
+    map.push(performance.now() - t0);
+  }
+  self.postMessage({ times, map });
 };

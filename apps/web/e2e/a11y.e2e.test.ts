@@ -6,7 +6,7 @@ import { AxeBuilder } from '@axe-core/playwright';
 import type { Page } from 'playwright-core';
 import { newDevice, screenshots, type CapturedRequest } from './support/browser';
 import { browserSuite } from './support/suite';
-import { createNote, go, loginAs, type Account } from './support/app';
+import { createNote, go, JARGON, loginAs, type Account } from './support/app';
 import { registerUser } from './support/api';
 import { settled, shareWith, writeNoteFor } from './support/victim';
 
@@ -55,7 +55,7 @@ async function darkScreenshots(
   await page.emulateMedia({ colorScheme: 'light' });
 }
 
-/** Each page at 1280 and 390 px, light, and at 1280 px dark. */
+/** Each page at 1280 and 390 px, light, and at 1280 px dark; and in plain words (issue 14: no jargon in the main path). */
 async function scanPages(
   page: Page,
   pages: { path: string; ready: (p: Page) => Promise<unknown> }[],
@@ -64,6 +64,8 @@ async function scanPages(
   for (const { path, ready } of pages) {
     await go(page, path);
     await ready(page);
+    const jargon = (await page.locator('main').innerText()).match(JARGON);
+    if (jargon) found.push(`${path}: jargon in the main path: “${jargon[0]}”`);
     for (const [width, scheme] of [
       [1280, 'light'],
       [390, 'light'],
@@ -87,7 +89,7 @@ let recordId = '';
 let doctorRecordId = '';
 let patientId = '';
 
-describe('axe-core on every main page (issue 14)', () => {
+describe('axe-core and plain words on every main page (issue 14)', () => {
   beforeAll(async () => {
     const p = await registerUser(suite.server.baseUrl, patient);
     patientId = p.id;
@@ -170,6 +172,13 @@ describe('axe-core on every main page (issue 14)', () => {
       { path: '/settings', ready: heading('Settings') },
     ]);
     await darkScreenshots(page, '/records', text('Follow-up'), 'a11y-doctor-records-dark');
+    // The pages whose words changed (issue 14), to look at in light mode at both widths.
+    await go(page, `/records/${recordId}`);
+    await text('Small meniscus tear, physio first')(page);
+    await screenshots(page, 'plain-record-unverified-signer');
+    await go(page, '/settings');
+    await heading('Settings')(page);
+    await screenshots(page, 'plain-settings');
     expect(found).toEqual([]);
     await context.close();
   });

@@ -1,4 +1,9 @@
-import { CLIENT_STATUS_HEADER, CLIENT_VERSION_HEADER, CSRF_HEADER, endpoints } from '@medseal/contract';
+import {
+  CLIENT_STATUS_HEADER,
+  CLIENT_VERSION_HEADER,
+  CSRF_HEADER,
+  endpoints,
+} from '@medseal/contract';
 import { startTestServer, type TestServer } from '@medseal/server/testing';
 import { createHttp, type HttpOptions } from '../src/api/http';
 import { ApiError } from '../src/api/errors';
@@ -39,13 +44,19 @@ describe('API client against the real server', () => {
 
   it('when a call needs a session and there is none, then it throws ApiError unauthenticated and tells the app', async () => {
     const c = client();
-    await expect(c.call(endpoints.me, {})).rejects.toMatchObject({ name: 'ApiError', status: 401, code: 'unauthenticated' });
+    await expect(c.call(endpoints.me, {})).rejects.toMatchObject({
+      name: 'ApiError',
+      status: 401,
+      code: 'unauthenticated',
+    });
     expect(c.unauthenticated()).toBe(1);
   });
 
   it('when a state-changing request lacks the CSRF header, then the server refuses it with a stable code', async () => {
     const { call } = client({ csrfHeader: 'x-not-the-csrf-header' });
-    const error = await call(endpoints.login, { body: { email: 'a@example.org', loginSecret: 'A'.repeat(43) } }).catch((e: unknown) => e);
+    const error = await call(endpoints.login, {
+      body: { email: 'a@example.org', loginSecret: 'A'.repeat(43) },
+    }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ApiError);
     expect(error).toMatchObject({ status: 403 });
     expect((error as ApiError).code).toMatch(/csrf|origin/);
@@ -55,9 +66,15 @@ describe('API client against the real server', () => {
     const { call } = client();
     // Node's fetch sends no Origin; a browser does. Add the one a same-origin page would send.
     const originalFetch = globalThis.fetch;
-    globalThis.fetch = (input, init) => originalFetch(input, { ...init, headers: { ...(init?.headers as Record<string, string>), origin: server.baseUrl } });
+    globalThis.fetch = (input, init) =>
+      originalFetch(input, {
+        ...init,
+        headers: { ...(init?.headers as Record<string, string>), origin: server.baseUrl },
+      });
     try {
-      await expect(call(endpoints.login, { body: { email: 'a@example.org', loginSecret: 'A'.repeat(43) } })).rejects.toMatchObject({ code: 'invalid-credentials', status: 401 });
+      await expect(
+        call(endpoints.login, { body: { email: 'a@example.org', loginSecret: 'A'.repeat(43) } }),
+      ).rejects.toMatchObject({ code: 'invalid-credentials', status: 401 });
     } finally {
       globalThis.fetch = originalFetch;
     }

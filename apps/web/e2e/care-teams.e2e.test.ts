@@ -1,9 +1,17 @@
 import type { Page } from 'playwright-core';
 import { newDevice, type CapturedRequest } from './support/browser';
-import { openRecord, teamKeyRef, unwrapTeamKey, type Fingerprint, type GeneratedUserKey, type RecordId, type UserId } from '@medseal/crypto';
+import {
+  openRecord,
+  teamKeyRef,
+  unwrapTeamKey,
+  type Fingerprint,
+  type GeneratedUserKey,
+  type RecordId,
+  type UserId,
+} from '@medseal/crypto';
 import { api, registerUser, type Session } from './support/api';
 import { browserSuite } from './support/suite';
-import { createNote, go, loginAs, type Account } from './support/app';
+import { accountsWith, createNote, go, JARGON, loginAs, type Account } from './support/app';
 import { leaksOf, privateKeysIn } from './support/leaks';
 
 // Issue 13 end to end, in real Chromium against the real server: an admin creates a team with
@@ -12,7 +20,7 @@ import { leaksOf, privateKeysIn } from './support/leaks';
 // with nothing re-encrypted; one leaves and gets 404 at once.
 const suite = browserSuite();
 const captured: CapturedRequest[] = [];
-const account = (role: Account['role'], name: string, email: string): Account => ({ role, name, email, password: `${name.split(' ').pop() ?? 'x'}-Harbour-Lantern-41` });
+const account = accountsWith('Harbour-Lantern-41');
 const admin = account('doctor', 'Dr Ada Admin', 'ada-admin@example.org');
 const drA = account('doctor', 'Dr Alma Alpha', 'alma-alpha@example.org');
 const drB = account('doctor', 'Dr Bea Beta', 'bea-beta@example.org');
@@ -65,13 +73,29 @@ describe('care teams (real Chromium)', () => {
     await adminPage.getByRole('heading', { name: 'St Mary’s' }).waitFor();
     await adminPage.getByLabel('New team name').fill('Cardiology');
     await adminPage.getByRole('button', { name: 'Create team' }).click();
-    await adminPage.getByRole('list', { name: 'Your teams' }).getByRole('link', { name: 'Cardiology' }).click();
+    await adminPage
+      .getByRole('list', { name: 'Your teams' })
+      .getByRole('link', { name: 'Cardiology' })
+      .click();
     await adminPage.getByRole('heading', { name: 'Cardiology (St Mary’s)' }).waitFor();
     await addToTeam(drA);
     await addToTeam(drB);
     const row = await adminPage.locator('tr', { hasText: drA.name }).textContent();
     expect(row).toContain('Doctor');
     expect(row).toContain(admin.name);
+    // Plain words (issue 14): how patients check the team, its key one click away under Details.
+    expect(await adminPage.locator('main').innerText()).not.toMatch(JARGON);
+    await adminPage.getByText('Details', { exact: true }).click();
+    const founderKey = await api<{ fingerprint: string }>(
+      sessions.get(admin) as Session,
+      'GET',
+      '/auth/me',
+    );
+    expect(
+      await adminPage
+        .getByRole('group', { name: 'Founder’s key fingerprint' })
+        .getAttribute('data-fingerprint'),
+    ).toBe(founderKey.fingerprint);
   });
 
   it('when the patient checks the team admin’s key and shares a record with the team, then the record lists the team and its members', async () => {
@@ -86,13 +110,30 @@ describe('care teams (real Chromium)', () => {
     await check.getByRole('button', { name: `Compare numbers with ${admin.name}` }).click();
     const compare = patientPage.getByTestId('key-verification');
     await compare.getByText('Details').click();
-    const adminKey = await api<{ fingerprint: string }>(sessions.get(admin) as Session, 'GET', '/auth/me');
-    expect(await compare.getByRole('group', { name: 'Their key fingerprint' }).getAttribute('data-fingerprint')).toBe(adminKey.fingerprint);
+    const adminKey = await api<{ fingerprint: string }>(
+      sessions.get(admin) as Session,
+      'GET',
+      '/auth/me',
+    );
+    expect(
+      await compare
+        .getByRole('group', { name: 'Their key fingerprint' })
+        .getAttribute('data-fingerprint'),
+    ).toBe(adminKey.fingerprint);
     await compare.getByRole('button', { name: 'They match' }).click();
     await check.getByText('Verified', { exact: true }).waitFor();
+    // Consent to the team writing for her is offered like a person's, ticked by default.
+    expect(
+      await patientPage
+        .getByLabel('Every current member of Cardiology may also write records for you')
+        .isChecked(),
+    ).toBe(true);
     await check.getByRole('button', { name: 'Share with Cardiology' }).click();
     const teams = patientPage.getByRole('region', { name: 'Care teams who can read this record' });
-    await teams.getByRole('list', { name: 'Members of Cardiology' }).getByText(drB.name).waitFor({ timeout: 30_000 });
+    await teams
+      .getByRole('list', { name: 'Members of Cardiology' })
+      .getByText(drB.name)
+      .waitFor({ timeout: 30_000 });
   });
 
   it('when both doctors open their patients, then each reads the record through the team', async () => {
@@ -100,10 +141,9 @@ describe('care teams (real Chromium)', () => {
     await readsTheRecord(await openAs(drB));
   });
 
-  // Open: a member writes for the patient only under her consent, and a consent to a team
-  // (kind 'team', DESIGN §13) is not built yet: today the form and the server refuse (403
-  // `no-consent`) unless she consented to this doctor in person. Flips to `it` with team consent.
-  it.failing('when a member writes a note for the patient, then the patient sees it attested: member of the team, signed by the admin', async () => {
+  // A member writes for the patient under her consent to the team, given (ticked by default)
+  // when she shared with it (DESIGN §13).
+  it('when a member writes a note for the patient, then the patient sees it attested: member of the team, signed by the admin', async () => {
     const page = await openAs(drA);
     await go(page, '/patients');
     await page.getByRole('link', { name: patient.name }).click();
@@ -115,41 +155,91 @@ describe('care teams (real Chromium)', () => {
     await page.getByText('Verified: written and signed by you.').waitFor({ timeout: 60_000 });
     const noteId = new URL(page.url()).pathname.split('/')[2] ?? '';
     await go(patientPage, `/records/${noteId}`);
-    await patientPage.getByTestId('author-role').getByText(`${drA.name}, doctor in Cardiology (St Mary’s), signed by ${admin.name}.`).waitFor({ timeout: 30_000 });
+    await patientPage
+      .getByTestId('author-role')
+      .getByText(`${drA.name}, doctor in Cardiology (St Mary’s), signed by ${admin.name}.`)
+      .waitFor({ timeout: 30_000 });
+    // Her consent to the team covers the member: no "Written without your consent".
+    expect(await patientPage.getByText(/Written without your consent/).count()).toBe(0);
+    // A colleague in the team sees that the patient's verified consent lets the author write.
+    const colleague = await openAs(drB);
+    await go(colleague, `/records/${noteId}`);
+    await colleague
+      .getByTestId('colleague-consent')
+      .getByText(`${drA.name} may write for ${patient.name}`, { exact: false })
+      .waitFor({ timeout: 30_000 });
   });
 
   it('when a third doctor joins, then she reads the record at once and nothing was re-encrypted', async () => {
-    const before = await api<{ message: string; version: number }>(sessions.get(patient) as Session, 'GET', `/records/${recordId}`);
+    const before = await api<{ message: string; version: number }>(
+      sessions.get(patient) as Session,
+      'GET',
+      `/records/${recordId}`,
+    );
     await addToTeam(drC);
     await readsTheRecord(await openAs(drC));
-    const after = await api<{ message: string; version: number }>(sessions.get(patient) as Session, 'GET', `/records/${recordId}`);
+    const after = await api<{ message: string; version: number }>(
+      sessions.get(patient) as Session,
+      'GET',
+      `/records/${recordId}`,
+    );
     expect(after.version).toBe(before.version);
     expect(after.message).toBe(before.message);
   });
 
   it('when the admin removes a doctor, then she gets 404 at once, the admin’s browser re-encrypts the records with a progress bar, and the key she kept opens no re-keyed version', async () => {
     // What the leaver could keep: her copy of the team key, unwrapped (here in Node) before she goes.
-    const { teams } = await api<{ teams: { id: string }[] }>(sessions.get(drB) as Session, 'GET', '/teams');
+    const { teams } = await api<{ teams: { id: string }[] }>(
+      sessions.get(drB) as Session,
+      'GET',
+      '/teams',
+    );
     teamId = teams[0]?.id ?? '';
-    const envelope = await api<{ message: string; fingerprint: string }>(sessions.get(drB) as Session, 'GET', `/teams/${teamId}/key-envelopes/1`);
-    const team = await api<{ keys: { gen: number; fingerprint: string; publicKey: string }[] }>(sessions.get(drB) as Session, 'GET', `/teams/${teamId}`);
+    const envelope = await api<{ message: string; fingerprint: string }>(
+      sessions.get(drB) as Session,
+      'GET',
+      `/teams/${teamId}/key-envelopes/1`,
+    );
+    const team = await api<{ keys: { gen: number; fingerprint: string; publicKey: string }[] }>(
+      sessions.get(drB) as Session,
+      'GET',
+      `/teams/${teamId}`,
+    );
     const gen1 = team.keys[0];
     if (!gen1) throw new Error('no team key');
     const kept = await unwrapTeamKey({
       message: envelope.message,
       myKey: (keys.get(drB) as GeneratedUserKey).privateKey,
-      context: { teamId, gen: 1, memberId: (await api<{ id: string }>(sessions.get(drB) as Session, 'GET', '/auth/me')).id },
+      context: {
+        teamId,
+        gen: 1,
+        memberId: (await api<{ id: string }>(sessions.get(drB) as Session, 'GET', '/auth/me')).id,
+      },
       expected: await teamKeyRef(gen1.publicKey),
     });
 
     await adminPage.getByRole('button', { name: `Remove ${drB.name}` }).click();
     await adminPage.getByText('They may have kept what they already read.').waitFor();
-    await adminPage.getByRole('button', { name: `Remove ${drB.name}` }).last().click();
+    await adminPage
+      .getByRole('button', { name: `Remove ${drB.name}` })
+      .last()
+      .click();
     await adminPage.locator('tr', { hasText: drB.name }).waitFor({ state: 'detached' });
-    await expect(api(sessions.get(drB) as Session, 'GET', `/records/${recordId}`)).rejects.toThrow(/HTTP 404/);
-    await adminPage.getByText('Every record shared with the team now uses its new key.').waitFor({ timeout: 60_000 });
+    await expect(api(sessions.get(drB) as Session, 'GET', `/records/${recordId}`)).rejects.toThrow(
+      /HTTP 404/,
+    );
+    await adminPage
+      .getByText('Every record shared with the team now uses its new key.')
+      .waitFor({ timeout: 60_000 });
 
-    const rekeyed = await api<{ version: number; authorId: string; recipients: { fingerprint: string }[]; teams: { fingerprint: string; gen: number }[]; message: string }>(sessions.get(patient) as Session, 'GET', `/records/${recordId}`);
+    const rekeyed = await api<{
+      version: number;
+      authorId: string;
+      rekeyedBy?: string;
+      recipients: { fingerprint: string }[];
+      teams: { fingerprint: string; gen: number }[];
+      message: string;
+    }>(sessions.get(patient) as Session, 'GET', `/records/${recordId}`);
     expect(rekeyed.teams.map((t) => t.gen)).toEqual([2]);
     const opened = await openRecord({
       message: rekeyed.message,
@@ -157,23 +247,54 @@ describe('care teams (real Chromium)', () => {
       expect: {
         recordId: recordId as RecordId,
         version: rekeyed.version,
-        ownerId: (await api<{ id: string }>(sessions.get(patient) as Session, 'GET', '/auth/me')).id as UserId,
+        ownerId: (await api<{ id: string }>(sessions.get(patient) as Session, 'GET', '/auth/me'))
+          .id as UserId,
         authorId: rekeyed.authorId as UserId,
-        authorPublicKey: (keys.get(admin) as GeneratedUserKey).publicKey,
-        recipients: [...rekeyed.recipients, ...rekeyed.teams].map((r) => r.fingerprint as Fingerprint),
+        authorPublicKey: (keys.get(patient) as GeneratedUserKey).publicKey,
+        recipients: [...rekeyed.recipients, ...rekeyed.teams].map(
+          (r) => r.fingerprint as Fingerprint,
+        ),
+        rekeyedBy: {
+          userId: rekeyed.rekeyedBy as UserId,
+          publicKey: (keys.get(admin) as GeneratedUserKey).publicKey,
+          check: 'current-admin',
+        },
       },
     });
     expect(opened.status).toBe('not-for-me');
-    // The patient still reads it, re-encrypted by the admin she verified (opened afresh: an open
-    // record is not refreshed under her eyes).
+    // The patient still reads it as her own note, re-encrypted by the admin (opened afresh: an
+    // open record is not refreshed under her eyes).
     await go(patientPage, '/records');
     await go(patientPage, `/records/${recordId}`);
-    await patientPage.getByText(`Verified: written and signed by ${admin.name}.`).waitFor({ timeout: 30_000 });
+    await patientPage
+      .getByText('Verified: written and signed by you.')
+      .waitFor({ timeout: 30_000 });
+    await patientPage
+      .getByTestId('rekeyed-by')
+      .getByText(`Re-encrypted by ${admin.name}`, { exact: false })
+      .waitFor();
+  });
+
+  it('when the patient stops the team writing for her on Contacts, then a member’s form says so and cannot save', async () => {
+    await go(patientPage, '/contacts');
+    const teams = patientPage.getByRole('region', { name: 'Care teams you let write for you' });
+    await teams
+      .getByText('Cardiology (St Mary’s) may write records for you.')
+      .waitFor({ timeout: 30_000 });
+    await teams.getByRole('button', { name: 'Stop Cardiology (St Mary’s) writing for me' }).click();
+    await teams.getByText('Cardiology (St Mary’s) may not write records for you.').waitFor();
+    const page = await openAs(drA);
+    await go(page, '/patients');
+    await page.getByRole('link', { name: patient.name }).click();
+    await page.getByRole('link', { name: 'New record' }).click();
+    await page.getByText(/has not let you write records for them/).waitFor({ timeout: 30_000 });
+    expect(await page.getByRole('button', { name: 'Encrypt and save' }).isDisabled()).toBe(true);
   });
 
   it('when every request the browsers sent is searched, then none holds a password, the record’s text or an unprotected private key', () => {
     const secrets = [admin, drA, drB, drC, patient].map((a) => a.password);
     expect(leaksOf(captured, [...secrets, TITLE, NOTE, 'EF 55%'])).toEqual([]);
-    for (const k of privateKeysIn(captured)) expect(k.protectedPackets).toBeGreaterThanOrEqual(k.secretPackets);
+    for (const k of privateKeysIn(captured))
+      expect(k.protectedPackets).toBeGreaterThanOrEqual(k.secretPackets);
   });
 });

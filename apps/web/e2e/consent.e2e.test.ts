@@ -6,7 +6,13 @@ import { registerUser } from './support/api';
 import { browserSuite } from './support/suite';
 import { createNote, go, loginAs, register, type Account } from './support/app';
 import { storedUser } from './support/malicious-server';
-import { findToShare, settled, SHARE_WITHOUT_VERIFYING, shareWith, writeNoteFor } from './support/victim';
+import {
+  findToShare,
+  settled,
+  SHARE_WITHOUT_VERIFYING,
+  shareWith,
+  writeNoteFor,
+} from './support/victim';
 
 const suite = browserSuite();
 const captured: CapturedRequest[] = [];
@@ -92,12 +98,80 @@ describe('consent to write, as the patient gives and withdraws it (real Chromium
     expect(await doctorPage.getByRole('button', { name: 'Encrypt and save' }).isDisabled()).toBe(
       true,
     );
-    // His note from before stays his, not labelled as written without her consent.
+    // His note from before is not labelled as written without her consent, nor called consented:
+    // its signing date is his own (docs/decisions.md), so the page says just that.
     const note = await suite.server.connection
       .collection<{ _id: string }>('records')
       .findOne({ ownerId: patientUser._id, authorId: doctorUser._id });
     await go(patientPage, `/records/${note?._id}`);
     await patientPage.getByText('All well').waitFor();
     expect(await patientPage.getByText('Written without your consent').count()).toBe(0);
+    await patientPage
+      .getByText(`You withdrew your consent for ${doctor.name} to write for you`, { exact: false })
+      .waitFor();
+  });
+
+  // Issue 10 class 11, the replay: every statement she signs carries her consent book, and a
+  // doctor keeps the largest book he verified in his account state (docs/decisions.md).
+  it('when the server replays to her other doctor a consent she withdrew, then his form warns and uses none of her consents', async () => {
+    const vera: Account = {
+      role: 'patient',
+      name: 'Vera Replay',
+      email: 'vera-replay@example.org',
+      password: 'Orchid-Basalt-Comet-52',
+    };
+    const former: Account = {
+      role: 'doctor',
+      name: 'Dr Ann Former',
+      email: 'ann-former@clinic.example',
+      password: 'Pebble-Indigo-Osprey-19',
+    };
+    const current: Account = {
+      role: 'doctor',
+      name: 'Dr Bo Current',
+      email: 'bo-current@clinic.example',
+      password: 'Saffron-Granite-Wren-73',
+    };
+    const { page: patientPage } = await newDevice(suite.browser, captured);
+    await register(patientPage, suite.server.baseUrl, vera);
+    await registerUser(suite.server.baseUrl, former);
+    await registerUser(suite.server.baseUrl, current);
+    const veraUser = await storedUser(suite.server, vera.email);
+    const consents = suite.server.connection.collection<{
+      _id: string;
+      seq: number;
+      signedConsent: string;
+      withdrawnAt?: Date;
+    }>('consents');
+    const note = await createNote(patientPage, 'Vaccinations', 'Tetanus 2025');
+    expect(await shareWith(patientPage, note, former)).toBe('shared');
+    expect(await shareWith(patientPage, note, current)).toBe('shared');
+    const formerUser = await storedUser(suite.server, former.email);
+    const formerId = `${veraUser._id}:${formerUser._id}`;
+    const given = await consents.findOne({ _id: formerId });
+    if (!given) throw new Error('no consent stored');
+
+    // She stops Dr Former; Dr Current's form then verifies her statements, withdrawal included.
+    await go(patientPage, '/contacts');
+    await patientPage.getByRole('button', { name: `Stop ${former.name} writing for me` }).click();
+    await patientPage.getByText(`${former.name} may not write records for you.`).waitFor();
+    await settled(patientPage);
+    const { page: doctorPage } = await newDevice(suite.browser, captured);
+    await loginAs(doctorPage, suite.server.baseUrl, current);
+    await go(doctorPage, `/records/new?owner=${veraUser._id}`);
+    await doctorPage.getByLabel('Title').waitFor({ timeout: 30_000 });
+    await settled(doctorPage);
+    expect(await doctorPage.getByText(/Security warning/).count()).toBe(0);
+
+    // The operator replays the consent she withdrew (authentic, signed by her).
+    await consents.updateOne(
+      { _id: formerId },
+      { $set: { seq: given.seq, signedConsent: given.signedConsent }, $unset: { withdrawnAt: 1 } },
+    );
+    await go(doctorPage, '/records');
+    await go(doctorPage, `/records/new?owner=${veraUser._id}`);
+    await doctorPage
+      .getByText(/the server shows older consents of this patient than you already saw/)
+      .waitFor({ timeout: 30_000 });
   });
 });

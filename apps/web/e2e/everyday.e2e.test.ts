@@ -43,6 +43,42 @@ async function createLab(
 }
 
 describe('everyday use in real Chromium (issue 14)', () => {
+  it('when a new patient types a dictionary word and a year ("Sunflower1985"), then the meter does not call it strong and the estimator is loaded only on the register page', async () => {
+    const { page: p } = await newDevice(suite.browser, captured);
+    const scripts: string[] = [];
+    p.on('request', (r) => {
+      if (r.resourceType() === 'script') scripts.push(r.url());
+    });
+    await p.goto(`${suite.server.baseUrl}/login`);
+    await p.getByRole('button', { name: 'Log in' }).waitFor();
+    const onLogin = scripts.length;
+    await p.goto(`${suite.server.baseUrl}/register`);
+    const meter = p.getByRole('meter', { name: 'Password strength' });
+    // A long passphrase first: "strong" shows only once zxcvbn-ts (its own chunk) has loaded.
+    await p.getByLabel('Password', { exact: true }).fill('Lantern-Meadow-Copper-58-Quietly');
+    await p.waitForFunction(
+      () =>
+        /strong/i.test(
+          document.querySelector('[role="meter"]')?.getAttribute('aria-valuetext') ?? '',
+        ),
+      undefined,
+      { timeout: 30_000 },
+    );
+    expect(scripts.length).toBeGreaterThan(onLogin);
+    await p.getByLabel('Password', { exact: true }).fill('Sunflower1985');
+    await p.waitForFunction(
+      () =>
+        !/strong/i.test(
+          document.querySelector('[role="meter"]')?.getAttribute('aria-valuetext') ?? 'strong',
+        ),
+      undefined,
+      { timeout: 10_000 },
+    );
+    expect(Number(await meter.getAttribute('aria-valuenow'))).toBeLessThan(3);
+    await screenshots(p, 'register-weak-password');
+    await p.context().close();
+  });
+
   beforeAll(async () => {
     await registerUser(suite.server.baseUrl, patient);
     ({ page } = await newDevice(suite.browser, captured));

@@ -3,25 +3,86 @@
 // key and the database, writes the log itself. Each attack must end in a warning the user sees:
 // - a key the log never bound to the person: sharing with them is blocked, with the reason;
 // - the log binds an attacker's key to a doctor: her own client alerts at her next login;
+// - the operator hides that key from the doctor behind a log without it (the victim's side of
+//   a split view): her client sees the key once a patient's head from the real log reaches her;
+// - an alert acknowledged stays acknowledged (account state) and a new event shows in full;
+// - a team change no admin signed, logged by the operator: sharing with the team is blocked,
+//   with the reason, and the team's admin is alerted at login;
+// - a team she never joined names a doctor as its member: her client shows it at login;
 // - a forked log shown to one patient: the doctor reading her grant and record sees a split
-//   view, and the auditor refuses the forked tree.
+//   view, and the auditor refuses the forked tree;
+// - a leaf left out of a subject's listing (an attacker's key for a doctor, a team change for
+//   its admin): the map the head signs still counts it, and the client alerts; a wrong map
+//   proof is refused with the reason.
 import type { Page } from 'playwright-core';
-import { bindingLeafHash, encodeBinding, keyIdentityOf, logPublicKeyOf, signTreeHead, type SignedTreeHead } from '@medseal/crypto';
-import { generateUserKey } from '@medseal/crypto';
-import { memoryLog } from '@medseal/crypto/testing';
+import { randomBytes } from 'node:crypto';
+import {
+  encodeBinding,
+  generateTeamKey,
+  generateUserKey,
+  keyIdentityOf,
+  logPublicKeyOf,
+  parseBinding,
+  signTeamStatement,
+  teamStatementBindingOf,
+  wrapTeamKey,
+  type UserId,
+} from '@medseal/crypto';
 import { auditOnce, operatorLog } from '@medseal/server/testing';
-import { registerUser } from './support/api';
+import { api, registerUser } from './support/api';
 import { createNote, loginAs, register, type Account } from './support/app';
 import { newDevice, type CapturedRequest } from './support/browser';
-import { answerFrom, answerWithout, grantsSent, serveKeyAs, stopAll, type Attack } from './support/malicious-server';
+import type { KtHistoryResponse } from '@medseal/contract';
+import {
+  answerWithout,
+  grantsSent,
+  rewriteJson,
+  serveForkedLog,
+  serveKeyAs,
+  stopAll,
+  type Attack,
+} from './support/malicious-server';
 import { browserSuite } from './support/suite';
-import { closeDevices, extraDevice, findToShare, openRecordPage, settled, shareWith } from './support/victim';
+import { addMember, createTeam } from './support/teams';
+import {
+  closeDevices,
+  extraDevice,
+  findToShare,
+  openRecordPage,
+  settled,
+  shareWith,
+} from './support/victim';
 
-const patient: Account = { role: 'patient', name: 'Iris Patient', email: 'iris@example.org', password: 'Lichen-Marble-Osprey-40' };
-const dana: Account = { role: 'doctor', name: 'Dr Dana Fox', email: 'dana@clinic.example', password: 'Quartz-Willow-Harbor-17' };
-const omar: Account = { role: 'doctor', name: 'Dr Omar Reyes', email: 'omar@clinic.example', password: 'Saffron-Glacier-Piano-38' };
-const cara: Account = { role: 'doctor', name: 'Dr Cara Lee', email: 'cara@practice.example', password: 'Meadow-Copper-Lantern-51' };
-const mallory: Account = { role: 'doctor', name: 'Dr Mallory Vance', email: 'mallory@evil.example', password: 'Ember-Falcon-Glacier-64' };
+const patient: Account = {
+  role: 'patient',
+  name: 'Iris Patient',
+  email: 'iris@example.org',
+  password: 'Lichen-Marble-Osprey-40',
+};
+const dana: Account = {
+  role: 'doctor',
+  name: 'Dr Dana Fox',
+  email: 'dana@clinic.example',
+  password: 'Quartz-Willow-Harbor-17',
+};
+const omar: Account = {
+  role: 'doctor',
+  name: 'Dr Omar Reyes',
+  email: 'omar@clinic.example',
+  password: 'Saffron-Glacier-Piano-38',
+};
+const cara: Account = {
+  role: 'doctor',
+  name: 'Dr Cara Lee',
+  email: 'cara@practice.example',
+  password: 'Meadow-Copper-Lantern-51',
+};
+const mallory: Account = {
+  role: 'doctor',
+  name: 'Dr Mallory Vance',
+  email: 'mallory@evil.example',
+  password: 'Ember-Falcon-Glacier-64',
+};
 
 const suite = browserSuite({ readCacheTtlMs: 0 });
 const captured: CapturedRequest[] = [];
@@ -33,7 +94,9 @@ let malloryPublicKey = '';
 beforeAll(async () => {
   ({ page: patientPage } = await newDevice(suite.browser, captured));
   await register(patientPage, suite.server.baseUrl, patient);
-  const [d, o, c, m] = await Promise.all([dana, omar, cara, mallory].map((a) => registerUser(suite.server.baseUrl, a)));
+  const [d, o, c, m] = await Promise.all(
+    [dana, omar, cara, mallory].map((a) => registerUser(suite.server.baseUrl, a)),
+  );
   if (!d || !o || !c || !m) throw new Error('registration failed');
   ids = { dana: d.id, omar: o.id, cara: c.id, mallory: m.id };
   malloryPublicKey = m.key.publicKey;
@@ -44,34 +107,65 @@ afterEach(async () => {
   await closeDevices();
 });
 
-const alertWith = (page: Page, text: string | RegExp) => page.getByRole('alert').filter({ hasText: text });
-const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
+const alertWith = (page: Page, text: string | RegExp) =>
+  page.getByRole('alert').filter({ hasText: text });
+/** A date as the app shows it (the browser's locale and time zone). */
+const shownDate = (page: Page, at: Date) =>
+  page.evaluate(
+    (ms) =>
+      new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' }).format(
+        new Date(ms),
+      ),
+    at.getTime(),
+  );
+const doctor = (name: string, email: string): Account => ({
+  role: 'doctor',
+  name,
+  email,
+  password: `${name.split(' ').pop() ?? 'x'}-Harbour-Lantern-41`,
+});
 
 describe('key transparency against a malicious server (real Chromium)', () => {
   it('when the directory serves a key the log never bound to the doctor, then sharing with her is blocked and the page says why', async () => {
     const impostor = await generateUserKey({ name: dana.name, email: dana.email });
     const { fingerprint } = await keyIdentityOf(impostor.publicKey);
-    attacks.push(...(await serveKeyAs(patientPage, ids.dana, { publicKey: impostor.publicKey, fingerprint })));
+    attacks.push(
+      ...(await serveKeyAs(patientPage, ids.dana, { publicKey: impostor.publicKey, fingerprint })),
+    );
     const recordId = await createNote(patientPage, 'Migraine diary', 'Three episodes this month');
     const since = captured.length;
 
     // The log holds Dana's real key: the proof the server gives is for another key.
     expect(await findToShare(patientPage, recordId, dana)).toBe(true);
     await alertWith(patientPage, /lists another key for Dr Dana Fox/).waitFor({ timeout: 60_000 });
-    await expect(alertWith(patientPage, `Sharing with ${dana.name} is blocked`).count()).resolves.toBe(1);
-    expect(await patientPage.getByRole('button', { name: `Share with ${dana.name}` }).count()).toBe(0);
+    await expect(
+      alertWith(patientPage, `Sharing with ${dana.name} is blocked`).count(),
+    ).resolves.toBe(1);
+    expect(await patientPage.getByRole('button', { name: `Share with ${dana.name}` }).count()).toBe(
+      0,
+    );
 
     // The server also denies having logged any key for her: still blocked, another reason.
     const hidden = await answerWithout(
       patientPage,
       { method: 'GET', path: /^\/api\/kt\/users\/[^/]+\/binding$/ },
-      { status: 404, json: { error: { code: 'kt-not-logged', message: 'The log holds no key for this user in that tree.' } } },
+      {
+        status: 404,
+        json: {
+          error: {
+            code: 'kt-not-logged',
+            message: 'The log holds no key for this user in that tree.',
+          },
+        },
+      },
     );
     attacks.push(hidden);
     await patientPage.getByRole('button', { name: 'Find' }).click();
     await alertWith(patientPage, /not in the public key log/).waitFor({ timeout: 60_000 });
     expect(hidden.hits).toBeGreaterThan(0);
-    expect(await patientPage.getByRole('button', { name: `Share with ${dana.name}` }).count()).toBe(0);
+    expect(await patientPage.getByRole('button', { name: `Share with ${dana.name}` }).count()).toBe(
+      0,
+    );
     expect(grantsSent(captured, since)).toEqual([]);
   });
 
@@ -82,12 +176,246 @@ describe('key transparency against a malicious server (real Chromium)', () => {
     await loginAs(page, suite.server.baseUrl, omar);
     const alert = alertWith(page, 'A different key was published for you on');
     await alert.waitFor({ timeout: 60_000 });
-    const shown = await page.evaluate((ms) => new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(ms)), at.getTime());
-    await expect(alert.textContent()).resolves.toContain(`A different key was published for you on ${shown}`);
+    const shown = await page.evaluate(
+      (ms) =>
+        new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' }).format(
+          new Date(ms),
+        ),
+      at.getTime(),
+    );
+    await expect(alert.textContent()).resolves.toContain(
+      `A different key was published for you on ${shown}`,
+    );
     const rogue = await keyIdentityOf(malloryPublicKey);
     expect(await page.locator(`[data-kt-foreign="${rogue.fingerprint}"]`).count()).toBe(1);
     // The patient's own login finds nothing of the kind.
     expect(await patientPage.getByText('A different key was published').count()).toBe(0);
+  });
+
+  it('when a doctor acknowledges the alert, then her next login shows it as acknowledged, and a new, different key in full again', async () => {
+    const first = await extraDevice(suite.browser, captured);
+    await loginAs(first, suite.server.baseUrl, omar);
+    const banner = alertWith(first, 'A different key was published for you on');
+    await banner.waitFor({ timeout: 60_000 });
+    const saved = first.waitForResponse(
+      (r) => r.url().includes('/api/account-state') && r.request().method() === 'PUT',
+      { timeout: 60_000 },
+    );
+    await first
+      .getByTestId('kt-alerts')
+      .getByRole('button', { name: 'I have read this alert' })
+      .click();
+    expect((await saved).ok()).toBe(true);
+    await first.getByTestId('kt-acknowledged').waitFor();
+    expect(await banner.count()).toBe(0);
+
+    // Another device: the alert is not lost, and not shouted again.
+    const second = await extraDevice(suite.browser, captured);
+    await loginAs(second, suite.server.baseUrl, omar);
+    const kept = second.getByTestId('kt-acknowledged');
+    await kept.waitFor({ timeout: 60_000 });
+    await expect(kept.textContent()).resolves.toContain('Acknowledged security alerts (1)');
+    await kept.getByText('Acknowledged security alerts (1)').click();
+    await expect(kept.textContent()).resolves.toContain('A different key was published for you on');
+    expect(await alertWith(second, 'A different key was published').count()).toBe(0);
+
+    // A new, different event: a second key logged for him. Shown in full again, with its date.
+    const other = await generateUserKey({ name: omar.name, email: omar.email });
+    const at = new Date(Date.UTC(2026, 11, 1, 8, 15));
+    await operatorLog(suite.server).bind({ id: ids.omar, email: omar.email }, other.publicKey, at);
+    const third = await extraDevice(suite.browser, captured);
+    await loginAs(third, suite.server.baseUrl, omar);
+    const again = alertWith(third, 'A different key was published for you on');
+    await again.first().waitFor({ timeout: 60_000 });
+    await expect(again.first().textContent()).resolves.toContain(
+      `A different key was published for you on ${await shownDate(third, at)}`,
+    );
+  });
+
+  it('when the operator logs an attacker’s key for a doctor and shows her the log without it, then her own client sees that key once a patient’s head from the real log reaches her', async () => {
+    const vera = doctor('Dr Vera Quinn', 'vera@clinic.example');
+    const nico = doctor('Dr Nico Hale', 'nico@clinic.example');
+    const v = await registerUser(suite.server.baseUrl, vera);
+    const recordId = await createNote(patientPage, 'Thyroid panel', 'TSH 2.1 mU/L, free T4 normal');
+    expect(await shareWith(patientPage, recordId, vera)).toBe('shared');
+
+    // The operator logs Mallory's key for Vera (to hand it to her next patients)...
+    const op = operatorLog(suite.server);
+    const at = new Date(Date.UTC(2026, 10, 30, 14, 5));
+    const rogueIndex = await op.bind({ id: v.id, email: vera.email }, malloryPublicKey, at);
+    // ...while the patient, sharing with a doctor who registered since, moves to the real head.
+    await registerUser(suite.server.baseUrl, nico);
+    expect(await shareWith(patientPage, recordId, nico)).toBe('shared');
+
+    // Vera is shown the log without that leaf, signed with the log key: her login finds nothing.
+    const page = await extraDevice(suite.browser, captured);
+    const fork = (await op.leaves()).filter((_, i) => i !== rogueIndex);
+    attacks.push(
+      ...(await serveForkedLog(page, {
+        leaves: fork,
+        logKey: suite.server.settings.secrets.ktLogKey,
+        me: v.id,
+        beyond: 'real',
+      })),
+    );
+    await loginAs(page, suite.server.baseUrl, vera);
+    await openRecordPage(page, recordId, page.getByText('TSH 2.1 mU/L, free T4 normal'));
+
+    // The patient's grant carries the real head: a split view, and under that head her own
+    // history must hold the attacker's key, which her client then shows her with its date.
+    await alertWith(
+      page,
+      'the server shows you a different public key log than it showed others',
+    ).waitFor({ timeout: 60_000 });
+    const alert = alertWith(page, 'A different key was published for you on');
+    await alert.waitFor({ timeout: 60_000 });
+    await expect(alert.textContent()).resolves.toContain(
+      `A different key was published for you on ${await shownDate(page, at)}`,
+    );
+    expect(
+      await page
+        .locator(`[data-kt-foreign="${(await keyIdentityOf(malloryPublicKey)).fingerprint}"]`)
+        .count(),
+    ).toBe(1);
+    expect(attacks.every((a) => a.hits > 0)).toBe(true);
+    await settled(page);
+  });
+
+  /**
+   * A team `name` created by a new admin `admin` through the API, and change 1 of it logged by
+   * the operator only: what a second history of the team (an intruder added with a stolen admin
+   * key, shown to some patients) needs to be accepted. Returns the operator's leaf index.
+   */
+  async function teamWithForeignChange(admin: Account, name: string, at: Date) {
+    const t = await registerUser(suite.server.baseUrl, admin);
+    const practice = await api<{ id: string; name: string }>(t.session, 'POST', '/practices', {
+      name: `${name} practice`,
+    });
+    const teamKey = await generateTeamKey();
+    const teamId = randomBytes(16).toString('base64url');
+    const founder = {
+      userId: t.id as UserId,
+      fingerprint: t.key.fingerprint,
+      role: 'doctor' as const,
+      admin: true,
+    };
+    const made = await signTeamStatement({
+      state: null,
+      teamId,
+      change: {
+        type: 'create',
+        practiceId: practice.id,
+        practiceName: practice.name,
+        name,
+        founder,
+        teamKey: teamKey.ref,
+      },
+      signerId: t.id as UserId,
+      signerKey: t.key.privateKey,
+    });
+    const envelope = await wrapTeamKey({
+      teamKey: teamKey.privateKey,
+      context: { teamId, gen: 1, memberId: t.id },
+      memberPublicKey: t.key.publicKey,
+    });
+    await api(t.session, 'POST', `/practices/${practice.id}/teams`, {
+      statement: made.signed,
+      teamPublicKey: teamKey.publicKey,
+      keyEnvelopes: [{ memberId: t.id, message: envelope }],
+    });
+    const index = await operatorLog(suite.server).append(
+      encodeBinding({
+        ...teamStatementBindingOf(made.state, at.getTime()),
+        seq: 1,
+        statementHash: 'A'.repeat(43),
+      }),
+    );
+    return { teamId, index, practiceName: practice.name };
+  }
+
+  it('when the operator logs a change of a team that no admin signed, then sharing with the team is blocked with the reason, and its admin is alerted at login with the date', async () => {
+    const ted = doctor('Dr Ted Admin', 'ted@riverside.example');
+    const at = new Date(Date.UTC(2026, 11, 2, 16, 45));
+    const { practiceName } = await teamWithForeignChange(ted, 'Oncology', at);
+
+    const since = captured.length;
+    await createNote(patientPage, 'Biopsy report', 'Benign, margins clear');
+    await patientPage.getByRole('button', { name: 'Share…' }).click();
+    await patientPage.getByLabel('Team name').fill('Onco');
+    await patientPage.getByRole('button', { name: 'Search teams' }).click();
+    await patientPage.getByRole('button', { name: `Oncology (${practiceName})` }).click();
+    await alertWith(patientPage, 'Sharing with the team Oncology is blocked').waitFor({
+      timeout: 60_000,
+    });
+    await expect(
+      alertWith(patientPage, 'Sharing with the team Oncology is blocked').textContent(),
+    ).resolves.toContain(
+      'holds changes of this team (members or team key) that are not in the history the server showed you',
+    );
+    expect(await patientPage.getByRole('button', { name: 'Share with Oncology' }).count()).toBe(0);
+    expect(grantsSent(captured, since)).toEqual([]);
+
+    const page = await extraDevice(suite.browser, captured);
+    await loginAs(page, suite.server.baseUrl, ted);
+    const alert = alertWith(
+      page,
+      'A team key or membership change (change 1) was published for Oncology on',
+    );
+    await alert.waitFor({ timeout: 60_000 });
+    await expect(alert.textContent()).resolves.toContain(
+      `was published for Oncology on ${await shownDate(page, at)}`,
+    );
+  });
+
+  it('when a team she never joined names a doctor as its member, then her client shows it at her next login with the team and the date, until she acknowledges it', async () => {
+    // A team made with another doctor's admin key (the operator's own account, or a stolen key):
+    // Yara "joins" it without knowing, so that patients see her as attested there.
+    const yara = doctor('Dr Yara Stein', 'yara@clinic.example');
+    const eve = doctor('Dr Eve Stone', 'eve@quickscripts.example');
+    const [y, e] = await Promise.all([
+      registerUser(suite.server.baseUrl, yara),
+      registerUser(suite.server.baseUrl, eve),
+    ]);
+    const team = await createTeam(e, 'Pain Relief', 'Quick Scripts');
+    await addMember(team, e, y);
+    const logged = (await operatorLog(suite.server).leaves())
+      .map((d) => parseBinding(d))
+      .find((b) => b.type === 'team-member' && b.userId === y.id);
+    if (!logged) throw new Error('no membership leaf for Yara');
+
+    const page = await extraDevice(suite.browser, captured);
+    await loginAs(page, suite.server.baseUrl, yara);
+    const alert = alertWith(
+      page,
+      'the public key log lists you as a member of the care team Pain Relief (Quick Scripts)',
+    );
+    await alert.waitFor({ timeout: 60_000 });
+    await expect(alert.textContent()).resolves.toContain(
+      `On ${await shownDate(page, new Date(logged.at))} a statement signed by the key`,
+    );
+    await expect(alert.textContent()).resolves.toContain(
+      'made you a doctor in Pain Relief (Quick Scripts)',
+    );
+    expect(await page.locator(`[data-kt-membership="${team.id}:1"]`).count()).toBe(1);
+    const saved = page.waitForResponse(
+      (r) => r.url().includes('/api/account-state') && r.request().method() === 'PUT',
+      { timeout: 60_000 },
+    );
+    await alert.getByRole('button', { name: 'I have read this alert' }).click();
+    expect((await saved).ok()).toBe(true);
+    await page.getByTestId('kt-acknowledged').waitFor();
+    expect(await alert.count()).toBe(0);
+
+    // The founder's own team, signed with her own key, is nothing to show her.
+    const evePage = await extraDevice(suite.browser, captured);
+    const checked = evePage.waitForResponse((r) => r.url().includes('/api/kt/memberships'), {
+      timeout: 60_000,
+    });
+    await loginAs(evePage, suite.server.baseUrl, eve);
+    expect((await checked).ok()).toBe(true);
+    // Her history holds the team's creation, signed by her: the check finds nothing to show.
+    await evePage.waitForTimeout(2_000);
+    expect(await evePage.locator('[data-kt-membership]').count()).toBe(0);
   });
 
   it('when one patient is shown a forked log, then the doctor reading her grant and record sees a split view, and the auditor refuses the fork', async () => {
@@ -101,39 +429,46 @@ describe('key transparency against a malicious server (real Chromium)', () => {
     // for Dr Cara), signed with the log key like any head.
     const real = await op.leaves();
     const rogue = await keyIdentityOf(malloryPublicKey);
-    const forkLeaves = [...real, encodeBinding({ v: 1, type: 'user-key', userId: ids.cara, email: cara.email, ...rogue, at: Date.now() })];
-    const fork = memoryLog(forkLeaves.map(bindingLeafHash));
-    const forkHead: SignedTreeHead = signTreeHead({ v: 1, size: fork.size, root: hex(fork.root()), timestamp: Date.now() }, logKey);
-    const userOf = (i: number) => (JSON.parse(forkLeaves[i] ?? '{}') as { userId: string }).userId;
-    const provenIn = (i: number, size: number) => ({ leaf: { index: i, data: forkLeaves[i] ?? '' }, proof: fork.inclusion(i, size).map(hex) });
-    const indexesOf = (userId: string, size: number) => forkLeaves.map((_, i) => i).filter((i) => i < size && userOf(i) === userId);
-    const badSize = { status: 400, json: { error: { code: 'kt-bad-size', message: 'no signed tree of that size' } } };
+    const forkLeaves = [
+      ...real,
+      encodeBinding({
+        v: 1,
+        type: 'user-key',
+        userId: ids.cara,
+        email: cara.email,
+        ...rogue,
+        at: Date.now(),
+      }),
+    ];
 
     // Everyone else meanwhile sees the real log grow past the fork.
-    await registerUser(suite.server.baseUrl, { role: 'doctor', name: 'Dr Nia Newcomb', email: 'nia@practice.example', password: 'Thistle-Comet-Raven-23' });
-    const grown = await auditOnce({ url: suite.server.baseUrl, logPublicKey, stored: audited.head });
+    await registerUser(suite.server.baseUrl, {
+      role: 'doctor',
+      name: 'Dr Nia Newcomb',
+      email: 'nia@practice.example',
+      password: 'Thistle-Comet-Raven-23',
+    });
+    const grown = await auditOnce({
+      url: suite.server.baseUrl,
+      logPublicKey,
+      stored: audited.head,
+    });
     if (grown.status !== 'ok') throw new Error('the second audit round failed');
 
     const page = await extraDevice(suite.browser, captured);
-    const patientId = (await suite.server.connection.collection<{ _id: string; email: string }>('users').findOne({ email: patient.email }))?._id ?? '';
+    const patientId =
+      (
+        await suite.server.connection
+          .collection<{ _id: string; email: string }>('users')
+          .findOne({ email: patient.email })
+      )?._id ?? '';
     attacks.push(
-      await answerFrom(page, { method: 'GET', path: '/api/kt/head' }, () => ({ status: 200, json: forkHead })),
-      await answerFrom(page, { method: 'GET', path: '/api/kt/consistency' }, (url) => {
-        const from = Number(url.searchParams.get('from'));
-        const to = Number(url.searchParams.get('to'));
-        return to > fork.size || from > to ? badSize : { status: 200, json: { proof: fork.consistency(from, to).map(hex) } };
-      }),
-      await answerFrom(page, { method: 'GET', path: /^\/api\/kt\/users\/[^/]+\/binding$/ }, (url) => {
-        const size = Number(url.searchParams.get('size'));
-        const latest = indexesOf(url.pathname.split('/')[4] ?? '', size).pop();
-        if (size > fork.size) return badSize;
-        if (latest === undefined) return { status: 404, json: { error: { code: 'kt-not-logged', message: 'not logged' } } };
-        return { status: 200, json: provenIn(latest, size) };
-      }),
-      await answerFrom(page, { method: 'GET', path: '/api/kt/history' }, (url) => {
-        const size = Number(url.searchParams.get('size'));
-        return size > fork.size ? badSize : { status: 200, json: { size, bindings: indexesOf(patientId, size).map((i) => provenIn(i, size)) } };
-      }),
+      ...(await serveForkedLog(page, {
+        leaves: forkLeaves,
+        logKey,
+        me: patientId,
+        beyond: 'refuse',
+      })),
     );
     await loginAs(page, suite.server.baseUrl, patient);
     const recordId = await createNote(page, 'Knee MRI', 'Small tear of the medial meniscus');
@@ -143,13 +478,103 @@ describe('key transparency against a malicious server (real Chromium)', () => {
     // Dana, on the real log, reads the record: the patient's grant and envelope carry the fork's head.
     const danaPage = await extraDevice(suite.browser, captured);
     await loginAs(danaPage, suite.server.baseUrl, dana);
-    await openRecordPage(danaPage, recordId, danaPage.getByText('Small tear of the medial meniscus'));
-    await alertWith(danaPage, 'the server shows you a different public key log than it showed others').waitFor({ timeout: 60_000 });
-    await expect(alertWith(danaPage, 'Iris Patient’s record was written with a view of the public key log that does not match yours').count()).resolves.toBe(1);
+    await openRecordPage(
+      danaPage,
+      recordId,
+      danaPage.getByText('Small tear of the medial meniscus'),
+    );
+    await alertWith(
+      danaPage,
+      'the server shows you a different public key log than it showed others',
+    ).waitFor({ timeout: 60_000 });
+    await expect(
+      alertWith(
+        danaPage,
+        'Iris Patient’s record was written with a view of the public key log that does not match yours',
+      ).count(),
+    ).resolves.toBe(1);
     await settled(danaPage);
 
     // The auditor, shown the same fork, refuses it: it does not extend the tree it saw.
     await op.rewrite(forkLeaves);
-    await expect(auditOnce({ url: suite.server.baseUrl, logPublicKey, stored: grown.head })).resolves.toMatchObject({ status: 'failed', code: 'kt-inconsistent' });
+    await expect(
+      auditOnce({ url: suite.server.baseUrl, logPublicKey, stored: grown.head }),
+    ).resolves.toMatchObject({ status: 'failed', code: 'kt-inconsistent' });
+  });
+
+  it('when the operator logs an attacker’s key for a doctor and leaves it out of the listing her browser gets, then the map still counts it and her client alerts; a wrong map proof is refused with the reason', async () => {
+    const zoe = doctor('Dr Zoe Park', 'zoe@clinic.example');
+    const z = await registerUser(suite.server.baseUrl, zoe);
+    const rogueIndex = await operatorLog(suite.server).bind(
+      { id: z.id, email: zoe.email },
+      malloryPublicKey,
+      new Date(Date.UTC(2026, 11, 3, 7, 0)),
+    );
+
+    const page = await extraDevice(suite.browser, captured);
+    const omit = await rewriteJson<KtHistoryResponse>(
+      page,
+      { method: 'GET', path: '/api/kt/history' },
+      (real) => ({ ...real, bindings: real.bindings.filter((b) => b.leaf.index !== rogueIndex) }),
+    );
+    attacks.push(omit);
+    await loginAs(page, suite.server.baseUrl, zoe);
+    await alertWith(
+      page,
+      'The log holds a key for your account that the server hid from you',
+    ).waitFor({ timeout: 60_000 });
+    await expect(
+      alertWith(page, 'a key that is not yours was published for your account').count(),
+    ).resolves.toBe(1);
+    expect(await page.locator('[data-kt-withheld="1"]').count()).toBe(1);
+    expect(omit.hits).toBeGreaterThan(0);
+    await settled(page);
+
+    // The server also bends the map's proof to fit its listing: refused, and the user is told why.
+    await stopAll(attacks);
+    const second = await extraDevice(suite.browser, captured);
+    const bent = await rewriteJson<KtHistoryResponse>(
+      second,
+      { method: 'GET', path: '/api/kt/history' },
+      (real) => ({
+        ...real,
+        bindings: real.bindings.filter((b) => b.leaf.index !== rogueIndex),
+        map: { entry: null, siblings: [] },
+      }),
+    );
+    attacks.push(bent);
+    await loginAs(second, suite.server.baseUrl, zoe);
+    await alertWith(
+      second,
+      'The server’s proof of what the public key log holds for your account is wrong',
+    ).waitFor({ timeout: 60_000 });
+    expect(bent.hits).toBeGreaterThan(0);
+    await settled(second);
+  });
+
+  it('when the operator logs a team change and leaves it out of the team listing its admin’s browser gets, then the admin is alerted at login', async () => {
+    const uma = doctor('Dr Uma Stone', 'uma@hillside.example');
+    const { teamId, index } = await teamWithForeignChange(
+      uma,
+      'Cardiology',
+      new Date(Date.UTC(2026, 11, 3, 9, 0)),
+    );
+    const page = await extraDevice(suite.browser, captured);
+    const omit = await rewriteJson<KtHistoryResponse>(
+      page,
+      { method: 'GET', path: `/api/kt/teams/${teamId}/history` },
+      (real) => ({ ...real, bindings: real.bindings.filter((b) => b.leaf.index !== index) }),
+    );
+    attacks.push(omit);
+    await loginAs(page, suite.server.baseUrl, uma);
+    await alertWith(
+      page,
+      'The log holds a change of Cardiology that the server hid from you',
+    ).waitFor({ timeout: 60_000 });
+    expect(await page.locator('[data-kt-team-withheld="1"]').count()).toBe(1);
+    // Nothing of the change itself was shown: only that it exists.
+    expect(await page.locator('[data-kt-team-change]').count()).toBe(0);
+    expect(omit.hits).toBeGreaterThan(0);
+    await settled(page);
   });
 });

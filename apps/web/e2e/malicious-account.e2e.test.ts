@@ -183,92 +183,80 @@ async function plantForgedInDanasName(owner: StoredUser, body: string): Promise<
 
 describe('a malicious server against the account state (real Chromium)', () => {
   // Class 2: a missing account state is a security warning, never an empty list in which a swapped key looks "New".
-  it(
-    'when the account state is deleted and the directory swaps a verified doctor’s key, then after a reload the app warns and shares nothing with the swapped key',
-    async () => {
-      const { page, account, user, next } = await patientWhoVerifiedDana();
-      const { deletedCount } = await suite.server.connection
-        .collection<{ _id: string }>(ACCOUNT_STATE.collection)
-        .deleteOne({ _id: user._id });
-      expect(deletedCount).toBe(1);
-      attacks.push(...(await serveKeyAs(page, danaUser._id, mallory.key)));
-      await reloadAndUnlock(page, account);
-      const since = captured.length;
-      await shareWith(page, next, dana);
-      expect(await requestsEncryptingTo(captured, since, malloryKeyIds)).toEqual([]);
-      await expectSecurityWarning(page);
-    },
-  );
+  it('when the account state is deleted and the directory swaps a verified doctor’s key, then after a reload the app warns and shares nothing with the swapped key', async () => {
+    const { page, account, user, next } = await patientWhoVerifiedDana();
+    const { deletedCount } = await suite.server.connection
+      .collection<{ _id: string }>(ACCOUNT_STATE.collection)
+      .deleteOne({ _id: user._id });
+    expect(deletedCount).toBe(1);
+    attacks.push(...(await serveKeyAs(page, danaUser._id, mallory.key)));
+    await reloadAndUnlock(page, account);
+    const since = captured.length;
+    await shareWith(page, next, dana);
+    expect(await requestsEncryptingTo(captured, since, malloryKeyIds)).toEqual([]);
+    await expectSecurityWarning(page);
+  });
 
   // Class 2: a state older than this device's high-water mark is refused as rolled back.
-  it(
-    'when the account state is rolled back on a device that saw a newer one, then the app warns and shares nothing with a swapped key',
-    async () => {
-      const { account, user, next, earlier } = await patientWhoVerifiedDana({
-        pinFirst: cara.name,
-      });
-      const second = await extraDevice(suite.browser, captured);
-      await loginAs(second, suite.server.baseUrl, account);
-      if (!earlier) throw new Error('no earlier account state');
-      await restoreAccountState(suite.server, user._id, earlier);
-      attacks.push(...(await serveKeyAs(second, danaUser._id, mallory.key)));
-      await reloadAndUnlock(second, account);
-      const since = captured.length;
-      await shareWith(second, next, dana);
-      expect(await requestsEncryptingTo(captured, since, malloryKeyIds)).toEqual([]);
-      await expectSecurityWarning(second);
-    },
-  );
+  it('when the account state is rolled back on a device that saw a newer one, then the app warns and shares nothing with a swapped key', async () => {
+    const { account, user, next, earlier } = await patientWhoVerifiedDana({
+      pinFirst: cara.name,
+    });
+    const second = await extraDevice(suite.browser, captured);
+    await loginAs(second, suite.server.baseUrl, account);
+    if (!earlier) throw new Error('no earlier account state');
+    await restoreAccountState(suite.server, user._id, earlier);
+    attacks.push(...(await serveKeyAs(second, danaUser._id, mallory.key)));
+    await reloadAndUnlock(second, account);
+    const since = captured.length;
+    await shareWith(second, next, dana);
+    expect(await requestsEncryptingTo(captured, since, malloryKeyIds)).toEqual([]);
+    await expectSecurityWarning(second);
+  });
 
   // Class 2: a state that fails verification is refused; nothing is shown, so no forged record in a pinned doctor's name either.
-  it(
-    'when the account state does not verify on a second device, then the app warns and a record forged in a verified doctor’s name is never shown',
-    async () => {
-      const { account, user } = await patientWhoVerifiedDana();
-      const forgedBody = forgedMarker();
-      const forged = await plantForgedInDanasName(user, forgedBody);
-      const second = await extraDevice(suite.browser, captured);
-      const corrupted = await rewriteJson(
-        second,
-        { method: 'GET', path: ACCOUNT_STATE.path },
-        ACCOUNT_STATE.corrupt,
-      );
-      attacks.push(corrupted, ...(await serveKeyAs(second, danaUser._id, mallory.key)));
-      await loginAs(second, suite.server.baseUrl, account);
-      await openRecordPage(second, forged, second.getByText(forgedBody));
-      expect(corrupted.hits).toBeGreaterThan(0);
-      await expectNotShown(second, forgedBody);
-      await expectSecurityWarning(second);
-    },
-  );
+  it('when the account state does not verify on a second device, then the app warns and a record forged in a verified doctor’s name is never shown', async () => {
+    const { account, user } = await patientWhoVerifiedDana();
+    const forgedBody = forgedMarker();
+    const forged = await plantForgedInDanasName(user, forgedBody);
+    const second = await extraDevice(suite.browser, captured);
+    const corrupted = await rewriteJson(
+      second,
+      { method: 'GET', path: ACCOUNT_STATE.path },
+      ACCOUNT_STATE.corrupt,
+    );
+    attacks.push(corrupted, ...(await serveKeyAs(second, danaUser._id, mallory.key)));
+    await loginAs(second, suite.server.baseUrl, account);
+    await openRecordPage(second, forged, second.getByText(forgedBody));
+    expect(corrupted.hits).toBeGreaterThan(0);
+    await expectNotShown(second, forgedBody);
+    await expectSecurityWarning(second);
+  });
 });
 
 describe('a malicious server against the user’s own key (real Chromium)', () => {
   // Class 9: an unlocked key must equal the registered public key packet for packet.
-  it(
-    'when the server hands out the user’s key without its encryption subkey, then unlocking fails with a warning',
-    async () => {
-      const page = await extraDevice(suite.browser, captured);
-      const served = await rewriteJson<SessionStartResponse>(
-        page,
-        { method: 'POST', path: '/api/auth/login' },
-        (answer) => ({
-          ...answer,
-          encryptedPrivateKey: withoutSubkeys(answer.encryptedPrivateKey),
-        }),
-      );
-      attacks.push(served);
-      await page.goto(`${suite.server.baseUrl}/login`);
-      await page.getByLabel('Email').fill(patient.email);
-      await page.getByLabel('Password', { exact: true }).fill(patient.password);
-      await page.getByRole('button', { name: 'Log in' }).click();
-      const unlocked = page.getByRole('button', { name: 'Lock now' });
-      await outcome(page, unlocked);
-      expect(served.hits).toBeGreaterThan(0);
-      expect(await unlocked.isVisible()).toBe(false);
-      await expectSecurityWarning(page);
-    },
-  );
+  it('when the server hands out the user’s key without its encryption subkey, then unlocking fails with a warning', async () => {
+    const page = await extraDevice(suite.browser, captured);
+    const served = await rewriteJson<SessionStartResponse>(
+      page,
+      { method: 'POST', path: '/api/auth/login' },
+      (answer) => ({
+        ...answer,
+        encryptedPrivateKey: withoutSubkeys(answer.encryptedPrivateKey),
+      }),
+    );
+    attacks.push(served);
+    await page.goto(`${suite.server.baseUrl}/login`);
+    await page.getByLabel('Email').fill(patient.email);
+    await page.getByLabel('Password', { exact: true }).fill(patient.password);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    const unlocked = page.getByRole('button', { name: 'Lock now' });
+    await outcome(page, unlocked);
+    expect(served.hits).toBeGreaterThan(0);
+    expect(await unlocked.isVisible()).toBe(false);
+    await expectSecurityWarning(page);
+  });
 });
 
 describe('a malicious server against the access log (real Chromium)', () => {
@@ -280,20 +268,90 @@ describe('a malicious server against the access log (real Chromium)', () => {
   /** Opens the access log afresh and waits until it shows its table, that there is nothing, or a warning. */
   async function openAccessLog(page: Page): Promise<void> {
     await go(page, '/records');
-    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Access log' }).click();
+    await page
+      .getByRole('navigation', { name: 'Main' })
+      .getByRole('link', { name: 'Access log' })
+      .click();
     await outcome(page, page.getByRole('table'), page.getByText(/no activity/i));
   }
 
   // Class 10: the client recomputes the chain itself; the server's "intact" is not read.
-  it(
-    'when the server rewrites who opened a record and still says the chain is intact, then the access log shows it as tampered',
-    async () => {
+  it('when the server rewrites who opened a record and still says the chain is intact, then the access log shows it as tampered', async () => {
+    const page = await freshDevice(stage, patient, async (p) => [
+      await rewriteJson<AuditTrailResponse>(p, auditPath(), (trail) => ({
+        ...trail,
+        events: trail.events.map((e) =>
+          e.actorId === danaUser._id ? { ...e, actorId: caraUser._id } : e,
+        ),
+        verification: { status: 'intact' },
+      })),
+    ]);
+    await openAccessLog(page);
+    expect(totalHits(attacks)).toBeGreaterThan(0);
+    expect(await shownText(page)).not.toMatch(/intact/i);
+    await expectSecurityWarning(page);
+  });
+
+  // Class 10: viewing the log stores the owner's signed checkpoint; a trail shorter than it is tampered.
+  it('when the server drops the latest events of a trail the owner has seen, then the access log shows it as tampered', async () => {
+    // Dana opens the record again; the owner then sees all her reads (one row by person and day).
+    await openRecordPage(danaPage, auditedRecord, danaPage.getByText('Two small polyps removed'));
+    const reads = await suite.server.connection
+      .collection('audit_events')
+      .countDocuments({ recordId: auditedRecord, actorId: danaUser._id, action: 'read' });
+    expect(reads).toBeGreaterThan(1);
+    await openAccessLog(patientPage);
+    await danaReads(patientPage)
+      .filter({ hasText: `(${reads} times)` })
+      .waitFor({ timeout: 30_000 });
+    // Another device of hers, where the server serves the trail without Dana's last read.
+    const page = await freshDevice(stage, patient, async (p) => [
+      await rewriteJson<AuditTrailResponse>(p, auditPath(), (trail) => {
+        const lastByDana = trail.events.map((e) => e.actorId).lastIndexOf(danaUser._id);
+        return {
+          ...trail,
+          events: trail.events.slice(0, lastByDana),
+          verification: { status: 'intact' },
+        };
+      }),
+    ]);
+    await openAccessLog(page);
+    expect(totalHits(attacks)).toBeGreaterThan(0);
+    expect(await shownText(page)).not.toMatch(/intact/i);
+    await expectSecurityWarning(page);
+  });
+
+  // Class 10, the part left open before: the server withholds the stored checkpoint, or serves an
+  // older one the owner really signed, and drops the reads after it. Her signed account state
+  // keeps the last checkpoint she signed (length + head), so the trail must still extend that.
+  it('when the server withholds the owner’s checkpoint, or rolls it back to an older one she signed, and drops the reads after it, then the access log shows it as tampered', async () => {
+    const checkpoints = suite.server.connection.collection<{
+      _id: string;
+      signed: string;
+      length: number;
+    }>('audit_checkpoints');
+    const older = await checkpoints.findOne({ _id: auditedRecord });
+    if (!older) throw new Error('the owner stored no checkpoint');
+    // Dana reads again; the owner's log signs a longer checkpoint and keeps it in her state.
+    await openRecordPage(danaPage, auditedRecord, danaPage.getByText('Two small polyps removed'));
+    const reads = await suite.server.connection
+      .collection('audit_events')
+      .countDocuments({ recordId: auditedRecord, actorId: danaUser._id, action: 'read' });
+    await openAccessLog(patientPage);
+    // The log shows the new read only once the checkpoint and her state are stored.
+    await danaReads(patientPage)
+      .filter({ hasText: `(${reads} times)` })
+      .waitFor({ timeout: 30_000 });
+    expect((await checkpoints.findOne({ _id: auditedRecord }))?.length).toBeGreaterThan(
+      older.length,
+    );
+    for (const checkpoint of [null, older.signed]) {
       const page = await freshDevice(stage, patient, async (p) => [
         await rewriteJson<AuditTrailResponse>(p, auditPath(), (trail) => ({
           ...trail,
-          events: trail.events.map((e) =>
-            e.actorId === danaUser._id ? { ...e, actorId: caraUser._id } : e,
-          ),
+          // Exactly the events the older checkpoint covers: against it (or none) they pass.
+          events: trail.events.slice(0, older.length),
+          checkpoint,
           verification: { status: 'intact' },
         })),
       ]);
@@ -301,49 +359,20 @@ describe('a malicious server against the access log (real Chromium)', () => {
       expect(totalHits(attacks)).toBeGreaterThan(0);
       expect(await shownText(page)).not.toMatch(/intact/i);
       await expectSecurityWarning(page);
-    },
-  );
-
-  // Class 10: viewing the log stores the owner's signed checkpoint; a trail shorter than it is tampered.
-  it(
-    'when the server drops the latest events of a trail the owner has seen, then the access log shows it as tampered',
-    async () => {
-      // Dana opens the record again; the owner then sees all her reads (one row by person and day).
-      await openRecordPage(danaPage, auditedRecord, danaPage.getByText('Two small polyps removed'));
-      const reads = await suite.server.connection
-        .collection('audit_events')
-        .countDocuments({ recordId: auditedRecord, actorId: danaUser._id, action: 'read' });
-      expect(reads).toBeGreaterThan(1);
-      await openAccessLog(patientPage);
-      await danaReads(patientPage).filter({ hasText: `(${reads} times)` }).waitFor({ timeout: 30_000 });
-      // Another device of hers, where the server serves the trail without Dana's last read.
-      const page = await freshDevice(stage, patient, async (p) => [
-        await rewriteJson<AuditTrailResponse>(p, auditPath(), (trail) => {
-          const lastByDana = trail.events.map((e) => e.actorId).lastIndexOf(danaUser._id);
-          return { ...trail, events: trail.events.slice(0, lastByDana), verification: { status: 'intact' } };
-        }),
-      ]);
-      await openAccessLog(page);
-      expect(totalHits(attacks)).toBeGreaterThan(0);
-      expect(await shownText(page)).not.toMatch(/intact/i);
-      await expectSecurityWarning(page);
-    },
-  );
+    }
+  });
 
   // Property (audit "me" filter): my own activity is told by user id, and a person I pinned is
   // named as I pinned them (the directory is not asked); features/audit/accessLog.test.ts checks
   // the id filter for a person named by the directory.
-  it(
-    'when the directory names a doctor "You", then her reads still show in the log of other people’s activity',
-    async () => {
-      const second = await freshDevice(stage, patient, (page) =>
-        renameInDirectory(page, danaUser._id, 'You'),
-      );
-      await openAccessLog(second);
-      expect(await danaReads(second).count()).toBeGreaterThan(0);
-      expect(await second.locator('tbody[aria-label^="You,"]').count()).toBe(0);
-    },
-  );
+  it('when the directory names a doctor "You", then her reads still show in the log of other people’s activity', async () => {
+    const second = await freshDevice(stage, patient, (page) =>
+      renameInDirectory(page, danaUser._id, 'You'),
+    );
+    await openAccessLog(second);
+    expect(await danaReads(second).count()).toBeGreaterThan(0);
+    expect(await second.locator('tbody[aria-label^="You,"]').count()).toBe(0);
+  });
 
   // Property (audit): a stored event changed in the database breaks the chain the client recomputes.
   // Last: it breaks this record's stored trail for good.

@@ -127,7 +127,9 @@ async function impostor() {
 async function expectWrittenWithoutConsent(page: Page, authorName: string): Promise<void> {
   await page
     .getByRole('alert')
-    .filter({ hasText: `Written without your consent: no consent of yours lets ${authorName} write` })
+    .filter({
+      hasText: `Written without your consent: no consent of yours lets ${authorName} write`,
+    })
     .waitFor({ state: 'visible', timeout: 60_000 });
 }
 
@@ -160,68 +162,57 @@ async function noteWithHistory(
 
 describe('a malicious server against what a record page shows (real Chromium)', () => {
   // Class 5: the highest version seen of each record is in the account state, which survives a reload.
-  it(
-    'when the server serves an older version as current after a reload, then the app refuses it as a rollback and shows none of it',
-    async () => {
-      const stale = forgedMarker('STALE');
-      const { recordId, v1 } = await noteWithHistory(
-        patientPage,
-        'Warfarin dose',
-        `Take 5 mg daily ${stale}`,
-        'Take 2 mg daily',
-      );
-      attacks.push(...(await serveAsCurrent(patientPage, recordId, v1)));
-      await reloadAndUnlock(patientPage, patient);
-      await openRecordPage(patientPage, recordId, patientPage.getByText(stale));
-      expect(totalHits(attacks)).toBeGreaterThan(0);
-      await expectNotShown(patientPage, stale);
-      await expectSecurityWarning(patientPage);
-    },
-  );
+  it('when the server serves an older version as current after a reload, then the app refuses it as a rollback and shows none of it', async () => {
+    const stale = forgedMarker('STALE');
+    const { recordId, v1 } = await noteWithHistory(
+      patientPage,
+      'Warfarin dose',
+      `Take 5 mg daily ${stale}`,
+      'Take 2 mg daily',
+    );
+    attacks.push(...(await serveAsCurrent(patientPage, recordId, v1)));
+    await reloadAndUnlock(patientPage, patient);
+    await openRecordPage(patientPage, recordId, patientPage.getByText(stale));
+    expect(totalHits(attacks)).toBeGreaterThan(0);
+    await expectNotShown(patientPage, stale);
+    await expectSecurityWarning(patientPage);
+  });
 
   // Class 5: every device reads the highest version seen from the account state.
-  it(
-    'when the server serves an older version as current on a second device, then the app refuses it as a rollback and shows none of it',
-    async () => {
-      const stale = forgedMarker('STALE');
-      const { recordId, v1 } = await noteWithHistory(
-        patientPage,
-        'Insulin plan',
-        `10 units at night ${stale}`,
-        '14 units at night',
-      );
-      const second = await freshDevice(stage, patient, (page) =>
-        serveAsCurrent(page, recordId, v1),
-      );
-      await openRecordPage(second, recordId, second.getByText(stale));
-      expect(totalHits(attacks)).toBeGreaterThan(0);
-      await expectNotShown(second, stale);
-      await expectSecurityWarning(second);
-    },
-  );
+  it('when the server serves an older version as current on a second device, then the app refuses it as a rollback and shows none of it', async () => {
+    const stale = forgedMarker('STALE');
+    const { recordId, v1 } = await noteWithHistory(
+      patientPage,
+      'Insulin plan',
+      `10 units at night ${stale}`,
+      '14 units at night',
+    );
+    const second = await freshDevice(stage, patient, (page) => serveAsCurrent(page, recordId, v1));
+    await openRecordPage(second, recordId, second.getByText(stale));
+    expect(totalHits(attacks)).toBeGreaterThan(0);
+    await expectNotShown(second, stale);
+    await expectSecurityWarning(second);
+  });
 
   // Class 6: a signer the reader never compared is named (with the pinned name) next to "a key you have not verified".
-  it(
-    'when a doctor the patient never verified writes a note and the directory renames them, then the note is not called verified',
-    async () => {
-      const forgedName = forgedMarker();
-      await writeNoteFor(danaPage, patientUser._id, {
-        title: 'Follow-up',
-        body: 'Blood test in two weeks',
-      });
-      const noteId = new URL(danaPage.url()).pathname.split('/')[2] ?? '';
-      const second = await freshDevice(stage, patient, (page) =>
-        renameInDirectory(page, danaUser._id, forgedName),
-      );
-      await openRecordPage(second, noteId, second.getByText('Blood test in two weeks'));
-      expect(totalHits(attacks)).toBeGreaterThan(0);
-      expect(await regionsClaimingVerified(second, forgedName)).toEqual([]);
-      await second
-        .getByText(/not verified|unverified|have not verified/i)
-        .first()
-        .waitFor({ timeout: 30_000 });
-    },
-  );
+  it('when a doctor the patient never verified writes a note and the directory renames them, then the note is not called verified', async () => {
+    const forgedName = forgedMarker();
+    await writeNoteFor(danaPage, patientUser._id, {
+      title: 'Follow-up',
+      body: 'Blood test in two weeks',
+    });
+    const noteId = new URL(danaPage.url()).pathname.split('/')[2] ?? '';
+    const second = await freshDevice(stage, patient, (page) =>
+      renameInDirectory(page, danaUser._id, forgedName),
+    );
+    await openRecordPage(second, noteId, second.getByText('Blood test in two weeks'));
+    expect(totalHits(attacks)).toBeGreaterThan(0);
+    expect(await regionsClaimingVerified(second, forgedName)).toEqual([]);
+    await second
+      .getByText(/not verified|unverified|have not verified/i)
+      .first()
+      .waitFor({ timeout: 30_000 });
+  });
 
   // Property (shown = signed, author): defended today — the signature must come from the named author's key.
   it('when the server names another author for a record, then the record is a tamper warning and that author is never shown as its signer', async () => {
@@ -242,164 +233,147 @@ describe('a malicious server against what a record page shows (real Chromium)', 
   });
 
   // Class 7: the readers list shows the verified readers only.
-  it(
-    'when the server adds a reader to a record’s access list, then the forged reader is never shown',
-    async () => {
-      const forged = await impostor();
-      const recordId = await createNote(patientPage, 'Eye test', 'Slight myopia');
-      expect(await shareWith(patientPage, recordId, dana)).toBe('shared');
-      const forgedEntry = {
-        userId: forged.id,
-        name: forged.name,
-        role: 'doctor' as const,
-        fingerprint: forged.key.fingerprint,
-        via: 'recipient' as const,
-      };
-      const page = await freshDevice(stage, patient, async (p) => [
-        await rewriteJson<AccessListResponse>(
-          p,
-          { method: 'GET', path: `/api/records/${recordId}/access` },
-          (b) => ({
-            ...b,
-            entries: [...b.entries, forgedEntry],
-          }),
-        ),
-      ]);
-      await openRecordPage(
-        page,
-        recordId,
-        page.getByRole('listitem').filter({ hasText: dana.name }),
-      );
-      expect(totalHits(attacks)).toBeGreaterThan(0);
-      await expectNotShown(page, forged.name);
-    },
-  );
+  it('when the server adds a reader to a record’s access list, then the forged reader is never shown', async () => {
+    const forged = await impostor();
+    const recordId = await createNote(patientPage, 'Eye test', 'Slight myopia');
+    expect(await shareWith(patientPage, recordId, dana)).toBe('shared');
+    const forgedEntry = {
+      userId: forged.id,
+      name: forged.name,
+      role: 'doctor' as const,
+      fingerprint: forged.key.fingerprint,
+      via: 'recipient' as const,
+    };
+    const page = await freshDevice(stage, patient, async (p) => [
+      await rewriteJson<AccessListResponse>(
+        p,
+        { method: 'GET', path: `/api/records/${recordId}/access` },
+        (b) => ({
+          ...b,
+          entries: [...b.entries, forgedEntry],
+        }),
+      ),
+    ]);
+    await openRecordPage(page, recordId, page.getByRole('listitem').filter({ hasText: dana.name }));
+    expect(totalHits(attacks)).toBeGreaterThan(0);
+    await expectNotShown(page, forged.name);
+  });
 
   // Class 7: the history table names each version's author from its signed envelope.
-  it(
-    'when the server names another author in a record’s history, then the forged author is never shown',
-    async () => {
-      const forged = await impostor();
-      const { recordId } = await noteWithHistory(
+  it('when the server names another author in a record’s history, then the forged author is never shown', async () => {
+    const forged = await impostor();
+    const { recordId } = await noteWithHistory(
+      patientPage,
+      'Allergy list',
+      'Penicillin',
+      'Penicillin, latex',
+    );
+    attacks.push(
+      await rewriteJson<RecordHistoryResponse>(
         patientPage,
-        'Allergy list',
-        'Penicillin',
-        'Penicillin, latex',
-      );
-      attacks.push(
-        await rewriteJson<RecordHistoryResponse>(
-          patientPage,
-          { method: 'GET', path: `/api/records/${recordId}/versions` },
-          (b) => ({ versions: b.versions.map((v) => ({ ...v, authorId: forged.id })) }),
-        ),
-      );
-      await go(patientPage, `/records/${recordId}/history`);
-      // Names load after the table: wait for the forged one, or for authors taken from the signed versions.
-      await outcome(
-        patientPage,
-        patientPage.getByText(forged.name),
-        // A cell, not a row: a row's text runs its cells together ("2you12/3/2026"), so \b never matches.
-        patientPage.getByRole('cell', { name: /^you$|unverified|not verified/i }),
-      );
-      expect(totalHits(attacks)).toBeGreaterThan(0);
-      await expectNotShown(patientPage, forged.name);
-    },
-  );
+        { method: 'GET', path: `/api/records/${recordId}/versions` },
+        (b) => ({ versions: b.versions.map((v) => ({ ...v, authorId: forged.id })) }),
+      ),
+    );
+    await go(patientPage, `/records/${recordId}/history`);
+    // Names load after the table: wait for the forged one, or for authors taken from the signed versions.
+    await outcome(
+      patientPage,
+      patientPage.getByText(forged.name),
+      // A cell, not a row: a row's text runs its cells together ("2you12/3/2026"), so \b never matches.
+      patientPage.getByRole('cell', { name: /^you$|unverified|not verified/i }),
+    );
+    expect(totalHits(attacks)).toBeGreaterThan(0);
+    await expectNotShown(patientPage, forged.name);
+  });
 
   // Class 8: a doctor's default co-readers come only from the patient's records that verify.
-  it(
-    'when the server adds a reader to the patient’s records in a doctor’s list, then the doctor’s next note is not encrypted to them',
-    async () => {
-      const forged = await impostor();
-      const addReader = (dto: RecordDto): RecordDto =>
-        dto.ownerId === patientUser._id
-          ? {
-              ...dto,
-              recipients: [
-                ...dto.recipients,
-                { userId: forged.id, fingerprint: forged.key.fingerprint },
-              ],
-            }
-          : dto;
-      const doctor = await freshDevice(stage, dana, async (p) => [
-        await rewriteJson<RecordListResponse>(p, { method: 'GET', path: '/api/records' }, (b) => ({
-          ...b,
-          records: b.records.map(addReader),
-        })),
-      ]);
-      const since = captured.length;
-      await writeNoteFor(doctor, patientUser._id, {
-        title: 'Referral',
-        body: 'Cardiology referral',
-        coReader: cara.name,
-      });
-      expect(totalHits(attacks)).toBeGreaterThan(0);
-      expect(
-        await requestsEncryptingTo(captured, since, await encryptionKeyIdsOf(forged.key.publicKey)),
-      ).toEqual([]);
-    },
-  );
+  it('when the server adds a reader to the patient’s records in a doctor’s list, then the doctor’s next note is not encrypted to them', async () => {
+    const forged = await impostor();
+    const addReader = (dto: RecordDto): RecordDto =>
+      dto.ownerId === patientUser._id
+        ? {
+            ...dto,
+            recipients: [
+              ...dto.recipients,
+              { userId: forged.id, fingerprint: forged.key.fingerprint },
+            ],
+          }
+        : dto;
+    const doctor = await freshDevice(stage, dana, async (p) => [
+      await rewriteJson<RecordListResponse>(p, { method: 'GET', path: '/api/records' }, (b) => ({
+        ...b,
+        records: b.records.map(addReader),
+      })),
+    ]);
+    const since = captured.length;
+    await writeNoteFor(doctor, patientUser._id, {
+      title: 'Referral',
+      body: 'Cardiology referral',
+      coReader: cara.name,
+    });
+    expect(totalHits(attacks)).toBeGreaterThan(0);
+    expect(
+      await requestsEncryptingTo(captured, since, await encryptionKeyIdsOf(forged.key.publicKey)),
+    ).toEqual([]);
+  });
 
   // Class 11 (DESIGN §13): the patient's signed state has no consent for the intruder, so the
   // page says the record was written without her consent, and the doctor's form takes its
   // default readers only from records she signed and consents she signed: never the intruder.
-  it(
-    'when the operator plants a record by a doctor without the patient’s consent, then it is labelled so and that doctor is never a default reader of another doctor’s note',
-    async () => {
-      const intruder = await impostor();
-      const recordId = newRecordId();
-      const readers = [patientUser, danaUser];
-      const { message } = await sealRecord({
-        envelope: {
-          recordId: recordId as RecordId,
-          version: 1,
-          ownerId: patientUser._id as UserId,
-          authorId: intruder.id as UserId,
-          createdAt: new Date().toISOString(),
-          content: {
-            v: 1,
-            kind: 'note',
-            title: 'Stop all medication',
-            date: '2026-01-05',
-            body: 'Urgent instruction',
-            attachments: [],
-          },
+  it('when the operator plants a record by a doctor without the patient’s consent, then it is labelled so and that doctor is never a default reader of another doctor’s note', async () => {
+    const intruder = await impostor();
+    const recordId = newRecordId();
+    const readers = [patientUser, danaUser];
+    const { message } = await sealRecord({
+      envelope: {
+        recordId: recordId as RecordId,
+        version: 1,
+        ownerId: patientUser._id as UserId,
+        authorId: intruder.id as UserId,
+        createdAt: new Date().toISOString(),
+        content: {
+          v: 1,
+          kind: 'note',
+          title: 'Stop all medication',
+          date: '2026-01-05',
+          body: 'Urgent instruction',
+          attachments: [],
         },
-        authorKey: intruder.key.privateKey,
-        recipientKeys: [...readers.map((u) => u.publicKey), intruder.key.publicKey],
-      });
-      await plantRecord(suite.server, {
-        id: recordId,
-        ownerId: patientUser._id,
-        authorId: intruder.id,
-        recipients: [
-          ...readers.map((u) => ({ userId: u._id, fingerprint: u.fingerprint })),
-          { userId: intruder.id, fingerprint: intruder.key.fingerprint },
-        ],
-        message,
-      });
+      },
+      authorKey: intruder.key.privateKey,
+      recipientKeys: [...readers.map((u) => u.publicKey), intruder.key.publicKey],
+    });
+    await plantRecord(suite.server, {
+      id: recordId,
+      ownerId: patientUser._id,
+      authorId: intruder.id,
+      recipients: [
+        ...readers.map((u) => ({ userId: u._id, fingerprint: u.fingerprint })),
+        { userId: intruder.id, fingerprint: intruder.key.fingerprint },
+      ],
+      message,
+    });
 
-      await openRecordPage(patientPage, recordId, patientPage.getByText('Urgent instruction'));
-      expect(await regionsClaimingVerified(patientPage, intruder.name)).toEqual([]);
-      await expectWrittenWithoutConsent(patientPage, intruder.name);
+    await openRecordPage(patientPage, recordId, patientPage.getByText('Urgent instruction'));
+    expect(await regionsClaimingVerified(patientPage, intruder.name)).toEqual([]);
+    await expectWrittenWithoutConsent(patientPage, intruder.name);
 
-      const doctor = await freshDevice(stage, dana);
-      await expectDefaultReaders(doctor, patientUser._id, { offered: cara.name, never: intruder.name });
-      const since = captured.length;
-      await writeNoteFor(doctor, patientUser._id, {
-        title: 'Medication review',
-        body: 'Continue current plan',
-        coReader: cara.name,
-      });
-      expect(
-        await requestsEncryptingTo(
-          captured,
-          since,
-          await encryptionKeyIdsOf(intruder.key.publicKey),
-        ),
-      ).toEqual([]);
-    },
-  );
+    const doctor = await freshDevice(stage, dana);
+    await expectDefaultReaders(doctor, patientUser._id, {
+      offered: cara.name,
+      never: intruder.name,
+    });
+    const since = captured.length;
+    await writeNoteFor(doctor, patientUser._id, {
+      title: 'Medication review',
+      body: 'Continue current plan',
+      coReader: cara.name,
+    });
+    expect(
+      await requestsEncryptingTo(captured, since, await encryptionKeyIdsOf(intruder.key.publicKey)),
+    ).toEqual([]);
+  });
   // Class 11, the server's side of it: the operator stores a consent the patient never signed
   // (a statement the intruder signed for himself) so the server lets the intruder write. Her
   // app trusts only her signed state, her doctor's app only statements her key verifies.
@@ -413,17 +387,19 @@ describe('a malicious server against what a record page shows (real Chromium)', 
       },
       patientKey: intruder.key.privateKey,
     });
-    await suite.server.connection.collection<{ _id: string; [field: string]: unknown }>('consents').insertOne({
-      _id: `${patientUser._id}:${intruder.id}`,
-      patientId: patientUser._id,
-      subjectKind: 'person',
-      subjectId: intruder.id,
-      fingerprint: intruder.key.fingerprint,
-      seq: 1,
-      since: new Date(),
-      signedConsent,
-      updatedAt: new Date(),
-    });
+    await suite.server.connection
+      .collection<{ _id: string; [field: string]: unknown }>('consents')
+      .insertOne({
+        _id: `${patientUser._id}:${intruder.id}`,
+        patientId: patientUser._id,
+        subjectKind: 'person',
+        subjectId: intruder.id,
+        fingerprint: intruder.key.fingerprint,
+        seq: 1,
+        since: new Date(),
+        signedConsent,
+        updatedAt: new Date(),
+      });
     const recordId = newRecordId();
     const readers = [patientUser, danaUser];
     const { message } = await sealRecord({
@@ -433,7 +409,14 @@ describe('a malicious server against what a record page shows (real Chromium)', 
         ownerId: patientUser._id as UserId,
         authorId: intruder.id as UserId,
         createdAt: new Date().toISOString(),
-        content: { v: 1, kind: 'note', title: 'New prescription', date: '2026-01-06', body: 'Forged-consent note', attachments: [] },
+        content: {
+          v: 1,
+          kind: 'note',
+          title: 'New prescription',
+          date: '2026-01-06',
+          body: 'Forged-consent note',
+          attachments: [],
+        },
       },
       authorKey: intruder.key.privateKey,
       recipientKeys: [...readers.map((u) => u.publicKey), intruder.key.publicKey],
@@ -454,9 +437,18 @@ describe('a malicious server against what a record page shows (real Chromium)', 
     await expectWrittenWithoutConsent(patientPage, intruder.name);
 
     const doctor = await freshDevice(stage, dana);
-    await expectDefaultReaders(doctor, patientUser._id, { offered: cara.name, never: intruder.name });
+    await expectDefaultReaders(doctor, patientUser._id, {
+      offered: cara.name,
+      never: intruder.name,
+    });
     const since = captured.length;
-    await writeNoteFor(doctor, patientUser._id, { title: 'Follow-up', body: 'See in two weeks', coReader: cara.name });
-    expect(await requestsEncryptingTo(captured, since, await encryptionKeyIdsOf(intruder.key.publicKey))).toEqual([]);
+    await writeNoteFor(doctor, patientUser._id, {
+      title: 'Follow-up',
+      body: 'See in two weeks',
+      coReader: cara.name,
+    });
+    expect(
+      await requestsEncryptingTo(captured, since, await encryptionKeyIdsOf(intruder.key.publicKey)),
+    ).toEqual([]);
   });
 });

@@ -135,207 +135,183 @@ async function fileOf(page: Page, recordId: string) {
 
 describe('a malicious server against sharing (real Chromium, API answers rewritten in the browser)', () => {
   // Class 1: sharing wraps only the files the verified content names.
-  it(
-    'when the server lists another record’s file under the record being shared, then that file’s key is never wrapped for the grantee',
-    async () => {
-      const shared = await createNote(patientPage, 'Sprained ankle', 'Rest, ice and compression');
-      const secret = await createNoteWithFile(patientPage, {
-        title: 'HIV test',
-        body: 'Confidential result',
-        file: pdfFile(files, 'hiv-test.pdf', 'HIV-1/2 antibody: see letter'),
-      });
-      const { file, message } = await fileOf(patientPage, secret);
-      const listed = await rewriteJson<RecordDto>(
+  it('when the server lists another record’s file under the record being shared, then that file’s key is never wrapped for the grantee', async () => {
+    const shared = await createNote(patientPage, 'Sprained ankle', 'Rest, ice and compression');
+    const secret = await createNoteWithFile(patientPage, {
+      title: 'HIV test',
+      body: 'Confidential result',
+      file: pdfFile(files, 'hiv-test.pdf', 'HIV-1/2 antibody: see letter'),
+    });
+    const { file, message } = await fileOf(patientPage, secret);
+    const listed = await rewriteJson<RecordDto>(
+      patientPage,
+      { method: 'GET', path: `/api/records/${shared}` },
+      (dto) => ({ ...dto, attachments: [...dto.attachments, file] }),
+    );
+    attacks.push(
+      listed,
+      await serveOther(
         patientPage,
-        { method: 'GET', path: `/api/records/${shared}` },
-        (dto) => ({ ...dto, attachments: [...dto.attachments, file] }),
-      );
-      attacks.push(
-        listed,
-        await serveOther(
-          patientPage,
-          { method: 'GET', path: `/api/records/${shared}/attachments/${file.id}/packets` },
-          `/api/records/${secret}/attachments/${file.id}/packets`,
-        ),
-      );
+        { method: 'GET', path: `/api/records/${shared}/attachments/${file.id}/packets` },
+        `/api/records/${secret}/attachments/${file.id}/packets`,
+      ),
+    );
 
-      const since = captured.length;
-      await shareWith(patientPage, shared, malloryAccount);
-      expect(listed.hits).toBeGreaterThan(0);
-      expect(
-        await requestsOpening(captured, since, {
-          message,
-          authorPublicKey: patientPublicKey,
-          key: mallory.key.privateKey,
-        }),
-      ).toEqual([]);
-    },
-  );
+    const since = captured.length;
+    await shareWith(patientPage, shared, malloryAccount);
+    expect(listed.hits).toBeGreaterThan(0);
+    expect(
+      await requestsOpening(captured, since, {
+        message,
+        authorPublicKey: patientPublicKey,
+        key: mallory.key.privateKey,
+      }),
+    ).toEqual([]);
+  });
 
   // Class 1: a file's packets must carry the session key its signed content commits to.
-  it(
-    'when the server serves another record’s file packets as this record’s file, then sharing refuses and that key is never wrapped for the grantee',
-    async () => {
-      const shared = await createNoteWithFile(patientPage, {
-        title: 'Physio exercises',
-        body: 'Daily stretches',
-        file: pdfFile(files, 'exercises.pdf', 'Calf raises x20'),
-      });
-      const secret = await createNoteWithFile(patientPage, {
-        title: 'Psychiatric assessment',
-        body: 'Confidential',
-        file: pdfFile(files, 'assessment.pdf', 'Assessment details'),
-      });
-      const own = (await fileOf(patientPage, shared)).file;
-      const { file, message } = await fileOf(patientPage, secret);
-      const swapped = await serveOther(
-        patientPage,
-        { method: 'GET', path: `/api/records/${shared}/attachments/${own.id}/packets` },
-        `/api/records/${secret}/attachments/${file.id}/packets`,
-      );
-      attacks.push(swapped);
+  it('when the server serves another record’s file packets as this record’s file, then sharing refuses and that key is never wrapped for the grantee', async () => {
+    const shared = await createNoteWithFile(patientPage, {
+      title: 'Physio exercises',
+      body: 'Daily stretches',
+      file: pdfFile(files, 'exercises.pdf', 'Calf raises x20'),
+    });
+    const secret = await createNoteWithFile(patientPage, {
+      title: 'Psychiatric assessment',
+      body: 'Confidential',
+      file: pdfFile(files, 'assessment.pdf', 'Assessment details'),
+    });
+    const own = (await fileOf(patientPage, shared)).file;
+    const { file, message } = await fileOf(patientPage, secret);
+    const swapped = await serveOther(
+      patientPage,
+      { method: 'GET', path: `/api/records/${shared}/attachments/${own.id}/packets` },
+      `/api/records/${secret}/attachments/${file.id}/packets`,
+    );
+    attacks.push(swapped);
 
-      const since = captured.length;
-      await shareWith(patientPage, shared, malloryAccount);
-      expect(swapped.hits).toBeGreaterThan(0);
-      expect(
-        await requestsOpening(captured, since, {
-          message,
-          authorPublicKey: patientPublicKey,
-          key: mallory.key.privateKey,
-        }),
-      ).toEqual([]);
-      await expectSecurityWarning(patientPage);
-    },
-  );
+    const since = captured.length;
+    await shareWith(patientPage, shared, malloryAccount);
+    expect(swapped.hits).toBeGreaterThan(0);
+    expect(
+      await requestsOpening(captured, since, {
+        message,
+        authorPublicKey: patientPublicKey,
+        key: mallory.key.privateKey,
+      }),
+    ).toEqual([]);
+    await expectSecurityWarning(patientPage);
+  });
 
   // Class 12: "Share with <name>" for a never-seen key asks first (compare, or share without verifying); comparing is the focused choice.
-  it(
-    'when a patient shares with a key nobody has compared, then the first click asks first and sends nothing',
-    async () => {
-      const newcomer = {
-        role: 'doctor' as const,
-        name: 'Dr Nia Newcomb',
-        email: 'nia@practice.example',
-        password: 'Thistle-Comet-Raven-23',
-      };
-      await registerUser(suite.server.baseUrl, newcomer);
-      const recordId = await createNote(
-        patientPage,
-        'Blood pressure diary',
-        'Morning readings for two weeks',
-      );
-      const since = captured.length;
-      expect(await findToShare(patientPage, recordId, newcomer)).toBe(true);
-      expect(await clickShareOnce(patientPage, newcomer.name)).toBe('asked');
-      expect(grantsSent(captured, since)).toEqual([]);
-      const focused = await patientPage.evaluate(() => document.activeElement?.textContent ?? '');
-      expect(focused).not.toMatch(SHARE_WITHOUT_VERIFYING);
-      // The explicit choice then shares.
-      const grant = patientPage.waitForRequest(isGrantRequest, { timeout: 60_000 });
-      await patientPage.getByRole('button', { name: SHARE_WITHOUT_VERIFYING }).click();
-      expect((await (await grant).response())?.status()).toBe(201);
-    },
-  );
+  it('when a patient shares with a key nobody has compared, then the first click asks first and sends nothing', async () => {
+    const newcomer = {
+      role: 'doctor' as const,
+      name: 'Dr Nia Newcomb',
+      email: 'nia@practice.example',
+      password: 'Thistle-Comet-Raven-23',
+    };
+    await registerUser(suite.server.baseUrl, newcomer);
+    const recordId = await createNote(
+      patientPage,
+      'Blood pressure diary',
+      'Morning readings for two weeks',
+    );
+    const since = captured.length;
+    expect(await findToShare(patientPage, recordId, newcomer)).toBe(true);
+    expect(await clickShareOnce(patientPage, newcomer.name)).toBe('asked');
+    expect(grantsSent(captured, since)).toEqual([]);
+    const focused = await patientPage.evaluate(() => document.activeElement?.textContent ?? '');
+    expect(focused).not.toMatch(SHARE_WITHOUT_VERIFYING);
+    // The explicit choice then shares.
+    const grant = patientPage.waitForRequest(isGrantRequest, { timeout: 60_000 });
+    await patientPage.getByRole('button', { name: SHARE_WITHOUT_VERIFYING }).click();
+    expect((await (await grant).response())?.status()).toBe(201);
+  });
 
   // Class 3: a co-reader's directory key must have the fingerprint the patient's verified records give for them.
-  it(
-    'when the directory swaps the key of a co-reader the doctor never pinned, then the doctor’s note is not encrypted to the swapped key',
-    async () => {
-      const recordId = await createNote(patientPage, 'Knee MRI', 'Small meniscus tear');
-      expect(await shareWith(patientPage, recordId, dana)).toBe('shared');
-      expect(await shareWith(patientPage, recordId, cara)).toBe('shared');
-      // A second device of Dana's, attacked from its first request on (a tab caches the keys it looked up).
-      const danaDevice = await freshDevice(stage, dana, (page) =>
-        serveKeyAs(page, caraUser._id, mallory.key),
-      );
-      const since = captured.length;
-      await writeNoteFor(danaDevice, patientUser._id, {
-        title: 'Knee follow-up',
-        body: 'Physiotherapy for six weeks',
-        coReader: cara.name,
-      });
-      expect(totalHits(attacks)).toBeGreaterThan(0);
-      expect(await requestsEncryptingTo(captured, since, malloryKeyIds)).toEqual([]);
-      await expectSecurityWarning(danaDevice);
-    },
-  );
+  it('when the directory swaps the key of a co-reader the doctor never pinned, then the doctor’s note is not encrypted to the swapped key', async () => {
+    const recordId = await createNote(patientPage, 'Knee MRI', 'Small meniscus tear');
+    expect(await shareWith(patientPage, recordId, dana)).toBe('shared');
+    expect(await shareWith(patientPage, recordId, cara)).toBe('shared');
+    // A second device of Dana's, attacked from its first request on (a tab caches the keys it looked up).
+    const danaDevice = await freshDevice(stage, dana, (page) =>
+      serveKeyAs(page, caraUser._id, mallory.key),
+    );
+    const since = captured.length;
+    await writeNoteFor(danaDevice, patientUser._id, {
+      title: 'Knee follow-up',
+      body: 'Physiotherapy for six weeks',
+      coReader: cara.name,
+    });
+    expect(totalHits(attacks)).toBeGreaterThan(0);
+    expect(await requestsEncryptingTo(captured, since, malloryKeyIds)).toEqual([]);
+    await expectSecurityWarning(danaDevice);
+  });
 
   // Class 4: revoke re-keys to the verified readers minus the revoked one, whatever the server still lists.
-  it(
-    'when the server ignores a revoke, then the re-keyed version is not encrypted to the revoked reader',
-    async () => {
-      const recordId = await createNote(patientPage, 'Therapy notes', 'Session summary');
-      expect(await shareWith(patientPage, recordId, dana)).toBe('shared');
-      const ignored = await answerWithout(
-        patientPage,
-        { method: 'DELETE', path: `/api/records/${recordId}/grants/${danaUser._id}` },
-        { status: 204 },
-      );
-      attacks.push(ignored);
-      const since = captured.length;
-      await revokeReader(patientPage, recordId, dana.name);
-      expect(ignored.hits).toBeGreaterThan(0);
-      expect(
-        await requestsEncryptingTo(captured, since, await encryptionKeyIdsOf(danaUser.publicKey)),
-      ).toEqual([]);
-    },
-  );
+  it('when the server ignores a revoke, then the re-keyed version is not encrypted to the revoked reader', async () => {
+    const recordId = await createNote(patientPage, 'Therapy notes', 'Session summary');
+    expect(await shareWith(patientPage, recordId, dana)).toBe('shared');
+    const ignored = await answerWithout(
+      patientPage,
+      { method: 'DELETE', path: `/api/records/${recordId}/grants/${danaUser._id}` },
+      { status: 204 },
+    );
+    attacks.push(ignored);
+    const since = captured.length;
+    await revokeReader(patientPage, recordId, dana.name);
+    expect(ignored.hits).toBeGreaterThan(0);
+    expect(
+      await requestsEncryptingTo(captured, since, await encryptionKeyIdsOf(danaUser.publicKey)),
+    ).toEqual([]);
+  });
 
   // Class 4: revoking the author re-keys from the verified record; the patient signs the new version.
-  it(
-    'when the patient revokes the doctor who wrote a note, then the note is re-keyed and stays readable for her',
-    async () => {
-      const first = await createNote(patientPage, 'Referral', 'To Dr Fox');
-      expect(await shareWith(patientPage, first, dana)).toBe('shared');
-      const body = `Physiotherapy twice a week ${forgedMarker('NOTE')}`;
-      await writeNoteFor(danaPage, patientUser._id, { title: 'Physiotherapy', body });
-      const noteId = new URL(danaPage.url()).pathname.split('/')[2] ?? '';
-      const since = captured.length;
-      await revokeReader(patientPage, noteId, dana.name);
-      await openRecordPage(patientPage, noteId, patientPage.getByText(body));
-      expect(await securityWarnings(patientPage).allTextContents()).toEqual([]);
-      expect(await shownText(patientPage)).toContain(body);
-      expect(
-        await requestsEncryptingTo(captured, since, await encryptionKeyIdsOf(danaUser.publicKey)),
-      ).toEqual([]);
-    },
-  );
+  it('when the patient revokes the doctor who wrote a note, then the note is re-keyed and stays readable for her', async () => {
+    const first = await createNote(patientPage, 'Referral', 'To Dr Fox');
+    expect(await shareWith(patientPage, first, dana)).toBe('shared');
+    const body = `Physiotherapy twice a week ${forgedMarker('NOTE')}`;
+    await writeNoteFor(danaPage, patientUser._id, { title: 'Physiotherapy', body });
+    const noteId = new URL(danaPage.url()).pathname.split('/')[2] ?? '';
+    const since = captured.length;
+    await revokeReader(patientPage, noteId, dana.name);
+    await openRecordPage(patientPage, noteId, patientPage.getByText(body));
+    expect(await securityWarnings(patientPage).allTextContents()).toEqual([]);
+    expect(await shownText(patientPage)).toContain(body);
+    expect(
+      await requestsEncryptingTo(captured, since, await encryptionKeyIdsOf(danaUser.publicKey)),
+    ).toEqual([]);
+  });
 
   // Property (attachments re-keyed on revoke): revoke re-encrypts the files under fresh session keys too.
-  it(
-    'when the patient revokes a reader of a record with a file, then the packet that reader was given no longer opens the file',
-    async () => {
-      const recordId = await createNoteWithFile(patientPage, {
-        title: 'Scan report',
-        body: 'CT abdomen',
-        file: pdfFile(files, 'ct-report.pdf', 'CT findings'),
-      });
-      const since = captured.length;
-      expect(await shareWith(patientPage, recordId, malloryAccount)).toBe('shared');
-      await revokeReader(patientPage, recordId, malloryAccount.name);
-      // The operator kept what the share sent for Mallory, and serves her the file as stored now.
-      const { message } = await fileOf(patientPage, recordId);
-      expect(
-        await requestsOpening(captured, since, {
-          message,
-          authorPublicKey: patientPublicKey,
-          key: mallory.key.privateKey,
-        }),
-      ).toEqual([]);
-    },
-  );
+  it('when the patient revokes a reader of a record with a file, then the packet that reader was given no longer opens the file', async () => {
+    const recordId = await createNoteWithFile(patientPage, {
+      title: 'Scan report',
+      body: 'CT abdomen',
+      file: pdfFile(files, 'ct-report.pdf', 'CT findings'),
+    });
+    const since = captured.length;
+    expect(await shareWith(patientPage, recordId, malloryAccount)).toBe('shared');
+    await revokeReader(patientPage, recordId, malloryAccount.name);
+    // The operator kept what the share sent for Mallory, and serves her the file as stored now.
+    const { message } = await fileOf(patientPage, recordId);
+    expect(
+      await requestsOpening(captured, since, {
+        message,
+        authorPublicKey: patientPublicKey,
+        key: mallory.key.privateKey,
+      }),
+    ).toEqual([]);
+  });
 
   // Property (readers = packets): the message's session key packets must be one per verified reader.
-  it(
-    'when the stored message is still encrypted to a reader the server no longer lists, then the app warns',
-    async () => {
-      const recordId = await createNote(patientPage, 'Genetic test', 'BRCA1 and BRCA2 negative');
-      expect(await shareWith(patientPage, recordId, malloryAccount)).toBe('shared');
-      await hideReader(suite.server, recordId, mallory.id);
-      const page = await freshDevice(stage, patient);
-      await openRecordPage(page, recordId, page.getByText('BRCA1 and BRCA2 negative'));
-      await expectWarningOnceSettled(page);
-    },
-  );
+  it('when the stored message is still encrypted to a reader the server no longer lists, then the app warns', async () => {
+    const recordId = await createNote(patientPage, 'Genetic test', 'BRCA1 and BRCA2 negative');
+    expect(await shareWith(patientPage, recordId, malloryAccount)).toBe('shared');
+    await hideReader(suite.server, recordId, mallory.id);
+    const page = await freshDevice(stage, patient);
+    await openRecordPage(page, recordId, page.getByText('BRCA1 and BRCA2 negative'));
+    await expectWarningOnceSettled(page);
+  });
 });

@@ -7,7 +7,12 @@ import { loginAs, type Account } from './support/app';
 // (image tags and no-cors fetches, which cannot send the CSRF header), then she logs in.
 const suite = browserSuite();
 const captured: CapturedRequest[] = [];
-const victim: Account = { role: 'patient', name: 'Vera Victim', email: 'vera-victim@example.org', password: 'Copper-Meadow-Falcon-29' };
+const victim: Account = {
+  role: 'patient',
+  name: 'Vera Victim',
+  email: 'vera-victim@example.org',
+  password: 'Copper-Meadow-Falcon-29',
+};
 // Another origin on the same machine (Chromium keeps public sites from reaching loopback
 // addresses at all; a site on the local network may).
 const attacker = () => `http://localhost:${new URL(suite.server.baseUrl).port}`;

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { unzipSync } from 'fflate';
 import { newDevice, screenshots, type CapturedRequest } from './support/browser';
 import { browserSuite } from './support/suite';
 import { sealRecord, type RecordId, type UserId } from '@medseal/crypto';
@@ -6,9 +8,24 @@ import { registerUser } from './support/api';
 import { createNote, go, loginAs, register, type Account } from './support/app';
 import { newRecordId, plantRecord } from './support/malicious-server';
 
-const patient: Account = { role: 'patient', name: 'Cleo Patient', email: 'cleo@example.org', password: 'Meadow-Copper-Lantern-51' };
-const doctor: Account = { role: 'doctor', name: 'Dr Dana Fox', email: 'dana@clinic.example', password: 'Quartz-Willow-Harbor-17' };
-const mallory: Account = { role: 'doctor', name: 'Mallory Impostor', email: 'mallory@evil.example', password: 'Ember-Falcon-Glacier-64' };
+const patient: Account = {
+  role: 'patient',
+  name: 'Cleo Patient',
+  email: 'cleo@example.org',
+  password: 'Meadow-Copper-Lantern-51',
+};
+const doctor: Account = {
+  role: 'doctor',
+  name: 'Dr Dana Fox',
+  email: 'dana@clinic.example',
+  password: 'Quartz-Willow-Harbor-17',
+};
+const mallory: Account = {
+  role: 'doctor',
+  name: 'Mallory Impostor',
+  email: 'mallory@evil.example',
+  password: 'Ember-Falcon-Glacier-64',
+};
 
 // The tests play a malicious server by editing the database behind its back; its read cache
 // (which a malicious server would not need) would hide those edits for its lifetime.
@@ -36,10 +53,14 @@ describe('attacks the app must notice (real Chromium, real server, database edit
     await page.getByRole('button', { name: 'Lock now' }).waitFor({ timeout: 30_000 });
     await page.getByRole('button', { name: 'Log out' }).click();
     await page.getByRole('heading', { name: 'Log in' }).waitFor();
-    expect(await page.evaluate(() => Object.keys(sessionStorage).length + Object.keys(localStorage).length)).toBe(0);
+    expect(
+      await page.evaluate(
+        () => Object.keys(sessionStorage).length + Object.keys(localStorage).length,
+      ),
+    ).toBe(0);
   });
 
-  it('when the server serves another record’s ciphertext or altered bytes under a record id, then the app shows a tamper warning and none of the content', async () => {
+  it('when the server serves another record’s ciphertext or altered bytes under a record id, then the app shows a tamper warning and none of the content, and the export leaves them out', async () => {
     const { page } = await newDevice(suite.browser, captured);
     await loginAs(page, suite.server.baseUrl, patient);
     const a = await createNote(page, 'Allergy: penicillin', 'Rash after amoxicillin in 2019');
@@ -63,16 +84,48 @@ describe('attacks the app must notice (real Chromium, real server, database edit
       [c, 'Tetanus booster 2024'],
     ] as const) {
       await go(page, `/records/${id}`);
-      await page.getByText('Tamper warning: this record failed verification and is not shown.').waitFor({ timeout: 30_000 });
+      await page
+        .getByText('Tamper warning: this record failed verification and is not shown.')
+        .waitFor({ timeout: 30_000 });
       expect(await page.getByText(hidden).count()).toBe(0);
       if (id === a) await screenshots(page, 'tamper-warning');
     }
     await go(page, '/records');
-    await page.locator(`[data-record-id="${a}"]`).getByText('Tamper warning').waitFor({ timeout: 30_000 });
+    await page
+      .locator(`[data-record-id="${a}"]`)
+      .getByText('Tamper warning')
+      .waitFor({ timeout: 30_000 });
     await page.locator(`[data-record-id="${c}"]`).getByText('Tamper warning').waitFor();
     await page.getByRole('region', { name: 'Records' }).getByText('Psychiatry referral').waitFor();
     expect(await page.getByText('Allergy: penicillin').count()).toBe(0);
     await screenshots(page, 'records-list-tampered');
+
+    // The export takes only what verifies: the two altered records are left out and named.
+    await page
+      .getByRole('navigation', { name: 'Main' })
+      .getByRole('link', { name: 'Settings' })
+      .click();
+    await page.getByLabel('Export passphrase').fill('export-passphrase-42');
+    const [download] = await Promise.all([
+      page.waitForEvent('download', { timeout: 120_000 }),
+      page.getByRole('button', { name: 'Download export' }).click(),
+    ]);
+    const files = unzipSync(new Uint8Array(readFileSync((await download.path()) ?? '')));
+    await page
+      .getByText(
+        '2 records or files did not pass the checks and were left out; the README in the zip names them.',
+      )
+      .waitFor();
+    const names = Object.keys(files).filter((n) => n.startsWith('records/') && !n.endsWith('/'));
+    expect(
+      names.map((n) => n.replace(/^records\/\d{4}-\d{2}-\d{2} /, '').replace(/\/.*$/, '')),
+    ).toEqual(['Psychiatry referral']);
+    const readme = new TextDecoder().decode(files['README.txt']);
+    expect(readme).toContain(`record ${a}:`);
+    expect(readme).toContain(`record ${c}:`);
+    const html = new TextDecoder().decode(files['readable/records.html']);
+    expect(html).not.toContain('Tetanus booster 2024');
+    expect(html).not.toContain('Allergy: penicillin');
   });
 
   it('when the directory returns a different key for a pinned contact, then sharing is blocked and a record forged in their name is a tamper warning', async () => {
@@ -90,18 +143,31 @@ describe('attacks the app must notice (real Chromium, real server, database edit
     await page.getByRole('button', { name: 'Find' }).click();
     await page.getByRole('button', { name: `Share with ${doctor.name}` }).click();
     await page.getByRole('button', { name: 'Share without comparing' }).click();
-    await page.getByRole('list', { name: 'Readers' }).getByText(doctor.name, { exact: true }).waitFor({ timeout: 30_000 });
+    await page
+      .getByRole('list', { name: 'Readers' })
+      .getByText(doctor.name, { exact: true })
+      .waitFor({ timeout: 30_000 });
 
     // The server (or whoever controls it) now hands out Mallory's key as the doctor's.
-    const users = suite.server.connection.collection<{ email: string; publicKey: string; fingerprint: string }>('users');
+    const users = suite.server.connection.collection<{
+      email: string;
+      publicKey: string;
+      fingerprint: string;
+    }>('users');
     const evil = await users.findOne({ email: mallory.email });
     if (!evil) throw new Error('mallory not stored');
-    await users.updateOne({ email: doctor.email }, { $set: { publicKey: evil.publicKey, fingerprint: evil.fingerprint } });
+    await users.updateOne(
+      { email: doctor.email },
+      { $set: { publicKey: evil.publicKey, fingerprint: evil.fingerprint } },
+    );
     // It also logs that key for the doctor, so the transparency proof passes (an unlogged key is
     // refused before the pin is even asked: key-transparency.e2e); the pin must catch it, and
     // the doctor's own client would at her next login.
     const swapped = await users.findOne({ email: doctor.email });
-    await operatorLog(suite.server).bind({ id: String((swapped as unknown as { _id: string })._id), email: doctor.email }, evil.publicKey);
+    await operatorLog(suite.server).bind(
+      { id: String((swapped as unknown as { _id: string })._id), email: doctor.email },
+      evil.publicKey,
+    );
 
     const second = await createNote(page, 'Physiotherapy plan', 'Twice weekly for six weeks');
     await go(page, `/records/${second}`);
@@ -109,13 +175,24 @@ describe('attacks the app must notice (real Chromium, real server, database edit
     await page.getByLabel('Their email address').fill(doctor.email);
     await page.getByRole('button', { name: 'Find' }).click();
     const check = page.getByTestId('key-check');
-    await check.getByText(`${doctor.name}’s key has changed. Sharing is blocked.`).waitFor({ timeout: 30_000 });
-    expect(await check.getByRole('button', { name: `Share with ${doctor.name}` }).isDisabled()).toBe(true);
+    await check
+      .getByText(`${doctor.name}’s key has changed. Sharing is blocked.`)
+      .waitFor({ timeout: 30_000 });
+    expect(
+      await check.getByRole('button', { name: `Share with ${doctor.name}` }).isDisabled(),
+    ).toBe(true);
     await check.getByRole('button', { name: `Compare numbers with ${doctor.name}` }).click();
     await page.getByTestId('key-verification').getByText('Details').click();
-    expect(await page.getByTestId('key-verification').getByRole('group', { name: 'Their key fingerprint' }).getAttribute('data-fingerprint')).toBe(evil.fingerprint);
+    expect(
+      await page
+        .getByTestId('key-verification')
+        .getByRole('group', { name: 'Their key fingerprint' })
+        .getAttribute('data-fingerprint'),
+    ).toBe(evil.fingerprint);
     await screenshots(page, 'key-changed');
-    const grants = await suite.server.connection.collection('grants').countDocuments({ recordId: second });
+    const grants = await suite.server.connection
+      .collection('grants')
+      .countDocuments({ recordId: second });
     expect(grants).toBe(0);
 
     await go(page, '/contacts');
@@ -138,7 +215,14 @@ describe('attacks the app must notice (real Chromium, real server, database edit
         ownerId: patientId as UserId,
         authorId: malloryAccount.id as UserId,
         createdAt: new Date().toISOString(),
-        content: { v: 1, kind: 'note', title: 'Urgent: stop all medication', date: '2026-01-05', body: 'Forged instruction', attachments: [] },
+        content: {
+          v: 1,
+          kind: 'note',
+          title: 'Urgent: stop all medication',
+          date: '2026-01-05',
+          body: 'Forged instruction',
+          attachments: [],
+        },
       },
       authorKey: malloryAccount.key.privateKey,
       recipientKeys: [patientKey.publicKey, malloryAccount.key.publicKey],
@@ -158,7 +242,9 @@ describe('attacks the app must notice (real Chromium, real server, database edit
       message,
     });
     await go(page, `/records/${forgedId}`);
-    await page.getByText('Tamper warning: this record failed verification and is not shown.').waitFor({ timeout: 30_000 });
+    await page
+      .getByText('Tamper warning: this record failed verification and is not shown.')
+      .waitFor({ timeout: 30_000 });
     expect(await page.getByText('Forged instruction').count()).toBe(0);
   });
 });

@@ -9,7 +9,12 @@ import { loginAs, type Account } from './support/app';
 // tab's sessionStorage before the app starts: what the browser does on reopen.
 const suite = browserSuite();
 const captured: CapturedRequest[] = [];
-const eve: Account = { role: 'patient', name: 'Eve Tab', email: 'eve-tab@example.org', password: 'Harbor-Lantern-Quartz-83' };
+const eve: Account = {
+  role: 'patient',
+  name: 'Eve Tab',
+  email: 'eve-tab@example.org',
+  password: 'Harbor-Lantern-Quartz-83',
+};
 
 const tabKeysIn = (page: import('playwright-core').Page) =>
   page.evaluate(
@@ -38,13 +43,16 @@ describe('stay unlocked in this tab (real Chromium)', () => {
     await page.getByRole('button', { name: 'Lock now' }).waitFor({ timeout: 30_000 });
     expect(await tabKeysIn(page)).toBe(1);
 
-    const tabStorage = await page.evaluate(() => JSON.stringify(Object.fromEntries(Object.entries(sessionStorage))));
+    const tabStorage = await page.evaluate(() =>
+      JSON.stringify(Object.fromEntries(Object.entries(sessionStorage))),
+    );
     await page.close();
     const reopened = await context.newPage();
     await reopened.addInitScript((saved: string) => {
       if (sessionStorage.length === 0 && !('medseal-test-restored' in window)) {
         Object.assign(window, { 'medseal-test-restored': true });
-        for (const [k, v] of Object.entries(JSON.parse(saved) as Record<string, string>)) sessionStorage.setItem(k, v);
+        for (const [k, v] of Object.entries(JSON.parse(saved) as Record<string, string>))
+          sessionStorage.setItem(k, v);
       }
     }, tabStorage);
     await reopened.goto(`${suite.server.baseUrl}/records`);

@@ -10,7 +10,15 @@ import { SessionProvider, useSession } from './app/session';
 import { WorkspaceProvider } from './app/workspace';
 import { restoreFromTab } from './crypto/tabVault';
 import { AccessLogPage } from './features/audit/AccessLogPage';
-import { login, lockNow, logout, recoverAccount, registerFlows, resumeSession, type Unlocked } from './features/auth/flows';
+import {
+  login,
+  lockNow,
+  logout,
+  recoverAccount,
+  registerFlows,
+  resumeSession,
+  type Unlocked,
+} from './features/auth/flows';
 import { LoginPage } from './features/auth/LoginPage';
 import { RecoverPage } from './features/auth/RecoverPage';
 import { RegisterPage } from './features/auth/RegisterPage';
@@ -26,8 +34,20 @@ import { TeamPage } from './features/teams/TeamPage';
 import { TeamsPage } from './features/teams/TeamsPage';
 
 /** The application: services in, router and session state machine out. */
-export function App({ services, clientStatus }: { services: Services; clientStatus: ClientStatusStore }) {
-  const queryClient = useMemo(() => new QueryClient({ defaultOptions: { queries: { retry: false, refetchOnWindowFocus: false } } }), []);
+export function App({
+  services,
+  clientStatus,
+}: {
+  services: Services;
+  clientStatus: ClientStatusStore;
+}) {
+  const queryClient = useMemo(
+    () =>
+      new QueryClient({
+        defaultOptions: { queries: { retry: false, refetchOnWindowFocus: false } },
+      }),
+    [],
+  );
   return (
     <ServicesProvider services={services}>
       <QueryClientProvider client={queryClient}>
@@ -57,7 +77,10 @@ function Root({ clientStatus }: { clientStatus: ClientStatusStore }) {
     void (async () => {
       try {
         const user = await services.call(endpoints.me, {});
-        const key = await restoreFromTab(services.crypto, { userId: user.id, fingerprint: user.fingerprint }).catch(() => null);
+        const key = await restoreFromTab(services.crypto, {
+          userId: user.id,
+          fingerprint: user.fingerprint,
+        }).catch(() => null);
         set(key ? { status: 'unlocked', user, key } : { status: 'locked', user });
       } catch (e) {
         if (!isApiError(e)) console.error(e);
@@ -99,7 +122,12 @@ function Root({ clientStatus }: { clientStatus: ClientStatusStore }) {
   useEffect(() => {
     if (state.status !== 'unlocked') return;
     const onError = (event: { type: string; action?: { type: string; error?: unknown } }) => {
-      if (event.type === 'updated' && event.action?.type === 'error' && isApiError(event.action.error, 'unauthenticated')) setSessionEnded('asking');
+      if (
+        event.type === 'updated' &&
+        event.action?.type === 'error' &&
+        isApiError(event.action.error, 'unauthenticated')
+      )
+        setSessionEnded('asking');
     };
     const stopQueries = queryClient.getQueryCache().subscribe(onError);
     const stopMutations = queryClient.getMutationCache().subscribe(onError);
@@ -130,14 +158,34 @@ function Root({ clientStatus }: { clientStatus: ClientStatusStore }) {
       {state.status === 'checking' ? <p aria-busy="true">Starting…</p> : null}
       {state.status === 'signed-out' ? (
         <Routes>
-          <Route path="/register" element={<RegisterPage flows={flows} onRegistered={() => undefined} />} />
-          <Route path="/recover" element={<RecoverPage
+          <Route
+            path="/register"
+            element={<RegisterPage flows={flows} onRegistered={() => undefined} />}
+          />
+          <Route
+            path="/recover"
+            element={
+              <RecoverPage
                 onRecover={async (input) => {
                   const recovered = await recoverAccount(services, input);
-                  return { recoveryWords: recovered.recoveryWords, done: () => unlocked(recovered) };
+                  return {
+                    recoveryWords: recovered.recoveryWords,
+                    done: () => unlocked(recovered),
+                  };
                 }}
-              />} />
-          <Route path="/login" element={<LoginPage onSubmit={async (input, onProgress) => unlocked(await login(services, input, onProgress))} />} />
+              />
+            }
+          />
+          <Route
+            path="/login"
+            element={
+              <LoginPage
+                onSubmit={async (input, onProgress) =>
+                  unlocked(await login(services, input, onProgress))
+                }
+              />
+            }
+          />
           <Route path="*" element={<Navigate to="/login" replace />} />
         </Routes>
       ) : null}
@@ -176,7 +224,12 @@ function Root({ clientStatus }: { clientStatus: ClientStatusStore }) {
             <Route path="/contacts" element={<ContactsPage />} />
             <Route path="/access-log" element={<AccessLogPage />} />
             <Route path="/settings" element={<SettingsPage />} />
-            <Route path="*" element={<Navigate to={state.user.role === 'doctor' ? '/patients' : '/records'} replace />} />
+            <Route
+              path="*"
+              element={
+                <Navigate to={state.user.role === 'doctor' ? '/patients' : '/records'} replace />
+              }
+            />
           </Routes>
         </WorkspaceProvider>
       ) : null}

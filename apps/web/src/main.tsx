@@ -25,6 +25,15 @@ const root = document.getElementById('root');
 if (!root) throw new Error('index.html has no #root element');
 createRoot(root).render(
   <StrictMode>
-    <App services={{ call, crypto: spawnCryptoWorker(), live: createLiveFeed(config.apiBase), search: spawnRecordSearch, today: localToday }} clientStatus={clientStatus} />
+    <App
+      services={{
+        call,
+        crypto: spawnCryptoWorker(),
+        live: createLiveFeed(config.apiBase),
+        search: spawnRecordSearch,
+        today: localToday,
+      }}
+      clientStatus={clientStatus}
+    />
   </StrictMode>,
 );

@@ -21,7 +21,9 @@ export const accountStateResponseSchema = z.object({
 });
 export type AccountStateResponse = z.infer<typeof accountStateResponseSchema>;
 
-export const putAccountStateQuerySchema = z.object({ baseVersion: z.coerce.number().int().min(0) }).strict();
+export const putAccountStateQuerySchema = z
+  .object({ baseVersion: z.coerce.number().int().min(0) })
+  .strict();
 export type PutAccountStateQuery = z.infer<typeof putAccountStateQuerySchema>;
 
 export const putAccountStateResponseSchema = z.object({ version: z.number().int().min(1) });
@@ -47,6 +49,14 @@ export const accountStateEndpoints = {
     body: 'binary',
     response: putAccountStateResponseSchema,
     status: 200,
-    errors: ['version-conflict', 'not-a-message', 'unencrypted-data', 'no-integrity', 'recipient-mismatch', 'too-large', 'unsupported-content-type'],
+    errors: [
+      'version-conflict',
+      'not-a-message',
+      'unencrypted-data',
+      'no-integrity',
+      'recipient-mismatch',
+      'too-large',
+      'unsupported-content-type',
+    ],
   }),
 } as const;

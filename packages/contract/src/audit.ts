@@ -3,7 +3,18 @@ import { idSchema, isoDate } from './common';
 import { endpoint } from './endpoint';
 
 /** `list`: the record was in a list the user was sent (its title decrypted there); `read`: opened. */
-export const auditActionSchema = z.enum(['create', 'list', 'read', 'update', 'share', 'revoke', 'delete', 'attach', 'read-attachment', 'delete-attachment']);
+export const auditActionSchema = z.enum([
+  'create',
+  'list',
+  'read',
+  'update',
+  'share',
+  'revoke',
+  'delete',
+  'attach',
+  'read-attachment',
+  'delete-attachment',
+]);
 export type AuditAction = z.infer<typeof auditActionSchema>;
 
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/);
@@ -46,7 +57,8 @@ export const auditEndpoints = {
   recordAudit: endpoint({
     method: 'get',
     path: '/audit/records/:recordId',
-    summary: 'The access trail of one of my records (also after it was deleted), with the chain check.',
+    summary:
+      'The access trail of one of my records (also after it was deleted), with the chain check.',
     tag: 'audit',
     auth: 'session',
     params: z.object({ recordId: idSchema }).strict(),

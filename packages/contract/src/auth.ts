@@ -125,7 +125,8 @@ export const authEndpoints = {
   authParams: endpoint({
     method: 'get',
     path: '/auth/params',
-    summary: 'Pre-login parameters (salt seed and KDF); same shape for unknown emails. Needs the CSRF header.',
+    summary:
+      'Pre-login parameters (salt seed and KDF); same shape for unknown emails. Needs the CSRF header.',
     tag: 'auth',
     auth: 'public',
     csrf: 'required',
@@ -143,7 +144,22 @@ export const authEndpoints = {
     body: registerRequestSchema,
     response: sessionStartResponseSchema,
     status: 201,
-    errors: ['kdf-too-weak', 'invalid-kdf', 'email-taken', 'key-taken', 'invalid-key', 'not-public-key', 'key-expired', 'key-revoked', 'no-encryption-subkey', 'unsupported-key-version', 'weak-key', 'not-private-key', 'key-not-locked', 'rate-limited'],
+    errors: [
+      'kdf-too-weak',
+      'invalid-kdf',
+      'email-taken',
+      'key-taken',
+      'invalid-key',
+      'not-public-key',
+      'key-expired',
+      'key-revoked',
+      'no-encryption-subkey',
+      'unsupported-key-version',
+      'weak-key',
+      'not-private-key',
+      'key-not-locked',
+      'rate-limited',
+    ],
   }),
   login: endpoint({
     method: 'post',
@@ -206,12 +222,21 @@ export const authEndpoints = {
   changePassword: endpoint({
     method: 'post',
     path: '/auth/password',
-    summary: 'Change password: new login secret and re-wrapped private key; ends the other sessions.',
+    summary:
+      'Change password: new login secret and re-wrapped private key; ends the other sessions.',
     tag: 'auth',
     auth: 'session',
     body: changePasswordRequestSchema,
     status: 204,
-    errors: ['invalid-credentials', 'kdf-too-weak', 'invalid-kdf', 'invalid-key', 'not-private-key', 'key-not-locked', 'rate-limited'],
+    errors: [
+      'invalid-credentials',
+      'kdf-too-weak',
+      'invalid-kdf',
+      'invalid-key',
+      'not-private-key',
+      'key-not-locked',
+      'rate-limited',
+    ],
   }),
   recoveryStart: endpoint({
     method: 'post',
@@ -227,12 +252,22 @@ export const authEndpoints = {
   recoveryComplete: endpoint({
     method: 'post',
     path: '/auth/recovery/complete',
-    summary: 'Finish recovery with the signed challenge; sets the new password, ends all sessions, starts a new one.',
+    summary:
+      'Finish recovery with the signed challenge; sets the new password, ends all sessions, starts a new one.',
     tag: 'auth',
     auth: 'public',
     body: recoveryCompleteRequestSchema,
     response: sessionStartResponseSchema,
     status: 200,
-    errors: ['challenge-invalid', 'bad-signature', 'kdf-too-weak', 'invalid-kdf', 'invalid-key', 'not-private-key', 'key-not-locked', 'rate-limited'],
+    errors: [
+      'challenge-invalid',
+      'bad-signature',
+      'kdf-too-weak',
+      'invalid-kdf',
+      'invalid-key',
+      'not-private-key',
+      'key-not-locked',
+      'rate-limited',
+    ],
   }),
 } as const;

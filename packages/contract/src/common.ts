@@ -86,7 +86,11 @@ export const MAX_ATTACHMENT_BYTES = MAX_FILE_SIZE_BYTES + 1024 * 1024;
 export const kdfSchema = z
   .object({
     algorithm: z.literal('argon2id'),
-    memoryKiB: z.number().int().min(1).max(4 * 1024 * 1024),
+    memoryKiB: z
+      .number()
+      .int()
+      .min(1)
+      .max(4 * 1024 * 1024),
     iterations: z.number().int().min(1).max(64),
     parallelism: z.number().int().min(1).max(16),
   })

@@ -33,12 +33,21 @@ export const contactsEndpoints = {
     body: putContactsRequestSchema,
     response: contactsBlobResponseSchema,
     status: 200,
-    errors: ['version-conflict', 'not-armored', 'not-a-message', 'unencrypted-data', 'no-integrity', 'recipient-mismatch', 'too-large'],
+    errors: [
+      'version-conflict',
+      'not-armored',
+      'not-a-message',
+      'unencrypted-data',
+      'no-integrity',
+      'recipient-mismatch',
+      'too-large',
+    ],
   }),
   deleteContacts: endpoint({
     method: 'delete',
     path: '/contacts',
-    summary: 'Deletes my contacts list once the app has folded it into my account state (nothing stored is fine).',
+    summary:
+      'Deletes my contacts list once the app has folded it into my account state (nothing stored is fine).',
     tag: 'contacts',
     auth: 'session',
     status: 204,

@@ -22,15 +22,24 @@ export function buildOpenApiDocument(options: { version: string; serverUrl?: str
     in: 'cookie',
     name: '__Host-medseal_session',
   });
-  const error = { description: 'Error', content: { 'application/json': { schema: errorBodySchema } } };
+  const error = {
+    description: 'Error',
+    content: { 'application/json': { schema: errorBodySchema } },
+  };
   registry.registerPath({
     method: 'get',
     path: '/api/health',
     summary: 'Health and readiness: whether the database answers.',
     tags: ['health'],
     responses: {
-      200: { description: 'Ready', content: { 'application/json': { schema: healthResponseSchema } } },
-      503: { description: 'Database down', content: { 'application/json': { schema: healthResponseSchema } } },
+      200: {
+        description: 'Ready',
+        content: { 'application/json': { schema: healthResponseSchema } },
+      },
+      503: {
+        description: 'Database down',
+        content: { 'application/json': { schema: healthResponseSchema } },
+      },
     },
   });
   for (const [name, e] of Object.entries(endpoints) as [string, Endpoint][]) {
@@ -60,7 +69,15 @@ export function buildOpenApiDocument(options: { version: string; serverUrl?: str
               ? { content: binary }
               : { content: { 'application/json': { schema: e.body } } },
       },
-      responses: { [e.status]: success, 400: error, 401: error, 403: error, 404: error, 409: error, 429: error },
+      responses: {
+        [e.status]: success,
+        400: error,
+        401: error,
+        403: error,
+        404: error,
+        409: error,
+        429: error,
+      },
     });
   }
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({

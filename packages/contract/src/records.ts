@@ -1,15 +1,26 @@
 import { z } from 'zod';
-import { armoredSchema, fingerprintSchema, idSchema, isoDate, MAX_RECORD_MESSAGE_CHARS, pageQuerySchema } from './common';
+import {
+  armoredSchema,
+  fingerprintSchema,
+  idSchema,
+  isoDate,
+  MAX_RECORD_MESSAGE_CHARS,
+  pageQuerySchema,
+} from './common';
 import { endpoint } from './endpoint';
 
-export const recipientSchema = z.object({ userId: idSchema, fingerprint: fingerprintSchema }).strict();
+export const recipientSchema = z
+  .object({ userId: idSchema, fingerprint: fingerprintSchema })
+  .strict();
 export type Recipient = z.infer<typeof recipientSchema>;
 
 /**
  * A care team a record version is encrypted to (DESIGN §13): one PKESK for the team key whose
  * fingerprint this is, which must be the team's current key when the version is written.
  */
-export const teamRecipientSchema = z.object({ teamId: idSchema, fingerprint: fingerprintSchema }).strict();
+export const teamRecipientSchema = z
+  .object({ teamId: idSchema, fingerprint: fingerprintSchema })
+  .strict();
 export type TeamRecipient = z.infer<typeof teamRecipientSchema>;
 /** A team on a stored record: its key generation is what a re-key after a rotation looks at. */
 export const recordTeamSchema = teamRecipientSchema.extend({ gen: z.number().int().min(1) });
@@ -19,7 +30,14 @@ const teamRecipients = z.array(teamRecipientSchema).max(16).optional();
 const recordMessage = armoredSchema(MAX_RECORD_MESSAGE_CHARS);
 
 /** The message check codes from @medseal/crypto's checkEncryptedTo, surfaced as 400s. */
-export const messageCheckCodes = ['not-armored', 'not-a-message', 'unencrypted-data', 'no-integrity', 'recipient-mismatch', 'too-large'] as const;
+export const messageCheckCodes = [
+  'not-armored',
+  'not-a-message',
+  'unencrypted-data',
+  'no-integrity',
+  'recipient-mismatch',
+  'too-large',
+] as const;
 
 export const createRecordRequestSchema = z
   .object({
@@ -45,7 +63,30 @@ export const updateRecordRequestSchema = z
   .strict();
 export type UpdateRecordRequest = z.infer<typeof updateRecordRequestSchema>;
 
-export const attachmentInfoSchema = z.object({ id: idSchema, size: z.number().int(), createdAt: isoDate });
+/** A re-key carries no content (docs/care-teams.md "Re-keying"): its message is a short signed statement plus one packet per reader. */
+export const MAX_REKEY_MESSAGE_CHARS = 32 * 1024;
+
+/**
+ * A team admin's re-key after the team's key changed: a new version whose readers and teams are
+ * the base's (the server keeps them; only the teams' keys move to their current ones), whose
+ * message is the admin's signed re-key statement, and the new team key's packet for every file.
+ */
+export const rekeyRecordRequestSchema = z
+  .object({
+    baseVersion: z.number().int().min(1),
+    teamId: idSchema,
+    message: recordMessage,
+    /** One PKESK (base64url) for the team's current key per attachment of the record: it replaces the retired key's. */
+    attachmentPackets: z.record(idSchema, z.string().max(2048)).optional(),
+  })
+  .strict();
+export type RekeyRecordRequest = z.infer<typeof rekeyRecordRequestSchema>;
+
+export const attachmentInfoSchema = z.object({
+  id: idSchema,
+  size: z.number().int(),
+  createdAt: isoDate,
+});
 export type AttachmentInfo = z.infer<typeof attachmentInfoSchema>;
 
 export const recordSchema = z.object({
@@ -57,6 +98,8 @@ export const recordSchema = z.object({
   /** Care teams the stored message is encrypted to, each by one team key generation. */
   teams: z.array(recordTeamSchema),
   version: z.number().int().min(1),
+  /** Set when the current version is a re-key: the team admin who signed it (the author stays the base's). */
+  rekeyedBy: idSchema.optional(),
   createdAt: isoDate,
   updatedAt: isoDate,
   message: z.string(),
@@ -76,6 +119,8 @@ export const recordVersionSchema = z.object({
   authorId: idSchema,
   recipients: z.array(recipientSchema),
   teams: z.array(recordTeamSchema),
+  /** Set on a re-key version: the team admin who signed it. */
+  rekeyedBy: idSchema.optional(),
   createdAt: isoDate,
   size: z.number().int(),
 });
@@ -84,20 +129,39 @@ export type RecordHistoryResponse = z.infer<typeof recordHistoryResponseSchema>;
 export const recordVersionWithMessageSchema = recordVersionSchema.extend({ message: z.string() });
 
 export const recordParamsSchema = z.object({ recordId: idSchema }).strict();
-export const versionParamsSchema = z.object({ recordId: idSchema, version: z.coerce.number().int().min(1) }).strict();
-export const attachmentParamsSchema = z.object({ recordId: idSchema, attachmentId: idSchema }).strict();
+export const versionParamsSchema = z
+  .object({ recordId: idSchema, version: z.coerce.number().int().min(1) })
+  .strict();
+export const attachmentParamsSchema = z
+  .object({ recordId: idSchema, attachmentId: idSchema })
+  .strict();
 
 export const recordEndpoints = {
   createRecord: endpoint({
     method: 'post',
     path: '/records',
-    summary: 'Store a new record (armored OpenPGP message encrypted to exactly the declared recipients).',
+    summary:
+      'Store a new record (armored OpenPGP message encrypted to exactly the declared recipients).',
     tag: 'records',
     auth: 'session',
     body: createRecordRequestSchema,
     response: recordSchema,
     status: 201,
-    errors: [...messageCheckCodes, 'fingerprint-mismatch', 'unknown-recipient', 'owner-not-recipient', 'author-not-recipient', 'owner-not-patient', 'no-consent', 'record-exists', 'team-not-found', 'not-team-member', 'team-key-not-current', 'team-not-granted', 'duplicate-team'],
+    errors: [
+      ...messageCheckCodes,
+      'fingerprint-mismatch',
+      'unknown-recipient',
+      'owner-not-recipient',
+      'author-not-recipient',
+      'owner-not-patient',
+      'no-consent',
+      'record-exists',
+      'team-not-found',
+      'not-team-member',
+      'team-key-not-current',
+      'team-not-granted',
+      'duplicate-team',
+    ],
   }),
   listRecords: endpoint({
     method: 'get',
@@ -130,12 +194,54 @@ export const recordEndpoints = {
     body: updateRecordRequestSchema,
     response: recordSchema,
     status: 200,
-    errors: [...messageCheckCodes, 'version-conflict', 'fingerprint-mismatch', 'unknown-recipient', 'owner-not-recipient', 'author-not-recipient', 'record-not-found', 'forbidden', 'no-consent', 'team-not-found', 'not-team-member', 'team-key-not-current', 'team-not-granted', 'duplicate-team'],
+    errors: [
+      ...messageCheckCodes,
+      'version-conflict',
+      'fingerprint-mismatch',
+      'unknown-recipient',
+      'owner-not-recipient',
+      'author-not-recipient',
+      'record-not-found',
+      'forbidden',
+      'no-consent',
+      'team-not-found',
+      'not-team-member',
+      'team-key-not-current',
+      'team-not-granted',
+      'duplicate-team',
+      'member-changes-readers',
+    ],
+  }),
+  rekeyRecord: endpoint({
+    method: 'post',
+    path: '/records/:recordId/rekey',
+    summary:
+      'A team admin re-keys the current version after the team key changed: same readers and content (a signed statement naming the base), new team key; 409 when the record changed.',
+    tag: 'records',
+    auth: 'session',
+    params: recordParamsSchema,
+    body: rekeyRecordRequestSchema,
+    response: recordSchema,
+    status: 200,
+    errors: [
+      ...messageCheckCodes,
+      'version-conflict',
+      'record-not-found',
+      'forbidden',
+      'team-not-found',
+      'team-not-granted',
+      'not-team-admin',
+      'already-rekeyed',
+      'rekey-carries-content',
+      'rekey-attachments-mismatch',
+      'fingerprint-mismatch',
+    ],
   }),
   deleteRecord: endpoint({
     method: 'delete',
     path: '/records/:recordId',
-    summary: 'Delete the record permanently: every version, grant and attachment (the audit trail keeps that it happened).',
+    summary:
+      'Delete the record permanently: every version, grant and attachment (the audit trail keeps that it happened).',
     tag: 'records',
     auth: 'session',
     params: recordParamsSchema,
@@ -167,14 +273,22 @@ export const recordEndpoints = {
   uploadAttachment: endpoint({
     method: 'post',
     path: '/records/:recordId/attachments',
-    summary: 'Attach a binary OpenPGP message (application/octet-stream, at most 20 MiB) encrypted to the record recipients.',
+    summary:
+      'Attach a binary OpenPGP message (application/octet-stream, at most 20 MiB) encrypted to the record recipients.',
     tag: 'records',
     auth: 'session',
     params: recordParamsSchema,
     body: 'binary',
     response: attachmentInfoSchema,
     status: 201,
-    errors: [...messageCheckCodes, 'record-not-found', 'forbidden', 'no-consent', 'too-many-uploads', 'unsupported-content-encoding'],
+    errors: [
+      ...messageCheckCodes,
+      'record-not-found',
+      'forbidden',
+      'no-consent',
+      'too-many-uploads',
+      'unsupported-content-encoding',
+    ],
   }),
   downloadAttachment: endpoint({
     method: 'get',

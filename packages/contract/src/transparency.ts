@@ -10,14 +10,33 @@ const treeSize = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 /** A proof: at most one hash per level of a 2^53-leaf tree, twice for consistency. */
 const proofSchema = z.array(hashHex).max(2 * 64);
 
-export const signedTreeHeadSchema = z.object({
-  v: z.literal(1),
+const headFields = {
   size: z.number().int().min(0),
   root: hashHex,
   timestamp: z.number().int().min(0),
   signature: z.string().regex(/^[A-Za-z0-9_-]{86}$/, 'an Ed25519 signature, base64url'),
-});
+};
+/** v2 heads also sign the subject map's root; v1 heads are from before the map. */
+export const signedTreeHeadSchema = z.discriminatedUnion('v', [
+  z.object({ v: z.literal(1), ...headFields }),
+  z.object({ v: z.literal(2), ...headFields, mapRoot: hashHex }),
+]);
 export type SignedTreeHeadBody = z.infer<typeof signedTreeHeadSchema>;
+
+/** A subject map lookup proof: the path's siblings (root side first) and the entry ending it. */
+export const mapProofSchema = z.object({
+  entry: z
+    .object({
+      key: hashHex,
+      value: z.object({
+        count: z.number().int().min(1),
+        lastIndex: z.number().int().min(0),
+        chain: hashHex,
+      }),
+    })
+    .nullable(),
+  siblings: z.array(hashHex).max(256),
+});
 
 /** A leaf: its index and its exact text (canonical JSON of one binding). */
 export const loggedBindingSchema = z.object({
@@ -28,16 +47,33 @@ export const loggedBindingSchema = z.object({
 export const provenBindingSchema = z.object({ leaf: loggedBindingSchema, proof: proofSchema });
 export type ProvenBindingBody = z.infer<typeof provenBindingSchema>;
 
+/** A user's latest binding, with the map's proof that it is their latest. */
+export const latestBindingSchema = provenBindingSchema.extend({ map: mapProofSchema });
+export type LatestBindingBody = z.infer<typeof latestBindingSchema>;
+
 export const consistencyQuerySchema = z.object({ from: treeSize, to: treeSize }).strict();
 export const consistencyResponseSchema = z.object({ proof: proofSchema });
 
 export const atSizeQuerySchema = z.object({ size: treeSize }).strict();
 export const ktUserParamsSchema = z.object({ userId: idSchema }).strict();
 
+export const ktTeamParamsSchema = z.object({ teamId: idSchema }).strict();
+
 export const ktHistoryResponseSchema = z.object({
   size: z.number().int().min(0),
   bindings: z.array(provenBindingSchema),
+  /** The subject's map entry (count and chain of its leaves), proven under the head of `size`. */
+  map: mapProofSchema,
 });
+
+/** At most this many leaves per answer of `/kt/leaves`. */
+export const KT_LEAVES_PAGE = 1000;
+export const ktLeavesQuerySchema = z.object({ from: treeSize, to: treeSize }).strict();
+export const ktLeavesResponseSchema = z.object({
+  /** Leaves from..to-1: their RFC 9162 hash and their subject's map key, no content. */
+  leaves: z.array(z.object({ index: z.number().int().min(0), hash: hashHex, key: hashHex })),
+});
+export type KtLeavesResponse = z.infer<typeof ktLeavesResponseSchema>;
 export type KtHistoryResponse = z.infer<typeof ktHistoryResponseSchema>;
 
 export const transparencyEndpoints = {
@@ -70,9 +106,20 @@ export const transparencyEndpoints = {
     auth: 'session',
     params: ktUserParamsSchema,
     query: atSizeQuerySchema,
-    response: provenBindingSchema,
+    response: latestBindingSchema,
     status: 200,
     errors: ['kt-bad-size', 'kt-not-logged'],
+  }),
+  ktLeaves: endpoint({
+    method: 'get',
+    path: '/kt/leaves',
+    summary: `Leaves from..to-1 (at most ${KT_LEAVES_PAGE}) as hashes with their subject's map key, for an auditor to recompute both roots of a head.`,
+    tag: 'transparency',
+    auth: 'public',
+    query: ktLeavesQuerySchema,
+    response: ktLeavesResponseSchema,
+    status: 200,
+    errors: ['kt-bad-size'],
   }),
   ktHistory: endpoint({
     method: 'get',
@@ -81,6 +128,31 @@ export const transparencyEndpoints = {
       "Every binding logged for the caller's account, each with its inclusion proof (self-monitoring).",
     tag: 'transparency',
     auth: 'session',
+    query: atSizeQuerySchema,
+    response: ktHistoryResponseSchema,
+    status: 200,
+    errors: ['kt-bad-size'],
+  }),
+  ktMemberships: endpoint({
+    method: 'get',
+    path: '/kt/memberships',
+    summary:
+      'Every team statement logged as naming the caller as a member, each with its inclusion proof (self-monitoring).',
+    tag: 'transparency',
+    auth: 'session',
+    query: atSizeQuerySchema,
+    response: ktHistoryResponseSchema,
+    status: 200,
+    errors: ['kt-bad-size'],
+  }),
+  ktTeamHistory: endpoint({
+    method: 'get',
+    path: '/kt/teams/:teamId/history',
+    summary:
+      "Every leaf logged for a team's signed statements, each with its inclusion proof in the tree of `size` leaves (team leaves hold no personal data).",
+    tag: 'transparency',
+    auth: 'public',
+    params: ktTeamParamsSchema,
     query: atSizeQuerySchema,
     response: ktHistoryResponseSchema,
     status: 200,

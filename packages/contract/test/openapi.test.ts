@@ -1,4 +1,9 @@
-import { buildOpenApiDocument, endpoints, registerRequestSchema, updateRecordRequestSchema } from '../src/index';
+import {
+  buildOpenApiDocument,
+  endpoints,
+  registerRequestSchema,
+  updateRecordRequestSchema,
+} from '../src/index';
 
 describe('the OpenAPI document', () => {
   it('when generated, then every endpoint of the table is in it under /api with its method', () => {
@@ -14,9 +19,15 @@ describe('the OpenAPI document', () => {
 
 describe('request schemas', () => {
   it('when an update carries unknown fields such as ownerId or version, then it is refused', () => {
-    const base = { baseVersion: 1, recipients: [{ userId: 'a'.repeat(22), fingerprint: 'b'.repeat(40) }], message: '-----BEGIN PGP MESSAGE-----\n' };
+    const base = {
+      baseVersion: 1,
+      recipients: [{ userId: 'a'.repeat(22), fingerprint: 'b'.repeat(40) }],
+      message: '-----BEGIN PGP MESSAGE-----\n',
+    };
     expect(updateRecordRequestSchema.safeParse(base).success).toBe(true);
-    expect(updateRecordRequestSchema.safeParse({ ...base, ownerId: 'a'.repeat(22) }).success).toBe(false);
+    expect(updateRecordRequestSchema.safeParse({ ...base, ownerId: 'a'.repeat(22) }).success).toBe(
+      false,
+    );
     expect(updateRecordRequestSchema.safeParse({ ...base, version: 9 }).success).toBe(false);
   });
 

@@ -32,9 +32,47 @@ export interface AuditCheckpoint {
   head: string;
 }
 
+/**
+ * What the owner's account state keeps of the last checkpoint she signed or accepted for a
+ * record (DESIGN §12): its length and the first 128 bits of its head (32 hex). Kept in her
+ * signed state, so a server that withholds or rolls back the stored checkpoint does not lower
+ * the bar. 128 bits keep 10,000 records within the state's budget; matching them with a
+ * rewritten chain is a second preimage on SHA-256 truncated to 128 bits.
+ */
+export interface AuditMark {
+  length: number;
+  head: string;
+}
+
+const MARK_HEAD_CHARS = 32;
+
+/** The mark the account state keeps for a trail that passed at `length` with `head`. */
+export function auditMarkOf(trail: { length: number; head: string }): AuditMark {
+  return { length: trail.length, head: trail.head.slice(0, MARK_HEAD_CHARS) };
+}
+
+/** True when `v` is a mark as auditMarkOf makes it. */
+export function isAuditMark(v: { length: unknown; head: unknown }): v is AuditMark {
+  return (
+    Number.isSafeInteger(v.length) &&
+    (v.length as number) >= 1 &&
+    typeof v.head === 'string' &&
+    new RegExp(`^[0-9a-f]{${MARK_HEAD_CHARS}}$`).test(v.head)
+  );
+}
+
 export type AuditTrailResult =
-  /** Every link recomputed, and the trail extends the signed checkpoint (if one is stored). */
-  | { status: 'intact'; length: number; head: string; checkpoint: AuditCheckpoint | null }
+  /**
+   * Every link recomputed, and the trail extends the signed checkpoint (if one is stored) and
+   * the mark kept in the account state; `mark` is what to keep there now.
+   */
+  | {
+      status: 'intact';
+      length: number;
+      head: string;
+      checkpoint: AuditCheckpoint | null;
+      mark: AuditMark;
+    }
   /** Link `seq` is not the hash of its event and the link before it (changed, removed, reordered). */
   | { status: 'broken'; seq: number }
   /** Shorter than the owner already signed: events were removed from its end. */
@@ -50,7 +88,15 @@ export type AuditTrailResult =
  * this same function.
  */
 export function auditEventHash(e: Omit<AuditLink, 'hash'>): string {
-  const canonical = JSON.stringify([EVENT_LABEL, e.recordId, e.seq, e.actorId, e.action, e.at, e.prevHash]);
+  const canonical = JSON.stringify([
+    EVENT_LABEL,
+    e.recordId,
+    e.seq,
+    e.actorId,
+    e.action,
+    e.at,
+    e.prevHash,
+  ]);
   return toHex(sha256(utf8(canonical)));
 }
 
@@ -59,10 +105,19 @@ export function auditEventHash(e: Omit<AuditLink, 'hash'>): string {
  * this record, each `prevHash` the previous link, each hash recomputed. The first bad `seq`,
  * or the trail's length and head.
  */
-export function checkAuditChain(recordId: string, events: readonly AuditLink[]): { status: 'intact'; length: number; head: string } | { status: 'broken'; seq: number } {
+export function checkAuditChain(
+  recordId: string,
+  events: readonly AuditLink[],
+): { status: 'intact'; length: number; head: string } | { status: 'broken'; seq: number } {
   let head = AUDIT_GENESIS_HASH;
   for (const [i, e] of events.entries()) {
-    if (e.recordId !== recordId || e.seq !== i + 1 || e.prevHash !== head || auditEventHash(e) !== e.hash) return { status: 'broken', seq: i + 1 };
+    if (
+      e.recordId !== recordId ||
+      e.seq !== i + 1 ||
+      e.prevHash !== head ||
+      auditEventHash(e) !== e.hash
+    )
+      return { status: 'broken', seq: i + 1 };
     head = e.hash;
   }
   return { status: 'intact', length: events.length, head };
@@ -83,16 +138,28 @@ function isCheckpoint(value: unknown): value is AuditCheckpoint {
 }
 
 /** Signs a checkpoint with the owner's key (an inline-signed statement, armored). */
-export function signAuditCheckpoint(opts: { checkpoint: AuditCheckpoint; key: UnlockedKey }): Promise<string> {
+export function signAuditCheckpoint(opts: {
+  checkpoint: AuditCheckpoint;
+  key: UnlockedKey;
+}): Promise<string> {
   const { recordId, length, head } = opts.checkpoint;
-  return signInline(statementBytes(CHECKPOINT_PURPOSE, 'checkpoint', { recordId, length, head }), opts.key);
+  return signInline(
+    statementBytes(CHECKPOINT_PURPOSE, 'checkpoint', { recordId, length, head }),
+    opts.key,
+  );
 }
 
 /** The checkpoint a statement signed by exactly `ownerPublicKey` says, or null when it does not verify. */
-export async function verifyAuditCheckpoint(opts: { signed: string; ownerPublicKey: string | openpgp.Key }): Promise<AuditCheckpoint | null> {
+export async function verifyAuditCheckpoint(opts: {
+  signed: string;
+  ownerPublicKey: string | openpgp.Key;
+}): Promise<AuditCheckpoint | null> {
   let key: openpgp.Key;
   try {
-    key = typeof opts.ownerPublicKey === 'string' ? await parsePublicKeyCached(opts.ownerPublicKey) : opts.ownerPublicKey;
+    key =
+      typeof opts.ownerPublicKey === 'string'
+        ? await parsePublicKeyCached(opts.ownerPublicKey)
+        : opts.ownerPublicKey;
   } catch {
     return null;
   }
@@ -100,23 +167,40 @@ export async function verifyAuditCheckpoint(opts: { signed: string; ownerPublicK
   return isCheckpoint(value) ? value : null;
 }
 
+/** `shortened` / `diverged` when the trail does not extend a mark of `length` ending in `head` (a prefix of the link's hash). */
+function extendsMark(events: readonly AuditLink[], mark: AuditMark): AuditTrailResult | null {
+  if (events.length < mark.length)
+    return { status: 'shortened', length: events.length, checkpointLength: mark.length };
+  if (!events[mark.length - 1]?.hash.startsWith(mark.head))
+    return { status: 'diverged', seq: mark.length };
+  return null;
+}
+
 /**
  * The owner's check of one record's trail (DESIGN §12 "Audit"): the chain recomputed, and the
  * last checkpoint the owner signed (as the server stores it; null when none) verified with the
- * owner's key and extended by the trail. Whatever verdict the server sent is not an input.
+ * owner's key and extended by the trail. The trail must also extend `seen`, the mark her signed
+ * account state keeps of the last checkpoint she signed or accepted on any device: a server that
+ * withholds the stored checkpoint, or serves an older one, gains nothing. Whatever verdict the
+ * server sent is not an input.
  */
 export async function checkAuditTrail(opts: {
   recordId: string;
   events: readonly AuditLink[];
   signedCheckpoint: string | null;
   ownerKey: UnlockedKey;
+  seen?: AuditMark;
 }): Promise<AuditTrailResult> {
   const chain = checkAuditChain(opts.recordId, opts.events);
   if (chain.status === 'broken') return chain;
-  if (opts.signedCheckpoint === null) return { ...chain, checkpoint: null };
-  const checkpoint = await verifyAuditCheckpoint({ signed: opts.signedCheckpoint, ownerPublicKey: opts.ownerKey.key.toPublic() });
+  const fromState = opts.seen ? extendsMark(opts.events, opts.seen) : null;
+  if (fromState) return fromState;
+  const mark = auditMarkOf(chain);
+  if (opts.signedCheckpoint === null) return { ...chain, checkpoint: null, mark };
+  const checkpoint = await verifyAuditCheckpoint({
+    signed: opts.signedCheckpoint,
+    ownerPublicKey: opts.ownerKey.key.toPublic(),
+  });
   if (!checkpoint || checkpoint.recordId !== opts.recordId) return { status: 'bad-checkpoint' };
-  if (chain.length < checkpoint.length) return { status: 'shortened', length: chain.length, checkpointLength: checkpoint.length };
-  if (opts.events[checkpoint.length - 1]?.hash !== checkpoint.head) return { status: 'diverged', seq: checkpoint.length };
-  return { ...chain, checkpoint };
+  return extendsMark(opts.events, checkpoint) ?? { ...chain, checkpoint, mark };
 }

@@ -17,11 +17,20 @@ function checkPurpose(purpose: string): void {
 }
 
 /** Encrypts and signs `data` (JSON) to the key holder only. Throws `invalid-argument`. */
-export async function sealSelfBlob(opts: { data: Json; purpose: string; key: UnlockedKey }): Promise<ArmoredMessage> {
+export async function sealSelfBlob(opts: {
+  data: Json;
+  purpose: string;
+  key: UnlockedKey;
+}): Promise<ArmoredMessage> {
   checkPurpose(opts.purpose);
   let json: string;
   try {
-    json = canonicalJson({ v: 1, purpose: opts.purpose, sealedAt: new Date().toISOString(), data: opts.data });
+    json = canonicalJson({
+      v: 1,
+      purpose: opts.purpose,
+      sealedAt: new Date().toISOString(),
+      data: opts.data,
+    });
   } catch (cause) {
     throw new CryptoError('invalid-argument', 'data must be JSON', { cause });
   }
@@ -43,10 +52,19 @@ export type OpenSelfBlobResult =
  * Decrypts a self blob and requires the holder's own signature and the expected purpose.
  * @throws CryptoError `invalid-argument` (purpose), `unsupported-format` (authentic blob of a newer format).
  */
-export async function openSelfBlob(opts: { message: string; purpose: string; key: UnlockedKey }): Promise<OpenSelfBlobResult> {
+export async function openSelfBlob(opts: {
+  message: string;
+  purpose: string;
+  key: UnlockedKey;
+}): Promise<OpenSelfBlobResult> {
   checkPurpose(opts.purpose);
-  const outcome = await decryptVerified({ message: opts.message, myKey: opts.key, authorPublicKey: opts.key.key.toPublic() });
-  if (outcome.status === 'unknown-author-key') return { status: 'bad-signature', reason: 'signed-by-another-key' };
+  const outcome = await decryptVerified({
+    message: opts.message,
+    myKey: opts.key,
+    authorPublicKey: opts.key.key.toPublic(),
+  });
+  if (outcome.status === 'unknown-author-key')
+    return { status: 'bad-signature', reason: 'signed-by-another-key' };
   if (outcome.status !== 'ok') return outcome;
   let value: { v?: unknown; purpose?: unknown; sealedAt?: unknown; data?: Json };
   try {
@@ -54,12 +72,18 @@ export async function openSelfBlob(opts: { message: string; purpose: string; key
   } catch {
     return { status: 'context-mismatch', mismatches: ['format'] };
   }
-  if (typeof value !== 'object' || value === null) return { status: 'context-mismatch', mismatches: ['format'] };
+  if (typeof value !== 'object' || value === null)
+    return { status: 'context-mismatch', mismatches: ['format'] };
   // An authentic blob from a newer app version: say so instead of calling it tampered (STYLE.md §12).
   if (typeof value.v === 'number' && value.v !== 1) {
-    throw new CryptoError('unsupported-format', `self blob format v${value.v} is not supported by this version of the app`);
+    throw new CryptoError(
+      'unsupported-format',
+      `self blob format v${value.v} is not supported by this version of the app`,
+    );
   }
-  if (value.v !== 1 || typeof value.sealedAt !== 'string' || !('data' in value)) return { status: 'context-mismatch', mismatches: ['format'] };
-  if (value.purpose !== opts.purpose) return { status: 'context-mismatch', mismatches: ['purpose'] };
+  if (value.v !== 1 || typeof value.sealedAt !== 'string' || !('data' in value))
+    return { status: 'context-mismatch', mismatches: ['format'] };
+  if (value.purpose !== opts.purpose)
+    return { status: 'context-mismatch', mismatches: ['purpose'] };
   return { status: 'verified', data: value.data as Json, sealedAt: value.sealedAt };
 }

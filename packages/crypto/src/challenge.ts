@@ -14,7 +14,10 @@ function challengeBytes(challenge: string): Uint8Array {
 }
 
 /** Detached armored signature over the challenge (domain-separated). Throws `invalid-argument`. */
-export async function signChallenge(opts: { challenge: string; privateKey: UnlockedKey }): Promise<string> {
+export async function signChallenge(opts: {
+  challenge: string;
+  privateKey: UnlockedKey;
+}): Promise<string> {
   return signDetached(challengeBytes(opts.challenge), opts.privateKey);
 }
 
@@ -22,7 +25,12 @@ export async function signChallenge(opts: { challenge: string; privateKey: Unloc
  * Checks a challenge signature with the account's public key.
  * @throws CryptoError `bad-signature`, `invalid-argument`, `invalid-key`.
  */
-export async function verifyChallengeSignature(opts: { challenge: string; signature: string; publicKey: string }): Promise<void> {
-  if (typeof opts.signature !== 'string') throw new CryptoError('bad-signature', 'signature must be an armored string');
+export async function verifyChallengeSignature(opts: {
+  challenge: string;
+  signature: string;
+  publicKey: string;
+}): Promise<void> {
+  if (typeof opts.signature !== 'string')
+    throw new CryptoError('bad-signature', 'signature must be an armored string');
   await verifyDetached(challengeBytes(opts.challenge), opts.signature, opts.publicKey);
 }

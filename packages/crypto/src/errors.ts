@@ -44,7 +44,11 @@ export type KtErrorCode =
   | 'kt-inconsistent'
   | 'kt-bad-head-signature'
   | 'kt-head-older'
-  | 'kt-binding-mismatch';
+  | 'kt-binding-mismatch'
+  | 'kt-team-fork'
+  | 'kt-team-gap'
+  | 'kt-no-map'
+  | 'kt-map-mismatch';
 
 /** Care teams (src/teams): statements, team keys, team grants. */
 export type TeamErrorCode =

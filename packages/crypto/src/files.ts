@@ -20,7 +20,9 @@ export interface FileProgress {
 }
 
 async function sha256(data: Uint8Array): Promise<string> {
-  return toBase64Url(new Uint8Array(await globalThis.crypto.subtle.digest('SHA-256', bufferSource(data))));
+  return toBase64Url(
+    new Uint8Array(await globalThis.crypto.subtle.digest('SHA-256', bufferSource(data))),
+  );
 }
 
 const KEY_COMMITMENT_LABEL = 'medseal file key commitment v1';
@@ -33,9 +35,18 @@ const KEY_COMMITMENT_LABEL = 'medseal file key commitment v1';
  * record's packets under this file id is caught before anything is encrypted to the grantee.
  * @throws CryptoError `invalid-argument` for an empty file id.
  */
-export async function commitFileKey(opts: { fileId: string; sessionKey: { data: Uint8Array; algorithm: string } }): Promise<string> {
-  if (typeof opts.fileId !== 'string' || opts.fileId === '') throw new CryptoError('invalid-argument', 'fileId must be a non-empty string');
-  const parts = [utf8(KEY_COMMITMENT_LABEL), utf8(opts.fileId), utf8(opts.sessionKey.algorithm), opts.sessionKey.data];
+export async function commitFileKey(opts: {
+  fileId: string;
+  sessionKey: { data: Uint8Array; algorithm: string };
+}): Promise<string> {
+  if (typeof opts.fileId !== 'string' || opts.fileId === '')
+    throw new CryptoError('invalid-argument', 'fileId must be a non-empty string');
+  const parts = [
+    utf8(KEY_COMMITMENT_LABEL),
+    utf8(opts.fileId),
+    utf8(opts.sessionKey.algorithm),
+    opts.sessionKey.data,
+  ];
   const total = parts.reduce((n, p) => n + 4 + p.length, 0);
   const input = new Uint8Array(total);
   const view = new DataView(input.buffer);
@@ -60,23 +71,38 @@ export async function sealFile(opts: {
   sessionKey?: SessionKey;
   onProgress?: (progress: FileProgress) => void;
 }): Promise<{ message: Uint8Array; sha256: string }> {
-  if (!(opts.data instanceof Uint8Array)) throw new CryptoError('invalid-argument', 'data must be a Uint8Array');
-  if (opts.data.length > MAX_FILE_BYTES) throw new CryptoError('invalid-argument', `attachments are limited to ${MAX_FILE_BYTES} bytes`);
-  if (opts.recipientKeys.length === 0) throw new CryptoError('invalid-argument', 'an attachment needs at least one recipient');
+  if (!(opts.data instanceof Uint8Array))
+    throw new CryptoError('invalid-argument', 'data must be a Uint8Array');
+  if (opts.data.length > MAX_FILE_BYTES)
+    throw new CryptoError('invalid-argument', `attachments are limited to ${MAX_FILE_BYTES} bytes`);
+  if (opts.recipientKeys.length === 0)
+    throw new CryptoError('invalid-argument', 'an attachment needs at least one recipient');
   // The digest runs natively (WebCrypto) alongside the encryption instead of before it.
   const digest = sha256(opts.data);
   digest.catch(() => undefined);
-  const sessionKey = opts.sessionKey ? { sessionKey: { data: opts.sessionKey.data, algorithm: opts.sessionKey.algorithm } } : {};
+  const sessionKey = opts.sessionKey
+    ? { sessionKey: { data: opts.sessionKey.data, algorithm: opts.sessionKey.algorithm } }
+    : {};
   // Padded like records (Padmé), so the stored size says little about the file's (padding.ts).
   const padded = padFile(opts.data);
   const total = opts.data.length;
   const message = await encryptToKeys(opts.recipientKeys, async (keys) => {
-    const base = { encryptionKeys: keys, signingKeys: opts.authorKey.key, ...sessionKey, config: MESSAGE_CONFIG };
+    const base = {
+      encryptionKeys: keys,
+      signingKeys: opts.authorKey.key,
+      ...sessionKey,
+      config: MESSAGE_CONFIG,
+    };
     if (opts.onProgress) {
       const onProgress = opts.onProgress;
       onProgress({ done: 0, total });
       // Progress in the caller's bytes: the padding after them counts as done.
-      const input = await openpgp.createMessage({ binary: progressStream(padded, (done) => onProgress({ done: Math.min(done, total), total })), format: 'binary' });
+      const input = await openpgp.createMessage({
+        binary: progressStream(padded, (done) =>
+          onProgress({ done: Math.min(done, total), total }),
+        ),
+        format: 'binary',
+      });
       const output = await openpgp.encrypt({ ...base, message: input, format: 'binary' });
       return collect(output as unknown as ReadableStream<Uint8Array>);
     }
@@ -88,7 +114,10 @@ export async function sealFile(opts: {
 
 export type OpenFileResult =
   | { status: 'verified'; data: Uint8Array; signedAt: Date }
-  | { status: 'unknown-author-key'; reason: 'signed-by-another-key' | 'author-key-mismatch' | 'unreadable-author-key' }
+  | {
+      status: 'unknown-author-key';
+      reason: 'signed-by-another-key' | 'author-key-mismatch' | 'unreadable-author-key';
+    }
   | { status: 'bad-signature'; reason: BadSignatureReason }
   | { status: 'context-mismatch'; mismatches: ['sha256'] }
   | { status: 'not-for-me' };
@@ -108,7 +137,8 @@ export async function openFile(opts: {
   expectSha256?: string;
   onProgress?: (progress: FileProgress) => void;
 }): Promise<OpenFileResult> {
-  if (!(opts.message instanceof Uint8Array)) return { status: 'bad-signature', reason: 'malformed' };
+  if (!(opts.message instanceof Uint8Array))
+    return { status: 'bad-signature', reason: 'malformed' };
   const total = opts.message.length;
   const onProgress = opts.onProgress;
   onProgress?.({ done: 0, total });

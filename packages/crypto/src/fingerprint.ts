@@ -11,7 +11,8 @@ export function parseFingerprint(value: string): Fingerprint {
   // Already normal (what the server and this package send): one test instead of two rewrites.
   if (typeof value === 'string' && FINGERPRINT_RE.test(value)) return value as Fingerprint;
   const normalised = typeof value === 'string' ? value.replace(/\s+/g, '').toLowerCase() : '';
-  if (!FINGERPRINT_RE.test(normalised)) throw new CryptoError('invalid-fingerprint', 'a fingerprint is 40 hex characters');
+  if (!FINGERPRINT_RE.test(normalised))
+    throw new CryptoError('invalid-fingerprint', 'a fingerprint is 40 hex characters');
   return normalised as Fingerprint;
 }
 
@@ -57,7 +58,10 @@ async function safetyHalf(fp: Fingerprint): Promise<string> {
  * Throws `invalid-fingerprint`.
  */
 export async function safetyNumber(a: string, b: string): Promise<string> {
-  const halves = await Promise.all([safetyHalf(parseFingerprint(a)), safetyHalf(parseFingerprint(b))]);
+  const halves = await Promise.all([
+    safetyHalf(parseFingerprint(a)),
+    safetyHalf(parseFingerprint(b)),
+  ]);
   halves.sort();
   return halves.join('');
 }

@@ -23,19 +23,33 @@ export interface GrantInput {
 }
 
 function isIso(value: unknown): value is string {
-  return typeof value === 'string' && !Number.isNaN(Date.parse(value)) && new Date(value).toISOString() === value;
+  return (
+    typeof value === 'string' &&
+    !Number.isNaN(Date.parse(value)) &&
+    new Date(value).toISOString() === value
+  );
 }
 
 function parseGrant(value: unknown): Grant | null {
   if (typeof value !== 'object' || value === null) return null;
   const g = value as Record<string, unknown>;
-  const allowed = new Set(['v', 'recordId', 'granteeUserId', 'granteeFingerprint', 'grantedBy', 'at', 'expiresAt', 'ktHead']);
+  const allowed = new Set([
+    'v',
+    'recordId',
+    'granteeUserId',
+    'granteeFingerprint',
+    'grantedBy',
+    'at',
+    'expiresAt',
+    'ktHead',
+  ]);
   if (Object.keys(g).some((k) => !allowed.has(k))) return null;
   if (g.v !== 1) return null;
   for (const k of ['recordId', 'granteeUserId', 'grantedBy'] as const) {
     if (typeof g[k] !== 'string' || g[k] === '') return null;
   }
-  if (typeof g.granteeFingerprint !== 'string' || !/^[0-9a-f]{40}$/.test(g.granteeFingerprint)) return null;
+  if (typeof g.granteeFingerprint !== 'string' || !/^[0-9a-f]{40}$/.test(g.granteeFingerprint))
+    return null;
   if (!isIso(g.at)) return null;
   if (g.expiresAt !== undefined && !isIso(g.expiresAt)) return null;
   if (g.ktHead !== undefined && !parseSignedTreeHead(g.ktHead)) return null;
@@ -46,10 +60,14 @@ function parseGrant(value: unknown): Grant | null {
  * Signs a grant with the sharer's key. Returns the armored signed message the server stores.
  * Throws `invalid-argument`, `invalid-fingerprint`.
  */
-export async function createGrant(opts: { grant: GrantInput; signerKey: UnlockedKey }): Promise<{ signedGrant: string; grant: Grant }> {
+export async function createGrant(opts: {
+  grant: GrantInput;
+  signerKey: UnlockedKey;
+}): Promise<{ signedGrant: string; grant: Grant }> {
   const { grant: input } = opts;
   for (const k of ['recordId', 'granteeUserId', 'grantedBy'] as const) {
-    if (typeof input[k] !== 'string' || input[k] === '') throw new CryptoError('invalid-argument', `grant.${k} is required`);
+    if (typeof input[k] !== 'string' || input[k] === '')
+      throw new CryptoError('invalid-argument', `grant.${k} is required`);
   }
   const at = input.at ?? new Date();
   const grant: Grant = {
@@ -62,8 +80,12 @@ export async function createGrant(opts: { grant: GrantInput; signerKey: Unlocked
     ...(input.expiresAt ? { expiresAt: input.expiresAt.toISOString() } : {}),
     ...(input.ktHead ? { ktHead: input.ktHead } : {}),
   };
-  if (input.ktHead !== undefined && !parseSignedTreeHead(input.ktHead)) throw new CryptoError('invalid-argument', 'grant.ktHead must be a signed tree head');
-  const signedGrant = await signInline(utf8(canonicalJson({ purpose: GRANT_PURPOSE, grant })), opts.signerKey);
+  if (input.ktHead !== undefined && !parseSignedTreeHead(input.ktHead))
+    throw new CryptoError('invalid-argument', 'grant.ktHead must be a signed tree head');
+  const signedGrant = await signInline(
+    utf8(canonicalJson({ purpose: GRANT_PURPOSE, grant })),
+    opts.signerKey,
+  );
   return { signedGrant, grant };
 }
 
@@ -80,14 +102,18 @@ export async function verifyGrant(opts: {
 }
 
 /** `verifyGrant` with the signer's key already parsed (callers that also need its fingerprint parse it once). */
-export async function verifyGrantWithKey(signedGrant: string, key: openpgp.Key): Promise<{ status: 'verified'; grant: Grant } | { status: 'bad-signature' }> {
+export async function verifyGrantWithKey(
+  signedGrant: string,
+  key: openpgp.Key,
+): Promise<{ status: 'verified'; grant: Grant } | { status: 'bad-signature' }> {
   const data = typeof signedGrant === 'string' ? await verifyInline(signedGrant, key) : null;
   if (!data) return { status: 'bad-signature' };
   try {
     const parsed = JSON.parse(fromUtf8(data)) as unknown;
     if (typeof parsed !== 'object' || parsed === null) return { status: 'bad-signature' };
     const { purpose, grant, ...rest } = parsed as Record<string, unknown>;
-    if (purpose !== GRANT_PURPOSE || Object.keys(rest).length > 0) return { status: 'bad-signature' };
+    if (purpose !== GRANT_PURPOSE || Object.keys(rest).length > 0)
+      return { status: 'bad-signature' };
     const valid = parseGrant(grant);
     return valid ? { status: 'verified', grant: valid } : { status: 'bad-signature' };
   } catch {

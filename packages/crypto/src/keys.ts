@@ -9,7 +9,14 @@ import type { ArmoredPrivateKey, ArmoredPublicKey, Fingerprint, PublicKeyInfo } 
 const MIN_RSA_BITS = 3072;
 
 const RSA_ALGORITHMS = new Set(['rsaEncryptSign', 'rsaEncrypt', 'rsaSign']);
-const ENCRYPTION_ALGORITHMS = new Set(['rsaEncryptSign', 'rsaEncrypt', 'ecdh', 'x25519', 'x448', 'elgamal']);
+const ENCRYPTION_ALGORITHMS = new Set([
+  'rsaEncryptSign',
+  'rsaEncrypt',
+  'ecdh',
+  'x25519',
+  'x448',
+  'elgamal',
+]);
 const ACCEPTED_ALGORITHMS = new Set([
   ...RSA_ALGORITHMS,
   'eddsaLegacy',
@@ -40,7 +47,11 @@ export interface UnlockedKey {
 }
 
 export function wrapUnlocked(key: openpgp.PrivateKey): UnlockedKey {
-  return Object.freeze({ kind: 'unlocked-key', fingerprint: key.getFingerprint() as Fingerprint, key });
+  return Object.freeze({
+    kind: 'unlocked-key',
+    fingerprint: key.getFingerprint() as Fingerprint,
+    key,
+  });
 }
 
 /** Public half of an unlocked key, armored. */
@@ -52,13 +63,21 @@ export function publicKeyOf(key: UnlockedKey): ArmoredPublicKey {
  * Makes a user's key pair in memory. User ID `name <email>`. No expiry (keys are replaced
  * through the app, not by time).
  */
-export async function generateUserKey(opts: { name: string; email: string; date?: Date }): Promise<GeneratedUserKey> {
-  if (!opts.email || !opts.email.includes('@')) throw new CryptoError('invalid-argument', 'email must be an address');
+export async function generateUserKey(opts: {
+  name: string;
+  email: string;
+  date?: Date;
+}): Promise<GeneratedUserKey> {
+  if (!opts.email || !opts.email.includes('@'))
+    throw new CryptoError('invalid-argument', 'email must be an address');
   return generateKeyPair({ name: opts.name, email: opts.email }, opts.date);
 }
 
 /** The one key profile of DESIGN §2 (user keys and team keys alike). */
-export async function generateKeyPair(userID: openpgp.UserID, date?: Date): Promise<GeneratedUserKey> {
+export async function generateKeyPair(
+  userID: openpgp.UserID,
+  date?: Date,
+): Promise<GeneratedUserKey> {
   const { privateKey } = await openpgp.generateKey({
     type: 'ecc',
     curve: 'curve25519Legacy',
@@ -68,7 +87,11 @@ export async function generateKeyPair(userID: openpgp.UserID, date?: Date): Prom
     config: MESSAGE_CONFIG,
   });
   const unlocked = wrapUnlocked(privateKey);
-  return { privateKey: unlocked, publicKey: publicKeyOf(unlocked), fingerprint: unlocked.fingerprint };
+  return {
+    privateKey: unlocked,
+    publicKey: publicKeyOf(unlocked),
+    fingerprint: unlocked.fingerprint,
+  };
 }
 
 /** base64url SHA-256 of a key's binary public packets (every subkey and binding), whatever armor it came in. */
@@ -132,8 +155,12 @@ export async function usableEncryptionKeyIds(key: openpgp.Key, now: Date): Promi
  * key material), `unsupported-key-version` (not v4), `weak-key` (RSA < 3072, DSA, ElGamal, any
  * unknown algorithm), `key-revoked`, `key-expired`, `no-encryption-subkey`.
  */
-export async function readPublicKey(armored: string, opts: { now?: Date } = {}): Promise<PublicKeyInfo> {
-  if (typeof armored !== 'string') throw new CryptoError('invalid-key', 'public key must be an armored string');
+export async function readPublicKey(
+  armored: string,
+  opts: { now?: Date } = {},
+): Promise<PublicKeyInfo> {
+  if (typeof armored !== 'string')
+    throw new CryptoError('invalid-key', 'public key must be an armored string');
   if (armored.includes('PRIVATE KEY BLOCK')) {
     throw new CryptoError('not-public-key', 'this is a private key; send only the public key');
   }
@@ -143,14 +170,21 @@ export async function readPublicKey(armored: string, opts: { now?: Date } = {}):
 
 /** The checks of `readPublicKey` on an already parsed key; returns the usable encryption key IDs. */
 export async function checkPublicKey(key: openpgp.Key, now: Date): Promise<string[]> {
-  if (key.isPrivate()) throw new CryptoError('not-public-key', 'this is a private key; send only the public key');
+  if (key.isPrivate())
+    throw new CryptoError('not-public-key', 'this is a private key; send only the public key');
   if (key.keyPacket.version !== 4) {
-    throw new CryptoError('unsupported-key-version', `key version ${key.keyPacket.version} is not supported (v4 only)`);
+    throw new CryptoError(
+      'unsupported-key-version',
+      `key version ${key.keyPacket.version} is not supported (v4 only)`,
+    );
   }
   for (const k of [key, ...key.subkeys]) {
     if (isWeak(k.getAlgorithmInfo())) {
       const info = k.getAlgorithmInfo();
-      throw new CryptoError('weak-key', `key algorithm ${info.algorithm}${info.bits ? ` (${info.bits} bits)` : ''} is too weak`);
+      throw new CryptoError(
+        'weak-key',
+        `key algorithm ${info.algorithm}${info.bits ? ` (${info.bits} bits)` : ''} is too weak`,
+      );
     }
   }
   if (await key.isRevoked(undefined, undefined, now, READ_CONFIG)) {
@@ -164,8 +198,10 @@ export async function checkPublicKey(key: openpgp.Key, now: Date): Promise<strin
       throw new CryptoError('key-expired', `the key expired on ${expiry.toISOString()}`, { cause });
     }
     const message = cause instanceof Error ? cause.message : '';
-    if (/revoked/i.test(message)) throw new CryptoError('key-revoked', 'the key has been revoked', { cause });
-    if (/expired/i.test(message)) throw new CryptoError('key-expired', 'the key has expired', { cause });
+    if (/revoked/i.test(message))
+      throw new CryptoError('key-revoked', 'the key has been revoked', { cause });
+    if (/expired/i.test(message))
+      throw new CryptoError('key-expired', 'the key has expired', { cause });
     throw new CryptoError('invalid-key', 'the key has no valid self-signature', { cause });
   }
   const encryptionKeyIds = await usableEncryptionKeyIds(key, now);
@@ -211,17 +247,24 @@ async function earliestExpiry(key: openpgp.Key): Promise<number> {
     if (t instanceof Date) earliest = Math.min(earliest, t.getTime());
   };
   consider(await key.getExpirationTime(undefined, READ_CONFIG).catch(() => null));
-  for (const sub of key.subkeys) consider(await sub.getExpirationTime(undefined, READ_CONFIG).catch(() => null));
+  for (const sub of key.subkeys)
+    consider(await sub.getExpirationTime(undefined, READ_CONFIG).catch(() => null));
   return earliest;
 }
 
 /** Parses + validates one public key, through the validation cache. Throws the readPublicKey codes. */
-export async function validatedPublicKey(armored: string, now: Date = new Date()): Promise<ValidatedKey> {
-  if (typeof armored !== 'string') throw new CryptoError('invalid-key', 'public key must be an armored string');
+export async function validatedPublicKey(
+  armored: string,
+  now: Date = new Date(),
+): Promise<ValidatedKey> {
+  if (typeof armored !== 'string')
+    throw new CryptoError('invalid-key', 'public key must be an armored string');
   const t = now.getTime();
   const hit = validated.get(armored);
-  if (hit && t >= hit.checkedAt && t - hit.checkedAt < VALIDATION_TTL_MS && t < hit.validUntil) return hit;
-  if (armored.includes('PRIVATE KEY BLOCK')) throw new CryptoError('not-public-key', 'this is a private key; send only the public key');
+  if (hit && t >= hit.checkedAt && t - hit.checkedAt < VALIDATION_TTL_MS && t < hit.validUntil)
+    return hit;
+  if (armored.includes('PRIVATE KEY BLOCK'))
+    throw new CryptoError('not-public-key', 'this is a private key; send only the public key');
   const key = await parseKey(armored);
   const encryptionKeyIds = await checkPublicKey(key, now);
   const entry: ValidatedKey = {
@@ -241,13 +284,21 @@ export async function validatedPublicKey(armored: string, now: Date = new Date()
 
 /** The checks that need no signature verification: public, v4, acceptable algorithms. */
 function checkKeyShape(key: openpgp.Key): void {
-  if (key.isPrivate()) throw new CryptoError('not-public-key', 'this is a private key; send only the public key');
+  if (key.isPrivate())
+    throw new CryptoError('not-public-key', 'this is a private key; send only the public key');
   if (key.keyPacket.version !== 4) {
-    throw new CryptoError('unsupported-key-version', `key version ${key.keyPacket.version} is not supported (v4 only)`);
+    throw new CryptoError(
+      'unsupported-key-version',
+      `key version ${key.keyPacket.version} is not supported (v4 only)`,
+    );
   }
   for (const k of [key, ...key.subkeys]) {
     const info = k.getAlgorithmInfo();
-    if (isWeak(info)) throw new CryptoError('weak-key', `key algorithm ${info.algorithm}${info.bits ? ` (${info.bits} bits)` : ''} is too weak`);
+    if (isWeak(info))
+      throw new CryptoError(
+        'weak-key',
+        `key algorithm ${info.algorithm}${info.bits ? ` (${info.bits} bits)` : ''} is too weak`,
+      );
   }
 }
 
@@ -260,14 +311,21 @@ function checkKeyShape(key: openpgp.Key): void {
  * precise code (key-revoked, key-expired, no-encryption-subkey, ...).
  * @throws the `readPublicKey` codes; `invalid-argument` when the same key appears twice.
  */
-export async function encryptToKeys<T>(armored: string[], encrypt: (keys: openpgp.PublicKey[]) => Promise<T>, now: Date = new Date()): Promise<T> {
+export async function encryptToKeys<T>(
+  armored: string[],
+  encrypt: (keys: openpgp.PublicKey[]) => Promise<T>,
+  now: Date = new Date(),
+): Promise<T> {
   const keys = await Promise.all(
     armored.map(async (a) => {
-      if (typeof a !== 'string') throw new CryptoError('invalid-key', 'public key must be an armored string');
+      if (typeof a !== 'string')
+        throw new CryptoError('invalid-key', 'public key must be an armored string');
       const hit = validated.get(a);
       const t = now.getTime();
-      if (hit && t >= hit.checkedAt && t - hit.checkedAt < VALIDATION_TTL_MS && t < hit.validUntil) return hit.key;
-      if (a.includes('PRIVATE KEY BLOCK')) throw new CryptoError('not-public-key', 'this is a private key; send only the public key');
+      if (hit && t >= hit.checkedAt && t - hit.checkedAt < VALIDATION_TTL_MS && t < hit.validUntil)
+        return hit.key;
+      if (a.includes('PRIVATE KEY BLOCK'))
+        throw new CryptoError('not-public-key', 'this is a private key; send only the public key');
       const key = await parsePublicKeyCached(a);
       checkKeyShape(key);
       return key as openpgp.PublicKey;

@@ -33,7 +33,8 @@ export function unpad(padded: Uint8Array): Uint8Array {
   const nl = padded.indexOf(NEWLINE);
   if (nl < 0) throw new CryptoError('invalid-argument', 'padded plaintext has no terminator');
   for (let i = nl + 1; i < padded.length; i++) {
-    if (padded[i] !== SPACE) throw new CryptoError('invalid-argument', 'padding contains other bytes');
+    if (padded[i] !== SPACE)
+      throw new CryptoError('invalid-argument', 'padding contains other bytes');
   }
   return padded.subarray(0, nl);
 }
@@ -59,9 +60,11 @@ export function padFile(data: Uint8Array): Uint8Array {
  * @throws CryptoError `invalid-argument` when the prefix is there but the padding is not.
  */
 export function unpadFile(padded: Uint8Array): Uint8Array {
-  if (padded.length < FILE_PAD_MAGIC.length || FILE_PAD_MAGIC.some((b, i) => padded[i] !== b)) return padded;
+  if (padded.length < FILE_PAD_MAGIC.length || FILE_PAD_MAGIC.some((b, i) => padded[i] !== b))
+    return padded;
   let end = padded.length - 1;
   while (end >= FILE_PAD_MAGIC.length && padded[end] === 0) end--;
-  if (end < FILE_PAD_MAGIC.length || padded[end] !== FILE_PAD_END) throw new CryptoError('invalid-argument', 'file padding has no terminator');
+  if (end < FILE_PAD_MAGIC.length || padded[end] !== FILE_PAD_END)
+    throw new CryptoError('invalid-argument', 'file padding has no terminator');
   return padded.subarray(FILE_PAD_MAGIC.length, end);
 }

@@ -38,7 +38,10 @@ function secretToPassphrase(secret: Uint8Array): string {
 }
 
 /** Encrypts the private key under a 128/256-bit secret (keySecret or recovery secret). */
-export async function lockPrivateKey(opts: { privateKey: UnlockedKey; secret: Uint8Array }): Promise<ArmoredPrivateKey> {
+export async function lockPrivateKey(opts: {
+  privateKey: UnlockedKey;
+  secret: Uint8Array;
+}): Promise<ArmoredPrivateKey> {
   const locked = await openpgp.encryptKey({
     privateKey: opts.privateKey.key,
     passphrase: secretToPassphrase(opts.secret),
@@ -51,14 +54,22 @@ export async function lockPrivateKey(opts: { privateKey: UnlockedKey; secret: Ui
  * Decrypts a locked private key.
  * @throws CryptoError `wrong-key-secret`, `invalid-key`, `not-private-key`, `invalid-argument`.
  */
-export async function unlockPrivateKey(opts: { lockedKey: string; secret: Uint8Array }): Promise<UnlockedKey> {
+export async function unlockPrivateKey(opts: {
+  lockedKey: string;
+  secret: Uint8Array;
+}): Promise<UnlockedKey> {
   const passphrase = secretToPassphrase(opts.secret);
   const key = await parsePrivateKey(opts.lockedKey);
-  if (key.isDecrypted()) throw new CryptoError('invalid-key', 'the stored private key is not protected');
+  if (key.isDecrypted())
+    throw new CryptoError('invalid-key', 'the stored private key is not protected');
   try {
-    return wrapUnlocked(await openpgp.decryptKey({ privateKey: key, passphrase, config: MESSAGE_CONFIG }));
+    return wrapUnlocked(
+      await openpgp.decryptKey({ privateKey: key, passphrase, config: MESSAGE_CONFIG }),
+    );
   } catch (cause) {
-    throw new CryptoError('wrong-key-secret', 'the secret does not unlock this private key', { cause });
+    throw new CryptoError('wrong-key-secret', 'the secret does not unlock this private key', {
+      cause,
+    });
   }
 }
 
@@ -70,7 +81,10 @@ export async function unlockPrivateKey(opts: { lockedKey: string; secret: Uint8A
  */
 export async function checkOwnKey(key: UnlockedKey, registeredPublicKey: string): Promise<void> {
   if (!samePublicKey(key.key, await parseKey(registeredPublicKey))) {
-    throw new CryptoError('own-key-mismatch', 'the unlocked private key is not the registered key (a subkey or binding differs)');
+    throw new CryptoError(
+      'own-key-mismatch',
+      'the unlocked private key is not the registered key (a subkey or binding differs)',
+    );
   }
 }
 
@@ -83,7 +97,11 @@ export async function checkOwnKey(key: UnlockedKey, registeredPublicKey: string)
  */
 export async function checkLockedPrivateKey(armored: string): Promise<void> {
   const key = await parsePrivateKey(armored);
-  if (key.isDecrypted()) throw new CryptoError('key-not-locked', 'the private key is not protected; lock it before it is sent');
+  if (key.isDecrypted())
+    throw new CryptoError(
+      'key-not-locked',
+      'the private key is not protected; lock it before it is sent',
+    );
 }
 
 /**
@@ -91,10 +109,20 @@ export async function checkLockedPrivateKey(armored: string): Promise<void> {
  * plain iterated S2K so `gpg --import` works. Throws `invalid-argument` for passphrases shorter
  * than 8 characters.
  */
-export async function exportPrivateKey(opts: { privateKey: UnlockedKey; passphrase: string }): Promise<ArmoredPrivateKey> {
+export async function exportPrivateKey(opts: {
+  privateKey: UnlockedKey;
+  passphrase: string;
+}): Promise<ArmoredPrivateKey> {
   if (typeof opts.passphrase !== 'string' || opts.passphrase.length < 8) {
-    throw new CryptoError('invalid-argument', 'the export passphrase must be at least 8 characters');
+    throw new CryptoError(
+      'invalid-argument',
+      'the export passphrase must be at least 8 characters',
+    );
   }
-  const locked = await openpgp.encryptKey({ privateKey: opts.privateKey.key, passphrase: opts.passphrase, config: EXPORT_CONFIG });
+  const locked = await openpgp.encryptKey({
+    privateKey: opts.privateKey.key,
+    passphrase: opts.passphrase,
+    config: EXPORT_CONFIG,
+  });
   return locked.armor(MESSAGE_CONFIG) as ArmoredPrivateKey;
 }

@@ -6,10 +6,17 @@ import { parseFingerprint } from './fingerprint';
 import { grantIsCurrent, verifyGrantWithKey } from './grants';
 import { inspectMessage } from './inspect';
 import { encryptToKeys, parsePublicKeyCached, validatedPublicKey, type UnlockedKey } from './keys';
-import { decryptVerified, encryptSigned, type BadSignatureReason, type SessionKey } from './messages';
+import {
+  decryptVerified,
+  encryptSigned,
+  type BadSignatureReason,
+  type DecryptWith,
+  type SessionKey,
+} from './messages';
 import { pad, unpad } from './padding';
+import { baseSessionKeyOf, dataSha256, parseRekeyStatement } from './rekey';
 import { parseSignedTreeHead, type SignedTreeHead } from './transparency/heads';
-import { teamKeyAt } from './teams/state';
+import { teamKeyAt, teamMember } from './teams/state';
 import type { TeamState } from './teams/statements';
 import { verifyTeamGrantWithKey } from './teams/team-grants';
 import type { ArmoredMessage, Fingerprint, Grant, RecordId, UserId } from './types';
@@ -41,7 +48,10 @@ export interface RecordEnvelope<C extends JsonObject = JsonObject> {
 }
 
 /** What the author supplies; `v` and `recipients` are filled in from the recipient keys. */
-export type RecordEnvelopeInput<C extends JsonObject = JsonObject> = Omit<RecordEnvelope<C>, 'v' | 'recipients'>;
+export type RecordEnvelopeInput<C extends JsonObject = JsonObject> = Omit<
+  RecordEnvelope<C>,
+  'v' | 'recipients'
+>;
 
 /** Upper bound for a record message this package will seal or open (armored characters). */
 export const MAX_RECORD_MESSAGE = 32 * 1024 * 1024;
@@ -56,20 +66,37 @@ function isPlainObject(v: unknown): v is JsonObject {
 
 function checkInput(e: RecordEnvelopeInput): void {
   const bad = (what: string) => new CryptoError('invalid-argument', `envelope.${what}`);
-  if (typeof e.recordId !== 'string' || e.recordId === '') throw bad('recordId must be a non-empty string');
-  if (!Number.isSafeInteger(e.version) || e.version < 1) throw bad('version must be a positive integer');
-  if (typeof e.ownerId !== 'string' || e.ownerId === '') throw bad('ownerId must be a non-empty string');
-  if (typeof e.authorId !== 'string' || e.authorId === '') throw bad('authorId must be a non-empty string');
-  if (!isIsoDate(e.createdAt)) throw bad('createdAt must be an ISO 8601 UTC string (Date.toISOString())');
+  if (typeof e.recordId !== 'string' || e.recordId === '')
+    throw bad('recordId must be a non-empty string');
+  if (!Number.isSafeInteger(e.version) || e.version < 1)
+    throw bad('version must be a positive integer');
+  if (typeof e.ownerId !== 'string' || e.ownerId === '')
+    throw bad('ownerId must be a non-empty string');
+  if (typeof e.authorId !== 'string' || e.authorId === '')
+    throw bad('authorId must be a non-empty string');
+  if (!isIsoDate(e.createdAt))
+    throw bad('createdAt must be an ISO 8601 UTC string (Date.toISOString())');
   if (!isPlainObject(e.content)) throw bad('content must be a JSON object');
   if (e.part !== undefined && e.part !== 'summary') throw bad("part must be absent or 'summary'");
-  if (e.ktHead !== undefined && !parseSignedTreeHead(e.ktHead)) throw bad('ktHead must be a signed tree head');
+  if (e.ktHead !== undefined && !parseSignedTreeHead(e.ktHead))
+    throw bad('ktHead must be a signed tree head');
 }
 
 function parseEnvelope(value: unknown): RecordEnvelope | null {
   if (!isPlainObject(value)) return null;
   const e = value as Record<string, unknown>;
-  const keys = ['v', 'recordId', 'version', 'ownerId', 'authorId', 'recipients', 'createdAt', 'content', 'part', 'ktHead'];
+  const keys = [
+    'v',
+    'recordId',
+    'version',
+    'ownerId',
+    'authorId',
+    'recipients',
+    'createdAt',
+    'content',
+    'part',
+    'ktHead',
+  ];
   if (Object.keys(e).some((k) => !keys.includes(k))) return null;
   if (
     typeof e.recordId !== 'string' ||
@@ -102,7 +129,8 @@ export async function sealRecord<C extends JsonObject>(opts: {
   sessionKey?: SessionKey;
 }): Promise<{ message: ArmoredMessage; envelope: RecordEnvelope<C> }> {
   checkInput(opts.envelope);
-  if (opts.recipientKeys.length === 0) throw new CryptoError('invalid-argument', 'a record needs at least one recipient');
+  if (opts.recipientKeys.length === 0)
+    throw new CryptoError('invalid-argument', 'a record needs at least one recipient');
   const envelopeFor = (keys: { getFingerprint(): string }[]): RecordEnvelope<C> => ({
     v: 1,
     recordId: opts.envelope.recordId,
@@ -122,7 +150,11 @@ export async function sealRecord<C extends JsonObject>(opts: {
     try {
       json = canonicalJson(envelope);
     } catch (cause) {
-      throw new CryptoError('invalid-argument', 'envelope.content must be JSON (finite numbers, no undefined in arrays)', { cause });
+      throw new CryptoError(
+        'invalid-argument',
+        'envelope.content must be JSON (finite numbers, no undefined in arrays)',
+        { cause },
+      );
     }
     return encryptSigned({
       data: pad(utf8(json)),
@@ -173,11 +205,38 @@ export interface RecordExpectation {
    * one packet that cannot be told apart; give every reader's key for the full check.
    */
   readerKeys?: string[];
+  /**
+   * The server says this version is a re-key (docs/care-teams.md): it is signed by `rekeyedBy`
+   * (a team admin), not by the author, and holds only a re-key statement naming its base version.
+   * `check`: `current-admin` for the version a reader is shown (the signer must be an admin of
+   * the team in the reader's verified state now); `vouched` for an older re-key opened as the
+   * base of a later one, whose admin checked it when she re-keyed it.
+   */
+  rekeyedBy?: {
+    userId: UserId;
+    publicKey: string;
+    fingerprint?: Fingerprint;
+    check: 'current-admin' | 'vouched';
+  };
+  /** The base64url SHA-256 of its encrypted data packet (a base version, as its re-key names it: `dataSha256`). */
+  dataSha256?: string;
   now?: Date;
 }
 
 /** `packets`: the message is encrypted to someone who is not a reader, or not to a reader. */
-export type ContextField = 'recordId' | 'version' | 'version-rollback' | 'ownerId' | 'authorId' | 'part' | 'recipients' | 'packets' | 'envelope';
+/** `rekey`: a re-key statement that is not for this record's base, team or admins; `rekey-base`: a base that is not the one its re-key names. */
+export type ContextField =
+  | 'recordId'
+  | 'version'
+  | 'version-rollback'
+  | 'ownerId'
+  | 'authorId'
+  | 'part'
+  | 'recipients'
+  | 'packets'
+  | 'envelope'
+  | 'rekey'
+  | 'rekey-base';
 
 export type OpenRecordResult<C extends JsonObject = JsonObject> =
   | {
@@ -187,10 +246,39 @@ export type OpenRecordResult<C extends JsonObject = JsonObject> =
       /** Key-transparency heads signed into this version and its accepted grants, for gossip (DESIGN §14). */
       gossip: SignedTreeHead[];
     }
-  | { status: 'unknown-author-key'; reason: 'signed-by-another-key' | 'author-key-mismatch' | 'unreadable-author-key' }
+  | {
+      status: 'unknown-author-key';
+      reason: 'signed-by-another-key' | 'author-key-mismatch' | 'unreadable-author-key';
+    }
   | { status: 'bad-signature'; reason: BadSignatureReason }
-  | { status: 'context-mismatch'; mismatches: ContextField[]; unexpectedRecipients?: Fingerprint[]; missingRecipients?: Fingerprint[] }
-  | { status: 'not-for-me' };
+  | {
+      status: 'context-mismatch';
+      mismatches: ContextField[];
+      unexpectedRecipients?: Fingerprint[];
+      missingRecipients?: Fingerprint[];
+    }
+  | { status: 'not-for-me' }
+  /**
+   * A re-key statement that verified (signer, team, readers, packets): the content is the base
+   * version's, which the caller opens with `baseSessionKey` (and `dataSha256`) and shows only
+   * if it verifies as that version.
+   */
+  | {
+      status: 'rekeyed';
+      rekey: {
+        teamId: string;
+        by: UserId;
+        signedAt: Date;
+        baseVersion: number;
+        baseDataSha256: string;
+        /**
+         * The keys it is sealed to that no valid grant explains (a person granted, or a team
+         * granted, by any of its keys): each must be a reader of the base (`rekeyAddsNoReader`).
+         */
+        sealedBeyondGrants: Fingerprint[];
+      };
+      baseSessionKey: SessionKey;
+    };
 
 /**
  * The grant acceptance rule (DESIGN §6): the server's recipient list must equal the envelope's
@@ -209,7 +297,15 @@ export async function checkRecipientList(opts: {
   teamGrants?: GrantEvidence[];
   teams?: TeamState[];
   now?: Date;
-}): Promise<{ ok: true; accepted: Fingerprint[]; grants: Grant[] } | { ok: false; unexpected: Fingerprint[]; missing: Fingerprint[] }> {
+}): Promise<
+  | {
+      ok: true;
+      accepted: Fingerprint[];
+      grants: Grant[];
+      /** Team keys valid team grants add (listed or not). */ teamKeys: Fingerprint[];
+    }
+  | { ok: false; unexpected: Fingerprint[]; missing: Fingerprint[] }
+> {
   const accepted = new Set<string>(opts.envelopeRecipients);
   const acceptedGrants: Grant[] = [];
   for (const evidence of opts.grants ?? []) {
@@ -223,12 +319,18 @@ export async function checkRecipientList(opts: {
     }
     if (signer.isPrivate()) continue; // nor is a private key block
     const signerFingerprint = signer.getFingerprint();
-    const result = await verifyGrantWithKey(evidence.signedGrant, signer).catch(() => ({ status: 'bad-signature' as const }));
+    const result = await verifyGrantWithKey(evidence.signedGrant, signer).catch(() => ({
+      status: 'bad-signature' as const,
+    }));
     if (result.status !== 'verified') continue;
     const g = result.grant;
     const byAuthor = g.grantedBy === opts.authorId && signerFingerprint === opts.authorFingerprint;
-    const byOwner = g.grantedBy === opts.ownerId && opts.ownerFingerprint !== undefined && signerFingerprint === opts.ownerFingerprint;
-    if (g.recordId !== opts.recordId || !(byAuthor || byOwner) || !grantIsCurrent(g, opts.now)) continue;
+    const byOwner =
+      g.grantedBy === opts.ownerId &&
+      opts.ownerFingerprint !== undefined &&
+      signerFingerprint === opts.ownerFingerprint;
+    if (g.recordId !== opts.recordId || !(byAuthor || byOwner) || !grantIsCurrent(g, opts.now))
+      continue;
     accepted.add(g.granteeFingerprint);
     acceptedGrants.push(g);
   }
@@ -240,11 +342,18 @@ export async function checkRecipientList(opts: {
     if (key && !accepted.has(key)) granted.add(key);
   }
   const server = new Set<string>(opts.serverRecipients.map((fp) => parseFingerprint(fp)));
-  const unexpected = [...server].filter((fp) => !accepted.has(fp) && !granted.has(fp)) as Fingerprint[];
+  const unexpected = [...server].filter(
+    (fp) => !accepted.has(fp) && !granted.has(fp),
+  ) as Fingerprint[];
   const missing = [...accepted].filter((fp) => !server.has(fp)) as Fingerprint[];
   if (unexpected.length > 0 || missing.length > 0) return { ok: false, unexpected, missing };
   const readers = [...accepted, ...[...granted].filter((fp) => server.has(fp))];
-  return { ok: true, accepted: readers.sort() as Fingerprint[], grants: acceptedGrants };
+  return {
+    ok: true,
+    accepted: readers.sort() as Fingerprint[],
+    grants: acceptedGrants,
+    teamKeys: [...granted] as Fingerprint[],
+  };
 }
 
 /**
@@ -253,11 +362,21 @@ export async function checkRecipientList(opts: {
  * signed; a version sealed to a retired key after its retirement (a stale or lied-to writer,
  * which a removed member may still read) is refused.
  */
-function sealedToRetiredTeamKey(recipients: readonly string[], teams: readonly TeamState[], signedAt: Date): boolean {
+function sealedToRetiredTeamKey(
+  recipients: readonly string[],
+  teams: readonly TeamState[],
+  signedAt: Date,
+): boolean {
   // OpenPGP signature times are whole seconds: take the key current at the end of that second, so
   // a key retired within it counts as retired (a rotation and a write in the same second: refused).
   const latest = new Date(signedAt.getTime() + 999);
-  return teams.some((team) => team.keys.some((k) => recipients.includes(k.fingerprint) && teamKeyAt(team, latest)?.fingerprint !== k.fingerprint));
+  return teams.some((team) =>
+    team.keys.some(
+      (k) =>
+        recipients.includes(k.fingerprint) &&
+        teamKeyAt(team, latest)?.fingerprint !== k.fingerprint,
+    ),
+  );
 }
 
 /**
@@ -268,7 +387,15 @@ function sealedToRetiredTeamKey(recipients: readonly string[], teams: readonly T
  */
 async function teamKeyGranted(
   evidence: GrantEvidence,
-  opts: { recordId: RecordId; ownerId: UserId; authorId: UserId; authorFingerprint: Fingerprint; ownerFingerprint?: Fingerprint; teams?: TeamState[]; now?: Date },
+  opts: {
+    recordId: RecordId;
+    ownerId: UserId;
+    authorId: UserId;
+    authorFingerprint: Fingerprint;
+    ownerFingerprint?: Fingerprint;
+    teams?: TeamState[];
+    now?: Date;
+  },
 ): Promise<Fingerprint | null> {
   let signer: Awaited<ReturnType<typeof parsePublicKeyCached>>;
   try {
@@ -282,8 +409,12 @@ async function teamKeyGranted(
   const g = result.grant;
   const signerFingerprint = signer.getFingerprint();
   const byAuthor = g.grantedBy === opts.authorId && signerFingerprint === opts.authorFingerprint;
-  const byOwner = g.grantedBy === opts.ownerId && opts.ownerFingerprint !== undefined && signerFingerprint === opts.ownerFingerprint;
-  if (g.recordId !== opts.recordId || !(byAuthor || byOwner) || !grantIsCurrent(g, opts.now)) return null;
+  const byOwner =
+    g.grantedBy === opts.ownerId &&
+    opts.ownerFingerprint !== undefined &&
+    signerFingerprint === opts.ownerFingerprint;
+  if (g.recordId !== opts.recordId || !(byAuthor || byOwner) || !grantIsCurrent(g, opts.now))
+    return null;
   const team = (opts.teams ?? []).find((t) => t.teamId === g.teamId && t.genesis === g.genesis);
   return team ? (teamKeyAt(team, g.at)?.fingerprint ?? null) : null;
 }
@@ -294,64 +425,77 @@ async function teamKeyGranted(
  * returned only with `status: 'verified'`; everything else is a tamper warning for the UI.
  * @throws CryptoError `unsupported-format` for an authentic envelope of a newer format version.
  */
-export async function openRecord<C extends JsonObject = JsonObject>(opts: {
-  message: string;
-  myKey: UnlockedKey;
-  expect: RecordExpectation;
-}): Promise<OpenRecordResult<C>> {
+export async function openRecord<C extends JsonObject = JsonObject>(
+  opts: {
+    message: string;
+    expect: RecordExpectation;
+  } & DecryptWith,
+): Promise<OpenRecordResult<C>> {
   const { expect: x } = opts;
   if (typeof opts.message !== 'string') return { status: 'bad-signature', reason: 'malformed' };
+  if (x.dataSha256 !== undefined && (await dataSha256(opts.message)) !== x.dataSha256)
+    return { status: 'context-mismatch', mismatches: ['rekey-base'] };
+  const signer = x.rekeyedBy ?? { publicKey: x.authorPublicKey, fingerprint: x.authorFingerprint };
   const outcome = await decryptVerified({
     message: opts.message,
-    myKey: opts.myKey,
-    authorPublicKey: x.authorPublicKey,
-    ...(x.authorFingerprint ? { authorFingerprint: x.authorFingerprint } : {}),
+    ...('myKey' in opts ? { myKey: opts.myKey } : { sessionKey: opts.sessionKey }),
+    authorPublicKey: signer.publicKey,
+    ...(signer.fingerprint ? { authorFingerprint: signer.fingerprint } : {}),
     maxBytes: MAX_RECORD_MESSAGE,
   });
   if (outcome.status !== 'ok') return outcome;
-  let envelope: RecordEnvelope | null = null;
+  let value: unknown = null;
   try {
-    const value = JSON.parse(fromUtf8(unpad(outcome.data))) as unknown;
-    if (isPlainObject(value) && value.v !== 1) {
-      throw new CryptoError('unsupported-format', `record envelope format v${String(value.v)} is not supported by this version of the app`);
-    }
-    envelope = parseEnvelope(value);
-  } catch (error) {
-    if (error instanceof CryptoError && error.code === 'unsupported-format') throw error;
-    envelope = null;
+    value = JSON.parse(fromUtf8(unpad(outcome.data))) as unknown;
+  } catch {
+    value = null;
   }
+  if (isPlainObject(value) && value.v !== 1) {
+    throw new CryptoError(
+      'unsupported-format',
+      `record envelope format v${String(value.v)} is not supported by this version of the app`,
+    );
+  }
+  if (x.rekeyedBy)
+    return openRekeyStatement(opts.message, value, outcome, { ...x, rekeyedBy: x.rekeyedBy });
+  const envelope = parseEnvelope(value);
   if (!envelope) return { status: 'context-mismatch', mismatches: ['envelope'] };
 
   const mismatches: ContextField[] = [];
   if (envelope.recordId !== x.recordId) mismatches.push('recordId');
   if (envelope.version !== x.version) mismatches.push('version');
-  if (x.minVersion !== undefined && envelope.version < x.minVersion) mismatches.push('version-rollback');
+  if (x.minVersion !== undefined && envelope.version < x.minVersion)
+    mismatches.push('version-rollback');
   if (envelope.ownerId !== x.ownerId) mismatches.push('ownerId');
   if (envelope.authorId !== x.authorId) mismatches.push('authorId');
   if (envelope.part !== x.part) mismatches.push('part');
   const authorFingerprint = outcome.authorFingerprint;
-  const list = await checkRecipientList({
-    recordId: x.recordId,
-    ownerId: x.ownerId,
-    authorId: x.authorId,
-    authorFingerprint,
-    ...(x.ownerFingerprint ? { ownerFingerprint: x.ownerFingerprint } : {}),
-    envelopeRecipients: envelope.recipients,
-    serverRecipients: x.recipients,
-    ...(x.grants ? { grants: x.grants } : {}),
-    ...(x.teamGrants ? { teamGrants: x.teamGrants } : {}),
-    ...(x.teams ? { teams: x.teams } : {}),
-    ...(x.now ? { now: x.now } : {}),
-  }).catch(() => ({ ok: false as const, unexpected: [], missing: [] }));
+  const list = await recipientListOf(x, authorFingerprint, envelope.recipients);
   if (!list.ok || sealedToRetiredTeamKey(envelope.recipients, x.teams ?? [], outcome.signedAt)) {
     mismatches.push('recipients');
     if (list.ok) return { status: 'context-mismatch', mismatches };
-    return { status: 'context-mismatch', mismatches, unexpectedRecipients: list.unexpected, missingRecipients: list.missing };
+    return {
+      status: 'context-mismatch',
+      mismatches,
+      unexpectedRecipients: list.unexpected,
+      missingRecipients: list.missing,
+    };
   }
-  if (x.readerKeys && !(await packetsMatchReaders(opts.message, list.accepted, x.readerKeys, x.now))) mismatches.push('packets');
+  if (
+    x.readerKeys &&
+    !(await packetsMatchReaders(opts.message, list.accepted, x.readerKeys, x.now))
+  )
+    mismatches.push('packets');
   if (mismatches.length > 0) return { status: 'context-mismatch', mismatches };
-  const gossip = [envelope.ktHead, ...list.grants.map((g) => g.ktHead)].filter((h): h is SignedTreeHead => h !== undefined);
-  return { status: 'verified', envelope: envelope as RecordEnvelope<C>, signedAt: outcome.signedAt, gossip };
+  const gossip = [envelope.ktHead, ...list.grants.map((g) => g.ktHead)].filter(
+    (h): h is SignedTreeHead => h !== undefined,
+  );
+  return {
+    status: 'verified',
+    envelope: envelope as RecordEnvelope<C>,
+    signedAt: outcome.signedAt,
+    gossip,
+  };
 }
 
 /**
@@ -360,7 +504,12 @@ export async function openRecord<C extends JsonObject = JsonObject>(opts: {
  * has exactly one, and the packets no given key explains are at most the readers without a key.
  * A server that hid a reader (list entry and grant removed, packet kept) fails here.
  */
-async function packetsMatchReaders(message: string, readers: readonly Fingerprint[], readerKeys: readonly string[], now = new Date()): Promise<boolean> {
+async function packetsMatchReaders(
+  message: string,
+  readers: readonly Fingerprint[],
+  readerKeys: readonly string[],
+  now = new Date(),
+): Promise<boolean> {
   const wanted = new Set<string>(readers);
   const ownerOfKeyId = new Map<string, string>();
   for (const armored of readerKeys) {
@@ -381,4 +530,109 @@ async function packetsMatchReaders(message: string, readers: readonly Fingerprin
     else covered.add(fingerprint);
   }
   return covered.size === known.size && unexplained <= wanted.size - known.size;
+}
+
+/** A recipient list that could not be checked: as a mismatch. */
+const NO_LIST = { ok: false as const, unexpected: [], missing: [] };
+
+/**
+ * checkRecipientList for what the record expectation says (server list, grants, teams) against
+ * the readers a signed envelope or re-key statement names; one that cannot be checked is a
+ * mismatch.
+ */
+function recipientListOf(
+  x: RecordExpectation,
+  authorFingerprint: Fingerprint,
+  signedRecipients: Fingerprint[],
+): ReturnType<typeof checkRecipientList> {
+  return checkRecipientList({
+    recordId: x.recordId,
+    ownerId: x.ownerId,
+    authorId: x.authorId,
+    authorFingerprint,
+    ...(x.ownerFingerprint ? { ownerFingerprint: x.ownerFingerprint } : {}),
+    envelopeRecipients: signedRecipients,
+    serverRecipients: x.recipients,
+    ...(x.grants ? { grants: x.grants } : {}),
+    ...(x.teamGrants ? { teamGrants: x.teamGrants } : {}),
+    ...(x.teams ? { teams: x.teams } : {}),
+    ...(x.now ? { now: x.now } : {}),
+  }).catch(() => NO_LIST);
+}
+
+/**
+ * The re-key branch of `openRecord` (docs/care-teams.md "Re-keying"): the statement names this
+ * record, version and owner, and the version before as its base; it is signed by an admin of a
+ * team the reader verified (`current-admin`), and sealed to that team's key current when it was
+ * signed; the server's readers are the statement's plus valid grants, and the packets are theirs.
+ */
+async function openRekeyStatement(
+  message: string,
+  value: unknown,
+  outcome: { signedAt: Date; authorFingerprint: Fingerprint },
+  x: RecordExpectation & { rekeyedBy: NonNullable<RecordExpectation['rekeyedBy']> },
+): Promise<OpenRecordResult<never>> {
+  const statement = parseRekeyStatement(value);
+  if (!statement) return { status: 'context-mismatch', mismatches: ['envelope'] };
+  const mismatches: ContextField[] = [];
+  if (statement.recordId !== x.recordId) mismatches.push('recordId');
+  if (statement.version !== x.version) mismatches.push('version');
+  if (x.minVersion !== undefined && statement.version < x.minVersion)
+    mismatches.push('version-rollback');
+  if (statement.ownerId !== x.ownerId) mismatches.push('ownerId');
+  const team = (x.teams ?? []).find(
+    (t) => t.teamId === statement.teamId && t.genesis === statement.genesis,
+  );
+  const admin =
+    team &&
+    teamMember(team, { userId: x.rekeyedBy.userId, fingerprint: outcome.authorFingerprint });
+  const keyThen = team && teamKeyAt(team, new Date(outcome.signedAt.getTime() + 999));
+  const sessionKey = baseSessionKeyOf(statement);
+  if (
+    statement.base.version !== x.version - 1 ||
+    !team ||
+    !keyThen ||
+    !statement.recipients.includes(keyThen.fingerprint) ||
+    (x.rekeyedBy.check === 'current-admin' && admin?.admin !== true) ||
+    !sessionKey
+  ) {
+    mismatches.push('rekey');
+  }
+  const authorFingerprint =
+    x.authorFingerprint ??
+    ((await parsePublicKeyCached(x.authorPublicKey).catch(() => null))?.getFingerprint() as
+      Fingerprint | undefined);
+  const list = authorFingerprint
+    ? await recipientListOf(x, authorFingerprint, statement.recipients)
+    : NO_LIST;
+  if (!list.ok || sealedToRetiredTeamKey(statement.recipients, x.teams ?? [], outcome.signedAt)) {
+    mismatches.push('recipients');
+    if (list.ok) return { status: 'context-mismatch', mismatches };
+    return {
+      status: 'context-mismatch',
+      mismatches,
+      unexpectedRecipients: list.unexpected,
+      missingRecipients: list.missing,
+    };
+  }
+  if (x.readerKeys && !(await packetsMatchReaders(message, list.accepted, x.readerKeys, x.now)))
+    mismatches.push('packets');
+  if (mismatches.length > 0 || !sessionKey) return { status: 'context-mismatch', mismatches };
+  return {
+    status: 'rekeyed',
+    rekey: {
+      teamId: statement.teamId,
+      by: x.rekeyedBy.userId,
+      signedAt: outcome.signedAt,
+      baseVersion: statement.base.version,
+      baseDataSha256: statement.base.dataSha256,
+      sealedBeyondGrants: statement.recipients.filter((fp) => {
+        const byGrant = list.grants.some((g) => g.granteeFingerprint === fp);
+        const team = (x.teams ?? []).find((t) => t.keys.some((k) => k.fingerprint === fp));
+        const teamGranted = team?.keys.some((k) => list.teamKeys.includes(k.fingerprint)) ?? false;
+        return !byGrant && !teamGranted;
+      }),
+    },
+    baseSessionKey: sessionKey,
+  };
 }

@@ -55,9 +55,13 @@ function wordsIn(text: string): string[] {
 export async function recoverySecretFromWords(words: string | string[]): Promise<Uint8Array> {
   const list = wordsIn(Array.isArray(words) ? words.join(' ') : String(words));
   if (list.length !== WORD_COUNT) {
-    throw new CryptoError('bad-recovery-words', `a recovery key has ${WORD_COUNT} words; got ${list.length}`, {
-      details: { reason: 'word-count', count: list.length },
-    });
+    throw new CryptoError(
+      'bad-recovery-words',
+      `a recovery key has ${WORD_COUNT} words; got ${list.length}`,
+      {
+        details: { reason: 'word-count', count: list.length },
+      },
+    );
   }
   const resolved: string[] = [];
   for (const [i, w] of list.entries()) {
@@ -73,10 +77,14 @@ export async function recoverySecretFromWords(words: string | string[]): Promise
   try {
     entropy = mnemonicToEntropy(resolved.join(' '), wordlist);
   } catch (cause) {
-    throw new CryptoError('bad-recovery-words', 'the words do not form a valid recovery key: one is wrong or out of order', {
-      cause,
-      details: { reason: 'checksum' },
-    });
+    throw new CryptoError(
+      'bad-recovery-words',
+      'the words do not form a valid recovery key: one is wrong or out of order',
+      {
+        cause,
+        details: { reason: 'checksum' },
+      },
+    );
   }
   const secret = await secretFromEntropy(entropy);
   entropy.fill(0);

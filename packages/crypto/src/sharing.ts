@@ -14,7 +14,8 @@ const TAG_PKESK = 1;
  * `recipientPackets` gives them; the server hands them out for attachments, so a client need
  * not download a file of up to 20 MiB to share it).
  */
-export type ShareSource = { message: string | Uint8Array } | { recipientPackets: readonly string[] };
+export type ShareSource =
+  { message: string | Uint8Array } | { recipientPackets: readonly string[] };
 
 /**
  * The bodies of the PKESK packets that `myKey` could decrypt: those addressed to one of its key
@@ -31,13 +32,19 @@ export type ShareSource = { message: string | Uint8Array } | { recipientPackets:
 function myPkeskBodies(source: ShareSource, myKey: UnlockedKey): Uint8Array[] {
   const mine = keyIdsOf(myKey.key);
   if ('recipientPackets' in source) {
-    return source.recipientPackets.map(decodeRecipientPacket).flatMap((p) => (mayBeFor(p.keyId, mine) ? [p.body.slice()] : []));
+    return source.recipientPackets
+      .map(decodeRecipientPacket)
+      .flatMap((p) => (mayBeFor(p.keyId, mine) ? [p.body.slice()] : []));
   }
   const { bytes, framed, summary } = decodeCheckedMessage(source.message, Number.MAX_SAFE_INTEGER);
   const bodies: Uint8Array[] = [];
   framed.forEach((p, i) => {
     if (p.tag !== TAG_PKESK || !mayBeFor(summary.packets[i]?.keyId, mine)) return;
-    if (p.partial) throw new MessageCheckError('not-a-message', 'a session key packet uses partial body lengths');
+    if (p.partial)
+      throw new MessageCheckError(
+        'not-a-message',
+        'a session key packet uses partial body lengths',
+      );
     bodies.push(bytes.slice(p.bodyStart, p.end));
   });
   return bodies;
@@ -49,9 +56,16 @@ function myPkeskBodies(source: ShareSource, myKey: UnlockedKey): Uint8Array[] {
  * through openpgp.js's stream reader, ~0.3 ms of a share for one ~100-byte packet.
  * @throws MessageCheckError structure codes; CryptoError `decryption-failed`.
  */
-async function mySessionKey(source: ShareSource, myKey: UnlockedKey): Promise<openpgp.SessionKey> {
+export async function mySessionKey(
+  source: ShareSource,
+  myKey: UnlockedKey,
+): Promise<openpgp.SessionKey> {
   const bodies = myPkeskBodies(source, myKey);
-  if (bodies.length === 0) throw new CryptoError('decryption-failed', 'this key cannot decrypt the message, so it cannot share it (no session key packet for it)');
+  if (bodies.length === 0)
+    throw new CryptoError(
+      'decryption-failed',
+      'this key cannot decrypt the message, so it cannot share it (no session key packet for it)',
+    );
   let sessionKeys: openpgp.DecryptedSessionKey[];
   try {
     const packets = new openpgp.PacketList<openpgp.AnyPacket>();
@@ -61,9 +75,17 @@ async function mySessionKey(source: ShareSource, myKey: UnlockedKey): Promise<op
       packets.push(packet);
     }
     // A fresh Message every time: decryptSessionKeys blanks the packets of the one it is given.
-    sessionKeys = await openpgp.decryptSessionKeys({ message: new openpgp.Message(packets), decryptionKeys: myKey.key, config: READ_CONFIG });
+    sessionKeys = await openpgp.decryptSessionKeys({
+      message: new openpgp.Message(packets),
+      decryptionKeys: myKey.key,
+      config: READ_CONFIG,
+    });
   } catch (cause) {
-    throw new CryptoError('decryption-failed', 'this key cannot decrypt the message, so it cannot share it', { cause });
+    throw new CryptoError(
+      'decryption-failed',
+      'this key cannot decrypt the message, so it cannot share it',
+      { cause },
+    );
   }
   const [sessionKey] = sessionKeys;
   if (sessionKeys.length !== 1 || !sessionKey || !sessionKey.algorithm) {
@@ -78,10 +100,16 @@ export interface FileKeyCommitment {
   commitment: string;
 }
 
-async function checkKeyCommitment(expected: FileKeyCommitment, sessionKey: openpgp.SessionKey): Promise<void> {
+async function checkKeyCommitment(
+  expected: FileKeyCommitment,
+  sessionKey: openpgp.SessionKey,
+): Promise<void> {
   const actual = await commitFileKey({ fileId: expected.fileId, sessionKey });
   if (actual !== expected.commitment) {
-    throw new CryptoError('key-commitment-mismatch', `the session key served for file ${expected.fileId} is not the one its signed record commits to`);
+    throw new CryptoError(
+      'key-commitment-mismatch',
+      `the session key served for file ${expected.fileId} is not the one its signed record commits to`,
+    );
   }
 }
 
@@ -105,18 +133,34 @@ async function checkKeyCommitment(expected: FileKeyCommitment, sessionKey: openp
  * still cannot encrypt to it.
  */
 export async function createRecipientPacket(
-  opts: ShareSource & { myKey: UnlockedKey; newRecipientKey: string; expectKeyCommitment?: FileKeyCommitment },
+  opts: ShareSource & {
+    myKey: UnlockedKey;
+    newRecipientKey: string;
+    expectKeyCommitment?: FileKeyCommitment;
+  },
 ): Promise<string> {
-  if (typeof opts.newRecipientKey !== 'string') throw new CryptoError('invalid-key', 'newRecipientKey must be an armored public key');
+  if (typeof opts.newRecipientKey !== 'string')
+    throw new CryptoError('invalid-key', 'newRecipientKey must be an armored public key');
   const now = new Date();
-  const [decrypted, newKey] = await Promise.allSettled([mySessionKey(opts, opts.myKey), validatedPublicKey(opts.newRecipientKey, now)]);
+  const [decrypted, newKey] = await Promise.allSettled([
+    mySessionKey(opts, opts.myKey),
+    validatedPublicKey(opts.newRecipientKey, now),
+  ]);
   if (decrypted.status === 'rejected') throw decrypted.reason;
   if (newKey.status === 'rejected') throw newKey.reason;
   const { data, algorithm } = decrypted.value;
-  if (opts.expectKeyCommitment) await checkKeyCommitment(opts.expectKeyCommitment, { data, algorithm });
+  if (opts.expectKeyCommitment)
+    await checkKeyCommitment(opts.expectKeyCommitment, { data, algorithm });
   let packet: Uint8Array;
   try {
-    packet = await openpgp.encryptSessionKey({ data, algorithm, encryptionKeys: newKey.value.key, date: now, format: 'binary', config: MESSAGE_CONFIG });
+    packet = await openpgp.encryptSessionKey({
+      data,
+      algorithm,
+      encryptionKeys: newKey.value.key,
+      date: now,
+      format: 'binary',
+      config: MESSAGE_CONFIG,
+    });
   } catch (cause) {
     throw new CryptoError('invalid-argument', 'encryption failed', { cause });
   }

@@ -19,12 +19,23 @@ export async function signInline(data: Uint8Array, key: UnlockedKey, date?: Date
 }
 
 /** Verifies an inline-signed message by exactly `publicKey`; returns the signed bytes or null. */
-export async function verifyInline(armored: string, publicKey: openpgp.Key, date?: Date): Promise<Uint8Array | null> {
+export async function verifyInline(
+  armored: string,
+  publicKey: openpgp.Key,
+  date?: Date,
+): Promise<Uint8Array | null> {
   try {
     const message = await openpgp.readMessage({ armoredMessage: armored, config: READ_CONFIG });
     // A signed statement is literal data + signature only: never encrypted or compressed.
     const tags = message.packets.map((p) => (p.constructor as { tag?: number }).tag);
-    if (tags.some((t) => t !== openpgp.enums.packet.onePassSignature && t !== openpgp.enums.packet.literalData && t !== openpgp.enums.packet.signature)) {
+    if (
+      tags.some(
+        (t) =>
+          t !== openpgp.enums.packet.onePassSignature &&
+          t !== openpgp.enums.packet.literalData &&
+          t !== openpgp.enums.packet.signature,
+      )
+    ) {
       return null;
     }
     const { data, signatures } = await openpgp.verify({
@@ -45,10 +56,20 @@ export async function verifyInline(armored: string, publicKey: openpgp.Key, date
 
 export async function signDetached(data: Uint8Array, key: UnlockedKey): Promise<string> {
   const message = await openpgp.createMessage({ binary: data, format: 'binary' });
-  return openpgp.sign({ message, signingKeys: key.key, detached: true, format: 'armored', config: MESSAGE_CONFIG });
+  return openpgp.sign({
+    message,
+    signingKeys: key.key,
+    detached: true,
+    format: 'armored',
+    config: MESSAGE_CONFIG,
+  });
 }
 
-export async function verifyDetached(data: Uint8Array, signature: string, publicKeyArmored: string): Promise<void> {
+export async function verifyDetached(
+  data: Uint8Array,
+  signature: string,
+  publicKeyArmored: string,
+): Promise<void> {
   const key = await parseKey(publicKeyArmored);
   try {
     const sig = await openpgp.readSignature({ armoredSignature: signature, config: READ_CONFIG });
@@ -62,7 +83,9 @@ export async function verifyDetached(data: Uint8Array, signature: string, public
     });
     if (signatures.length !== 1) throw new Error('expected exactly one signature');
   } catch (cause) {
-    throw new CryptoError('bad-signature', 'the signature does not verify with this key', { cause });
+    throw new CryptoError('bad-signature', 'the signature does not verify with this key', {
+      cause,
+    });
   }
 }
 
@@ -76,13 +99,19 @@ export function statementBytes(purpose: string, field: string, value: unknown): 
  * `publicKey`, canonical bytes, this purpose) and returns the value under `field`, or null for
  * anything that does not verify.
  */
-export async function verifyStatement(armored: string, publicKey: openpgp.Key, purpose: string, field: string): Promise<unknown> {
+export async function verifyStatement(
+  armored: string,
+  publicKey: openpgp.Key,
+  purpose: string,
+  field: string,
+): Promise<unknown> {
   const data = typeof armored === 'string' ? await verifyInline(armored, publicKey) : null;
   if (!data) return null;
   try {
     const text = fromUtf8(data);
     const parsed = JSON.parse(text) as unknown;
-    if (typeof parsed !== 'object' || parsed === null || canonicalJson(parsed) !== text) return null;
+    if (typeof parsed !== 'object' || parsed === null || canonicalJson(parsed) !== text)
+      return null;
     const { purpose: p, [field]: value, ...rest } = parsed as Record<string, unknown>;
     return p === purpose && Object.keys(rest).length === 0 ? value : null;
   } catch {

@@ -3,7 +3,10 @@
 const CHUNK = 1024 * 1024;
 
 /** A web stream over `data` in 1 MiB chunks that reports how many bytes the consumer has pulled. */
-export function progressStream(data: Uint8Array, onProgress: (done: number) => void): ReadableStream<Uint8Array> {
+export function progressStream(
+  data: Uint8Array,
+  onProgress: (done: number) => void,
+): ReadableStream<Uint8Array> {
   let offset = 0;
   return new ReadableStream<Uint8Array>({
     pull(controller) {
@@ -20,7 +23,9 @@ export function progressStream(data: Uint8Array, onProgress: (done: number) => v
 }
 
 /** Reads a stream to the end into one array; a stream error (e.g. failed verification) rejects. */
-export async function collect(stream: ReadableStream<Uint8Array> | Uint8Array): Promise<Uint8Array> {
+export async function collect(
+  stream: ReadableStream<Uint8Array> | Uint8Array,
+): Promise<Uint8Array> {
   if (stream instanceof Uint8Array) return stream;
   const reader = stream.getReader();
   const parts: Uint8Array[] = [];

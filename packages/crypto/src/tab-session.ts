@@ -21,16 +21,28 @@ export interface TabSealedKey {
 
 /** A fresh non-extractable AES-256-GCM key for one tab. */
 export async function createTabWrappingKey(): Promise<TabWrappingKey> {
-  return (await globalThis.crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt'])) as TabWrappingKey;
+  return (await globalThis.crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, [
+    'encrypt',
+    'decrypt',
+  ])) as TabWrappingKey;
 }
 
 /** Seals an unlocked key for this tab under `wrappingKey`. */
-export async function sealKeyForTab(opts: { privateKey: UnlockedKey; wrappingKey: TabWrappingKey }): Promise<TabSealedKey> {
+export async function sealKeyForTab(opts: {
+  privateKey: UnlockedKey;
+  wrappingKey: TabWrappingKey;
+}): Promise<TabSealedKey> {
   const secret = randomBytes(32);
   try {
     const lockedKey = await lockPrivateKey({ privateKey: opts.privateKey, secret });
     const iv = randomBytes(12);
-    const wrapped = new Uint8Array(await globalThis.crypto.subtle.encrypt({ name: 'AES-GCM', iv: bufferSource(iv) }, opts.wrappingKey, bufferSource(secret)));
+    const wrapped = new Uint8Array(
+      await globalThis.crypto.subtle.encrypt(
+        { name: 'AES-GCM', iv: bufferSource(iv) },
+        opts.wrappingKey,
+        bufferSource(secret),
+      ),
+    );
     return { v: 1, lockedKey, iv: toBase64Url(iv), wrappedSecret: toBase64Url(wrapped) };
   } finally {
     secret.fill(0);
@@ -42,16 +54,31 @@ export async function sealKeyForTab(opts: { privateKey: UnlockedKey; wrappingKey
  * @throws CryptoError `unsupported-format` (unknown version), `wrong-key-secret` (another tab's
  * key, or tampered), `invalid-argument` (malformed).
  */
-export async function openKeyForTab(opts: { sealed: TabSealedKey; wrappingKey: TabWrappingKey }): Promise<UnlockedKey> {
+export async function openKeyForTab(opts: {
+  sealed: TabSealedKey;
+  wrappingKey: TabWrappingKey;
+}): Promise<UnlockedKey> {
   const s = opts.sealed as Partial<TabSealedKey> | null;
-  if (!s || typeof s !== 'object') throw new CryptoError('invalid-argument', 'sealed tab key missing');
-  if (s.v !== 1) throw new CryptoError('unsupported-format', `sealed tab key format v${String(s.v)} is not supported`);
+  if (!s || typeof s !== 'object')
+    throw new CryptoError('invalid-argument', 'sealed tab key missing');
+  if (s.v !== 1)
+    throw new CryptoError(
+      'unsupported-format',
+      `sealed tab key format v${String(s.v)} is not supported`,
+    );
   const iv = typeof s.iv === 'string' ? fromBase64Url(s.iv) : null;
   const wrapped = typeof s.wrappedSecret === 'string' ? fromBase64Url(s.wrappedSecret) : null;
-  if (!iv || iv.length !== 12 || !wrapped || typeof s.lockedKey !== 'string') throw new CryptoError('invalid-argument', 'sealed tab key is malformed');
+  if (!iv || iv.length !== 12 || !wrapped || typeof s.lockedKey !== 'string')
+    throw new CryptoError('invalid-argument', 'sealed tab key is malformed');
   let secret: Uint8Array;
   try {
-    secret = new Uint8Array(await globalThis.crypto.subtle.decrypt({ name: 'AES-GCM', iv: bufferSource(iv) }, opts.wrappingKey, bufferSource(wrapped)));
+    secret = new Uint8Array(
+      await globalThis.crypto.subtle.decrypt(
+        { name: 'AES-GCM', iv: bufferSource(iv) },
+        opts.wrappingKey,
+        bufferSource(wrapped),
+      ),
+    );
   } catch (cause) {
     throw new CryptoError('wrong-key-secret', 'this tab key cannot open the sealed key', { cause });
   }

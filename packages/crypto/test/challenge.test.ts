@@ -11,17 +11,35 @@ describe('signChallenge / verifyChallengeSignature', () => {
 
   it('when the holder of the private key signs the challenge, then it verifies with the public key', async () => {
     const signature = await signChallenge({ challenge, privateKey: me.privateKey });
-    await expect(verifyChallengeSignature({ challenge, signature, publicKey: me.publicKey })).resolves.toBeUndefined();
+    await expect(
+      verifyChallengeSignature({ challenge, signature, publicKey: me.publicKey }),
+    ).resolves.toBeUndefined();
   });
 
   it('when the signature is for another challenge, another key, or garbage, then bad-signature', async () => {
     const signature = await signChallenge({ challenge, privateKey: me.privateKey });
-    expect(await codeOf(verifyChallengeSignature({ challenge: challenge + 'x', signature, publicKey: me.publicKey }))).toBe('bad-signature');
-    expect(await codeOf(verifyChallengeSignature({ challenge, signature, publicKey: other.publicKey }))).toBe('bad-signature');
-    expect(await codeOf(verifyChallengeSignature({ challenge, signature: 'garbage', publicKey: me.publicKey }))).toBe('bad-signature');
+    expect(
+      await codeOf(
+        verifyChallengeSignature({
+          challenge: challenge + 'x',
+          signature,
+          publicKey: me.publicKey,
+        }),
+      ),
+    ).toBe('bad-signature');
+    expect(
+      await codeOf(verifyChallengeSignature({ challenge, signature, publicKey: other.publicKey })),
+    ).toBe('bad-signature');
+    expect(
+      await codeOf(
+        verifyChallengeSignature({ challenge, signature: 'garbage', publicKey: me.publicKey }),
+      ),
+    ).toBe('bad-signature');
   });
 
   it('when the challenge is too short, then invalid-argument', async () => {
-    expect(await codeOf(signChallenge({ challenge: 'short', privateKey: me.privateKey }))).toBe('invalid-argument');
+    expect(await codeOf(signChallenge({ challenge: 'short', privateKey: me.privateKey }))).toBe(
+      'invalid-argument',
+    );
   });
 });

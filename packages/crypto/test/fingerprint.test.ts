@@ -20,7 +20,9 @@ describe('formatFingerprint', () => {
     expect(formatFingerprint(formatFingerprint(a))).toBe(formatFingerprint(a));
   });
   it('when given anything else, then invalid-fingerprint', () => {
-    expect(() => formatFingerprint('abc')).toThrow(expect.objectContaining({ code: 'invalid-fingerprint' }));
+    expect(() => formatFingerprint('abc')).toThrow(
+      expect.objectContaining({ code: 'invalid-fingerprint' }),
+    );
   });
 });
 

@@ -13,8 +13,14 @@ describe('generateUserKey', () => {
     expect(info.encryptionKeyIds[0]).toMatch(/^[0-9a-f]{16}$/);
     expect(k.publicKey).not.toContain('PRIVATE');
     expect(k.privateKey.fingerprint).toBe(k.fingerprint);
-    expect(k.privateKey.key.getAlgorithmInfo()).toEqual({ algorithm: 'eddsaLegacy', curve: 'ed25519Legacy' });
-    expect(k.privateKey.key.subkeys[0]?.getAlgorithmInfo()).toEqual({ algorithm: 'ecdh', curve: 'curve25519Legacy' });
+    expect(k.privateKey.key.getAlgorithmInfo()).toEqual({
+      algorithm: 'eddsaLegacy',
+      curve: 'ed25519Legacy',
+    });
+    expect(k.privateKey.key.subkeys[0]?.getAlgorithmInfo()).toEqual({
+      algorithm: 'ecdh',
+      curve: 'curve25519Legacy',
+    });
   });
 
   it('when the email is not an address, then invalid-argument', async () => {
@@ -53,7 +59,9 @@ describe('readPublicKey', () => {
   });
 
   it('when a key is checked at a time before it expired, then it is accepted', async () => {
-    const info = await readPublicKey(fixture('expired.pub.asc'), { now: new Date('2020-01-01T12:00:00Z') });
+    const info = await readPublicKey(fixture('expired.pub.asc'), {
+      now: new Date('2020-01-01T12:00:00Z'),
+    });
     expect(info.encryptionKeyIds).toHaveLength(1);
   });
 });
@@ -61,6 +69,12 @@ describe('readPublicKey', () => {
 describe('fingerprintOf', () => {
   it('when given a private key, then not-public-key; when given garbage, then invalid-key', async () => {
     expect(await codeOf(fingerprintOf(fixture('good.sec.asc')))).toBe('not-public-key');
-    expect(await codeOf(fingerprintOf('-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nAAAA\n-----END PGP PUBLIC KEY BLOCK-----'))).toBe('invalid-key');
+    expect(
+      await codeOf(
+        fingerprintOf(
+          '-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nAAAA\n-----END PGP PUBLIC KEY BLOCK-----',
+        ),
+      ),
+    ).toBe('invalid-key');
   });
 });

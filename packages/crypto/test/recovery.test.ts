@@ -1,4 +1,10 @@
-import { createRecoveryKey, lockPrivateKey, recoverySecretFromWords, unlockPrivateKey, CryptoError } from '../src';
+import {
+  createRecoveryKey,
+  lockPrivateKey,
+  recoverySecretFromWords,
+  unlockPrivateKey,
+  CryptoError,
+} from '../src';
 import { makeUser } from './helpers';
 
 async function failure(words: string | string[]): Promise<CryptoError> {
@@ -16,13 +22,19 @@ describe('recovery key', () => {
     const locked = await lockPrivateKey({ privateKey: me.privateKey, secret });
     const back = await recoverySecretFromWords(words);
     expect(Buffer.from(back).equals(Buffer.from(secret))).toBe(true);
-    expect((await unlockPrivateKey({ lockedKey: locked, secret: back })).fingerprint).toBe(me.fingerprint);
+    expect((await unlockPrivateKey({ lockedKey: locked, secret: back })).fingerprint).toBe(
+      me.fingerprint,
+    );
   });
 
   it('when typed with capitals, commas, line breaks or 4-letter prefixes, then it is accepted', async () => {
     const { words, secret } = await createRecoveryKey();
-    const typed = words.map((w, i) => (i % 2 === 0 ? w.toUpperCase() : w.slice(0, 4))).join(',\n  ');
-    expect(Buffer.from(await recoverySecretFromWords(typed)).equals(Buffer.from(secret))).toBe(true);
+    const typed = words
+      .map((w, i) => (i % 2 === 0 ? w.toUpperCase() : w.slice(0, 4)))
+      .join(',\n  ');
+    expect(Buffer.from(await recoverySecretFromWords(typed)).equals(Buffer.from(secret))).toBe(
+      true,
+    );
   });
 
   it('when the downloaded kit is pasted whole (title, account, numbered words, advice), then only the numbered words count', async () => {
@@ -40,21 +52,30 @@ describe('recovery key', () => {
     expect(Buffer.from(await recoverySecretFromWords(kit)).equals(Buffer.from(secret))).toBe(true);
   });
 
-  it('when numbered words are pasted on one line, with capitals and punctuation, then they are accepted in their numbers\' order', async () => {
+  it("when numbered words are pasted on one line, with capitals and punctuation, then they are accepted in their numbers' order", async () => {
     const { words, secret } = await createRecoveryKey();
     const line = words.map((w, i) => `${i + 1}. ${w.toUpperCase()}`);
     const swapped = [line[1], line[0], ...line.slice(2)].join(', ');
-    expect(Buffer.from(await recoverySecretFromWords(`${swapped}.`)).equals(Buffer.from(secret))).toBe(true);
+    expect(
+      Buffer.from(await recoverySecretFromWords(`${swapped}.`)).equals(Buffer.from(secret)),
+    ).toBe(true);
   });
 
   it('when words are separated by numbers without dots or dashes, then the numbers are ignored', async () => {
     const { words, secret } = await createRecoveryKey();
-    expect(Buffer.from(await recoverySecretFromWords(words.map((w, i) => `${i + 1} ${w}`).join(' - '))).equals(Buffer.from(secret))).toBe(true);
+    expect(
+      Buffer.from(
+        await recoverySecretFromWords(words.map((w, i) => `${i + 1} ${w}`).join(' - ')),
+      ).equals(Buffer.from(secret)),
+    ).toBe(true);
   });
 
   it('when a word is missing, then bad-recovery-words (word-count)', async () => {
     const { words } = await createRecoveryKey();
-    expect((await failure(words.slice(1))).details).toMatchObject({ reason: 'word-count', count: 11 });
+    expect((await failure(words.slice(1))).details).toMatchObject({
+      reason: 'word-count',
+      count: 11,
+    });
   });
 
   it('when a word is not in the list, then bad-recovery-words naming its position', async () => {

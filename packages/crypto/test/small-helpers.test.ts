@@ -1,4 +1,12 @@
-import { isFingerprint, normaliseEmail, parseFingerprint, publicKeyOf, readPublicKey, shareRecord, createRecipientPacket } from '../src';
+import {
+  isFingerprint,
+  normaliseEmail,
+  parseFingerprint,
+  publicKeyOf,
+  readPublicKey,
+  shareRecord,
+  createRecipientPacket,
+} from '../src';
 import { makeUser } from './helpers';
 
 describe('small helpers', () => {
@@ -9,7 +17,9 @@ describe('small helpers', () => {
     expect(isFingerprint(fp.slice(1))).toBe(false);
     expect(isFingerprint(42)).toBe(false);
     expect(parseFingerprint('AB'.repeat(10) + ' ' + 'ab'.repeat(10))).toBe(fp);
-    expect(() => parseFingerprint('xyz')).toThrow(expect.objectContaining({ code: 'invalid-fingerprint' }));
+    expect(() => parseFingerprint('xyz')).toThrow(
+      expect.objectContaining({ code: 'invalid-fingerprint' }),
+    );
   });
 
   it('normaliseEmail trims and lower-cases', () => {
@@ -23,7 +33,7 @@ describe('small helpers', () => {
     expect((await readPublicKey(pub)).fingerprint).toBe(me.fingerprint);
   });
 
-  it('shareRecord is createRecipientPacket (the issue\'s name for it)', () => {
+  it("shareRecord is createRecipientPacket (the issue's name for it)", () => {
     expect(shareRecord).toBe(createRecipientPacket);
   });
 });

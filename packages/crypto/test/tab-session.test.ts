@@ -17,11 +17,21 @@ describe('stay unlocked in this tab', () => {
     const me = await makeUser('Tab');
     const wrappingKey = await createTabWrappingKey();
     const sealed = await sealKeyForTab({ privateKey: me.privateKey, wrappingKey });
-    expect(await codeOf(openKeyForTab({ sealed, wrappingKey: await createTabWrappingKey() }))).toBe('wrong-key-secret');
-    const flipped = sealed.wrappedSecret.startsWith('A') ? 'B' + sealed.wrappedSecret.slice(1) : 'A' + sealed.wrappedSecret.slice(1);
-    expect(await codeOf(openKeyForTab({ sealed: { ...sealed, wrappedSecret: flipped }, wrappingKey }))).toBe('wrong-key-secret');
-    expect(await codeOf(openKeyForTab({ sealed: { ...sealed, iv: 'short' }, wrappingKey }))).toBe('invalid-argument');
-    expect(await codeOf(openKeyForTab({ sealed: { ...sealed, v: 2 as 1 }, wrappingKey }))).toBe('unsupported-format');
+    expect(await codeOf(openKeyForTab({ sealed, wrappingKey: await createTabWrappingKey() }))).toBe(
+      'wrong-key-secret',
+    );
+    const flipped = sealed.wrappedSecret.startsWith('A')
+      ? 'B' + sealed.wrappedSecret.slice(1)
+      : 'A' + sealed.wrappedSecret.slice(1);
+    expect(
+      await codeOf(openKeyForTab({ sealed: { ...sealed, wrappedSecret: flipped }, wrappingKey })),
+    ).toBe('wrong-key-secret');
+    expect(await codeOf(openKeyForTab({ sealed: { ...sealed, iv: 'short' }, wrappingKey }))).toBe(
+      'invalid-argument',
+    );
+    expect(await codeOf(openKeyForTab({ sealed: { ...sealed, v: 2 as 1 }, wrappingKey }))).toBe(
+      'unsupported-format',
+    );
   });
 
   it('when used through the worker API, then a reload-style reopen gives a working handle', async () => {
@@ -32,6 +42,8 @@ describe('stay unlocked in this tab', () => {
     await api.lock();
     const reopened = await api.openKeyForTab({ sealed, wrappingKey });
     expect(reopened.fingerprint).toBe(ref.fingerprint);
-    await expect(api.signChallenge({ challenge: 'challenge-0123456789', keyHandle: reopened.handle })).resolves.toContain('SIGNATURE');
+    await expect(
+      api.signChallenge({ challenge: 'challenge-0123456789', keyHandle: reopened.handle }),
+    ).resolves.toContain('SIGNATURE');
   });
 });

@@ -30,21 +30,40 @@ const recordId = 'rec-team-1' as RecordId;
 /** The patient's record, shared with the team as her browser shares it: one PKESK + a grant. */
 async function sharedWithTeam(opts: { signer?: Person; genesis?: string } = {}) {
   const { message: sealed } = await sealRecord({
-    envelope: { recordId, version: 1, ownerId: patient.id, authorId: patient.id, createdAt: new Date().toISOString(), content: { title: 'BP', body: '120/80' } },
+    envelope: {
+      recordId,
+      version: 1,
+      ownerId: patient.id,
+      authorId: patient.id,
+      createdAt: new Date().toISOString(),
+      content: { title: 'BP', body: '120/80' },
+    },
     authorKey: patient.key.privateKey,
     recipientKeys: [patient.key.publicKey],
   });
-  const pkesk = await createRecipientPacket({ message: sealed, myKey: patient.key.privateKey, newRecipientKey: log.currentTeamKey.publicKey });
+  const pkesk = await createRecipientPacket({
+    message: sealed,
+    myKey: patient.key.privateKey,
+    newRecipientKey: log.currentTeamKey.publicKey,
+  });
   const message = await addRecipientPacket(sealed, pkesk);
   const signer = opts.signer ?? patient;
   const { signedGrant } = await createTeamGrant({
-    grant: { recordId, teamId: log.state.teamId, genesis: opts.genesis ?? log.state.genesis, grantedBy: signer.id },
+    grant: {
+      recordId,
+      teamId: log.state.teamId,
+      genesis: opts.genesis ?? log.state.genesis,
+      grantedBy: signer.id,
+    },
     signerKey: signer.key.privateKey,
   });
   return { message, teamGrants: [{ signedGrant, signerPublicKey: signer.key.publicKey }] };
 }
 
-function expectation(teamGrants: RecordExpectation['teamGrants'], teamKey: Fingerprint = log.currentTeamKey.ref.fingerprint): RecordExpectation {
+function expectation(
+  teamGrants: RecordExpectation['teamGrants'],
+  teamKey: Fingerprint = log.currentTeamKey.ref.fingerprint,
+): RecordExpectation {
   return {
     recordId,
     version: 1,
@@ -61,47 +80,121 @@ function expectation(teamGrants: RecordExpectation['teamGrants'], teamKey: Finge
 describe('a record shared with a care team', () => {
   it('when a member opens it with the team key and the owner’s team grant, then it verifies', async () => {
     const { message, teamGrants } = await sharedWithTeam();
-    const result = await openRecord({ message, myKey: log.currentTeamKey.privateKey, expect: expectation(teamGrants) });
+    const result = await openRecord({
+      message,
+      myKey: log.currentTeamKey.privateKey,
+      expect: expectation(teamGrants),
+    });
     expect(result.status).toBe('verified');
   });
 
   it('when the team key is listed without a grant, with a grant signed by someone else, or for a look-alike team, then it is a context mismatch', async () => {
     const { message } = await sharedWithTeam();
-    const bare = await openRecord({ message, myKey: patient.key.privateKey, expect: expectation(undefined) });
-    expect(bare).toMatchObject({ status: 'context-mismatch', unexpectedRecipients: [log.currentTeamKey.ref.fingerprint] });
+    const bare = await openRecord({
+      message,
+      myKey: patient.key.privateKey,
+      expect: expectation(undefined),
+    });
+    expect(bare).toMatchObject({
+      status: 'context-mismatch',
+      unexpectedRecipients: [log.currentTeamKey.ref.fingerprint],
+    });
     const byMember = await sharedWithTeam({ signer: drA });
-    expect((await openRecord({ message, myKey: patient.key.privateKey, expect: expectation(byMember.teamGrants) })).status).toBe('context-mismatch');
+    expect(
+      (
+        await openRecord({
+          message,
+          myKey: patient.key.privateKey,
+          expect: expectation(byMember.teamGrants),
+        })
+      ).status,
+    ).toBe('context-mismatch');
     const lookAlike = await sharedWithTeam({ genesis: 'A'.repeat(43) });
-    expect((await openRecord({ message, myKey: patient.key.privateKey, expect: expectation(lookAlike.teamGrants) })).status).toBe('context-mismatch');
+    expect(
+      (
+        await openRecord({
+          message,
+          myKey: patient.key.privateKey,
+          expect: expectation(lookAlike.teamGrants),
+        })
+      ).status,
+    ).toBe('context-mismatch');
   });
 
   it('when the server names a key other than the one the team had when the grant was signed, then it is a context mismatch', async () => {
     const { message, teamGrants } = await sharedWithTeam();
     const other = await person('Mallory');
-    const result = await openRecord({ message, myKey: patient.key.privateKey, expect: expectation(teamGrants, other.key.fingerprint) });
-    expect(result).toMatchObject({ status: 'context-mismatch', unexpectedRecipients: [other.key.fingerprint] });
+    const result = await openRecord({
+      message,
+      myKey: patient.key.privateKey,
+      expect: expectation(teamGrants, other.key.fingerprint),
+    });
+    expect(result).toMatchObject({
+      status: 'context-mismatch',
+      unexpectedRecipients: [other.key.fingerprint],
+    });
   });
 
   it('when a member is removed and the key rotates, then the grant still accepts the key of its time, not the new one', async () => {
     const { message, teamGrants } = await sharedWithTeam();
     const oldKey = log.currentTeamKey;
     await log.remove(drA.id as UserId, admin);
-    expect((await openRecord({ message, myKey: oldKey.privateKey, expect: expectation(teamGrants, oldKey.ref.fingerprint) })).status).toBe('verified');
-    expect((await openRecord({ message, myKey: patient.key.privateKey, expect: expectation(teamGrants, log.currentTeamKey.ref.fingerprint) })).status).toBe('context-mismatch');
+    expect(
+      (
+        await openRecord({
+          message,
+          myKey: oldKey.privateKey,
+          expect: expectation(teamGrants, oldKey.ref.fingerprint),
+        })
+      ).status,
+    ).toBe('verified');
+    expect(
+      (
+        await openRecord({
+          message,
+          myKey: patient.key.privateKey,
+          expect: expectation(teamGrants, log.currentTeamKey.ref.fingerprint),
+        })
+      ).status,
+    ).toBe('context-mismatch');
 
     // The admin re-keys: version 2 to the patient and the new key; the old grant still verifies beside it.
     const rekey = async (teamKey: typeof oldKey) =>
       (
         await sealRecord({
-          envelope: { recordId, version: 2, ownerId: patient.id, authorId: admin.id, createdAt: new Date().toISOString(), content: { title: 'BP', body: '120/80' } },
+          envelope: {
+            recordId,
+            version: 2,
+            ownerId: patient.id,
+            authorId: admin.id,
+            createdAt: new Date().toISOString(),
+            content: { title: 'BP', body: '120/80' },
+          },
           authorKey: admin.key.privateKey,
           recipientKeys: [patient.key.publicKey, teamKey.publicKey],
         })
       ).message;
-    const v2 = (teamKey: typeof oldKey) => ({ ...expectation(teamGrants, teamKey.ref.fingerprint), version: 2, authorId: admin.id, authorPublicKey: admin.key.publicKey });
-    expect((await openRecord({ message: await rekey(log.currentTeamKey), myKey: log.currentTeamKey.privateKey, expect: v2(log.currentTeamKey) })).status).toBe('verified');
+    const v2 = (teamKey: typeof oldKey) => ({
+      ...expectation(teamGrants, teamKey.ref.fingerprint),
+      version: 2,
+      authorId: admin.id,
+      authorPublicKey: admin.key.publicKey,
+    });
+    expect(
+      (
+        await openRecord({
+          message: await rekey(log.currentTeamKey),
+          myKey: log.currentTeamKey.privateKey,
+          expect: v2(log.currentTeamKey),
+        })
+      ).status,
+    ).toBe('verified');
     // A version sealed to the retired key after its retirement (a stale writer): the leaver could read it.
-    const stale = await openRecord({ message: await rekey(oldKey), myKey: patient.key.privateKey, expect: v2(oldKey) });
+    const stale = await openRecord({
+      message: await rekey(oldKey),
+      myKey: patient.key.privateKey,
+      expect: v2(oldKey),
+    });
     expect(stale).toMatchObject({ status: 'context-mismatch', mismatches: ['recipients'] });
   });
 });

@@ -10,6 +10,17 @@ import {
   type NodeId,
 } from '../src/transparency';
 import { foldRange } from '../src/transparency/merkle';
+import {
+  MemoryMap,
+  bindingLeafHash,
+  parseBinding,
+  signTreeHead,
+  subjectOf,
+  type MapProof,
+  type ProvenBinding,
+  type SignedTreeHead,
+} from '../src/transparency';
+import { toHex } from '../src/encoding';
 
 export interface MemoryLog {
   size: number;
@@ -45,4 +56,50 @@ export function memoryLog(leafHashes: Iterable<Uint8Array> = []): MemoryLog {
   };
   for (const leaf of leafHashes) log.append(leaf);
   return log;
+}
+
+/** The subject map of a log of binding texts, with its root at every size. */
+export interface MemoryKtMap {
+  /** roots[size]: the map root of the first `size` leaves. */
+  roots: string[];
+  proof(subject: string, size?: number): Promise<MapProof>;
+}
+
+export async function memoryKtMap(leaves: readonly string[]): Promise<MemoryKtMap> {
+  const map = new MemoryMap();
+  const roots = [map.root];
+  for (const [index, data] of leaves.entries())
+    roots.push(await map.appendLeaf(subjectOf(parseBinding(data)), index, bindingLeafHash(data)));
+  return {
+    roots,
+    proof: (subject, size = leaves.length) => map.proof(subject, roots[size]),
+  };
+}
+
+/** A whole log of binding texts in memory: signed v2 heads, inclusion and map lookup proofs. */
+export interface MemoryKt {
+  log: MemoryLog;
+  map: MemoryKtMap;
+  head(size?: number, timestamp?: number): SignedTreeHead;
+  proven(index: number, size?: number): ProvenBinding;
+  mapProof(subject: string, size?: number): Promise<MapProof>;
+}
+
+export async function memoryKt(leaves: readonly string[], logSecretKey: string): Promise<MemoryKt> {
+  const log = memoryLog(leaves.map(bindingLeafHash));
+  const map = await memoryKtMap(leaves);
+  return {
+    log,
+    map,
+    head: (size = leaves.length, timestamp = 1_000) =>
+      signTreeHead(
+        { v: 2, size, root: toHex(log.root(size)), mapRoot: map.roots[size] ?? '', timestamp },
+        logSecretKey,
+      ),
+    proven: (index, size = leaves.length) => ({
+      leaf: { index, data: leaves[index] ?? '' },
+      proof: log.inclusion(index, size).map(toHex),
+    }),
+    mapProof: (subject, size) => map.proof(subject, size),
+  };
 }

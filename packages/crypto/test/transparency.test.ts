@@ -23,7 +23,7 @@ import {
 } from '../src';
 import { toHex } from '../src/encoding';
 import { fixture } from './helpers';
-import { memoryLog, type MemoryLog } from './transparency-helpers';
+import { memoryKtMap, memoryLog, type MemoryKtMap, type MemoryLog } from './transparency-helpers';
 
 interface Vectors {
   leaves: string[];
@@ -220,12 +220,16 @@ describe('signed tree heads and the client checks', () => {
   const logKey = generateLogKey();
   const otherKey = generateLogKey();
   const sign = (log: MemoryLog, size: number, timestamp = 1_000 + size): SignedTreeHead =>
-    signTreeHead({ v: 1, size, root: toHex(log.root(size)), timestamp }, logKey.secretKey);
+    signTreeHead(
+      { v: 2, size, root: toHex(log.root(size)), mapRoot: map.roots[size] ?? '', timestamp },
+      logKey.secretKey,
+    );
 
   const doctor = { userId: 'u-doctor', email: 'Doctor@Example.org' };
   let real: UserKeyBinding;
   let rogue: UserKeyBinding;
   let log: MemoryLog;
+  let map: MemoryKtMap;
   let leaves: string[];
   beforeAll(async () => {
     real = {
@@ -246,6 +250,7 @@ describe('signed tree heads and the client checks', () => {
       encodeBinding(rogue),
     ];
     log = memoryLog(leaves.map(bindingLeafHash));
+    map = await memoryKtMap(leaves);
   });
   const proven = (index: number, size = log.size) => ({
     leaf: { index, data: leaves[index] ?? '' },
@@ -330,19 +335,37 @@ describe('signed tree heads and the client checks', () => {
 
   it('when the directory key is the logged one, then verifyKeyInLog returns the binding', async () => {
     const binding = await verifyKeyInLog({
-      head: sign(log, 3),
+      head: sign(log, 2),
       armoredKey: fixture('good.pub.asc'),
       expect: doctor,
-      proven: proven(1),
+      proven: proven(1, 2),
+      map: await map.proof(doctor.userId, 2),
     });
     expect(binding.fingerprint).toBe(real.fingerprint);
+    // Under the larger tree the doctor's key was replaced: the earlier leaf is not served as current.
+    await expect(
+      verifyKeyInLog({
+        head: sign(log, 3),
+        armoredKey: fixture('good.pub.asc'),
+        expect: doctor,
+        proven: proven(1),
+        map: await map.proof(doctor.userId, 3),
+      }),
+    ).rejects.toMatchObject({ code: 'kt-binding-mismatch' });
   });
 
   it('when the directory key was never logged, or a proof for another leaf is given, then sharing is refused with a stable code', async () => {
     const head = sign(log, 3);
+    const mapProof = await map.proof(doctor.userId, 3);
     const unlogged = fixture('revoked.pub.asc');
     await expect(
-      verifyKeyInLog({ head, armoredKey: unlogged, expect: doctor, proven: proven(1) }),
+      verifyKeyInLog({
+        head,
+        armoredKey: unlogged,
+        expect: doctor,
+        proven: proven(1),
+        map: mapProof,
+      }),
     ).rejects.toMatchObject({ code: 'kt-binding-mismatch' });
     await expect(
       verifyKeyInLog({
@@ -350,6 +373,7 @@ describe('signed tree heads and the client checks', () => {
         armoredKey: fixture('good.pub.asc'),
         expect: doctor,
         proven: { ...proven(1), proof: proven(0).proof },
+        map: mapProof,
       }),
     ).rejects.toMatchObject({ code: 'kt-bad-proof' });
     await expect(
@@ -358,6 +382,7 @@ describe('signed tree heads and the client checks', () => {
         armoredKey: fixture('good.pub.asc'),
         expect: doctor,
         proven: { leaf: { index: 0, data: leaves[1] ?? '' }, proof: proven(0).proof },
+        map: mapProof,
       }),
     ).rejects.toMatchObject({ code: 'kt-bad-proof' });
     await expect(
@@ -366,6 +391,7 @@ describe('signed tree heads and the client checks', () => {
         armoredKey: fixture('good.pub.asc'),
         expect: { ...doctor, userId: 'u-other' },
         proven: proven(1),
+        map: mapProof,
       }),
     ).rejects.toMatchObject({ code: 'kt-binding-mismatch' });
     await expect(
@@ -374,15 +400,17 @@ describe('signed tree heads and the client checks', () => {
         armoredKey: fixture('good.pub.asc'),
         expect: { ...doctor, email: 'else@example.org' },
         proven: proven(1),
+        map: mapProof,
       }),
     ).rejects.toMatchObject({ code: 'kt-binding-mismatch' });
     // A person reached by id (no email known): the user id and the key must match.
     await expect(
       verifyKeyInLog({
         head,
-        armoredKey: fixture('good.pub.asc'),
+        armoredKey: fixture('expired.pub.asc'),
         expect: { userId: doctor.userId },
-        proven: proven(1),
+        proven: proven(2),
+        map: mapProof,
       }),
     ).resolves.toMatchObject({ userId: doctor.userId });
     // A leaf proven only in a larger tree than the signed head.
@@ -393,66 +421,41 @@ describe('signed tree heads and the client checks', () => {
         armoredKey: fixture('expired.pub.asc'),
         expect: doctor,
         proven: proven(2),
+        map: mapProof,
       }),
     ).rejects.toMatchObject({
       code: 'kt-bad-proof',
     });
   });
 
-  it('when the log holds a key for me that is not mine, then self-monitoring reports it with its date', () => {
+  it('when the log holds a key for me that is not mine, then self-monitoring reports it with its date', async () => {
     const head = sign(log, 3);
     const mine = [{ fingerprint: real.fingerprint, keySha256: real.keySha256 }];
-    expect(
-      checkOwnBindings({
-        head,
-        userId: doctor.userId,
-        ownKeys: mine,
-        history: [proven(1)],
-      }),
-    ).toEqual({ status: 'ok' });
-    expect(
-      checkOwnBindings({
-        head,
-        userId: doctor.userId,
-        ownKeys: mine,
-        history: [proven(1), proven(2)],
-      }),
-    ).toEqual({
+    const own = (h: SignedTreeHead, history: ReturnType<typeof proven>[], ownKeys = mine) =>
+      map
+        .proof(doctor.userId, h.size)
+        .then((mapProof) =>
+          checkOwnBindings({ head: h, userId: doctor.userId, ownKeys, history, map: mapProof }),
+        );
+    await expect(own(sign(log, 2), [proven(1, 2)])).resolves.toEqual({ status: 'ok' });
+    await expect(own(head, [proven(1), proven(2)])).resolves.toEqual({
       status: 'foreign-key',
       bindings: [{ index: 2, fingerprint: rogue.fingerprint, at: rogue.at }],
+      withheld: 0,
     });
-    expect(
-      checkOwnBindings({ head, userId: doctor.userId, ownKeys: mine, history: [] }),
-    ).toEqual({ status: 'own-key-missing' });
+    await expect(own(sign(log, 1), [])).resolves.toEqual({ status: 'own-key-missing' });
     // My fingerprint with another whole key (a subkey dropped or swapped) is not my binding.
-    expect(
-      checkOwnBindings({
-        head,
-        userId: doctor.userId,
-        ownKeys: [{ fingerprint: real.fingerprint, keySha256: rogue.keySha256 }],
-        history: [proven(1)],
-      }),
-    ).toMatchObject({ status: 'foreign-key', bindings: [{ index: 1 }] });
-    expectCode(
-      () =>
-        checkOwnBindings({
-          head,
-          userId: doctor.userId,
-          ownKeys: mine,
-          history: [proven(0)],
-        }),
-      'kt-binding-mismatch',
-    );
-    expectCode(
-      () =>
-        checkOwnBindings({
-          head,
-          userId: doctor.userId,
-          ownKeys: mine,
-          history: [{ ...proven(2), proof: proven(1).proof }],
-        }),
-      'kt-bad-proof',
-    );
+    await expect(
+      own(
+        sign(log, 2),
+        [proven(1, 2)],
+        [{ fingerprint: real.fingerprint, keySha256: rogue.keySha256 }],
+      ),
+    ).resolves.toMatchObject({ status: 'foreign-key', bindings: [{ index: 1 }] });
+    await expect(own(head, [proven(0)])).rejects.toMatchObject({ code: 'kt-binding-mismatch' });
+    await expect(own(head, [{ ...proven(2), proof: proven(1).proof }])).rejects.toMatchObject({
+      code: 'kt-bad-proof',
+    });
   });
 
   it('when another person saw a forked tree, then gossip reports a split view; a consistent head passes', () => {
@@ -515,6 +518,7 @@ describe('signed tree heads and the client checks', () => {
         userId: doctor.userId,
         ownKeys: [],
         history: [{ leaf: { index: 1, data }, proof: [] }],
+        map: { entry: null, siblings: [] },
       });
     expectCode(() => bad(' ' + (leaves[1] ?? '')), 'kt-malformed');
     expectCode(() => bad('{"v":1}'), 'kt-malformed');

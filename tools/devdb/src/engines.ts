@@ -28,10 +28,19 @@ export async function startMongod(options: EngineOptions): Promise<RunningServer
   const { dataDir } = options;
   await mkdir(dataDir, { recursive: true });
   const port = options.port || (await freePort());
-  const child = spawn('mongod', ['--bind_ip', '127.0.0.1', '--port', String(port), '--dbpath', dataDir], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  return { engine: 'mongod', uri: `mongodb://127.0.0.1:${port}/`, pid: () => child.pid, stop: () => stopChild(child) };
+  const child = spawn(
+    'mongod',
+    ['--bind_ip', '127.0.0.1', '--port', String(port), '--dbpath', dataDir],
+    {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
+  return {
+    engine: 'mongod',
+    uri: `mongodb://127.0.0.1:${port}/`,
+    pid: () => child.pid,
+    stop: () => stopChild(child),
+  };
 }
 
 /** After a crash, FerretDB is started again this long after the previous try failed. */

@@ -45,7 +45,12 @@ export async function startDevDb(options: StartDevDbOptions = {}): Promise<DevDb
   const log = options.log ?? ((line: string) => console.error(line));
   if (options.mongodbUri) {
     await waitForPing(options.mongodbUri);
-    return { engine: 'external', uri: options.mongodbUri, dataDir: undefined, stop: async () => {} };
+    return {
+      engine: 'external',
+      uri: options.mongodbUri,
+      dataDir: undefined,
+      stop: async () => {},
+    };
   }
 
   const temporary = options.dataDir === undefined;
@@ -70,7 +75,11 @@ export async function startDevDb(options: StartDevDbOptions = {}): Promise<DevDb
   };
 }
 
-const starters = { mongod: startMongod, ferretdb: startFerretdb, 'mongodb-memory-server': startMemoryServer };
+const starters = {
+  mongod: startMongod,
+  ferretdb: startFerretdb,
+  'mongodb-memory-server': startMemoryServer,
+};
 
 async function localEngine(): Promise<keyof typeof starters> {
   if (await onPath('mongod')) return 'mongod';

@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto';
  */
 export function freshTestDatabaseUri(label = 'test'): string {
   const base = process.env.MEDSEAL_TEST_MONGODB_URI;
-  if (!base) throw new Error('MEDSEAL_TEST_MONGODB_URI is not set: add @medseal/devdb/jest-global-setup');
+  if (!base)
+    throw new Error('MEDSEAL_TEST_MONGODB_URI is not set: add @medseal/devdb/jest-global-setup');
   const url = new URL(base);
   const safe = label.replace(/[^a-z0-9]/gi, '_').slice(0, 24);
   url.pathname = `/${safe}_${randomBytes(6).toString('hex')}`;

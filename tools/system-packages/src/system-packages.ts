@@ -11,7 +11,8 @@ export interface SystemPackage {
 /**
  * What the test command needs from the system: Chromium for the web app's browser tests
  * (`CHROMIUM_PATH`, as apps/web/e2e uses it), GnuPG for those tests and the OpenPGP interop
- * tests, Sequoia's sqop and RNP for the interop tests.
+ * tests, Sequoia's sqop and RNP for the interop tests, RNP and Sequoia's sq for the web app's
+ * export test (its README's commands run as written).
  */
 export function requiredPackages(chromiumPath: string | undefined): SystemPackage[] {
   return [
@@ -19,6 +20,7 @@ export function requiredPackages(chromiumPath: string | undefined): SystemPackag
     { debian: 'gnupg', program: 'gpg' },
     { debian: 'sqop', program: 'sqop' },
     { debian: 'rnp', program: 'rnp' },
+    { debian: 'sq', program: 'sq' },
   ];
 }
 

@@ -46,12 +46,12 @@ describe('the system packages the tests need', () => {
     expect(planFor([], { root: false, apt: true })).toEqual({ action: 'none' });
     expect(planFor(missing, { root: true, apt: true })).toEqual({
       action: 'install',
-      packages: ['chromium', 'sqop', 'rnp'],
+      packages: ['chromium', 'sqop', 'rnp', 'sq'],
     });
     expect(planFor(missing, { root: false, apt: true })).toEqual({
       action: 'stop',
       message:
-        'The tests need chromium, sqop, rnp; run: sudo apt-get update && sudo apt-get install -y --no-install-recommends chromium sqop rnp',
+        'The tests need chromium, sqop, rnp, sq; run: sudo apt-get update && sudo apt-get install -y --no-install-recommends chromium sqop rnp sq',
     });
     const elsewhere = planFor(missing, { root: false, apt: false });
     expect(elsewhere).toMatchObject({

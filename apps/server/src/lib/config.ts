@@ -53,18 +53,34 @@ const configSchema = z.object({
    */
   MEDSEAL_LOOPBACK_HTTP_COOKIES: bool.default(false),
   /** Replaced by MEDSEAL_LOOPBACK_HTTP_COOKIES; refused so an old setting is not silently ignored. */
-  MEDSEAL_INSECURE_COOKIES: z.undefined({ error: 'MEDSEAL_INSECURE_COOKIES is gone: use MEDSEAL_LOOPBACK_HTTP_COOKIES=true (loopback HOST only)' }).optional(),
+  MEDSEAL_INSECURE_COOKIES: z
+    .undefined({
+      error:
+        'MEDSEAL_INSECURE_COOKIES is gone: use MEDSEAL_LOOPBACK_HTTP_COOKIES=true (loopback HOST only)',
+    })
+    .optional(),
   /** Session lifetime in hours (absolute; checked on every request). */
-  MEDSEAL_SESSION_HOURS: z.coerce.number().positive().max(24 * 30).default(12),
+  MEDSEAL_SESSION_HOURS: z.coerce
+    .number()
+    .positive()
+    .max(24 * 30)
+    .default(12),
   /** Rate-limit window in seconds; a lock-out ends when its window ends. */
   MEDSEAL_RATE_WINDOW_SECONDS: z.coerce.number().int().positive().default(900),
   /** Clients older than this get `X-Medseal-Client-Status: update-required`. */
-  MEDSEAL_MIN_CLIENT_VERSION: z.string().regex(/^\d+\.\d+\.\d+$/).default('0.0.0'),
+  MEDSEAL_MIN_CLIENT_VERSION: z
+    .string()
+    .regex(/^\d+\.\d+\.\d+$/)
+    .default('0.0.0'),
   /**
    * Lifetime of the per-process read cache (sessions, records); 0 turns it off. Other
    * processes' writes reach it through the invalidation feed; this bounds what it could miss.
    */
-  MEDSEAL_READ_CACHE_SECONDS: z.coerce.number().min(0).max(3600).default(DEFAULT_READ_CACHE_SECONDS),
+  MEDSEAL_READ_CACHE_SECONDS: z.coerce
+    .number()
+    .min(0)
+    .max(3600)
+    .default(DEFAULT_READ_CACHE_SECONDS),
   /** Trust X-Forwarded-* from this many proxies (for client IPs in rate limits). */
   MEDSEAL_TRUST_PROXY: z.coerce.number().int().min(0).default(0),
 });
@@ -78,11 +94,23 @@ export type Config = z.infer<typeof configSchema>;
 const checkedConfig = configSchema.superRefine((c, ctx) => {
   const data = resolve(c.MEDSEAL_DATA_DIR);
   const secrets = resolve(c.MEDSEAL_SECRETS_DIR);
-  if (secrets === data || secrets.startsWith(`${data}${sep}`) || data.startsWith(`${secrets}${sep}`)) {
-    ctx.addIssue({ code: 'custom', path: ['MEDSEAL_SECRETS_DIR'], message: 'must be a folder apart from MEDSEAL_DATA_DIR (neither inside the other)' });
+  if (
+    secrets === data ||
+    secrets.startsWith(`${data}${sep}`) ||
+    data.startsWith(`${secrets}${sep}`)
+  ) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['MEDSEAL_SECRETS_DIR'],
+      message: 'must be a folder apart from MEDSEAL_DATA_DIR (neither inside the other)',
+    });
   }
   if (c.MEDSEAL_LOOPBACK_HTTP_COOKIES && !(c.HOST === 'localhost' || isLoopbackAddress(c.HOST))) {
-    ctx.addIssue({ code: 'custom', path: ['MEDSEAL_LOOPBACK_HTTP_COOKIES'], message: `needs a loopback HOST, not ${c.HOST}` });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['MEDSEAL_LOOPBACK_HTTP_COOKIES'],
+      message: `needs a loopback HOST, not ${c.HOST}`,
+    });
   }
 });
 

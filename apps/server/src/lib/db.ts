@@ -14,7 +14,11 @@ export type DbEngine = 'mongodb' | 'ferretdb' | 'unknown';
  * carries a patch (patches/, docs/decisions.md) without which its health check could hang for
  * good when the database went away.
  */
-export const DB_TIMEOUTS = { serverSelectionTimeoutMS: 2_000, connectTimeoutMS: 2_000, timeoutMS: 2_500 } as const;
+export const DB_TIMEOUTS = {
+  serverSelectionTimeoutMS: 2_000,
+  connectTimeoutMS: 2_000,
+  timeoutMS: 2_500,
+} as const;
 
 /** Options for an operation that may take long (a migration scan, a batch of new records): no operation timeout. */
 export const LONG_OPERATION = { timeoutMS: 0 } as const;
@@ -28,7 +32,10 @@ const CONNECT_RETRY_MS = 30_000;
  * itself when the database comes back, so the server survives a database restart.
  * @throws the last connect error after 30 s, or at once for any other error (bad URI, auth).
  */
-export async function connectDb(uri: string, options: { retryForMs?: number } = {}): Promise<Connection> {
+export async function connectDb(
+  uri: string,
+  options: { retryForMs?: number } = {},
+): Promise<Connection> {
   const deadline = Date.now() + (options.retryForMs ?? CONNECT_RETRY_MS);
   for (;;) {
     const connection = mongoose.createConnection(uri, { ...DB_TIMEOUTS, bufferCommands: false });
@@ -56,16 +63,38 @@ const DB_DOWN = new Set([
 ]);
 
 /**
- * True for errors that mean "the database is not reachable right now" (also as a cause). A
- * bulk write (insertMany) reports such an error as a MongoBulkWriteError that keeps only its
- * message, hence the messages.
+ * Server error codes for "not available right now" (the driver's retryable-read codes): host
+ * unreachable or not found, network timeout, shutdown in progress, stepped down, socket error,
+ * not primary, interrupted at shutdown or by a state change, time limit exceeded, plus
+ * MaxTimeMSExpired (an operation the server gave up on within the operation timeout).
+ */
+const DB_DOWN_CODES = new Set([
+  6, 7, 50, 89, 91, 134, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436,
+]);
+
+/**
+ * True for errors that mean "the database is not reachable right now", also as the cause of
+ * another error or inside a bulk write error: the driver's MongoBulkWriteError for an ordered
+ * insertMany that lost its connection keeps the network error as `errorResponse` (a reset
+ * connection mid group commit answered 500 `internal` before this was looked at; issue 11).
  */
 export function isDatabaseUnavailable(err: unknown): boolean {
-  let e: unknown = err;
-  for (let i = 0; i < 4 && e instanceof Error; i++) {
+  const seen = new Set<Error>();
+  const pending: unknown[] = [err];
+  while (pending.length > 0 && seen.size < 8) {
+    const e = pending.pop();
+    if (!(e instanceof Error) || seen.has(e)) continue;
+    seen.add(e);
     if (DB_DOWN.has(e.name)) return true;
-    if (/buffering timed out|timed out during server selection|connection .* closed|ECONNREFUSED|socket has been ended|Client must be connected/i.test(e.message)) return true;
-    e = e.cause;
+    const { code, errorResponse } = e as { code?: unknown; errorResponse?: unknown };
+    if (typeof code === 'number' && DB_DOWN_CODES.has(code)) return true;
+    if (
+      /buffering timed out|timed out during server selection|connection .* closed|ECONNREFUSED|socket has been ended|Client must be connected/i.test(
+        e.message,
+      )
+    )
+      return true;
+    pending.push(e.cause, errorResponse);
   }
   return false;
 }

@@ -13,7 +13,8 @@ export const notFound: RequestHandler = (_req, _res, next) => {
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err, _req, res, _next) => {
     const known = toAppError(err);
-    if (known.status >= 500) logger.error({ err: describeError(err), code: known.code }, 'request failed');
+    if (known.status >= 500)
+      logger.error({ err: describeError(err), code: known.code }, 'request failed');
     if (res.headersSent) {
       res.destroy();
       return;
@@ -21,7 +22,8 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     const body: ErrorBody = { error: { code: known.code, message: known.message } };
     if (known.details !== undefined) body.error.details = known.details;
     if (known.status === 429) {
-      const retry = (known.details as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds;
+      const retry = (known.details as { retryAfterSeconds?: number } | undefined)
+        ?.retryAfterSeconds;
       if (retry) res.setHeader('Retry-After', String(retry));
     }
     if (known.status === 503) res.setHeader('Retry-After', '5');
@@ -50,23 +52,47 @@ export function describeError(err: unknown, depth = 0): Record<string, unknown> 
 }
 
 /** Maps errors from body-parser and others (which carry `status`/`type`) to stable codes. */
-function toAppError(err: unknown): AppError {
+export function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
   const e = err as { status?: number; type?: string };
   if (e.type === 'entity.too.large') {
-    return new AppError({ status: 413, code: 'body-too-large', message: 'The request body is too large.' });
+    return new AppError({
+      status: 413,
+      code: 'body-too-large',
+      message: 'The request body is too large.',
+    });
   }
   if (e.type === 'entity.parse.failed') {
-    return new AppError({ status: 400, code: 'malformed-json', message: 'The request body is not valid JSON.' });
+    return new AppError({
+      status: 400,
+      code: 'malformed-json',
+      message: 'The request body is not valid JSON.',
+    });
   }
   if (e.type === 'charset.unsupported' || e.type === 'encoding.unsupported') {
-    return new AppError({ status: 415, code: 'unsupported-content-type', message: 'The request body encoding is not supported.' });
+    return new AppError({
+      status: 415,
+      code: 'unsupported-content-type',
+      message: 'The request body encoding is not supported.',
+    });
   }
   if (isDatabaseUnavailable(err)) {
-    return new AppError({ status: 503, code: 'database-unavailable', message: 'The database is not reachable; try again shortly.' });
+    return new AppError({
+      status: 503,
+      code: 'database-unavailable',
+      message: 'The database is not reachable; try again shortly.',
+    });
   }
   if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
-    return new AppError({ status: e.status, code: 'bad-request', message: 'The request could not be read.' });
+    return new AppError({
+      status: e.status,
+      code: 'bad-request',
+      message: 'The request could not be read.',
+    });
   }
-  return new AppError({ status: 500, code: 'internal', message: 'Something went wrong on the server.' });
+  return new AppError({
+    status: 500,
+    code: 'internal',
+    message: 'Something went wrong on the server.',
+  });
 }

@@ -7,7 +7,13 @@ export class AppError extends Error {
   readonly code: string;
   readonly details: unknown;
 
-  constructor(options: { status: number; code: string; message: string; details?: unknown; cause?: unknown }) {
+  constructor(options: {
+    status: number;
+    code: string;
+    message: string;
+    details?: unknown;
+    cause?: unknown;
+  }) {
     super(options.message, { cause: options.cause });
     this.name = 'AppError';
     this.status = options.status;

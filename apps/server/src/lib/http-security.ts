@@ -1,6 +1,11 @@
 import type { RequestHandler } from 'express';
 import helmet from 'helmet';
-import { CLIENT_STATUS_HEADER, CLIENT_VERSION_HEADER, CSRF_HEADER, securityErrorCodes } from '@medseal/contract';
+import {
+  CLIENT_STATUS_HEADER,
+  CLIENT_VERSION_HEADER,
+  CSRF_HEADER,
+  securityErrorCodes,
+} from '@medseal/contract';
 import { isLoopbackAddress } from './client-address';
 import { AppError } from './errors';
 
@@ -44,7 +49,10 @@ export function documentHeaders(): RequestHandler {
  */
 export function apiHeaders(): RequestHandler {
   return helmet({
-    contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
+    },
     strictTransportSecurity: HSTS,
     xFrameOptions: { action: 'deny' },
     crossOriginResourcePolicy: { policy: 'same-origin' },
@@ -86,9 +94,19 @@ export function hostGuard(allowed: AllowedHosts): RequestHandler {
     // Express strips the port and the brackets of an IPv6 literal, and reads X-Forwarded-Host
     // only from trusted proxies.
     const host = req.hostname?.toLowerCase();
-    const ok = host !== undefined && (names.has(host) || (allowed.loopback && (host === 'localhost' || isLoopbackAddress(host.replace(/^\[|\]$/g, '')))));
+    const ok =
+      host !== undefined &&
+      (names.has(host) ||
+        (allowed.loopback &&
+          (host === 'localhost' || isLoopbackAddress(host.replace(/^\[|\]$/g, '')))));
     if (ok) return next();
-    next(new AppError({ status: 421, code: securityErrorCodes.hostNotAllowed, message: 'This server does not answer for that host name.' }));
+    next(
+      new AppError({
+        status: 421,
+        code: securityErrorCodes.hostNotAllowed,
+        message: 'This server does not answer for that host name.',
+      }),
+    );
   };
 }
 
@@ -104,17 +122,33 @@ export function csrfGuard(options: { allowedOrigins: readonly string[] }): Reque
   return (req, _res, next) => {
     if (SAFE_METHODS.has(req.method)) return next();
     if (req.get(CSRF_HEADER) !== '1') {
-      return next(new AppError({ status: 403, code: 'csrf-header-missing', message: `State-changing requests need the ${CSRF_HEADER} header.` }));
+      return next(
+        new AppError({
+          status: 403,
+          code: 'csrf-header-missing',
+          message: `State-changing requests need the ${CSRF_HEADER} header.`,
+        }),
+      );
     }
     const origin = req.get('origin');
     if (!origin || !originAllowed(origin, req.get('host'), options.allowedOrigins)) {
-      return next(new AppError({ status: 403, code: 'origin-mismatch', message: 'The request comes from an origin that is not allowed.' }));
+      return next(
+        new AppError({
+          status: 403,
+          code: 'origin-mismatch',
+          message: 'The request comes from an origin that is not allowed.',
+        }),
+      );
     }
     next();
   };
 }
 
-function originAllowed(origin: string, host: string | undefined, allowed: readonly string[]): boolean {
+function originAllowed(
+  origin: string,
+  host: string | undefined,
+  allowed: readonly string[],
+): boolean {
   if (allowed.length > 0) return allowed.includes(origin);
   try {
     return host !== undefined && new URL(origin).host === host;
@@ -143,7 +177,10 @@ export function clientVersionHeader(options: { minClientVersion: string }): Requ
   return (req, res, next) => {
     const version = req.get(CLIENT_VERSION_HEADER);
     if (version && /^\d+\.\d+\.\d+/.test(version)) {
-      res.setHeader(CLIENT_STATUS_HEADER, compareVersions(version, options.minClientVersion) < 0 ? 'update-required' : 'ok');
+      res.setHeader(
+        CLIENT_STATUS_HEADER,
+        compareVersions(version, options.minClientVersion) < 0 ? 'update-required' : 'ok',
+      );
     }
     next();
   };

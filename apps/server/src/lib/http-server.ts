@@ -1,5 +1,6 @@
 import type { Server, ServerResponse } from 'node:http';
 import { Server as NetServer, type AddressInfo, type Socket } from 'node:net';
+import { finished } from 'node:stream';
 import type { Express } from 'express';
 
 /**
@@ -17,6 +18,16 @@ export const KEEP_ALIVE_MS = 65_000;
  * `Connection: close`) instead of meeting a closed connection.
  */
 const DRAIN_IDLE_MS = 1_000;
+
+/**
+ * Resolves once the answer is complete or its connection closed, including when that happened
+ * before the call: a client may leave while its request waits (e.g. on the session check), and
+ * a `res.once('close')` registered after that never fires, leaving behind whatever was to be
+ * released then (a stream's timer, an upload slot).
+ */
+export function responseEnded(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => finished(res, () => resolve()));
+}
 
 export interface RunningHttpServer {
   server: Server;

@@ -2,7 +2,15 @@ import { Schema, type Connection, type Model, type mongo } from 'mongoose';
 import type { Logger } from 'pino';
 import { AppError } from './errors';
 import { isDuplicateKey } from './db';
-import { ChainAppender, chainEnd, chainId, chainIds, findByIds, type ChainEnd } from './store';
+import {
+  ChainAppender,
+  chainEnd,
+  chainId,
+  chainIds,
+  deleteByIds,
+  findByIds,
+  type ChainEnd,
+} from './store';
 import { modelOn } from './model';
 import { ReadCache, type ReadCacheOptions } from './read-cache';
 
@@ -32,10 +40,14 @@ export const invalidationModel = (c: Connection) =>
   modelOn(c, 'CacheInvalidation', invalidationSchema, 'cache_invalidations');
 
 /**
- * Where the kept events start: `_id` `start:<k>`, an insert-only chain whose last link holds
- * the seq up to which events may have been deleted (each link higher than the one before).
- * Inserts of new `_id`s, never `$max`: a lost update could lower it below deleted events, and a
- * process starting then would take their seqs again.
+ * Two insert-only chains in one collection. Where the kept events start: `_id` `start:<k>`,
+ * whose last link holds the seq up to which events may have been deleted (each link higher
+ * than the one before). How far they are deleted: `_id` `cleared:<k>`, whose last link holds
+ * the seq up to which every event is deleted, at or below the start; the events between the
+ * two are deleted by whichever process cleans up next, so a delete that failed, or a process
+ * that died in mid-delete, leaves nothing behind for good. Inserts of new `_id`s, never
+ * `$max`: a lost update could lower the start below deleted events, and a process starting
+ * then would take their seqs again.
  */
 export interface InvalidationStartDoc {
   _id: string;
@@ -52,6 +64,7 @@ export const invalidationStartModel = (c: Connection) =>
 
 const EVENTS = 'n';
 const STARTS = 'start';
+const CLEARED = 'cleared';
 
 export interface FeedTiming {
   /** How often the feed reads other processes' invalidations. */
@@ -67,8 +80,10 @@ export const FEED_TIMING: FeedTiming = { pollMs: 100, leaseMs: 1_000, retainMs: 
 /** Events one poll asks for per `$in`, and such windows per poll at most. */
 const POLL_WINDOW = 200;
 const POLL_WINDOWS = 10;
-/** Ids per delete. */
-const DELETE_BATCH = 1_000;
+/** Events one cleanup deletes at most. */
+const CLEARED_PER_CLEANUP = 10_000;
+/** Appends of one notice, at most, that land below the start (publish). */
+const PUBLISH_ATTEMPTS = 3;
 
 export class InvalidationFeed {
   private readonly caches: ReadCache<object>[] = [];
@@ -84,6 +99,8 @@ export class InvalidationFeed {
   private position: number | undefined;
   /** The last link of the starts chain seen. */
   private kept: ChainEnd<number> = { seq: 0, value: 0 };
+  /** The last link of the cleared chain seen. */
+  private cleared: ChainEnd<number> = { seq: 0, value: 0 };
   /** Positions at past cleanups: the events below one older than retainMs may go. */
   private marks: { at: number; seq: number }[] = [];
   /** Start of the last poll that read the events; 0 before the first. */
@@ -151,9 +168,23 @@ export class InvalidationFeed {
     this.drop(tags);
     if (this.stopped) return;
     try {
-      const [doc] = await this.events.append([{ tags }]);
-      const seq = doc ? Number(doc._id.slice(EVENTS.length + 1)) : undefined;
-      if (seq !== undefined && seq > (this.position ?? 0)) this.own.add(seq);
+      for (let attempt = 1; ; attempt++) {
+        const [doc] = await this.events.append([{ tags }]);
+        if (!doc) return;
+        const seq = Number(doc._id.slice(EVENTS.length + 1));
+        // Before any await: the poll may read the event back next.
+        if (seq > (this.position ?? 0)) this.own.add(seq);
+        // Read after the insert: a slot at or below the start is one a cleanup deleted an event
+        // from (the start moves before the delete), so the insert did not find it taken.
+        if (seq > (await this.startNow())) return;
+        // The end of the chain this process kept was that old: the other processes have
+        // passed this slot and would never read the notice. Append it again at the real end.
+        this.own.delete(seq);
+        this.events.forget(EVENTS);
+        await this.model.deleteOne({ _id: doc._id });
+        if (attempt === PUBLISH_ATTEMPTS)
+          throw new Error(`notice ${doc._id} landed below the start`);
+      }
     } catch (error) {
       throw new AppError({
         status: 503,
@@ -224,45 +255,87 @@ export class InvalidationFeed {
     }
   }
 
-  /** The last stored event, searched by `_id` from `known` or from where the kept events start. */
+  /**
+   * The last stored event, searched by `_id` from `known` or from where the kept events start.
+   * A cleanup deleting events the search passes through makes it stop at the first deleted
+   * one, below the start; such an answer is searched again from the start it moved to.
+   */
   private async end(known: number | undefined): Promise<number> {
-    const from = Math.max(known ?? 0, await this.startNow());
     const exists = async (seq: number) =>
       (await this.model.exists({ _id: chainId(EVENTS, seq) })) ? true : undefined;
-    return (await chainEnd(exists, { seq: from, value: true })).seq;
+    let start = await this.startNow();
+    for (let tries = 1; ; tries++) {
+      const from = Math.max(known ?? 0, start);
+      const found = (await chainEnd(exists, { seq: from, value: true })).seq;
+      const startAfter = await this.startNow();
+      // Still low after a few tries (cleanups back to back): publish and poll detect it.
+      if (found >= startAfter || tries === 3) return found;
+      start = startAfter;
+    }
   }
 
   /** The seq up to which events may have been deleted (the starts chain's last link). */
   private async startNow(): Promise<number> {
-    const at = async (k: number) => (await this.starts.findById(chainId(STARTS, k)).lean())?.seq;
-    this.kept = await chainEnd(at, this.kept);
+    const found = await lastLink(this.starts, STARTS, this.kept);
+    // Calls running at once may finish out of order; the chain only grows.
+    if (found.seq > this.kept.seq) this.kept = found;
     return this.kept.value;
   }
 
   /**
-   * Deletes the events every process has had retainMs to read: first moves the start above
-   * them (a new link, so it never goes down), then deletes from the previous start on. Events
-   * a process that died left below the previous start stay.
+   * Moves the start above the events every process has had retainMs to read (a new link, so
+   * it never goes down), then deletes what lies between the cleared seq and the start.
    */
   private async cleanup(now: number): Promise<void> {
     if (this.position === undefined) return;
     this.marks.push({ at: now, seq: this.position });
     const due = this.marks.filter((m) => m.at <= now - this.timing.retainMs).pop();
-    if (!due) return;
-    this.marks = this.marks.filter((m) => m.at > due.at);
-    const previous = await this.startNow();
-    if (due.seq <= previous) return;
-    try {
-      await this.starts.create({ _id: chainId(STARTS, this.kept.seq + 1), seq: due.seq });
-      this.kept = { seq: this.kept.seq + 1, value: due.seq };
-    } catch (error) {
-      if (isDuplicateKey(error)) return; // another process moved it: its cleanup deletes
-      throw error;
+    if (due) {
+      this.marks = this.marks.filter((m) => m.at > due.at);
+      if (due.seq > (await this.startNow())) {
+        // A duplicate: another process moved it meanwhile, to where its own position allowed.
+        await insertLink(this.starts, chainId(STARTS, this.kept.seq + 1), due.seq);
+      }
     }
-    for (let seq = previous + 1; seq <= due.seq; seq += DELETE_BATCH) {
-      await this.model.deleteMany({
-        _id: { $in: chainIds(EVENTS, seq, Math.min(due.seq, seq + DELETE_BATCH - 1)) },
-      });
-    }
+    await this.clearBelowStart();
+  }
+
+  /**
+   * Deletes, by `_id`, the events from the cleared seq up to the start (10,000 at most per
+   * call), then records how far it got as the next cleared link. Processes cleaning up at once
+   * delete the same events (a no-op the second time); one of their links is stored.
+   */
+  private async clearBelowStart(): Promise<void> {
+    const start = await this.startNow();
+    const cleared = await lastLink(this.starts, CLEARED, this.cleared);
+    if (cleared.seq > this.cleared.seq) this.cleared = cleared;
+    const from = this.cleared.value + 1;
+    const to = Math.min(start, this.cleared.value + CLEARED_PER_CLEANUP);
+    if (to < from) return;
+    await deleteByIds(this.model, chainIds(EVENTS, from, to));
+    await insertLink(this.starts, chainId(CLEARED, this.cleared.seq + 1), to);
+  }
+}
+
+/** The last link of the `chain` chain of starts or cleared seqs, searched from `known`. */
+async function lastLink(
+  model: Model<InvalidationStartDoc>,
+  chain: string,
+  known: ChainEnd<number>,
+): Promise<ChainEnd<number>> {
+  const at = async (k: number) => (await model.findById(chainId(chain, k)).lean())?.seq;
+  return chainEnd(at, known);
+}
+
+/** Inserts a link; another process storing that link first is fine (the chain moved on). */
+async function insertLink(
+  model: Model<InvalidationStartDoc>,
+  id: string,
+  seq: number,
+): Promise<void> {
+  try {
+    await model.create({ _id: id, seq });
+  } catch (error) {
+    if (!isDuplicateKey(error)) throw error;
   }
 }

@@ -43,7 +43,14 @@ export function requestLog(logger: Logger): RequestHandler {
     const start = performance.now();
     res.once('finish', () => {
       const ms = Math.round((performance.now() - start) * 10) / 10;
-      logger.info({ req: { method: req.method, path: req.originalUrl.split('?')[0] }, res: { statusCode: res.statusCode }, responseTime: ms }, 'request completed');
+      logger.info(
+        {
+          req: { method: req.method, path: req.originalUrl.split('?')[0] },
+          res: { statusCode: res.statusCode },
+          responseTime: ms,
+        },
+        'request completed',
+      );
     });
     next();
   };

@@ -52,7 +52,13 @@ async function asBadRequest<T>(what: string, run: () => Promise<T>): Promise<T> 
   } catch (error) {
     if (isCryptoFailure(error)) {
       const status = FORBIDDEN_CODES.has(error.code) ? 403 : 400;
-      throw new AppError({ status, code: error.code, message: `${what}: ${error.message}`, cause: error, details: detailsOf(error) });
+      throw new AppError({
+        status,
+        code: error.code,
+        message: `${what}: ${error.message}`,
+        cause: error,
+        details: detailsOf(error),
+      });
     }
     throw error;
   }
@@ -89,13 +95,21 @@ export function checkLockedKey(armored: string) {
 }
 
 /** @throws AppError 400 with the message check code (`not-armored`, `recipient-mismatch`, ...). */
-export function checkMessage(message: string | Uint8Array, recipientPublicKeys: string[], maxBytes: number) {
-  return asBadRequest('The message was refused', () => checkEncryptedTo(message, recipientPublicKeys, { maxBytes }));
+export function checkMessage(
+  message: string | Uint8Array,
+  recipientPublicKeys: string[],
+  maxBytes: number,
+) {
+  return asBadRequest('The message was refused', () =>
+    checkEncryptedTo(message, recipientPublicKeys, { maxBytes }),
+  );
 }
 
 /** @throws AppError 400 `recipient-mismatch` / `not-a-message`. */
 export function checkPacketFor(pkesk: string, recipientPublicKey: string) {
-  return asBadRequest('The recipient packet was refused', () => checkRecipientPacket(pkesk, recipientPublicKey));
+  return asBadRequest('The recipient packet was refused', () =>
+    checkRecipientPacket(pkesk, recipientPublicKey),
+  );
 }
 
 /**
@@ -106,12 +120,20 @@ export function checkPacketFor(pkesk: string, recipientPublicKey: string) {
  *
  * @throws AppError 400.
  */
-export async function splicePacket(message: string, pkesk: string, recipientKeyIds: readonly string[]): Promise<string> {
-  const summary = await asBadRequest('The stored message could not be read', () => inspectMessage(message, { maxBytes: Number.MAX_SAFE_INTEGER }));
+export async function splicePacket(
+  message: string,
+  pkesk: string,
+  recipientKeyIds: readonly string[],
+): Promise<string> {
+  const summary = await asBadRequest('The stored message could not be read', () =>
+    inspectMessage(message, { maxBytes: Number.MAX_SAFE_INTEGER }),
+  );
   if (summary.recipientKeyIds.some((id) => recipientKeyIds.includes(id))) return message;
   // Uninitialised memory for the new message: addRecipientPacket overwrites every byte before it
   // returns, so the zero-fill would be wasted work.
-  return asBadRequest('The recipient packet could not be added', () => addRecipientPacket(message, pkesk, { allocate: (length) => Buffer.allocUnsafeSlow(length) }));
+  return asBadRequest('The recipient packet could not be added', () =>
+    addRecipientPacket(message, pkesk, { allocate: (length) => Buffer.allocUnsafeSlow(length) }),
+  );
 }
 
 /**
@@ -119,23 +141,38 @@ export async function splicePacket(message: string, pkesk: string, recipientKeyI
  * `pkesk` added, or as it is when it already has a packet for one of `recipientKeyIds`.
  * @throws AppError 400.
  */
-export function addPacketTo(packets: readonly string[], pkesk: string, recipientKeyIds: readonly string[]): Promise<string[]> {
+export function addPacketTo(
+  packets: readonly string[],
+  pkesk: string,
+  recipientKeyIds: readonly string[],
+): Promise<string[]> {
   return asBadRequest('The recipient packet could not be added', async () => {
     if (packets.some((p) => recipientKeyIds.includes(recipientKeyIdOf(p)))) return [...packets];
     return appendRecipientPacket(packets, pkesk);
   });
 }
 
+/** `packets` (base64url PKESKs, as stored for a file) without those addressed to one of `keyIds`. */
+export function packetsNotFor(packets: readonly string[], keyIds: readonly string[]): string[] {
+  return packets.filter((p) => !keyIds.includes(recipientKeyIdOf(p)));
+}
+
 /**
  * A checked binary message cut into its session key packets and the rest (a view, not a copy).
  * @throws AppError 400 with the message check code.
  */
-export function splitMessage(message: Uint8Array): Promise<{ packets: string[]; body: Uint8Array }> {
+export function splitMessage(
+  message: Uint8Array,
+): Promise<{ packets: string[]; body: Uint8Array }> {
   return asBadRequest('The message could not be read', async () => splitRecipientPackets(message));
 }
 
 /** @throws AppError 400 `bad-signature`. */
-export function checkChallengeSignature(input: { challenge: string; signature: string; publicKey: string }) {
+export function checkChallengeSignature(input: {
+  challenge: string;
+  signature: string;
+  publicKey: string;
+}) {
   return asBadRequest('The challenge signature was refused', () => verifyChallengeSignature(input));
 }
 
@@ -143,7 +180,11 @@ export function checkChallengeSignature(input: { challenge: string; signature: s
 export async function checkGrant(input: { signedGrant: string; signerPublicKey: string }) {
   const result = await asBadRequest('The grant was refused', () => verifyGrant(input));
   if (result.status !== 'verified') {
-    throw new AppError({ status: 400, code: 'bad-signature', message: 'The grant is not signed by the sharer.' });
+    throw new AppError({
+      status: 400,
+      code: 'bad-signature',
+      message: 'The grant is not signed by the sharer.',
+    });
   }
   return result.grant;
 }
@@ -152,9 +193,20 @@ export async function checkGrant(input: { signedGrant: string; signerPublicKey: 
  * The checkpoint of a record's access trail its owner signed (DESIGN §12 "Audit").
  * @throws AppError 400 `bad-checkpoint` when it is not signed by `ownerPublicKey`.
  */
-export async function checkAuditCheckpoint(input: { signedCheckpoint: string; ownerPublicKey: string }): Promise<AuditCheckpoint> {
-  const checkpoint = await verifyAuditCheckpoint({ signed: input.signedCheckpoint, ownerPublicKey: input.ownerPublicKey });
-  if (!checkpoint) throw new AppError({ status: 400, code: 'bad-checkpoint', message: 'The checkpoint is not signed by the record’s owner.' });
+export async function checkAuditCheckpoint(input: {
+  signedCheckpoint: string;
+  ownerPublicKey: string;
+}): Promise<AuditCheckpoint> {
+  const checkpoint = await verifyAuditCheckpoint({
+    signed: input.signedCheckpoint,
+    ownerPublicKey: input.ownerPublicKey,
+  });
+  if (!checkpoint)
+    throw new AppError({
+      status: 400,
+      code: 'bad-checkpoint',
+      message: 'The checkpoint is not signed by the record’s owner.',
+    });
   return checkpoint;
 }
 
@@ -169,23 +221,51 @@ export { AUDIT_GENESIS_HASH, auditEventHash, checkAuditChain } from '@medseal/cr
  * @throws AppError 400 `bad-signature`, `consent-wrong-patient`, `consent-wrong-subject`,
  *   `fingerprint-mismatch`; 409 `consent-replayed` (not newer than the stored statement).
  */
-export async function checkConsent(input: { signedConsent: string; patientPublicKey: string; expect: ConsentExpectation }): Promise<Consent> {
+export async function checkConsent(input: {
+  signedConsent: string;
+  patientPublicKey: string;
+  expect: ConsentExpectation;
+}): Promise<Consent> {
   const result = await asBadRequest('The consent was refused', () => verifyConsent(input));
   switch (result.status) {
     case 'valid':
     case 'withdrawn':
       return result.consent;
     case 'wrong-fingerprint':
-      if (result.consent.withdrawnAt !== undefined && result.consent.seq >= (input.expect.minSeq ?? 1)) return result.consent;
-      throw new AppError({ status: 400, code: 'fingerprint-mismatch', message: "The consent names another key than the doctor's registered one." });
+      if (
+        result.consent.withdrawnAt !== undefined &&
+        result.consent.seq >= (input.expect.minSeq ?? 1)
+      )
+        return result.consent;
+      throw new AppError({
+        status: 400,
+        code: 'fingerprint-mismatch',
+        message: "The consent names another key than the doctor's registered one.",
+      });
     case 'replayed':
-      throw new AppError({ status: 409, code: 'consent-replayed', message: 'A newer statement about this person is stored; sign a new one.' });
+      throw new AppError({
+        status: 409,
+        code: 'consent-replayed',
+        message: 'A newer statement about this person is stored; sign a new one.',
+      });
     case 'wrong-patient':
-      throw new AppError({ status: 400, code: 'consent-wrong-patient', message: 'The consent is for another patient.' });
+      throw new AppError({
+        status: 400,
+        code: 'consent-wrong-patient',
+        message: 'The consent is for another patient.',
+      });
     case 'wrong-subject':
-      throw new AppError({ status: 400, code: 'consent-wrong-subject', message: 'The consent names another person.' });
+      throw new AppError({
+        status: 400,
+        code: 'consent-wrong-subject',
+        message: 'The consent names another person or team.',
+      });
     case 'bad-signature':
-      throw new AppError({ status: 400, code: 'bad-signature', message: 'The consent is not signed by the patient.' });
+      throw new AppError({
+        status: 400,
+        code: 'bad-signature',
+        message: 'The consent is not signed by the patient.',
+      });
   }
 }
 
@@ -193,7 +273,11 @@ export async function checkConsent(input: { signedConsent: string; patientPublic
 export async function checkTeamGrant(input: { signedGrant: string; signerPublicKey: string }) {
   const result = await asBadRequest('The team grant was refused', () => verifyTeamGrant(input));
   if (result.status !== 'verified') {
-    throw new AppError({ status: 400, code: 'bad-signature', message: 'The team grant is not signed by the sharer.' });
+    throw new AppError({
+      status: 400,
+      code: 'bad-signature',
+      message: 'The team grant is not signed by the sharer.',
+    });
   }
   return result.grant;
 }
@@ -217,13 +301,20 @@ export function peekStatement(signed: string) {
  * @throws AppError 403 `not-team-admin`; 400 `bad-signature`, `team-chain-broken`,
  * `team-rule-violated` (details.rule), `team-statement-malformed`, `unsupported-format`.
  */
-export function applyStatement(input: { state: TeamState | null; signed: string; signerPublicKey: string; teamId?: string }) {
+export function applyStatement(input: {
+  state: TeamState | null;
+  signed: string;
+  signerPublicKey: string;
+  teamId?: string;
+}) {
   return asBadRequest('The team statement was refused', () => applyTeamStatement(input));
 }
 
 /** @throws AppError 400 `team-key-mismatch` and the key codes. */
 export function checkTeamKey(publicKey: string, expected: TeamKeyRef) {
-  return asBadRequest('The team key was refused', () => checkTeamPublicKey({ publicKey, expected }));
+  return asBadRequest('The team key was refused', () =>
+    checkTeamPublicKey({ publicKey, expected }),
+  );
 }
 
 /**
@@ -231,18 +322,36 @@ export function checkTeamKey(publicKey: string, expected: TeamKeyRef) {
  * @medseal/crypto so the server builds exactly what clients verify.
  */
 export {
+  auditTeamLeaves,
   bindingLeafHash,
   checkHeadUpdate,
   consistencyPlan,
+  EMPTY_MAP_ROOT,
   encodeBinding,
+  extendFrontier,
   foldRange,
   inclusionPlan,
   keyIdentityOf,
   logPublicKeyOf,
+  mapInsert,
+  mapKey,
+  mapLookup,
+  mapValueAfter,
+  MemoryMap,
+  memberSubject,
   nodeHash,
+  parseBinding,
   rootPlan,
   signTreeHead,
+  subjectOf,
+  teamMemberBindingOf,
+  teamStatementBindingOf,
+  teamStatementHash,
+  teamSubject,
   verifyTreeHead,
+  type MapEntry,
+  type MapNode,
+  type MapProof,
   type NodeId,
   type ProofStep,
   type SignedTreeHead,

@@ -71,7 +71,12 @@ export class RateLimiter {
   async reserve(key: string, rule: RateLimitRule): Promise<() => Promise<void>> {
     const now = this.now();
     const id = newId();
-    await this.hits.create({ _id: id, key, at: new Date(now), expiresAt: new Date(now + this.windowMs) });
+    await this.hits.create({
+      _id: id,
+      key,
+      at: new Date(now),
+      expiresAt: new Date(now + this.windowMs),
+    });
     const release = async () => {
       await this.hits.deleteOne({ _id: id });
     };
@@ -91,7 +96,12 @@ export class RateLimiter {
   }
 
   /** When the attempt `id` (already among `live`) would be allowed, if it is refused now. */
-  private refusedUntil(live: Pick<Hit, '_id' | 'at'>[], id: string, now: number, rule: RateLimitRule): number | undefined {
+  private refusedUntil(
+    live: Pick<Hit, '_id' | 'at'>[],
+    id: string,
+    now: number,
+    rule: RateLimitRule,
+  ): number | undefined {
     const excess = live.length - rule.limit;
     if (excess <= 0) return undefined;
     const times = live.map((h) => h.at.getTime()).sort((a, b) => a - b);

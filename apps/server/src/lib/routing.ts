@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { Endpoint, EndpointName, Endpoints } from '@medseal/contract';
 import { CSRF_HEADER, MAX_ATTACHMENT_BYTES, securityErrorCodes } from '@medseal/contract';
 import { AppError } from './errors';
+import { responseEnded } from './http-server';
 import { UploadSlots, type UploadLimits } from './upload-slots';
 import { parseInput } from './validate';
 
@@ -14,7 +15,8 @@ export type RecordNeed = 'read' | 'edit' | 'share' | 'delete' | 'audit';
  * The access rule of one endpoint. Every endpoint must have one; the binder answers 403
  * for an endpoint without a rule or handler (fail closed).
  */
-export type AccessRule = { kind: 'public' } | { kind: 'session' } | { kind: 'record'; need: RecordNeed };
+export type AccessRule =
+  { kind: 'public' } | { kind: 'session' } | { kind: 'record'; need: RecordNeed };
 
 export interface AuthContext {
   userId: string;
@@ -25,9 +27,15 @@ export interface AuthContext {
 }
 
 type Out<T> = T extends z.ZodType ? z.output<T> : undefined;
-type BodyOf<E extends Endpoint> = E['body'] extends z.ZodType ? z.output<E['body']> : E['body'] extends 'binary' ? Buffer : undefined;
+type BodyOf<E extends Endpoint> = E['body'] extends z.ZodType
+  ? z.output<E['body']>
+  : E['body'] extends 'binary'
+    ? Buffer
+    : undefined;
 /** JSON answers must match the contract; 204 and streamed answers return nothing useful. */
-type ResultOf<E extends Endpoint> = E['response'] extends z.ZodType ? z.input<E['response']> : unknown;
+type ResultOf<E extends Endpoint> = E['response'] extends z.ZodType
+  ? z.input<E['response']>
+  : unknown;
 
 export interface HandlerContext<E extends Endpoint, R> {
   body: BodyOf<E>;
@@ -54,7 +62,9 @@ export class JsonBytes<T> {
   }
 }
 
-export type Handler<E extends Endpoint, R> = (ctx: HandlerContext<E, R>) => Promise<ResultOf<E> | JsonBytes<ResultOf<E>>>;
+export type Handler<E extends Endpoint, R> = (
+  ctx: HandlerContext<E, R>,
+) => Promise<ResultOf<E> | JsonBytes<ResultOf<E>>>;
 export type Handlers<R> = { [K in EndpointName]: Handler<Endpoints[K], R> };
 
 export interface BindOptions<R> {
@@ -78,7 +88,13 @@ const emptyObject = z.object({}).strict();
 const JSON_BODY_LIMIT = '1mb';
 
 const failClosed: RequestHandler = (_req, _res, next) => {
-  next(new AppError({ status: 403, code: 'no-access-rule', message: 'This operation has no access rule, so it is refused.' }));
+  next(
+    new AppError({
+      status: 403,
+      code: 'no-access-rule',
+      message: 'This operation has no access rule, so it is refused.',
+    }),
+  );
 };
 
 /** Bodies are never inflated: a gzip bomb is small on the wire and huge in memory. */
@@ -109,8 +125,16 @@ const refuseEncodedBody: RequestHandler = (req, _res, next) => {
 export function bindEndpoints<R>(router: Router, options: BindOptions<R>): void {
   const routes = new Map<string, ReturnType<Router['route']>>();
   // `inflate: false` as well: a compressed body is refused before this (refuseEncodedBody).
-  const jsonBody = express.json({ limit: JSON_BODY_LIMIT, type: 'application/json', inflate: false });
-  const binaryBody = express.raw({ type: 'application/octet-stream', limit: MAX_ATTACHMENT_BYTES + 64 * 1024, inflate: false });
+  const jsonBody = express.json({
+    limit: JSON_BODY_LIMIT,
+    type: 'application/json',
+    inflate: false,
+  });
+  const binaryBody = express.raw({
+    type: 'application/octet-stream',
+    limit: MAX_ATTACHMENT_BYTES + 64 * 1024,
+    inflate: false,
+  });
   const slots = new UploadSlots(options.uploads);
   for (const [name, e] of Object.entries(options.endpoints)) {
     const route = routes.get(e.path) ?? router.route(e.path);
@@ -125,7 +149,11 @@ export function bindEndpoints<R>(router: Router, options: BindOptions<R>): void 
     const chain: RequestHandler[] = [
       async (req, res, next) => {
         if (e.csrf === 'required' && req.get(CSRF_HEADER) !== '1') {
-          throw new AppError({ status: 403, code: 'csrf-header-missing', message: `This request needs the ${CSRF_HEADER} header.` });
+          throw new AppError({
+            status: 403,
+            code: 'csrf-header-missing',
+            message: `This request needs the ${CSRF_HEADER} header.`,
+          });
         }
         const auth = await options.authenticate(req, res);
         if (needsSession && !auth) {
@@ -142,9 +170,13 @@ export function bindEndpoints<R>(router: Router, options: BindOptions<R>): void 
         const auth = res.locals.auth as AuthContext;
         const release = slots.take({ session: auth.sessionId, ip: res.locals.ip as string });
         if (!release) {
-          throw new AppError({ status: 429, code: securityErrorCodes.tooManyUploads, message: 'Too many uploads at once; wait for one to finish.' });
+          throw new AppError({
+            status: 429,
+            code: securityErrorCodes.tooManyUploads,
+            message: 'Too many uploads at once; wait for one to finish.',
+          });
         }
-        res.once('close', release);
+        void responseEnded(res).then(release);
         next();
       }, binaryBody);
     } else if (e.body !== undefined) chain.push(jsonBody);
@@ -156,10 +188,20 @@ export function bindEndpoints<R>(router: Router, options: BindOptions<R>): void 
       let access: R | undefined;
       if (rule.kind === 'record') {
         const recordId = (params as { recordId?: unknown }).recordId;
-        if (typeof recordId !== 'string' || !auth) throw new AppError({ status: 403, code: 'no-access-rule', message: 'Refused.' });
+        if (typeof recordId !== 'string' || !auth)
+          throw new AppError({ status: 403, code: 'no-access-rule', message: 'Refused.' });
         access = await options.authorizeRecord(recordId, auth, rule.need);
       }
-      const result = await handler({ body, query, params, auth, access, req, res, ip: res.locals.ip as string } as never);
+      const result = await handler({
+        body,
+        query,
+        params,
+        auth,
+        access,
+        req,
+        res,
+        ip: res.locals.ip as string,
+      } as never);
       if (e.response === 'binary' || e.response === 'event-stream') return; // the handler streamed the answer
       if (e.response === undefined) {
         res.status(204).end();
@@ -180,19 +222,31 @@ export function bindEndpoints<R>(router: Router, options: BindOptions<R>): void 
 function readBody(req: Request, e: Endpoint): unknown {
   if (e.body === 'binary') {
     if (!req.is('application/octet-stream') || !Buffer.isBuffer(req.body)) {
-      throw new AppError({ status: 415, code: 'unsupported-content-type', message: 'Send the attachment as application/octet-stream.' });
+      throw new AppError({
+        status: 415,
+        code: 'unsupported-content-type',
+        message: 'Send the attachment as application/octet-stream.',
+      });
     }
     return req.body;
   }
   if (e.body === undefined) {
     // Length 0 is no body (fetch sends it for a POST without one).
     if (typeis.hasBody(req) && req.headers['content-length'] !== '0') {
-      throw new AppError({ status: 400, code: 'unexpected-body', message: 'This operation takes no request body.' });
+      throw new AppError({
+        status: 400,
+        code: 'unexpected-body',
+        message: 'This operation takes no request body.',
+      });
     }
     return undefined;
   }
   if (!req.is('application/json')) {
-    throw new AppError({ status: 415, code: 'unsupported-content-type', message: 'Send the body as application/json.' });
+    throw new AppError({
+      status: 415,
+      code: 'unsupported-content-type',
+      message: 'Send the body as application/json.',
+    });
   }
   return parseInput(e.body, req.body, 'body');
 }

@@ -21,7 +21,11 @@ export function seal(key: Buffer, plaintext: string, context: string): Buffer {
 /** @throws AppError 500 `sealed-blob-unreadable` for an unknown format or a failed tag check. */
 export function unseal(key: Buffer, sealed: Buffer, context: string): string {
   if (sealed.length < 1 + 12 + 16 || sealed[0] !== FORMAT_V1) {
-    throw new AppError({ status: 500, code: 'sealed-blob-unreadable', message: 'A stored key has an unknown format.' });
+    throw new AppError({
+      status: 500,
+      code: 'sealed-blob-unreadable',
+      message: 'A stored key has an unknown format.',
+    });
   }
   try {
     const iv = sealed.subarray(1, 13);
@@ -29,8 +33,16 @@ export function unseal(key: Buffer, sealed: Buffer, context: string): string {
     const decipher = createDecipheriv('aes-256-gcm', key, iv);
     decipher.setAAD(Buffer.from(`medseal/v1/seal/${context}`));
     decipher.setAuthTag(tag);
-    return Buffer.concat([decipher.update(sealed.subarray(13, sealed.length - 16)), decipher.final()]).toString('utf8');
+    return Buffer.concat([
+      decipher.update(sealed.subarray(13, sealed.length - 16)),
+      decipher.final(),
+    ]).toString('utf8');
   } catch (error) {
-    throw new AppError({ status: 500, code: 'sealed-blob-unreadable', message: 'A stored key could not be unsealed.', cause: error });
+    throw new AppError({
+      status: 500,
+      code: 'sealed-blob-unreadable',
+      message: 'A stored key could not be unsealed.',
+      cause: error,
+    });
   }
 }

@@ -1,6 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
-import { access, chmod, copyFile, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import {
+  access,
+  chmod,
+  copyFile,
+  mkdir,
+  readFile,
+  rename,
+  unlink,
+  writeFile,
+} from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import type { Config } from './config';
@@ -48,9 +57,21 @@ export function generateSecrets(): ServerSecrets {
  * @throws Error when secrets are missing outside the embedded dev mode, or the file is bad.
  */
 export async function loadSecrets(config: Config, secretsFile: string): Promise<ServerSecrets> {
-  const { MEDSEAL_LOGIN_PEPPER: p, MEDSEAL_KEY_SEALING_KEY: k, MEDSEAL_FAKE_SEED_KEY: f, MEDSEAL_KT_LOG_KEY: l } = config;
-  const all = 'MEDSEAL_LOGIN_PEPPER, MEDSEAL_KEY_SEALING_KEY, MEDSEAL_FAKE_SEED_KEY and MEDSEAL_KT_LOG_KEY';
-  if (p && k && f && l) return { loginPepper: fromB64(p), keySealingKey: fromB64(k), fakeSeedKey: fromB64(f), ktLogKey: l };
+  const {
+    MEDSEAL_LOGIN_PEPPER: p,
+    MEDSEAL_KEY_SEALING_KEY: k,
+    MEDSEAL_FAKE_SEED_KEY: f,
+    MEDSEAL_KT_LOG_KEY: l,
+  } = config;
+  const all =
+    'MEDSEAL_LOGIN_PEPPER, MEDSEAL_KEY_SEALING_KEY, MEDSEAL_FAKE_SEED_KEY and MEDSEAL_KT_LOG_KEY';
+  if (p && k && f && l)
+    return {
+      loginPepper: fromB64(p),
+      keySealingKey: fromB64(k),
+      fakeSeedKey: fromB64(f),
+      ktLogKey: l,
+    };
   if (p || k || f || l) throw new Error(`Set all of ${all}, or none.`);
   if (config.MONGODB_URI) {
     throw new Error(`MONGODB_URI is set but the server secrets are not: set ${all}.`);
@@ -65,10 +86,16 @@ export async function loadSecrets(config: Config, secretsFile: string): Promise<
  * they always name the same key.
  * @throws Error as loadSecrets.
  */
-export async function loadServerSecrets(config: Config, onMoved: (file: string) => void): Promise<ServerSecrets> {
+export async function loadServerSecrets(
+  config: Config,
+  onMoved: (file: string) => void,
+): Promise<ServerSecrets> {
   const secretsFile = resolve(config.MEDSEAL_SECRETS_DIR, 'secrets.json');
   // Only the embedded mode ever generated that file.
-  if (!config.MONGODB_URI && (await moveLegacySecretsFile(resolve(config.MEDSEAL_DATA_DIR, 'secrets.json'), secretsFile))) {
+  if (
+    !config.MONGODB_URI &&
+    (await moveLegacySecretsFile(resolve(config.MEDSEAL_DATA_DIR, 'secrets.json'), secretsFile))
+  ) {
     onMoved(secretsFile);
   }
   return loadSecrets(config, secretsFile);
@@ -79,7 +106,10 @@ export async function loadServerSecrets(config: Config, onMoved: (file: string) 
  * apps/web/vite.config.ts): MEDSEAL_KT_LOG_KEY when set, else the embedded mode's key (its
  * secrets file, made when missing) — the key `pnpm start` signs with.
  */
-export async function ktLogKeyForBuild(config: Config, onMoved: (file: string) => void): Promise<string> {
+export async function ktLogKeyForBuild(
+  config: Config,
+  onMoved: (file: string) => void,
+): Promise<string> {
   if (config.MEDSEAL_KT_LOG_KEY) return config.MEDSEAL_KT_LOG_KEY;
   return (await loadServerSecrets({ ...config, MONGODB_URI: undefined }, onMoved)).ktLogKey;
 }
@@ -92,9 +122,16 @@ export async function ktLogKeyForBuild(config: Config, onMoved: (file: string) =
 export async function checkWebBuildLogKey(webDist: string, logPublicKey: string): Promise<void> {
   let built: unknown;
   try {
-    built = (JSON.parse(await readFile(resolve(webDist, 'medseal-build.json'), 'utf8')) as { ktLogPublicKey?: unknown }).ktLogPublicKey;
+    built = (
+      JSON.parse(await readFile(resolve(webDist, 'medseal-build.json'), 'utf8')) as {
+        ktLogPublicKey?: unknown;
+      }
+    ).ktLogPublicKey;
   } catch (cause) {
-    throw new Error(`The web app in ${webDist} has no medseal-build.json: rebuild it (pnpm --filter @medseal/web build).`, { cause });
+    throw new Error(
+      `The web app in ${webDist} has no medseal-build.json: rebuild it (pnpm --filter @medseal/web build).`,
+      { cause },
+    );
   }
   if (built !== logPublicKey) {
     throw new Error(
@@ -127,7 +164,11 @@ export async function loadOrCreateSecretsFile(path: string): Promise<ServerSecre
   return secrets;
 }
 
-async function writeSecretsFile(path: string, secrets: ServerSecrets, mode: 'create' | 'replace'): Promise<void> {
+async function writeSecretsFile(
+  path: string,
+  secrets: ServerSecrets,
+  mode: 'create' | 'replace',
+): Promise<void> {
   const body = JSON.stringify({
     v: 1,
     loginPepper: secrets.loginPepper.toString('base64url'),

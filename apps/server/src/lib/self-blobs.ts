@@ -16,7 +16,10 @@ export interface SelfBlobDoc<B> {
 }
 
 /** The stored blob and its version, or version 0 and no blob. */
-export async function getSelfBlob<B>(model: Model<SelfBlobDoc<B>>, userId: string): Promise<{ version: number; blob: B | null }> {
+export async function getSelfBlob<B>(
+  model: Model<SelfBlobDoc<B>>,
+  userId: string,
+): Promise<{ version: number; blob: B | null }> {
   const doc = await model.findById(userId).lean<SelfBlobDoc<B>>();
   return doc ? { version: doc.version, blob: doc.blob } : { version: 0, blob: null };
 }
@@ -35,7 +38,8 @@ export async function putSelfBlob<B>(
   input: { userId: string; baseVersion: number; blob: B; conflictMessage: string },
 ): Promise<number> {
   const { userId, baseVersion, blob } = input;
-  const conflict = () => new AppError({ status: 409, code: 'version-conflict', message: input.conflictMessage });
+  const conflict = () =>
+    new AppError({ status: 409, code: 'version-conflict', message: input.conflictMessage });
   const version = baseVersion + 1;
   const now = new Date();
   const create = async () => {
@@ -48,9 +52,17 @@ export async function putSelfBlob<B>(
     return version;
   };
   if (baseVersion === 0) return create();
-  const unchanged = async () => (await model.findById(userId, 'version').lean<{ version: number }>())?.version === baseVersion;
-  const result = await withClaim(s, `${model.collection.collectionName}:${userId}:${version}`, unchanged, () =>
-    model.updateOne({ _id: userId, version: baseVersion }, { $set: { blob, version, updatedAt: now } }),
+  const unchanged = async () =>
+    (await model.findById(userId, 'version').lean<{ version: number }>())?.version === baseVersion;
+  const result = await withClaim(
+    s,
+    `${model.collection.collectionName}:${userId}:${version}`,
+    unchanged,
+    () =>
+      model.updateOne(
+        { _id: userId, version: baseVersion },
+        { $set: { blob, version, updatedAt: now } },
+      ),
   );
   if (result?.matchedCount === 1) return version;
   // Nothing stored (lost, or deleted by the operator): a device starting again writes above the

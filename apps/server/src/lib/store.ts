@@ -1,11 +1,12 @@
-import type { Model, mongo } from 'mongoose';
+import { Schema, type Model, type mongo } from 'mongoose';
 import { AppError } from './errors';
 import { isDuplicateKey } from './db';
 
 /**
  * Storage helpers for `_id`-only access (DESIGN §9). FerretDB v1 answers an `_id` equality
- * from its index and, with the devdb's source fix (tools/devdb, ID_IN_FIX), an `_id $in`;
- * every other filter or sort loads the whole collection. On MongoDB the same calls use the
+ * from its index and, with the devdb's source fix (tools/devdb, ID_PUSHDOWN_FIX), an `_id
+ * $in`, either also beside other conditions (`{_id, rev}`); every other filter or sort loads
+ * the whole collection. On MongoDB the same calls use the
  * `_id` index. Append-only data lives in chains: documents `_id` `<chain>:<seq>`, numbered
  * from 1 without gaps, each written by an insert of a new `_id` (atomic on both engines,
  * where FerretDB v1 can lose concurrent `$inc` and filtered updates).
@@ -14,18 +15,35 @@ import { isDuplicateKey } from './db';
 /** The most `_id`s one `$in` carries (the devdb pushes up to 1,000 down to SQLite). */
 const MAX_IN = 1_000;
 
-/** The documents with these `_id`s that exist, by `_id`: one indexed query per 1,000 ids. */
-export async function findByIds<T extends { _id: string }>(
+/**
+ * The documents with these `_id`s that exist, by `_id`: one indexed query per 1,000 ids. With
+ * `fields`, only those (and `_id`) are sent back.
+ */
+export async function findByIds<T extends { _id: string }, K extends keyof T = keyof T>(
   model: Model<T>,
   ids: readonly string[],
-): Promise<Map<string, T>> {
+  fields?: readonly K[],
+): Promise<Map<string, Pick<T, K | '_id'>>> {
   const unique = [...new Set(ids)];
-  const found = new Map<string, T>();
+  const projection = fields && Object.fromEntries(fields.map((f) => [f, 1]));
+  const found = new Map<string, Pick<T, K | '_id'>>();
   for (let i = 0; i < unique.length; i += MAX_IN) {
-    const docs = (await model.find({ _id: { $in: unique.slice(i, i + MAX_IN) } }).lean()) as T[];
+    const docs = (await model
+      .find({ _id: { $in: unique.slice(i, i + MAX_IN) } }, projection)
+      .lean()) as Pick<T, K | '_id'>[];
     for (const doc of docs) found.set(doc._id, doc);
   }
   return found;
+}
+
+/** Deletes the documents with these `_id`s: one indexed delete per 1,000 ids. */
+export async function deleteByIds<T extends { _id: string }>(
+  model: Model<T>,
+  ids: readonly string[],
+): Promise<void> {
+  for (let i = 0; i < ids.length; i += MAX_IN) {
+    await model.deleteMany({ _id: { $in: ids.slice(i, i + MAX_IN) } });
+  }
 }
 
 /** `<chain>:<seq>`. */
@@ -164,6 +182,15 @@ export class ChainAppender<I, H extends { seq: number }, D extends { _id: string
     if (!running) return this.startHeadLoad(chain);
     running.queued ??= running.done.then(() => this.startHeadLoad(chain));
     return running.queued;
+  }
+
+  /**
+   * Drops the chain's end kept in memory, for a caller that learned it was stale in a way a
+   * duplicate `_id` does not show (lib/invalidations.ts: a slot whose link was deleted); the
+   * next append looks it up again.
+   */
+  forget(chain: string): void {
+    this.heads.delete(chain);
   }
 
   private startHeadLoad(chain: string): Promise<H> {
@@ -306,4 +333,65 @@ export function storedBeforeDuplicate(error: unknown): number | undefined {
   const first = Array.isArray(e.writeErrors) ? e.writeErrors[0] : e.writeErrors;
   const index = first?.index ?? first?.err?.index;
   return isDuplicateKey(error) ? index : undefined;
+}
+
+/** One link of an IdLists chain: `_id` `<key>:<seq>`, naming one id. */
+export interface IdLinkDoc {
+  _id: string;
+  id: string;
+}
+
+export const idLinkSchema = new Schema<IdLinkDoc>(
+  { _id: { type: String, required: true }, id: { type: String, required: true } },
+  { versionKey: false, strict: 'throw' },
+);
+
+/**
+ * A list of ids per key, each a chain appended with group commit (ChainAppender), so reading a
+ * key's list is a few `_id` lookups and one `_id $in` (DESIGN §9) where a query by the key
+ * would read the whole collection on FerretDB. Lists only grow: an id may be in a list twice
+ * (an append retried after a crash, or made again), and `idsOf` gives it once; what still
+ * holds (is she still a member?) is for the caller to check against the documents named.
+ */
+export class IdLists {
+  private readonly chains: ChainAppender<{ key: string; id: string }, { seq: number }, IdLinkDoc>;
+
+  constructor(private readonly links: Model<IdLinkDoc>) {
+    const stored = async (key: string, seq: number) =>
+      (await links.exists({ _id: chainId(key, seq) })) ? true : undefined;
+    this.chains = new ChainAppender(
+      {
+        collection: links.collection as unknown as mongo.Collection<IdLinkDoc>,
+        chainOf: (input) => input.key,
+        loadHead: async (key, known) => ({
+          seq: (await chainEnd((seq) => stored(key, seq), { seq: known?.seq ?? 0, value: true }))
+            .seq,
+        }),
+        link: (input, head) => ({
+          doc: { _id: chainId(input.key, head.seq + 1), id: input.id },
+          head: { seq: head.seq + 1 },
+        }),
+      },
+      (cause) =>
+        new AppError({
+          status: 503,
+          code: 'store-busy',
+          message: 'The database is busy; try again.',
+          cause,
+        }),
+    );
+  }
+
+  /** Adds `id` to the list of each key. */
+  async add(keys: readonly string[], id: string): Promise<void> {
+    await this.chains.append(keys.map((key) => ({ key, id })));
+  }
+
+  /** The ids in `key`'s list, each once, first added first. */
+  async idsOf(key: string): Promise<string[]> {
+    const { seq } = await this.chains.head(key);
+    const ids = chainIds(key, 1, seq);
+    const found = await findByIds(this.links, ids);
+    return [...new Set(ids.flatMap((id) => found.get(id)?.id ?? []))];
+  }
 }

@@ -22,7 +22,10 @@ export class UploadSlots {
    */
   take(who: { session: string; ip: string }): (() => void) | undefined {
     const keys = [`s:${who.session}`, `ip:${who.ip}`] as const;
-    if ((this.inFlight.get(keys[0]) ?? 0) >= this.limits.perSession || (this.inFlight.get(keys[1]) ?? 0) >= this.limits.perIp) {
+    if (
+      (this.inFlight.get(keys[0]) ?? 0) >= this.limits.perSession ||
+      (this.inFlight.get(keys[1]) ?? 0) >= this.limits.perIp
+    ) {
       return undefined;
     }
     for (const k of keys) this.inFlight.set(k, (this.inFlight.get(k) ?? 0) + 1);

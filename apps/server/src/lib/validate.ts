@@ -20,15 +20,28 @@ export function assertSafeInput(value: unknown, where: string): void {
     const top = stack.pop();
     if (!top || top.v === null || typeof top.v !== 'object') continue;
     if (top.depth > INPUT_LIMITS.maxDepth) {
-      throw new AppError({ status: 400, code: 'too-deep', message: `The ${where} is nested too deeply.` });
+      throw new AppError({
+        status: 400,
+        code: 'too-deep',
+        message: `The ${where} is nested too deeply.`,
+      });
     }
-    const entries = Array.isArray(top.v) ? top.v.map((v, i) => [String(i), v] as const) : Object.entries(top.v);
+    const entries = Array.isArray(top.v)
+      ? top.v.map((v, i) => [String(i), v] as const)
+      : Object.entries(top.v);
     keys += entries.length;
     if (keys > INPUT_LIMITS.maxKeys) {
-      throw new AppError({ status: 400, code: 'too-many-keys', message: `The ${where} has too many keys.` });
+      throw new AppError({
+        status: 400,
+        code: 'too-many-keys',
+        message: `The ${where} has too many keys.`,
+      });
     }
     for (const [key, child] of entries) {
-      if (!Array.isArray(top.v) && (key.startsWith('$') || key.includes('.') || FORBIDDEN_KEYS.has(key))) {
+      if (
+        !Array.isArray(top.v) &&
+        (key.startsWith('$') || key.includes('.') || FORBIDDEN_KEYS.has(key))
+      ) {
         throw new AppError({
           status: 400,
           code: 'forbidden-key',
@@ -48,7 +61,11 @@ export function assertSafeInput(value: unknown, where: string): void {
  *
  * @throws AppError 400.
  */
-export function parseInput<S extends z.ZodType>(schema: S, value: unknown, where: string): z.output<S> {
+export function parseInput<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  where: string,
+): z.output<S> {
   assertSafeInput(value, where);
   const result = schema.safeParse(value);
   if (result.success) return result.data;
@@ -60,11 +77,17 @@ export function parseInput<S extends z.ZodType>(schema: S, value: unknown, where
   }));
   const unknown = result.error.issues.some((i) => i.code === 'unrecognized_keys');
   // A contract refinement may name its own stable code (e.g. `unsafe-characters`).
-  const named = result.error.issues.map((i) => (i.code === 'custom' ? (i.params as { code?: unknown } | undefined)?.code : undefined)).find((c) => typeof c === 'string');
+  const named = result.error.issues
+    .map((i) =>
+      i.code === 'custom' ? (i.params as { code?: unknown } | undefined)?.code : undefined,
+    )
+    .find((c) => typeof c === 'string');
   throw new AppError({
     status: 400,
     code: unknown ? 'unknown-field' : typeof named === 'string' ? named : 'invalid-input',
-    message: unknown ? `The ${where} has fields that are not allowed.` : `The ${where} is not valid.`,
+    message: unknown
+      ? `The ${where} has fields that are not allowed.`
+      : `The ${where} is not valid.`,
     details: { issues },
   });
 }

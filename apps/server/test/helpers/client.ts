@@ -30,9 +30,16 @@ export class ApiClient {
 
   constructor(readonly baseUrl: string) {}
 
-  async request<T = unknown>(method: string, path: string, options: RequestOptions = {}): Promise<ApiResponse<T>> {
+  async request<T = unknown>(
+    method: string,
+    path: string,
+    options: RequestOptions = {},
+  ): Promise<ApiResponse<T>> {
     const headers: Record<string, string> = { ...options.headers };
-    const cookie = options.cookie === undefined ? [this.cookie, ...this.otherCookies.values()].filter(Boolean).join('; ') : options.cookie;
+    const cookie =
+      options.cookie === undefined
+        ? [this.cookie, ...this.otherCookies.values()].filter(Boolean).join('; ')
+        : options.cookie;
     if (cookie) headers.cookie = cookie;
     // On every request, as the web app sends it (pre-login params need it on a GET too).
     if (options.csrf !== false) headers[CSRF_HEADER] = '1';
@@ -59,7 +66,11 @@ export class ApiClient {
       else this.otherCookies.delete(name);
     }
     const type = res.headers.get('content-type') ?? '';
-    const parsed = type.includes('application/json') ? await res.json() : type.includes('octet-stream') ? new Uint8Array(await res.arrayBuffer()) : await res.text();
+    const parsed = type.includes('application/json')
+      ? await res.json()
+      : type.includes('octet-stream')
+        ? new Uint8Array(await res.arrayBuffer())
+        : await res.text();
     return { status: res.status, headers: res.headers, body: parsed as T };
   }
 

@@ -5,7 +5,6 @@ import { createInterface } from 'node:readline';
 import { freshTestDatabaseUri } from '@medseal/devdb/test-database';
 import { serverDir } from './paths';
 
-
 export interface ServerProcess {
   baseUrl: string;
   child: ChildProcess;

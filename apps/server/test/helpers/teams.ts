@@ -225,7 +225,12 @@ export async function teamGrantBody(
   sharer: TestUser,
   team: TestTeam,
   record: { id: string; message: string },
-  opts: { teamKey?: GeneratedTeamKey; genesis?: string; expiresAt?: Date; signedBy?: TestUser } = {},
+  opts: {
+    teamKey?: GeneratedTeamKey;
+    genesis?: string;
+    expiresAt?: Date;
+    signedBy?: TestUser;
+  } = {},
 ) {
   const signer = opts.signedBy ?? sharer;
   const pkesk = await createRecipientPacket({
@@ -247,7 +252,15 @@ export async function teamGrantBody(
 }
 
 /** Shares through the API; throws unless 201. */
-export async function shareWithTeam(sharer: TestUser, team: TestTeam, record: { id: string; message: string }) {
-  const res = await sharer.api.post(`/records/${record.id}/teams`, await teamGrantBody(sharer, team, record));
-  if (res.status !== 201) throw new Error(`team share failed: ${res.status} ${JSON.stringify(res.body)}`);
+export async function shareWithTeam(
+  sharer: TestUser,
+  team: TestTeam,
+  record: { id: string; message: string },
+) {
+  const res = await sharer.api.post(
+    `/records/${record.id}/teams`,
+    await teamGrantBody(sharer, team, record),
+  );
+  if (res.status !== 201)
+    throw new Error(`team share failed: ${res.status} ${JSON.stringify(res.body)}`);
 }

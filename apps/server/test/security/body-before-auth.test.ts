@@ -19,7 +19,10 @@ interface Answer {
  * POSTs a `totalMiB` body written 1 MiB at a time (a bounded loop), stopping as soon as an
  * answer arrives; resolves with the status and the time to the answer.
  */
-function upload(url: string, options: { totalMiB: number; cookie?: string; origin: string }): Promise<Answer> {
+function upload(
+  url: string,
+  options: { totalMiB: number; cookie?: string; origin: string },
+): Promise<Answer> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
     let answered = false;
@@ -68,9 +71,9 @@ describe('request bodies are read only after login (issue 15, finding 2)', () =>
       let peak = idle;
       const sampler = setInterval(() => (peak = Math.max(peak, rssOf(pid))), 25);
       const url = `${server.baseUrl}/api/records/${newRecordId()}/attachments`;
-      const answers = await Promise.all(Array.from({ length: 20 }, () => upload(url, { totalMiB: 20, origin: server.baseUrl }))).finally(() =>
-        clearInterval(sampler),
-      );
+      const answers = await Promise.all(
+        Array.from({ length: 20 }, () => upload(url, { totalMiB: 20, origin: server.baseUrl })),
+      ).finally(() => clearInterval(sampler));
       peak = Math.max(peak, rssOf(pid));
       expect(answers.map((a) => a.status)).toEqual(Array(20).fill(401));
       // Quick = the answer comes without the body: far less than 20 MiB takes to send here.
@@ -108,7 +111,13 @@ describe('request bodies are read only after login (issue 15, finding 2)', () =>
       const hold = (cookie: string) => {
         const req = httpRequest(url, {
           method: 'POST',
-          headers: { 'content-type': 'application/octet-stream', 'content-length': String(2 * MiB), [CSRF_HEADER]: '1', origin: server.baseUrl, cookie },
+          headers: {
+            'content-type': 'application/octet-stream',
+            'content-length': String(2 * MiB),
+            [CSRF_HEADER]: '1',
+            origin: server.baseUrl,
+            cookie,
+          },
         });
         req.on('error', () => undefined);
         req.write(CHUNK);
@@ -129,14 +138,22 @@ describe('request bodies are read only after login (issue 15, finding 2)', () =>
         for (let i = 0; i < 4; i++) hold(alice.api.cookie as string);
         expect(await refusedSoon(alice.api.cookie as string)).toBe(true);
         // Bob (same address) still has his own 4; with them the address has its 8.
-        const bobFifth = await upload(url, { totalMiB: 1, cookie: bob.api.cookie as string, origin: server.baseUrl });
+        const bobFifth = await upload(url, {
+          totalMiB: 1,
+          cookie: bob.api.cookie as string,
+          origin: server.baseUrl,
+        });
         expect(bobFifth.status).not.toBe(429);
         for (let i = 0; i < 4; i++) hold(bob.api.cookie as string);
         expect(await refusedSoon(carol.api.cookie as string)).toBe(true);
-        const last = await new ApiClient(server.baseUrl).request('POST', `/records/${newRecordId()}/attachments`, {
-          raw: { data: CHUNK.subarray(0, 10), contentType: 'application/octet-stream' },
-          cookie: carol.api.cookie as string,
-        });
+        const last = await new ApiClient(server.baseUrl).request(
+          'POST',
+          `/records/${newRecordId()}/attachments`,
+          {
+            raw: { data: CHUNK.subarray(0, 10), contentType: 'application/octet-stream' },
+            cookie: carol.api.cookie as string,
+          },
+        );
         expect(codeOf(last)).toBe('too-many-uploads');
       } finally {
         for (const req of open) req.destroy();
@@ -146,10 +163,14 @@ describe('request bodies are read only after login (issue 15, finding 2)', () =>
       for (let i = 0; i < 50 && code === 'too-many-uploads'; i++) {
         await new Promise((r) => setTimeout(r, 50));
         code = codeOf(
-          await new ApiClient(server.baseUrl).request('POST', `/records/${newRecordId()}/attachments`, {
-            raw: { data: CHUNK.subarray(0, 10), contentType: 'application/octet-stream' },
-            cookie: carol.api.cookie as string,
-          }),
+          await new ApiClient(server.baseUrl).request(
+            'POST',
+            `/records/${newRecordId()}/attachments`,
+            {
+              raw: { data: CHUNK.subarray(0, 10), contentType: 'application/octet-stream' },
+              cookie: carol.api.cookie as string,
+            },
+          ),
         );
       }
       expect(code).toBe('record-not-found');

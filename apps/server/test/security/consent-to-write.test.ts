@@ -17,7 +17,8 @@ let colleague: TestUser;
 let outsider: TestUser;
 beforeAll(async () => {
   server = await startTestServer();
-  const as = (name: string, role: 'patient' | 'doctor') => registerUser(server.baseUrl, { name, role });
+  const as = (name: string, role: 'patient' | 'doctor') =>
+    registerUser(server.baseUrl, { name, role });
   [patient, otherPatient, doctor, colleague, outsider] = await Promise.all([
     as('Cora Patient', 'patient'),
     as('Olive Patient', 'patient'),
@@ -37,43 +38,131 @@ const storedConsents = async (who: TestUser) => {
 describe('storing a consent statement: only the patient, only a good one', () => {
   it('when the patient signs a consent for a doctor’s registered key, then it is stored under her id and the doctor’s, as she signed it', async () => {
     const body = await consentBody(otherPatient, doctor);
-    const res = await otherPatient.api.put(`/patients/${otherPatient.id}/consents/${doctor.id}`, body);
+    const res = await otherPatient.api.put(
+      `/patients/${otherPatient.id}/consents/${doctor.id}`,
+      body,
+    );
     expect(res.status).toBe(200);
-    expect(consentSchema.parse(res.body)).toMatchObject({ patientId: otherPatient.id, subjectKind: 'person', subjectId: doctor.id, fingerprint: doctor.fingerprint, seq: 1, signedConsent: body.signedConsent });
+    expect(consentSchema.parse(res.body)).toMatchObject({
+      patientId: otherPatient.id,
+      subjectKind: 'person',
+      subjectId: doctor.id,
+      fingerprint: doctor.fingerprint,
+      seq: 1,
+      signedConsent: body.signedConsent,
+    });
   });
 
   it.each([
-    ['signed by another key (forged by the server or the doctor)', () => putConsent(patient, doctor, { signer: outsider }), 400, 'bad-signature'],
-    ['naming another key than the doctor’s', () => putConsent(patient, doctor, { fingerprint: outsider.fingerprint }), 400, 'fingerprint-mismatch'],
+    [
+      'signed by another key (forged by the server or the doctor)',
+      () => putConsent(patient, doctor, { signer: outsider }),
+      400,
+      'bad-signature',
+    ],
+    [
+      'naming another key than the doctor’s',
+      () => putConsent(patient, doctor, { fingerprint: outsider.fingerprint }),
+      400,
+      'fingerprint-mismatch',
+    ],
     [
       'signed by the patient for another patient’s id',
-      async () => patient.api.put(`/patients/${patient.id}/consents/${doctor.id}`, await consentBody({ ...patient, id: otherPatient.id }, doctor)),
+      async () =>
+        patient.api.put(
+          `/patients/${patient.id}/consents/${doctor.id}`,
+          await consentBody({ ...patient, id: otherPatient.id }, doctor),
+        ),
       400,
       'consent-wrong-patient',
     ],
-    ['naming another doctor than the one in the path', async () => patient.api.put(`/patients/${patient.id}/consents/${doctor.id}`, await consentBody(patient, outsider)), 400, 'consent-wrong-subject'],
-    ['stored under another patient’s id', async () => patient.api.put(`/patients/${otherPatient.id}/consents/${doctor.id}`, await consentBody(patient, doctor)), 403, 'forbidden'],
-    ['made by a doctor for himself', async () => doctor.api.put(`/patients/${doctor.id}/consents/${outsider.id}`, await consentBody(doctor, outsider)), 403, 'forbidden'],
-    ['for a patient rather than a doctor', () => putConsent(patient, otherPatient), 400, 'subject-not-doctor'],
-    ['not a signed statement at all', () => patient.api.put(`/patients/${patient.id}/consents/${doctor.id}`, { signedConsent: 'hello' }), 400, 'bad-signature'],
-    ['with a field the contract does not know', async () => patient.api.put(`/patients/${patient.id}/consents/${doctor.id}`, { ...(await consentBody(patient, doctor)), seq: 9 }), 400, 'unknown-field'],
-  ])('when a statement is %s, then it is refused with its code and nothing is stored', async (_what, send, status, code) => {
-    const res = await send();
-    expect({ status: res.status, code: codeOf(res) }).toEqual({ status, code });
-    expect(await storedConsents(patient)).toEqual([]);
-    expect((await doctor.api.post('/records', await createBody(doctor, patient, [patient, doctor]))).status).toBe(403);
-  });
+    [
+      'naming another doctor than the one in the path',
+      async () =>
+        patient.api.put(
+          `/patients/${patient.id}/consents/${doctor.id}`,
+          await consentBody(patient, outsider),
+        ),
+      400,
+      'consent-wrong-subject',
+    ],
+    [
+      'stored under another patient’s id',
+      async () =>
+        patient.api.put(
+          `/patients/${otherPatient.id}/consents/${doctor.id}`,
+          await consentBody(patient, doctor),
+        ),
+      403,
+      'forbidden',
+    ],
+    [
+      'made by a doctor for himself',
+      async () =>
+        doctor.api.put(
+          `/patients/${doctor.id}/consents/${outsider.id}`,
+          await consentBody(doctor, outsider),
+        ),
+      403,
+      'forbidden',
+    ],
+    [
+      'for a patient rather than a doctor',
+      () => putConsent(patient, otherPatient),
+      400,
+      'subject-not-doctor',
+    ],
+    [
+      'not a signed statement at all',
+      () =>
+        patient.api.put(`/patients/${patient.id}/consents/${doctor.id}`, {
+          signedConsent: 'hello',
+        }),
+      400,
+      'bad-signature',
+    ],
+    [
+      'with a field the contract does not know',
+      async () =>
+        patient.api.put(`/patients/${patient.id}/consents/${doctor.id}`, {
+          ...(await consentBody(patient, doctor)),
+          seq: 9,
+        }),
+      400,
+      'unknown-field',
+    ],
+  ])(
+    'when a statement is %s, then it is refused with its code and nothing is stored',
+    async (_what, send, status, code) => {
+      const res = await send();
+      expect({ status: res.status, code: codeOf(res) }).toEqual({ status, code });
+      expect(await storedConsents(patient)).toEqual([]);
+      expect(
+        (await doctor.api.post('/records', await createBody(doctor, patient, [patient, doctor])))
+          .status,
+      ).toBe(403);
+    },
+  );
 
   it('when an older statement is sent again after a withdrawal (replayed), then 409 consent-replayed and the withdrawal stays', async () => {
     const first = await consentBody(patient, colleague, { seq: 1 });
-    expect((await patient.api.put(`/patients/${patient.id}/consents/${colleague.id}`, first)).status).toBe(200);
+    expect(
+      (await patient.api.put(`/patients/${patient.id}/consents/${colleague.id}`, first)).status,
+    ).toBe(200);
     expect((await putConsent(patient, colleague, { seq: 2, withdraw: true })).status).toBe(200);
     for (const replay of [first, await consentBody(patient, colleague, { seq: 2 })]) {
       const res = await patient.api.put(`/patients/${patient.id}/consents/${colleague.id}`, replay);
-      expect({ status: res.status, code: codeOf(res) }).toEqual({ status: 409, code: 'consent-replayed' });
+      expect({ status: res.status, code: codeOf(res) }).toEqual({
+        status: 409,
+        code: 'consent-replayed',
+      });
     }
     const [stored] = await storedConsents(patient);
-    expect(stored).toMatchObject({ subjectId: colleague.id, seq: 2, withdrawnAt: expect.any(String) });
+    expect(stored).toMatchObject({
+      subjectId: colleague.id,
+      seq: 2,
+      withdrawnAt: expect.any(String),
+    });
     // Consenting again takes a newer statement.
     expect((await putConsent(patient, colleague, { seq: 3 })).status).toBe(200);
     expect((await storedConsents(patient))[0]).toMatchObject({ seq: 3 });
@@ -83,7 +172,7 @@ describe('storing a consent statement: only the patient, only a good one', () =>
 });
 
 describe('who reads a patient’s consents', () => {
-  it('when the patient, a doctor she consented to, a withdrawn one and an outsider ask, then only she sees them all, her current carer the current ones, the others nothing', async () => {
+  it('when the patient, a doctor she consented to, a withdrawn one and an outsider ask, then she and her current carer see every latest statement, the others nothing', async () => {
     const carer = await registerUser(server.baseUrl, { name: 'Dr Carer', role: 'doctor' });
     const former = await registerUser(server.baseUrl, { name: 'Dr Former', role: 'doctor' });
     const owner = await registerUser(server.baseUrl, { name: 'Rita Reader' });
@@ -91,15 +180,35 @@ describe('who reads a patient’s consents', () => {
     await giveConsent(owner, former);
     expect((await putConsent(owner, former, { seq: 2, withdraw: true })).status).toBe(200);
 
-    expect((await storedConsents(owner)).map((c) => c.subjectId).sort()).toEqual([carer.id, former.id].sort());
+    expect((await storedConsents(owner)).map((c) => c.subjectId).sort()).toEqual(
+      [carer.id, former.id].sort(),
+    );
+    // Her current carer gets the withdrawal too: its consent book is what makes a replay visible.
     const asCarer = await carer.api.get(`/patients/${owner.id}/consents`);
-    expect(consentListResponseSchema.parse(asCarer.body).consents.map((c) => c.subjectId)).toEqual([carer.id]);
+    expect(
+      consentListResponseSchema
+        .parse(asCarer.body)
+        .consents.map((c) => [c.subjectId, c.withdrawnAt !== undefined])
+        .sort(),
+    ).toEqual(
+      [
+        [carer.id, false],
+        [former.id, true],
+      ].sort(),
+    );
     for (const who of [former, outsider]) {
       const res = await who.api.get(`/patients/${owner.id}/consents`);
-      expect({ status: res.status, code: codeOf(res) }).toEqual({ status: 404, code: 'consent-not-found' });
+      expect({ status: res.status, code: codeOf(res) }).toEqual({
+        status: 404,
+        code: 'consent-not-found',
+      });
     }
     // The withdrawn doctor still reads his own statement (so his app can say so); an outsider reads none.
-    expect(consentSchema.parse((await former.api.get(`/patients/${owner.id}/consents/${former.id}`)).body).withdrawnAt).toEqual(expect.any(String));
+    expect(
+      consentSchema.parse(
+        (await former.api.get(`/patients/${owner.id}/consents/${former.id}`)).body,
+      ).withdrawnAt,
+    ).toEqual(expect.any(String));
     expect((await outsider.api.get(`/patients/${owner.id}/consents/${carer.id}`)).status).toBe(404);
     expect((await carer.api.get(`/patients/${owner.id}/consents/${former.id}`)).status).toBe(404);
   });
@@ -120,29 +229,52 @@ describe('writing for a patient needs her current consent (403 no-consent)', () 
     expect((await putConsent(owner, doctor, { seq: 2, withdraw: true })).status).toBe(200);
 
     const attempts = {
-      create: async () => doctor.api.post('/records', await createBody(doctor, owner, [owner, doctor])),
+      create: async () =>
+        doctor.api.post('/records', await createBody(doctor, owner, [owner, doctor])),
       edit: async () =>
         doctor.api.put(`/records/${note.id}`, {
           baseVersion: 1,
           recipients: recipientsOf(owner, doctor),
-          message: await sealFor({ recordId: note.id, version: 2, owner, author: doctor, readers: [owner, doctor] }),
+          message: await sealFor({
+            recordId: note.id,
+            version: 2,
+            owner,
+            author: doctor,
+            readers: [owner, doctor],
+          }),
         }),
       attach: async () =>
         doctor.api.request('POST', `/records/${note.id}/attachments`, {
-          raw: { data: new Uint8Array(await encryptTo([owner.publicKey, doctor.publicKey], 'x', { armor: false })), contentType: 'application/octet-stream' },
+          raw: {
+            data: new Uint8Array(
+              await encryptTo([owner.publicKey, doctor.publicKey], 'x', { armor: false }),
+            ),
+            contentType: 'application/octet-stream',
+          },
         }),
-      share: async () => doctor.api.post(`/records/${note.id}/grants`, await grantBody(doctor, colleague, note)),
+      share: async () =>
+        doctor.api.post(`/records/${note.id}/grants`, await grantBody(doctor, colleague, note)),
     };
     for (const [what, attempt] of Object.entries(attempts)) {
       const res = await attempt();
-      expect({ what, status: res.status, code: codeOf(res) }).toEqual({ what, status: 403, code: 'no-consent' });
+      expect({ what, status: res.status, code: codeOf(res) }).toEqual({
+        what,
+        status: 403,
+        code: 'no-consent',
+      });
     }
     // He still reads what he wrote; she still edits her record.
     expect((await doctor.api.get(`/records/${note.id}`)).status).toBe(200);
     const own = await owner.api.put(`/records/${note.id}`, {
       baseVersion: 1,
       recipients: recipientsOf(owner, doctor),
-      message: await sealFor({ recordId: note.id, version: 2, owner, author: owner, readers: [owner, doctor] }),
+      message: await sealFor({
+        recordId: note.id,
+        version: 2,
+        owner,
+        author: owner,
+        readers: [owner, doctor],
+      }),
     });
     expect(own.status).toBe(200);
 

@@ -17,7 +17,9 @@ describe('cookie replay', () => {
     expect(res.headers.getSetCookie()[0]).toMatch(/Max-Age=0/);
     // Not "storage": it would erase the device's account-state high-water mark (DESIGN §12).
     expect(res.headers.get('clear-site-data')).toBe('"cache"');
-    expect((await new ApiClient(server.baseUrl).get('/auth/me', { cookie: stolen })).status).toBe(401);
+    expect((await new ApiClient(server.baseUrl).get('/auth/me', { cookie: stolen })).status).toBe(
+      401,
+    );
   });
 
   it('when a cookie from another device is replayed after a password change, then 401', async () => {
@@ -25,9 +27,17 @@ describe('cookie replay', () => {
     const otherDevice = new ApiClient(server.baseUrl);
     await otherDevice.post('/auth/login', { email: alice.email, loginSecret: alice.loginSecret });
     const stolen = otherDevice.cookie ?? null;
-    const res = await alice.api.post('/auth/password', { currentLoginSecret: alice.loginSecret, newLoginSecret: randomSecret(), newSaltSeed: randomSecret(), kdf: TEST_KDF, encryptedPrivateKey: fixture('locked-private-key.asc') });
+    const res = await alice.api.post('/auth/password', {
+      currentLoginSecret: alice.loginSecret,
+      newLoginSecret: randomSecret(),
+      newSaltSeed: randomSecret(),
+      kdf: TEST_KDF,
+      encryptedPrivateKey: fixture('locked-private-key.asc'),
+    });
     expect(res.status).toBe(204);
-    expect((await new ApiClient(server.baseUrl).get('/auth/me', { cookie: stolen })).status).toBe(401);
+    expect((await new ApiClient(server.baseUrl).get('/auth/me', { cookie: stolen })).status).toBe(
+      401,
+    );
   });
 
   it('when a session has expired, then its cookie gives 401', async () => {

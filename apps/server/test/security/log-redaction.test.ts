@@ -19,12 +19,26 @@ describe('logs', () => {
       await alice.api.post('/auth/login', { email: alice.email, loginSecret: alice.loginSecret });
       const record = await createRecordAs(alice, alice, [alice]);
       await alice.api.get(`/auth/params?email=${encodeURIComponent(alice.email)}`);
-      await alice.api.put(`/records/${record.id}`, { baseVersion: 1, recipients: recipientsOf(alice), message: 'not armored' });
+      await alice.api.put(`/records/${record.id}`, {
+        baseVersion: 1,
+        recipients: recipientsOf(alice),
+        message: 'not armored',
+      });
       const log = lines.join('');
       expect(lines.length).toBeGreaterThan(3);
       const token = (alice.api.cookie ?? '').split('=')[1] ?? '';
-      for (const secret of [alice.loginSecret, token, 'PGP MESSAGE', 'PRIVATE KEY', 'PUBLIC KEY', alice.email]) {
-        expect({ secret: secret.slice(0, 12), found: log.includes(secret) }).toEqual({ secret: secret.slice(0, 12), found: false });
+      for (const secret of [
+        alice.loginSecret,
+        token,
+        'PGP MESSAGE',
+        'PRIVATE KEY',
+        'PUBLIC KEY',
+        alice.email,
+      ]) {
+        expect({ secret: secret.slice(0, 12), found: log.includes(secret) }).toEqual({
+          secret: secret.slice(0, 12),
+          found: false,
+        });
       }
     } finally {
       await server.close();

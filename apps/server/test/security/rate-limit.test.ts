@@ -13,19 +13,28 @@ beforeAll(async () => {
     settings: {
       rateWindowMs: WINDOW_MS,
       clock: () => now,
-      rateLimits: { ...defaultRateLimits, loginFailuresPerAccount: 3, recoveryPerAccount: 2, paramsPerIp: 50 },
+      rateLimits: {
+        ...defaultRateLimits,
+        loginFailuresPerAccount: 3,
+        recoveryPerAccount: 2,
+        paramsPerIp: 50,
+      },
     },
   });
 });
 afterAll(() => server.close());
 
-const login = (api: ApiClient, email: string, loginSecret: string) => api.post('/auth/login', { email, loginSecret });
+const login = (api: ApiClient, email: string, loginSecret: string) =>
+  api.post('/auth/login', { email, loginSecret });
 
 describe('rate limits', () => {
   it('when an attacker fails logins for an account, then the attacker waits longer and longer, and the real user on her browser still gets in', async () => {
     const alice = await registerUser(server.baseUrl, { name: 'Alice' });
     const attacker = new ApiClient(server.baseUrl);
-    for (let i = 0; i < 3; i++) expect(codeOf(await login(attacker, alice.email, randomSecret()))).toBe('invalid-credentials');
+    for (let i = 0; i < 3; i++)
+      expect(codeOf(await login(attacker, alice.email, randomSecret()))).toBe(
+        'invalid-credentials',
+      );
     const locked = await login(attacker, alice.email, alice.loginSecret);
     expect(codeOf(locked)).toBe('rate-limited');
     expect(locked.headers.get('retry-after')).toBe('1');
@@ -47,19 +56,28 @@ describe('rate limits', () => {
 
     // A failure stops counting one window after it happened (sliding, not fixed, windows).
     now += WINDOW_MS;
-    expect((await login(new ApiClient(server.baseUrl), alice.email, alice.loginSecret)).status).toBe(200);
+    expect(
+      (await login(new ApiClient(server.baseUrl), alice.email, alice.loginSecret)).status,
+    ).toBe(200);
   });
 
   it('when another site fires pre-login requests at a victim’s email, then they need the CSRF header and never count against her account', async () => {
     const bob = await registerUser(server.baseUrl, { name: 'Bob' });
     const page = new ApiClient(server.baseUrl);
-    const asImageTag = await page.get(`/auth/params?email=${encodeURIComponent(bob.email)}`, { csrf: false });
+    const asImageTag = await page.get(`/auth/params?email=${encodeURIComponent(bob.email)}`, {
+      csrf: false,
+    });
     expect(asImageTag.status).toBe(403);
     expect(codeOf(asImageTag)).toBe('csrf-header-missing');
-    for (let i = 0; i < 40; i++) expect((await page.get(`/auth/params?email=${encodeURIComponent(bob.email)}`)).status).toBe(200);
+    for (let i = 0; i < 40; i++)
+      expect((await page.get(`/auth/params?email=${encodeURIComponent(bob.email)}`)).status).toBe(
+        200,
+      );
     // From a browser Bob never used before.
     const fresh = new ApiClient(server.baseUrl);
-    expect((await fresh.get(`/auth/params?email=${encodeURIComponent(bob.email)}`)).status).toBe(200);
+    expect((await fresh.get(`/auth/params?email=${encodeURIComponent(bob.email)}`)).status).toBe(
+      200,
+    );
     expect((await login(fresh, bob.email, bob.loginSecret)).status).toBe(200);
   });
 
@@ -67,7 +85,8 @@ describe('rate limits', () => {
     const api = new ApiClient(server.baseUrl);
     now += WINDOW_MS; // the earlier tests' requests leave the window
     const statuses: number[] = [];
-    for (let i = 0; i < 52; i++) statuses.push((await api.get(`/auth/params?email=probe${i}%40example.org`)).status);
+    for (let i = 0; i < 52; i++)
+      statuses.push((await api.get(`/auth/params?email=probe${i}%40example.org`)).status);
     expect(statuses.slice(0, 50).every((s) => s === 200)).toBe(true);
     expect(statuses.slice(50)).toEqual([429, 429]);
   });
@@ -76,7 +95,8 @@ describe('rate limits', () => {
     const carol = await registerUser(server.baseUrl, { name: 'Carol' });
     const api = new ApiClient(server.baseUrl);
     const statuses: number[] = [];
-    for (let i = 0; i < 3; i++) statuses.push((await api.post('/auth/recovery/start', { email: carol.email })).status);
+    for (let i = 0; i < 3; i++)
+      statuses.push((await api.post('/auth/recovery/start', { email: carol.email })).status);
     expect(statuses).toEqual([200, 200, 429]);
   });
 
@@ -88,27 +108,41 @@ describe('rate limits', () => {
     t += 6_000;
     await limiter.hit(key, { limit: 2 });
     t += 2_000;
-    await expect(limiter.hit(key, { limit: 2 })).rejects.toMatchObject({ code: 'rate-limited', details: { retryAfterSeconds: 2 } });
+    await expect(limiter.hit(key, { limit: 2 })).rejects.toMatchObject({
+      code: 'rate-limited',
+      details: { retryAfterSeconds: 2 },
+    });
     t += 2_000; // the first hit has left; the second still counts
     await limiter.hit(key, { limit: 2 });
-    await expect(limiter.hit(key, { limit: 2 })).rejects.toMatchObject({ code: 'rate-limited', details: { retryAfterSeconds: 6 } });
+    await expect(limiter.hit(key, { limit: 2 })).rejects.toMatchObject({
+      code: 'rate-limited',
+      details: { retryAfterSeconds: 6 },
+    });
   });
 
   it('when many attempts on a new counter race, then none fails with an error and only the limit passes', async () => {
     const limiter = new RateLimiter(server.connection, 60_000);
     const key = `burst:${randomSecret()}`;
-    const results = await Promise.allSettled(Array.from({ length: 30 }, () => limiter.hit(key, { limit: 10 })));
-    const refused = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as { code?: string }] : []));
+    const results = await Promise.allSettled(
+      Array.from({ length: 30 }, () => limiter.hit(key, { limit: 10 })),
+    );
+    const refused = results.flatMap((r) =>
+      r.status === 'rejected' ? [r.reason as { code?: string }] : [],
+    );
     expect(refused.every((e) => e.code === 'rate-limited')).toBe(true);
     expect(results.filter((r) => r.status === 'fulfilled').length).toBeLessThanOrEqual(10);
   });
 
   it('when wrong logins for one account arrive in parallel, then no more than the failure limit are tried; the rest get 429', async () => {
     const dave = await registerUser(server.baseUrl, { name: 'Dave' });
-    const attempts = Array.from({ length: 12 }, () => login(new ApiClient(server.baseUrl), dave.email, randomSecret()));
+    const attempts = Array.from({ length: 12 }, () =>
+      login(new ApiClient(server.baseUrl), dave.email, randomSecret()),
+    );
     const codes = (await Promise.all(attempts)).map((res) => codeOf(res));
     expect(codes.filter((c) => c === 'invalid-credentials').length).toBeLessThanOrEqual(3);
-    expect(codes.filter((c) => c !== 'invalid-credentials')).toEqual(codes.filter((c) => c === 'rate-limited'));
+    expect(codes.filter((c) => c !== 'invalid-credentials')).toEqual(
+      codes.filter((c) => c === 'rate-limited'),
+    );
   });
 
   it('when counters are looked for in the process, then there are none: they are documents in the database', async () => {

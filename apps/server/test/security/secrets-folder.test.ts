@@ -14,10 +14,27 @@ describe('server secrets live apart from the data folder (issue 15, finding 11)'
   });
 
   it('when the secrets folder is set inside the data folder (or the same), then the server refuses to start', () => {
-    expect(() => loadConfig({ MEDSEAL_DATA_DIR: '/srv/medseal/data', MEDSEAL_SECRETS_DIR: '/srv/medseal/data/keys' })).toThrow(/MEDSEAL_SECRETS_DIR/);
-    expect(() => loadConfig({ MEDSEAL_DATA_DIR: '/srv/medseal/data', MEDSEAL_SECRETS_DIR: '/srv/medseal/data' })).toThrow(/MEDSEAL_SECRETS_DIR/);
-    expect(() => loadConfig({ MEDSEAL_DATA_DIR: '/srv/medseal/data', MEDSEAL_SECRETS_DIR: '/srv/medseal' })).toThrow(/MEDSEAL_SECRETS_DIR/);
-    expect(loadConfig({ MEDSEAL_DATA_DIR: '/srv/medseal/data', MEDSEAL_SECRETS_DIR: '/srv/medseal/data-secrets' }).MEDSEAL_SECRETS_DIR).toBe('/srv/medseal/data-secrets');
+    expect(() =>
+      loadConfig({
+        MEDSEAL_DATA_DIR: '/srv/medseal/data',
+        MEDSEAL_SECRETS_DIR: '/srv/medseal/data/keys',
+      }),
+    ).toThrow(/MEDSEAL_SECRETS_DIR/);
+    expect(() =>
+      loadConfig({
+        MEDSEAL_DATA_DIR: '/srv/medseal/data',
+        MEDSEAL_SECRETS_DIR: '/srv/medseal/data',
+      }),
+    ).toThrow(/MEDSEAL_SECRETS_DIR/);
+    expect(() =>
+      loadConfig({ MEDSEAL_DATA_DIR: '/srv/medseal/data', MEDSEAL_SECRETS_DIR: '/srv/medseal' }),
+    ).toThrow(/MEDSEAL_SECRETS_DIR/);
+    expect(
+      loadConfig({
+        MEDSEAL_DATA_DIR: '/srv/medseal/data',
+        MEDSEAL_SECRETS_DIR: '/srv/medseal/data-secrets',
+      }).MEDSEAL_SECRETS_DIR,
+    ).toBe('/srv/medseal/data-secrets');
   });
 
   it('when an older install left secrets.json in the data folder, then it is moved (same secrets), never regenerated', async () => {

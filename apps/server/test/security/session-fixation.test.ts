@@ -15,7 +15,10 @@ describe('session fixation', () => {
     const planted = `medseal_session=${randomBytes(32).toString('base64url')}`;
     const victim = new ApiClient(server.baseUrl);
     victim.cookie = planted;
-    const res = await victim.post('/auth/login', { email: alice.email, loginSecret: alice.loginSecret });
+    const res = await victim.post('/auth/login', {
+      email: alice.email,
+      loginSecret: alice.loginSecret,
+    });
     expect(res.status).toBe(200);
     expect(victim.cookie).toBeDefined();
     expect(victim.cookie).not.toBe(planted);

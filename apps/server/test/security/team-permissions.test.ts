@@ -19,6 +19,7 @@ import {
   teamGrantBody,
   type TestTeam,
 } from '../helpers/teams';
+import { giveTeamConsent } from '../helpers/consents';
 import { createRecordAs, recipientsOf } from '../helpers/records';
 import { registerUser, type TestUser } from '../helpers/users';
 import { startTestServer, type TestServer } from '../support';
@@ -54,6 +55,9 @@ beforeAll(async () => {
   patient = await registerUser(server.baseUrl, { name: 'Pat', role: 'patient' });
   record = await createRecordAs(patient, patient, [patient]);
   await shareWithTeam(patient, team, record);
+  // Members write for her under her consent to the team (DESIGN §13; without it: no-consent,
+  // test/security/team-consent.test.ts).
+  await giveTeamConsent(patient, team);
   expect((await removed.api.get(`/records/${record.id}`)).status).toBe(200);
   await removeMember(team, admin, removed, [admin, member, removed]);
   shareBody = await teamGrantBody(patient, team, record);

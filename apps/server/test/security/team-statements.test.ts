@@ -56,13 +56,13 @@ async function team(): Promise<TestTeam> {
 
 /** Counts of everything a team change writes, to show a refused one wrote nothing. */
 async function footprint(t: TestTeam) {
-  const count = (name: string) =>
-    server.connection.collection(name).countDocuments({ teamId: t.id });
+  const count = (name: string, field = 'teamId') =>
+    server.connection.collection(name).countDocuments({ [field]: t.id });
   const dto = await admin.api.get<TeamDto>(`/teams/${t.id}`);
   return {
     statements: await count('team_statements'),
     envelopes: await count('team_key_envelopes'),
-    memberships: await count('team_memberships'),
+    joins: await count('team_joins', 'id'),
     team: dto.body,
   };
 }

@@ -3,6 +3,10 @@ import type { Page } from 'playwright-core';
 
 export const WEB_DIST = join(process.cwd(), 'dist');
 
+/** Words that must not be in the main path of a screen (issue 14): technical details stay one click away. */
+export const JARGON =
+  /pinned|key id|argon2|hash chain|create keys|fingerprint|openpgp|pkesk|[a-z]+-[a-z]+-[a-z]+ \(|error code/i;
+
 export interface Account {
   role: 'patient' | 'doctor';
   name: string;
@@ -10,8 +14,26 @@ export interface Account {
   password: string;
 }
 
+/**
+ * Makes a suite's accounts: each password is the person's surname and `suffix` (every suite its
+ * own), strong enough for the registration form.
+ */
+export function accountsWith(suffix: string) {
+  return (role: Account['role'], name: string, email: string): Account => ({
+    role,
+    name,
+    email,
+    password: `${name.split(' ').pop() ?? 'x'}-${suffix}`,
+  });
+}
+
 /** Registers through the UI; returns the recovery words the kit showed. */
-export async function register(page: Page, baseUrl: string, account: Account, onKit?: () => Promise<void>): Promise<string[]> {
+export async function register(
+  page: Page,
+  baseUrl: string,
+  account: Account,
+  onKit?: () => Promise<void>,
+): Promise<string[]> {
   await page.goto(`${baseUrl}/register`);
   await page.getByLabel(account.role === 'doctor' ? 'Doctor' : 'Patient').check();
   await page.getByLabel('Full name').fill(account.name);
@@ -23,10 +45,15 @@ export async function register(page: Page, baseUrl: string, account: Account, on
 }
 
 /** Reads the recovery kit on screen, types back the words it asks for and confirms; returns the words. */
-export async function confirmRecoveryKit(page: Page, onKit?: () => Promise<void>): Promise<string[]> {
+export async function confirmRecoveryKit(
+  page: Page,
+  onKit?: () => Promise<void>,
+): Promise<string[]> {
   const list = page.getByRole('list', { name: 'Recovery words' });
   await list.waitFor({ timeout: 60_000 });
-  const words = (await list.locator('li').allTextContents()).map((t) => t.replace(/^\d+\.\s*/, '').trim());
+  const words = (await list.locator('li').allTextContents()).map((t) =>
+    t.replace(/^\d+\.\s*/, '').trim(),
+  );
   expect(words).toHaveLength(12);
   if (onKit) await onKit();
   for (const input of await page.getByLabel(/^Word \d+$/).all()) {
@@ -41,11 +68,17 @@ export async function confirmRecoveryKit(page: Page, onKit?: () => Promise<void>
   return words;
 }
 
-export async function loginAs(page: Page, baseUrl: string, account: Account, opts: { stayUnlocked?: boolean } = {}): Promise<void> {
+export async function loginAs(
+  page: Page,
+  baseUrl: string,
+  account: Account,
+  opts: { stayUnlocked?: boolean } = {},
+): Promise<void> {
   await page.goto(`${baseUrl}/login`);
   await page.getByLabel('Email').fill(account.email);
   await page.getByLabel('Password', { exact: true }).fill(account.password);
-  if (opts.stayUnlocked) await page.getByRole('checkbox', { name: /Stay unlocked in this tab/ }).check();
+  if (opts.stayUnlocked)
+    await page.getByRole('checkbox', { name: /Stay unlocked in this tab/ }).check();
   await page.getByRole('button', { name: 'Log in' }).click();
   await page.getByRole('button', { name: 'Lock now' }).waitFor({ timeout: 60_000 });
 }

@@ -19,15 +19,23 @@ export function writeQrY4m(path: string, text: string): void {
   const luma = Buffer.alloc(WIDTH * HEIGHT, 235);
   for (let y = 0; y < side; y++) {
     for (let x = 0; x < side; x++) {
-      if (modules.get(Math.floor(y / scale), Math.floor(x / scale)) === 1) luma[(top + y) * WIDTH + left + x] = 16;
+      if (modules.get(Math.floor(y / scale), Math.floor(x / scale)) === 1)
+        luma[(top + y) * WIDTH + left + x] = 16;
     }
   }
   const chroma = Buffer.alloc((WIDTH / 2) * (HEIGHT / 2) * 2, 128);
-  const header = Buffer.from(`YUV4MPEG2 W${WIDTH} H${HEIGHT} F10:1 Ip A1:1 C420jpeg\nFRAME\n`, 'latin1');
+  const header = Buffer.from(
+    `YUV4MPEG2 W${WIDTH} H${HEIGHT} F10:1 Ip A1:1 C420jpeg\nFRAME\n`,
+    'latin1',
+  );
   writeFileSync(path, Buffer.concat([header, luma, chroma]));
 }
 
 /** Chromium flags: a fake camera playing `y4mPath`, allowed without a prompt. */
 export function fakeCameraArgs(y4mPath: string): string[] {
-  return ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', `--use-file-for-fake-video-capture=${y4mPath}`];
+  return [
+    '--use-fake-device-for-media-stream',
+    '--use-fake-ui-for-media-stream',
+    `--use-file-for-fake-video-capture=${y4mPath}`,
+  ];
 }

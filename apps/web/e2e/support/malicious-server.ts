@@ -6,8 +6,12 @@ import { randomBytes } from 'node:crypto';
 import { get as httpGet } from 'node:http';
 import type { Locator, Page, Request, Route } from 'playwright-core';
 import {
+  bindingLeafHash,
   inspectMessage,
   openFile,
+  parseBinding,
+  signTreeHead,
+  subjectOf,
   readPublicKey,
   recipientKeyIdOf,
   splitRecipientPackets,
@@ -20,6 +24,7 @@ import type {
   RecordDto,
   RecordListResponse,
 } from '@medseal/contract';
+import { memoryKtMap, memoryLog } from '@medseal/crypto/testing';
 import type { TestServer } from '@medseal/server/testing';
 import type { CapturedRequest } from './browser';
 
@@ -121,10 +126,12 @@ export function answerWithout(
 export function answerFrom(
   page: Page,
   match: ApiMatch,
-  answer: (url: URL) => { status: number; json: unknown },
+  answer: (
+    url: URL,
+  ) => { status: number; json: unknown } | Promise<{ status: number; json: unknown }>,
 ): Promise<Attack> {
-  return intercept(page, match, (route) =>
-    route.fulfill(answer(new URL(route.request().url()))),
+  return intercept(page, match, async (route) =>
+    route.fulfill(await answer(new URL(route.request().url()))),
   );
 }
 
@@ -658,4 +665,87 @@ export async function hideReader(
       },
     },
   );
+}
+
+/**
+ * Shows one browser a forked key-transparency log: these leaves, signed with the log key like
+ * any head, with every proof the app asks for made from them. `me` is the page's user (whose
+ * history the page asks for). For a size beyond the fork, the attacker either refuses
+ * (`kt-bad-size`) or, unable to prove anything under a larger head with its fork, lets the real
+ * server answer (`beyond: 'real'`).
+ */
+export async function serveForkedLog(
+  page: Page,
+  opts: { leaves: string[]; logKey: string; me: string; beyond: 'refuse' | 'real' },
+): Promise<Attack[]> {
+  const { leaves } = opts;
+  const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
+  const fork = memoryLog(leaves.map(bindingLeafHash));
+  // The fork's own subject map: a forked log is whole in itself, map included.
+  const map = await memoryKtMap(leaves);
+  const head = signTreeHead(
+    {
+      v: 2,
+      size: fork.size,
+      root: hex(fork.root()),
+      mapRoot: map.roots[fork.size] ?? '',
+      timestamp: Date.now(),
+    },
+    opts.logKey,
+  );
+  const subjects = leaves.map((data) => subjectOf(parseBinding(data)));
+  const provenIn = (i: number, size: number) => ({
+    leaf: { index: i, data: leaves[i] ?? '' },
+    proof: fork.inclusion(i, size).map(hex),
+  });
+  const indexesOf = (subject: string, size: number) =>
+    subjects.flatMap((s, i) => (i < size && s === subject ? [i] : []));
+  const history = async (subject: string, size: number) => ({
+    size,
+    bindings: indexesOf(subject, size).map((i) => provenIn(i, size)),
+    map: await map.proof(subject, size),
+  });
+  const badSize = {
+    status: 400,
+    json: { error: { code: 'kt-bad-size', message: 'no signed tree of that size' } },
+  };
+  return [
+    await answerFrom(page, { method: 'GET', path: '/api/kt/head' }, () => ({
+      status: 200,
+      json: head,
+    })),
+    await answerFrom(page, { method: 'GET', path: '/api/kt/consistency' }, (url) => {
+      const from = Number(url.searchParams.get('from'));
+      const to = Number(url.searchParams.get('to'));
+      return to > fork.size || from > to
+        ? badSize
+        : { status: 200, json: { proof: fork.consistency(from, to).map(hex) } };
+    }),
+    await answerFrom(
+      page,
+      { method: 'GET', path: /^\/api\/kt\/users\/[^/]+\/binding$/ },
+      async (url) => {
+        const size = Number(url.searchParams.get('size'));
+        const userId = url.pathname.split('/')[4] ?? '';
+        const latest = indexesOf(userId, size).pop();
+        if (size > fork.size) return badSize;
+        if (latest === undefined)
+          return { status: 404, json: { error: { code: 'kt-not-logged', message: 'not logged' } } };
+        return {
+          status: 200,
+          json: { ...provenIn(latest, size), map: await map.proof(userId, size) },
+        };
+      },
+    ),
+    opts.beyond === 'real'
+      ? await rewriteJson<{ size: number }>(
+          page,
+          { method: 'GET', path: '/api/kt/history' },
+          (real) => (real.size <= fork.size ? history(opts.me, real.size) : real),
+        )
+      : await answerFrom(page, { method: 'GET', path: '/api/kt/history' }, async (url) => {
+          const size = Number(url.searchParams.get('size'));
+          return size > fork.size ? badSize : { status: 200, json: await history(opts.me, size) };
+        }),
+  ];
 }

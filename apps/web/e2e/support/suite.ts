@@ -22,12 +22,14 @@ export function browserSuite(serverSettings: TestServerOptions['settings'] = {})
     browser = await launchBrowser();
   });
   afterAll(async () => {
-    expect(pageErrors).toEqual([]);
+    // Stopped first: a failed check must fail the suite, not leave them holding the run open.
     await browser?.close();
     await server?.close();
+    expect(pageErrors).toEqual([]);
   });
   const started = <T>(value: T | undefined, name: string): T => {
-    if (value === undefined) throw new Error(`the suite's ${name} is not started yet: read it inside a test`);
+    if (value === undefined)
+      throw new Error(`the suite's ${name} is not started yet: read it inside a test`);
     return value;
   };
   return {

@@ -87,6 +87,11 @@ export async function closeDevices(): Promise<void> {
 /** Reload (which locks the keys) and unlock with the password again. */
 export async function reloadAndUnlock(page: Page, account: Account): Promise<void> {
   await page.reload();
+  await unlock(page, account);
+}
+
+/** Unlock a locked tab (after a reload) with the password again. */
+export async function unlock(page: Page, account: Account): Promise<void> {
   await page.getByLabel('Password', { exact: true }).fill(account.password);
   await page.getByRole('button', { name: /^(Unlock|Log in)$/ }).click();
   await page

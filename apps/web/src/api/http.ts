@@ -17,15 +17,25 @@ export interface EndpointLike {
   response?: z.ZodType | 'binary';
 }
 
-type ParamsInput<E extends EndpointLike> = E['params'] extends z.ZodType ? { params: z.input<E['params']> } : { params?: undefined };
-type QueryInput<E extends EndpointLike> = E['query'] extends z.ZodType ? { query: z.input<E['query']> } : { query?: undefined };
+type ParamsInput<E extends EndpointLike> = E['params'] extends z.ZodType
+  ? { params: z.input<E['params']> }
+  : { params?: undefined };
+type QueryInput<E extends EndpointLike> = E['query'] extends z.ZodType
+  ? { query: z.input<E['query']> }
+  : { query?: undefined };
 type BodyInput<E extends EndpointLike> = E['body'] extends z.ZodType
   ? { body: z.input<E['body']> }
   : E['body'] extends 'binary'
     ? { body: Uint8Array; onUploadProgress?: (fraction: number) => void }
     : { body?: undefined };
-export type CallInput<E extends EndpointLike> = ParamsInput<E> & QueryInput<E> & BodyInput<E> & { onDownloadProgress?: (fraction: number) => void };
-export type CallOutput<E extends EndpointLike> = E['response'] extends z.ZodType ? z.output<E['response']> : E['response'] extends 'binary' ? Uint8Array : undefined;
+export type CallInput<E extends EndpointLike> = ParamsInput<E> &
+  QueryInput<E> &
+  BodyInput<E> & { onDownloadProgress?: (fraction: number) => void };
+export type CallOutput<E extends EndpointLike> = E['response'] extends z.ZodType
+  ? z.output<E['response']>
+  : E['response'] extends 'binary'
+    ? Uint8Array
+    : undefined;
 
 export interface HttpOptions {
   /** Origin + prefix of the API, e.g. `/api` or `http://127.0.0.1:8080/api`. */
@@ -40,12 +50,16 @@ export interface HttpOptions {
   onUnauthenticated?: () => void;
 }
 
-export type Call = <E extends EndpointLike>(endpoint: E, input: CallInput<E>) => Promise<CallOutput<E>>;
+export type Call = <E extends EndpointLike>(
+  endpoint: E,
+  input: CallInput<E>,
+) => Promise<CallOutput<E>>;
 
 export function fillPath(path: string, params: Record<string, unknown> | undefined): string {
   return path.replace(/:([A-Za-z]+)/g, (_m, name: string) => {
     const value = params?.[name];
-    if (value === undefined || value === null) throw new Error(`missing path parameter ${name} for ${path}`);
+    if (value === undefined || value === null)
+      throw new Error(`missing path parameter ${name} for ${path}`);
     return encodeURIComponent(String(value));
   });
 }
@@ -58,7 +72,10 @@ function queryString(query: Record<string, unknown> | undefined): string {
   return s ? `?${s}` : '';
 }
 
-async function readBytes(response: Response, onProgress?: (fraction: number) => void): Promise<Uint8Array> {
+async function readBytes(
+  response: Response,
+  onProgress?: (fraction: number) => void,
+): Promise<Uint8Array> {
   const total = Number(response.headers.get('content-length') ?? '0');
   if (!response.body || !onProgress || !total) return new Uint8Array(await response.arrayBuffer());
   const reader = response.body.getReader();
@@ -81,7 +98,13 @@ async function readBytes(response: Response, onProgress?: (fraction: number) => 
 }
 
 /** Upload with progress: fetch cannot report upload progress, XMLHttpRequest can. */
-function xhrUpload(method: string, url: string, headers: Record<string, string>, body: Uint8Array, onProgress: (f: number) => void): Promise<{ status: number; text: string; header(name: string): string | null }> {
+function xhrUpload(
+  method: string,
+  url: string,
+  headers: Record<string, string>,
+  body: Uint8Array,
+  onProgress: (f: number) => void,
+): Promise<{ status: number; text: string; header(name: string): string | null }> {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open(method, url);
@@ -89,8 +112,16 @@ function xhrUpload(method: string, url: string, headers: Record<string, string>,
     xhr.upload.onprogress = (e) => {
       if (e.lengthComputable) onProgress(e.loaded / e.total);
     };
-    xhr.onload = () => resolve({ status: xhr.status, text: xhr.responseText, header: (n) => xhr.getResponseHeader(n) });
-    xhr.onerror = () => reject(new ApiError({ status: 0, code: 'network-error', message: 'network error during upload' }));
+    xhr.onload = () =>
+      resolve({
+        status: xhr.status,
+        text: xhr.responseText,
+        header: (n) => xhr.getResponseHeader(n),
+      });
+    xhr.onerror = () =>
+      reject(
+        new ApiError({ status: 0, code: 'network-error', message: 'network error during upload' }),
+      );
     xhr.send(new Blob([body as BlobPart]));
   });
 }
@@ -100,25 +131,53 @@ function errorFrom(status: number, text: string): ApiError {
   try {
     json = JSON.parse(text);
   } catch {
-    return new ApiError({ status, code: status === 401 ? 'unauthenticated' : 'not-json', message: `HTTP ${status}` });
+    return new ApiError({
+      status,
+      code: status === 401 ? 'unauthenticated' : 'not-json',
+      message: `HTTP ${status}`,
+    });
   }
   const parsed = errorBodySchema.safeParse(json);
-  if (!parsed.success) return new ApiError({ status, code: 'bad-response', message: `HTTP ${status} with an unexpected body` });
-  return new ApiError({ status, code: parsed.data.error.code, message: parsed.data.error.message, details: parsed.data.error.details });
+  if (!parsed.success)
+    return new ApiError({
+      status,
+      code: 'bad-response',
+      message: `HTTP ${status} with an unexpected body`,
+    });
+  return new ApiError({
+    status,
+    code: parsed.data.error.code,
+    message: parsed.data.error.message,
+    details: parsed.data.error.details,
+  });
 }
 
-function parseJson<E extends EndpointLike>(endpoint: E, status: number, text: string): CallOutput<E> {
+function parseJson<E extends EndpointLike>(
+  endpoint: E,
+  status: number,
+  text: string,
+): CallOutput<E> {
   const schema = endpoint.response;
   if (!schema || schema === 'binary') return undefined as CallOutput<E>;
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (cause) {
-    throw new ApiError({ status, code: 'not-json', message: `${endpoint.method.toUpperCase()} ${endpoint.path} did not answer JSON`, cause });
+    throw new ApiError({
+      status,
+      code: 'not-json',
+      message: `${endpoint.method.toUpperCase()} ${endpoint.path} did not answer JSON`,
+      cause,
+    });
   }
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
-    throw new ApiError({ status, code: 'bad-response', message: `${endpoint.method.toUpperCase()} ${endpoint.path} answered a body that does not match the contract`, cause: parsed.error });
+    throw new ApiError({
+      status,
+      code: 'bad-response',
+      message: `${endpoint.method.toUpperCase()} ${endpoint.path} answered a body that does not match the contract`,
+      cause: parsed.error,
+    });
   }
   return parsed.data as CallOutput<E>;
 }
@@ -134,13 +193,22 @@ export function createHttp(options: HttpOptions): Call {
     if (status === 401) options.onUnauthenticated?.();
   };
 
-  return async function call<E extends EndpointLike>(endpoint: E, input: CallInput<E>): Promise<CallOutput<E>> {
-    const url = options.baseUrl + fillPath(endpoint.path, input.params as Record<string, unknown> | undefined) + queryString(input.query as Record<string, unknown> | undefined);
+  return async function call<E extends EndpointLike>(
+    endpoint: E,
+    input: CallInput<E>,
+  ): Promise<CallOutput<E>> {
+    const url =
+      options.baseUrl +
+      fillPath(endpoint.path, input.params as Record<string, unknown> | undefined) +
+      queryString(input.query as Record<string, unknown> | undefined);
     const headers = baseHeaders();
     if (endpoint.body === 'binary') {
       const body = input.body as Uint8Array;
       headers['content-type'] = 'application/octet-stream';
-      const progress = 'onUploadProgress' in input && typeof input.onUploadProgress === 'function' ? input.onUploadProgress : () => undefined;
+      const progress =
+        'onUploadProgress' in input && typeof input.onUploadProgress === 'function'
+          ? input.onUploadProgress
+          : () => undefined;
       const res = await xhrUpload(endpoint.method.toUpperCase(), url, headers, body, progress);
       seeStatus(res.status, res.header);
       if (res.status >= 400) throw errorFrom(res.status, res.text);
@@ -153,13 +221,25 @@ export function createHttp(options: HttpOptions): Call {
     }
     let response: Response;
     try {
-      response = await fetch(url, { method: endpoint.method.toUpperCase(), headers, body, credentials: 'same-origin', cache: 'no-store' });
+      response = await fetch(url, {
+        method: endpoint.method.toUpperCase(),
+        headers,
+        body,
+        credentials: 'same-origin',
+        cache: 'no-store',
+      });
     } catch (cause) {
-      throw new ApiError({ status: 0, code: 'network-error', message: 'The server could not be reached.', cause });
+      throw new ApiError({
+        status: 0,
+        code: 'network-error',
+        message: 'The server could not be reached.',
+        cause,
+      });
     }
     seeStatus(response.status, (n) => response.headers.get(n));
     if (!response.ok) throw errorFrom(response.status, await response.text());
-    if (endpoint.response === 'binary') return (await readBytes(response, input.onDownloadProgress)) as CallOutput<E>;
+    if (endpoint.response === 'binary')
+      return (await readBytes(response, input.onDownloadProgress)) as CallOutput<E>;
     if (!endpoint.response) return undefined as CallOutput<E>;
     return parseJson(endpoint, response.status, await response.text());
   };

@@ -20,7 +20,15 @@ interface Props {
  * Header with navigation, lock state, "lock now" and logout; the outdated-client banner. On a
  * phone it is two rows: the brand, the lock state and an Account button, then the navigation.
  */
-export function Layout({ state, sessionEnded, onLogInAgain, clientStatus, onLock, onLogout, children }: Props) {
+export function Layout({
+  state,
+  sessionEnded,
+  onLogInAgain,
+  clientStatus,
+  onLock,
+  onLogout,
+  children,
+}: Props) {
   const status = useSyncExternalStore(clientStatus.subscribe, clientStatus.get);
   const user = state.status === 'unlocked' || state.status === 'locked' ? state.user : null;
   const [menuOpen, setMenuOpen] = useState(false);
@@ -69,7 +77,13 @@ export function Layout({ state, sessionEnded, onLogInAgain, clientStatus, onLock
                 )}
               </div>
               {/* Below 1000 px the account's name and buttons fold behind this button (CSS). */}
-              <button type="button" className={styles.menuButton} aria-expanded={menuOpen} aria-controls={menuId} onClick={() => setMenuOpen((o) => !o)}>
+              <button
+                type="button"
+                className={styles.menuButton}
+                aria-expanded={menuOpen}
+                aria-controls={menuId}
+                onClick={() => setMenuOpen((o) => !o)}
+              >
                 Account
               </button>
               <div id={menuId} className={styles.status} data-open={menuOpen}>
@@ -104,7 +118,10 @@ export function Layout({ state, sessionEnded, onLogInAgain, clientStatus, onLock
         ) : null}
         {children}
       </main>
-      <footer className={styles.footer}>Your records are encrypted in this browser. The server keeps them locked: it never sees what they say.</footer>
+      <footer className={styles.footer}>
+        Your records are encrypted in this browser. The server keeps them locked: it never sees what
+        they say.
+      </footer>
     </>
   );
 }

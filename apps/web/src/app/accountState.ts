@@ -1,9 +1,20 @@
 import { endpoints, type Me } from '@medseal/contract';
-import type { AccountState, ConsentGiven, HighWaterMark, OpenAccountStateResult, PinnedKey, SignedTreeHead, UserId } from '@medseal/crypto';
+import type {
+  AccountState,
+  AcknowledgedAlert,
+  AuditMark,
+  ConsentGiven,
+  HighWaterMark,
+  OpenAccountStateResult,
+  PinnedKey,
+  PinnedTeam,
+  SignedTreeHead,
+  UserId,
+} from '@medseal/crypto';
 import { isApiError } from '../api/errors';
 import type { Call } from '../api/http';
 import type { CryptoClient, KeyRef } from '../crypto/client';
-import { parseContactsDoc } from '../features/contacts/contactsModel';
+import { parseContactsDoc, pinsOf } from '../features/contacts/contactsModel';
 import type { HighWaterMarks } from './highWaterMarks';
 
 /**
@@ -35,10 +46,11 @@ export class AccountStateError extends Error {
 
 /** One plain sentence per status (STYLE.md §20). */
 export function explainProblem(p: AccountStateProblem): string {
-  const head = 'Security warning: your account state (pinned keys, verified contacts, record versions seen)';
+  const head =
+    'Security warning: your account state (the keys you checked or first saw, your verified contacts, the record versions you have seen)';
   switch (p.status) {
     case 'missing':
-      return `${head} is missing on the server. Medseal does not start from an empty list, because that would hide every key you pinned.`;
+      return `${head} is missing on the server. Medseal does not start from an empty list, because that would hide every key you checked or saw before.`;
     case 'rolled-back':
       return `${head} on the server is older (version ${p.version}) than one this device has already seen (version ${p.highWater.version}): it was rolled back.`;
     case 'forked':
@@ -54,6 +66,8 @@ export function explainProblem(p: AccountStateProblem): string {
   }
 }
 
+const NO_ALERTS: readonly AcknowledgedAlert[] = [];
+
 /** The purpose the contacts blob was sealed under, before the account state (migrated once). */
 const CONTACTS_PURPOSE = 'medseal.contacts.v1';
 
@@ -65,21 +79,39 @@ function fromBase64Url(text: string): Uint8Array {
   return out;
 }
 
-async function openStored(deps: AccountStateDeps): Promise<{ state: AccountState; mark: HighWaterMark } | { status: 'missing' }> {
+async function openStored(
+  deps: AccountStateDeps,
+): Promise<{ state: AccountState; mark: HighWaterMark } | { status: 'missing' }> {
   const stored = await deps.call(endpoints.getAccountState, {});
   if (stored.blob === null) return { status: 'missing' };
   const highWater = await deps.marks.get(deps.user.id);
-  const opened = await deps.crypto.openAccountState({ message: fromBase64Url(stored.blob), userId: deps.user.id, keyHandle: deps.key.handle, ...(highWater ? { highWater } : {}) });
+  const opened = await deps.crypto.openAccountState({
+    message: fromBase64Url(stored.blob),
+    userId: deps.user.id,
+    keyHandle: deps.key.handle,
+    ...(highWater ? { highWater } : {}),
+  });
   if (opened.status !== 'verified') throw new AccountStateError(opened);
-  if (opened.state.version !== stored.version) throw new AccountStateError({ status: 'version-mismatch', signed: opened.state.version, stored: stored.version });
+  if (opened.state.version !== stored.version)
+    throw new AccountStateError({
+      status: 'version-mismatch',
+      signed: opened.state.version,
+      stored: stored.version,
+    });
   await deps.marks.raise(deps.user.id, opened.mark);
   return { state: opened.state, mark: opened.mark };
 }
 
 /** Stores `state` as the version after `baseVersion`; raises this device's mark. */
 async function store(deps: AccountStateDeps, state: AccountState): Promise<void> {
-  const { message, mark } = await deps.crypto.sealAccountState({ state, keyHandle: deps.key.handle });
-  await deps.call(endpoints.putAccountState, { query: { baseVersion: state.version - 1 }, body: message });
+  const { message, mark } = await deps.crypto.sealAccountState({
+    state,
+    keyHandle: deps.key.handle,
+  });
+  await deps.call(endpoints.putAccountState, {
+    query: { baseVersion: state.version - 1 },
+    body: message,
+  });
   await deps.marks.raise(deps.user.id, mark);
 }
 
@@ -89,7 +121,16 @@ async function store(deps: AccountStateDeps, state: AccountState): Promise<void>
  */
 async function emptyState(deps: AccountStateDeps, pins: PinnedKey[]): Promise<AccountState> {
   const version = ((await deps.marks.get(deps.user.id))?.version ?? 0) + 1;
-  return { userId: deps.user.id as UserId, version, ownKey: await deps.crypto.ownKeyOf(deps.key.handle), pins, seen: {}, consents: [], transparencyHead: null };
+  return {
+    userId: deps.user.id as UserId,
+    version,
+    ownKey: await deps.crypto.ownKeyOf(deps.key.handle),
+    pins,
+    seen: {},
+    consents: [],
+    audit: {},
+    transparencyHead: null,
+  };
 }
 
 /** The first account state, written at registration (and by the user's explicit reset). */
@@ -108,11 +149,21 @@ async function migrateContacts(deps: AccountStateDeps): Promise<AccountState | n
   if (await deps.marks.get(deps.user.id)) return null;
   const legacy = await deps.call(endpoints.getContacts, {});
   if (!legacy.blob) return null;
-  const opened = await deps.crypto.openSelfBlob({ message: legacy.blob, purpose: CONTACTS_PURPOSE, keyHandle: deps.key.handle });
-  if (opened.status !== 'verified') throw new AccountStateError(opened.status === 'not-for-me' ? opened : { status: 'bad-signature', reason: opened.status === 'bad-signature' ? opened.reason : 'malformed' });
-  const pins = Object.values(parseContactsDoc(opened.data).contacts).map(
-    (c): PinnedKey => ({ ...c, userId: c.userId as UserId, fingerprint: c.fingerprint as PinnedKey['fingerprint'], previous: c.previous as PinnedKey['previous'] }),
-  );
+  const opened = await deps.crypto.openSelfBlob({
+    message: legacy.blob,
+    purpose: CONTACTS_PURPOSE,
+    keyHandle: deps.key.handle,
+  });
+  if (opened.status !== 'verified')
+    throw new AccountStateError(
+      opened.status === 'not-for-me'
+        ? opened
+        : {
+            status: 'bad-signature',
+            reason: opened.status === 'bad-signature' ? opened.reason : 'malformed',
+          },
+    );
+  const pins = pinsOf(parseContactsDoc(opened.data));
   const state = await emptyState(deps, pins);
   await store(deps, state);
   // The pins now live in the signed state; a contacts list left behind could only be served again.
@@ -200,9 +251,96 @@ export class AccountStateBook {
    * device saved meanwhile is kept: the next check runs from it.
    */
   async keepTransparencyHead(head: SignedTreeHead): Promise<void> {
-    const change: Change = (state) => ((state.transparencyHead?.size ?? -1) >= head.size ? state : { ...state, transparencyHead: head });
+    const change: Change = (state) =>
+      (state.transparencyHead?.size ?? -1) >= head.size
+        ? state
+        : { ...state, transparencyHead: head };
     this.changes.push(change);
     this.view = change(this.view);
+    await this.flush();
+  }
+
+  /** The largest consent book count of a patient I verified, on any device (features/consents). */
+  consentBookOf(patientId: string): number | undefined {
+    return this.view.consentBooks?.[patientId];
+  }
+
+  /** Keeps a patient's consent book count when it grew, saved before resolving. */
+  async keepConsentBook(patientId: string, n: number): Promise<void> {
+    if ((this.consentBookOf(patientId) ?? 0) >= n) return;
+    const change: Change = (state) =>
+      (state.consentBooks?.[patientId] ?? 0) >= n
+        ? state
+        : { ...state, consentBooks: { ...state.consentBooks, [patientId]: n } };
+    this.changes.push(change);
+    this.view = change(this.view);
+    await this.flush();
+  }
+
+  /** The head of the team's signed history this account last verified (DESIGN §13), on any device. */
+  teamPin(teamId: string): PinnedTeam | undefined {
+    return (this.view.teams ?? []).find((t) => t.teamId === teamId);
+  }
+
+  /**
+   * Keeps the head of a team history that verified against `teamPin`, and saves it before
+   * resolving when it is new or further on. A head another device pinned further is kept: the
+   * next replay is checked against it. Nothing re-renders.
+   */
+  async keepTeamPin(pin: PinnedTeam): Promise<void> {
+    const further = (state: AccountState) =>
+      ((state.teams ?? []).find((t) => t.teamId === pin.teamId)?.seq ?? -1) < pin.seq;
+    if (!further(this.view)) return;
+    const change: Change = (state) =>
+      further(state)
+        ? { ...state, teams: [...(state.teams ?? []).filter((t) => t.teamId !== pin.teamId), pin] }
+        : state;
+    this.changes.push(change);
+    this.view = change(this.view);
+    await this.flush();
+  }
+
+  /** The last access-trail checkpoint I signed or accepted for a record, on any device (DESIGN §12 "Audit"). */
+  auditMark(recordId: string): AuditMark | undefined {
+    return this.view.audit[recordId];
+  }
+
+  /**
+   * Keeps the marks of trails that passed and grew (`checkAuditTrail`'s `mark`) and saves them
+   * before resolving, so a server that later withholds or rolls back a stored checkpoint still
+   * meets them. A longer mark another device saved meanwhile is kept.
+   */
+  async keepAuditMarks(marks: ReadonlyMap<string, AuditMark>): Promise<void> {
+    if (marks.size === 0) return;
+    const change: Change = (state) => {
+      const audit = { ...state.audit };
+      for (const [id, mark] of marks) if ((audit[id]?.length ?? 0) < mark.length) audit[id] = mark;
+      return { ...state, audit };
+    };
+    this.changes.push(change);
+    this.view = change(this.view);
+    await this.flush();
+  }
+
+  /** Key-transparency alerts the user acknowledged, on any device (DESIGN §14). */
+  get acknowledgedAlerts(): readonly AcknowledgedAlert[] {
+    // One empty array for "none": a React snapshot must be the same value until it changes.
+    return this.view.ktAcknowledged ?? NO_ALERTS;
+  }
+
+  /**
+   * Marks an alert acknowledged and saves it before resolving: it stays in the account state (it
+   * is shown as acknowledged, never lost), and a new, different event has another id.
+   */
+  async acknowledgeAlert(id: string, at: Date): Promise<void> {
+    const change: Change = (state) => {
+      const kept = state.ktAcknowledged ?? [];
+      if (kept.some((a) => a.id === id)) return state;
+      return { ...state, ktAcknowledged: [...kept, { id, at: at.toISOString() }] };
+    };
+    this.changes.push(change);
+    this.view = change(this.view);
+    this.emit();
     await this.flush();
   }
 
@@ -245,7 +383,11 @@ export class AccountStateBook {
       const seen = [...this.seen];
       const merged = { ...this.base.seen };
       for (const [id, v] of seen) merged[id] = Math.max(v, merged[id] ?? 0);
-      const next = { ...this.changes.reduce((s, c) => c(s), this.base), seen: merged, version: this.base.version + 1 };
+      const next = {
+        ...this.changes.reduce((s, c) => c(s), this.base),
+        seen: merged,
+        version: this.base.version + 1,
+      };
       try {
         await store(this.deps, next);
       } catch (error) {

@@ -34,7 +34,8 @@ export const deviceHighWaterMarks: HighWaterMarks = {
     // One readwrite transaction: read and write cannot interleave with another tab's raise.
     await withStore(DB, 'readwrite', async (s) => {
       const current: unknown = await request(s.get(userId));
-      if (!isMark(current) || current.version < mark.version) await request(s.put({ version: mark.version, hash: mark.hash }, userId));
+      if (!isMark(current) || current.version < mark.version)
+        await request(s.put({ version: mark.version, hash: mark.hash }, userId));
     });
   },
 };

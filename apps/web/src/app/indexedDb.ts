@@ -16,7 +16,11 @@ export function request<T>(req: IDBRequest<T>): Promise<T> {
  * transaction of `mode`: reads and writes inside it cannot interleave with another tab's.
  * @throws the IndexedDB error when the database cannot be opened (private mode) or a request fails.
  */
-export async function withStore<T>(db: { name: string; store: string }, mode: IDBTransactionMode, run: (store: IDBObjectStore) => Promise<T>): Promise<T> {
+export async function withStore<T>(
+  db: { name: string; store: string },
+  mode: IDBTransactionMode,
+  run: (store: IDBObjectStore) => Promise<T>,
+): Promise<T> {
   const open = indexedDB.open(db.name, 1);
   open.onupgradeneeded = () => open.result.createObjectStore(db.store);
   const database = await request(open);

@@ -29,7 +29,16 @@ export class KeyBook {
     me: Me,
     myKey: KeyRef,
   ) {
-    this.cache.set(me.id, Promise.resolve({ id: me.id, name: me.name, role: me.role, publicKey: myKey.publicKey, fingerprint: myKey.fingerprint }));
+    this.cache.set(
+      me.id,
+      Promise.resolve({
+        id: me.id,
+        name: me.name,
+        role: me.role,
+        publicKey: myKey.publicKey,
+        fingerprint: myKey.fingerprint,
+      }),
+    );
   }
 
   get(userId: string): Promise<Person> {
@@ -61,10 +70,22 @@ export class KeyBook {
     return this.toPerson(await this.call(endpoints.getUser, { params: { userId } }));
   }
 
-  private async toPerson(user: { id: string; name: string; role: Role; publicKey: string; fingerprint: string }, email?: string): Promise<Person> {
+  private async toPerson(
+    user: { id: string; name: string; role: Role; publicKey: string; fingerprint: string },
+    email?: string,
+  ): Promise<Person> {
     const fingerprint = await this.crypto.fingerprintOf(user.publicKey);
-    if (fingerprint !== user.fingerprint) throw new Error(`The server's fingerprint for ${user.name} does not match their key.`);
+    if (fingerprint !== user.fingerprint)
+      throw new Error(
+        `The server sent mismatched key details for ${user.name}: their key was not used.`,
+      );
     await this.transparency.proveKey(user, email);
-    return { id: user.id, name: user.name, role: user.role, publicKey: user.publicKey, fingerprint };
+    return {
+      id: user.id,
+      name: user.name,
+      role: user.role,
+      publicKey: user.publicKey,
+      fingerprint,
+    };
   }
 }

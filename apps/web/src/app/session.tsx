@@ -22,7 +22,13 @@ interface SessionApi {
 
 const SessionContext = createContext<SessionApi | null>(null);
 
-export function SessionProvider({ initial = { status: 'checking' }, children }: { initial?: SessionState; children: ReactNode }) {
+export function SessionProvider({
+  initial = { status: 'checking' },
+  children,
+}: {
+  initial?: SessionState;
+  children: ReactNode;
+}) {
   const [state, setState] = useState<SessionState>(initial);
   const set = useCallback((s: SessionState) => setState(s), []);
   const value = useMemo(() => ({ state, set }), [state, set]);

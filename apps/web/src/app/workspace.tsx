@@ -1,9 +1,16 @@
-import { createContext, useContext, useEffect, useMemo, useSyncExternalStore, type ReactNode } from 'react';
+import {
+  createContext,
+  useContext,
+  useEffect,
+  useMemo,
+  useSyncExternalStore,
+  type ReactNode,
+} from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import type { Me } from '@medseal/contract';
-import type { PinnedKey, UserId } from '@medseal/crypto';
+import { endpoints, type Me } from '@medseal/contract';
+import type { PinnedKey } from '@medseal/crypto';
 import type { KeyRef } from '../crypto/client';
-import { contactSchema, type ContactsDoc } from '../features/contacts/contactsModel';
+import { contactSchema, pinsOf, type ContactsDoc } from '../features/contacts/contactsModel';
 import { describeError, isApiError } from '../api/errors';
 import { Banner, Button } from '../ui';
 import { AccountStateBook, AccountStateError } from './accountState';
@@ -27,7 +34,11 @@ interface Workspace {
   deps: RecordDeps;
   loader: SummaryLoader<RecordRow>;
   /** The pinned keys of the account state, as the contacts pages and the key check read them. */
-  contacts: { loaded: { doc: ContactsDoc; version: number }; error: unknown; update(change: (doc: ContactsDoc) => ContactsDoc): Promise<void> };
+  contacts: {
+    loaded: { doc: ContactsDoc; version: number };
+    error: unknown;
+    update(change: (doc: ContactsDoc) => ContactsDoc): Promise<void>;
+  };
   live: LiveRecords;
   /** My decrypted records' search index; ended when the workspace closes (lock, logout). */
   search: RecordSearch;
@@ -37,39 +48,63 @@ const WorkspaceContext = createContext<Workspace | null>(null);
 
 /** The pins as the contacts model reads them (`deps.accountState.pins` for the pins as they are now). */
 export function contactsOf(pins: readonly PinnedKey[]): ContactsDoc {
-  return { v: 1, contacts: Object.fromEntries(pins.map((p) => [p.userId, contactSchema.parse(p)])) };
-}
-
-function pinsOf(doc: ContactsDoc): PinnedKey[] {
-  return Object.values(doc.contacts).map((c) => ({ ...c, userId: c.userId as UserId, fingerprint: c.fingerprint as PinnedKey['fingerprint'], previous: c.previous as PinnedKey['previous'] }));
+  return {
+    v: 1,
+    contacts: Object.fromEntries(pins.map((p) => [p.userId, contactSchema.parse(p)])),
+  };
 }
 
 /**
  * Opens the account state (DESIGN §12) before anything else: a missing, older or unverifiable
  * state is a security warning and nothing of the workspace is shown.
  */
-export function WorkspaceProvider({ user, keyRef, children }: { user: Me; keyRef: KeyRef; children: ReactNode }) {
+export function WorkspaceProvider({
+  user,
+  keyRef,
+  children,
+}: {
+  user: Me;
+  keyRef: KeyRef;
+  children: ReactNode;
+}) {
   const { call, crypto } = useServices();
   const queryClient = useQueryClient();
-  const stateDeps = useMemo(() => ({ call, crypto, user, key: keyRef, marks: deviceHighWaterMarks }), [call, crypto, user, keyRef]);
-  const stateQuery = useQuery({ queryKey: ['account-state', user.id, keyRef.handle], queryFn: () => AccountStateBook.load(stateDeps), staleTime: Infinity, retry: false });
+  const stateDeps = useMemo(
+    () => ({ call, crypto, user, key: keyRef, marks: deviceHighWaterMarks }),
+    [call, crypto, user, keyRef],
+  );
+  const stateQuery = useQuery({
+    queryKey: ['account-state', user.id, keyRef.handle],
+    queryFn: () => AccountStateBook.load(stateDeps),
+    staleTime: Infinity,
+    retry: false,
+  });
   const startOver = useMutation({
     mutationFn: () => AccountStateBook.startOver(stateDeps),
     onSuccess: (book) => queryClient.setQueryData(['account-state', user.id, keyRef.handle], book),
   });
-  if (stateQuery.isPending) return <p aria-busy="true">Opening your account state…</p>;
+  if (stateQuery.isPending) return <p aria-busy="true">Opening your account…</p>;
   if (stateQuery.isError) {
     const error = stateQuery.error;
     return (
       <Banner tone="bad" title="Security warning: Medseal stopped before showing anything.">
-        <p>{error instanceof AccountStateError ? error.message : `Your account state could not be loaded: ${error.message}`}</p>
+        <p>
+          {error instanceof AccountStateError
+            ? error.message
+            : `Your account state could not be loaded: ${error.message}`}
+        </p>
         {error instanceof AccountStateError && error.problem.status === 'missing' ? (
           <>
             <p>
-              If you have never used Medseal on another device and know why it is missing, you can start a new, empty account state. Every person’s key will then be new to you: compare
-              fingerprints again before you share.
+              If you have never used Medseal on another device and know why it is missing, you can
+              start a new, empty account state. Every person’s key will then be new to you: compare
+              numbers with them again before you share.
             </p>
-            <Button variant="secondary" disabled={startOver.isPending} onClick={() => startOver.mutate()}>
+            <Button
+              variant="secondary"
+              disabled={startOver.isPending}
+              onClick={() => startOver.mutate()}
+            >
               Start a new account state
             </Button>
           </>
@@ -85,21 +120,67 @@ export function WorkspaceProvider({ user, keyRef, children }: { user: Me; keyRef
   );
 }
 
-function OpenWorkspace({ user, keyRef, book, children }: { user: Me; keyRef: KeyRef; book: AccountStateBook; children: ReactNode }) {
+function OpenWorkspace({
+  user,
+  keyRef,
+  book,
+  children,
+}: {
+  user: Me;
+  keyRef: KeyRef;
+  book: AccountStateBook;
+  children: ReactNode;
+}) {
   const { call, crypto, live: liveFeed, search: newSearch } = useServices();
   const live = useLiveRecords(liveFeed);
   const search = useMemo(() => newSearch(), [newSearch]);
   useEffect(() => () => search.close(), [search]);
-  const transparency = useMemo(() => new KeyTransparency({ call, crypto, book }), [call, crypto, book]);
-  const keyBook = useMemo(() => new KeyBook(call, crypto, transparency, user, keyRef), [call, crypto, transparency, user, keyRef]);
+  const transparency = useMemo(
+    () =>
+      new KeyTransparency({
+        call,
+        crypto,
+        book,
+        me: { userId: user.id, keyHandle: keyRef.handle },
+      }),
+    [call, crypto, book, user.id, keyRef.handle],
+  );
+  const keyBook = useMemo(
+    () => new KeyBook(call, crypto, transparency, user, keyRef),
+    [call, crypto, transparency, user, keyRef],
+  );
   // Self-monitoring at each login (DESIGN §14): what it finds is shown by TransparencyAlerts.
   const selfCheck = useQuery({
     queryKey: ['kt-own-bindings', user.id, keyRef.handle],
-    queryFn: () => transparency.checkOwnBindings({ userId: user.id, keyHandle: keyRef.handle }),
+    queryFn: () => transparency.checkOwnBindings(),
     staleTime: Infinity,
     retry: false,
   });
-  const teams = useMemo(() => new TeamBook({ call, crypto, me: user, key: keyRef, keyBook }), [call, crypto, user, keyRef, keyBook]);
+  const teams = useMemo(
+    () =>
+      new TeamBook({
+        call,
+        crypto,
+        me: user,
+        key: keyRef,
+        keyBook,
+        transparency,
+        accountState: book,
+      }),
+    [call, crypto, user, keyRef, keyBook, transparency, book],
+  );
+  // Self-monitoring of my teams at each login: a team key or membership in the log that is not in
+  // a team's signed history is an alert (raised by the check; a team that fails is not used).
+  useQuery({
+    queryKey: ['kt-my-teams', user.id, keyRef.handle],
+    queryFn: async () => {
+      const { teams: mine } = await call(endpoints.listMyTeams, {});
+      await Promise.allSettled(mine.map((t) => teams.team(t.id)));
+      return mine.length;
+    },
+    staleTime: Infinity,
+    retry: false,
+  });
   const pins = useSyncExternalStore(
     (listener) => book.subscribe(listener),
     () => book.pins,
@@ -109,7 +190,18 @@ function OpenWorkspace({ user, keyRef, book, children }: { user: Me; keyRef: Key
   const pinsRevision = book.pinsRevision;
   const stamp = `${user.id}:${pinsRevision}`;
   const deps: RecordDeps = useMemo(
-    () => ({ stamp, call, crypto, me: user, key: keyRef, keyBook, transparency, accountState: book, contacts: () => contactsDoc, teams }),
+    () => ({
+      stamp,
+      call,
+      crypto,
+      me: user,
+      key: keyRef,
+      keyBook,
+      transparency,
+      accountState: book,
+      contacts: () => contactsDoc,
+      teams,
+    }),
     [stamp, call, crypto, user, keyRef, keyBook, transparency, book, contactsDoc, teams],
   );
   const loader = useMemo(
@@ -128,7 +220,8 @@ function OpenWorkspace({ user, keyRef, book, children }: { user: Me; keyRef: Key
       contacts: {
         loaded: { doc: contactsDoc, version: pinsRevision },
         error: null,
-        update: (change) => book.update((state) => ({ ...state, pins: pinsOf(change(contactsOf(state.pins))) })),
+        update: (change) =>
+          book.update((state) => ({ ...state, pins: pinsOf(change(contactsOf(state.pins))) })),
       },
       live,
       search,
@@ -137,10 +230,17 @@ function OpenWorkspace({ user, keyRef, book, children }: { user: Me; keyRef: Key
   );
   return (
     <WorkspaceContext.Provider value={value}>
-      <TransparencyAlerts transparency={transparency} />
+      <TransparencyAlerts transparency={transparency} book={book} />
       {selfCheck.isError && !transparency.alerts.some((a) => a.kind === 'log-refused') ? (
-        <Banner tone="bad" title="Security alert: your own entries in the public key log could not be checked.">
-          <p>{isApiError(selfCheck.error, 'network-error') ? describeError(selfCheck.error) : 'The server’s answer about the keys published for you did not check, so Medseal cannot tell whether someone published a key in your name.'}</p>
+        <Banner
+          tone="bad"
+          title="Security alert: your own entries in the public key log could not be checked."
+        >
+          <p>
+            {isApiError(selfCheck.error, 'network-error')
+              ? describeError(selfCheck.error)
+              : 'The server’s answer about the keys and team memberships published for you did not check, so Medseal cannot tell whether someone published a key or a team membership in your name.'}
+          </p>
         </Banner>
       ) : null}
       {children}

@@ -3,5 +3,7 @@
 import { createCryptoClient, type CryptoClient } from './client';
 
 export function spawnCryptoWorker(): CryptoClient {
-  return createCryptoClient(new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: 'medseal-crypto' }));
+  return createCryptoClient(
+    new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: 'medseal-crypto' }),
+  );
 }

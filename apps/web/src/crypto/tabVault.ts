@@ -22,14 +22,19 @@ interface Stored {
   sealed: TabSealedKey;
 }
 
-const newTabId = () => btoa(String.fromCharCode(...globalThis.crypto.getRandomValues(new Uint8Array(12))));
+const newTabId = () =>
+  btoa(String.fromCharCode(...globalThis.crypto.getRandomValues(new Uint8Array(12))));
 
 /** One request on the store of remembered wrapping keys. */
 function idb<T>(mode: IDBTransactionMode, run: (store: IDBObjectStore) => IDBRequest): Promise<T> {
   return withStore(DB, mode, (store) => request(run(store)) as Promise<T>);
 }
 
-export async function rememberInTab(crypto: CryptoClient, key: KeyRef, userId: string): Promise<void> {
+export async function rememberInTab(
+  crypto: CryptoClient,
+  key: KeyRef,
+  userId: string,
+): Promise<void> {
   const wrappingKey = await crypto.createTabWrappingKey();
   const sealed = await crypto.sealKeyForTab({ keyHandle: key.handle, wrappingKey });
   const tabId = newTabId();
@@ -61,7 +66,10 @@ async function forgetThisTab(stored: Stored): Promise<void> {
  * Only a reload unlocks: on any other load (a closed tab brought back, the address typed
  * again) what this tab remembered is deleted and the password is asked for.
  */
-export async function restoreFromTab(crypto: CryptoClient, expect: { userId: string; fingerprint: string }): Promise<KeyRef | null> {
+export async function restoreFromTab(
+  crypto: CryptoClient,
+  expect: { userId: string; fingerprint: string },
+): Promise<KeyRef | null> {
   const raw = sessionStorage.getItem(STORAGE_KEY);
   if (!raw) return null;
   const stored = JSON.parse(raw) as Stored;
@@ -69,7 +77,11 @@ export async function restoreFromTab(crypto: CryptoClient, expect: { userId: str
     await forgetThisTab(stored);
     return null;
   }
-  if (stored.v !== 1 || stored.userId !== expect.userId || stored.fingerprint !== expect.fingerprint) {
+  if (
+    stored.v !== 1 ||
+    stored.userId !== expect.userId ||
+    stored.fingerprint !== expect.fingerprint
+  ) {
     await forgetTab();
     return null;
   }

@@ -8,7 +8,19 @@ import styles from './ui.module.css';
  * (h2: the page's h1 stays the only h1). `wide` for dialogs with more than a question (sharing,
  * comparing numbers).
  */
-export function Dialog({ open, title, wide = false, onClose, children }: { open: boolean; title: string; wide?: boolean; onClose(): void; children: ReactNode }) {
+export function Dialog({
+  open,
+  title,
+  wide = false,
+  onClose,
+  children,
+}: {
+  open: boolean;
+  title: string;
+  wide?: boolean;
+  onClose(): void;
+  children: ReactNode;
+}) {
   const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId();
   useEffect(() => {

@@ -1,11 +1,28 @@
-import { useId, type ButtonHTMLAttributes, type InputHTMLAttributes, type ReactNode, type SelectHTMLAttributes, type TextareaHTMLAttributes } from 'react';
+import {
+  useId,
+  type ButtonHTMLAttributes,
+  type InputHTMLAttributes,
+  type ReactNode,
+  type SelectHTMLAttributes,
+  type TextareaHTMLAttributes,
+} from 'react';
 import styles from './ui.module.css';
 
 type Variant = 'primary' | 'secondary' | 'danger' | 'link';
 
-export function Button({ variant = 'primary', className, ...props }: ButtonHTMLAttributes<HTMLButtonElement> & { variant?: Variant }) {
+export function Button({
+  variant = 'primary',
+  className,
+  ...props
+}: ButtonHTMLAttributes<HTMLButtonElement> & { variant?: Variant }) {
   const variantClass = variant === 'primary' ? '' : styles[variant];
-  return <button type="button" {...props} className={[styles.button, variantClass, className].filter(Boolean).join(' ')} />;
+  return (
+    <button
+      type="button"
+      {...props}
+      className={[styles.button, variantClass, className].filter(Boolean).join(' ')}
+    />
+  );
 }
 
 interface FieldFrame {
@@ -14,7 +31,13 @@ interface FieldFrame {
   error?: string | undefined;
 }
 
-function Frame({ id, label, hint, error, children }: FieldFrame & { id: string; children: ReactNode }) {
+function Frame({
+  id,
+  label,
+  hint,
+  error,
+  children,
+}: FieldFrame & { id: string; children: ReactNode }) {
   return (
     <div className={styles.field}>
       <label htmlFor={id}>{label}</label>
@@ -39,25 +62,51 @@ function describedBy(id: string, f: FieldFrame): string | undefined {
 }
 
 /** A labelled input; the hint and error are tied to it with aria-describedby. */
-export function TextField({ label, hint, error, ...props }: FieldFrame & InputHTMLAttributes<HTMLInputElement>) {
+export function TextField({
+  label,
+  hint,
+  error,
+  ...props
+}: FieldFrame & InputHTMLAttributes<HTMLInputElement>) {
   const id = useId();
   return (
     <Frame id={id} label={label} hint={hint} error={error}>
-      <input id={id} aria-invalid={error ? true : undefined} aria-describedby={describedBy(id, { label, hint, error })} {...props} />
+      <input
+        id={id}
+        aria-invalid={error ? true : undefined}
+        aria-describedby={describedBy(id, { label, hint, error })}
+        {...props}
+      />
     </Frame>
   );
 }
 
-export function TextArea({ label, hint, error, ...props }: FieldFrame & TextareaHTMLAttributes<HTMLTextAreaElement>) {
+export function TextArea({
+  label,
+  hint,
+  error,
+  ...props
+}: FieldFrame & TextareaHTMLAttributes<HTMLTextAreaElement>) {
   const id = useId();
   return (
     <Frame id={id} label={label} hint={hint} error={error}>
-      <textarea id={id} aria-invalid={error ? true : undefined} aria-describedby={describedBy(id, { label, hint, error })} {...props} />
+      <textarea
+        id={id}
+        aria-invalid={error ? true : undefined}
+        aria-describedby={describedBy(id, { label, hint, error })}
+        {...props}
+      />
     </Frame>
   );
 }
 
-export function SelectField({ label, hint, error, children, ...props }: FieldFrame & SelectHTMLAttributes<HTMLSelectElement>) {
+export function SelectField({
+  label,
+  hint,
+  error,
+  children,
+  ...props
+}: FieldFrame & SelectHTMLAttributes<HTMLSelectElement>) {
   const id = useId();
   return (
     <Frame id={id} label={label} hint={hint} error={error}>
@@ -71,9 +120,20 @@ export function SelectField({ label, hint, error, children, ...props }: FieldFra
 export type Tone = 'info' | 'ok' | 'warn' | 'bad';
 
 /** A message box. `bad`/`warn` are announced immediately (role=alert), others politely. */
-export function Banner({ tone = 'info', title, children }: { tone?: Tone; title?: string; children?: ReactNode }) {
+export function Banner({
+  tone = 'info',
+  title,
+  children,
+}: {
+  tone?: Tone;
+  title?: string;
+  children?: ReactNode;
+}) {
   return (
-    <div className={`${styles.banner} ${styles[tone]}`} role={tone === 'bad' || tone === 'warn' ? 'alert' : 'status'}>
+    <div
+      className={`${styles.banner} ${styles[tone]}`}
+      role={tone === 'bad' || tone === 'warn' ? 'alert' : 'status'}
+    >
       {title ? <strong>{title}</strong> : null}
       {title && children ? <div>{children}</div> : children}
     </div>
@@ -95,7 +155,14 @@ export function Progress({ label, value }: { label: string; value: number | null
 }
 
 export function Badge({ tone, children }: { tone?: 'ok' | 'warn' | 'bad'; children: ReactNode }) {
-  const toneClass = tone === 'ok' ? styles.badgeOk : tone === 'warn' ? styles.badgeWarn : tone === 'bad' ? styles.badgeBad : '';
+  const toneClass =
+    tone === 'ok'
+      ? styles.badgeOk
+      : tone === 'warn'
+        ? styles.badgeWarn
+        : tone === 'bad'
+          ? styles.badgeBad
+          : '';
   return <span className={`${styles.badge} ${toneClass}`}>{children}</span>;
 }
 

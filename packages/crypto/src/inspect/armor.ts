@@ -16,7 +16,8 @@ const CRC24_TABLES = (() => {
     }
     t0[i] = crc & 0xffffff;
   }
-  const next = (prev: Uint32Array) => prev.map((p) => ((p << 8) & 0xffffff) ^ (t0[(p >> 16) & 0xff] ?? 0));
+  const next = (prev: Uint32Array) =>
+    prev.map((p) => ((p << 8) & 0xffffff) ^ (t0[(p >> 16) & 0xff] ?? 0));
   const t1 = next(t0);
   return [t0, t1, next(t1)] as const;
 })();
@@ -52,7 +53,8 @@ function base64Decode(text: string): Uint8Array | null {
 
 function base64Encode(bytes: Uint8Array): string {
   let binary = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  for (let i = 0; i < bytes.length; i += 0x8000)
+    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
   return btoa(binary);
 }
 
@@ -140,7 +142,9 @@ export function armorMessage(bytes: Uint8Array): string {
   const lines: string[] = ['-----BEGIN PGP MESSAGE-----', ''];
   for (let i = 0; i < b64.length; i += 64) lines.push(b64.slice(i, i + 64));
   const crc = crc24(bytes);
-  lines.push('=' + base64Encode(new Uint8Array([(crc >> 16) & 0xff, (crc >> 8) & 0xff, crc & 0xff])));
+  lines.push(
+    '=' + base64Encode(new Uint8Array([(crc >> 16) & 0xff, (crc >> 8) & 0xff, crc & 0xff])),
+  );
   lines.push('-----END PGP MESSAGE-----', '');
   return lines.join('\n');
 }

@@ -33,23 +33,38 @@ function decode(message: string | Uint8Array, maxBytes: number): Decoded {
   if (typeof message === 'string') {
     format = 'armored';
     if (message.length > maxBytes) {
-      throw new MessageCheckError('too-large', `message is ${message.length} characters; the limit is ${maxBytes}`, {
-        details: { size: message.length, maxBytes },
-      });
+      throw new MessageCheckError(
+        'too-large',
+        `message is ${message.length} characters; the limit is ${maxBytes}`,
+        {
+          details: { size: message.length, maxBytes },
+        },
+      );
     }
     const result = dearmor(message);
-    if (!result.ok) throw new MessageCheckError('not-armored', `not an ASCII-armored OpenPGP message: ${result.detail}`);
+    if (!result.ok)
+      throw new MessageCheckError(
+        'not-armored',
+        `not an ASCII-armored OpenPGP message: ${result.detail}`,
+      );
     if (result.type !== 'MESSAGE') {
-      throw new MessageCheckError('not-a-message', `armored "${result.type}" where a PGP MESSAGE was expected`);
+      throw new MessageCheckError(
+        'not-a-message',
+        `armored "${result.type}" where a PGP MESSAGE was expected`,
+      );
     }
     bytes = result.bytes;
     armorHeaders = result.headers;
   } else if (message instanceof Uint8Array) {
     format = 'binary';
     if (message.length > maxBytes) {
-      throw new MessageCheckError('too-large', `message is ${message.length} bytes; the limit is ${maxBytes}`, {
-        details: { size: message.length, maxBytes },
-      });
+      throw new MessageCheckError(
+        'too-large',
+        `message is ${message.length} bytes; the limit is ${maxBytes}`,
+        {
+          details: { size: message.length, maxBytes },
+        },
+      );
     }
     bytes = message;
   } else {
@@ -61,22 +76,36 @@ function decode(message: string | Uint8Array, maxBytes: number): Decoded {
     framed = framePackets(bytes);
   } catch (cause) {
     const detail = cause instanceof PacketFramingError ? cause.message : 'unreadable packets';
-    throw new MessageCheckError('not-a-message', `not an OpenPGP packet sequence: ${detail}`, { cause });
+    throw new MessageCheckError('not-a-message', `not an OpenPGP packet sequence: ${detail}`, {
+      cause,
+    });
   }
-  return { format, armorHeaders, size: message.length, bytes, framed, packets: framed.map((p) => summarise(bytes, p)) };
+  return {
+    format,
+    armorHeaders,
+    size: message.length,
+    bytes,
+    framed,
+    packets: framed.map((p) => summarise(bytes, p)),
+  };
 }
 
 /**
  * Lists the top-level packets of a message (armored records or binary attachments).
  * @throws MessageCheckError `too-large`, `not-armored`, `not-a-message`.
  */
-export async function inspectMessage(message: string | Uint8Array, opts: { maxBytes: number }): Promise<MessageSummary> {
+export async function inspectMessage(
+  message: string | Uint8Array,
+  opts: { maxBytes: number },
+): Promise<MessageSummary> {
   const d = decode(message, opts.maxBytes);
   return {
     format: d.format,
     size: d.size,
     packets: d.packets,
-    recipientKeyIds: d.packets.filter((p) => p.tag === TAG_PKESK).map((p) => p.keyId ?? WILDCARD_KEY_ID),
+    recipientKeyIds: d.packets
+      .filter((p) => p.tag === TAG_PKESK)
+      .map((p) => p.keyId ?? WILDCARD_KEY_ID),
   };
 }
 
@@ -87,40 +116,66 @@ export async function inspectMessage(message: string | Uint8Array, opts: { maxBy
  */
 function checkStructure(d: Decoded): MessageSummary {
   if (d.armorHeaders.length > 0) {
-    throw new MessageCheckError('unencrypted-data', 'armor headers are clear text next to the encrypted data; send the message without them');
+    throw new MessageCheckError(
+      'unencrypted-data',
+      'armor headers are clear text next to the encrypted data; send the message without them',
+    );
   }
   const { packets } = d;
   for (const p of packets) {
     switch (p.type) {
       case 'pkesk':
         if (p.version !== 3) {
-          throw new MessageCheckError('not-a-message', `PKESK version ${String(p.version)} is not supported (v3 only)`);
+          throw new MessageCheckError(
+            'not-a-message',
+            `PKESK version ${String(p.version)} is not supported (v3 only)`,
+          );
         }
         break;
       case 'seipd':
         if (p.version !== 1) {
-          throw new MessageCheckError('not-a-message', `SEIPD version ${String(p.version)} is not supported (v1 + MDC only)`);
+          throw new MessageCheckError(
+            'not-a-message',
+            `SEIPD version ${String(p.version)} is not supported (v1 + MDC only)`,
+          );
         }
         break;
       case 'sed':
-        throw new MessageCheckError('no-integrity', 'symmetrically encrypted data without integrity protection (SED) is refused');
+        throw new MessageCheckError(
+          'no-integrity',
+          'symmetrically encrypted data without integrity protection (SED) is refused',
+        );
       case 'literal':
       case 'compressed':
       case 'one-pass-signature':
       case 'signature':
-        throw new MessageCheckError('unencrypted-data', `unencrypted ${p.type} packet at the top level of the message`);
+        throw new MessageCheckError(
+          'unencrypted-data',
+          `unencrypted ${p.type} packet at the top level of the message`,
+        );
       case 'skesk':
-        throw new MessageCheckError('recipient-mismatch', 'password-encrypted session keys (SKESK) are not allowed');
+        throw new MessageCheckError(
+          'recipient-mismatch',
+          'password-encrypted session keys (SKESK) are not allowed',
+        );
       default:
-        throw new MessageCheckError('not-a-message', `unexpected ${p.type} packet (tag ${p.tag}) in a message`);
+        throw new MessageCheckError(
+          'not-a-message',
+          `unexpected ${p.type} packet (tag ${p.tag}) in a message`,
+        );
     }
   }
   const seipdIndex = packets.findIndex((p) => p.tag === TAG_SEIPD);
   if (seipdIndex === -1) throw new MessageCheckError('not-a-message', 'no encrypted data packet');
   if (seipdIndex !== packets.length - 1) {
-    throw new MessageCheckError('not-a-message', 'the encrypted data packet must be the last and only one');
+    throw new MessageCheckError(
+      'not-a-message',
+      'the encrypted data packet must be the last and only one',
+    );
   }
-  const recipientKeyIds = packets.filter((p) => p.tag === TAG_PKESK).map((p) => p.keyId ?? WILDCARD_KEY_ID);
+  const recipientKeyIds = packets
+    .filter((p) => p.tag === TAG_PKESK)
+    .map((p) => p.keyId ?? WILDCARD_KEY_ID);
   return { format: d.format, size: d.size, packets, recipientKeyIds };
 }
 
@@ -152,20 +207,30 @@ export async function checkEncryptedTo(
   const unexpected: string[] = [];
   for (const id of summary.recipientKeyIds) {
     if (id === WILDCARD_KEY_ID) {
-      throw new MessageCheckError('recipient-mismatch', 'anonymous (wildcard) recipients are refused: the server could not tell who can read', {
-        details: { unexpectedKeyIds: [id] },
-      });
+      throw new MessageCheckError(
+        'recipient-mismatch',
+        'anonymous (wildcard) recipients are refused: the server could not tell who can read',
+        {
+          details: { unexpectedKeyIds: [id] },
+        },
+      );
     }
     if (seenKeyIds.has(id)) {
-      throw new MessageCheckError('recipient-mismatch', `key ID ${id} appears twice`, { details: { duplicateKeyIds: [id] } });
+      throw new MessageCheckError('recipient-mismatch', `key ID ${id} appears twice`, {
+        details: { duplicateKeyIds: [id] },
+      });
     }
     seenKeyIds.add(id);
     const fp = owner.get(id);
     if (fp === undefined) unexpected.push(id);
     else if (covered.has(fp)) {
-      throw new MessageCheckError('recipient-mismatch', `recipient ${fp} has more than one session key packet`, {
-        details: { duplicateRecipients: [fp] },
-      });
+      throw new MessageCheckError(
+        'recipient-mismatch',
+        `recipient ${fp} has more than one session key packet`,
+        {
+          details: { duplicateRecipients: [fp] },
+        },
+      );
     } else covered.add(fp);
   }
   const missing = recipients.map((r) => r.fingerprint).filter((fp) => !covered.has(fp));
@@ -184,22 +249,37 @@ export async function checkEncryptedTo(
  * body and the key ID it is addressed to (the wildcard for an anonymous one).
  * @throws MessageCheckError `not-a-message`.
  */
-export function decodeRecipientPacket(pkesk: string): { bytes: Uint8Array; body: Uint8Array; keyId: string } {
+export function decodeRecipientPacket(pkesk: string): {
+  bytes: Uint8Array;
+  body: Uint8Array;
+  keyId: string;
+} {
   const bytes = typeof pkesk === 'string' ? fromBase64Url(pkesk) : null;
-  if (!bytes || bytes.length === 0) throw new MessageCheckError('not-a-message', 'recipient packet is not base64url');
+  if (!bytes || bytes.length === 0)
+    throw new MessageCheckError('not-a-message', 'recipient packet is not base64url');
   let framed: FramedPacket[];
   try {
     framed = framePackets(bytes);
   } catch (cause) {
-    throw new MessageCheckError('not-a-message', 'recipient packet is not an OpenPGP packet', { cause });
+    throw new MessageCheckError('not-a-message', 'recipient packet is not an OpenPGP packet', {
+      cause,
+    });
   }
   const only = framed[0];
-  if (framed.length !== 1 || !only) throw new MessageCheckError('not-a-message', 'expected exactly one packet');
+  if (framed.length !== 1 || !only)
+    throw new MessageCheckError('not-a-message', 'expected exactly one packet');
   const s = summarise(bytes, only);
   if (s.tag !== TAG_PKESK || s.version !== 3 || only.partial) {
-    throw new MessageCheckError('not-a-message', 'expected one public-key encrypted session key packet (PKESK v3)');
+    throw new MessageCheckError(
+      'not-a-message',
+      'expected one public-key encrypted session key packet (PKESK v3)',
+    );
   }
-  return { bytes, body: bytes.subarray(only.bodyStart, only.end), keyId: s.keyId ?? WILDCARD_KEY_ID };
+  return {
+    bytes,
+    body: bytes.subarray(only.bodyStart, only.end),
+    keyId: s.keyId ?? WILDCARD_KEY_ID,
+  };
 }
 
 /**
@@ -207,13 +287,21 @@ export function decodeRecipientPacket(pkesk: string): { bytes: Uint8Array; body:
  * key of `recipientPublicKey`. Server side of sharing (DESIGN §6).
  * @throws MessageCheckError `not-a-message`, `recipient-mismatch`; CryptoError key codes.
  */
-export async function checkRecipientPacket(pkesk: string, recipientPublicKey: string, opts: { now?: Date } = {}): Promise<void> {
+export async function checkRecipientPacket(
+  pkesk: string,
+  recipientPublicKey: string,
+  opts: { now?: Date } = {},
+): Promise<void> {
   const { keyId } = decodeRecipientPacket(pkesk);
   const info = await validatedPublicKey(recipientPublicKey, opts.now ?? new Date());
   if (!info.encryptionKeyIds.includes(keyId)) {
-    throw new MessageCheckError('recipient-mismatch', `the packet is for key ID ${keyId}, not for this recipient's encryption key`, {
-      details: { keyId, expected: info.encryptionKeyIds },
-    });
+    throw new MessageCheckError(
+      'recipient-mismatch',
+      `the packet is for key ID ${keyId}, not for this recipient's encryption key`,
+      {
+        details: { keyId, expected: info.encryptionKeyIds },
+      },
+    );
   }
 }
 
@@ -240,13 +328,20 @@ export async function addRecipientPacket<T extends string | Uint8Array>(
   const d = decode(message, Number.MAX_SAFE_INTEGER);
   const summary = checkStructure(d);
   if (summary.recipientKeyIds.includes(packet.keyId)) {
-    throw new MessageCheckError('recipient-mismatch', `the message already has a session key packet for key ID ${packet.keyId}`);
+    throw new MessageCheckError(
+      'recipient-mismatch',
+      `the message already has a session key packet for key ID ${packet.keyId}`,
+    );
   }
   const seipd = d.framed[d.framed.length - 1];
   if (!seipd) throw new MessageCheckError('not-a-message', 'no encrypted data packet');
   const length = d.bytes.length + packet.bytes.length;
   const out = opts.allocate ? opts.allocate(length) : new Uint8Array(length);
-  if (out.length !== length) throw new CryptoError('invalid-argument', `allocate returned ${out.length} bytes where ${length} were asked for`);
+  if (out.length !== length)
+    throw new CryptoError(
+      'invalid-argument',
+      `allocate returned ${out.length} bytes where ${length} were asked for`,
+    );
   // These three writes cover [0, length) exactly.
   out.set(d.bytes.subarray(0, seipd.start), 0);
   out.set(packet.bytes, seipd.start);
@@ -262,12 +357,18 @@ export async function addRecipientPacket<T extends string | Uint8Array>(
  * (`appendRecipientPacket`) and never copies the data (DESIGN §6).
  * @throws MessageCheckError the structure codes of `checkEncryptedTo`.
  */
-export function splitRecipientPackets(message: Uint8Array): { packets: string[]; body: Uint8Array } {
+export function splitRecipientPackets(message: Uint8Array): {
+  packets: string[];
+  body: Uint8Array;
+} {
   const d = decode(message, Number.MAX_SAFE_INTEGER);
   checkStructure(d);
   const data = d.framed[d.framed.length - 1];
   if (!data) throw new MessageCheckError('not-a-message', 'no encrypted data packet');
-  return { packets: d.framed.slice(0, -1).map((p) => toBase64Url(d.bytes.subarray(p.start, p.end))), body: d.bytes.subarray(data.start) };
+  return {
+    packets: d.framed.slice(0, -1).map((p) => toBase64Url(d.bytes.subarray(p.start, p.end))),
+    body: d.bytes.subarray(data.start),
+  };
 }
 
 /**
@@ -279,7 +380,10 @@ export function splitRecipientPackets(message: Uint8Array): { packets: string[];
 export function appendRecipientPacket(packets: readonly string[], pkesk: string): string[] {
   const { keyId } = decodeRecipientPacket(pkesk);
   if (packets.some((p) => recipientKeyIdOf(p) === keyId)) {
-    throw new MessageCheckError('recipient-mismatch', `the message already has a session key packet for key ID ${keyId}`);
+    throw new MessageCheckError(
+      'recipient-mismatch',
+      `the message already has a session key packet for key ID ${keyId}`,
+    );
   }
   return [...packets, pkesk];
 }
@@ -295,7 +399,9 @@ export function recipientKeyIdOf(pkesk: string): string {
 /** Base64url of the PKESK packets of a message (used by tests and tools). */
 export function recipientPackets(message: string | Uint8Array): string[] {
   const d = decode(message, Number.MAX_SAFE_INTEGER);
-  return d.framed.filter((p) => p.tag === TAG_PKESK).map((p) => toBase64Url(d.bytes.subarray(p.start, p.end)));
+  return d.framed
+    .filter((p) => p.tag === TAG_PKESK)
+    .map((p) => toBase64Url(d.bytes.subarray(p.start, p.end)));
 }
 
 /**
@@ -303,12 +409,18 @@ export function recipientPackets(message: string | Uint8Array): string[] {
  * clients refuse the same shapes the server refuses.
  * @throws MessageCheckError (all codes except `recipient-mismatch` for key IDs).
  */
-export function checkMessageStructure(message: string | Uint8Array, maxBytes: number): MessageSummary {
+export function checkMessageStructure(
+  message: string | Uint8Array,
+  maxBytes: number,
+): MessageSummary {
   return checkStructure(decode(message, maxBytes));
 }
 
 /** `checkMessageStructure` plus the decoded binary bytes and packet offsets (for callers that go on to parse). */
-export function decodeCheckedMessage(message: string | Uint8Array, maxBytes: number): { summary: MessageSummary; bytes: Uint8Array; framed: FramedPacket[] } {
+export function decodeCheckedMessage(
+  message: string | Uint8Array,
+  maxBytes: number,
+): { summary: MessageSummary; bytes: Uint8Array; framed: FramedPacket[] } {
   const d = decode(message, maxBytes);
   return { summary: checkStructure(d), bytes: d.bytes, framed: d.framed };
 }

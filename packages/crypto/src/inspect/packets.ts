@@ -39,7 +39,10 @@ export interface FramedPacket {
 
 export class PacketFramingError extends Error {}
 
-function readLength(bytes: Uint8Array, pos: number): { length: number; headerBytes: number; partial: boolean } {
+function readLength(
+  bytes: Uint8Array,
+  pos: number,
+): { length: number; headerBytes: number; partial: boolean } {
   const b0 = bytes[pos];
   if (b0 === undefined) throw new PacketFramingError('truncated length');
   if (b0 < 192) return { length: b0, headerBytes: 1, partial: false };
@@ -50,7 +53,11 @@ function readLength(bytes: Uint8Array, pos: number): { length: number; headerByt
   }
   if (b0 < 255) return { length: 1 << (b0 & 0x1f), headerBytes: 1, partial: true };
   if (pos + 5 > bytes.length) throw new PacketFramingError('truncated length');
-  const length = (bytes[pos + 1] ?? 0) * 2 ** 24 + ((bytes[pos + 2] ?? 0) << 16) + ((bytes[pos + 3] ?? 0) << 8) + (bytes[pos + 4] ?? 0);
+  const length =
+    (bytes[pos + 1] ?? 0) * 2 ** 24 +
+    ((bytes[pos + 2] ?? 0) << 16) +
+    ((bytes[pos + 3] ?? 0) << 8) +
+    (bytes[pos + 4] ?? 0);
   return { length, headerBytes: 5, partial: false };
 }
 
@@ -75,7 +82,8 @@ export function framePackets(bytes: Uint8Array): FramedPacket[] {
       if (len.partial) {
         partial = true;
         // RFC 9580 §4.2.1.4: the first partial chunk must be at least 512 bytes.
-        if (len.length < 512) throw new PacketFramingError('first partial body chunk shorter than 512 bytes');
+        if (len.length < 512)
+          throw new PacketFramingError('first partial body chunk shorter than 512 bytes');
         while (len.partial) {
           pos += len.length;
           bodyLength += len.length;
@@ -127,7 +135,10 @@ export function summarise(bytes: Uint8Array, packet: FramedPacket): PacketSummar
     length: packet.bodyLength,
   };
   const first = bytes[packet.bodyStart];
-  if ((packet.tag === 1 || packet.tag === 18 || packet.tag === 3 || packet.tag === 20) && first !== undefined) {
+  if (
+    (packet.tag === 1 || packet.tag === 18 || packet.tag === 3 || packet.tag === 20) &&
+    first !== undefined
+  ) {
     summary.version = first;
   }
   if (packet.tag === 1 && first === 3 && !packet.partial && packet.bodyLength >= 10) {
@@ -137,7 +148,10 @@ export function summarise(bytes: Uint8Array, packet: FramedPacket): PacketSummar
     // v6 PKESK: key version + fingerprint; the v4-style key ID is not present. Record the
     // anonymous form as wildcard so checks treat it as "cannot tell who".
     const fpLen = bytes[packet.bodyStart + 1] ?? 0;
-    summary.keyId = fpLen === 0 ? '0000000000000000' : hex(bytes.subarray(packet.bodyStart + 3, packet.bodyStart + 2 + fpLen)).slice(0, 16);
+    summary.keyId =
+      fpLen === 0
+        ? '0000000000000000'
+        : hex(bytes.subarray(packet.bodyStart + 3, packet.bodyStart + 2 + fpLen)).slice(0, 16);
   }
   return summary;
 }

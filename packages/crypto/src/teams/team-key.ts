@@ -4,13 +4,7 @@
 // worker, where it stays behind a handle like the user's own key.
 import * as openpgp from 'openpgp';
 import { CryptoError } from '../errors';
-import {
-  canonicalJson,
-  fromBase64Url,
-  fromUtf8,
-  toBase64Url,
-  utf8,
-} from '../encoding';
+import { canonicalJson, fromBase64Url, fromUtf8, toBase64Url, utf8 } from '../encoding';
 import { decodeCheckedMessage } from '../inspect';
 import {
   checkPublicKey,

@@ -2,15 +2,21 @@
 // one shipped with the app; the stored head is the one kept in the account state.
 import { CryptoError, isCryptoError } from '../errors';
 import { normaliseEmail } from '../secrets';
+import { peekTeamStatement, teamStatementHash, type TeamState } from '../teams/statements';
 import type { Fingerprint } from '../types';
 import {
   bindingLeafHash,
   keyIdentityOf,
+  memberSubject,
   parseBinding,
+  teamSubject,
+  type KtBinding,
   type LoggedBinding,
+  type TeamMemberBinding,
   type UserKeyBinding,
 } from './bindings';
-import { hexToBytes, verifyTreeHead, type SignedTreeHead } from './heads';
+import { headMapRoot, hexToBytes, verifyTreeHead, type SignedTreeHead } from './heads';
+import { verifyMapLookup, withheldLeaves, type MapProof } from './map';
 import { verifyConsistency, verifyInclusion } from './merkle';
 
 /** A leaf with its inclusion proof (hashes as hex, leaf side first) against some head. */
@@ -57,6 +63,17 @@ export function checkHeadUpdate(opts: {
   return next;
 }
 
+/** A leaf that must be of one kind: another kind served in its place is a mismatch. */
+function parseKind<T extends KtBinding['type']>(
+  data: string,
+  type: T,
+): Extract<KtBinding, { type: T }> {
+  const binding = parseBinding(data);
+  if (binding.type !== type)
+    throw new CryptoError('kt-binding-mismatch', `the log leaf is not a ${type} binding`);
+  return binding as Extract<KtBinding, { type: T }>;
+}
+
 function checkIncluded(head: SignedTreeHead, proven: ProvenBinding): void {
   const { leaf } = proven;
   verifyInclusion(
@@ -69,11 +86,34 @@ function checkIncluded(head: SignedTreeHead, proven: ProvenBinding): void {
 }
 
 /**
+ * How many of a subject's leaves a listing withholds, by the map `head` signs (issue 12): the
+ * listing (each leaf already proven and the subject's) must be all of them, in log order.
+ * @throws CryptoError `kt-no-map` for a head without a map; `kt-bad-proof` when the lookup
+ *   proof is wrong; `kt-map-mismatch` when the listing holds leaves the map does not.
+ */
+function withheldFrom(
+  head: SignedTreeHead,
+  subject: string,
+  history: readonly ProvenBinding[],
+  map: MapProof,
+): number {
+  const value = verifyMapLookup(headMapRoot(head), subject, map);
+  return withheldLeaves(
+    value,
+    history.map((p) => ({ index: p.leaf.index, leafHash: bindingLeafHash(p.leaf.data) })),
+  );
+}
+
+/**
  * Checks that a key taken from the directory is the one the log binds to this person, at a
- * leaf included under `head` (a head that already passed checkHeadUpdate).
+ * leaf included under `head` (a head that already passed checkHeadUpdate), and that the leaf is
+ * the person's latest: the map `head` signs names it as the last of theirs. So a leaf served as
+ * someone's key is always one their self-monitoring counts, and an older key is never served
+ * as their current one.
  * @returns the binding.
- * @throws CryptoError `kt-binding-mismatch` when the leaf names another person or key;
- *   `kt-bad-proof` when the leaf is not in the tree; `kt-malformed`; key errors of the key.
+ * @throws CryptoError `kt-binding-mismatch` when the leaf names another person or key, or is
+ *   not their latest; `kt-bad-proof` when the leaf is not in the tree or the map lookup is
+ *   wrong; `kt-no-map`; `kt-malformed`; key errors of the key.
  */
 export async function verifyKeyInLog(opts: {
   head: SignedTreeHead;
@@ -81,8 +121,10 @@ export async function verifyKeyInLog(opts: {
   /** Who the directory said it is; `email` only when the user looked the person up by it. */
   expect: { userId: string; email?: string };
   proven: ProvenBinding;
+  /** The map's lookup proof for the person (the binding answer carries it). */
+  map: MapProof;
 }): Promise<UserKeyBinding> {
-  const binding = parseBinding(opts.proven.leaf.data);
+  const binding = parseKind(opts.proven.leaf.data, 'user-key');
   const key = await keyIdentityOf(opts.armoredKey);
   const same =
     binding.userId === opts.expect.userId &&
@@ -95,23 +137,35 @@ export async function verifyKeyInLog(opts: {
       'the log binds another key or person to this leaf',
     );
   checkIncluded(opts.head, opts.proven);
+  const latest = verifyMapLookup(headMapRoot(opts.head), binding.userId, opts.map);
+  if (latest?.lastIndex !== opts.proven.leaf.index)
+    throw new CryptoError('kt-binding-mismatch', 'the log holds a later key for this person');
   return binding;
 }
 
 /** Outcome of self-monitoring: the UI shows each status in its own words (STYLE.md §20). */
 export type OwnBindingsResult =
   | { status: 'ok' }
-  /** Keys bound to this account that are not its own: "A different key was published for you on …". */
-  | { status: 'foreign-key'; bindings: { index: number; fingerprint: Fingerprint; at: number }[] }
+  /**
+   * Keys bound to this account that are not its own: "A different key was published for you on
+   * …"; `withheld`: leaves the log holds for the account that the server did not show (their key
+   * unknown, so never ours to trust).
+   */
+  | {
+      status: 'foreign-key';
+      bindings: { index: number; fingerprint: Fingerprint; at: number }[];
+      withheld: number;
+    }
   /** The log has no binding for the account's own key: the directory serves a key it never logged. */
   | { status: 'own-key-missing' };
 
 /**
  * Self-monitoring at login: every binding the log holds for this account, each proven under
  * `head`, must name one of the account's own keys (fingerprint and whole key: the same primary
- * key with a subkey dropped or swapped is not ours).
- * @throws CryptoError `kt-bad-proof`, `kt-binding-mismatch` (a leaf for someone else served as
- *   ours), `kt-malformed`.
+ * key with a subkey dropped or swapped is not ours), and the listing must be all of them (the
+ * map `head` signs says how many there are and chains them).
+ * @throws CryptoError `kt-bad-proof` (a leaf or the map lookup), `kt-binding-mismatch` (a leaf
+ *   for someone else served as ours), `kt-no-map`, `kt-map-mismatch`, `kt-malformed`.
  */
 export function checkOwnBindings(opts: {
   head: SignedTreeHead;
@@ -119,11 +173,13 @@ export function checkOwnBindings(opts: {
   /** The account's own keys: a binding counts as ours only with the same whole key. */
   ownKeys: readonly { fingerprint: string; keySha256: string }[];
   history: readonly ProvenBinding[];
+  /** The map's lookup proof for the account (the history answer carries it). */
+  map: MapProof;
 }): OwnBindingsResult {
   const foreign: { index: number; fingerprint: Fingerprint; at: number }[] = [];
   let ownSeen = false;
   for (const proven of opts.history) {
-    const binding = parseBinding(proven.leaf.data);
+    const binding = parseKind(proven.leaf.data, 'user-key');
     if (binding.userId !== opts.userId) {
       throw new CryptoError(
         'kt-binding-mismatch',
@@ -138,8 +194,211 @@ export function checkOwnBindings(opts: {
     else
       foreign.push({ index: proven.leaf.index, fingerprint: binding.fingerprint, at: binding.at });
   }
-  if (foreign.length > 0) return { status: 'foreign-key', bindings: foreign };
+  const withheld = withheldFrom(opts.head, opts.userId, opts.history, opts.map);
+  if (foreign.length > 0 || withheld > 0)
+    return { status: 'foreign-key', bindings: foreign, withheld };
   return ownSeen ? { status: 'ok' } : { status: 'own-key-missing' };
+}
+
+/** A team the log says this account was made a member of (or changed in), by someone else's key. */
+export type UnknownMembership = Omit<TeamMemberBinding, 'v' | 'type' | 'userId'> & {
+  index: number;
+};
+
+/** Outcome of self-monitoring the account's team memberships (the UI words each status). */
+export type OwnMembershipsResult =
+  | { status: 'ok' }
+  /**
+   * Statements in the log that make this account a member of a team, or change its role there,
+   * signed by another key than its own: "You were added to the team … on …".
+   */
+  | { status: 'unknown-membership'; memberships: UnknownMembership[]; withheld: number };
+
+/**
+ * Self-monitoring of memberships (docs/decisions.md "Memberships in the log"): every leaf the
+ * log lists under `member:<userId>`, each proven under `head`, names this account; those signed
+ * by one of its own keys (a team it founded) are its own doing, every other one is returned for
+ * the user to see once (a team she does not know may be using her name to look attested).
+ * The listing must be all of them: `withheld` counts those the map `head` signs holds and the
+ * listing left out (memberships the server hides from me, each one I cannot judge).
+ * @throws CryptoError `kt-bad-proof` (a leaf or the map lookup), `kt-binding-mismatch` (a leaf
+ *   of another kind or for another account), `kt-no-map`, `kt-map-mismatch`, `kt-malformed`.
+ */
+export function checkOwnMemberships(opts: {
+  head: SignedTreeHead;
+  userId: string;
+  /** The account's own key fingerprints: a statement signed with one is the user's own. */
+  ownFingerprints: readonly string[];
+  history: readonly ProvenBinding[];
+  /** The map's lookup proof for `member:<userId>` (the memberships answer carries it). */
+  map: MapProof;
+}): OwnMembershipsResult {
+  const unknown: UnknownMembership[] = [];
+  for (const proven of opts.history) {
+    const leaf = parseKind(proven.leaf.data, 'team-member');
+    if (leaf.userId !== opts.userId)
+      throw new CryptoError(
+        'kt-binding-mismatch',
+        'the history holds a membership of another account',
+      );
+    checkIncluded(opts.head, proven);
+    if (opts.ownFingerprints.includes(leaf.by)) continue;
+    const { teamId, genesis, seq, statementHash, teamName, practiceName, role, admin, by, at } =
+      leaf;
+    unknown.push({
+      index: proven.leaf.index,
+      teamId,
+      genesis,
+      seq,
+      statementHash,
+      teamName,
+      practiceName,
+      role,
+      admin,
+      by,
+      at,
+    });
+  }
+  const withheld = withheldFrom(opts.head, memberSubject(opts.userId), opts.history, opts.map);
+  return unknown.length > 0 || withheld > 0
+    ? { status: 'unknown-membership', memberships: unknown, withheld }
+    : { status: 'ok' };
+}
+
+/** Outcome of checking a team's history against the log (the UI words each status). */
+export type TeamLogResult =
+  | { status: 'ok' }
+  /**
+   * Leaves for this team that are not the statements the verified history holds (a change no
+   * admin of the history signed, a later change hidden from us, or another team key);
+   * `withheld`: leaves the log holds for the team that the server's listing left out.
+   */
+  | { status: 'foreign'; leaves: { index: number; seq: number; at: number }[]; withheld: number }
+  /** The history's latest statement has no leaf: the server shows a team change it never logged. */
+  | { status: 'not-logged' };
+
+/**
+ * A team's history (its signed statements, replayed and verified into `state`) against every
+ * leaf the log holds for the team, each proven under `head`: the latest statement must be logged
+ * (its hash commits to every statement before it), and every leaf must be the statement of the
+ * history at its seq with the team key in force after it. Run by whoever relies on the team: a
+ * patient sharing with it, a member unlocking its key, anyone checking a member's attestation,
+ * and its admins at login (self-monitoring). The listing must be every leaf of the team: the
+ * map `head` signs says how many there are and chains them.
+ * @throws CryptoError `kt-bad-proof` (a leaf or the map lookup); `kt-binding-mismatch` (a leaf
+ *   of another kind or team served as this team's); `kt-no-map`, `kt-map-mismatch`;
+ *   `kt-malformed`; `invalid-argument` when `state` is not the replay of `statements`.
+ */
+export async function checkTeamInLog(opts: {
+  head: SignedTreeHead;
+  state: TeamState;
+  statements: readonly string[];
+  history: readonly ProvenBinding[];
+  /** The map's lookup proof for the team's subject (the history answer carries it). */
+  map: MapProof;
+}): Promise<TeamLogResult> {
+  const { state } = opts;
+  const hashes = await Promise.all(
+    opts.statements.map(async (signed) => teamStatementHash(await peekTeamStatement(signed))),
+  );
+  if (hashes.length !== state.seq + 1 || hashes[state.seq] !== state.head)
+    throw new CryptoError(
+      'invalid-argument',
+      'the team state is not the replay of these statements',
+    );
+  const keyAfter = (seq: number) => state.keys.filter((k) => k.fromSeq <= seq).at(-1);
+  const foreign: { index: number; seq: number; at: number }[] = [];
+  let headLogged = false;
+  for (const proven of opts.history) {
+    const leaf = parseKind(proven.leaf.data, 'team-statement');
+    if (leaf.teamId !== state.teamId)
+      throw new CryptoError('kt-binding-mismatch', 'the history holds a leaf of another team');
+    checkIncluded(opts.head, proven);
+    const key = keyAfter(leaf.seq);
+    const ours =
+      leaf.genesis === state.genesis &&
+      hashes[leaf.seq] === leaf.statementHash &&
+      key?.fingerprint === leaf.teamKeyFingerprint &&
+      key.keyHash === leaf.teamKeyHash;
+    if (!ours) foreign.push({ index: proven.leaf.index, seq: leaf.seq, at: leaf.at });
+    else if (leaf.seq === state.seq) headLogged = true;
+  }
+  const withheld = withheldFrom(opts.head, teamSubject(state.teamId), opts.history, opts.map);
+  if (foreign.length > 0 || withheld > 0) return { status: 'foreign', leaves: foreign, withheld };
+  return headLogged ? { status: 'ok' } : { status: 'not-logged' };
+}
+
+/**
+ * What an auditor can check of a team without its statements (they need a session): every leaf
+ * of the team, proven under `head`, forms one chain: one statement per change, from the creation
+ * on without a gap, under one genesis. Two leaves for one change are a forked team history (an
+ * admin key that signed two histories, shown to different people); a gap is a change never
+ * logged. `known`: the statement hashes by seq this auditor saw in an earlier round; they must
+ * stay. The listing must be every leaf of the team (the map `head` signs).
+ * @returns the statement hashes by seq, to keep for the next round.
+ * @throws CryptoError `kt-team-fork`, `kt-team-gap`; `kt-map-mismatch` (also when the listing
+ *   withholds leaves), `kt-no-map`; `kt-bad-proof`, `kt-binding-mismatch`, `kt-malformed`.
+ */
+export function auditTeamLeaves(opts: {
+  head: SignedTreeHead;
+  teamId: string;
+  history: readonly ProvenBinding[];
+  map: MapProof;
+  known: readonly string[];
+}): string[] {
+  const bySeq: string[] = [];
+  let genesis: string | undefined;
+  for (const proven of opts.history) {
+    const leaf = parseKind(proven.leaf.data, 'team-statement');
+    if (leaf.teamId !== opts.teamId)
+      throw new CryptoError('kt-binding-mismatch', 'the history holds a leaf of another team');
+    checkIncluded(opts.head, proven);
+    genesis ??= leaf.genesis;
+    const seen = bySeq[leaf.seq];
+    if (leaf.genesis !== genesis || (seen !== undefined && seen !== leaf.statementHash)) {
+      throw new CryptoError(
+        'kt-team-fork',
+        `team ${opts.teamId} has two histories in the log (change ${leaf.seq})`,
+        {
+          details: { seq: leaf.seq },
+        },
+      );
+    }
+    bySeq[leaf.seq] = leaf.statementHash;
+  }
+  const gap = Array.from({ length: bySeq.length }, (_, seq) => seq).find(
+    (seq) => bySeq[seq] === undefined,
+  );
+  if (gap !== undefined || bySeq.length < opts.known.length) {
+    throw new CryptoError(
+      'kt-team-gap',
+      `change ${gap ?? bySeq.length} of team ${opts.teamId} is not in the log`,
+      {
+        details: { seq: gap ?? bySeq.length },
+      },
+    );
+  }
+  const changed = opts.known.findIndex((hash, seq) => bySeq[seq] !== hash);
+  if (changed >= 0) {
+    throw new CryptoError(
+      'kt-team-fork',
+      `change ${changed} of team ${opts.teamId} is not the one logged before`,
+      {
+        details: { seq: changed },
+      },
+    );
+  }
+  const withheld = withheldFrom(opts.head, teamSubject(opts.teamId), opts.history, opts.map);
+  if (withheld > 0) {
+    throw new CryptoError(
+      'kt-map-mismatch',
+      `the listing of team ${opts.teamId} withholds ${withheld} of its leaves in the log`,
+      {
+        details: { withheld },
+      },
+    );
+  }
+  return bySeq;
 }
 
 /** Outcome of comparing the reader's head with the one an author put in a signed record. */
@@ -160,6 +419,9 @@ export function checkGossipHead(opts: {
 }): GossipResult {
   const { own, theirs } = opts;
   verifyTreeHead(theirs, opts.logPublicKey);
+  // One tree, two maps: the log signed two views of who holds which leaves.
+  if (own.size === theirs.size && own.v === 2 && theirs.v === 2 && own.mapRoot !== theirs.mapRoot)
+    return { status: 'split-view', own, theirs };
   const [small, large] = own.size <= theirs.size ? [own, theirs] : [theirs, own];
   try {
     verifyConsistency(

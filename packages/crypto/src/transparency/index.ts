@@ -5,6 +5,7 @@ export {
   HASH_BYTES,
   assemblePlan,
   consistencyPlan,
+  extendFrontier,
   foldRange,
   inclusionPlan,
   leafHash,
@@ -21,6 +22,7 @@ export {
   TREE_HEAD_VERSION,
   checkHeadShape,
   generateLogKey,
+  headMapRoot,
   headSigningBytes,
   hexToBytes,
   logPublicKeyOf,
@@ -28,14 +30,53 @@ export {
   signTreeHead,
   verifyTreeHead,
 } from './heads';
-export type { LogKeyPair, SignedTreeHead, TreeHead } from './heads';
+export type { LogKeyPair, SignedTreeHead, TreeHead, TreeHeadV1, TreeHeadV2 } from './heads';
+export {
+  EMPTY_MAP_ROOT,
+  MAP_DEPTH,
+  MemoryMap,
+  mapInsert,
+  mapKey,
+  mapLookup,
+  mapNodeHash,
+  mapValueAfter,
+  verifyMapLookup,
+  withheldLeaves,
+} from './map';
+export type { MapEntry, MapNode, MapNodeSource, MapProof, MapValue } from './map';
 export {
   BINDING_VERSION,
   bindingLeafHash,
   encodeBinding,
   keyIdentityOf,
+  memberSubject,
   parseBinding,
+  subjectOf,
+  teamMemberBindingOf,
+  teamStatementBindingOf,
+  teamSubject,
 } from './bindings';
-export type { KtBinding, LoggedBinding, UserKeyBinding } from './bindings';
-export { checkGossipHead, checkHeadUpdate, checkOwnBindings, verifyKeyInLog } from './checks';
-export type { GossipResult, OwnBindingsResult, ProvenBinding } from './checks';
+export type {
+  KtBinding,
+  LoggedBinding,
+  TeamMemberBinding,
+  TeamStatementBinding,
+  UserKeyBinding,
+} from './bindings';
+export {
+  auditTeamLeaves,
+  checkGossipHead,
+  checkHeadUpdate,
+  checkOwnBindings,
+  checkOwnMemberships,
+  checkTeamInLog,
+  verifyKeyInLog,
+} from './checks';
+export type {
+  GossipResult,
+  OwnBindingsResult,
+  OwnMembershipsResult,
+  ProvenBinding,
+  TeamLogResult,
+  UnknownMembership,
+} from './checks';

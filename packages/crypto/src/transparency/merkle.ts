@@ -78,6 +78,28 @@ export function foldRange(hashes: readonly Uint8Array[]): Uint8Array {
   return h;
 }
 
+/**
+ * The hashes of rootPlan(size + 1) from those of rootPlan(size) and leaf `size`'s hash: how an
+ * auditor follows the log's root leaf by leaf, keeping log2(size) hashes.
+ */
+export function extendFrontier(
+  frontier: readonly Uint8Array[],
+  size: number,
+  leaf: Uint8Array,
+): Uint8Array[] {
+  assertSize(size, 'tree size');
+  const out = [...frontier];
+  let h = leaf;
+  for (let n = size; n % 2 === 1; n = Math.floor(n / 2)) {
+    const left = out.pop();
+    if (left === undefined)
+      throw new CryptoError('kt-malformed', 'the frontier is not of this size');
+    h = nodeHash(left, h);
+  }
+  out.push(h);
+  return out;
+}
+
 /** The nodes whose fold is the root of a tree of `size` leaves. */
 export function rootPlan(size: number): ProofStep {
   assertSize(size, 'tree size');

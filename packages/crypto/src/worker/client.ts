@@ -6,7 +6,14 @@ import { proxy, transfer, wrap, type Endpoint, type Remote } from 'comlink';
 import type { CryptoWorkerApi } from './api';
 import { installErrorTransfer } from './errors';
 
-export type { CryptoWorkerApi, KeyHandle, KeyRef, SecretHandle, SessionKeyHandle } from './api';
+export type {
+  CryptoWorkerApi,
+  KeyHandle,
+  KeyRef,
+  SecretHandle,
+  SessionKeyHandle,
+  WorkerOpenRecordResult,
+} from './api';
 export { RemoteCryptoError } from './errors';
 /** `proxy(fn)` wraps progress callbacks for the worker; `transfer(value, [buffer])` moves large inputs. */
 export { proxy, transfer };

@@ -35,7 +35,12 @@ export function installErrorTransfer(): void {
         return [
           {
             isError: true,
-            value: { name: e.name, message: e.message, code: typeof e.code === 'string' ? e.code : 'internal-error', ...(details ? { details } : {}) },
+            value: {
+              name: e.name,
+              message: e.message,
+              code: typeof e.code === 'string' ? e.code : 'internal-error',
+              ...(details ? { details } : {}),
+            },
           },
           [],
         ];
@@ -44,8 +49,18 @@ export function installErrorTransfer(): void {
     },
     deserialize(serialized) {
       if (serialized.isError) {
-        const v = serialized.value as { name?: string; message?: string; code?: string; details?: Record<string, unknown> };
-        throw new RemoteCryptoError(v.name ?? 'Error', v.code ?? 'internal-error', v.message ?? '', v.details);
+        const v = serialized.value as {
+          name?: string;
+          message?: string;
+          code?: string;
+          details?: Record<string, unknown>;
+        };
+        throw new RemoteCryptoError(
+          v.name ?? 'Error',
+          v.code ?? 'internal-error',
+          v.message ?? '',
+          v.details,
+        );
       }
       throw serialized.value;
     },

@@ -6,7 +6,15 @@ import { createCryptoWorkerApi, type CryptoWorkerOptions } from './api';
 import { installErrorTransfer } from './errors';
 
 export { createCryptoWorkerApi } from './api';
-export type { CryptoWorkerApi, CryptoWorkerOptions, KeyHandle, KeyRef, SecretHandle, SessionKeyHandle } from './api';
+export type {
+  CryptoWorkerApi,
+  CryptoWorkerOptions,
+  KeyHandle,
+  KeyRef,
+  SecretHandle,
+  SessionKeyHandle,
+  WorkerOpenRecordResult,
+} from './api';
 export { RemoteCryptoError } from './errors';
 
 /** Exposes a fresh API object on `endpoint` (default: the worker's global scope). */

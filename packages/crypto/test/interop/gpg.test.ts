@@ -15,7 +15,23 @@ beforeAll(async () => {
   const home = dir.file('gnupg');
   runOk('mkdir', ['-m', '700', home]);
   gpg = (args, input) =>
-    run('gpg', ['--homedir', home, '--batch', '--no-tty', '--pinentry-mode', 'loopback', '--passphrase', PASSPHRASE, '--trust-model', 'always', ...args], input === undefined ? {} : { input });
+    run(
+      'gpg',
+      [
+        '--homedir',
+        home,
+        '--batch',
+        '--no-tty',
+        '--pinentry-mode',
+        'loopback',
+        '--passphrase',
+        PASSPHRASE,
+        '--trust-model',
+        'always',
+        ...args,
+      ],
+      input === undefined ? {} : { input },
+    );
   for (const key of [s.readerExported, s.authorExported]) {
     const imported = gpg(['--import'], key);
     if (imported.status !== 0) throw new Error(imported.stderr);
@@ -51,30 +67,73 @@ describe('interop: GnuPG 2.2', () => {
 
   it('when gpg signs and encrypts for our key (-z0 and compressed), then ours opens both as verified', async () => {
     const plain = dir.file('plain.bin', new Uint8Array(70_000).fill(42));
-    for (const extra of [['-z', '0'], ['-z', '6']]) {
-      const out = gpg(['--encrypt', '--sign', ...extra, '-r', s.reader.fingerprint, '-u', s.author.fingerprint, '--output', '-', plain]);
+    for (const extra of [
+      ['-z', '0'],
+      ['-z', '6'],
+    ]) {
+      const out = gpg([
+        '--encrypt',
+        '--sign',
+        ...extra,
+        '-r',
+        s.reader.fingerprint,
+        '-u',
+        s.author.fingerprint,
+        '--output',
+        '-',
+        plain,
+      ]);
       expect(out.status).toBe(0);
-      const result = await openFile({ message: new Uint8Array(out.stdout), myKey: s.reader.privateKey, authorPublicKey: s.author.publicKey });
+      const result = await openFile({
+        message: new Uint8Array(out.stdout),
+        myKey: s.reader.privateKey,
+        authorPublicKey: s.author.publicKey,
+      });
       expect(result.status).toBe('verified');
     }
   });
 
   it('when gpg makes its own ed25519/cv25519 key, then we accept it, seal to it, and gpg reads it; its armored message opens in ours', async () => {
-    expect(gpg(['--quick-gen-key', 'Gpg User <gpg@example.org>', 'ed25519', 'sign', 'never']).status).toBe(0);
-    const fpr = (gpg(['--with-colons', '--list-keys', 'gpg@example.org']).stdout.toString().match(/^fpr:+([0-9A-F]{40}):/m) ?? [])[1] ?? '';
+    expect(
+      gpg(['--quick-gen-key', 'Gpg User <gpg@example.org>', 'ed25519', 'sign', 'never']).status,
+    ).toBe(0);
+    const fpr =
+      (gpg(['--with-colons', '--list-keys', 'gpg@example.org'])
+        .stdout.toString()
+        .match(/^fpr:+([0-9A-F]{40}):/m) ?? [])[1] ?? '';
     expect(gpg(['--quick-add-key', fpr, 'cv25519', 'encr', 'never']).status).toBe(0);
     const armored = gpg(['--armor', '--export', fpr]).stdout.toString();
     const info = await readPublicKey(armored);
     expect(info.fingerprint).toBe(fpr.toLowerCase());
-    const sealed = await sealFile({ data: new Uint8Array([1, 2, 3]), authorKey: s.author.privateKey, recipientKeys: [armored] });
+    const sealed = await sealFile({
+      data: new Uint8Array([1, 2, 3]),
+      authorKey: s.author.privateKey,
+      recipientKeys: [armored],
+    });
     const out = gpg(['--status-fd', '2', '--decrypt'], sealed.message);
     expect(out.status).toBe(0);
     expect([...unpadFile(out.stdout)]).toEqual([1, 2, 3]);
-    const fromGpg = gpg(['--armor', '--encrypt', '--sign', '-r', s.reader.fingerprint, '-u', fpr, '--output', '-', dir.file('p.txt', 'hello from gpg')]);
+    const fromGpg = gpg([
+      '--armor',
+      '--encrypt',
+      '--sign',
+      '-r',
+      s.reader.fingerprint,
+      '-u',
+      fpr,
+      '--output',
+      '-',
+      dir.file('p.txt', 'hello from gpg'),
+    ]);
     const decoded = dearmor(fromGpg.stdout.toString());
     if (!decoded.ok) throw new Error(decoded.detail);
-    const result = await openFile({ message: decoded.bytes, myKey: s.reader.privateKey, authorPublicKey: armored });
+    const result = await openFile({
+      message: decoded.bytes,
+      myKey: s.reader.privateKey,
+      authorPublicKey: armored,
+    });
     expect(result.status).toBe('verified');
-    if (result.status === 'verified') expect(new TextDecoder().decode(result.data)).toBe('hello from gpg');
+    if (result.status === 'verified')
+      expect(new TextDecoder().decode(result.data)).toBe('hello from gpg');
   });
 });

@@ -12,7 +12,10 @@ beforeAll(async () => {
   dir = new TempDir();
   home = dir.file('rnp');
   runOk('mkdir', ['-m', '700', home]);
-  for (const [name, key] of [['reader.key', s.readerExported], ['author.key', s.authorExported]] as const) {
+  for (const [name, key] of [
+    ['reader.key', s.readerExported],
+    ['author.key', s.authorExported],
+  ] as const) {
     runOk('rnpkeys', ['--homedir', home, '--import', dir.file(name, key)]);
   }
 });
@@ -22,7 +25,18 @@ afterAll(() => dir.remove());
 function rnpDecrypt(name: string, message: string | Uint8Array) {
   const input = dir.file(name, message);
   const output = `${input}.out`;
-  const out = run('rnp', ['--homedir', home, '--password', PASSPHRASE, '--notty', '--decrypt', input, '--output', output, '--overwrite']);
+  const out = run('rnp', [
+    '--homedir',
+    home,
+    '--password',
+    PASSPHRASE,
+    '--notty',
+    '--decrypt',
+    input,
+    '--output',
+    output,
+    '--overwrite',
+  ]);
   return { ...out, plaintext: out.status === 0 ? dir.read(`${name}.out`) : Buffer.alloc(0) };
 }
 
@@ -45,9 +59,32 @@ describe('interop: RNP', () => {
   it('when rnp signs and encrypts for our key, then ours opens it as verified', async () => {
     const input = dir.file('from-rnp.txt', 'hello from rnp');
     const output = `${input}.gpg`;
-    runOk('rnp', ['--homedir', home, '--password', PASSPHRASE, '--notty', '-z', '0', '--encrypt', '--sign', '-r', s.reader.fingerprint, '-u', s.author.fingerprint, input, '--output', output, '--overwrite']);
-    const result = await openFile({ message: new Uint8Array(dir.read('from-rnp.txt.gpg')), myKey: s.reader.privateKey, authorPublicKey: s.author.publicKey });
+    runOk('rnp', [
+      '--homedir',
+      home,
+      '--password',
+      PASSPHRASE,
+      '--notty',
+      '-z',
+      '0',
+      '--encrypt',
+      '--sign',
+      '-r',
+      s.reader.fingerprint,
+      '-u',
+      s.author.fingerprint,
+      input,
+      '--output',
+      output,
+      '--overwrite',
+    ]);
+    const result = await openFile({
+      message: new Uint8Array(dir.read('from-rnp.txt.gpg')),
+      myKey: s.reader.privateKey,
+      authorPublicKey: s.author.publicKey,
+    });
     expect(result.status).toBe('verified');
-    if (result.status === 'verified') expect(new TextDecoder().decode(result.data)).toBe('hello from rnp');
+    if (result.status === 'verified')
+      expect(new TextDecoder().decode(result.data)).toBe('hello from rnp');
   });
 });

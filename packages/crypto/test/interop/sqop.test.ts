@@ -22,8 +22,25 @@ afterAll(() => dir.remove());
 
 function sqopDecrypt(message: string | Uint8Array) {
   const verifications = dir.file(`ver-${Math.random().toString(36).slice(2)}.txt`);
-  const out = run('sqop', ['decrypt', '--verify-with', f.authorCert ?? '', '--verifications-out', verifications, '--with-key-password', f.password ?? '', f.readerKey ?? ''], { input: message });
-  return { ...out, verifications: out.status === 0 ? dir.read(verifications.split('/').pop() ?? '').toString() : '' };
+  const out = run(
+    'sqop',
+    [
+      'decrypt',
+      '--verify-with',
+      f.authorCert ?? '',
+      '--verifications-out',
+      verifications,
+      '--with-key-password',
+      f.password ?? '',
+      f.readerKey ?? '',
+    ],
+    { input: message },
+  );
+  return {
+    ...out,
+    verifications:
+      out.status === 0 ? dir.read(verifications.split('/').pop() ?? '').toString() : '',
+  };
 }
 
 describe('interop: sqop (Sequoia)', () => {
@@ -44,9 +61,21 @@ describe('interop: sqop (Sequoia)', () => {
 
   it('when sqop signs and encrypts for our key (armored and binary), then ours opens it as verified', async () => {
     for (const armor of [true, false]) {
-      const out = run('sqop', ['encrypt', ...(armor ? [] : ['--no-armor']), '--sign-with', f.authorKey ?? '', '--with-key-password', f.password ?? '', f.readerCert ?? ''], {
-        input: 'hello from sqop',
-      });
+      const out = run(
+        'sqop',
+        [
+          'encrypt',
+          ...(armor ? [] : ['--no-armor']),
+          '--sign-with',
+          f.authorKey ?? '',
+          '--with-key-password',
+          f.password ?? '',
+          f.readerCert ?? '',
+        ],
+        {
+          input: 'hello from sqop',
+        },
+      );
       expect(out.status).toBe(0);
       let bytes: Uint8Array = new Uint8Array(out.stdout);
       if (armor) {
@@ -54,9 +83,14 @@ describe('interop: sqop (Sequoia)', () => {
         if (!d.ok) throw new Error(d.detail);
         bytes = d.bytes;
       }
-      const result = await openFile({ message: bytes, myKey: s.reader.privateKey, authorPublicKey: s.author.publicKey });
+      const result = await openFile({
+        message: bytes,
+        myKey: s.reader.privateKey,
+        authorPublicKey: s.author.publicKey,
+      });
       expect(result.status).toBe('verified');
-      if (result.status === 'verified') expect(new TextDecoder().decode(result.data)).toBe('hello from sqop');
+      if (result.status === 'verified')
+        expect(new TextDecoder().decode(result.data)).toBe('hello from sqop');
     }
   });
 });

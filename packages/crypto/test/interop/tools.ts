@@ -16,7 +16,11 @@ export interface RunResult {
   stderr: string;
 }
 
-export function run(cmd: string, args: string[], opts: { input?: Uint8Array | string; env?: Record<string, string>; cwd?: string } = {}): RunResult {
+export function run(
+  cmd: string,
+  args: string[],
+  opts: { input?: Uint8Array | string; env?: Record<string, string>; cwd?: string } = {},
+): RunResult {
   const result = spawnSync(cmd, args, {
     input: opts.input,
     env: { ...process.env, ...opts.env },
@@ -29,9 +33,14 @@ export function run(cmd: string, args: string[], opts: { input?: Uint8Array | st
 }
 
 /** Runs and fails with the tool's stderr when the exit status is not 0. */
-export function runOk(cmd: string, args: string[], opts: Parameters<typeof run>[2] = {}): RunResult {
+export function runOk(
+  cmd: string,
+  args: string[],
+  opts: Parameters<typeof run>[2] = {},
+): RunResult {
   const result = run(cmd, args, opts);
-  if (result.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${String(result.status)}:\n${result.stderr}`);
+  if (result.status !== 0)
+    throw new Error(`${cmd} ${args.join(' ')} exited ${String(result.status)}:\n${result.stderr}`);
   return result;
 }
 
@@ -63,14 +72,25 @@ export interface Scenario {
 
 /** An author, a reader, one record and one 1 MiB attachment sealed by the author to the reader. */
 export async function makeScenario(): Promise<Scenario> {
-  const [author, reader] = await Promise.all([makeUser('InteropAuthor'), makeUser('InteropReader')]);
+  const [author, reader] = await Promise.all([
+    makeUser('InteropAuthor'),
+    makeUser('InteropReader'),
+  ]);
   const [readerExported, authorExported] = await Promise.all([
     exportPrivateKey({ privateKey: reader.privateKey, passphrase: PASSPHRASE }),
     exportPrivateKey({ privateKey: author.privateKey, passphrase: PASSPHRASE }),
   ]);
-  const sealed = await sealRecord({ envelope: sampleEnvelope, authorKey: author.privateKey, recipientKeys: [reader.publicKey, author.publicKey] });
+  const sealed = await sealRecord({
+    envelope: sampleEnvelope,
+    authorKey: author.privateKey,
+    recipientKeys: [reader.publicKey, author.publicKey],
+  });
   const data = new Uint8Array(1024 * 1024).map((_, i) => (i * 7919) & 0xff);
-  const file = await sealFile({ data, authorKey: author.privateKey, recipientKeys: [reader.publicKey] });
+  const file = await sealFile({
+    data,
+    authorKey: author.privateKey,
+    recipientKeys: [reader.publicKey],
+  });
   return {
     author,
     reader,

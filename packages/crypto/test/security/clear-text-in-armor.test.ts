@@ -8,18 +8,37 @@ import { codeOf, makeUser, sampleEnvelope } from '../helpers';
 describe('attack: clear text in the armor', () => {
   it('when a sealed record carries an armor header, then the server check refuses it as unencrypted-data', async () => {
     const [author, reader] = await Promise.all([makeUser('Author'), makeUser('Reader')]);
-    const { message } = await sealRecord({ envelope: sampleEnvelope, authorKey: author.privateKey, recipientKeys: [reader.publicKey] });
-    await expect(checkEncryptedTo(message, [reader.publicKey], { maxBytes: 1 << 20 })).resolves.toBeDefined();
-    const withHeader = message.replace('-----BEGIN PGP MESSAGE-----\n', '-----BEGIN PGP MESSAGE-----\nComment: diagnosis HIV positive\n');
-    expect(await codeOf(checkEncryptedTo(withHeader, [reader.publicKey], { maxBytes: 1 << 20 }))).toBe('unencrypted-data');
+    const { message } = await sealRecord({
+      envelope: sampleEnvelope,
+      authorKey: author.privateKey,
+      recipientKeys: [reader.publicKey],
+    });
+    await expect(
+      checkEncryptedTo(message, [reader.publicKey], { maxBytes: 1 << 20 }),
+    ).resolves.toBeDefined();
+    const withHeader = message.replace(
+      '-----BEGIN PGP MESSAGE-----\n',
+      '-----BEGIN PGP MESSAGE-----\nComment: diagnosis HIV positive\n',
+    );
+    expect(
+      await codeOf(checkEncryptedTo(withHeader, [reader.publicKey], { maxBytes: 1 << 20 })),
+    ).toBe('unencrypted-data');
   });
 
   it('when spaces are put inside the base64 lines, then the server check refuses it as not-armored', async () => {
     const [author, reader] = await Promise.all([makeUser('Author'), makeUser('Reader')]);
-    const { message } = await sealRecord({ envelope: sampleEnvelope, authorKey: author.privateKey, recipientKeys: [reader.publicKey] });
+    const { message } = await sealRecord({
+      envelope: sampleEnvelope,
+      authorKey: author.privateKey,
+      recipientKeys: [reader.publicKey],
+    });
     const lines = message.split('\n');
     // A 4-character group moved apart by spaces still decodes to the same bytes under atob.
-    const spaced = lines.map((l, i) => (i === 2 ? `${l.slice(0, 4)}    ${l.slice(4)}` : l)).join('\n');
-    expect(await codeOf(checkEncryptedTo(spaced, [reader.publicKey], { maxBytes: 1 << 20 }))).toBe('not-armored');
+    const spaced = lines
+      .map((l, i) => (i === 2 ? `${l.slice(0, 4)}    ${l.slice(4)}` : l))
+      .join('\n');
+    expect(await codeOf(checkEncryptedTo(spaced, [reader.publicKey], { maxBytes: 1 << 20 }))).toBe(
+      'not-armored',
+    );
   });
 });

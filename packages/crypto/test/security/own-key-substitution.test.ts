@@ -15,14 +15,19 @@ describe('security: own key substitution', () => {
     const unlocked = await unlockPrivateKey({ lockedKey: stripped, secret });
     expect(unlocked.fingerprint).toBe(me.fingerprint);
     expect(await codeOf(checkOwnKey(unlocked, me.publicKey))).toBe('own-key-mismatch');
-    await expect(checkOwnKey(await unlockPrivateKey({ lockedKey: locked, secret }), me.publicKey)).resolves.toBeUndefined();
+    await expect(
+      checkOwnKey(await unlockPrivateKey({ lockedKey: locked, secret }), me.publicKey),
+    ).resolves.toBeUndefined();
   });
 
   it('when the unlocked key carries an extra subkey, then own-key-mismatch', async () => {
     const me = await makeUser('Me');
     const extended = await me.privateKey.key.addSubkey({ type: 'ecc', curve: 'curve25519Legacy' });
     const unlocked = await unlockPrivateKey({
-      lockedKey: await lockPrivateKey({ privateKey: { ...me.privateKey, key: extended }, secret: new Uint8Array(32).fill(1) }),
+      lockedKey: await lockPrivateKey({
+        privateKey: { ...me.privateKey, key: extended },
+        secret: new Uint8Array(32).fill(1),
+      }),
       secret: new Uint8Array(32).fill(1),
     });
     expect(await codeOf(checkOwnKey(unlocked, me.publicKey))).toBe('own-key-mismatch');

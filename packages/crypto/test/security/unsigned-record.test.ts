@@ -10,11 +10,21 @@ describe('attack: unsigned record', () => {
     const [author, reader] = await Promise.all([makeUser('Author'), makeUser('Reader')]);
     const envelope = { v: 1, ...sampleEnvelope, recipients: [reader.fingerprint] };
     const message = await openpgp.encrypt({
-      message: await openpgp.createMessage({ binary: pad(new TextEncoder().encode(canonicalJson(envelope))) }),
+      message: await openpgp.createMessage({
+        binary: pad(new TextEncoder().encode(canonicalJson(envelope))),
+      }),
       encryptionKeys: reader.privateKey.key.toPublic(),
       config: { aeadProtect: false },
     });
-    const result = await openRecord({ message, myKey: reader.privateKey, expect: { ...sampleEnvelope, authorPublicKey: author.publicKey, recipients: [reader.fingerprint] } });
+    const result = await openRecord({
+      message,
+      myKey: reader.privateKey,
+      expect: {
+        ...sampleEnvelope,
+        authorPublicKey: author.publicKey,
+        recipients: [reader.fingerprint],
+      },
+    });
     expect(result).toEqual({ status: 'bad-signature', reason: 'unsigned' });
   });
 });

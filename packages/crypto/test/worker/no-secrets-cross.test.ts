@@ -4,7 +4,14 @@
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import * as openpgp from 'openpgp';
 import { type Endpoint } from 'comlink';
-import { createSaltSeed, deriveSecrets, DEFAULT_KDF, recoverySecretFromWords, type RecordId, type UserId } from '../../src';
+import {
+  createSaltSeed,
+  deriveSecrets,
+  DEFAULT_KDF,
+  recoverySecretFromWords,
+  type RecordId,
+  type UserId,
+} from '../../src';
 import { exposeCryptoWorker } from '../../src/worker';
 import { wrapCryptoWorker } from '../../src/worker/client';
 
@@ -29,7 +36,10 @@ describe('worker face: nothing secret crosses to the UI thread', () => {
     const { port1, port2 } = new MessageChannel();
     const posted: unknown[] = [];
     const original = port1.postMessage.bind(port1);
-    (port1 as MessagePort & { postMessage: (m: unknown, t?: unknown) => void }).postMessage = (message: unknown, transfer?: unknown) => {
+    (port1 as MessagePort & { postMessage: (m: unknown, t?: unknown) => void }).postMessage = (
+      message: unknown,
+      transfer?: unknown,
+    ) => {
       posted.push(message);
       original(message as never, transfer as never);
     };
@@ -39,21 +49,67 @@ describe('worker face: nothing secret crosses to the UI thread', () => {
     const saltSeed = createSaltSeed();
     try {
       const ref = await api.generateUserKey({ name: 'Secret Check', email });
-      const derived = await api.deriveSecrets({ password: 'a password', email, saltSeed, kdf: DEFAULT_KDF });
-      const locked = await api.lockKey({ keyHandle: ref.handle, secretHandle: derived.secretHandle });
+      const derived = await api.deriveSecrets({
+        password: 'a password',
+        email,
+        saltSeed,
+        kdf: DEFAULT_KDF,
+      });
+      const locked = await api.lockKey({
+        keyHandle: ref.handle,
+        secretHandle: derived.secretHandle,
+      });
       const recovery = await api.createRecoveryKey();
       await api.lockKey({ keyHandle: ref.handle, secretHandle: recovery.secretHandle });
       await api.lock();
-      const me = await api.deriveAndUnlock({ password: 'a password', email, saltSeed, kdf: DEFAULT_KDF, encryptedPrivateKey: locked, registeredPublicKey: ref.publicKey });
+      const me = await api.deriveAndUnlock({
+        password: 'a password',
+        email,
+        saltSeed,
+        kdf: DEFAULT_KDF,
+        encryptedPrivateKey: locked,
+        registeredPublicKey: ref.publicKey,
+      });
       const sk = await api.createSessionKey();
-      const envelope = { recordId: 'r' as RecordId, version: 1, ownerId: 'u' as UserId, authorId: 'u' as UserId, createdAt: new Date().toISOString(), content: { t: 'x' } };
-      const sealed = await api.sealRecord({ envelope, keyHandle: me.handle, recipientKeys: [me.publicKey], sessionKeyHandle: sk });
-      await api.openRecord({ message: sealed.message, keyHandle: me.handle, expect: { ...envelope, authorPublicKey: me.publicKey, recipients: sealed.envelope.recipients } });
+      const envelope = {
+        recordId: 'r' as RecordId,
+        version: 1,
+        ownerId: 'u' as UserId,
+        authorId: 'u' as UserId,
+        createdAt: new Date().toISOString(),
+        content: { t: 'x' },
+      };
+      const sealed = await api.sealRecord({
+        envelope,
+        keyHandle: me.handle,
+        recipientKeys: [me.publicKey],
+        sessionKeyHandle: sk,
+      });
+      await api.openRecord({
+        message: sealed.message,
+        keyHandle: me.handle,
+        expect: {
+          ...envelope,
+          authorPublicKey: me.publicKey,
+          recipients: sealed.envelope.recipients,
+        },
+      });
 
       // what must not appear: the key secret, the recovery secret, the session key, any unprotected private key
-      const { keySecret } = await deriveSecrets({ password: 'a password', email, saltSeed, kdf: DEFAULT_KDF });
+      const { keySecret } = await deriveSecrets({
+        password: 'a password',
+        email,
+        saltSeed,
+        kdf: DEFAULT_KDF,
+      });
       const recoverySecret = await recoverySecretFromWords(recovery.words);
-      const [sessionKey] = await openpgp.decryptSessionKeys({ message: await openpgp.readMessage({ armoredMessage: sealed.message }), decryptionKeys: (await openpgp.decryptKey({ privateKey: await openpgp.readPrivateKey({ armoredKey: locked }), passphrase: Buffer.from(keySecret).toString('base64url') })) });
+      const [sessionKey] = await openpgp.decryptSessionKeys({
+        message: await openpgp.readMessage({ armoredMessage: sealed.message }),
+        decryptionKeys: await openpgp.decryptKey({
+          privateKey: await openpgp.readPrivateKey({ armoredKey: locked }),
+          passphrase: Buffer.from(keySecret).toString('base64url'),
+        }),
+      });
       const secrets = [keySecret, recoverySecret, sessionKey?.data ?? new Uint8Array(32)];
 
       const found = { strings: [] as string[], bytes: [] as Uint8Array[] };

@@ -15,7 +15,9 @@ const envelope = {
 
 /** Every value the API returned, flattened, must not contain key material. */
 function assertNoSecrets(value: unknown): void {
-  const text = JSON.stringify(value, (_k, v: unknown) => (v instanceof Uint8Array ? `<${v.length} bytes>` : v));
+  const text = JSON.stringify(value, (_k, v: unknown) =>
+    v instanceof Uint8Array ? `<${v.length} bytes>` : v,
+  );
   expect(text).not.toContain('PRIVATE KEY');
   expect(text).not.toMatch(/"key":\{/);
 }
@@ -33,48 +35,118 @@ describe('worker API in-process (registration, login, records, lock)', () => {
     expect(ref.handle).toMatch(/^key_/);
     expect(ref.fingerprint).toMatch(/^[0-9a-f]{40}$/);
     const progress: unknown[] = [];
-    const derived = await api.deriveSecrets({ password: 'pw-for-worker', email: 'pat@example.org', saltSeed, kdf: DEFAULT_KDF }, (p) => progress.push(p));
+    const derived = await api.deriveSecrets(
+      { password: 'pw-for-worker', email: 'pat@example.org', saltSeed, kdf: DEFAULT_KDF },
+      (p) => progress.push(p),
+    );
     expect(Object.keys(derived).sort()).toEqual(['loginSecret', 'secretHandle']);
     expect(progress).toHaveLength(3);
     lockedKey = await api.lockKey({ keyHandle: ref.handle, secretHandle: derived.secretHandle });
     publicKey = ref.publicKey;
     const recovery = await api.createRecoveryKey();
     words = recovery.words;
-    recoveryLocked = await api.lockKey({ keyHandle: ref.handle, secretHandle: recovery.secretHandle });
+    recoveryLocked = await api.lockKey({
+      keyHandle: ref.handle,
+      secretHandle: recovery.secretHandle,
+    });
     assertNoSecrets([ref, derived, recovery.secretHandle]);
     await api.lock();
     expect(await api.stats()).toEqual({ keys: 0, secrets: 0, sessionKeys: 0 });
   });
 
   it('when logging in with deriveAndUnlock, then records seal and open by handle; after lock the handle is unknown', async () => {
-    const ref = await api.deriveAndUnlock({ password: 'pw-for-worker', email: 'pat@example.org', saltSeed, kdf: DEFAULT_KDF, encryptedPrivateKey: lockedKey, registeredPublicKey: publicKey });
+    const ref = await api.deriveAndUnlock({
+      password: 'pw-for-worker',
+      email: 'pat@example.org',
+      saltSeed,
+      kdf: DEFAULT_KDF,
+      encryptedPrivateKey: lockedKey,
+      registeredPublicKey: publicKey,
+    });
     expect(ref.loginSecret).toMatch(/^[A-Za-z0-9_-]{43}$/);
     const sk = await api.createSessionKey();
-    const sealed = await api.sealRecord({ envelope, keyHandle: ref.handle, recipientKeys: [ref.publicKey], sessionKeyHandle: sk });
+    const sealed = await api.sealRecord({
+      envelope,
+      keyHandle: ref.handle,
+      recipientKeys: [ref.publicKey],
+      sessionKeyHandle: sk,
+    });
     const opened = await api.openRecord({
       message: sealed.message,
       keyHandle: ref.handle,
-      expect: { ...envelope, authorPublicKey: ref.publicKey, recipients: sealed.envelope.recipients },
+      expect: {
+        ...envelope,
+        authorPublicKey: ref.publicKey,
+        recipients: sealed.envelope.recipients,
+      },
     });
     expect(opened.status).toBe('verified');
-    const file = await api.sealFile({ data: new Uint8Array([9, 9, 9]), keyHandle: ref.handle, recipientKeys: [ref.publicKey], sessionKeyHandle: sk });
-    expect((await api.openFile({ message: file.message, keyHandle: ref.handle, authorPublicKey: ref.publicKey, expectSha256: file.sha256 })).status).toBe('verified');
-    const blob = await api.sealSelfBlob({ data: { a: 1 }, purpose: 'contacts/v1', keyHandle: ref.handle });
-    expect((await api.openSelfBlob({ message: blob, purpose: 'contacts/v1', keyHandle: ref.handle })).status).toBe('verified');
-    const signature = await api.signChallenge({ challenge: 'challenge-0123456789', keyHandle: ref.handle });
-    await api.verifyChallengeSignature({ challenge: 'challenge-0123456789', signature, publicKey: ref.publicKey });
+    const file = await api.sealFile({
+      data: new Uint8Array([9, 9, 9]),
+      keyHandle: ref.handle,
+      recipientKeys: [ref.publicKey],
+      sessionKeyHandle: sk,
+    });
+    expect(
+      (
+        await api.openFile({
+          message: file.message,
+          keyHandle: ref.handle,
+          authorPublicKey: ref.publicKey,
+          expectSha256: file.sha256,
+        })
+      ).status,
+    ).toBe('verified');
+    const blob = await api.sealSelfBlob({
+      data: { a: 1 },
+      purpose: 'contacts/v1',
+      keyHandle: ref.handle,
+    });
+    expect(
+      (await api.openSelfBlob({ message: blob, purpose: 'contacts/v1', keyHandle: ref.handle }))
+        .status,
+    ).toBe('verified');
+    const signature = await api.signChallenge({
+      challenge: 'challenge-0123456789',
+      keyHandle: ref.handle,
+    });
+    await api.verifyChallengeSignature({
+      challenge: 'challenge-0123456789',
+      signature,
+      publicKey: ref.publicKey,
+    });
     await api.forget(sk);
-    await expect(api.sealRecord({ envelope, keyHandle: ref.handle, recipientKeys: [ref.publicKey], sessionKeyHandle: sk })).rejects.toMatchObject({ code: 'unknown-handle' });
+    await expect(
+      api.sealRecord({
+        envelope,
+        keyHandle: ref.handle,
+        recipientKeys: [ref.publicKey],
+        sessionKeyHandle: sk,
+      }),
+    ).rejects.toMatchObject({ code: 'unknown-handle' });
     await api.lock();
-    await expect(api.signChallenge({ challenge: 'challenge-0123456789', keyHandle: ref.handle })).rejects.toMatchObject({ code: 'unknown-handle' });
+    await expect(
+      api.signChallenge({ challenge: 'challenge-0123456789', keyHandle: ref.handle }),
+    ).rejects.toMatchObject({ code: 'unknown-handle' });
   });
 
   it('when recovering with the words, then the recovery copy unlocks; a wrong password gives wrong-key-secret', async () => {
     const secretHandle = await api.recoverySecretFromWords(words.join(' '));
-    const ref = await api.unlockWithSecret({ secretHandle, encryptedPrivateKey: recoveryLocked, registeredPublicKey: publicKey });
+    const ref = await api.unlockWithSecret({
+      secretHandle,
+      encryptedPrivateKey: recoveryLocked,
+      registeredPublicKey: publicKey,
+    });
     expect(ref.fingerprint).toMatch(/^[0-9a-f]{40}$/);
     await expect(
-      api.deriveAndUnlock({ password: 'wrong', email: 'pat@example.org', saltSeed, kdf: DEFAULT_KDF, encryptedPrivateKey: lockedKey, registeredPublicKey: publicKey }),
+      api.deriveAndUnlock({
+        password: 'wrong',
+        email: 'pat@example.org',
+        saltSeed,
+        kdf: DEFAULT_KDF,
+        encryptedPrivateKey: lockedKey,
+        registeredPublicKey: publicKey,
+      }),
     ).rejects.toMatchObject({ code: 'wrong-key-secret' });
   });
 });
@@ -89,13 +161,21 @@ describe('worker API across a MessageChannel with comlink', () => {
       expect(typeof ref.handle).toBe('string');
       const seen: unknown[] = [];
       const file = await remote.sealFile(
-        { data: new Uint8Array(2 * 1024 * 1024 + 1), keyHandle: ref.handle, recipientKeys: [ref.publicKey] },
+        {
+          data: new Uint8Array(2 * 1024 * 1024 + 1),
+          keyHandle: ref.handle,
+          recipientKeys: [ref.publicKey],
+        },
         proxy((p: unknown) => {
           seen.push(p);
         }),
       );
       expect(file.message).toBeInstanceOf(Uint8Array);
-      const opened = await remote.openFile({ message: file.message, keyHandle: ref.handle, authorPublicKey: ref.publicKey });
+      const opened = await remote.openFile({
+        message: file.message,
+        keyHandle: ref.handle,
+        authorPublicKey: ref.publicKey,
+      });
       expect(opened.status).toBe('verified');
       await new Promise((r) => setTimeout(r, 20));
       expect(seen.length).toBeGreaterThan(1);

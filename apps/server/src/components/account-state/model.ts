@@ -15,4 +15,5 @@ const accountStateSchema = new Schema<AccountStateDoc>(
   { versionKey: false, strict: 'throw' },
 );
 
-export const accountStateModel = (c: Connection) => modelOn(c, 'AccountState', accountStateSchema, 'account_states');
+export const accountStateModel = (c: Connection) =>
+  modelOn(c, 'AccountState', accountStateSchema, 'account_states');

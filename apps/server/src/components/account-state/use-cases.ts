@@ -1,4 +1,8 @@
-import { MAX_ACCOUNT_STATE_BYTES, type AccountStateResponse, type PutAccountStateQuery } from '@medseal/contract';
+import {
+  MAX_ACCOUNT_STATE_BYTES,
+  type AccountStateResponse,
+  type PutAccountStateQuery,
+} from '@medseal/contract';
 import { toBuffer } from '../../lib/bytes';
 import { AppError } from '../../lib/errors';
 import { checkMessage } from '../../lib/pgp';
@@ -17,7 +21,12 @@ export async function getAccountState(s: Services, userId: string): Promise<Acco
  *
  * @throws AppError 409 `version-conflict`, 400 message check codes, 413 `too-large`.
  */
-export async function putAccountState(s: Services, userId: string, query: PutAccountStateQuery, body: Buffer): Promise<{ version: number }> {
+export async function putAccountState(
+  s: Services,
+  userId: string,
+  query: PutAccountStateQuery,
+  body: Buffer,
+): Promise<{ version: number }> {
   const user = await s.models.users.findById(userId, { publicKey: 1 }).lean();
   if (!user) throw new AppError({ status: 401, code: 'unauthenticated', message: 'Log in first.' });
   await checkMessage(new Uint8Array(body), [user.publicKey], MAX_ACCOUNT_STATE_BYTES);
@@ -25,7 +34,8 @@ export async function putAccountState(s: Services, userId: string, query: PutAcc
     userId,
     baseVersion: query.baseVersion,
     blob: body,
-    conflictMessage: 'Your account state changed on another device; reload it and apply the change again.',
+    conflictMessage:
+      'Your account state changed on another device; reload it and apply the change again.',
   });
   return { version };
 }

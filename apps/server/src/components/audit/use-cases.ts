@@ -9,7 +9,15 @@ import { eventId, type AuditDoc } from './model';
 import type { AuditInput } from './log';
 
 function toEvent(d: AuditDoc): AuditEvent {
-  return { recordId: d.recordId, seq: d.seq, actorId: d.actorId, action: d.action, at: d.at.toISOString(), prevHash: d.prevHash, hash: d.hash };
+  return {
+    recordId: d.recordId,
+    seq: d.seq,
+    actorId: d.actorId,
+    action: d.action,
+    at: d.at.toISOString(),
+    prevHash: d.prevHash,
+    hash: d.hash,
+  };
 }
 
 /** Appends one event to a record's chain (AuditLog); settles once it is stored. */
@@ -41,9 +49,21 @@ async function trailOf(s: Services, recordId: string): Promise<AuditDoc[]> {
 }
 
 /** True when the record's trail ends with its deletion (a delete finished again adds none). */
+/**
+ * Who owns the record's trail (the owner its first event names), or undefined when it has none:
+ * a trail outlives its record (delete) and keeps its id from being taken over. By `_id`.
+ */
+export async function trailOwnerOf(s: Services, recordId: string): Promise<string | undefined> {
+  return (await s.models.audit.findById(eventId(recordId, 1), { ownerId: 1 }).lean())?.ownerId;
+}
+
 export async function trailEndsDeleted(s: Services, recordId: string): Promise<boolean> {
   const length = await s.auditLog.length(recordId);
-  return length > 0 && (await s.models.audit.findById(eventId(recordId, length), { action: 1 }).lean())?.action === 'delete';
+  return (
+    length > 0 &&
+    (await s.models.audit.findById(eventId(recordId, length), { action: 1 }).lean())?.action ===
+      'delete'
+  );
 }
 
 /**
@@ -51,14 +71,25 @@ export async function trailEndsDeleted(s: Services, recordId: string): Promise<b
  * check and the last checkpoint the owner signed (the client checks both itself).
  */
 export async function recordAudit(s: Services, recordId: string): Promise<AuditTrailResponse> {
-  const [docs, checkpoint] = await Promise.all([trailOf(s, recordId), s.models.auditCheckpoints.findById(recordId, { signed: 1 }).lean()]);
+  const [docs, checkpoint] = await Promise.all([
+    trailOf(s, recordId),
+    s.models.auditCheckpoints.findById(recordId, { signed: 1 }).lean(),
+  ]);
   const events = docs.map(toEvent);
   const chain = checkAuditChain(recordId, events);
-  return { events, verification: chain.status === 'intact' ? { status: 'intact' } : chain, checkpoint: checkpoint?.signed ?? null };
+  return {
+    events,
+    verification: chain.status === 'intact' ? { status: 'intact' } : chain,
+    checkpoint: checkpoint?.signed ?? null,
+  };
 }
 
 const older = () =>
-  new AppError({ status: 409, code: 'checkpoint-older', message: 'A checkpoint at least as long is already stored for this trail.' });
+  new AppError({
+    status: 409,
+    code: 'checkpoint-older',
+    message: 'A checkpoint at least as long is already stored for this trail.',
+  });
 
 /**
  * Stores the owner's signed checkpoint of a record's trail: signed by the owner's key, for this
@@ -68,22 +99,43 @@ const older = () =>
  * @throws AppError 400 `bad-checkpoint`, 409 `checkpoint-mismatch` (not this trail's hash at
  *   that length), 409 `checkpoint-older`.
  */
-export async function putAuditCheckpoint(s: Services, input: { recordId: string; ownerId: string; signedCheckpoint: string }): Promise<void> {
+export async function putAuditCheckpoint(
+  s: Services,
+  input: { recordId: string; ownerId: string; signedCheckpoint: string },
+): Promise<void> {
   const { recordId, ownerId, signedCheckpoint } = input;
   const owner = await s.models.users.findById(ownerId, { publicKey: 1 }).lean();
-  if (!owner) throw new AppError({ status: 401, code: 'unauthenticated', message: 'Log in first.' });
-  const checkpoint = await checkAuditCheckpoint({ signedCheckpoint, ownerPublicKey: owner.publicKey });
+  if (!owner)
+    throw new AppError({ status: 401, code: 'unauthenticated', message: 'Log in first.' });
+  const checkpoint = await checkAuditCheckpoint({
+    signedCheckpoint,
+    ownerPublicKey: owner.publicKey,
+  });
   if (checkpoint.recordId !== recordId) {
-    throw new AppError({ status: 400, code: 'bad-checkpoint', message: 'The checkpoint is signed for another record.' });
+    throw new AppError({
+      status: 400,
+      code: 'bad-checkpoint',
+      message: 'The checkpoint is signed for another record.',
+    });
   }
   const [event, stored] = await Promise.all([
     s.models.audit.findById(eventId(recordId, checkpoint.length), { hash: 1 }).lean(),
     s.models.auditCheckpoints.findById(recordId, { length: 1 }).lean(),
   ]);
   if (event?.hash !== checkpoint.head) {
-    throw new AppError({ status: 409, code: 'checkpoint-mismatch', message: 'The checkpoint does not name this trail’s event at that length.' });
+    throw new AppError({
+      status: 409,
+      code: 'checkpoint-mismatch',
+      message: 'The checkpoint does not name this trail’s event at that length.',
+    });
   }
-  const doc = { ownerId, length: checkpoint.length, head: checkpoint.head, signed: signedCheckpoint, at: new Date() };
+  const doc = {
+    ownerId,
+    length: checkpoint.length,
+    head: checkpoint.head,
+    signed: signedCheckpoint,
+    at: new Date(),
+  };
   if (!stored) {
     try {
       await s.models.auditCheckpoints.create({ _id: recordId, ...doc });
@@ -96,9 +148,15 @@ export async function putAuditCheckpoint(s: Services, input: { recordId: string;
   if (stored.length === checkpoint.length) return;
   if (stored.length > checkpoint.length) throw older();
   // A compare-and-set from the length read (lib/claims.ts: FerretDB v1 lets two filtered updates both match).
-  const unchanged = async () => (await s.models.auditCheckpoints.findById(recordId, { length: 1 }).lean())?.length === stored.length;
-  const result = await withClaim(s, `audit_checkpoints:${recordId}:${stored.length}`, unchanged, () =>
-    s.models.auditCheckpoints.updateOne({ _id: recordId, length: stored.length }, { $set: doc }),
+  const unchanged = async () =>
+    (await s.models.auditCheckpoints.findById(recordId, { length: 1 }).lean())?.length ===
+    stored.length;
+  const result = await withClaim(
+    s,
+    `audit_checkpoints:${recordId}:${stored.length}`,
+    unchanged,
+    () =>
+      s.models.auditCheckpoints.updateOne({ _id: recordId, length: stored.length }, { $set: doc }),
   );
   if (result?.matchedCount !== 1) throw older();
 }

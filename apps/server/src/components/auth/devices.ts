@@ -17,11 +17,21 @@ function cookieName(secure: boolean): string {
 
 /** A key of its own, derived from a server secret (HKDF, distinct label): never in the database. */
 function deviceKey(s: Services): Buffer {
-  return Buffer.from(hkdfSync('sha256', s.settings.secrets.fakeSeedKey, Buffer.alloc(0), 'medseal/v1/known-device-cookie', 32));
+  return Buffer.from(
+    hkdfSync(
+      'sha256',
+      s.settings.secrets.fakeSeedKey,
+      Buffer.alloc(0),
+      'medseal/v1/known-device-cookie',
+      32,
+    ),
+  );
 }
 
 function macOf(s: Services, email: string, id: string): Buffer {
-  return createHmac('sha256', deviceKey(s)).update(`medseal/v1/known-device\n${email}\n${id}`).digest();
+  return createHmac('sha256', deviceKey(s))
+    .update(`medseal/v1/known-device\n${email}\n${id}`)
+    .digest();
 }
 
 /** The id of the known device the request comes from, if its cookie was issued for `email`. */
@@ -40,7 +50,10 @@ export function rememberDevice(s: Services, req: Request, res: Response, email: 
   const id = knownDevice(s, req, email) ?? randomBytes(16).toString('base64url');
   const value = `${id}.${macOf(s, email, id).toString('base64url')}`;
   const secure = s.settings.secureCookies;
-  res.append('Set-Cookie', serializeCookie(cookieName(secure), value, { secure, maxAgeSeconds: DEVICE_COOKIE_SECONDS }));
+  res.append(
+    'Set-Cookie',
+    serializeCookie(cookieName(secure), value, { secure, maxAgeSeconds: DEVICE_COOKIE_SECONDS }),
+  );
 }
 
 /** The rate-limit key of failed logins to `email` from this client: its device, or every unknown client. */

@@ -20,7 +20,11 @@ export function hashLoginSecret(settings: AppSettings, loginSecret: string): Pro
 }
 
 /** True when `loginSecret` matches the stored hash; never throws (a malformed hash is a mismatch). */
-export async function verifyLoginSecret(settings: AppSettings, stored: string, loginSecret: string): Promise<boolean> {
+export async function verifyLoginSecret(
+  settings: AppSettings,
+  stored: string,
+  loginSecret: string,
+): Promise<boolean> {
   try {
     return await verify(stored, loginSecret, { secret: settings.secrets.loginPepper });
   } catch {

@@ -3,7 +3,20 @@ import type { Services } from '../../services';
 import { dummyHash } from './passwords';
 import * as auth from './use-cases';
 
-type AuthHandlers = Pick<Handlers<unknown>, 'authParams' | 'register' | 'login' | 'logout' | 'me' | 'updateMe' | 'listSessions' | 'endSession' | 'changePassword' | 'recoveryStart' | 'recoveryComplete'>;
+type AuthHandlers = Pick<
+  Handlers<unknown>,
+  | 'authParams'
+  | 'register'
+  | 'login'
+  | 'logout'
+  | 'me'
+  | 'updateMe'
+  | 'listSessions'
+  | 'endSession'
+  | 'changePassword'
+  | 'recoveryStart'
+  | 'recoveryComplete'
+>;
 
 /** Thin handlers: read the validated input, call the use case. */
 export function authHandlers(s: Services): AuthHandlers {

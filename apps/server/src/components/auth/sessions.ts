@@ -17,7 +17,10 @@ export function sessionCookieName(secure: boolean): string {
  * stay unlocked; otherwise it is a session cookie (issue 15, finding 7). The server-side
  * expiry applies either way.
  */
-export async function startSession(services: Services, input: { userId: string; req: Request; res: Response; stayUnlocked: boolean }): Promise<string> {
+export async function startSession(
+  services: Services,
+  input: { userId: string; req: Request; res: Response; stayUnlocked: boolean },
+): Promise<string> {
   const { settings, models } = services;
   const token = randomBytes(32).toString('base64url');
   const now = new Date();
@@ -53,7 +56,10 @@ export async function startSession(services: Services, input: { userId: string; 
 
 export function clearSessionCookie(services: Services, res: Response): void {
   const secure = services.settings.secureCookies;
-  res.append('Set-Cookie', serializeCookie(sessionCookieName(secure), '', { secure, maxAgeSeconds: 0 }));
+  res.append(
+    'Set-Cookie',
+    serializeCookie(sessionCookieName(secure), '', { secure, maxAgeSeconds: 0 }),
+  );
 }
 
 function presentedToken(services: Services, req: Request): string | undefined {
@@ -62,11 +68,16 @@ function presentedToken(services: Services, req: Request): string | undefined {
 }
 
 /** The caller's session, if the cookie names one that exists and has not expired. */
-export async function authenticate(services: Services, req: Request): Promise<AuthContext | undefined> {
+export async function authenticate(
+  services: Services,
+  req: Request,
+): Promise<AuthContext | undefined> {
   const token = presentedToken(services, req);
   if (!token) return undefined;
   const hash = sha256Hex(token);
-  const session = await services.caches.sessions.get(hash, () => services.models.sessions.findById(hash).lean());
+  const session = await services.caches.sessions.get(hash, () =>
+    services.models.sessions.findById(hash).lean(),
+  );
   if (!session || session.expiresAt.getTime() <= Date.now()) return undefined;
   return { userId: session.userId, sessionId: session.publicId, sessionKey: hash };
 }

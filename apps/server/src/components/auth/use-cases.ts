@@ -16,30 +16,57 @@ import type {
 import { withClaim } from '../../lib/claims';
 import { AppError } from '../../lib/errors';
 import { newId, sha256Hex } from '../../lib/ids';
-import { checkChallengeSignature, checkKdfParams, checkLockedKey, checkPublicKey } from '../../lib/pgp';
+import {
+  checkChallengeSignature,
+  checkKdfParams,
+  checkLockedKey,
+  checkPublicKey,
+} from '../../lib/pgp';
 import { toBuffer } from '../../lib/bytes';
 import type { AuthContext } from '../../lib/routing';
 import { seal, unseal } from '../../lib/sealing';
 import { cacheTag, type Services } from '../../services';
 import { logUserKey } from '../transparency/use-cases';
 import type { UserDoc } from '../users/model';
+import { giveBackUserNames, takeUserName, userBy, type UserName } from '../users/lookups';
 import { dummyHash, hashLoginSecret, verifyLoginSecret } from './passwords';
 import { loginFailureKey, rememberDevice } from './devices';
 import { clearSessionCookie, startSession } from './sessions';
 import { isDuplicateKey } from '../../lib/db';
 
 /** The KDF parameters handed out for unknown emails: the protocol default (DESIGN §3). */
-export const DEFAULT_KDF: KdfParams = { algorithm: 'argon2id', memoryKiB: 64 * 1024, iterations: 3, parallelism: 1 };
+export const DEFAULT_KDF: KdfParams = {
+  algorithm: 'argon2id',
+  memoryKiB: 64 * 1024,
+  iterations: 3,
+  parallelism: 1,
+};
 
 const RECOVERY_CHALLENGE_MS = 5 * 60 * 1000;
 
 const invalidCredentials = () =>
-  new AppError({ status: 401, code: 'invalid-credentials', message: 'The email or password is wrong.' });
+  new AppError({
+    status: 401,
+    code: 'invalid-credentials',
+    message: 'The email or password is wrong.',
+  });
 
-const sealContext = (userId: string, purpose: 'private-key' | 'recovery-key') => `${purpose}/${userId}`;
+const emailTaken = () =>
+  new AppError({ status: 409, code: 'email-taken', message: 'An account with this email exists.' });
+
+const sealContext = (userId: string, purpose: 'private-key' | 'recovery-key') =>
+  `${purpose}/${userId}`;
 
 export function toMe(user: UserDoc): Me {
-  return { id: user._id, email: user.email, name: user.name, role: user.role, fingerprint: user.fingerprint, publicKey: user.publicKey, listed: user.listed === true };
+  return {
+    id: user._id,
+    email: user.email,
+    name: user.name,
+    role: user.role,
+    fingerprint: user.fingerprint,
+    publicKey: user.publicKey,
+    listed: user.listed === true,
+  };
 }
 
 /**
@@ -51,7 +78,11 @@ export function toMe(user: UserDoc): Me {
 export async function updateMe(s: Services, userId: string, body: UpdateMeRequest): Promise<Me> {
   const user = await currentUser(s, userId);
   if (body.listed && user.role !== 'doctor') {
-    throw new AppError({ status: 403, code: 'only-doctors-listed', message: 'Only doctors can be listed in the directory.' });
+    throw new AppError({
+      status: 403,
+      code: 'only-doctors-listed',
+      message: 'Only doctors can be listed in the directory.',
+    });
   }
   await s.models.users.updateOne({ _id: userId }, { $set: { listed: body.listed } });
   return toMe({ ...user, listed: body.listed });
@@ -62,43 +93,69 @@ export async function updateMe(s: Services, userId: string, body: UpdateMeReques
  * under a server secret) and the default KDF: the same shape, stable across calls, and the
  * same single database lookup as a known one (DESIGN §3).
  */
-export async function authParams(s: Services, email: string, ip: string): Promise<AuthParamsResponse> {
+export async function authParams(
+  s: Services,
+  email: string,
+  ip: string,
+): Promise<AuthParamsResponse> {
   // Per address only: counted per account, any web page could exhaust a victim's account
   // with image tags (issue 15, finding 3). The endpoint also needs the CSRF header.
   await s.limiter.hit(`params:ip:${ip}`, { limit: s.settings.rateLimits.paramsPerIp });
-  const user = await s.models.users.findOne({ email }).lean();
+  const user = await userBy(s.models, { kind: 'email', email });
   if (user) return { saltSeed: user.saltSeed, kdf: user.kdf };
-  const fake = createHmac('sha256', s.settings.secrets.fakeSeedKey).update(`medseal/v1/fake-seed/${email}`).digest();
+  const fake = createHmac('sha256', s.settings.secrets.fakeSeedKey)
+    .update(`medseal/v1/fake-seed/${email}`)
+    .digest();
   return { saltSeed: fake.toString('base64url'), kdf: DEFAULT_KDF };
 }
 
-async function sessionStart(s: Services, user: UserDoc, req: Request, res: Response, stayUnlocked = false): Promise<SessionStartResponse> {
+async function sessionStart(
+  s: Services,
+  user: UserDoc,
+  req: Request,
+  res: Response,
+  stayUnlocked = false,
+): Promise<SessionStartResponse> {
   const sessionId = await startSession(s, { userId: user._id, req, res, stayUnlocked });
   rememberDevice(s, req, res, user.email);
-  const encryptedPrivateKey = unseal(s.settings.secrets.keySealingKey, toBuffer(user.sealedPrivateKey), sealContext(user._id, 'private-key'));
+  const encryptedPrivateKey = unseal(
+    s.settings.secrets.keySealingKey,
+    toBuffer(user.sealedPrivateKey),
+    sealContext(user._id, 'private-key'),
+  );
   return { user: toMe(user), encryptedPrivateKey, sessionId };
 }
 
 /** @throws AppError 400 `kdf-too-weak`, 409 `email-taken` / `key-taken`, 400 key codes (`key-not-locked` for an unprotected private key), 429. */
-export async function register(s: Services, body: RegisterRequest, ctx: { ip: string; req: Request; res: Response }): Promise<SessionStartResponse> {
+export async function register(
+  s: Services,
+  body: RegisterRequest,
+  ctx: { ip: string; req: Request; res: Response },
+): Promise<SessionStartResponse> {
   await s.limiter.hit(`register:ip:${ctx.ip}`, { limit: s.settings.rateLimits.registerPerIp });
   await checkKdfParams(body.kdf);
   const key = await checkPublicKey(body.publicKey);
   await checkLockedKey(body.encryptedPrivateKey);
   await checkLockedKey(body.recoveryEncryptedPrivateKey);
-  if (await s.models.users.exists({ email: body.email })) {
-    throw new AppError({ status: 409, code: 'email-taken', message: 'An account with this email exists.' });
-  }
+  const loginHash = await hashLoginSecret(s.settings, body.loginSecret);
+  const id = newId();
+  // The email, then the key, are taken by inserting their lookups (users/lookups.ts) before
+  // the user is stored: of racing registrations only one inserts each. One that dies between
+  // leaves lookups naming no user, which find nobody and are taken back after a minute.
+  const email: UserName = { kind: 'email', email: body.email };
+  const fingerprint: UserName = { kind: 'key', fingerprint: key.fingerprint };
+  if (!(await takeUserName(s.models, email, id))) throw emailTaken();
   // One account per key: a second account under someone's public key would show their
   // fingerprint and safety number beside another name (DESIGN §7).
-  if (await s.models.users.exists({ fingerprint: key.fingerprint })) {
-    throw new AppError({ status: 409, code: 'key-taken', message: 'An account with this public key exists.' });
+  if (!(await takeUserName(s.models, fingerprint, id))) {
+    await giveBackUserNames(s.models, [email], id);
+    throw new AppError({
+      status: 409,
+      code: 'key-taken',
+      message: 'An account with this public key exists.',
+    });
   }
-  const id = newId();
   const now = new Date();
-  // Logged before the account exists: no one can be handed a key the log does not hold. An
-  // account that then fails to be created leaves a binding for an id nobody has.
-  await logUserKey(s, { id, email: body.email, publicKey: key.armored }, now);
   const sealingKey = s.settings.secrets.keySealingKey;
   const user: UserDoc = {
     _id: id,
@@ -111,19 +168,26 @@ export async function register(s: Services, body: RegisterRequest, ctx: { ip: st
     keyVersion: key.keyVersion,
     saltSeed: body.saltSeed,
     kdf: body.kdf,
-    loginHash: await hashLoginSecret(s.settings, body.loginSecret),
+    loginHash,
     sealedPrivateKey: seal(sealingKey, body.encryptedPrivateKey, sealContext(id, 'private-key')),
-    sealedRecoveryKey: seal(sealingKey, body.recoveryEncryptedPrivateKey, sealContext(id, 'recovery-key')),
+    sealedRecoveryKey: seal(
+      sealingKey,
+      body.recoveryEncryptedPrivateKey,
+      sealContext(id, 'recovery-key'),
+    ),
     createdAt: now,
     passwordChangedAt: now,
   };
   try {
+    // Logged before the account exists: no one can be handed a key the log does not hold. An
+    // account that then fails to be created leaves a binding for an id nobody has.
+    await logUserKey(s, { id, email: body.email, publicKey: key.armored }, now);
+    // The unique email index still refuses a user stored by a process of the release before
+    // lookups (a rolling deploy) since this one took the email.
     await s.models.users.create(user);
   } catch (error) {
-    if (isDuplicateKey(error)) {
-      throw new AppError({ status: 409, code: 'email-taken', message: 'An account with this email exists.' });
-    }
-    throw error;
+    await giveBackUserNames(s.models, [email, fingerprint], id).catch(() => undefined);
+    throw isDuplicateKey(error) ? emailTaken() : error;
   }
   return sessionStart(s, user, ctx.req, ctx.res);
 }
@@ -140,12 +204,19 @@ const LOGIN_BACKOFF = { baseMs: 1000 };
  *
  * @throws AppError 401 `invalid-credentials`, 429 `rate-limited`.
  */
-export async function login(s: Services, body: LoginRequest, ctx: { ip: string; req: Request; res: Response }): Promise<SessionStartResponse> {
+export async function login(
+  s: Services,
+  body: LoginRequest,
+  ctx: { ip: string; req: Request; res: Response },
+): Promise<SessionStartResponse> {
   const limits = s.settings.rateLimits;
   await s.limiter.hit(`login:ip:${ctx.ip}`, { limit: limits.loginPerIp });
   // Counted as a failure until it succeeds, so parallel guesses cannot all pass the limit.
-  const release = await s.limiter.reserve(loginFailureKey(s, ctx.req, body.email), { limit: limits.loginFailuresPerAccount, backoff: LOGIN_BACKOFF });
-  const user = await s.models.users.findOne({ email: body.email }).lean();
+  const release = await s.limiter.reserve(loginFailureKey(s, ctx.req, body.email), {
+    limit: limits.loginFailuresPerAccount,
+    backoff: LOGIN_BACKOFF,
+  });
+  const user = await userBy(s.models, { kind: 'email', email: body.email });
   const ok = user
     ? await verifyLoginSecret(s.settings, user.loginHash, body.loginSecret)
     : (await verifyLoginSecret(s.settings, await dummyHash(s.settings), body.loginSecret)) && false;
@@ -174,7 +245,10 @@ export async function currentUser(s: Services, userId: string): Promise<UserDoc>
   return user;
 }
 
-export async function listSessions(s: Services, auth: { userId: string; sessionId: string }): Promise<SessionListResponse> {
+export async function listSessions(
+  s: Services,
+  auth: { userId: string; sessionId: string },
+): Promise<SessionListResponse> {
   const sessions = await s.models.sessions
     .find({ userId: auth.userId, expiresAt: { $gt: new Date() } })
     .sort({ createdAt: -1 })
@@ -193,7 +267,8 @@ export async function listSessions(s: Services, auth: { userId: string; sessionI
 /** @throws AppError 404 `session-not-found` (also for another user's session). */
 export async function endSession(s: Services, userId: string, sessionId: string): Promise<void> {
   const result = await s.models.sessions.deleteOne({ publicId: sessionId, userId });
-  if (result.deletedCount !== 1) throw new AppError({ status: 404, code: 'session-not-found', message: 'No such session.' });
+  if (result.deletedCount !== 1)
+    throw new AppError({ status: 404, code: 'session-not-found', message: 'No such session.' });
   await s.feed.publish([cacheTag.user(userId)]);
 }
 
@@ -205,28 +280,47 @@ export async function endSession(s: Services, userId: string, sessionId: string)
  *
  * @throws AppError 401 `invalid-credentials` (also for the loser of such a race), 400 `key-not-locked`, 429.
  */
-export async function changePassword(s: Services, auth: { userId: string; sessionId: string }, body: ChangePasswordRequest, req: Request): Promise<void> {
+export async function changePassword(
+  s: Services,
+  auth: { userId: string; sessionId: string },
+  body: ChangePasswordRequest,
+  req: Request,
+): Promise<void> {
   await checkKdfParams(body.kdf);
   const user = await currentUser(s, auth.userId);
-  const release = await s.limiter.reserve(loginFailureKey(s, req, user.email), { limit: s.settings.rateLimits.loginFailuresPerAccount, backoff: LOGIN_BACKOFF });
-  if (!(await verifyLoginSecret(s.settings, user.loginHash, body.currentLoginSecret))) throw invalidCredentials();
+  const release = await s.limiter.reserve(loginFailureKey(s, req, user.email), {
+    limit: s.settings.rateLimits.loginFailuresPerAccount,
+    backoff: LOGIN_BACKOFF,
+  });
+  if (!(await verifyLoginSecret(s.settings, user.loginHash, body.currentLoginSecret)))
+    throw invalidCredentials();
   await release();
   await checkLockedKey(body.encryptedPrivateKey);
   const loginHash = await hashLoginSecret(s.settings, body.newLoginSecret);
-  const unchanged = async () => (await s.models.users.findById(user._id, { loginHash: 1 }).lean())?.loginHash === user.loginHash;
-  const result = await withClaim(s, `password:${user._id}:${sha256Hex(user.loginHash)}`, unchanged, () =>
-    s.models.users.updateOne(
-      { _id: user._id, loginHash: user.loginHash },
-      {
-        $set: {
-          loginHash,
-          saltSeed: body.newSaltSeed,
-          kdf: body.kdf,
-          sealedPrivateKey: seal(s.settings.secrets.keySealingKey, body.encryptedPrivateKey, sealContext(user._id, 'private-key')),
-          passwordChangedAt: new Date(),
+  const unchanged = async () =>
+    (await s.models.users.findById(user._id, { loginHash: 1 }).lean())?.loginHash ===
+    user.loginHash;
+  const result = await withClaim(
+    s,
+    `password:${user._id}:${sha256Hex(user.loginHash)}`,
+    unchanged,
+    () =>
+      s.models.users.updateOne(
+        { _id: user._id, loginHash: user.loginHash },
+        {
+          $set: {
+            loginHash,
+            saltSeed: body.newSaltSeed,
+            kdf: body.kdf,
+            sealedPrivateKey: seal(
+              s.settings.secrets.keySealingKey,
+              body.encryptedPrivateKey,
+              sealContext(user._id, 'private-key'),
+            ),
+            passwordChangedAt: new Date(),
+          },
         },
-      },
-    ),
+      ),
   );
   // Another change won the race since we read the user: our current secret is no longer current.
   if (result?.matchedCount !== 1) throw invalidCredentials();
@@ -241,17 +335,37 @@ export async function changePassword(s: Services, auth: { userId: string; sessio
  *
  * @throws AppError 404 `recovery-unavailable`, 429.
  */
-export async function recoveryStart(s: Services, email: string, ip: string): Promise<RecoveryStartResponse> {
+export async function recoveryStart(
+  s: Services,
+  email: string,
+  ip: string,
+): Promise<RecoveryStartResponse> {
   await s.limiter.hit(`recovery:ip:${ip}`, { limit: s.settings.rateLimits.recoveryPerIp });
-  await s.limiter.hit(`recovery:acct:${email}`, { limit: s.settings.rateLimits.recoveryPerAccount });
-  const user = await s.models.users.findOne({ email }).lean();
-  if (!user) throw new AppError({ status: 404, code: 'recovery-unavailable', message: 'Recovery is not possible for this email.' });
+  await s.limiter.hit(`recovery:acct:${email}`, {
+    limit: s.settings.rateLimits.recoveryPerAccount,
+  });
+  const user = await userBy(s.models, { kind: 'email', email });
+  if (!user)
+    throw new AppError({
+      status: 404,
+      code: 'recovery-unavailable',
+      message: 'Recovery is not possible for this email.',
+    });
   const id = newId();
   const expiresAt = new Date(Date.now() + RECOVERY_CHALLENGE_MS);
   const challenge = `medseal/v1/recovery-challenge\nuser:${user._id}\nnonce:${randomBytes(32).toString('base64url')}\nexpires:${expiresAt.toISOString()}\n`;
   await s.models.challenges.create({ _id: id, userId: user._id, challenge, expiresAt });
-  const recoveryEncryptedPrivateKey = unseal(s.settings.secrets.keySealingKey, toBuffer(user.sealedRecoveryKey), sealContext(user._id, 'recovery-key'));
-  return { challengeId: id, challenge, recoveryEncryptedPrivateKey, expiresAt: expiresAt.toISOString() };
+  const recoveryEncryptedPrivateKey = unseal(
+    s.settings.secrets.keySealingKey,
+    toBuffer(user.sealedRecoveryKey),
+    sealContext(user._id, 'recovery-key'),
+  );
+  return {
+    challengeId: id,
+    challenge,
+    recoveryEncryptedPrivateKey,
+    expiresAt: expiresAt.toISOString(),
+  };
 }
 
 /**
@@ -260,15 +374,32 @@ export async function recoveryStart(s: Services, email: string, ip: string): Pro
  *
  * @throws AppError 400 `challenge-invalid` / `bad-signature` / `key-not-locked`, 429.
  */
-export async function recoveryComplete(s: Services, body: RecoveryCompleteRequest, ctx: { ip: string; req: Request; res: Response }): Promise<SessionStartResponse> {
+export async function recoveryComplete(
+  s: Services,
+  body: RecoveryCompleteRequest,
+  ctx: { ip: string; req: Request; res: Response },
+): Promise<SessionStartResponse> {
   await s.limiter.hit(`recovery:ip:${ctx.ip}`, { limit: s.settings.rateLimits.recoveryPerIp });
   // Before the challenge is used up.
   await checkKdfParams(body.kdf);
-  const challenge = await s.models.challenges.findOneAndDelete({ _id: body.challengeId, expiresAt: { $gt: new Date() } }).lean();
-  if (!challenge) throw new AppError({ status: 400, code: 'challenge-invalid', message: 'The recovery challenge is unknown, used or expired.' });
+  const challenge = await s.models.challenges
+    .findOneAndDelete({ _id: body.challengeId, expiresAt: { $gt: new Date() } })
+    .lean();
+  if (!challenge)
+    throw new AppError({
+      status: 400,
+      code: 'challenge-invalid',
+      message: 'The recovery challenge is unknown, used or expired.',
+    });
   const user = await currentUser(s, challenge.userId);
-  await s.limiter.hit(`recovery:acct:${user.email}`, { limit: s.settings.rateLimits.recoveryPerAccount });
-  await checkChallengeSignature({ challenge: challenge.challenge, signature: body.signature, publicKey: user.publicKey });
+  await s.limiter.hit(`recovery:acct:${user.email}`, {
+    limit: s.settings.rateLimits.recoveryPerAccount,
+  });
+  await checkChallengeSignature({
+    challenge: challenge.challenge,
+    signature: body.signature,
+    publicKey: user.publicKey,
+  });
   await checkLockedKey(body.encryptedPrivateKey);
   await checkLockedKey(body.recoveryEncryptedPrivateKey);
   const sealingKey = s.settings.secrets.keySealingKey;
@@ -276,9 +407,17 @@ export async function recoveryComplete(s: Services, body: RecoveryCompleteReques
     loginHash: await hashLoginSecret(s.settings, body.newLoginSecret),
     saltSeed: body.newSaltSeed,
     kdf: body.kdf,
-    sealedPrivateKey: seal(sealingKey, body.encryptedPrivateKey, sealContext(user._id, 'private-key')),
+    sealedPrivateKey: seal(
+      sealingKey,
+      body.encryptedPrivateKey,
+      sealContext(user._id, 'private-key'),
+    ),
     // A new recovery copy every time: the words just used may have been seen (issue 15, finding 9).
-    sealedRecoveryKey: seal(sealingKey, body.recoveryEncryptedPrivateKey, sealContext(user._id, 'recovery-key')),
+    sealedRecoveryKey: seal(
+      sealingKey,
+      body.recoveryEncryptedPrivateKey,
+      sealContext(user._id, 'recovery-key'),
+    ),
     passwordChangedAt: new Date(),
   };
   await s.models.users.updateOne({ _id: user._id }, { $set: update });

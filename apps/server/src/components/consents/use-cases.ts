@@ -1,13 +1,33 @@
-import { NO_CONSENT_CODE, type ConsentDto, type ConsentListResponse, type PutConsentRequest } from '@medseal/contract';
+import {
+  NO_CONSENT_CODE,
+  type ConsentDto,
+  type ConsentListResponse,
+  type PutConsentRequest,
+} from '@medseal/contract';
 import { withClaim } from '../../lib/claims';
 import { isDuplicateKey } from '../../lib/db';
 import { AppError } from '../../lib/errors';
 import { checkConsent } from '../../lib/pgp';
 import type { Services } from '../../services';
-import { consentId, type ConsentDoc } from './model';
+import { isTeamMember, teamForRecords } from '../teams/use-cases';
+import { findByIds } from '../../lib/store';
+import {
+  consentId,
+  listKeysOf,
+  patientListKey,
+  subjectListKey,
+  teamConsentId,
+  type ConsentDoc,
+} from './model';
 
-const notFound = () => new AppError({ status: 404, code: 'consent-not-found', message: 'No such consent.' });
-const conflict = () => new AppError({ status: 409, code: 'version-conflict', message: 'Another statement about this person was stored meanwhile; reload and try again.' });
+const notFound = () =>
+  new AppError({ status: 404, code: 'consent-not-found', message: 'No such consent.' });
+const conflict = () =>
+  new AppError({
+    status: 409,
+    code: 'version-conflict',
+    message: 'Another statement about this person was stored meanwhile; reload and try again.',
+  });
 
 function toConsentDto(c: ConsentDoc): ConsentDto {
   return {
@@ -15,6 +35,7 @@ function toConsentDto(c: ConsentDoc): ConsentDto {
     subjectKind: c.subjectKind,
     subjectId: c.subjectId,
     fingerprint: c.fingerprint,
+    ...(c.genesis !== undefined ? { genesis: c.genesis } : {}),
     seq: c.seq,
     since: c.since.toISOString(),
     ...(c.withdrawnAt ? { withdrawnAt: c.withdrawnAt.toISOString() } : {}),
@@ -22,10 +43,46 @@ function toConsentDto(c: ConsentDoc): ConsentDto {
   };
 }
 
-/** True when `doc` lets its subject, with the key `fingerprint`, write for the patient now. */
-function isCurrent(doc: Pick<ConsentDoc, 'subjectKind' | 'fingerprint' | 'withdrawnAt'> | null, fingerprint?: string): boolean {
-  return doc !== null && doc.subjectKind === 'person' && doc.withdrawnAt === undefined && (fingerprint === undefined || doc.fingerprint === fingerprint);
+type ConsentState = Pick<ConsentDoc, 'subjectKind' | 'fingerprint' | 'withdrawnAt'>;
+
+/** True when `doc` is a current consent of this kind (naming the key `fingerprint`, when given). */
+function isCurrent(
+  doc: ConsentState | null,
+  kind: ConsentDoc['subjectKind'],
+  fingerprint?: string,
+): doc is ConsentState {
+  return (
+    doc !== null &&
+    doc.subjectKind === kind &&
+    doc.withdrawnAt === undefined &&
+    (fingerprint === undefined || doc.fingerprint === fingerprint)
+  );
 }
+
+/** The consents a list names (each once; a consent listed but never stored is skipped). */
+async function listedConsents(s: Services, key: string): Promise<ConsentDoc[]> {
+  const ids = await s.consentLists.idsOf(key);
+  const found = await findByIds(s.models.consents, ids);
+  return ids.flatMap((id) => found.get(id) ?? []);
+}
+
+async function patientKeyOf(s: Services, callerId: string): Promise<string> {
+  const patient = await s.models.users.findById(callerId, { role: 1, publicKey: 1 }).lean();
+  if (patient?.role !== 'patient')
+    throw new AppError({
+      status: 403,
+      code: 'forbidden',
+      message: 'Only a patient gives consent to write for her.',
+    });
+  return patient.publicKey;
+}
+
+const onlyHerself = () =>
+  new AppError({
+    status: 403,
+    code: 'forbidden',
+    message: 'Only the patient herself gives or withdraws her consent.',
+  });
 
 /**
  * Stores the patient's consent to write for a doctor, or its withdrawal (DESIGN §13). Only the
@@ -36,35 +93,104 @@ function isCurrent(doc: Pick<ConsentDoc, 'subjectKind' | 'fingerprint' | 'withdr
  * @throws AppError 403 `forbidden`, 404 `user-not-found`, 400 `subject-not-doctor` and the
  *   statement codes of `checkConsent`, 409 `consent-replayed` / `version-conflict`.
  */
-export async function putConsent(s: Services, callerId: string, params: { patientId: string; subjectId: string }, body: PutConsentRequest): Promise<ConsentDto> {
-  if (params.patientId !== callerId) throw new AppError({ status: 403, code: 'forbidden', message: 'Only the patient herself gives or withdraws her consent.' });
-  const [patient, subject] = await Promise.all([
-    s.models.users.findById(callerId, { role: 1, publicKey: 1 }).lean(),
+export async function putConsent(
+  s: Services,
+  callerId: string,
+  params: { patientId: string; subjectId: string },
+  body: PutConsentRequest,
+): Promise<ConsentDto> {
+  if (params.patientId !== callerId) throw onlyHerself();
+  const [patientKey, subject] = await Promise.all([
+    patientKeyOf(s, callerId),
     s.models.users.findById(params.subjectId, { role: 1, fingerprint: 1 }).lean(),
   ]);
-  if (patient?.role !== 'patient') throw new AppError({ status: 403, code: 'forbidden', message: 'Only a patient gives consent to write for her.' });
-  if (!subject) throw new AppError({ status: 404, code: 'user-not-found', message: 'No such user.' });
-  if (subject.role !== 'doctor') throw new AppError({ status: 400, code: 'subject-not-doctor', message: 'Only a doctor may be allowed to write for a patient.' });
-  const id = consentId(callerId, params.subjectId);
+  if (!subject)
+    throw new AppError({ status: 404, code: 'user-not-found', message: 'No such user.' });
+  if (subject.role !== 'doctor')
+    throw new AppError({
+      status: 400,
+      code: 'subject-not-doctor',
+      message: 'Only a doctor may be allowed to write for a patient.',
+    });
+  return storeConsent(s, {
+    id: consentId(callerId, params.subjectId),
+    signedConsent: body.signedConsent,
+    patientKey,
+    expect: {
+      patientId: callerId,
+      subject: { kind: 'person', id: params.subjectId, fingerprint: subject.fingerprint },
+    },
+  });
+}
+
+/**
+ * Stores the patient's consent to write for a care team, or its withdrawal (DESIGN §13,
+ * docs/care-teams.md): the statement must name the team's id, genesis and root admin key as the
+ * team's settled statements give them. Any current member may then write for her.
+ *
+ * @throws AppError 403 `forbidden`, 404 `team-not-found` and the codes of putConsent.
+ */
+export async function putTeamConsent(
+  s: Services,
+  callerId: string,
+  params: { patientId: string; teamId: string },
+  body: PutConsentRequest,
+): Promise<ConsentDto> {
+  if (params.patientId !== callerId) throw onlyHerself();
+  const [patientKey, team] = await Promise.all([
+    patientKeyOf(s, callerId),
+    teamForRecords(s, params.teamId),
+  ]);
+  if (!team) throw new AppError({ status: 404, code: 'team-not-found', message: 'No such team.' });
+  return storeConsent(s, {
+    id: teamConsentId(callerId, params.teamId),
+    signedConsent: body.signedConsent,
+    patientKey,
+    expect: {
+      patientId: callerId,
+      subject: {
+        kind: 'team',
+        id: params.teamId,
+        fingerprint: team.state.root.fingerprint,
+        genesis: team.state.genesis,
+      },
+    },
+  });
+}
+
+/** Checks a statement against what the server knows and stores it as the latest (putConsent). */
+async function storeConsent(
+  s: Services,
+  input: {
+    id: string;
+    signedConsent: string;
+    patientKey: string;
+    expect: Omit<Parameters<typeof checkConsent>[0]['expect'], 'minSeq'>;
+  },
+): Promise<ConsentDto> {
+  const { id, expect } = input;
   const stored = await s.models.consents.findById(id).lean();
   const consent = await checkConsent({
-    signedConsent: body.signedConsent,
-    patientPublicKey: patient.publicKey,
-    expect: { patientId: callerId, subject: { kind: 'person', id: params.subjectId, fingerprint: subject.fingerprint }, minSeq: (stored?.seq ?? 0) + 1 },
+    signedConsent: input.signedConsent,
+    patientPublicKey: input.patientKey,
+    expect: { ...expect, minSeq: (stored?.seq ?? 0) + 1 },
   });
   const doc: ConsentDoc = {
     _id: id,
-    patientId: callerId,
-    subjectKind: 'person',
-    subjectId: params.subjectId,
+    patientId: expect.patientId,
+    subjectKind: expect.subject.kind,
+    subjectId: expect.subject.id,
     fingerprint: consent.subject.fingerprint,
+    ...(consent.subject.genesis !== undefined ? { genesis: consent.subject.genesis } : {}),
     seq: consent.seq,
     since: new Date(consent.since),
     ...(consent.withdrawnAt ? { withdrawnAt: new Date(consent.withdrawnAt) } : {}),
-    signedConsent: body.signedConsent,
+    signedConsent: input.signedConsent,
     updatedAt: new Date(),
   };
   if (!stored) {
+    // Listed first: a consent stored but not listed would be missing from her list.
+    await s.consentLists.add(listKeysOf(doc), id);
     try {
       await s.models.consents.create(doc);
     } catch (error) {
@@ -73,61 +199,145 @@ export async function putConsent(s: Services, callerId: string, params: { patien
     }
     return toConsentDto(doc);
   }
-  const unchanged = async () => (await s.models.consents.findById(id, { seq: 1 }).lean())?.seq === stored.seq;
+  const unchanged = async () =>
+    (await s.models.consents.findById(id, { seq: 1 }).lean())?.seq === stored.seq;
   const { _id, withdrawnAt, ...fields } = doc;
   const result = await withClaim(s, `consents:${id}:${doc.seq}`, unchanged, () =>
-    s.models.consents.updateOne({ _id, seq: stored.seq }, withdrawnAt ? { $set: { ...fields, withdrawnAt } } : { $set: fields, $unset: { withdrawnAt: 1 } }),
+    s.models.consents.updateOne(
+      { _id, seq: stored.seq },
+      withdrawnAt
+        ? { $set: { ...fields, withdrawnAt } }
+        : { $set: fields, $unset: { withdrawnAt: 1 } },
+    ),
   );
   if (result?.matchedCount !== 1) throw conflict();
   return toConsentDto(doc);
 }
 
-/** The patient's consent to `subjectId`, when it lets them write now (an `_id` read). */
-async function currentConsent(s: Services, patientId: string, subjectId: string): Promise<ConsentDoc | null> {
-  const doc = await s.models.consents.findById(consentId(patientId, subjectId)).lean();
-  return isCurrent(doc) ? doc : null;
+/**
+ * Whether `callerId` writes for the patient now: her current consent names him in person, or a
+ * care team he is a current member of (by its settled statements). `docs`, when the caller has
+ * them, are her consents already read.
+ */
+async function isCurrentCarer(
+  s: Services,
+  patientId: string,
+  callerId: string,
+  docs?: readonly ConsentDoc[],
+): Promise<boolean> {
+  if (
+    isCurrent(
+      await s.models.consents
+        .findById(consentId(patientId, callerId), {
+          subjectKind: 1,
+          fingerprint: 1,
+          withdrawnAt: 1,
+        })
+        .lean(),
+      'person',
+    )
+  )
+    return true;
+  const teams = (docs ?? (await listedConsents(s, patientListKey(patientId)))).filter((d) =>
+    isCurrent(d, 'team'),
+  );
+  for (const t of teams) if (await isTeamMember(s, t.subjectId, callerId)) return true;
+  return false;
 }
 
 /**
- * A patient's consents: all for herself; the current ones for a doctor she consented to (her
- * other carers, whose notes he co-reads); nobody else learns whom she consented to.
+ * A patient's latest statements, withdrawals included: for herself, and for a doctor she
+ * currently consents to, in person or through a team he is a member of (her other carers, whose
+ * notes he co-reads). Carers get the withdrawals too: each statement carries her consent book,
+ * so her newest one is what lets them refuse a withdrawn consent the server replays
+ * (docs/decisions.md). Nobody else learns whom she consented to.
  * @throws AppError 404 `consent-not-found`.
  */
-export async function listConsents(s: Services, callerId: string, patientId: string): Promise<ConsentListResponse> {
-  const own = callerId === patientId;
-  if (!own && !(await currentConsent(s, patientId, callerId))) throw notFound();
-  // Not an `_id` read (a scan on FerretDB v1): only when a form or the contacts page opens.
-  const docs = await s.models.consents.find({ patientId }).sort({ _id: 1 }).lean();
-  return { consents: docs.filter((d) => own || isCurrent(d)).map(toConsentDto) };
+export async function listConsents(
+  s: Services,
+  callerId: string,
+  patientId: string,
+): Promise<ConsentListResponse> {
+  const docs = (await listedConsents(s, patientListKey(patientId))).sort((a, b) =>
+    a._id < b._id ? -1 : a._id > b._id ? 1 : 0,
+  );
+  if (callerId !== patientId && !(await isCurrentCarer(s, patientId, callerId, docs)))
+    throw notFound();
+  return { consents: docs.map(toConsentDto) };
 }
 
 /**
- * One consent: for the patient and its subject as stored; for her other current carers only
- * while it is current. @throws AppError 404 `consent-not-found`.
+ * One consent to a person: for the patient and its subject as stored; for her other current
+ * carers only while it is current. @throws AppError 404 `consent-not-found`.
  */
-export async function getConsent(s: Services, callerId: string, params: { patientId: string; subjectId: string }): Promise<ConsentDto> {
-  const doc = await s.models.consents.findById(consentId(params.patientId, params.subjectId)).lean();
+export async function getConsent(
+  s: Services,
+  callerId: string,
+  params: { patientId: string; subjectId: string },
+): Promise<ConsentDto> {
+  const doc = await s.models.consents
+    .findById(consentId(params.patientId, params.subjectId))
+    .lean();
   if (!doc) throw notFound();
   if (callerId === params.patientId || callerId === params.subjectId) return toConsentDto(doc);
-  if (!isCurrent(doc) || !(await currentConsent(s, params.patientId, callerId))) throw notFound();
+  if (!isCurrent(doc, doc.subjectKind) || !(await isCurrentCarer(s, params.patientId, callerId)))
+    throw notFound();
   return toConsentDto(doc);
 }
 
 /**
  * Refuses a write for `patientId` by `writer` unless the patient's current consent names the
- * writer's registered key (DESIGN §13, issue 10 class 11): a self-declared doctor, or one whose
- * consent was withdrawn or names a key they no longer have, writes for no one.
+ * writer's registered key (DESIGN §13, issue 10 class 11), or names one of `teams` (the care
+ * teams the write goes through) whose settled statements have the writer as a current member
+ * with that same key: a self-declared doctor, one whose consent was withdrawn or names a key
+ * they no longer have, or a member who left, writes for no one. Fails closed: a team whose
+ * state cannot be settled gives nothing.
  * @throws AppError 403 `no-consent`.
  */
-export async function requireConsent(s: Services, patientId: string, writer: { id: string; fingerprint: string }): Promise<void> {
-  const doc = await s.models.consents.findById(consentId(patientId, writer.id), { subjectKind: 1, fingerprint: 1, withdrawnAt: 1 }).lean();
-  if (!isCurrent(doc, writer.fingerprint)) {
-    throw new AppError({ status: 403, code: NO_CONSENT_CODE, message: 'The patient has not consented to you writing for her (or withdrew it).' });
+export async function requireConsent(
+  s: Services,
+  patientId: string,
+  writer: { id: string; fingerprint: string },
+  teams: readonly string[] = [],
+): Promise<void> {
+  const fields = { subjectKind: 1, fingerprint: 1, genesis: 1, withdrawnAt: 1 };
+  if (
+    isCurrent(
+      await s.models.consents.findById(consentId(patientId, writer.id), fields).lean(),
+      'person',
+      writer.fingerprint,
+    )
+  )
+    return;
+  for (const teamId of new Set(teams)) {
+    const doc = await s.models.consents.findById(teamConsentId(patientId, teamId), fields).lean();
+    if (!isCurrent(doc, 'team')) continue;
+    const team = await teamForRecords(s, teamId);
+    const member = team?.state.members.find((m) => m.userId === writer.id);
+    if (
+      team &&
+      member?.fingerprint === writer.fingerprint &&
+      doc.genesis === team.state.genesis &&
+      doc.fingerprint === team.state.root.fingerprint
+    )
+      return;
   }
+  throw new AppError({
+    status: 403,
+    code: NO_CONSENT_CODE,
+    message:
+      'The patient has not consented to you (or a team of yours) writing for her, or withdrew it.',
+  });
 }
 
 /** The people `userId` has a current consent with, either way (the directory's connections). */
 export async function consentPartnersOf(s: Services, userId: string): Promise<string[]> {
-  const docs = await s.models.consents.find({ $or: [{ patientId: userId }, { subjectId: userId }] }, { patientId: 1, subjectId: 1, subjectKind: 1, fingerprint: 1, withdrawnAt: 1 }).lean();
-  return docs.filter((d) => isCurrent(d)).map((d) => (d.patientId === userId ? d.subjectId : d.patientId));
+  const docs = (
+    await Promise.all(
+      [patientListKey(userId), subjectListKey(userId)].map((key) => listedConsents(s, key)),
+    )
+  ).flat();
+  return docs
+    .filter((d) => isCurrent(d, 'person'))
+    .map((d) => (d.patientId === userId ? d.subjectId : d.patientId));
 }

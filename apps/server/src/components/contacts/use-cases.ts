@@ -17,7 +17,11 @@ export function getContacts(s: Services, userId: string): Promise<ContactsBlobRe
  *
  * @throws AppError 409 `version-conflict`, 400 message check codes.
  */
-export async function putContacts(s: Services, userId: string, body: PutContactsRequest): Promise<ContactsBlobResponse> {
+export async function putContacts(
+  s: Services,
+  userId: string,
+  body: PutContactsRequest,
+): Promise<ContactsBlobResponse> {
   const user = await s.models.users.findById(userId, { publicKey: 1 }).lean();
   if (!user) throw new AppError({ status: 401, code: 'unauthenticated', message: 'Log in first.' });
   await checkMessage(body.blob, [user.publicKey], MAX_CONTACTS_BYTES);

@@ -1,4 +1,5 @@
 import { LIVE_RECORDS_EVENT, type LiveRecordsEvent } from '@medseal/contract';
+import { responseEnded } from '../../lib/http-server';
 import type { Handlers } from '../../lib/routing';
 import { cacheTag, type Services } from '../../services';
 import { authenticate } from '../auth/sessions';
@@ -40,16 +41,18 @@ export function liveHandlers(s: Services): Pick<Handlers<unknown>, 'live'> {
       };
       const stopListening = s.feed.listen((tags) => {
         if (!tags.includes(mine)) return;
-        for (const tag of tags) if (tag.startsWith(RECORD_TAG)) changed.add(tag.slice(RECORD_TAG.length));
+        for (const tag of tags)
+          if (tag.startsWith(RECORD_TAG)) changed.add(tag.slice(RECORD_TAG.length));
         batch ??= setTimeout(send, BATCH_MS);
       });
       const heartbeat = setInterval(() => {
         void authenticate(s, req).then(
-          (still) => (still?.sessionId === auth.sessionId ? res.write(': still here\n\n') : res.end()),
+          (still) =>
+            still?.sessionId === auth.sessionId ? res.write(': still here\n\n') : res.end(),
           () => res.end(),
         );
       }, HEARTBEAT_MS);
-      await new Promise<void>((resolve) => res.once('close', resolve));
+      await responseEnded(res);
       stopListening();
       clearInterval(heartbeat);
       clearTimeout(batch);

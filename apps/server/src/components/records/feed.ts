@@ -158,7 +158,8 @@ export class ListingFeed {
    */
   private hint(readerId: string, seq: number): Promise<void> {
     const write = async () => {
-      const raise = () => this.hints.updateOne({ _id: readerId }, { $max: { seq } }, { upsert: true });
+      const raise = () =>
+        this.hints.updateOne({ _id: readerId }, { $max: { seq } }, { upsert: true });
       try {
         await raise();
       } catch (error) {

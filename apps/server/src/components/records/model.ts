@@ -21,8 +21,10 @@ export interface RecordDoc {
   _id: string;
   /** The patient the record is about. */
   ownerId: string;
-  /** Who wrote the current version (the envelope's signer). */
+  /** Who wrote the current version (the envelope's signer; for a re-key, its base's). */
   authorId: string;
+  /** Set when the current version is a re-key: the team admin who signed it (docs/care-teams.md). */
+  rekeyedBy?: string;
   /** Who created the record; may edit and share it while still a recipient. */
   creatorId: string;
   /** Who the stored message is encrypted to: declared recipients plus active grantees. */
@@ -46,10 +48,17 @@ export interface RecordDoc {
   message: string;
 }
 
-const recipientSchema = new Schema<RecipientDoc>({ userId: { type: String, required: true }, fingerprint: { type: String, required: true } }, { _id: false });
+const recipientSchema = new Schema<RecipientDoc>(
+  { userId: { type: String, required: true }, fingerprint: { type: String, required: true } },
+  { _id: false },
+);
 
 const recordTeamSchema = new Schema<RecordTeamDoc>(
-  { teamId: { type: String, required: true }, fingerprint: { type: String, required: true }, gen: { type: Number, required: true } },
+  {
+    teamId: { type: String, required: true },
+    fingerprint: { type: String, required: true },
+    gen: { type: Number, required: true },
+  },
   { _id: false },
 );
 
@@ -58,6 +67,7 @@ const recordSchema = new Schema<RecordDoc>(
     _id: { type: String, required: true },
     ownerId: { type: String, required: true },
     authorId: { type: String, required: true },
+    rekeyedBy: { type: String },
     creatorId: { type: String, required: true },
     recipients: { type: [recipientSchema], required: true },
     readerIds: { type: [String], required: true },
@@ -72,8 +82,6 @@ const recordSchema = new Schema<RecordDoc>(
   },
   { versionKey: false, strict: 'throw' },
 );
-// For the directory's co-readers (records/co-readers.ts) on MongoDB; the list uses the feed.
-recordSchema.index({ readerIds: 1 });
 
 /** An immutable version as it was written; `_id` = `<recordId>:<version>` makes the version slot unique. */
 export interface RecordVersionDoc {
@@ -81,6 +89,8 @@ export interface RecordVersionDoc {
   recordId: string;
   version: number;
   authorId: string;
+  /** A re-key: the team admin who signed it. */
+  rekeyedBy?: string;
   recipients: RecipientDoc[];
   teams?: RecordTeamDoc[];
   message: string;
@@ -95,6 +105,7 @@ const versionSchema = new Schema<RecordVersionDoc>(
     recordId: { type: String, required: true, index: true },
     version: { type: Number, required: true },
     authorId: { type: String, required: true },
+    rekeyedBy: { type: String },
     recipients: { type: [recipientSchema], required: true },
     teams: { type: [recordTeamSchema], default: undefined },
     message: { type: String, required: true },
@@ -153,6 +164,22 @@ const attachmentLinkSchema = new Schema<AttachmentLinkDoc>(
   { versionKey: false, strict: 'throw' },
 );
 
+/** A chunk's `_id`: `<attachmentId>:<gen>:<n>`. */
+export const chunkId = (attachmentId: string, gen: number, n: number) =>
+  `${attachmentId}:${gen}:${n}`;
+
+/** The `_id`s of chunks 0 … count-1 of generation `gen`. */
+export const chunkIds = (attachmentId: string, gen: number, count: number) =>
+  Array.from({ length: count }, (_, n) => chunkId(attachmentId, gen, n));
+
+/**
+ * Every chunk `_id` the attachment may have stored: each generation up to one a split that
+ * stopped half-way may have written; an earlier generation held the packets too (a few hundred
+ * bytes per reader), so at most one chunk more.
+ */
+export const storedChunkIds = (a: Pick<AttachmentDoc, '_id' | 'gen' | 'chunkCount'>) =>
+  Array.from({ length: a.gen + 1 }, (_, g) => chunkIds(a._id, g + 1, a.chunkCount + 1)).flat();
+
 /** Our own chunking (plain documents) rather than GridFS: works the same on FerretDB v1 and MongoDB. */
 export interface ChunkDoc {
   _id: string;
@@ -177,7 +204,11 @@ const chunkSchema = new Schema<ChunkDoc>(
 chunkSchema.index({ attachmentId: 1, gen: 1, n: 1 }, { unique: true });
 
 export const recordModel = (c: Connection) => modelOn(c, 'Record', recordSchema, 'records');
-export const recordVersionModel = (c: Connection) => modelOn(c, 'RecordVersion', versionSchema, 'record_versions');
-export const attachmentModel = (c: Connection) => modelOn(c, 'Attachment', attachmentSchema, 'attachments');
-export const attachmentLinkModel = (c: Connection) => modelOn(c, 'AttachmentLink', attachmentLinkSchema, 'attachment_links');
-export const attachmentChunkModel = (c: Connection) => modelOn(c, 'AttachmentChunk', chunkSchema, 'attachment_chunks');
+export const recordVersionModel = (c: Connection) =>
+  modelOn(c, 'RecordVersion', versionSchema, 'record_versions');
+export const attachmentModel = (c: Connection) =>
+  modelOn(c, 'Attachment', attachmentSchema, 'attachments');
+export const attachmentLinkModel = (c: Connection) =>
+  modelOn(c, 'AttachmentLink', attachmentLinkSchema, 'attachment_links');
+export const attachmentChunkModel = (c: Connection) =>
+  modelOn(c, 'AttachmentChunk', chunkSchema, 'attachment_chunks');

@@ -13,18 +13,24 @@ import { AppError } from '../../lib/errors';
 import { checkMessage } from '../../lib/pgp';
 import { JsonBytes } from '../../lib/routing';
 import type { Services } from '../../services';
-import { eventId } from '../audit/model';
 import { requireConsent } from '../consents/use-cases';
 import { grantId, teamGrantId } from '../sharing/model';
 import { isTeamMember, teamForRecords } from '../teams/use-cases';
-import { appendAudit, appendListReads, trailEndsDeleted } from '../audit/use-cases';
-import { recordChanged, recordsChanged, roleOf } from './access';
+import { appendAudit, appendListReads, trailEndsDeleted, trailOwnerOf } from '../audit/use-cases';
+import { recordChanged, recordsChanged, rolesOf, type RecordRole } from './access';
 import { withRevClaim } from './rev-claim';
 import type { AttachmentDoc, RecordDoc, RecordTeamDoc, RecordVersionDoc } from './model';
 import { isDuplicateKey, LONG_OPERATION } from '../../lib/db';
-import { chainIds, findByIds, storedBeforeDuplicate } from '../../lib/store';
+import {
+  chainEnd,
+  chainId,
+  chainIds,
+  deleteByIds,
+  findByIds,
+  storedBeforeDuplicate,
+} from '../../lib/store';
 import { isListedAt, teamFeedId } from './feed';
-import { listAttachments } from './attachment-list';
+import { deleteRecordAttachments, listAttachments, listAttachmentsOfMany } from './attachment-list';
 
 const iso = (d: Date) => d.toISOString();
 
@@ -40,6 +46,7 @@ export function toRecordDto(r: RecordDoc, attachments: AttachmentDoc[]): RecordD
     recipients: r.recipients.map((x) => ({ userId: x.userId, fingerprint: x.fingerprint })),
     teams: teamsOf(r),
     version: r.version,
+    ...(r.rekeyedBy ? { rekeyedBy: r.rekeyedBy } : {}),
     createdAt: iso(r.createdAt),
     updatedAt: iso(r.updatedAt),
     message: r.message,
@@ -47,7 +54,8 @@ export function toRecordDto(r: RecordDoc, attachments: AttachmentDoc[]): RecordD
   };
 }
 
-const teamsOf = (r: { teams?: RecordTeamDoc[] | undefined }) => (r.teams ?? []).map((t) => ({ teamId: t.teamId, fingerprint: t.fingerprint, gen: t.gen }));
+const teamsOf = (r: { teams?: RecordTeamDoc[] | undefined }) =>
+  (r.teams ?? []).map((t) => ({ teamId: t.teamId, fingerprint: t.fingerprint, gen: t.gen }));
 
 /**
  * Checks the care teams a new version is encrypted to (DESIGN §13): each exists, named once,
@@ -60,23 +68,51 @@ const teamsOf = (r: { teams?: RecordTeamDoc[] | undefined }) => (r.teams ?? []).
  * @throws AppError 400 `duplicate-team`, `team-key-not-current`, `team-not-granted`; 404
  *   `team-not-found`; 403 `not-team-member`.
  */
-async function resolveTeams(s: Services, input: { teams: readonly TeamRecipient[] | undefined; authorId: string; granted: readonly RecordTeamDoc[] | null }) {
+async function resolveTeams(
+  s: Services,
+  input: {
+    teams: readonly TeamRecipient[] | undefined;
+    authorId: string;
+    granted: readonly RecordTeamDoc[] | null;
+  },
+) {
   const teams = input.teams ?? [];
-  if (new Set(teams.map((t) => t.teamId)).size !== teams.length) throw new AppError({ status: 400, code: 'duplicate-team', message: 'A team is named twice.' });
+  if (new Set(teams.map((t) => t.teamId)).size !== teams.length)
+    throw new AppError({ status: 400, code: 'duplicate-team', message: 'A team is named twice.' });
   const resolved = await Promise.all(teams.map((t) => teamForRecords(s, t.teamId)));
   let authorIsMember = false;
   const docs: RecordTeamDoc[] = [];
   const keys: string[] = [];
   for (const [i, wanted] of teams.entries()) {
     const team = resolved[i];
-    if (!team) throw new AppError({ status: 404, code: 'team-not-found', message: 'No such team.', details: { teamId: wanted.teamId } });
+    if (!team)
+      throw new AppError({
+        status: 404,
+        code: 'team-not-found',
+        message: 'No such team.',
+        details: { teamId: wanted.teamId },
+      });
     const member = team.state.members.some((m) => m.userId === input.authorId);
-    if (input.granted === null && !member) throw new AppError({ status: 403, code: 'not-team-member', message: 'You may write a record for a team only as its member.' });
+    if (input.granted === null && !member)
+      throw new AppError({
+        status: 403,
+        code: 'not-team-member',
+        message: 'You may write a record for a team only as its member.',
+      });
     if (input.granted !== null && !input.granted.some((g) => g.teamId === wanted.teamId)) {
-      throw new AppError({ status: 400, code: 'team-not-granted', message: 'The record is not shared with this team; share it first.' });
+      throw new AppError({
+        status: 400,
+        code: 'team-not-granted',
+        message: 'The record is not shared with this team; share it first.',
+      });
     }
     if (wanted.fingerprint !== team.key.fingerprint) {
-      throw new AppError({ status: 400, code: 'team-key-not-current', message: "A team's key is not its current key.", details: { teamId: wanted.teamId } });
+      throw new AppError({
+        status: 400,
+        code: 'team-key-not-current',
+        message: "A team's key is not its current key.",
+        details: { teamId: wanted.teamId },
+      });
     }
     authorIsMember ||= member;
     docs.push({ teamId: wanted.teamId, fingerprint: team.key.fingerprint, gen: team.key.gen });
@@ -93,33 +129,90 @@ async function resolveTeams(s: Services, input: { teams: readonly TeamRecipient[
  * @throws AppError 400 `unknown-recipient`, `fingerprint-mismatch`, `duplicate-recipient`,
  *   `owner-not-recipient`, `author-not-recipient` (unless the author reads through a team).
  */
-async function resolveRecipients(s: Services, recipients: Recipient[], ownerId: string, authorId: string, authorReadsThroughTeam = false): Promise<string[]> {
+export async function resolveRecipients(
+  s: Services,
+  recipients: Recipient[],
+  ownerId: string,
+  authorId: string,
+  authorReadsThroughTeam = false,
+): Promise<string[]> {
   const ids = recipients.map((r) => r.userId);
   if (new Set(ids).size !== ids.length) {
-    throw new AppError({ status: 400, code: 'duplicate-recipient', message: 'A recipient is named twice.' });
+    throw new AppError({
+      status: 400,
+      code: 'duplicate-recipient',
+      message: 'A recipient is named twice.',
+    });
   }
-  if (!ids.includes(ownerId)) throw new AppError({ status: 400, code: 'owner-not-recipient', message: 'The record must be encrypted to its owner.' });
+  if (!ids.includes(ownerId))
+    throw new AppError({
+      status: 400,
+      code: 'owner-not-recipient',
+      message: 'The record must be encrypted to its owner.',
+    });
   // A member writing for her team reads it through the team key: after she leaves, she does not.
-  if (!ids.includes(authorId) && !authorReadsThroughTeam) throw new AppError({ status: 400, code: 'author-not-recipient', message: 'The record must be encrypted to its author.' });
+  if (!ids.includes(authorId) && !authorReadsThroughTeam)
+    throw new AppError({
+      status: 400,
+      code: 'author-not-recipient',
+      message: 'The record must be encrypted to its author.',
+    });
   // One primary-key read each: FerretDB v1 would scan the collection for `$in`.
-  const users = await Promise.all(ids.map((id) => s.models.users.findById(id, { fingerprint: 1, publicKey: 1 }).lean()));
+  const users = await Promise.all(
+    ids.map((id) => s.models.users.findById(id, { fingerprint: 1, publicKey: 1 }).lean()),
+  );
   const byId = new Map(users.flatMap((u) => (u ? [[u._id, u] as const] : [])));
   return recipients.map((r) => {
     const user = byId.get(r.userId);
-    if (!user) throw new AppError({ status: 400, code: 'unknown-recipient', message: 'A recipient does not exist.', details: { userId: r.userId } });
+    if (!user)
+      throw new AppError({
+        status: 400,
+        code: 'unknown-recipient',
+        message: 'A recipient does not exist.',
+        details: { userId: r.userId },
+      });
     if (user.fingerprint !== r.fingerprint) {
-      throw new AppError({ status: 400, code: 'fingerprint-mismatch', message: "A recipient's fingerprint is not the one of their key.", details: { userId: r.userId } });
+      throw new AppError({
+        status: 400,
+        code: 'fingerprint-mismatch',
+        message: "A recipient's fingerprint is not the one of their key.",
+        details: { userId: r.userId },
+      });
     }
     return user.publicKey;
   });
 }
 
-async function attachmentsOf(s: Services, recordId: string): Promise<AttachmentDoc[]> {
-  const list = await s.caches.attachments.get(recordId, async () => ({ recordId, attachments: await listAttachments(s.models, recordId) }));
+export async function attachmentsOf(s: Services, recordId: string): Promise<AttachmentDoc[]> {
+  const list = await s.caches.attachments.get(recordId, async () => ({
+    recordId,
+    attachments: await listAttachments(s.models, recordId),
+  }));
   return list?.attachments ?? [];
 }
 
-const recordExists = () => new AppError({ status: 409, code: 'record-exists', message: 'A record with this id exists or existed.' });
+/** The records' attachment lists from the read cache; the misses from one batched read (listAttachmentsOfMany). */
+async function attachmentsOfMany(
+  s: Services,
+  recordIds: readonly string[],
+): Promise<AttachmentDoc[][]> {
+  let batch: Promise<Map<string, AttachmentDoc[]>> | undefined;
+  const load = async (recordId: string) => ({
+    recordId,
+    attachments: (await (batch ??= listAttachmentsOfMany(s.models, recordIds))).get(recordId) ?? [],
+  });
+  const lists = await Promise.all(
+    recordIds.map((recordId) => s.caches.attachments.get(recordId, () => load(recordId))),
+  );
+  return lists.map((list) => list?.attachments ?? []);
+}
+
+const recordExists = () =>
+  new AppError({
+    status: 409,
+    code: 'record-exists',
+    message: 'A record with this id exists or existed.',
+  });
 
 /**
  * The stored record when `body` is a repeat of the create that stored it (a retry after an
@@ -127,21 +220,36 @@ const recordExists = () => new AppError({ status: 409, code: 'record-exists', me
  * version 1 message. Undefined when no record has this id.
  * @throws AppError 409 `record-exists` when the id holds another record.
  */
-async function repeatedCreate(s: Services, authorId: string, body: CreateRecordRequest): Promise<RecordDto | undefined> {
+async function repeatedCreate(
+  s: Services,
+  authorId: string,
+  body: CreateRecordRequest,
+): Promise<RecordDto | undefined> {
   const existing = await s.models.records.findById(body.recordId).lean();
   if (!existing) return undefined;
   // Until its first change (rev 1) the record holds version 1 as created, also while the
   // create that stores it has not written version 1 yet (a retry racing it).
-  const first = existing.rev === 1 ? existing : await s.models.versions.findById(`${body.recordId}:1`, { message: 1, recipients: 1 }).lean();
+  const first =
+    existing.rev === 1
+      ? existing
+      : await s.models.versions
+          .findById(`${body.recordId}:1`, { message: 1, recipients: 1 })
+          .lean();
   const same =
     existing.creatorId === authorId &&
     existing.ownerId === body.ownerId &&
     first?.message === body.message &&
-    JSON.stringify(first.recipients.map((r) => [r.userId, r.fingerprint])) === JSON.stringify(body.recipients.map((r) => [r.userId, r.fingerprint]));
+    JSON.stringify(first.recipients.map((r) => [r.userId, r.fingerprint])) ===
+      JSON.stringify(body.recipients.map((r) => [r.userId, r.fingerprint]));
   if (!same) throw recordExists();
   // The first answer may have failed before the trail's first event was stored.
-  if (!(await s.models.audit.exists({ _id: eventId(existing._id, 1) }))) {
-    await appendAudit(s, { recordId: existing._id, ownerId: existing.ownerId, actorId: authorId, action: 'create' });
+  if ((await trailOwnerOf(s, existing._id)) === undefined) {
+    await appendAudit(s, {
+      recordId: existing._id,
+      ownerId: existing.ownerId,
+      actorId: authorId,
+      action: 'create',
+    });
   }
   return toRecordDto(existing, await attachmentsOf(s, existing._id));
 }
@@ -155,28 +263,56 @@ async function repeatedCreate(s: Services, authorId: string, body: CreateRecordR
  *   (a doctor the patient has not consented to, DESIGN §13), 409 `record-exists`
  *   (another record under this id, also a deleted one, whose trail stays its owner's).
  */
-export async function createRecord(s: Services, authorId: string, body: CreateRecordRequest): Promise<RecordDto> {
+export async function createRecord(
+  s: Services,
+  authorId: string,
+  body: CreateRecordRequest,
+): Promise<RecordDto> {
   const repeated = await repeatedCreate(s, authorId, body);
   if (repeated) return repeated;
   // A doctor writing for a patient: his registered key, which her consent must name.
   let writerFingerprint: string | null = null;
   if (body.ownerId !== authorId) {
-    const [owner, author] = await Promise.all([s.models.users.findById(body.ownerId, { role: 1 }).lean(), s.models.users.findById(authorId, { role: 1, fingerprint: 1 }).lean()]);
-    if (!owner) throw new AppError({ status: 400, code: 'unknown-recipient', message: 'The owner does not exist.' });
+    const [owner, author] = await Promise.all([
+      s.models.users.findById(body.ownerId, { role: 1 }).lean(),
+      s.models.users.findById(authorId, { role: 1, fingerprint: 1 }).lean(),
+    ]);
+    if (!owner)
+      throw new AppError({
+        status: 400,
+        code: 'unknown-recipient',
+        message: 'The owner does not exist.',
+      });
     if (owner.role !== 'patient' || author?.role !== 'doctor') {
-      throw new AppError({ status: 400, code: 'owner-not-patient', message: 'Only a doctor may write a record for someone else, and only for a patient.' });
+      throw new AppError({
+        status: 400,
+        code: 'owner-not-patient',
+        message: 'Only a doctor may write a record for someone else, and only for a patient.',
+      });
     }
     writerFingerprint = author.fingerprint;
   }
   const teams = await resolveTeams(s, { teams: body.teams, authorId, granted: null });
-  // Also through a team: her consent names this doctor (a consent to a team is for later, §13).
-  if (writerFingerprint !== null) await requireConsent(s, body.ownerId, { id: authorId, fingerprint: writerFingerprint });
-  const keys = await resolveRecipients(s, body.recipients, body.ownerId, authorId, teams.authorIsMember);
+  // Her consent names this doctor, or a team he writes through as a current member (DESIGN §13).
+  if (writerFingerprint !== null)
+    await requireConsent(
+      s,
+      body.ownerId,
+      { id: authorId, fingerprint: writerFingerprint },
+      teams.teams.map((t) => t.teamId),
+    );
+  const keys = await resolveRecipients(
+    s,
+    body.recipients,
+    body.ownerId,
+    authorId,
+    teams.authorIsMember,
+  );
   await checkMessage(body.message, [...keys, ...teams.keys], MAX_RECORD_MESSAGE_CHARS);
   // A deleted record's id keeps its audit trail; whoever took the id over would become the
   // "owner" of that trail (read it, extend it) and the real owner would lose it.
   // A trail without a record: deleted, or stored meanwhile by the same create racing itself.
-  if (await s.models.audit.exists({ _id: eventId(body.recordId, 1) })) return racedCreate(s, authorId, body);
+  if ((await trailOwnerOf(s, body.recordId)) !== undefined) return racedCreate(s, authorId, body);
   try {
     return toRecordDto(await storeNewRecord(s, { ...body, authorId, teams: teams.teams }), []);
   } catch (error) {
@@ -190,7 +326,11 @@ export async function createRecord(s: Services, authorId: string, body: CreateRe
  * racing itself (a retry while the first was still running) gets the stored record.
  * @throws AppError 409 `record-exists` for anything else.
  */
-async function racedCreate(s: Services, authorId: string, body: CreateRecordRequest): Promise<RecordDto> {
+async function racedCreate(
+  s: Services,
+  authorId: string,
+  body: CreateRecordRequest,
+): Promise<RecordDto> {
   const raced = await repeatedCreate(s, authorId, body);
   if (raced) return raced;
   throw recordExists();
@@ -223,14 +363,37 @@ export async function storeNewRecord(s: Services, input: NewRecord): Promise<Rec
  * are skipped as stale (feed.ts).
  * @throws a duplicate-key error when an id is taken (isDuplicateKey).
  */
-export async function storeNewRecords(s: Services, inputs: readonly NewRecord[]): Promise<RecordDoc[]> {
+export async function storeNewRecords(
+  s: Services,
+  inputs: readonly NewRecord[],
+): Promise<RecordDoc[]> {
   const now = new Date();
   // Feed entries first: those of a failed create are skipped as stale (feed.ts).
-  const feedSeqs = await Promise.all(inputs.map((input) => s.listing.add(input.recordId, input.recipients.map((r) => r.userId))));
-  const teamFeedSeqs = await Promise.all(inputs.map((input) => s.listing.add(input.recordId, (input.teams ?? []).map((t) => teamFeedId(t.teamId)))));
+  const feedSeqs = await Promise.all(
+    inputs.map((input) =>
+      s.listing.add(
+        input.recordId,
+        input.recipients.map((r) => r.userId),
+      ),
+    ),
+  );
+  const teamFeedSeqs = await Promise.all(
+    inputs.map((input) =>
+      s.listing.add(
+        input.recordId,
+        (input.teams ?? []).map((t) => teamFeedId(t.teamId)),
+      ),
+    ),
+  );
   const records: RecordDoc[] = inputs.map((input, i) => {
-    const recipients = input.recipients.map((r) => ({ userId: r.userId, fingerprint: r.fingerprint }));
-    const teams = input.teams && input.teams.length > 0 ? { teams: [...input.teams], teamFeedSeqs: teamFeedSeqs[i] ?? [] } : {};
+    const recipients = input.recipients.map((r) => ({
+      userId: r.userId,
+      fingerprint: r.fingerprint,
+    }));
+    const teams =
+      input.teams && input.teams.length > 0
+        ? { teams: [...input.teams], teamFeedSeqs: teamFeedSeqs[i] ?? [] }
+        : {};
     return {
       ...teams,
       _id: input.recordId,
@@ -261,20 +424,46 @@ export async function storeNewRecords(s: Services, inputs: readonly NewRecord[])
   }
   try {
     await s.models.versions.insertMany(
-      records.map((r) => ({ _id: `${r._id}:1`, recordId: r._id, version: 1, authorId: r.authorId, recipients: r.recipients, ...(r.teams ? { teams: r.teams } : {}), message: r.message, size: r.message.length, createdAt: now })),
+      records.map((r) => ({
+        _id: `${r._id}:1`,
+        recordId: r._id,
+        version: 1,
+        authorId: r.authorId,
+        recipients: r.recipients,
+        ...(r.teams ? { teams: r.teams } : {}),
+        message: r.message,
+        size: r.message.length,
+        createdAt: now,
+      })),
       options,
     );
   } catch (error) {
     await undoNewRecords(s, records, now);
     throw error;
   }
-  await recordsChanged(s, records.map((r) => ({ recordId: r._id, readers: r.readerIds })));
-  await Promise.all(records.map((r) => appendAudit(s, { recordId: r._id, ownerId: r.ownerId, actorId: r.authorId, action: 'create' })));
+  await recordsChanged(
+    s,
+    records.map((r) => ({ recordId: r._id, readers: r.readerIds })),
+  );
+  await Promise.all(
+    records.map((r) =>
+      appendAudit(s, {
+        recordId: r._id,
+        ownerId: r.ownerId,
+        actorId: r.authorId,
+        action: 'create',
+      }),
+    ),
+  );
   return records;
 }
 
 /** Removes the records (and their version 1) a failed storeNewRecords call stored at `now`. */
-async function undoNewRecords(s: Services, records: readonly RecordDoc[], now: Date): Promise<void> {
+async function undoNewRecords(
+  s: Services,
+  records: readonly RecordDoc[],
+  now: Date,
+): Promise<void> {
   if (records.length === 0) return;
   const ids = records.map((r) => r._id);
   await s.models.records.deleteMany({ _id: { $in: ids }, rev: 1, createdAt: now });
@@ -285,7 +474,11 @@ const encodeCursor = (seq: number) => Buffer.from(String(seq)).toString('base64u
 function decodeCursor(cursor: string): number {
   const seq = Number(Buffer.from(cursor, 'base64url').toString('utf8'));
   if (Number.isSafeInteger(seq) && seq > 1) return seq;
-  throw new AppError({ status: 400, code: 'invalid-cursor', message: 'The page cursor is not valid.' });
+  throw new AppError({
+    status: 400,
+    code: 'invalid-cursor',
+    message: 'The page cursor is not valid.',
+  });
 }
 
 /** Feed windows one list request reads at most; the rest of a page of stale entries is the next page's. */
@@ -298,8 +491,16 @@ const MAX_WINDOWS = 4;
  * where `nextCursor` is absent. Each listed record counts as read (its message is handed out),
  * once per LIST_READ_WINDOW_MS per reader (appendListReads).
  */
-export function listRecords(s: Services, userId: string, query: PageQuery): Promise<RecordListResponse> {
-  return listFeed(s, { feedId: userId, actorId: userId, isListed: (record, seq) => isListedAt(record, userId, seq) }, query);
+export function listRecords(
+  s: Services,
+  userId: string,
+  query: PageQuery,
+): Promise<RecordListResponse> {
+  return listFeed(
+    s,
+    { feedId: userId, actorId: userId, isListed: (record, seq) => isListedAt(record, userId, seq) },
+    query,
+  );
 }
 
 type PageQuery = { limit: number; before?: string | undefined };
@@ -310,8 +511,14 @@ type PageQuery = { limit: number; before?: string | undefined };
  * does not exist). Each listed record counts as read by the member, not by the team.
  * @throws AppError 404 `team-not-found`, 400 `invalid-cursor`.
  */
-export async function listTeamRecords(s: Services, userId: string, teamId: string, query: PageQuery): Promise<RecordListResponse> {
-  if (!(await isTeamMember(s, teamId, userId))) throw new AppError({ status: 404, code: 'team-not-found', message: 'No such team.' });
+export async function listTeamRecords(
+  s: Services,
+  userId: string,
+  teamId: string,
+  query: PageQuery,
+): Promise<RecordListResponse> {
+  if (!(await isTeamMember(s, teamId, userId)))
+    throw new AppError({ status: 404, code: 'team-not-found', message: 'No such team.' });
   const isListed = (record: RecordDoc, seq: number) => {
     const i = (record.teams ?? []).findIndex((t) => t.teamId === teamId);
     return i >= 0 && record.teamFeedSeqs?.[i] === seq;
@@ -320,7 +527,11 @@ export async function listTeamRecords(s: Services, userId: string, teamId: strin
 }
 
 /** One page of a listing feed (a person's or a team's), each record checked against the reader's role on it now. */
-async function listFeed(s: Services, feed: { feedId: string; actorId: string; isListed: (record: RecordDoc, seq: number) => boolean }, query: PageQuery): Promise<RecordListResponse> {
+async function listFeed(
+  s: Services,
+  feed: { feedId: string; actorId: string; isListed: (record: RecordDoc, seq: number) => boolean },
+  query: PageQuery,
+): Promise<RecordListResponse> {
   const userId = feed.actorId;
   // Entries below `next` are still to be read; each window asks for as many as the page misses.
   let next = query.before ? decodeCursor(query.before) : (await s.listing.head(feed.feedId)) + 1;
@@ -331,7 +542,18 @@ async function listFeed(s: Services, feed: { feedId: string; actorId: string; is
     // From the read cache; the window's misses from one `$in` query.
     let batch: Promise<Map<string, RecordDoc>> | undefined;
     const records = await Promise.all(
-      window.map((e) => s.caches.records.get(e.recordId, async () => (await (batch ??= findByIds(s.models.records, window.map((w) => w.recordId)))).get(e.recordId) ?? null)),
+      window.map((e) =>
+        s.caches.records.get(
+          e.recordId,
+          async () =>
+            (
+              await (batch ??= findByIds(
+                s.models.records,
+                window.map((w) => w.recordId),
+              ))
+            ).get(e.recordId) ?? null,
+        ),
+      ),
     );
     for (const [i, entry] of window.entries()) {
       const record = records[i];
@@ -339,25 +561,42 @@ async function listFeed(s: Services, feed: { feedId: string; actorId: string; is
     }
     next = Math.max(1, next - size);
   }
-  // Grant expiry lookups (readers only) by `_id`, all at once.
-  const roles = await Promise.all(listed.map((r) => roleOf(s, r, userId)));
+  // Grant expiry (readers only): the read cache, its misses in one `_id $in`.
+  const roles = await rolesOf(s, listed, userId);
   const visible = listed.filter((_, i) => roles[i] !== undefined);
-  // From the read cache; each miss by `_id` lookups (attachment-list.ts).
-  const lists = await Promise.all(visible.map((r) => attachmentsOf(s, r._id)));
-  await appendListReads(s, visible.map((r) => ({ recordId: r._id, ownerId: r.ownerId, actorId: userId, action: 'list' as const })));
+  const lists = await attachmentsOfMany(
+    s,
+    visible.map((r) => r._id),
+  );
+  await appendListReads(
+    s,
+    visible.map((r) => ({
+      recordId: r._id,
+      ownerId: r.ownerId,
+      actorId: userId,
+      action: 'list' as const,
+    })),
+  );
   return {
     records: visible.map((r, i) => toRecordDto(r, lists[i] ?? [])),
     ...(next > 1 ? { nextCursor: encodeCursor(next) } : {}),
   };
 }
 
-export async function getRecord(s: Services, record: RecordDoc, actorId: string): Promise<JsonBytes<RecordDto>> {
+export async function getRecord(
+  s: Services,
+  record: RecordDoc,
+  actorId: string,
+): Promise<JsonBytes<RecordDto>> {
   await appendAudit(s, { recordId: record._id, ownerId: record.ownerId, actorId, action: 'read' });
   return recordAnswer(record, await attachmentsOf(s, record._id));
 }
 
 /** Serialized answers by record document; see recordAnswer. */
-const recordAnswers = new WeakMap<RecordDoc, { attachments: AttachmentDoc[]; answer: JsonBytes<RecordDto> }>();
+const recordAnswers = new WeakMap<
+  RecordDoc,
+  { attachments: AttachmentDoc[]; answer: JsonBytes<RecordDto> }
+>();
 
 /**
  * The record's answer, serialized once per record document and attachment list. With the
@@ -379,19 +618,104 @@ function recordAnswer(record: RecordDoc, attachments: AttachmentDoc[]): JsonByte
  * base — or a grant or revoke landing meanwhile — a 409, never a silent overwrite, and
  * history has no gaps (DESIGN §5). Grants of users the new version is not encrypted to end.
  *
- * @throws AppError 409 `version-conflict`, 400 message/recipient codes.
+ * @throws AppError 409 `version-conflict`, 400 message/recipient codes, 403 `member-changes-readers`.
  */
-export async function updateRecord(s: Services, record: RecordDoc, actorId: string, body: UpdateRecordRequest): Promise<RecordDto> {
-  const conflict = () => new AppError({ status: 409, code: 'version-conflict', message: 'The record changed since that version; reload and merge.', details: { currentVersion: record.version } });
-  if (body.baseVersion !== record.version) throw conflict();
-  const teams = await resolveTeams(s, { teams: body.teams, authorId: actorId, granted: record.teams ?? [] });
-  const keys = await resolveRecipients(s, body.recipients, record.ownerId, actorId, teams.authorIsMember);
+export async function updateRecord(
+  s: Services,
+  record: RecordDoc,
+  actorId: string,
+  body: UpdateRecordRequest,
+  role?: RecordRole,
+): Promise<RecordDto> {
+  if (body.baseVersion !== record.version) throw versionConflict(record);
+  if (role === 'member') requireSameReaders(record, body);
+  const teams = await resolveTeams(s, {
+    teams: body.teams,
+    authorId: actorId,
+    granted: record.teams ?? [],
+  });
+  const keys = await resolveRecipients(
+    s,
+    body.recipients,
+    record.ownerId,
+    actorId,
+    teams.authorIsMember,
+  );
   await checkMessage(body.message, [...keys, ...teams.keys], MAX_RECORD_MESSAGE_CHARS);
-  const version = body.baseVersion + 1;
-  const now = new Date();
   const recipients = body.recipients.map((r) => ({ userId: r.userId, fingerprint: r.fingerprint }));
-  const versionTeams = teams.teams.length > 0 ? { teams: teams.teams } : {};
-  const versionDoc = { _id: `${record._id}:${version}`, recordId: record._id, version, authorId: actorId, recipients, ...versionTeams, message: body.message, size: body.message.length, createdAt: now };
+  const updated = await storeNextVersion(s, record, {
+    authorId: actorId,
+    recipients,
+    teams: teams.teams,
+    message: body.message,
+  });
+  const readerIds = updated.readerIds;
+  const dropped = record.readerIds.filter((id) => !readerIds.includes(id));
+  if (dropped.length > 0)
+    await s.models.grants.deleteMany({
+      _id: { $in: dropped.map((id) => grantId(record._id, id)) },
+    });
+  const droppedTeams = (record.teams ?? []).filter(
+    (t) => !teams.teams.some((k) => k.teamId === t.teamId),
+  );
+  if (droppedTeams.length > 0)
+    await s.models.teamGrants.deleteMany({
+      _id: { $in: droppedTeams.map((t) => teamGrantId(record._id, t.teamId)) },
+    });
+  await recordChanged(s, record._id, [...record.readerIds, ...readerIds]);
+  await appendAudit(s, {
+    recordId: record._id,
+    ownerId: record.ownerId,
+    actorId,
+    action: 'update',
+  });
+  return toRecordDto(updated, await attachmentsOf(s, record._id));
+}
+
+export const versionConflict = (record: RecordDoc) =>
+  new AppError({
+    status: 409,
+    code: 'version-conflict',
+    message: 'The record changed since that version; reload and merge.',
+    details: { currentVersion: record.version },
+  });
+
+/**
+ * Stores version `record.version + 1` (checks done): the version slot's unique id and the record
+ * update filtered on its version (under a rev claim) make a concurrent write of the same base a
+ * 409, never a silent overwrite, and history has no gaps (DESIGN §5). A re-key names its admin
+ * (`rekeyedBy`); any other version clears it.
+ * @throws AppError 409 `version-conflict`.
+ */
+export async function storeNextVersion(
+  s: Services,
+  record: RecordDoc,
+  next: {
+    authorId: string;
+    rekeyedBy?: string;
+    recipients: RecipientDocList;
+    teams: RecordTeamDoc[];
+    message: string;
+  },
+): Promise<RecordDoc> {
+  const conflict = () => versionConflict(record);
+  const version = record.version + 1;
+  const now = new Date();
+  const { recipients, message } = next;
+  const rekeyed = next.rekeyedBy ? { rekeyedBy: next.rekeyedBy } : {};
+  const versionTeams = next.teams.length > 0 ? { teams: next.teams } : {};
+  const versionDoc = {
+    _id: `${record._id}:${version}`,
+    recordId: record._id,
+    version,
+    authorId: next.authorId,
+    ...rekeyed,
+    recipients,
+    ...versionTeams,
+    message,
+    size: message.length,
+    createdAt: now,
+  };
   try {
     await s.models.versions.create(versionDoc);
   } catch (error) {
@@ -406,26 +730,72 @@ export async function updateRecord(s: Services, record: RecordDoc, actorId: stri
   }
   const readerIds = recipients.map((r) => r.userId);
   // The new version goes to the top of every reader's list (entries of a lost race are stale).
-  const [feedSeqs, teamFeedSeqs] = await Promise.all([s.listing.add(record._id, readerIds), s.listing.add(record._id, teams.teams.map((t) => teamFeedId(t.teamId)))]);
-  const teamFields = { teams: teams.teams, teamFeedSeqs };
+  const [feedSeqs, teamFeedSeqs] = await Promise.all([
+    s.listing.add(record._id, readerIds),
+    s.listing.add(
+      record._id,
+      next.teams.map((t) => teamFeedId(t.teamId)),
+    ),
+  ]);
+  const fields = {
+    message,
+    recipients,
+    readerIds,
+    feedSeqs,
+    teams: next.teams,
+    teamFeedSeqs,
+    authorId: next.authorId,
+    updatedAt: now,
+    version,
+  };
   const result = await withRevClaim(s, record, () =>
     s.models.records.updateOne(
-      { _id: record._id, version: body.baseVersion, rev: record.rev },
-      { $set: { message: body.message, recipients, readerIds, feedSeqs, ...teamFields, authorId: actorId, updatedAt: now, version }, $inc: { rev: 1 } },
+      { _id: record._id, version: record.version, rev: record.rev },
+      {
+        $set: { ...fields, ...rekeyed },
+        ...(next.rekeyedBy ? {} : { $unset: { rekeyedBy: 1 } }),
+        $inc: { rev: 1 },
+      },
     ),
   );
   if (result?.matchedCount !== 1) {
     await s.models.versions.deleteOne({ _id: `${record._id}:${version}` });
     throw conflict();
   }
-  const dropped = record.readerIds.filter((id) => !readerIds.includes(id));
-  if (dropped.length > 0) await s.models.grants.deleteMany({ _id: { $in: dropped.map((id) => grantId(record._id, id)) } });
-  const droppedTeams = (record.teams ?? []).filter((t) => !teams.teams.some((k) => k.teamId === t.teamId));
-  if (droppedTeams.length > 0) await s.models.teamGrants.deleteMany({ _id: { $in: droppedTeams.map((t) => teamGrantId(record._id, t.teamId)) } });
-  await recordChanged(s, record._id, [...record.readerIds, ...readerIds]);
-  await appendAudit(s, { recordId: record._id, ownerId: record.ownerId, actorId, action: 'update' });
-  const updated: RecordDoc = { ...record, message: body.message, recipients, readerIds, feedSeqs, ...teamFields, authorId: actorId, updatedAt: now, version, rev: record.rev + 1 };
-  return toRecordDto(updated, await attachmentsOf(s, record._id));
+  const { rekeyedBy: _previous, ...rest } = record;
+  return { ...rest, ...fields, ...rekeyed, rev: record.rev + 1 };
+}
+
+type RecipientDocList = { userId: string; fingerprint: string }[];
+
+/**
+ * A member writes through her team (DESIGN §13): who reads the record is its owner's or author's
+ * choice (a share, a revoke), so her version goes to exactly its readers and teams as they are.
+ * Else naming herself would make her a reader in her own right, who keeps reading after she
+ * leaves the team, and leaving a team out would end its grant.
+ * @throws AppError 403 `member-changes-readers`.
+ */
+function requireSameReaders(record: RecordDoc, body: UpdateRecordRequest): void {
+  const same = (a: readonly string[], b: readonly string[]) =>
+    a.length === b.length && a.every((x) => b.includes(x));
+  const teams = (body.teams ?? []).map((t) => t.teamId);
+  if (
+    same(
+      body.recipients.map((r) => r.userId),
+      record.readerIds,
+    ) &&
+    same(
+      teams,
+      (record.teams ?? []).map((t) => t.teamId),
+    )
+  )
+    return;
+  throw new AppError({
+    status: 403,
+    code: 'member-changes-readers',
+    message:
+      'A team member writes to the record’s readers and teams as they are; only its owner or author changes who reads it.',
+  });
 }
 
 /** A version slot whose writer died before updating the record is freed after this long. */
@@ -447,43 +817,97 @@ async function clearStraySlot(s: Services, recordId: string, version: number): P
   return removed.deletedCount === 1;
 }
 
-export async function recordHistory(s: Services, record: RecordDoc): Promise<RecordHistoryResponse> {
+/** The record's highest stored version slot (0: none), by `_id` lookups. */
+async function lastVersionOf(s: Services, recordId: string): Promise<number> {
+  const stored = async (n: number) =>
+    (await s.models.versions.exists({ _id: chainId(recordId, n) })) ? true : undefined;
+  return (await chainEnd(stored, { seq: 0, value: true })).seq;
+}
+
+export async function recordHistory(
+  s: Services,
+  record: RecordDoc,
+): Promise<RecordHistoryResponse> {
   // Versions 1..version have `_id`s `<recordId>:<n>` (a stray slot above `version` is not history).
   const found = await findByIds(s.models.versions, chainIds(record._id, 1, record.version));
   const versions = chainIds(record._id, 1, record.version).flatMap((id) => found.get(id) ?? []);
   return {
-    versions: versions.map((v) => ({ version: v.version, authorId: v.authorId, recipients: v.recipients.map((x) => ({ userId: x.userId, fingerprint: x.fingerprint })), teams: teamsOf(v), createdAt: iso(v.createdAt), size: v.size })),
+    versions: versions.map((v) => ({
+      version: v.version,
+      authorId: v.authorId,
+      ...(v.rekeyedBy ? { rekeyedBy: v.rekeyedBy } : {}),
+      recipients: v.recipients.map((x) => ({ userId: x.userId, fingerprint: x.fingerprint })),
+      teams: teamsOf(v),
+      createdAt: iso(v.createdAt),
+      size: v.size,
+    })),
   };
 }
 
 /** @throws AppError 404 `version-not-found`. */
-export async function getRecordVersion(s: Services, record: RecordDoc, actorId: string, version: number) {
-  const v: RecordVersionDoc | null = await s.models.versions.findById(`${record._id}:${version}`).lean();
-  if (!v) throw new AppError({ status: 404, code: 'version-not-found', message: 'No such version.' });
+export async function getRecordVersion(
+  s: Services,
+  record: RecordDoc,
+  actorId: string,
+  version: number,
+) {
+  const v: RecordVersionDoc | null = await s.models.versions
+    .findById(`${record._id}:${version}`)
+    .lean();
+  if (!v)
+    throw new AppError({ status: 404, code: 'version-not-found', message: 'No such version.' });
   await appendAudit(s, { recordId: record._id, ownerId: record.ownerId, actorId, action: 'read' });
-  return { version: v.version, authorId: v.authorId, recipients: v.recipients.map((x) => ({ userId: x.userId, fingerprint: x.fingerprint })), teams: teamsOf(v), createdAt: iso(v.createdAt), size: v.size, message: v.message };
+  return {
+    version: v.version,
+    authorId: v.authorId,
+    ...(v.rekeyedBy ? { rekeyedBy: v.rekeyedBy } : {}),
+    recipients: v.recipients.map((x) => ({ userId: x.userId, fingerprint: x.fingerprint })),
+    teams: teamsOf(v),
+    createdAt: iso(v.createdAt),
+    size: v.size,
+    message: v.message,
+  };
 }
 
 /**
- * Permanent delete (GDPR): the record goes first, so access ends at once; then versions,
- * grants and attachments. The audit trail keeps that it happened. Without transactions a
- * failure can stop this half-way, so the owner may delete a record that is already gone:
- * that removes whatever is left and records the delete once.
+ * Permanent delete (GDPR): the record goes first, so access ends at once; then grants and
+ * attachments, then the versions. The audit trail keeps that it happened. Without transactions
+ * a failure can stop this half-way, so the owner may delete a record that is already gone:
+ * that removes whatever is left and records the delete once. Everything by `_id` (DESIGN §9):
+ * a filter on `recordId` loaded every version, grant and chunk of every record on FerretDB v1.
+ * Grants are found from the readers and teams the record names, or, once it is gone, its last
+ * version; so the versions go last.
  */
-export async function deleteRecord(s: Services, input: { recordId: string; record: RecordDoc | null; actorId: string }): Promise<void> {
+export async function deleteRecord(
+  s: Services,
+  input: { recordId: string; record: RecordDoc | null; actorId: string },
+): Promise<void> {
   const { recordId, record } = input;
   if (record) await s.models.records.deleteOne({ _id: recordId });
+  // A stray slot above the record's version (clearStraySlot) is one more.
+  const lastVersion = record ? record.version + 1 : await lastVersionOf(s, recordId);
+  const named = record ?? (await s.models.versions.findById(chainId(recordId, lastVersion)).lean());
+  const readers = record?.readerIds ?? named?.recipients.map((r) => r.userId) ?? [];
   await Promise.all([
-    s.models.versions.deleteMany({ recordId }),
-    s.models.grants.deleteMany({ recordId }),
-    s.models.teamGrants.deleteMany({ recordId }),
-    s.models.attachments.deleteMany({ recordId }),
-    s.models.chunks.deleteMany({ recordId }),
-    s.models.attachmentLinks.deleteMany({ recordId }),
+    deleteByIds(
+      s.models.grants,
+      readers.map((id) => grantId(recordId, id)),
+    ),
+    deleteByIds(
+      s.models.teamGrants,
+      (named?.teams ?? []).map((t) => teamGrantId(recordId, t.teamId)),
+    ),
+    deleteRecordAttachments(s.models, recordId),
   ]);
+  await deleteByIds(s.models.versions, chainIds(recordId, 1, lastVersion));
   await recordChanged(s, recordId, record?.readerIds ?? []);
   if (record || !(await trailEndsDeleted(s, recordId))) {
     // The owner is the actor when the record is gone (only the owner gets this far).
-    await appendAudit(s, { recordId, ownerId: record?.ownerId ?? input.actorId, actorId: input.actorId, action: 'delete' });
+    await appendAudit(s, {
+      recordId,
+      ownerId: record?.ownerId ?? input.actorId,
+      actorId: input.actorId,
+      action: 'delete',
+    });
   }
 }

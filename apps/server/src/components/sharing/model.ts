@@ -64,4 +64,5 @@ const teamGrantSchema = new Schema<TeamGrantDoc>(
 
 export const teamGrantId = (recordId: string, teamId: string) => `${recordId}:${teamId}`;
 
-export const teamGrantModel = (c: Connection) => modelOn(c, 'TeamGrant', teamGrantSchema, 'team_grants');
+export const teamGrantModel = (c: Connection) =>
+  modelOn(c, 'TeamGrant', teamGrantSchema, 'team_grants');

@@ -1,30 +1,73 @@
-import type { AccessEntry, AccessListResponse, GrantRequest, TeamAccessEntry, TeamGrantRequest } from '@medseal/contract';
+import type {
+  AccessEntry,
+  AccessListResponse,
+  BatchGrantResult,
+  GrantBatchRequest,
+  GrantBatchResponse,
+  GrantRequest,
+  TeamAccessEntry,
+  TeamGrantRequest,
+} from '@medseal/contract';
+import { describeError, toAppError } from '../../lib/error-handler';
 import { AppError } from '../../lib/errors';
-import { checkGrant, checkPacketFor, checkPublicKey, checkTeamGrant, splicePacket } from '../../lib/pgp';
+import type { AuthContext } from '../../lib/routing';
+import {
+  checkGrant,
+  checkPacketFor,
+  checkPublicKey,
+  checkTeamGrant,
+  splicePacket,
+} from '../../lib/pgp';
 import type { Services } from '../../services';
+import type { AuditInput } from '../audit/log';
 import { appendAudit } from '../audit/use-cases';
-import { listAttachments } from '../records/attachment-list';
+import { listAttachments, listAttachmentsOfMany } from '../records/attachment-list';
 import { addAttachmentPacket } from '../records/attachments';
-import { recordChanged } from '../records/access';
-import { grantId, teamGrantId } from './model';
-import type { RecordDoc } from '../records/model';
+import { authorizeRecord, recordChanged, recordsChanged, requireRecord } from '../records/access';
+import { grantId, teamGrantId, type GrantDoc } from './model';
+import type { AttachmentDoc, RecordDoc } from '../records/model';
+import type { UserDoc } from '../users/model';
 import { withRevClaim } from '../records/rev-claim';
 import { feedSeqsOf, teamFeedId, teamFeedSeqsOf, UNLISTED } from '../records/feed';
 import { teamForRecords } from '../teams/use-cases';
 import { findByIds } from '../../lib/store';
+import { ClaimGroup } from '../../lib/claims';
 
 const GRANT_CLOCK_SKEW_MS = 10 * 60 * 1000;
 
 const badGrant = (message: string) => new AppError({ status: 400, code: 'bad-grant', message });
 
 /** The grant's time must be now (within the skew) and its expiry, if any, later. @throws AppError 400 `bad-grant`. */
-function grantTimes(grant: { at: string; expiresAt?: string | undefined }): { at: Date; expiresAt?: Date } {
+function grantTimes(grant: { at: string; expiresAt?: string | undefined }): {
+  at: Date;
+  expiresAt?: Date;
+} {
   const at = new Date(grant.at);
-  if (Number.isNaN(at.getTime()) || Math.abs(at.getTime() - Date.now()) > GRANT_CLOCK_SKEW_MS) throw badGrant('The grant time is not now.');
+  if (Number.isNaN(at.getTime()) || Math.abs(at.getTime() - Date.now()) > GRANT_CLOCK_SKEW_MS)
+    throw badGrant('The grant time is not now.');
   const expiresAt = grant.expiresAt === undefined ? undefined : new Date(grant.expiresAt);
-  if (expiresAt && (Number.isNaN(expiresAt.getTime()) || expiresAt.getTime() <= Date.now())) throw badGrant('The grant has already expired.');
+  if (expiresAt && (Number.isNaN(expiresAt.getTime()) || expiresAt.getTime() <= Date.now()))
+    throw badGrant('The grant has already expired.');
   return expiresAt ? { at, expiresAt } : { at };
 }
+
+type KeyIdsOf = (publicKey: string) => Promise<readonly string[]>;
+
+const keyIdsOf: KeyIdsOf = async (publicKey) => (await checkPublicKey(publicKey)).encryptionKeyIds;
+
+/** keyIdsOf, each key checked once (for one batch: the grantee's key stays the same). */
+function keyIdsOnce(): KeyIdsOf {
+  const checked = new Map<string, Promise<readonly string[]>>();
+  return (publicKey) => {
+    const found = checked.get(publicKey) ?? keyIdsOf(publicKey);
+    checked.set(publicKey, found);
+    return found;
+  };
+}
+
+/** 409 `already-recipient`: the person or team already reads the record. */
+const alreadyRecipient = (message: string) =>
+  new AppError({ status: 409, code: 'already-recipient', message });
 
 /**
  * Adds a new reader's PKESK (for `publicKey`) to every attachment's packets and splices it into
@@ -32,33 +75,71 @@ function grantTimes(grant: { at: string; expiresAt?: string | undefined }): { at
  * the message update is filtered on `rev`, so a concurrent change makes us re-read and try again
  * instead of losing a packet. Packets are checked first: nothing is stored unless all are for
  * that key and name attachments the record has.
- * @throws AppError 400 `bad-grant`, `recipient-mismatch`; 404 `record-not-found`; 409 `version-conflict`.
+ * @throws AppError 400 `bad-grant`, `recipient-mismatch`; 404 `record-not-found`; 409 `version-conflict`,
+ *   `already-recipient`.
  */
 async function spliceIn(
   s: Services,
   record: RecordDoc,
-  input: { pkesk: string; attachmentPackets: Record<string, string> | undefined; publicKey: string; fields: (based: RecordDoc) => Partial<RecordDoc> },
+  input: {
+    pkesk: string;
+    attachmentPackets: Record<string, string> | undefined;
+    publicKey: string;
+    fields: (based: RecordDoc) => Partial<RecordDoc>;
+    /** Whether a version already names this reader: a share of the same one that landed while we re-read. */
+    already: { in: (based: RecordDoc) => boolean; message: string };
+    /** The record's attachments listed after `record` was read (a batch lists all its records' at once). */
+    listed?: AttachmentDoc[];
+    /** The batch's claims (a batch takes them together). */
+    claims?: ClaimGroup;
+    /** The key's encryption key ids (a batch checks its grantee's key once: ~6 ms each). */
+    keyIdsOf?: KeyIdsOf;
+  },
 ): Promise<void> {
-  const keyIds = (await checkPublicKey(input.publicKey)).encryptionKeyIds;
-  const listed = await listAttachments(s.models, record._id);
-  for (const [id, packet] of Object.entries(input.attachmentPackets ?? {})) {
-    if (!listed.some((a) => a._id === id)) throw badGrant('A packet names an attachment the record does not have.');
+  const keyIds = await (input.keyIdsOf ?? keyIdsOf)(input.publicKey);
+  const packets = Object.entries(input.attachmentPackets ?? {});
+  // Asked only when packets name files (most shares: none); the claim below lists them anyway.
+  const listed =
+    input.listed ?? (packets.length > 0 ? await listAttachments(s.models, record._id) : []);
+  for (const [id, packet] of packets) {
+    if (!listed.some((a) => a._id === id))
+      throw badGrant('A packet names an attachment the record does not have.');
     await checkPacketFor(packet, input.publicKey);
   }
   let current: RecordDoc | null = record;
   for (let attempt = 0; ; attempt++) {
-    if (!current) throw new AppError({ status: 404, code: 'record-not-found', message: 'No such record.' });
+    if (!current)
+      throw new AppError({ status: 404, code: 'record-not-found', message: 'No such record.' });
+    // Two shares of one reader at once (a double click, a retry after a 503): the one re-read
+    // after the other landed must not name the reader twice.
+    if (input.already.in(current)) throw alreadyRecipient(input.already.message);
     const message = await splicePacket(current.message, input.pkesk, keyIds);
     const based: RecordDoc = current;
-    const result = await withRevClaim(s, based, async () => {
-      // Attachments first, so by the time the new reader can read the record they can open its files.
-      for (const a of await listAttachments(s.models, record._id)) {
-        await addAttachmentPacket(s, a, input.attachmentPackets?.[a._id] ?? input.pkesk, keyIds);
-      }
-      return s.models.records.updateOne({ _id: based._id, rev: based.rev }, { $set: { message, ...input.fields(based) }, $inc: { rev: 1 } });
-    });
+    // A list made after `based` was read holds every file a version up to `based` names; after a
+    // conflict the record is read again, and so are its files.
+    const files = attempt === 0 && input.listed ? input.listed : undefined;
+    const result = await withRevClaim(
+      s,
+      based,
+      async () => {
+        // Attachments first, so by the time the new reader can read the record they can open its files.
+        for (const a of files ?? (await listAttachments(s.models, record._id))) {
+          await addAttachmentPacket(s, a, input.attachmentPackets?.[a._id] ?? input.pkesk, keyIds);
+        }
+        return s.models.records.updateOne(
+          { _id: based._id, rev: based.rev },
+          { $set: { message, ...input.fields(based) }, $inc: { rev: 1 } },
+        );
+      },
+      input.claims,
+    );
     if (result?.matchedCount === 1) return;
-    if (attempt >= 4) throw new AppError({ status: 409, code: 'version-conflict', message: 'The record keeps changing; try again.' });
+    if (attempt >= 4)
+      throw new AppError({
+        status: 409,
+        code: 'version-conflict',
+        message: 'The record keeps changing; try again.',
+      });
     current = await s.models.records.findById(record._id).lean();
   }
 }
@@ -73,47 +154,272 @@ async function spliceIn(
  *
  * @throws AppError 400 `bad-grant`, `bad-signature`, `recipient-mismatch`, 404 `user-not-found`, 409 `already-recipient`.
  */
-export async function grantAccess(s: Services, record: RecordDoc, sharerId: string, body: GrantRequest): Promise<AccessEntry> {
-  const [grantee, sharer] = await Promise.all([s.models.users.findById(body.granteeUserId).lean(), s.models.users.findById(sharerId).lean()]);
-  if (!grantee) throw new AppError({ status: 404, code: 'user-not-found', message: 'No such user.' });
-  if (!sharer) throw new AppError({ status: 401, code: 'unauthenticated', message: 'Log in first.' });
-  if (record.readerIds.includes(grantee._id)) {
-    throw new AppError({ status: 409, code: 'already-recipient', message: 'This user can already read the record.' });
+export async function grantAccess(
+  s: Services,
+  record: RecordDoc,
+  sharerId: string,
+  body: GrantRequest,
+): Promise<AccessEntry> {
+  const prepared = await prepareGrant(s, record, await sharerOf(s, sharerId), body, (id) =>
+    s.models.users.findById(id).lean<UserDoc>().exec(),
+  );
+  await writeGrants(s, [prepared]);
+  try {
+    await prepared.splice();
+  } catch (error) {
+    if (!(await spliceStuck(s, prepared.grant))) throw error;
   }
-  const grant = await checkGrant({ signedGrant: body.signedGrant, signerPublicKey: sharer.publicKey });
-  if (grant.recordId !== record._id || grant.granteeUserId !== grantee._id || grant.grantedBy !== sharerId) {
+  await s.auditLog.append([prepared.audit]);
+  await recordChanged(s, record._id, [...record.readerIds, body.granteeUserId]);
+  return prepared.entry;
+}
+
+/** How many grants of a batch are checked and spliced at once: a whole web batch, so their claims go in few group commits. */
+const BATCH_CONCURRENCY = 25;
+
+/**
+ * Share several records at once (issue 14): each grant is authorized (`share` on its record,
+ * as the single route's access rule), checked and stored by the very steps of `grantAccess`,
+ * independently of the others. A refused grant gets the code the single route would answer
+ * and, like a refused single share, stores nothing but a stale listing entry (skipped). The
+ * open tabs of every reader are told once, after the batch.
+ *
+ * The database is the limit (one writer on FerretDB v1), so what can be is done once for the
+ * batch: the records and their attachment lists are read together up front (`_id $in`), the
+ * checked grants' documents are written together before any record names its grantee (so a
+ * record read meanwhile, or after a failure, never has a reader without her signed grant), and
+ * the audit events of the spliced grants together at the end.
+ */
+export async function grantAccessBatch(
+  s: Services,
+  auth: AuthContext,
+  body: GrantBatchRequest,
+): Promise<GrantBatchResponse> {
+  const sharer = await sharerOf(s, auth.userId);
+  // Usually one grantee for the whole batch: read once.
+  const grantees = new Map<string, Promise<UserDoc | null>>();
+  const granteeOf = (id: string) => {
+    const found = grantees.get(id) ?? s.models.users.findById(id).lean<UserDoc>().exec();
+    grantees.set(id, found);
+    return found;
+  };
+  const recordIds = body.grants.map((g) => g.recordId);
+  const records = await findByIds(s.models.records, recordIds);
+  // Listed after the records were read (spliceIn).
+  const files = await listAttachmentsOfMany(s.models, [...records.keys()]);
+  const results: BatchGrantResult[] = [];
+  const refuse = (i: number, error: unknown) => {
+    const known = toAppError(error);
+    if (known.status >= 500)
+      s.logger.error({ err: describeError(error), code: known.code }, 'a grant of a batch failed');
+    const { recordId, granteeUserId } = body.grants[i] ?? { recordId: '', granteeUserId: '' };
+    results[i] = {
+      recordId,
+      granteeUserId,
+      status: 'refused',
+      httpStatus: known.status,
+      error: { code: known.code, message: known.message },
+    };
+  };
+  const claims = new ClaimGroup(s);
+  const checkedKeys = keyIdsOnce();
+  const checked: { i: number; readers: string[]; prepared: PreparedGrant }[] = [];
+  await inParallel(
+    body.grants.map((grant, i) => ({ grant, i })),
+    async ({ grant: { recordId, ...grant }, i }) => {
+      try {
+        const read = records.get(recordId) ?? null;
+        const record = requireRecord(
+          await authorizeRecord(s, recordId, auth, 'share', () => Promise.resolve(read)),
+        );
+        const listed = read && read.rev === record.rev ? files.get(recordId) : undefined;
+        const prepared = await prepareGrant(s, record, sharer, grant, granteeOf, {
+          listed,
+          claims,
+          keyIdsOf: checkedKeys,
+        });
+        checked.push({ i, readers: [...record.readerIds, grant.granteeUserId], prepared });
+      } catch (error) {
+        refuse(i, error);
+      }
+    },
+  );
+  try {
+    await writeGrants(
+      s,
+      checked.map((g) => g.prepared),
+    );
+  } catch (error) {
+    // As a single share whose grant write fails: refused, no record changed.
+    for (const { i } of checked) refuse(i, error);
+    return { results };
+  }
+  const spliced: typeof checked = [];
+  await inParallel(checked, async (g) => {
+    try {
+      await g.prepared.splice();
+    } catch (error) {
+      if (!(await spliceStuck(s, g.prepared.grant))) return refuse(g.i, error);
+    }
+    spliced.push(g);
+    results[g.i] = {
+      recordId: g.prepared.grant.recordId,
+      granteeUserId: g.prepared.grant.granteeId,
+      status: 'shared',
+      entry: g.prepared.entry,
+    };
+  });
+  if (spliced.length > 0) {
+    await s.auditLog.append(spliced.map((g) => g.prepared.audit));
+    await recordsChanged(
+      s,
+      spliced.map((g) => ({ recordId: g.prepared.grant.recordId, readers: g.readers })),
+    );
+  }
+  return { results };
+}
+
+/**
+ * After a splice failed: whether it was stored all the same (the record names the grantee: an
+ * error after the update, e.g. giving back its claim, or the same share sent again while the
+ * first was still running). Then it is a share. Else its grant stays, unread while the record
+ * does not name its grantee (access and the readers list go by readerIds). It is never deleted
+ * here: a concurrent share of the same record with the same person writes the same grant `_id`,
+ * and deleting it could leave a record naming a reader without her signed grant.
+ */
+async function spliceStuck(s: Services, grant: GrantDoc): Promise<boolean> {
+  try {
+    return (
+      (
+        await s.models.records.findById(grant.recordId, { readerIds: 1 }).lean()
+      )?.readerIds.includes(grant.granteeId) ?? false
+    );
+  } catch {
+    return false;
+  }
+}
+
+/** Runs `each` over `items`, BATCH_CONCURRENCY at a time. */
+async function inParallel<T>(items: readonly T[], each: (item: T) => Promise<void>): Promise<void> {
+  const queue = [...items];
+  const worker = async () => {
+    for (let next = queue.shift(); next !== undefined; next = queue.shift()) await each(next);
+  };
+  await Promise.all(Array.from({ length: Math.min(BATCH_CONCURRENCY, queue.length) }, worker));
+}
+
+/** @throws AppError 401 `unauthenticated` when the session's user is gone. */
+async function sharerOf(s: Services, sharerId: string): Promise<UserDoc> {
+  const sharer = await s.models.users.findById(sharerId).lean<UserDoc>();
+  if (!sharer)
+    throw new AppError({ status: 401, code: 'unauthenticated', message: 'Log in first.' });
+  return sharer;
+}
+
+/**
+ * A checked share: its grant document and audit event to write, and `splice`, which lists the
+ * record for the grantee and splices her packet in (the step that makes her a reader).
+ */
+interface PreparedGrant {
+  grant: GrantDoc;
+  audit: AuditInput;
+  entry: AccessEntry;
+  splice: () => Promise<void>;
+}
+
+/**
+ * Writes the grant documents (one bulk write). Written before the splice: a grant whose grantee
+ * is not among the record's readers is never read (access and the readers list go by readerIds).
+ */
+async function writeGrants(s: Services, prepared: readonly PreparedGrant[]): Promise<void> {
+  if (prepared.length === 0) return;
+  await s.models.grants.bulkWrite(
+    prepared.map(({ grant }) => ({
+      replaceOne: { filter: { _id: grant._id }, replacement: grant, upsert: true },
+    })),
+  );
+}
+
+/** The checks of one share (`grantAccess`); nothing is stored until the caller writes the grant and splices. */
+async function prepareGrant(
+  s: Services,
+  record: RecordDoc,
+  sharer: UserDoc,
+  body: GrantRequest,
+  granteeOf: (id: string) => Promise<UserDoc | null>,
+  batch: { listed?: AttachmentDoc[] | undefined; claims?: ClaimGroup; keyIdsOf?: KeyIdsOf } = {},
+): Promise<PreparedGrant> {
+  const sharerId = sharer._id;
+  const grantee = await granteeOf(body.granteeUserId);
+  if (!grantee)
+    throw new AppError({ status: 404, code: 'user-not-found', message: 'No such user.' });
+  const already = {
+    in: (based: RecordDoc) => based.readerIds.includes(grantee._id),
+    message: 'This user can already read the record.',
+  };
+  if (already.in(record)) throw alreadyRecipient(already.message);
+  const grant = await checkGrant({
+    signedGrant: body.signedGrant,
+    signerPublicKey: sharer.publicKey,
+  });
+  if (
+    grant.recordId !== record._id ||
+    grant.granteeUserId !== grantee._id ||
+    grant.grantedBy !== sharerId
+  ) {
     throw badGrant('The grant names another record, grantee or sharer.');
   }
   if (grant.granteeFingerprint !== grantee.fingerprint) {
-    throw new AppError({ status: 400, code: 'fingerprint-mismatch', message: "The grant names a fingerprint that is not the grantee's key." });
+    throw new AppError({
+      status: 400,
+      code: 'fingerprint-mismatch',
+      message: "The grant names a fingerprint that is not the grantee's key.",
+    });
   }
   const { at, expiresAt } = grantTimes(grant);
   await checkPacketFor(body.pkesk, grantee.publicKey);
   const entry = { userId: grantee._id, fingerprint: grantee.fingerprint };
-  // The grantee's listing entry first (one of a failed share is skipped as stale).
-  const [feedSeq = UNLISTED] = await s.listing.add(record._id, [grantee._id]);
-  await spliceIn(s, record, {
-    pkesk: body.pkesk,
-    attachmentPackets: body.attachmentPackets,
-    publicKey: grantee.publicKey,
-    fields: (based) => ({ recipients: [...based.recipients, entry], readerIds: [...based.readerIds, grantee._id], feedSeqs: [...feedSeqsOf(based), feedSeq] }),
-  });
-  await s.models.grants.replaceOne(
-    { _id: grantId(record._id, grantee._id) },
-    { recordId: record._id, granteeId: grantee._id, granteeFingerprint: grantee.fingerprint, grantedBy: sharerId, signedGrant: body.signedGrant, at, ...(expiresAt ? { expiresAt } : {}) },
-    { upsert: true },
-  );
-  await recordChanged(s, record._id, [...record.readerIds, grantee._id]);
-  await appendAudit(s, { recordId: record._id, ownerId: record.ownerId, actorId: sharerId, action: 'share' });
+  const splice = async () => {
+    // The grantee's listing entry first (one of a failed share is skipped as stale).
+    const [feedSeq = UNLISTED] = await s.listing.add(record._id, [grantee._id]);
+    await spliceIn(s, record, {
+      pkesk: body.pkesk,
+      attachmentPackets: body.attachmentPackets,
+      publicKey: grantee.publicKey,
+      fields: (based) => ({
+        recipients: [...based.recipients, entry],
+        readerIds: [...based.readerIds, grantee._id],
+        feedSeqs: [...feedSeqsOf(based), feedSeq],
+      }),
+      already,
+      ...(batch.listed ? { listed: batch.listed } : {}),
+      ...(batch.claims ? { claims: batch.claims } : {}),
+      ...(batch.keyIdsOf ? { keyIdsOf: batch.keyIdsOf } : {}),
+    });
+  };
   return {
-    userId: grantee._id,
-    name: grantee.name,
-    role: grantee.role,
-    fingerprint: grantee.fingerprint,
-    via: 'grant',
-    signedGrant: body.signedGrant,
-    grantedBy: sharerId,
-    grantedAt: at.toISOString(),
+    grant: {
+      _id: grantId(record._id, grantee._id),
+      recordId: record._id,
+      granteeId: grantee._id,
+      granteeFingerprint: grantee.fingerprint,
+      grantedBy: sharerId,
+      signedGrant: body.signedGrant,
+      at,
+      ...(expiresAt ? { expiresAt } : {}),
+    },
+    audit: { recordId: record._id, ownerId: record.ownerId, actorId: sharerId, action: 'share' },
+    entry: {
+      userId: grantee._id,
+      name: grantee.name,
+      role: grantee.role,
+      fingerprint: grantee.fingerprint,
+      via: 'grant',
+      signedGrant: body.signedGrant,
+      grantedBy: sharerId,
+      grantedAt: at.toISOString(),
+    },
+    splice,
   };
 }
 
@@ -127,22 +433,46 @@ export async function grantAccess(s: Services, record: RecordDoc, sharerId: stri
  * @throws AppError 404 `team-not-found`; 400 `bad-grant`, `bad-signature`, `team-key-not-current`;
  *   409 `already-recipient`.
  */
-export async function grantTeamAccess(s: Services, record: RecordDoc, sharerId: string, body: TeamGrantRequest): Promise<TeamAccessEntry> {
-  const [team, sharer] = await Promise.all([teamForRecords(s, body.teamId), s.models.users.findById(sharerId, { publicKey: 1 }).lean()]);
+export async function grantTeamAccess(
+  s: Services,
+  record: RecordDoc,
+  sharerId: string,
+  body: TeamGrantRequest,
+): Promise<TeamAccessEntry> {
+  const [team, sharer] = await Promise.all([
+    teamForRecords(s, body.teamId),
+    s.models.users.findById(sharerId, { publicKey: 1 }).lean(),
+  ]);
   if (!team) throw new AppError({ status: 404, code: 'team-not-found', message: 'No such team.' });
-  if (!sharer) throw new AppError({ status: 401, code: 'unauthenticated', message: 'Log in first.' });
-  if ((record.teams ?? []).some((t) => t.teamId === body.teamId)) {
-    throw new AppError({ status: 409, code: 'already-recipient', message: 'This team can already read the record.' });
-  }
-  const grant = await checkTeamGrant({ signedGrant: body.signedGrant, signerPublicKey: sharer.publicKey });
-  if (grant.recordId !== record._id || grant.teamId !== body.teamId || grant.grantedBy !== sharerId) {
+  if (!sharer)
+    throw new AppError({ status: 401, code: 'unauthenticated', message: 'Log in first.' });
+  const already = {
+    in: (based: RecordDoc) => (based.teams ?? []).some((t) => t.teamId === body.teamId),
+    message: 'This team can already read the record.',
+  };
+  if (already.in(record)) throw alreadyRecipient(already.message);
+  const grant = await checkTeamGrant({
+    signedGrant: body.signedGrant,
+    signerPublicKey: sharer.publicKey,
+  });
+  if (
+    grant.recordId !== record._id ||
+    grant.teamId !== body.teamId ||
+    grant.grantedBy !== sharerId
+  ) {
     throw badGrant('The grant names another record, team or sharer.');
   }
-  if (grant.genesis !== team.state.genesis) throw badGrant('The grant names another team with this id (its creation differs).');
+  if (grant.genesis !== team.state.genesis)
+    throw badGrant('The grant names another team with this id (its creation differs).');
   const { at, expiresAt } = grantTimes(grant);
   await checkPacketFor(body.pkesk, team.key.publicKey).catch((error: unknown) => {
     if (error instanceof AppError && error.code === 'recipient-mismatch') {
-      throw new AppError({ status: 400, code: 'team-key-not-current', message: "The packet is not for the team's current key.", cause: error });
+      throw new AppError({
+        status: 400,
+        code: 'team-key-not-current',
+        message: "The packet is not for the team's current key.",
+        cause: error,
+      });
     }
     throw error;
   });
@@ -152,16 +482,39 @@ export async function grantTeamAccess(s: Services, record: RecordDoc, sharerId: 
     pkesk: body.pkesk,
     attachmentPackets: body.attachmentPackets,
     publicKey: team.key.publicKey,
-    fields: (based) => ({ teams: [...(based.teams ?? []), entry], teamFeedSeqs: [...teamFeedSeqsOf(based), feedSeq] }),
+    fields: (based) => ({
+      teams: [...(based.teams ?? []), entry],
+      teamFeedSeqs: [...teamFeedSeqsOf(based), feedSeq],
+    }),
+    already,
   });
   await s.models.teamGrants.replaceOne(
     { _id: teamGrantId(record._id, body.teamId) },
-    { recordId: record._id, teamId: body.teamId, grantedBy: sharerId, signedGrant: body.signedGrant, at, ...(expiresAt ? { expiresAt } : {}) },
+    {
+      recordId: record._id,
+      teamId: body.teamId,
+      grantedBy: sharerId,
+      signedGrant: body.signedGrant,
+      at,
+      ...(expiresAt ? { expiresAt } : {}),
+    },
     { upsert: true },
   );
   await recordChanged(s, record._id, record.readerIds);
-  await appendAudit(s, { recordId: record._id, ownerId: record.ownerId, actorId: sharerId, action: 'share' });
-  return { ...entry, name: team.state.name, practiceName: team.state.practiceName, signedGrant: body.signedGrant, grantedBy: sharerId, grantedAt: at.toISOString() };
+  await appendAudit(s, {
+    recordId: record._id,
+    ownerId: record.ownerId,
+    actorId: sharerId,
+    action: 'share',
+  });
+  return {
+    ...entry,
+    name: team.state.name,
+    practiceName: team.state.practiceName,
+    signedGrant: body.signedGrant,
+    grantedBy: sharerId,
+    grantedAt: at.toISOString(),
+  };
 }
 
 /**
@@ -169,27 +522,54 @@ export async function grantTeamAccess(s: Services, record: RecordDoc, sharerId: 
  * a new version under a fresh session key without the team (DESIGN §6).
  * @throws AppError 404 `not-a-recipient`.
  */
-export async function revokeTeamAccess(s: Services, record: RecordDoc, actorId: string, teamId: string): Promise<void> {
+export async function revokeTeamAccess(
+  s: Services,
+  record: RecordDoc,
+  actorId: string,
+  teamId: string,
+): Promise<void> {
   let current: RecordDoc | null = record;
   for (let attempt = 0; ; attempt++) {
-    if (!current) throw new AppError({ status: 404, code: 'record-not-found', message: 'No such record.' });
+    if (!current)
+      throw new AppError({ status: 404, code: 'record-not-found', message: 'No such record.' });
     const teams = current.teams ?? [];
     const i = teams.findIndex((t) => t.teamId === teamId);
-    if (i < 0) throw new AppError({ status: 404, code: 'not-a-recipient', message: 'This team cannot read the record.' });
+    if (i < 0)
+      throw new AppError({
+        status: 404,
+        code: 'not-a-recipient',
+        message: 'This team cannot read the record.',
+      });
     const based: RecordDoc = current;
     const result = await withRevClaim(s, based, () =>
       s.models.records.updateOne(
         { _id: based._id, rev: based.rev },
-        { $set: { teams: teams.filter((_, j) => j !== i), teamFeedSeqs: teamFeedSeqsOf(based).filter((_, j) => j !== i) }, $inc: { rev: 1 } },
+        {
+          $set: {
+            teams: teams.filter((_, j) => j !== i),
+            teamFeedSeqs: teamFeedSeqsOf(based).filter((_, j) => j !== i),
+          },
+          $inc: { rev: 1 },
+        },
       ),
     );
     if (result?.matchedCount === 1) break;
-    if (attempt >= 4) throw new AppError({ status: 409, code: 'version-conflict', message: 'The record keeps changing; try again.' });
+    if (attempt >= 4)
+      throw new AppError({
+        status: 409,
+        code: 'version-conflict',
+        message: 'The record keeps changing; try again.',
+      });
     current = await s.models.records.findById(record._id).lean();
   }
   await s.models.teamGrants.deleteOne({ _id: teamGrantId(record._id, teamId) });
   await recordChanged(s, record._id, record.readerIds);
-  await appendAudit(s, { recordId: record._id, ownerId: record.ownerId, actorId, action: 'revoke' });
+  await appendAudit(s, {
+    recordId: record._id,
+    ownerId: record.ownerId,
+    actorId,
+    action: 'revoke',
+  });
 }
 
 /**
@@ -198,15 +578,35 @@ export async function revokeTeamAccess(s: Services, record: RecordDoc, actorId: 
  *
  * @throws AppError 400 `cannot-revoke-owner`, 404 `not-a-recipient`.
  */
-export async function revokeAccess(s: Services, record: RecordDoc, actorId: string, userId: string): Promise<void> {
-  if (userId === record.ownerId) throw new AppError({ status: 400, code: 'cannot-revoke-owner', message: "The owner's access cannot be revoked." });
+export async function revokeAccess(
+  s: Services,
+  record: RecordDoc,
+  actorId: string,
+  userId: string,
+): Promise<void> {
+  if (userId === record.ownerId)
+    throw new AppError({
+      status: 400,
+      code: 'cannot-revoke-owner',
+      message: "The owner's access cannot be revoked.",
+    });
   if (userId === actorId && record.ownerId !== actorId) {
-    throw new AppError({ status: 400, code: 'cannot-revoke-self', message: 'Ask the owner to remove you.' });
+    throw new AppError({
+      status: 400,
+      code: 'cannot-revoke-self',
+      message: 'Ask the owner to remove you.',
+    });
   }
   let current: RecordDoc | null = record;
   for (let attempt = 0; ; attempt++) {
-    if (!current) throw new AppError({ status: 404, code: 'record-not-found', message: 'No such record.' });
-    if (!current.readerIds.includes(userId)) throw new AppError({ status: 404, code: 'not-a-recipient', message: 'This user cannot read the record.' });
+    if (!current)
+      throw new AppError({ status: 404, code: 'record-not-found', message: 'No such record.' });
+    if (!current.readerIds.includes(userId))
+      throw new AppError({
+        status: 404,
+        code: 'not-a-recipient',
+        message: 'This user cannot read the record.',
+      });
     const based: RecordDoc = current;
     const result = await withRevClaim(s, based, () =>
       s.models.records.updateOne(
@@ -222,18 +622,35 @@ export async function revokeAccess(s: Services, record: RecordDoc, actorId: stri
       ),
     );
     if (result?.matchedCount === 1) break;
-    if (attempt >= 4) throw new AppError({ status: 409, code: 'version-conflict', message: 'The record keeps changing; try again.' });
+    if (attempt >= 4)
+      throw new AppError({
+        status: 409,
+        code: 'version-conflict',
+        message: 'The record keeps changing; try again.',
+      });
     current = await s.models.records.findById(record._id).lean();
   }
   await s.models.grants.deleteOne({ _id: grantId(record._id, userId) });
   await recordChanged(s, record._id, record.readerIds);
-  await appendAudit(s, { recordId: record._id, ownerId: record.ownerId, actorId, action: 'revoke' });
+  await appendAudit(s, {
+    recordId: record._id,
+    ownerId: record.ownerId,
+    actorId,
+    action: 'revoke',
+  });
 }
 
 export async function listAccess(s: Services, record: RecordDoc): Promise<AccessListResponse> {
   const [users, grants] = await Promise.all([
-    Promise.all(record.readerIds.map((id) => s.models.users.findById(id, { name: 1, role: 1, fingerprint: 1 }).lean())).then((us) => us.flatMap((u) => (u ? [u] : []))),
-    findByIds(s.models.grants, record.readerIds.map((id) => grantId(record._id, id))),
+    Promise.all(
+      record.readerIds.map((id) =>
+        s.models.users.findById(id, { name: 1, role: 1, fingerprint: 1 }).lean(),
+      ),
+    ).then((us) => us.flatMap((u) => (u ? [u] : []))),
+    findByIds(
+      s.models.grants,
+      record.readerIds.map((id) => grantId(record._id, id)),
+    ),
   ]);
   const byId = new Map(users.map((u) => [u._id, u]));
   const entries: AccessEntry[] = [];
@@ -241,14 +658,27 @@ export async function listAccess(s: Services, record: RecordDoc): Promise<Access
     const u = byId.get(r.userId);
     if (!u) continue;
     const grant = grants.get(grantId(record._id, r.userId));
-    const via = r.userId === record.ownerId ? 'owner' : r.userId === record.creatorId ? 'author' : grant ? 'grant' : 'recipient';
+    const via =
+      r.userId === record.ownerId
+        ? 'owner'
+        : r.userId === record.creatorId
+          ? 'author'
+          : grant
+            ? 'grant'
+            : 'recipient';
     entries.push({
       userId: u._id,
       name: u.name,
       role: u.role,
       fingerprint: r.fingerprint,
       via,
-      ...(grant ? { signedGrant: grant.signedGrant, grantedBy: grant.grantedBy, grantedAt: grant.at.toISOString() } : {}),
+      ...(grant
+        ? {
+            signedGrant: grant.signedGrant,
+            grantedBy: grant.grantedBy,
+            grantedAt: grant.at.toISOString(),
+          }
+        : {}),
     });
   }
   return { entries, teams: await teamEntries(s, record) };
@@ -259,7 +689,9 @@ async function teamEntries(s: Services, record: RecordDoc): Promise<TeamAccessEn
   const teams = record.teams ?? [];
   const [states, grants] = await Promise.all([
     Promise.all(teams.map((t) => teamForRecords(s, t.teamId))),
-    Promise.all(teams.map((t) => s.models.teamGrants.findById(teamGrantId(record._id, t.teamId)).lean())),
+    Promise.all(
+      teams.map((t) => s.models.teamGrants.findById(teamGrantId(record._id, t.teamId)).lean()),
+    ),
   ]);
   return teams.map((t, i) => {
     const state = states[i]?.state;
@@ -270,7 +702,13 @@ async function teamEntries(s: Services, record: RecordDoc): Promise<TeamAccessEn
       practiceName: state?.practiceName ?? '',
       fingerprint: t.fingerprint,
       gen: t.gen,
-      ...(grant ? { signedGrant: grant.signedGrant, grantedBy: grant.grantedBy, grantedAt: grant.at.toISOString() } : {}),
+      ...(grant
+        ? {
+            signedGrant: grant.signedGrant,
+            grantedBy: grant.grantedBy,
+            grantedAt: grant.at.toISOString(),
+          }
+        : {}),
     };
   });
 }

@@ -1,18 +1,13 @@
 import { isDuplicateKey } from '../../lib/db';
 import { applyStatement, type TeamState } from '../../lib/pgp';
 import type { Services } from '../../services';
-import {
-  membershipId,
-  statementId,
-  type TeamDoc,
-  type TeamKeyDoc,
-  type TeamStatementDoc,
-} from './model';
+import { nameKeys } from './lists';
+import { statementId, type TeamDoc, type TeamKeyDoc, type TeamStatementDoc } from './model';
 
 /**
  * Brings a team's document up to its statements and returns it (null: no such team). Inserting
  * statement `seq` under its unique `_id` is the one atomic step of every team change (DESIGN §9:
- * no transactions); the team document and the memberships are then made to say what the
+ * no transactions); the team document and the lists of teams (lists.ts) are then made to say what the
  * statements say. Whoever reads a team first settles it, so a process that died between the
  * insert and the projection leaves nothing half-done for long, and an access check never acts
  * on a membership a stored statement has already ended.
@@ -29,7 +24,7 @@ export async function settleTeam(s: Services, teamId: string): Promise<TeamDoc |
 }
 
 /**
- * Applies one stored statement to the team document and the memberships. Stored statements were
+ * Applies one stored statement to the team document and the lists. Stored statements were
  * checked before their insert; they are checked again here (same rules, the signer's stored key),
  * so a document edited in the database is refused instead of projected.
  */
@@ -48,9 +43,18 @@ async function project(s: Services, team: TeamDoc | null, doc: TeamStatementDoc)
     throw new Error(`team ${doc.teamId}: stored statement ${doc.seq} does not verify`, { cause });
   });
   const keys = withNewKey(team?.keys ?? [], state, doc);
-  // Memberships first: a team document at seq n then means memberships are synced up to n, and a
-  // crash in between only makes the next reader do this (idempotent) step again.
-  await syncMemberships(s, doc.teamId, team?.state ?? null, state);
+  // The lists first (lists.ts): a team document at seq n then means every member added up to n
+  // has the team in her list, and a crash in between only makes the next reader add them again.
+  const was = new Set(team?.state.members.map((m) => m.userId) ?? []);
+  const lists = s.teamLists;
+  await Promise.all([
+    lists.joins.add(
+      state.members.flatMap((m) => (was.has(m.userId) ? [] : [m.userId])),
+      doc.teamId,
+    ),
+    team ? undefined : lists.names.add(nameKeys(state.name.toLowerCase()), doc.teamId),
+    team ? undefined : lists.practiceTeams.add([state.practiceId], doc.teamId),
+  ]);
   const now = new Date();
   let projected: TeamDoc;
   if (!team) {
@@ -92,29 +96,4 @@ function withNewKey(keys: TeamKeyDoc[], state: TeamState, doc: TeamStatementDoc)
     ...keys,
     { gen: current.gen, fingerprint: current.fingerprint, publicKey: doc.teamPublicKey },
   ];
-}
-
-/** Membership documents for the members added, none for those removed: "removed" is at once. */
-async function syncMemberships(
-  s: Services,
-  teamId: string,
-  before: TeamState | null,
-  after: TeamState,
-): Promise<void> {
-  const was = new Set(before?.members.map((m) => m.userId) ?? []);
-  const is = new Set(after.members.map((m) => m.userId));
-  const removed = [...was].filter((id) => !is.has(id));
-  const added = [...is].filter((id) => !was.has(id));
-  await Promise.all([
-    ...removed.map((userId) =>
-      s.models.teamMemberships.deleteOne({ _id: membershipId(userId, teamId) }),
-    ),
-    ...added.map((userId) =>
-      s.models.teamMemberships
-        .create({ _id: membershipId(userId, teamId), userId, teamId })
-        .catch((error: unknown) => {
-          if (!isDuplicateKey(error)) throw error;
-        }),
-    ),
-  ]);
 }

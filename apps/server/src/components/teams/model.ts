@@ -5,8 +5,8 @@ import { modelOn } from '../../lib/model';
 /**
  * Care teams (DESIGN §13, docs/care-teams.md). The truth is the team's signed statements
  * (`team_statements`, one document per seq: inserting the next one is the commit); the team
- * document and the membership documents are what those statements say, rebuilt from them
- * (`log.ts`), and every document is found by `_id` (DESIGN §9).
+ * document and each member's chain of teams joined (`joins.ts`) are what those statements say,
+ * rebuilt from them (`log.ts`), and every document is found by `_id` (DESIGN §9).
  */
 
 /** A practice: a named group of teams and the doctors who may create teams in it. */
@@ -31,7 +31,6 @@ const practiceSchema = new Schema<PracticeDoc>(
   },
   { versionKey: false, strict: 'throw' },
 );
-practiceSchema.index({ adminIds: 1 });
 
 /** One generation of a team key as the server hands it out. */
 export interface TeamKeyDoc {
@@ -44,7 +43,7 @@ export interface TeamKeyDoc {
 export interface TeamDoc {
   _id: string;
   practiceId: string;
-  /** Lower-cased team name, for the directory's prefix search. */
+  /** Lower-cased team name, for the directory's prefix search (lists.ts). */
   nameLower: string;
   /** The state after statement `state.seq` (the crypto package's TeamState, stored as is). */
   state: TeamState;
@@ -65,8 +64,8 @@ const teamKeySchema = new Schema<TeamKeyDoc>(
 const teamSchema = new Schema<TeamDoc>(
   {
     _id: { type: String, required: true },
-    practiceId: { type: String, required: true, index: true },
-    nameLower: { type: String, required: true, index: true },
+    practiceId: { type: String, required: true },
+    nameLower: { type: String, required: true },
     state: { type: Schema.Types.Mixed, required: true },
     keys: { type: [teamKeySchema], required: true },
     createdAt: { type: Date, required: true },
@@ -103,24 +102,6 @@ const statementSchema = new Schema<TeamStatementDoc>(
 
 export const statementId = (teamId: string, seq: number) => `${teamId}:${seq}`;
 
-/** A current membership, `_id` = `<userId>:<teamId>`: "is she a member" is one `_id` lookup. */
-export interface TeamMembershipDoc {
-  _id: string;
-  userId: string;
-  teamId: string;
-}
-
-const membershipSchema = new Schema<TeamMembershipDoc>(
-  {
-    _id: { type: String, required: true },
-    userId: { type: String, required: true, index: true },
-    teamId: { type: String, required: true },
-  },
-  { versionKey: false, strict: 'throw' },
-);
-
-export const membershipId = (userId: string, teamId: string) => `${userId}:${teamId}`;
-
 /**
  * A team key encrypted to one member. `_id` = `<teamId>:<key fingerprint>:<memberId>`: the key
  * fingerprint (not the generation) is in it, so two admins racing to rotate cannot overwrite
@@ -154,7 +135,5 @@ export const practiceModel = (c: Connection) => modelOn(c, 'Practice', practiceS
 export const teamModel = (c: Connection) => modelOn(c, 'Team', teamSchema, 'teams');
 export const teamStatementModel = (c: Connection) =>
   modelOn(c, 'TeamStatement', statementSchema, 'team_statements');
-export const teamMembershipModel = (c: Connection) =>
-  modelOn(c, 'TeamMembership', membershipSchema, 'team_memberships');
 export const teamKeyEnvelopeModel = (c: Connection) =>
   modelOn(c, 'TeamKeyEnvelope', envelopeSchema, 'team_key_envelopes');

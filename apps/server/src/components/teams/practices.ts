@@ -2,6 +2,7 @@ import type { CreatePracticeRequest, PracticeDto, PracticeListResponse } from '@
 import { withClaim } from '../../lib/claims';
 import { AppError } from '../../lib/errors';
 import { newId } from '../../lib/ids';
+import { findByIds } from '../../lib/store';
 import type { Services } from '../../services';
 import type { PracticeDoc } from './model';
 
@@ -21,7 +22,13 @@ async function toPracticeDto(s: Services, p: PracticeDoc): Promise<PracticeDto> 
     Promise.all(
       p.adminIds.map((id) => s.models.users.findById(id, { name: 1, fingerprint: 1 }).lean()),
     ),
-    s.models.teams.find({ practiceId: p._id }, { 'state.name': 1 }).lean(),
+    s.teamLists.practiceTeams.idsOf(p._id).then(async (ids) => {
+      const found = await findByIds(s.models.teams, ids, ['practiceId', 'state']);
+      return ids.flatMap((id) => {
+        const t = found.get(id);
+        return t?.practiceId === p._id ? [{ id: t._id, name: t.state.name }] : [];
+      });
+    }),
   ]);
   return {
     id: p._id,
@@ -29,7 +36,7 @@ async function toPracticeDto(s: Services, p: PracticeDoc): Promise<PracticeDto> 
     admins: admins.flatMap((u) =>
       u ? [{ userId: u._id, name: u.name, fingerprint: u.fingerprint }] : [],
     ),
-    teams: teams.map((t) => ({ id: t._id, name: t.state.name })),
+    teams,
   };
 }
 
@@ -49,13 +56,20 @@ export async function createPractice(
     createdAt: new Date(),
     rev: 0,
   };
+  // Listed first: a practice stored but not listed would be lost to its admin.
+  await s.teamLists.practiceAdmins.add([userId], practice._id);
   await s.models.practices.create(practice);
   return toPracticeDto(s, practice);
 }
 
 export async function listPractices(s: Services, userId: string): Promise<PracticeListResponse> {
-  const practices = await s.models.practices.find({ adminIds: userId }).lean();
-  return { practices: await Promise.all(practices.map((p) => toPracticeDto(s, p))) };
+  const ids = await s.teamLists.practiceAdmins.idsOf(userId);
+  const found = await findByIds(s.models.practices, ids);
+  const mine = ids.flatMap((id) => {
+    const p = found.get(id);
+    return p?.adminIds.includes(userId) ? [p] : [];
+  });
+  return { practices: await Promise.all(mine.map((p) => toPracticeDto(s, p))) };
 }
 
 /** The practice when `userId` administers it; anyone else learns nothing about it. @throws 404 `practice-not-found`. */
@@ -107,6 +121,9 @@ export async function addPracticeAdmin(
   const user = await s.models.users.findById(userId, { role: 1 }).lean();
   if (!user) throw new AppError({ status: 404, code: 'user-not-found', message: 'No such user.' });
   if (user.role !== 'doctor') throw doctorsOnly();
+  // Listed first, as at creation (an admin change that then fails leaves a list entry that
+  // listPractices skips).
+  await s.teamLists.practiceAdmins.add([userId], practiceId);
   const practice = await changeAdmins(s, practiceId, actorId, (ids) => {
     if (ids.includes(userId))
       throw new AppError({

@@ -9,7 +9,7 @@ import type {
   TeamSummary,
 } from '@medseal/contract';
 import { idSchema, MAX_TEAM_KEY_ENVELOPE_CHARS } from '@medseal/contract';
-import { isDuplicateKey, startsWith } from '../../lib/db';
+import { isDuplicateKey } from '../../lib/db';
 import { AppError } from '../../lib/errors';
 import {
   applyStatement,
@@ -21,14 +21,19 @@ import {
   type TeamStatement,
 } from '../../lib/pgp';
 import type { Services } from '../../services';
+import { findByIds } from '../../lib/store';
 import { settleTeam } from './log';
+import { nameKeyOf } from './lists';
 import { envelopeId, statementId, type TeamDoc } from './model';
 import { practiceAdministeredBy } from './practices';
+import { repairTeamLog, storeAndLog } from './transparency';
 
 /** How far a statement's own time may be from the server's clock. */
 const STATEMENT_CLOCK_SKEW_MS = 10 * 60 * 1000;
 const STATEMENTS_PAGE = 200;
 const DIRECTORY_LIMIT = 20;
+
+const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 const teamNotFound = () =>
   new AppError({ status: 404, code: 'team-not-found', message: 'No such team.' });
@@ -103,20 +108,29 @@ export async function getTeam(s: Services, teamId: string): Promise<TeamDto> {
   return toTeamDto(s, await requireTeam(s, teamId));
 }
 
+/**
+ * The teams `userId` is a current member of, by their statements: her list of teams joined
+ * (lists.ts) says which to ask, and names teams she has left too.
+ */
+async function currentTeamsOf(s: Services, userId: string): Promise<TeamDoc[]> {
+  const teams = await Promise.all(
+    (await s.teamLists.joins.idsOf(userId)).map((id) => settleTeam(s, id)),
+  );
+  return teams.flatMap((t) => (t?.state.members.some((m) => m.userId === userId) ? [t] : []));
+}
+
 export async function listMyTeams(s: Services, userId: string): Promise<TeamListResponse> {
-  const memberships = await s.models.teamMemberships.find({ userId }).lean();
-  const teams = await Promise.all(memberships.map((m) => settleTeam(s, m.teamId)));
-  // The statements decide: a membership document the projection has not caught up with counts for nothing.
-  const mine = teams.flatMap((t) => (t?.state.members.some((m) => m.userId === userId) ? [t] : []));
+  const mine = await currentTeamsOf(s, userId);
   return { teams: await Promise.all(mine.map((t) => toTeamSummary(s, t))) };
 }
 
 export async function findTeams(s: Services, namePrefix: string): Promise<TeamListResponse> {
-  const teams = await s.models.teams
-    .find({ nameLower: startsWith(namePrefix.toLowerCase()) })
-    .sort({ nameLower: 1 })
-    .limit(DIRECTORY_LIMIT)
-    .lean<TeamDoc[]>();
+  const prefix = namePrefix.toLowerCase();
+  const listed = await findByIds(s.models.teams, await s.teamLists.names.idsOf(nameKeyOf(prefix)));
+  const teams = [...listed.values()]
+    .filter((t) => t.nameLower.startsWith(prefix))
+    .sort((a, b) => byText(a.nameLower, b.nameLower) || byText(a._id, b._id))
+    .slice(0, DIRECTORY_LIMIT);
   return { teams: await Promise.all(teams.map((t) => toTeamSummary(s, t))) };
 }
 
@@ -253,12 +267,17 @@ async function checkEnvelopes(
   );
 }
 
-/** Stores the envelopes, then the statement (the commit), then settles the team. @throws 409 `conflict` code when the seq is taken. */
+/**
+ * Stores the envelopes, then the statement (the commit) and its leaves in the key-transparency
+ * log, under the statement's claim (`storeAndLog`), then settles the team.
+ * @throws 409 `conflict` code when the seq is taken.
+ */
 async function commit(
   s: Services,
   opts: {
-    teamId: string;
-    seq: number;
+    /** The team after the statement. */
+    state: TeamState;
+    statement: TeamStatement;
     signed: string;
     by: string;
     teamPublicKey?: string;
@@ -266,6 +285,7 @@ async function commit(
     conflict: () => AppError;
   },
 ): Promise<TeamDto> {
+  const { teamId, seq } = opts.statement;
   // Envelopes first: by the time the statement says who holds the key, they can get it. An
   // envelope whose statement never lands is never served (the key fingerprint is in its _id).
   await Promise.all(
@@ -273,21 +293,26 @@ async function commit(
       s.models.teamKeyEnvelopes.replaceOne({ _id: e._id }, e, { upsert: true }),
     ),
   );
-  try {
-    await s.models.teamStatements.create({
-      _id: statementId(opts.teamId, opts.seq),
-      teamId: opts.teamId,
-      seq: opts.seq,
-      signed: opts.signed,
-      by: opts.by,
-      ...(opts.teamPublicKey ? { teamPublicKey: opts.teamPublicKey } : {}),
-      createdAt: new Date(),
-    });
-  } catch (error) {
-    if (isDuplicateKey(error)) throw opts.conflict();
-    throw error;
-  }
-  return toTeamDto(s, await requireTeam(s, opts.teamId));
+  const store = async () => {
+    try {
+      await s.models.teamStatements.create({
+        _id: statementId(teamId, seq),
+        teamId,
+        seq,
+        signed: opts.signed,
+        by: opts.by,
+        ...(opts.teamPublicKey ? { teamPublicKey: opts.teamPublicKey } : {}),
+        createdAt: new Date(),
+      });
+    } catch (error) {
+      if (isDuplicateKey(error)) throw opts.conflict();
+      throw error;
+    }
+  };
+  // Only the statement that won its seq is logged, so every leaf of a team is in its history.
+  if (!(await storeAndLog(s, { state: opts.state, statement: opts.statement, store })))
+    throw opts.conflict();
+  return toTeamDto(s, await requireTeam(s, teamId));
 }
 
 /**
@@ -339,8 +364,8 @@ export async function createTeam(
   await checkTeamKey(body.teamPublicKey, teamKey);
   const envelopes = await checkEnvelopes(s, state, [callerId], body.keyEnvelopes, teamKey);
   return commit(s, {
-    teamId: state.teamId,
-    seq: 0,
+    state,
+    statement,
     signed: body.statement,
     by: callerId,
     teamPublicKey: body.teamPublicKey,
@@ -366,6 +391,11 @@ export async function appendTeamStatement(
   body: AppendTeamStatementRequest,
 ): Promise<TeamDto> {
   const team = await requireTeam(s, teamId);
+  // A statement before this one that a dead request left unlogged is logged first (clients
+  // refuse a team whose latest statement has no leaf). Best effort: the append goes on.
+  await repairTeamLog(s, teamId).catch((error: unknown) =>
+    s.logger.error({ err: error, teamId }, 'kt: could not repair the team log'),
+  );
   const claimed = await peekStatement(body.statement);
   const headMoved = () =>
     new AppError({
@@ -429,8 +459,8 @@ export async function appendTeamStatement(
       }
   }
   return commit(s, {
-    teamId,
-    seq: statement.seq,
+    state,
+    statement,
     signed: body.statement,
     by: callerId,
     ...(teamPublicKey ? { teamPublicKey } : {}),
@@ -443,6 +473,8 @@ export async function appendTeamStatement(
 export interface RecordTeam {
   state: TeamState;
   key: { gen: number; fingerprint: string; publicKey: string };
+  /** The public keys of its earlier generations (a re-key takes their packets off the record's files). */
+  retiredKeys: string[];
 }
 
 /**
@@ -452,8 +484,16 @@ export interface RecordTeam {
 export async function teamForRecords(s: Services, teamId: string): Promise<RecordTeam | null> {
   const team = await settleTeam(s, teamId);
   const current = team?.state.keys[team.state.keys.length - 1];
-  const key = current && team?.keys.find((k) => k.gen === current.gen && k.fingerprint === current.fingerprint);
-  return team && key ? { state: team.state, key } : null;
+  const key =
+    current &&
+    team?.keys.find((k) => k.gen === current.gen && k.fingerprint === current.fingerprint);
+  return team && key
+    ? {
+        state: team.state,
+        key,
+        retiredKeys: team.keys.filter((k) => k.gen < key.gen).map((k) => k.publicKey),
+      }
+    : null;
 }
 
 /** Is `userId` a current member of `teamId`, by the team's statements (the fail-closed access question). */
@@ -467,13 +507,8 @@ export async function isTeamMember(s: Services, teamId: string, userId: string):
  * "connected" people, issue 15 finding 1).
  */
 export async function teamMatesOf(s: Services, userId: string): Promise<Set<string>> {
-  const memberships = await s.models.teamMemberships.find({ userId }).lean();
-  const teams = await Promise.all(memberships.map((m) => settleTeam(s, m.teamId)));
   const mates = new Set<string>();
-  for (const t of teams) {
-    const members = t?.state.members ?? [];
-    if (!members.some((m) => m.userId === userId)) continue;
-    for (const m of members) if (m.userId !== userId) mates.add(m.userId);
-  }
+  for (const t of await currentTeamsOf(s, userId))
+    for (const m of t.state.members) if (m.userId !== userId) mates.add(m.userId);
   return mates;
 }

@@ -7,16 +7,23 @@ import { AppError } from '../../lib/errors';
 import {
   bindingLeafHash,
   consistencyPlan,
+  EMPTY_MAP_ROOT,
   foldRange,
   inclusionPlan,
+  mapInsert,
+  mapKey,
+  mapLookup,
+  mapValueAfter,
   nodeHash,
   rootPlan,
   signTreeHead,
+  type MapNode,
+  type MapProof,
   type NodeId,
   type ProofStep,
   type SignedTreeHead,
 } from '../../lib/pgp';
-import type { KtHeadDoc, KtModels } from './model';
+import type { KtHeadDoc, KtMapNodeDoc, KtModels } from './model';
 
 /** A tile holds 8 levels of a subtree: 256 nodes at its bottom level, 128 above, ..., 2 at the top. */
 const TILE_HEIGHT = 8;
@@ -62,6 +69,73 @@ const CACHED_LEAVES = 10_000;
 const isFull = (tile: Buffer) => tile.subarray(TILE_BYTES - HASH).some((b) => b !== 0);
 
 const badSize = (message: string) => new AppError({ status: 400, code: 'kt-bad-size', message });
+
+/** Map nodes kept in memory per process (a node is ~150 bytes; they never change). */
+const CACHED_MAP_NODES = 100_000;
+
+function toMapNode(doc: KtMapNodeDoc): MapNode {
+  const { key, count, lastIndex, chain, left, right } = doc;
+  if (key !== undefined && count !== undefined && lastIndex !== undefined && chain !== undefined)
+    return { entry: { key, value: { count, lastIndex, chain } } };
+  if (left !== undefined && right !== undefined) return { left, right };
+  throw new Error(`kt: map node ${doc._id} is neither an entry nor a pair`);
+}
+
+function toMapNodeDoc(hash: string, node: MapNode): KtMapNodeDoc {
+  return 'entry' in node
+    ? { _id: hash, key: node.entry.key, ...node.entry.value }
+    : { _id: hash, ...node };
+}
+
+/**
+ * The subject map (issue 12), stored node by node under its hash: a lookup reads one node per
+ * level by `_id` (DESIGN §9), and since a node never changes, any cached node is current.
+ */
+class MapStore {
+  private readonly cache = new LRUCache<string, MapNode>({ max: CACHED_MAP_NODES });
+
+  constructor(private readonly models: KtModels) {}
+
+  readonly get = async (hash: string): Promise<MapNode> => {
+    const cached = this.cache.get(hash);
+    if (cached) return cached;
+    const doc = await this.models.mapNodes.findById(hash).lean();
+    if (!doc) throw new Error(`kt: map node ${hash} is missing`);
+    const node = toMapNode(doc);
+    this.cache.set(hash, node);
+    return node;
+  };
+
+  lookup(root: string, subject: string): Promise<MapProof> {
+    return mapLookup(root, mapKey(subject), this.get);
+  }
+
+  /** Counts leaf `index` for `subject` in the map of `root`: stores the new path, returns the new root. */
+  async append(
+    root: string,
+    subject: string,
+    index: number,
+    leafHash: Uint8Array,
+  ): Promise<string> {
+    const key = mapKey(subject);
+    const { entry } = await this.lookup(root, subject);
+    const value = mapValueAfter(entry?.key === key ? entry.value : null, index, leafHash);
+    const next = await mapInsert(root, { key, value }, this.get);
+    // Upserts of content-addressed nodes: storing one twice (a retried append) changes nothing.
+    await this.models.mapNodes.bulkWrite(
+      next.nodes.map(({ hash, node }) => ({
+        replaceOne: { filter: { _id: hash }, replacement: toMapNodeDoc(hash, node), upsert: true },
+      })),
+      { ordered: false },
+    );
+    for (const { hash, node } of next.nodes) this.cache.set(hash, node);
+    return next.root;
+  }
+}
+
+/** The message of a head that predates the map (before the `kt-map-1` migration ran). */
+const unmigrated = (size: number) =>
+  `kt: head ${size} has no subject map; run the migrations (pnpm --filter @medseal/server migrate)`;
 
 /**
  * Reads stored node hashes a tile at a time, each tile once; with `fullTiles`, full tiles come
@@ -126,6 +200,7 @@ export class TransparencyLog {
   /** Full tiles and leaves, which never change once stored: a proof reads the rest. */
   private readonly fullTiles = new LRUCache<string, Buffer>({ max: CACHED_TILES });
   private readonly leaves = new LRUCache<number, string>({ max: CACHED_LEAVES });
+  private readonly map: MapStore;
   /** Heads of every size up to this one exist: head n + 1 is inserted only after head n. */
   private signedSize = 0;
 
@@ -134,6 +209,7 @@ export class TransparencyLog {
     private readonly options: TransparencyLogOptions,
   ) {
     this.stallMs = options.stallMs ?? 10_000;
+    this.map = new MapStore(models);
   }
 
   /** The newest head, or null for an empty log. */
@@ -165,6 +241,25 @@ export class TransparencyLog {
     });
     this.queue = run.catch(() => undefined);
     return run;
+  }
+
+  /**
+   * Returns once every leaf claimed so far is integrated (under a signed head), integrating any
+   * whose appender died (after `stallMs`): a subject's listing then holds every leaf appended
+   * before the call. Used before deciding that a binding is missing (team-log repair).
+   */
+  async settle(): Promise<void> {
+    let end = (await this.latestHead())?.size ?? 0;
+    while (await this.models.leaves.exists({ _id: end })) end++;
+    await this.waitForHead(end);
+  }
+
+  /** Every integrated leaf listed under `subject`, oldest first. */
+  async subjectLeaves(subject: string): Promise<{ index: number; data: string }[]> {
+    const doc = await this.models.subjects.findById(subject).lean();
+    return Promise.all(
+      (doc?.indexes ?? []).map(async (index) => ({ index, data: await this.leafData(index) })),
+    );
   }
 
   /** Inserts the leaf at the first free index. */
@@ -238,7 +333,18 @@ export class TransparencyLog {
       return tile.subarray(at, at + HASH);
     };
 
-    let h = bindingLeafHash(leaf.data);
+    let previous = index > 0 ? await this.models.heads.findById(index).lean() : null;
+    if (previous && previous.mapRoot === undefined) {
+      // Appended by a process from before the map (a rolling deploy): give it its map first.
+      this.options.logger.warn({ size: index }, 'kt: a head has no subject map; migrating');
+      await this.migrateMap();
+      previous = await this.models.heads.findById(index).lean();
+    }
+    const previousMapRoot = index === 0 ? EMPTY_MAP_ROOT : previous?.mapRoot;
+    if (previousMapRoot === undefined) throw new Error(unmigrated(index));
+
+    const leafHash = bindingLeafHash(leaf.data);
+    let h = leafHash;
     let i = index;
     await put(0, i, h);
     for (let level = 1; i % 2 === 1; level++) {
@@ -263,17 +369,18 @@ export class TransparencyLog {
         { upsert: true },
       );
     }
-    const previous = index > 0 ? await this.models.heads.findById(index).lean() : null;
+    const mapRoot = await this.map.append(previousMapRoot, leaf.subject, index, leafHash);
     // Never older than the previous head, so clients can refuse a head older than one they keep.
     const timestamp = Math.max(Date.now(), previous?.timestamp ?? 0);
     const head = signTreeHead(
-      { v: 1, size: index + 1, root: Buffer.from(root).toString('hex'), timestamp },
+      { v: 2, size: index + 1, root: Buffer.from(root).toString('hex'), mapRoot, timestamp },
       this.options.logKey,
     );
     try {
       await this.models.heads.create({
         _id: head.size,
         root: head.root,
+        mapRoot: head.mapRoot,
         timestamp: head.timestamp,
         signature: head.signature,
       });
@@ -336,14 +443,90 @@ export class TransparencyLog {
     const doc = await this.models.subjects.findById(subject).lean();
     return (doc?.indexes ?? []).filter((i) => i < size);
   }
+
+  /**
+   * The map's lookup proof for `subject` under the head of `size` (a size checkSize passed).
+   * @throws Error when that head predates the map (the migration has not run).
+   */
+  async mapProof(subject: string, size: number): Promise<MapProof> {
+    const head = await this.models.heads.findById(size).lean();
+    if (head?.mapRoot === undefined) throw new Error(unmigrated(size));
+    return this.map.lookup(head.mapRoot, subject);
+  }
+
+  /**
+   * Leaves from..to-1 as an auditor needs them: RFC 9162 hash and the subject's map key, never
+   * the text (a user's leaf names their email). Each by `_id`.
+   * @throws AppError 400 `kt-bad-size` unless `to` has a signed head and from ≤ to ≤ from + `max`.
+   */
+  async leafHashes(
+    from: number,
+    to: number,
+    max: number,
+  ): Promise<{ index: number; hash: string; key: string }[]> {
+    if (from > to || to - from > max) throw badSize(`give from ≤ to, at most ${max} leaves apart`);
+    if (to > 0) await this.checkSize(to);
+    return Promise.all(
+      Array.from({ length: to - from }, async (_, k) => {
+        const index = from + k;
+        const leaf = await this.models.leaves.findById(index).lean();
+        if (!leaf) throw new Error(`kt: leaf ${index} is missing`);
+        const hash = Buffer.from(bindingLeafHash(leaf.data)).toString('hex');
+        return { index, hash, key: mapKey(leaf.subject) };
+      }),
+    );
+  }
+
+  /**
+   * Gives every head from before the subject map (v1) its map: replays the leaves in order and
+   * signs each such head again as v2 with the same size, root and timestamp (so every view a
+   * client or auditor kept still extends to it). Idempotent and resumable: it starts after the
+   * newest head that has its map, and map nodes are addressed by hash.
+   * @returns how many heads were signed again.
+   */
+  async migrateMap(): Promise<number> {
+    // The newest head that has its map (heads get theirs in order), by `_id` going down.
+    let start = (await this.latestHead())?.size ?? 0;
+    let mapRoot: string | undefined;
+    for (; start > 0; start--) {
+      mapRoot = (await this.models.heads.findById(start).lean())?.mapRoot;
+      if (mapRoot !== undefined) break;
+    }
+    mapRoot ??= EMPTY_MAP_ROOT;
+    let migrated = 0;
+    for (let size = start + 1; ; size++) {
+      const head = await this.models.heads.findById(size).lean();
+      if (!head) break;
+      const leaf = await this.models.leaves.findById(size - 1).lean();
+      if (!leaf) throw new Error(`kt: leaf ${size - 1} is missing`);
+      mapRoot = await this.map.append(mapRoot, leaf.subject, size - 1, bindingLeafHash(leaf.data));
+      const signed = signTreeHead(
+        { v: 2, size, root: head.root, mapRoot, timestamp: head.timestamp },
+        this.options.logKey,
+      );
+      await this.models.heads.replaceOne(
+        { _id: size },
+        {
+          _id: size,
+          root: head.root,
+          mapRoot,
+          timestamp: head.timestamp,
+          signature: signed.signature,
+        },
+      );
+      migrated++;
+    }
+    return migrated;
+  }
 }
 
 function toSignedHead(doc: KtHeadDoc): SignedTreeHead {
-  return {
-    v: 1,
+  const base = {
     size: doc._id,
     root: doc.root,
     timestamp: doc.timestamp,
     signature: doc.signature,
   };
+  // A head from before the map (not migrated yet) is served as it was signed.
+  return doc.mapRoot === undefined ? { v: 1, ...base } : { v: 2, ...base, mapRoot: doc.mapRoot };
 }

@@ -3,7 +3,7 @@ import { modelOn } from '../../lib/model';
 
 // The key-transparency log (DESIGN §14, docs/decisions.md "Key transparency"). Every read on the
 // embedded database is an `_id` lookup (DESIGN §9): leaves by index, tiles by level:tile, heads
-// by tree size, subjects by user id.
+// by tree size, subjects by user id, map nodes by hash.
 
 /** One leaf; the insert of a new index is the step that claims a place in the log. */
 export interface KtLeafDoc {
@@ -20,12 +20,32 @@ export interface KtTileDoc {
   hashes: Buffer | mongo.Binary;
 }
 
-/** A signed tree head; `_id` is the tree size. Inserted once, after its tiles: the commit step. */
+/**
+ * A signed tree head; `_id` is the tree size. Inserted once, after its tiles and map nodes: the
+ * commit step. `mapRoot` (a v2 head) is missing only on a head from before the subject map,
+ * until the `kt-map-1` migration signs it again with the map of its tree.
+ */
 export interface KtHeadDoc {
   _id: number;
   root: string;
+  mapRoot?: string;
   timestamp: number;
   signature: string;
+}
+
+/**
+ * A node of the subject map (crypto `MapNode`), addressed by its hash: an entry (`key`, `count`,
+ * `lastIndex`, `chain`) or two children (`left`, `right`). Never changes; a new map shares all
+ * of the old one but its new path.
+ */
+export interface KtMapNodeDoc {
+  _id: string;
+  key?: string;
+  count?: number;
+  lastIndex?: number;
+  chain?: string;
+  left?: string;
+  right?: string;
 }
 
 /** The leaf indexes of one subject's bindings, oldest first. */
@@ -70,6 +90,7 @@ export function ktModels(connection: Connection) {
         {
           _id: Number,
           root: { type: String, required: true },
+          mapRoot: String,
           timestamp: { type: Number, required: true },
           signature: { type: String, required: true },
         },
@@ -82,6 +103,23 @@ export function ktModels(connection: Connection) {
       'KtSubject',
       new Schema<KtSubjectDoc>({ _id: String, indexes: { type: [Number], required: true } }, opts),
       'kt_subjects',
+    ),
+    mapNodes: modelOn(
+      connection,
+      'KtMapNode',
+      new Schema<KtMapNodeDoc>(
+        {
+          _id: String,
+          key: String,
+          count: Number,
+          lastIndex: Number,
+          chain: String,
+          left: String,
+          right: String,
+        },
+        opts,
+      ),
+      'kt_map_nodes',
     ),
     meta: modelOn(
       connection,

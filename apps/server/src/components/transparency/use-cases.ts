@@ -1,6 +1,12 @@
-import type { ProvenBindingBody, SignedTreeHeadBody, KtHistoryResponse } from '@medseal/contract';
+import {
+  KT_LEAVES_PAGE,
+  type KtHistoryResponse,
+  type KtLeavesResponse,
+  type LatestBindingBody,
+  type SignedTreeHeadBody,
+} from '@medseal/contract';
 import { AppError } from '../../lib/errors';
-import { encodeBinding, keyIdentityOf } from '../../lib/pgp';
+import { encodeBinding, keyIdentityOf, memberSubject, teamSubject } from '../../lib/pgp';
 import type { Services } from '../../services';
 
 /**
@@ -44,12 +50,15 @@ export async function consistencyProof(
   return { proof: await s.transparency.consistency(from, to) };
 }
 
-/** @throws AppError 404 `kt-not-logged` when the log holds no binding for the user in that tree. */
+/**
+ * A user's latest binding in the tree of `size` leaves, with the map's proof that it is the latest.
+ * @throws AppError 404 `kt-not-logged` when the log holds no binding for the user in that tree.
+ */
 export async function userBinding(
   s: Services,
   userId: string,
   size: number,
-): Promise<ProvenBindingBody> {
+): Promise<LatestBindingBody> {
   const indexes = await s.transparency.subjectIndexes(userId, size);
   const latest = indexes[indexes.length - 1];
   if (latest === undefined) {
@@ -59,14 +68,44 @@ export async function userBinding(
       message: 'The log holds no key for this user in that tree.',
     });
   }
-  return s.transparency.proven(latest, size);
+  const [proven, map] = await Promise.all([
+    s.transparency.proven(latest, size),
+    s.transparency.mapProof(userId, size),
+  ]);
+  return { ...proven, map };
 }
 
-export async function history(
+/**
+ * Every leaf listed under `subject` in the tree of `size` leaves, each with its proof, and the
+ * map's entry for the subject (which proves the listing whole).
+ */
+async function subjectHistory(
   s: Services,
-  userId: string,
+  subject: string,
   size: number,
 ): Promise<KtHistoryResponse> {
-  const indexes = await s.transparency.subjectIndexes(userId, size);
-  return { size, bindings: await Promise.all(indexes.map((i) => s.transparency.proven(i, size))) };
+  const indexes = await s.transparency.subjectIndexes(subject, size);
+  const [bindings, map] = await Promise.all([
+    Promise.all(indexes.map((i) => s.transparency.proven(i, size))),
+    s.transparency.mapProof(subject, size),
+  ]);
+  return { size, bindings, map };
+}
+
+/** Leaves from..to-1 as hashes with their subject's map key (for auditors). */
+export async function leafHashes(s: Services, from: number, to: number): Promise<KtLeavesResponse> {
+  return { leaves: await s.transparency.leafHashes(from, to, KT_LEAVES_PAGE) };
+}
+
+export function history(s: Services, userId: string, size: number): Promise<KtHistoryResponse> {
+  return subjectHistory(s, userId, size);
+}
+
+/** The team statements that name the caller as a member (self-monitoring of memberships). */
+export function memberships(s: Services, userId: string, size: number): Promise<KtHistoryResponse> {
+  return subjectHistory(s, memberSubject(userId), size);
+}
+
+export function teamHistory(s: Services, teamId: string, size: number): Promise<KtHistoryResponse> {
+  return subjectHistory(s, teamSubject(teamId), size);
 }

@@ -7,11 +7,20 @@ import { coReadersOf } from '../records/co-readers';
 import { teamMatesOf } from '../teams/use-cases';
 import type { Services } from '../../services';
 import type { UserDoc } from './model';
+import { userBy } from './lookups';
 
 const DIRECTORY_LIMIT = 20;
 
-export function toDirectoryUser(u: Pick<UserDoc, '_id' | 'name' | 'role' | 'publicKey' | 'fingerprint'>): DirectoryUser {
-  return { id: u._id, name: u.name, role: u.role, publicKey: u.publicKey, fingerprint: u.fingerprint };
+export function toDirectoryUser(
+  u: Pick<UserDoc, '_id' | 'name' | 'role' | 'publicKey' | 'fingerprint'>,
+): DirectoryUser {
+  return {
+    id: u._id,
+    name: u.name,
+    role: u.role,
+    publicKey: u.publicKey,
+    fingerprint: u.fingerprint,
+  };
 }
 
 /**
@@ -28,22 +37,28 @@ export async function findUsers(
   who: { auth: AuthContext; ip: string },
   query: { email?: string | undefined; namePrefix?: string | undefined },
 ): Promise<DirectoryResponse> {
-  let filter: Record<string, unknown>;
   if (query.email !== undefined) {
-    await s.limiter.hit(`directory-email:session:${who.auth.sessionId}`, { limit: s.settings.rateLimits.directoryEmailPerSession });
-    await s.limiter.hit(`directory-email:ip:${who.ip}`, { limit: s.settings.rateLimits.directoryEmailPerIp });
-    filter = { email: query.email };
-  } else {
-    const [coReaders, teamMates, consents] = await Promise.all([
-      coReadersOf(s, who.auth.userId),
-      teamMatesOf(s, who.auth.userId),
-      consentPartnersOf(s, who.auth.userId),
-    ]);
-    filter = {
-      nameLower: startsWith((query.namePrefix ?? '').toLowerCase()),
-      $or: [{ _id: { $in: [...coReaders, ...teamMates, ...consents] } }, { role: 'doctor', listed: true }],
-    };
+    await s.limiter.hit(`directory-email:session:${who.auth.sessionId}`, {
+      limit: s.settings.rateLimits.directoryEmailPerSession,
+    });
+    await s.limiter.hit(`directory-email:ip:${who.ip}`, {
+      limit: s.settings.rateLimits.directoryEmailPerIp,
+    });
+    const user = await userBy(s.models, { kind: 'email', email: query.email });
+    return { users: user ? [toDirectoryUser(user)] : [] };
   }
+  const [coReaders, teamMates, consents] = await Promise.all([
+    coReadersOf(s, who.auth.userId),
+    teamMatesOf(s, who.auth.userId),
+    consentPartnersOf(s, who.auth.userId),
+  ]);
+  const filter = {
+    nameLower: startsWith((query.namePrefix ?? '').toLowerCase()),
+    $or: [
+      { _id: { $in: [...coReaders, ...teamMates, ...consents] } },
+      { role: 'doctor', listed: true },
+    ],
+  };
   const users = await s.models.users
     .find(filter, { name: 1, role: 1, publicKey: 1, fingerprint: 1 })
     .sort({ nameLower: 1 })
@@ -54,7 +69,9 @@ export async function findUsers(
 
 /** @throws AppError 404 `user-not-found`. */
 export async function getUser(s: Services, userId: string): Promise<DirectoryUser> {
-  const user = await s.models.users.findById(userId, { name: 1, role: 1, publicKey: 1, fingerprint: 1 }).lean();
+  const user = await s.models.users
+    .findById(userId, { name: 1, role: 1, publicKey: 1, fingerprint: 1 })
+    .lean();
   if (!user) throw new AppError({ status: 404, code: 'user-not-found', message: 'No such user.' });
   return toDirectoryUser(user);
 }

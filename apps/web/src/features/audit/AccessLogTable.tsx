@@ -71,7 +71,10 @@ export function AccessLogTable({ rows, failed }: { rows: AccessLogRow[]; failed:
   return (
     <>
       {failed.length > 0 ? (
-        <Banner tone="bad" title="Security warning: the access trail of some records was tampered with. Their entries are not shown.">
+        <Banner
+          tone="bad"
+          title="Security warning: the access trail of some records was tampered with. Their entries are not shown."
+        >
           <ul>
             {failed.map((f, i) => (
               <li key={i}>
@@ -81,7 +84,10 @@ export function AccessLogTable({ rows, failed }: { rows: AccessLogRow[]; failed:
           </ul>
         </Banner>
       ) : rows.length > 0 ? (
-        <Banner tone="ok">Checked by this app: the access log of every record is intact, nothing you saw before was removed or changed.</Banner>
+        <Banner tone="ok">
+          Checked by this app: the access log of every record is intact, nothing you saw before was
+          removed or changed.
+        </Banner>
       ) : null}
       {rows.length === 0 ? (
         <p>No activity yet.</p>

@@ -18,8 +18,20 @@ describe('the access log', () => {
   });
 
   it('when a trail failed the app’s own check, then the log warns with the reason and never says intact', () => {
-    render(<AccessLogTable rows={[row('dana', 'Dr Dana Fox', 1)]} failed={[{ record: 'Colonoscopy', problem: { status: 'shortened', length: 3, checkpointLength: 5 } }]} />);
-    expect(screen.getByRole('alert').textContent).toMatch(/tampered.*Colonoscopy: the server shows 3 entries, but you already saw 5/);
+    render(
+      <AccessLogTable
+        rows={[row('dana', 'Dr Dana Fox', 1)]}
+        failed={[
+          {
+            record: 'Colonoscopy',
+            problem: { status: 'shortened', length: 3, checkpointLength: 5 },
+          },
+        ]}
+      />,
+    );
+    expect(screen.getByRole('alert').textContent).toMatch(
+      /tampered.*Colonoscopy: the server shows 3 entries, but you already saw 5/,
+    );
     expect(document.body.textContent).not.toMatch(/intact/i);
   });
 });

@@ -1,5 +1,5 @@
 import { endpoints, type AuditAction, type RecordDto } from '@medseal/contract';
-import type { AuditTrailResult } from '@medseal/crypto';
+import type { AuditMark, AuditTrailResult } from '@medseal/crypto';
 import { isApiError } from '../../api/errors';
 import { openRecordDto, type RecordDeps } from '../records/recordService';
 
@@ -48,26 +48,52 @@ async function nameOf(deps: RecordDeps, userId: string): Promise<string> {
 
 /**
  * The access log of my records (DESIGN §12 "Audit"): each trail is recomputed in the worker and
- * must extend the last checkpoint I signed (the server's own verdict is not read). A trail that
- * passes and grew since gets a new signed checkpoint, stored before this resolves, so another
+ * must extend the last checkpoint I signed, as the server stores it and as my signed account
+ * state remembers it (so withholding or rolling back the stored one gains the server nothing;
+ * the server's own verdict is not read). A trail that passes and grew since gets a new signed
+ * checkpoint and a new mark in my account state, both stored before this resolves, so another
  * device (or this one later) sees any entry removed from it.
  */
-export async function loadAccessLog(deps: RecordDeps, records: readonly RecordDto[]): Promise<{ rows: AccessLogRow[]; failed: FailedTrail[] }> {
+export async function loadAccessLog(
+  deps: RecordDeps,
+  records: readonly RecordDto[],
+): Promise<{ rows: AccessLogRow[]; failed: FailedTrail[] }> {
   const rows: AccessLogRow[] = [];
   const failed: FailedTrail[] = [];
+  const marks = new Map<string, AuditMark>();
   for (const r of records) {
-    const [trail, opened] = await Promise.all([deps.call(endpoints.recordAudit, { params: { recordId: r.id } }), openRecordDto(deps, r)]);
-    const title = opened.status === 'verified' ? opened.content.title : 'Record that failed verification';
-    const check = await deps.crypto.checkAuditTrail({ recordId: r.id, events: trail.events, signedCheckpoint: trail.checkpoint, keyHandle: deps.key.handle });
+    const [trail, opened] = await Promise.all([
+      deps.call(endpoints.recordAudit, { params: { recordId: r.id } }),
+      openRecordDto(deps, r),
+    ]);
+    const title =
+      opened.status === 'verified' ? opened.content.title : 'Record that failed verification';
+    const seen = deps.accountState.auditMark(r.id);
+    const check = await deps.crypto.checkAuditTrail({
+      recordId: r.id,
+      events: trail.events,
+      signedCheckpoint: trail.checkpoint,
+      keyHandle: deps.key.handle,
+      ...(seen ? { seen } : {}),
+    });
     if (check.status !== 'intact') {
       failed.push({ record: title, problem: check });
       continue;
     }
     if (check.length > (check.checkpoint?.length ?? 0)) await storeCheckpoint(deps, r.id, check);
+    if (check.length > (seen?.length ?? 0)) marks.set(r.id, check.mark);
     for (const e of trail.events) {
-      rows.push({ key: `${e.recordId}-${e.seq}`, at: e.at, actorId: e.actorId, actor: await nameOf(deps, e.actorId), action: e.action, record: title });
+      rows.push({
+        key: `${e.recordId}-${e.seq}`,
+        at: e.at,
+        actorId: e.actorId,
+        actor: await nameOf(deps, e.actorId),
+        action: e.action,
+        record: title,
+      });
     }
   }
+  await deps.accountState.keepAuditMarks(marks);
   rows.sort((a, b) => b.at.localeCompare(a.at));
   return { rows, failed };
 }
@@ -77,10 +103,20 @@ export function othersActivity(rows: readonly AccessLogRow[], myId: string): Acc
   return rows.filter((r) => r.actorId !== myId);
 }
 
-async function storeCheckpoint(deps: RecordDeps, recordId: string, trail: { length: number; head: string }): Promise<void> {
-  const signedCheckpoint = await deps.crypto.signAuditCheckpoint({ checkpoint: { recordId, length: trail.length, head: trail.head }, keyHandle: deps.key.handle });
+async function storeCheckpoint(
+  deps: RecordDeps,
+  recordId: string,
+  trail: { length: number; head: string },
+): Promise<void> {
+  const signedCheckpoint = await deps.crypto.signAuditCheckpoint({
+    checkpoint: { recordId, length: trail.length, head: trail.head },
+    keyHandle: deps.key.handle,
+  });
   try {
-    await deps.call(endpoints.putAuditCheckpoint, { params: { recordId }, body: { signedCheckpoint } });
+    await deps.call(endpoints.putAuditCheckpoint, {
+      params: { recordId },
+      body: { signedCheckpoint },
+    });
   } catch (error) {
     // Another of my devices stored a longer one meanwhile: the next visit checks against it.
     if (!isApiError(error, 'checkpoint-older')) throw error;

@@ -16,7 +16,13 @@ export interface LoginSubmit {
  * Log in, or unlock again after a reload / "lock now" (then the email is fixed). The password
  * is stretched in the worker; only the derived login secret goes to the server.
  */
-export function LoginPage({ lockedUser, onSubmit }: { lockedUser?: Me; onSubmit(input: LoginSubmit, onProgress: (fraction: number | null) => void): Promise<void> }) {
+export function LoginPage({
+  lockedUser,
+  onSubmit,
+}: {
+  lockedUser?: Me;
+  onSubmit(input: LoginSubmit, onProgress: (fraction: number | null) => void): Promise<void>;
+}) {
   const [email, setEmail] = useState(lockedUser?.email ?? '');
   const [password, setPassword] = useState('');
   const [stayUnlocked, setStayUnlocked] = useState(false);
@@ -29,7 +35,9 @@ export function LoginPage({ lockedUser, onSubmit }: { lockedUser?: Me; onSubmit(
     setError(null);
     setProgress(null);
     try {
-      await onSubmit({ email: email.trim().toLowerCase(), password, stayUnlocked }, (f) => setProgress(f));
+      await onSubmit({ email: email.trim().toLowerCase(), password, stayUnlocked }, (f) =>
+        setProgress(f),
+      );
     } catch (e) {
       setError(describeError(e));
       setProgress(undefined);
@@ -39,28 +47,59 @@ export function LoginPage({ lockedUser, onSubmit }: { lockedUser?: Me; onSubmit(
   return (
     <div className={styles.narrow}>
       <PageHead title={lockedUser ? 'Unlock Medseal' : 'Log in'} />
-      {lockedUser ? <Banner tone="info">Your keys are locked. Enter your password to unlock them in this tab.</Banner> : null}
+      {lockedUser ? (
+        <Banner tone="info">
+          Your keys are locked. Enter your password to unlock them in this tab.
+        </Banner>
+      ) : null}
       {error ? <Banner tone="bad">{error}</Banner> : null}
       <Card>
-        <form onSubmit={(e) => void submit(e)} noValidate aria-label={lockedUser ? 'Unlock' : 'Log in'}>
-          <TextField label="Email" type="email" autoComplete="username" value={email} readOnly={!!lockedUser} onChange={(e) => setEmail(e.target.value)} />
-          <TextField label="Password" type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} />
+        <form
+          onSubmit={(e) => void submit(e)}
+          noValidate
+          aria-label={lockedUser ? 'Unlock' : 'Log in'}
+        >
+          <TextField
+            label="Email"
+            type="email"
+            autoComplete="username"
+            value={email}
+            readOnly={!!lockedUser}
+            onChange={(e) => setEmail(e.target.value)}
+          />
+          <TextField
+            label="Password"
+            type="password"
+            autoComplete="current-password"
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+          />
           <label className={styles.check}>
-            <input type="checkbox" checked={stayUnlocked} onChange={(e) => setStayUnlocked(e.target.checked)} />
+            <input
+              type="checkbox"
+              checked={stayUnlocked}
+              onChange={(e) => setStayUnlocked(e.target.checked)}
+            />
             <span>
               Stay unlocked in this tab
               <br />
-              <small>Reloading this tab won’t ask for the password again. Closing the tab or logging out locks it.</small>
+              <small>
+                Reloading this tab won’t ask for the password again. Closing the tab or logging out
+                locks it.
+              </small>
             </span>
           </label>
-          {progress !== undefined ? <Progress label="Unlocking your keys" value={progress} /> : null}
+          {progress !== undefined ? (
+            <Progress label="Unlocking your keys" value={progress} />
+          ) : null}
           <Button type="submit" disabled={progress !== undefined}>
             {lockedUser ? 'Unlock' : 'Log in'}
           </Button>
         </form>
         {lockedUser ? null : (
           <p>
-            New here? <Link to="/register">Create an account</Link> · <Link to="/recover">Forgot your password?</Link>
+            New here? <Link to="/register">Create an account</Link> ·{' '}
+            <Link to="/recover">Forgot your password?</Link>
           </p>
         )}
       </Card>

@@ -3,7 +3,8 @@ import { Link } from 'react-router';
 import { describeError } from '../../api/errors';
 import { PageHead } from '../../app/PageHead';
 import { Banner, Button, Card, Progress, TextArea, TextField } from '../../ui';
-import { checkPasswordStrength, MIN_ACCEPTED_SCORE, usePasswordStrength } from './passwordStrength';
+import { checkPasswordStrength, usePasswordStrength } from './passwordStrength';
+import { MIN_ACCEPTED_SCORE } from './strength';
 import { RecoveryKit } from './RecoveryKit';
 import { StrengthMeter } from './StrengthMeter';
 import styles from './auth.module.css';
@@ -15,7 +16,11 @@ export interface Recovered {
 }
 
 /** Lost password → recovery words → new password → the new recovery kit (DESIGN §3, issue 15 finding 9). */
-export function RecoverPage({ onRecover }: { onRecover(input: { email: string; words: string; newPassword: string }): Promise<Recovered> }) {
+export function RecoverPage({
+  onRecover,
+}: {
+  onRecover(input: { email: string; words: string; newPassword: string }): Promise<Recovered>;
+}) {
   const [email, setEmail] = useState('');
   const [words, setWords] = useState('');
   const [password, setPassword] = useState('');
@@ -27,12 +32,15 @@ export function RecoverPage({ onRecover }: { onRecover(input: { email: string; w
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     const checked = strength ?? (await checkPasswordStrength(password, { email }));
-    if (checked.score < MIN_ACCEPTED_SCORE) return setError('Please choose a stronger new password.');
+    if (checked.score < MIN_ACCEPTED_SCORE)
+      return setError('Please choose a stronger new password.');
     if (password !== repeat) return setError('The new passwords are different.');
     setError(null);
     setBusy(true);
     try {
-      setRecovered(await onRecover({ email: email.trim().toLowerCase(), words, newPassword: password }));
+      setRecovered(
+        await onRecover({ email: email.trim().toLowerCase(), words, newPassword: password }),
+      );
     } catch (err) {
       setError(describeError(err));
       setBusy(false);
@@ -43,8 +51,14 @@ export function RecoverPage({ onRecover }: { onRecover(input: { email: string; w
       <div className={styles.narrow}>
         <PageHead title="Your new recovery kit" />
         <Card>
-          <Banner tone="warn">The recovery words you just used no longer work. Keep these new words instead.</Banner>
-          <RecoveryKit email={email.trim().toLowerCase()} words={recovered.recoveryWords} onConfirmed={recovered.done} />
+          <Banner tone="warn">
+            The recovery words you just used no longer work. Keep these new words instead.
+          </Banner>
+          <RecoveryKit
+            email={email.trim().toLowerCase()}
+            words={recovered.recoveryWords}
+            onConfirmed={recovered.done}
+          />
         </Card>
       </div>
     );
@@ -54,17 +68,44 @@ export function RecoverPage({ onRecover }: { onRecover(input: { email: string; w
       <PageHead title="Recover your account" />
       <Card>
         <p>
-          Paste your recovery kit, or type its 12 words in order, then choose a new password. Numbers, punctuation, capitals and line breaks do not matter. Your records
-          stay as they are.
+          Paste your recovery kit, or type its 12 words in order, then choose a new password.
+          Numbers, punctuation, capitals and line breaks do not matter. Your records stay as they
+          are.
         </p>
         <form onSubmit={(e) => void submit(e)} noValidate aria-label="Recover account">
-          <TextField label="Email" type="email" autoComplete="username" value={email} onChange={(e) => setEmail(e.target.value)} />
-          <TextArea label="Recovery words" autoComplete="off" spellCheck={false} value={words} onChange={(e) => setWords(e.target.value)} />
-          <TextField label="New password" type="password" autoComplete="new-password" value={password} onChange={(e) => setPassword(e.target.value)} />
+          <TextField
+            label="Email"
+            type="email"
+            autoComplete="username"
+            value={email}
+            onChange={(e) => setEmail(e.target.value)}
+          />
+          <TextArea
+            label="Recovery words"
+            autoComplete="off"
+            spellCheck={false}
+            value={words}
+            onChange={(e) => setWords(e.target.value)}
+          />
+          <TextField
+            label="New password"
+            type="password"
+            autoComplete="new-password"
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+          />
           {password && strength ? <StrengthMeter strength={strength} /> : null}
-          <TextField label="Repeat new password" type="password" autoComplete="new-password" value={repeat} onChange={(e) => setRepeat(e.target.value)} />
+          <TextField
+            label="Repeat new password"
+            type="password"
+            autoComplete="new-password"
+            value={repeat}
+            onChange={(e) => setRepeat(e.target.value)}
+          />
           {error ? <Banner tone="bad">{error}</Banner> : null}
-          {busy ? <Progress label="Checking the words and protecting your key" value={null} /> : null}
+          {busy ? (
+            <Progress label="Checking the words and protecting your key" value={null} />
+          ) : null}
           <Button type="submit" disabled={busy}>
             Recover account
           </Button>

@@ -35,7 +35,15 @@ export function recoveryKitText(email: string, words: string[]): string {
  * The recovery kit step of registration (DESIGN §3): the words are shown once, can be saved
  * or printed, and a few must be typed back before the account is usable.
  */
-export function RecoveryKit({ email, words, onConfirmed }: { email: string; words: string[]; onConfirmed(): void }) {
+export function RecoveryKit({
+  email,
+  words,
+  onConfirmed,
+}: {
+  email: string;
+  words: string[];
+  onConfirmed(): void;
+}) {
   const positions = useMemo(() => pickPositions(WORDS_TO_CONFIRM, words.length), [words]);
   const [answers, setAnswers] = useState<Record<number, string>>({});
   const [understood, setUnderstood] = useState(false);
@@ -55,7 +63,9 @@ export function RecoveryKit({ email, words, onConfirmed }: { email: string; word
     event.preventDefault();
     const wrong = positions.filter((p) => (answers[p] ?? '').trim().toLowerCase() !== words[p]);
     if (wrong.length > 0) {
-      setError(`Word ${wrong.map((p) => p + 1).join(', ')} does not match. Check your copy of the recovery words.`);
+      setError(
+        `Word ${wrong.map((p) => p + 1).join(', ')} does not match. Check your copy of the recovery words.`,
+      );
       return;
     }
     if (!understood) {
@@ -70,8 +80,9 @@ export function RecoveryKit({ email, words, onConfirmed }: { email: string; word
     <div>
       <h2>Your recovery words</h2>
       <p>
-        These {words.length} words are the only way back into your account if you forget your password. They are shown <strong>only this time</strong>. Write
-        them down, print them, or save the file somewhere offline.
+        These {words.length} words are the only way back into your account if you forget your
+        password. They are shown <strong>only this time</strong>. Write them down, print them, or
+        save the file somewhere offline.
       </p>
       <ol className={styles.words} aria-label="Recovery words">
         {words.map((w, i) => (
@@ -81,7 +92,10 @@ export function RecoveryKit({ email, words, onConfirmed }: { email: string; word
           </li>
         ))}
       </ol>
-      <div className="row no-print" style={{ display: 'flex', gap: 10, flexWrap: 'wrap', marginBottom: 16 }}>
+      <div
+        className="row no-print"
+        style={{ display: 'flex', gap: 10, flexWrap: 'wrap', marginBottom: 16 }}
+      >
         <Button variant="secondary" onClick={download}>
           Download recovery kit
         </Button>
@@ -89,8 +103,12 @@ export function RecoveryKit({ email, words, onConfirmed }: { email: string; word
           Print
         </Button>
       </div>
-      <Banner tone="warn" title="If you lose both your password and these words, your records are gone.">
-        Your records are encrypted with keys only you hold. Medseal cannot reset them, and neither can your doctor. Records you shared stay readable by the people you shared them with.
+      <Banner
+        tone="warn"
+        title="If you lose both your password and these words, your records are gone."
+      >
+        Your records are encrypted with keys only you hold. Medseal cannot reset them, and neither
+        can your doctor. Records you shared stay readable by the people you shared them with.
       </Banner>
       <form onSubmit={submit} className="no-print" aria-label="Confirm recovery words">
         <h3>Check your copy</h3>
@@ -105,8 +123,15 @@ export function RecoveryKit({ email, words, onConfirmed }: { email: string; word
           />
         ))}
         <label className={styles.check}>
-          <input type="checkbox" checked={understood} onChange={(e) => setUnderstood(e.target.checked)} />
-          <span>I understand that without my password and without these words nobody can recover my records.</span>
+          <input
+            type="checkbox"
+            checked={understood}
+            onChange={(e) => setUnderstood(e.target.checked)}
+          />
+          <span>
+            I understand that without my password and without these words nobody can recover my
+            records.
+          </span>
         </label>
         {error ? <Banner tone="bad">{error}</Banner> : null}
         <Button type="submit">I have saved my recovery words</Button>

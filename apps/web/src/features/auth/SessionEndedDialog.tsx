@@ -40,11 +40,18 @@ export function SessionEndedDialog({
   return (
     <Dialog open={open} title="Please log in again" onClose={onClose}>
       <p>
-        Your session on the server has ended. Enter the password of {email} to carry on where you were: nothing you typed on this page is lost.
+        Your session on the server has ended. Enter the password of {email} to carry on where you
+        were: nothing you typed on this page is lost.
       </p>
       {error ? <Banner tone="bad">{error}</Banner> : null}
       <form onSubmit={(e) => void submit(e)} noValidate aria-label="Log in again">
-        <TextField label="Password" type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} />
+        <TextField
+          label="Password"
+          type="password"
+          autoComplete="current-password"
+          value={password}
+          onChange={(e) => setPassword(e.target.value)}
+        />
         {progress !== undefined ? <Progress label="Logging in" value={progress} /> : null}
         <div className={uiStyles.row}>
           <Button type="submit" disabled={progress !== undefined}>

@@ -16,7 +16,10 @@ describe('registration in the crypto worker', () => {
     const stages: string[] = [];
     const flows = registerFlows({ call: noServer, crypto }, () => undefined);
     const password = 'Granite-Tulip-Otter-2026';
-    const prepared = await flows.prepare({ role: 'patient', name: 'Ana', email: 'ana@example.org', password }, (stage) => stages.push(stage));
+    const prepared = await flows.prepare(
+      { role: 'patient', name: 'Ana', email: 'ana@example.org', password },
+      (stage) => stages.push(stage),
+    );
 
     expect(stages[0]).toBe(STAGE_STRETCH);
     expect(prepared.recoveryWords).toHaveLength(12);
@@ -34,6 +37,8 @@ describe('registration in the crypto worker', () => {
   });
 
   it('when the server offers KDF parameters below the client minimum, then the client refuses them', async () => {
-    await expect(crypto.checkKdf({ algorithm: 'argon2id', memoryKiB: 1024, iterations: 1, parallelism: 1 })).rejects.toMatchObject({ code: 'kdf-too-weak' });
+    await expect(
+      crypto.checkKdf({ algorithm: 'argon2id', memoryKiB: 1024, iterations: 1, parallelism: 1 }),
+    ).rejects.toMatchObject({ code: 'kdf-too-weak' });
   });
 });

@@ -25,7 +25,10 @@ export interface PreparedRegistration {
 }
 
 export interface RegisterFlows {
-  prepare(input: RegisterInput, onProgress: (stage: string, fraction: number | null) => void): Promise<PreparedRegistration>;
+  prepare(
+    input: RegisterInput,
+    onProgress: (stage: string, fraction: number | null) => void,
+  ): Promise<PreparedRegistration>;
   complete(prepared: PreparedRegistration): Promise<void>;
 }
 
@@ -41,11 +44,20 @@ interface Deps {
 
 export const STAGE_STRETCH = 'Protecting your password';
 
-async function derive(deps: Deps, opts: { password: string; email: string; saltSeed: string; kdf: unknown }, onProgress?: (fraction: number | null) => void) {
+async function derive(
+  deps: Deps,
+  opts: { password: string; email: string; saltSeed: string; kdf: unknown },
+  onProgress?: (fraction: number | null) => void,
+) {
   // The client refuses KDF parameters weaker than its own minimum, whatever the server says.
   const kdf = await deps.crypto.checkKdf(opts.kdf);
   onProgress?.(null);
-  const result = await deps.crypto.deriveSecrets({ password: opts.password, email: opts.email, saltSeed: opts.saltSeed, kdf });
+  const result = await deps.crypto.deriveSecrets({
+    password: opts.password,
+    email: opts.email,
+    saltSeed: opts.saltSeed,
+    kdf,
+  });
   onProgress?.(1);
   return { ...result, kdf };
 }
@@ -61,20 +73,38 @@ export function registerFlows(deps: Deps, onRegistered: (u: Unlocked) => void): 
       onProgress(STAGE_STRETCH, null);
       const { DEFAULT_KDF } = await crypto.kdfDefaults();
       const saltSeed = await crypto.createSaltSeed();
-      const { loginSecret, secretHandle, kdf } = await derive(deps, { password: input.password, email: input.email, saltSeed, kdf: DEFAULT_KDF });
+      const { loginSecret, secretHandle, kdf } = await derive(deps, {
+        password: input.password,
+        email: input.email,
+        saltSeed,
+        kdf: DEFAULT_KDF,
+      });
       onProgress('Generating your keys on this device', 0.6);
       const key = await crypto.generateUserKey({ name: input.name, email: input.email });
       const recovery = await crypto.createRecoveryKey();
       onProgress('Protecting your keys', 0.9);
       try {
         const encryptedPrivateKey = await crypto.lockKey({ keyHandle: key.handle, secretHandle });
-        const recoveryEncryptedPrivateKey = await crypto.lockKey({ keyHandle: key.handle, secretHandle: recovery.secretHandle });
+        const recoveryEncryptedPrivateKey = await crypto.lockKey({
+          keyHandle: key.handle,
+          secretHandle: recovery.secretHandle,
+        });
         onProgress('Done', 1);
         return {
           email: input.email,
           recoveryWords: recovery.words,
           key,
-          request: { email: input.email, name: input.name, role: input.role, publicKey: key.publicKey, loginSecret, saltSeed, kdf, encryptedPrivateKey, recoveryEncryptedPrivateKey },
+          request: {
+            email: input.email,
+            name: input.name,
+            role: input.role,
+            publicKey: key.publicKey,
+            loginSecret,
+            saltSeed,
+            kdf,
+            encryptedPrivateKey,
+            recoveryEncryptedPrivateKey,
+          },
         };
       } finally {
         await forgetAll(crypto, [secretHandle, recovery.secretHandle]);
@@ -82,22 +112,42 @@ export function registerFlows(deps: Deps, onRegistered: (u: Unlocked) => void): 
     },
     async complete(prepared) {
       const started = await deps.call(endpoints.register, { body: prepared.request });
-      if (started.user.fingerprint !== prepared.key.fingerprint) throw new Error('The server registered a different key than the one made here.');
+      if (started.user.fingerprint !== prepared.key.fingerprint)
+        throw new Error('The server registered a different key than the one made here.');
       // The first account state (DESIGN §12): from now on a missing one is a security error.
-      await createFirstAccountState({ ...deps, user: started.user, key: prepared.key, marks: deviceHighWaterMarks });
+      await createFirstAccountState({
+        ...deps,
+        user: started.user,
+        key: prepared.key,
+        marks: deviceHighWaterMarks,
+      });
       onRegistered({ user: started.user, key: prepared.key });
     },
   };
 }
 
 /** Password → login secret → session + locked key → unlocked key in the worker. */
-export async function login(deps: Deps, input: { email: string; password: string; stayUnlocked: boolean }, onProgress?: (fraction: number | null) => void): Promise<Unlocked> {
+export async function login(
+  deps: Deps,
+  input: { email: string; password: string; stayUnlocked: boolean },
+  onProgress?: (fraction: number | null) => void,
+): Promise<Unlocked> {
   const params = await deps.call(endpoints.authParams, { query: { email: input.email } });
-  const { loginSecret, secretHandle } = await derive(deps, { password: input.password, email: input.email, saltSeed: params.saltSeed, kdf: params.kdf }, onProgress);
+  const { loginSecret, secretHandle } = await derive(
+    deps,
+    { password: input.password, email: input.email, saltSeed: params.saltSeed, kdf: params.kdf },
+    onProgress,
+  );
   try {
     // Without "stay unlocked" the server sets a session cookie that ends with the browser.
-    const started = await deps.call(endpoints.login, { body: { email: input.email, loginSecret, stayUnlocked: input.stayUnlocked } });
-    const key = await deps.crypto.unlockWithSecret({ secretHandle, encryptedPrivateKey: started.encryptedPrivateKey, registeredPublicKey: started.user.publicKey });
+    const started = await deps.call(endpoints.login, {
+      body: { email: input.email, loginSecret, stayUnlocked: input.stayUnlocked },
+    });
+    const key = await deps.crypto.unlockWithSecret({
+      secretHandle,
+      encryptedPrivateKey: started.encryptedPrivateKey,
+      registeredPublicKey: started.user.publicKey,
+    });
     if (key.fingerprint !== started.user.fingerprint) {
       await deps.crypto.forget(key.handle);
       throw new Error('The key the server returned does not belong to this account.');
@@ -116,12 +166,23 @@ export async function login(deps: Deps, input: { email: string; password: string
  * stay as they are); the locked key the server returns is not needed.
  * @throws ApiError (e.g. `invalid-credentials`); Error when the server answers for another account or key.
  */
-export async function resumeSession(deps: Deps & { user: Me; key: KeyRef }, password: string, onProgress?: (fraction: number | null) => void): Promise<void> {
+export async function resumeSession(
+  deps: Deps & { user: Me; key: KeyRef },
+  password: string,
+  onProgress?: (fraction: number | null) => void,
+): Promise<void> {
   const params = await deps.call(endpoints.authParams, { query: { email: deps.user.email } });
-  const { loginSecret, secretHandle } = await derive(deps, { password, email: deps.user.email, saltSeed: params.saltSeed, kdf: params.kdf }, onProgress);
+  const { loginSecret, secretHandle } = await derive(
+    deps,
+    { password, email: deps.user.email, saltSeed: params.saltSeed, kdf: params.kdf },
+    onProgress,
+  );
   try {
-    const started = await deps.call(endpoints.login, { body: { email: deps.user.email, loginSecret } });
-    if (started.user.id !== deps.user.id || started.user.fingerprint !== deps.key.fingerprint) throw new Error('The server answered for another account or key.');
+    const started = await deps.call(endpoints.login, {
+      body: { email: deps.user.email, loginSecret },
+    });
+    if (started.user.id !== deps.user.id || started.user.fingerprint !== deps.key.fingerprint)
+      throw new Error('The server answered for another account or key.');
   } finally {
     await deps.crypto.forget(secretHandle);
   }
@@ -144,15 +205,38 @@ export async function logout(deps: Deps): Promise<void> {
 }
 
 /** Change password: re-wrap the private key under the new password's key secret (DESIGN §3). */
-export async function changePassword(deps: Deps & { user: Me; key: KeyRef }, input: { current: string; next: string }, onProgress?: (f: number | null) => void): Promise<void> {
+export async function changePassword(
+  deps: Deps & { user: Me; key: KeyRef },
+  input: { current: string; next: string },
+  onProgress?: (f: number | null) => void,
+): Promise<void> {
   const params = await deps.call(endpoints.authParams, { query: { email: deps.user.email } });
-  const current = await derive(deps, { password: input.current, email: deps.user.email, saltSeed: params.saltSeed, kdf: params.kdf }, onProgress);
+  const current = await derive(
+    deps,
+    { password: input.current, email: deps.user.email, saltSeed: params.saltSeed, kdf: params.kdf },
+    onProgress,
+  );
   const { DEFAULT_KDF } = await deps.crypto.kdfDefaults();
   const newSaltSeed = await deps.crypto.createSaltSeed();
-  const next = await derive(deps, { password: input.next, email: deps.user.email, saltSeed: newSaltSeed, kdf: DEFAULT_KDF }, onProgress);
+  const next = await derive(
+    deps,
+    { password: input.next, email: deps.user.email, saltSeed: newSaltSeed, kdf: DEFAULT_KDF },
+    onProgress,
+  );
   try {
-    const encryptedPrivateKey = await deps.crypto.lockKey({ keyHandle: deps.key.handle, secretHandle: next.secretHandle });
-    await deps.call(endpoints.changePassword, { body: { currentLoginSecret: current.loginSecret, newLoginSecret: next.loginSecret, newSaltSeed, kdf: next.kdf, encryptedPrivateKey } });
+    const encryptedPrivateKey = await deps.crypto.lockKey({
+      keyHandle: deps.key.handle,
+      secretHandle: next.secretHandle,
+    });
+    await deps.call(endpoints.changePassword, {
+      body: {
+        currentLoginSecret: current.loginSecret,
+        newLoginSecret: next.loginSecret,
+        newSaltSeed,
+        kdf: next.kdf,
+        encryptedPrivateKey,
+      },
+    });
   } finally {
     await forgetAll(deps.crypto, [current.secretHandle, next.secretHandle]);
   }
@@ -167,28 +251,61 @@ export async function changePassword(deps: Deps & { user: Me; key: KeyRef }, inp
  * new recovery key replaces the used one (the words just typed stop working). The caller shows
  * `recoveryWords` as the new kit.
  */
-export async function recoverAccount(deps: Deps, input: { email: string; words: string; newPassword: string }, onProgress?: (f: number | null) => void): Promise<Unlocked & { recoveryWords: string[] }> {
+export async function recoverAccount(
+  deps: Deps,
+  input: { email: string; words: string; newPassword: string },
+  onProgress?: (f: number | null) => void,
+): Promise<Unlocked & { recoveryWords: string[] }> {
   const started = await deps.call(endpoints.recoveryStart, { body: { email: input.email } });
   const recoverySecret = await deps.crypto.recoverySecretFromWords(input.words);
   let key: KeyRef;
   try {
-    key = await deps.crypto.unlockWithSecret({ secretHandle: recoverySecret, encryptedPrivateKey: started.recoveryEncryptedPrivateKey, registeredPublicKey: 'after-recovery' });
+    key = await deps.crypto.unlockWithSecret({
+      secretHandle: recoverySecret,
+      encryptedPrivateKey: started.recoveryEncryptedPrivateKey,
+      registeredPublicKey: 'after-recovery',
+    });
   } finally {
     await deps.crypto.forget(recoverySecret);
   }
-  const signature = await deps.crypto.signChallenge({ challenge: started.challenge, keyHandle: key.handle });
+  const signature = await deps.crypto.signChallenge({
+    challenge: started.challenge,
+    keyHandle: key.handle,
+  });
   const { DEFAULT_KDF } = await deps.crypto.kdfDefaults();
   const newSaltSeed = await deps.crypto.createSaltSeed();
-  const next = await derive(deps, { password: input.newPassword, email: input.email, saltSeed: newSaltSeed, kdf: DEFAULT_KDF }, onProgress);
+  const next = await derive(
+    deps,
+    { password: input.newPassword, email: input.email, saltSeed: newSaltSeed, kdf: DEFAULT_KDF },
+    onProgress,
+  );
   const recovery = await deps.crypto.createRecoveryKey();
   try {
-    const encryptedPrivateKey = await deps.crypto.lockKey({ keyHandle: key.handle, secretHandle: next.secretHandle });
-    const recoveryEncryptedPrivateKey = await deps.crypto.lockKey({ keyHandle: key.handle, secretHandle: recovery.secretHandle });
-    const session = await deps.call(endpoints.recoveryComplete, {
-      body: { challengeId: started.challengeId, signature, newLoginSecret: next.loginSecret, newSaltSeed, kdf: next.kdf, encryptedPrivateKey, recoveryEncryptedPrivateKey },
+    const encryptedPrivateKey = await deps.crypto.lockKey({
+      keyHandle: key.handle,
+      secretHandle: next.secretHandle,
     });
-    if (session.user.fingerprint !== key.fingerprint) throw new Error('The recovered key does not belong to this account.');
-    await deps.crypto.checkOwnKey({ keyHandle: key.handle, registeredPublicKey: session.user.publicKey });
+    const recoveryEncryptedPrivateKey = await deps.crypto.lockKey({
+      keyHandle: key.handle,
+      secretHandle: recovery.secretHandle,
+    });
+    const session = await deps.call(endpoints.recoveryComplete, {
+      body: {
+        challengeId: started.challengeId,
+        signature,
+        newLoginSecret: next.loginSecret,
+        newSaltSeed,
+        kdf: next.kdf,
+        encryptedPrivateKey,
+        recoveryEncryptedPrivateKey,
+      },
+    });
+    if (session.user.fingerprint !== key.fingerprint)
+      throw new Error('The recovered key does not belong to this account.');
+    await deps.crypto.checkOwnKey({
+      keyHandle: key.handle,
+      registeredPublicKey: session.user.publicKey,
+    });
     return { user: session.user, key, recoveryWords: recovery.words };
   } finally {
     await forgetAll(deps.crypto, [next.secretHandle, recovery.secretHandle]);

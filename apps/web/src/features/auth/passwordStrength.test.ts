@@ -1,4 +1,4 @@
-import { MIN_ACCEPTED_SCORE } from './passwordStrength';
+import { MIN_ACCEPTED_SCORE } from './strength';
 import { estimateStrength } from './zxcvbn';
 
 describe('password strength (zxcvbn-ts)', () => {
@@ -15,13 +15,19 @@ describe('password strength (zxcvbn-ts)', () => {
   });
 
   it('when the password is several unrelated words, then it is accepted', () => {
-    expect(estimateStrength('Tulip-Granite-Otter-41').score).toBeGreaterThanOrEqual(MIN_ACCEPTED_SCORE);
-    expect(estimateStrength('Juniper-Falcon-Harbor-47').score).toBeGreaterThanOrEqual(MIN_ACCEPTED_SCORE);
+    expect(estimateStrength('Tulip-Granite-Otter-41').score).toBeGreaterThanOrEqual(
+      MIN_ACCEPTED_SCORE,
+    );
+    expect(estimateStrength('Juniper-Falcon-Harbor-47').score).toBeGreaterThanOrEqual(
+      MIN_ACCEPTED_SCORE,
+    );
   });
 
   it('when the password contains the email name, then it loses strength', () => {
     const plain = estimateStrength('annabellesmith-2024x');
-    const personal = estimateStrength('annabellesmith-2024x', { email: 'annabellesmith@example.org' });
+    const personal = estimateStrength('annabellesmith-2024x', {
+      email: 'annabellesmith@example.org',
+    });
     expect(personal.bits).toBeLessThan(plain.bits);
   });
 });

@@ -4,29 +4,89 @@ import { describeError } from '../../api/errors';
 import { PageHead } from '../../app/PageHead';
 import { useWorkspace } from '../../app/workspace';
 import { Banner, Button, Card } from '../../ui';
-import { consentTo, setConsent } from '../consents/consents';
+import type { ConsentGiven } from '@medseal/crypto';
+import { consentTo, setConsent, type ConsentSubjectRef } from '../consents/consents';
 import { CompareDialog } from '../sharing/KeyVerification';
-import { useCandidate } from '../sharing/SharePanel';
+import { useCandidate } from '../sharing/candidates';
 import { PersonKeyCheck } from '../sharing/PersonKeyCheck';
 import type { Contact } from './contactsModel';
 
 /** The people I shared with or whose records I read, whether I compared numbers with them, and key changes (DESIGN §7). */
 export function ContactsPage() {
   const { contacts } = useWorkspace();
-  const list = Object.values(contacts.loaded?.doc.contacts ?? {}).sort((a, b) => a.name.localeCompare(b.name));
+  const list = Object.values(contacts.loaded?.doc.contacts ?? {}).sort((a, b) =>
+    a.name.localeCompare(b.name),
+  );
   return (
     <>
       <PageHead title="Contacts" />
       <p>
-        People you shared with. Compare numbers with each of them once, in person or on a call, so that only they can read what you share. This list is locked with your key, so
-        the server cannot change it.
+        People you shared with. Compare numbers with each of them once, in person or on a call, so
+        that only they can read what you share. This list is locked with your key, so the server
+        cannot change it.
       </p>
       {contacts.error ? <Banner tone="bad">{describeError(contacts.error)}</Banner> : null}
-      {list.length === 0 ? <Banner tone="info">No contacts yet. They are added when you share a record.</Banner> : null}
+      {list.length === 0 ? (
+        <Banner tone="info">No contacts yet. They are added when you share a record.</Banner>
+      ) : null}
       {list.map((c) => (
         <ContactCard key={c.userId} contact={c} />
       ))}
+      <TeamConsents />
     </>
+  );
+}
+
+/** The current consents from my signed state, kept in step with it. */
+function useConsents() {
+  const { deps } = useWorkspace();
+  return useSyncExternalStore(
+    (listener) => deps.accountState.subscribe(listener),
+    () => deps.accountState.consents,
+  );
+}
+
+/** The care teams I let write for me (DESIGN §13), from my signed state, each withdrawable. */
+function TeamConsents() {
+  const teams = useConsents().filter((c) => c.kind === 'team');
+  if (teams.length === 0) return null;
+  return (
+    <section aria-labelledby="team-consents">
+      <h2 id="team-consents">Care teams you let write for you</h2>
+      <p>
+        Every current member of these teams may write records for you. A member who leaves the team
+        no longer may.
+      </p>
+      {teams.map((c) => (
+        <TeamConsentCard key={c.subjectId} consent={c} />
+      ))}
+    </section>
+  );
+}
+
+function TeamConsentCard({ consent }: { consent: ConsentGiven }) {
+  const { deps } = useWorkspace();
+  // The team's name only from its verified log; the withdrawal needs nothing the server says.
+  const team = useQuery({
+    queryKey: ['team', consent.subjectId],
+    queryFn: () => deps.teams.team(consent.subjectId),
+  });
+  const name = team.data
+    ? `${team.data.state.name} (${team.data.state.practiceName})`
+    : 'A care team';
+  return (
+    <Card>
+      {team.isError ? <Banner tone="bad">{describeError(team.error)}</Banner> : null}
+      <WritingConsent
+        name={name}
+        subject={{
+          kind: 'team',
+          id: consent.subjectId,
+          fingerprint: consent.fingerprint,
+          genesis: consent.genesis ?? '',
+        }}
+      />
+    </Card>
   );
 }
 
@@ -45,27 +105,34 @@ function ContactCard({ contact }: { contact: Contact }) {
     <Card>
       {candidate.isPending ? <p aria-busy="true">Checking {contact.name}’s key…</p> : null}
       {candidate.isError ? <Banner tone="bad">{describeError(candidate.error)}</Banner> : null}
-      {candidate.data ? <PersonKeyCheck candidate={candidate.data} onCompare={() => setComparing(true)} /> : null}
-      <CompareDialog open={comparing} candidate={candidate.data} onClose={() => setComparing(false)} />
-      {deps.me.role === 'patient' && contact.role === 'doctor' && candidate.data ? <WritingConsent name={contact.name} doctor={{ id: contact.userId, fingerprint: candidate.data.fingerprint }} /> : null}
+      {candidate.data ? (
+        <PersonKeyCheck candidate={candidate.data} onCompare={() => setComparing(true)} />
+      ) : null}
+      <CompareDialog
+        open={comparing}
+        candidate={candidate.data}
+        onClose={() => setComparing(false)}
+      />
+      {deps.me.role === 'patient' && contact.role === 'doctor' && candidate.data ? (
+        <WritingConsent
+          name={contact.name}
+          subject={{ kind: 'person', id: contact.userId, fingerprint: candidate.data.fingerprint }}
+        />
+      ) : null}
     </Card>
   );
 }
 
 /**
- * Consent to write (DESIGN §13): whether this doctor may write records for me, from my signed
- * account state, and the one action that changes it.
+ * Consent to write (DESIGN §13): whether this doctor (or care team) may write records for me,
+ * from my signed account state, and the one action that changes it.
  */
-function WritingConsent({ name, doctor }: { name: string; doctor: { id: string; fingerprint: string } }) {
+function WritingConsent({ name, subject }: { name: string; subject: ConsentSubjectRef }) {
   const { deps } = useWorkspace();
-  const consents = useSyncExternalStore(
-    (listener) => deps.accountState.subscribe(listener),
-    () => deps.accountState.consents,
-  );
-  const latest = consentTo(consents, doctor.id);
+  const latest = consentTo(useConsents(), subject);
   const current = !!latest && latest.withdrawnAt === undefined;
-  const otherKey = current && latest.fingerprint !== doctor.fingerprint;
-  const change = useMutation({ mutationFn: (give: boolean) => setConsent(deps, doctor, give) });
+  const otherKey = current && latest.fingerprint !== subject.fingerprint;
+  const change = useMutation({ mutationFn: (give: boolean) => setConsent(deps, subject, give) });
   return (
     <div aria-label={`Writing for you: ${name}`}>
       <p>
@@ -76,7 +143,11 @@ function WritingConsent({ name, doctor }: { name: string; doctor: { id: string; 
             : `${name} may not write records for you.`}
       </p>
       {current ? (
-        <Button variant="secondary" disabled={change.isPending} onClick={() => change.mutate(false)}>
+        <Button
+          variant="secondary"
+          disabled={change.isPending}
+          onClick={() => change.mutate(false)}
+        >
           Stop {name} writing for me
         </Button>
       ) : null}

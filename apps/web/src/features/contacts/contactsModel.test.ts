@@ -1,4 +1,15 @@
-import { canShare, EMPTY_CONTACTS, markVerified, parseContactsDoc, pin, pinStateOf } from './contactsModel';
+import {
+  canShare,
+  contactSchema,
+  EMPTY_CONTACTS,
+  markMismatch,
+  markVerified,
+  parseContactsDoc,
+  pin,
+  pinsOf,
+  pinStateOf,
+  whyBlocked,
+} from './contactsModel';
 
 const doctor = { id: 'doc1', name: 'Dr Who', role: 'doctor' as const };
 const FP1 = 'a'.repeat(40);
@@ -22,10 +33,40 @@ describe('contacts (trust on first use)', () => {
   });
 
   it('when the user re-verifies the new key, then sharing is allowed again and the old key is remembered', () => {
-    const doc = markVerified(markVerified(pin(EMPTY_CONTACTS, doctor, FP1, now), doctor, FP1, now), doctor, FP2, now);
+    const doc = markVerified(
+      markVerified(pin(EMPTY_CONTACTS, doctor, FP1, now), doctor, FP1, now),
+      doctor,
+      FP2,
+      now,
+    );
     const state = pinStateOf(doc, doctor.id, FP2);
     expect(state.status).toBe('verified');
     expect(doc.contacts[doctor.id]?.previous).toEqual([FP1]);
+  });
+
+  it('when the user says the numbers do not match, then sharing with that key is blocked (a new person, a pinned one, a changed key) until a comparison matches', () => {
+    const fresh = markMismatch(EMPTY_CONTACTS, doctor, FP1, now);
+    expect(pinStateOf(fresh, doctor.id, FP1).status).toBe('mismatch');
+    expect(canShare(pinStateOf(fresh, doctor.id, FP1))).toBe(false);
+    expect(whyBlocked(pinStateOf(fresh, doctor.id, FP1), 'Dr Who')).toMatch(/did not match/);
+
+    const pinned = markMismatch(pin(EMPTY_CONTACTS, doctor, FP1, now), doctor, FP1, now);
+    expect(pinStateOf(pinned, doctor.id, FP1).status).toBe('mismatch');
+    // Another key (they set up again) is a change to compare, not the remembered mismatch.
+    expect(pinStateOf(pinned, doctor.id, FP2).status).toBe('changed');
+
+    const changed = markMismatch(pin(EMPTY_CONTACTS, doctor, FP1, now), doctor, FP2, now);
+    expect(changed.contacts[doctor.id]?.fingerprint).toBe(FP1);
+    expect(pinStateOf(changed, doctor.id, FP2).status).toBe('mismatch');
+
+    const matched = markVerified(changed, doctor, FP2, now);
+    expect(pinStateOf(matched, doctor.id, FP2).status).toBe('verified');
+    expect(matched.contacts[doctor.id]?.mismatch).toBeUndefined();
+    // Stored and read back as the account state holds it.
+    expect(contactSchema.parse(pinsOf(changed)[0]).mismatch).toEqual({
+      fingerprint: FP2,
+      at: now.toISOString(),
+    });
   });
 
   it('when a stored list has an unknown version, then reading it fails instead of guessing', () => {

@@ -14,19 +14,27 @@ export function PatientsPage() {
   const records = useRecords();
   const viaTeams = useTeamRecords();
   const counts = new Map<string, number>();
-  for (const r of withTeamRecords(records.data ?? [], viaTeams.data ?? [])) if (r.ownerId !== deps.me.id) counts.set(r.ownerId, (counts.get(r.ownerId) ?? 0) + 1);
+  for (const r of withTeamRecords(records.data ?? [], viaTeams.data ?? []))
+    if (r.ownerId !== deps.me.id) counts.set(r.ownerId, (counts.get(r.ownerId) ?? 0) + 1);
   const names = useNames([...counts.keys()]);
   return (
     <>
       <PageHead title="Patients" />
       {records.isError ? <Banner tone="bad">{describeError(records.error)}</Banner> : null}
       {viaTeams.isError ? <Banner tone="bad">{describeError(viaTeams.error)}</Banner> : null}
-      {records.isSuccess && !(records.isFetching && !records.isFetchedAfterMount) && records.complete && viaTeams.isSuccess && counts.size === 0 ? <FirstSteps me={deps.me} /> : null}
+      {records.isSuccess &&
+      !(records.isFetching && !records.isFetchedAfterMount) &&
+      records.complete &&
+      viaTeams.isSuccess &&
+      counts.size === 0 ? (
+        <FirstSteps me={deps.me} />
+      ) : null}
       <ul aria-label="Patients" style={{ listStyle: 'none', padding: 0 }}>
         {[...counts.entries()].map(([id, n]) => (
           <li key={id}>
             <Card>
-              <Link to={`/patients/${id}`}>{names.get(id) ?? '…'}</Link> — {n} record{n === 1 ? '' : 's'} you can read
+              <Link to={`/patients/${id}`}>{names.get(id) ?? '…'}</Link> — {n} record
+              {n === 1 ? '' : 's'} you can read
             </Card>
           </li>
         ))}
@@ -38,5 +46,7 @@ export function PatientsPage() {
 export function PatientPage() {
   const { patientId = '' } = useParams();
   const names = useNames([patientId]);
-  return <RecordsPage ownerId={patientId} title={`Records of ${names.get(patientId) ?? 'patient'}`} />;
+  return (
+    <RecordsPage ownerId={patientId} title={`Records of ${names.get(patientId) ?? 'patient'}`} />
+  );
 }

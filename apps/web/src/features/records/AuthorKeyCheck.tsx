@@ -5,7 +5,7 @@ import type { Person } from '../../app/keyBook';
 import { useWorkspace } from '../../app/workspace';
 import { Banner, Button } from '../../ui';
 import { CompareDialog } from '../sharing/KeyVerification';
-import { useCandidate } from '../sharing/SharePanel';
+import { useCandidate } from '../sharing/candidates';
 
 /**
  * The explicit first-contact step for a record's signer (DESIGN §12 "Keys", issue 10 class 6):
@@ -16,7 +16,11 @@ export function AuthorKeyCheck({ author }: { author: Person }) {
   const { contacts } = useWorkspace();
   const toCandidate = useCandidate();
   const [open, setOpen] = useState(false);
-  const candidate = useQuery({ queryKey: ['candidate', author.id, author.fingerprint, contacts.loaded.version], queryFn: () => toCandidate(author), enabled: open });
+  const candidate = useQuery({
+    queryKey: ['candidate', author.id, author.fingerprint, contacts.loaded.version],
+    queryFn: () => toCandidate(author),
+    enabled: open,
+  });
   return (
     <>
       <Button variant="secondary" onClick={() => setOpen(true)}>

@@ -15,17 +15,26 @@ import { formatDateTime } from '../../app/dates';
 export function HistoryPage() {
   const { recordId = '' } = useParams();
   const { deps } = useWorkspace();
-  const history = useQuery({ queryKey: ['history', recordId], queryFn: () => deps.call(endpoints.recordHistory, { params: { recordId } }) });
-  const current = useQuery({ queryKey: ['record-dto', recordId], queryFn: () => deps.call(endpoints.getRecord, { params: { recordId } }) });
+  const history = useQuery({
+    queryKey: ['history', recordId],
+    queryFn: () => deps.call(endpoints.recordHistory, { params: { recordId } }),
+  });
+  const current = useQuery({
+    queryKey: ['record-dto', recordId],
+    queryFn: () => deps.call(endpoints.getRecord, { params: { recordId } }),
+  });
   // Each version's author is shown from its signed envelope (DESIGN §12): every version I can
   // read is opened with every check; the server's authorId alone is never shown.
-  const readable = (history.data?.versions ?? []).filter((v) => v.recipients.some((r) => r.userId === deps.me.id)).map((v) => v.version);
+  const readable = (history.data?.versions ?? [])
+    .filter((v) => v.recipients.some((r) => r.userId === deps.me.id))
+    .map((v) => v.version);
   const opened = useQueries({
     queries: readable.map((n) => ({
       queryKey: ['version', recordId, n, deps.stamp],
       enabled: !!current.data,
       gcTime: 0,
-      queryFn: () => (current.data ? openVersion(deps, current.data, n) : Promise.reject(new Error('no version'))),
+      queryFn: () =>
+        current.data ? openVersion(deps, current.data, n) : Promise.reject(new Error('no version')),
     })),
   });
   const openedBy = new Map(readable.map((n, i) => [n, opened[i]]));
@@ -33,7 +42,10 @@ export function HistoryPage() {
   const version = selected === null ? undefined : openedBy.get(selected);
   return (
     <>
-      <PageHead title="Version history" actions={<Link to={`/records/${recordId}`}>Back to the record</Link>} />
+      <PageHead
+        title="Version history"
+        actions={<Link to={`/records/${recordId}`}>Back to the record</Link>}
+      />
       {history.isError ? <Banner tone="bad">{describeError(history.error)}</Banner> : null}
       {history.data ? (
         <table className={uiStyles.table}>
@@ -78,10 +90,23 @@ export function HistoryPage() {
           <h2>Version {selected}</h2>
           {!version || version.isPending ? <p aria-busy="true">Opening…</p> : null}
           {version?.isError ? <Banner tone="bad">{describeError(version.error)}</Banner> : null}
-          {version?.data && version.data.status !== 'verified' ? <VerificationBanner verification={{ status: 'failed', failure: version.data }} /> : null}
+          {version?.data && version.data.status !== 'verified' ? (
+            <VerificationBanner verification={{ status: 'failed', failure: version.data }} />
+          ) : null}
           {version?.data?.status === 'verified' ? (
             <>
-              <VerificationBanner verification={{ status: 'verified', authorName: version.data.author.name, authorFingerprint: version.data.author.fingerprint, authorIsMe: version.data.author.id === deps.me.id, authorVerified: deps.accountState.isVerified(version.data.author.id, version.data.author.fingerprint) }} />
+              <VerificationBanner
+                verification={{
+                  status: 'verified',
+                  authorName: version.data.author.name,
+                  authorFingerprint: version.data.author.fingerprint,
+                  authorIsMe: version.data.author.id === deps.me.id,
+                  authorVerified: deps.accountState.isVerified(
+                    version.data.author.id,
+                    version.data.author.fingerprint,
+                  ),
+                }}
+              />
               <RecordContentView content={version.data.content} />
             </>
           ) : null}
@@ -92,9 +117,16 @@ export function HistoryPage() {
 }
 
 /** Who wrote a version, as its signature says; "not verified" where it could not be checked. */
-function SignedAuthor({ opened, myId }: { opened: UseQueryResult<OpenedVersion> | undefined; myId: string }) {
+function SignedAuthor({
+  opened,
+  myId,
+}: {
+  opened: UseQueryResult<OpenedVersion> | undefined;
+  myId: string;
+}) {
   if (!opened) return <span className={uiStyles.hint}>not verified (not readable by you)</span>;
   if (opened.isPending) return <span aria-busy="true">…</span>;
-  if (opened.data?.status !== 'verified') return <span className={uiStyles.hint}>not verified</span>;
+  if (opened.data?.status !== 'verified')
+    return <span className={uiStyles.hint}>not verified</span>;
   return <>{opened.data.author.id === myId ? 'you' : opened.data.author.name}</>;
 }

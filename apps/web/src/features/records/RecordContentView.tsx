@@ -7,7 +7,15 @@ import { formatDay } from '../../app/dates';
  * Shows a record's content. Only ever called with content whose signature and context were
  * verified (the record page renders a tamper warning instead otherwise).
  */
-export function RecordContentView({ content, renderAttachment, showTitle = true }: { content: RecordContent; renderAttachment?: (a: AttachmentRef) => React.ReactNode; showTitle?: boolean }) {
+export function RecordContentView({
+  content,
+  renderAttachment,
+  showTitle = true,
+}: {
+  content: RecordContent;
+  renderAttachment?: (a: AttachmentRef) => React.ReactNode;
+  showTitle?: boolean;
+}) {
   return (
     <article aria-label={content.title}>
       {showTitle ? <h2>{content.title}</h2> : null}

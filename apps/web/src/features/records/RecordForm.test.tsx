@@ -7,7 +7,9 @@ describe('RecordForm', () => {
   it('when a lab result with values is filled in, then it submits structured values and units', async () => {
     const user = userEvent.setup();
     const submitted: RecordFormSubmit[] = [];
-    render(<RecordForm today="2026-11-27" submitLabel="Save" onSubmit={(s) => submitted.push(s)} />);
+    render(
+      <RecordForm today="2026-11-27" submitLabel="Save" onSubmit={(s) => submitted.push(s)} />,
+    );
     await user.selectOptions(screen.getByLabelText('Kind'), 'lab');
     await user.type(screen.getByLabelText('Title'), 'Blood panel');
     await user.type(screen.getByLabelText('Test 1'), 'HbA1c');
@@ -29,7 +31,9 @@ describe('RecordForm', () => {
   it('when the title is empty, then it does not submit and says which field is wrong', async () => {
     const user = userEvent.setup();
     const submitted: RecordFormSubmit[] = [];
-    render(<RecordForm today="2026-11-27" submitLabel="Save" onSubmit={(s) => submitted.push(s)} />);
+    render(
+      <RecordForm today="2026-11-27" submitLabel="Save" onSubmit={(s) => submitted.push(s)} />,
+    );
     await user.click(screen.getByRole('button', { name: 'Save' }));
     expect(submitted).toHaveLength(0);
     expect(screen.getByRole('alert')).toHaveTextContent('title');
@@ -49,7 +53,17 @@ describe('RecordContentView', () => {
   it('when shown a prescription, then drug, dose and schedule are listed', () => {
     render(
       <RecordContentView
-        content={{ v: 1, kind: 'prescription', title: 'Metformin', date: '2026-01-02', body: '', attachments: [], drug: 'Metformin', dose: '500 mg', schedule: 'twice daily' }}
+        content={{
+          v: 1,
+          kind: 'prescription',
+          title: 'Metformin',
+          date: '2026-01-02',
+          body: '',
+          attachments: [],
+          drug: 'Metformin',
+          dose: '500 mg',
+          schedule: 'twice daily',
+        }}
       />,
     );
     expect(screen.getByRole('heading', { name: 'Metformin' })).toBeInTheDocument();

@@ -1,7 +1,16 @@
 import { useState, type FormEvent } from 'react';
 import { MAX_FILE_SIZE_BYTES } from '@medseal/contract';
 import { Banner, Button, SelectField, TextArea, TextField, uiStyles } from '../../ui';
-import { emptyContent, KIND_LABELS, RECORD_KINDS, recordContentSchema, type AttachmentRef, type LabValue, type RecordContent, type RecordKind } from './content';
+import {
+  emptyContent,
+  KIND_LABELS,
+  RECORD_KINDS,
+  recordContentSchema,
+  type AttachmentRef,
+  type LabValue,
+  type RecordContent,
+  type RecordKind,
+} from './content';
 import styles from './records.module.css';
 
 /** DESIGN/issue: attachments are PDF or images up to 20 MiB each. */
@@ -33,11 +42,17 @@ export function RecordForm({ initial, today, submitLabel, busy = false, onSubmit
   const [newFiles, setNewFiles] = useState<File[]>([]);
   const [error, setError] = useState<string | null>(null);
 
-  const set = (patch: Partial<RecordContent>) => setContent((c) => ({ ...c, ...patch }) as RecordContent);
+  const set = (patch: Partial<RecordContent>) =>
+    setContent((c) => ({ ...c, ...patch }) as RecordContent);
 
   const changeKind = (kind: RecordKind) => {
     const fresh = emptyContent(kind, content.date);
-    setContent({ ...fresh, title: content.title, body: content.body, attachments: content.attachments } as RecordContent);
+    setContent({
+      ...fresh,
+      title: content.title,
+      body: content.body,
+      attachments: content.attachments,
+    } as RecordContent);
   };
 
   const addFiles = (files: FileList | null) => {
@@ -57,11 +72,18 @@ export function RecordForm({ initial, today, submitLabel, busy = false, onSubmit
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    const cleaned = content.kind === 'lab' ? { ...content, values: content.values.filter((v) => v.name.trim() || v.value.trim()) } : content;
+    const cleaned =
+      content.kind === 'lab'
+        ? { ...content, values: content.values.filter((v) => v.name.trim() || v.value.trim()) }
+        : content;
     const parsed = recordContentSchema.safeParse(cleaned);
     if (!parsed.success) {
       const first = parsed.error.issues[0];
-      setError(first ? `Please check “${first.path.join('.') || 'the form'}”: ${first.message}` : 'Please check the form.');
+      setError(
+        first
+          ? `Please check “${first.path.join('.') || 'the form'}”: ${first.message}`
+          : 'Please check the form.',
+      );
       return;
     }
     setError(null);
@@ -72,35 +94,86 @@ export function RecordForm({ initial, today, submitLabel, busy = false, onSubmit
     <form onSubmit={submit} aria-label="Record" noValidate>
       {error ? <Banner tone="bad">{error}</Banner> : null}
       <div className={styles.formGrid}>
-        <SelectField label="Kind" value={content.kind} disabled={!!initial} onChange={(e) => changeKind(e.target.value as RecordKind)}>
+        <SelectField
+          label="Kind"
+          value={content.kind}
+          disabled={!!initial}
+          onChange={(e) => changeKind(e.target.value as RecordKind)}
+        >
           {RECORD_KINDS.map((k) => (
             <option key={k} value={k}>
               {KIND_LABELS[k]}
             </option>
           ))}
         </SelectField>
-        <TextField label="Date" type="date" required value={content.date} onChange={(e) => set({ date: e.target.value })} />
+        <TextField
+          label="Date"
+          type="date"
+          required
+          value={content.date}
+          onChange={(e) => set({ date: e.target.value })}
+        />
       </div>
-      <TextField label="Title" required maxLength={200} value={content.title} onChange={(e) => set({ title: e.target.value })} />
-      {content.kind === 'lab' ? <LabValues values={content.values} onChange={(values) => set({ values } as Partial<RecordContent>)} /> : null}
+      <TextField
+        label="Title"
+        required
+        maxLength={200}
+        value={content.title}
+        onChange={(e) => set({ title: e.target.value })}
+      />
+      {content.kind === 'lab' ? (
+        <LabValues
+          values={content.values}
+          onChange={(values) => set({ values } as Partial<RecordContent>)}
+        />
+      ) : null}
       {content.kind === 'prescription' ? (
         <div className={styles.formGrid}>
-          <TextField label="Drug" required value={content.drug} onChange={(e) => set({ drug: e.target.value } as Partial<RecordContent>)} />
-          <TextField label="Dose" required value={content.dose} onChange={(e) => set({ dose: e.target.value } as Partial<RecordContent>)} />
-          <TextField label="Schedule" required hint="For example: twice a day after meals" value={content.schedule} onChange={(e) => set({ schedule: e.target.value } as Partial<RecordContent>)} />
+          <TextField
+            label="Drug"
+            required
+            value={content.drug}
+            onChange={(e) => set({ drug: e.target.value } as Partial<RecordContent>)}
+          />
+          <TextField
+            label="Dose"
+            required
+            value={content.dose}
+            onChange={(e) => set({ dose: e.target.value } as Partial<RecordContent>)}
+          />
+          <TextField
+            label="Schedule"
+            required
+            hint="For example: twice a day after meals"
+            value={content.schedule}
+            onChange={(e) => set({ schedule: e.target.value } as Partial<RecordContent>)}
+          />
         </div>
       ) : null}
       {content.kind === 'letter' ? (
-        <TextField label="Addressed to" value={content.recipientName} onChange={(e) => set({ recipientName: e.target.value } as Partial<RecordContent>)} />
+        <TextField
+          label="Addressed to"
+          value={content.recipientName}
+          onChange={(e) => set({ recipientName: e.target.value } as Partial<RecordContent>)}
+        />
       ) : null}
-      <TextArea label={content.kind === 'letter' ? 'Letter' : 'Notes'} value={content.body} onChange={(e) => set({ body: e.target.value })} />
+      <TextArea
+        label={content.kind === 'letter' ? 'Letter' : 'Notes'}
+        value={content.body}
+        onChange={(e) => set({ body: e.target.value })}
+      />
       <fieldset className={uiStyles.field}>
         <legend>Attachments</legend>
         <ul className={styles.fileList} aria-label="Attachments">
           {content.attachments.map((a: AttachmentRef) => (
             <li key={a.id}>
               <span>{a.name}</span>
-              <Button variant="link" onClick={() => set({ attachments: content.attachments.filter((x) => x.id !== a.id) })}>
+              <Button
+                variant="link"
+                onClick={() =>
+                  set({ attachments: content.attachments.filter((x) => x.id !== a.id) })
+                }
+              >
                 Remove {a.name}
               </Button>
             </li>
@@ -108,16 +181,26 @@ export function RecordForm({ initial, today, submitLabel, busy = false, onSubmit
           {newFiles.map((f, i) => (
             <li key={`${f.name}-${i}`}>
               <span>{f.name} (new)</span>
-              <Button variant="link" onClick={() => setNewFiles((files) => files.filter((x) => x !== f))}>
+              <Button
+                variant="link"
+                onClick={() => setNewFiles((files) => files.filter((x) => x !== f))}
+              >
                 Remove {f.name}
               </Button>
             </li>
           ))}
         </ul>
         <label htmlFor="attachment-input" className={uiStyles.hint}>
-          Add PDF or image files (up to 20 MiB each). They are encrypted in your browser before upload.
+          Add PDF or image files (up to 20 MiB each). They are encrypted in your browser before
+          upload.
         </label>
-        <input id="attachment-input" type="file" multiple accept={ACCEPTED_TYPES.join(',')} onChange={(e) => addFiles(e.target.files)} />
+        <input
+          id="attachment-input"
+          type="file"
+          multiple
+          accept={ACCEPTED_TYPES.join(',')}
+          onChange={(e) => addFiles(e.target.files)}
+        />
       </fieldset>
       <Button type="submit" disabled={busy}>
         {submitLabel}
@@ -126,23 +209,53 @@ export function RecordForm({ initial, today, submitLabel, busy = false, onSubmit
   );
 }
 
-function LabValues({ values, onChange }: { values: LabValue[]; onChange(values: LabValue[]): void }) {
-  const update = (i: number, patch: Partial<LabValue>) => onChange(values.map((v, j) => (j === i ? { ...v, ...patch } : v)));
+function LabValues({
+  values,
+  onChange,
+}: {
+  values: LabValue[];
+  onChange(values: LabValue[]): void;
+}) {
+  const update = (i: number, patch: Partial<LabValue>) =>
+    onChange(values.map((v, j) => (j === i ? { ...v, ...patch } : v)));
   return (
     <fieldset className={uiStyles.field}>
       <legend>Results</legend>
       {values.map((v, i) => (
         <div className={styles.labRow} key={i}>
-          <TextField label={`Test ${i + 1}`} value={v.name} onChange={(e) => update(i, { name: e.target.value })} />
-          <TextField label={`Value ${i + 1}`} value={v.value} onChange={(e) => update(i, { value: e.target.value })} />
-          <TextField label={`Unit ${i + 1}`} value={v.unit} onChange={(e) => update(i, { unit: e.target.value })} />
-          <TextField label={`Reference range ${i + 1}`} value={v.range ?? ''} onChange={(e) => update(i, { range: e.target.value })} />
-          <Button variant="link" onClick={() => onChange(values.filter((_, j) => j !== i))} aria-label={`Remove result ${i + 1}`}>
+          <TextField
+            label={`Test ${i + 1}`}
+            value={v.name}
+            onChange={(e) => update(i, { name: e.target.value })}
+          />
+          <TextField
+            label={`Value ${i + 1}`}
+            value={v.value}
+            onChange={(e) => update(i, { value: e.target.value })}
+          />
+          <TextField
+            label={`Unit ${i + 1}`}
+            value={v.unit}
+            onChange={(e) => update(i, { unit: e.target.value })}
+          />
+          <TextField
+            label={`Reference range ${i + 1}`}
+            value={v.range ?? ''}
+            onChange={(e) => update(i, { range: e.target.value })}
+          />
+          <Button
+            variant="link"
+            onClick={() => onChange(values.filter((_, j) => j !== i))}
+            aria-label={`Remove result ${i + 1}`}
+          >
             Remove
           </Button>
         </div>
       ))}
-      <Button variant="secondary" onClick={() => onChange([...values, { name: '', value: '', unit: '' }])}>
+      <Button
+        variant="secondary"
+        onClick={() => onChange([...values, { name: '', value: '', unit: '' }])}
+      >
         Add a result
       </Button>
     </fieldset>

@@ -7,31 +7,57 @@ import { inProcessSearch } from '../../../test/inProcessSearch';
 import { searchDocOf } from '../search/searchDoc';
 import type { RecordContent } from './content';
 
-const rows: RecordRow[] = Array.from({ length: 50 }, (_, i) => ({ id: `rec${i}`, version: 1, updatedAt: '2026-11-01T10:00:00Z', author: 'you' }));
+const rows: RecordRow[] = Array.from({ length: 50 }, (_, i) => ({
+  id: `rec${i}`,
+  version: 1,
+  updatedAt: '2026-11-01T10:00:00Z',
+  author: 'you',
+}));
 
 const search = inProcessSearch();
 afterAll(() => search.close());
 
 /** Odd rows are lab results, even rows notes; every tenth mentions the knee; row 3 is tampered. */
 function contentOf(i: number): RecordContent {
-  const common = { v: 1 as const, title: i % 2 ? `Lab ${i}` : `Note ${i}`, date: i < 25 ? '2026-11-01' : '2025-03-14', body: i % 10 === 0 ? 'Knee swollen after running' : 'All fine', attachments: [] };
-  return i % 2 ? { ...common, kind: 'lab', values: [{ name: 'CRP', value: String(i), unit: 'mg/L' }] } : { ...common, kind: 'note' };
+  const common = {
+    v: 1 as const,
+    title: i % 2 ? `Lab ${i}` : `Note ${i}`,
+    date: i < 25 ? '2026-11-01' : '2025-03-14',
+    body: i % 10 === 0 ? 'Knee swollen after running' : 'All fine',
+    attachments: [],
+  };
+  return i % 2
+    ? { ...common, kind: 'lab', values: [{ name: 'CRP', value: String(i), unit: 'mg/L' }] }
+    : { ...common, kind: 'note' };
 }
 
 function makeLoader() {
   return new SummaryLoader<RecordRow>(async ({ id }) => {
     const i = Number(id.slice(3));
-    if (i === 3) return { status: 'failed', failure: { status: 'bad-signature', reason: 'invalid-signature' } };
+    if (i === 3)
+      return {
+        status: 'failed',
+        failure: { status: 'bad-signature', reason: 'invalid-signature' },
+      };
     const content = contentOf(i);
     await search.put([searchDocOf(id, content)]);
-    return { status: 'verified', summary: { title: content.title, kind: content.kind, date: content.date } };
+    return {
+      status: 'verified',
+      summary: { title: content.title, kind: content.kind, date: content.date },
+      role: 'owner',
+    };
   });
 }
 
 function renderList() {
   return render(
     <MemoryRouter>
-      <RecordList rows={rows} loader={makeLoader()} search={search.search} hrefFor={(id) => `/records/${id}`} />
+      <RecordList
+        rows={rows}
+        loader={makeLoader()}
+        search={search.search}
+        hrefFor={(id) => `/records/${id}`}
+      />
     </MemoryRouter>,
   );
 }
@@ -47,8 +73,14 @@ async function flush() {
 
 // jsdom does no layout; give elements a viewport-sized box so the virtualizer has a screen to fill.
 beforeAll(() => {
-  Object.defineProperty(HTMLElement.prototype, 'clientHeight', { configurable: true, get: () => 600 });
-  Object.defineProperty(HTMLElement.prototype, 'clientWidth', { configurable: true, get: () => 800 });
+  Object.defineProperty(HTMLElement.prototype, 'clientHeight', {
+    configurable: true,
+    get: () => 600,
+  });
+  Object.defineProperty(HTMLElement.prototype, 'clientWidth', {
+    configurable: true,
+    get: () => 800,
+  });
 });
 
 describe('RecordList', () => {
@@ -62,7 +94,11 @@ describe('RecordList', () => {
 
   it('when a record failed verification, then its row is a tamper warning and no title', async () => {
     renderList();
-    await waitFor(() => expect(document.querySelector('[data-record-id="rec3"]')).toHaveTextContent('Record failed verification'));
+    await waitFor(() =>
+      expect(document.querySelector('[data-record-id="rec3"]')).toHaveTextContent(
+        'Record failed verification',
+      ),
+    );
     expect(document.querySelector('[data-record-id="rec3"]')).toHaveTextContent('Tamper warning');
   });
 
@@ -72,13 +108,17 @@ describe('RecordList', () => {
     await flush();
     const box = screen.getByLabelText('Search records');
     await user.type(box, 'knee');
-    await waitFor(() => expect(screen.getByText(/^5 of 50 records match “knee”$/)).toBeInTheDocument());
+    await waitFor(() =>
+      expect(screen.getByText(/^5 of 50 records match “knee”$/)).toBeInTheDocument(),
+    );
     expect(listedTitles().sort()).toEqual(['Note 0', 'Note 10', 'Note 20', 'Note 30', 'Note 40']);
     // The date as typed, and as written out in this locale.
     await user.clear(box);
     await user.type(box, '2025-03-14');
     await waitFor(() => expect(screen.getByText(/^25 of 50 records match/)).toBeInTheDocument());
-    const march = new Intl.DateTimeFormat(undefined, { month: 'long' }).format(new Date(2025, 2, 14));
+    const march = new Intl.DateTimeFormat(undefined, { month: 'long' }).format(
+      new Date(2025, 2, 14),
+    );
     await user.clear(box);
     await user.type(box, `${march} 2025 knee`);
     await waitFor(() => expect(screen.getByText(/^2 of 50 records match/)).toBeInTheDocument());
@@ -95,6 +135,8 @@ describe('RecordList', () => {
     await user.clear(box);
     await user.type(box, 'note');
     await user.selectOptions(screen.getByLabelText('Kind'), 'lab');
-    await waitFor(() => expect(screen.getByText(/^0 of 50 records match “note”$/)).toBeInTheDocument());
+    await waitFor(() =>
+      expect(screen.getByText(/^0 of 50 records match “note”$/)).toBeInTheDocument(),
+    );
   });
 });

@@ -63,7 +63,21 @@ function useSearch(search: SearchRecords, query: string, revision: number): Hits
  * loader with the rows in view first. Search (title, text, kind, date) and the kind filter see
  * decrypted records only; search results come best first.
  */
-export function RecordList({ rows, loader, search, hrefFor, loadingMore = false, selection }: { rows: RecordRow[]; loader: SummaryLoader<RecordRow>; search: SearchRecords; hrefFor(id: string): string; loadingMore?: boolean; selection?: RecordSelection }) {
+export function RecordList({
+  rows,
+  loader,
+  search,
+  hrefFor,
+  loadingMore = false,
+  selection,
+}: {
+  rows: RecordRow[];
+  loader: SummaryLoader<RecordRow>;
+  search: SearchRecords;
+  hrefFor(id: string): string;
+  loadingMore?: boolean;
+  selection?: RecordSelection;
+}) {
   const revision = useSyncExternalStore(loader.subscribe, loader.getRevision);
   const [kind, setKind] = useState<RecordKind | ''>('');
   const [text, setText] = useState('');
@@ -73,16 +87,22 @@ export function RecordList({ rows, loader, search, hrefFor, loadingMore = false,
     // `revision` changes when a title arrives, so the kind filter re-runs on newly decrypted rows.
     const ofKind = (r: RecordRow) => {
       const state = loader.get(r);
-      return revision >= 0 && (!kind || (state.status === 'verified' && state.summary.kind === kind));
+      return (
+        revision >= 0 && (!kind || (state.status === 'verified' && state.summary.kind === kind))
+      );
     };
     if (!query) return rows.filter(ofKind);
     if (!hits) return [];
     const { rank } = hits;
-    return rows.filter((r) => rank.has(r.id) && ofKind(r)).sort((a, b) => (rank.get(a.id) ?? 0) - (rank.get(b.id) ?? 0));
+    return rows
+      .filter((r) => rank.has(r.id) && ofKind(r))
+      .sort((a, b) => (rank.get(a.id) ?? 0) - (rank.get(b.id) ?? 0));
   }, [rows, loader, kind, query, hits, revision]);
   const searching = !!query && hits?.query !== query;
   const pending = rows.filter((r) => loader.get(r).status === 'pending').length;
-  const choosable = selection ? filtered.filter((r) => selection.selectable(r, loader.get(r))).map((r) => r.id) : [];
+  const choosable = selection
+    ? filtered.filter((r) => selection.selectable(r, loader.get(r))).map((r) => r.id)
+    : [];
   const allChosen = choosable.length > 0 && choosable.every((id) => selection?.selected.has(id));
 
   const scrollRef = useRef<HTMLDivElement>(null);
@@ -105,8 +125,18 @@ export function RecordList({ rows, loader, search, hrefFor, loadingMore = false,
   return (
     <div>
       <div className={styles.filters} role="search">
-        <TextField label="Search records" hint="Title, text, kind or date. Searched in this browser only." type="search" value={text} onChange={(e) => setText(e.target.value)} />
-        <SelectField label="Kind" value={kind} onChange={(e) => setKind(e.target.value as RecordKind | '')}>
+        <TextField
+          label="Search records"
+          hint="Title, text, kind or date. Searched in this browser only."
+          type="search"
+          value={text}
+          onChange={(e) => setText(e.target.value)}
+        />
+        <SelectField
+          label="Kind"
+          value={kind}
+          onChange={(e) => setKind(e.target.value as RecordKind | '')}
+        >
           <option value="">All kinds</option>
           {RECORD_KINDS.map((k) => (
             <option key={k} value={k}>
@@ -116,22 +146,53 @@ export function RecordList({ rows, loader, search, hrefFor, loadingMore = false,
         </SelectField>
       </div>
       <p aria-live="polite" className={styles.itemMeta}>
-        {filtered.length} of {rows.length} records{query ? ` match “${query}”` : ''}{searching ? ' · searching…' : ''}{loadingMore ? ' · loading more…' : ''}
+        {filtered.length} of {rows.length} records{query ? ` match “${query}”` : ''}
+        {searching ? ' · searching…' : ''}
+        {loadingMore ? ' · loading more…' : ''}
         {pending > 0 ? ` · decrypting ${pending}…` : ''}
       </p>
       {selection && choosable.length > 0 ? (
         <label className={styles.selectAll}>
-          <input type="checkbox" checked={allChosen} onChange={() => selection.set(choosable, !allChosen)} /> Select all {choosable.length} shown
+          <input
+            type="checkbox"
+            checked={allChosen}
+            onChange={() => selection.set(choosable, !allChosen)}
+          />{' '}
+          Select all {choosable.length} shown
         </label>
       ) : null}
       {/* Never 0 px high: the virtualizer measures the box, and an empty one renders no row when matches arrive. */}
-      <div ref={scrollRef} className={styles.list} style={{ height: virtualizer.getTotalSize() + 2, minHeight: ROW_HEIGHT }} role="region" aria-label="Records" tabIndex={0}>
-        <ul style={{ height: virtualizer.getTotalSize(), position: 'relative', listStyle: 'none', margin: 0, padding: 0 }}>
+      <div
+        ref={scrollRef}
+        className={styles.list}
+        style={{ height: virtualizer.getTotalSize() + 2, minHeight: ROW_HEIGHT }}
+        role="region"
+        aria-label="Records"
+        tabIndex={0}
+      >
+        <ul
+          style={{
+            height: virtualizer.getTotalSize(),
+            position: 'relative',
+            listStyle: 'none',
+            margin: 0,
+            padding: 0,
+          }}
+        >
           {items.map((item) => {
             const row = filtered[item.index];
             if (!row) return null;
             return (
-              <li key={row.id} style={{ position: 'absolute', top: 0, left: 0, right: 0, transform: `translateY(${item.start}px)` }}>
+              <li
+                key={row.id}
+                style={{
+                  position: 'absolute',
+                  top: 0,
+                  left: 0,
+                  right: 0,
+                  transform: `translateY(${item.start}px)`,
+                }}
+              >
                 {selection ? (
                   <div className={styles.selectable}>
                     <SelectBox row={row} state={loader.get(row)} selection={selection} />
@@ -149,13 +210,36 @@ export function RecordList({ rows, loader, search, hrefFor, loadingMore = false,
   );
 }
 
-function SelectBox({ row, state, selection }: { row: RecordRow; state: SummaryState; selection: RecordSelection }) {
+function SelectBox({
+  row,
+  state,
+  selection,
+}: {
+  row: RecordRow;
+  state: SummaryState;
+  selection: RecordSelection;
+}) {
   if (!selection.selectable(row, state)) return <span />;
   const title = state.status === 'verified' ? state.summary.title : 'this record';
-  return <input type="checkbox" aria-label={`Select ${title}`} checked={selection.selected.has(row.id)} onChange={(e) => selection.set([row.id], e.target.checked)} />;
+  return (
+    <input
+      type="checkbox"
+      aria-label={`Select ${title}`}
+      checked={selection.selected.has(row.id)}
+      onChange={(e) => selection.set([row.id], e.target.checked)}
+    />
+  );
 }
 
-function RecordListItem({ row, state, href }: { row: RecordRow; state: SummaryState; href: string }) {
+function RecordListItem({
+  row,
+  state,
+  href,
+}: {
+  row: RecordRow;
+  state: SummaryState;
+  href: string;
+}) {
   const updated = formatDay(row.updatedAt);
   const who = row.owner ? `${row.owner} · by ${row.author}` : `by ${row.author}`;
   return (
@@ -180,8 +264,12 @@ function RecordListItem({ row, state, href }: { row: RecordRow; state: SummarySt
         </>
       ) : (
         <>
-          <span className={styles.itemTitle}>{state.status === 'failed' ? 'Record failed verification' : 'Cannot open this record'}</span>
-          <Badge tone="bad">{state.status === 'failed' ? failureLabel(state.failure) : 'Error'}</Badge>
+          <span className={styles.itemTitle}>
+            {state.status === 'failed' ? 'Record failed verification' : 'Cannot open this record'}
+          </span>
+          <Badge tone="bad">
+            {state.status === 'failed' ? failureLabel(state.failure) : 'Error'}
+          </Badge>
           <span className={styles.itemMeta}>
             updated {updated} · {who}
           </span>

@@ -1,8 +1,9 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { endpoints } from '@medseal/contract';
 import { describeError } from '../../api/errors';
+import { formatDay } from '../../app/dates';
 import { PageHead } from '../../app/PageHead';
 import { useWorkspace } from '../../app/workspace';
 import { Badge, Banner, Button, Card, Dialog, Progress, uiStyles } from '../../ui';
@@ -11,12 +12,15 @@ import type { AttachmentRef } from './content';
 import type { KeyHandle } from '../../crypto/client';
 import { AuthorKeyCheck } from './AuthorKeyCheck';
 import { RecordContentView } from './RecordContentView';
-import { deleteRecord, downloadAttachment, mayChange, revokeAccess, type OpenedRecord, type VerifiedRecord } from './recordService';
+import type { OpenedRecord, VerifiedRecord } from './opened';
+import { deleteRecord, downloadAttachment, revokeAccess } from './recordService';
 import { useNames } from './useNames';
 import { useOpenedRecord } from './useRecord';
+import { useRecordActions } from './useRecordActions';
 import { VerificationBanner } from './VerificationBanner';
-import { writtenWithConsent } from '../consents/consents';
-import { WrittenWithoutConsent } from '../consents/WrittenWithoutConsent';
+import { consentForRecord } from '../consents/consents';
+import { ColleagueConsent } from '../consents/ColleagueConsent';
+import { ConsentNote } from '../consents/WrittenWithoutConsent';
 import { TeamMembers } from '../sharing/TeamShare';
 
 export function RecordPage() {
@@ -27,13 +31,13 @@ export function RecordPage() {
   const queryClient = useQueryClient();
   const { seen } = live;
   useEffect(() => seen(recordId), [seen, recordId]);
+  const actions = useRecordActions(opened.data?.status === 'verified' ? opened.data : null);
 
   if (opened.isPending) return <p aria-busy="true">Opening the record…</p>;
   if (opened.isError) return <Banner tone="bad">{describeError(opened.error)}</Banner>;
   const record = opened.data;
   const dto = record.dto;
   const isOwner = dto.ownerId === deps.me.id;
-  const canChange = mayChange(dto, deps.me.id);
   const refresh = () => {
     void queryClient.invalidateQueries({ queryKey: ['record', recordId] });
     void queryClient.invalidateQueries({ queryKey: ['records'] });
@@ -57,30 +61,78 @@ export function RecordPage() {
             verification={{
               status: 'verified',
               // The name the user pinned with the key, not the one the directory gives today.
-              authorName: contacts.loaded.doc.contacts[record.author.id]?.name ?? record.author.name,
+              authorName:
+                contacts.loaded.doc.contacts[record.author.id]?.name ?? record.author.name,
               authorFingerprint: record.author.fingerprint,
               authorIsMe: record.author.id === deps.me.id,
               authorVerified: record.authorVerified,
             }}
           />
-          {isOwner && record.author.id !== deps.me.id && !writtenWithConsent(deps.accountState.consents, record.author.id, record.author.fingerprint, record.signedAt) ? (
-            <WrittenWithoutConsent authorName={contacts.loaded.doc.contacts[record.author.id]?.name ?? record.author.name} />
+          {isOwner && record.author.id !== deps.me.id ? (
+            <ConsentNote
+              authorName={
+                contacts.loaded.doc.contacts[record.author.id]?.name ?? record.author.name
+              }
+              consent={consentForRecord(
+                deps.accountState.consents,
+                record.author,
+                record.signedAt,
+                record.teams.map((t) => t.team.state),
+              )}
+            />
+          ) : null}
+          {!isOwner &&
+          deps.me.role === 'doctor' &&
+          record.author.id !== deps.me.id &&
+          record.author.id !== dto.ownerId ? (
+            <ColleagueConsent
+              record={record}
+              authorName={
+                contacts.loaded.doc.contacts[record.author.id]?.name ?? record.author.name
+              }
+            />
           ) : null}
           <AuthorRole record={record} />
-          {record.author.id !== deps.me.id && !record.authorVerified ? <AuthorKeyCheck author={record.author} /> : null}
+          {record.rekeyedBy ? (
+            <p data-testid="rekeyed-by">
+              Re-encrypted by {record.rekeyedBy.person.name} on {formatDay(record.rekeyedBy.at)}{' '}
+              after a change in a care team. What it says is {record.author.name}’s, unchanged.
+            </p>
+          ) : null}
+          {record.author.id !== deps.me.id && !record.authorVerified ? (
+            <AuthorKeyCheck author={record.author} />
+          ) : null}
         </>
       ) : (
         <VerificationBanner verification={{ status: 'failed', failure: record }} />
       )}
       {record.status === 'verified' ? (
         <Card>
-          <RecordContentView content={record.content} showTitle={false} renderAttachment={(a) => <AttachmentDownload recordId={recordId} attachment={a} keyHandle={record.readingKey} />} />
-          {canChange ? (
+          <RecordContentView
+            content={record.content}
+            showTitle={false}
+            renderAttachment={(a) => (
+              <AttachmentDownload
+                recordId={recordId}
+                attachment={a}
+                keyHandle={record.readingKey}
+              />
+            )}
+          />
+          {actions.checking ? (
+            <p aria-busy="true">Checking what you may do with this record…</p>
+          ) : null}
+          {actions.edit || actions.share ? (
             <div className={uiStyles.row}>
-              <Link className={`${uiStyles.button} ${uiStyles.secondary}`} to={`/records/${recordId}/edit`}>
-                Edit
-              </Link>
-              <Button onClick={() => setSharing(true)}>Share…</Button>
+              {actions.edit ? (
+                <Link
+                  className={`${uiStyles.button} ${uiStyles.secondary}`}
+                  to={`/records/${recordId}/edit`}
+                >
+                  Edit
+                </Link>
+              ) : null}
+              {actions.share ? <Button onClick={() => setSharing(true)}>Share…</Button> : null}
             </div>
           ) : null}
           <div className={`${uiStyles.row} no-print`}>
@@ -102,9 +154,11 @@ export function RecordPage() {
         />
       ) : null}
       <div className="no-print">
-        <AccessList record={record} canRevoke={canChange} onChanged={refresh} />
-        {record.status === 'verified' && record.teams.length > 0 ? <ReaderTeams record={record} /> : null}
-        {isOwner ? <DeleteRecord recordId={recordId} /> : null}
+        <AccessList record={record} canRevoke={actions.share} onChanged={refresh} />
+        {record.status === 'verified' && record.teams.length > 0 ? (
+          <ReaderTeams record={record} />
+        ) : null}
+        {actions.delete ? <DeleteRecord recordId={recordId} /> : null}
       </div>
     </>
   );
@@ -122,12 +176,18 @@ function AuthorRole({ record }: { record: VerifiedRecord }) {
   if (a) {
     return (
       <p data-testid="author-role">
-        {record.author.name}, {a.role} in {a.teamName} ({a.practiceName}), signed by {names.get(a.signedBy) ?? '…'}.
+        {record.author.name}, {a.role} in {a.teamName} ({a.practiceName}), signed by{' '}
+        {names.get(a.signedBy) ?? '…'}.
       </p>
     );
   }
   if (record.author.role !== 'doctor') return null;
-  return <p data-testid="author-role">{record.author.name}: self-declared doctor. No care team that reads this record attests this role.</p>;
+  return (
+    <p data-testid="author-role">
+      {record.author.name}: self-declared doctor. No care team that reads this record attests this
+      role.
+    </p>
+  );
 }
 
 /** The care teams that read this record and their current members, as each team's signed history says. */
@@ -143,16 +203,34 @@ function ReaderTeams({ record }: { record: VerifiedRecord }) {
           <TeamMembers team={team} />
         </div>
       ))}
-      <p>Someone who leaves a team stops getting its records at once, but may have kept what they already read.</p>
+      <p>
+        Someone who leaves a team stops getting its records at once, but may have kept what they
+        already read.
+      </p>
     </Card>
   );
 }
 
-function AttachmentDownload({ recordId, attachment, keyHandle }: { recordId: string; attachment: AttachmentRef; keyHandle: KeyHandle }) {
+function AttachmentDownload({
+  recordId,
+  attachment,
+  keyHandle,
+}: {
+  recordId: string;
+  attachment: AttachmentRef;
+  keyHandle: KeyHandle;
+}) {
   const { deps } = useWorkspace();
   const [progress, setProgress] = useState<{ stage: string; fraction: number | null } | null>(null);
   const download = useMutation({
-    mutationFn: () => downloadAttachment(deps, recordId, attachment, (stage, fraction) => setProgress({ stage, fraction }), keyHandle),
+    mutationFn: () =>
+      downloadAttachment(
+        deps,
+        recordId,
+        attachment,
+        (stage, fraction) => setProgress({ stage, fraction }),
+        keyHandle,
+      ),
     onSuccess: (blob) => {
       const url = URL.createObjectURL(blob);
       const a = document.createElement('a');
@@ -167,7 +245,9 @@ function AttachmentDownload({ recordId, attachment, keyHandle }: { recordId: str
       <Button variant="secondary" onClick={() => download.mutate()} disabled={download.isPending}>
         Download {attachment.name}
       </Button>
-      {download.isPending && progress ? <Progress label={progress.stage} value={progress.fraction} /> : null}
+      {download.isPending && progress ? (
+        <Progress label={progress.stage} value={progress.fraction} />
+      ) : null}
       {download.isSuccess ? <Badge tone="ok">Verified and decrypted</Badge> : null}
       {download.isError ? <Banner tone="bad">{describeError(download.error)}</Banner> : null}
     </>
@@ -179,41 +259,91 @@ function AttachmentDownload({ recordId, attachment, keyHandle }: { recordId: str
  * from the server's access entry for the same person and key (or the directory); an entry the
  * server lists beyond them is never shown. A record that did not verify shows no readers.
  */
-function AccessList({ record, canRevoke, onChanged }: { record: OpenedRecord; canRevoke: boolean; onChanged(): void }) {
+function AccessList({
+  record,
+  canRevoke,
+  onChanged,
+}: {
+  record: OpenedRecord;
+  canRevoke: boolean;
+  onChanged(): void;
+}) {
   const { deps } = useWorkspace();
   const { dto } = record;
   const verified = record.status === 'verified' ? record : null;
-  const access = useQuery({ queryKey: ['access', dto.id, dto.version], enabled: verified !== null, queryFn: () => deps.call(endpoints.listAccess, { params: { recordId: dto.id } }) });
+  const access = useQuery({
+    queryKey: ['access', dto.id, dto.version],
+    enabled: verified !== null,
+    queryFn: () => deps.call(endpoints.listAccess, { params: { recordId: dto.id } }),
+  });
   const names = useNames(verified?.readers.map((r) => r.userId) ?? []);
   const [confirming, setConfirming] = useState<string | null>(null);
   const [progress, setProgress] = useState<{ stage: string; fraction: number | null } | null>(null);
+  // After a revoke the button that opened the dialog goes with its reader: focus moves to this
+  // card's heading (its effect runs after the dialog's, which returned focus to that button),
+  // and a status line says what happened.
+  const [revoked, setRevoked] = useState<string | null>(null);
+  const heading = useRef<HTMLHeadingElement>(null);
   const revoke = useMutation({
-    mutationFn: (userId: string) => {
+    mutationFn: (reader: { userId: string; name: string }) => {
       if (!verified) throw new Error('Only a verified record can be re-keyed.');
-      return revokeAccess(deps, verified, userId, (stage, fraction) => setProgress({ stage, fraction }));
+      return revokeAccess(deps, verified, reader.userId, (stage, fraction) =>
+        setProgress({ stage, fraction }),
+      );
     },
-    onSuccess: () => {
+    // The name comes with the call: by now a refresh may have taken them off the list.
+    onSuccess: (_dto, reader) => {
+      setRevoked(`${reader.name} can no longer open this record.`);
       setConfirming(null);
       onChanged();
     },
   });
   const readers = (verified?.readers ?? []).map((r) => {
-    const entry = access.data?.entries.find((e) => e.userId === r.userId && e.fingerprint === r.fingerprint);
-    const via = r.userId === dto.ownerId ? 'owner' : r.userId === dto.authorId ? 'author' : entry?.via === 'grant' ? 'shared' : 'reader';
-    return { userId: r.userId, name: r.userId === deps.me.id ? 'You' : (entry?.name ?? names.get(r.userId) ?? '…'), role: entry?.role, via };
+    const entry = access.data?.entries.find(
+      (e) => e.userId === r.userId && e.fingerprint === r.fingerprint,
+    );
+    const via =
+      r.userId === dto.ownerId
+        ? 'owner'
+        : r.userId === dto.authorId
+          ? 'author'
+          : entry?.via === 'grant'
+            ? 'shared'
+            : 'reader';
+    return {
+      userId: r.userId,
+      name: r.userId === deps.me.id ? 'You' : (entry?.name ?? names.get(r.userId) ?? '…'),
+      role: entry?.role,
+      via,
+    };
   });
   const revoking = readers.find((r) => r.userId === confirming) ?? null;
+  useEffect(() => {
+    if (revoked) heading.current?.focus();
+  }, [revoked]);
   return (
     <Card labelledBy="access-title">
-      <h2 id="access-title">Who can read this record</h2>
-      {!verified ? <Banner tone="warn">The readers of this record are not shown: it could not be verified.</Banner> : null}
+      <h2 id="access-title" ref={heading} tabIndex={-1}>
+        Who can read this record
+      </h2>
+      <p role="status">{revoked ?? ''}</p>
+      {!verified ? (
+        <Banner tone="warn">
+          The readers of this record are not shown: it could not be verified.
+        </Banner>
+      ) : null}
       {access.isPending && verified ? <p aria-busy="true">Loading…</p> : null}
       {access.isError ? <Banner tone="bad">{describeError(access.error)}</Banner> : null}
       {access.data ? (
-        <ul className={uiStyles.stack} aria-label="Readers" style={{ listStyle: 'none', padding: 0 }}>
+        <ul
+          className={uiStyles.stack}
+          aria-label="Readers"
+          style={{ listStyle: 'none', padding: 0 }}
+        >
           {readers.map((e) => (
             <li key={e.userId}>
-              <strong>{e.name}</strong> {e.role ? <Badge>{e.role}</Badge> : null} <Badge>{e.via}</Badge>{' '}
+              <strong>{e.name}</strong> {e.role ? <Badge>{e.role}</Badge> : null}{' '}
+              <Badge>{e.via}</Badge>{' '}
               {canRevoke && e.userId !== dto.ownerId && e.userId !== deps.me.id ? (
                 <Button variant="link" onClick={() => setConfirming(e.userId)}>
                   Revoke…
@@ -223,10 +353,15 @@ function AccessList({ record, canRevoke, onChanged }: { record: OpenedRecord; ca
           ))}
         </ul>
       ) : null}
-      <Dialog open={revoking !== null} title={`Stop sharing with ${revoking?.name ?? ''}?`} onClose={() => (revoke.isPending ? undefined : setConfirming(null))}>
+      <Dialog
+        open={revoking !== null}
+        title={`Stop sharing with ${revoking?.name ?? ''}?`}
+        onClose={() => (revoke.isPending ? undefined : setConfirming(null))}
+      >
         <p>
-          {revoking?.name} will no longer be able to open this record, and it is re-encrypted with a new key for everyone else. If {revoking?.name} already opened it, they may
-          have kept a copy — that cannot be taken back.
+          {revoking?.name} will no longer be able to open this record, and it is re-encrypted with a
+          new key for everyone else. If {revoking?.name} already opened it, they may have kept a
+          copy — that cannot be taken back.
         </p>
         {revoke.isPending ? (
           <div aria-busy="true">
@@ -236,10 +371,21 @@ function AccessList({ record, canRevoke, onChanged }: { record: OpenedRecord; ca
         ) : null}
         {revoke.isError ? <Banner tone="bad">{describeError(revoke.error)}</Banner> : null}
         <div className={uiStyles.row}>
-          <Button variant="danger" disabled={revoke.isPending} onClick={() => revoking && revoke.mutate(revoking.userId)}>
+          <Button
+            variant="danger"
+            disabled={revoke.isPending}
+            onClick={() =>
+              revoking && revoke.mutate({ userId: revoking.userId, name: revoking.name })
+            }
+          >
             Revoke access for {revoking?.name}
           </Button>
-          <Button variant="secondary" data-autofocus disabled={revoke.isPending} onClick={() => setConfirming(null)}>
+          <Button
+            variant="secondary"
+            data-autofocus
+            disabled={revoke.isPending}
+            onClick={() => setConfirming(null)}
+          >
             Cancel
           </Button>
         </div>
@@ -266,14 +412,26 @@ function DeleteRecord({ recordId }: { recordId: string }) {
       <Button variant="secondary" onClick={() => setConfirming(true)}>
         Delete this record…
       </Button>
-      <Dialog open={confirming} title="Delete this record for good?" onClose={() => (remove.isPending ? undefined : setConfirming(false))}>
-        <p>Every version, every attached file and every share of it are removed from the server. This cannot be undone. The access log keeps only that it was deleted.</p>
+      <Dialog
+        open={confirming}
+        title="Delete this record for good?"
+        onClose={() => (remove.isPending ? undefined : setConfirming(false))}
+      >
+        <p>
+          Every version, every attached file and every share of it are removed from the server. This
+          cannot be undone. The access log keeps only that it was deleted.
+        </p>
         {remove.isError ? <Banner tone="bad">{describeError(remove.error)}</Banner> : null}
         <div className={uiStyles.row}>
           <Button variant="danger" disabled={remove.isPending} onClick={() => remove.mutate()}>
             Yes, delete permanently
           </Button>
-          <Button variant="secondary" data-autofocus disabled={remove.isPending} onClick={() => setConfirming(false)}>
+          <Button
+            variant="secondary"
+            data-autofocus
+            disabled={remove.isPending}
+            onClick={() => setConfirming(false)}
+          >
             Cancel
           </Button>
         </div>

@@ -14,7 +14,9 @@ export async function fetchAllRecords(call: Call): Promise<RecordDto[]> {
   const all: RecordDto[] = [];
   let before: string | undefined;
   for (;;) {
-    const page = await call(endpoints.listRecords, { query: { limit: NEXT_PAGES, ...(before ? { before } : {}) } });
+    const page = await call(endpoints.listRecords, {
+      query: { limit: NEXT_PAGES, ...(before ? { before } : {}) },
+    });
     all.push(...page.records);
     if (!page.nextCursor) return all;
     before = page.nextCursor;
@@ -26,7 +28,10 @@ export async function fetchRecordsOfTeam(call: Call, teamId: string): Promise<Re
   const all: RecordDto[] = [];
   let before: string | undefined;
   for (;;) {
-    const page = await call(endpoints.teamRecords, { params: { teamId }, query: { limit: NEXT_PAGES, ...(before ? { before } : {}) } });
+    const page = await call(endpoints.teamRecords, {
+      params: { teamId },
+      query: { limit: NEXT_PAGES, ...(before ? { before } : {}) },
+    });
     all.push(...page.records);
     if (!page.nextCursor) return all;
     before = page.nextCursor;
@@ -37,12 +42,16 @@ export async function fetchRecordsOfTeam(call: Call, teamId: string): Promise<Re
 export async function fetchTeamRecords(call: Call): Promise<RecordDto[]> {
   const { teams } = await call(endpoints.listMyTeams, {});
   const byId = new Map<string, RecordDto>();
-  for (const team of teams) for (const r of await fetchRecordsOfTeam(call, team.id)) byId.set(r.id, r);
+  for (const team of teams)
+    for (const r of await fetchRecordsOfTeam(call, team.id)) byId.set(r.id, r);
   return [...byId.values()];
 }
 
 /** Records I read in my own right, then those I read through a team (each once). */
-export function withTeamRecords(mine: readonly RecordDto[], viaTeams: readonly RecordDto[]): RecordDto[] {
+export function withTeamRecords(
+  mine: readonly RecordDto[],
+  viaTeams: readonly RecordDto[],
+): RecordDto[] {
   const ids = new Set(mine.map((r) => r.id));
   return [...mine, ...viaTeams.filter((r) => !ids.has(r.id))];
 }
@@ -83,7 +92,16 @@ export function useRecords({ enabled = true }: { enabled?: boolean } = {}) {
     call(endpoints.listRecords, { query: { limit: NEXT_PAGES, before: cursor } }).then(
       (page) => {
         if (!live) return;
-        queryClient.setQueryData<RecordPages>(['records'], (old) => (old && old.nextCursor === cursor ? { records: [...old.records, ...page.records], nextCursor: page.nextCursor } : old));
+        // A record the first page was read again with (it changed meanwhile: a re-key, an edit)
+        // can also be on a later page read before that change: keep the newer, listed once.
+        queryClient.setQueryData<RecordPages>(['records'], (old) => {
+          if (old?.nextCursor !== cursor) return old;
+          const listed = new Set(old.records.map((r) => r.id));
+          return {
+            records: [...old.records, ...page.records.filter((r) => !listed.has(r.id))],
+            nextCursor: page.nextCursor,
+          };
+        });
       },
       (error: unknown) => {
         if (live) setMoreError({ cursor, error });
@@ -111,7 +129,8 @@ export function useUser(userId: string | undefined) {
   const { call } = useServices();
   return useQuery({
     queryKey: ['user', userId],
-    queryFn: (): Promise<DirectoryUser> => call(endpoints.getUser, { params: { userId: userId ?? '' } }),
+    queryFn: (): Promise<DirectoryUser> =>
+      call(endpoints.getUser, { params: { userId: userId ?? '' } }),
     enabled: !!userId,
     staleTime: 5 * 60_000,
   });

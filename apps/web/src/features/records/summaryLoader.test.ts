@@ -8,7 +8,11 @@ describe('SummaryLoader', () => {
     const order: string[] = [];
     const loader = new SummaryLoader(async (j) => {
       order.push(j.id);
-      return { status: 'verified', summary: { title: j.id, kind: 'note', date: '2026-01-01' } };
+      return {
+        status: 'verified',
+        summary: { title: j.id, kind: 'note', date: '2026-01-01' },
+        role: 'owner',
+      };
     }, 1);
     const all = Array.from({ length: 10 }, (_, i) => job(i));
     loader.request(all, [job(7), job(8)]);
@@ -21,7 +25,11 @@ describe('SummaryLoader', () => {
     let calls = 0;
     const loader = new SummaryLoader(async () => {
       calls += 1;
-      return { status: 'verified', summary: { title: 't', kind: 'note', date: '2026-01-01' } };
+      return {
+        status: 'verified',
+        summary: { title: 't', kind: 'note', date: '2026-01-01' },
+        role: 'owner',
+      };
     });
     loader.request([job(1)]);
     await settle();

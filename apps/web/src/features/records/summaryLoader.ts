@@ -1,3 +1,4 @@
+import type { MyRecordRole } from './actions';
 import type { RecordSummary } from './content';
 import type { RecordFailure } from './failures';
 
@@ -10,7 +11,8 @@ import type { RecordFailure } from './failures';
  */
 export type SummaryState =
   | { status: 'pending' }
-  | { status: 'verified'; summary: RecordSummary }
+  /** `role`: mine on the record (actions.ts), for what the list offers. */
+  | { status: 'verified'; summary: RecordSummary; role: MyRecordRole }
   | { status: 'failed'; failure: RecordFailure }
   | { status: 'error'; message: string };
 
@@ -19,7 +21,9 @@ export interface SummaryJob {
   version: number;
 }
 
-export type DecryptSummary<J extends SummaryJob = SummaryJob> = (job: J) => Promise<Exclude<SummaryState, { status: 'pending' }>>;
+export type DecryptSummary<J extends SummaryJob = SummaryJob> = (
+  job: J,
+) => Promise<Exclude<SummaryState, { status: 'pending' }>>;
 
 export const keyOf = (job: SummaryJob) => `${job.id}@${job.version}`;
 
@@ -89,7 +93,10 @@ export class SummaryLoader<J extends SummaryJob = SummaryJob> {
       this.cache.set(keyOf(job), { status: 'pending' });
       this.running += 1;
       void this.decrypt(job)
-        .catch((e: unknown): SummaryState => ({ status: 'error', message: e instanceof Error ? e.message : String(e) }))
+        .catch((e: unknown): SummaryState => ({
+          status: 'error',
+          message: e instanceof Error ? e.message : String(e),
+        }))
         .then((result) => {
           this.cache.set(keyOf(job), result);
           this.running -= 1;

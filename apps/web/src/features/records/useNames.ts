@@ -6,7 +6,11 @@ function usePeople(ids: string[]) {
   const { deps } = useWorkspace();
   const unique = [...new Set(ids)];
   const results = useQueries({
-    queries: unique.map((id) => ({ queryKey: ['person', id], queryFn: () => deps.keyBook.get(id), staleTime: Infinity })),
+    queries: unique.map((id) => ({
+      queryKey: ['person', id],
+      queryFn: () => deps.keyBook.get(id),
+      staleTime: Infinity,
+    })),
   });
   return { unique, results };
 }
@@ -24,5 +28,7 @@ export function useNames(ids: string[]): Map<string, string> {
 
 /** The people among `ids` whose key the transparency log did not prove, each with why (DESIGN §14). */
 export function useKeyRefusals(ids: string[]): KeyNotProvenError[] {
-  return usePeople(ids).results.flatMap((r) => (r.error instanceof KeyNotProvenError ? [r.error] : []));
+  return usePeople(ids).results.flatMap((r) =>
+    r.error instanceof KeyNotProvenError ? [r.error] : [],
+  );
 }

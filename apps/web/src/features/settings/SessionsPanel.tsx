@@ -9,7 +9,10 @@ import { formatDateTime } from '../../app/dates';
 export function SessionsPanel() {
   const { call } = useServices();
   const queryClient = useQueryClient();
-  const sessions = useQuery({ queryKey: ['sessions'], queryFn: () => call(endpoints.listSessions, {}) });
+  const sessions = useQuery({
+    queryKey: ['sessions'],
+    queryFn: () => call(endpoints.listSessions, {}),
+  });
   const end = useMutation({
     mutationFn: (sessionId: string) => call(endpoints.endSession, { params: { sessionId } }),
     onSuccess: () => queryClient.invalidateQueries({ queryKey: ['sessions'] }),
@@ -35,13 +38,18 @@ export function SessionsPanel() {
           {sessions.data.sessions.map((s) => (
             <tr key={s.id}>
               <td>
-                {s.userAgent ? shortAgent(s.userAgent) : 'Unknown device'} {s.current ? <Badge tone="ok">This tab</Badge> : null}
+                {s.userAgent ? shortAgent(s.userAgent) : 'Unknown device'}{' '}
+                {s.current ? <Badge tone="ok">This tab</Badge> : null}
               </td>
               <td>{formatDateTime(s.createdAt)}</td>
               <td>{formatDateTime(s.expiresAt)}</td>
               <td>
                 {s.current ? null : (
-                  <Button variant="secondary" disabled={end.isPending} onClick={() => end.mutate(s.id)}>
+                  <Button
+                    variant="secondary"
+                    disabled={end.isPending}
+                    onClick={() => end.mutate(s.id)}
+                  >
                     End session
                   </Button>
                 )}
@@ -55,7 +63,12 @@ export function SessionsPanel() {
 }
 
 function shortAgent(ua: string): string {
-  const browser = /Firefox\/\d+/.exec(ua)?.[0] ?? /Edg\/\d+/.exec(ua)?.[0] ?? /Chrom(e|ium)\/\d+/.exec(ua)?.[0] ?? /Safari\/\d+/.exec(ua)?.[0] ?? 'Browser';
+  const browser =
+    /Firefox\/\d+/.exec(ua)?.[0] ??
+    /Edg\/\d+/.exec(ua)?.[0] ??
+    /Chrom(e|ium)\/\d+/.exec(ua)?.[0] ??
+    /Safari\/\d+/.exec(ua)?.[0] ??
+    'Browser';
   const os = /Windows|Mac OS X|Android|iPhone|Linux/.exec(ua)?.[0] ?? '';
   return `${browser.replace('/', ' ')}${os ? ` on ${os}` : ''}`;
 }

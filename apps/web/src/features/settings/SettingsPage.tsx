@@ -6,11 +6,12 @@ import { PageHead } from '../../app/PageHead';
 import { useWorkspace } from '../../app/workspace';
 import { Banner, Button, Card, Progress, TextField } from '../../ui';
 import { changePassword } from '../auth/flows';
-import { checkPasswordStrength, MIN_ACCEPTED_SCORE, usePasswordStrength } from '../auth/passwordStrength';
+import { checkPasswordStrength, usePasswordStrength } from '../auth/passwordStrength';
+import { MIN_ACCEPTED_SCORE } from '../auth/strength';
 import { StrengthMeter } from '../auth/StrengthMeter';
-import { fetchAllRecords } from '../records/queries';
 import { FingerprintView } from '../sharing/Fingerprint';
 import { buildExportZip } from './exportZip';
+import { collectExport } from './collectExport';
 import { SessionsPanel } from './SessionsPanel';
 
 export function SettingsPage() {
@@ -20,8 +21,16 @@ export function SettingsPage() {
       <PageHead title="Settings" />
       <Card labelledBy="key-title">
         <h2 id="key-title">Your key</h2>
-        <p>Others can compare this fingerprint with what their Medseal shows for you.</p>
-        <FingerprintView fingerprint={deps.key.fingerprint} label="Your key fingerprint" />
+        <p>
+          Your records are locked with a key made on this device. To be sure a record comes from
+          you, or that what they share reaches only you, people compare numbers with you in person
+          or on a call: they choose “Compare numbers” next to your name.
+        </p>
+        <details>
+          <summary>Details</summary>
+          <p>Your key’s fingerprint, which the numbers are made from:</p>
+          <FingerprintView fingerprint={deps.key.fingerprint} label="Your key fingerprint" />
+        </details>
       </Card>
       {deps.me.role === 'doctor' ? <FindableByName /> : null}
       <ChangePassword />
@@ -32,7 +41,10 @@ export function SettingsPage() {
       <ExportData />
       <Card labelledBy="recovery-title">
         <h2 id="recovery-title">Recovery</h2>
-        <p>If you forget your password, use “Forgot your password?” on the login page with your 12 recovery words. Without your password and without the words, nobody can open your records.</p>
+        <p>
+          If you forget your password, use “Forgot your password?” on the login page with your 12
+          recovery words. Without your password and without the words, nobody can open your records.
+        </p>
       </Card>
     </>
   );
@@ -51,12 +63,27 @@ function FindableByName() {
   return (
     <Card labelledBy="listed-title">
       <h2 id="listed-title">Finding you by name</h2>
-      <p>Patients can always find you by your exact email address. If you also allow it, anyone with an account can find you by your name.</p>
+      <p>
+        Patients can always find you by your exact email address. If you also allow it, anyone with
+        an account can find you by your name.
+      </p>
       <label>
-        <input type="checkbox" checked={listed} disabled={save.isPending} onChange={(e) => save.mutate(e.target.checked)} /> Let people find me by name
+        <input
+          type="checkbox"
+          checked={listed}
+          disabled={save.isPending}
+          onChange={(e) => save.mutate(e.target.checked)}
+        />{' '}
+        Let people find me by name
       </label>
       {save.isError ? <Banner tone="bad">{describeError(save.error)}</Banner> : null}
-      {save.isSuccess ? <Banner tone="ok">{listed ? 'People can now find you by name.' : 'People can now find you only by your email address.'}</Banner> : null}
+      {save.isSuccess ? (
+        <Banner tone="ok">
+          {listed
+            ? 'People can now find you by name.'
+            : 'People can now find you only by your email address.'}
+        </Banner>
+      ) : null}
     </Card>
   );
 }
@@ -68,11 +95,15 @@ function ChangePassword() {
   const [repeat, setRepeat] = useState('');
   const [formError, setFormError] = useState<string | null>(null);
   const strength = usePasswordStrength(next, { email: deps.me.email, name: deps.me.name });
-  const change = useMutation({ mutationFn: () => changePassword({ ...deps, user: deps.me }, { current, next }) });
+  const change = useMutation({
+    mutationFn: () => changePassword({ ...deps, user: deps.me }, { current, next }),
+  });
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    const checked = strength ?? (await checkPasswordStrength(next, { email: deps.me.email, name: deps.me.name }));
-    if (checked.score < MIN_ACCEPTED_SCORE) return setFormError('Please choose a stronger new password.');
+    const checked =
+      strength ?? (await checkPasswordStrength(next, { email: deps.me.email, name: deps.me.name }));
+    if (checked.score < MIN_ACCEPTED_SCORE)
+      return setFormError('Please choose a stronger new password.');
     if (next !== repeat) return setFormError('The new passwords are different.');
     setFormError(null);
     change.mutate();
@@ -80,12 +111,33 @@ function ChangePassword() {
   return (
     <Card labelledBy="password-title">
       <h2 id="password-title">Change password</h2>
-      <p>Your key is re-protected with the new password; your records stay as they are. Your other sessions are ended.</p>
+      <p>
+        Your key is re-protected with the new password; your records stay as they are. Your other
+        sessions are ended.
+      </p>
       <form onSubmit={(e) => void submit(e)} aria-label="Change password" noValidate>
-        <TextField label="Current password" type="password" autoComplete="current-password" value={current} onChange={(e) => setCurrent(e.target.value)} />
-        <TextField label="New password" type="password" autoComplete="new-password" value={next} onChange={(e) => setNext(e.target.value)} />
+        <TextField
+          label="Current password"
+          type="password"
+          autoComplete="current-password"
+          value={current}
+          onChange={(e) => setCurrent(e.target.value)}
+        />
+        <TextField
+          label="New password"
+          type="password"
+          autoComplete="new-password"
+          value={next}
+          onChange={(e) => setNext(e.target.value)}
+        />
         {next && strength ? <StrengthMeter strength={strength} /> : null}
-        <TextField label="Repeat new password" type="password" autoComplete="new-password" value={repeat} onChange={(e) => setRepeat(e.target.value)} />
+        <TextField
+          label="Repeat new password"
+          type="password"
+          autoComplete="new-password"
+          value={repeat}
+          onChange={(e) => setRepeat(e.target.value)}
+        />
         {formError ? <Banner tone="bad">{formError}</Banner> : null}
         {change.isError ? <Banner tone="bad">{describeError(change.error)}</Banner> : null}
         {change.isSuccess ? <Banner tone="ok">Password changed.</Banner> : null}
@@ -105,22 +157,17 @@ function ExportData() {
   const run = useMutation({
     mutationFn: async () => {
       setStatus('Protecting your private key with the export passphrase');
-      const privateKey = await deps.crypto.exportPrivateKey({ keyHandle: deps.key.handle, passphrase });
-      setStatus('Collecting your records');
-      const records = await fetchAllRecords(deps.call);
-      const attachments: { recordId: string; id: string; bytes: Uint8Array }[] = [];
-      for (const r of records) {
-        for (const a of r.attachments) {
-          setStatus(`Downloading files (${attachments.length + 1})`);
-          attachments.push({ recordId: r.id, id: a.id, bytes: await deps.call(endpoints.downloadAttachment, { params: { recordId: r.id, attachmentId: a.id } }) });
-        }
-      }
+      const privateKey = await deps.crypto.exportPrivateKey({
+        keyHandle: deps.key.handle,
+        passphrase,
+      });
+      const { records, omitted } = await collectExport(deps, setStatus);
       const zip = buildExportZip({
         user: { name: deps.me.name, email: deps.me.email, fingerprint: deps.key.fingerprint },
         publicKey: deps.key.publicKey,
         privateKey,
-        records: records.map((r) => ({ id: r.id, version: r.version, message: r.message })),
-        attachments,
+        records,
+        omitted,
         exportedAt: new Date(),
       });
       const url = URL.createObjectURL(new Blob([zip as BlobPart], { type: 'application/zip' }));
@@ -130,13 +177,26 @@ function ExportData() {
       a.click();
       setTimeout(() => URL.revokeObjectURL(url), 30_000);
       setStatus(null);
-      return records.length;
+      return { records: records.length, omitted: omitted.length };
     },
   });
   return (
     <Card labelledBy="export-title">
       <h2 id="export-title">Export all my data</h2>
-      <p>A zip with every record and file as standard OpenPGP files, your key pair, and a README on opening them with GnuPG. Your private key in it is protected by the passphrase you type here.</p>
+      <p>
+        A zip with every version of every record and every file, your key, and a readable copy you
+        can open in any browser. Other tools can open and check it without Medseal. Your key in it
+        is locked with the passphrase you type here; the readable copy is not encrypted, so keep the
+        zip safe.
+      </p>
+      <details>
+        <summary>Details</summary>
+        <p>
+          Records and files are standard OpenPGP files, with the public keys of everyone who signed
+          them; the readable copy is readable/records.html; the README says how to open and check
+          them with GnuPG, Sequoia or RNP.
+        </p>
+      </details>
       <form
         aria-label="Export"
         onSubmit={(e) => {
@@ -144,10 +204,23 @@ function ExportData() {
           run.mutate();
         }}
       >
-        <TextField label="Export passphrase" type="password" autoComplete="new-password" hint="At least 8 characters. You need it to import the key into GnuPG." value={passphrase} onChange={(e) => setPassphrase(e.target.value)} />
+        <TextField
+          label="Export passphrase"
+          type="password"
+          autoComplete="new-password"
+          hint="At least 8 characters. You need it to open your records with other tools."
+          value={passphrase}
+          onChange={(e) => setPassphrase(e.target.value)}
+        />
         {run.isPending ? <Progress label={status ?? 'Exporting'} value={null} /> : null}
         {run.isError ? <Banner tone="bad">{describeError(run.error)}</Banner> : null}
-        {run.isSuccess ? <Banner tone="ok">Exported {run.data} records.</Banner> : null}
+        {run.isSuccess ? <Banner tone="ok">Exported {run.data.records} records.</Banner> : null}
+        {run.data?.omitted ? (
+          <Banner tone="bad">
+            {run.data.omitted} records or files did not pass the checks and were left out; the
+            README in the zip names them.
+          </Banner>
+        ) : null}
         <Button type="submit" disabled={run.isPending || passphrase.length < 8}>
           Download export
         </Button>

@@ -3,14 +3,26 @@ import styles from './sharing.module.css';
 
 /** 40 hex digits → 10 groups of 4, as DESIGN §7 and the issue ask. */
 export function fingerprintGroups(fingerprint: string): string[] {
-  if (!/^[0-9a-f]{40}$/i.test(fingerprint)) throw new Error(`not a v4 fingerprint: ${fingerprint.length} characters`);
+  if (!/^[0-9a-f]{40}$/i.test(fingerprint))
+    throw new Error(`not a v4 fingerprint: ${fingerprint.length} characters`);
   return fingerprint.toUpperCase().match(/.{4}/g) ?? [];
 }
 
-export function FingerprintView({ fingerprint, label = 'Key fingerprint' }: { fingerprint: string; label?: string }) {
+export function FingerprintView({
+  fingerprint,
+  label = 'Key fingerprint',
+}: {
+  fingerprint: string;
+  label?: string;
+}) {
   const groups = fingerprintGroups(fingerprint);
   return (
-    <div role="group" aria-label={label} className={styles.fingerprint} data-fingerprint={fingerprint}>
+    <div
+      role="group"
+      aria-label={label}
+      className={styles.fingerprint}
+      data-fingerprint={fingerprint}
+    >
       {groups.map((g, i) => (
         <span key={i}>{g}</span>
       ))}
@@ -22,7 +34,12 @@ export function FingerprintView({ fingerprint, label = 'Key fingerprint' }: { fi
 export function SafetyNumberView({ digits }: { digits: string }) {
   const groups = digits.replace(/\s+/g, '').match(/.{1,5}/g) ?? [];
   return (
-    <div role="group" aria-label="Safety number" className={styles.safety} data-safety-number={digits.replace(/\s+/g, '')}>
+    <div
+      role="group"
+      aria-label="Safety number"
+      className={styles.safety}
+      data-safety-number={digits.replace(/\s+/g, '')}
+    >
       {groups.map((g, i) => (
         <span key={i}>{g}</span>
       ))}
@@ -36,12 +53,20 @@ export function QrCode({ payload, label }: { payload: string; label: string }) {
   useEffect(() => {
     let live = true;
     void import('qrcode').then(async (qr) => {
-      const data = await qr.toDataURL(payload, { margin: 1, width: 180, errorCorrectionLevel: 'M' });
+      const data = await qr.toDataURL(payload, {
+        margin: 1,
+        width: 180,
+        errorCorrectionLevel: 'M',
+      });
       if (live) setUrl(data);
     });
     return () => {
       live = false;
     };
   }, [payload]);
-  return url ? <img className={styles.qr} src={url} alt={label} /> : <div className={styles.qr} aria-busy="true" aria-label={label} />;
+  return url ? (
+    <img className={styles.qr} src={url} alt={label} />
+  ) : (
+    <div className={styles.qr} aria-busy="true" aria-label={label} />
+  );
 }

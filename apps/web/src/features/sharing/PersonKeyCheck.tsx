@@ -22,13 +22,15 @@ export function PinBadge({ state }: { state: PinState }) {
       return <Badge tone="ok">Verified</Badge>;
     case 'changed':
       return <Badge tone="bad">Key changed</Badge>;
+    case 'mismatch':
+      return <Badge tone="bad">Numbers did not match</Badge>;
   }
 }
 
 /**
  * A person in the sharing and contacts screens: who, whether their key was checked, a way to
- * compare numbers with them (the verification screen), and sharing, which a changed key blocks
- * until the numbers were compared again (DESIGN §7).
+ * compare numbers with them (the verification screen), and sharing, which a changed key or a
+ * remembered "They don't match" blocks until the numbers were compared again (DESIGN §7).
  */
 export function PersonKeyCheck({
   candidate,
@@ -54,14 +56,31 @@ export function PersonKeyCheck({
       </div>
       {state.status === 'changed' ? (
         <Banner tone="bad" title={`${person.name}’s key has changed. Sharing is blocked.`}>
-          The key the server now gives for {person.name} is not the one you had. That happens when someone sets up their account again — or when someone tries to read your records by
-          swapping keys. Compare the numbers with {person.name} in person or on a call before you share.
+          The key the server now gives for {person.name} is not the one you had. That happens when
+          someone sets up their account again — or when someone tries to read your records by
+          swapping keys. Compare the numbers with {person.name} in person or on a call before you
+          share.
         </Banner>
       ) : null}
-      {state.status === 'new' && onShare ? <p>You have not compared numbers with {person.name} yet. Comparing makes sure only {person.name} can read what you share.</p> : null}
+      {state.status === 'mismatch' ? (
+        <Banner tone="bad" title="Numbers did not match. Sharing is blocked.">
+          When you compared numbers with {person.name}, they were not the same. Compare them again,
+          in person or on a call you started; sharing opens once they match.
+        </Banner>
+      ) : null}
+      {state.status === 'new' && onShare ? (
+        <p>
+          You have not compared numbers with {person.name} yet. Comparing makes sure only{' '}
+          {person.name} can read what you share.
+        </p>
+      ) : null}
       <div className={styles.row}>
         {onShare ? (
-          <Button variant={verified ? 'primary' : 'secondary'} onClick={onShare} disabled={busy || !canShare(state)}>
+          <Button
+            variant={verified ? 'primary' : 'secondary'}
+            onClick={onShare}
+            disabled={busy || !canShare(state)}
+          >
             {shareLabel}
           </Button>
         ) : null}

@@ -8,9 +8,12 @@ const FRAME_INTERVAL_MS = 150;
 
 function cameraProblem(error: unknown): string {
   const name = error instanceof DOMException ? error.name : '';
-  if (name === 'NotAllowedError' || name === 'SecurityError') return 'Medseal may not use the camera. Allow the camera for this site in your browser, or use a photo instead.';
-  if (name === 'NotFoundError' || name === 'OverconstrainedError') return 'No camera was found on this device. Use a photo of their screen instead.';
-  if (name === 'NotReadableError') return 'The camera is in use by another app. Close it and try again, or use a photo instead.';
+  if (name === 'NotAllowedError' || name === 'SecurityError')
+    return 'Medseal may not use the camera. Allow the camera for this site in your browser, or use a photo instead.';
+  if (name === 'NotFoundError' || name === 'OverconstrainedError')
+    return 'No camera was found on this device. Use a photo of their screen instead.';
+  if (name === 'NotReadableError')
+    return 'The camera is in use by another app. Close it and try again, or use a photo instead.';
   return 'The camera could not be started. Use a photo of their screen instead.';
 }
 
@@ -42,8 +45,12 @@ export function QrScanner({ onCode, onStop }: { onCode(text: string): void; onSt
       timer = setTimeout(() => void tick(), FRAME_INTERVAL_MS);
     };
     const start = async () => {
-      if (!navigator.mediaDevices?.getUserMedia) throw new DOMException('no camera API', 'NotFoundError');
-      stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: 'environment' }, audio: false });
+      if (!navigator.mediaDevices?.getUserMedia)
+        throw new DOMException('no camera API', 'NotFoundError');
+      stream = await navigator.mediaDevices.getUserMedia({
+        video: { facingMode: 'environment' },
+        audio: false,
+      });
       if (!live || !video.current) return;
       video.current.srcObject = stream;
       await video.current.play();
@@ -68,17 +75,30 @@ export function QrScanner({ onCode, onStop }: { onCode(text: string): void; onSt
     if (text && !done.current) {
       done.current = true;
       onCode(text);
-    } else if (!text) setProblem('No code was found in that picture. Take it again with the whole code in view.');
+    } else if (!text)
+      setProblem('No code was found in that picture. Take it again with the whole code in view.');
   };
 
   return (
     <div className={styles.scanner}>
       {problem ? <Banner tone="info">{problem}</Banner> : <p aria-live="polite">{status}</p>}
-      <video ref={video} className={styles.video} muted playsInline aria-label="Camera view" hidden={problem !== null} />
+      <video
+        ref={video}
+        className={styles.video}
+        muted
+        playsInline
+        aria-label="Camera view"
+        hidden={problem !== null}
+      />
       <div className={styles.row}>
         <label className={styles.photo}>
           Use a photo instead
-          <input type="file" accept="image/*" capture="environment" onChange={(e) => void fromPhoto(e)} />
+          <input
+            type="file"
+            accept="image/*"
+            capture="environment"
+            onChange={(e) => void fromPhoto(e)}
+          />
         </label>
         <Button variant="secondary" onClick={onStop}>
           Stop scanning

@@ -4,57 +4,58 @@ import { describeError } from '../../api/errors';
 import type { Person } from '../../app/keyBook';
 import { contactsOf, useWorkspace } from '../../app/workspace';
 import { Banner, Button, Dialog, Progress, TextField, uiStyles } from '../../ui';
-import { pin, pinStateOf } from '../contacts/contactsModel';
+import { canShare, pin, pinStateOf, whyBlocked } from '../contacts/contactsModel';
 import { shareRecords, type ShareManyOutcome } from '../records/recordService';
 import { consentsNow, setConsent } from '../consents/consents';
 import { KeyVerification } from './KeyVerification';
 import { PersonKeyCheck, type KeyCandidate } from './PersonKeyCheck';
 import { TeamShare } from './TeamShare';
-
-/** Builds the key check for a person: local fingerprint, safety number, QR payload, pin state. */
-export function useCandidate() {
-  const { deps } = useWorkspace();
-  return async (person: Person): Promise<KeyCandidate> => {
-    const [safetyNumber, qrPayload] = await Promise.all([deps.crypto.safetyNumber(deps.key.fingerprint, person.fingerprint), deps.crypto.safetyNumberQrPayload(deps.key.fingerprint, person.fingerprint)]);
-    return {
-      person: { id: person.id, name: person.name, role: person.role },
-      fingerprint: person.fingerprint,
-      safetyNumber,
-      qrPayload,
-      // The pins as they are now: a comparison may have changed them since this screen rendered.
-      state: pinStateOf(contactsOf(deps.accountState.pins), person.id, person.fingerprint),
-    };
-  };
-}
+import { useCandidate, type ShareTarget } from './candidates';
 
 /** Where the dialog is, once a person was found: their summary, comparing numbers, or the first-contact question. */
 type Step = 'person' | { compare: true; thenShare: boolean } | 'first-contact';
-
-export interface ShareTarget {
-  recordIds: string[];
-  /** Who can read the single record being shared already (verified readers), to say so before sharing. */
-  readers?: string[];
-  /** A record's title for messages about it (decrypted here). */
-  titleOf?(recordId: string): string | undefined;
-}
 
 /**
  * The share dialog (issue 5, issue 14, DESIGN §6–7, §12): find a person by email, check their key
  * once, share one record or several with one progress bar. A key never seen before is a first
  * contact (issue 10 class 12): "Share" first asks, with comparing numbers as the default action;
  * sharing without comparing is an explicit second choice that keeps the key unverified. A changed
- * key blocks sharing; "They don't match" ends the dialog without sharing.
+ * key blocks sharing; "They don't match" ends the dialog without sharing and blocks sharing
+ * with that key until a later comparison matches (remembered in the account state).
  */
-export function SharePanel({ open, target, onShared, onClose }: { open: boolean; target: ShareTarget; onShared(): void; onClose(): void }) {
+export function SharePanel({
+  open,
+  target,
+  onShared,
+  onClose,
+}: {
+  open: boolean;
+  target: ShareTarget;
+  onShared(): void;
+  onClose(): void;
+}) {
   const count = target.recordIds.length;
   return (
-    <Dialog open={open} wide title={count === 1 ? 'Share this record' : `Share ${count} records`} onClose={onClose}>
+    <Dialog
+      open={open}
+      wide
+      title={count === 1 ? 'Share this record' : `Share ${count} records`}
+      onClose={onClose}
+    >
       <ShareSteps target={target} onShared={onShared} onClose={onClose} />
     </Dialog>
   );
 }
 
-function ShareSteps({ target, onShared, onClose }: { target: ShareTarget; onShared(): void; onClose(): void }) {
+function ShareSteps({
+  target,
+  onShared,
+  onClose,
+}: {
+  target: ShareTarget;
+  onShared(): void;
+  onClose(): void;
+}) {
   const { deps, contacts } = useWorkspace();
   const toCandidate = useCandidate();
   const [email, setEmail] = useState('');
@@ -66,7 +67,15 @@ function ShareSteps({ target, onShared, onClose }: { target: ShareTarget; onShar
   // Consent to write (DESIGN §13): made when a patient first shares with a doctor, ticked by
   // default (docs/decisions.md), always shown and untickable before sharing.
   const [allowWriting, setAllowWriting] = useState(true);
-  const offersConsent = !!person && deps.me.role === 'patient' && person.role === 'doctor' && !consentsNow(deps.accountState.consents, person.id, person.fingerprint);
+  const offersConsent =
+    !!person &&
+    deps.me.role === 'patient' &&
+    person.role === 'doctor' &&
+    !consentsNow(deps.accountState.consents, {
+      kind: 'person',
+      id: person.id,
+      fingerprint: person.fingerprint,
+    });
   const count = target.recordIds.length;
   const what = count === 1 ? 'this record' : `these ${count} records`;
 
@@ -89,10 +98,26 @@ function ShareSteps({ target, onShared, onClose }: { target: ShareTarget; onShar
       if (!person || !candidate) return null;
       // Pins as they are now (a comparison may just have marked the key verified).
       const state = pinStateOf(contactsOf(deps.accountState.pins), person.id, person.fingerprint);
-      if (state.status === 'changed') throw new Error('Sharing is blocked until you compare the numbers for the new key.');
-      if (state.status === 'new') await contacts.update((doc) => pin(doc, { id: person.id, name: person.name, role: person.role }, person.fingerprint, new Date()));
-      const outcome = await shareRecords(deps, target.recordIds, person, (done, total) => setProgress({ done, total }));
-      if (offersConsent && allowWriting && outcome.shared.length > 0) await setConsent(deps, person, true);
+      const blocked = whyBlocked(state, person.name);
+      if (blocked) throw new Error(blocked);
+      if (state.status === 'new')
+        await contacts.update((doc) =>
+          pin(
+            doc,
+            { id: person.id, name: person.name, role: person.role },
+            person.fingerprint,
+            new Date(),
+          ),
+        );
+      const outcome = await shareRecords(deps, target.recordIds, person, (done, total) =>
+        setProgress({ done, total }),
+      );
+      if (offersConsent && allowWriting && outcome.shared.length > 0)
+        await setConsent(
+          deps,
+          { kind: 'person', id: person.id, fingerprint: person.fingerprint },
+          true,
+        );
       return outcome;
     },
     onSuccess: (outcome) => {
@@ -114,12 +139,21 @@ function ShareSteps({ target, onShared, onClose }: { target: ShareTarget; onShar
   };
 
   if (typeof step === 'object' && candidate) {
-    return <KeyVerification candidate={candidate} onVerified={() => void verified()} onClose={onClose} />;
+    return (
+      <KeyVerification candidate={candidate} onVerified={() => void verified()} onClose={onClose} />
+    );
   }
 
   const outcome = share.data;
   if (outcome && (count > 1 || outcome.failed.length > 0) && person) {
-    return <ShareSummary name={person.name} outcome={outcome} titleOf={target.titleOf} onDone={onShared} />;
+    return (
+      <ShareSummary
+        name={person.name}
+        outcome={outcome}
+        titleOf={target.titleOf}
+        onDone={onShared}
+      />
+    );
   }
 
   const error = search.error ?? share.error;
@@ -127,9 +161,17 @@ function ShareSteps({ target, onShared, onClose }: { target: ShareTarget; onShar
   const alreadyReads = !!person && (target.readers ?? []).includes(person.id);
   return (
     <>
-      <p>The person you share with gets their own key to {what}. Nothing is stored unencrypted and the server never sees the content.</p>
+      <p>
+        The person you share with gets their own key to {what}. Nothing is stored unencrypted and
+        the server never sees the content.
+      </p>
       <form onSubmit={submit} role="search" aria-label="Find a person">
-        <TextField label="Their email address" type="email" value={email} onChange={(e) => setEmail(e.target.value)} />
+        <TextField
+          label="Their email address"
+          type="email"
+          value={email}
+          onChange={(e) => setEmail(e.target.value)}
+        />
         <div className={uiStyles.row}>
           <Button type="submit" disabled={search.isPending || share.isPending}>
             Find
@@ -142,20 +184,34 @@ function ShareSteps({ target, onShared, onClose }: { target: ShareTarget; onShar
       {error ? <Banner tone="bad">{describeError(error)}</Banner> : null}
       {notFound ? <Banner tone="info">Nobody with that email address uses Medseal.</Banner> : null}
       {isMe ? <Banner tone="info">That is you.</Banner> : null}
-      {alreadyReads && person ? <Banner tone="info">{person.name} can already read this record.</Banner> : null}
+      {alreadyReads && person ? (
+        <Banner tone="info">{person.name} can already read this record.</Banner>
+      ) : null}
       {candidate && person && !isMe && !alreadyReads ? (
         <PersonKeyCheck
           candidate={candidate}
           busy={share.isPending}
           shareLabel={`Share with ${person.name}`}
           onCompare={() => setStep({ compare: true, thenShare: false })}
-          onShare={() => (candidate.state.status === 'new' ? setStep('first-contact') : share.mutate())}
+          onShare={() =>
+            candidate.state.status === 'new' ? setStep('first-contact') : share.mutate()
+          }
         />
       ) : null}
-      {offersConsent && candidate && person && !isMe && !alreadyReads ? (
+      {offersConsent &&
+      candidate &&
+      canShare(candidate.state) &&
+      person &&
+      !isMe &&
+      !alreadyReads ? (
         <label>
-          <input type="checkbox" checked={allowWriting} disabled={share.isPending} onChange={(e) => setAllowWriting(e.target.checked)} /> {person.name} may also write records
-          for you
+          <input
+            type="checkbox"
+            checked={allowWriting}
+            disabled={share.isPending}
+            onChange={(e) => setAllowWriting(e.target.checked)}
+          />{' '}
+          {person.name} may also write records for you
         </label>
       ) : null}
       {step === 'first-contact' && candidate?.state.status === 'new' && person ? (
@@ -173,7 +229,14 @@ function ShareSteps({ target, onShared, onClose }: { target: ShareTarget; onShar
       ) : null}
       {share.isPending ? (
         <div aria-busy="true">
-          <Progress label={progress && progress.total > 1 ? `Sharing ${progress.done} of ${progress.total} records` : 'Sharing'} value={progress && progress.total > 0 ? progress.done / progress.total : null} />
+          <Progress
+            label={
+              progress && progress.total > 1
+                ? `Sharing ${progress.done} of ${progress.total} records`
+                : 'Sharing'
+            }
+            value={progress && progress.total > 0 ? progress.done / progress.total : null}
+          />
         </div>
       ) : null}
       {person ? null : <TeamShare target={target} onShared={onShared} onClose={onClose} />}
@@ -185,13 +248,28 @@ function ShareSteps({ target, onShared, onClose }: { target: ShareTarget; onShar
  * The first-contact step: nobody compared this key yet. Comparing is the default (focused)
  * action; sharing without it is possible but never the default (DESIGN §12 "Keys").
  */
-function FirstContact({ name, what, busy, onCompare, onShareUnverified, onCancel }: { name: string; what: string; busy: boolean; onCompare(): void; onShareUnverified(): void; onCancel(): void }) {
+function FirstContact({
+  name,
+  what,
+  busy,
+  onCompare,
+  onShareUnverified,
+  onCancel,
+}: {
+  name: string;
+  what: string;
+  busy: boolean;
+  onCompare(): void;
+  onShareUnverified(): void;
+  onCancel(): void;
+}) {
   return (
     <section aria-labelledby="first-contact-title">
       <h3 id="first-contact-title">First time sharing with {name}</h3>
       <p>
-        You have not compared numbers with {name} yet. If the server gave you someone else’s key, that person could read {what}. Compare the numbers with {name} — in person or
-        on a call you started — before you share.
+        You have not compared numbers with {name} yet. If the server gave you someone else’s key,
+        that person could read {what}. Compare the numbers with {name} — in person or on a call you
+        started — before you share.
       </p>
       <div className={uiStyles.row}>
         {/* Focused: the safe choice is the one Enter picks. */}
@@ -210,12 +288,30 @@ function FirstContact({ name, what, busy, onCompare, onShareUnverified, onCancel
 }
 
 /** After sharing several records (or a failure): what was shared, what was not and why. */
-function ShareSummary({ name, outcome, titleOf, onDone }: { name: string; outcome: ShareManyOutcome; titleOf: ShareTarget['titleOf']; onDone(): void }) {
+function ShareSummary({
+  name,
+  outcome,
+  titleOf,
+  onDone,
+}: {
+  name: string;
+  outcome: ShareManyOutcome;
+  titleOf: ShareTarget['titleOf'];
+  onDone(): void;
+}) {
   const n = (k: number) => (k === 1 ? '1 record' : `${k} records`);
   return (
     <>
-      {outcome.shared.length > 0 ? <Banner tone="ok">Shared {n(outcome.shared.length)} with {name}.</Banner> : null}
-      {outcome.already.length > 0 ? <p>{name} could already read {n(outcome.already.length)}.</p> : null}
+      {outcome.shared.length > 0 ? (
+        <Banner tone="ok">
+          Shared {n(outcome.shared.length)} with {name}.
+        </Banner>
+      ) : null}
+      {outcome.already.length > 0 ? (
+        <p>
+          {name} could already read {n(outcome.already.length)}.
+        </p>
+      ) : null}
       {outcome.failed.length > 0 ? (
         <Banner tone="bad" title={`${n(outcome.failed.length)} not shared.`}>
           <ul>

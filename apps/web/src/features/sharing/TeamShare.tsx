@@ -5,13 +5,14 @@ import { describeError } from '../../api/errors';
 import type { Person } from '../../app/keyBook';
 import { contactsOf, useWorkspace } from '../../app/workspace';
 import { Banner, Button, Progress, TextField } from '../../ui';
-import { pin, pinStateOf } from '../contacts/contactsModel';
+import { pin, pinStateOf, whyBlocked } from '../contacts/contactsModel';
+import { consentsNow, setConsent, teamSubject } from '../consents/consents';
 import { shareRecordsWithTeam } from '../records/recordService';
 import { useNames } from '../records/useNames';
 import type { VerifiedTeam } from '../teams/teamService';
 import { KeyVerification } from './KeyVerification';
 import { PersonKeyCheck, type KeyCandidate } from './PersonKeyCheck';
-import { useCandidate, type ShareTarget } from './SharePanel';
+import { useCandidate, type ShareTarget } from './candidates';
 
 const ROLE_WORDS = { doctor: 'doctor', nurse: 'nurse', staff: 'staff' } as const;
 
@@ -21,17 +22,37 @@ const ROLE_WORDS = { doctor: 'doctor', nurse: 'nurse', staff: 'staff' } as const
  * same numbers to compare, pinned on first use, a changed key blocks sharing. One record or
  * several, with one progress bar.
  */
-export function TeamShare({ target, onShared, onClose }: { target: ShareTarget; onShared(): void; onClose(): void }) {
+export function TeamShare({
+  target,
+  onShared,
+  onClose,
+}: {
+  target: ShareTarget;
+  onShared(): void;
+  onClose(): void;
+}) {
   const { deps, contacts } = useWorkspace();
   const toCandidate = useCandidate();
   const [name, setName] = useState('');
   const [found, setFound] = useState<TeamSummary[] | null>(null);
-  const [chosen, setChosen] = useState<{ team: VerifiedTeam; admin: Person; candidate: KeyCandidate } | null>(null);
+  const [chosen, setChosen] = useState<{
+    team: VerifiedTeam;
+    admin: Person;
+    candidate: KeyCandidate;
+  } | null>(null);
   const [comparing, setComparing] = useState(false);
   const [progress, setProgress] = useState<{ done: number; total: number } | null>(null);
+  // Consent to write for the team (DESIGN §13), offered like a person's: ticked by default,
+  // untickable, only when my signed state holds no current consent to this team.
+  const [allowWriting, setAllowWriting] = useState(true);
+  const offersConsent =
+    !!chosen &&
+    deps.me.role === 'patient' &&
+    !consentsNow(deps.accountState.consents, teamSubject(chosen.team.state));
 
   const search = useMutation({
-    mutationFn: (prefix: string) => deps.call(endpoints.findTeams, { query: { namePrefix: prefix } }),
+    mutationFn: (prefix: string) =>
+      deps.call(endpoints.findTeams, { query: { namePrefix: prefix } }),
     onSuccess: (r) => {
       setFound(r.teams);
       setChosen(null);
@@ -43,7 +64,10 @@ export function TeamShare({ target, onShared, onClose }: { target: ShareTarget; 
       deps.keyBook.refresh(team.state.root.userId);
       const admin = await deps.keyBook.get(team.state.root.userId);
       // The admin key is the one the team's creation names, never the directory's say-so.
-      if (admin.fingerprint !== team.state.root.fingerprint) throw new Error(`The server gave a key for the team’s admin ${admin.name} that is not the one the team was created with. Refused.`);
+      if (admin.fingerprint !== team.state.root.fingerprint)
+        throw new Error(
+          `The server gave a key for the team’s admin ${admin.name} that is not the one the team was created with. Refused.`,
+        );
       return { team, admin, candidate: await toCandidate(admin) };
     },
     onSuccess: setChosen,
@@ -54,9 +78,23 @@ export function TeamShare({ target, onShared, onClose }: { target: ShareTarget; 
       const { admin, team } = chosen;
       // Pins as they are now (a comparison may just have marked the key verified).
       const state = pinStateOf(contactsOf(deps.accountState.pins), admin.id, admin.fingerprint);
-      if (state.status === 'changed') throw new Error('Sharing is blocked until you compare the numbers for the admin’s new key.');
-      if (state.status === 'new') await contacts.update((doc) => pin(doc, { id: admin.id, name: admin.name, role: admin.role }, admin.fingerprint, new Date()));
-      return shareRecordsWithTeam(deps, target.recordIds, team, (done, total) => setProgress({ done, total }));
+      const blocked = whyBlocked(state, admin.name);
+      if (blocked) throw new Error(blocked);
+      if (state.status === 'new')
+        await contacts.update((doc) =>
+          pin(
+            doc,
+            { id: admin.id, name: admin.name, role: admin.role },
+            admin.fingerprint,
+            new Date(),
+          ),
+        );
+      const outcome = await shareRecordsWithTeam(deps, target.recordIds, team, (done, total) =>
+        setProgress({ done, total }),
+      );
+      if (offersConsent && allowWriting && outcome.shared.length > 0)
+        await setConsent(deps, teamSubject(team.state), true);
+      return outcome;
     },
     onSuccess: (outcome) => {
       if (outcome && outcome.failed.length === 0) onShared();
@@ -88,14 +126,27 @@ export function TeamShare({ target, onShared, onClose }: { target: ShareTarget; 
       <h3 id="team-share-title">Or share with a care team</h3>
       <p>Everyone in the team can then read it, and only while they are in the team.</p>
       <form onSubmit={submit} role="search" aria-label="Find a care team">
-        <TextField label="Team name" value={name} onChange={(e) => setName(e.target.value)} hint="At least two letters, for example: Cardiology" />
-        <Button type="submit" variant="secondary" disabled={search.isPending || name.trim().length < 2}>
+        <TextField
+          label="Team name"
+          value={name}
+          onChange={(e) => setName(e.target.value)}
+          hint="At least two letters, for example: Cardiology"
+        />
+        <Button
+          type="submit"
+          variant="secondary"
+          disabled={search.isPending || name.trim().length < 2}
+        >
           Search teams
         </Button>
       </form>
       {error ? <Banner tone="bad">{describeError(error)}</Banner> : null}
-      {failed.length > 0 ? <Banner tone="bad">{`${failed.length} record(s) were not shared: ${failed.map((f) => describeError(f.error)).join(' ')}`}</Banner> : null}
-      {found && found.length === 0 ? <Banner tone="info">No care team has that name.</Banner> : null}
+      {failed.length > 0 ? (
+        <Banner tone="bad">{`${failed.length} record(s) were not shared: ${failed.map((f) => describeError(f.error)).join(' ')}`}</Banner>
+      ) : null}
+      {found && found.length === 0 ? (
+        <Banner tone="info">No care team has that name.</Banner>
+      ) : null}
       {found && found.length > 0 && !chosen ? (
         <ul aria-label="Care teams found">
           {found.map((t) => (
@@ -110,7 +161,8 @@ export function TeamShare({ target, onShared, onClose }: { target: ShareTarget; 
       {chosen ? (
         <>
           <p>
-            <strong>{teamName}</strong> is run by {chosen.admin.name}, who signed every member in. Check {chosen.admin.name}’s key before you share:
+            <strong>{teamName}</strong> is run by {chosen.admin.name}, who signed every member in.
+            Check {chosen.admin.name}’s key before you share:
           </p>
           <PersonKeyCheck
             candidate={chosen.candidate}
@@ -119,12 +171,30 @@ export function TeamShare({ target, onShared, onClose }: { target: ShareTarget; 
             onCompare={() => setComparing(true)}
             onShare={() => share.mutate()}
           />
+          {offersConsent ? (
+            <label>
+              <input
+                type="checkbox"
+                checked={allowWriting}
+                disabled={share.isPending}
+                onChange={(e) => setAllowWriting(e.target.checked)}
+              />{' '}
+              Every current member of {chosen.team.state.name} may also write records for you
+            </label>
+          ) : null}
           <TeamMembers team={chosen.team} />
         </>
       ) : null}
       {share.isPending ? (
         <div aria-busy="true">
-          <Progress label={progress && progress.total > 1 ? `Sharing ${progress.done} of ${progress.total} records with the team` : 'Sharing with the team'} value={progress && progress.total > 0 ? progress.done / progress.total : null} />
+          <Progress
+            label={
+              progress && progress.total > 1
+                ? `Sharing ${progress.done} of ${progress.total} records with the team`
+                : 'Sharing with the team'
+            }
+            value={progress && progress.total > 0 ? progress.done / progress.total : null}
+          />
         </div>
       ) : null}
     </section>

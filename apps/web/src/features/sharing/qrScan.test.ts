@@ -14,7 +14,8 @@ function qrPixels(text: string): ImageData {
     for (let x = 0; x < side; x++) {
       const mx = Math.floor(x / scale) - quiet;
       const my = Math.floor(y / scale) - quiet;
-      const dark = mx >= 0 && my >= 0 && mx < modules.size && my < modules.size && modules.get(my, mx) === 1;
+      const dark =
+        mx >= 0 && my >= 0 && mx < modules.size && my < modules.size && modules.get(my, mx) === 1;
       if (dark) data.fill(0, (y * side + x) * 4, (y * side + x) * 4 + 3);
     }
   }
@@ -28,7 +29,12 @@ describe('reading the safety-number QR code', () => {
   });
 
   it('when the picture holds no code, then there is no result', async () => {
-    const blank = { data: new Uint8ClampedArray(64 * 64 * 4).fill(255), width: 64, height: 64, colorSpace: 'srgb' } as ImageData;
+    const blank = {
+      data: new Uint8ClampedArray(64 * 64 * 4).fill(255),
+      width: 64,
+      height: 64,
+      colorSpace: 'srgb',
+    } as ImageData;
     await expect(decodeQr(blank)).resolves.toBeNull();
   });
 

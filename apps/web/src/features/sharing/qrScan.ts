@@ -17,12 +17,19 @@ let decoder: Promise<Decoder> | undefined;
 
 async function pickDecoder(): Promise<Decoder> {
   const native = (globalThis as { BarcodeDetector?: BarcodeDetectorClass }).BarcodeDetector;
-  if (native && (await native.getSupportedFormats().catch((): string[] => [])).includes('qr_code')) {
+  if (
+    native &&
+    (await native.getSupportedFormats().catch((): string[] => [])).includes('qr_code')
+  ) {
     const detector = new native({ formats: ['qr_code'] });
     return async (frame) => (await detector.detect(frame))[0]?.rawValue ?? null;
   }
   const { default: jsQR } = await import('jsqr');
-  return (frame) => Promise.resolve(jsQR(frame.data, frame.width, frame.height, { inversionAttempts: 'attemptBoth' })?.data ?? null);
+  return (frame) =>
+    Promise.resolve(
+      jsQR(frame.data, frame.width, frame.height, { inversionAttempts: 'attemptBoth' })?.data ??
+        null,
+    );
 }
 
 /** The text of the first QR code in `frame`, or null when there is none. */

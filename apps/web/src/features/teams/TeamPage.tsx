@@ -10,7 +10,7 @@ import { Badge, Banner, Button, Card, Progress, SelectField, TextField } from '.
 import { FingerprintView } from '../sharing/Fingerprint';
 import { useNames } from '../records/useNames';
 import { addMember, loadTeam, removeMember, type VerifiedTeam } from './teamService';
-import { rekeyStatus, rekeyTeam, type RekeyProgress } from './rekey';
+import { rekeyStatus, rekeyTeam, type RekeyListing, type RekeyProgress } from './rekey';
 
 /** The query key of a verified team; every change of the team refetches it. */
 export const teamQueryKey = (teamId: string) => ['team', teamId] as const;
@@ -29,15 +29,38 @@ export function TeamPage() {
   return (
     <>
       <PageHead title={`${state.name} (${state.practiceName})`} />
-      <Card labelledBy="team-admin-key">
-        <h2 id="team-admin-key">The team’s admin key</h2>
-        <p>Patients compare this fingerprint before they share with the team, as they do for a person.</p>
-        <FingerprintView fingerprint={state.root.fingerprint} label="Team admin key fingerprint" />
-      </Card>
+      <TeamCheck root={state.root} />
       {me?.admin ? <Rekey team={team.data} /> : null}
       <Members team={team.data} isAdmin={me?.admin === true} />
       {me?.admin ? <AddMember team={team.data} /> : null}
     </>
+  );
+}
+
+/**
+ * How patients check the team (issue 14: plain words, the technical detail one click away):
+ * they compare numbers with its founder, whose key signed the team's creation, as for a person.
+ */
+function TeamCheck({ root }: { root: VerifiedTeam['state']['root'] }) {
+  const names = useNames([root.userId]);
+  const founder = names.get(root.userId) ?? 'the team’s founder';
+  return (
+    <Card labelledBy="team-check">
+      <h2 id="team-check">How patients check this team</h2>
+      <p>
+        Before they share with the team, patients compare numbers with {founder}, who created it, as
+        they do for any person. When the numbers match, they know this is the real team and not a
+        copy.
+      </p>
+      <details>
+        <summary>Details</summary>
+        <p>
+          The numbers are made from the key fingerprint of {founder}, which signed the team’s
+          creation:
+        </p>
+        <FingerprintView fingerprint={root.fingerprint} label="Founder’s key fingerprint" />
+      </details>
+    </Card>
   );
 }
 
@@ -48,25 +71,40 @@ export function TeamPage() {
  */
 function Rekey({ team }: { team: VerifiedTeam }) {
   const { deps } = useWorkspace();
-  const queryClient = useQueryClient();
-  const status = useQuery({ queryKey: ['rekey-status', team.state.teamId, team.state.seq], queryFn: () => rekeyStatus(deps, team) });
+  const status = useQuery({
+    queryKey: ['rekey-status', team.state.teamId, team.state.seq],
+    queryFn: () => rekeyStatus(deps, team),
+  });
   const [progress, setProgress] = useState<RekeyProgress | null>(null);
   const started = useRef<string | null>(null);
   const stopped = useRef(false);
+  // The run in flight, if any. One at a time: two runs re-keyed the same records (the second's
+  // write of each was a 409), and both wrote the one progress bar.
+  const inFlight = useRef<{ runKey: string; stop: boolean } | null>(null);
+  // The run works from the page's listing of the team's records: it used to list them all again
+  // (each with its message) before it started, so each rotation listed every record twice.
   const run = useMutation({
-    mutationFn: () => rekeyTeam(deps, team, setProgress, () => stopped.current),
-    onSettled: () => void queryClient.invalidateQueries({ queryKey: ['rekey-status', team.state.teamId] }),
+    mutationFn: (flight: { runKey: string; stop: boolean; listing: RekeyListing }) =>
+      rekeyTeam(deps, team, flight.listing, setProgress, () => stopped.current || flight.stop),
+    onSettled: () => {
+      inFlight.current = null;
+    },
   });
   const left = status.data?.stale.length ?? 0;
   const runKey = `${team.state.teamId}:${team.state.seq}`;
-  const { mutate } = run;
+  const { mutate, isPending } = run;
   useEffect(() => {
+    // The team changed again during a run: that run works from an older key, so it stops, and
+    // the run for the new key starts once it has.
+    if (inFlight.current && inFlight.current.runKey !== runKey) inFlight.current.stop = true;
     // Starts by itself once per team change, when the data says records are left.
-    if (left > 0 && started.current !== runKey) {
+    if (status.data && left > 0 && started.current !== runKey && !inFlight.current) {
       started.current = runKey;
-      mutate();
+      const flight = { runKey, stop: false, listing: status.data };
+      inFlight.current = flight;
+      mutate(flight);
     }
-  }, [left, runKey, mutate]);
+  }, [status.data, left, runKey, mutate, isPending]);
   useEffect(() => {
     stopped.current = false;
     return () => {
@@ -80,11 +118,20 @@ function Rekey({ team }: { team: VerifiedTeam }) {
     <Card labelledBy="rekey">
       <h2 id="rekey">Re-encrypting the team’s records</h2>
       <p>
-        Someone left the team, so it has a new key. The records shared with the team are being re-encrypted to it, so that the person who left cannot open any later version. They
-        may have kept what they already read. You can keep working; if you close this page, it goes on the next time an admin opens it.
+        Someone left the team, so it has a new key. The records shared with the team are being
+        re-encrypted to it, so that the person who left cannot open any later version. They may have
+        kept what they already read. You can keep working; if you close this page, it goes on the
+        next time an admin opens it.
       </p>
-      {run.isPending && progress ? <Progress label={`Re-encrypted ${progress.done} of ${progress.total} records`} value={fraction} /> : null}
-      {run.isPending && !progress ? <Progress label="Finding the team’s records" value={null} /> : null}
+      {run.isPending && progress ? (
+        <Progress
+          label={`Re-encrypted ${progress.done} of ${progress.total} records`}
+          value={fraction}
+        />
+      ) : null}
+      {run.isPending && !progress ? (
+        <Progress label="Finding the team’s records" value={null} />
+      ) : null}
       {run.isSuccess && progress ? (
         <Banner tone={progress.skipped > 0 ? 'warn' : 'ok'}>
           {progress.skipped > 0
@@ -135,12 +182,29 @@ function Members({ team, isAdmin }: { team: VerifiedTeam; isAdmin: boolean }) {
           ))}
         </tbody>
       </table>
-      {leaving ? <RemoveMember team={team} member={leaving} name={names.get(leaving.userId) ?? 'this member'} onDone={() => setLeaving(null)} /> : null}
+      {leaving ? (
+        <RemoveMember
+          team={team}
+          member={leaving}
+          name={names.get(leaving.userId) ?? 'this member'}
+          onDone={() => setLeaving(null)}
+        />
+      ) : null}
     </Card>
   );
 }
 
-function RemoveMember({ team, member, name, onDone }: { team: VerifiedTeam; member: TeamMemberState; name: string; onDone: () => void }) {
+function RemoveMember({
+  team,
+  member,
+  name,
+  onDone,
+}: {
+  team: VerifiedTeam;
+  member: TeamMemberState;
+  name: string;
+  onDone: () => void;
+}) {
   const { deps } = useWorkspace();
   const queryClient = useQueryClient();
   const remove = useMutation({
@@ -153,8 +217,9 @@ function RemoveMember({ team, member, name, onDone }: { team: VerifiedTeam; memb
   return (
     <Banner tone="warn" title={`Remove ${name} from the team?`}>
       <p>
-        They stop getting the team’s records at once, and the team gets a new key. They may have kept what they already read. Records shared with the team are then re-encrypted to
-        the new key in the background.
+        They stop getting the team’s records at once, and the team gets a new key. They may have
+        kept what they already read. Records shared with the team are then re-encrypted to the new
+        key in the background.
       </p>
       <Button variant="danger" disabled={remove.isPending} onClick={() => remove.mutate()}>
         {remove.isPending ? 'Removing…' : `Remove ${name}`}
@@ -190,10 +255,23 @@ function AddMember({ team }: { team: VerifiedTeam }) {
   return (
     <Card labelledBy="add-member">
       <h2 id="add-member">Add a member</h2>
-      <p>They can read every record shared with the team as soon as they are added. Nothing is re-encrypted.</p>
+      <p>
+        They can read every record shared with the team as soon as they are added. Nothing is
+        re-encrypted.
+      </p>
       <form onSubmit={submit}>
-        <TextField label="Their email" type="email" value={email} onChange={(e) => setEmail(e.target.value)} autoComplete="off" />
-        <SelectField label="Their role in the team" value={role} onChange={(e) => setRole(e.target.value as TeamRole)}>
+        <TextField
+          label="Their email"
+          type="email"
+          value={email}
+          onChange={(e) => setEmail(e.target.value)}
+          autoComplete="off"
+        />
+        <SelectField
+          label="Their role in the team"
+          value={role}
+          onChange={(e) => setRole(e.target.value as TeamRole)}
+        >
           <option value="doctor">Doctor</option>
           <option value="nurse">Nurse</option>
           <option value="staff">Staff</option>

@@ -11,19 +11,28 @@ import { createPractice, createTeam } from './teamService';
 /** Doctor: the teams I belong to, the practices I run, and their teams (DESIGN §13). */
 export function TeamsPage() {
   const { deps } = useWorkspace();
-  const mine = useQuery({ queryKey: ['my-teams', deps.me.id], queryFn: () => deps.call(endpoints.listMyTeams, {}) });
-  const practices = useQuery({ queryKey: ['practices', deps.me.id], queryFn: () => deps.call(endpoints.listPractices, {}) });
+  const mine = useQuery({
+    queryKey: ['my-teams', deps.me.id],
+    queryFn: () => deps.call(endpoints.listMyTeams, {}),
+  });
+  const practices = useQuery({
+    queryKey: ['practices', deps.me.id],
+    queryFn: () => deps.call(endpoints.listPractices, {}),
+  });
   return (
     <>
       <PageHead title="Care teams" />
       <p>
-        A care team reads the records patients share with it. Everyone in it is listed with the role an admin signed for them, so patients see who is attested. When someone
-        leaves, their access ends at once.
+        A care team reads the records patients share with it. Everyone in it is listed with the role
+        an admin signed for them, so patients see who is attested. When someone leaves, their access
+        ends at once.
       </p>
       <Card labelledBy="my-teams">
         <h2 id="my-teams">Your teams</h2>
         {mine.isError ? <Banner tone="bad">{describeError(mine.error)}</Banner> : null}
-        {mine.isSuccess && mine.data.teams.length === 0 ? <p>You are not in any team yet.</p> : null}
+        {mine.isSuccess && mine.data.teams.length === 0 ? (
+          <p>You are not in any team yet.</p>
+        ) : null}
         <ul aria-label="Your teams">
           {mine.data?.teams.map((t) => (
             <li key={t.id}>
@@ -33,7 +42,9 @@ export function TeamsPage() {
         </ul>
       </Card>
       {practices.isError ? <Banner tone="bad">{describeError(practices.error)}</Banner> : null}
-      {practices.data?.practices.map((p) => <PracticeCard key={p.id} practice={p} />)}
+      {practices.data?.practices.map((p) => (
+        <PracticeCard key={p.id} practice={p} />
+      ))}
       <NewPractice />
     </>
   );
@@ -58,7 +69,12 @@ function NewPractice() {
     <Card labelledBy="new-practice">
       <h2 id="new-practice">New practice</h2>
       <form onSubmit={submit}>
-        <TextField label="Practice name" value={name} onChange={(e) => setName(e.target.value)} hint="For example: St Mary’s Hospital. You become its admin." />
+        <TextField
+          label="Practice name"
+          value={name}
+          onChange={(e) => setName(e.target.value)}
+          hint="For example: St Mary’s Hospital. You become its admin."
+        />
         <Button type="submit" disabled={create.isPending || !name.trim()}>
           Create practice
         </Button>
@@ -98,7 +114,12 @@ function PracticeCard({ practice }: { practice: PracticeDto }) {
           if (name.trim()) create.mutate();
         }}
       >
-        <TextField label="New team name" value={name} onChange={(e) => setName(e.target.value)} hint="For example: Cardiology. You become its first admin." />
+        <TextField
+          label="New team name"
+          value={name}
+          onChange={(e) => setName(e.target.value)}
+          hint="For example: Cardiology. You become its first admin."
+        />
         <Button type="submit" disabled={create.isPending || !name.trim()}>
           {create.isPending ? 'Creating the team’s key…' : 'Create team'}
         </Button>

@@ -1,0 +1,125 @@
+// Re-keying a record after its care team's key changed (DESIGN §13, docs/care-teams.md
+// "Re-keying records after a rotation"): a team admin's new version that keeps the readers and
+// the content and moves the team to its current key, without the patient's consent to write.
+import type { RecordDto, RekeyRecordRequest } from '@medseal/contract';
+import { MAX_REKEY_MESSAGE_CHARS } from '@medseal/contract';
+import { AppError } from '../../lib/errors';
+import { checkMessage, checkPacketFor, checkPublicKey } from '../../lib/pgp';
+import type { Services } from '../../services';
+import { appendAudit } from '../audit/use-cases';
+import { teamForRecords } from '../teams/use-cases';
+import { recordChanged } from './access';
+import { listAttachments } from './attachment-list';
+import { replaceAttachmentPacket } from './attachments';
+import type { RecordDoc } from './model';
+import {
+  attachmentsOf,
+  resolveRecipients,
+  storeNextVersion,
+  toRecordDto,
+  versionConflict,
+} from './use-cases';
+
+/**
+ * A team admin re-keys the current version after the team's key changed (docs/care-teams.md
+ * "Re-keying"). Needs no consent to write: a re-key cannot change what the record says. The
+ * server keeps what it can tell apart: the readers and teams are the base's (taken from the
+ * stored record, not from the request), every team moves to its current key, the author stays
+ * the base's, the message is only packets plus a statement (its size caps what it could carry),
+ * and each file gets the new team key's packet in place of the retired one's. Clients check the
+ * rest: the statement is signed by a current admin and its base opens to the same content.
+ * @throws AppError 409 `version-conflict`, `already-rekeyed`; 403 `not-team-admin`; 400
+ *   `team-not-granted`, `rekey-carries-content`, `rekey-attachments-mismatch`, message codes,
+ *   `fingerprint-mismatch` (a reader's key changed since); 404 `team-not-found`.
+ */
+export async function rekeyRecord(
+  s: Services,
+  record: RecordDoc,
+  actorId: string,
+  body: RekeyRecordRequest,
+): Promise<RecordDto> {
+  if (body.baseVersion !== record.version) throw versionConflict(record);
+  const granted = record.teams ?? [];
+  const entry = granted.find((t) => t.teamId === body.teamId);
+  if (!entry)
+    throw new AppError({
+      status: 400,
+      code: 'team-not-granted',
+      message: 'The record is not shared with this team.',
+    });
+  const resolved = await Promise.all(granted.map((t) => teamForRecords(s, t.teamId)));
+  const team = resolved[granted.indexOf(entry)];
+  if (!team || resolved.some((t) => !t))
+    throw new AppError({
+      status: 404,
+      code: 'team-not-found',
+      message: 'No such team.',
+      details: { teamId: body.teamId },
+    });
+  const caller = await s.models.users.findById(actorId, { fingerprint: 1 }).lean();
+  const admin = team.state.members.find((m) => m.userId === actorId && m.admin);
+  if (!admin || admin.fingerprint !== caller?.fingerprint)
+    throw new AppError({
+      status: 403,
+      code: 'not-team-admin',
+      message: 'Only a current admin of the team re-keys its records.',
+    });
+  if (entry.gen >= team.key.gen)
+    throw new AppError({
+      status: 409,
+      code: 'already-rekeyed',
+      message: 'The record already uses the team’s current key.',
+    });
+  if (body.message.length > MAX_REKEY_MESSAGE_CHARS)
+    throw new AppError({
+      status: 400,
+      code: 'rekey-carries-content',
+      message:
+        'A re-key holds only a signed statement and packets; this message is too large to be one.',
+    });
+  const teams = resolved.flatMap((t) => (t ? [t] : []));
+  const keys = await resolveRecipients(s, record.recipients, record.ownerId, record.authorId, true);
+  await checkMessage(
+    body.message,
+    [...keys, ...teams.map((t) => t.key.publicKey)],
+    MAX_REKEY_MESSAGE_CHARS,
+  );
+  const files = await listAttachments(s.models, record._id);
+  const packets = body.attachmentPackets ?? {};
+  if (
+    Object.keys(packets).length !== files.length ||
+    files.some((f) => packets[f._id] === undefined)
+  ) {
+    throw new AppError({
+      status: 400,
+      code: 'rekey-attachments-mismatch',
+      message:
+        'A re-key brings the new team key’s packet for each file of the record, and no other.',
+    });
+  }
+  for (const f of files) await checkPacketFor(packets[f._id] ?? '', team.key.publicKey);
+  const updated = await storeNextVersion(s, record, {
+    authorId: record.authorId,
+    rekeyedBy: actorId,
+    recipients: record.recipients.map((r) => ({ userId: r.userId, fingerprint: r.fingerprint })),
+    teams: teams.map((t) => ({
+      teamId: t.state.teamId,
+      fingerprint: t.key.fingerprint,
+      gen: t.key.gen,
+    })),
+    message: body.message,
+  });
+  // The files: the new key's packet in, the retired key's out (the version naming it is history now).
+  const retired = (
+    await Promise.all(team.retiredKeys.map(async (k) => (await checkPublicKey(k)).encryptionKeyIds))
+  ).flat();
+  for (const f of files) await replaceAttachmentPacket(s, f, packets[f._id] ?? '', retired);
+  await recordChanged(s, record._id, record.readerIds);
+  await appendAudit(s, {
+    recordId: record._id,
+    ownerId: record.ownerId,
+    actorId,
+    action: 'update',
+  });
+  return toRecordDto(updated, await attachmentsOf(s, record._id));
+}

@@ -1,0 +1,99 @@
+import type { Connection } from 'mongoose';
+import { freshTestDatabaseUri } from '@medseal/devdb/test-database';
+import { connectDb } from '../src/lib/db';
+import { ClaimGroup, claimModel, withClaim, type ClaimStore } from '../src/lib/claims';
+import { startDbProxy } from './helpers/db-proxy';
+
+describe('claims taken together (ClaimGroup, a batch of shares)', () => {
+  let connection: Connection;
+  let store: ClaimStore;
+
+  beforeAll(async () => {
+    connection = await connectDb(freshTestDatabaseUri('claimgroup'));
+    store = { models: { claims: claimModel(connection) } };
+  });
+  afterAll(async () => {
+    await connection.dropDatabase();
+    await connection.close();
+  });
+
+  it('when claims are asked for together and one is held by another writer, then the others are taken, that one is refused, and giving back removes only the taken ones', async () => {
+    const held = { _id: 'record:held:2', createdAt: new Date() };
+    await store.models.claims.create(held);
+    const group = new ClaimGroup(store);
+    const mine = ['record:a:2', 'record:held:2', 'record:b:2'].map((_id) => ({
+      _id,
+      createdAt: new Date(),
+    }));
+
+    const taken = await Promise.all(mine.map((c) => group.take(c)));
+    expect(taken).toEqual([true, false, true]);
+    expect((await store.models.claims.find({}).lean()).map((c) => c._id).sort()).toEqual([
+      'record:a:2',
+      'record:b:2',
+      'record:held:2',
+    ]);
+
+    await Promise.all([mine[0], mine[1], mine[2]].map((c) => c && group.giveBack(c)));
+    // The other writer's claim stays (its createdAt is not ours).
+    expect((await store.models.claims.find({}).lean()).map((c) => c._id)).toEqual([
+      'record:held:2',
+    ]);
+  });
+
+  it('when two writes of one group want the same claim at once, then only one of them runs', async () => {
+    const group = new ClaimGroup(store);
+    let running = 0;
+    let most = 0;
+    const write = async () => {
+      most = Math.max(most, ++running);
+      await new Promise((r) => setTimeout(r, 50));
+      running--;
+      return 'written';
+    };
+    const results = await Promise.all(
+      [1, 2, 3].map(() =>
+        withClaim(store, 'record:same:5', () => Promise.resolve(false), write, group),
+      ),
+    );
+    expect(results.filter((r) => r === 'written')).toHaveLength(1);
+    expect(most).toBe(1);
+    expect(await store.models.claims.countDocuments({ _id: 'record:same:5' })).toBe(0);
+  });
+
+  it('when giving a claim back fails after its write was stored, then the write counts as done; when the write fails, its own error is the answer', async () => {
+    const proxy = await startDbProxy(freshTestDatabaseUri('claimgroup'));
+    const through = await connectDb(proxy.uri);
+    try {
+      const viaProxy: ClaimStore = { models: { claims: claimModel(through) } };
+      // A `delete` command (BSON: a string element named `delete`) on the claims collection.
+      proxy.resetOn(['\x02delete\x00', 'write_claims\x00']);
+      await expect(
+        withClaim(
+          viaProxy,
+          'record:stored:3',
+          () => Promise.resolve(false),
+          () => Promise.resolve('written'),
+        ),
+      ).resolves.toBe('written');
+      await expect(
+        withClaim(
+          viaProxy,
+          'record:failed:3',
+          () => Promise.resolve(false),
+          () => Promise.reject(new Error('the write itself failed')),
+        ),
+      ).rejects.toThrow('the write itself failed');
+      proxy.resetOn(undefined);
+      // Both claims were left behind: each names a version no writer asks for again.
+      expect((await viaProxy.models.claims.find({}).lean()).map((c) => c._id).sort()).toEqual([
+        'record:failed:3',
+        'record:stored:3',
+      ]);
+    } finally {
+      await through.dropDatabase();
+      await through.close();
+      await proxy.close();
+    }
+  });
+});

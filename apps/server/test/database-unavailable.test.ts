@@ -1,0 +1,60 @@
+import { freshTestDatabaseUri } from '@medseal/devdb/test-database';
+import type { Connection } from 'mongoose';
+import { connectDb, isDatabaseUnavailable } from '../src/lib/db';
+import { codeOf } from './helpers/client';
+import { startDbProxy, type DbProxy } from './helpers/db-proxy';
+import { createBody } from './helpers/records';
+import { registerUser } from './helpers/users';
+import { startTestServer, type TestServer } from './support';
+
+/** An `insert` command (BSON: a string element named `insert`) into `collection`. */
+const insertInto = (collection: string) => ['\x02insert\x00', `${collection}\x00`];
+
+describe('a database connection reset in the middle of a write', () => {
+  let proxy: DbProxy;
+  beforeAll(async () => {
+    proxy = await startDbProxy(freshTestDatabaseUri('reset'));
+  });
+  afterAll(async () => {
+    await proxy.close();
+  });
+
+  it('when an ordered insertMany loses its connection, then the driver error (a bulk write error keeping the network error inside) counts as the database being unavailable', async () => {
+    const connection: Connection = await connectDb(proxy.uri);
+    try {
+      const probes = connection.collection<{ _id: string }>('probes');
+      proxy.resetOn(insertInto('probes'));
+      const error: unknown = await probes
+        .insertMany([{ _id: 'a' }, { _id: 'b' }], { ordered: true })
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      proxy.resetOn(undefined);
+      expect((error as Error | undefined)?.name).toBe('MongoBulkWriteError');
+      expect(isDatabaseUnavailable(error)).toBe(true);
+      expect(isDatabaseUnavailable(new Error('E11000 duplicate key'))).toBe(false);
+    } finally {
+      await connection.dropDatabase().catch(() => undefined);
+      await connection.close();
+    }
+  });
+
+  it('when the connection is reset while a new record group-commits its audit event, then 503 database-unavailable, not 500', async () => {
+    const server: TestServer = await startTestServer({ mongoUri: proxy.uri });
+    try {
+      const alice = await registerUser(server.baseUrl, { name: 'Alice Reset' });
+      const body = await createBody(alice, alice, [alice]);
+      proxy.resetOn(insertInto('audit_events'));
+      const res = await alice.api.post('/records', body);
+      proxy.resetOn(undefined);
+      expect({ status: res.status, code: codeOf(res) }).toEqual({
+        status: 503,
+        code: 'database-unavailable',
+      });
+    } finally {
+      proxy.resetOn(undefined);
+      await server.close();
+    }
+  });
+});

@@ -1,0 +1,32 @@
+import type { Person } from '../../app/keyBook';
+import { contactsOf, useWorkspace } from '../../app/workspace';
+import { pinStateOf } from '../contacts/contactsModel';
+import type { KeyCandidate } from './PersonKeyCheck';
+
+/** What a share dialog shares: the records, and who reads them already. */
+export interface ShareTarget {
+  recordIds: string[];
+  /** Who can read the single record being shared already (verified readers), to say so before sharing. */
+  readers?: string[];
+  /** A record's title for messages about it (decrypted here). */
+  titleOf?(recordId: string): string | undefined;
+}
+
+/** Builds the key check for a person: local fingerprint, safety number, QR payload, pin state. */
+export function useCandidate() {
+  const { deps } = useWorkspace();
+  return async (person: Person): Promise<KeyCandidate> => {
+    const [safetyNumber, qrPayload] = await Promise.all([
+      deps.crypto.safetyNumber(deps.key.fingerprint, person.fingerprint),
+      deps.crypto.safetyNumberQrPayload(deps.key.fingerprint, person.fingerprint),
+    ]);
+    return {
+      person: { id: person.id, name: person.name, role: person.role },
+      fingerprint: person.fingerprint,
+      safetyNumber,
+      qrPayload,
+      // The pins as they are now: a comparison may have changed them since this screen rendered.
+      state: pinStateOf(contactsOf(deps.accountState.pins), person.id, person.fingerprint),
+    };
+  };
+}
