@@ -349,9 +349,10 @@ export const idLinkSchema = new Schema<IdLinkDoc>(
 /**
  * A list of ids per key, each a chain appended with group commit (ChainAppender), so reading a
  * key's list is a few `_id` lookups and one `_id $in` (DESIGN §9) where a query by the key
- * would read the whole collection on FerretDB. Lists only grow: an id may be in a list twice
- * (an append retried after a crash, or made again), and `idsOf` gives it once; what still
- * holds (is she still a member?) is for the caller to check against the documents named.
+ * would read the whole collection on FerretDB. Lists only grow (until dropped whole): an id
+ * may be in a list twice (an append retried after a crash, or made again), and `idsOf` gives
+ * it once; what still holds (is she still a member?) is for the caller to check against the
+ * documents named.
  */
 export class IdLists {
   private readonly chains: ChainAppender<{ key: string; id: string }, { seq: number }, IdLinkDoc>;
@@ -385,6 +386,17 @@ export class IdLists {
   /** Adds `id` to the list of each key. */
   async add(keys: readonly string[], id: string): Promise<void> {
     await this.chains.append(keys.map((key) => ({ key, id })));
+  }
+
+  /**
+   * Deletes `key`'s list, for a list no one adds to any more (the rate limiter's list of the
+   * keys hit in a past slot). Its first link goes last: a drop cut short is found again.
+   */
+  async drop(key: string): Promise<void> {
+    const { seq } = await this.chains.head(key);
+    await deleteByIds(this.links, chainIds(key, 2, seq));
+    await this.links.deleteOne({ _id: chainId(key, 1) });
+    this.chains.forget(key);
   }
 
   /** The ids in `key`'s list, each once, first added first. */

@@ -1,7 +1,9 @@
+import { freshTestDatabaseUri } from '@medseal/devdb/test-database';
 import { ApiClient, codeOf } from '../helpers/client';
+import { collectionScans, filtersSentDuring, monitored } from '../helpers/commands';
 import { randomSecret, registerUser } from '../helpers/users';
 import { startTestServer, type TestServer } from '../support';
-import { RateLimiter } from '../../src/lib/rate-limit';
+import { RateLimiter, type RateLimitRule } from '../../src/lib/rate-limit';
 import { defaultRateLimits } from '../../src/services';
 
 const WINDOW_MS = 60_000;
@@ -10,6 +12,7 @@ let now = Date.now();
 let server: TestServer;
 beforeAll(async () => {
   server = await startTestServer({
+    mongoUri: monitored(freshTestDatabaseUri('rate_limit')),
     settings: {
       rateWindowMs: WINDOW_MS,
       clock: () => now,
@@ -23,6 +26,15 @@ beforeAll(async () => {
   });
 });
 afterAll(() => server.close());
+
+/** How many of `attempts` passed; throws if any failed with anything but `rate-limited`. */
+async function passed(attempts: Promise<unknown>[]): Promise<number> {
+  const results = await Promise.allSettled(attempts);
+  for (const r of results)
+    if (r.status === 'rejected' && (r.reason as { code?: string }).code !== 'rate-limited')
+      throw r.reason;
+  return results.filter((r) => r.status === 'fulfilled').length;
+}
 
 const login = (api: ApiClient, email: string, loginSecret: string) =>
   api.post('/auth/login', { email, loginSecret });
@@ -131,6 +143,75 @@ describe('rate limits', () => {
     );
     expect(refused.every((e) => e.code === 'rate-limited')).toBe(true);
     expect(results.filter((r) => r.status === 'fulfilled').length).toBeLessThanOrEqual(10);
+  });
+
+  it('when attempts on one counter race from two server processes, then exactly the limit pass', async () => {
+    // Mid-slot: the attempts' clock stays in one slot (the edge is the next test's).
+    const clock = () => 7_705_000;
+    const one = new RateLimiter(server.connection, 10_000, clock);
+    const other = new RateLimiter(server.connection, 10_000, clock);
+    for (const rule of [{ limit: 10 }, { limit: 4, backoff: { baseMs: 60_000 } }]) {
+      const key = `race:${randomSecret()}`;
+      const attempts = Array.from({ length: 40 }, (_, i) =>
+        (i % 2 ? one : other).reserve(key, rule),
+      );
+      expect(await passed(attempts)).toBe(rule.limit);
+      await expect(one.hit(key, rule)).rejects.toMatchObject({ code: 'rate-limited' });
+    }
+  });
+
+  it('when attempts race across the edge of two slots, then no more than the limit pass', async () => {
+    const edge = 9_000_000; // a slot starts here (window 10 s)
+    const before = new RateLimiter(server.connection, 10_000, () => edge - 1);
+    const after = new RateLimiter(server.connection, 10_000, () => edge);
+    for (let round = 0; round < 3; round++) {
+      const key = `edge:${randomSecret()}`;
+      const rule: RateLimitRule = { limit: 6 };
+      const attempts = Array.from({ length: 24 }, (_, i) =>
+        (i % 2 ? before : after).hit(key, rule),
+      );
+      const count = await passed(attempts);
+      expect(count).toBeGreaterThan(0);
+      expect(count).toBeLessThanOrEqual(rule.limit);
+      // What passed still counts, in both slots.
+      await expect(after.hit(key, { limit: count })).rejects.toMatchObject({
+        code: 'rate-limited',
+      });
+    }
+  });
+
+  it('when attempts are counted, refused, released and raced and a past slot is cleaned up, then every command the limiter sends is an `_id` lookup', async () => {
+    let t = 5_005_000;
+    const limiter = new RateLimiter(server.connection, 10_000, () => t);
+    const key = `lookups:${randomSecret()}`;
+    const oldIds = [1, 2, 3, 4].map((n) => `${key}:500:${n}`);
+    const hits = server.connection.collection<{ _id: string }>('rate_hits');
+    const sent = await filtersSentDuring(server.connection, async () => {
+      const release = await limiter.reserve(key, { limit: 3, backoff: { baseMs: 1_000 } });
+      await release();
+      expect(await passed(Array.from({ length: 6 }, () => limiter.hit(key, { limit: 3 })))).toBe(3);
+      await expect(limiter.hit(key, { limit: 3 })).rejects.toMatchObject({ code: 'rate-limited' });
+    });
+    expect(await hits.countDocuments({ _id: { $in: oldIds } })).toBe(4);
+    t += 40_000; // slot 500 is no longer read
+    sent.push(
+      ...(await filtersSentDuring(server.connection, async () => {
+        await limiter.hit(key, { limit: 3 });
+        await limiter.cleanup();
+      })),
+    );
+    const filters = sent.filter((f) => f.collection.startsWith('rate_'));
+    expect(new Set(filters.map((f) => `${f.command} ${f.collection}`))).toEqual(
+      new Set([
+        'find rate_hits',
+        'update rate_hits',
+        'delete rate_hits',
+        'find rate_slot_keys',
+        'delete rate_slot_keys',
+      ]),
+    );
+    expect(await collectionScans(server.connection, filters)).toEqual([]);
+    expect(await hits.countDocuments({ _id: { $in: [...oldIds, `${key}:504:1`] } })).toBe(1);
   });
 
   it('when wrong logins for one account arrive in parallel, then no more than the failure limit are tried; the rest get 429', async () => {
