@@ -21,6 +21,7 @@ import { createTeamLists, teamListModels, type TeamLists } from './components/te
 import {
   practiceModel,
   teamKeyEnvelopeModel,
+  teamHeadModel,
   teamModel,
   teamStatementModel,
 } from './components/teams/model';
@@ -112,6 +113,7 @@ export function createModels(connection: Connection) {
     invalidationStarts: invalidationStartModel(connection),
     practices: practiceModel(connection),
     teams: teamModel(connection),
+    teamHeads: teamHeadModel(connection),
     teamStatements: teamStatementModel(connection),
     teamLists: teamListModels(connection),
     teamKeyEnvelopes: teamKeyEnvelopeModel(connection),

@@ -1,5 +1,7 @@
-import type { Connection } from 'mongoose';
+import { mongo, type Connection } from 'mongoose';
 import { detectEngine } from '../../src/lib/db';
+
+type Document = Record<string, unknown>;
 
 /** A connection string whose clients report every command they send (the driver's command monitoring, set at connect). */
 export function monitored(uri: string): string {
@@ -97,4 +99,46 @@ export async function collectionScans(
     if (scan) scans.push(f);
   }
   return scans;
+}
+
+/** One command a connection sent: its name, its collection, the size of its answer (BSON bytes). */
+export interface SentCommand {
+  command: string;
+  collection: string;
+  replyBytes: number;
+}
+
+/**
+ * Runs `action` and returns every command `connection` sent meanwhile that the database answered,
+ * with the bytes of each answer (the driver's command monitoring: the connection must be
+ * `monitored`). What a request costs the database, in kinds and in bytes read.
+ */
+export async function commandsSentDuring(
+  connection: Connection,
+  action: () => Promise<void>,
+): Promise<SentCommand[]> {
+  const client = connection.getClient();
+  if (!client.options.monitorCommands)
+    throw new Error('the connection does not monitor commands: connect with monitored(uri)');
+  const started = new Map<number, { command: string; collection: string }>();
+  const sent: SentCommand[] = [];
+  const onStart = (e: { requestId: number; commandName: string; command: Document }) =>
+    started.set(e.requestId, {
+      command: e.commandName,
+      collection: String(e.command[e.commandName]),
+    });
+  const onDone = (e: { requestId: number; reply: unknown }) => {
+    const command = started.get(e.requestId);
+    if (command)
+      sent.push({ ...command, replyBytes: mongo.BSON.calculateObjectSize(e.reply as Document) });
+  };
+  client.on('commandStarted', onStart);
+  client.on('commandSucceeded', onDone);
+  try {
+    await action();
+  } finally {
+    client.off('commandStarted', onStart);
+    client.off('commandSucceeded', onDone);
+  }
+  return sent;
 }

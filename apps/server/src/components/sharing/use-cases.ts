@@ -29,7 +29,7 @@ import type { AttachmentDoc, RecordDoc } from '../records/model';
 import type { UserDoc } from '../users/model';
 import { withRevClaim } from '../records/rev-claim';
 import { feedSeqsOf, teamFeedId, teamFeedSeqsOf, UNLISTED } from '../records/feed';
-import { teamForRecords } from '../teams/use-cases';
+import { teamHead } from '../teams/use-cases';
 import { findByIds } from '../../lib/store';
 import { ClaimGroup } from '../../lib/claims';
 
@@ -440,7 +440,7 @@ export async function grantTeamAccess(
   body: TeamGrantRequest,
 ): Promise<TeamAccessEntry> {
   const [team, sharer] = await Promise.all([
-    teamForRecords(s, body.teamId),
+    teamHead(s, body.teamId),
     s.models.users.findById(sharerId, { publicKey: 1 }).lean(),
   ]);
   if (!team) throw new AppError({ status: 404, code: 'team-not-found', message: 'No such team.' });
@@ -462,7 +462,7 @@ export async function grantTeamAccess(
   ) {
     throw badGrant('The grant names another record, team or sharer.');
   }
-  if (grant.genesis !== team.state.genesis)
+  if (grant.genesis !== team.genesis)
     throw badGrant('The grant names another team with this id (its creation differs).');
   const { at, expiresAt } = grantTimes(grant);
   await checkPacketFor(body.pkesk, team.key.publicKey).catch((error: unknown) => {
@@ -509,8 +509,8 @@ export async function grantTeamAccess(
   });
   return {
     ...entry,
-    name: team.state.name,
-    practiceName: team.state.practiceName,
+    name: team.name,
+    practiceName: team.practiceName,
     signedGrant: body.signedGrant,
     grantedBy: sharerId,
     grantedAt: at.toISOString(),
@@ -687,19 +687,19 @@ export async function listAccess(s: Services, record: RecordDoc): Promise<Access
 /** The record's teams with their grants (a team the author wrote the record for has none). */
 async function teamEntries(s: Services, record: RecordDoc): Promise<TeamAccessEntry[]> {
   const teams = record.teams ?? [];
-  const [states, grants] = await Promise.all([
-    Promise.all(teams.map((t) => teamForRecords(s, t.teamId))),
+  const [heads, grants] = await Promise.all([
+    Promise.all(teams.map((t) => teamHead(s, t.teamId))),
     Promise.all(
       teams.map((t) => s.models.teamGrants.findById(teamGrantId(record._id, t.teamId)).lean()),
     ),
   ]);
   return teams.map((t, i) => {
-    const state = states[i]?.state;
+    const head = heads[i];
     const grant = grants[i];
     return {
       teamId: t.teamId,
-      name: state?.name ?? '',
-      practiceName: state?.practiceName ?? '',
+      name: head?.name ?? '',
+      practiceName: head?.practiceName ?? '',
       fingerprint: t.fingerprint,
       gen: t.gen,
       ...(grant

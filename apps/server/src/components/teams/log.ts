@@ -2,7 +2,13 @@ import { isDuplicateKey } from '../../lib/db';
 import { applyStatement, type TeamState } from '../../lib/pgp';
 import type { Services } from '../../services';
 import { nameKeys } from './lists';
-import { statementId, type TeamDoc, type TeamKeyDoc, type TeamStatementDoc } from './model';
+import {
+  statementId,
+  type TeamDoc,
+  type TeamHeadDoc,
+  type TeamKeyDoc,
+  type TeamStatementDoc,
+} from './model';
 
 /**
  * Brings a team's document up to its statements and returns it (null: no such team). Inserting
@@ -21,6 +27,56 @@ export async function settleTeam(s: Services, teamId: string): Promise<TeamDoc |
     if (!next) return team;
     team = await project(s, team, next);
   }
+}
+
+/**
+ * The team's head (model.ts `TeamHeadDoc`): what a share with the team is checked against, read
+ * by `_id` whatever the team's size (DESIGN §9). Fails closed like `settleTeam`: a head with a
+ * statement stored past it (a change committed and not yet projected, a head another process
+ * wrote late, or none yet: a team projected before heads existed) is brought up by settling the
+ * team. Null when there is no such team or its current key is not stored (never acted on).
+ */
+export async function teamHead(s: Services, teamId: string): Promise<TeamHeadDoc | null> {
+  const head = await s.models.teamHeads.findById(teamId).lean<TeamHeadDoc>();
+  if (
+    head &&
+    !(await s.models.teamStatements.findById(statementId(teamId, head.seq + 1), { _id: 1 }).lean())
+  )
+    return head;
+  const team = await settleTeam(s, teamId);
+  return team && storeHead(s, team);
+}
+
+/**
+ * Writes the head of a settled team unless a later one is stored (racing projections: the one
+ * of the higher seq stays; one that loses anyway is caught by `teamHead`'s check). Returns it,
+ * or null when the team's current key is not stored.
+ */
+async function storeHead(s: Services, team: TeamDoc): Promise<TeamHeadDoc | null> {
+  const { state } = team;
+  const current = state.keys[state.keys.length - 1];
+  const key = team.keys.find(
+    (k) => k.gen === current?.gen && k.fingerprint === current.fingerprint,
+  );
+  if (!key) return null;
+  const head: TeamHeadDoc = {
+    _id: team._id,
+    seq: state.seq,
+    genesis: state.genesis,
+    name: state.name,
+    practiceName: state.practiceName,
+    key: { gen: key.gen, fingerprint: key.fingerprint, publicKey: key.publicKey },
+    updatedAt: new Date(),
+  };
+  try {
+    await s.models.teamHeads.replaceOne({ _id: head._id, seq: { $lt: head.seq } }, head, {
+      upsert: true,
+    });
+  } catch (error) {
+    // A head at this seq or later is stored: it stays.
+    if (!isDuplicateKey(error)) throw error;
+  }
+  return head;
 }
 
 /**
@@ -84,6 +140,8 @@ async function project(s: Services, team: TeamDoc | null, doc: TeamStatementDoc)
     );
     projected = { ...team, state, keys, updatedAt: now };
   }
+  // The head last: it says no more than the team document does.
+  await storeHead(s, projected);
   return projected;
 }
 

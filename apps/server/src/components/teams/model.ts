@@ -74,6 +74,37 @@ const teamSchema = new Schema<TeamDoc>(
   { versionKey: false, strict: 'throw', minimize: false },
 );
 
+/**
+ * What a share with a team needs of it, as its statements up to `seq` say: one small document
+ * per team (`_id` = team id), written by each projection (log.ts) after the team document. A
+ * grant is checked against it, not against the member list or the statements, so a share costs
+ * the same for a team of 2 and of 500 (issue 13). It is a projection like the team document:
+ * whoever uses it first checks that no statement is stored past `seq` (else settles the team).
+ */
+export interface TeamHeadDoc {
+  _id: string;
+  seq: number;
+  genesis: string;
+  name: string;
+  practiceName: string;
+  /** The current generation of the team key. */
+  key: TeamKeyDoc;
+  updatedAt: Date;
+}
+
+const teamHeadSchema = new Schema<TeamHeadDoc>(
+  {
+    _id: { type: String, required: true },
+    seq: { type: Number, required: true },
+    genesis: { type: String, required: true },
+    name: { type: String, required: true },
+    practiceName: { type: String, required: true },
+    key: { type: teamKeySchema, required: true },
+    updatedAt: { type: Date, required: true },
+  },
+  { versionKey: false, strict: 'throw' },
+);
+
 /** One signed statement, as the admin sent it. `_id` = `<teamId>:<seq>`: one per position. */
 export interface TeamStatementDoc {
   _id: string;
@@ -133,6 +164,8 @@ export const envelopeId = (teamId: string, fingerprint: string, memberId: string
 
 export const practiceModel = (c: Connection) => modelOn(c, 'Practice', practiceSchema, 'practices');
 export const teamModel = (c: Connection) => modelOn(c, 'Team', teamSchema, 'teams');
+export const teamHeadModel = (c: Connection) =>
+  modelOn(c, 'TeamHead', teamHeadSchema, 'team_heads');
 export const teamStatementModel = (c: Connection) =>
   modelOn(c, 'TeamStatement', statementSchema, 'team_statements');
 export const teamKeyEnvelopeModel = (c: Connection) =>

@@ -469,6 +469,9 @@ export async function appendTeamStatement(
   });
 }
 
+/** A share with a team is checked against its head, whatever the team's size (log.ts). */
+export { teamHead } from './log';
+
 /** A team a record can be encrypted to: its settled state and current key (generation, fingerprint, public key). */
 export interface RecordTeam {
   state: TeamState;
