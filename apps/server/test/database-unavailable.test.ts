@@ -1,5 +1,6 @@
 import { freshTestDatabaseUri } from '@medseal/devdb/test-database';
 import type { Connection } from 'mongoose';
+import { recordHistoryResponseSchema, recordSchema } from '@medseal/contract';
 import { connectDb, isDatabaseUnavailable } from '../src/lib/db';
 import { codeOf } from './helpers/client';
 import { startDbProxy, type DbProxy } from './helpers/db-proxy';
@@ -54,6 +55,30 @@ describe('a database connection reset in the middle of a write', () => {
       });
     } finally {
       proxy.resetOn(undefined);
+      await server.close();
+    }
+  });
+
+  it('when a create stalls storing version 1, its retry is answered 201 meanwhile and then the first fails, then the record the retry answered stays, with its version 1, and a third send answers it', async () => {
+    const server: TestServer = await startTestServer({ mongoUri: proxy.uri });
+    try {
+      const alice = await registerUser(server.baseUrl, { name: 'Alice Retry' });
+      const body = await createBody(alice, alice, [alice]);
+      const stall = proxy.holdOn(insertInto('record_versions'));
+      const first = alice.api.post('/records', body);
+      await stall.held;
+      const retry = await alice.api.post('/records', body);
+      expect(retry.status).toBe(201);
+      stall.reset();
+      expect(codeOf(await first)).toBe('database-unavailable');
+
+      const read = await alice.api.get(`/records/${body.recordId}`);
+      expect(read.status).toBe(200);
+      expect(recordSchema.parse(read.body).message).toBe(body.message);
+      const history = await alice.api.get(`/records/${body.recordId}/versions`);
+      expect(recordHistoryResponseSchema.parse(history.body).versions).toHaveLength(1);
+      expect((await alice.api.post('/records', body)).status).toBe(201);
+    } finally {
       await server.close();
     }
   });

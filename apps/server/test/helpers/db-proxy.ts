@@ -9,12 +9,19 @@ export interface DbProxy {
   uri: string;
   /** While set, a chunk from the client that contains every one of these strings is answered with a reset. */
   resetOn(parts: readonly string[] | undefined): void;
+  /**
+   * Holds the next chunk from the client that contains every one of these strings (a command
+   * the database is slow to answer): `held` resolves once one is, and `reset()` then answers it
+   * with a reset, as a database that died with it.
+   */
+  holdOn(parts: readonly string[]): { held: Promise<void>; reset(): void };
   close(): Promise<void>;
 }
 
 export async function startDbProxy(target: string): Promise<DbProxy> {
   const to = new URL(target);
   let parts: readonly string[] | undefined;
+  let hold: { parts: readonly string[]; grab: (drop: () => void) => void } | undefined;
   const sockets = new Set<Socket>();
   const server: Server = createServer((client) => {
     const upstream = connect(Number(to.port), to.hostname);
@@ -29,6 +36,14 @@ export async function startDbProxy(target: string): Promise<DbProxy> {
       if (parts && parts.every((p) => chunk.includes(p))) {
         client.resetAndDestroy();
         upstream.destroy();
+        return;
+      }
+      if (hold && hold.parts.every((p) => chunk.includes(p))) {
+        hold.grab(() => {
+          client.resetAndDestroy();
+          upstream.destroy();
+        });
+        hold = undefined;
         return;
       }
       upstream.write(chunk);
@@ -46,6 +61,19 @@ export async function startDbProxy(target: string): Promise<DbProxy> {
     uri: uri.toString(),
     resetOn: (p) => {
       parts = p;
+    },
+    holdOn: (p) => {
+      let drop: (() => void) | undefined;
+      const held = new Promise<void>((resolve) => {
+        hold = {
+          parts: p,
+          grab: (d) => {
+            drop = d;
+            resolve();
+          },
+        };
+      });
+      return { held, reset: () => drop?.() };
     },
     close: async () => {
       for (const s of sockets) s.destroy();

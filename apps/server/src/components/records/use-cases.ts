@@ -21,14 +21,7 @@ import { recordChanged, recordsChanged, rolesOf, type RecordRole } from './acces
 import { withRevClaim } from './rev-claim';
 import type { AttachmentDoc, RecordDoc, RecordTeamDoc, RecordVersionDoc } from './model';
 import { isDuplicateKey, LONG_OPERATION } from '../../lib/db';
-import {
-  chainEnd,
-  chainId,
-  chainIds,
-  deleteByIds,
-  findByIds,
-  storedBeforeDuplicate,
-} from '../../lib/store';
+import { chainEnd, chainId, chainIds, deleteByIds, findByIds } from '../../lib/store';
 import { isListedAt, teamFeedId } from './feed';
 import { deleteRecordAttachments, listAttachments, listAttachmentsOfMany } from './attachment-list';
 
@@ -242,7 +235,15 @@ async function repeatedCreate(
     JSON.stringify(first.recipients.map((r) => [r.userId, r.fingerprint])) ===
       JSON.stringify(body.recipients.map((r) => [r.userId, r.fingerprint]));
   if (!same) throw recordExists();
-  // The first answer may have failed before the trail's first event was stored.
+  // The first send may have failed (a 503) after storing the record, before its version 1 or
+  // the trail's first event: this one completes it.
+  if (existing.rev === 1) {
+    try {
+      await s.models.versions.create(firstVersionOf(existing));
+    } catch (error) {
+      if (!isDuplicateKey(error)) throw error;
+    }
+  }
   if ((await trailOwnerOf(s, existing._id)) === undefined) {
     await appendAudit(s, {
       recordId: existing._id,
@@ -359,8 +360,9 @@ export async function storeNewRecord(s: Services, input: NewRecord): Promise<Rec
 
 /**
  * storeNewRecord for many records, a few inserts for all of them (the scale bench seeds with
- * it). All or, on an error, none of the records and versions stay; feed entries left behind
- * are skipped as stale (feed.ts).
+ * it). On an error, what was stored stays (a record holds its version 1 until its first
+ * change; the same create sent again completes it); feed entries of records that were not
+ * stored are skipped as stale (feed.ts).
  * @throws a duplicate-key error when an id is taken (isDuplicateKey).
  */
 export async function storeNewRecords(
@@ -412,35 +414,10 @@ export async function storeNewRecords(
   });
   // A batch may take longer than one operation is given (lib/db.ts).
   const options = { ordered: true, ...(records.length > 1 ? LONG_OPERATION : {}) };
-  try {
-    await s.models.records.insertMany(records, options);
-  } catch (error) {
-    // A taken id: the records before it are this call's, the rest someone else's (a create
-    // racing itself stored at the same millisecond, so rev and time do not tell them apart).
-    // Any other error: those of them still at rev 1 and this call's time may be this call's.
-    const stored = storedBeforeDuplicate(error);
-    await undoNewRecords(s, stored === undefined ? records : records.slice(0, stored), now);
-    throw error;
-  }
-  try {
-    await s.models.versions.insertMany(
-      records.map((r) => ({
-        _id: `${r._id}:1`,
-        recordId: r._id,
-        version: 1,
-        authorId: r.authorId,
-        recipients: r.recipients,
-        ...(r.teams ? { teams: r.teams } : {}),
-        message: r.message,
-        size: r.message.length,
-        createdAt: now,
-      })),
-      options,
-    );
-  } catch (error) {
-    await undoNewRecords(s, records, now);
-    throw error;
-  }
+  // Nothing stored is taken back on an error: a retry of the same create may have found the
+  // record and answered 201 with it meanwhile (repeatedCreate), and completes what is missing.
+  await s.models.records.insertMany(records, options);
+  await s.models.versions.insertMany(records.map(firstVersionOf), options);
   await recordsChanged(
     s,
     records.map((r) => ({ recordId: r._id, readers: r.readerIds })),
@@ -458,17 +435,18 @@ export async function storeNewRecords(
   return records;
 }
 
-/** Removes the records (and their version 1) a failed storeNewRecords call stored at `now`. */
-async function undoNewRecords(
-  s: Services,
-  records: readonly RecordDoc[],
-  now: Date,
-): Promise<void> {
-  if (records.length === 0) return;
-  const ids = records.map((r) => r._id);
-  await s.models.records.deleteMany({ _id: { $in: ids }, rev: 1, createdAt: now });
-  await s.models.versions.deleteMany({ _id: { $in: ids.map((id) => `${id}:1`) }, createdAt: now });
-}
+/** Version 1 of a new record: what the record holds until its first change. */
+const firstVersionOf = (r: RecordDoc) => ({
+  _id: `${r._id}:1`,
+  recordId: r._id,
+  version: 1,
+  authorId: r.authorId,
+  recipients: r.recipients,
+  ...(r.teams ? { teams: r.teams } : {}),
+  message: r.message,
+  size: r.message.length,
+  createdAt: r.createdAt,
+});
 
 const encodeCursor = (seq: number) => Buffer.from(String(seq)).toString('base64url');
 function decodeCursor(cursor: string): number {
