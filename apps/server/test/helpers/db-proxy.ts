@@ -2,19 +2,30 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 
 /**
  * A TCP proxy in front of the test database that can reset (TCP RST) the connection carrying
- * a chosen command, as a database that crashed or a network that dropped mid-write does.
+ * a chosen command, as a database that crashed or a network that dropped mid-write does, or hold
+ * one back, as a slow request does while another one overtakes it.
  */
 export interface DbProxy {
   /** The database URI through the proxy. */
   uri: string;
-  /** While set, a chunk from the client that contains every one of these strings is answered with a reset. */
-  resetOn(parts: readonly string[] | undefined): void;
+  /**
+   * While set, a chunk from the client that contains every one of these strings is answered with
+   * a reset; with `after`, the first `after` such chunks pass (to fail a later step of a request).
+   */
+  resetOn(parts: readonly string[] | undefined, options?: { after?: number }): void;
+  /**
+   * Holds back the next chunk from the client that contains every one of these strings (its
+   * connection waits with it): `seen` resolves when it arrives; `release`, after that, sends it on.
+   */
+  holdOn(parts: readonly string[]): { seen: Promise<void>; release(): void };
   close(): Promise<void>;
 }
 
 export async function startDbProxy(target: string): Promise<DbProxy> {
   const to = new URL(target);
   let parts: readonly string[] | undefined;
+  let passing = 0;
+  let hold: { parts: readonly string[]; caught: (release: () => void) => void } | undefined;
   const sockets = new Set<Socket>();
   const server: Server = createServer((client) => {
     const upstream = connect(Number(to.port), to.hostname);
@@ -26,9 +37,19 @@ export async function startDbProxy(target: string): Promise<DbProxy> {
       sockets.delete(upstream);
     };
     client.on('data', (chunk: Buffer) => {
-      if (parts && parts.every((p) => chunk.includes(p))) {
+      if (parts && parts.every((p) => chunk.includes(p)) && passing-- <= 0) {
         client.resetAndDestroy();
         upstream.destroy();
+        return;
+      }
+      if (hold?.parts.every((p) => chunk.includes(p))) {
+        const { caught } = hold;
+        hold = undefined;
+        client.pause();
+        caught(() => {
+          upstream.write(chunk);
+          client.resume();
+        });
         return;
       }
       upstream.write(chunk);
@@ -44,8 +65,22 @@ export async function startDbProxy(target: string): Promise<DbProxy> {
   uri.host = `127.0.0.1:${address.port}`;
   return {
     uri: uri.toString(),
-    resetOn: (p) => {
+    resetOn: (p, options) => {
       parts = p;
+      passing = options?.after ?? 0;
+    },
+    holdOn: (p) => {
+      let send: () => void = () => undefined;
+      const seen = new Promise<void>((resolve) => {
+        hold = {
+          parts: p,
+          caught: (sendOn) => {
+            send = sendOn;
+            resolve();
+          },
+        };
+      });
+      return { seen, release: () => send() };
     },
     close: async () => {
       for (const s of sockets) s.destroy();
