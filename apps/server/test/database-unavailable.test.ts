@@ -66,7 +66,7 @@ describe('a database connection reset in the middle of a write', () => {
       const body = await createBody(alice, alice, [alice]);
       const stall = proxy.holdOn(insertInto('record_versions'));
       const first = alice.api.post('/records', body);
-      await stall.held;
+      await stall.seen;
       const retry = await alice.api.post('/records', body);
       expect(retry.status).toBe(201);
       stall.reset();

@@ -274,7 +274,7 @@ export const recordEndpoints = {
     method: 'post',
     path: '/records/:recordId/attachments',
     summary:
-      'Attach a binary OpenPGP message (application/octet-stream, at most 20 MiB) encrypted to the record recipients.',
+      "Attach a binary OpenPGP message (application/octet-stream, at most 20 MiB) encrypted to exactly the record's readers and each of its care teams at the team's current key (a retired one: `team-key-not-current`).",
     tag: 'records',
     auth: 'session',
     params: recordParamsSchema,
@@ -286,6 +286,8 @@ export const recordEndpoints = {
       'record-not-found',
       'forbidden',
       'no-consent',
+      'team-not-found',
+      'team-key-not-current',
       'too-many-uploads',
       'unsupported-content-encoding',
     ],

@@ -2,26 +2,34 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 
 /**
  * A TCP proxy in front of the test database that can reset (TCP RST) the connection carrying
- * a chosen command, as a database that crashed or a network that dropped mid-write does.
+ * a chosen command, as a database that crashed or a network that dropped mid-write does, or hold
+ * one back, as a slow request does while another one overtakes it.
  */
 export interface DbProxy {
   /** The database URI through the proxy. */
   uri: string;
-  /** While set, a chunk from the client that contains every one of these strings is answered with a reset. */
-  resetOn(parts: readonly string[] | undefined): void;
   /**
-   * Holds the next chunk from the client that contains every one of these strings (a command
-   * the database is slow to answer): `held` resolves once one is, and `reset()` then answers it
-   * with a reset, as a database that died with it.
+   * While set, a chunk from the client that contains every one of these strings is answered with
+   * a reset; with `after`, the first `after` such chunks pass (to fail a later step of a request).
    */
-  holdOn(parts: readonly string[]): { held: Promise<void>; reset(): void };
+  resetOn(parts: readonly string[] | undefined, options?: { after?: number }): void;
+  /**
+   * Holds back the next chunk from the client that contains every one of these strings (its
+   * connection waits with it, as a command the database is slow to answer): `seen` resolves when
+   * it arrives; after that, `release` sends it on, or `reset` answers it with a reset, as a
+   * database that died with it.
+   */
+  holdOn(parts: readonly string[]): { seen: Promise<void>; release(): void; reset(): void };
   close(): Promise<void>;
 }
 
 export async function startDbProxy(target: string): Promise<DbProxy> {
   const to = new URL(target);
   let parts: readonly string[] | undefined;
-  let hold: { parts: readonly string[]; grab: (drop: () => void) => void } | undefined;
+  let passing = 0;
+  let hold:
+    | { parts: readonly string[]; caught: (release: () => void, reset: () => void) => void }
+    | undefined;
   const sockets = new Set<Socket>();
   const server: Server = createServer((client) => {
     const upstream = connect(Number(to.port), to.hostname);
@@ -33,17 +41,25 @@ export async function startDbProxy(target: string): Promise<DbProxy> {
       sockets.delete(upstream);
     };
     client.on('data', (chunk: Buffer) => {
-      if (parts && parts.every((p) => chunk.includes(p))) {
+      if (parts && parts.every((p) => chunk.includes(p)) && passing-- <= 0) {
         client.resetAndDestroy();
         upstream.destroy();
         return;
       }
-      if (hold && hold.parts.every((p) => chunk.includes(p))) {
-        hold.grab(() => {
-          client.resetAndDestroy();
-          upstream.destroy();
-        });
+      if (hold?.parts.every((p) => chunk.includes(p))) {
+        const { caught } = hold;
         hold = undefined;
+        client.pause();
+        caught(
+          () => {
+            upstream.write(chunk);
+            client.resume();
+          },
+          () => {
+            client.resetAndDestroy();
+            upstream.destroy();
+          },
+        );
         return;
       }
       upstream.write(chunk);
@@ -59,21 +75,24 @@ export async function startDbProxy(target: string): Promise<DbProxy> {
   uri.host = `127.0.0.1:${address.port}`;
   return {
     uri: uri.toString(),
-    resetOn: (p) => {
+    resetOn: (p, options) => {
       parts = p;
+      passing = options?.after ?? 0;
     },
     holdOn: (p) => {
-      let drop: (() => void) | undefined;
-      const held = new Promise<void>((resolve) => {
+      let send: () => void = () => undefined;
+      let drop: () => void = () => undefined;
+      const seen = new Promise<void>((resolve) => {
         hold = {
           parts: p,
-          grab: (d) => {
-            drop = d;
+          caught: (sendOn, reset) => {
+            send = sendOn;
+            drop = reset;
             resolve();
           },
         };
       });
-      return { held, reset: () => drop?.() };
+      return { seen, release: () => send(), reset: () => drop() };
     },
     close: async () => {
       for (const s of sockets) s.destroy();

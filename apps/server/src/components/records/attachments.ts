@@ -8,15 +8,18 @@ import { newId } from '../../lib/ids';
 import {
   addPacketTo,
   checkMessage,
+  checkPublicKey,
   packetsNotFor,
   recipientPacketsOf,
   splitMessage,
 } from '../../lib/pgp';
 import type { Services } from '../../services';
 import { appendAudit } from '../audit/use-cases';
+import { teamForRecords } from '../teams/use-cases';
 import { recordChanged } from './access';
-import { linkAttachment } from './attachment-list';
+import { linkAttachment, listAttachments } from './attachment-list';
 import { chunkId, chunkIds, storedChunkIds, type AttachmentDoc, type RecordDoc } from './model';
+import { withRevClaim } from './rev-claim';
 import { toAttachmentInfo } from './use-cases';
 
 /** 1 MiB chunks: far below the 16 MiB document limit, few round trips. */
@@ -36,12 +39,59 @@ async function attachmentOf(
   return a;
 }
 
-/** Public keys of everyone the record's message is encrypted to now. */
-export async function recipientKeys(s: Services, record: RecordDoc): Promise<string[]> {
-  const users = await Promise.all(
-    record.readerIds.map((id) => s.models.users.findById(id, { publicKey: 1 }).lean()),
-  );
-  return users.flatMap((u) => (u ? [u.publicKey] : []));
+/**
+ * The keys a file of `record` must be sealed to, exactly: its readers' and each of its care teams'
+ * at the team's current key (DESIGN §13), as its next version will be; and the teams' retired
+ * keys, to tell a writer whose tab missed a rotation why her file was refused.
+ * @throws AppError 404 `team-not-found` (a team whose state cannot be settled: fail closed).
+ */
+async function fileRecipients(
+  s: Services,
+  record: RecordDoc,
+): Promise<{ keys: string[]; retiredTeamKeys: string[] }> {
+  const [users, teams] = await Promise.all([
+    Promise.all(record.readerIds.map((id) => s.models.users.findById(id, { publicKey: 1 }).lean())),
+    Promise.all((record.teams ?? []).map((t) => teamForRecords(s, t.teamId))),
+  ]);
+  const found = teams.flatMap((t) => (t ? [t] : []));
+  if (found.length !== teams.length)
+    throw new AppError({ status: 404, code: 'team-not-found', message: 'No such team.' });
+  return {
+    keys: [...users.flatMap((u) => (u ? [u.publicKey] : [])), ...found.map((t) => t.key.publicKey)],
+    retiredTeamKeys: found.flatMap((t) => t.retiredKeys),
+  };
+}
+
+/**
+ * Checks an uploaded file is sealed to exactly the keys fileRecipients gives. A file sealed to a
+ * team's retired key is `team-key-not-current` (as for a version), which the web app answers by
+ * reading the team again and sealing once more.
+ * @throws AppError 400 message check codes, `team-key-not-current`; 404 `team-not-found`.
+ */
+async function checkFileRecipients(
+  s: Services,
+  record: RecordDoc,
+  message: Uint8Array,
+): Promise<void> {
+  const { keys, retiredTeamKeys } = await fileRecipients(s, record);
+  try {
+    await checkMessage(message, keys, MAX_ATTACHMENT_BYTES);
+  } catch (error) {
+    if (!(error instanceof AppError) || error.code !== 'recipient-mismatch') throw error;
+    const retiredIds = (
+      await Promise.all(
+        retiredTeamKeys.map(async (k) => (await checkPublicKey(k)).encryptionKeyIds),
+      )
+    ).flat();
+    const packets = recipientPacketsOf(message);
+    if (packetsNotFor(packets, retiredIds).length === packets.length) throw error;
+    throw new AppError({
+      status: 400,
+      code: 'team-key-not-current',
+      message: "The file is sealed to a care team's retired key, not its current one.",
+      cause: error,
+    });
+  }
 }
 
 /** Writes `data` as chunks of generation `gen`. */
@@ -81,10 +131,10 @@ export async function readAttachmentBytes(s: Services, a: AttachmentDoc): Promis
 
 /**
  * Stores a binary OpenPGP message after checking it is encrypted to exactly the record's
- * current recipients (same rule as the record message): its session key packets in the
- * attachment document, the rest in chunks (see AttachmentDoc).
+ * current readers and teams (same rule as the record message: checkFileRecipients): its session
+ * key packets in the attachment document, the rest in chunks (see AttachmentDoc).
  *
- * @throws AppError 400 message check codes.
+ * @throws AppError 400 message check codes, `team-key-not-current`; 404 `team-not-found`.
  */
 export async function uploadAttachment(
   s: Services,
@@ -92,9 +142,8 @@ export async function uploadAttachment(
   actorId: string,
   data: Buffer,
 ): Promise<AttachmentInfo> {
-  const keys = await recipientKeys(s, record);
   const message = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  await checkMessage(message, keys, MAX_ATTACHMENT_BYTES);
+  await checkFileRecipients(s, record, message);
   const { packets, body } = await splitMessage(message);
   const id = newId();
   // Linked first: a failure after this leaves a link that names nothing, never an unlisted file.
@@ -202,25 +251,63 @@ export async function addAttachmentPacket(
 }
 
 /**
- * A re-key's file packets (records/use-cases `rekeyRecord`): `pkesk` (checked already) in, every
- * packet for one of `retiredKeyIds` out, so the retired team key opens no file of the record.
+ * A re-key's first write for files (records/rekey.ts), run under the record's rev claim just
+ * before its version is stored: each file listed now gets its packet from `packets` (checked
+ * already) unless it has one for `keyIds`. The retired keys' packets stay: until the version is
+ * stored, the current one is sealed to a retired key and its readers open the files with it.
  */
-export async function replaceAttachmentPacket(
+export async function addAttachmentPackets(
   s: Services,
-  listed: AttachmentDoc,
-  pkesk: string,
-  retiredKeyIds: readonly string[],
+  recordId: string,
+  packets: Readonly<Record<string, string>>,
+  keyIds: readonly string[],
 ): Promise<void> {
-  const a = listed.packets
-    ? { ...listed, packets: listed.packets }
-    : await splitStoredAttachment(s, listed);
-  const kept = packetsNotFor(a.packets, retiredKeyIds);
-  const packets = await addPacketTo(kept, pkesk, []);
-  const size =
-    a.size +
-    packets.reduce((n, p) => n + Buffer.from(p, 'base64url').length, 0) -
-    a.packets.reduce((n, p) => n + Buffer.from(p, 'base64url').length, 0);
-  await s.models.attachments.updateOne({ _id: a._id }, { $set: { packets, size } });
+  for (const a of await listAttachments(s.models, recordId)) {
+    const pkesk = packets[a._id];
+    if (pkesk !== undefined) await addAttachmentPacket(s, a, pkesk, keyIds);
+  }
+}
+
+/** How many times dropAttachmentPackets reads the record again when another change holds it. */
+const DROP_ATTEMPTS = 5;
+
+/**
+ * A re-key's last write for files, once its version is stored: every packet for one of
+ * `retiredKeyIds` off each file of the record that has one for `currentKeyIds`, so a retired team
+ * key opens no file. Under the record's rev claim, as every write of a file's packets (a share
+ * racing it would otherwise lose its packet), for the record as it is now; read again when another
+ * change holds the claim. Left undone (that keeps failing, or the process dies first), the retired
+ * packets stay until the team's next re-key of the record: they open only what their holder
+ * could open before she left (docs/care-teams.md "Re-keying", the order of its writes).
+ */
+export async function dropAttachmentPackets(
+  s: Services,
+  recordId: string,
+  retiredKeyIds: readonly string[],
+  currentKeyIds: readonly string[],
+): Promise<void> {
+  const revOf = async () => (await s.models.records.findById(recordId, { rev: 1 }).lean())?.rev;
+  for (let attempt = 0; attempt < DROP_ATTEMPTS; attempt++) {
+    const rev = await revOf();
+    if (rev === undefined) return;
+    const done = await withRevClaim(s, { _id: recordId, rev }, async () => {
+      // The claim keeps out the writer of the next rev only while the record is still at `rev`.
+      if ((await revOf()) !== rev) return false;
+      for (const a of await listAttachments(s.models, recordId)) {
+        const packets = a.packets ?? [];
+        const kept = packetsNotFor(packets, retiredKeyIds);
+        const hasCurrent = packetsNotFor(packets, currentKeyIds).length < packets.length;
+        if (kept.length === packets.length || !hasCurrent) continue;
+        const dropped = packets.filter((p) => !kept.includes(p));
+        await s.models.attachments.updateOne(
+          { _id: a._id },
+          { $set: { packets: kept, size: a.size - packetBytes(dropped).length } },
+        );
+      }
+      return true;
+    });
+    if (done) return;
+  }
 }
 
 async function splitStoredAttachment(

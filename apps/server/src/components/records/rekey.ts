@@ -10,7 +10,7 @@ import { appendAudit } from '../audit/use-cases';
 import { teamForRecords } from '../teams/use-cases';
 import { recordChanged } from './access';
 import { listAttachments } from './attachment-list';
-import { replaceAttachmentPacket } from './attachments';
+import { addAttachmentPackets, dropAttachmentPackets } from './attachments';
 import type { RecordDoc } from './model';
 import {
   attachmentsOf,
@@ -26,7 +26,7 @@ import {
  * server keeps what it can tell apart: the readers and teams are the base's (taken from the
  * stored record, not from the request), every team moves to its current key, the author stays
  * the base's, the message is only packets plus a statement (its size caps what it could carry),
- * and each file gets the new team key's packet in place of the retired one's. Clients check the
+ * and each file gets the new team key's packet in place of the retired ones'. Clients check the
  * rest: the statement is signed by a current admin and its base opens to the same content.
  * @throws AppError 409 `version-conflict`, `already-rekeyed`; 403 `not-team-admin`; 400
  *   `team-not-granted`, `rekey-carries-content`, `rekey-attachments-mismatch`, message codes,
@@ -98,6 +98,12 @@ export async function rekeyRecord(
     });
   }
   for (const f of files) await checkPacketFor(packets[f._id] ?? '', team.key.publicKey);
+  const keyIdsOf = async (keys: readonly string[]) =>
+    (await Promise.all(keys.map(async (k) => (await checkPublicKey(k)).encryptionKeyIds))).flat();
+  const currentKeyIds = await keyIdsOf([team.key.publicKey]);
+  // The files' writes in an order no failure between two of them can hurt (FerretDB v1 has no
+  // transactions, DESIGN §9; docs/care-teams.md "Re-keying"): the new key's packets first, under
+  // the rev claim, then the version (the commit), and only then the retired keys' packets off.
   const updated = await storeNextVersion(s, record, {
     authorId: record.authorId,
     rekeyedBy: actorId,
@@ -108,12 +114,8 @@ export async function rekeyRecord(
       gen: t.key.gen,
     })),
     message: body.message,
+    beforeCommit: () => addAttachmentPackets(s, record._id, packets, currentKeyIds),
   });
-  // The files: the new key's packet in, the retired key's out (the version naming it is history now).
-  const retired = (
-    await Promise.all(team.retiredKeys.map(async (k) => (await checkPublicKey(k)).encryptionKeyIds))
-  ).flat();
-  for (const f of files) await replaceAttachmentPacket(s, f, packets[f._id] ?? '', retired);
   await recordChanged(s, record._id, record.readerIds);
   await appendAudit(s, {
     recordId: record._id,
@@ -121,5 +123,10 @@ export async function rekeyRecord(
     actorId,
     action: 'update',
   });
+  if (files.length > 0) {
+    await dropAttachmentPackets(s, record._id, await keyIdsOf(team.retiredKeys), currentKeyIds);
+    // Their sizes changed.
+    await recordChanged(s, record._id, []);
+  }
   return toRecordDto(updated, await attachmentsOf(s, record._id));
 }

@@ -662,7 +662,8 @@ export const versionConflict = (record: RecordDoc) =>
  * Stores version `record.version + 1` (checks done): the version slot's unique id and the record
  * update filtered on its version (under a rev claim) make a concurrent write of the same base a
  * 409, never a silent overwrite, and history has no gaps (DESIGN §5). A re-key names its admin
- * (`rekeyedBy`); any other version clears it.
+ * (`rekeyedBy`); any other version clears it. `beforeCommit` runs under the rev claim just before
+ * the record update (a re-key's new file packets: docs/care-teams.md "Re-keying").
  * @throws AppError 409 `version-conflict`.
  */
 export async function storeNextVersion(
@@ -674,6 +675,7 @@ export async function storeNextVersion(
     recipients: RecipientDocList;
     teams: RecordTeamDoc[];
     message: string;
+    beforeCommit?: () => Promise<void>;
   },
 ): Promise<RecordDoc> {
   const conflict = () => versionConflict(record);
@@ -726,16 +728,17 @@ export async function storeNextVersion(
     updatedAt: now,
     version,
   };
-  const result = await withRevClaim(s, record, () =>
-    s.models.records.updateOne(
+  const result = await withRevClaim(s, record, async () => {
+    await next.beforeCommit?.();
+    return s.models.records.updateOne(
       { _id: record._id, version: record.version, rev: record.rev },
       {
         $set: { ...fields, ...rekeyed },
         ...(next.rekeyedBy ? {} : { $unset: { rekeyedBy: 1 } }),
         $inc: { rev: 1 },
       },
-    ),
-  );
+    );
+  });
   if (result?.matchedCount !== 1) {
     await s.models.versions.deleteOne({ _id: `${record._id}:${version}` });
     throw conflict();
