@@ -16,8 +16,9 @@ import { leaksOf, privateKeysIn } from './support/leaks';
 
 // Issue 13 end to end, in real Chromium against the real server: an admin creates a team with
 // two doctors; the patient checks the team admin's key and shares a record with the team; both
-// doctors read it; one writes a note the patient sees attested; a third doctor joins and reads
-// with nothing re-encrypted; one leaves and gets 404 at once.
+// doctors read it; one writes a note with a file the patient sees attested, whose file the patient
+// and a colleague open; a third doctor joins and reads with nothing re-encrypted; one leaves and
+// gets 404 at once, and the re-keyed note's file still opens for the remaining members.
 const suite = browserSuite();
 const captured: CapturedRequest[] = [];
 const account = accountsWith('Harbour-Lantern-41');
@@ -28,10 +29,13 @@ const drC = account('doctor', 'Dr Cy Gamma', 'cy-gamma@example.org');
 const patient = account('patient', 'Pia Patient', 'pia-patient@example.org');
 const TITLE = 'Echocardiogram follow-up';
 const NOTE = 'Team note on the echo';
+const FILE_NAME = 'echo-report.pdf';
+const FILE_TEXT = 'Medseal team attachment: ejection fraction 55 percent';
 
 let adminPage: Page;
 let patientPage: Page;
 let recordId: string;
+let noteId: string;
 const sessions = new Map<Account, Session>();
 const keys = new Map<Account, GeneratedUserKey>();
 let teamId: string;
@@ -46,6 +50,17 @@ async function addToTeam(who: Account) {
   await adminPage.getByLabel('Their email').fill(who.email);
   await adminPage.getByRole('button', { name: 'Add to the team' }).click();
   await adminPage.locator('tr', { hasText: who.name }).waitFor();
+}
+
+/** Downloads the note's file on `page` (the note open there) and returns its text. */
+async function downloadedFile(page: Page): Promise<string> {
+  const [download] = await Promise.all([
+    page.waitForEvent('download', { timeout: 60_000 }),
+    page.getByRole('button', { name: `Download ${FILE_NAME}` }).click(),
+  ]);
+  const chunks: Buffer[] = [];
+  for await (const chunk of await download.createReadStream()) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** The doctor's Patients page lists the patient; her record opens verified. */
@@ -143,7 +158,7 @@ describe('care teams (real Chromium)', () => {
 
   // A member writes for the patient under her consent to the team, given (ticked by default)
   // when she shared with it (DESIGN §13).
-  it('when a member writes a note for the patient, then the patient sees it attested: member of the team, signed by the admin', async () => {
+  it('when a member writes a note with a file for the patient, then the patient sees it attested (member of the team, signed by the admin), and she and a colleague open the file', async () => {
     const page = await openAs(drA);
     await go(page, '/patients');
     await page.getByRole('link', { name: patient.name }).click();
@@ -151,9 +166,15 @@ describe('care teams (real Chromium)', () => {
     await page.getByText('to your team Cardiology').waitFor({ timeout: 30_000 });
     await page.getByLabel('Title').fill(NOTE);
     await page.getByLabel('Notes').fill('Reviewed with the team.');
+    // Sealed to the patient and the team's current key (the server refused it until 2026-12-04).
+    await page.getByLabel(/Add PDF or image files/).setInputFiles({
+      name: FILE_NAME,
+      mimeType: 'application/pdf',
+      buffer: Buffer.from(`%PDF-1.4\n% ${FILE_TEXT}\n%%EOF\n`),
+    });
     await page.getByRole('button', { name: 'Encrypt and save' }).click();
     await page.getByText('Verified: written and signed by you.').waitFor({ timeout: 60_000 });
-    const noteId = new URL(page.url()).pathname.split('/')[2] ?? '';
+    noteId = new URL(page.url()).pathname.split('/')[2] ?? '';
     await go(patientPage, `/records/${noteId}`);
     await patientPage
       .getByTestId('author-role')
@@ -161,6 +182,7 @@ describe('care teams (real Chromium)', () => {
       .waitFor({ timeout: 30_000 });
     // Her consent to the team covers the member: no "Written without your consent".
     expect(await patientPage.getByText(/Written without your consent/).count()).toBe(0);
+    expect(await downloadedFile(patientPage)).toContain(FILE_TEXT);
     // A colleague in the team sees that the patient's verified consent lets the author write.
     const colleague = await openAs(drB);
     await go(colleague, `/records/${noteId}`);
@@ -168,6 +190,7 @@ describe('care teams (real Chromium)', () => {
       .getByTestId('colleague-consent')
       .getByText(`${drA.name} may write for ${patient.name}`, { exact: false })
       .waitFor({ timeout: 30_000 });
+    expect(await downloadedFile(colleague)).toContain(FILE_TEXT);
   });
 
   it('when a third doctor joins, then she reads the record at once and nothing was re-encrypted', async () => {
@@ -273,6 +296,11 @@ describe('care teams (real Chromium)', () => {
       .getByTestId('rekeyed-by')
       .getByText(`Re-encrypted by ${admin.name}`, { exact: false })
       .waitFor();
+    // The member's note was re-keyed with its file: a remaining member opens the file with the new key.
+    const stayer = await openAs(drC);
+    await go(stayer, `/records/${noteId}`);
+    await stayer.getByTestId('rekeyed-by').waitFor({ timeout: 30_000 });
+    expect(await downloadedFile(stayer)).toContain(FILE_TEXT);
   });
 
   it('when the patient stops the team writing for her on Contacts, then a member’s form says so and cannot save', async () => {
@@ -293,7 +321,7 @@ describe('care teams (real Chromium)', () => {
 
   it('when every request the browsers sent is searched, then none holds a password, the record’s text or an unprotected private key', () => {
     const secrets = [admin, drA, drB, drC, patient].map((a) => a.password);
-    expect(leaksOf(captured, [...secrets, TITLE, NOTE, 'EF 55%'])).toEqual([]);
+    expect(leaksOf(captured, [...secrets, TITLE, NOTE, 'EF 55%', FILE_TEXT])).toEqual([]);
     for (const k of privateKeysIn(captured))
       expect(k.protectedPackets).toBeGreaterThanOrEqual(k.secretPackets);
   });
