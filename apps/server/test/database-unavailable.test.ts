@@ -4,12 +4,15 @@ import { recordHistoryResponseSchema, recordSchema } from '@medseal/contract';
 import { connectDb, isDatabaseUnavailable } from '../src/lib/db';
 import { codeOf } from './helpers/client';
 import { startDbProxy, type DbProxy } from './helpers/db-proxy';
-import { createBody } from './helpers/records';
+import { createBody, createRecordAs } from './helpers/records';
+import { createPracticeAs, createTeamAs, teamGrantBody } from './helpers/teams';
 import { registerUser } from './helpers/users';
 import { startTestServer, type TestServer } from './support';
 
 /** An `insert` command (BSON: a string element named `insert`) into `collection`. */
 const insertInto = (collection: string) => ['\x02insert\x00', `${collection}\x00`];
+/** An `update` command into `collection`. */
+const updateOf = (collection: string) => ['\x02update\x00', `${collection}\x00`];
 
 describe('a database connection reset in the middle of a write', () => {
   let proxy: DbProxy;
@@ -79,6 +82,33 @@ describe('a database connection reset in the middle of a write', () => {
       expect(recordHistoryResponseSchema.parse(history.body).versions).toHaveLength(1);
       expect((await alice.api.post('/records', body)).status).toBe(201);
     } finally {
+      await server.close();
+    }
+  });
+
+  it('when the connection is reset while a team share writes its signed grant, then 503 and the record does not name the team (never a team reading without a grant)', async () => {
+    const server: TestServer = await startTestServer({ mongoUri: proxy.uri });
+    try {
+      const patient = await registerUser(server.baseUrl, { name: 'Pat Reset' });
+      const admin = await registerUser(server.baseUrl, { name: 'Dr Reset', role: 'doctor' });
+      const team = await createTeamAs(admin, await createPracticeAs(admin));
+      const record = await createRecordAs(patient, patient, [patient]);
+      const body = await teamGrantBody(patient, team, record);
+      proxy.resetOn(updateOf('team_grants'));
+      const res = await patient.api.post(`/records/${record.id}/teams`, body);
+      proxy.resetOn(undefined);
+      expect({ status: res.status, code: codeOf(res) }).toEqual({
+        status: 503,
+        code: 'database-unavailable',
+      });
+      const stored = await server.connection
+        .collection<{ _id: string; teams?: unknown[] }>('records')
+        .findOne({ _id: record.id });
+      expect(stored?.teams ?? []).toEqual([]);
+      // The share sent again goes through.
+      expect((await patient.api.post(`/records/${record.id}/teams`, body)).status).toBe(201);
+    } finally {
+      proxy.resetOn(undefined);
       await server.close();
     }
   });

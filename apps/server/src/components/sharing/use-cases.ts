@@ -477,17 +477,9 @@ export async function grantTeamAccess(
     throw error;
   });
   const entry = { teamId: body.teamId, fingerprint: team.key.fingerprint, gen: team.key.gen };
-  const [feedSeq = UNLISTED] = await s.listing.add(record._id, [teamFeedId(body.teamId)]);
-  await spliceIn(s, record, {
-    pkesk: body.pkesk,
-    attachmentPackets: body.attachmentPackets,
-    publicKey: team.key.publicKey,
-    fields: (based) => ({
-      teams: [...(based.teams ?? []), entry],
-      teamFeedSeqs: [...teamFeedSeqsOf(based), feedSeq],
-    }),
-    already,
-  });
+  // The signed grant before the record names the team (as a person's, `writeGrants`): a grant
+  // whose team the record does not name is never read, a team named without one is a reader
+  // added by the server in every client's eyes.
   await s.models.teamGrants.replaceOne(
     { _id: teamGrantId(record._id, body.teamId) },
     {
@@ -500,6 +492,17 @@ export async function grantTeamAccess(
     },
     { upsert: true },
   );
+  const [feedSeq = UNLISTED] = await s.listing.add(record._id, [teamFeedId(body.teamId)]);
+  await spliceIn(s, record, {
+    pkesk: body.pkesk,
+    attachmentPackets: body.attachmentPackets,
+    publicKey: team.key.publicKey,
+    fields: (based) => ({
+      teams: [...(based.teams ?? []), entry],
+      teamFeedSeqs: [...teamFeedSeqsOf(based), feedSeq],
+    }),
+    already,
+  });
   await recordChanged(s, record._id, record.readerIds);
   await appendAudit(s, {
     recordId: record._id,
