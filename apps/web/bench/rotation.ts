@@ -13,6 +13,7 @@ import { startTestServer } from '@medseal/server/testing';
 import { launchBrowser, newDevice } from '../e2e/support/browser';
 import { go, loginAs } from '../e2e/support/app';
 import { api, registerUser } from '../e2e/support/api';
+import { seedCall } from './seedCall';
 import {
   addMember,
   createNote,
@@ -28,27 +29,6 @@ const put = (name: string, value: number, unit: string) => {
   results[name] = { value: Math.round(value * 100) / 100, unit };
   console.log(`${name.padEnd(48)} ${results[name]?.value} ${unit}`);
 };
-
-/**
- * A seeding call, tried again after a 503 (the embedded database on a busy machine); on a retry,
- * `done` says whether an error means the lost attempt already landed (a repeated create is
- * answered as stored; a repeated grant is `already-recipient`).
- */
-async function seedCall<T>(
-  call: () => Promise<T>,
-  done: (error: Error) => boolean = () => false,
-): Promise<T | undefined> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await call();
-    } catch (error) {
-      if (!(error instanceof Error)) throw error;
-      if (attempt > 0 && done(error)) return undefined;
-      if (attempt >= 6 || !/HTTP 503/.test(error.message)) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** attempt));
-    }
-  }
-}
 
 async function main() {
   const db = await startDevDb({ mongodbUri: process.env.MONGODB_URI, log: () => undefined });

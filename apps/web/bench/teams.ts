@@ -20,6 +20,7 @@ import * as pgp from '@medseal/crypto';
 import type { Fingerprint, RecordId, UserId } from '@medseal/crypto';
 import type { RecordDto } from '@medseal/contract';
 import { api, registerUser } from '../e2e/support/api';
+import { seedCall } from './seedCall';
 import {
   addMember,
   consentToTeam,
@@ -55,23 +56,6 @@ const timed = async <T>(f: () => Promise<T>): Promise<{ ms: number; value: T }> 
   const value = await f();
   return { ms: performance.now() - start, value };
 };
-
-/** A seeding call, tried again after a 503 (the embedded database on a busy machine). */
-async function seedCall<T>(
-  call: () => Promise<T>,
-  done: (error: Error) => boolean = () => false,
-): Promise<T | undefined> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await call();
-    } catch (error) {
-      if (!(error instanceof Error)) throw error;
-      if (attempt > 0 && done(error)) return undefined;
-      if (attempt >= 6 || !/HTTP 503/.test(error.message)) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** attempt));
-    }
-  }
-}
 
 let people = 0;
 const newUser = (base: string, role: 'doctor' | 'patient' = 'doctor'): Promise<NodeUser> => {
