@@ -64,7 +64,7 @@ beforeAll(async () => {
   await addMember(team, admin, member);
   await addMember(team, admin, leaver);
   await giveTeamConsent(patient, team);
-  for (let i = 0; i < 5; i++) {
+  for (let i = 0; i < 6; i++) {
     const record = await createRecordAs(patient, patient, [patient]);
     const up = await upload(patient, record.id, [patient.publicKey]);
     if (up.status !== 201) throw new Error(`upload: ${up.status}`);
@@ -403,4 +403,35 @@ describe('after a leave', () => {
     expect(last).toEqual(expect.arrayContaining([...current, ...readerIds]));
     for (const id of await keyIds(retiredKey().publicKey)) expect(last).not.toContain(id);
   });
+
+  // Not built: a version that moves a team to its new key carries no packets for the files it
+  // keeps, and the re-key then skips the record (its team is current). docs/care-teams.md.
+  it.failing(
+    'when a member edits a record with a file after a leave, before its re-key, then every current member still opens the file',
+    async () => {
+      const target = withFiles[5];
+      if (!target) throw new Error('no record');
+      const { record, fileId } = target;
+      const edit = await member.api.put<RecordDto>(`/records/${record.id}`, {
+        baseVersion: 1,
+        recipients: recipientsOf(patient),
+        teams: [{ teamId: team.id, fingerprint: currentKey(team).ref.fingerprint }],
+        message: await sealFor({
+          recordId: record.id,
+          version: 2,
+          owner: patient,
+          author: member,
+          readers: [patient],
+          teamKeys: [currentKey(team).publicKey],
+        }),
+      });
+      expect(edit.status).toBe(200);
+      expect(await openers(record.id, fileId)).toEqual([
+        patient.name,
+        admin.name,
+        member.name,
+        newcomer.name,
+      ]);
+    },
+  );
 });
