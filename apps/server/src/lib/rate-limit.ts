@@ -57,7 +57,10 @@ interface View {
 
 /** Numbers looked up beyond the limit in a slot's first page (refused and released hits). */
 const PAGE_SPARE = 16;
-/** A slot's later pages double up to this many numbers. */
+/**
+ * The most numbers of one slot looked up at once: pages double up to it (the benches' limit
+ * is 1e9).
+ */
 const MAX_PAGE = 500;
 /** Numbers of one key's past slot deleted per command. */
 const DELETE_PAGE = 100;
@@ -212,7 +215,7 @@ export class RateLimiter {
     let pages = numbers(this.slotOf(at - this.windowMs), slot).map((s) => ({
       slot: s,
       from: 1,
-      size: limit + PAGE_SPARE,
+      size: Math.min(limit + PAGE_SPARE, MAX_PAGE),
     }));
     for (let round = 0; pages.length > 0; round++) {
       const ids = pages.flatMap((p) =>
