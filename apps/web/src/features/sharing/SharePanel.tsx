@@ -2,15 +2,15 @@ import { useState, type FormEvent } from 'react';
 import { useMutation } from '@tanstack/react-query';
 import { describeError } from '../../api/errors';
 import type { Person } from '../../app/keyBook';
-import { contactsOf, useWorkspace } from '../../app/workspace';
+import { useWorkspace } from '../../app/workspace';
 import { Banner, Button, Dialog, Progress, TextField, uiStyles } from '../../ui';
-import { canShare, pin, pinStateOf, whyBlocked } from '../contacts/contactsModel';
+import { canShare } from '../contacts/contactsModel';
 import { shareRecords, type ShareManyOutcome } from '../records/recordService';
 import { consentsNow, setConsent } from '../consents/consents';
 import { KeyVerification } from './KeyVerification';
 import { PersonKeyCheck, type KeyCandidate } from './PersonKeyCheck';
 import { TeamShare } from './TeamShare';
-import { useCandidate, type ShareTarget } from './candidates';
+import { useCandidate, usePinBeforeSharing, type ShareTarget } from './candidates';
 
 /** Where the dialog is, once a person was found: their summary, comparing numbers, or the first-contact question. */
 type Step = 'person' | { compare: true; thenShare: boolean } | 'first-contact';
@@ -56,8 +56,9 @@ function ShareSteps({
   onShared(): void;
   onClose(): void;
 }) {
-  const { deps, contacts } = useWorkspace();
+  const { deps } = useWorkspace();
   const toCandidate = useCandidate();
+  const pinBeforeSharing = usePinBeforeSharing();
   const [email, setEmail] = useState('');
   const [person, setPerson] = useState<Person | null>(null);
   const [candidate, setCandidate] = useState<KeyCandidate | null>(null);
@@ -96,19 +97,7 @@ function ShareSteps({
   const share = useMutation({
     mutationFn: async (): Promise<ShareManyOutcome | null> => {
       if (!person || !candidate) return null;
-      // Pins as they are now (a comparison may just have marked the key verified).
-      const state = pinStateOf(contactsOf(deps.accountState.pins), person.id, person.fingerprint);
-      const blocked = whyBlocked(state, person.name);
-      if (blocked) throw new Error(blocked);
-      if (state.status === 'new')
-        await contacts.update((doc) =>
-          pin(
-            doc,
-            { id: person.id, name: person.name, role: person.role },
-            person.fingerprint,
-            new Date(),
-          ),
-        );
+      await pinBeforeSharing(person);
       const outcome = await shareRecords(deps, target.recordIds, person, (done, total) =>
         setProgress({ done, total }),
       );

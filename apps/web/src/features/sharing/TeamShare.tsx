@@ -3,16 +3,15 @@ import { useMutation } from '@tanstack/react-query';
 import { endpoints, type TeamSummary } from '@medseal/contract';
 import { describeError } from '../../api/errors';
 import type { Person } from '../../app/keyBook';
-import { contactsOf, useWorkspace } from '../../app/workspace';
+import { useWorkspace } from '../../app/workspace';
 import { Banner, Button, Progress, TextField } from '../../ui';
-import { pin, pinStateOf, whyBlocked } from '../contacts/contactsModel';
 import { consentsNow, setConsent, teamSubject } from '../consents/consents';
 import { shareRecordsWithTeam } from '../records/recordService';
 import { useNames } from '../records/useNames';
 import type { VerifiedTeam } from '../teams/teamService';
 import { KeyVerification } from './KeyVerification';
 import { PersonKeyCheck, type KeyCandidate } from './PersonKeyCheck';
-import { useCandidate, type ShareTarget } from './candidates';
+import { useCandidate, usePinBeforeSharing, type ShareTarget } from './candidates';
 
 const ROLE_WORDS = { doctor: 'doctor', nurse: 'nurse', staff: 'staff' } as const;
 
@@ -31,8 +30,9 @@ export function TeamShare({
   onShared(): void;
   onClose(): void;
 }) {
-  const { deps, contacts } = useWorkspace();
+  const { deps } = useWorkspace();
   const toCandidate = useCandidate();
+  const pinBeforeSharing = usePinBeforeSharing();
   const [name, setName] = useState('');
   const [found, setFound] = useState<TeamSummary[] | null>(null);
   const [chosen, setChosen] = useState<{
@@ -76,19 +76,7 @@ export function TeamShare({
     mutationFn: async () => {
       if (!chosen) return null;
       const { admin, team } = chosen;
-      // Pins as they are now (a comparison may just have marked the key verified).
-      const state = pinStateOf(contactsOf(deps.accountState.pins), admin.id, admin.fingerprint);
-      const blocked = whyBlocked(state, admin.name);
-      if (blocked) throw new Error(blocked);
-      if (state.status === 'new')
-        await contacts.update((doc) =>
-          pin(
-            doc,
-            { id: admin.id, name: admin.name, role: admin.role },
-            admin.fingerprint,
-            new Date(),
-          ),
-        );
+      await pinBeforeSharing(admin);
       const outcome = await shareRecordsWithTeam(deps, target.recordIds, team, (done, total) =>
         setProgress({ done, total }),
       );

@@ -1,6 +1,6 @@
 import type { Person } from '../../app/keyBook';
 import { contactsOf, useWorkspace } from '../../app/workspace';
-import { pinStateOf } from '../contacts/contactsModel';
+import { pin, pinStateOf, whyBlocked } from '../contacts/contactsModel';
 import type { KeyCandidate } from './PersonKeyCheck';
 
 /** What a share dialog shares: the records, and who reads them already. */
@@ -28,5 +28,28 @@ export function useCandidate() {
       // The pins as they are now: a comparison may have changed them since this screen rendered.
       state: pinStateOf(contactsOf(deps.accountState.pins), person.id, person.fingerprint),
     };
+  };
+}
+
+/**
+ * Before a share: refuses when the person's key changed or did not match (in words), and pins a
+ * key seen for the first time, unverified (the user chose to share without comparing).
+ */
+export function usePinBeforeSharing() {
+  const { deps, contacts } = useWorkspace();
+  return async (person: Person): Promise<void> => {
+    // The pins as they are now: a comparison may just have marked the key verified.
+    const state = pinStateOf(contactsOf(deps.accountState.pins), person.id, person.fingerprint);
+    const blocked = whyBlocked(state, person.name);
+    if (blocked) throw new Error(blocked);
+    if (state.status === 'new')
+      await contacts.update((doc) =>
+        pin(
+          doc,
+          { id: person.id, name: person.name, role: person.role },
+          person.fingerprint,
+          new Date(),
+        ),
+      );
   };
 }
