@@ -404,15 +404,14 @@ describe('after a leave', () => {
     for (const id of await keyIds(retiredKey().publicKey)) expect(last).not.toContain(id);
   });
 
-  // Not built: a version that moves a team to its new key carries no packets for the files it
-  // keeps, and the re-key then skips the record (its team is current). docs/care-teams.md.
-  it.failing(
-    'when a member edits a record with a file after a leave, before its re-key, then every current member still opens the file',
-    async () => {
-      const target = withFiles[5];
-      if (!target) throw new Error('no record');
-      const { record, fileId } = target;
-      const edit = await member.api.put<RecordDto>(`/records/${record.id}`, {
+  it('when a member edits a record with a file after a leave, before its re-key, then her version brings the new key’s packet for the kept file (a wrong one: 400, nothing stored), every current member opens the file, and the retired key’s packet is gone', async () => {
+    const target = withFiles[5];
+    if (!target) throw new Error('no record');
+    const { record, fileId } = target;
+    const myOldKey = await teamKeyOf(member, 1);
+    if (!myOldKey) throw new Error('no envelope of generation 1');
+    const edit = async (attachmentPackets: Record<string, string[]>) =>
+      member.api.put<RecordDto>(`/records/${record.id}`, {
         baseVersion: 1,
         recipients: recipientsOf(patient),
         teams: [{ teamId: team.id, fingerprint: currentKey(team).ref.fingerprint }],
@@ -424,14 +423,21 @@ describe('after a leave', () => {
           readers: [patient],
           teamKeys: [currentKey(team).publicKey],
         }),
+        attachmentPackets,
       });
-      expect(edit.status).toBe(200);
-      expect(await openers(record.id, fileId)).toEqual([
-        patient.name,
-        admin.name,
-        member.name,
-        newcomer.name,
-      ]);
-    },
-  );
+    const toPatient = await packetFor(member, record.id, fileId, myOldKey, patient.publicKey);
+    const wrong = await edit({ [fileId]: [toPatient] });
+    expect([wrong.status, codeOf(wrong)]).toEqual([400, 'attachment-packets-mismatch']);
+    expect((await storedRecord(record.id))?.version).toBe(1);
+    const saved = await edit({ [fileId]: [await packetFor(member, record.id, fileId, myOldKey)] });
+    expect(saved.status).toBe(200);
+    expect(await openers(record.id, fileId)).toEqual([
+      patient.name,
+      admin.name,
+      member.name,
+      newcomer.name,
+    ]);
+    const last = await storedPackets(fileId);
+    for (const id of await keyIds(retiredKey().publicKey)) expect(last).not.toContain(id);
+  });
 });

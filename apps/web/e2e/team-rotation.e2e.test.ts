@@ -8,19 +8,24 @@
 // opened in Node, and by a remaining member reading a re-keyed record in her browser.
 import type { Page, Route } from 'playwright-core';
 import {
+  commitFileKey,
+  createRecipientPacket,
+  createSessionKey,
   openRecord,
   replayTeamLog,
+  sealFile,
   sealRecord,
   teamKeyRef,
   unwrapTeamKey,
   type Fingerprint,
+  type Json,
   type RecordExpectation,
   type RecordId,
   type TeamState,
   type UserId,
 } from '@medseal/crypto';
 import type { RecordDto, TeamDto } from '@medseal/contract';
-import { api, registerUser } from './support/api';
+import { api, registerUser, uploadFile } from './support/api';
 import { accountsWith, go, loginAs, type Account } from './support/app';
 import { newDevice, type CapturedRequest } from './support/browser';
 import { browserSuite } from './support/suite';
@@ -37,6 +42,7 @@ import {
 import { unlock } from './support/victim';
 
 const RECORDS = 12;
+const FILE_TEXT = 'Medseal follow-up attachment: blood pressure 128/82';
 const account = accountsWith('Pebble-Harbor-73');
 const admin = account('doctor', 'Dr Rhea Admin', 'rhea-admin@example.org');
 const stayer = account('doctor', 'Dr Sol Stayer', 'sol-stayer@example.org');
@@ -243,7 +249,7 @@ describe('a leave whose re-key is interrupted (real Chromium)', () => {
     await stayerDevice.page.getByText('Ward round 1').first().waitFor();
   });
 
-  it('when a member saves an edit with the team key her tab held before another rotation, then her browser picks up the new key and the edit is stored under it', async () => {
+  it('when a member saves an edit of a note with a file with the team key her tab held before another rotation, then her browser picks up the new key, the edit is stored under it, and the kept file opens with the new key', async () => {
     if (!stayerPage) throw new Error('the first test keeps the remaining member’s tab');
     const page = stayerPage;
     // A note she writes for the patient through the team, under the patient's consent to it.
@@ -252,31 +258,65 @@ describe('a leave whose re-key is interrupted (real Chromium)', () => {
     const current = dto.keys[dto.keys.length - 1];
     if (!current) throw new Error('no team key');
     const noteId = newId();
-    const { message } = await sealRecord({
-      envelope: {
-        recordId: noteId as RecordId,
-        version: 1,
-        ownerId: user(patient).id as UserId,
-        authorId: user(stayer).id as UserId,
-        createdAt: new Date().toISOString(),
-        content: {
-          v: 1,
-          kind: 'note',
-          title: 'Follow-up',
-          date: '2026-12-03',
-          body: 'Seen again.',
-          attachments: [],
-        },
-      },
-      authorKey: user(stayer).key.privateKey,
-      recipientKeys: [user(patient).key.publicKey, current.publicKey],
-    });
-    await api(user(stayer).session, 'POST', '/records', {
-      recordId: noteId,
-      ownerId: user(patient).id,
+    const author = user(stayer);
+    const readers = [user(patient).key.publicKey, current.publicKey];
+    const note = async (version: number, attachments: Json[]) =>
+      (
+        await sealRecord({
+          envelope: {
+            recordId: noteId as RecordId,
+            version,
+            ownerId: user(patient).id as UserId,
+            authorId: author.id as UserId,
+            createdAt: new Date().toISOString(),
+            content: {
+              v: 1,
+              kind: 'note',
+              title: 'Follow-up',
+              date: '2026-12-03',
+              body: 'Seen again.',
+              attachments,
+            },
+          },
+          authorKey: author.key.privateKey,
+          recipientKeys: readers,
+        })
+      ).message;
+    const asRead = {
       recipients: [{ userId: user(patient).id, fingerprint: user(patient).key.fingerprint }],
       teams: [{ teamId: team.id, fingerprint: current.fingerprint }],
-      message,
+    };
+    await api(author.session, 'POST', '/records', {
+      recordId: noteId,
+      ownerId: user(patient).id,
+      ...asRead,
+      message: await note(1, []),
+    });
+    // With a file, as her browser writes one: sealed to the patient and the team's current key,
+    // its session key committed to in the signed content.
+    const sessionKey = createSessionKey();
+    const data = Buffer.from(`%PDF-1.4\n% ${FILE_TEXT}\n%%EOF\n`);
+    const file = await sealFile({
+      data,
+      authorKey: author.key.privateKey,
+      recipientKeys: readers,
+      sessionKey,
+    });
+    const fileId = await uploadFile(author.session, noteId, file.message);
+    const keyCommitment = await commitFileKey({ fileId, sessionKey });
+    const ref = {
+      id: fileId,
+      name: 'follow-up.pdf',
+      type: 'application/pdf',
+      size: data.length,
+      sha256: file.sha256,
+      by: author.id,
+      keyCommitment,
+    };
+    await api(author.session, 'PUT', `/records/${noteId}`, {
+      baseVersion: 1,
+      ...asRead,
+      message: await note(2, [ref]),
     });
     await go(page, `/records/${noteId}`);
     await page.getByText('Seen again.').waitFor({ timeout: 60_000 });
@@ -308,6 +348,21 @@ describe('a leave whose re-key is interrupted (real Chromium)', () => {
     await page.waitForURL((url) => url.pathname === `/records/${noteId}`, { timeout: 60_000 });
     await page.getByText('Seen again; better.').waitFor({ timeout: 60_000 });
     const stored = await api<RecordDto>(user(patient).session, 'GET', `/records/${noteId}`);
-    expect([stored.version, stored.teams.map((t) => t.gen)]).toEqual([2, [3]]);
+    expect([stored.version, stored.teams.map((t) => t.gen)]).toEqual([3, [3]]);
+    // The file she kept got the new key's packet with her version: a member opens it with the
+    // key of generation 3 (the re-key will skip the note: its team is current).
+    const { packets } = await api<{ packets: string[] }>(
+      user(patient).session,
+      'GET',
+      `/records/${noteId}/attachments/${fileId}/packets`,
+    );
+    await expect(
+      createRecipientPacket({
+        recipientPackets: packets,
+        myKey: await teamKeyOf(stayer, 3),
+        newRecipientKey: user(patient).key.publicKey,
+        expectKeyCommitment: { fileId, commitment: keyCommitment },
+      }),
+    ).resolves.toEqual(expect.any(String));
   });
 });

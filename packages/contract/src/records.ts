@@ -59,6 +59,11 @@ export const updateRecordRequestSchema = z
     /** Teams the record is shared with (a team left out stops reading), each with its current key. */
     teams: teamRecipients,
     message: recordMessage,
+    /**
+     * For a version that moves a team to its new key (a rotation its re-key has not reached yet):
+     * per file the version keeps, the packet for the current key of each such team.
+     */
+    attachmentPackets: z.record(idSchema, z.array(z.string().max(2048)).max(16)).optional(),
   })
   .strict();
 export type UpdateRecordRequest = z.infer<typeof updateRecordRequestSchema>;
@@ -187,7 +192,8 @@ export const recordEndpoints = {
   updateRecord: endpoint({
     method: 'put',
     path: '/records/:recordId',
-    summary: 'Write a new version based on `baseVersion`; 409 when someone else wrote first.',
+    summary:
+      "Write a new version based on `baseVersion`; 409 when someone else wrote first. A version that moves a care team to its new key brings that key's packet per kept file (`attachmentPackets`).",
     tag: 'records',
     auth: 'session',
     params: recordParamsSchema,
@@ -210,6 +216,7 @@ export const recordEndpoints = {
       'team-not-granted',
       'duplicate-team',
       'member-changes-readers',
+      'attachment-packets-mismatch',
     ],
   }),
   rekeyRecord: endpoint({

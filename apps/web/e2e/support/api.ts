@@ -32,6 +32,28 @@ export async function api<T>(
   return json;
 }
 
+/** Uploads an encrypted file to a record, as the web app does; returns its attachment id. */
+export async function uploadFile(
+  s: { base: string; cookie?: string },
+  recordId: string,
+  message: Uint8Array,
+): Promise<string> {
+  const res = await fetch(`${s.base}/api/records/${recordId}/attachments`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/octet-stream',
+      'x-medseal-csrf': '1',
+      'x-medseal-client': '1.0.0',
+      origin: s.base,
+      ...(s.cookie ? { cookie: s.cookie } : {}),
+    },
+    body: new Blob([message as BlobPart]),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`upload: HTTP ${res.status} ${text.slice(0, 200)}`);
+  return (JSON.parse(text) as { id: string }).id;
+}
+
 export function cookieOf(response: unknown): string {
   const c = (response as { __cookie?: string }).__cookie;
   if (!c) throw new Error('no session cookie in the response');

@@ -8,6 +8,7 @@ import { newId } from '../../lib/ids';
 import {
   addPacketTo,
   checkMessage,
+  checkPacketFor,
   checkPublicKey,
   packetsNotFor,
   recipientPacketsOf,
@@ -15,12 +16,18 @@ import {
 } from '../../lib/pgp';
 import type { Services } from '../../services';
 import { appendAudit } from '../audit/use-cases';
-import { teamForRecords } from '../teams/use-cases';
+import { teamForRecords, type RecordTeam } from '../teams/use-cases';
 import { recordChanged } from './access';
 import { linkAttachment, listAttachments } from './attachment-list';
-import { chunkId, chunkIds, storedChunkIds, type AttachmentDoc, type RecordDoc } from './model';
+import {
+  chunkId,
+  chunkIds,
+  storedChunkIds,
+  toAttachmentInfo,
+  type AttachmentDoc,
+  type RecordDoc,
+} from './model';
 import { withRevClaim } from './rev-claim';
-import { toAttachmentInfo } from './use-cases';
 
 /** 1 MiB chunks: far below the 16 MiB document limit, few round trips. */
 export const CHUNK_BYTES = 1024 * 1024;
@@ -78,11 +85,7 @@ async function checkFileRecipients(
     await checkMessage(message, keys, MAX_ATTACHMENT_BYTES);
   } catch (error) {
     if (!(error instanceof AppError) || error.code !== 'recipient-mismatch') throw error;
-    const retiredIds = (
-      await Promise.all(
-        retiredTeamKeys.map(async (k) => (await checkPublicKey(k)).encryptionKeyIds),
-      )
-    ).flat();
+    const retiredIds = await encryptionKeyIdsOf(retiredTeamKeys);
     const packets = recipientPacketsOf(message);
     if (packetsNotFor(packets, retiredIds).length === packets.length) throw error;
     throw new AppError({
@@ -250,21 +253,97 @@ export async function addAttachmentPacket(
   );
 }
 
+/** The encryption key ids of `publicKeys` (checked). */
+async function encryptionKeyIdsOf(publicKeys: readonly string[]): Promise<string[]> {
+  return (
+    await Promise.all(publicKeys.map(async (k) => (await checkPublicKey(k)).encryptionKeyIds))
+  ).flat();
+}
+
 /**
- * A re-key's first write for files (records/rekey.ts), run under the record's rev claim just
- * before its version is stored: each file listed now gets its packet from `packets` (checked
- * already) unless it has one for `keyIds`. The retired keys' packets stay: until the version is
- * stored, the current one is sealed to a retired key and its readers open the files with it.
+ * A care team whose key a version moves to its current one (a re-key, or a member's edit after a
+ * rotation the re-key has not reached), with the packets for that key the version brings for the
+ * record's files.
+ */
+export interface TeamKeyMove {
+  /** Encryption key ids of the team's current key. */
+  keyIds: readonly string[];
+  /** Encryption key ids of its retired keys. */
+  retiredKeyIds: readonly string[];
+  /** Per file id, the packet for the current key (checked already). */
+  packets: Readonly<Record<string, string>>;
+}
+
+export async function teamKeyMove(
+  team: Pick<RecordTeam, 'key' | 'retiredKeys'>,
+  packets: Readonly<Record<string, string>>,
+): Promise<TeamKeyMove> {
+  return {
+    keyIds: await encryptionKeyIdsOf([team.key.publicKey]),
+    retiredKeyIds: await encryptionKeyIdsOf(team.retiredKeys),
+    packets,
+  };
+}
+
+/**
+ * The moves of a version that brings teams to their current keys (`moved`, updateRecord): per
+ * team, the packets `given` holds for it, each checked to be for that team's current key. A file
+ * `given` leaves out keeps what it has (one the version drops, or one the writer could not open).
+ * @throws AppError 400 `attachment-packets-mismatch` (a file the record lacks; a packet for no
+ *   team the version moves, or a second one for a team; packets though no team moves), packet codes.
+ */
+export async function keptFilePackets(
+  s: Services,
+  recordId: string,
+  given: Readonly<Record<string, readonly string[]>> | undefined,
+  moved: readonly RecordTeam[],
+): Promise<TeamKeyMove[]> {
+  const mismatch = (message: string) =>
+    new AppError({ status: 400, code: 'attachment-packets-mismatch', message });
+  const files = Object.entries(given ?? {});
+  if (files.length > 0 && moved.length === 0)
+    throw mismatch(
+      'Packets for files come only with a version that moves a care team to its new key.',
+    );
+  const listed = new Set(
+    files.length > 0 ? (await listAttachments(s.models, recordId)).map((a) => a._id) : [],
+  );
+  const moves = await Promise.all(moved.map((t) => teamKeyMove(t, {})));
+  const perTeam = moved.map((): Record<string, string> => ({}));
+  for (const [fileId, packets] of files) {
+    if (!listed.has(fileId)) throw mismatch('A packet names a file the record does not have.');
+    for (const pkesk of packets) {
+      const i = moves.findIndex((m) => packetsNotFor([pkesk], m.keyIds).length === 0);
+      const team = moved[i];
+      const mine = perTeam[i];
+      if (!team || !mine || mine[fileId] !== undefined)
+        throw mismatch(
+          'A file has a packet for no team the version moves to its new key, or two for one.',
+        );
+      await checkPacketFor(pkesk, team.key.publicKey);
+      mine[fileId] = pkesk;
+    }
+  }
+  return moves.map((m, i) => ({ ...m, packets: perTeam[i] ?? {} }));
+}
+
+/**
+ * The first write for files of a version that moves teams to their new keys, run under the
+ * record's rev claim just before the version is stored: each file listed now gets each move's
+ * packet for it, unless it has one for that key. The retired keys' packets stay: until the version
+ * is stored, the current one is sealed to a retired key and its readers open the files with it.
  */
 export async function addAttachmentPackets(
   s: Services,
   recordId: string,
-  packets: Readonly<Record<string, string>>,
-  keyIds: readonly string[],
+  moves: readonly TeamKeyMove[],
 ): Promise<void> {
-  for (const a of await listAttachments(s.models, recordId)) {
-    const pkesk = packets[a._id];
-    if (pkesk !== undefined) await addAttachmentPacket(s, a, pkesk, keyIds);
+  // A file read afresh for each move: addAttachmentPacket writes the list it is given, plus one.
+  for (const m of moves) {
+    for (const a of await listAttachments(s.models, recordId)) {
+      const pkesk = m.packets[a._id];
+      if (pkesk !== undefined) await addAttachmentPacket(s, a, pkesk, m.keyIds);
+    }
   }
 }
 
@@ -272,19 +351,19 @@ export async function addAttachmentPackets(
 const DROP_ATTEMPTS = 5;
 
 /**
- * A re-key's last write for files, once its version is stored: every packet for one of
- * `retiredKeyIds` off each file of the record that has one for `currentKeyIds`, so a retired team
- * key opens no file. Under the record's rev claim, as every write of a file's packets (a share
- * racing it would otherwise lose its packet), for the record as it is now; read again when another
- * change holds the claim. Left undone (that keeps failing, or the process dies first), the retired
- * packets stay until the team's next re-key of the record: they open only what their holder
- * could open before she left (docs/care-teams.md "Re-keying", the order of its writes).
+ * The last write for files of a version that moved teams to their new keys, once it is stored:
+ * off each file that has a packet for a team's current key, every packet for one of that team's
+ * retired keys, so a retired key opens no file. Under the record's rev claim, as every write of a
+ * file's packets (a share racing it would otherwise lose its packet), for the record as it is now;
+ * read again when another change holds the claim. Left undone (that keeps failing, or the process
+ * dies first), the retired packets stay until the team's next re-key of the record: they open
+ * only what their holder could open before she left (docs/care-teams.md "The order of a re-key's
+ * writes").
  */
 export async function dropAttachmentPackets(
   s: Services,
   recordId: string,
-  retiredKeyIds: readonly string[],
-  currentKeyIds: readonly string[],
+  moves: readonly TeamKeyMove[],
 ): Promise<void> {
   const revOf = async () => (await s.models.records.findById(recordId, { rev: 1 }).lean())?.rev;
   for (let attempt = 0; attempt < DROP_ATTEMPTS; attempt++) {
@@ -295,9 +374,12 @@ export async function dropAttachmentPackets(
       if ((await revOf()) !== rev) return false;
       for (const a of await listAttachments(s.models, recordId)) {
         const packets = a.packets ?? [];
-        const kept = packetsNotFor(packets, retiredKeyIds);
-        const hasCurrent = packetsNotFor(packets, currentKeyIds).length < packets.length;
-        if (kept.length === packets.length || !hasCurrent) continue;
+        let kept = packets;
+        for (const m of moves) {
+          const hasCurrent = packetsNotFor(kept, m.keyIds).length < kept.length;
+          if (hasCurrent) kept = packetsNotFor(kept, m.retiredKeyIds);
+        }
+        if (kept.length === packets.length) continue;
         const dropped = packets.filter((p) => !kept.includes(p));
         await s.models.attachments.updateOne(
           { _id: a._id },

@@ -1,4 +1,5 @@
 import { Schema, type Connection, type mongo } from 'mongoose';
+import type { AttachmentInfo } from '@medseal/contract';
 import { modelOn } from '../../lib/model';
 
 export interface RecipientDoc {
@@ -129,6 +130,10 @@ export interface AttachmentDoc {
   gen: number;
   createdAt: Date;
   packets?: string[];
+}
+
+export function toAttachmentInfo(a: AttachmentDoc): AttachmentInfo {
+  return { id: a._id, size: a.size, createdAt: a.createdAt.toISOString() };
 }
 
 const attachmentSchema = new Schema<AttachmentDoc>(

@@ -4,13 +4,13 @@
 import type { RecordDto, RekeyRecordRequest } from '@medseal/contract';
 import { MAX_REKEY_MESSAGE_CHARS } from '@medseal/contract';
 import { AppError } from '../../lib/errors';
-import { checkMessage, checkPacketFor, checkPublicKey } from '../../lib/pgp';
+import { checkMessage, checkPacketFor } from '../../lib/pgp';
 import type { Services } from '../../services';
 import { appendAudit } from '../audit/use-cases';
 import { teamForRecords } from '../teams/use-cases';
 import { recordChanged } from './access';
 import { listAttachments } from './attachment-list';
-import { addAttachmentPackets, dropAttachmentPackets } from './attachments';
+import { addAttachmentPackets, dropAttachmentPackets, teamKeyMove } from './attachments';
 import type { RecordDoc } from './model';
 import {
   attachmentsOf,
@@ -98,9 +98,7 @@ export async function rekeyRecord(
     });
   }
   for (const f of files) await checkPacketFor(packets[f._id] ?? '', team.key.publicKey);
-  const keyIdsOf = async (keys: readonly string[]) =>
-    (await Promise.all(keys.map(async (k) => (await checkPublicKey(k)).encryptionKeyIds))).flat();
-  const currentKeyIds = await keyIdsOf([team.key.publicKey]);
+  const move = await teamKeyMove(team, packets);
   // The files' writes in an order no failure between two of them can hurt (FerretDB v1 has no
   // transactions, DESIGN §9; docs/care-teams.md "Re-keying"): the new key's packets first, under
   // the rev claim, then the version (the commit), and only then the retired keys' packets off.
@@ -114,7 +112,7 @@ export async function rekeyRecord(
       gen: t.key.gen,
     })),
     message: body.message,
-    beforeCommit: () => addAttachmentPackets(s, record._id, packets, currentKeyIds),
+    beforeCommit: () => addAttachmentPackets(s, record._id, [move]),
   });
   await recordChanged(s, record._id, record.readerIds);
   await appendAudit(s, {
@@ -124,7 +122,7 @@ export async function rekeyRecord(
     action: 'update',
   });
   if (files.length > 0) {
-    await dropAttachmentPackets(s, record._id, await keyIdsOf(team.retiredKeys), currentKeyIds);
+    await dropAttachmentPackets(s, record._id, [move]);
     // Their sizes changed.
     await recordChanged(s, record._id, []);
   }

@@ -1,5 +1,4 @@
 import type {
-  AttachmentInfo,
   CreateRecordRequest,
   Recipient,
   TeamRecipient,
@@ -15,21 +14,24 @@ import { JsonBytes } from '../../lib/routing';
 import type { Services } from '../../services';
 import { requireConsent } from '../consents/use-cases';
 import { grantId, teamGrantId } from '../sharing/model';
-import { isTeamMember, teamForRecords } from '../teams/use-cases';
+import { isTeamMember, teamForRecords, type RecordTeam } from '../teams/use-cases';
 import { appendAudit, appendListReads, trailEndsDeleted, trailOwnerOf } from '../audit/use-cases';
 import { recordChanged, recordsChanged, rolesOf, type RecordRole } from './access';
 import { withRevClaim } from './rev-claim';
-import type { AttachmentDoc, RecordDoc, RecordTeamDoc, RecordVersionDoc } from './model';
+import { addAttachmentPackets, dropAttachmentPackets, keptFilePackets } from './attachments';
+import {
+  toAttachmentInfo,
+  type AttachmentDoc,
+  type RecordDoc,
+  type RecordTeamDoc,
+  type RecordVersionDoc,
+} from './model';
 import { isDuplicateKey, LONG_OPERATION } from '../../lib/db';
 import { chainEnd, chainId, chainIds, deleteByIds, findByIds } from '../../lib/store';
 import { isListedAt, teamFeedId } from './feed';
 import { deleteRecordAttachments, listAttachments, listAttachmentsOfMany } from './attachment-list';
 
 const iso = (d: Date) => d.toISOString();
-
-export function toAttachmentInfo(a: AttachmentDoc): AttachmentInfo {
-  return { id: a._id, size: a.size, createdAt: iso(a.createdAt) };
-}
 
 export function toRecordDto(r: RecordDoc, attachments: AttachmentDoc[]): RecordDto {
   return {
@@ -56,7 +58,8 @@ const teamsOf = (r: { teams?: RecordTeamDoc[] | undefined }) =>
  * writer must use the new key). On a new record the author must be a current member of each
  * (she writes for her team); on an update, only teams the record already has may stay (adding
  * a team is a grant the owner or author signs). Returns the teams as stored, with whether the
- * author is a current member of one of them, and their public keys.
+ * author is a current member of one of them, their public keys, and the granted teams whose key
+ * the new version moves (a rotation since the record's current version).
  *
  * @throws AppError 400 `duplicate-team`, `team-key-not-current`, `team-not-granted`; 404
  *   `team-not-found`; 403 `not-team-member`.
@@ -76,6 +79,7 @@ async function resolveTeams(
   let authorIsMember = false;
   const docs: RecordTeamDoc[] = [];
   const keys: string[] = [];
+  const moved: RecordTeam[] = [];
   for (const [i, wanted] of teams.entries()) {
     const team = resolved[i];
     if (!team)
@@ -110,8 +114,10 @@ async function resolveTeams(
     authorIsMember ||= member;
     docs.push({ teamId: wanted.teamId, fingerprint: team.key.fingerprint, gen: team.key.gen });
     keys.push(team.key.publicKey);
+    const was = input.granted?.find((g) => g.teamId === wanted.teamId);
+    if (was && was.gen < team.key.gen) moved.push(team);
   }
-  return { teams: docs, keys, authorIsMember };
+  return { teams: docs, keys, authorIsMember, moved };
 }
 
 /**
@@ -596,7 +602,11 @@ function recordAnswer(record: RecordDoc, attachments: AttachmentDoc[]): JsonByte
  * base — or a grant or revoke landing meanwhile — a 409, never a silent overwrite, and
  * history has no gaps (DESIGN §5). Grants of users the new version is not encrypted to end.
  *
- * @throws AppError 409 `version-conflict`, 400 message/recipient codes, 403 `member-changes-readers`.
+ * A version that moves a team to its new key brings, per file it keeps, that key's packet
+ * (keptFilePackets), written like a re-key's.
+ *
+ * @throws AppError 409 `version-conflict`, 400 message/recipient codes,
+ *   `attachment-packets-mismatch`, 403 `member-changes-readers`.
  */
 export async function updateRecord(
   s: Services,
@@ -620,12 +630,17 @@ export async function updateRecord(
     teams.authorIsMember,
   );
   await checkMessage(body.message, [...keys, ...teams.keys], MAX_RECORD_MESSAGE_CHARS);
+  const moves = await keptFilePackets(s, record._id, body.attachmentPackets, teams.moved);
   const recipients = body.recipients.map((r) => ({ userId: r.userId, fingerprint: r.fingerprint }));
+  // A team moved to its new key: its packets for the kept files in the order a re-key writes them
+  // (docs/care-teams.md "The order of a re-key's writes"), else the re-key, which skips a record
+  // whose teams are current, would leave those files unopenable with the key readers use.
   const updated = await storeNextVersion(s, record, {
     authorId: actorId,
     recipients,
     teams: teams.teams,
     message: body.message,
+    beforeCommit: () => addAttachmentPackets(s, record._id, moves),
   });
   const readerIds = updated.readerIds;
   const dropped = record.readerIds.filter((id) => !readerIds.includes(id));
@@ -647,6 +662,11 @@ export async function updateRecord(
     actorId,
     action: 'update',
   });
+  if (moves.length > 0) {
+    await dropAttachmentPackets(s, record._id, moves);
+    // Their sizes changed.
+    await recordChanged(s, record._id, []);
+  }
   return toRecordDto(updated, await attachmentsOf(s, record._id));
 }
 

@@ -842,6 +842,7 @@ async function updateWith(
     input.files.length > 0
       ? await uploadFiles(deps, current.id, input.files, keys, onProgress)
       : [];
+  const packets = await keptFilePackets(deps, base, readerTeams, input.content.attachments);
   onProgress('Encrypting the new version', null);
   const content = { ...input.content, attachments: [...input.content.attachments, ...refs] };
   const { message } = await seal(deps, {
@@ -853,7 +854,7 @@ async function updateWith(
   });
   const dto = await deps.call(endpoints.updateRecord, {
     params: { recordId: current.id },
-    body: { baseVersion: current.version, recipients, teams, message },
+    body: { baseVersion: current.version, recipients, teams, message, ...packets },
   });
   deps.accountState.noteSeen(current.id, dto.version);
   await deps.accountState.flush();
@@ -865,6 +866,33 @@ async function updateWith(
       });
   }
   return dto;
+}
+
+/**
+ * For a version that moves a team to its new key (it rotated since `base` was written, and the
+ * re-key has not reached the record): per file the version keeps, that key's packet, made from the
+ * file's packets with the key I read `base` with. Without them the team's members, who open a
+ * file with the key its version names, could not open the kept files (docs/care-teams.md).
+ */
+async function keptFilePackets(
+  deps: RecordDeps,
+  base: VerifiedRecord,
+  teams: readonly VerifiedTeam[],
+  kept: readonly AttachmentRef[],
+): Promise<{ attachmentPackets?: Record<string, string[]> }> {
+  const moved = teams.filter((t) => {
+    const was = base.teams.find((r) => r.team.state.teamId === t.state.teamId);
+    return was !== undefined && was.gen < currentKeyOf(t.state).gen;
+  });
+  if (moved.length === 0 || kept.length === 0) return {};
+  const keys = await Promise.all(moved.map((t) => teamPublicKey(deps, t, currentKeyOf(t.state))));
+  const attachmentPackets: Record<string, string[]> = {};
+  for (const a of kept) {
+    attachmentPackets[a.id] = await Promise.all(
+      keys.map((k) => filePacketFor(deps, base.dto.id, a, k, base.readingKey)),
+    );
+  }
+  return { attachmentPackets };
 }
 
 /**
