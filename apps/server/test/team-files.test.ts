@@ -29,6 +29,7 @@ import {
   createTeamAs,
   currentKey,
   removeMember,
+  rotateTeam,
   shareWithTeam,
   teamGrantBody,
   type TestTeam,
@@ -45,6 +46,8 @@ let newcomer: TestUser;
 let reader: TestUser;
 let patient: TestUser;
 let team: TestTeam;
+/** A second team the record of the last test is shared with too, rotated in that test. */
+let team2: TestTeam;
 /** Records with a file, shared with the team before the leave: one per failure a re-key meets. */
 const withFiles: { record: RecordDto; fileId: string }[] = [];
 
@@ -60,11 +63,14 @@ beforeAll(async () => {
     doctor('Dr Reader'),
     registerUser(server.baseUrl, { name: 'Pat', role: 'patient' }),
   ]);
-  team = await createTeamAs(admin, await createPracticeAs(admin));
+  const practice = await createPracticeAs(admin);
+  team = await createTeamAs(admin, practice);
+  team2 = await createTeamAs(admin, practice, { name: 'Night shift' });
   await addMember(team, admin, member);
   await addMember(team, admin, leaver);
   await giveTeamConsent(patient, team);
-  for (let i = 0; i < 6; i++) {
+  await giveTeamConsent(patient, team2);
+  for (let i = 0; i < 8; i++) {
     const record = await createRecordAs(patient, patient, [patient]);
     const up = await upload(patient, record.id, [patient.publicKey]);
     if (up.status !== 201) throw new Error(`upload: ${up.status}`);
@@ -77,6 +83,21 @@ beforeAll(async () => {
       },
     });
     if (share.status !== 201) throw new Error(`share: ${share.status}`);
+    if (i === 7) {
+      const second = await patient.api.post(`/records/${record.id}/teams`, {
+        ...(await teamGrantBody(patient, team2, record)),
+        attachmentPackets: {
+          [fileId]: await packetFor(
+            patient,
+            record.id,
+            fileId,
+            patient.key.privateKey,
+            currentKey(team2).publicKey,
+          ),
+        },
+      });
+      if (second.status !== 201) throw new Error(`share: ${second.status}`);
+    }
     withFiles.push({ record, fileId });
   }
 });
@@ -256,7 +277,12 @@ describe('after a leave', () => {
   });
 
   /** The re-key the admin's browser sends for a record with one file, read by `readers` and the team. */
-  async function rekeyBody(record: RecordDto, fileId: string, readers = [patient]) {
+  async function rekeyBody(
+    record: RecordDto,
+    fileId: string,
+    readers = [patient],
+    otherTeamKeys: string[] = [],
+  ) {
     const stored = (await admin.api.get<RecordDto>(`/records/${record.id}`)).body;
     const { message } = await sealRekey({
       rekey: {
@@ -268,7 +294,11 @@ describe('after a leave', () => {
       },
       base: { message: stored.message, myKey: retiredKey().privateKey },
       signerKey: admin.key.privateKey,
-      recipientKeys: [...readers.map((u) => u.publicKey), currentKey(team).publicKey],
+      recipientKeys: [
+        ...readers.map((u) => u.publicKey),
+        currentKey(team).publicKey,
+        ...otherTeamKeys,
+      ],
     });
     return {
       baseVersion: stored.version,
@@ -439,5 +469,39 @@ describe('after a leave', () => {
     ]);
     const last = await storedPackets(fileId);
     for (const id of await keyIds(retiredKey().publicKey)) expect(last).not.toContain(id);
+  });
+
+  it('when a member’s edit moves the team to its new key but brings no packet for a file of the record, then 400 attachment-packets-mismatch and nothing is stored', async () => {
+    const target = withFiles[6];
+    if (!target) throw new Error('no record');
+    const { record, fileId } = target;
+    const res = await member.api.put<RecordDto>(`/records/${record.id}`, {
+      baseVersion: 1,
+      recipients: recipientsOf(patient),
+      teams: [{ teamId: team.id, fingerprint: currentKey(team).ref.fingerprint }],
+      message: await sealFor({
+        recordId: record.id,
+        version: 2,
+        owner: patient,
+        author: member,
+        readers: [patient],
+        teamKeys: [currentKey(team).publicKey],
+      }),
+    });
+    expect([res.status, codeOf(res)]).toEqual([400, 'attachment-packets-mismatch']);
+    expect((await storedRecord(record.id))?.version).toBe(1);
+    for (const id of await keyIds(retiredKey().publicKey))
+      expect(await storedPackets(fileId)).toContain(id);
+  });
+
+  it('when a re-key for one team finds another team of the record with files behind its key too, then 409 other-team-behind and nothing is stored', async () => {
+    const target = withFiles[7];
+    if (!target) throw new Error('no record');
+    const { record, fileId } = target;
+    await rotateTeam(team2, admin, [admin]);
+    const body = await rekeyBody(record, fileId, [patient], [currentKey(team2).publicKey]);
+    const res = await admin.api.post<RecordDto>(`/records/${record.id}/rekey`, body);
+    expect([res.status, codeOf(res)]).toEqual([409, 'other-team-behind']);
+    expect((await storedRecord(record.id))?.version).toBe(1);
   });
 });

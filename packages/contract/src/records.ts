@@ -239,6 +239,7 @@ export const recordEndpoints = {
       'team-not-granted',
       'not-team-admin',
       'already-rekeyed',
+      'other-team-behind',
       'rekey-carries-content',
       'rekey-attachments-mismatch',
       'fingerprint-mismatch',

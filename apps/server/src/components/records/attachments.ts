@@ -221,9 +221,12 @@ export async function attachmentPackets(
   record: RecordDoc,
   attachmentId: string,
 ): Promise<AttachmentPacketsResponse> {
-  const a = await attachmentOf(s, record, attachmentId);
-  return { packets: a.packets ?? recipientPacketsOf(await readAttachmentBytes(s, a)) };
+  return { packets: await packetsOf(s, await attachmentOf(s, record, attachmentId)) };
 }
+
+/** A file's packets (one an earlier version stored whole: read from its chunks). */
+const packetsOf = async (s: Services, a: AttachmentDoc) =>
+  a.packets ?? recipientPacketsOf(await readAttachmentBytes(s, a));
 
 const packetBytes = (packets: readonly string[]) =>
   Buffer.concat(packets.map((p) => Buffer.from(p, 'base64url')));
@@ -287,10 +290,14 @@ export async function teamKeyMove(
 
 /**
  * The moves of a version that brings teams to their current keys (`moved`, updateRecord): per
- * team, the packets `given` holds for it, each checked to be for that team's current key. A file
- * `given` leaves out keeps what it has (one the version drops, or one the writer could not open).
+ * team, the packets `given` holds for it, each checked to be for that team's current key. Every
+ * file the record lists that has no packet for a moved team's current key must get one: left
+ * with the retired key's only, its readers at the new generation (a newcomer) could never open
+ * it, and the team's re-key, which skips a record whose teams are current, would not add it. A
+ * file the version drops is still listed (the client deletes it after the version), so it too.
  * @throws AppError 400 `attachment-packets-mismatch` (a file the record lacks; a packet for no
- *   team the version moves, or a second one for a team; packets though no team moves), packet codes.
+ *   team the version moves, or a second one for a team; packets though no team moves; a file
+ *   left without a moved team's current key), packet codes.
  */
 export async function keptFilePackets(
   s: Services,
@@ -305,9 +312,8 @@ export async function keptFilePackets(
     throw mismatch(
       'Packets for files come only with a version that moves a care team to its new key.',
     );
-  const listed = new Set(
-    files.length > 0 ? (await listAttachments(s.models, recordId)).map((a) => a._id) : [],
-  );
+  const attachments = moved.length > 0 ? await listAttachments(s.models, recordId) : [];
+  const listed = new Set(attachments.map((a) => a._id));
   const moves = await Promise.all(moved.map((t) => teamKeyMove(t, {})));
   const perTeam = moved.map((): Record<string, string> => ({}));
   for (const [fileId, packets] of files) {
@@ -322,6 +328,16 @@ export async function keptFilePackets(
         );
       await checkPacketFor(pkesk, team.key.publicKey);
       mine[fileId] = pkesk;
+    }
+  }
+  for (const [i, m] of moves.entries()) {
+    for (const a of attachments) {
+      if (perTeam[i]?.[a._id] !== undefined) continue;
+      const packets = await packetsOf(s, a);
+      if (packetsNotFor(packets, m.keyIds).length < packets.length) continue;
+      throw mismatch(
+        'A version that moves a care team to its new key brings that key’s packet for each file of the record.',
+      );
     }
   }
   return moves.map((m, i) => ({ ...m, packets: perTeam[i] ?? {} }));

@@ -28,7 +28,8 @@ import {
  * the base's, the message is only packets plus a statement (its size caps what it could carry),
  * and each file gets the new team key's packet in place of the retired ones'. Clients check the
  * rest: the statement is signed by a current admin and its base opens to the same content.
- * @throws AppError 409 `version-conflict`, `already-rekeyed`; 403 `not-team-admin`; 400
+ * @throws AppError 409 `version-conflict`, `already-rekeyed`, `other-team-behind` (the record
+ *   has files and another of its teams is behind its key too); 403 `not-team-admin`; 400
  *   `team-not-granted`, `rekey-carries-content`, `rekey-attachments-mismatch`, message codes,
  *   `fingerprint-mismatch` (a reader's key changed since); 404 `team-not-found`.
  */
@@ -85,6 +86,19 @@ export async function rekeyRecord(
     MAX_REKEY_MESSAGE_CHARS,
   );
   const files = await listAttachments(s.models, record._id);
+  // Every team moves to its current key, but the files get packets for this team's only: another
+  // team behind would be moved without them, and its own re-key then refused (docs/care-teams.md
+  // "Two teams behind on a record with files").
+  if (
+    files.length > 0 &&
+    granted.some((t, i) => t !== entry && t.gen < (resolved[i]?.key.gen ?? 0))
+  )
+    throw new AppError({
+      status: 409,
+      code: 'other-team-behind',
+      message:
+        'Another care team of this record changed its key too; its files need that team’s new packets first.',
+    });
   const packets = body.attachmentPackets ?? {};
   if (
     Object.keys(packets).length !== files.length ||

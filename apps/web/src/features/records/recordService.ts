@@ -842,7 +842,8 @@ async function updateWith(
     input.files.length > 0
       ? await uploadFiles(deps, current.id, input.files, keys, onProgress)
       : [];
-  const packets = await keptFilePackets(deps, base, readerTeams, input.content.attachments);
+  // Every file of the base, those this version drops too: they are deleted only after it.
+  const packets = await keptFilePackets(deps, base, readerTeams, base.content.attachments);
   onProgress('Encrypting the new version', null);
   const content = { ...input.content, attachments: [...input.content.attachments, ...refs] };
   const { message } = await seal(deps, {
@@ -870,24 +871,25 @@ async function updateWith(
 
 /**
  * For a version that moves a team to its new key (it rotated since `base` was written, and the
- * re-key has not reached the record): per file the version keeps, that key's packet, made from the
- * file's packets with the key I read `base` with. Without them the team's members, who open a
- * file with the key its version names, could not open the kept files (docs/care-teams.md).
+ * re-key has not reached the record): per file of `base` (the server asks for every file it
+ * lists, a dropped one too), that key's packet, made from the file's packets with the key I read
+ * `base` with. Without them the team's members, who open a file with the key its version names,
+ * could not open the kept files (docs/care-teams.md).
  */
 async function keptFilePackets(
   deps: RecordDeps,
   base: VerifiedRecord,
   teams: readonly VerifiedTeam[],
-  kept: readonly AttachmentRef[],
+  files: readonly AttachmentRef[],
 ): Promise<{ attachmentPackets?: Record<string, string[]> }> {
   const moved = teams.filter((t) => {
     const was = base.teams.find((r) => r.team.state.teamId === t.state.teamId);
     return was !== undefined && was.gen < currentKeyOf(t.state).gen;
   });
-  if (moved.length === 0 || kept.length === 0) return {};
+  if (moved.length === 0 || files.length === 0) return {};
   const keys = await Promise.all(moved.map((t) => teamPublicKey(deps, t, currentKeyOf(t.state))));
   const attachmentPackets: Record<string, string[]> = {};
-  for (const a of kept) {
+  for (const a of files) {
     attachmentPackets[a.id] = await Promise.all(
       keys.map((k) => filePacketFor(deps, base.dto.id, a, k, base.readingKey)),
     );

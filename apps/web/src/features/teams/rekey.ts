@@ -48,7 +48,8 @@ const IN_FLIGHT = 3;
  * Re-keys every stale record of the team, a few at a time, reporting after each. A record that
  * does not verify is never re-written (it is reported, not "fixed"); one that changed meanwhile
  * (409) is left for the next run, which a newer version by a member usually makes unnecessary;
- * one another admin re-keyed first (409 `already-rekeyed`) is done.
+ * one another admin re-keyed first (409 `already-rekeyed`) is done; one with files whose other
+ * team is behind its key too (409 `other-team-behind`) is left (docs/care-teams.md).
  */
 export async function rekeyTeam(
   deps: RecordDeps,
@@ -80,7 +81,8 @@ export async function rekeyTeam(
         progress.done += 1;
       } catch (error) {
         if (isApiError(error, 'already-rekeyed')) progress.done += 1;
-        else if (isApiError(error, 'version-conflict')) progress.skipped += 1;
+        else if (isApiError(error, 'version-conflict') || isApiError(error, 'other-team-behind'))
+          progress.skipped += 1;
         else throw error;
       } finally {
         onProgress({ ...progress });
