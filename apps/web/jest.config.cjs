@@ -14,6 +14,7 @@ module.exports = {
     {
       displayName: 'e2e',
       ...require('@medseal/jest-presets/node'),
+      testEnvironment: '<rootDir>/e2e/support/environment.cjs',
       testMatch: ['<rootDir>/e2e/**/*.e2e.test.ts'],
       globalSetup: require.resolve('@medseal/devdb/jest-global-setup'),
       globalTeardown: require.resolve('@medseal/devdb/jest-global-teardown'),
