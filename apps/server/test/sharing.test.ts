@@ -368,6 +368,45 @@ describe('sharing', () => {
     expect(stored.recipients).toEqual(recipientsOf(patient));
   });
 
+  it("when a share's file packet names a file the record lacks or is for another key, then 400, no grant is stored, and a permanent delete leaves none of the record's grants", async () => {
+    const { record, attachmentId } = await patientRecordWithFile(1_000);
+    const { packets } = attachmentPacketsResponseSchema.parse(
+      (await patient.api.get(`/records/${record.id}/attachments/${attachmentId}/packets`)).body,
+    );
+    const packetFor = (key: string) =>
+      createRecipientPacket({
+        recipientPackets: packets,
+        myKey: patient.key.privateKey,
+        newRecipientKey: key,
+      });
+    const good = await grantBody(patient, doctor, record);
+    const grants = server.connection.collection('grants');
+    for (const [what, attachmentPackets, code] of [
+      [
+        'file the record lacks',
+        { ['A'.repeat(22)]: await packetFor(doctor.publicKey) },
+        'bad-grant',
+      ],
+      [
+        'packet for another key',
+        { [attachmentId]: await packetFor(other.publicKey) },
+        'recipient-mismatch',
+      ],
+    ] as const) {
+      const res = await patient.api.post(`/records/${record.id}/grants`, {
+        ...good,
+        attachmentPackets,
+      });
+      expect({ what, status: res.status, code: codeOf(res) }).toEqual({ what, status: 400, code });
+      expect({
+        what,
+        grants: await grants.countDocuments({ recordId: record.id } as never),
+      }).toEqual({ what, grants: 0 });
+    }
+    expect((await patient.api.delete(`/records/${record.id}`)).status).toBe(204);
+    expect(await grants.countDocuments({ recordId: record.id } as never)).toBe(0);
+  });
+
   it('when a grant is signed by someone other than the sharer, then 400 bad-signature', async () => {
     const record = await createRecordAs(doctor, patient, [patient, doctor]);
     // The doctor (author) makes the packet, but the grant is signed by another user claiming to be the patient.

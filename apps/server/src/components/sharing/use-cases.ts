@@ -70,13 +70,35 @@ const alreadyRecipient = (message: string) =>
   new AppError({ status: 409, code: 'already-recipient', message });
 
 /**
+ * Checks a share's file packets before anything is stored (a refused share leaves no grant):
+ * each names a file of the record and is for `publicKey`. Returns the files listed (asked only
+ * when packets name files, as most shares name none), for the splice to reuse.
+ * @throws AppError 400 `bad-grant`, `recipient-mismatch`.
+ */
+async function checkFilePackets(
+  s: Services,
+  record: RecordDoc,
+  attachmentPackets: Record<string, string> | undefined,
+  publicKey: string,
+  listed?: AttachmentDoc[],
+): Promise<AttachmentDoc[] | undefined> {
+  const packets = Object.entries(attachmentPackets ?? {});
+  if (packets.length === 0) return listed;
+  const files = listed ?? (await listAttachments(s.models, record._id));
+  for (const [id, packet] of packets) {
+    if (!files.some((a) => a._id === id))
+      throw badGrant('A packet names an attachment the record does not have.');
+    await checkPacketFor(packet, publicKey);
+  }
+  return files;
+}
+
+/**
  * Adds a new reader's PKESK (for `publicKey`) to every attachment's packets and splices it into
  * the stored message, with the record fields the share sets, all under the record's rev claim;
  * the message update is filtered on `rev`, so a concurrent change makes us re-read and try again
- * instead of losing a packet. Packets are checked first: nothing is stored unless all are for
- * that key and name attachments the record has.
- * @throws AppError 400 `bad-grant`, `recipient-mismatch`; 404 `record-not-found`; 409 `version-conflict`,
- *   `already-recipient`.
+ * instead of losing a packet. The file packets were checked before (`checkFilePackets`).
+ * @throws AppError 404 `record-not-found`; 409 `version-conflict`, `already-recipient`.
  */
 async function spliceIn(
   s: Services,
@@ -97,15 +119,6 @@ async function spliceIn(
   },
 ): Promise<void> {
   const keyIds = await (input.keyIdsOf ?? keyIdsOf)(input.publicKey);
-  const packets = Object.entries(input.attachmentPackets ?? {});
-  // Asked only when packets name files (most shares: none); the claim below lists them anyway.
-  const listed =
-    input.listed ?? (packets.length > 0 ? await listAttachments(s.models, record._id) : []);
-  for (const [id, packet] of packets) {
-    if (!listed.some((a) => a._id === id))
-      throw badGrant('A packet names an attachment the record does not have.');
-    await checkPacketFor(packet, input.publicKey);
-  }
   let current: RecordDoc | null = record;
   for (let attempt = 0; ; attempt++) {
     if (!current)
@@ -378,6 +391,13 @@ async function prepareGrant(
   }
   const { at, expiresAt } = grantTimes(grant);
   await checkPacketFor(body.pkesk, grantee.publicKey);
+  const listed = await checkFilePackets(
+    s,
+    record,
+    body.attachmentPackets,
+    grantee.publicKey,
+    batch.listed,
+  );
   const entry = { userId: grantee._id, fingerprint: grantee.fingerprint };
   const splice = async () => {
     // The grantee's listing entry first (one of a failed share is skipped as stale).
@@ -392,7 +412,7 @@ async function prepareGrant(
         feedSeqs: [...feedSeqsOf(based), feedSeq],
       }),
       already,
-      ...(batch.listed ? { listed: batch.listed } : {}),
+      ...(listed ? { listed } : {}),
       ...(batch.claims ? { claims: batch.claims } : {}),
       ...(batch.keyIdsOf ? { keyIdsOf: batch.keyIdsOf } : {}),
     });
@@ -476,6 +496,7 @@ export async function grantTeamAccess(
     }
     throw error;
   });
+  const listed = await checkFilePackets(s, record, body.attachmentPackets, team.key.publicKey);
   const entry = { teamId: body.teamId, fingerprint: team.key.fingerprint, gen: team.key.gen };
   // The signed grant before the record names the team (as a person's, `writeGrants`): a grant
   // whose team the record does not name is never read, a team named without one is a reader
@@ -502,6 +523,7 @@ export async function grantTeamAccess(
       teamFeedSeqs: [...teamFeedSeqsOf(based), feedSeq],
     }),
     already,
+    ...(listed ? { listed } : {}),
   });
   await recordChanged(s, record._id, record.readerIds);
   await appendAudit(s, {
