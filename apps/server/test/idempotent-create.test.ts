@@ -124,6 +124,31 @@ describe('creating a record again with its client-made id (a retry after a lost 
     }
   });
 
+  it('when a retry of a half-stored create (record without version 1) runs while the owner deletes the record, then it answers 409 record-exists and no version of the record is left', async () => {
+    const body = await createBody(patient, patient, [patient]);
+    expect((await patient.api.post('/records', body)).status).toBe(201);
+    // The first send stored the record and failed before its version 1.
+    const versions = server.connection.collection('record_versions');
+    await versions.deleteOne({ _id: `${body.recordId}:1` } as never);
+    // The owner's delete runs whole between the retry's read of the record and its write of
+    // version 1 (the model the server writes through: same connection, same object).
+    const model = server.connection.models.RecordVersion;
+    if (!model) throw new Error('RecordVersion model not registered');
+    const write = model.create.bind(model);
+    const spy = jest.spyOn(model, 'create').mockImplementationOnce((async (...args: never[]) => {
+      expect((await patient.api.delete(`/records/${body.recordId}`)).status).toBe(204);
+      return write(...args);
+    }) as never);
+    try {
+      const retry = await patient.api.post('/records', body);
+      expect([retry.status, codeOf(retry)]).toEqual([409, 'record-exists']);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(await versions.countDocuments({ recordId: body.recordId } as never)).toBe(0);
+    expect((await patient.api.get(`/records/${body.recordId}`)).status).toBe(404);
+  });
+
   it('when two different creates with one id race, then the stored one answers 201 to each of its sends and the other 409 record-exists', async () => {
     for (let round = 0; round < 5; round++) {
       const body = await createBody(doctor, patient, [patient, doctor]);

@@ -249,6 +249,12 @@ async function repeatedCreate(
     } catch (error) {
       if (!isDuplicateKey(error)) throw error;
     }
+    // The owner may have deleted the record since it was read here: her delete removes the
+    // versions it found, not one written after them. Taken back, so a delete leaves no copy.
+    if (!(await s.models.records.exists({ _id: existing._id }))) {
+      await s.models.versions.deleteOne({ _id: firstVersionOf(existing)._id });
+      throw recordExists();
+    }
   }
   if ((await trailOwnerOf(s, existing._id)) === undefined) {
     await appendAudit(s, {
