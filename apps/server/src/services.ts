@@ -59,7 +59,7 @@ export interface AppSettings {
   trustProxy: number;
   /** Lifetime of read-cache entries (sessions, records); 0 turns the cache off. */
   readCacheTtlMs: number;
-  /** The rate limiter's clock (tests move it instead of sleeping); default Date.now. */
+  /** The clock of the rate limiter and of grant expiry (tests move it instead of sleeping); default Date.now. */
   clock?: () => number;
 }
 
@@ -195,6 +195,11 @@ function createCaches(feed: InvalidationFeed, ttlMs: number): ReadCaches {
     attachments: feed.cache<AttachmentList>({ max: CACHE_MAX, ttlMs, tagsOf: ofRecord }),
     grants: feed.cache<GrantExpiry>({ max: CACHE_MAX, ttlMs, tagsOf: ofRecord }),
   };
+}
+
+/** The server's time in ms (`settings.clock`, else Date.now): what a grant's expiry is held against. */
+export function now(s: Services): number {
+  return (s.settings.clock ?? Date.now)();
 }
 
 export function createServices(

@@ -1,7 +1,7 @@
 import { AppError } from '../../lib/errors';
 import { findByIds } from '../../lib/store';
 import type { AuthContext, RecordNeed } from '../../lib/routing';
-import { cacheTag, type Services } from '../../services';
+import { cacheTag, now, type Services } from '../../services';
 import { trailOwnerOf } from '../audit/use-cases';
 import { requireConsent } from '../consents/use-cases';
 import { grantId, teamGrantId } from '../sharing/model';
@@ -136,7 +136,7 @@ async function isMemberOfATeamOf(s: Services, record: RecordDoc, userId: string)
     const grant = await s.models.teamGrants
       .findById(teamGrantId(record._id, team.teamId), { expiresAt: 1 })
       .lean();
-    if (grant?.expiresAt && grant.expiresAt.getTime() <= Date.now()) continue;
+    if (grant?.expiresAt && grant.expiresAt.getTime() <= now(s)) continue;
     if (await isTeamMember(s, team.teamId, userId)) return true;
   }
   return false;
@@ -157,7 +157,7 @@ async function ownRoleOf(
     recordId,
     expiresAt: await readGrant(id),
   }));
-  if (grant?.expiresAt && grant.expiresAt.getTime() <= Date.now()) return undefined;
+  if (grant?.expiresAt && grant.expiresAt.getTime() <= now(s)) return undefined;
   return 'reader';
 }
 

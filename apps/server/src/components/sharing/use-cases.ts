@@ -18,7 +18,7 @@ import {
   checkTeamGrant,
   splicePacket,
 } from '../../lib/pgp';
-import type { Services } from '../../services';
+import { now, type Services } from '../../services';
 import type { AuditInput } from '../audit/log';
 import { appendAudit } from '../audit/use-cases';
 import { listAttachments, listAttachmentsOfMany } from '../records/attachment-list';
@@ -38,15 +38,18 @@ const GRANT_CLOCK_SKEW_MS = 10 * 60 * 1000;
 const badGrant = (message: string) => new AppError({ status: 400, code: 'bad-grant', message });
 
 /** The grant's time must be now (within the skew) and its expiry, if any, later. @throws AppError 400 `bad-grant`. */
-function grantTimes(grant: { at: string; expiresAt?: string | undefined }): {
+function grantTimes(
+  grant: { at: string; expiresAt?: string | undefined },
+  nowMs: number,
+): {
   at: Date;
   expiresAt?: Date;
 } {
   const at = new Date(grant.at);
-  if (Number.isNaN(at.getTime()) || Math.abs(at.getTime() - Date.now()) > GRANT_CLOCK_SKEW_MS)
+  if (Number.isNaN(at.getTime()) || Math.abs(at.getTime() - nowMs) > GRANT_CLOCK_SKEW_MS)
     throw badGrant('The grant time is not now.');
   const expiresAt = grant.expiresAt === undefined ? undefined : new Date(grant.expiresAt);
-  if (expiresAt && (Number.isNaN(expiresAt.getTime()) || expiresAt.getTime() <= Date.now()))
+  if (expiresAt && (Number.isNaN(expiresAt.getTime()) || expiresAt.getTime() <= nowMs))
     throw badGrant('The grant has already expired.');
   return expiresAt ? { at, expiresAt } : { at };
 }
@@ -389,7 +392,7 @@ async function prepareGrant(
       message: "The grant names a fingerprint that is not the grantee's key.",
     });
   }
-  const { at, expiresAt } = grantTimes(grant);
+  const { at, expiresAt } = grantTimes(grant, now(s));
   await checkPacketFor(body.pkesk, grantee.publicKey);
   const listed = await checkFilePackets(
     s,
@@ -484,7 +487,7 @@ export async function grantTeamAccess(
   }
   if (grant.genesis !== team.genesis)
     throw badGrant('The grant names another team with this id (its creation differs).');
-  const { at, expiresAt } = grantTimes(grant);
+  const { at, expiresAt } = grantTimes(grant, now(s));
   await checkPacketFor(body.pkesk, team.key.publicKey).catch((error: unknown) => {
     if (error instanceof AppError && error.code === 'recipient-mismatch') {
       throw new AppError({
