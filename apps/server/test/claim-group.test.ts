@@ -45,16 +45,31 @@ describe('claims taken together (ClaimGroup, a batch of shares)', () => {
     const group = new ClaimGroup(store);
     let running = 0;
     let most = 0;
+    // The write that got the claim holds it until the other two have given up (not for a
+    // fixed time: after it gave the claim back, another may rightly take it). A second write
+    // running at the same time lets it go at once, and the checks below fail.
+    let release: () => void = () => undefined;
+    const othersGaveUp = new Promise<void>((resolve) => (release = resolve));
+    let gaveUp = 0;
     const write = async () => {
       most = Math.max(most, ++running);
-      await new Promise((r) => setTimeout(r, 50));
+      if (running > 1) release();
+      await othersGaveUp;
       running--;
       return 'written';
     };
     const results = await Promise.all(
-      [1, 2, 3].map(() =>
-        withClaim(store, 'record:same:5', () => Promise.resolve(false), write, group),
-      ),
+      [1, 2, 3].map(async () => {
+        const result = await withClaim(
+          store,
+          'record:same:5',
+          () => Promise.resolve(false),
+          write,
+          group,
+        );
+        if (result === undefined && ++gaveUp === 2) release();
+        return result;
+      }),
     );
     expect(results.filter((r) => r === 'written')).toHaveLength(1);
     expect(most).toBe(1);
