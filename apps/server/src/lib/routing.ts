@@ -56,11 +56,35 @@ export interface HandlerContext<E extends Endpoint, R> {
  * answer served many times over from the same cached documents (records/use-cases.ts).
  */
 export class JsonBytes<T> {
-  readonly bytes: Buffer;
-  constructor(value: T) {
-    this.bytes = Buffer.from(JSON.stringify(value));
+  /** Only the type of the value these bytes hold. */
+  declare readonly value?: T;
+  private constructor(readonly bytes: Buffer) {}
+
+  static of<T>(value: T): JsonBytes<T> {
+    return new JsonBytes(Buffer.from(JSON.stringify(value)));
+  }
+
+  /**
+   * `{ "<key>": [items…], ...rest }` from items serialized before: a page of cached answers
+   * costs a copy of their bytes, not a JSON.stringify of the page (records/use-cases.ts).
+   */
+  static ofList<T>(
+    key: string,
+    items: readonly JsonBytes<unknown>[],
+    rest: Record<string, unknown>,
+  ): JsonBytes<T> {
+    const tail = JSON.stringify(rest).slice(1); // '}' or '"nextCursor":"…"}'
+    const parts: Buffer[] = [Buffer.from(`{${JSON.stringify(key)}:[`)];
+    for (const [i, item] of items.entries()) {
+      if (i > 0) parts.push(COMMA);
+      parts.push(item.bytes);
+    }
+    parts.push(Buffer.from(tail === '}' ? ']}' : `],${tail}`));
+    return new JsonBytes(Buffer.concat(parts));
   }
 }
+
+const COMMA = Buffer.from(',');
 
 export type Handler<E extends Endpoint, R> = (
   ctx: HandlerContext<E, R>,

@@ -485,7 +485,7 @@ export function listRecords(
   s: Services,
   userId: string,
   query: PageQuery,
-): Promise<RecordListResponse> {
+): Promise<JsonBytes<RecordListResponse>> {
   return listFeed(
     s,
     { feedId: userId, actorId: userId, isListed: (record, seq) => isListedAt(record, userId, seq) },
@@ -506,7 +506,7 @@ export async function listTeamRecords(
   userId: string,
   teamId: string,
   query: PageQuery,
-): Promise<RecordListResponse> {
+): Promise<JsonBytes<RecordListResponse>> {
   if (!(await isTeamMember(s, teamId, userId)))
     throw new AppError({ status: 404, code: 'team-not-found', message: 'No such team.' });
   const isListed = (record: RecordDoc, seq: number) => {
@@ -521,7 +521,7 @@ async function listFeed(
   s: Services,
   feed: { feedId: string; actorId: string; isListed: (record: RecordDoc, seq: number) => boolean },
   query: PageQuery,
-): Promise<RecordListResponse> {
+): Promise<JsonBytes<RecordListResponse>> {
   const userId = feed.actorId;
   // Entries below `next` are still to be read; each window asks for as many as the page misses.
   let next = query.before ? decodeCursor(query.before) : (await s.listing.head(feed.feedId)) + 1;
@@ -567,10 +567,11 @@ async function listFeed(
       action: 'list' as const,
     })),
   );
-  return {
-    records: visible.map((r, i) => toRecordDto(r, lists[i] ?? [])),
-    ...(next > 1 ? { nextCursor: encodeCursor(next) } : {}),
-  };
+  return JsonBytes.ofList(
+    'records',
+    visible.map((r, i) => recordAnswer(r, lists[i] ?? [])),
+    next > 1 ? { nextCursor: encodeCursor(next) } : {},
+  );
 }
 
 export async function getRecord(
@@ -592,12 +593,13 @@ const recordAnswers = new WeakMap<
  * The record's answer, serialized once per record document and attachment list. With the
  * read cache on, both are shared objects that nothing changes (a change replaces them in the
  * cache), so the same pair means the same answer; a new one misses. JSON.stringify and the
- * copy of its result took ~8% of a cached record GET's CPU (server bench).
+ * copy of its result took ~8% of a cached record GET's CPU (server bench); a list page is
+ * its records' answers put together (JsonBytes.ofList).
  */
 function recordAnswer(record: RecordDoc, attachments: AttachmentDoc[]): JsonBytes<RecordDto> {
   const known = recordAnswers.get(record);
   if (known?.attachments === attachments) return known.answer;
-  const answer = new JsonBytes(toRecordDto(record, attachments));
+  const answer = JsonBytes.of(toRecordDto(record, attachments));
   recordAnswers.set(record, { attachments, answer });
   return answer;
 }
