@@ -69,6 +69,9 @@ export async function newDevice(
     if (['error', 'warning', 'log', 'info'].includes(m.type()))
       note(`console.${m.type()}: ${m.text()}`);
   });
+  page.on('framenavigated', (frame) => {
+    if (frame === page.mainFrame()) note(`at ${frame.url()}`);
+  });
   page.on('requestfailed', (r) =>
     note(`failed ${r.method()} ${r.url()}: ${r.failure()?.errorText}`),
   );
@@ -87,7 +90,7 @@ export async function newDevice(
   return { context, page };
 }
 
-/** The last lines each open page logged (console, failed requests, HTTP errors), for failures. */
+/** The last lines each open page logged (addresses, console, failed requests, HTTP errors), for failures. */
 const openPages = new Map<Page, string[]>();
 const TRAIL_LINES = 40;
 
