@@ -552,6 +552,58 @@ describe('key transparency against a malicious server (real Chromium)', () => {
     await settled(second);
   });
 
+  // CI5 on 2026-12-05: one 503 under load at login raised this alert for the whole session.
+  it('when the server does not answer the self-check at login (503), then the app asks again and shows no alert once it answers; when it never answers, the alert says so and “Check again” runs it', async () => {
+    const ravi = doctor('Dr Ravi Shah', 'ravi@clinic.example');
+    await registerUser(suite.server.baseUrl, ravi);
+    const history = { method: 'GET', path: '/api/kt/history' } as const;
+    const unavailable = {
+      status: 503,
+      json: { error: { code: 'database-unavailable', message: 'The database is not answering.' } },
+    };
+    const notChecked = (page: Page) =>
+      alertWith(page, 'your own entries in the public key log could not be checked');
+    const checked = (page: Page) =>
+      page.waitForResponse(
+        (r) => new URL(r.url()).pathname === history.path && r.status() === 200,
+        { timeout: 60_000 },
+      );
+
+    // Refused once: asked again, checked, no alert.
+    const once = await extraDevice(suite.browser, captured);
+    const refuseFirst = await answerWithout(once, history, unavailable);
+    attacks.push(refuseFirst);
+    const refused = once.waitForResponse(
+      (r) => new URL(r.url()).pathname === history.path && r.status() === 503,
+      { timeout: 60_000 },
+    );
+    const answered = checked(once);
+    await loginAs(once, suite.server.baseUrl, ravi);
+    await refused;
+    await stopAll(attacks);
+    expect(refuseFirst.hits).toBeGreaterThan(0);
+    await answered;
+    await settled(once);
+    expect(await notChecked(once).count()).toBe(0);
+
+    // Refused every time: after the retries, the alert says the server did not answer.
+    const never = await extraDevice(suite.browser, captured);
+    const refuseAll = await answerWithout(never, history, unavailable);
+    attacks.push(refuseAll);
+    await loginAs(never, suite.server.baseUrl, ravi);
+    await notChecked(never).waitFor({ timeout: 60_000 });
+    expect(refuseAll.hits).toBeGreaterThanOrEqual(6); // the first ask and five more
+    await expect(notChecked(never).textContent()).resolves.toContain(
+      'The database is not answering.',
+    );
+    // The server answers again: "Check again" runs the check, and the alert goes.
+    await stopAll(attacks);
+    const rechecked = checked(never);
+    await never.getByRole('button', { name: 'Check again' }).click();
+    await rechecked;
+    await notChecked(never).waitFor({ state: 'detached', timeout: 60_000 });
+  });
+
   it('when the operator logs a team change and leaves it out of the team listing its admin’s browser gets, then the admin is alerted at login', async () => {
     const uma = doctor('Dr Uma Stone', 'uma@hillside.example');
     const { teamId, index } = await teamWithForeignChange(

@@ -28,6 +28,14 @@ export function isApiError(e: unknown, code?: string): e is ApiError {
   return e instanceof ApiError && (code === undefined || e.code === code);
 }
 
+/**
+ * The server did not answer the question (unreachable, or a 5xx such as 503
+ * `database-unavailable`): asking again may work, and the failure says nothing about the answer.
+ */
+export function isUnavailable(e: unknown): boolean {
+  return isApiError(e) && (e.code === 'network-error' || e.status >= 500);
+}
+
 /** Words for people, by code; the server's message is the fallback. */
 const FRIENDLY: Record<string, string> = {
   'invalid-credentials': 'That email and password do not match an account.',

@@ -11,7 +11,7 @@ import { endpoints, type Me } from '@medseal/contract';
 import type { PinnedKey } from '@medseal/crypto';
 import type { KeyRef } from '../crypto/client';
 import { contactSchema, pinsOf, type ContactsDoc } from '../features/contacts/contactsModel';
-import { describeError, isApiError } from '../api/errors';
+import { describeError, isUnavailable } from '../api/errors';
 import { Banner, Button } from '../ui';
 import { AccountStateBook, AccountStateError } from './accountState';
 import { deviceHighWaterMarks } from './highWaterMarks';
@@ -45,6 +45,9 @@ interface Workspace {
 }
 
 const WorkspaceContext = createContext<Workspace | null>(null);
+
+/** Times the self-check asks a server that did not answer again, before it says so. */
+const SELF_CHECK_RETRIES = 5;
 
 /** The pins as the contacts model reads them (`deps.accountState.pins` for the pins as they are now). */
 export function contactsOf(pins: readonly PinnedKey[]): ContactsDoc {
@@ -150,11 +153,14 @@ function OpenWorkspace({
     [call, crypto, transparency, user, keyRef],
   );
   // Self-monitoring at each login (DESIGN §14): what it finds is shown by TransparencyAlerts.
+  // A server that did not answer is asked again (after 0.5, 1, 2, 4, 8 s) before the alert below
+  // says the check did not happen; an answer that does not verify is an alert at once.
   const selfCheck = useQuery({
     queryKey: ['kt-own-bindings', user.id, keyRef.handle],
     queryFn: () => transparency.checkOwnBindings(),
     staleTime: Infinity,
-    retry: false,
+    retry: (failures, error) => isUnavailable(error) && failures < SELF_CHECK_RETRIES,
+    retryDelay: (failures) => 500 * 2 ** failures,
   });
   const teams = useMemo(
     () =>
@@ -236,11 +242,23 @@ function OpenWorkspace({
           tone="bad"
           title="Security alert: your own entries in the public key log could not be checked."
         >
-          <p>
-            {isApiError(selfCheck.error, 'network-error')
-              ? describeError(selfCheck.error)
-              : 'The server’s answer about the keys and team memberships published for you did not check, so Medseal cannot tell whether someone published a key or a team membership in your name.'}
-          </p>
+          {isUnavailable(selfCheck.error) ? (
+            <>
+              <p>
+                {describeError(selfCheck.error)} Until this check runs, Medseal cannot tell whether
+                someone published a key or a team membership in your name.
+              </p>
+              <Button variant="secondary" onClick={() => void selfCheck.refetch()}>
+                Check again
+              </Button>
+            </>
+          ) : (
+            <p>
+              The server’s answer about the keys and team memberships published for you did not
+              check, so Medseal cannot tell whether someone published a key or a team membership in
+              your name.
+            </p>
+          )}
         </Banner>
       ) : null}
       {children}
