@@ -5,9 +5,14 @@ import { sealSelfBlob } from '@medseal/crypto';
 import { api, registerUser } from './support/api';
 import { createNote, go, loginAs, type Account } from './support/app';
 import { newDevice, type CapturedRequest } from './support/browser';
-import { ACCOUNT_STATE, expectSecurityWarning } from './support/malicious-server';
+import {
+  ACCOUNT_STATE,
+  answerWithout,
+  expectSecurityWarning,
+  securityWarnings,
+} from './support/malicious-server';
 import { browserSuite } from './support/suite';
-import { closeDevices, extraDevice, reloadAndUnlock } from './support/victim';
+import { closeDevices, extraDevice, reloadAndUnlock, settled } from './support/victim';
 
 const suite = browserSuite();
 const captured: CapturedRequest[] = [];
@@ -108,5 +113,34 @@ describe('the account state (real Chromium)', () => {
     await reloadAndUnlock(page, patient);
     await page.getByText('Allergy list').waitFor({ timeout: 60_000 });
     expect(await page.getByText(/rolled back|security warning/i).count()).toBe(0);
+  });
+
+  // CI, 2026-12-05: one 503 under load at login could stop a whole session with a security warning.
+  it('when the server does not answer the account state at login (503), then the app asks again and opens the workspace', async () => {
+    const patient = account('patient');
+    await registerUser(suite.server.baseUrl, patient);
+    const page = await extraDevice(suite.browser, captured);
+    const { path } = ACCOUNT_STATE;
+    const refuse = await answerWithout(
+      page,
+      { method: 'GET', path },
+      {
+        status: 503,
+        json: {
+          error: { code: 'database-unavailable', message: 'The database is not answering.' },
+        },
+      },
+    );
+    const refused = page.waitForResponse(
+      (r) => new URL(r.url()).pathname === path && r.status() === 503,
+      { timeout: 60_000 },
+    );
+    await loginAs(page, suite.server.baseUrl, patient);
+    await refused;
+    await refuse.stop();
+    await page.getByRole('link', { name: 'New record' }).waitFor({ timeout: 60_000 });
+    await settled(page);
+    expect(refuse.hits).toBeGreaterThan(0);
+    expect(await securityWarnings(page).allTextContents()).toEqual([]);
   });
 });

@@ -46,8 +46,15 @@ interface Workspace {
 
 const WorkspaceContext = createContext<Workspace | null>(null);
 
-/** Times the self-check asks a server that did not answer again, before it says so. */
-const SELF_CHECK_RETRIES = 5;
+/**
+ * For what a login loads or checks once: a server that did not answer (network, 5xx) is asked
+ * again after 0.5, 1, 2, 4 and 8 s before the failure shows; any other failure shows at once.
+ * One 503 under load must not stop a session or raise a security alert for all of it.
+ */
+const ASK_AGAIN_WHILE_UNAVAILABLE = {
+  retry: (failures: number, error: Error) => isUnavailable(error) && failures < 5,
+  retryDelay: (failures: number) => 500 * 2 ** failures,
+};
 
 /** The pins as the contacts model reads them (`deps.accountState.pins` for the pins as they are now). */
 export function contactsOf(pins: readonly PinnedKey[]): ContactsDoc {
@@ -80,7 +87,7 @@ export function WorkspaceProvider({
     queryKey: ['account-state', user.id, keyRef.handle],
     queryFn: () => AccountStateBook.load(stateDeps),
     staleTime: Infinity,
-    retry: false,
+    ...ASK_AGAIN_WHILE_UNAVAILABLE,
   });
   const startOver = useMutation({
     mutationFn: () => AccountStateBook.startOver(stateDeps),
@@ -153,14 +160,12 @@ function OpenWorkspace({
     [call, crypto, transparency, user, keyRef],
   );
   // Self-monitoring at each login (DESIGN §14): what it finds is shown by TransparencyAlerts.
-  // A server that did not answer is asked again (after 0.5, 1, 2, 4, 8 s) before the alert below
-  // says the check did not happen; an answer that does not verify is an alert at once.
+  // When the server did not answer even when asked again, the alert below says so.
   const selfCheck = useQuery({
     queryKey: ['kt-own-bindings', user.id, keyRef.handle],
     queryFn: () => transparency.checkOwnBindings(),
     staleTime: Infinity,
-    retry: (failures, error) => isUnavailable(error) && failures < SELF_CHECK_RETRIES,
-    retryDelay: (failures) => 500 * 2 ** failures,
+    ...ASK_AGAIN_WHILE_UNAVAILABLE,
   });
   const teams = useMemo(
     () =>
@@ -185,7 +190,7 @@ function OpenWorkspace({
       return mine.length;
     },
     staleTime: Infinity,
-    retry: false,
+    ...ASK_AGAIN_WHILE_UNAVAILABLE,
   });
   const pins = useSyncExternalStore(
     (listener) => book.subscribe(listener),
