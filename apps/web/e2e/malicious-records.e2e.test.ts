@@ -85,6 +85,8 @@ let patientPage: Page;
 let danaPage: Page;
 let patientUser: StoredUser;
 let danaUser: StoredUser;
+/** The patient's note shared with Dana and Cara. */
+let sharedId: string;
 
 // The patient shares a first record with Dana and Cara: Dana may write for her (care
 // relationship, DESIGN §13) and both are readers the patient chose.
@@ -98,9 +100,9 @@ beforeAll(async () => {
     storedUser(suite.server, patient.email),
     storedUser(suite.server, dana.email),
   ]);
-  const first = await createNote(patientPage, 'Care plan', 'Shared with my doctors');
-  expect(await shareWith(patientPage, first, dana)).toBe('shared');
-  expect(await shareWith(patientPage, first, cara)).toBe('shared');
+  sharedId = await createNote(patientPage, 'Care plan', 'Shared with my doctors');
+  expect(await shareWith(patientPage, sharedId, dana)).toBe('shared');
+  expect(await shareWith(patientPage, sharedId, cara)).toBe('shared');
 });
 
 afterEach(async () => {
@@ -285,6 +287,52 @@ describe('a malicious server against what a record page shows (real Chromium)', 
     );
     expect(totalHits(attacks)).toBeGreaterThan(0);
     await expectNotShown(patientPage, forged.name);
+  });
+
+  // Class 7: the readers shown are people listed with their own keys.
+  it('when the server lists a reader under another person’s name, then the record is not shown and that person is never named as a reader', async () => {
+    const forged = await impostor();
+    const caraUser = await storedUser(suite.server, cara.email);
+    attacks.push(
+      await rewriteJson<RecordDto>(
+        patientPage,
+        { method: 'GET', path: `/api/records/${sharedId}` },
+        (dto) => ({
+          ...dto,
+          recipients: dto.recipients.map((r) =>
+            r.userId === caraUser._id ? { ...r, userId: forged.id } : r,
+          ),
+        }),
+      ),
+    );
+    await openRecordPage(patientPage, sharedId, patientPage.getByText(forged.name));
+    expect(totalHits(attacks)).toBeGreaterThan(0);
+    await expectSecurityWarning(patientPage);
+    await expectNotShown(patientPage, forged.name);
+  });
+
+  // Class 7: an old version must be the version asked for (its signed envelope names its number).
+  it('when the server answers the request for version 2 with version 1, then version 1’s words are never shown as version 2', async () => {
+    const stale = forgedMarker('STALE');
+    const { recordId, v1 } = await noteWithHistory(
+      patientPage,
+      'Insulin plan',
+      `10 units at night ${stale}`,
+      '12 units at night',
+    );
+    attacks.push(
+      await rewriteJson<StoredVersion>(
+        patientPage,
+        { method: 'GET', path: `/api/records/${recordId}/versions/2` },
+        () => v1,
+      ),
+    );
+    await go(patientPage, `/records/${recordId}/history`);
+    await patientPage.getByRole('button', { name: 'Open version 2' }).click();
+    await outcome(patientPage, patientPage.getByText(stale));
+    expect(totalHits(attacks)).toBeGreaterThan(0);
+    await expectSecurityWarning(patientPage);
+    await expectNotShown(patientPage, stale);
   });
 
   // Class 8: a doctor's default co-readers come only from the patient's records that verify.

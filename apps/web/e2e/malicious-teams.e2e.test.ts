@@ -9,11 +9,12 @@
 // the same warning instead of the members.
 import type { Page } from 'playwright-core';
 import { openAccountState, signTeamStatement, type UserId } from '@medseal/crypto';
-import type { TeamStatementsResponse } from '@medseal/contract';
+import type { RecordDto, TeamStatementsResponse } from '@medseal/contract';
 import { api, registerUser } from './support/api';
 import { accountsWith, go, loginAs, type Account } from './support/app';
 import { newDevice, type CapturedRequest } from './support/browser';
 import {
+  expectSecurityWarning,
   rewriteJson,
   securityWarnings,
   shownText,
@@ -192,6 +193,29 @@ describe('malicious server: a care team’s history (real Chromium)', () => {
     const shown = await shownText(page);
     expect(shown).not.toContain(leaver.name);
     expect(shown).not.toContain(intruder.name);
+  });
+
+  it('when the server lists a team of its own on her record with a reader’s fingerprint, then the record is not shown and that team is never named as a reader', async () => {
+    const evil = await createTeam(user(intruder), 'Night Clinic', 'Harbour Practice');
+    const page = await freshDevice(stage, patient, async (p) => [
+      await rewriteJson<RecordDto>(
+        p,
+        { method: 'GET', path: `/api/records/${recordId}` },
+        (dto) => ({
+          ...dto,
+          teams: [
+            ...dto.teams,
+            { teamId: evil.id, gen: 1, fingerprint: user(patient).key.fingerprint },
+          ],
+        }),
+      ),
+    ]);
+    await openRecordPage(page, recordId, page.getByText('Verified: written and signed by you.'));
+    expect(attacks[0]?.hits).toBeGreaterThan(0);
+    await expectSecurityWarning(page);
+    const shown = await shownText(page);
+    expect(shown).not.toContain('Verified: written and signed by you.');
+    expect(shown).not.toContain('Night Clinic');
   });
 
   it('when a member verified the team and the server hides the removal on her other device, then the team page warns instead of listing members', async () => {

@@ -114,6 +114,35 @@ async function readerTeamsOf(
   return loaded.flatMap((t) => (t && !(t instanceof TeamVerificationError) ? [t] : []));
 }
 
+/**
+ * What the server's reader list must hold before it is checked against the signed envelope: no
+ * person, team or fingerprint listed twice, each person found in the directory listed with their
+ * key, and each team with its own key of the listed generation, as its verified statements name it. The envelope check compares fingerprints as a
+ * set, so a team listed with a fingerprint already on the list (a reader's) would pass it and
+ * be shown as a reader, and the next edit, revoke or re-key would be sealed to that team.
+ */
+function readerListHolds(
+  target: VersionTarget,
+  people: readonly (Person | null)[],
+  teams: readonly ReaderTeam[],
+): boolean {
+  const distinct = (values: readonly string[]) => new Set(values).size === values.length;
+  const keyHolds = (t: RecordTeam) => {
+    const team = teams.find((r) => r.team.state.teamId === t.teamId && r.gen === t.gen);
+    // A team that could not be loaded is no team reader: its fingerprint must then be explained like a person's.
+    return (
+      !team || team.team.state.keys.find((k) => k.gen === t.gen)?.fingerprint === t.fingerprint
+    );
+  };
+  return (
+    distinct(target.recipients.map((r) => r.userId)) &&
+    distinct(target.teams.map((t) => t.teamId)) &&
+    distinct([...target.recipients, ...target.teams].map((r) => r.fingerprint)) &&
+    target.recipients.every((r, i) => !people[i] || people[i].fingerprint === r.fingerprint) &&
+    target.teams.every(keyHolds)
+  );
+}
+
 /** The public keys of the record's teams at the generations its message is for (checked against each team's statements). */
 async function teamReaderKeys(deps: RecordDeps, teams: readonly ReaderTeam[]): Promise<string[]> {
   const keys = await Promise.all(
@@ -142,14 +171,13 @@ async function readingKey(
     : deps.key.handle;
 }
 
-/** The directory keys of `readers` whose fingerprint is the listed one (others are left out). */
-async function readerKeysOf(deps: RecordDeps, readers: readonly Recipient[]): Promise<string[]> {
-  const people = await Promise.all(
-    readers.map((r) => deps.keyBook.get(r.userId).catch(() => null)),
-  );
-  return people.flatMap((p, i) =>
-    p && p.fingerprint === readers[i]?.fingerprint ? [p.publicKey] : [],
-  );
+/**
+ * The listed readers as the directory knows them (keys proven in the transparency log; null: not
+ * found), in list order. A person's key never changes, so one listed with another fingerprint than
+ * theirs is a lie (readerListHolds): a hidden reader relabelled as someone else.
+ */
+function listedPeople(deps: RecordDeps, readers: readonly Recipient[]): Promise<(Person | null)[]> {
+  return Promise.all(readers.map((r) => deps.keyBook.get(r.userId).catch(() => null)));
 }
 
 /** What a version is, as the server serves it (a record's current version, or one from its history). */
@@ -197,6 +225,9 @@ async function openMessage(
     rekeyedBy: null,
   };
   if (!Array.isArray(teams)) return { result: teams, ...none };
+  const people = await listedPeople(deps, target.recipients);
+  if (!readerListHolds(target, people, teams))
+    return { result: { status: 'context-mismatch', mismatches: ['recipients'] }, ...none };
   const rekeyer = target.rekeyedBy ? await deps.keyBook.get(target.rekeyedBy) : null;
   const rekeyerPin = target.rekeyedBy ? pinnedFingerprint(deps, target.rekeyedBy) : undefined;
   const expect: RecordExpectation = {
@@ -211,12 +242,12 @@ async function openMessage(
     ...(checkRollback && seen !== undefined ? { minVersion: seen } : {}),
     ...(teams.length > 0 ? { teams: teams.map((t) => t.team.state) } : {}),
     // Readers = packets, for the current version (an older one keeps the packets of readers
-    // revoked since): every listed reader's key, where the directory's matches the list, and
+    // revoked since): every listed reader's key the directory has (it matches the list: readerListHolds), and
     // each team's key of the generation listed, as its verified statements name it.
     ...(checkRollback
       ? {
           readerKeys: [
-            ...(await readerKeysOf(deps, target.recipients)),
+            ...people.flatMap((p) => (p ? [p.publicKey] : [])),
             ...(await teamReaderKeys(deps, teams)),
           ],
         }
@@ -413,7 +444,8 @@ export async function openVersion(
       ownerId: dto.ownerId,
       authorId: v.authorId,
       rekeyedBy: v.rekeyedBy,
-      version: v.version,
+      // The version asked for: the signed envelope must say it is that one.
+      version,
       recipients: v.recipients,
       teams: v.teams,
       message: v.message,
