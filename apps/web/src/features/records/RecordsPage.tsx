@@ -34,6 +34,8 @@ export function RecordsPage({ ownerId, title = 'Records' }: { ownerId?: string; 
       visible.map((r) => ({
         id: r.id,
         version: r.version,
+        ownerId: r.ownerId,
+        authorId: r.authorId,
         updatedAt: r.updatedAt,
         dto: r,
         isNew: live.fresh.has(r.id) && r.authorId !== deps.me.id,

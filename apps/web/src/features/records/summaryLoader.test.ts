@@ -39,6 +39,32 @@ describe('SummaryLoader', () => {
     expect(loader.get(job(1))).toMatchObject({ status: 'verified' });
   });
 
+  it('when the same record and version is listed again with another owner or author, then it is checked again, not shown from the cache', async () => {
+    const checked: SummaryJob[] = [];
+    const loader = new SummaryLoader(async (j) => {
+      checked.push(j);
+      return j.ownerId === 'ann'
+        ? {
+            status: 'verified',
+            summary: { title: 'Ann’s note', kind: 'note', date: '2026-01-01' },
+            role: 'reader',
+          }
+        : { status: 'failed', failure: { status: 'context-mismatch', mismatches: ['ownerId'] } };
+    });
+    const claimed = (ownerId: string, authorId: string) => ({ ...job(1), ownerId, authorId });
+    loader.request([claimed('ann', 'dana')]);
+    await settle();
+    loader.request([claimed('bob', 'dana'), claimed('ann', 'mallory')]);
+    await settle();
+    expect(checked.map((j) => `${j.ownerId}/${j.authorId}`)).toEqual([
+      'ann/dana',
+      'bob/dana',
+      'ann/mallory',
+    ]);
+    expect(loader.get(claimed('bob', 'dana'))).toMatchObject({ status: 'failed' });
+    expect(loader.get(claimed('ann', 'dana'))).toMatchObject({ status: 'verified' });
+  });
+
   it('when decryption throws, then the row becomes an error state, not a title', async () => {
     const loader = new SummaryLoader(async () => {
       throw new Error('no key for this message');

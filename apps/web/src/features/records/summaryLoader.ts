@@ -5,7 +5,7 @@ import type { RecordFailure } from './failures';
 /**
  * Decrypts list titles progressively (DESIGN §5, issue: "first screen first"): rows in view
  * go to the front of the queue, a few run at once in the worker, and results are cached for
- * the tab's life by record id + version, so scrolling back or returning to the list costs
+ * the tab's life by record id + version (and the owner and author claimed), so scrolling back or returning to the list costs
  * nothing. A failed or unverifiable record is a result too (shown as a warning row), never
  * a title.
  */
@@ -19,13 +19,21 @@ export type SummaryState =
 export interface SummaryJob {
   id: string;
   version: number;
+  /**
+   * Whose record the server says it is and who wrote it. A title was verified for one claim:
+   * the same id and version listed again with another owner or author is checked again (and
+   * fails), never shown under names the signed envelope does not hold.
+   */
+  ownerId?: string;
+  authorId?: string;
 }
 
 export type DecryptSummary<J extends SummaryJob = SummaryJob> = (
   job: J,
 ) => Promise<Exclude<SummaryState, { status: 'pending' }>>;
 
-export const keyOf = (job: SummaryJob) => `${job.id}@${job.version}`;
+export const keyOf = (job: SummaryJob) =>
+  `${job.id}@${job.version}@${job.ownerId ?? ''}@${job.authorId ?? ''}`;
 
 /** Results arriving within this window reach the listeners (a list render) together. */
 const NOTIFY_EVERY_MS = 50;
