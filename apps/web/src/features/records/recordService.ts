@@ -117,9 +117,10 @@ async function readerTeamsOf(
 /**
  * What the server's reader list must hold before it is checked against the signed envelope: no
  * person, team or fingerprint listed twice, each person found in the directory listed with their
- * key, and each team with its own key of the listed generation, as its verified statements name it. The envelope check compares fingerprints as a
- * set, so a team listed with a fingerprint already on the list (a reader's) would pass it and
- * be shown as a reader, and the next edit, revoke or re-key would be sealed to that team.
+ * key, and each team with its own key of the listed generation, as its verified statements name
+ * it. The envelope check compares fingerprints as a set, so a team listed with a fingerprint
+ * already on the list (a reader's) would pass it and be shown as a reader, and the next edit,
+ * revoke or re-key would be sealed to that team.
  */
 function readerListHolds(
   target: VersionTarget,
@@ -129,7 +130,8 @@ function readerListHolds(
   const distinct = (values: readonly string[]) => new Set(values).size === values.length;
   const keyHolds = (t: RecordTeam) => {
     const team = teams.find((r) => r.team.state.teamId === t.teamId && r.gen === t.gen);
-    // A team that could not be loaded is no team reader: its fingerprint must then be explained like a person's.
+    // A team that could not be loaded is no team reader: its fingerprint must then be
+    // explained like a person's.
     return (
       !team || team.team.state.keys.find((k) => k.gen === t.gen)?.fingerprint === t.fingerprint
     );
@@ -242,8 +244,8 @@ async function openMessage(
     ...(checkRollback && seen !== undefined ? { minVersion: seen } : {}),
     ...(teams.length > 0 ? { teams: teams.map((t) => t.team.state) } : {}),
     // Readers = packets, for the current version (an older one keeps the packets of readers
-    // revoked since): every listed reader's key the directory has (it matches the list: readerListHolds), and
-    // each team's key of the generation listed, as its verified statements name it.
+    // revoked since): every listed reader's key the directory has (it matches the list:
+    // readerListHolds), and each team's key of the generation listed, as its statements name it.
     ...(checkRollback
       ? {
           readerKeys: [

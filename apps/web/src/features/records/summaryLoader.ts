@@ -5,9 +5,9 @@ import type { RecordFailure } from './failures';
 /**
  * Decrypts list titles progressively (DESIGN §5, issue: "first screen first"): rows in view
  * go to the front of the queue, a few run at once in the worker, and results are cached for
- * the tab's life by record id + version (and the owner and author claimed), so scrolling back or returning to the list costs
- * nothing. A failed or unverifiable record is a result too (shown as a warning row), never
- * a title.
+ * the tab's life by record id + version (and the owner and author claimed), so scrolling back
+ * or returning to the list costs nothing. A failed or unverifiable record is a result too
+ * (shown as a warning row), never a title.
  */
 export type SummaryState =
   | { status: 'pending' }
