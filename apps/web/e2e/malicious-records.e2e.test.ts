@@ -18,6 +18,7 @@
 import type { Page } from 'playwright-core';
 import type {
   AccessListResponse,
+  DirectoryUser,
   RecordDto,
   RecordHistoryResponse,
   RecordListResponse,
@@ -232,6 +233,66 @@ describe('a malicious server against what a record page shows (real Chromium)', 
     await expectNotShown(patientPage, forged.name);
     await expectNotShown(patientPage, 'Mole checked, benign');
     await expectSecurityWarning(patientPage);
+  });
+
+  // Class 3: the directory answers a look-up of one person with another's entry (a key rightly
+  // logged for that other account, under the asked-for person's name).
+  it('when the directory answers for a doctor with the operator’s own account and key, then a note the operator signed as that doctor is a tamper warning, never shown as theirs', async () => {
+    const operator = await impostor();
+    const named = {
+      role: 'doctor' as const,
+      name: 'Dr Noor Haddad',
+      email: 'noor@clinic.example',
+      password: 'Granite-Puffin-Orchard-62',
+    };
+    const noor = await registerUser(suite.server.baseUrl, named);
+    const recordId = newRecordId();
+    const { message } = await sealRecord({
+      envelope: {
+        recordId: recordId as RecordId,
+        version: 1,
+        ownerId: patientUser._id as UserId,
+        authorId: noor.id as UserId,
+        createdAt: new Date().toISOString(),
+        content: {
+          v: 1,
+          kind: 'note',
+          title: 'Dose change',
+          date: '2026-01-07',
+          body: 'Double the evening dose',
+          attachments: [],
+        },
+      },
+      authorKey: operator.key.privateKey,
+      recipientKeys: [patientUser.publicKey, operator.key.publicKey],
+    });
+    await plantRecord(suite.server, {
+      id: recordId,
+      ownerId: patientUser._id,
+      authorId: noor.id,
+      recipients: [
+        { userId: patientUser._id, fingerprint: patientUser.fingerprint },
+        // Listed with the key the forged directory answer gives for her.
+        { userId: noor.id, fingerprint: operator.key.fingerprint },
+      ],
+      message,
+    });
+    const page = await freshDevice(stage, patient, async (p) => [
+      await rewriteJson<DirectoryUser>(
+        p,
+        { method: 'GET', path: `/api/users/${noor.id}` },
+        (u) => ({
+          ...u,
+          id: operator.id,
+          publicKey: operator.key.publicKey,
+          fingerprint: operator.key.fingerprint,
+        }),
+      ),
+    ]);
+    await openRecordPage(page, recordId, page.getByText('Double the evening dose'));
+    expect(totalHits(attacks)).toBeGreaterThan(0);
+    await expectNotShown(page, 'Double the evening dose');
+    await expectSecurityWarning(page);
   });
 
   // Class 7: the readers list shows the verified readers only.

@@ -15,7 +15,8 @@ export interface Person {
 
 /**
  * Directory look-ups cached for the tab. The fingerprint is always recomputed locally; if it
- * differs from what the server claims, the entry is refused (a lying or broken server). Every
+ * differs from what the server claims, or the answer is for someone other than the person asked
+ * about, the entry is refused (a lying or broken server). Every
  * key must also be the one the transparency log binds to the person, proven under a head
  * consistent with the account's (DESIGN §14): else KeyNotProvenError, and nothing is shared.
  */
@@ -67,7 +68,13 @@ export class KeyBook {
   }
 
   private async load(userId: string): Promise<Person> {
-    return this.toPerson(await this.call(endpoints.getUser, { params: { userId } }));
+    const user = await this.call(endpoints.getUser, { params: { userId } });
+    // Another person's entry (their key, rightly logged for them) is never taken as this one's.
+    if (user.id !== userId)
+      throw new Error(
+        `The server answered a look-up of one person with another person’s key. Refused.`,
+      );
+    return this.toPerson(user);
   }
 
   private async toPerson(
