@@ -232,12 +232,18 @@ export async function openRecordPage(
   recordId: string,
   expected: Locator,
 ): Promise<void> {
+  // Navigation renders on a later tick: until the page in front is gone, its content (the old
+  // record, or a warning on the list) would pass for the outcome before this record was asked for.
+  const recordPage = page.getByRole('link', { name: 'Back to records' });
+  const list = page.getByRole('heading', { level: 1, name: 'Records', exact: true });
   // Already there (e.g. just saved): leave first, so the record is asked for again.
   if (new URL(page.url()).pathname.startsWith(`/records/${recordId}`)) {
     await go(page, '/records');
+    await recordPage.waitFor({ state: 'detached', ...LONG });
     await settled(page);
   }
   await go(page, `/records/${recordId}`);
+  await list.waitFor({ state: 'detached', ...LONG });
   await outcome(page, expected);
 }
 
