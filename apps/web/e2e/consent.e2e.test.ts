@@ -174,4 +174,53 @@ describe('consent to write, as the patient gives and withdraws it (real Chromium
       .getByText(/the server shows older consents of this patient than you already saw/)
       .waitFor({ timeout: 30_000 });
   });
+  // Issue 10 class 11 with class 12: a consent names a key, so it is never signed for a key the
+  // patient was told not to trust (it would make her other doctors encrypt to that key).
+  it('when the numbers she compared with a doctor did not match, then Contacts does not offer to let him write for her and signs no consent', async () => {
+    const lena: Account = {
+      role: 'patient',
+      name: 'Lena Mismatch',
+      email: 'lena-mismatch@example.org',
+      password: 'Fennel-Cobalt-Ridge-47',
+    };
+    const omar: Account = {
+      role: 'doctor',
+      name: 'Dr Omar Unmatched',
+      email: 'omar-unmatched@clinic.example',
+      password: 'Tundra-Saffron-Kite-83',
+    };
+    const { page } = await newDevice(suite.browser, captured);
+    await register(page, suite.server.baseUrl, lena);
+    await registerUser(suite.server.baseUrl, omar);
+    const note = await createNote(page, 'Thyroid', 'TSH 2.1');
+    expect(await findToShare(page, note, omar)).toBe(true);
+    await page
+      .getByRole('checkbox', { name: `${omar.name} may also write records for you` })
+      .uncheck();
+    await page.getByRole('button', { name: `Share with ${omar.name}` }).click();
+    await page.getByRole('button', { name: SHARE_WITHOUT_VERIFYING }).click();
+    await settled(page);
+
+    await go(page, '/contacts');
+    const card = page.getByTestId('key-check').filter({ hasText: omar.name });
+    await card.getByRole('button', { name: `Compare numbers with ${omar.name}` }).click();
+    await page
+      .getByRole('dialog', { name: `Compare numbers with ${omar.name}` })
+      .getByRole('button', { name: 'They don’t match' })
+      .click();
+    await page.getByTestId('key-mismatch').getByRole('button', { name: 'Close' }).click();
+    await card.getByText('Numbers did not match', { exact: true }).waitFor({ timeout: 30_000 });
+    await page
+      .getByText(`You cannot let ${omar.name} write for you with this key until the numbers match.`)
+      .waitFor({ timeout: 30_000 });
+    expect(
+      await page.getByRole('button', { name: `Let ${omar.name} write records for me` }).count(),
+    ).toBe(0);
+    const lenaUser = await storedUser(suite.server, lena.email);
+    expect(
+      await suite.server.connection
+        .collection('consents')
+        .countDocuments({ _id: { $regex: `^${lenaUser._id}:` } } as never),
+    ).toBe(0);
+  });
 });

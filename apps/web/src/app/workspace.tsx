@@ -8,9 +8,8 @@ import {
 } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { endpoints, type Me } from '@medseal/contract';
-import type { PinnedKey } from '@medseal/crypto';
 import type { KeyRef } from '../crypto/client';
-import { contactSchema, pinsOf, type ContactsDoc } from '../features/contacts/contactsModel';
+import { contactsOf, pinsOf, type ContactsDoc } from '../features/contacts/contactsModel';
 import { describeError, isUnavailable } from '../api/errors';
 import { Banner, Button } from '../ui';
 import { AccountStateBook, AccountStateError } from './accountState';
@@ -55,14 +54,6 @@ const ASK_AGAIN_WHILE_UNAVAILABLE = {
   retry: (failures: number, error: Error) => isUnavailable(error) && failures < 5,
   retryDelay: (failures: number) => 500 * 2 ** failures,
 };
-
-/** The pins as the contacts model reads them (`deps.accountState.pins` for the pins as they are now). */
-export function contactsOf(pins: readonly PinnedKey[]): ContactsDoc {
-  return {
-    v: 1,
-    contacts: Object.fromEntries(pins.map((p) => [p.userId, contactSchema.parse(p)])),
-  };
-}
 
 /**
  * Opens the account state (DESIGN §12) before anything else: a missing, older or unverifiable

@@ -1,6 +1,7 @@
 import { endpoints, type Recipient } from '@medseal/contract';
 import type { Consent, ConsentBookEntry, ConsentGiven, TeamState } from '@medseal/crypto';
 import { isApiError } from '../../api/errors';
+import { contactsOf, pinStateOf, whyBlocked } from '../contacts/contactsModel';
 import type { RecordDeps } from '../records/recordService';
 
 /**
@@ -106,6 +107,16 @@ export async function setConsent(
 ): Promise<void> {
   const previous = consentTo(deps.accountState.consents, subject);
   if (!give && (!previous || previous.withdrawnAt !== undefined)) return;
+  if (give && subject.kind === 'person') {
+    // Only a key I pinned, never one that changed or whose numbers did not match (the pins as
+    // they are now: sharing pins a first-seen key just before this).
+    const state = pinStateOf(contactsOf(deps.accountState.pins), subject.id, subject.fingerprint);
+    if (state.status !== 'pinned' && state.status !== 'verified')
+      throw new Error(
+        whyBlocked(state, 'this doctor') ??
+          'Share with this doctor first, or compare numbers: their key is not one you have seen.',
+      );
+  }
   const now = new Date();
   const genesis = subject.kind === 'team' ? { genesis: subject.genesis } : {};
   const { signedConsent, consent } = await deps.crypto.createConsent({

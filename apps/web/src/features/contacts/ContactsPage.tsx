@@ -1,5 +1,5 @@
 import { useState, useSyncExternalStore } from 'react';
-import { useMutation, useQuery } from '@tanstack/react-query';
+import { keepPreviousData, useMutation, useQuery } from '@tanstack/react-query';
 import { describeError } from '../../api/errors';
 import { PageHead } from '../../app/PageHead';
 import { useWorkspace } from '../../app/workspace';
@@ -9,7 +9,7 @@ import { consentTo, setConsent, type ConsentSubjectRef } from '../consents/conse
 import { CompareDialog } from '../sharing/KeyVerification';
 import { useCandidate } from '../sharing/candidates';
 import { PersonKeyCheck } from '../sharing/PersonKeyCheck';
-import type { Contact } from './contactsModel';
+import { canShare, type Contact } from './contactsModel';
 
 /** The people I shared with or whose records I read, whether I compared numbers with them, and key changes (DESIGN §7). */
 export function ContactsPage() {
@@ -100,6 +100,8 @@ function ContactCard({ contact }: { contact: Contact }) {
       deps.keyBook.refresh(contact.userId);
       return toCandidate(await deps.keyBook.get(contact.userId));
     },
+    // Kept while a comparison's outcome reloads it, so the open dialog says what it found.
+    placeholderData: keepPreviousData,
   });
   return (
     <Card>
@@ -117,6 +119,7 @@ function ContactCard({ contact }: { contact: Contact }) {
         <WritingConsent
           name={contact.name}
           subject={{ kind: 'person', id: contact.userId, fingerprint: candidate.data.fingerprint }}
+          blocked={!canShare(candidate.data.state)}
         />
       ) : null}
     </Card>
@@ -125,9 +128,19 @@ function ContactCard({ contact }: { contact: Contact }) {
 
 /**
  * Consent to write (DESIGN §13): whether this doctor (or care team) may write records for me,
- * from my signed account state, and the one action that changes it.
+ * from my signed account state, and the one action that changes it. Never given to a key that
+ * changed or whose numbers did not match (`blocked`); withdrawing is always possible.
  */
-function WritingConsent({ name, subject }: { name: string; subject: ConsentSubjectRef }) {
+function WritingConsent({
+  name,
+  subject,
+  blocked = false,
+}: {
+  name: string;
+  subject: ConsentSubjectRef;
+  /** A person's key that changed or did not match (a team here is named by my own statement). */
+  blocked?: boolean;
+}) {
   const { deps } = useWorkspace();
   const latest = consentTo(useConsents(), subject);
   const current = !!latest && latest.withdrawnAt === undefined;
@@ -151,7 +164,10 @@ function WritingConsent({ name, subject }: { name: string; subject: ConsentSubje
           Stop {name} writing for me
         </Button>
       ) : null}
-      {!current || otherKey ? (
+      {(!current || otherKey) && blocked ? (
+        <p>You cannot let {name} write for you with this key until the numbers match.</p>
+      ) : null}
+      {(!current || otherKey) && !blocked ? (
         <Button variant="secondary" disabled={change.isPending} onClick={() => change.mutate(true)}>
           Let {name} write records for me
         </Button>

@@ -56,6 +56,14 @@ export function pinsOf(doc: ContactsDoc): PinnedKey[] {
   }));
 }
 
+/** The pins as the contacts model reads them (`deps.accountState.pins` for the pins as they are now). */
+export function contactsOf(pins: readonly PinnedKey[]): ContactsDoc {
+  return {
+    v: 1,
+    contacts: Object.fromEntries(pins.map((p) => [p.userId, contactSchema.parse(p)])),
+  };
+}
+
 export interface DirectoryPerson {
   id: string;
   name: string;

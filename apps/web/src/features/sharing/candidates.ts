@@ -1,6 +1,6 @@
 import type { Person } from '../../app/keyBook';
-import { contactsOf, useWorkspace } from '../../app/workspace';
-import { pin, pinStateOf, whyBlocked } from '../contacts/contactsModel';
+import { useWorkspace } from '../../app/workspace';
+import { contactsOf, pin, pinStateOf, whyBlocked } from '../contacts/contactsModel';
 import type { KeyCandidate } from './PersonKeyCheck';
 
 /** What a share dialog shares: the records, and who reads them already. */
