@@ -48,7 +48,6 @@ async function trailOf(s: Services, recordId: string): Promise<AuditDoc[]> {
   return ids.flatMap((id) => found.get(id) ?? []);
 }
 
-/** True when the record's trail ends with its deletion (a delete finished again adds none). */
 /**
  * Who owns the record's trail (the owner its first event names), or undefined when it has none:
  * a trail outlives its record (delete) and keeps its id from being taken over. By `_id`.
@@ -57,6 +56,7 @@ export async function trailOwnerOf(s: Services, recordId: string): Promise<strin
   return (await s.models.audit.findById(eventId(recordId, 1), { ownerId: 1 }).lean())?.ownerId;
 }
 
+/** True when the record's trail ends with its deletion (a delete finished again adds none). */
 export async function trailEndsDeleted(s: Services, recordId: string): Promise<boolean> {
   const length = await s.auditLog.length(recordId);
   return (
