@@ -26,7 +26,9 @@ const admin = account('doctor', 'Dr Ada Admin', 'ada-admin@example.org');
 const drA = account('doctor', 'Dr Alma Alpha', 'alma-alpha@example.org');
 const drB = account('doctor', 'Dr Bea Beta', 'bea-beta@example.org');
 const drC = account('doctor', 'Dr Cy Gamma', 'cy-gamma@example.org');
+const drD = account('doctor', 'Dr Dov Delta', 'dov-delta@example.org');
 const patient = account('patient', 'Pia Patient', 'pia-patient@example.org');
+const newcomer = account('patient', 'Nell Newcomer', 'nell-newcomer@example.org');
 const TITLE = 'Echocardiogram follow-up';
 const NOTE = 'Team note on the echo';
 const FILE_NAME = 'echo-report.pdf';
@@ -49,6 +51,11 @@ async function openAs(who: Account): Promise<Page> {
 async function addToTeam(who: Account) {
   await adminPage.getByLabel('Their email').fill(who.email);
   await adminPage.getByRole('button', { name: 'Add to the team' }).click();
+  // A doctor whose numbers she never compared: the first-contact question, then the explicit choice.
+  await adminPage
+    .getByRole('region', { name: `First time adding ${who.name}` })
+    .getByRole('button', { name: 'Add without comparing' })
+    .click();
   await adminPage.locator('tr', { hasText: who.name }).waitFor();
 }
 
@@ -73,7 +80,7 @@ async function readsTheRecord(page: Page) {
 
 describe('care teams (real Chromium)', () => {
   beforeAll(async () => {
-    for (const who of [admin, drA, drB, drC, patient]) {
+    for (const who of [admin, drA, drB, drC, drD, patient, newcomer]) {
       const registered = await registerUser(suite.server.baseUrl, who);
       sessions.set(who, registered.session);
       keys.set(who, registered.key);
@@ -149,6 +156,29 @@ describe('care teams (real Chromium)', () => {
       .getByRole('list', { name: 'Members of Cardiology' })
       .getByText(drB.name)
       .waitFor({ timeout: 30_000 });
+  });
+
+  // Adding wraps the team key to the directory's key for him: it is checked as for sharing.
+  it('when the numbers the admin compared with a doctor did not match, then adding him signs nothing and says why', async () => {
+    const statements = (r: CapturedRequest) =>
+      r.method === 'POST' && /^\/api\/teams\/[^/]+\/statements$/.test(new URL(r.url).pathname);
+    const since = captured.length;
+    await adminPage.getByLabel('Their email').fill(drD.email);
+    await adminPage.getByRole('button', { name: 'Add to the team' }).click();
+    await adminPage
+      .getByRole('region', { name: `First time adding ${drD.name}` })
+      .getByRole('button', { name: 'Compare numbers first' })
+      .click();
+    await adminPage.getByRole('button', { name: 'They don’t match' }).click();
+    await adminPage.getByTestId('key-mismatch').getByRole('button', { name: 'Close' }).click();
+    // She tries again: refused with the reason, nothing signed or sent.
+    await adminPage.getByLabel('Their email').fill(drD.email);
+    await adminPage.getByRole('button', { name: 'Add to the team' }).click();
+    await adminPage
+      .getByText(`You cannot add ${drD.name} with this key until the numbers match.`)
+      .waitFor();
+    expect(captured.slice(since).filter(statements)).toEqual([]);
+    expect(await adminPage.locator('tr', { hasText: drD.name }).count()).toBe(0);
   });
 
   it('when both doctors open their patients, then each reads the record through the team', async () => {
@@ -319,8 +349,34 @@ describe('care teams (real Chromium)', () => {
     expect(await page.getByRole('button', { name: 'Encrypt and save' }).isDisabled()).toBe(true);
   });
 
+  // Class 12 for teams: the admin's key is the team's, and a first contact asks first as for a person.
+  it('when a patient who never compared numbers with the team’s admin shares with the team, then the first click asks first and sends nothing', async () => {
+    const page = await openAs(newcomer);
+    const mine = await createNote(page, 'Holter monitor', 'Occasional ectopic beats overnight.');
+    await page.getByRole('button', { name: 'Share…' }).click();
+    await page.getByLabel('Team name').fill('Card');
+    await page.getByRole('button', { name: 'Search teams' }).click();
+    await page.getByRole('button', { name: 'Cardiology (St Mary’s)' }).click();
+    const check = page.getByTestId('key-check');
+    await check.getByText('Not checked yet').waitFor();
+    const teamGrant = (method: string, url: string) =>
+      method === 'POST' && new URL(url).pathname === `/api/records/${mine}/teams`;
+    const since = captured.length;
+    await check.getByRole('button', { name: 'Share with Cardiology' }).click();
+    const question = page.getByRole('region', { name: 'First time sharing with Cardiology' });
+    await question.waitFor();
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe(
+      'Compare numbers first',
+    );
+    expect(captured.slice(since).filter((r) => teamGrant(r.method, r.url))).toEqual([]);
+    // The explicit second choice then shares.
+    const grant = page.waitForRequest((r) => teamGrant(r.method(), r.url()), { timeout: 60_000 });
+    await question.getByRole('button', { name: 'Share without comparing' }).click();
+    expect((await (await grant).response())?.status()).toBe(201);
+  });
+
   it('when every request the browsers sent is searched, then none holds a password, the record’s text or an unprotected private key', () => {
-    const secrets = [admin, drA, drB, drC, patient].map((a) => a.password);
+    const secrets = [admin, drA, drB, drC, drD, patient, newcomer].map((a) => a.password);
     expect(leaksOf(captured, [...secrets, TITLE, NOTE, 'EF 55%', FILE_TEXT])).toEqual([]);
     for (const k of privateKeysIn(captured))
       expect(k.protectedPackets).toBeGreaterThanOrEqual(k.secretPackets);

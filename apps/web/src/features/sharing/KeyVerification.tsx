@@ -147,10 +147,13 @@ export function KeyVerification({
 export function CompareDialog({
   candidate,
   open,
+  onVerified,
   onClose,
 }: {
   candidate: KeyCandidate | undefined;
   open: boolean;
+  /** After "They match" (a matching scan); closing is left to it. Default: `onClose`. */
+  onVerified?: () => void;
   onClose(): void;
 }) {
   return (
@@ -161,7 +164,11 @@ export function CompareDialog({
       onClose={onClose}
     >
       {candidate ? (
-        <KeyVerification candidate={candidate} onVerified={onClose} onClose={onClose} />
+        <KeyVerification
+          candidate={candidate}
+          onVerified={onVerified ?? onClose}
+          onClose={onClose}
+        />
       ) : null}
     </Dialog>
   );

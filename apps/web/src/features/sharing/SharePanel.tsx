@@ -10,6 +10,7 @@ import { consentsNow, setConsent } from '../consents/consents';
 import { KeyVerification } from './KeyVerification';
 import { PersonKeyCheck, type KeyCandidate } from './PersonKeyCheck';
 import { TeamShare } from './TeamShare';
+import { FirstContact } from './FirstContact';
 import { useCandidate, usePinBeforeSharing, type ShareTarget } from './candidates';
 
 /** Where the dialog is, once a person was found: their summary, comparing numbers, or the first-contact question. */
@@ -209,7 +210,7 @@ function ShareSteps({
           what={what}
           busy={share.isPending}
           onCompare={() => setStep({ compare: true, thenShare: true })}
-          onShareUnverified={() => {
+          onProceed={() => {
             setStep('person');
             share.mutate();
           }}
@@ -230,49 +231,6 @@ function ShareSteps({
       ) : null}
       {person ? null : <TeamShare target={target} onShared={onShared} onClose={onClose} />}
     </>
-  );
-}
-
-/**
- * The first-contact step: nobody compared this key yet. Comparing is the default (focused)
- * action; sharing without it is possible but never the default (DESIGN §12 "Keys").
- */
-function FirstContact({
-  name,
-  what,
-  busy,
-  onCompare,
-  onShareUnverified,
-  onCancel,
-}: {
-  name: string;
-  what: string;
-  busy: boolean;
-  onCompare(): void;
-  onShareUnverified(): void;
-  onCancel(): void;
-}) {
-  return (
-    <section aria-labelledby="first-contact-title">
-      <h3 id="first-contact-title">First time sharing with {name}</h3>
-      <p>
-        You have not compared numbers with {name} yet. If the server gave you someone else’s key,
-        that person could read {what}. Compare the numbers with {name} — in person or on a call you
-        started — before you share.
-      </p>
-      <div className={uiStyles.row}>
-        {/* Focused: the safe choice is the one Enter picks. */}
-        <Button autoFocus disabled={busy} onClick={onCompare}>
-          Compare numbers first
-        </Button>
-        <Button variant="secondary" disabled={busy} onClick={onShareUnverified}>
-          Share without comparing
-        </Button>
-        <Button variant="link" disabled={busy} onClick={onCancel}>
-          Cancel
-        </Button>
-      </div>
-    </section>
   );
 }
 

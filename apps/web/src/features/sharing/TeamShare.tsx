@@ -9,6 +9,7 @@ import { consentsNow, setConsent, teamSubject } from '../consents/consents';
 import { shareRecordsWithTeam } from '../records/recordService';
 import { useNames } from '../records/useNames';
 import type { VerifiedTeam } from '../teams/teamService';
+import { FirstContact } from './FirstContact';
 import { KeyVerification } from './KeyVerification';
 import { PersonKeyCheck, type KeyCandidate } from './PersonKeyCheck';
 import { useCandidate, usePinBeforeSharing, type ShareTarget } from './candidates';
@@ -18,8 +19,8 @@ const ROLE_WORDS = { doctor: 'doctor', nurse: 'nurse', staff: 'staff' } as const
 /**
  * Share with a care team (DESIGN §13): find it by name, read its signed history here, and check
  * the key of its admin (the founder, who signed every member in) exactly as for a person: the
- * same numbers to compare, pinned on first use, a changed key blocks sharing. One record or
- * several, with one progress bar.
+ * same numbers to compare, a first contact asked about first, pinned on first use, a changed key
+ * blocks sharing. One record or several, with one progress bar.
  */
 export function TeamShare({
   target,
@@ -40,7 +41,10 @@ export function TeamShare({
     admin: Person;
     candidate: KeyCandidate;
   } | null>(null);
-  const [comparing, setComparing] = useState(false);
+  // Comparing numbers (then sharing, when chosen from the first-contact question), or that question.
+  const [step, setStep] = useState<
+    'team' | 'first-contact' | { compare: true; thenShare: boolean }
+  >('team');
   const [progress, setProgress] = useState<{ done: number; total: number } | null>(null);
   // Consent to write for the team (DESIGN §13), offered like a person's: ticked by default,
   // untickable, only when my signed state holds no current consent to this team.
@@ -70,7 +74,10 @@ export function TeamShare({
         );
       return { team, admin, candidate: await toCandidate(admin) };
     },
-    onSuccess: setChosen,
+    onSuccess: (team) => {
+      setChosen(team);
+      setStep('team');
+    },
   });
   const share = useMutation({
     mutationFn: async () => {
@@ -89,13 +96,16 @@ export function TeamShare({
     },
   });
 
-  if (comparing && chosen) {
+  if (typeof step === 'object' && chosen) {
     return (
       <KeyVerification
         candidate={chosen.candidate}
         onVerified={() => {
-          setComparing(false);
-          void toCandidate(chosen.admin).then((candidate) => setChosen({ ...chosen, candidate }));
+          setStep('team');
+          void toCandidate(chosen.admin).then((candidate) => {
+            setChosen({ ...chosen, candidate });
+            if (step.thenShare) share.mutate();
+          });
         }}
         onClose={onClose}
       />
@@ -156,9 +166,25 @@ export function TeamShare({
             candidate={chosen.candidate}
             busy={share.isPending}
             shareLabel={`Share with ${chosen.team.state.name}`}
-            onCompare={() => setComparing(true)}
-            onShare={() => share.mutate()}
+            onCompare={() => setStep({ compare: true, thenShare: false })}
+            onShare={() =>
+              chosen.candidate.state.status === 'new' ? setStep('first-contact') : share.mutate()
+            }
           />
+          {step === 'first-contact' && chosen.candidate.state.status === 'new' ? (
+            <FirstContact
+              name={chosen.admin.name}
+              heading={`First time sharing with ${chosen.team.state.name}`}
+              what={`${target.recordIds.length === 1 ? 'this record' : 'these records'} through the team`}
+              busy={share.isPending}
+              onCompare={() => setStep({ compare: true, thenShare: true })}
+              onProceed={() => {
+                setStep('team');
+                share.mutate();
+              }}
+              onCancel={() => setStep('team')}
+            />
+          ) : null}
           {offersConsent ? (
             <label>
               <input

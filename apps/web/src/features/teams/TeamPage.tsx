@@ -7,7 +7,13 @@ import { formatDay } from '../../app/dates';
 import { PageHead } from '../../app/PageHead';
 import { useWorkspace } from '../../app/workspace';
 import { Badge, Banner, Button, Card, Progress, SelectField, TextField } from '../../ui';
+import type { Person } from '../../app/keyBook';
+import { canShare } from '../contacts/contactsModel';
 import { FingerprintView } from '../sharing/Fingerprint';
+import { FirstContact } from '../sharing/FirstContact';
+import { CompareDialog } from '../sharing/KeyVerification';
+import { PersonKeyCheck, type KeyCandidate } from '../sharing/PersonKeyCheck';
+import { useCandidate, usePinBeforeSharing } from '../sharing/candidates';
 import { useNames } from '../records/useNames';
 import { addMember, loadTeam, removeMember, type VerifiedTeam } from './teamService';
 import { rekeyStatus, rekeyTeam, type RekeyListing, type RekeyProgress } from './rekey';
@@ -232,26 +238,51 @@ function RemoveMember({
   );
 }
 
+/**
+ * Adding a member wraps the team key to the key the directory gives for them, so it is checked
+ * as for sharing (DESIGN §7, §13): a key seen before is added at once; a first contact asks
+ * first, comparing numbers as the default; a changed key or numbers that did not match block it.
+ */
 function AddMember({ team }: { team: VerifiedTeam }) {
   const { deps } = useWorkspace();
   const queryClient = useQueryClient();
+  const toCandidate = useCandidate();
+  const pinBeforeSharing = usePinBeforeSharing();
   const [email, setEmail] = useState('');
   const [role, setRole] = useState<TeamRole>('doctor');
+  // The person found and their key check, while it asks (first contact) or refuses (blocked).
+  const [asking, setAsking] = useState<{ person: Person; candidate: KeyCandidate } | null>(null);
+  const [comparing, setComparing] = useState(false);
   const add = useMutation({
-    mutationFn: async () => {
-      const person = await deps.keyBook.findByEmail(email.trim());
-      if (!person) throw new Error('No Medseal account has this email address.');
+    mutationFn: async (person: Person) => {
+      await pinBeforeSharing(person);
       return addMember(deps, team, person, role);
     },
     onSuccess: async () => {
       setEmail('');
+      setAsking(null);
       await queryClient.invalidateQueries({ queryKey: teamQueryKey(team.state.teamId) });
+    },
+  });
+  const find = useMutation({
+    mutationFn: async () => {
+      const person = await deps.keyBook.findByEmail(email.trim());
+      if (!person) throw new Error('No Medseal account has this email address.');
+      return { person, candidate: await toCandidate(person) };
+    },
+    onSuccess: (found) => {
+      const { status } = found.candidate.state;
+      if (status === 'pinned' || status === 'verified') add.mutate(found.person);
+      else setAsking(found);
     },
   });
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    if (email.trim()) add.mutate();
+    setAsking(null);
+    if (email.trim()) find.mutate();
   };
+  const busy = find.isPending || add.isPending;
+  const error = find.error ?? add.error;
   return (
     <Card labelledBy="add-member">
       <h2 id="add-member">Add a member</h2>
@@ -276,11 +307,41 @@ function AddMember({ team }: { team: VerifiedTeam }) {
           <option value="nurse">Nurse</option>
           <option value="staff">Staff</option>
         </SelectField>
-        <Button type="submit" disabled={add.isPending || !email.trim()}>
-          {add.isPending ? 'Adding…' : 'Add to the team'}
+        <Button type="submit" disabled={busy || !email.trim()}>
+          {busy ? 'Adding…' : 'Add to the team'}
         </Button>
       </form>
-      {add.isError ? <Banner tone="bad">{describeError(add.error)}</Banner> : null}
+      {error ? <Banner tone="bad">{describeError(error)}</Banner> : null}
+      {asking?.candidate.state.status === 'new' ? (
+        <FirstContact
+          name={asking.person.name}
+          heading={`First time adding ${asking.person.name}`}
+          what={`every record shared with ${team.state.name}`}
+          proceedLabel="Add without comparing"
+          busy={busy}
+          onCompare={() => setComparing(true)}
+          onProceed={() => add.mutate(asking.person)}
+          onCancel={() => setAsking(null)}
+        />
+      ) : null}
+      {asking && !canShare(asking.candidate.state) ? (
+        <>
+          <PersonKeyCheck candidate={asking.candidate} onCompare={() => setComparing(true)} />
+          <p>You cannot add {asking.person.name} with this key until the numbers match.</p>
+        </>
+      ) : null}
+      <CompareDialog
+        candidate={asking?.candidate}
+        open={comparing}
+        onVerified={() => {
+          setComparing(false);
+          if (asking) add.mutate(asking.person);
+        }}
+        onClose={() => {
+          setComparing(false);
+          setAsking(null);
+        }}
+      />
     </Card>
   );
 }
