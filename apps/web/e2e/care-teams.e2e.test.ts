@@ -13,6 +13,7 @@ import { api, registerUser, type Session } from './support/api';
 import { browserSuite } from './support/suite';
 import { accountsWith, createNote, go, JARGON, loginAs, type Account } from './support/app';
 import { leaksOf, privateKeysIn } from './support/leaks';
+import { renameInDirectory, totalHits } from './support/malicious-server';
 
 // Issue 13 end to end, in real Chromium against the real server: an admin creates a team with
 // two doctors; the patient checks the team admin's key and shares a record with the team; both
@@ -40,6 +41,7 @@ let recordId: string;
 let noteId: string;
 const sessions = new Map<Account, Session>();
 const keys = new Map<Account, GeneratedUserKey>();
+const ids = new Map<Account, string>();
 let teamId: string;
 
 async function openAs(who: Account): Promise<Page> {
@@ -84,6 +86,7 @@ describe('care teams (real Chromium)', () => {
       const registered = await registerUser(suite.server.baseUrl, who);
       sessions.set(who, registered.session);
       keys.set(who, registered.key);
+      ids.set(who, registered.id);
     }
   });
 
@@ -179,6 +182,30 @@ describe('care teams (real Chromium)', () => {
       .waitFor();
     expect(captured.slice(since).filter(statements)).toEqual([]);
     expect(await adminPage.locator('tr', { hasText: drD.name }).count()).toBe(0);
+  });
+
+  // The members' names are the directory's; one she pinned (adding pins the key) keeps hers.
+  it('when the directory renames a member the admin added, then her team page shows the name she added him by, and removing him shows his key', async () => {
+    const { page } = await newDevice(suite.browser, captured);
+    const attacks = await renameInDirectory(page, ids.get(drA) ?? '', 'Dr Trusted Colleague');
+    await loginAs(page, suite.server.baseUrl, admin);
+    await go(page, '/teams');
+    await page
+      .getByRole('list', { name: 'Your teams' })
+      .getByRole('link', { name: 'Cardiology' })
+      .click();
+    const row = page.locator('tr', { hasText: drA.name });
+    await row.waitFor({ timeout: 30_000 });
+    expect(totalHits(attacks)).toBeGreaterThan(0);
+    expect(await page.locator('main').innerText()).not.toContain('Dr Trusted Colleague');
+    await row.getByRole('button', { name: `Remove ${drA.name}` }).click();
+    await page.getByText('Details', { exact: true }).last().click();
+    expect(
+      await page
+        .getByRole('group', { name: `${drA.name}’s key fingerprint` })
+        .getAttribute('data-fingerprint'),
+    ).toBe(keys.get(drA)?.fingerprint);
+    await page.getByRole('button', { name: 'Cancel' }).click();
   });
 
   it('when both doctors open their patients, then each reads the record through the team', async () => {

@@ -38,6 +38,11 @@ export function RecordPage() {
   const record = opened.data;
   const dto = record.dto;
   const isOwner = dto.ownerId === deps.me.id;
+  // The name the user pinned with the author's key, not the one the directory gives today.
+  const authorName =
+    record.status === 'verified'
+      ? (contacts.loaded.doc.contacts[record.author.id]?.name ?? record.author.name)
+      : '';
   const refresh = () => {
     void queryClient.invalidateQueries({ queryKey: ['record', recordId] });
     void queryClient.invalidateQueries({ queryKey: ['records'] });
@@ -60,9 +65,7 @@ export function RecordPage() {
           <VerificationBanner
             verification={{
               status: 'verified',
-              // The name the user pinned with the key, not the one the directory gives today.
-              authorName:
-                contacts.loaded.doc.contacts[record.author.id]?.name ?? record.author.name,
+              authorName,
               authorFingerprint: record.author.fingerprint,
               authorIsMe: record.author.id === deps.me.id,
               authorVerified: record.authorVerified,
@@ -70,9 +73,7 @@ export function RecordPage() {
           />
           {isOwner && record.author.id !== deps.me.id ? (
             <ConsentNote
-              authorName={
-                contacts.loaded.doc.contacts[record.author.id]?.name ?? record.author.name
-              }
+              authorName={authorName}
               consent={consentForRecord(
                 deps.accountState.consents,
                 record.author,
@@ -85,12 +86,7 @@ export function RecordPage() {
           deps.me.role === 'doctor' &&
           record.author.id !== deps.me.id &&
           record.author.id !== dto.ownerId ? (
-            <ColleagueConsent
-              record={record}
-              authorName={
-                contacts.loaded.doc.contacts[record.author.id]?.name ?? record.author.name
-              }
-            />
+            <ColleagueConsent record={record} authorName={authorName} />
           ) : null}
           <AuthorRole record={record} />
           {record.rekeyedBy ? (

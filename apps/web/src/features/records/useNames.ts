@@ -15,13 +15,19 @@ function usePeople(ids: string[]) {
   return { unique, results };
 }
 
-/** Names of users by id, from the key book (cached for the tab). */
+/**
+ * Names of users by id: the name I pinned with their key, else the key book's (the directory's
+ * say-so, cached for the tab). A pinned person keeps the name I knew them by whatever the
+ * directory says today (DESIGN §12 "Keys").
+ */
 export function useNames(ids: string[]): Map<string, string> {
+  const { contacts } = useWorkspace();
   const { unique, results } = usePeople(ids);
   const names = new Map<string, string>();
   results.forEach((r, i) => {
     const id = unique[i];
-    if (id && r.data) names.set(id, r.data.name);
+    const name = id ? (contacts.loaded.doc.contacts[id]?.name ?? r.data?.name) : undefined;
+    if (id && name) names.set(id, name);
   });
   return names;
 }

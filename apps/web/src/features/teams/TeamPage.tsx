@@ -227,6 +227,11 @@ function RemoveMember({
         kept what they already read. Records shared with the team are then re-encrypted to the new
         key in the background.
       </p>
+      <details>
+        <summary>Details</summary>
+        {/* The team's signed history names the member by key; the name is the directory's. */}
+        <FingerprintView fingerprint={member.fingerprint} label={`${name}’s key fingerprint`} />
+      </details>
       <Button variant="danger" disabled={remove.isPending} onClick={() => remove.mutate()}>
         {remove.isPending ? 'Removing…' : `Remove ${name}`}
       </Button>{' '}
