@@ -1,7 +1,7 @@
 import { endpoints, type Recipient } from '@medseal/contract';
 import type { Consent, ConsentBookEntry, ConsentGiven, TeamState } from '@medseal/crypto';
 import { isApiError } from '../../api/errors';
-import { contactsOf, pinStateOf, whyBlocked } from '../contacts/contactsModel';
+import { pinStateNow, whyBlocked } from '../contacts/contactsModel';
 import type { RecordDeps } from '../records/recordService';
 
 /**
@@ -110,7 +110,7 @@ export async function setConsent(
   if (give && subject.kind === 'person') {
     // Only a key I pinned, never one that changed or whose numbers did not match (the pins as
     // they are now: sharing pins a first-seen key just before this).
-    const state = pinStateOf(contactsOf(deps.accountState.pins), subject.id, subject.fingerprint);
+    const state = pinStateNow(deps.accountState.pins, subject.id, subject.fingerprint);
     if (state.status !== 'pinned' && state.status !== 'verified')
       throw new Error(
         whyBlocked(state, 'this doctor') ??

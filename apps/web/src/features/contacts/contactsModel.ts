@@ -89,6 +89,15 @@ export function pinStateOf(doc: ContactsDoc, userId: string, currentFingerprint:
   return contact.verified ? { status: 'verified', contact } : { status: 'pinned', contact };
 }
 
+/** The pin state of a key from the pins as they are now (`deps.accountState.pins`). */
+export function pinStateNow(
+  pins: readonly PinnedKey[],
+  userId: string,
+  currentFingerprint: string,
+): PinState {
+  return pinStateOf(contactsOf(pins), userId, currentFingerprint);
+}
+
 /** Whether sharing with this key is allowed: never while a pinned key has changed or its numbers did not match. */
 export function canShare(state: PinState): boolean {
   return state.status !== 'changed' && state.status !== 'mismatch';

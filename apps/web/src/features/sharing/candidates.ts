@@ -1,6 +1,6 @@
 import type { Person } from '../../app/keyBook';
 import { useWorkspace } from '../../app/workspace';
-import { contactsOf, pin, pinStateOf, whyBlocked } from '../contacts/contactsModel';
+import { pin, pinStateNow, whyBlocked } from '../contacts/contactsModel';
 import type { KeyCandidate } from './PersonKeyCheck';
 
 /** What a share dialog shares: the records, and who reads them already. */
@@ -26,7 +26,7 @@ export function useCandidate() {
       safetyNumber,
       qrPayload,
       // The pins as they are now: a comparison may have changed them since this screen rendered.
-      state: pinStateOf(contactsOf(deps.accountState.pins), person.id, person.fingerprint),
+      state: pinStateNow(deps.accountState.pins, person.id, person.fingerprint),
     };
   };
 }
@@ -39,7 +39,7 @@ export function usePinBeforeSharing() {
   const { deps, contacts } = useWorkspace();
   return async (person: Person): Promise<void> => {
     // The pins as they are now: a comparison may just have marked the key verified.
-    const state = pinStateOf(contactsOf(deps.accountState.pins), person.id, person.fingerprint);
+    const state = pinStateNow(deps.accountState.pins, person.id, person.fingerprint);
     const blocked = whyBlocked(state, person.name);
     if (blocked) throw new Error(blocked);
     if (state.status === 'new')
