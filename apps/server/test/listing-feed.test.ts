@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import {
   auditTrailResponseSchema,
   recordListResponseSchema,
@@ -219,6 +220,36 @@ describe("the feed's end (page 1 of a list)", () => {
     expect(seq).toBe(301);
     expect(await feed.head(readerId)).toBe(301);
     await Promise.all(during);
+  });
+
+  it('when the search for the end fails, then the lists that waited for the next search fail with its error, without a search of their own', async () => {
+    const readerId = await readerWithEntries(3);
+    const models = createModels(server.connection);
+    const lookups = { n: 0 };
+    // The database stops answering: each hint lookup fails after 300 ms, as a timeout would.
+    const stalled = new Proxy(models.listingHints, {
+      get(target, key, receiver) {
+        if (key !== 'findById') return Reflect.get(target, key, receiver) as unknown;
+        return () => ({
+          lean: async () => {
+            lookups.n++;
+            await delay(300);
+            throw new Error('the database did not answer');
+          },
+        });
+      },
+    });
+    const feed = new ListingFeed(models.listingEntries, stalled);
+    const first = feed.head(readerId);
+    await delay(50);
+    const waiting = Array.from({ length: 4 }, () => feed.head(readerId));
+    for (const head of [first, ...waiting]) {
+      await expect(head).rejects.toThrow('the database did not answer');
+    }
+    expect(lookups.n).toBe(1);
+    // The next list searches again.
+    await expect(feed.head(readerId)).rejects.toThrow('the database did not answer');
+    expect(lookups.n).toBe(2);
   });
 
   it('when a far end was found once, then another process starts from the stored hint', async () => {

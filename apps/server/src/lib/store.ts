@@ -110,13 +110,10 @@ interface Waiting<I, D> {
 }
 
 interface HeadLoad<H> {
-  /** Settles (never rejects) when the load does. */
-  done: Promise<void>;
-  /** The load that starts when this one settles, shared by the calls made meanwhile. */
+  loaded: Promise<H>;
+  /** The load that starts when this one is done, shared by the calls made meanwhile. */
   queued?: Promise<H>;
 }
-
-const noop = () => undefined;
 
 /** Links written by one insert, at most. */
 const MAX_BATCH = 500;
@@ -175,12 +172,15 @@ export class ChainAppender<I, H extends { seq: number }, D extends { _id: string
    * not take its answer (it started before the call, and may miss a link stored just before),
    * so it waits for the next load, which every call arriving meanwhile shares. Many lists of
    * one reader at once thus cost two loads, not one each (issue 11: 64 first lists at once each
-   * searched a 10,000-link chain and ran into the operation timeout).
+   * searched a 10,000-link chain and ran into the operation timeout). A load that fails fails
+   * the calls waiting for the next one with its error: the database has just failed, and a load
+   * of their own would make them wait for a second timeout (a list that arrived while the
+   * database was stalled answered 503 after 4.5 s instead of 2.5; CI, 2026-12-05).
    */
   head(chain: string): Promise<H> {
     const running = this.headLoads.get(chain);
     if (!running) return this.startHeadLoad(chain);
-    running.queued ??= running.done.then(() => this.startHeadLoad(chain));
+    running.queued ??= running.loaded.then(() => this.startHeadLoad(chain));
     return running.queued;
   }
 
@@ -201,11 +201,12 @@ export class ChainAppender<I, H extends { seq: number }, D extends { _id: string
       this.remember(chain, head);
       return head;
     });
-    const load: HeadLoad<H> = { done: loaded.then(noop, noop) };
+    const load: HeadLoad<H> = { loaded };
     this.headLoads.set(chain, load);
-    void load.done.then(() => {
+    const forget = () => {
       if (this.headLoads.get(chain) === load) this.headLoads.delete(chain);
-    });
+    };
+    loaded.then(forget, forget);
     return loaded;
   }
 
