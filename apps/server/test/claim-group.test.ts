@@ -1,8 +1,10 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Connection } from 'mongoose';
 import { freshTestDatabaseUri } from '@medseal/devdb/test-database';
 import { connectDb } from '../src/lib/db';
 import { ClaimGroup, claimModel, withClaim, type ClaimStore } from '../src/lib/claims';
 import { startDbProxy } from './helpers/db-proxy';
+import { until } from './helpers/until';
 
 describe('claims taken together (ClaimGroup, a batch of shares)', () => {
   let connection: Connection;
@@ -76,7 +78,7 @@ describe('claims taken together (ClaimGroup, a batch of shares)', () => {
     expect(await store.models.claims.countDocuments({ _id: 'record:same:5' })).toBe(0);
   });
 
-  it('when giving a claim back fails after its write was stored, then the write counts as done; when the write fails, its own error is the answer', async () => {
+  it('when giving a claim back fails after its write was stored, then the write counts as done; when the write fails, its own error is the answer and the claim is given back once the database answers', async () => {
     const proxy = await startDbProxy(freshTestDatabaseUri('claimgroup'));
     const through = await connectDb(proxy.uri);
     try {
@@ -99,12 +101,38 @@ describe('claims taken together (ClaimGroup, a batch of shares)', () => {
           () => Promise.reject(new Error('the write itself failed')),
         ),
       ).rejects.toThrow('the write itself failed');
+      await delay(1_000);
+      expect(await claimIds(viaProxy)).toEqual(['record:failed:3', 'record:stored:3']);
       proxy.resetOn(undefined);
-      // Both claims were left behind: each names a version no writer asks for again.
-      expect((await viaProxy.models.claims.find({}).lean()).map((c) => c._id).sort()).toEqual([
-        'record:failed:3',
-        'record:stored:3',
-      ]);
+      // The stored write's claim names a version no writer asks for again; the failed write's
+      // version is the next writer's, so its claim goes.
+      await until(async () => (await claimIds(viaProxy)).length === 1, 10_000);
+      expect(await claimIds(viaProxy)).toEqual(['record:stored:3']);
+    } finally {
+      await through.dropDatabase();
+      await through.close();
+      await proxy.close();
+    }
+  });
+
+  it("when the answer to taking a claim is lost though the claim was stored, then it is given back, and the writer's retry takes it within seconds", async () => {
+    const proxy = await startDbProxy(freshTestDatabaseUri('claimgroup'));
+    const through = await connectDb(proxy.uri);
+    try {
+      const viaProxy: ClaimStore = { models: { claims: claimModel(through) } };
+      const save = () =>
+        withClaim(
+          viaProxy,
+          'account_states:lost:2',
+          () => Promise.resolve(true),
+          () => Promise.resolve('written'),
+        );
+      proxy.resetOn(['\x02insert\x00', 'write_claims\x00'], { afterStoring: true });
+      await expect(save()).rejects.toThrow();
+      proxy.resetOn(undefined);
+      // Before, the retry was refused until the claim went stale (60 s).
+      await until(async () => (await save()) === 'written', 10_000);
+      expect(await claimIds(viaProxy)).toEqual([]);
     } finally {
       await through.dropDatabase();
       await through.close();
@@ -112,3 +140,8 @@ describe('claims taken together (ClaimGroup, a batch of shares)', () => {
     }
   });
 });
+
+/** The ids of the stored claims, sorted. */
+async function claimIds(store: ClaimStore): Promise<string[]> {
+  return (await store.models.claims.find({}).lean()).map((c) => c._id).sort();
+}

@@ -7,6 +7,7 @@ import { CSRF_HEADER } from '@medseal/contract';
 import { startDevDb, type DevDb } from '@medseal/devdb';
 import { ApiClient, codeOf, type ApiResponse } from './helpers/client';
 import { createBody } from './helpers/records';
+import { until } from './helpers/until';
 import { newRecordId, registerUser, type TestUser } from './helpers/users';
 import { startTestServer, type TestServer } from './support';
 
@@ -201,13 +202,3 @@ describe('clients that leave while their session is checked', () => {
     }
   });
 });
-
-/** Milliseconds until `check` is true, polling every 100 ms; throws after `timeoutMs`. */
-async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<number> {
-  const started = Date.now();
-  for (;;) {
-    if (await check().catch(() => false)) return Date.now() - started;
-    if (Date.now() - started > timeoutMs) throw new Error(`not within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}

@@ -1,6 +1,8 @@
 // The account state's two ways in besides registration (DESIGN §12, issue 10): an account of an
 // earlier version, whose pins live in the old contacts blob, and a user who chooses to start a
-// new state after the stored one went missing. Real Chromium, real server and database.
+// new state after the stored one went missing; and a server that fails a save (503) or still
+// holds its claim. Real Chromium, real server and database.
+import { setTimeout as delay } from 'node:timers/promises';
 import { sealSelfBlob } from '@medseal/crypto';
 import { api, registerUser } from './support/api';
 import { createNote, go, loginAs, type Account } from './support/app';
@@ -12,7 +14,15 @@ import {
   securityWarnings,
 } from './support/malicious-server';
 import { browserSuite } from './support/suite';
-import { closeDevices, extraDevice, reloadAndUnlock, settled } from './support/victim';
+import {
+  closeDevices,
+  COMPARE,
+  extraDevice,
+  findToShare,
+  reloadAndUnlock,
+  settled,
+  THEY_MATCH,
+} from './support/victim';
 
 const suite = browserSuite();
 const captured: CapturedRequest[] = [];
@@ -141,6 +151,52 @@ describe('the account state (real Chromium)', () => {
     await page.getByRole('link', { name: 'New record' }).waitFor({ timeout: 60_000 });
     await settled(page);
     expect(refuse.hits).toBeGreaterThan(0);
+    expect(await securityWarnings(page).allTextContents()).toEqual([]);
+  });
+
+  // CI, 2026-12-04: a save answered 503 under load left the server holding its claim on the next
+  // version; the app gave up after three quick conflicts and the session never saved again.
+  it('when the server still holds the claim of a save it answered 503, then the next save waits for it and is stored', async () => {
+    const patient = account('patient');
+    const doctor = account('doctor');
+    const [me] = await Promise.all([
+      registerUser(suite.server.baseUrl, patient),
+      registerUser(suite.server.baseUrl, doctor),
+    ]);
+    const page = await extraDevice(suite.browser, captured);
+    await loginAs(page, suite.server.baseUrl, patient);
+    const recordId = await createNote(page, 'Blood pressure', '120/80');
+    expect(await findToShare(page, recordId, doctor)).toBe(true);
+    await page.getByRole('button', { name: COMPARE }).click();
+    await settled(page);
+    const version = (await stored(ACCOUNT_STATE.collection, me.id))?.version ?? 0;
+    // What a save answered 503 leaves: the claim on the next version (server lib/claims.ts).
+    const claims = suite.server.connection.collection<{ _id: string; createdAt: Date }>(
+      'write_claims',
+    );
+    const claim = {
+      _id: `${ACCOUNT_STATE.collection}:${me.id}:${version + 1}`,
+      createdAt: new Date(),
+    };
+    await claims.insertOne(claim);
+    const refused = page.waitForResponse(
+      (r) =>
+        new URL(r.url()).pathname === ACCOUNT_STATE.path &&
+        r.request().method() === 'PUT' &&
+        r.status() === 409,
+      { timeout: 60_000 },
+    );
+    await page.getByRole('button', { name: THEY_MATCH }).click();
+    await refused;
+    // The server gives such a claim back once the database answers; here, a second later.
+    await delay(1_000);
+    await claims.deleteOne({ _id: claim._id });
+
+    await page
+      .getByRole('button', { name: THEY_MATCH })
+      .waitFor({ state: 'detached', timeout: 60_000 });
+    expect((await stored(ACCOUNT_STATE.collection, me.id))?.version).toBeGreaterThan(version);
+    await settled(page);
     expect(await securityWarnings(page).allTextContents()).toEqual([]);
   });
 });

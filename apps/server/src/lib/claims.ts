@@ -38,7 +38,11 @@ export interface ClaimStore {
  *
  * Returns what `write` returned, or `undefined` when another writer holds the claim (the
  * caller re-reads and tries again, or reports a conflict). A write that was stored is reported
- * as done even when giving its claim back fails.
+ * as done even when giving its claim back fails. When the database fails (a timeout, a lost
+ * connection), the claim may be stored though its writer never learned it (the insert landed
+ * after its answer was lost) or could not give it back: it is given back in the background as
+ * soon as the database answers again, so the writer's retry is not refused for STALE_CLAIM_MS
+ * (a device whose save was answered 503 under load then got 409 on every retry; CI, 2026-12-04).
  */
 export async function withClaim<T>(
   s: ClaimStore,
@@ -49,22 +53,29 @@ export async function withClaim<T>(
   group?: ClaimGroup,
 ): Promise<T | undefined> {
   const claim = { _id: id, createdAt: new Date() };
-  const take = (c: ClaimDoc) => (group ? group.take(c) : tryClaim(s, c));
-  if (!(await take(claim))) {
-    if (!(await clearStaleClaim(s, id, stillUnchanged)) || !(await take(claim))) return undefined;
-  }
   const giveBack = () =>
     group
       ? group.giveBack(claim)
       : s.models.claims
           .deleteOne({ _id: claim._id, createdAt: claim.createdAt })
           .then(() => undefined);
+  const take = async () => {
+    try {
+      return await (group ? group.take(claim) : tryClaim(s, claim));
+    } catch (error) {
+      giveBackLater(s, claim);
+      throw error;
+    }
+  };
+  if (!(await take())) {
+    if (!(await clearStaleClaim(s, id, stillUnchanged)) || !(await take())) return undefined;
+  }
   let written: T;
   try {
     written = await write();
   } catch (error) {
     // The write's own error is the answer, not a failure to give the claim back.
-    await giveBack().catch(() => undefined);
+    giveBackLater(s, claim);
     throw error;
   }
   // Once the write is stored, a claim that cannot be given back (the database failed just then)
@@ -72,6 +83,30 @@ export async function withClaim<T>(
   // still counts as done.
   await giveBack().catch(() => undefined);
   return written;
+}
+
+/** The first wait before giving a claim back, doubled after each try up to the last. */
+const GIVE_BACK_WAITS_MS = { first: 250, last: 4_000 };
+
+/**
+ * Gives back a claim whose writer failed, without keeping it waiting: tries until the claim
+ * is found and removed, or until it would count as stale anyway (the next writer then takes it
+ * back itself). A claim whose insert failed may still land later, so "not found" tries again
+ * too. Removes only this writer's claim (`_id` and `createdAt`), so trying again is safe.
+ */
+function giveBackLater(s: ClaimStore, claim: ClaimDoc): void {
+  const until = claim.createdAt.getTime() + STALE_CLAIM_MS;
+  const attempt = (wait: number) => {
+    const again = () => {
+      if (Date.now() + wait < until) attempt(Math.min(wait * 2, GIVE_BACK_WAITS_MS.last));
+    };
+    setTimeout(() => {
+      s.models.claims
+        .deleteOne({ _id: claim._id, createdAt: claim.createdAt })
+        .then((removed) => (removed.deletedCount === 1 ? undefined : again()), again);
+    }, wait).unref();
+  };
+  attempt(GIVE_BACK_WAITS_MS.first);
 }
 
 /**

@@ -11,8 +11,13 @@ export interface DbProxy {
   /**
    * While set, a chunk from the client that contains every one of these strings is answered with
    * a reset; with `after`, the first `after` such chunks pass (to fail a later step of a request).
+   * With `afterStoring`, the chunk reaches the database first and the reset replaces its answer,
+   * as a write that was stored while its answer was lost.
    */
-  resetOn(parts: readonly string[] | undefined, options?: { after?: number }): void;
+  resetOn(
+    parts: readonly string[] | undefined,
+    options?: { after?: number; afterStoring?: boolean },
+  ): void;
   /**
    * Holds back the next chunk from the client that contains every one of these strings (its
    * connection waits with it, as a command the database is slow to answer): `seen` resolves when
@@ -27,6 +32,7 @@ export async function startDbProxy(target: string): Promise<DbProxy> {
   const to = new URL(target);
   let parts: readonly string[] | undefined;
   let passing = 0;
+  let afterStoring = false;
   let hold:
     | { parts: readonly string[]; caught: (release: () => void, reset: () => void) => void }
     | undefined;
@@ -34,6 +40,7 @@ export async function startDbProxy(target: string): Promise<DbProxy> {
   const server: Server = createServer((client) => {
     const upstream = connect(Number(to.port), to.hostname);
     sockets.add(client).add(upstream);
+    let answerLost = false;
     const drop = () => {
       client.destroy();
       upstream.destroy();
@@ -42,6 +49,11 @@ export async function startDbProxy(target: string): Promise<DbProxy> {
     };
     client.on('data', (chunk: Buffer) => {
       if (parts && parts.every((p) => chunk.includes(p)) && passing-- <= 0) {
+        if (afterStoring) {
+          answerLost = true;
+          upstream.write(chunk);
+          return;
+        }
         client.resetAndDestroy();
         upstream.destroy();
         return;
@@ -64,7 +76,14 @@ export async function startDbProxy(target: string): Promise<DbProxy> {
       }
       upstream.write(chunk);
     });
-    upstream.on('data', (chunk: Buffer) => client.write(chunk));
+    upstream.on('data', (chunk: Buffer) => {
+      if (!answerLost) {
+        client.write(chunk);
+        return;
+      }
+      client.resetAndDestroy();
+      upstream.destroy();
+    });
     client.on('error', drop).on('close', drop);
     upstream.on('error', drop).on('close', drop);
   });
@@ -78,6 +97,7 @@ export async function startDbProxy(target: string): Promise<DbProxy> {
     resetOn: (p, options) => {
       parts = p;
       passing = options?.after ?? 0;
+      afterStoring = options?.afterStoring ?? false;
     },
     holdOn: (p) => {
       let send: () => void = () => undefined;

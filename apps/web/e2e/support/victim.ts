@@ -16,8 +16,8 @@ const OPEN_SHARE = /^Share(…|\.\.\.)?$/;
 export const SHARE_WITHOUT_VERIFYING =
   /share without (verifying|comparing)|share anyway|share unverified|yes, share/i;
 /** Opens the verification screen; "They match" there marks the key verified. */
-const COMPARE = /^(compare numbers with|mark as verified|verify now|verify)/i;
-const THEY_MATCH = /^they match$/i;
+export const COMPARE = /^(compare numbers with|mark as verified|verify now|verify)/i;
+export const THEY_MATCH = /^they match$/i;
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const LONG = { timeout: 60_000 };

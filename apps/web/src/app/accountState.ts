@@ -395,6 +395,9 @@ export class AccountStateBook {
         if (!isApiError(error, 'version-conflict') || attempt >= 3) throw error;
         const opened = await openStored(this.deps);
         if (!('state' in opened)) throw new AccountStateError(opened);
+        // Nothing moved: the server still holds the claim of a save of ours it answered 503,
+        // and gives it back within a moment (server lib/claims.ts).
+        if (opened.state.version === this.base.version) await pause(500 * 2 ** attempt);
         this.rebase(opened.state, { pinsMayDiffer: true });
         continue;
       }
@@ -415,3 +418,5 @@ export class AccountStateBook {
     this.emit();
   }
 }
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
