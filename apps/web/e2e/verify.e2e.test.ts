@@ -99,9 +99,9 @@ beforeAll(async () => {
   users = { patient: p, doctor: d, stranger: s };
   for (const title of ['Knee MRI', 'Knee physiotherapy plan', 'Knee X-ray', 'Flu vaccination'])
     ids[title] = await seedNote(title);
-  // The doctor's phone shows the code for the pair (patient, doctor); the patient's camera films it.
+  // The doctor's phone shows its code for the patient to scan; the patient's camera films it.
   const y4m = join(work, 'doctor-screen.y4m');
-  writeQrY4m(y4m, pgp.safetyNumberQrPayload(p.key.fingerprint, d.key.fingerprint));
+  writeQrY4m(y4m, pgp.safetyNumberQrPayload(d.key.fingerprint, p.key.fingerprint));
   camera = await launchBrowser(fakeCameraArgs(y4m));
   ({ page } = await newDevice(camera, captured));
   await loginAs(page, suite.server.baseUrl, patient);
@@ -241,7 +241,7 @@ describe('comparing numbers and sharing (issue 14) in real Chromium', () => {
     await other.context().close();
   });
 
-  it('when the doctor has no camera, then a photo of the patient’s code verifies her as the author of what she shared', async () => {
+  it('when the doctor has no camera, then a photo of his own code verifies nothing, and a photo of the patient’s code verifies her as the author of what she shared', async () => {
     const { page: doctorPage } = await newDevice(suite.browser, captured);
     await loginAs(doctorPage, suite.server.baseUrl, doctor);
     await go(doctorPage, `/records/${ids['Knee MRI'] ?? ''}`);
@@ -254,13 +254,35 @@ describe('comparing numbers and sharing (issue 14) in real Chromium', () => {
     await screen
       .getByText(/No camera was found|may not use the camera|could not be started/)
       .waitFor({ timeout: 30_000 });
-    const photo = await QRCode.toBuffer(
-      pgp.safetyNumberQrPayload(users.doctor.key.fingerprint, users.patient.key.fingerprint),
-      { width: 600, margin: 4 },
-    );
+    const photoOf = (shownBy: typeof users.doctor, scannedBy: typeof users.doctor) =>
+      QRCode.toBuffer(
+        pgp.safetyNumberQrPayload(shownBy.key.fingerprint, scannedBy.key.fingerprint),
+        {
+          width: 600,
+          margin: 4,
+        },
+      );
+    // His own screen, photographed (or shown back to him): the same two keys, but it proves nothing.
+    await screen.getByLabel('Use a photo instead').setInputFiles({
+      name: 'own-screen.png',
+      mimeType: 'image/png',
+      buffer: await photoOf(users.doctor, users.patient),
+    });
     await screen
-      .getByLabel('Use a photo instead')
-      .setInputFiles({ name: 'screen.png', mimeType: 'image/png', buffer: photo });
+      .getByText('That is the code on your own screen, so it proves nothing.', { exact: false })
+      .waitFor({ timeout: 30_000 });
+    expect(
+      await doctorPage.getByText(`Verified: written and signed by ${patient.name}.`).count(),
+    ).toBe(0);
+    await screen.getByRole('button', { name: 'Scan their code' }).click();
+    await screen
+      .getByText(/No camera was found|may not use the camera|could not be started/)
+      .waitFor({ timeout: 30_000 });
+    await screen.getByLabel('Use a photo instead').setInputFiles({
+      name: 'screen.png',
+      mimeType: 'image/png',
+      buffer: await photoOf(users.patient, users.doctor),
+    });
     await doctorPage
       .getByText(`Verified: written and signed by ${patient.name}.`)
       .waitFor({ timeout: 60_000 });

@@ -67,10 +67,12 @@ export async function safetyNumber(a: string, b: string): Promise<string> {
 }
 
 /**
- * What the QR code shows: both full fingerprints, sorted so both parties produce the same string.
- * The scanning side compares it with its own computation byte for byte.
+ * What the QR code on `shownBy`'s screen says, for `scannedBy` to scan: both full fingerprints,
+ * in that order. Directional, so a code scanned off one's own screen (a reflection, a photo of
+ * it, a page showing it back) is told apart from the other person's: the scanning side expects
+ * `safetyNumberQrPayload(theirs, mine)` byte for byte. (v1 was the same for both sides.)
+ * Throws `invalid-fingerprint`.
  */
-export function safetyNumberQrPayload(a: string, b: string): string {
-  const fps = [parseFingerprint(a), parseFingerprint(b)].sort();
-  return `medseal-safety:v1:${fps.join(':')}`;
+export function safetyNumberQrPayload(shownBy: string, scannedBy: string): string {
+  return `medseal-safety:v2:${parseFingerprint(shownBy)}:${parseFingerprint(scannedBy)}`;
 }

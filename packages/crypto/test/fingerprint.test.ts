@@ -46,8 +46,14 @@ describe('safetyNumber', () => {
 });
 
 describe('safetyNumberQrPayload', () => {
-  it('when either side builds it, then it is the same string holding both fingerprints', () => {
-    expect(safetyNumberQrPayload(b, a)).toBe(`medseal-safety:v1:${a}:${b}`);
-    expect(safetyNumberQrPayload(a, b)).toBe(safetyNumberQrPayload(b, a));
+  it('when each side builds the code its screen shows, then it names the shower first, so neither side takes its own code for the other’s', () => {
+    expect(safetyNumberQrPayload(b, a)).toBe(`medseal-safety:v2:${b}:${a}`);
+    expect(safetyNumberQrPayload(a, b)).toBe(`medseal-safety:v2:${a}:${b}`);
+    expect(safetyNumberQrPayload(a.toUpperCase(), b)).toBe(safetyNumberQrPayload(a, b));
+  });
+  it('when a fingerprint is malformed, then invalid-fingerprint', () => {
+    expect(() => safetyNumberQrPayload(a, 'zz')).toThrow(
+      expect.objectContaining({ code: 'invalid-fingerprint' }),
+    );
   });
 });

@@ -245,8 +245,8 @@ export function createCryptoWorkerApi(options: CryptoWorkerOptions = {}) {
       return parseFingerprint(fp);
     },
     safetyNumber,
-    async safetyNumberQrPayload(a: string, b: string): Promise<string> {
-      return safetyNumberQrPayload(a, b);
+    async safetyNumberQrPayload(shownBy: string, scannedBy: string): Promise<string> {
+      return safetyNumberQrPayload(shownBy, scannedBy);
     },
     verifyGrant,
     verifyConsent,

@@ -10,6 +10,19 @@ import { QrScanner } from './QrScanner';
 import { judgeScan } from './qrScan';
 import styles from './sharing.module.css';
 
+/** What to do next when a scanned code verifies nothing and says nothing against the key. */
+const SCAN_NOTES: Record<
+  'own-code' | 'other-version' | 'not-a-safety-code',
+  (name: string) => string
+> = {
+  'own-code': (name) =>
+    `That is the code on your own screen, so it proves nothing. Scan the code on ${name}’s screen.`,
+  'other-version': (name) =>
+    `That code comes from another version of Medseal. Ask ${name} to reload Medseal and show the code again, or compare the numbers.`,
+  'not-a-safety-code': () =>
+    'That code is not a Medseal safety code. Scan the code Medseal shows on their screen when they compare keys with you.',
+};
+
 type Step =
   | { kind: 'compare'; note?: string }
   | { kind: 'scanning' }
@@ -17,11 +30,11 @@ type Step =
 
 /**
  * The one verification screen (issue 14, like Signal's safety number): the 60 digits both sides
- * compute for the pair of keys, and the same as a QR code to scan; two plain choices. "They match"
- * (or a scanned code equal to ours) marks the key verified — the only way a key becomes
- * "Verified" (DESIGN §12 "Keys"). "They don't match" shares nothing, is remembered for this key
- * in the signed account state (sharing with it stays blocked until a comparison matches), and
- * says what to do. The 40-hex fingerprints are one click away under "Details".
+ * compute for the pair of keys, and a QR code to scan; two plain choices. "They match" (or a
+ * scanned code equal to the one their screen shows, never our own) marks the key verified —
+ * the only way a key becomes "Verified" (DESIGN §12 "Keys"). "They don't match" shares nothing,
+ * is remembered for this key in the signed account state (sharing with it stays blocked until a
+ * comparison matches), and says what to do. The 40-hex fingerprints are one click away under "Details".
  */
 export function KeyVerification({
   candidate,
@@ -49,16 +62,15 @@ export function KeyVerification({
   });
 
   const scanned = (text: string) => {
-    const verdict = judgeScan(text, candidate.qrPayload);
+    const verdict = judgeScan(text, {
+      theirs: candidate.theirQrPayload,
+      ours: candidate.qrPayload,
+    });
     if (verdict === 'match') {
       setStep({ kind: 'compare', note: `The code on ${person.name}’s screen matches.` });
       verify.mutate();
     } else if (verdict === 'mismatch') mismatch.mutate('scanned');
-    else
-      setStep({
-        kind: 'compare',
-        note: 'That code is not a Medseal safety code. Scan the code Medseal shows on their screen when they compare keys with you.',
-      });
+    else setStep({ kind: 'compare', note: SCAN_NOTES[verdict](person.name) });
   };
 
   if (step.kind === 'mismatch')

@@ -9,7 +9,8 @@ const base = {
   person,
   fingerprint: FP,
   safetyNumber: '1'.repeat(60),
-  qrPayload: 'medseal-safety:1',
+  qrPayload: `medseal-safety:v2:${'2'.repeat(40)}:${FP}`,
+  theirQrPayload: `medseal-safety:v2:${FP}:${'2'.repeat(40)}`,
 };
 
 describe('PersonKeyCheck', () => {

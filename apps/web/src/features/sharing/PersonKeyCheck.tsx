@@ -7,7 +7,10 @@ export interface KeyCandidate {
   /** Computed in this browser from the key the directory returned (never the server's string). */
   fingerprint: string;
   safetyNumber: string;
+  /** The QR code this screen shows, for them to scan (our fingerprint first). */
   qrPayload: string;
+  /** The QR code their screen shows (theirs first): the only scan that verifies. */
+  theirQrPayload: string;
   state: PinState;
 }
 

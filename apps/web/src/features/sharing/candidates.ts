@@ -12,19 +12,21 @@ export interface ShareTarget {
   titleOf?(recordId: string): string | undefined;
 }
 
-/** Builds the key check for a person: local fingerprint, safety number, QR payload, pin state. */
+/** Builds the key check for a person: local fingerprint, safety number, both QR codes, pin state. */
 export function useCandidate() {
   const { deps } = useWorkspace();
   return async (person: Person): Promise<KeyCandidate> => {
-    const [safetyNumber, qrPayload] = await Promise.all([
+    const [safetyNumber, qrPayload, theirQrPayload] = await Promise.all([
       deps.crypto.safetyNumber(deps.key.fingerprint, person.fingerprint),
       deps.crypto.safetyNumberQrPayload(deps.key.fingerprint, person.fingerprint),
+      deps.crypto.safetyNumberQrPayload(person.fingerprint, deps.key.fingerprint),
     ]);
     return {
       person: { id: person.id, name: person.name, role: person.role },
       fingerprint: person.fingerprint,
       safetyNumber,
       qrPayload,
+      theirQrPayload,
       // The pins as they are now: a comparison may have changed them since this screen rendered.
       state: pinStateNow(deps.accountState.pins, person.id, person.fingerprint),
     };

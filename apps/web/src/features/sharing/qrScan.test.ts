@@ -1,7 +1,13 @@
 import QRCode from 'qrcode';
 import { decodeQr, judgeScan } from './qrScan';
 
-const PAYLOAD = `medseal-safety:v1:${'0123456789abcdef'.repeat(2)}01234567:${'f'.repeat(40)}`;
+const MINE = `${'0123456789abcdef'.repeat(2)}01234567`;
+const THEIRS = 'f'.repeat(40);
+/** What their screen shows, and what ours does (safetyNumberQrPayload: the shower first). */
+const CODES = {
+  theirs: `medseal-safety:v2:${THEIRS}:${MINE}`,
+  ours: `medseal-safety:v2:${MINE}:${THEIRS}`,
+};
 
 /** The QR code of `text` as a grey-scale picture, 4 pixels a module, with a quiet zone. */
 function qrPixels(text: string): ImageData {
@@ -25,7 +31,7 @@ function qrPixels(text: string): ImageData {
 describe('reading the safety-number QR code', () => {
   it('when the browser has no BarcodeDetector, then the jsQR decoder reads the code Medseal draws', async () => {
     expect('BarcodeDetector' in globalThis).toBe(false);
-    await expect(decodeQr(qrPixels(PAYLOAD))).resolves.toBe(PAYLOAD);
+    await expect(decodeQr(qrPixels(CODES.theirs))).resolves.toBe(CODES.theirs);
   });
 
   it('when the picture holds no code, then there is no result', async () => {
@@ -38,9 +44,12 @@ describe('reading the safety-number QR code', () => {
     await expect(decodeQr(blank)).resolves.toBeNull();
   });
 
-  it('when the scanned code is ours, another safety code, or something else, then it is a match, a mismatch, or not a safety code', () => {
-    expect(judgeScan(PAYLOAD, PAYLOAD)).toBe('match');
-    expect(judgeScan(PAYLOAD.replace(/f{40}$/, 'e'.repeat(40)), PAYLOAD)).toBe('mismatch');
-    expect(judgeScan('https://example.org/', PAYLOAD)).toBe('not-a-safety-code');
+  it('when the scanned code is the one their screen shows, our own, another safety code, one of an older version, or something else, then only theirs is a match', () => {
+    expect(judgeScan(CODES.theirs, CODES)).toBe('match');
+    expect(judgeScan(CODES.ours, CODES)).toBe('own-code');
+    expect(judgeScan(CODES.theirs.replace(/f{40}/, 'e'.repeat(40)), CODES)).toBe('mismatch');
+    // Version 1 was the same on both screens (fingerprints sorted): it proves nothing either way.
+    expect(judgeScan(`medseal-safety:v1:${MINE}:${THEIRS}`, CODES)).toBe('other-version');
+    expect(judgeScan('https://example.org/', CODES)).toBe('not-a-safety-code');
   });
 });

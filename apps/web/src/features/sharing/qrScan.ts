@@ -68,14 +68,21 @@ export async function decodeQrInFile(file: Blob): Promise<string | null> {
 }
 
 /** What a scanned code says about the comparison. */
-export type ScanVerdict = 'match' | 'mismatch' | 'not-a-safety-code';
+export type ScanVerdict = 'match' | 'own-code' | 'mismatch' | 'other-version' | 'not-a-safety-code';
+
+const SAFETY_CODE = 'medseal-safety:';
+const THIS_VERSION = `${SAFETY_CODE}v2:`;
 
 /**
- * Compares a scanned code with the payload computed here for the same pair of keys: both sides
- * compute the same string (fingerprints sorted), so any other Medseal safety code means that one
- * of the two keys is not the one the other side has.
+ * Compares a scanned code with the codes computed here for the same pair of keys: `theirs` is
+ * what the other person's screen shows (their fingerprint first), `ours` what this screen shows.
+ * Our own code (scanned off this screen, a reflection or a photo of it) verifies nothing; any
+ * other code of this version means that one of the two keys is not the one the other side has.
+ * A code of another version is not compared (an older app showed the same code on both sides).
  */
-export function judgeScan(scanned: string, expected: string): ScanVerdict {
-  if (scanned === expected) return 'match';
-  return scanned.startsWith('medseal-safety:') ? 'mismatch' : 'not-a-safety-code';
+export function judgeScan(scanned: string, codes: { theirs: string; ours: string }): ScanVerdict {
+  if (scanned === codes.theirs) return 'match';
+  if (scanned === codes.ours) return 'own-code';
+  if (scanned.startsWith(THIS_VERSION)) return 'mismatch';
+  return scanned.startsWith(SAFETY_CODE) ? 'other-version' : 'not-a-safety-code';
 }
