@@ -152,8 +152,13 @@ describe('patient and doctor in real Chromium (issue 5 end-to-end flow)', () => 
     await loginAs(doctorPage, suite.server.baseUrl, doctor);
     await doctorPage.getByRole('link', { name: 'Patients' }).click();
     await doctorPage.getByRole('link', { name: patient.name }).click();
+    // The doctor never compared the patient's key: the list says so next to her name, and the
+    // record says so, never "Verified" (issue 10 class 6).
+    await doctorPage
+      .locator(`[data-record-id="${labRecordId}"]`)
+      .getByText(`by ${patient.name}, key not verified`)
+      .waitFor({ timeout: 30_000 });
     await doctorPage.getByRole('region', { name: 'Records' }).getByText(LAB_TITLE).click();
-    // The doctor never compared the patient's key: the record says so, never "Verified" (issue 10 class 6).
     await doctorPage
       .getByText(`Signed by ${patient.name} — a key you have not verified.`)
       .waitFor({ timeout: 30_000 });

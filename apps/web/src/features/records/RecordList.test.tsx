@@ -11,7 +11,7 @@ const rows: RecordRow[] = Array.from({ length: 50 }, (_, i) => ({
   id: `rec${i}`,
   version: 1,
   updatedAt: '2026-11-01T10:00:00Z',
-  author: 'you',
+  author: i === 2 ? 'Dr X' : 'you',
 }));
 
 const search = inProcessSearch();
@@ -45,6 +45,7 @@ function makeLoader() {
       status: 'verified',
       summary: { title: content.title, kind: content.kind, date: content.date },
       role: 'owner',
+      author: { id: i === 2 ? 'dr-x' : 'me', fingerprint: 'f'.repeat(40) },
     };
   });
 }
@@ -57,6 +58,7 @@ function renderList() {
         loader={makeLoader()}
         search={search.search}
         hrefFor={(id) => `/records/${id}`}
+        keyUnverified={(author) => author.id === 'dr-x'}
       />
     </MemoryRouter>,
   );
@@ -90,6 +92,16 @@ describe('RecordList', () => {
     // Results reach the list in batches (one render per window), so wait for the title.
     expect(await within(list).findByText('Note 0')).toBeInTheDocument();
     expect(within(list).getAllByRole('link').length).toBeLessThan(rows.length);
+  });
+
+  it('when a record was signed with a key the user has not verified, then its row says so next to the author', async () => {
+    renderList();
+    await waitFor(() =>
+      expect(document.querySelector('[data-record-id="rec2"]')).toHaveTextContent(
+        'by Dr X, key not verified',
+      ),
+    );
+    expect(document.querySelector('[data-record-id="rec4"]')).not.toHaveTextContent('not verified');
   });
 
   it('when a record failed verification, then its row is a tamper warning and no title', async () => {

@@ -5,7 +5,7 @@ import { Badge, SelectField, TextField } from '../../ui';
 import { KIND_LABELS, RECORD_KINDS, type RecordKind } from './content';
 import type { RecordDto } from '@medseal/contract';
 import { failureLabel } from './failures';
-import type { SummaryLoader, SummaryState } from './summaryLoader';
+import type { SignedBy, SummaryLoader, SummaryState } from './summaryLoader';
 import styles from './records.module.css';
 import { formatDay } from '../../app/dates';
 
@@ -70,6 +70,7 @@ export function RecordList({
   hrefFor,
   loadingMore = false,
   selection,
+  keyUnverified = () => false,
 }: {
   rows: RecordRow[];
   loader: SummaryLoader<RecordRow>;
@@ -77,6 +78,8 @@ export function RecordList({
   hrefFor(id: string): string;
   loadingMore?: boolean;
   selection?: RecordSelection;
+  /** True when a record was signed with a key the user has not verified (its row says so). */
+  keyUnverified?(author: SignedBy): boolean;
 }) {
   const revision = useSyncExternalStore(loader.subscribe, loader.getRevision);
   const [kind, setKind] = useState<RecordKind | ''>('');
@@ -182,6 +185,15 @@ export function RecordList({
           {items.map((item) => {
             const row = filtered[item.index];
             if (!row) return null;
+            const state = loader.get(row);
+            const listItem = (
+              <RecordListItem
+                row={row}
+                state={state}
+                href={hrefFor(row.id)}
+                keyUnverified={state.status === 'verified' && keyUnverified(state.author)}
+              />
+            );
             return (
               <li
                 key={row.id}
@@ -195,11 +207,11 @@ export function RecordList({
               >
                 {selection ? (
                   <div className={styles.selectable}>
-                    <SelectBox row={row} state={loader.get(row)} selection={selection} />
-                    <RecordListItem row={row} state={loader.get(row)} href={hrefFor(row.id)} />
+                    <SelectBox row={row} state={state} selection={selection} />
+                    {listItem}
                   </div>
                 ) : (
-                  <RecordListItem row={row} state={loader.get(row)} href={hrefFor(row.id)} />
+                  listItem
                 )}
               </li>
             );
@@ -235,13 +247,16 @@ function RecordListItem({
   row,
   state,
   href,
+  keyUnverified,
 }: {
   row: RecordRow;
   state: SummaryState;
   href: string;
+  keyUnverified: boolean;
 }) {
   const updated = formatDay(row.updatedAt);
-  const who = row.owner ? `${row.owner} · by ${row.author}` : `by ${row.author}`;
+  const by = keyUnverified ? `by ${row.author}, key not verified` : `by ${row.author}`;
+  const who = row.owner ? `${row.owner} · ${by}` : by;
   return (
     <Link to={href} className={styles.item} data-record-id={row.id}>
       {state.status === 'verified' ? (

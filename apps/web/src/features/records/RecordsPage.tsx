@@ -100,6 +100,9 @@ export function RecordsPage({ ownerId, title = 'Records' }: { ownerId?: string; 
           loadingMore={!records.complete}
           hrefFor={(id) => `/records/${id}`}
           selection={selection.list}
+          keyUnverified={(author) =>
+            author.id !== deps.me.id && !deps.accountState.isVerified(author.id, author.fingerprint)
+          }
         />
       ) : null}
       {selection.ids.length > 0 ? (

@@ -427,6 +427,7 @@ export async function summarizeRecord(
     status: 'verified',
     summary: summaryOf(opened.content),
     role: myRoleOn(opened, { id: deps.me.id, fingerprint: deps.key.fingerprint }),
+    author: { id: opened.author.id, fingerprint: opened.author.fingerprint },
   };
 }
 

@@ -1,5 +1,7 @@
 import { SummaryLoader, type SummaryJob } from './summaryLoader';
 
+const SIGNER = { id: 'me', fingerprint: 'f'.repeat(40) };
+
 const job = (i: number): SummaryJob => ({ id: `r${i}`, version: 1 });
 const settle = () => new Promise((r) => setTimeout(r, 0));
 
@@ -12,6 +14,7 @@ describe('SummaryLoader', () => {
         status: 'verified',
         summary: { title: j.id, kind: 'note', date: '2026-01-01' },
         role: 'owner',
+        author: SIGNER,
       };
     }, 1);
     const all = Array.from({ length: 10 }, (_, i) => job(i));
@@ -29,6 +32,7 @@ describe('SummaryLoader', () => {
         status: 'verified',
         summary: { title: 't', kind: 'note', date: '2026-01-01' },
         role: 'owner',
+        author: SIGNER,
       };
     });
     loader.request([job(1)]);
@@ -48,6 +52,7 @@ describe('SummaryLoader', () => {
             status: 'verified',
             summary: { title: 'Ann’s note', kind: 'note', date: '2026-01-01' },
             role: 'reader',
+            author: SIGNER,
           }
         : { status: 'failed', failure: { status: 'context-mismatch', mismatches: ['ownerId'] } };
     });

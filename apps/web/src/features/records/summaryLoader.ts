@@ -11,10 +11,19 @@ import type { RecordFailure } from './failures';
  */
 export type SummaryState =
   | { status: 'pending' }
-  /** `role`: mine on the record (actions.ts), for what the list offers. */
-  | { status: 'verified'; summary: RecordSummary; role: MyRecordRole }
+  /**
+   * `role`: mine on the record (actions.ts), for what the list offers; `author`: whose key the
+   * signature verified with (the list says when that key is not one the user verified).
+   */
+  | { status: 'verified'; summary: RecordSummary; role: MyRecordRole; author: SignedBy }
   | { status: 'failed'; failure: RecordFailure }
   | { status: 'error'; message: string };
+
+/** Who signed a record, by the key its signature verified with. */
+export interface SignedBy {
+  id: string;
+  fingerprint: string;
+}
 
 export interface SummaryJob {
   id: string;
