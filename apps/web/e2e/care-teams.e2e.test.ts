@@ -155,10 +155,13 @@ describe('care teams (real Chromium)', () => {
     ).toBe(true);
     await check.getByRole('button', { name: 'Share with Cardiology' }).click();
     const teams = patientPage.getByRole('region', { name: 'Care teams who can read this record' });
-    await teams
-      .getByRole('list', { name: 'Members of Cardiology' })
-      .getByText(drB.name)
-      .waitFor({ timeout: 30_000 });
+    const members = teams.getByRole('list', { name: 'Members of Cardiology' });
+    await members.getByText(drB.name).waitFor({ timeout: 30_000 });
+    // The admin she compared is marked; a member she never compared is not (his name is the server's).
+    const member = (name: string) => members.getByRole('listitem').filter({ hasText: name });
+    await member(admin.name).getByText('Verified', { exact: true }).waitFor();
+    expect(await member(drB.name).getByText('Verified', { exact: true }).count()).toBe(0);
+    await teams.getByText('Names are as the server gives them', { exact: false }).waitFor();
   });
 
   // Adding wraps the team key to the directory's key for him: it is checked as for sharing.

@@ -4,7 +4,7 @@ import { endpoints, type TeamSummary } from '@medseal/contract';
 import { describeError } from '../../api/errors';
 import type { Person } from '../../app/keyBook';
 import { useWorkspace } from '../../app/workspace';
-import { Banner, Button, Progress, TextField } from '../../ui';
+import { Badge, Banner, Button, Progress, TextField, uiStyles } from '../../ui';
 import { consentsNow, setConsent, teamSubject } from '../consents/consents';
 import { shareRecordsWithTeam } from '../records/recordService';
 import { useNames } from '../records/useNames';
@@ -215,17 +215,34 @@ export function TeamShare({
   );
 }
 
-/** A verified team's current members with the role its admins signed. */
+/**
+ * A verified team's current members with the role its admins signed. The statements sign keys,
+ * not names: a name is the one the user pinned for that person, else the directory's, and says
+ * so; a member whose signed key the user compared is marked "Verified".
+ */
 export function TeamMembers({ team }: { team: VerifiedTeam }) {
+  const { deps } = useWorkspace();
   const names = useNames(team.state.members.map((m) => m.userId));
   return (
-    <ul aria-label={`Members of ${team.state.name}`}>
-      {team.state.members.map((m) => (
-        <li key={m.userId}>
-          {names.get(m.userId) ?? '…'} — {ROLE_WORDS[m.role]}
-          {m.admin ? ', admin' : ''}
-        </li>
-      ))}
-    </ul>
+    <>
+      <ul aria-label={`Members of ${team.state.name}`}>
+        {team.state.members.map((m) => (
+          <li key={m.userId}>
+            {names.get(m.userId) ?? '…'} — {ROLE_WORDS[m.role]}
+            {m.admin ? ', admin' : ''}
+            {deps.accountState.isVerified(m.userId, m.fingerprint) ? (
+              <>
+                {' '}
+                <Badge tone="ok">Verified</Badge>
+              </>
+            ) : null}
+          </li>
+        ))}
+      </ul>
+      <p className={uiStyles.hint}>
+        The admins signed each member’s key in. Names are as the server gives them, except for
+        people in your contacts.
+      </p>
+    </>
   );
 }
