@@ -252,6 +252,38 @@ describe("the feed's end (page 1 of a list)", () => {
     expect(lookups.n).toBe(2);
   });
 
+  it('when an append round fails, then the appends that waited for the next round fail with its error, without a round of their own', async () => {
+    const readerId = await readerWithEntries(3);
+    const models = createModels(server.connection);
+    const inserts = { n: 0 };
+    // The database stops answering inserts: each fails after 300 ms, as a timeout would.
+    const entries = models.listingEntries.collection;
+    const stalled = new Proxy(entries, {
+      get(target, key) {
+        if (key !== 'insertMany') return Reflect.get(target, key, target) as unknown;
+        return async () => {
+          inserts.n++;
+          await delay(300);
+          throw new Error('the database did not answer');
+        };
+      },
+    });
+    const feed = new ListingFeed(
+      new Proxy(models.listingEntries, {
+        get: (target, key, receiver) =>
+          key === 'collection' ? stalled : (Reflect.get(target, key, receiver) as unknown),
+      }),
+      models.listingHints,
+    );
+    const first = feed.add(newRecordId(), [readerId]);
+    await delay(150);
+    const waiting = Array.from({ length: 4 }, () => feed.add(newRecordId(), [readerId]));
+    for (const added of [first, ...waiting]) {
+      await expect(added).rejects.toThrow('the database did not answer');
+    }
+    expect(inserts.n).toBe(1);
+  });
+
   it('when a far end was found once, then another process starts from the stored hint', async () => {
     // 40 entries as a version before the hints stored them (no hint).
     const readerId = newRecordId();

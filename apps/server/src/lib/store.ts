@@ -131,7 +131,8 @@ const HEAD_LOADS_AT_ONCE = 16;
  * The end of each chain is kept in memory. Another server process appending to the same chain
  * takes the position first: the insert fails with a duplicate `_id` at that link, everything
  * before it is stored (ordered insert), that chain's end is reloaded and the rest is written
- * in the next round. Links never depend on a link that was not stored.
+ * in the next round. Links never depend on a link that was not stored. A round that fails
+ * (the database did not answer) fails the inputs waiting for the next round too.
  */
 export class ChainAppender<I, H extends { seq: number }, D extends { _id: string }> {
   private readonly heads = new Map<string, H>();
@@ -218,9 +219,13 @@ export class ChainAppender<I, H extends { seq: number }, D extends { _id: string
         try {
           await this.writeRound(batch);
         } catch (error) {
-          // Whatever reached the database before the failure is found again by loadHead.
-          for (const w of batch) this.heads.delete(this.spec.chainOf(w.input));
-          for (const w of batch) w.reject(error);
+          // The inputs that arrived while this round failed fail with it: the database has
+          // just failed, and a round of their own would make them wait for a second timeout
+          // (as a chain-end load does, head()). Whatever reached the database before the
+          // failure is found again by loadHead.
+          const failed = [...batch, ...this.queue.splice(0)];
+          for (const w of failed) this.heads.delete(this.spec.chainOf(w.input));
+          for (const w of failed) w.reject(error);
         }
       }
     } finally {
