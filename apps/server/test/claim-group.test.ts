@@ -78,6 +78,34 @@ describe('claims taken together (ClaimGroup, a batch of shares)', () => {
     expect(await store.models.claims.countDocuments({ _id: 'record:same:5' })).toBe(0);
   });
 
+  it('when taking a group of claims fails, then the claims asked for meanwhile fail with its error, without an insert of their own', async () => {
+    const inserts = { n: 0 };
+    // The database stops answering: each insert fails after 300 ms, as a timeout would.
+    const stalled: ClaimStore = {
+      models: {
+        claims: new Proxy(store.models.claims, {
+          get(target, key, receiver) {
+            if (key !== 'insertMany') return Reflect.get(target, key, receiver) as unknown;
+            return async () => {
+              inserts.n++;
+              await delay(300);
+              throw new Error('the database did not answer');
+            };
+          },
+        }),
+      },
+    };
+    const group = new ClaimGroup(stalled);
+    const claim = (_id: string) => ({ _id, createdAt: new Date() });
+    const first = group.take(claim('record:s1:2'));
+    await delay(100);
+    const waiting = ['record:s2:2', 'record:s3:2'].map((id) => group.take(claim(id)));
+    for (const taken of [first, ...waiting]) {
+      await expect(taken).rejects.toThrow('the database did not answer');
+    }
+    expect(inserts.n).toBe(1);
+  });
+
   it('when giving a claim back fails after its write was stored, then the write counts as done; when the write fails, its own error is the answer and the claim is given back once the database answers', async () => {
     const proxy = await startDbProxy(freshTestDatabaseUri('claimgroup'));
     const through = await connectDb(proxy.uri);

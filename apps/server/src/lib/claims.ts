@@ -162,7 +162,8 @@ function duplicatesOf(error: unknown): Set<number> | undefined {
 
 /**
  * Group commit of one kind of write: inputs that arrive while `run` is in flight go together
- * into the next call; `run` answers one output per input, in order.
+ * into the next call; `run` answers one output per input, in order. A call that fails fails
+ * the inputs waiting for the next one too.
  */
 function grouped<I, O>(run: (inputs: I[]) => Promise<O[]>): (input: I) => Promise<O> {
   let queue: { input: I; resolve: (o: O) => void; reject: (e: unknown) => void }[] = [];
@@ -176,7 +177,9 @@ function grouped<I, O>(run: (inputs: I[]) => Promise<O[]>): (input: I) => Promis
         const outputs = await run(batch.map((w) => w.input));
         batch.forEach((w, i) => w.resolve(outputs[i] as O));
       } catch (error) {
-        for (const w of batch) w.reject(error);
+        // Those that arrived while it failed fail with it, without waiting for a second timeout
+        // (as the chain appends do, lib/store.ts).
+        for (const w of [...batch, ...queue.splice(0)]) w.reject(error);
       }
     }
     running = false;
