@@ -174,6 +174,7 @@ describe('consent to write, as the patient gives and withdraws it (real Chromium
       .getByText(/the server shows older consents of this patient than you already saw/)
       .waitFor({ timeout: 30_000 });
   });
+
   // Issue 10 class 11 with class 12: a consent names a key, so it is never signed for a key the
   // patient was told not to trust (it would make her other doctors encrypt to that key).
   it('when the numbers she compared with a doctor did not match, then Contacts does not offer to let him write for her and signs no consent', async () => {
