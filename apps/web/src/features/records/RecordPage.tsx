@@ -25,7 +25,7 @@ import { TeamMembers } from '../sharing/TeamShare';
 
 export function RecordPage() {
   const { recordId = '' } = useParams();
-  const { deps, contacts, live } = useWorkspace();
+  const { deps, live } = useWorkspace();
   const opened = useOpenedRecord(recordId);
   const [sharing, setSharing] = useState(false);
   const queryClient = useQueryClient();
@@ -41,7 +41,7 @@ export function RecordPage() {
   // The name the user pinned with the author's key, not the one the directory gives today.
   const authorName =
     record.status === 'verified'
-      ? (contacts.loaded.doc.contacts[record.author.id]?.name ?? record.author.name)
+      ? (deps.accountState.pinOf(record.author.id)?.name ?? record.author.name)
       : '';
   const refresh = () => {
     void queryClient.invalidateQueries({ queryKey: ['record', recordId] });

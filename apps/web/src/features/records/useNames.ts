@@ -21,12 +21,12 @@ function usePeople(ids: string[]) {
  * directory says today (DESIGN §12 "Keys").
  */
 export function useNames(ids: string[]): Map<string, string> {
-  const { contacts } = useWorkspace();
+  const { deps } = useWorkspace();
   const { unique, results } = usePeople(ids);
   const names = new Map<string, string>();
   results.forEach((r, i) => {
     const id = unique[i];
-    const name = id ? (contacts.loaded.doc.contacts[id]?.name ?? r.data?.name) : undefined;
+    const name = id ? (deps.accountState.pinOf(id)?.name ?? r.data?.name) : undefined;
     if (id && name) names.set(id, name);
   });
   return names;

@@ -34,7 +34,8 @@ type Step =
  * scanned code equal to the one their screen shows, never our own) marks the key verified —
  * the only way a key becomes "Verified" (DESIGN §12 "Keys"). "They don't match" shares nothing,
  * is remembered for this key in the signed account state (sharing with it stays blocked until a
- * comparison matches), and says what to do. The 40-hex fingerprints are one click away under "Details".
+ * comparison matches), and says what to do. The 40-hex fingerprints are one click away under
+ * "Details".
  */
 export function KeyVerification({
   candidate,
