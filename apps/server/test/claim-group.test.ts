@@ -4,6 +4,7 @@ import { freshTestDatabaseUri } from '@medseal/devdb/test-database';
 import { connectDb } from '../src/lib/db';
 import { ClaimGroup, claimModel, withClaim, type ClaimStore } from '../src/lib/claims';
 import { startDbProxy } from './helpers/db-proxy';
+import { STALLED, stalled } from './helpers/stand-ins';
 import { until } from './helpers/until';
 
 describe('claims taken together (ClaimGroup, a batch of shares)', () => {
@@ -79,31 +80,17 @@ describe('claims taken together (ClaimGroup, a batch of shares)', () => {
   });
 
   it('when taking a group of claims fails, then the claims asked for meanwhile fail with its error, without an insert of their own', async () => {
-    const inserts = { n: 0 };
     // The database stops answering: each insert fails after 300 ms, as a timeout would.
-    const stalled: ClaimStore = {
-      models: {
-        claims: new Proxy(store.models.claims, {
-          get(target, key, receiver) {
-            if (key !== 'insertMany') return Reflect.get(target, key, receiver) as unknown;
-            return async () => {
-              inserts.n++;
-              await delay(300);
-              throw new Error('the database did not answer');
-            };
-          },
-        }),
-      },
-    };
-    const group = new ClaimGroup(stalled);
+    const claims = stalled(store.models.claims, 'insertMany');
+    const group = new ClaimGroup({ models: { claims: claims.stalled } });
     const claim = (_id: string) => ({ _id, createdAt: new Date() });
     const first = group.take(claim('record:s1:2'));
     await delay(100);
     const waiting = ['record:s2:2', 'record:s3:2'].map((id) => group.take(claim(id)));
     for (const taken of [first, ...waiting]) {
-      await expect(taken).rejects.toThrow('the database did not answer');
+      await expect(taken).rejects.toThrow(STALLED);
     }
-    expect(inserts.n).toBe(1);
+    expect(claims.calls.n).toBe(1);
   });
 
   it('when giving a claim back fails after its write was stored, then the write counts as done; when the write fails, its own error is the answer and the claim is given back once the database answers', async () => {

@@ -13,6 +13,7 @@ import { createModels } from '../src/services';
 import { ApiClient } from './helpers/client';
 import { armoredTo } from './helpers/pgp';
 import { createRecordAs, recipientsOf, sealFor, share } from './helpers/records';
+import { replacing, STALLED, stalled } from './helpers/stand-ins';
 import { newRecordId, registerUser, type TestUser } from './helpers/users';
 import { startTestServer, type TestServer } from './support';
 
@@ -225,63 +226,37 @@ describe("the feed's end (page 1 of a list)", () => {
   it('when the search for the end fails, then the lists that waited for the next search fail with its error, without a search of their own', async () => {
     const readerId = await readerWithEntries(3);
     const models = createModels(server.connection);
-    const lookups = { n: 0 };
     // The database stops answering: each hint lookup fails after 300 ms, as a timeout would.
-    const stalled = new Proxy(models.listingHints, {
-      get(target, key, receiver) {
-        if (key !== 'findById') return Reflect.get(target, key, receiver) as unknown;
-        return () => ({
-          lean: async () => {
-            lookups.n++;
-            await delay(300);
-            throw new Error('the database did not answer');
-          },
-        });
-      },
-    });
-    const feed = new ListingFeed(models.listingEntries, stalled);
+    const hints = stalled(models.listingHints, 'findById');
+    const feed = new ListingFeed(models.listingEntries, hints.stalled);
     const first = feed.head(readerId);
     await delay(50);
     const waiting = Array.from({ length: 4 }, () => feed.head(readerId));
     for (const head of [first, ...waiting]) {
-      await expect(head).rejects.toThrow('the database did not answer');
+      await expect(head).rejects.toThrow(STALLED);
     }
-    expect(lookups.n).toBe(1);
+    expect(hints.calls.n).toBe(1);
     // The next list searches again.
-    await expect(feed.head(readerId)).rejects.toThrow('the database did not answer');
-    expect(lookups.n).toBe(2);
+    await expect(feed.head(readerId)).rejects.toThrow(STALLED);
+    expect(hints.calls.n).toBe(2);
   });
 
   it('when an append round fails, then the appends that waited for the next round fail with its error, without a round of their own', async () => {
     const readerId = await readerWithEntries(3);
     const models = createModels(server.connection);
-    const inserts = { n: 0 };
     // The database stops answering inserts: each fails after 300 ms, as a timeout would.
-    const entries = models.listingEntries.collection;
-    const stalled = new Proxy(entries, {
-      get(target, key) {
-        if (key !== 'insertMany') return Reflect.get(target, key, target) as unknown;
-        return async () => {
-          inserts.n++;
-          await delay(300);
-          throw new Error('the database did not answer');
-        };
-      },
-    });
+    const entries = stalled(models.listingEntries.collection, 'insertMany');
     const feed = new ListingFeed(
-      new Proxy(models.listingEntries, {
-        get: (target, key, receiver) =>
-          key === 'collection' ? stalled : (Reflect.get(target, key, receiver) as unknown),
-      }),
+      replacing(models.listingEntries, 'collection', entries.stalled),
       models.listingHints,
     );
     const first = feed.add(newRecordId(), [readerId]);
     await delay(150);
     const waiting = Array.from({ length: 4 }, () => feed.add(newRecordId(), [readerId]));
     for (const added of [first, ...waiting]) {
-      await expect(added).rejects.toThrow('the database did not answer');
+      await expect(added).rejects.toThrow(STALLED);
     }
-    expect(inserts.n).toBe(1);
+    expect(entries.calls.n).toBe(1);
   });
 
   it('when a far end was found once, then another process starts from the stored hint', async () => {
