@@ -4,7 +4,7 @@ import {
   recordSchema,
 } from '@medseal/contract';
 import { codeOf } from './helpers/client';
-import { createBody, recipientsOf, sealFor } from './helpers/records';
+import { createBody, recipientsOf, sealFor, share } from './helpers/records';
 import { registerUser, type TestUser } from './helpers/users';
 import { startTestServer, type TestServer } from './support';
 import { giveConsent } from './helpers/consents';
@@ -95,6 +95,33 @@ describe('creating a record again with its client-made id (a retry after a lost 
     expect(
       recordSchema.parse((await patient.api.get(`/records/${body.recordId}`)).body).message,
     ).toBe(body.message);
+  });
+
+  it('when the author sends his create again after the owner revoked him, then 409 record-exists and nothing of the record; while he still reads it, the answer is its current state and counts as a read', async () => {
+    const colleague = await registerUser(server.baseUrl, { name: 'Dr Colleague', role: 'doctor' });
+    const body = await createBody(doctor, patient, [patient, doctor]);
+    expect((await doctor.api.post('/records', body)).status).toBe(201);
+    await share(patient, colleague, { id: body.recordId, message: body.message });
+    const changed = await doctor.api.post('/records', body);
+    expect(changed.status).toBe(201);
+    expect(recordSchema.parse(changed.body).recipients.map((r) => r.userId)).toContain(
+      colleague.id,
+    );
+    const trail = async () =>
+      auditTrailResponseSchema
+        .parse((await patient.api.get(`/audit/records/${body.recordId}`)).body)
+        .events.map((e) => [e.action, e.actorId]);
+    expect(await trail()).toContainEqual(['read', doctor.id]);
+
+    expect((await patient.api.delete(`/records/${body.recordId}/grants/${doctor.id}`)).status).toBe(
+      204,
+    );
+    const before = await trail();
+    const revoked = await doctor.api.post('/records', body);
+    expect(revoked.status).toBe(409);
+    expect(codeOf(revoked)).toBe('record-exists');
+    expect(JSON.stringify(revoked.body)).not.toContain(body.message.slice(40, 80));
+    expect(await trail()).toEqual(before);
   });
 
   it('when the same new create is sent several times at once (retries racing the first), then every answer is 201 with that record, one version and one create event', async () => {

@@ -16,7 +16,7 @@ import { requireConsent } from '../consents/use-cases';
 import { grantId, teamGrantId } from '../sharing/model';
 import { isTeamMember, teamForRecords, type RecordTeam } from '../teams/use-cases';
 import { appendAudit, appendListReads, trailEndsDeleted, trailOwnerOf } from '../audit/use-cases';
-import { recordChanged, recordsChanged, rolesOf, type RecordRole } from './access';
+import { recordChanged, recordsChanged, roleOf, rolesOf, type RecordRole } from './access';
 import { withRevClaim } from './rev-claim';
 import { addAttachmentPackets, dropAttachmentPackets, keptFilePackets } from './attachments';
 import {
@@ -241,6 +241,9 @@ async function repeatedCreate(
     JSON.stringify(first.recipients.map((r) => [r.userId, r.fingerprint])) ===
       JSON.stringify(body.recipients.map((r) => [r.userId, r.fingerprint]));
   if (!same) throw recordExists();
+  // The answer is the record as it is now: only for someone who may read it now (an author
+  // revoked since, repeating his create, is told no more than a stranger).
+  if (!(await roleOf(s, existing, authorId))) throw recordExists();
   // The first send may have failed (a 503) after storing the record, before its version 1 or
   // the trail's first event: this one completes it.
   if (existing.rev === 1) {
@@ -262,6 +265,15 @@ async function repeatedCreate(
       ownerId: existing.ownerId,
       actorId: authorId,
       action: 'create',
+    });
+  }
+  // Changed since (a share, an edit, a revoke): what it answers is a read of the current state.
+  if (existing.rev !== 1) {
+    await appendAudit(s, {
+      recordId: existing._id,
+      ownerId: existing.ownerId,
+      actorId: authorId,
+      action: 'read',
     });
   }
   return toRecordDto(existing, await attachmentsOf(s, existing._id));
