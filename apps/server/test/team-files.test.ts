@@ -434,7 +434,7 @@ describe('after a leave', () => {
     for (const id of await keyIds(retiredKey().publicKey)) expect(last).not.toContain(id);
   });
 
-  it('when a member edits a record with a file after a leave, before its re-key, then her version brings the new key’s packet for the kept file (a wrong one: 400, nothing stored), every current member opens the file, and the retired key’s packet is gone', async () => {
+  it('when a member edits a record with a file after a leave, before its re-key, then her version brings the new key’s packet for the kept file (a wrong or garbled one: 400, nothing stored), every current member opens the file, and the retired key’s packet is gone', async () => {
     const target = withFiles[5];
     if (!target) throw new Error('no record');
     const { record, fileId } = target;
@@ -458,6 +458,9 @@ describe('after a leave', () => {
     const toPatient = await packetFor(member, record.id, fileId, myOldKey, patient.publicKey);
     const wrong = await edit({ [fileId]: [toPatient] });
     expect([wrong.status, codeOf(wrong)]).toEqual([400, 'attachment-packets-mismatch']);
+    expect((await storedRecord(record.id))?.version).toBe(1);
+    const garbled = await edit({ [fileId]: ['not-a-packet'] });
+    expect([garbled.status, codeOf(garbled)]).toEqual([400, 'not-a-message']);
     expect((await storedRecord(record.id))?.version).toBe(1);
     const saved = await edit({ [fileId]: [await packetFor(member, record.id, fileId, myOldKey)] });
     expect(saved.status).toBe(200);

@@ -152,6 +152,14 @@ export function addPacketTo(
   });
 }
 
+/**
+ * The key id a recipient packet a client sent is for.
+ * @throws AppError 400 `not-a-message` (or the packet check's own code) when it is not one.
+ */
+export function packetKeyId(pkesk: string): Promise<string> {
+  return asBadRequest('The recipient packet was refused', async () => recipientKeyIdOf(pkesk));
+}
+
 /** `packets` (base64url PKESKs, as stored for a file) without those addressed to one of `keyIds`. */
 export function packetsNotFor(packets: readonly string[], keyIds: readonly string[]): string[] {
   return packets.filter((p) => !keyIds.includes(recipientKeyIdOf(p)));

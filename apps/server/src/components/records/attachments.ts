@@ -10,6 +10,7 @@ import {
   checkMessage,
   checkPacketFor,
   checkPublicKey,
+  packetKeyId,
   packetsNotFor,
   recipientPacketsOf,
   splitMessage,
@@ -319,7 +320,8 @@ export async function keptFilePackets(
   for (const [fileId, packets] of files) {
     if (!listed.has(fileId)) throw mismatch('A packet names a file the record does not have.');
     for (const pkesk of packets) {
-      const i = moves.findIndex((m) => packetsNotFor([pkesk], m.keyIds).length === 0);
+      const keyId = await packetKeyId(pkesk);
+      const i = moves.findIndex((m) => m.keyIds.includes(keyId));
       const team = moved[i];
       const mine = perTeam[i];
       if (!team || !mine || mine[fileId] !== undefined)
