@@ -109,6 +109,11 @@ describe('consent to write, as the patient gives and withdraws it (real Chromium
     await patientPage
       .getByText(`You withdrew your consent for ${doctor.name} to write for you`, { exact: false })
       .waitFor();
+    // Nor does her list: his row there has its title and no such label.
+    await go(patientPage, '/records');
+    const row = patientPage.locator(`[data-record-id="${note?._id}"]`);
+    await row.getByText('Check-up').waitFor({ timeout: 30_000 });
+    expect(await row.getByText('Written without your consent').count()).toBe(0);
   });
 
   // Issue 10 class 11, the replay: every statement she signs carries her consent book, and a

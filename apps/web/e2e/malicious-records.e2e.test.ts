@@ -467,7 +467,6 @@ describe('a malicious server against what a record page shows (real Chromium)', 
     await openRecordPage(patientPage, recordId, patientPage.getByText('Urgent instruction'));
     expect(await regionsClaimingVerified(patientPage, intruder.name)).toEqual([]);
     await expectWrittenWithoutConsent(patientPage, intruder.name);
-
     const doctor = await freshDevice(stage, dana);
     await expectDefaultReaders(doctor, patientUser._id, {
       offered: cara.name,
@@ -544,6 +543,19 @@ describe('a malicious server against what a record page shows (real Chromium)', 
 
     await openRecordPage(patientPage, recordId, patientPage.getByText('Forged-consent note'));
     await expectWrittenWithoutConsent(patientPage, intruder.name);
+    // Her records list says so too (the record was stored through the API, so it is listed),
+    // on its row and that row only.
+    await go(patientPage, '/records');
+    await patientPage
+      .locator(`[data-record-id="${recordId}"]`)
+      .getByText('Written without your consent')
+      .waitFor({ timeout: 60_000 });
+    expect(
+      await patientPage
+        .locator('[data-record-id]')
+        .getByText('Written without your consent')
+        .count(),
+    ).toBe(1);
 
     const doctor = await freshDevice(stage, dana);
     await expectDefaultReaders(doctor, patientUser._id, {

@@ -46,6 +46,8 @@ function makeLoader() {
       summary: { title: content.title, kind: content.kind, date: content.date },
       role: 'owner',
       author: { id: i === 2 ? 'dr-x' : 'me', fingerprint: 'f'.repeat(40) },
+      signedAt: new Date('2026-11-01T10:00:00Z'),
+      teams: [],
     };
   });
 }
@@ -58,7 +60,10 @@ function renderList() {
         loader={makeLoader()}
         search={search.search}
         hrefFor={(id) => `/records/${id}`}
-        keyUnverified={(author) => author.id === 'dr-x'}
+        authorFlags={(_row, { author }) => ({
+          keyUnverified: author.id === 'dr-x',
+          withoutConsent: author.id === 'dr-x',
+        })}
       />
     </MemoryRouter>,
   );
@@ -94,14 +99,18 @@ describe('RecordList', () => {
     expect(within(list).getAllByRole('link').length).toBeLessThan(rows.length);
   });
 
-  it('when a record was signed with a key the user has not verified, then its row says so next to the author', async () => {
+  it('when a record was signed with a key the user has not verified, without her consent, then its row says both', async () => {
     renderList();
     await waitFor(() =>
       expect(document.querySelector('[data-record-id="rec2"]')).toHaveTextContent(
         'by Dr X, key not verified',
       ),
     );
+    expect(document.querySelector('[data-record-id="rec2"]')).toHaveTextContent(
+      'Written without your consent',
+    );
     expect(document.querySelector('[data-record-id="rec4"]')).not.toHaveTextContent('not verified');
+    expect(document.querySelector('[data-record-id="rec4"]')).not.toHaveTextContent('consent');
   });
 
   it('when a record failed verification, then its row is a tamper warning and no title', async () => {

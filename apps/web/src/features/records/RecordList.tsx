@@ -5,13 +5,12 @@ import { Badge, SelectField, TextField } from '../../ui';
 import { KIND_LABELS, RECORD_KINDS, type RecordKind } from './content';
 import type { RecordDto } from '@medseal/contract';
 import { failureLabel } from './failures';
-import type { SignedBy, SummaryLoader, SummaryState } from './summaryLoader';
+import type { SummaryJob, SummaryLoader, SummaryState, VerifiedSummary } from './summaryLoader';
 import styles from './records.module.css';
 import { formatDay } from '../../app/dates';
 
-export interface RecordRow {
-  id: string;
-  version: number;
+/** A listed record: the summary job (its id, version, and the owner and author the server names) and what the row shows. */
+export interface RecordRow extends SummaryJob {
   updatedAt: string;
   /** "you", or the author's name. */
   author: string;
@@ -32,6 +31,19 @@ export interface RecordSelection {
   selectable(row: RecordRow, state: SummaryState): boolean;
   set(ids: readonly string[], on: boolean): void;
 }
+
+/**
+ * What a verified row says of its author beside the name, judged by the page against the user's
+ * pins and consents as they are at render (DESIGN §12, §13).
+ */
+export interface AuthorFlags {
+  /** Signed with a key the user has not verified. */
+  keyUnverified: boolean;
+  /** My record, signed by someone no consent of mine lets write for me with that key. */
+  withoutConsent: boolean;
+}
+
+const NO_FLAGS: AuthorFlags = { keyUnverified: false, withoutConsent: false };
 
 /** Search the rows' decrypted content: ids of matching records, best first. */
 export type SearchRecords = (query: string) => Promise<string[]>;
@@ -70,7 +82,7 @@ export function RecordList({
   hrefFor,
   loadingMore = false,
   selection,
-  keyUnverified = () => false,
+  authorFlags = () => NO_FLAGS,
 }: {
   rows: RecordRow[];
   loader: SummaryLoader<RecordRow>;
@@ -78,8 +90,7 @@ export function RecordList({
   hrefFor(id: string): string;
   loadingMore?: boolean;
   selection?: RecordSelection;
-  /** True when a record was signed with a key the user has not verified (its row says so). */
-  keyUnverified?(author: SignedBy): boolean;
+  authorFlags?(row: RecordRow, state: VerifiedSummary): AuthorFlags;
 }) {
   const revision = useSyncExternalStore(loader.subscribe, loader.getRevision);
   const [kind, setKind] = useState<RecordKind | ''>('');
@@ -191,7 +202,7 @@ export function RecordList({
                 row={row}
                 state={state}
                 href={hrefFor(row.id)}
-                keyUnverified={state.status === 'verified' && keyUnverified(state.author)}
+                flags={state.status === 'verified' ? authorFlags(row, state) : NO_FLAGS}
               />
             );
             return (
@@ -247,22 +258,23 @@ function RecordListItem({
   row,
   state,
   href,
-  keyUnverified,
+  flags,
 }: {
   row: RecordRow;
   state: SummaryState;
   href: string;
-  keyUnverified: boolean;
+  flags: AuthorFlags;
 }) {
   const updated = formatDay(row.updatedAt);
-  const by = keyUnverified ? `by ${row.author}, key not verified` : `by ${row.author}`;
+  const by = flags.keyUnverified ? `by ${row.author}, key not verified` : `by ${row.author}`;
   const who = row.owner ? `${row.owner} · ${by}` : by;
   return (
     <Link to={href} className={styles.item} data-record-id={row.id}>
       {state.status === 'verified' ? (
         <>
           <span className={styles.itemTitle}>
-            {state.summary.title} {row.isNew ? <Badge tone="ok">New</Badge> : null}
+            {state.summary.title} {row.isNew ? <Badge tone="ok">New</Badge> : null}{' '}
+            {flags.withoutConsent ? <Badge tone="warn">Written without your consent</Badge> : null}
           </span>
           <Badge>{KIND_LABELS[state.summary.kind]}</Badge>
           <span className={styles.itemMeta}>

@@ -428,6 +428,8 @@ export async function summarizeRecord(
     summary: summaryOf(opened.content),
     role: myRoleOn(opened, { id: deps.me.id, fingerprint: deps.key.fingerprint }),
     author: { id: opened.author.id, fingerprint: opened.author.fingerprint },
+    signedAt: opened.signedAt,
+    teams: opened.teams.map((t) => t.team.state),
   };
 }
 

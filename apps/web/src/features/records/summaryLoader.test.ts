@@ -1,6 +1,10 @@
 import { SummaryLoader, type SummaryJob } from './summaryLoader';
 
-const SIGNER = { id: 'me', fingerprint: 'f'.repeat(40) };
+const SIGNED = {
+  author: { id: 'me', fingerprint: 'f'.repeat(40) },
+  signedAt: new Date('2026-01-01T00:00:00Z'),
+  teams: [],
+};
 
 const job = (i: number): SummaryJob => ({ id: `r${i}`, version: 1 });
 const settle = () => new Promise((r) => setTimeout(r, 0));
@@ -14,7 +18,7 @@ describe('SummaryLoader', () => {
         status: 'verified',
         summary: { title: j.id, kind: 'note', date: '2026-01-01' },
         role: 'owner',
-        author: SIGNER,
+        ...SIGNED,
       };
     }, 1);
     const all = Array.from({ length: 10 }, (_, i) => job(i));
@@ -32,7 +36,7 @@ describe('SummaryLoader', () => {
         status: 'verified',
         summary: { title: 't', kind: 'note', date: '2026-01-01' },
         role: 'owner',
-        author: SIGNER,
+        ...SIGNED,
       };
     });
     loader.request([job(1)]);
@@ -52,7 +56,7 @@ describe('SummaryLoader', () => {
             status: 'verified',
             summary: { title: 'Ann’s note', kind: 'note', date: '2026-01-01' },
             role: 'reader',
-            author: SIGNER,
+            ...SIGNED,
           }
         : { status: 'failed', failure: { status: 'context-mismatch', mismatches: ['ownerId'] } };
     });

@@ -1,3 +1,4 @@
+import type { TeamState } from '@medseal/crypto';
 import type { MyRecordRole } from './actions';
 import type { RecordSummary } from './content';
 import type { RecordFailure } from './failures';
@@ -11,13 +12,24 @@ import type { RecordFailure } from './failures';
  */
 export type SummaryState =
   | { status: 'pending' }
-  /**
-   * `role`: mine on the record (actions.ts), for what the list offers; `author`: whose key the
-   * signature verified with (the list says when that key is not one the user verified).
-   */
-  | { status: 'verified'; summary: RecordSummary; role: MyRecordRole; author: SignedBy }
+  | VerifiedSummary
   | { status: 'failed'; failure: RecordFailure }
   | { status: 'error'; message: string };
+
+/**
+ * `role`: mine on the record (actions.ts), for what the list offers; `author`: whose key the
+ * signature verified with, `signedAt` (the author's own date) and `teams` (its care teams'
+ * verified states when it was decrypted): what the list judges, against the user's pins and
+ * consents as they are at render, to say "key not verified" or "written without your consent".
+ */
+export interface VerifiedSummary {
+  status: 'verified';
+  summary: RecordSummary;
+  role: MyRecordRole;
+  author: SignedBy;
+  signedAt: Date;
+  teams: readonly TeamState[];
+}
 
 /** Who signed a record, by the key its signature verified with. */
 export interface SignedBy {
