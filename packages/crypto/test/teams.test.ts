@@ -212,25 +212,34 @@ describe('team statements', () => {
     );
   });
 
-  it('when a name holds a bidi override, then the change is refused before signing', async () => {
-    expect(
-      await codeOf(
-        signTeamStatement({
-          state: null,
-          teamId: TEAM_ID,
-          change: {
-            type: 'create',
-            practiceId: 'p',
-            practiceName: 'St\u202eMary',
-            name: 'X',
-            founder: entry(admin, 'doctor', true),
-            teamKey: (await generateTeamKey()).ref,
-          },
-          signerId: admin.id,
-          signerKey: admin.key.privateKey,
-        }),
-      ),
-    ).toBe('invalid-argument');
+  it.each([
+    ['a bidi override', 'St\u202eMary'],
+    ['a line separator', 'Cardio\u2028Dr Ann'],
+    ['a paragraph separator', 'Cardio\u2029Dr Ann'],
+  ])('when a name holds %s, then the change is refused before signing', async (_what, name) => {
+    const teamKey = (await generateTeamKey()).ref;
+    for (const names of [
+      { practiceName: name, name: 'X' },
+      { practiceName: 'St Mary', name },
+    ]) {
+      expect(
+        await codeOf(
+          signTeamStatement({
+            state: null,
+            teamId: TEAM_ID,
+            change: {
+              type: 'create',
+              practiceId: 'p',
+              ...names,
+              founder: entry(admin, 'doctor', true),
+              teamKey,
+            },
+            signerId: admin.id,
+            signerKey: admin.key.privateKey,
+          }),
+        ),
+      ).toBe('invalid-argument');
+    }
   });
 });
 

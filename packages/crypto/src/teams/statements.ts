@@ -137,8 +137,10 @@ function isName(value: unknown): value is string {
     typeof value === 'string' &&
     value.trim() !== '' &&
     value.length <= MAX_NAME &&
-    // No control, bidi-override or invisible format characters (they could disguise a name).
-    !/[\p{Cc}\p{Cf}]/u.test(value)
+    // No control, bidi-override or invisible format characters, nor line or paragraph
+    // separators (they could disguise a name or break it over lines): the characters the
+    // contract's `safeText` refuses in people's names, joiners too.
+    !/[\p{Cc}\p{Cf}\u2028\u2029]/u.test(value)
   );
 }
 
