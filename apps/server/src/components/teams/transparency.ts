@@ -1,4 +1,5 @@
 import { STALE_CLAIM_MS, withClaim } from '../../lib/claims';
+import { describeError } from '../../lib/error-handler';
 import {
   encodeBinding,
   memberSubject,
@@ -184,6 +185,6 @@ export function repairTeamLogsAtStart(s: Services): void {
     if (again && pending > 0) setTimeout(() => void run(false), REPAIR_AFTER_MS).unref();
   };
   run(true).catch((error: unknown) =>
-    s.logger.error({ err: error }, 'kt: could not repair the team logs'),
+    s.logger.error({ err: describeError(error) }, 'kt: could not repair the team logs'),
   );
 }

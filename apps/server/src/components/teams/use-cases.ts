@@ -11,6 +11,7 @@ import type {
 import { idSchema, MAX_TEAM_KEY_ENVELOPE_CHARS } from '@medseal/contract';
 import { isDuplicateKey } from '../../lib/db';
 import { AppError } from '../../lib/errors';
+import { describeError } from '../../lib/error-handler';
 import {
   applyStatement,
   checkMessage,
@@ -394,7 +395,7 @@ export async function appendTeamStatement(
   // A statement before this one that a dead request left unlogged is logged first (clients
   // refuse a team whose latest statement has no leaf). Best effort: the append goes on.
   await repairTeamLog(s, teamId).catch((error: unknown) =>
-    s.logger.error({ err: error, teamId }, 'kt: could not repair the team log'),
+    s.logger.error({ err: describeError(error), teamId }, 'kt: could not repair the team log'),
   );
   const claimed = await peekStatement(body.statement);
   const headMoved = () =>
