@@ -17,7 +17,7 @@
 //   stored.
 // Tests of attacks that work today are it.failing (main stays green); trust flips them to it.
 import type { Page } from 'playwright-core';
-import type { RecordDto } from '@medseal/contract';
+import type { AccessListResponse, RecordDto } from '@medseal/contract';
 import { registerUser } from './support/api';
 import { createNote, register, type Account } from './support/app';
 import { newDevice, type CapturedRequest } from './support/browser';
@@ -265,6 +265,34 @@ describe('a malicious server against sharing (real Chromium, API answers rewritt
     expect(
       await requestsEncryptingTo(captured, since, await encryptionKeyIdsOf(danaUser.publicKey)),
     ).toEqual([]);
+  });
+
+  // Shown = signed: a reader's row is named as the app names that person everywhere, never by the
+  // access list's say-so, so the Revoke… on "Dr Cara Lee" revokes Cara.
+  it('when the server swaps two readers’ names in the access list, then each row keeps its reader’s name and a revoke takes the one the patient chose', async () => {
+    const recordId = await createNote(patientPage, 'Knee MRI', 'Meniscus tear, medial');
+    expect(await shareWith(patientPage, recordId, dana)).toBe('shared');
+    expect(await shareWith(patientPage, recordId, cara)).toBe('shared');
+    const names: Record<string, string> = {
+      [danaUser._id]: cara.name,
+      [caraUser._id]: dana.name,
+    };
+    const swapped = await rewriteJson<AccessListResponse>(
+      patientPage,
+      { method: 'GET', path: `/api/records/${recordId}/access` },
+      (list) => ({
+        ...list,
+        entries: list.entries.map((e) => ({ ...e, name: names[e.userId] ?? e.name })),
+      }),
+    );
+    attacks.push(swapped);
+    const since = captured.length;
+    await revokeReader(patientPage, recordId, cara.name);
+    expect(swapped.hits).toBeGreaterThan(0);
+    const revokes = captured
+      .slice(since)
+      .filter((r) => r.method === 'DELETE' && r.url.includes(`/api/records/${recordId}/grants/`));
+    expect(revokes.map((r) => new URL(r.url).pathname.split('/').pop())).toEqual([caraUser._id]);
   });
 
   // Class 4: revoking the author re-keys from the verified record; the patient signs the new version.

@@ -252,8 +252,11 @@ function AttachmentDownload({
 
 /**
  * The readers of the record (DESIGN §12 "shown = signed"): the verified readers only, each named
- * from the server's access entry for the same person and key (or the directory); an entry the
- * server lists beyond them is never shown. A record that did not verify shows no readers.
+ * as everywhere else in the app (useNames: the name I pinned, else the key book's), never by the
+ * server's access entry, which could put one reader's name on another's row (and so on the
+ * Revoke… that acts on that row's user id); the entry, for the same person and key, gives only
+ * how they came to read it. An entry the server lists beyond them is never shown. A record that
+ * did not verify shows no readers.
  */
 function AccessList({
   record,
@@ -308,7 +311,7 @@ function AccessList({
             : 'reader';
     return {
       userId: r.userId,
-      name: r.userId === deps.me.id ? 'You' : (entry?.name ?? names.get(r.userId) ?? '…'),
+      name: r.userId === deps.me.id ? 'You' : (names.get(r.userId) ?? '…'),
       role: entry?.role,
       via,
     };
