@@ -46,8 +46,8 @@ function recordId(): string {
   return Buffer.from(pgp.createSaltSeed(), 'base64url').subarray(0, 16).toString('base64url');
 }
 
-/** A note of the patient's own, sealed in Node as the app does it. */
-async function seedNote(title: string): Promise<string> {
+/** A note of the patient's own, sealed in Node as the app does it, to her and `readers`. */
+async function seedNote(title: string, readers: (typeof users)['doctor'][] = []): Promise<string> {
   const id = recordId();
   const me = users.patient;
   const content = {
@@ -68,12 +68,12 @@ async function seedNote(title: string): Promise<string> {
       content,
     },
     authorKey: me.key.privateKey,
-    recipientKeys: [me.key.publicKey],
+    recipientKeys: [me, ...readers].map((u) => u.key.publicKey),
   });
   await api(me.session, 'POST', '/records', {
     recordId: id,
     ownerId: me.id,
-    recipients: [{ userId: me.id, fingerprint: me.key.fingerprint }],
+    recipients: [me, ...readers].map((u) => ({ userId: u.id, fingerprint: u.key.fingerprint })),
     message,
   });
   return id;
@@ -215,6 +215,23 @@ describe('comparing numbers and sharing (issue 14) in real Chromium', () => {
           r.url.includes('/grants') &&
           r.body?.toString().includes(users.stranger.id),
       ),
+    ).toEqual([]);
+
+    // Nor is anything new encrypted to that key where he reads already (a note that named him
+    // before she compared): her edit is refused with the reason, and nothing is sent.
+    const readByHim = await seedNote('Blood pressure log', [users.stranger]);
+    const beforeEdit = captured.length;
+    await go(page, `/records/${readByHim}/edit`);
+    await page.getByLabel('Notes').fill('New reading: 150/95');
+    await page.getByRole('button', { name: /^Encrypt and save/ }).click();
+    await page
+      .getByRole('alert')
+      .filter({ hasText: `When you compared numbers with ${stranger.name}, they did not match` })
+      .waitFor({ timeout: 60_000 });
+    expect(
+      captured
+        .slice(beforeEdit)
+        .filter((r) => r.method !== 'GET' && r.url.includes(`/api/records/${readByHim}`)),
     ).toEqual([]);
 
     // In the signed account state: another device of hers shows the same, until the numbers match.

@@ -26,7 +26,7 @@ import type {
   UserId,
 } from '@medseal/crypto';
 import type { Person } from '../../app/keyBook';
-import type { ContactsDoc } from '../contacts/contactsModel';
+import { pinStateNow, type ContactsDoc } from '../contacts/contactsModel';
 import type { TeamBook } from '../teams/teamBook';
 import {
   currentKeyOf,
@@ -470,12 +470,16 @@ export interface Progress {
 /**
  * The keys a new version is encrypted to (DESIGN §12 "Keys"): each reader's directory key must
  * have the fingerprint that verified data (a verified record's readers, or my pins) gives for
- * them; the directory alone never decides whose key a record is encrypted to.
+ * them; the directory alone never decides whose key a record is encrypted to. New content is
+ * never encrypted to a key whose numbers I compared and found not to match; a re-key
+ * (`sameContent`: a revoke's or a team change's) still seals what that key's holder could
+ * already read, so revoking someone else is never blocked by them.
  */
 async function keysFor(
   deps: RecordDeps,
   readers: readonly Recipient[],
   readerTeams: readonly VerifiedTeam[] = [],
+  { sameContent = false }: { sameContent?: boolean } = {},
 ): Promise<{ recipients: Recipient[]; keys: string[]; teams: TeamRecipient[] }> {
   const byUser = new Map<string, string>();
   for (const r of readers) {
@@ -492,6 +496,14 @@ async function keysFor(
     if (pin && pin !== p.fingerprint)
       throw new Error(
         `${p.name}’s key has changed since you first saw it. Compare numbers with them under Contacts before writing to them.`,
+      );
+    if (
+      !sameContent &&
+      p.id !== deps.me.id &&
+      pinStateNow(deps.accountState.pins, p.id, p.fingerprint).status === 'mismatch'
+    )
+      throw new Error(
+        `When you compared numbers with ${p.name}, they did not match, so nothing new is encrypted to that key: nothing was saved. Stop sharing this record with ${p.name}, or compare the numbers again under Contacts.`,
       );
     if (p.fingerprint !== byUser.get(p.id)) {
       throw new Error(
@@ -1341,7 +1353,7 @@ export async function revokeAccess(
     people: [...record.readers.filter((r) => r.userId !== userId), meAsReader(deps)],
     teams: record.teams.map((t) => t.team),
   };
-  const keys = await keysFor(deps, readers.people, readers.teams);
+  const keys = await keysFor(deps, readers.people, readers.teams, { sameContent: true });
   await deps.call(endpoints.revokeAccess, { params: { recordId: record.dto.id, userId } });
   const updated = await rewriteVersion(deps, record, keys, onProgress, (sealedTo) => {
     if (sealedTo.some((fp) => revoked.includes(fp)))
@@ -1417,7 +1429,7 @@ export async function rekeyForTeam(
   const teams = record.teams.map((t) =>
     t.team.state.teamId === team.state.teamId ? team : t.team,
   );
-  const to = await keysFor(deps, record.readers, teams);
+  const to = await keysFor(deps, record.readers, teams, { sameContent: true });
   const sealed = await deps.crypto.sealRekey({
     rekey: {
       recordId: dto.id as RecordId,
