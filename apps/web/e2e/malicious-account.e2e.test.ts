@@ -19,7 +19,11 @@
 // - Sharing and the "Share…" dialog as in malicious-sharing.e2e.test.ts.
 // Tests of attacks that work today are it.failing (main stays green); trust flips them to it.
 import type { Page } from 'playwright-core';
-import type { AuditTrailResponse, SessionStartResponse } from '@medseal/contract';
+import type {
+  AuditTrailResponse,
+  RecordListResponse,
+  SessionStartResponse,
+} from '@medseal/contract';
 import { sealRecord, type RecordId, type UserId } from '@medseal/crypto';
 import { registerUser } from './support/api';
 import { createNote, go, loginAs, register, type Account } from './support/app';
@@ -360,6 +364,37 @@ describe('a malicious server against the access log (real Chromium)', () => {
       expect(await shownText(page)).not.toMatch(/intact/i);
       await expectSecurityWarning(page);
     }
+  });
+
+  // Class 10: her signed account state names every trail she saw, so a record the server leaves
+  // out of her list is still looked for: a deleted one's trail is shown, any other is withheld.
+  it('when she deletes a record whose trail she saw, then the log keeps its trail; when the server leaves a record out of her list, then the log says it is withheld', async () => {
+    const doomed = await createNote(patientPage, 'Old referral', 'No longer needed');
+    await openAccessLog(patientPage);
+    await go(patientPage, `/records/${doomed}`);
+    await patientPage.getByRole('button', { name: 'Delete this record…' }).click();
+    await patientPage.getByRole('button', { name: 'Yes, delete permanently' }).click();
+    await patientPage.getByRole('heading', { name: 'Records', level: 1 }).waitFor();
+    await openAccessLog(patientPage);
+    await patientPage.getByRole('checkbox', { name: 'Show my own activity' }).check();
+    await patientPage
+      .locator('tr[data-action="delete"]')
+      .filter({ hasText: `Deleted record ${doomed.slice(0, 6)}` })
+      .waitFor({ timeout: 30_000 });
+    await patientPage.getByText(/the access log of every record is intact/).waitFor();
+    expect(await patientPage.getByText(/tampered/).count()).toBe(0);
+
+    const page = await freshDevice(stage, patient, async (p) => [
+      await rewriteJson<RecordListResponse>(p, { method: 'GET', path: '/api/records' }, (list) => ({
+        ...list,
+        records: list.records.filter((r) => r.id !== auditedRecord),
+      })),
+    ]);
+    await openAccessLog(page);
+    expect(totalHits(attacks)).toBeGreaterThan(0);
+    await expectSecurityWarning(page);
+    expect(await shownText(page)).toContain('it is being withheld from you');
+    expect(await danaReads(page).count()).toBe(0);
   });
 
   // Property (audit "me" filter): my own activity is told by user id, and a person I pinned is

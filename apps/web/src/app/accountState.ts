@@ -305,6 +305,11 @@ export class AccountStateBook {
     return this.view.audit[recordId];
   }
 
+  /** The records whose access trail I signed or accepted a checkpoint of, on any device. */
+  auditMarkIds(): string[] {
+    return Object.keys(this.view.audit);
+  }
+
   /**
    * Keeps the marks of trails that passed and grew (`checkAuditTrail`'s `mark`) and saves them
    * before resolving, so a server that later withholds or rolls back a stored checkpoint still

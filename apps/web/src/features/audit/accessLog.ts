@@ -1,4 +1,9 @@
-import { endpoints, type AuditAction, type RecordDto } from '@medseal/contract';
+import {
+  endpoints,
+  type AuditAction,
+  type AuditTrailResponse,
+  type RecordDto,
+} from '@medseal/contract';
 import type { AuditMark, AuditTrailResult } from '@medseal/crypto';
 import { isApiError } from '../../api/errors';
 import { openRecordDto, type RecordDeps } from '../records/recordService';
@@ -13,7 +18,11 @@ export interface AccessLogRow {
   record: string;
 }
 
-export type TrailProblem = Exclude<AuditTrailResult, { status: 'intact' }>;
+/**
+ * Why a trail is not shown: its own check failed, or (`withheld`) the server no longer lists a
+ * record whose trail I saw, and that trail does not end with its deletion.
+ */
+export type TrailProblem = Exclude<AuditTrailResult, { status: 'intact' }> | { status: 'withheld' };
 
 /** A record whose trail failed the owner's own check: none of its entries are shown. */
 export interface FailedTrail {
@@ -32,6 +41,8 @@ export function explainTrailProblem(p: TrailProblem): string {
       return `entry ${p.seq} is not the one you already saw: the trail was rewritten on the server`;
     case 'bad-checkpoint':
       return 'the check you signed of this trail earlier is not signed by your key: it was replaced on the server';
+    case 'withheld':
+      return 'the server no longer lists this record, though its trail does not say it was deleted: it is being withheld from you';
   }
 }
 
@@ -52,7 +63,8 @@ async function nameOf(deps: RecordDeps, userId: string): Promise<string> {
  * state remembers it (so withholding or rolling back the stored one gains the server nothing;
  * the server's own verdict is not read). A trail that passes and grew since gets a new signed
  * checkpoint and a new mark in my account state, both stored before this resolves, so another
- * device (or this one later) sees any entry removed from it.
+ * device (or this one later) sees any entry removed from it. The trails I saw before of records
+ * the server no longer lists are read too: a deleted record's is shown, any other is `withheld`.
  */
 export async function loadAccessLog(
   deps: RecordDeps,
@@ -61,16 +73,10 @@ export async function loadAccessLog(
   const rows: AccessLogRow[] = [];
   const failed: FailedTrail[] = [];
   const marks = new Map<string, AuditMark>();
-  for (const r of records) {
-    const [trail, opened] = await Promise.all([
-      deps.call(endpoints.recordAudit, { params: { recordId: r.id } }),
-      openRecordDto(deps, r),
-    ]);
-    const title =
-      opened.status === 'verified' ? opened.content.title : 'Record that failed verification';
-    const seen = deps.accountState.auditMark(r.id);
+  const add = async (recordId: string, title: string, trail: AuditTrailResponse) => {
+    const seen = deps.accountState.auditMark(recordId);
     const check = await deps.crypto.checkAuditTrail({
-      recordId: r.id,
+      recordId,
       events: trail.events,
       signedCheckpoint: trail.checkpoint,
       keyHandle: deps.key.handle,
@@ -78,10 +84,11 @@ export async function loadAccessLog(
     });
     if (check.status !== 'intact') {
       failed.push({ record: title, problem: check });
-      continue;
+      return;
     }
-    if (check.length > (check.checkpoint?.length ?? 0)) await storeCheckpoint(deps, r.id, check);
-    if (check.length > (seen?.length ?? 0)) marks.set(r.id, check.mark);
+    if (check.length > (check.checkpoint?.length ?? 0))
+      await storeCheckpoint(deps, recordId, check);
+    if (check.length > (seen?.length ?? 0)) marks.set(recordId, check.mark);
     for (const e of trail.events) {
       rows.push({
         key: `${e.recordId}-${e.seq}`,
@@ -92,6 +99,30 @@ export async function loadAccessLog(
         record: title,
       });
     }
+  };
+  for (const r of records) {
+    const [trail, opened] = await Promise.all([
+      deps.call(endpoints.recordAudit, { params: { recordId: r.id } }),
+      openRecordDto(deps, r),
+    ]);
+    await add(
+      r.id,
+      opened.status === 'verified' ? opened.content.title : 'Record that failed verification',
+      trail,
+    );
+  }
+  const listed = new Set(records.map((r) => r.id));
+  for (const recordId of deps.accountState.auditMarkIds()) {
+    if (listed.has(recordId)) continue;
+    const title = `Deleted record ${recordId.slice(0, 6)}`;
+    const trail = await deps
+      .call(endpoints.recordAudit, { params: { recordId } })
+      .catch((error: unknown) => {
+        if (isApiError(error, 'record-not-found')) return null;
+        throw error;
+      });
+    if (trail?.events.at(-1)?.action === 'delete') await add(recordId, title, trail);
+    else failed.push({ record: `Record ${recordId.slice(0, 6)}`, problem: { status: 'withheld' } });
   }
   await deps.accountState.keepAuditMarks(marks);
   rows.sort((a, b) => b.at.localeCompare(a.at));
