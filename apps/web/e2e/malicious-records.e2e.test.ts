@@ -198,7 +198,7 @@ describe('a malicious server against what a record page shows (real Chromium)', 
   });
 
   // Class 6: a signer the reader never compared is named (with the pinned name) next to "a key you have not verified".
-  it('when a doctor the patient never verified writes a note and the directory renames them, then the note is not called verified', async () => {
+  it('when a doctor the patient never verified writes a note and the directory renames them, then the note is not called verified and she is named as pinned', async () => {
     const forgedName = forgedMarker();
     await writeNoteFor(danaPage, patientUser._id, {
       title: 'Follow-up',
@@ -215,6 +215,13 @@ describe('a malicious server against what a record page shows (real Chromium)', 
       .getByText(/not verified|unverified|have not verified/i)
       .first()
       .waitFor({ timeout: 30_000 });
+    // She pinned Dana when she shared with her: the page and the history call her by that name,
+    // never the directory's new one.
+    await second.getByTestId('author-role').getByText(dana.name).waitFor();
+    await expectNotShown(second, forgedName);
+    await go(second, `/records/${noteId}/history`);
+    await second.getByRole('table').getByText(dana.name).waitFor({ timeout: 30_000 });
+    await expectNotShown(second, forgedName);
   });
 
   // Property (shown = signed, author): defended today — the signature must come from the named author's key.

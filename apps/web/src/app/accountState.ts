@@ -227,6 +227,17 @@ export class AccountStateBook {
     return this.view.pins.find((p) => p.userId === userId);
   }
 
+  /**
+   * What to call someone: the name I pinned with their key, else `named` (the directory's, or
+   * undefined): a pinned person keeps the name I knew them by whatever the directory says today
+   * (DESIGN §12 "Keys").
+   */
+  nameOf(userId: string, named: string): string;
+  nameOf(userId: string, named: string | undefined): string | undefined;
+  nameOf(userId: string, named: string | undefined): string | undefined {
+    return this.pinOf(userId)?.name ?? named;
+  }
+
   /** True only for a key the user compared and marked verified (DESIGN §12 "Keys"). */
   isVerified(userId: string, fingerprint: string): boolean {
     const pin = this.pinOf(userId);

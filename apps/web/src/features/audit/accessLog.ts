@@ -52,9 +52,11 @@ export function explainTrailProblem(p: TrailProblem): string {
  */
 async function nameOf(deps: RecordDeps, userId: string): Promise<string> {
   if (userId === deps.me.id) return 'You';
-  const pinned = deps.accountState.pinOf(userId)?.name;
-  if (pinned) return pinned;
-  return (await deps.keyBook.get(userId).catch(() => null))?.name ?? 'Unknown user';
+  return (
+    deps.accountState.nameOf(userId, undefined) ??
+    (await deps.keyBook.get(userId).catch(() => null))?.name ??
+    'Unknown user'
+  );
 }
 
 /**

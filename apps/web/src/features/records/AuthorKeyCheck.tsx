@@ -13,7 +13,7 @@ import { useCandidate } from '../sharing/candidates';
  * signer on the verification screen, or leaves the key unverified (and the record says so).
  */
 export function AuthorKeyCheck({ author }: { author: Person }) {
-  const { contacts } = useWorkspace();
+  const { contacts, deps } = useWorkspace();
   const toCandidate = useCandidate();
   const [open, setOpen] = useState(false);
   const candidate = useQuery({
@@ -24,7 +24,7 @@ export function AuthorKeyCheck({ author }: { author: Person }) {
   return (
     <>
       <Button variant="secondary" onClick={() => setOpen(true)}>
-        Compare numbers with {author.name}
+        Compare numbers with {deps.accountState.nameOf(author.id, author.name)}
       </Button>
       {open && candidate.isPending ? <p aria-busy="true">Working out the numbers…</p> : null}
       {candidate.isError ? <Banner tone="bad">{describeError(candidate.error)}</Banner> : null}

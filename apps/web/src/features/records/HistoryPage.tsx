@@ -4,6 +4,7 @@ import { useQueries, useQuery, type UseQueryResult } from '@tanstack/react-query
 import { endpoints } from '@medseal/contract';
 import { describeError } from '../../api/errors';
 import { PageHead } from '../../app/PageHead';
+import type { AccountStateBook } from '../../app/accountState';
 import { useWorkspace } from '../../app/workspace';
 import { Banner, Button, Card, uiStyles } from '../../ui';
 import { RecordContentView } from './RecordContentView';
@@ -65,7 +66,11 @@ export function HistoryPage() {
               <tr key={v.version}>
                 <td>{v.version}</td>
                 <td>
-                  <SignedAuthor opened={openedBy.get(v.version)} myId={deps.me.id} />
+                  <SignedAuthor
+                    opened={openedBy.get(v.version)}
+                    myId={deps.me.id}
+                    accountState={deps.accountState}
+                  />
                 </td>
                 <td>{formatDateTime(v.createdAt)}</td>
                 <td>
@@ -98,7 +103,10 @@ export function HistoryPage() {
               <VerificationBanner
                 verification={{
                   status: 'verified',
-                  authorName: version.data.author.name,
+                  authorName: deps.accountState.nameOf(
+                    version.data.author.id,
+                    version.data.author.name,
+                  ),
                   authorFingerprint: version.data.author.fingerprint,
                   authorIsMe: version.data.author.id === deps.me.id,
                   authorVerified: deps.accountState.isVerified(
@@ -120,13 +128,16 @@ export function HistoryPage() {
 function SignedAuthor({
   opened,
   myId,
+  accountState,
 }: {
   opened: UseQueryResult<OpenedVersion> | undefined;
   myId: string;
+  accountState: Pick<AccountStateBook, 'nameOf'>;
 }) {
   if (!opened) return <span className={uiStyles.hint}>not verified (not readable by you)</span>;
   if (opened.isPending) return <span aria-busy="true">…</span>;
   if (opened.data?.status !== 'verified')
     return <span className={uiStyles.hint}>not verified</span>;
-  return <>{opened.data.author.id === myId ? 'you' : opened.data.author.name}</>;
+  const { author } = opened.data;
+  return <>{author.id === myId ? 'you' : accountState.nameOf(author.id, author.name)}</>;
 }

@@ -38,10 +38,9 @@ export function RecordPage() {
   const record = opened.data;
   const dto = record.dto;
   const isOwner = dto.ownerId === deps.me.id;
-  // The name the user pinned with the author's key, not the one the directory gives today.
   const authorName =
     record.status === 'verified'
-      ? (deps.accountState.pinOf(record.author.id)?.name ?? record.author.name)
+      ? deps.accountState.nameOf(record.author.id, record.author.name)
       : '';
   const refresh = () => {
     void queryClient.invalidateQueries({ queryKey: ['record', recordId] });
@@ -91,8 +90,10 @@ export function RecordPage() {
           <AuthorRole record={record} />
           {record.rekeyedBy ? (
             <p data-testid="rekeyed-by">
-              Re-encrypted by {record.rekeyedBy.person.name} on {formatDay(record.rekeyedBy.at)}{' '}
-              after a change in a care team. What it says is {record.author.name}’s, unchanged.
+              Re-encrypted by{' '}
+              {deps.accountState.nameOf(record.rekeyedBy.person.id, record.rekeyedBy.person.name)}{' '}
+              on {formatDay(record.rekeyedBy.at)} after a change in a care team. What it says is{' '}
+              {authorName}’s, unchanged.
             </p>
           ) : null}
           {record.author.id !== deps.me.id && !record.authorVerified ? (
@@ -169,10 +170,11 @@ function AuthorRole({ record }: { record: VerifiedRecord }) {
   const a = record.attestation;
   const names = useNames(a ? [a.signedBy] : []);
   if (record.author.id === deps.me.id) return null;
+  const authorName = deps.accountState.nameOf(record.author.id, record.author.name);
   if (a) {
     return (
       <p data-testid="author-role">
-        {record.author.name}, {a.role} in {a.teamName} ({a.practiceName}), signed by{' '}
+        {authorName}, {a.role} in {a.teamName} ({a.practiceName}), signed by{' '}
         {names.get(a.signedBy) ?? '…'}.
       </p>
     );
@@ -180,8 +182,7 @@ function AuthorRole({ record }: { record: VerifiedRecord }) {
   if (record.author.role !== 'doctor') return null;
   return (
     <p data-testid="author-role">
-      {record.author.name}: self-declared doctor. No care team that reads this record attests this
-      role.
+      {authorName}: self-declared doctor. No care team that reads this record attests this role.
     </p>
   );
 }

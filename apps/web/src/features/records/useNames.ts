@@ -26,7 +26,7 @@ export function useNames(ids: string[]): Map<string, string> {
   const names = new Map<string, string>();
   results.forEach((r, i) => {
     const id = unique[i];
-    const name = id ? (deps.accountState.pinOf(id)?.name ?? r.data?.name) : undefined;
+    const name = id ? deps.accountState.nameOf(id, r.data?.name) : undefined;
     if (id && name) names.set(id, name);
   });
   return names;
