@@ -233,6 +233,8 @@ describe('comparing numbers and sharing (issue 14) in real Chromium', () => {
         .slice(beforeEdit)
         .filter((r) => r.method !== 'GET' && r.url.includes(`/api/records/${readByHim}`)),
     ).toEqual([]);
+    // Gone again, so the later tests see her four notes.
+    await api(users.patient.session, 'DELETE', `/records/${readByHim}`);
 
     // In the signed account state: another device of hers shows the same, until the numbers match.
     const { page: other } = await newDevice(suite.browser, captured);
