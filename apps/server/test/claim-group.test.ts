@@ -93,6 +93,15 @@ describe('claims taken together (ClaimGroup, a batch of shares)', () => {
     expect(claims.calls.n).toBe(1);
   });
 
+  it('when a write fails while the database answers, then its claim is back before its error is thrown: a retry at once takes it', async () => {
+    const save = (write: () => Promise<string>) =>
+      withClaim(store, 'record:retried:4', () => Promise.resolve(false), write);
+    await expect(save(() => Promise.reject(new Error('refused')))).rejects.toThrow('refused');
+    // Before, the claim went back 250 ms later, and a retry that came sooner was refused.
+    await expect(save(() => Promise.resolve('written'))).resolves.toBe('written');
+    expect(await claimIds(store)).not.toContain('record:retried:4');
+  });
+
   it('when giving a claim back fails after its write was stored, then the write counts as done; when the write fails, its own error is the answer and the claim is given back once the database answers', async () => {
     const proxy = await startDbProxy(freshTestDatabaseUri('claimgroup'));
     const through = await connectDb(proxy.uri);

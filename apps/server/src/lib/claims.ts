@@ -1,6 +1,6 @@
 import { Schema, type Connection, type Model } from 'mongoose';
 import { modelOn } from './model';
-import { isDuplicateKey } from './db';
+import { DB_TIMEOUTS, isDuplicateKey } from './db';
 
 /** A claim whose writer died (the guarded document never moved on) is taken back after this long. */
 export const STALE_CLAIM_MS = 60_000;
@@ -43,6 +43,8 @@ export interface ClaimStore {
  * after its answer was lost) or could not give it back: it is given back in the background as
  * soon as the database answers again, so the writer's retry is not refused for STALE_CLAIM_MS
  * (a device whose save was answered 503 under load then got 409 on every retry; CI, 2026-12-04).
+ * A write that failed while the database still answers gives its claim back before its error
+ * is thrown (a re-key retried at once after its 503 was refused 409; 2026-12-06).
  */
 export async function withClaim<T>(
   s: ClaimStore,
@@ -74,8 +76,13 @@ export async function withClaim<T>(
   try {
     written = await write();
   } catch (error) {
-    // The write's own error is the answer, not a failure to give the claim back.
-    giveBackLater(s, claim);
+    // The write's own error is the answer, not a failure to give the claim back. A database
+    // that answers (the write was refused, or only its connection was lost) has the claim back
+    // before the answer goes out, so a retry right after it is not refused; a stalled one is
+    // not waited for past one operation's timeout from the claim (the answer stays within
+    // DB_TIMEOUTS), and the claim is given back in the background.
+    const left = claim.createdAt.getTime() + DB_TIMEOUTS.timeoutMS - Date.now();
+    if (!(await succeedsWithin(giveBack(), left))) giveBackLater(s, claim);
     throw error;
   }
   // Once the write is stored, a claim that cannot be given back (the database failed just then)
@@ -83,6 +90,25 @@ export async function withClaim<T>(
   // still counts as done.
   await giveBack().catch(() => undefined);
   return written;
+}
+
+/** True when `work` succeeds within `ms`; false when it fails or takes longer (it runs on). */
+async function succeedsWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), Math.max(ms, 0));
+  });
+  try {
+    return await Promise.race([
+      work.then(
+        () => true,
+        () => false,
+      ),
+      late,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** The first wait before giving a claim back, doubled after each try up to the last. */
