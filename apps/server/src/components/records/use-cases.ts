@@ -217,7 +217,8 @@ const recordExists = () =>
  * The stored record when `body` is a repeat of the create that stored it (a retry after an
  * answer that was lost or a 503 given after the write): same author, owner, recipients and
  * version 1 message. Undefined when no record has this id.
- * @throws AppError 409 `record-exists` when the id holds another record.
+ * @throws AppError 409 `record-exists` when the id holds another record, or this one and the
+ *   sender may no longer read it.
  */
 async function repeatedCreate(
   s: Services,
@@ -241,9 +242,6 @@ async function repeatedCreate(
     JSON.stringify(first.recipients.map((r) => [r.userId, r.fingerprint])) ===
       JSON.stringify(body.recipients.map((r) => [r.userId, r.fingerprint]));
   if (!same) throw recordExists();
-  // The answer is the record as it is now: only for someone who may read it now (an author
-  // revoked since, repeating his create, is told no more than a stranger).
-  if (!(await roleOf(s, existing, authorId))) throw recordExists();
   // The first send may have failed (a 503) after storing the record, before its version 1 or
   // the trail's first event: this one completes it.
   if (existing.rev === 1) {
@@ -267,6 +265,10 @@ async function repeatedCreate(
       action: 'create',
     });
   }
+  // The answer is the record as it is now: only for someone who may read it now (an author
+  // revoked since, or a member who left the record's team, is told no more than a stranger);
+  // completing the create above showed him nothing.
+  if (!(await roleOf(s, existing, authorId))) throw recordExists();
   // Changed since (a share, an edit, a revoke): what it answers is a read of the current state.
   if (existing.rev !== 1) {
     await appendAudit(s, {
@@ -286,7 +288,8 @@ async function repeatedCreate(
  *
  * @throws AppError 400 (message check and recipient codes, `owner-not-patient`), 403 `no-consent`
  *   (a doctor the patient has not consented to, DESIGN §13), 409 `record-exists`
- *   (another record under this id, also a deleted one, whose trail stays its owner's).
+ *   (another record under this id, also a deleted one, whose trail stays its owner's; or this
+ *   one, sent again by someone who may no longer read it).
  */
 export async function createRecord(
   s: Services,
