@@ -6,10 +6,14 @@ import { KIND_LABELS, RECORD_KINDS, type RecordKind } from './content';
 import type { RecordDto } from '@medseal/contract';
 import { failureLabel } from './failures';
 import type { SummaryJob, SummaryLoader, SummaryState, VerifiedSummary } from './summaryLoader';
+import { NO_FLAGS, type AuthorFlags } from './authorFlags';
 import styles from './records.module.css';
 import { formatDay } from '../../app/dates';
 
-/** A listed record: the summary job (its id, version, and the owner and author the server names) and what the row shows. */
+/**
+ * A listed record: the summary job (its id, version, and the owner and author the server
+ * names) and what the row shows.
+ */
 export interface RecordRow extends SummaryJob {
   updatedAt: string;
   /** "you", or the author's name. */
@@ -31,19 +35,6 @@ export interface RecordSelection {
   selectable(row: RecordRow, state: SummaryState): boolean;
   set(ids: readonly string[], on: boolean): void;
 }
-
-/**
- * What a verified row says of its author beside the name, judged by the page against the user's
- * pins and consents as they are at render (DESIGN §12, §13).
- */
-export interface AuthorFlags {
-  /** Signed with a key the user has not verified. */
-  keyUnverified: boolean;
-  /** My record, signed by someone no consent of mine lets write for me with that key. */
-  withoutConsent: boolean;
-}
-
-const NO_FLAGS: AuthorFlags = { keyUnverified: false, withoutConsent: false };
 
 /** Search the rows' decrypted content: ids of matching records, best first. */
 export type SearchRecords = (query: string) => Promise<string[]>;

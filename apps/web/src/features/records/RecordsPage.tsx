@@ -9,10 +9,8 @@ import { FirstSteps, ShareTip } from '../onboarding/FirstSteps';
 import styles from './records.module.css';
 import { useRecords, useTeamRecords, withTeamRecords } from './queries';
 import { SharePanel } from '../sharing/SharePanel';
-import { RecordList, type AuthorFlags, type RecordRow, type RecordSelection } from './RecordList';
-import type { VerifiedSummary } from './summaryLoader';
-import type { RecordDeps } from './recordService';
-import { consentForRecord } from '../consents/consents';
+import { RecordList, type RecordRow, type RecordSelection } from './RecordList';
+import { authorFlagsOf } from './authorFlags';
 import { may } from './actions';
 import { useNames } from './useNames';
 
@@ -103,7 +101,9 @@ export function RecordsPage({ ownerId, title = 'Records' }: { ownerId?: string; 
           loadingMore={!records.complete}
           hrefFor={(id) => `/records/${id}`}
           selection={selection.list}
-          authorFlags={(row, state) => authorFlagsOf(deps, row, state)}
+          authorFlags={(row, state) =>
+            authorFlagsOf(deps.me, deps.accountState, row.ownerId, state)
+          }
         />
       ) : null}
       {selection.ids.length > 0 ? (
@@ -133,22 +133,6 @@ export function RecordsPage({ ownerId, title = 'Records' }: { ownerId?: string; 
       />
     </>
   );
-}
-
-/**
- * What a row says of its author, from my pins and consents as they are now: the same judgements
- * as the record page's (its key check and consent note), on what the row's summary verified.
- */
-function authorFlagsOf(deps: RecordDeps, row: RecordRow, state: VerifiedSummary): AuthorFlags {
-  const { author } = state;
-  if (author.id === deps.me.id) return { keyUnverified: false, withoutConsent: false };
-  return {
-    keyUnverified: !deps.accountState.isVerified(author.id, author.fingerprint),
-    withoutConsent:
-      row.ownerId === deps.me.id &&
-      consentForRecord(deps.accountState.consents, author, state.signedAt, state.teams).status ===
-        'none',
-  };
 }
 
 /**
