@@ -50,7 +50,7 @@ export function explainTrailProblem(p: TrailProblem): string {
  * Who the log names: me as "You", a person I pinned by the name I accepted, anyone else by the
  * directory's name. Which rows are mine is decided by user id, never by this name.
  */
-async function nameOf(deps: RecordDeps, userId: string): Promise<string> {
+async function logNameOf(deps: RecordDeps, userId: string): Promise<string> {
   if (userId === deps.me.id) return 'You';
   return (
     deps.accountState.nameOf(userId, undefined) ??
@@ -96,7 +96,7 @@ export async function loadAccessLog(
         key: `${e.recordId}-${e.seq}`,
         at: e.at,
         actorId: e.actorId,
-        actor: await nameOf(deps, e.actorId),
+        actor: await logNameOf(deps, e.actorId),
         action: e.action,
         record: title,
       });
@@ -114,16 +114,21 @@ export async function loadAccessLog(
     );
   }
   const listed = new Set(records.map((r) => r.id));
-  for (const recordId of deps.accountState.auditMarkIds()) {
-    if (listed.has(recordId)) continue;
-    const title = `Deleted record ${recordId.slice(0, 6)}`;
-    const trail = await deps
-      .call(endpoints.recordAudit, { params: { recordId } })
-      .catch((error: unknown) => {
+  const unlisted = deps.accountState.auditMarkIds().filter((id) => !listed.has(id));
+  const trails = await Promise.all(
+    unlisted.map((recordId) =>
+      deps.call(endpoints.recordAudit, { params: { recordId } }).catch((error: unknown) => {
         if (isApiError(error, 'record-not-found')) return null;
         throw error;
-      });
-    if (trail?.events.at(-1)?.action === 'delete') await add(recordId, title, trail);
+      }),
+    ),
+  );
+  for (const [i, recordId] of unlisted.entries()) {
+    const trail = trails[i];
+    // Deleted: the owner's delete is in the trail (a read authorized just before it may follow;
+    // a deleted record's id never holds another record).
+    const deleted = trail?.events.some((e) => e.action === 'delete' && e.actorId === deps.me.id);
+    if (trail && deleted) await add(recordId, `Deleted record ${recordId.slice(0, 6)}`, trail);
     else failed.push({ record: `Record ${recordId.slice(0, 6)}`, problem: { status: 'withheld' } });
   }
   await deps.accountState.keepAuditMarks(marks);
