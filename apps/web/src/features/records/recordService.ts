@@ -26,7 +26,7 @@ import type {
   UserId,
 } from '@medseal/crypto';
 import type { Person } from '../../app/keyBook';
-import { pinStateNow, type ContactsDoc } from '../contacts/contactsModel';
+import { canShare, pinStateNow, type ContactsDoc } from '../contacts/contactsModel';
 import type { TeamBook } from '../teams/teamBook';
 import {
   currentKeyOf,
@@ -492,22 +492,24 @@ async function keysFor(
   }
   const people = await Promise.all([...byUser.keys()].map((id) => deps.keyBook.get(id)));
   for (const p of people) {
+    const name = deps.accountState.nameOf(p.id, p.name);
     const pin = pinnedFingerprint(deps, p.id);
     if (pin && pin !== p.fingerprint)
       throw new Error(
-        `${p.name}’s key has changed since you first saw it. Compare numbers with them under Contacts before writing to them.`,
+        `${name}’s key has changed since you first saw it. Compare numbers with them under Contacts before writing to them.`,
       );
+    // (A changed key is refused above: what canShare refuses beyond it is a mismatch.)
     if (
       !sameContent &&
       p.id !== deps.me.id &&
-      pinStateNow(deps.accountState.pins, p.id, p.fingerprint).status === 'mismatch'
+      !canShare(pinStateNow(deps.accountState.pins, p.id, p.fingerprint))
     )
       throw new Error(
-        `When you compared numbers with ${p.name}, they did not match, so nothing new is encrypted to that key: nothing was saved. Stop sharing this record with ${p.name}, or compare the numbers again under Contacts.`,
+        `When you compared numbers with ${name}, they did not match, so nothing new is encrypted to that key: nothing was saved. Compare the numbers with ${name} again under Contacts; until they match, ${name} cannot be a reader of what you write.`,
       );
     if (p.fingerprint !== byUser.get(p.id)) {
       throw new Error(
-        `The server gave a key for ${p.name} that is not the one verified for them (security warning): nothing was encrypted to it. Refused.`,
+        `The server gave a key for ${name} that is not the one verified for them (security warning): nothing was encrypted to it. Refused.`,
       );
     }
   }
