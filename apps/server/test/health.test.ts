@@ -27,7 +27,7 @@ describe('GET /api/health', () => {
   // Needs a database this test may stop and start again on the same port.
   const ownsDatabase = process.env.MEDSEAL_TEST_DB_ENGINE !== 'external';
   (ownsDatabase ? it : it.skip)(
-    'when the database stops, then 503 with a clear message, and 200 again once it is back without a restart',
+    'when the database stops, then 503 with a clear message that does not name its address, and 200 again once it is back without a restart',
     async () => {
       const dataDir = await mkdtemp(join(tmpdir(), 'medseal-health-'));
       let db: DevDb = await startDevDb({ dataDir });
@@ -40,7 +40,9 @@ describe('GET /api/health', () => {
         const down = await getHealth(server);
         expect(down.status).toBe(503);
         expect(down.body).toMatchObject({ status: 'unavailable', db: { ok: false } });
-        expect(down.body.db.message).toMatch(/database not reachable/);
+        // Open to anyone, so nothing of the driver's error (the database's address) is in it.
+        expect(down.body.db.message).toBe('database not reachable');
+        expect(JSON.stringify(down.body)).not.toContain(String(port));
 
         db = await startDevDb({ dataDir, port });
         let back = await getHealth(server);

@@ -14,10 +14,11 @@ export function healthRoutes(connection: Connection): Router {
       if (engine === 'unknown') engine = await detectEngine(connection);
       const body: HealthResponse = { status: 'ok', db: { engine, ok: true } };
       res.json(body);
-    } catch (error) {
+    } catch {
+      // Open to anyone: the driver's message (hosts, ports, topology) is not for them.
       const body: HealthResponse = {
         status: 'unavailable',
-        db: { engine, ok: false, message: `database not reachable: ${(error as Error).message}` },
+        db: { engine, ok: false, message: 'database not reachable' },
       };
       res.status(503).json(body);
     }
