@@ -173,8 +173,12 @@ export const cacheTag = {
   user: (userId: string) => `user:${userId}`,
   /** The record, its attachment list and its grants. */
   record: (recordId: string) => `record:${recordId}`,
-  /** A record the user can read (or could until now) changed: for the user's open tabs (components/live). */
-  reader: (userId: string) => `reader:${userId}`,
+  /**
+   * This record, which the user can read (or could until now), changed: for the user's open
+   * tabs (components/live). One tag per reader and record, so a notice of several records tells
+   * each reader only of theirs.
+   */
+  readerOf: (userId: string, recordId: string) => `reader:${userId}:${recordId}`,
 };
 
 const CACHE_MAX = 10_000;

@@ -1,5 +1,5 @@
 import { LIVE_RECORDS_EVENT, liveRecordsEventSchema } from '@medseal/contract';
-import { createRecordAs, share } from './helpers/records';
+import { createRecordAs, grantBody, share } from './helpers/records';
 import { registerUser, type TestUser } from './helpers/users';
 import { startTestServer, type TestServer } from './support';
 import { giveConsent } from './helpers/consents';
@@ -110,6 +110,33 @@ describe('GET /live (server-sent events for open tabs)', () => {
         ),
       ).toHaveLength(1);
     } finally {
+      await doctorLive.close();
+    }
+  });
+
+  it('when records are shared in one batch, then each stream names only the records its user reads', async () => {
+    // Otto already reads `known`; `unknown` is hers alone until the batch shares it.
+    const known = await createRecordAs(patient, patient, [patient, other]);
+    const unknown = await createRecordAs(patient, patient, [patient]);
+    const otherLive = await openLive(other);
+    const doctorLive = await openLive(doctor);
+    try {
+      const grants = await Promise.all(
+        [known, unknown].map(async (r) => ({
+          recordId: r.id,
+          ...(await grantBody(patient, doctor, r)),
+        })),
+      );
+      expect((await patient.api.post('/grants', { grants })).status).toBe(200);
+      await doctorLive.named(known.id);
+      await doctorLive.named(unknown.id);
+      await otherLive.named(known.id);
+      // Both went out in one notice; Otto's stream had as long to hear of the other record.
+      await new Promise((r) => setTimeout(r, 300));
+      const named = otherLive.events.flatMap((e) => liveRecordsEventSchema.parse(e.data).recordIds);
+      expect(named).not.toContain(unknown.id);
+    } finally {
+      await otherLive.close();
       await doctorLive.close();
     }
   });

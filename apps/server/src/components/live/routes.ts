@@ -11,18 +11,18 @@ import { authenticate } from '../auth/sessions';
 const HEARTBEAT_MS = 25_000;
 /** Changes arriving within this window go out as one event. */
 const BATCH_MS = 50;
-const RECORD_TAG = cacheTag.record('');
 
 /**
  * `GET /live`: server-sent events for a user's open tabs, fed by the invalidation feed (so a
- * change made through another server process arrives too, within the feed's poll). Only
- * record ids go out (metadata the reader may know); the tab fetches the records through the
+ * change made through another server process arrives too, within the feed's poll). Only the
+ * ids of records the user reads (or read until this change) go out, never those of others
+ * changed in the same notice (a batch share); the tab fetches the records through the
  * endpoints that check access.
  */
 export function liveHandlers(s: Services): Pick<Handlers<unknown>, 'live'> {
   return {
     live: async ({ auth, req, res }) => {
-      const mine = cacheTag.reader(auth.userId);
+      const mine = cacheTag.readerOf(auth.userId, '');
       res.status(200);
       res.setHeader('content-type', 'text/event-stream; charset=utf-8');
       // Tell buffering proxies (nginx) to pass each event on at once.
@@ -40,10 +40,9 @@ export function liveHandlers(s: Services): Pick<Handlers<unknown>, 'live'> {
         res.write(`event: ${LIVE_RECORDS_EVENT}\ndata: ${JSON.stringify(event)}\n\n`);
       };
       const stopListening = s.feed.listen((tags) => {
-        if (!tags.includes(mine)) return;
-        for (const tag of tags)
-          if (tag.startsWith(RECORD_TAG)) changed.add(tag.slice(RECORD_TAG.length));
-        batch ??= setTimeout(send, BATCH_MS);
+        const before = changed.size;
+        for (const tag of tags) if (tag.startsWith(mine)) changed.add(tag.slice(mine.length));
+        if (changed.size > before) batch ??= setTimeout(send, BATCH_MS);
       });
       const heartbeat = setInterval(() => {
         void authenticate(s, req).then(

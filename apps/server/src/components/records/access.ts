@@ -179,10 +179,9 @@ export function recordsChanged(
   s: Services,
   changes: readonly { recordId: string; readers: readonly string[] }[],
 ): Promise<void> {
-  const readers = new Set(changes.flatMap((c) => c.readers));
   return s.feed.publish([
     ...changes.map((c) => cacheTag.record(c.recordId)),
-    ...[...readers].map((id) => cacheTag.reader(id)),
+    ...changes.flatMap((c) => c.readers.map((id) => cacheTag.readerOf(id, c.recordId))),
   ]);
 }
 
