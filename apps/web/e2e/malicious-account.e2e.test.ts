@@ -24,12 +24,13 @@ import type {
   RecordListResponse,
   SessionStartResponse,
 } from '@medseal/contract';
-import { sealRecord, type RecordId, type UserId } from '@medseal/crypto';
+import { auditEventHash, sealRecord, type RecordId, type UserId } from '@medseal/crypto';
 import { registerUser } from './support/api';
 import { createNote, go, loginAs, register, type Account } from './support/app';
 import { newDevice, type CapturedRequest } from './support/browser';
 import {
   ACCOUNT_STATE,
+  answerWithout,
   accountStateDocument,
   encryptionKeyIdsOf,
   expectNotShown,
@@ -367,7 +368,8 @@ describe('a malicious server against the access log (real Chromium)', () => {
   });
 
   // Class 10: her signed account state names every trail she saw, so a record the server leaves
-  // out of her list is still looked for: a deleted one's trail is shown, any other is withheld.
+  // out of her list is still looked for: the trail of one her state says she deleted is shown,
+  // any other is withheld (a delete event in the trail is only the server's word).
   it('when she deletes a record whose trail she saw, then the log keeps its trail; when the server leaves a record out of her list, then the log says it is withheld', async () => {
     const doomed = await createNote(patientPage, 'Old referral', 'No longer needed');
     await openAccessLog(patientPage);
@@ -395,6 +397,38 @@ describe('a malicious server against the access log (real Chromium)', () => {
     await expectSecurityWarning(page);
     expect(await shownText(page)).toContain('it is being withheld from you');
     expect(await danaReads(page).count()).toBe(0);
+
+    // The server also appends a delete by her to the withheld record's trail, correctly chained
+    // (and takes the checkpoint of it): only her signed account state says what she deleted, so
+    // it is still withheld.
+    const forged = await freshDevice(stage, patient, async (p) => [
+      await rewriteJson<RecordListResponse>(p, { method: 'GET', path: '/api/records' }, (list) => ({
+        ...list,
+        records: list.records.filter((r) => r.id !== auditedRecord),
+      })),
+      await rewriteJson<AuditTrailResponse>(p, auditPath(), (trail) => {
+        const last = trail.events.at(-1);
+        if (!last) throw new Error('the trail has no events');
+        const link = {
+          recordId: auditedRecord,
+          seq: last.seq + 1,
+          actorId: patientUser._id,
+          action: 'delete' as const,
+          at: new Date().toISOString(),
+          prevHash: last.hash,
+        };
+        return { ...trail, events: [...trail.events, { ...link, hash: auditEventHash(link) }] };
+      }),
+      await answerWithout(
+        p,
+        { method: 'PUT', path: `/api/audit/records/${auditedRecord}/checkpoint` },
+        { status: 204 },
+      ),
+    ]);
+    await openAccessLog(forged);
+    await expectSecurityWarning(forged);
+    expect(await shownText(forged)).toContain('it is being withheld from you');
+    expect(await forged.getByText(`Deleted record ${auditedRecord.slice(0, 6)}`).count()).toBe(0);
   });
 
   // Property (audit "me" filter): my own activity is told by user id, and a person I pinned is

@@ -123,6 +123,12 @@ export interface AccountState {
   teams?: PinnedTeam[];
   /** Key-transparency alerts the user acknowledged, oldest first (absent: none). */
   ktAcknowledged?: AcknowledgedAlert[];
+  /**
+   * Records the user deleted, on any device (absent: none). The access log shows the trail of a
+   * record the server no longer lists only when it is here: the server's own delete event is
+   * not proof (DESIGN §12 "Audit").
+   */
+  deletedRecords?: string[];
 }
 
 /** What a device remembers of the newest state it has seen (kept outside the server). */
@@ -167,6 +173,8 @@ interface Wire {
   cb?: [string, number][];
   /** Acknowledged alerts as [id, at]; absent in states written before they existed. */
   ka?: [string, string][];
+  /** Ids of the records the user deleted; absent in states written before they were kept. */
+  dr?: string[];
 }
 
 function toWire(state: AccountState, sealedAt: string): Wire {
@@ -199,6 +207,7 @@ function toWire(state: AccountState, sealedAt: string): Wire {
     a: Object.entries(state.audit).map(([id, m]) => [id, m.length, m.head]),
     cb: Object.entries(state.consentBooks ?? {}),
     ka: (state.ktAcknowledged ?? []).slice(-MAX_ACKNOWLEDGED_ALERTS).map((a) => [a.id, a.at]),
+    dr: state.deletedRecords ?? [],
   };
 }
 
@@ -253,7 +262,7 @@ function isTeamRow(r: unknown): r is TeamRow {
 
 /** The state in `wire`, or null when anything is not the format (types, ranges, duplicates). */
 function fromWire(wire: Partial<Wire>, format: number): AccountState | null {
-  const { u, v, k, pins, seen, c, t, tm = [], a = [], ka = [], cb = [] } = wire;
+  const { u, v, k, pins, seen, c, t, tm = [], a = [], ka = [], cb = [], dr = [] } = wire;
   if (!isString(u) || !isVersion(v) || !Array.isArray(k) || !isFingerprint(k[0]) || !isString(k[1]))
     return null;
   if (
@@ -314,6 +323,7 @@ function fromWire(wire: Partial<Wire>, format: number): AccountState | null {
     new Set(ka.map((r) => r[0])).size !== ka.length
   )
     return null;
+  if (!Array.isArray(dr) || !dr.every(isString) || new Set(dr).size !== dr.length) return null;
   return {
     userId: u as UserId,
     version: v,
@@ -354,6 +364,7 @@ function fromWire(wire: Partial<Wire>, format: number): AccountState | null {
     audit,
     consentBooks,
     ktAcknowledged: ka.map(([id, at]) => ({ id, at })),
+    deletedRecords: dr,
   };
 }
 

@@ -209,9 +209,10 @@ describe('sealAccountState / openAccountState', () => {
     expect(await open('not json')).toEqual({ status: 'context-mismatch', mismatches: ['format'] });
   });
 
-  it('when a state was sealed before teams were pinned, then it opens with none; a malformed or repeated team entry, then context-mismatch format', async () => {
+  /** Opens a format 1 state with no pins and `extra` wire fields, sealed as the app seals one. */
+  const openWire = async (extra: Record<string, unknown>) => {
     const state = await stateOf(me);
-    const wire = (tm: unknown) => ({
+    const wire = {
       f: 1,
       p: 'medseal.account-state',
       u: 'u-me',
@@ -222,19 +223,21 @@ describe('sealAccountState / openAccountState', () => {
       seen: [],
       c: [],
       t: null,
-      ...(tm === undefined ? {} : { tm }),
-    });
-    const open = async (tm: unknown) => {
-      const data = pad(new TextEncoder().encode(JSON.stringify(wire(tm))));
-      const message = await openpgp.encrypt({
-        message: await openpgp.createMessage({ binary: data }),
-        encryptionKeys: me.privateKey.key.toPublic(),
-        signingKeys: me.privateKey.key,
-        format: 'binary',
-        config: { aeadProtect: false },
-      });
-      return openAccountState({ message, userId: 'u-me', key: me.privateKey });
+      ...extra,
     };
+    const data = pad(new TextEncoder().encode(JSON.stringify(wire)));
+    const message = await openpgp.encrypt({
+      message: await openpgp.createMessage({ binary: data }),
+      encryptionKeys: me.privateKey.key.toPublic(),
+      signingKeys: me.privateKey.key,
+      format: 'binary',
+      config: { aeadProtect: false },
+    });
+    return openAccountState({ message, userId: 'u-me', key: me.privateKey });
+  };
+
+  it('when a state was sealed before teams were pinned, then it opens with none; a malformed or repeated team entry, then context-mismatch format', async () => {
+    const open = (tm: unknown) => openWire(tm === undefined ? {} : { tm });
     expect(await open(undefined)).toMatchObject({ status: 'verified', state: { teams: [] } });
     const row = ['team-cardiology', 'g'.repeat(43), 'ab'.repeat(20), 3, 'h'.repeat(43)];
     expect(await open([row])).toMatchObject({
@@ -249,6 +252,26 @@ describe('sealAccountState / openAccountState', () => {
       {},
     ]) {
       expect(await open(bad)).toEqual({ status: 'context-mismatch', mismatches: ['format'] });
+    }
+  });
+
+  it('when a state was sealed before deleted records were kept, then it opens with none; deleted records round-trip; a repeated or non-string id, then context-mismatch format', async () => {
+    expect(await openWire({})).toMatchObject({ status: 'verified', state: { deletedRecords: [] } });
+    expect(await openWire({ dr: ['rec-1', 'rec-2'] })).toMatchObject({
+      status: 'verified',
+      state: { deletedRecords: ['rec-1', 'rec-2'] },
+    });
+    const state = { ...(await stateOf(me)), deletedRecords: ['rec-gone'] };
+    const { message } = await sealAccountState({ state, key: me.privateKey });
+    expect(await openAccountState({ message, userId: 'u-me', key: me.privateKey })).toMatchObject({
+      status: 'verified',
+      state: { deletedRecords: ['rec-gone'] },
+    });
+    for (const bad of [['rec-1', 'rec-1'], [1], 'rec-1', {}]) {
+      expect(await openWire({ dr: bad })).toEqual({
+        status: 'context-mismatch',
+        mismatches: ['format'],
+      });
     }
   });
 

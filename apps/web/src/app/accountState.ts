@@ -338,6 +338,25 @@ export class AccountStateBook {
     await this.flush();
   }
 
+  /** True when I deleted the record, on any device (my signed word; the server's is not proof). */
+  hasDeleted(recordId: string): boolean {
+    return this.view.deletedRecords?.includes(recordId) ?? false;
+  }
+
+  /**
+   * Keeps that I am deleting a record, and saves it before resolving: the access log then shows
+   * its trail once the server no longer lists it, where a record left out without it is withheld.
+   */
+  async noteDeleted(recordId: string): Promise<void> {
+    const change: Change = (state) =>
+      state.deletedRecords?.includes(recordId)
+        ? state
+        : { ...state, deletedRecords: [...(state.deletedRecords ?? []), recordId] };
+    this.changes.push(change);
+    this.view = change(this.view);
+    await this.flush();
+  }
+
   /** Key-transparency alerts the user acknowledged, on any device (DESIGN §14). */
   get acknowledgedAlerts(): readonly AcknowledgedAlert[] {
     // One empty array for "none": a React snapshot must be the same value until it changes.

@@ -19,10 +19,14 @@ export interface AccessLogRow {
 }
 
 /**
- * Why a trail is not shown: its own check failed, or (`withheld`) the server no longer lists a
- * record whose trail I saw, and that trail does not end with its deletion.
+ * Why a trail is not shown: its own check failed; (`withheld`) the server no longer lists a
+ * record whose trail I saw, and my signed account state does not say I deleted it; or
+ * (`trail-removed`) I deleted it and the server no longer gives its trail.
  */
-export type TrailProblem = Exclude<AuditTrailResult, { status: 'intact' }> | { status: 'withheld' };
+export type TrailProblem =
+  | Exclude<AuditTrailResult, { status: 'intact' }>
+  | { status: 'withheld' }
+  | { status: 'trail-removed' };
 
 /** A record whose trail failed the owner's own check: none of its entries are shown. */
 export interface FailedTrail {
@@ -42,7 +46,9 @@ export function explainTrailProblem(p: TrailProblem): string {
     case 'bad-checkpoint':
       return 'the check you signed of this trail earlier is not signed by your key: it was replaced on the server';
     case 'withheld':
-      return 'the server no longer lists this record, though its trail does not say it was deleted: it is being withheld from you';
+      return 'the server no longer lists this record, though you did not delete it: it is being withheld from you';
+    case 'trail-removed':
+      return 'you deleted this record, and the server no longer gives its access trail: the trail was removed';
   }
 }
 
@@ -66,7 +72,9 @@ async function logNameOf(deps: RecordDeps, userId: string): Promise<string> {
  * the server's own verdict is not read). A trail that passes and grew since gets a new signed
  * checkpoint and a new mark in my account state, both stored before this resolves, so another
  * device (or this one later) sees any entry removed from it. The trails I saw before of records
- * the server no longer lists are read too: a deleted record's is shown, any other is `withheld`.
+ * the server no longer lists are read too: the trail of a record my signed account state says I
+ * deleted is shown (a delete event in the trail is only the server's word), any other is
+ * `withheld`.
  */
 export async function loadAccessLog(
   deps: RecordDeps,
@@ -125,11 +133,11 @@ export async function loadAccessLog(
   );
   for (const [i, recordId] of unlisted.entries()) {
     const trail = trails[i];
-    // Deleted: the owner's delete is in the trail (a read authorized just before it may follow;
-    // a deleted record's id never holds another record).
-    const deleted = trail?.events.some((e) => e.action === 'delete' && e.actorId === deps.me.id);
-    if (trail && deleted) await add(recordId, `Deleted record ${recordId.slice(0, 6)}`, trail);
-    else failed.push({ record: `Record ${recordId.slice(0, 6)}`, problem: { status: 'withheld' } });
+    const name = `Record ${recordId.slice(0, 6)}`;
+    if (!deps.accountState.hasDeleted(recordId))
+      failed.push({ record: name, problem: { status: 'withheld' } });
+    else if (!trail) failed.push({ record: name, problem: { status: 'trail-removed' } });
+    else await add(recordId, `Deleted record ${recordId.slice(0, 6)}`, trail);
   }
   await deps.accountState.keepAuditMarks(marks);
   rows.sort((a, b) => b.at.localeCompare(a.at));

@@ -1046,7 +1046,13 @@ async function filePacketFor(
   );
 }
 
+/**
+ * Deletes a record. My signed account state keeps that I deleted it first: the access log
+ * believes a deletion only from there (a delete that then fails leaves a record listed, which
+ * the log reads as usual).
+ */
 export async function deleteRecord(deps: RecordDeps, recordId: string): Promise<void> {
+  await deps.accountState.noteDeleted(recordId);
   await deps.call(endpoints.deleteRecord, { params: { recordId } });
 }
 
