@@ -329,8 +329,8 @@ describe('a malicious server against what a record page shows (real Chromium)', 
     await expectNotShown(page, forged.name);
   });
 
-  // Class 7: the history table names each version's author from its signed envelope.
-  it('when the server names another author in a record’s history, then the forged author is never shown', async () => {
+  // Class 7: the history table names each version's author, and its time, from its signed envelope.
+  it('when the server names another author and another time in a record’s history, then neither is ever shown', async () => {
     const forged = await impostor();
     const { recordId } = await noteWithHistory(
       patientPage,
@@ -342,7 +342,13 @@ describe('a malicious server against what a record page shows (real Chromium)', 
       await rewriteJson<RecordHistoryResponse>(
         patientPage,
         { method: 'GET', path: `/api/records/${recordId}/versions` },
-        (b) => ({ versions: b.versions.map((v) => ({ ...v, authorId: forged.id })) }),
+        (b) => ({
+          versions: b.versions.map((v) => ({
+            ...v,
+            authorId: forged.id,
+            createdAt: '1999-01-01T12:00:00.000Z',
+          })),
+        }),
       ),
     );
     await go(patientPage, `/records/${recordId}/history`);
@@ -355,6 +361,7 @@ describe('a malicious server against what a record page shows (real Chromium)', 
     );
     expect(totalHits(attacks)).toBeGreaterThan(0);
     await expectNotShown(patientPage, forged.name);
+    await expectNotShown(patientPage, '1999');
   });
 
   // Class 7: the readers shown are people listed with their own keys.

@@ -1,10 +1,9 @@
-import { useState } from 'react';
+import { useState, type ReactNode } from 'react';
 import { Link, useParams } from 'react-router';
 import { useQueries, useQuery, type UseQueryResult } from '@tanstack/react-query';
 import { endpoints } from '@medseal/contract';
 import { describeError } from '../../api/errors';
 import { PageHead } from '../../app/PageHead';
-import type { AccountStateBook } from '../../app/accountState';
 import { useWorkspace } from '../../app/workspace';
 import { Banner, Button, Card, uiStyles } from '../../ui';
 import { RecordContentView } from './RecordContentView';
@@ -24,8 +23,9 @@ export function HistoryPage() {
     queryKey: ['record-dto', recordId],
     queryFn: () => deps.call(endpoints.getRecord, { params: { recordId } }),
   });
-  // Each version's author is shown from its signed envelope (DESIGN §12): every version I can
-  // read is opened with every check; the server's authorId alone is never shown.
+  // Each version's author and time are shown from its signed envelope (DESIGN §12): every
+  // version I can read is opened with every check; the server's authorId and createdAt are
+  // never shown.
   const readable = (history.data?.versions ?? [])
     .filter((v) => v.recipients.some((r) => r.userId === deps.me.id))
     .map((v) => v.version);
@@ -66,13 +66,19 @@ export function HistoryPage() {
               <tr key={v.version}>
                 <td>{v.version}</td>
                 <td>
-                  <SignedAuthor
-                    opened={openedBy.get(v.version)}
-                    myId={deps.me.id}
-                    accountState={deps.accountState}
-                  />
+                  <Signed opened={openedBy.get(v.version)}>
+                    {({ author }) =>
+                      author.id === deps.me.id
+                        ? 'you'
+                        : deps.accountState.nameOf(author.id, author.name)
+                    }
+                  </Signed>
                 </td>
-                <td>{formatDateTime(v.createdAt)}</td>
+                <td>
+                  <Signed opened={openedBy.get(v.version)}>
+                    {({ signedAt }) => formatDateTime(signedAt)}
+                  </Signed>
+                </td>
                 <td>
                   {/* A version is encrypted to the readers named when it was written; someone given access later reads only the current one (spliced in), on the record page. */}
                   {v.recipients.some((r) => r.userId === deps.me.id) ? (
@@ -124,20 +130,20 @@ export function HistoryPage() {
   );
 }
 
-/** Who wrote a version, as its signature says; "not verified" where it could not be checked. */
-function SignedAuthor({
+/**
+ * What a version's signature says (its author, its time); "not verified" where it could not be
+ * checked. The server's own fields are never shown (DESIGN §12).
+ */
+function Signed({
   opened,
-  myId,
-  accountState,
+  children,
 }: {
   opened: UseQueryResult<OpenedVersion> | undefined;
-  myId: string;
-  accountState: Pick<AccountStateBook, 'nameOf'>;
+  children: (version: Extract<OpenedVersion, { status: 'verified' }>) => ReactNode;
 }) {
   if (!opened) return <span className={uiStyles.hint}>not verified (not readable by you)</span>;
   if (opened.isPending) return <span aria-busy="true">…</span>;
   if (opened.data?.status !== 'verified')
     return <span className={uiStyles.hint}>not verified</span>;
-  const { author } = opened.data;
-  return <>{author.id === myId ? 'you' : accountState.nameOf(author.id, author.name)}</>;
+  return <>{children(opened.data)}</>;
 }

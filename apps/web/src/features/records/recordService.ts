@@ -434,7 +434,8 @@ export async function summarizeRecord(
 }
 
 export type OpenedVersion =
-  { status: 'verified'; content: RecordContent; author: Person; message: string } | RecordFailure;
+  | { status: 'verified'; content: RecordContent; author: Person; signedAt: Date; message: string }
+  | RecordFailure;
 
 export async function openVersion(
   deps: RecordDeps,
@@ -460,7 +461,13 @@ export async function openVersion(
   if (result.status !== 'verified') return result;
   const parsed = recordContentSchema.safeParse(result.envelope.content);
   if (!parsed.success) return { status: 'unknown-content' };
-  return { status: 'verified', content: parsed.data, author, message: v.message };
+  return {
+    status: 'verified',
+    content: parsed.data,
+    author,
+    signedAt: result.signedAt,
+    message: v.message,
+  };
 }
 
 export interface Progress {
