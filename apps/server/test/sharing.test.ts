@@ -15,24 +15,35 @@ import {
   recordSchema,
 } from '@medseal/contract';
 import type { AttachmentDoc, ChunkDoc } from '../src/components/records/model';
-import { codeOf } from './helpers/client';
+import { ApiClient, codeOf } from './helpers/client';
 import { createRecordAs, grantBody, recipientsOf, sealFor, share } from './helpers/records';
 import { registerUser, type TestUser } from './helpers/users';
+import { freshTestDatabaseUri } from '@medseal/devdb/test-database';
 import { startTestServer, type TestServer } from './support';
 import { giveConsent } from './helpers/consents';
 
 let server: TestServer;
+/** A second server process on the same database, with no read cache (it never holds a stale copy). */
+let second: TestServer;
 let patient: TestUser;
 let doctor: TestUser;
 let other: TestUser;
 beforeAll(async () => {
-  server = await startTestServer();
+  const uri = freshTestDatabaseUri('sharing');
+  server = await startTestServer({ mongoUri: uri });
+  second = await startTestServer({
+    mongoUri: uri,
+    settings: { ...server.settings, readCacheTtlMs: 0 },
+  });
   patient = await registerUser(server.baseUrl, { name: 'Pia Patient' });
   doctor = await registerUser(server.baseUrl, { name: 'Dr Who', role: 'doctor' });
   await giveConsent(patient, doctor);
   other = await registerUser(server.baseUrl, { name: 'Olga Other' });
 });
-afterAll(() => server.close());
+afterAll(async () => {
+  await second.close();
+  await server.close();
+});
 
 /** A patient's record at version 2 whose message and one file (of `bytes`) share a session key. */
 async function patientRecordWithFile(
@@ -299,6 +310,71 @@ describe('sharing', () => {
       checkEncryptedTo(got.message, [patient.publicKey, doctor.publicKey], { maxBytes: 1 << 20 }),
     ).resolves.toBeDefined();
   });
+
+  // A re-share is accepted once the record no longer names the doctor: between a revoke's (or a
+  // reader-dropping edit's) record update and its grant delete. The test runs one whole right
+  // there (hooked into the model the first process deletes with), from her other device through
+  // the second process.
+  it.each([
+    ['a revoke', (id: string) => patient.api.delete(`/records/${id}/grants/${doctor.id}`), 204],
+    [
+      'an edit that drops the reader',
+      async (id: string) =>
+        patient.api.put(`/records/${id}`, {
+          baseVersion: 1,
+          recipients: recipientsOf(patient),
+          message: await sealFor({
+            recordId: id,
+            version: 2,
+            owner: patient,
+            author: patient,
+            readers: [patient],
+          }),
+        }),
+      200,
+    ],
+  ] as const)(
+    'when the doctor is shared with again just after %s took her off, then the new grant stays: the record names her with it',
+    async (_, takeOff, status) => {
+      const record = await createRecordAs(patient, patient, [patient]);
+      await share(patient, doctor, record);
+      const model = server.connection.models.Grant;
+      if (!model) throw new Error('Grant model not registered');
+      let again: { signedGrant: string } | undefined;
+      // From her other device, through the second process.
+      const onSecond = new ApiClient(second.baseUrl);
+      onSecond.cookie = patient.api.cookie;
+      const shareAgain = async () => {
+        const stored = recordSchema.parse((await onSecond.get(`/records/${record.id}`)).body);
+        expect(stored.recipients.map((r) => r.userId)).toEqual([patient.id]);
+        again = await grantBody(patient, doctor, stored);
+        expect((await onSecond.post(`/records/${record.id}/grants`, again)).status).toBe(201);
+      };
+      // Before the first grant delete of either kind, once.
+      const spies = (['deleteOne', 'deleteMany'] as const).map((method) => {
+        const original = model[method].bind(model);
+        return jest.spyOn(model, method).mockImplementation((async (...args: never[]) => {
+          for (const spy of spies) spy.mockRestore();
+          await shareAgain();
+          return original(...args);
+        }) as never);
+      });
+      try {
+        expect((await takeOff(record.id)).status).toBe(status);
+      } finally {
+        for (const spy of spies) spy.mockRestore();
+      }
+      expect(again).toBeDefined();
+      const access = accessListResponseSchema.parse(
+        (await patient.api.get(`/records/${record.id}/access`)).body,
+      );
+      expect(access.entries.find((e) => e.userId === doctor.id)).toMatchObject({
+        via: 'grant',
+        signedGrant: again?.signedGrant,
+      });
+      expect((await doctor.api.get(`/records/${record.id}`)).status).toBe(200);
+    },
+  );
 
   it('when a revoke and grants race on one record, then the revoked user stays off and exactly the granted users are on', async () => {
     const grantees = [

@@ -13,7 +13,7 @@ import { checkMessage } from '../../lib/pgp';
 import { JsonBytes } from '../../lib/routing';
 import type { Services } from '../../services';
 import { requireConsent } from '../consents/use-cases';
-import { grantId, teamGrantId } from '../sharing/model';
+import { deleteGrantsAsRead, grantId, teamGrantId } from '../sharing/model';
 import { isTeamMember, teamForRecords, type RecordTeam } from '../teams/use-cases';
 import { appendAudit, appendListReads, trailEndsDeleted, trailOwnerOf } from '../audit/use-cases';
 import { recordChanged, recordsChanged, roleOf, rolesOf, type RecordRole } from './access';
@@ -655,6 +655,24 @@ export async function updateRecord(
   await checkMessage(body.message, [...keys, ...teams.keys], MAX_RECORD_MESSAGE_CHARS);
   const moves = await keptFilePackets(s, record._id, body.attachmentPackets, teams.moved);
   const recipients = body.recipients.map((r) => ({ userId: r.userId, fingerprint: r.fingerprint }));
+  // The grants of the readers and teams this version drops, as they are while the record still
+  // names them: only those are deleted once it does not (`deleteGrantsAsRead`).
+  const dropped = record.readerIds.filter((id) => !recipients.some((r) => r.userId === id));
+  const droppedTeams = (record.teams ?? []).filter(
+    (t) => !teams.teams.some((k) => k.teamId === t.teamId),
+  );
+  const [droppedGrants, droppedTeamGrants] = await Promise.all([
+    findByIds(
+      s.models.grants,
+      dropped.map((id) => grantId(record._id, id)),
+      ['signedGrant'],
+    ),
+    findByIds(
+      s.models.teamGrants,
+      droppedTeams.map((t) => teamGrantId(record._id, t.teamId)),
+      ['signedGrant'],
+    ),
+  ]);
   // A team moved to its new key: its packets for the kept files in the order a re-key writes them
   // (docs/care-teams.md "The order of a re-key's writes"), else the re-key, which skips a record
   // whose teams are current, would leave those files unopenable with the key readers use.
@@ -665,20 +683,11 @@ export async function updateRecord(
     message: body.message,
     beforeCommit: () => addAttachmentPackets(s, record._id, moves),
   });
-  const readerIds = updated.readerIds;
-  const dropped = record.readerIds.filter((id) => !readerIds.includes(id));
-  if (dropped.length > 0)
-    await s.models.grants.deleteMany({
-      _id: { $in: dropped.map((id) => grantId(record._id, id)) },
-    });
-  const droppedTeams = (record.teams ?? []).filter(
-    (t) => !teams.teams.some((k) => k.teamId === t.teamId),
-  );
-  if (droppedTeams.length > 0)
-    await s.models.teamGrants.deleteMany({
-      _id: { $in: droppedTeams.map((t) => teamGrantId(record._id, t.teamId)) },
-    });
-  await recordChanged(s, record._id, [...record.readerIds, ...readerIds]);
+  await Promise.all([
+    deleteGrantsAsRead(s.models.grants, [...droppedGrants.values()]),
+    deleteGrantsAsRead(s.models.teamGrants, [...droppedTeamGrants.values()]),
+  ]);
+  await recordChanged(s, record._id, [...record.readerIds, ...updated.readerIds]);
   await appendAudit(s, {
     recordId: record._id,
     ownerId: record.ownerId,

@@ -24,7 +24,13 @@ import { appendAudit } from '../audit/use-cases';
 import { listAttachments, listAttachmentsOfMany } from '../records/attachment-list';
 import { addAttachmentPacket } from '../records/attachments';
 import { authorizeRecord, recordChanged, recordsChanged, requireRecord } from '../records/access';
-import { grantId, teamGrantId, type GrantDoc } from './model';
+import {
+  deleteGrantsAsRead,
+  grantId,
+  teamGrantId,
+  type GrantDoc,
+  type TeamGrantDoc,
+} from './model';
 import type { AttachmentDoc, RecordDoc } from '../records/model';
 import type { UserDoc } from '../users/model';
 import { withRevClaim } from '../records/rev-claim';
@@ -557,6 +563,7 @@ export async function revokeTeamAccess(
   teamId: string,
 ): Promise<void> {
   let current: RecordDoc | null = record;
+  let revoked: Pick<TeamGrantDoc, '_id' | 'signedGrant'> | null = null;
   for (let attempt = 0; ; attempt++) {
     if (!current)
       throw new AppError({ status: 404, code: 'record-not-found', message: 'No such record.' });
@@ -569,6 +576,10 @@ export async function revokeTeamAccess(
         message: 'This team cannot read the record.',
       });
     const based: RecordDoc = current;
+    // The grant that makes the team a reader now: only it is deleted (`deleteGrantsAsRead`).
+    revoked = await s.models.teamGrants
+      .findById(teamGrantId(record._id, teamId), { signedGrant: 1 })
+      .lean();
     const result = await withRevClaim(s, based, () =>
       s.models.records.updateOne(
         { _id: based._id, rev: based.rev },
@@ -590,7 +601,7 @@ export async function revokeTeamAccess(
       });
     current = await s.models.records.findById(record._id).lean();
   }
-  await s.models.teamGrants.deleteOne({ _id: teamGrantId(record._id, teamId) });
+  await deleteGrantsAsRead(s.models.teamGrants, revoked ? [revoked] : []);
   await recordChanged(s, record._id, record.readerIds);
   await appendAudit(s, {
     recordId: record._id,
@@ -626,6 +637,7 @@ export async function revokeAccess(
     });
   }
   let current: RecordDoc | null = record;
+  let revoked: Pick<GrantDoc, '_id' | 'signedGrant'> | null = null;
   for (let attempt = 0; ; attempt++) {
     if (!current)
       throw new AppError({ status: 404, code: 'record-not-found', message: 'No such record.' });
@@ -636,6 +648,10 @@ export async function revokeAccess(
         message: 'This user cannot read the record.',
       });
     const based: RecordDoc = current;
+    // The grant that makes them a reader now: only it is deleted (`deleteGrantsAsRead`).
+    revoked = await s.models.grants
+      .findById(grantId(record._id, userId), { signedGrant: 1 })
+      .lean();
     const result = await withRevClaim(s, based, () =>
       s.models.records.updateOne(
         { _id: based._id, rev: based.rev },
@@ -658,7 +674,7 @@ export async function revokeAccess(
       });
     current = await s.models.records.findById(record._id).lean();
   }
-  await s.models.grants.deleteOne({ _id: grantId(record._id, userId) });
+  await deleteGrantsAsRead(s.models.grants, revoked ? [revoked] : []);
   await recordChanged(s, record._id, record.readerIds);
   await appendAudit(s, {
     recordId: record._id,
