@@ -373,6 +373,8 @@ describe('a malicious server against the access log (real Chromium)', () => {
   it('when she deletes a record whose trail she saw, then the log keeps its trail; when the server leaves a record out of her list, then the log says it is withheld', async () => {
     const doomed = await createNote(patientPage, 'Old referral', 'No longer needed');
     await openAccessLog(patientPage);
+    // Her other device, open since before the delete: it loaded her state without it.
+    const other = await freshDevice(stage, patient);
     await go(patientPage, `/records/${doomed}`);
     await patientPage.getByRole('button', { name: 'Delete this record…' }).click();
     await patientPage.getByRole('button', { name: 'Yes, delete permanently' }).click();
@@ -385,6 +387,14 @@ describe('a malicious server against the access log (real Chromium)', () => {
       .waitFor({ timeout: 30_000 });
     await patientPage.getByText(/the access log of every record is intact/).waitFor();
     expect(await patientPage.getByText(/tampered/).count()).toBe(0);
+    // The other device reads her state again before calling the record withheld.
+    await openAccessLog(other);
+    await other.getByRole('checkbox', { name: 'Show my own activity' }).check();
+    await other
+      .locator('tr[data-action="delete"]')
+      .filter({ hasText: `Deleted record ${doomed.slice(0, 6)}` })
+      .waitFor({ timeout: 30_000 });
+    expect(await shownText(other)).not.toContain('withheld');
 
     const page = await freshDevice(stage, patient, async (p) => [
       await rewriteJson<RecordListResponse>(p, { method: 'GET', path: '/api/records' }, (list) => ({

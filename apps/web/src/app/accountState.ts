@@ -395,6 +395,23 @@ export class AccountStateBook {
     await this.flush();
   }
 
+  /**
+   * Reads the stored state again (verified as at load: never older than this device saw) and
+   * applies the pending changes on top, before resolving, so what another device saved since
+   * this one loaded (a record deleted there) is known here. One at a time with saves.
+   */
+  refresh(): Promise<void> {
+    this.saving = this.saving
+      .catch(() => undefined)
+      .then(async () => {
+        const opened = await openStored(this.deps);
+        if (!('state' in opened)) throw new AccountStateError(opened);
+        if (opened.state.version > this.base.version)
+          this.rebase(opened.state, { pinsMayDiffer: true });
+      });
+    return this.saving;
+  }
+
   /** Saves what is pending (one save at a time). */
   flush(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);

@@ -122,7 +122,12 @@ export async function loadAccessLog(
     );
   }
   const listed = new Set(records.map((r) => r.id));
-  const unlisted = deps.accountState.auditMarkIds().filter((id) => !listed.has(id));
+  const unlistedIds = () => deps.accountState.auditMarkIds().filter((id) => !listed.has(id));
+  // Another of my devices may have deleted one since this one loaded my state: read it again
+  // before calling anything withheld.
+  if (unlistedIds().some((id) => !deps.accountState.hasDeleted(id)))
+    await deps.accountState.refresh();
+  const unlisted = unlistedIds();
   const trails = await Promise.all(
     unlisted.map((recordId) =>
       deps.call(endpoints.recordAudit, { params: { recordId } }).catch((error: unknown) => {
