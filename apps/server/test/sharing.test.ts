@@ -96,6 +96,13 @@ async function storedChunkIds(attachmentId: string): Promise<string[]> {
   return chunks.map((c) => c._id);
 }
 
+/** The grant document of a record's reader, as stored (null when none). */
+function storedGrant(recordId: string, userId: string) {
+  return server.connection
+    .collection<{ _id: string }>('grants')
+    .findOne({ _id: `${recordId}:${userId}` });
+}
+
 describe('sharing', () => {
   it('when the owner shares, then the PKESK is spliced into the stored message, the doctor can fetch it, and the access list shows the signed grant', async () => {
     const record = await createRecordAs(patient, patient, [patient]);
@@ -264,6 +271,7 @@ describe('sharing', () => {
     expect((await patient.api.delete(`/records/${record.id}/grants/${doctor.id}`)).status).toBe(
       204,
     );
+    expect(await storedGrant(record.id, doctor.id)).toBeNull();
     const after = await doctor.api.get(`/records/${record.id}`);
     expect(after.status).toBe(404);
     expect(JSON.stringify(after.body)).not.toContain('PGP');
@@ -309,6 +317,25 @@ describe('sharing', () => {
     await expect(
       checkEncryptedTo(got.message, [patient.publicKey, doctor.publicKey], { maxBytes: 1 << 20 }),
     ).resolves.toBeDefined();
+  });
+
+  it('when an edit drops a reader, then her grant is deleted with her', async () => {
+    const record = await createRecordAs(patient, patient, [patient]);
+    await share(patient, doctor, record);
+    expect(await storedGrant(record.id, doctor.id)).not.toBeNull();
+    const res = await patient.api.put(`/records/${record.id}`, {
+      baseVersion: 1,
+      recipients: recipientsOf(patient),
+      message: await sealFor({
+        recordId: record.id,
+        version: 2,
+        owner: patient,
+        author: patient,
+        readers: [patient],
+      }),
+    });
+    expect(res.status).toBe(200);
+    expect(await storedGrant(record.id, doctor.id)).toBeNull();
   });
 
   // A re-share is accepted once the record no longer names the doctor: between a revoke's (or a

@@ -396,10 +396,13 @@ describe('bad team shares are refused with a stable code and nothing is stored',
     expect((await storedRecord(record.id))?.version).toBe(1);
   });
 
-  it('when the owner stops sharing with the team, then its members get 404 at once', async () => {
+  it('when the owner stops sharing with the team, then its members get 404 at once and its grant is deleted', async () => {
     const record = await patientRecordSharedWithTeam();
     expect((await drA.api.delete(`/records/${record.id}/teams/${team.id}`)).status).toBe(403);
+    const grants = server.connection.collection<{ _id: string }>('team_grants');
+    expect(await grants.findOne({ _id: `${record.id}:${team.id}` })).not.toBeNull();
     expect((await patient.api.delete(`/records/${record.id}/teams/${team.id}`)).status).toBe(204);
+    expect(await grants.findOne({ _id: `${record.id}:${team.id}` })).toBeNull();
     expect(codeOf(await drA.api.get(`/records/${record.id}`))).toBe('record-not-found');
     expect(codeOf(await patient.api.delete(`/records/${record.id}/teams/${team.id}`))).toBe(
       'not-a-recipient',

@@ -1,4 +1,4 @@
-import { Schema, type Connection, type Model } from 'mongoose';
+import { Schema, type Connection, type FilterQuery, type Model } from 'mongoose';
 import { modelOn } from '../../lib/model';
 
 /** An active grant; revoking deletes it (the audit trail keeps the revoke). */
@@ -78,6 +78,6 @@ export async function deleteGrantsAsRead<T extends { _id: string; signedGrant: s
   read: readonly Pick<T, '_id' | 'signedGrant'>[],
 ): Promise<void> {
   await Promise.all(
-    read.map((g) => model.deleteOne({ _id: g._id, signedGrant: g.signedGrant } as never)),
+    read.map((g) => model.deleteOne({ _id: g._id, signedGrant: g.signedGrant } as FilterQuery<T>)),
   );
 }
