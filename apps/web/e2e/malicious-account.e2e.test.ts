@@ -395,6 +395,20 @@ describe('a malicious server against the access log (real Chromium)', () => {
       .filter({ hasText: `Deleted record ${doomed.slice(0, 6)}` })
       .waitFor({ timeout: 30_000 });
     expect(await shownText(other)).not.toContain('withheld');
+    // A server that drops the deleted record's trail too: that is said, not taken as nothing.
+    const noTrail = await freshDevice(stage, patient, async (p) => [
+      await answerWithout(
+        p,
+        { method: 'GET', path: `/api/audit/records/${doomed}` },
+        {
+          status: 404,
+          json: { error: { code: 'record-not-found', message: 'No such record.' } },
+        },
+      ),
+    ]);
+    await openAccessLog(noTrail);
+    await expectSecurityWarning(noTrail);
+    expect(await shownText(noTrail)).toContain('the trail was removed');
 
     const page = await freshDevice(stage, patient, async (p) => [
       await rewriteJson<RecordListResponse>(p, { method: 'GET', path: '/api/records' }, (list) => ({
