@@ -266,9 +266,7 @@ export class AccountStateBook {
       (state.transparencyHead?.size ?? -1) >= head.size
         ? state
         : { ...state, transparencyHead: head };
-    this.changes.push(change);
-    this.view = change(this.view);
-    await this.flush();
+    await this.keep(change);
   }
 
   /** The largest consent book count of a patient I verified, on any device (features/consents). */
@@ -283,9 +281,7 @@ export class AccountStateBook {
       (state.consentBooks?.[patientId] ?? 0) >= n
         ? state
         : { ...state, consentBooks: { ...state.consentBooks, [patientId]: n } };
-    this.changes.push(change);
-    this.view = change(this.view);
-    await this.flush();
+    await this.keep(change);
   }
 
   /** The head of the team's signed history this account last verified (DESIGN §13), on any device. */
@@ -306,9 +302,7 @@ export class AccountStateBook {
       further(state)
         ? { ...state, teams: [...(state.teams ?? []).filter((t) => t.teamId !== pin.teamId), pin] }
         : state;
-    this.changes.push(change);
-    this.view = change(this.view);
-    await this.flush();
+    await this.keep(change);
   }
 
   /** The last access-trail checkpoint I signed or accepted for a record, on any device (DESIGN §12 "Audit"). */
@@ -333,9 +327,7 @@ export class AccountStateBook {
       for (const [id, mark] of marks) if ((audit[id]?.length ?? 0) < mark.length) audit[id] = mark;
       return { ...state, audit };
     };
-    this.changes.push(change);
-    this.view = change(this.view);
-    await this.flush();
+    await this.keep(change);
   }
 
   /** True when I deleted the record, on any device (my signed word; the server's is not proof). */
@@ -352,9 +344,7 @@ export class AccountStateBook {
       state.deletedRecords?.includes(recordId)
         ? state
         : { ...state, deletedRecords: [...(state.deletedRecords ?? []), recordId] };
-    this.changes.push(change);
-    this.view = change(this.view);
-    await this.flush();
+    await this.keep(change);
   }
 
   /** Key-transparency alerts the user acknowledged, on any device (DESIGN §14). */
@@ -404,10 +394,8 @@ export class AccountStateBook {
     this.saving = this.saving
       .catch(() => undefined)
       .then(async () => {
-        const opened = await openStored(this.deps);
-        if (!('state' in opened)) throw new AccountStateError(opened);
-        if (opened.state.version > this.base.version)
-          this.rebase(opened.state, { pinsMayDiffer: true });
+        const stored = await this.stored();
+        if (stored.version > this.base.version) this.rebase(stored, { pinsMayDiffer: true });
       });
     return this.saving;
   }
@@ -418,6 +406,20 @@ export class AccountStateBook {
     this.timer = undefined;
     this.saving = this.saving.catch(() => undefined).then(() => this.save());
     return this.saving;
+  }
+
+  /** Applies a change that re-renders nothing (pins unchanged) and saves it before resolving. */
+  private async keep(change: Change): Promise<void> {
+    this.changes.push(change);
+    this.view = change(this.view);
+    await this.flush();
+  }
+
+  /** The state the server stores now, verified as at load. */
+  private async stored(): Promise<AccountState> {
+    const opened = await openStored(this.deps);
+    if (!('state' in opened)) throw new AccountStateError(opened);
+    return opened.state;
   }
 
   subscribe(listener: () => void): () => void {
@@ -445,12 +447,11 @@ export class AccountStateBook {
       } catch (error) {
         // Another device saved first: take its (verified) state and apply ours on top.
         if (!isApiError(error, 'version-conflict') || attempt >= 3) throw error;
-        const opened = await openStored(this.deps);
-        if (!('state' in opened)) throw new AccountStateError(opened);
+        const stored = await this.stored();
         // Nothing moved: the server still holds the claim of a save of ours it answered 503,
         // and gives it back within a moment (server lib/claims.ts).
-        if (opened.state.version === this.base.version) await pause(500 * 2 ** attempt);
-        this.rebase(opened.state, { pinsMayDiffer: true });
+        if (stored.version === this.base.version) await pause(500 * 2 ** attempt);
+        this.rebase(stored, { pinsMayDiffer: true });
         continue;
       }
       this.changes = this.changes.slice(changes);
