@@ -96,6 +96,21 @@ async function storedChunkIds(attachmentId: string): Promise<string[]> {
   return chunks.map((c) => c._id);
 }
 
+/** The patient's version 2 of her record, for herself alone (a re-key after a revoke, or an edit that drops its readers). */
+async function versionForHerAlone(recordId: string) {
+  return patient.api.put(`/records/${recordId}`, {
+    baseVersion: 1,
+    recipients: recipientsOf(patient),
+    message: await sealFor({
+      recordId,
+      version: 2,
+      owner: patient,
+      author: patient,
+      readers: [patient],
+    }),
+  });
+}
+
 /** The grant document of a record's reader, as stored (null when none). */
 function storedGrant(recordId: string, userId: string) {
   return server.connection
@@ -280,22 +295,7 @@ describe('sharing', () => {
         .parse((await doctor.api.get('/records')).body)
         .records.map((r) => r.id),
     ).not.toContain(record.id);
-    const rekeyed = await sealFor({
-      recordId: record.id,
-      version: 2,
-      owner: patient,
-      author: patient,
-      readers: [patient],
-    });
-    expect(
-      (
-        await patient.api.put(`/records/${record.id}`, {
-          baseVersion: 1,
-          recipients: recipientsOf(patient),
-          message: rekeyed,
-        })
-      ).status,
-    ).toBe(200);
+    expect((await versionForHerAlone(record.id)).status).toBe(200);
   });
 
   it('when access is revoked and granted again before the re-keyed version, then the doctor reads it again and the message keeps one packet for them', async () => {
@@ -323,18 +323,7 @@ describe('sharing', () => {
     const record = await createRecordAs(patient, patient, [patient]);
     await share(patient, doctor, record);
     expect(await storedGrant(record.id, doctor.id)).not.toBeNull();
-    const res = await patient.api.put(`/records/${record.id}`, {
-      baseVersion: 1,
-      recipients: recipientsOf(patient),
-      message: await sealFor({
-        recordId: record.id,
-        version: 2,
-        owner: patient,
-        author: patient,
-        readers: [patient],
-      }),
-    });
-    expect(res.status).toBe(200);
+    expect((await versionForHerAlone(record.id)).status).toBe(200);
     expect(await storedGrant(record.id, doctor.id)).toBeNull();
   });
 
@@ -344,22 +333,7 @@ describe('sharing', () => {
   // the second process.
   it.each([
     ['a revoke', (id: string) => patient.api.delete(`/records/${id}/grants/${doctor.id}`), 204],
-    [
-      'an edit that drops the reader',
-      async (id: string) =>
-        patient.api.put(`/records/${id}`, {
-          baseVersion: 1,
-          recipients: recipientsOf(patient),
-          message: await sealFor({
-            recordId: id,
-            version: 2,
-            owner: patient,
-            author: patient,
-            readers: [patient],
-          }),
-        }),
-      200,
-    ],
+    ['an edit that drops the reader', versionForHerAlone, 200],
   ] as const)(
     'when the doctor is shared with again just after %s took her off, then the new grant stays: the record names her with it',
     async (_, takeOff, status) => {

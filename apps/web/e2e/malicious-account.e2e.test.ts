@@ -379,21 +379,20 @@ describe('a malicious server against the access log (real Chromium)', () => {
     await patientPage.getByRole('button', { name: 'Delete this record…' }).click();
     await patientPage.getByRole('button', { name: 'Yes, delete permanently' }).click();
     await patientPage.getByRole('heading', { name: 'Records', level: 1 }).waitFor();
-    await openAccessLog(patientPage);
-    await patientPage.getByRole('checkbox', { name: 'Show my own activity' }).check();
-    await patientPage
-      .locator('tr[data-action="delete"]')
-      .filter({ hasText: `Deleted record ${doomed.slice(0, 6)}` })
-      .waitFor({ timeout: 30_000 });
+    /** Opens the access log with her own activity and waits for her delete of `doomed`. */
+    const showsHerDelete = async (page: Page) => {
+      await openAccessLog(page);
+      await page.getByRole('checkbox', { name: 'Show my own activity' }).check();
+      await page
+        .locator('tr[data-action="delete"]')
+        .filter({ hasText: `Deleted record ${doomed.slice(0, 6)}` })
+        .waitFor({ timeout: 30_000 });
+    };
+    await showsHerDelete(patientPage);
     await patientPage.getByText(/the access log of every record is intact/).waitFor();
     expect(await patientPage.getByText(/tampered/).count()).toBe(0);
     // The other device reads her state again before calling the record withheld.
-    await openAccessLog(other);
-    await other.getByRole('checkbox', { name: 'Show my own activity' }).check();
-    await other
-      .locator('tr[data-action="delete"]')
-      .filter({ hasText: `Deleted record ${doomed.slice(0, 6)}` })
-      .waitFor({ timeout: 30_000 });
+    await showsHerDelete(other);
     expect(await shownText(other)).not.toContain('withheld');
     // A server that drops the deleted record's trail too: that is said, not taken as nothing.
     const noTrail = await freshDevice(stage, patient, async (p) => [
