@@ -10,8 +10,8 @@ import type { RecordContent } from './content';
 const rows: RecordRow[] = Array.from({ length: 50 }, (_, i) => ({
   id: `rec${i}`,
   version: 1,
-  updatedAt: '2026-11-01T10:00:00Z',
-  author: i === 2 ? 'Dr X' : 'you',
+  // Row 3 fails verification: the author the server names there must not be shown.
+  author: i === 2 ? 'Dr X' : i === 3 ? 'Dr Mallory' : 'you',
 }));
 
 const search = inProcessSearch();
@@ -52,12 +52,12 @@ function makeLoader() {
   });
 }
 
-function renderList() {
+function renderList(loader = makeLoader()) {
   return render(
     <MemoryRouter>
       <RecordList
         rows={rows}
-        loader={makeLoader()}
+        loader={loader}
         search={search.search}
         hrefFor={(id) => `/records/${id}`}
         authorFlags={(row) => ({
@@ -116,7 +116,19 @@ describe('RecordList', () => {
         'Record failed verification',
       ),
     );
-    expect(document.querySelector('[data-record-id="rec3"]')).toHaveTextContent('Tamper warning');
+    const row = document.querySelector('[data-record-id="rec3"]');
+    expect(row).toHaveTextContent('Tamper warning');
+    expect(row).toHaveTextContent('author and date not shown: not verified');
+    expect(row).not.toHaveTextContent('Dr Mallory');
+  });
+
+  it('when a record is still being checked, then its row shows none of what the server says about it', async () => {
+    renderList(new SummaryLoader<RecordRow>(() => new Promise(() => {})));
+    await flush();
+    const row = document.querySelector('[data-record-id="rec2"]');
+    expect(row).toHaveTextContent('Decrypting…');
+    expect(row).toHaveTextContent('checking its signature');
+    expect(row).not.toHaveTextContent('Dr X');
   });
 
   it('when searching, then records match by words of their text, kind and date, and the kind filter narrows them', async () => {

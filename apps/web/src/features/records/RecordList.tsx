@@ -12,10 +12,10 @@ import { formatDay } from '../../app/dates';
 
 /**
  * A listed record: the summary job (its id, version, and the owner and author the server
- * names) and what the row shows.
+ * names) and what the row shows. The names are shown only once the record verified (its
+ * signature binds that author and owner); until then they are the server's word.
  */
 export interface RecordRow extends SummaryJob {
-  updatedAt: string;
   /** "you", or the author's name. */
   author: string;
   /** For doctors: whose record it is. */
@@ -256,7 +256,6 @@ function RecordListItem({
   href: string;
   flags: AuthorFlags;
 }) {
-  const updated = formatDay(row.updatedAt);
   const by = flags.keyUnverified ? `by ${row.author}, key not verified` : `by ${row.author}`;
   const who = row.owner ? `${row.owner} · ${by}` : by;
   return (
@@ -276,9 +275,7 @@ function RecordListItem({
         <>
           <span className={styles.pending}>Decrypting…</span>
           <span />
-          <span className={styles.itemMeta}>
-            updated {updated} · {who}
-          </span>
+          <span className={styles.itemMeta}>checking its signature</span>
         </>
       ) : (
         <>
@@ -288,9 +285,7 @@ function RecordListItem({
           <Badge tone="bad">
             {state.status === 'failed' ? failureLabel(state.failure) : 'Error'}
           </Badge>
-          <span className={styles.itemMeta}>
-            updated {updated} · {who}
-          </span>
+          <span className={styles.itemMeta}>author and date not shown: not verified</span>
         </>
       )}
     </Link>

@@ -37,7 +37,6 @@ export function RecordsPage({ ownerId, title = 'Records' }: { ownerId?: string; 
         version: r.version,
         ownerId: r.ownerId,
         authorId: r.authorId,
-        updatedAt: r.updatedAt,
         dto: r,
         isNew: live.fresh.has(r.id) && r.authorId !== deps.me.id,
         author: r.authorId === deps.me.id ? 'you' : (names.get(r.authorId) ?? '…'),
