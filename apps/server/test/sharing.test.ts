@@ -21,6 +21,7 @@ import { registerUser, type TestUser } from './helpers/users';
 import { freshTestDatabaseUri } from '@medseal/devdb/test-database';
 import { startTestServer, type TestServer } from './support';
 import { giveConsent } from './helpers/consents';
+import { ListingFeed } from '../src/components/records/feed';
 
 let server: TestServer;
 /** A second server process on the same database, with no read cache (it never holds a stale copy). */
@@ -111,10 +112,26 @@ async function versionForHerAlone(recordId: string) {
   });
 }
 
+/** A record document as stored (null when none). */
+function storedRecord(recordId: string) {
+  return server.connection
+    .collection<{ _id: string; rev: number }>('records')
+    .findOne({ _id: recordId });
+}
+
+/** Resolves once the claim `id` is stored (a writer holds it); throws after 5 s without it. */
+async function claimStored(id: string): Promise<void> {
+  const claims = server.connection.collection<{ _id: string }>('write_claims');
+  for (const until = Date.now() + 5_000; !(await claims.findOne({ _id: id }));) {
+    if (Date.now() > until) throw new Error(`the claim ${id} was never taken`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 /** The grant document of a record's reader, as stored (null when none). */
 function storedGrant(recordId: string, userId: string) {
   return server.connection
-    .collection<{ _id: string }>('grants')
+    .collection<{ _id: string; signedGrant: string }>('grants')
     .findOne({ _id: `${recordId}:${userId}` });
 }
 
@@ -327,21 +344,25 @@ describe('sharing', () => {
     expect(await storedGrant(record.id, doctor.id)).toBeNull();
   });
 
-  // A re-share is accepted once the record no longer names the doctor: between a revoke's (or a
-  // reader-dropping edit's) record update and its grant delete. The test runs one whole right
+  // A re-share is accepted once the record no longer names the doctor, so it can come between a
+  // revoke's (or a reader-dropping edit's) record update and its grant delete. It is run right
   // there (hooked into the model the first process deletes with), from her other device through
-  // the second process.
+  // the second process: it must wait under its own rev claim until the delete is done, and only
+  // then write its grant.
   it.each([
     ['a revoke', (id: string) => patient.api.delete(`/records/${id}/grants/${doctor.id}`), 204],
     ['an edit that drops the reader', versionForHerAlone, 200],
   ] as const)(
-    'when the doctor is shared with again just after %s took her off, then the new grant stays: the record names her with it',
+    'when the doctor is shared with again just after %s took her off, then the share waits for the grant delete and its new grant stays',
     async (_, takeOff, status) => {
       const record = await createRecordAs(patient, patient, [patient]);
       await share(patient, doctor, record);
+      const first = await storedGrant(record.id, doctor.id);
       const model = server.connection.models.Grant;
       if (!model) throw new Error('Grant model not registered');
       let again: { signedGrant: string } | undefined;
+      let sharedAgain: Promise<number> | undefined;
+      let storedWhileWaiting: unknown;
       // From her other device, through the second process.
       const onSecond = new ApiClient(second.baseUrl);
       onSecond.cookie = patient.api.cookie;
@@ -349,14 +370,18 @@ describe('sharing', () => {
         const stored = recordSchema.parse((await onSecond.get(`/records/${record.id}`)).body);
         expect(stored.recipients.map((r) => r.userId)).toEqual([patient.id]);
         again = await grantBody(patient, doctor, stored);
-        expect((await onSecond.post(`/records/${record.id}/grants`, again)).status).toBe(201);
+        return (await onSecond.post(`/records/${record.id}/grants`, again)).status;
       };
-      // Before the first grant delete of either kind, once.
+      // Before the first grant delete of either kind, once: the re-share starts and takes the
+      // record's next rev claim; what is stored for her then is still the grant being deleted.
       const spies = (['deleteOne', 'deleteMany'] as const).map((method) => {
         const original = model[method].bind(model);
         return jest.spyOn(model, method).mockImplementation((async (...args: never[]) => {
           for (const spy of spies) spy.mockRestore();
-          await shareAgain();
+          sharedAgain = shareAgain();
+          const { rev } = (await storedRecord(record.id)) ?? { rev: NaN };
+          await claimStored(`record:${record.id}:${rev + 1}`);
+          storedWhileWaiting = (await storedGrant(record.id, doctor.id))?.signedGrant;
           return original(...args);
         }) as never);
       });
@@ -365,7 +390,8 @@ describe('sharing', () => {
       } finally {
         for (const spy of spies) spy.mockRestore();
       }
-      expect(again).toBeDefined();
+      expect(await sharedAgain).toBe(201);
+      expect(storedWhileWaiting).toBe(first?.signedGrant);
       const access = accessListResponseSchema.parse(
         (await patient.api.get(`/records/${record.id}/access`)).body,
       );
@@ -376,6 +402,63 @@ describe('sharing', () => {
       expect((await doctor.api.get(`/records/${record.id}`)).status).toBe(200);
     },
   );
+
+  it('when the change before left its claim behind (its writer died after its update), then a share goes through once that claim is a minute old', async () => {
+    const record = await createRecordAs(patient, patient, [patient]);
+    const { rev } = (await storedRecord(record.id)) ?? { rev: NaN };
+    await server.connection
+      .collection<{ _id: string; createdAt: Date }>('write_claims')
+      .insertOne({ _id: `record:${record.id}:${rev}`, createdAt: new Date(Date.now() - 61_000) });
+    expect(
+      (
+        await patient.api.post(
+          `/records/${record.id}/grants`,
+          await grantBody(patient, doctor, record),
+        )
+      ).status,
+    ).toBe(201);
+  });
+
+  // Two shares of the doctor prepared while she is not a reader: the second is held after its
+  // checks while the first lands and a revoke takes her off again. The second then makes her a
+  // reader, and with its own grant (its grant was written before its splice, and the revoke
+  // deleted it: the record named her with no signed grant).
+  it('when a share checked before an earlier share of the same person and a revoke lands after both, then the record names her with its grant', async () => {
+    const record = await createRecordAs(patient, patient, [patient]);
+    const late = await grantBody(patient, doctor, record);
+    const onSecond = new ApiClient(second.baseUrl);
+    onSecond.cookie = patient.api.cookie;
+    // The held share's first step after its checks is listing the record for her.
+    const spy = jest.spyOn(ListingFeed.prototype, 'add').mockImplementationOnce(async function (
+      this: ListingFeed,
+      ...args
+    ) {
+      spy.mockRestore();
+      const stored = recordSchema.parse((await onSecond.get(`/records/${record.id}`)).body);
+      expect(
+        (
+          await onSecond.post(
+            `/records/${record.id}/grants`,
+            await grantBody(patient, doctor, stored),
+          )
+        ).status,
+      ).toBe(201);
+      expect((await onSecond.delete(`/records/${record.id}/grants/${doctor.id}`)).status).toBe(204);
+      return this.add(...args);
+    });
+    try {
+      expect((await patient.api.post(`/records/${record.id}/grants`, late)).status).toBe(201);
+    } finally {
+      spy.mockRestore();
+    }
+    const access = accessListResponseSchema.parse(
+      (await patient.api.get(`/records/${record.id}/access`)).body,
+    );
+    expect(access.entries.find((e) => e.userId === doctor.id)).toMatchObject({
+      via: 'grant',
+      signedGrant: late.signedGrant,
+    });
+  });
 
   it('when a revoke and grants race on one record, then the revoked user stays off and exactly the granted users are on', async () => {
     const grantees = [

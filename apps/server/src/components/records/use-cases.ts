@@ -13,7 +13,7 @@ import { checkMessage } from '../../lib/pgp';
 import { JsonBytes } from '../../lib/routing';
 import type { Services } from '../../services';
 import { requireConsent } from '../consents/use-cases';
-import { deleteGrantsAsRead, grantId, teamGrantId } from '../sharing/model';
+import { grantId, teamGrantId } from '../sharing/model';
 import { isTeamMember, teamForRecords, type RecordTeam } from '../teams/use-cases';
 import { appendAudit, appendListReads, trailEndsDeleted, trailOwnerOf } from '../audit/use-cases';
 import { recordChanged, recordsChanged, roleOf, rolesOf, type RecordRole } from './access';
@@ -655,24 +655,10 @@ export async function updateRecord(
   await checkMessage(body.message, [...keys, ...teams.keys], MAX_RECORD_MESSAGE_CHARS);
   const moves = await keptFilePackets(s, record._id, body.attachmentPackets, teams.moved);
   const recipients = body.recipients.map((r) => ({ userId: r.userId, fingerprint: r.fingerprint }));
-  // The grants of the readers and teams this version drops, as they are while the record still
-  // names them: only those are deleted once it does not (`deleteGrantsAsRead`).
   const dropped = record.readerIds.filter((id) => !recipients.some((r) => r.userId === id));
   const droppedTeams = (record.teams ?? []).filter(
     (t) => !teams.teams.some((k) => k.teamId === t.teamId),
   );
-  const [droppedGrants, droppedTeamGrants] = await Promise.all([
-    findByIds(
-      s.models.grants,
-      dropped.map((id) => grantId(record._id, id)),
-      ['signedGrant'],
-    ),
-    findByIds(
-      s.models.teamGrants,
-      droppedTeams.map((t) => teamGrantId(record._id, t.teamId)),
-      ['signedGrant'],
-    ),
-  ]);
   // A team moved to its new key: its packets for the kept files in the order a re-key writes them
   // (docs/care-teams.md "The order of a re-key's writes"), else the re-key, which skips a record
   // whose teams are current, would leave those files unopenable with the key readers use.
@@ -682,11 +668,21 @@ export async function updateRecord(
     teams: teams.teams,
     message: body.message,
     beforeCommit: () => addAttachmentPackets(s, record._id, moves),
+    // The grants of the readers and teams it dropped, under the claim: a re-share of one of them
+    // waits for it (`withRevClaim`).
+    afterCommit: async () => {
+      await Promise.all([
+        deleteByIds(
+          s.models.grants,
+          dropped.map((id) => grantId(record._id, id)),
+        ),
+        deleteByIds(
+          s.models.teamGrants,
+          droppedTeams.map((t) => teamGrantId(record._id, t.teamId)),
+        ),
+      ]);
+    },
   });
-  await Promise.all([
-    deleteGrantsAsRead(s.models.grants, [...droppedGrants.values()]),
-    deleteGrantsAsRead(s.models.teamGrants, [...droppedTeamGrants.values()]),
-  ]);
   await recordChanged(s, record._id, [...record.readerIds, ...updated.readerIds]);
   await appendAudit(s, {
     recordId: record._id,
@@ -715,7 +711,8 @@ export const versionConflict = (record: RecordDoc) =>
  * update filtered on its version (under a rev claim) make a concurrent write of the same base a
  * 409, never a silent overwrite, and history has no gaps (DESIGN §5). A re-key names its admin
  * (`rekeyedBy`); any other version clears it. `beforeCommit` runs under the rev claim just before
- * the record update (a re-key's new file packets: docs/care-teams.md "Re-keying").
+ * the record update (a re-key's new file packets: docs/care-teams.md "Re-keying"), `afterCommit`
+ * under it once the update is stored (deleting the grants of the readers it dropped).
  * @throws AppError 409 `version-conflict`.
  */
 export async function storeNextVersion(
@@ -728,6 +725,7 @@ export async function storeNextVersion(
     teams: RecordTeamDoc[];
     message: string;
     beforeCommit?: () => Promise<void>;
+    afterCommit?: () => Promise<void>;
   },
 ): Promise<RecordDoc> {
   const conflict = () => versionConflict(record);
@@ -782,7 +780,7 @@ export async function storeNextVersion(
   };
   const result = await withRevClaim(s, record, async () => {
     await next.beforeCommit?.();
-    return s.models.records.updateOne(
+    const updated = await s.models.records.updateOne(
       { _id: record._id, version: record.version, rev: record.rev },
       {
         $set: { ...fields, ...rekeyed },
@@ -790,6 +788,8 @@ export async function storeNextVersion(
         $inc: { rev: 1 },
       },
     );
+    if (updated.matchedCount === 1) await next.afterCommit?.();
+    return updated;
   });
   if (result?.matchedCount !== 1) {
     await s.models.versions.deleteOne({ _id: `${record._id}:${version}` });

@@ -1,4 +1,4 @@
-import { Schema, type Connection, type FilterQuery, type Model } from 'mongoose';
+import { Schema, type Connection } from 'mongoose';
 import { modelOn } from '../../lib/model';
 
 /** An active grant; revoking deletes it (the audit trail keeps the revoke). */
@@ -66,18 +66,3 @@ export const teamGrantId = (recordId: string, teamId: string) => `${recordId}:${
 
 export const teamGrantModel = (c: Connection) =>
   modelOn(c, 'TeamGrant', teamGrantSchema, 'team_grants');
-
-/**
- * Deletes grants (a person's or a team's) as they were read while the record still named their
- * grantee: `_id` and signed grant must both match. A re-share can land only once the record no
- * longer names the grantee; it writes a new grant under the same `_id`, which stays (deleting by
- * `_id` alone lost it, and the record then named a reader without her signed grant).
- */
-export async function deleteGrantsAsRead<T extends { _id: string; signedGrant: string }>(
-  model: Model<T>,
-  read: readonly Pick<T, '_id' | 'signedGrant'>[],
-): Promise<void> {
-  await Promise.all(
-    read.map((g) => model.deleteOne({ _id: g._id, signedGrant: g.signedGrant } as FilterQuery<T>)),
-  );
-}

@@ -24,13 +24,7 @@ import { appendAudit } from '../audit/use-cases';
 import { listAttachments, listAttachmentsOfMany } from '../records/attachment-list';
 import { addAttachmentPacket } from '../records/attachments';
 import { authorizeRecord, recordChanged, recordsChanged, requireRecord } from '../records/access';
-import {
-  deleteGrantsAsRead,
-  grantId,
-  teamGrantId,
-  type GrantDoc,
-  type TeamGrantDoc,
-} from './model';
+import { grantId, teamGrantId, type GrantDoc } from './model';
 import type { AttachmentDoc, RecordDoc } from '../records/model';
 import type { UserDoc } from '../users/model';
 import { withRevClaim } from '../records/rev-claim';
@@ -103,10 +97,12 @@ async function checkFilePackets(
 }
 
 /**
- * Adds a new reader's PKESK (for `publicKey`) to every attachment's packets and splices it into
- * the stored message, with the record fields the share sets, all under the record's rev claim;
- * the message update is filtered on `rev`, so a concurrent change makes us re-read and try again
- * instead of losing a packet. The file packets were checked before (`checkFilePackets`).
+ * Writes the new reader's signed grant, adds her PKESK (for `publicKey`) to every attachment's
+ * packets and splices it into the stored message, with the record fields the share sets, all
+ * under the record's rev claim (so a revoke that took her off just before has deleted its grant
+ * by then, `withRevClaim`); the message update is filtered on `rev`, so a concurrent change makes
+ * us re-read and try again instead of losing a packet. The file packets were checked before
+ * (`checkFilePackets`).
  * @throws AppError 404 `record-not-found`; 409 `version-conflict`, `already-recipient`.
  */
 async function spliceIn(
@@ -116,6 +112,8 @@ async function spliceIn(
     pkesk: string;
     attachmentPackets: Record<string, string> | undefined;
     publicKey: string;
+    /** Stores the signed grant: first, so a record naming her always has it. */
+    writeGrant: () => Promise<unknown>;
     fields: (based: RecordDoc) => Partial<RecordDoc>;
     /** Whether a version already names this reader: a share of the same one that landed while we re-read. */
     already: { in: (based: RecordDoc) => boolean; message: string };
@@ -144,6 +142,7 @@ async function spliceIn(
       s,
       based,
       async () => {
+        await input.writeGrant();
         // Attachments first, so by the time the new reader can read the record they can open its files.
         for (const a of files ?? (await listAttachments(s.models, record._id))) {
           await addAttachmentPacket(s, a, input.attachmentPackets?.[a._id] ?? input.pkesk, keyIds);
@@ -185,7 +184,6 @@ export async function grantAccess(
   const prepared = await prepareGrant(s, record, await sharerOf(s, sharerId), body, (id) =>
     s.models.users.findById(id).lean<UserDoc>().exec(),
   );
-  await writeGrants(s, [prepared]);
   try {
     await prepared.splice();
   } catch (error) {
@@ -208,9 +206,9 @@ const BATCH_CONCURRENCY = 25;
  *
  * The database is the limit (one writer on FerretDB v1), so what can be is done once for the
  * batch: the records and their attachment lists are read together up front (`_id $in`), the
- * checked grants' documents are written together before any record names its grantee (so a
- * record read meanwhile, or after a failure, never has a reader without her signed grant), and
- * the audit events of the spliced grants together at the end.
+ * rev claims taken and given back by group commit, and the audit events of the spliced grants
+ * written together at the end. Each grant's document is written under its record's claim, just
+ * before the record names its grantee (`spliceIn`).
  */
 export async function grantAccessBatch(
   s: Services,
@@ -266,16 +264,6 @@ export async function grantAccessBatch(
       }
     },
   );
-  try {
-    await writeGrants(
-      s,
-      checked.map((g) => g.prepared),
-    );
-  } catch (error) {
-    // As a single share whose grant write fails: refused, no record changed.
-    for (const { i } of checked) refuse(i, error);
-    return { results };
-  }
   const spliced: typeof checked = [];
   await inParallel(checked, async (g) => {
     try {
@@ -304,10 +292,11 @@ export async function grantAccessBatch(
 /**
  * After a splice failed: whether it was stored all the same (the record names the grantee: an
  * error after the update, e.g. giving back its claim, or the same share sent again while the
- * first was still running). Then it is a share. Else its grant stays, unread while the record
- * does not name its grantee (access and the readers list go by readerIds). It is never deleted
- * here: a concurrent share of the same record with the same person writes the same grant `_id`,
- * and deleting it could leave a record naming a reader without her signed grant.
+ * first was still running). Then it is a share. Else a grant it wrote stays, unread while the
+ * record does not name its grantee (access and the readers list go by readerIds). It is never
+ * deleted here, outside the record's claim: a concurrent share of the same record with the same
+ * person writes the same grant `_id`, and deleting it could leave a record naming a reader
+ * without her signed grant.
  */
 async function spliceStuck(s: Services, grant: GrantDoc): Promise<boolean> {
   try {
@@ -347,19 +336,6 @@ interface PreparedGrant {
   audit: AuditInput;
   entry: AccessEntry;
   splice: () => Promise<void>;
-}
-
-/**
- * Writes the grant documents (one bulk write). Written before the splice: a grant whose grantee
- * is not among the record's readers is never read (access and the readers list go by readerIds).
- */
-async function writeGrants(s: Services, prepared: readonly PreparedGrant[]): Promise<void> {
-  if (prepared.length === 0) return;
-  await s.models.grants.bulkWrite(
-    prepared.map(({ grant }) => ({
-      replaceOne: { filter: { _id: grant._id }, replacement: grant, upsert: true },
-    })),
-  );
 }
 
 /** The checks of one share (`grantAccess`); nothing is stored until the caller writes the grant and splices. */
@@ -408,6 +384,16 @@ async function prepareGrant(
     batch.listed,
   );
   const entry = { userId: grantee._id, fingerprint: grantee.fingerprint };
+  const stored: GrantDoc = {
+    _id: grantId(record._id, grantee._id),
+    recordId: record._id,
+    granteeId: grantee._id,
+    granteeFingerprint: grantee.fingerprint,
+    grantedBy: sharerId,
+    signedGrant: body.signedGrant,
+    at,
+    ...(expiresAt ? { expiresAt } : {}),
+  };
   const splice = async () => {
     // The grantee's listing entry first (one of a failed share is skipped as stale).
     const [feedSeq = UNLISTED] = await s.listing.add(record._id, [grantee._id]);
@@ -415,6 +401,7 @@ async function prepareGrant(
       pkesk: body.pkesk,
       attachmentPackets: body.attachmentPackets,
       publicKey: grantee.publicKey,
+      writeGrant: () => s.models.grants.replaceOne({ _id: stored._id }, stored, { upsert: true }),
       fields: (based) => ({
         recipients: [...based.recipients, entry],
         readerIds: [...based.readerIds, grantee._id],
@@ -427,16 +414,7 @@ async function prepareGrant(
     });
   };
   return {
-    grant: {
-      _id: grantId(record._id, grantee._id),
-      recordId: record._id,
-      granteeId: grantee._id,
-      granteeFingerprint: grantee.fingerprint,
-      grantedBy: sharerId,
-      signedGrant: body.signedGrant,
-      at,
-      ...(expiresAt ? { expiresAt } : {}),
-    },
+    grant: stored,
     audit: { recordId: record._id, ownerId: record.ownerId, actorId: sharerId, action: 'share' },
     entry: {
       userId: grantee._id,
@@ -507,26 +485,24 @@ export async function grantTeamAccess(
   });
   const listed = await checkFilePackets(s, record, body.attachmentPackets, team.key.publicKey);
   const entry = { teamId: body.teamId, fingerprint: team.key.fingerprint, gen: team.key.gen };
-  // The signed grant before the record names the team (as a person's, `writeGrants`): a grant
-  // whose team the record does not name is never read, a team named without one is a reader
-  // added by the server in every client's eyes.
-  await s.models.teamGrants.replaceOne(
-    { _id: teamGrantId(record._id, body.teamId) },
-    {
-      recordId: record._id,
-      teamId: body.teamId,
-      grantedBy: sharerId,
-      signedGrant: body.signedGrant,
-      at,
-      ...(expiresAt ? { expiresAt } : {}),
-    },
-    { upsert: true },
-  );
   const [feedSeq = UNLISTED] = await s.listing.add(record._id, [teamFeedId(body.teamId)]);
   await spliceIn(s, record, {
     pkesk: body.pkesk,
     attachmentPackets: body.attachmentPackets,
     publicKey: team.key.publicKey,
+    writeGrant: () =>
+      s.models.teamGrants.replaceOne(
+        { _id: teamGrantId(record._id, body.teamId) },
+        {
+          recordId: record._id,
+          teamId: body.teamId,
+          grantedBy: sharerId,
+          signedGrant: body.signedGrant,
+          at,
+          ...(expiresAt ? { expiresAt } : {}),
+        },
+        { upsert: true },
+      ),
     fields: (based) => ({
       teams: [...(based.teams ?? []), entry],
       teamFeedSeqs: [...teamFeedSeqsOf(based), feedSeq],
@@ -563,7 +539,6 @@ export async function revokeTeamAccess(
   teamId: string,
 ): Promise<void> {
   let current: RecordDoc | null = record;
-  let revoked: Pick<TeamGrantDoc, '_id' | 'signedGrant'> | null = null;
   for (let attempt = 0; ; attempt++) {
     if (!current)
       throw new AppError({ status: 404, code: 'record-not-found', message: 'No such record.' });
@@ -576,12 +551,8 @@ export async function revokeTeamAccess(
         message: 'This team cannot read the record.',
       });
     const based: RecordDoc = current;
-    // The grant that makes the team a reader now: only it is deleted (`deleteGrantsAsRead`).
-    revoked = await s.models.teamGrants
-      .findById(teamGrantId(record._id, teamId), { signedGrant: 1 })
-      .lean();
-    const result = await withRevClaim(s, based, () =>
-      s.models.records.updateOne(
+    const result = await withRevClaim(s, based, async () => {
+      const updated = await s.models.records.updateOne(
         { _id: based._id, rev: based.rev },
         {
           $set: {
@@ -590,8 +561,12 @@ export async function revokeTeamAccess(
           },
           $inc: { rev: 1 },
         },
-      ),
-    );
+      );
+      // Under the claim: a re-share of the team waits for it (`withRevClaim`).
+      if (updated.matchedCount === 1)
+        await s.models.teamGrants.deleteOne({ _id: teamGrantId(record._id, teamId) });
+      return updated;
+    });
     if (result?.matchedCount === 1) break;
     if (attempt >= 4)
       throw new AppError({
@@ -601,7 +576,6 @@ export async function revokeTeamAccess(
       });
     current = await s.models.records.findById(record._id).lean();
   }
-  await deleteGrantsAsRead(s.models.teamGrants, revoked ? [revoked] : []);
   await recordChanged(s, record._id, record.readerIds);
   await appendAudit(s, {
     recordId: record._id,
@@ -637,7 +611,6 @@ export async function revokeAccess(
     });
   }
   let current: RecordDoc | null = record;
-  let revoked: Pick<GrantDoc, '_id' | 'signedGrant'> | null = null;
   for (let attempt = 0; ; attempt++) {
     if (!current)
       throw new AppError({ status: 404, code: 'record-not-found', message: 'No such record.' });
@@ -648,12 +621,8 @@ export async function revokeAccess(
         message: 'This user cannot read the record.',
       });
     const based: RecordDoc = current;
-    // The grant that makes them a reader now: only it is deleted (`deleteGrantsAsRead`).
-    revoked = await s.models.grants
-      .findById(grantId(record._id, userId), { signedGrant: 1 })
-      .lean();
-    const result = await withRevClaim(s, based, () =>
-      s.models.records.updateOne(
+    const result = await withRevClaim(s, based, async () => {
+      const updated = await s.models.records.updateOne(
         { _id: based._id, rev: based.rev },
         {
           $set: {
@@ -663,8 +632,12 @@ export async function revokeAccess(
           },
           $inc: { rev: 1 },
         },
-      ),
-    );
+      );
+      // Under the claim: a re-share of the same person waits for it (`withRevClaim`).
+      if (updated.matchedCount === 1)
+        await s.models.grants.deleteOne({ _id: grantId(record._id, userId) });
+      return updated;
+    });
     if (result?.matchedCount === 1) break;
     if (attempt >= 4)
       throw new AppError({
@@ -674,7 +647,6 @@ export async function revokeAccess(
       });
     current = await s.models.records.findById(record._id).lean();
   }
-  await deleteGrantsAsRead(s.models.grants, revoked ? [revoked] : []);
   await recordChanged(s, record._id, record.readerIds);
   await appendAudit(s, {
     recordId: record._id,
