@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { migrateAttachmentLinks } from './components/records/attachment-list';
 import { ListingFeed, migrateListingFeed } from './components/records/feed';
 import { TransparencyLog } from './components/transparency/log';
+import { migrateEmailCommitments } from './components/transparency/use-cases';
 import { createTeamLists, migrateTeamLists } from './components/teams/lists';
 import { migrateConsentLists } from './components/consents/model';
 import { migrateUserLookups } from './components/users/lookups';
@@ -73,6 +74,16 @@ const MIGRATIONS: {
       }),
   },
   { id: 'user-lookups-1', run: (models, { logger }) => migrateUserLookups(models, logger) },
+  // Key leaves that hold the email get a successor that commits to it (a version 2 leaf).
+  {
+    id: 'kt-email-commitment-1',
+    run: (models, { logger, ktLogKey }) =>
+      migrateEmailCommitments(
+        models,
+        new TransparencyLog(models.kt, { logKey: ktLogKey, logger }),
+        logger,
+      ),
+  },
 ];
 
 /**

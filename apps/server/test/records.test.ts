@@ -371,7 +371,7 @@ describe('audit', () => {
 });
 
 describe('directory', () => {
-  it('when searching by exact email or name prefix, then id, name, role, key and the server-computed fingerprint', async () => {
+  it('when searching by exact email or name prefix, then id, name, role, key and the server-computed fingerprint (and, by email only, the nonce her key leaf commits to it under)', async () => {
     const byEmail = await patient.api.get(`/users?email=${encodeURIComponent(doctor.email)}`);
     expect(byEmail.body).toEqual({
       users: [
@@ -381,14 +381,15 @@ describe('directory', () => {
           role: 'doctor',
           publicKey: doctor.publicKey,
           fingerprint: doctor.fingerprint,
+          emailNonce: expect.stringMatching(/^[A-Za-z0-9_-]{22}$/),
         },
       ],
     });
     expect((await readPublicKey(doctor.publicKey)).fingerprint).toBe(doctor.fingerprint);
     const byName = await patient.api.get('/users?namePrefix=dr%20d');
-    expect((byName.body as { users: { id: string }[] }).users.map((u) => u.id)).toContain(
-      doctor.id,
-    );
+    const found = (byName.body as { users: { id: string; emailNonce?: string }[] }).users;
+    expect(found.map((u) => u.id)).toContain(doctor.id);
+    expect(found.filter((u) => u.emailNonce !== undefined)).toEqual([]);
     const regex = await patient.api.get('/users?namePrefix=.*');
     expect((regex.body as { users: unknown[] }).users).toEqual([]);
   });

@@ -137,7 +137,10 @@ export function operatorLog(server: TestServer) {
       const docs = await models.leaves.find({}).sort({ _id: 1 }).lean();
       return docs.map((d) => d.data);
     },
-    /** Logs that `user` has `publicKey`, as registration would; returns the leaf index. */
+    /**
+     * Logs that `user` has `publicKey` in a version 1 leaf (the email in clear, as registration
+     * did before version 2 leaves; any leaf is the operator's to write); returns the leaf index.
+     */
     async bind(
       user: { id: string; email: string },
       publicKey: string,

@@ -9,6 +9,7 @@ import {
   keyIdentityOf,
   logPublicKeyOf,
   mapKey,
+  parseBinding,
   MemoryMap,
   signTreeHead,
   verifyConsistency,
@@ -16,15 +17,24 @@ import {
   verifyKeyInLog,
   verifyMapLookup,
   verifyTreeHead,
+  USER_KEY_BINDING_VERSION,
   type SignedTreeHead,
 } from '@medseal/crypto';
-import type { KtHistoryResponse, KtLeavesResponse, LatestBindingBody } from '@medseal/contract';
+import type {
+  DirectoryResponse,
+  DirectoryUser,
+  KtHistoryResponse,
+  KtLeavesResponse,
+  LatestBindingBody,
+} from '@medseal/contract';
 import { TILE_BYTES, TransparencyLog } from '../src/components/transparency/log';
 import { ktModels } from '../src/components/transparency/model';
 import { createLogger } from '../src/lib/logger';
 import { ApiClient, codeOf } from './helpers/client';
 import { registerUser, type TestUser } from './helpers/users';
-import { startTestServer, type TestServer } from './support';
+import { operatorLog, startTestServer, type TestServer } from './support';
+import { migrateEmailCommitments } from '../src/components/transparency/use-cases';
+import { createModels } from '../src/services';
 
 let server: TestServer;
 let logPublicKey: string;
@@ -47,7 +57,7 @@ async function head(): Promise<SignedTreeHead> {
 }
 
 describe('key-transparency endpoints', () => {
-  it('when users register, then their keys are in the log under a head signed by the log key', async () => {
+  it('when users register, then their keys are in the log under a head signed by the log key, in leaves that commit to the email without holding it', async () => {
     const h = await head();
     expect(h.size).toBeGreaterThanOrEqual(2);
     const first = checkHeadUpdate({ stored: null, next: h, consistency: [], logPublicKey });
@@ -55,14 +65,35 @@ describe('key-transparency endpoints', () => {
       `/kt/users/${doctor.id}/binding?size=${first.size}`,
     );
     expect(res.status).toBe(200);
-    const binding = await verifyKeyInLog({
-      head: first,
-      armoredKey: doctor.publicKey,
-      expect: { userId: doctor.id, email: doctor.email },
-      proven: res.body,
-      map: res.body.map,
+    // Anyone who knows his id gets this leaf: it must not tell his email.
+    expect(res.body.leaf.data.toLowerCase()).not.toContain(doctor.email.toLowerCase());
+    expect(parseBinding(res.body.leaf.data)).toMatchObject({ v: USER_KEY_BINDING_VERSION });
+    // The nonce comes only with a lookup by his email, never with one by id.
+    const byEmail = await patient.api.get<DirectoryResponse>(
+      `/users?email=${encodeURIComponent(doctor.email)}`,
+    );
+    const emailNonce = byEmail.body.users[0]?.emailNonce;
+    expect(emailNonce).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    const byId = await patient.api.get<DirectoryUser>(`/users/${doctor.id}`);
+    expect(byId.status).toBe(200);
+    expect(byId.body.emailNonce).toBeUndefined();
+    const check = (expected: { userId: string; email?: string; emailNonce?: string }) =>
+      verifyKeyInLog({
+        head: first,
+        armoredKey: doctor.publicKey,
+        expect: expected,
+        proven: res.body,
+        map: res.body.map,
+      });
+    const binding = await check({
+      userId: doctor.id,
+      email: doctor.email,
+      ...(emailNonce ? { emailNonce } : {}),
     });
     expect(binding.fingerprint).toBe(doctor.fingerprint);
+    await expect(
+      check({ userId: doctor.id, email: patient.email, ...(emailNonce ? { emailNonce } : {}) }),
+    ).rejects.toMatchObject({ code: 'kt-binding-mismatch' });
   });
 
   it('when a later head is fetched, then a consistency proof from the earlier one verifies', async () => {
@@ -325,5 +356,70 @@ describe('heads from before the subject map', () => {
     expect(
       verifyMapLookup(headMapRoot(latest), 's-old', await kt.mapProof('s-old', latest.size)),
     ).toMatchObject({ count: 2, lastIndex: size + 1 });
+  });
+});
+
+describe('key leaves from before the email commitment', () => {
+  it('when an account has only leaves that hold its email, then the migration logs one that commits to it, once, and lookups by email still verify', async () => {
+    const old = await registerUser(server.baseUrl, { name: 'Dr Early', role: 'doctor' });
+    // As an account from before version 2 leaves: its latest leaf holds the email, no nonce.
+    await server.connection
+      .collection('users')
+      .updateOne({ _id: old.id as never }, { $unset: { emailNonce: 1 } });
+    await operatorLog(server).bind({ id: old.id, email: old.email }, old.publicKey);
+    const latest = async () => {
+      const h = checkHeadUpdate({
+        stored: null,
+        next: await head(),
+        consistency: [],
+        logPublicKey,
+      });
+      const res = await patient.api.get<LatestBindingBody>(
+        `/kt/users/${old.id}/binding?size=${h.size}`,
+      );
+      return { head: h, proven: res.body };
+    };
+    expect((await latest()).proven.leaf.data).toContain(old.email.toLowerCase());
+
+    const migrate = () =>
+      migrateEmailCommitments(
+        createModels(server.connection),
+        new TransparencyLog(ktModels(server.connection), {
+          logKey: server.settings.secrets.ktLogKey,
+          logger: createLogger('silent'),
+        }),
+        createLogger('silent'),
+      );
+    await expect(migrate()).resolves.toBe(1);
+    await expect(migrate()).resolves.toBe(0);
+
+    const { head: h, proven } = await latest();
+    expect(proven.leaf.data.toLowerCase()).not.toContain(old.email.toLowerCase());
+    const found = await patient.api.get<DirectoryResponse>(
+      `/users?email=${encodeURIComponent(old.email)}`,
+    );
+    const emailNonce = found.body.users[0]?.emailNonce;
+    expect(emailNonce).toBeDefined();
+    await expect(
+      verifyKeyInLog({
+        head: h,
+        armoredKey: old.publicKey,
+        expect: { userId: old.id, email: old.email, ...(emailNonce ? { emailNonce } : {}) },
+        proven,
+        map: proven.map,
+      }),
+    ).resolves.toMatchObject({ v: USER_KEY_BINDING_VERSION, userId: old.id });
+    // Her own history: three leaves of her one key, and self-monitoring is ok.
+    const history = await old.api.get<KtHistoryResponse>(`/kt/history?size=${h.size}`);
+    expect(history.body.bindings).toHaveLength(3);
+    expect(
+      checkOwnBindings({
+        head: h,
+        userId: old.id,
+        ownKeys: [await keyIdentityOf(old.publicKey)],
+        history: history.body.bindings,
+        map: history.body.map,
+      }),
+    ).toEqual({ status: 'ok' });
   });
 });

@@ -32,10 +32,11 @@ import { auditOnce, operatorLog } from '@medseal/server/testing';
 import { api, registerUser } from './support/api';
 import { createNote, loginAs, register, type Account } from './support/app';
 import { newDevice, type CapturedRequest } from './support/browser';
-import type { KtHistoryResponse } from '@medseal/contract';
+import type { DirectoryResponse, KtHistoryResponse } from '@medseal/contract';
 import {
   answerWithout,
   grantsSent,
+  realJson,
   rewriteJson,
   serveForkedLog,
   serveKeyAs,
@@ -163,6 +164,37 @@ describe('key transparency against a malicious server (real Chromium)', () => {
     await patientPage.getByRole('button', { name: 'Find' }).click();
     await alertWith(patientPage, /not in the public key log/).waitFor({ timeout: 60_000 });
     expect(hidden.hits).toBeGreaterThan(0);
+    expect(await patientPage.getByRole('button', { name: `Share with ${dana.name}` }).count()).toBe(
+      0,
+    );
+    expect(grantsSent(captured, since)).toEqual([]);
+  });
+
+  it('when the directory answers a doctor’s email with another real person (his key rightly logged for him, with his nonce), then sharing is blocked: the log binds that key to another email', async () => {
+    // What the server knows of Mallory: his entry and the nonce his key leaf commits to his email under.
+    const real = await realJson<DirectoryResponse>(
+      patientPage,
+      `/api/users?email=${encodeURIComponent(mallory.email)}`,
+    );
+    const entry = real.users[0];
+    expect(entry?.emailNonce).toBeDefined();
+    // Mallory's leaf, served to anyone who knows his id, holds no email.
+    const leaf = await realJson<{ leaf: { data: string } }>(
+      patientPage,
+      `/api/kt/users/${ids.mallory}/binding?size=${(await realJson<{ size: number }>(patientPage, '/api/kt/head')).size}`,
+    );
+    expect(leaf.leaf.data).not.toContain(mallory.email);
+    attacks.push(
+      await rewriteJson<DirectoryResponse>(
+        patientPage,
+        { method: 'GET', path: '/api/users' },
+        (b) => ({ users: b.users.length > 0 && entry ? [{ ...entry, name: dana.name }] : [] }),
+      ),
+    );
+    const recordId = await createNote(patientPage, 'Allergy list', 'Penicillin: hives');
+    const since = captured.length;
+    expect(await findToShare(patientPage, recordId, dana)).toBe(true);
+    await alertWith(patientPage, /lists another key for Dr Dana Fox/).waitFor({ timeout: 60_000 });
     expect(await patientPage.getByRole('button', { name: `Share with ${dana.name}` }).count()).toBe(
       0,
     );

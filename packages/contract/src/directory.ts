@@ -23,6 +23,12 @@ export const directoryUserSchema = z.object({
   role: roleSchema,
   publicKey: z.string(),
   fingerprint: fingerprintSchema,
+  /**
+   * Only in the answer to a lookup by email: the nonce her key leaf commits to that email under
+   * (a version 2 leaf holds no email), so the client can check the log binds this person to the
+   * address it asked for.
+   */
+  emailNonce: z.string().max(64).optional(),
 });
 export type DirectoryUser = z.infer<typeof directoryUserSchema>;
 export const directoryResponseSchema = z.object({ users: z.array(directoryUserSchema) });

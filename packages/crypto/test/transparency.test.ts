@@ -6,22 +6,25 @@ import {
   checkHeadUpdate,
   checkOwnBindings,
   CryptoError,
+  emailCommitment,
   encodeBinding,
   bindingLeafHash,
   generateLogKey,
   hexToBytes,
   keyIdentityOf,
   leafHash,
+  parseBinding,
   rootFromInclusionProof,
   signTreeHead,
   verifyConsistency,
   verifyInclusion,
   verifyKeyInLog,
   verifyTreeHead,
+  USER_KEY_BINDING_VERSION,
   type SignedTreeHead,
   type UserKeyBinding,
 } from '../src';
-import { toHex } from '../src/encoding';
+import { canonicalJson, toHex } from '../src/encoding';
 import { fixture } from './helpers';
 import { memoryKtMap, memoryLog, type MemoryKtMap, type MemoryLog } from './transparency-helpers';
 
@@ -510,6 +513,60 @@ describe('signed tree heads and the client checks', () => {
     );
   });
 
+  it('when a key leaf is version 2, then it holds no email, and a lookup by email verifies only with the nonce that lookup answered', async () => {
+    const nonce = 'bm9uY2Utb2YtdGhlLWRvY3Rvcg';
+    const v2: UserKeyBinding = {
+      v: USER_KEY_BINDING_VERSION,
+      type: 'user-key',
+      userId: doctor.userId,
+      emailCommitment: emailCommitment(doctor.email, nonce),
+      ...(await keyIdentityOf(fixture('good.pub.asc'))),
+      at: Date.UTC(2026, 11, 7),
+    };
+    const data = [encodeBinding(v2)];
+    expect(data[0]).not.toMatch(/doctor@example\.org/i);
+    expect(parseBinding(data[0] ?? '')).toEqual(v2);
+    const v2Log = memoryLog(data.map(bindingLeafHash));
+    const v2Map = await memoryKtMap(data);
+    const check = async (expected: { userId: string; email?: string; emailNonce?: string }) =>
+      verifyKeyInLog({
+        head: signTreeHead(
+          {
+            v: 2,
+            size: 1,
+            root: toHex(v2Log.root(1)),
+            mapRoot: v2Map.roots[1] ?? '',
+            timestamp: 1,
+          },
+          logKey.secretKey,
+        ),
+        armoredKey: fixture('good.pub.asc'),
+        expect: expected,
+        proven: { leaf: { index: 0, data: data[0] ?? '' }, proof: hexes(v2Log.inclusion(0, 1)) },
+        map: await v2Map.proof(doctor.userId, 1),
+      });
+    // The email as typed (case and spaces as at login) with the nonce; or reached by id alone.
+    await expect(
+      check({ userId: doctor.userId, email: ' doctor@EXAMPLE.org ', emailNonce: nonce }),
+    ).resolves.toEqual(v2);
+    await expect(check({ userId: doctor.userId })).resolves.toEqual(v2);
+    // Another email, another nonce, or none: the server answered someone else for this address.
+    for (const expected of [
+      { userId: doctor.userId, email: 'else@example.org', emailNonce: nonce },
+      { userId: doctor.userId, email: doctor.email, emailNonce: 'b3RoZXItbm9uY2U' },
+      { userId: doctor.userId, email: doctor.email },
+    ])
+      await expect(check(expected)).rejects.toMatchObject({ code: 'kt-binding-mismatch' });
+    // A version 2 leaf that holds the email as well, or a commitment in a version 1 leaf, is no binding.
+    for (const leaf of [
+      { ...v2, email: doctor.email },
+      { ...v2, v: 1 },
+    ])
+      expect(() => parseBinding(canonicalJson(leaf))).toThrow(
+        expect.objectContaining({ code: 'kt-malformed' }),
+      );
+  });
+
   it('when a leaf is not canonical or not a binding, then kt-malformed; another version is unsupported-format', () => {
     const head = sign(log, 3);
     const bad = (data: string) =>
@@ -524,6 +581,8 @@ describe('signed tree heads and the client checks', () => {
     expectCode(() => bad('{"v":1}'), 'kt-malformed');
     expectCode(() => bad('nope'), 'kt-malformed');
     expectCode(() => bad('{"v":2}'), 'unsupported-format');
+    expectCode(() => bad('{"v":3,"type":"user-key"}'), 'unsupported-format');
+    expectCode(() => bad('{"v":2,"type":"team-member"}'), 'unsupported-format');
     expect(hexToBytes(head.root)).toHaveLength(32);
   });
 });

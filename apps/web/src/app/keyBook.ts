@@ -1,7 +1,7 @@
 import { endpoints, type Me, type Role } from '@medseal/contract';
 import type { Call } from '../api/http';
 import type { CryptoClient, KeyRef } from '../crypto/client';
-import type { KeyTransparency } from './transparency';
+import type { EmailLookup, KeyTransparency } from './transparency';
 
 /** A person with the key the directory gave us and the fingerprint computed here from it. */
 export interface Person {
@@ -56,8 +56,12 @@ export class KeyBook {
     const { users } = await this.call(endpoints.findUsers, { query: { email } });
     const user = users[0];
     if (!user) return null;
-    // The log binds the email too: the server cannot answer with someone else for this address.
-    const person = await this.toPerson(user, email);
+    // The log binds the email too (its leaf commits to it under the nonce this answer brings):
+    // the server cannot answer with someone else for this address.
+    const person = await this.toPerson(user, {
+      email,
+      ...(user.emailNonce === undefined ? {} : { emailNonce: user.emailNonce }),
+    });
     this.cache.set(person.id, Promise.resolve(person));
     return person;
   }
@@ -79,14 +83,14 @@ export class KeyBook {
 
   private async toPerson(
     user: { id: string; name: string; role: Role; publicKey: string; fingerprint: string },
-    email?: string,
+    lookedUp?: EmailLookup,
   ): Promise<Person> {
     const fingerprint = await this.crypto.fingerprintOf(user.publicKey);
     if (fingerprint !== user.fingerprint)
       throw new Error(
         `The server sent mismatched key details for ${user.name}: their key was not used.`,
       );
-    await this.transparency.proveKey(user, email);
+    await this.transparency.proveKey(user, lookedUp);
     return {
       id: user.id,
       name: user.name,

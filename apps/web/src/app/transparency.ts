@@ -18,6 +18,15 @@ import type { AccountStateBook } from './accountState';
  *   team the log says she was made a member of by another key is shown to her.
  * - Heads that other people signed into records and grants must be consistent with ours.
  */
+/**
+ * A person looked up by email: the address asked for, and the nonce the answer brought, under
+ * which her key leaf commits to it (a leaf from before such leaves holds the address itself).
+ */
+export interface EmailLookup {
+  email: string;
+  emailNonce?: string;
+}
+
 export interface TransparencyDeps {
   call: Call;
   crypto: CryptoClient;
@@ -230,12 +239,12 @@ export class KeyTransparency {
 
   /**
    * Proves that `user.publicKey` is the key the log binds to `user.id` (KeyBook's door), and
-   * to `email` when the user looked the person up by it.
+   * to the email the user looked the person up by, if she did (`lookedUp`).
    * @throws KeyNotProvenError with the reason in plain words.
    */
   async proveKey(
     user: { id: string; name: string; publicKey: string },
-    email?: string,
+    lookedUp?: EmailLookup,
   ): Promise<void> {
     const prove = async (head: SignedTreeHead) => {
       const proven = await this.deps.call(endpoints.ktUserBinding, {
@@ -246,7 +255,7 @@ export class KeyTransparency {
       await this.deps.crypto.ktVerifyKey({
         head,
         armoredKey: user.publicKey,
-        expect: { userId: user.id, ...(email === undefined ? {} : { email }) },
+        expect: { userId: user.id, ...lookedUp },
         proven: binding,
         map,
       });

@@ -2,7 +2,7 @@
 // hashed as canonical JSON so the server, the clients and the auditor see the same bytes.
 import { sha256 } from '@noble/hashes/sha2.js';
 import { CryptoError } from '../errors';
-import { canonicalJson, toHex, utf8 } from '../encoding';
+import { canonicalJson, toBase64Url, toHex, utf8 } from '../encoding';
 import { parseKey } from '../keys';
 import { normaliseEmail } from '../secrets';
 import type { TeamRole, TeamState, TeamStatement } from '../teams/statements';
@@ -11,16 +11,45 @@ import { leafHash } from './merkle';
 
 export const BINDING_VERSION = 1;
 
-/** User id + email → the key (its fingerprint and the SHA-256 of its binary packets). */
-export interface UserKeyBinding {
-  v: typeof BINDING_VERSION;
+/** The version of a user's key binding that commits to her email instead of holding it. */
+export const USER_KEY_BINDING_VERSION = 2;
+
+/**
+ * User id + email → the key (its fingerprint and the SHA-256 of its binary packets). Version 1
+ * holds the email; version 2 only `emailCommitment` (`emailCommitment()`), because the leaf is
+ * served to any session that knows the user id (docs/decisions.md "A key leaf commits to the
+ * email"). Both stay valid: the log is append-only.
+ */
+export type UserKeyBinding = UserKeyBindingV1 | UserKeyBindingV2;
+
+interface UserKeyBindingFields {
   type: 'user-key';
   userId: string;
-  email: string;
   fingerprint: Fingerprint;
   keySha256: string;
   /** When the log appended it (ms since the epoch): the date self-monitoring shows. */
   at: number;
+}
+
+export interface UserKeyBindingV1 extends UserKeyBindingFields {
+  v: typeof BINDING_VERSION;
+  email: string;
+}
+
+export interface UserKeyBindingV2 extends UserKeyBindingFields {
+  v: typeof USER_KEY_BINDING_VERSION;
+  /** base64url SHA-256 of the normalised email under a random nonce the server keeps. */
+  emailCommitment: string;
+}
+
+/**
+ * What a version 2 key leaf holds for `email`: base64url SHA-256 of a domain tag, the nonce and
+ * the email normalised as at login. The nonce (128 random bits, chosen at registration) keeps
+ * the commitment from telling the email to someone who guesses it; the server hands it out
+ * only with an answer to a lookup by that email.
+ */
+export function emailCommitment(email: string, nonce: string): string {
+  return toBase64Url(sha256(utf8(`medseal-kt-email\0${nonce}\0${normaliseEmail(email)}`)));
 }
 
 /**
@@ -170,17 +199,23 @@ export async function keyIdentityOf(
   };
 }
 
-/** The leaf text for a binding (canonical JSON; a user's email normalised as at login). */
+/** The leaf text for a binding (canonical JSON; a version 1 user's email normalised as at login). */
 export function encodeBinding(binding: KtBinding): string {
   return canonicalJson(
-    binding.type === 'user-key' ? { ...binding, email: normaliseEmail(binding.email) } : binding,
+    binding.type === 'user-key' && binding.v === BINDING_VERSION
+      ? { ...binding, email: normaliseEmail(binding.email) }
+      : binding,
   );
 }
 
-function isUserKeyBinding(b: Partial<UserKeyBinding>): boolean {
+function isUserKeyBinding(
+  b: Partial<Omit<UserKeyBindingV1, 'v'> & Omit<UserKeyBindingV2, 'v'>> & { v?: unknown },
+): boolean {
   return (
     typeof b.userId === 'string' &&
-    typeof b.email === 'string' &&
+    (b.v === BINDING_VERSION
+      ? typeof b.email === 'string'
+      : typeof b.emailCommitment === 'string' && B64URL_HASH.test(b.emailCommitment)) &&
     isFingerprint(b.fingerprint) &&
     typeof b.keySha256 === 'string' &&
     HEX_HASH.test(b.keySha256) &&
@@ -241,7 +276,7 @@ export function parseBinding(data: string): KtBinding {
   const b = value as Partial<KtBinding> | null;
   if (typeof b !== 'object' || b === null)
     throw new CryptoError('kt-malformed', 'a log leaf is not an object');
-  if (b.v !== BINDING_VERSION)
+  if (b.v !== BINDING_VERSION && !(b.v === USER_KEY_BINDING_VERSION && b.type === 'user-key'))
     throw new CryptoError('unsupported-format', `log leaf version ${String(b.v)} is not supported`);
   const ok =
     Number.isSafeInteger(b.at) &&

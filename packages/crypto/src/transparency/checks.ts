@@ -5,7 +5,9 @@ import { normaliseEmail } from '../secrets';
 import { peekTeamStatement, teamStatementHash, type TeamState } from '../teams/statements';
 import type { Fingerprint } from '../types';
 import {
+  BINDING_VERSION,
   bindingLeafHash,
+  emailCommitment,
   keyIdentityOf,
   memberSubject,
   parseBinding,
@@ -118,8 +120,11 @@ function withheldFrom(
 export async function verifyKeyInLog(opts: {
   head: SignedTreeHead;
   armoredKey: string;
-  /** Who the directory said it is; `email` only when the user looked the person up by it. */
-  expect: { userId: string; email?: string };
+  /**
+   * Who the directory said it is; `email` only when the user looked the person up by it, with
+   * the nonce that lookup answered (`emailNonce`: a version 2 leaf commits to the email under it).
+   */
+  expect: { userId: string; email?: string; emailNonce?: string };
   proven: ProvenBinding;
   /** The map's lookup proof for the person (the binding answer carries it). */
   map: MapProof;
@@ -128,7 +133,7 @@ export async function verifyKeyInLog(opts: {
   const key = await keyIdentityOf(opts.armoredKey);
   const same =
     binding.userId === opts.expect.userId &&
-    (opts.expect.email === undefined || binding.email === normaliseEmail(opts.expect.email)) &&
+    bindsEmail(binding, opts.expect) &&
     binding.fingerprint === key.fingerprint &&
     binding.keySha256 === key.keySha256;
   if (!same)
@@ -141,6 +146,19 @@ export async function verifyKeyInLog(opts: {
   if (latest?.lastIndex !== opts.proven.leaf.index)
     throw new CryptoError('kt-binding-mismatch', 'the log holds a later key for this person');
   return binding;
+}
+
+/** Whether a key leaf binds the email the person was looked up by (any, when not looked up by one). */
+function bindsEmail(
+  binding: UserKeyBinding,
+  expect: { email?: string; emailNonce?: string },
+): boolean {
+  if (expect.email === undefined) return true;
+  if (binding.v === BINDING_VERSION) return binding.email === normaliseEmail(expect.email);
+  return (
+    expect.emailNonce !== undefined &&
+    binding.emailCommitment === emailCommitment(expect.email, expect.emailNonce)
+  );
 }
 
 /** Outcome of self-monitoring: the UI shows each status in its own words (STYLE.md §20). */

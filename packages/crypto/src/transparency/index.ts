@@ -47,6 +47,7 @@ export type { MapEntry, MapNode, MapNodeSource, MapProof, MapValue } from './map
 export {
   BINDING_VERSION,
   bindingLeafHash,
+  emailCommitment,
   encodeBinding,
   keyIdentityOf,
   memberSubject,
@@ -55,6 +56,7 @@ export {
   teamMemberBindingOf,
   teamStatementBindingOf,
   teamSubject,
+  USER_KEY_BINDING_VERSION,
 } from './bindings';
 export type {
   KtBinding,
@@ -62,6 +64,8 @@ export type {
   TeamMemberBinding,
   TeamStatementBinding,
   UserKeyBinding,
+  UserKeyBindingV1,
+  UserKeyBindingV2,
 } from './bindings';
 export {
   auditTeamLeaves,

@@ -640,7 +640,7 @@ export function createCryptoWorkerApi(options: CryptoWorkerOptions = {}) {
     async ktVerifyKey(opts: {
       head: SignedTreeHead;
       armoredKey: string;
-      expect: { userId: string; email?: string };
+      expect: { userId: string; email?: string; emailNonce?: string };
       proven: ProvenBinding;
       map: MapProof;
     }): Promise<UserKeyBinding> {

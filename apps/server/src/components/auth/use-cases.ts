@@ -26,7 +26,7 @@ import { toBuffer } from '../../lib/bytes';
 import type { AuthContext } from '../../lib/routing';
 import { seal, unseal } from '../../lib/sealing';
 import { cacheTag, type Services } from '../../services';
-import { logUserKey } from '../transparency/use-cases';
+import { logUserKey, newEmailNonce } from '../transparency/use-cases';
 import type { UserDoc } from '../users/model';
 import { giveBackUserNames, takeUserName, userBy, type UserName } from '../users/lookups';
 import { dummyHash, hashLoginSecret, verifyLoginSecret } from './passwords';
@@ -157,7 +157,7 @@ export async function register(
   }
   const now = new Date();
   const sealingKey = s.settings.secrets.keySealingKey;
-  const user: UserDoc = {
+  const user: UserDoc & Required<Pick<UserDoc, 'emailNonce'>> = {
     _id: id,
     email: body.email,
     name: body.name,
@@ -177,11 +177,12 @@ export async function register(
     ),
     createdAt: now,
     passwordChangedAt: now,
+    emailNonce: newEmailNonce(),
   };
   try {
     // Logged before the account exists: no one can be handed a key the log does not hold. An
     // account that then fails to be created leaves a binding for an id nobody has.
-    await logUserKey(s, { id, email: body.email, publicKey: key.armored }, now);
+    await logUserKey(s, user, now);
     // The unique email index still refuses a user stored by a process of the release before
     // lookups (a rolling deploy) since this one took the email.
     await s.models.users.create(user);

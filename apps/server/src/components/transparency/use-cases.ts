@@ -5,29 +5,45 @@ import {
   type LatestBindingBody,
   type SignedTreeHeadBody,
 } from '@medseal/contract';
+import { randomBytes } from 'node:crypto';
 import { AppError } from '../../lib/errors';
-import { encodeBinding, keyIdentityOf, memberSubject, teamSubject } from '../../lib/pgp';
-import type { Services } from '../../services';
+import {
+  emailCommitment,
+  encodeBinding,
+  keyIdentityOf,
+  memberSubject,
+  teamSubject,
+  USER_KEY_BINDING_VERSION,
+} from '../../lib/pgp';
+import type { Logger } from 'pino';
+import { withClaim } from '../../lib/claims';
+import type { Models, Services } from '../../services';
+import type { UserDoc } from '../users/model';
+
+/** A new nonce for a user's email commitment: 128 random bits, base64url. */
+export const newEmailNonce = (): string => randomBytes(16).toString('base64url');
 
 /**
  * Logs a user's key binding (registration does this before the account exists, so no account
- * ever has a key the log does not hold). Returns once a signed head covers it.
+ * ever has a key the log does not hold). The leaf commits to her email under her nonce and does
+ * not hold it: it is served to any session that knows her id. Returns once a signed head
+ * covers it.
  */
 export async function logUserKey(
-  s: Services,
-  user: { id: string; email: string; publicKey: string },
+  s: Pick<Services, 'transparency'>,
+  user: Pick<UserDoc, '_id' | 'email' | 'publicKey'> & { emailNonce: string },
   at: Date,
 ): Promise<number> {
   const key = await keyIdentityOf(user.publicKey);
   const data = encodeBinding({
-    v: 1,
+    v: USER_KEY_BINDING_VERSION,
     type: 'user-key',
-    userId: user.id,
-    email: user.email,
+    userId: user._id,
+    emailCommitment: emailCommitment(user.email, user.emailNonce),
     ...key,
     at: at.getTime(),
   });
-  return s.transparency.append(data, user.id);
+  return s.transparency.append(data, user._id);
 }
 
 /** @throws AppError 503 `kt-empty` before the first binding is logged. */
@@ -108,4 +124,43 @@ export function memberships(s: Services, userId: string, size: number): Promise<
 
 export function teamHistory(s: Services, teamId: string, size: number): Promise<KtHistoryResponse> {
   return subjectHistory(s, teamSubject(teamId), size);
+}
+
+/**
+ * Migration `kt-email-commitment-1`: an account from before version 2 key leaves gets a nonce
+ * and a version 2 leaf of its current key, which becomes its latest, the one served to anyone
+ * who knows its id. Its version 1 leaves, which hold the email, stay in the append-only log and
+ * are served to herself only (`/kt/history`). One account at a time under a claim, so processes
+ * running this at once log one leaf per account; the leaf is logged before the nonce is stored,
+ * so a run that dies between leaves the account to the next run. Returns how many it logged.
+ */
+export async function migrateEmailCommitments(
+  m: Pick<Models, 'users' | 'claims'>,
+  transparency: Services['transparency'],
+  logger: Logger,
+): Promise<number> {
+  const nonceOf = async (id: string) =>
+    (await m.users.findById(id, { emailNonce: 1 }).lean())?.emailNonce;
+  let logged = 0;
+  const pending = m.users
+    .find({ emailNonce: { $exists: false } }, { _id: 1 })
+    .lean()
+    .cursor();
+  for await (const { _id } of pending) {
+    await withClaim(
+      { models: m },
+      `kt-email:${_id}`,
+      async () => (await nonceOf(_id)) === undefined,
+      async () => {
+        const user = await m.users.findById(_id, { email: 1, publicKey: 1, emailNonce: 1 }).lean();
+        if (!user || user.emailNonce !== undefined) return;
+        const emailNonce = newEmailNonce();
+        await logUserKey({ transparency }, { ...user, emailNonce }, new Date());
+        await m.users.updateOne({ _id }, { $set: { emailNonce } });
+        logged += 1;
+      },
+    );
+  }
+  logger.info({ logged }, 'kt: key leaves committing to the email logged');
+  return logged;
 }

@@ -26,6 +26,12 @@ export interface UserDoc {
   passwordChangedAt: Date;
   /** A doctor who chose to be found by name by everyone (absent: not listed). */
   listed?: boolean;
+  /**
+   * The nonce her key leaf commits to her email under (`emailCommitment`, 128 random bits):
+   * given only with an answer to a lookup by that email. Absent only on an account from before
+   * version 2 leaves until the migration `kt-email-commitment-1` logs one for it.
+   */
+  emailNonce?: string;
 }
 
 const userSchema = new Schema<UserDoc>(
@@ -46,6 +52,7 @@ const userSchema = new Schema<UserDoc>(
     createdAt: { type: Date, required: true },
     passwordChangedAt: { type: Date, required: true },
     listed: { type: Boolean },
+    emailNonce: { type: String },
   },
   { versionKey: false, strict: 'throw' },
 );

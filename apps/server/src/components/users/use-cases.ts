@@ -45,7 +45,17 @@ export async function findUsers(
       limit: s.settings.rateLimits.directoryEmailPerIp,
     });
     const user = await userBy(s.models, { kind: 'email', email: query.email });
-    return { users: user ? [toDirectoryUser(user)] : [] };
+    // Her nonce only to someone who already knows her email (a version 2 key leaf commits to it).
+    return {
+      users: user
+        ? [
+            {
+              ...toDirectoryUser(user),
+              ...(user.emailNonce ? { emailNonce: user.emailNonce } : {}),
+            },
+          ]
+        : [],
+    };
   }
   const [coReaders, teamMates, consents] = await Promise.all([
     coReadersOf(s, who.auth.userId),
