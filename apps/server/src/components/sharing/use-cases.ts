@@ -538,50 +538,15 @@ export async function revokeTeamAccess(
   actorId: string,
   teamId: string,
 ): Promise<void> {
-  let current: RecordDoc | null = record;
-  for (let attempt = 0; ; attempt++) {
-    if (!current)
-      throw new AppError({ status: 404, code: 'record-not-found', message: 'No such record.' });
-    const teams = current.teams ?? [];
-    const i = teams.findIndex((t) => t.teamId === teamId);
-    if (i < 0)
-      throw new AppError({
-        status: 404,
-        code: 'not-a-recipient',
-        message: 'This team cannot read the record.',
-      });
-    const based: RecordDoc = current;
-    const result = await withRevClaim(s, based, async () => {
-      const updated = await s.models.records.updateOne(
-        { _id: based._id, rev: based.rev },
-        {
-          $set: {
-            teams: teams.filter((_, j) => j !== i),
-            teamFeedSeqs: teamFeedSeqsOf(based).filter((_, j) => j !== i),
-          },
-          $inc: { rev: 1 },
-        },
-      );
-      // Under the claim: a re-share of the team waits for it (`withRevClaim`).
-      if (updated.matchedCount === 1)
-        await s.models.teamGrants.deleteOne({ _id: teamGrantId(record._id, teamId) });
-      return updated;
-    });
-    if (result?.matchedCount === 1) break;
-    if (attempt >= 4)
-      throw new AppError({
-        status: 409,
-        code: 'version-conflict',
-        message: 'The record keeps changing; try again.',
-      });
-    current = await s.models.records.findById(record._id).lean();
-  }
-  await recordChanged(s, record._id, record.readerIds);
-  await appendAudit(s, {
-    recordId: record._id,
-    ownerId: record.ownerId,
-    actorId,
-    action: 'revoke',
+  const at = (based: RecordDoc) => (based.teams ?? []).findIndex((t) => t.teamId === teamId);
+  await takeOff(s, record, actorId, {
+    named: (current) => at(current) >= 0,
+    notNamed: 'This team cannot read the record.',
+    fields: (based) => ({
+      teams: (based.teams ?? []).filter((_, j) => j !== at(based)),
+      teamFeedSeqs: teamFeedSeqsOf(based).filter((_, j) => j !== at(based)),
+    }),
+    deleteGrant: () => s.models.teamGrants.deleteOne({ _id: teamGrantId(record._id, teamId) }),
   });
 }
 
@@ -610,32 +575,50 @@ export async function revokeAccess(
       message: 'Ask the owner to remove you.',
     });
   }
+  await takeOff(s, record, actorId, {
+    named: (current) => current.readerIds.includes(userId),
+    notNamed: 'This user cannot read the record.',
+    fields: (based) => ({
+      recipients: based.recipients.filter((r) => r.userId !== userId),
+      readerIds: based.readerIds.filter((id) => id !== userId),
+      feedSeqs: feedSeqsOf(based).filter((_, i) => based.readerIds[i] !== userId),
+    }),
+    deleteGrant: () => s.models.grants.deleteOne({ _id: grantId(record._id, userId) }),
+  });
+}
+
+/**
+ * Takes a reader (a person or a team) off the record under its rev claim, re-read and tried
+ * again on a concurrent change, and deletes her grant under the same claim once the record no
+ * longer names her (a re-share waits for it: `withRevClaim`); then tells the open tabs and
+ * records the revoke.
+ * @throws AppError 404 `record-not-found`, `not-a-recipient`; 409 `version-conflict`.
+ */
+async function takeOff(
+  s: Services,
+  record: RecordDoc,
+  actorId: string,
+  reader: {
+    named: (current: RecordDoc) => boolean;
+    /** Why `not-a-recipient`, in words. */
+    notNamed: string;
+    fields: (based: RecordDoc) => Partial<RecordDoc>;
+    deleteGrant: () => Promise<unknown>;
+  },
+): Promise<void> {
   let current: RecordDoc | null = record;
   for (let attempt = 0; ; attempt++) {
     if (!current)
       throw new AppError({ status: 404, code: 'record-not-found', message: 'No such record.' });
-    if (!current.readerIds.includes(userId))
-      throw new AppError({
-        status: 404,
-        code: 'not-a-recipient',
-        message: 'This user cannot read the record.',
-      });
+    if (!reader.named(current))
+      throw new AppError({ status: 404, code: 'not-a-recipient', message: reader.notNamed });
     const based: RecordDoc = current;
     const result = await withRevClaim(s, based, async () => {
       const updated = await s.models.records.updateOne(
         { _id: based._id, rev: based.rev },
-        {
-          $set: {
-            recipients: based.recipients.filter((r) => r.userId !== userId),
-            readerIds: based.readerIds.filter((id) => id !== userId),
-            feedSeqs: feedSeqsOf(based).filter((_, i) => based.readerIds[i] !== userId),
-          },
-          $inc: { rev: 1 },
-        },
+        { $set: reader.fields(based), $inc: { rev: 1 } },
       );
-      // Under the claim: a re-share of the same person waits for it (`withRevClaim`).
-      if (updated.matchedCount === 1)
-        await s.models.grants.deleteOne({ _id: grantId(record._id, userId) });
+      if (updated.matchedCount === 1) await reader.deleteGrant();
       return updated;
     });
     if (result?.matchedCount === 1) break;
