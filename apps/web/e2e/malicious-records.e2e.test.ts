@@ -40,6 +40,7 @@ import {
   requestsEncryptingTo,
   rewriteJson,
   serveAsCurrent,
+  serveOther,
   stopAll,
   storedUser,
   totalHits,
@@ -329,6 +330,32 @@ describe('a malicious server against what a record page shows (real Chromium)', 
     await expectNotShown(page, forged.name);
   });
 
+  // Class 7: every team a record lists must load and verify; one that does not would hide a reader.
+  it('when the server moves a reader off a record’s readers into a team that does not exist, then the record is a tamper warning, never shown without her', async () => {
+    const body = forgedMarker('HIDDEN');
+    const recordId = await createNote(patientPage, 'Blood test', `Ferritin low ${body}`);
+    expect(await shareWith(patientPage, recordId, dana)).toBe('shared');
+    const page = await freshDevice(stage, patient, async (p) => [
+      await rewriteJson<RecordDto>(p, { method: 'GET', path: `/api/records/${recordId}` }, (r) => {
+        const hidden = r.recipients.find((x) => x.userId === danaUser._id);
+        if (!hidden) throw new Error('Dana is not a reader');
+        return {
+          ...r,
+          recipients: r.recipients.filter((x) => x !== hidden),
+          // A team id nobody has: the server answers 404 for it.
+          teams: [
+            ...r.teams,
+            { teamId: 'AAAAAAAAAAAAAAAAAAAAAA', fingerprint: hidden.fingerprint, gen: 1 },
+          ],
+        };
+      }),
+    ]);
+    await go(page, `/records/${recordId}`);
+    await expectSecurityWarning(page);
+    expect(totalHits(attacks)).toBeGreaterThan(0);
+    await expectNotShown(page, body);
+  });
+
   // Class 7: the history table names each version's author from its signed envelope.
   it('when the server names another author in a record’s history, then the forged author is never shown', async () => {
     const forged = await impostor();
@@ -409,6 +436,51 @@ describe('a malicious server against what a record page shows (real Chromium)', 
   });
 
   // Class 7: an old version must be the version asked for (its signed envelope names its number).
+  it('when the server answers the request for one record with another of hers, then that record is never shown, shared or deleted under the first one’s id', async () => {
+    const secret = forgedMarker('OTHER');
+    const asked = await createNote(patientPage, 'Ankle sprain', 'Rest and ice for a week');
+    const other = await createNote(patientPage, `Therapy notes ${secret}`, `Session 4 ${secret}`);
+    attacks.push(
+      await serveOther(
+        patientPage,
+        { method: 'GET', path: `/api/records/${asked}` },
+        `/api/records/${other}`,
+      ),
+    );
+    // Its page and its history: a tamper warning, none of the other record, no Share or Delete.
+    for (const path of [`/records/${asked}`, `/records/${asked}/history`]) {
+      await go(patientPage, path);
+      await expectSecurityWarning(patientPage);
+      await expectNotShown(patientPage, secret);
+    }
+    await go(patientPage, `/records/${asked}`);
+    await expectSecurityWarning(patientPage);
+    for (const name of ['Share…', 'Delete this record…'])
+      expect(await patientPage.getByRole('button', { name }).count()).toBe(0);
+    // Shared from the list (the list names it rightly): the share of the record asked for is
+    // refused, and the other record is not shared in its place.
+    await go(patientPage, '/records');
+    await patientPage
+      .getByRole('checkbox', { name: 'Select Ankle sprain' })
+      .check({ timeout: 60_000 });
+    await patientPage
+      .getByRole('region', { name: 'Selected records' })
+      .getByRole('button', { name: 'Share it…' })
+      .click();
+    const dialog = patientPage.getByRole('dialog');
+    await dialog.getByLabel('Their email address').fill(dana.email);
+    await dialog.getByRole('button', { name: 'Find' }).click();
+    await dialog
+      .getByRole('button', { name: `Share with ${dana.name}` })
+      .click({ timeout: 60_000 });
+    await dialog.getByText(/not shared/).waitFor({ timeout: 60_000 });
+    expect(totalHits(attacks)).toBeGreaterThan(0);
+    for (const id of [asked, other]) {
+      const access = await realJson<AccessListResponse>(patientPage, `/api/records/${id}/access`);
+      expect(access.entries.map((e) => e.userId)).not.toContain(danaUser._id);
+    }
+  });
+
   it('when the server answers the request for version 2 with version 1, then version 1’s words are never shown as version 2', async () => {
     const stale = forgedMarker('STALE');
     const { recordId, v1 } = await noteWithHistory(

@@ -7,7 +7,7 @@ import { PageHead } from '../../app/PageHead';
 import { useWorkspace } from '../../app/workspace';
 import { Banner, Button, Card, uiStyles } from '../../ui';
 import { RecordContentView } from './RecordContentView';
-import { openVersion, type OpenedVersion } from './recordService';
+import { fetchRecordDto, openVersion, type OpenedVersion } from './recordService';
 import { VerificationBanner } from './VerificationBanner';
 import { formatDateTime } from '../../app/dates';
 
@@ -21,7 +21,7 @@ export function HistoryPage() {
   });
   const current = useQuery({
     queryKey: ['record-dto', recordId],
-    queryFn: () => deps.call(endpoints.getRecord, { params: { recordId } }),
+    queryFn: () => fetchRecordDto(deps, recordId),
   });
   // Each version's author and time are shown from its signed envelope (DESIGN §12): every
   // version I can read is opened with every check; the server's authorId and createdAt are
@@ -48,6 +48,7 @@ export function HistoryPage() {
         actions={<Link to={`/records/${recordId}`}>Back to the record</Link>}
       />
       {history.isError ? <Banner tone="bad">{describeError(history.error)}</Banner> : null}
+      {current.isError ? <Banner tone="bad">{describeError(current.error)}</Banner> : null}
       {history.data ? (
         <table className={uiStyles.table}>
           <caption className="visually-hidden">Versions</caption>

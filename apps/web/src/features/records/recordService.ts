@@ -96,7 +96,11 @@ async function grantsOf(
 async function readerTeamsOf(
   deps: RecordDeps,
   teams: readonly RecordTeam[],
-): Promise<ReaderTeam[] | { status: 'team-unverified'; problem: TeamProblem }> {
+): Promise<
+  | ReaderTeam[]
+  | { status: 'team-unverified'; problem: TeamProblem }
+  | { status: 'context-mismatch'; mismatches: ['recipients'] }
+> {
   // A generation this tab's copy of the team does not know yet (the team rotated since): read it again.
   const load = async (t: RecordTeam): Promise<ReaderTeam> => {
     const known = await deps.teams.team(t.teamId);
@@ -104,14 +108,25 @@ async function readerTeamsOf(
     deps.teams.refresh(t.teamId);
     return { team: await deps.teams.team(t.teamId), gen: t.gen };
   };
+  // Every listed team must load and verify. One left out would hide a reader: its fingerprint is
+  // on the list the envelope is checked against, so the record would verify without it.
   const loaded = await Promise.all(
     teams.map((t) =>
-      load(t).catch((error: unknown) => (error instanceof TeamVerificationError ? error : null)),
+      load(t).catch((error: unknown) => {
+        if (error instanceof TeamVerificationError || isApiError(error, 'team-not-found'))
+          return error;
+        throw error;
+      }),
     ),
   );
-  const refused = loaded.find((t) => t instanceof TeamVerificationError);
-  if (refused) return { status: 'team-unverified', problem: refused.result };
-  return loaded.flatMap((t) => (t && !(t instanceof TeamVerificationError) ? [t] : []));
+  const found: ReaderTeam[] = [];
+  for (const t of loaded) {
+    if (t instanceof TeamVerificationError) return { status: 'team-unverified', problem: t.result };
+    // A team that does not exist: the server put a reader on the list under a made-up team.
+    if (t instanceof ApiError) return { status: 'context-mismatch', mismatches: ['recipients'] };
+    found.push(t);
+  }
+  return found;
 }
 
 /**
@@ -128,14 +143,11 @@ function readerListHolds(
   teams: readonly ReaderTeam[],
 ): boolean {
   const distinct = (values: readonly string[]) => new Set(values).size === values.length;
-  const keyHolds = (t: RecordTeam) => {
-    const team = teams.find((r) => r.team.state.teamId === t.teamId && r.gen === t.gen);
-    // A team that could not be loaded is no team reader: its fingerprint must then be
-    // explained like a person's.
-    return (
-      !team || team.team.state.keys.find((k) => k.gen === t.gen)?.fingerprint === t.fingerprint
-    );
-  };
+  // Every listed team was loaded (readerTeamsOf): its key of the listed generation must be the one listed.
+  const keyHolds = (t: RecordTeam) =>
+    teams
+      .find((r) => r.team.state.teamId === t.teamId && r.gen === t.gen)
+      ?.team.state.keys.find((k) => k.gen === t.gen)?.fingerprint === t.fingerprint;
   return (
     distinct(target.recipients.map((r) => r.userId)) &&
     distinct(target.teams.map((t) => t.teamId)) &&
@@ -379,6 +391,33 @@ async function attestationIn(
     if (found) return found;
   }
   return null;
+}
+
+/**
+ * GET record `recordId`. A valid record with another id is refused: it verifies as itself, so
+ * shown or acted on under this id it would let the server swap which record the user reads,
+ * shares or deletes (DESIGN §12).
+ * @throws WrongRecordError when the answer is another record.
+ */
+export async function fetchRecordDto(deps: RecordDeps, recordId: string): Promise<RecordDto> {
+  const dto = await deps.call(endpoints.getRecord, { params: { recordId } });
+  if (dto.id !== recordId) throw new WrongRecordError();
+  return dto;
+}
+
+/** Fetches record `recordId` and opens it (`fetchRecordDto`, then every check of `openRecordDto`). */
+export async function openRecord(deps: RecordDeps, recordId: string): Promise<OpenedRecord> {
+  return openRecordDto(deps, await fetchRecordDto(deps, recordId));
+}
+
+/** The server answered a request for one record with another. */
+export class WrongRecordError extends Error {
+  constructor() {
+    super(
+      'Tamper warning: the server answered with another record than the one asked for. It is not shown, and nothing was done with it.',
+    );
+    this.name = 'WrongRecordError';
+  }
 }
 
 export async function openRecordDto(deps: RecordDeps, dto: RecordDto): Promise<OpenedRecord> {
@@ -1319,10 +1358,7 @@ async function shareRound<T>(
   const prepareNext = async () => {
     for (let recordId = queue.shift(); recordId !== undefined; recordId = queue.shift()) {
       try {
-        const opened = await openRecordDto(
-          deps,
-          await deps.call(endpoints.getRecord, { params: { recordId } }),
-        );
+        const opened = await openRecord(deps, recordId);
         if (opened.status !== 'verified') throw new RecordTamperedError(opened);
         const share = await target.prepare(opened);
         if (share === 'already') settle(recordId, 'already');

@@ -1,15 +1,13 @@
 import { useQuery } from '@tanstack/react-query';
-import { endpoints } from '@medseal/contract';
 import { useWorkspace } from '../../app/workspace';
-import { openRecordDto } from './recordService';
+import { openRecord } from './recordService';
 
 /** Fetches one record and opens it in the worker (verification included). */
 export function useOpenedRecord(recordId: string) {
   const { deps } = useWorkspace();
   return useQuery({
     queryKey: ['record', recordId, deps.stamp],
-    queryFn: async () =>
-      openRecordDto(deps, await deps.call(endpoints.getRecord, { params: { recordId } })),
+    queryFn: () => openRecord(deps, recordId),
     staleTime: 0,
     // Decrypted content is not kept once the page is left: coming back asks the server again,
     // so a revoked reader never sees a cached copy.
