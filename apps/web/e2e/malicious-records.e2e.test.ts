@@ -28,6 +28,7 @@ import { api, registerUser } from './support/api';
 import { createNote, go, register, type Account } from './support/app';
 import { newDevice, type CapturedRequest } from './support/browser';
 import {
+  answerWithout,
   encryptionKeyIdsOf,
   expectNotShown,
   expectSecurityWarning,
@@ -411,6 +412,30 @@ describe('a malicious server against what a record page shows (real Chromium)', 
       expect(when).toContain(String(new Date().getFullYear()));
     }
     await expectNotShown(patientPage, '1999');
+  });
+
+  // Class 7: a reader the directory cannot find is shown by key, never by a name she pinned.
+  it('when the server lists a reader under the id of a person she pinned and makes that person’s lookup fail, then the reader is shown as unknown by key and never under the pinned name', async () => {
+    const recordId = await createNote(patientPage, 'Hearing test', 'Mild loss, left ear');
+    expect(await shareWith(patientPage, recordId, dana)).toBe('shared');
+    const caraUser = await storedUser(suite.server, cara.email);
+    const page = await freshDevice(stage, patient, async (p) => [
+      await rewriteJson<RecordDto>(p, { method: 'GET', path: `/api/records/${recordId}` }, (r) => ({
+        ...r,
+        recipients: r.recipients.map((x) =>
+          x.userId === danaUser._id ? { ...x, userId: caraUser._id } : x,
+        ),
+      })),
+      await answerWithout(
+        p,
+        { method: 'GET', path: `/api/users/${caraUser._id}` },
+        { status: 404, json: { error: { code: 'user-not-found', message: 'No such user.' } } },
+      ),
+    ]);
+    const readers = page.getByRole('list', { name: 'Readers' });
+    await openRecordPage(page, recordId, readers.getByText(/Unknown reader/));
+    expect(totalHits(attacks)).toBeGreaterThan(1);
+    expect(await readers.getByText(cara.name).count()).toBe(0);
   });
 
   // Class 7: the readers shown are people listed with their own keys.

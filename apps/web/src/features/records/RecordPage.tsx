@@ -14,7 +14,7 @@ import { AuthorKeyCheck } from './AuthorKeyCheck';
 import { RecordContentView } from './RecordContentView';
 import type { OpenedRecord, VerifiedRecord } from './opened';
 import { deleteRecord, downloadAttachment, revokeAccess } from './recordService';
-import { useNames } from './useNames';
+import { useNames, useReaderNames } from './useNames';
 import { useOpenedRecord } from './useRecord';
 import { useRecordActions } from './useRecordActions';
 import { VerificationBanner } from './VerificationBanner';
@@ -22,6 +22,7 @@ import { consentForRecord } from '../consents/consents';
 import { ColleagueConsent } from '../consents/ColleagueConsent';
 import { ConsentNote } from '../consents/WrittenWithoutConsent';
 import { TeamMembers } from '../sharing/TeamShare';
+import { fingerprintGroups } from '../sharing/Fingerprint';
 
 export function RecordPage() {
   const { recordId = '' } = useParams();
@@ -32,6 +33,8 @@ export function RecordPage() {
   const { seen } = live;
   useEffect(() => seen(recordId), [seen, recordId]);
   const actions = useRecordActions(opened.data?.status === 'verified' ? opened.data : null);
+  // "Already reads it" only of readers the key book confirmed (useReaderNames).
+  const readerNames = useReaderNames(opened.data?.status === 'verified' ? opened.data.readers : []);
 
   if (opened.isPending) return <p aria-busy="true">Opening the record…</p>;
   if (opened.isError) return <Banner tone="bad">{describeError(opened.error)}</Banner>;
@@ -142,7 +145,12 @@ export function RecordPage() {
       {record.status === 'verified' ? (
         <SharePanel
           open={sharing}
-          target={{ recordIds: [recordId], readers: record.readers.map((r) => r.userId) }}
+          target={{
+            recordIds: [recordId],
+            readers: record.readers
+              .filter((r) => typeof readerNames.get(r.userId) === 'string')
+              .map((r) => r.userId),
+          }}
           onShared={() => {
             setSharing(false);
             refresh();
@@ -276,7 +284,7 @@ function AccessList({
     enabled: verified !== null,
     queryFn: () => deps.call(endpoints.listAccess, { params: { recordId: dto.id } }),
   });
-  const names = useNames(verified?.readers.map((r) => r.userId) ?? []);
+  const names = useReaderNames(verified?.readers ?? []);
   const [confirming, setConfirming] = useState<string | null>(null);
   const [progress, setProgress] = useState<{ stage: string; fraction: number | null } | null>(null);
   // After a revoke the button that opened the dialog goes with its reader: focus moves to this
@@ -312,7 +320,12 @@ function AccessList({
             : 'reader';
     return {
       userId: r.userId,
-      name: r.userId === deps.me.id ? 'You' : (names.get(r.userId) ?? '…'),
+      name:
+        r.userId === deps.me.id
+          ? 'You'
+          : names.get(r.userId) === null
+            ? `Unknown reader (key ${fingerprintGroups(r.fingerprint).join(' ')}): not found in the directory`
+            : (names.get(r.userId) ?? '…'),
       role: entry?.role,
       via,
     };

@@ -1,4 +1,5 @@
 import { useQueries } from '@tanstack/react-query';
+import type { Recipient } from '@medseal/contract';
 import { KeyNotProvenError } from '../../app/transparency';
 import { useWorkspace } from '../../app/workspace';
 
@@ -28,6 +29,26 @@ export function useNames(ids: string[]): Map<string, string> {
     const id = unique[i];
     const name = id ? deps.accountState.nameOf(id, r.data?.name) : undefined;
     if (id && name) names.set(id, name);
+  });
+  return names;
+}
+
+/**
+ * Names of a record's readers, each only where the key book (keys proven in the log) has that
+ * person with exactly the listed key: `null` for a reader it could not find. A pinned name alone
+ * would put a known person's name on a reader whose lookup the server made fail, while another
+ * key reads the record. Absent: still looking.
+ */
+export function useReaderNames(readers: readonly Recipient[]): Map<string, string | null> {
+  const { deps } = useWorkspace();
+  const { unique, results } = usePeople(readers.map((r) => r.userId));
+  const names = new Map<string, string | null>();
+  results.forEach((r, i) => {
+    const id = unique[i];
+    const listed = readers.find((x) => x.userId === id);
+    if (!id || !listed || r.isPending) return;
+    const confirmed = r.data?.fingerprint === listed.fingerprint;
+    names.set(id, confirmed ? (deps.accountState.nameOf(id, r.data?.name) ?? null) : null);
   });
   return names;
 }
