@@ -312,7 +312,7 @@ describe('care teams (real Chromium)', () => {
       /HTTP 404/,
     );
     await adminPage
-      .getByText('Every record shared with the team now uses its new key.')
+      .getByText('Every record the server lists as shared with the team now uses its new key.')
       .waitFor({ timeout: 60_000 });
 
     const rekeyed = await api<{

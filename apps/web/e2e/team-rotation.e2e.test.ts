@@ -223,7 +223,7 @@ describe('a leave whose re-key is interrupted (real Chromium)', () => {
 
     await go(page, `/teams/${team.id}`);
     await page
-      .getByText('Every record shared with the team now uses its new key.')
+      .getByText('Every record the server lists as shared with the team now uses its new key.')
       .waitFor({ timeout: 120_000 });
     expect(await stale()).toBe(0);
 

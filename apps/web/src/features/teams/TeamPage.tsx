@@ -141,8 +141,8 @@ function Rekey({ team }: { team: VerifiedTeam }) {
       {run.isSuccess && progress ? (
         <Banner tone={progress.skipped > 0 ? 'warn' : 'ok'}>
           {progress.skipped > 0
-            ? `${progress.skipped} record(s) could not be re-encrypted now (one failed verification or changed meanwhile); the others use the team’s new key.`
-            : 'Every record shared with the team now uses its new key.'}
+            ? `${progress.skipped} record(s) could not be re-encrypted now (one failed verification or changed meanwhile); the others the server lists use the team’s new key.`
+            : 'Every record the server lists as shared with the team now uses its new key.'}
         </Banner>
       ) : null}
       {run.isError ? <Banner tone="bad">{describeError(run.error)}</Banner> : null}
