@@ -506,6 +506,39 @@ describe('a malicious server against what a record page shows (real Chromium)', 
     }
   });
 
+  it('when the server takes her off a version’s readers in the history and leaves another version out, then that version still opens as hers and the gap is a tamper warning', async () => {
+    const { recordId } = await noteWithHistory(
+      patientPage,
+      'Knee brace',
+      'Wear it at night',
+      'Wear it by day',
+    );
+    attacks.push(
+      await rewriteJson<RecordHistoryResponse>(
+        patientPage,
+        { method: 'GET', path: `/api/records/${recordId}/versions` },
+        (h) => ({
+          ...h,
+          versions: h.versions
+            .filter((v) => v.version !== 1)
+            .map((v) => ({
+              ...v,
+              recipients: v.recipients.filter((r) => r.userId !== patientUser._id),
+            })),
+        }),
+      ),
+    );
+    await go(patientPage, `/records/${recordId}/history`);
+    await patientPage
+      .getByRole('alert')
+      .filter({ hasText: 'left out version 1' })
+      .waitFor({ timeout: 60_000 });
+    await patientPage.getByRole('button', { name: 'Open version 2' }).click({ timeout: 60_000 });
+    await patientPage.getByText('Wear it by day').waitFor({ timeout: 60_000 });
+    expect(totalHits(attacks)).toBeGreaterThan(0);
+    expect(await patientPage.getByText(/Written before it was shared/).count()).toBe(0);
+  });
+
   it('when the server answers the request for version 2 with version 1, then version 1’s words are never shown as version 2', async () => {
     const stale = forgedMarker('STALE');
     const { recordId, v1 } = await noteWithHistory(

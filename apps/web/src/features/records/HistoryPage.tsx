@@ -24,13 +24,16 @@ export function HistoryPage() {
     queryFn: () => fetchRecordDto(deps, recordId),
   });
   // Each version's author and time are shown from its signed envelope (DESIGN §12): every
-  // version I can read is opened with every check; the server's authorId and createdAt are
-  // never shown.
-  const readable = (history.data?.versions ?? [])
-    .filter((v) => v.recipients.some((r) => r.userId === deps.me.id))
-    .map((v) => v.version);
+  // listed version is opened with every check (whether it is for me is what opening it says,
+  // not the server's reader list); the server's authorId and createdAt are never shown.
+  const listed = (history.data?.versions ?? []).map((v) => v.version);
+  // Versions are numbered 1, 2, … with no gap: a missing one was left out. (Up to the last one
+  // listed: the current version may be newer than the list, written since it was fetched.)
+  const missing = Array.from({ length: Math.max(0, ...listed) }, (_, i) => i + 1).filter(
+    (n) => !listed.includes(n),
+  );
   const opened = useQueries({
-    queries: readable.map((n) => ({
+    queries: listed.map((n) => ({
       queryKey: ['version', recordId, n, deps.stamp],
       enabled: !!current.data,
       gcTime: 0,
@@ -38,7 +41,7 @@ export function HistoryPage() {
         current.data ? openVersion(deps, current.data, n) : Promise.reject(new Error('no version')),
     })),
   });
-  const openedBy = new Map(readable.map((n, i) => [n, opened[i]]));
+  const openedBy = new Map(listed.map((n, i) => [n, opened[i]]));
   const [selected, setSelected] = useState<number | null>(null);
   const version = selected === null ? undefined : openedBy.get(selected);
   return (
@@ -49,6 +52,12 @@ export function HistoryPage() {
       />
       {history.isError ? <Banner tone="bad">{describeError(history.error)}</Banner> : null}
       {current.isError ? <Banner tone="bad">{describeError(current.error)}</Banner> : null}
+      {missing.length > 0 ? (
+        <Banner tone="bad">
+          Tamper warning: the server left out version{missing.length === 1 ? '' : 's'}{' '}
+          {missing.join(', ')} of this record’s history.
+        </Banner>
+      ) : null}
       {history.data ? (
         <table className={uiStyles.table}>
           <caption className="visually-hidden">Versions</caption>
@@ -82,12 +91,14 @@ export function HistoryPage() {
                 </td>
                 <td>
                   {/* A version is encrypted to the readers named when it was written; someone given access later reads only the current one (spliced in), on the record page. */}
-                  {v.recipients.some((r) => r.userId === deps.me.id) ? (
+                  {openedBy.get(v.version)?.data?.status === 'not-for-me' ? (
+                    <span className={uiStyles.hint}>
+                      Not encrypted to you (written before it was shared with you)
+                    </span>
+                  ) : (
                     <Button variant="link" onClick={() => setSelected(v.version)}>
                       Open version {v.version}
                     </Button>
-                  ) : (
-                    <span className={uiStyles.hint}>Written before it was shared with you</span>
                   )}
                 </td>
               </tr>
@@ -142,8 +153,9 @@ function Signed({
   opened: UseQueryResult<OpenedVersion> | undefined;
   children: (version: Extract<OpenedVersion, { status: 'verified' }>) => ReactNode;
 }) {
-  if (!opened) return <span className={uiStyles.hint}>not verified (not readable by you)</span>;
-  if (opened.isPending) return <span aria-busy="true">…</span>;
+  if (!opened || opened.isPending) return <span aria-busy="true">…</span>;
+  if (opened.data?.status === 'not-for-me')
+    return <span className={uiStyles.hint}>not verified (not readable by you)</span>;
   if (opened.data?.status !== 'verified')
     return <span className={uiStyles.hint}>not verified</span>;
   return <>{children(opened.data)}</>;
