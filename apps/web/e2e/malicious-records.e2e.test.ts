@@ -331,6 +331,31 @@ describe('a malicious server against what a record page shows (real Chromium)', 
     await expectNotShown(page, forged.name);
   });
 
+  // Class 7: how a reader reads (sealed to by the author, or through a share) comes from what verified.
+  it('when the server says a reader the patient shared with was sealed to by the author, then her row still says shared', async () => {
+    const recordId = await createNote(patientPage, 'Vaccination card', 'Tetanus 2024');
+    expect(await shareWith(patientPage, recordId, dana)).toBe('shared');
+    const page = await freshDevice(stage, patient, async (p) => [
+      await rewriteJson<AccessListResponse>(
+        p,
+        { method: 'GET', path: `/api/records/${recordId}/access` },
+        (b) => ({
+          ...b,
+          entries: b.entries.map((e) =>
+            e.via === 'grant' ? { ...e, via: 'recipient' as const } : e,
+          ),
+        }),
+      ),
+    ]);
+    const row = page
+      .getByRole('list', { name: 'Readers' })
+      .getByRole('listitem')
+      .filter({ hasText: dana.name });
+    await openRecordPage(page, recordId, row);
+    expect(totalHits(attacks)).toBeGreaterThan(0);
+    await expect(row.textContent()).resolves.toContain('shared');
+  });
+
   // Class 7: every team a record lists must load and verify; one that does not would hide a reader.
   it('when the server moves a reader off a record’s readers into a team that does not exist, then the record is a tamper warning, never shown without her', async () => {
     const body = forgedMarker('HIDDEN');

@@ -310,14 +310,16 @@ function AccessList({
     const entry = access.data?.entries.find(
       (e) => e.userId === r.userId && e.fingerprint === r.fingerprint,
     );
+    // From what verified (the server's `via` is its word): a reader the author did not seal this
+    // version to reads it through a share, whose signed grant the record's check accepted.
     const via =
       r.userId === dto.ownerId
         ? 'owner'
         : r.userId === dto.authorId
           ? 'author'
-          : entry?.via === 'grant'
-            ? 'shared'
-            : 'reader';
+          : verified?.signedRecipients.includes(r.fingerprint)
+            ? 'reader'
+            : 'shared';
     return {
       userId: r.userId,
       name:
