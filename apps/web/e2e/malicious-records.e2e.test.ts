@@ -618,6 +618,23 @@ describe('a malicious server against what a record page shows (real Chromium)', 
     ).toEqual([]);
   });
 
+  // Class 8: a doctor's patients come from records that verified, never from the listing alone.
+  it('when the server lists a record under a patient who never shared with the doctor, then that person is not among the doctor’s patients', async () => {
+    const forged = await impostor();
+    const doctor = await freshDevice(stage, dana, async (p) => [
+      await rewriteJson<RecordListResponse>(p, { method: 'GET', path: '/api/records' }, (b) => {
+        const shared = b.records.find((r) => r.ownerId === patientUser._id);
+        return shared ? { ...b, records: [...b.records, { ...shared, ownerId: forged.id }] } : b;
+      }),
+    ]);
+    await go(doctor, '/patients');
+    const patients = doctor.getByRole('list', { name: 'Patients' });
+    await patients.getByRole('link', { name: patient.name }).waitFor({ timeout: 60_000 });
+    await doctor.locator('[aria-busy="true"]').waitFor({ state: 'detached', timeout: 60_000 });
+    expect(totalHits(attacks)).toBeGreaterThan(0);
+    await expectNotShown(doctor, forged.name);
+  });
+
   // Class 11 (DESIGN §13): the patient's signed state has no consent for the intruder, so the
   // page says the record was written without her consent, and the doctor's form takes its
   // default readers only from records she signed and consents she signed: never the intruder.
