@@ -409,14 +409,8 @@ describe('sharing', () => {
     await server.connection
       .collection<{ _id: string; createdAt: Date }>('write_claims')
       .insertOne({ _id: `record:${record.id}:${rev}`, createdAt: new Date(Date.now() - 61_000) });
-    expect(
-      (
-        await patient.api.post(
-          `/records/${record.id}/grants`,
-          await grantBody(patient, doctor, record),
-        )
-      ).status,
-    ).toBe(201);
+    await share(patient, doctor, record);
+    expect((await doctor.api.get(`/records/${record.id}`)).status).toBe(200);
   });
 
   // Two shares of the doctor prepared while she is not a reader: the second is held after its
