@@ -387,9 +387,9 @@ export async function dropAttachmentPackets(
   for (let attempt = 0; attempt < DROP_ATTEMPTS; attempt++) {
     const rev = await revOf();
     if (rev === undefined) return;
+    // withRevClaim runs this only while the record is still at `rev`: the claim keeps out the
+    // writer of the next rev only then.
     const done = await withRevClaim(s, { _id: recordId, rev }, async () => {
-      // The claim keeps out the writer of the next rev only while the record is still at `rev`.
-      if ((await revOf()) !== rev) return false;
       for (const a of await listAttachments(s.models, recordId)) {
         const packets = a.packets ?? [];
         let kept = packets;
