@@ -556,7 +556,7 @@ describe('a malicious server against what a record page shows (real Chromium)', 
     await go(patientPage, `/records/${recordId}/history`);
     await patientPage
       .getByRole('alert')
-      .filter({ hasText: 'left out version 1' })
+      .filter({ hasText: 'left out 1 of the 2 versions' })
       .waitFor({ timeout: 60_000 });
     await patientPage.getByRole('button', { name: 'Open version 2' }).click({ timeout: 60_000 });
     await patientPage.getByText('Wear it by day').waitFor({ timeout: 60_000 });

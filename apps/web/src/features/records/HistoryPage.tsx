@@ -27,11 +27,10 @@ export function HistoryPage() {
   // listed version is opened with every check (whether it is for me is what opening it says,
   // not the server's reader list); the server's authorId and createdAt are never shown.
   const listed = (history.data?.versions ?? []).map((v) => v.version);
-  // Versions are numbered 1, 2, … with no gap: a missing one was left out. (Up to the last one
+  // Versions are numbered 1, 2, … with no gap: one missing was left out. (Up to the last one
   // listed: the current version may be newer than the list, written since it was fetched.)
-  const missing = Array.from({ length: Math.max(0, ...listed) }, (_, i) => i + 1).filter(
-    (n) => !listed.includes(n),
-  );
+  const last = Math.max(0, ...listed);
+  const missing = last - new Set(listed).size;
   const opened = useQueries({
     queries: listed.map((n) => ({
       queryKey: ['version', recordId, n, deps.stamp],
@@ -52,10 +51,10 @@ export function HistoryPage() {
       />
       {history.isError ? <Banner tone="bad">{describeError(history.error)}</Banner> : null}
       {current.isError ? <Banner tone="bad">{describeError(current.error)}</Banner> : null}
-      {missing.length > 0 ? (
+      {missing > 0 ? (
         <Banner tone="bad">
-          Tamper warning: the server left out version{missing.length === 1 ? '' : 's'}{' '}
-          {missing.join(', ')} of this record’s history.
+          Tamper warning: the server left out {missing} of the {last} versions of this record’s
+          history.
         </Banner>
       ) : null}
       {history.data ? (
