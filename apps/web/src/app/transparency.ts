@@ -18,6 +18,14 @@ import type { AccountStateBook } from './accountState';
  *   team the log says she was made a member of by another key is shown to her.
  * - Heads that other people signed into records and grants must be consistent with ours.
  */
+export interface TransparencyDeps {
+  call: Call;
+  crypto: CryptoClient;
+  book: AccountStateBook;
+  /** This account and its unlocked key (self-monitoring). */
+  me: { userId: string; keyHandle: KeyHandle };
+}
+
 /**
  * A person looked up by email: the address asked for, and the nonce the answer brought, under
  * which her key leaf commits to it (a leaf from before such leaves holds the address itself).
@@ -25,14 +33,6 @@ import type { AccountStateBook } from './accountState';
 export interface EmailLookup {
   email: string;
   emailNonce?: string;
-}
-
-export interface TransparencyDeps {
-  call: Call;
-  crypto: CryptoClient;
-  book: AccountStateBook;
-  /** This account and its unlocked key (self-monitoring). */
-  me: { userId: string; keyHandle: KeyHandle };
 }
 
 /** Something the user must see at once (not a failure of one action). */

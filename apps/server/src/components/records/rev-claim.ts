@@ -34,7 +34,8 @@ export async function withRevClaim<T>(
     s,
     revClaimId(record._id, record.rev + 1),
     unchanged,
-    async () => ((await previousChangeDone(s, record)) ? { written: await write() } : undefined),
+    async () =>
+      (await previousChangeDone(s, record, unchanged)) ? { written: await write() } : undefined,
     group,
   );
   return done?.written;
@@ -42,18 +43,19 @@ export async function withRevClaim<T>(
 
 const revClaimId = (recordId: string, rev: number) => `record:${recordId}:${rev}`;
 
-/** Whether the record is still at `rev` once the change that made it gave its claim back. */
+/** Whether the record is still at `rev` (`unchanged`) once the change that made it gave its claim back. */
 async function previousChangeDone(
   s: Services,
   record: Pick<RecordDoc, '_id' | 'rev'>,
+  unchanged: () => Promise<boolean>,
 ): Promise<boolean> {
   const until = Date.now() + PREVIOUS_CHANGE.waitMs;
   for (;;) {
-    const [previous, current] = await Promise.all([
+    const [previous, still] = await Promise.all([
       s.models.claims.findById(revClaimId(record._id, record.rev), { createdAt: 1 }).lean(),
-      s.models.records.findById(record._id, { rev: 1 }).lean(),
+      unchanged(),
     ]);
-    if (current?.rev !== record.rev) return false;
+    if (!still) return false;
     if (!previous || Date.now() - previous.createdAt.getTime() >= STALE_CLAIM_MS) return true;
     if (Date.now() >= until) return false;
     await sleep(PREVIOUS_CHANGE.everyMs);

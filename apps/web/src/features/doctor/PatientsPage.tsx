@@ -6,7 +6,7 @@ import { useWorkspace } from '../../app/workspace';
 import { Banner, Card } from '../../ui';
 import { useRecords, useTeamRecords, withTeamRecords } from '../records/queries';
 import { RecordsPage } from '../records/RecordsPage';
-import type { RecordRow } from '../records/RecordList';
+import { summaryJobOf, type RecordRow } from '../records/RecordList';
 import { useNames } from '../records/useNames';
 import { FirstSteps } from '../onboarding/FirstSteps';
 
@@ -23,14 +23,7 @@ export function PatientsPage() {
     () =>
       withTeamRecords(records.data ?? [], viaTeams.data ?? [])
         .filter((r) => r.ownerId !== deps.me.id)
-        .map((r) => ({
-          id: r.id,
-          version: r.version,
-          ownerId: r.ownerId,
-          authorId: r.authorId,
-          dto: r,
-          author: '',
-        })),
+        .map((r) => ({ ...summaryJobOf(r), author: '' })),
     [records.data, viaTeams.data, deps.me.id],
   );
   useEffect(() => loader.request(rows), [loader, rows]);

@@ -26,6 +26,15 @@ export interface RecordRow extends SummaryJob {
   dto?: RecordDto;
 }
 
+/** The summary job of a listed record: what the loader checks, keyed as it caches it. */
+export const summaryJobOf = (r: RecordDto) => ({
+  id: r.id,
+  version: r.version,
+  ownerId: r.ownerId,
+  authorId: r.authorId,
+  dto: r,
+});
+
 const ROW_HEIGHT = 64;
 
 /** Choosing records to act on together (share several at once); absent: no checkboxes. */

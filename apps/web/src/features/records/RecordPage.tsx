@@ -33,7 +33,7 @@ export function RecordPage() {
   const { seen } = live;
   useEffect(() => seen(recordId), [seen, recordId]);
   const actions = useRecordActions(opened.data?.status === 'verified' ? opened.data : null);
-  // "Already reads it" only of readers the key book confirmed (useReaderNames).
+  // Named, and "already reads it", only where the key book confirmed the reader (useReaderNames).
   const readerNames = useReaderNames(opened.data?.status === 'verified' ? opened.data.readers : []);
 
   if (opened.isPending) return <p aria-busy="true">Opening the record…</p>;
@@ -159,7 +159,12 @@ export function RecordPage() {
         />
       ) : null}
       <div className="no-print">
-        <AccessList record={record} canRevoke={actions.share} onChanged={refresh} />
+        <AccessList
+          record={record}
+          names={readerNames}
+          canRevoke={actions.share}
+          onChanged={refresh}
+        />
         {record.status === 'verified' && record.teams.length > 0 ? (
           <ReaderTeams record={record} />
         ) : null}
@@ -269,10 +274,13 @@ function AttachmentDownload({
  */
 function AccessList({
   record,
+  names,
   canRevoke,
   onChanged,
 }: {
   record: OpenedRecord;
+  /** Its readers' names, where the key book confirmed them (`useReaderNames`). */
+  names: ReadonlyMap<string, string | null>;
   canRevoke: boolean;
   onChanged(): void;
 }) {
@@ -284,7 +292,6 @@ function AccessList({
     enabled: verified !== null,
     queryFn: () => deps.call(endpoints.listAccess, { params: { recordId: dto.id } }),
   });
-  const names = useReaderNames(verified?.readers ?? []);
   const [confirming, setConfirming] = useState<string | null>(null);
   const [progress, setProgress] = useState<{ stage: string; fraction: number | null } | null>(null);
   // After a revoke the button that opened the dialog goes with its reader: focus moves to this

@@ -9,7 +9,7 @@ import { FirstSteps, ShareTip } from '../onboarding/FirstSteps';
 import styles from './records.module.css';
 import { useRecords, useTeamRecords, withTeamRecords } from './queries';
 import { SharePanel } from '../sharing/SharePanel';
-import { RecordList, type RecordRow, type RecordSelection } from './RecordList';
+import { RecordList, summaryJobOf, type RecordRow, type RecordSelection } from './RecordList';
 import { authorFlagsOf } from './authorFlags';
 import { may } from './actions';
 import { useNames } from './useNames';
@@ -33,11 +33,7 @@ export function RecordsPage({ ownerId, title = 'Records' }: { ownerId?: string; 
   const rows: RecordRow[] = useMemo(
     () =>
       visible.map((r) => ({
-        id: r.id,
-        version: r.version,
-        ownerId: r.ownerId,
-        authorId: r.authorId,
-        dto: r,
+        ...summaryJobOf(r),
         isNew: live.fresh.has(r.id) && r.authorId !== deps.me.id,
         author: r.authorId === deps.me.id ? 'you' : (names.get(r.authorId) ?? '…'),
         ...(deps.me.role === 'doctor' && r.ownerId !== deps.me.id
