@@ -277,6 +277,43 @@ describe('records', () => {
     );
     expect(audit.events.map((e) => e.action)).toEqual(['create', 'attach', 'delete']);
   });
+
+  // An upload links its file, stores its chunks, then its document; a permanent delete reads the
+  // record's files once, right after removing the record. One run just before the document is
+  // stored (hooked into the attachment model) does not find it.
+  it('when the owner deletes the record while a file of it is being stored, then the upload answers 404 and nothing of the file is left', async () => {
+    const record = await createRecord(patient, patient, [patient]);
+    const file = await encryptTo([patient.publicKey], 'x-ray bytes', { armor: false });
+    const model = server.connection.models.Attachment;
+    if (!model) throw new Error('Attachment model not registered');
+    const original = model.create.bind(model);
+    let deleted: number | undefined;
+    const spy = jest.spyOn(model, 'create').mockImplementationOnce((async (...args: never[]) => {
+      deleted = (await patient.api.delete(`/records/${record.id}`)).status;
+      return original(...args);
+    }) as never);
+    let up;
+    try {
+      up = await patient.api.request('POST', `/records/${record.id}/attachments`, {
+        raw: { data: new Uint8Array(file), contentType: 'application/octet-stream' },
+      });
+    } finally {
+      spy.mockRestore();
+    }
+    expect(deleted).toBe(204);
+    expect({ status: up.status, code: codeOf(up) }).toEqual({
+      status: 404,
+      code: 'record-not-found',
+    });
+    for (const collection of ['attachments', 'attachment_chunks', 'attachment_links']) {
+      expect({
+        collection,
+        n: await server.connection
+          .collection(collection)
+          .countDocuments({ recordId: record.id } as never),
+      }).toEqual({ collection, n: 0 });
+    }
+  });
 });
 
 describe('attachments', () => {

@@ -561,6 +561,39 @@ describe('sharing', () => {
     expect(await grants.countDocuments({ recordId: record.id } as never)).toBe(0);
   });
 
+  // A share writes its grant under the record's rev claim, then splices; a permanent delete
+  // removes the record, then the grants of the readers it read. One run between the two (hooked
+  // into the grant write) finds no grant for the new reader.
+  it('when the owner deletes the record while a share of it is being stored, then the share answers 404 and no grant of the record is left', async () => {
+    const record = await createRecordAs(patient, patient, [patient]);
+    const model = server.connection.models.Grant;
+    if (!model) throw new Error('Grant model not registered');
+    const original = model.replaceOne.bind(model);
+    let deleted: number | undefined;
+    const spy = jest.spyOn(model, 'replaceOne').mockImplementationOnce((async (
+      ...args: never[]
+    ) => {
+      const written = await original(...args);
+      deleted = (await patient.api.delete(`/records/${record.id}`)).status;
+      return written;
+    }) as never);
+    const body = await grantBody(patient, doctor, record);
+    let res;
+    try {
+      res = await patient.api.post(`/records/${record.id}/grants`, body);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(deleted).toBe(204);
+    expect({ status: res.status, code: codeOf(res) }).toEqual({
+      status: 404,
+      code: 'record-not-found',
+    });
+    expect(
+      await server.connection.collection('grants').countDocuments({ recordId: record.id } as never),
+    ).toBe(0);
+  });
+
   it('when a grant is signed by someone other than the sharer, then 400 bad-signature', async () => {
     const record = await createRecordAs(doctor, patient, [patient, doctor]);
     // The doctor (author) makes the packet, but the grant is signed by another user claiming to be the patient.

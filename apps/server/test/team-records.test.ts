@@ -408,4 +408,38 @@ describe('bad team shares are refused with a stable code and nothing is stored',
       'not-a-recipient',
     );
   });
+
+  // Like a person's share (sharing.test.ts): the team grant is written under the record's claim
+  // before the splice, and a permanent delete run between the two does not find it.
+  it('when the owner deletes the record while a team share of it is being stored, then the share answers 404 and no team grant of the record is left', async () => {
+    const record = await createRecordAs(patient, patient, [patient]);
+    const model = server.connection.models.TeamGrant;
+    if (!model) throw new Error('TeamGrant model not registered');
+    const original = model.replaceOne.bind(model);
+    let deleted: number | undefined;
+    const spy = jest.spyOn(model, 'replaceOne').mockImplementationOnce((async (
+      ...args: never[]
+    ) => {
+      const written = await original(...args);
+      deleted = (await patient.api.delete(`/records/${record.id}`)).status;
+      return written;
+    }) as never);
+    const body = await teamGrantBody(patient, team, record);
+    let res;
+    try {
+      res = await patient.api.post(`/records/${record.id}/teams`, body);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(deleted).toBe(204);
+    expect({ status: res.status, code: codeOf(res) }).toEqual({
+      status: 404,
+      code: 'record-not-found',
+    });
+    expect(
+      await server.connection
+        .collection('team_grants')
+        .countDocuments({ recordId: record.id } as never),
+    ).toBe(0);
+  });
 });

@@ -18,7 +18,7 @@ import {
 import type { Services } from '../../services';
 import { appendAudit } from '../audit/use-cases';
 import { teamForRecords, type RecordTeam } from '../teams/use-cases';
-import { recordChanged } from './access';
+import { recordChanged, recordNotFound } from './access';
 import { linkAttachment, listAttachments } from './attachment-list';
 import {
   chunkId,
@@ -138,7 +138,8 @@ export async function readAttachmentBytes(s: Services, a: AttachmentDoc): Promis
  * current readers and teams (same rule as the record message: checkFileRecipients): its session
  * key packets in the attachment document, the rest in chunks (see AttachmentDoc).
  *
- * @throws AppError 400 message check codes, `team-key-not-current`; 404 `team-not-found`.
+ * @throws AppError 400 message check codes, `team-key-not-current`; 404 `team-not-found`,
+ *   `record-not-found` (deleted while the file was stored).
  */
 export async function uploadAttachment(
   s: Services,
@@ -168,6 +169,15 @@ export async function uploadAttachment(
     packets,
   };
   await s.models.attachments.create(doc);
+  // A permanent delete that read the record's files before this one was stored left it behind:
+  // once the record is gone, the file goes (its link stays, naming nothing: deleting it could
+  // break the chain a delete still reading it follows). A delete of the record after this look
+  // reads its files after it too, this one included.
+  if (!(await s.models.records.exists({ _id: record._id }))) {
+    await deleteByIds(s.models.chunks, storedChunkIds(doc));
+    await s.models.attachments.deleteOne({ _id: id });
+    throw recordNotFound();
+  }
   // No reader is told: a file reaches them through the version that names it, which tells them.
   await recordChanged(s, record._id, []);
   await appendAudit(s, {

@@ -112,8 +112,12 @@ async function spliceIn(
     pkesk: string;
     attachmentPackets: Record<string, string> | undefined;
     publicKey: string;
-    /** Stores the signed grant: first, so a record naming her always has it. */
-    writeGrant: () => Promise<unknown>;
+    /**
+     * Stores the signed grant (first, so a record naming her always has it), and takes it back
+     * when the record turns out deleted: a permanent delete removes the grants of the readers
+     * it read, so it misses one written just before its record delete.
+     */
+    grant: { write: () => Promise<unknown>; remove: () => Promise<unknown> };
     fields: (based: RecordDoc) => Partial<RecordDoc>;
     /** Whether a version already names this reader: a share of the same one that landed while we re-read. */
     already: { in: (based: RecordDoc) => boolean; message: string };
@@ -128,8 +132,11 @@ async function spliceIn(
   const keyIds = await (input.keyIdsOf ?? keyIdsOf)(input.publicKey);
   let current: RecordDoc | null = record;
   for (let attempt = 0; ; attempt++) {
-    if (!current)
+    if (!current) {
+      // Gone since the first read: no record names anyone, so no grant of it is ever right.
+      if (attempt > 0) await input.grant.remove();
       throw new AppError({ status: 404, code: 'record-not-found', message: 'No such record.' });
+    }
     // Two shares of one reader at once (a double click, a retry after a 503): the one re-read
     // after the other landed must not name the reader twice.
     if (input.already.in(current)) throw alreadyRecipient(input.already.message);
@@ -142,7 +149,7 @@ async function spliceIn(
       s,
       based,
       async () => {
-        await input.writeGrant();
+        await input.grant.write();
         // Attachments first, so by the time the new reader can read the record they can open its files.
         for (const a of files ?? (await listAttachments(s.models, record._id))) {
           await addAttachmentPacket(s, a, input.attachmentPackets?.[a._id] ?? input.pkesk, keyIds);
@@ -292,11 +299,11 @@ export async function grantAccessBatch(
 /**
  * After a splice failed: whether it was stored all the same (the record names the grantee: an
  * error after the update, e.g. giving back its claim, or the same share sent again while the
- * first was still running). Then it is a share. Else a grant it wrote stays, unread while the
- * record does not name its grantee (access and the readers list go by readerIds). It is never
- * deleted here, outside the record's claim: a concurrent share of the same record with the same
- * person writes the same grant `_id`, and deleting it could leave a record naming a reader
- * without her signed grant.
+ * first was still running). Then it is a share. Else a grant it wrote stays (unless the record
+ * is gone: spliceIn takes it back then), unread while the record does not name its grantee
+ * (access and the readers list go by readerIds). It is never deleted here, outside the record's
+ * claim: a concurrent share of the same record with the same person writes the same grant
+ * `_id`, and deleting it could leave a record naming a reader without her signed grant.
  */
 async function spliceStuck(s: Services, grant: GrantDoc): Promise<boolean> {
   try {
@@ -401,7 +408,10 @@ async function prepareGrant(
       pkesk: body.pkesk,
       attachmentPackets: body.attachmentPackets,
       publicKey: grantee.publicKey,
-      writeGrant: () => s.models.grants.replaceOne({ _id: stored._id }, stored, { upsert: true }),
+      grant: {
+        write: () => s.models.grants.replaceOne({ _id: stored._id }, stored, { upsert: true }),
+        remove: () => s.models.grants.deleteOne({ _id: stored._id }),
+      },
       fields: (based) => ({
         recipients: [...based.recipients, entry],
         readerIds: [...based.readerIds, grantee._id],
@@ -486,23 +496,27 @@ export async function grantTeamAccess(
   const listed = await checkFilePackets(s, record, body.attachmentPackets, team.key.publicKey);
   const entry = { teamId: body.teamId, fingerprint: team.key.fingerprint, gen: team.key.gen };
   const [feedSeq = UNLISTED] = await s.listing.add(record._id, [teamFeedId(body.teamId)]);
+  const storedId = teamGrantId(record._id, body.teamId);
   await spliceIn(s, record, {
     pkesk: body.pkesk,
     attachmentPackets: body.attachmentPackets,
     publicKey: team.key.publicKey,
-    writeGrant: () =>
-      s.models.teamGrants.replaceOne(
-        { _id: teamGrantId(record._id, body.teamId) },
-        {
-          recordId: record._id,
-          teamId: body.teamId,
-          grantedBy: sharerId,
-          signedGrant: body.signedGrant,
-          at,
-          ...(expiresAt ? { expiresAt } : {}),
-        },
-        { upsert: true },
-      ),
+    grant: {
+      write: () =>
+        s.models.teamGrants.replaceOne(
+          { _id: storedId },
+          {
+            recordId: record._id,
+            teamId: body.teamId,
+            grantedBy: sharerId,
+            signedGrant: body.signedGrant,
+            at,
+            ...(expiresAt ? { expiresAt } : {}),
+          },
+          { upsert: true },
+        ),
+      remove: () => s.models.teamGrants.deleteOne({ _id: storedId }),
+    },
     fields: (based) => ({
       teams: [...(based.teams ?? []), entry],
       teamFeedSeqs: [...teamFeedSeqsOf(based), feedSeq],
