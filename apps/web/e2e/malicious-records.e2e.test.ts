@@ -51,6 +51,8 @@ import {
 } from './support/malicious-server';
 import { browserSuite } from './support/suite';
 import {
+  COMPARE,
+  THEY_MATCH,
   closeDevices,
   editNote,
   freshDevice,
@@ -223,6 +225,37 @@ describe('a malicious server against what a record page shows (real Chromium)', 
     await expectNotShown(second, forgedName);
     await go(second, `/records/${noteId}/history`);
     await second.getByRole('table').getByText(dana.name).waitFor({ timeout: 30_000 });
+    await expectNotShown(second, forgedName);
+  });
+
+  // Class 6 on the Contacts page: the person and the comparison screen go by the pinned name, and
+  // "They match" keeps it (it used to write the directory's name of the day into the pin).
+  it('when the directory renames a doctor she pinned, then Contacts and the comparison call him by the pinned name, and marking his key verified keeps it', async () => {
+    const forgedName = forgedMarker();
+    const ravi = {
+      role: 'doctor' as const,
+      name: 'Dr Ravi Shah',
+      email: 'ravi@clinic.example',
+      password: 'Harbor-Lantern-Quartz-38',
+    };
+    const { id: raviId } = await registerUser(suite.server.baseUrl, ravi);
+    const recordId = await createNote(patientPage, 'Eye test', 'Left eye -1.25');
+    expect(await shareWith(patientPage, recordId, ravi)).toBe('shared');
+    const second = await freshDevice(stage, patient, (page) =>
+      renameInDirectory(page, raviId, forgedName),
+    );
+    const raviCheck = () => second.getByTestId('key-check').filter({ hasText: ravi.name });
+    await go(second, '/contacts');
+    await raviCheck().getByRole('button', { name: COMPARE }).click();
+    const compare = second.getByRole('dialog');
+    await compare.getByRole('button', { name: THEY_MATCH }).waitFor();
+    expect(totalHits(attacks)).toBeGreaterThan(0);
+    await expectNotShown(second, forgedName);
+    await compare.getByRole('button', { name: THEY_MATCH }).click();
+    await raviCheck().getByText('Verified', { exact: true }).waitFor({ timeout: 30_000 });
+    await reloadAndUnlock(second, patient);
+    await go(second, '/contacts');
+    await raviCheck().getByText('Verified', { exact: true }).waitFor({ timeout: 30_000 });
     await expectNotShown(second, forgedName);
   });
 

@@ -44,6 +44,16 @@ describe('contacts (trust on first use)', () => {
     expect(doc.contacts[doctor.id]?.previous).toEqual([FP1]);
   });
 
+  it('when the user marks a pinned key verified while the directory names the person otherwise, then the pin keeps the name and role it had', () => {
+    const renamed = { ...doctor, name: 'Someone Else', role: 'patient' as const };
+    const doc = markVerified(pin(EMPTY_CONTACTS, doctor, FP1, now), renamed, FP1, now);
+    expect(doc.contacts[doctor.id]).toMatchObject({
+      name: doctor.name,
+      role: doctor.role,
+      verified: true,
+    });
+  });
+
   it('when the user says the numbers do not match, then sharing with that key is blocked (a new person, a pinned one, a changed key) until a comparison matches', () => {
     const fresh = markMismatch(EMPTY_CONTACTS, doctor, FP1, now);
     expect(pinStateOf(fresh, doctor.id, FP1).status).toBe('mismatch');

@@ -140,7 +140,8 @@ export function pin(doc: ContactsDoc, person: DirectoryPerson, fp: string, now: 
 
 /**
  * The user compared fingerprints / safety number and confirms this key. For a changed key this
- * is the explicit re-verification that unblocks sharing; the old fingerprint is kept.
+ * is the explicit re-verification that unblocks sharing; the old fingerprint is kept, and so are
+ * the name and role pinned before (the directory's word never replaces them).
  */
 export function markVerified(
   doc: ContactsDoc,
@@ -159,8 +160,8 @@ export function markVerified(
       ...doc.contacts,
       [person.id]: {
         userId: person.id,
-        name: person.name,
-        role: person.role,
+        name: existing?.name ?? person.name,
+        role: existing?.role ?? person.role,
         fingerprint: fp,
         verified: true,
         pinnedAt: existing?.pinnedAt ?? now.toISOString(),

@@ -18,9 +18,8 @@ export function AuthorKeyCheck({ author }: { author: Person }) {
   const [open, setOpen] = useState(false);
   const candidate = useQuery({
     queryKey: ['candidate', author.id, author.fingerprint, contacts.loaded.version],
-    // Named as everywhere in the app (the pinned name), also on the comparison screen.
-    queryFn: () =>
-      toCandidate({ ...author, name: deps.accountState.nameOf(author.id, author.name) }),
+    // Named as everywhere in the app (the pinned name: useCandidate), also on the comparison screen.
+    queryFn: () => toCandidate(author),
     enabled: open,
   });
   return (

@@ -159,8 +159,8 @@ export function TeamShare({
       {chosen ? (
         <>
           <p>
-            <strong>{teamName}</strong> is run by {chosen.admin.name}, who signed every member in.
-            Check {chosen.admin.name}’s key before you share:
+            <strong>{teamName}</strong> is run by {chosen.candidate.person.name}, who signed every
+            member in. Check {chosen.candidate.person.name}’s key before you share:
           </p>
           <PersonKeyCheck
             candidate={chosen.candidate}
@@ -173,7 +173,7 @@ export function TeamShare({
           />
           {step === 'first-contact' && chosen.candidate.state.status === 'new' ? (
             <FirstContact
-              name={chosen.admin.name}
+              name={chosen.candidate.person.name}
               heading={`First time sharing with ${chosen.team.state.name}`}
               what={`${target.recordIds.length === 1 ? 'this record' : 'these records'} through the team`}
               busy={share.isPending}

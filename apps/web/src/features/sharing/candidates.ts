@@ -1,3 +1,4 @@
+import { roleSchema } from '@medseal/contract';
 import type { Person } from '../../app/keyBook';
 import { useWorkspace } from '../../app/workspace';
 import { pin, pinStateNow, whyBlocked } from '../contacts/contactsModel';
@@ -12,17 +13,25 @@ export interface ShareTarget {
   titleOf?(recordId: string): string | undefined;
 }
 
-/** Builds the key check for a person: local fingerprint, safety number, both QR codes, pin state. */
+/**
+ * Builds the key check for a person: local fingerprint, safety number, both QR codes, pin state.
+ * Someone I pinned goes by the name and role I pinned, whatever the directory says today.
+ */
 export function useCandidate() {
   const { deps } = useWorkspace();
   return async (person: Person): Promise<KeyCandidate> => {
+    const pinned = deps.accountState.pinOf(person.id);
     const [safetyNumber, qrPayload, theirQrPayload] = await Promise.all([
       deps.crypto.safetyNumber(deps.key.fingerprint, person.fingerprint),
       deps.crypto.safetyNumberQrPayload(deps.key.fingerprint, person.fingerprint),
       deps.crypto.safetyNumberQrPayload(person.fingerprint, deps.key.fingerprint),
     ]);
     return {
-      person: { id: person.id, name: person.name, role: person.role },
+      person: {
+        id: person.id,
+        name: pinned?.name ?? person.name,
+        role: roleSchema.safeParse(pinned?.role).data ?? person.role,
+      },
       fingerprint: person.fingerprint,
       safetyNumber,
       qrPayload,
