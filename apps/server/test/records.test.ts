@@ -213,6 +213,36 @@ describe('records', () => {
     }
   });
 
+  it('when the doctor who wrote a record is taken off and shared with again until a time, then past it he neither reads, lists nor edits it', async () => {
+    const note = await createRecord(doctor, patient, [patient, doctor]);
+    expect((await patient.api.delete(`/records/${note.id}/grants/${doctor.id}`)).status).toBe(204);
+    const expiresAt = new Date(Date.now() + 60_000);
+    const again = await patient.api.post(
+      `/records/${note.id}/grants`,
+      await grantBody(patient, doctor, note, { expiresAt }),
+    );
+    expect(again.status).toBe(201);
+    const listed = async () =>
+      recordListResponseSchema
+        .parse((await doctor.api.get('/records')).body)
+        .records.map((r) => r.id);
+    expect(await listed()).toContain(note.id);
+    clockAheadMs = expiresAt.getTime() - Date.now() + 1_000;
+    try {
+      expect((await doctor.api.get(`/records/${note.id}`)).status).toBe(404);
+      expect((await doctor.api.get(`/records/${note.id}/versions`)).status).toBe(404);
+      expect(await listed()).not.toContain(note.id);
+      const edit = await doctor.api.put(`/records/${note.id}`, {
+        baseVersion: 1,
+        recipients: to(patient, doctor),
+        message: await armoredTo([patient.publicKey, doctor.publicKey]),
+      });
+      expect(edit.status).toBe(404);
+    } finally {
+      clockAheadMs = 0;
+    }
+  });
+
   it('when a record is deleted, then it, its versions, grants and attachments are gone and the audit trail keeps that it happened', async () => {
     const record = await createRecord(patient, patient, [patient]);
     await share(patient, doctor, record);

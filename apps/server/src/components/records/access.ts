@@ -150,15 +150,16 @@ async function ownRoleOf(
 ): Promise<RecordRole | undefined> {
   if (record.ownerId === userId) return 'owner';
   if (!record.readerIds.includes(userId)) return undefined;
-  if (record.creatorId === userId) return 'author';
   const recordId = record._id;
   const id = grantId(recordId, userId);
   const grant = await s.caches.grants.get(id, async () => ({
     recordId,
     expiresAt: await readGrant(id),
   }));
+  // Also for the record's writer: one taken off and shared with again until a time reads by
+  // that grant (a reader named at creation has none).
   if (grant?.expiresAt && grant.expiresAt.getTime() <= now(s)) return undefined;
-  return 'reader';
+  return record.creatorId === userId ? 'author' : 'reader';
 }
 
 /**
