@@ -169,6 +169,32 @@ describe('storing a consent statement: only the patient, only a good one', () =>
     expect((await storedConsents(patient))[0]?.withdrawnAt).toBeUndefined();
     expect((await putConsent(patient, colleague, { seq: 4, withdraw: true })).status).toBe(200);
   });
+
+  // Two statements based on the same stored one (a save retried after a 503 beside a newer one):
+  // FerretDB v1 can let two updates filtered on the same `seq` both match, the later undoing the
+  // other, so the second must not run while the first does.
+  it('when a statement arrives while a withdrawal based on the same stored one is being stored, then it is refused 409 and the withdrawal stays', async () => {
+    const racer = await registerUser(server.baseUrl, { name: 'Dr Racer', role: 'doctor' });
+    await giveConsent(otherPatient, racer);
+    const model = server.connection.models.Consent;
+    if (!model) throw new Error('Consent model not registered');
+    const original = model.updateOne.bind(model) as (...args: never[]) => Promise<unknown>;
+    let alongside: { status: number; code: string | undefined } | undefined;
+    const spy = jest.spyOn(model, 'updateOne').mockImplementationOnce((async (...args: never[]) => {
+      const res = await putConsent(otherPatient, racer, { seq: 2 });
+      alongside = { status: res.status, code: codeOf(res) };
+      return original(...args);
+    }) as never);
+    try {
+      expect((await putConsent(otherPatient, racer, { seq: 3, withdraw: true })).status).toBe(200);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(alongside).toEqual({ status: 409, code: 'version-conflict' });
+    expect(
+      (await storedConsents(otherPatient)).find((c) => c.subjectId === racer.id),
+    ).toMatchObject({ seq: 3, withdrawnAt: expect.any(String) });
+  });
 });
 
 describe('who reads a patient’s consents', () => {

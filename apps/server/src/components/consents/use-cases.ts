@@ -202,7 +202,9 @@ async function storeConsent(
   const unchanged = async () =>
     (await s.models.consents.findById(id, { seq: 1 }).lean())?.seq === stored.seq;
   const { _id, withdrawnAt, ...fields } = doc;
-  const result = await withClaim(s, `consents:${id}:${doc.seq}`, unchanged, () =>
+  // The claim of the move from the stored statement (not of the new `seq`): two statements based
+  // on the same one never update at once (FerretDB v1 can let both filtered updates match).
+  const result = await withClaim(s, `consents:${id}:${stored.seq + 1}`, unchanged, () =>
     s.models.consents.updateOne(
       { _id, seq: stored.seq },
       withdrawnAt
