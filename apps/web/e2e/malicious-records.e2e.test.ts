@@ -472,6 +472,53 @@ describe('a malicious server against what a record page shows (real Chromium)', 
     await expectNotShown(patientPage, '1999');
   });
 
+  // Class 7: every version of her own record is encrypted to her, so one that is not was changed.
+  it('when the server serves a version of her own record that is not encrypted to her, then its history row is a tamper warning, never “written before it was shared with you”', async () => {
+    const operator = await impostor();
+    const { recordId } = await noteWithHistory(
+      patientPage,
+      'Eye drops',
+      'Twice a day',
+      'Three times a day',
+    );
+    const { message } = await sealRecord({
+      envelope: {
+        recordId: recordId as RecordId,
+        version: 1,
+        ownerId: patientUser._id as UserId,
+        authorId: operator.id as UserId,
+        createdAt: new Date().toISOString(),
+        content: {
+          v: 1,
+          kind: 'note',
+          title: 'Eye drops',
+          date: '2026-01-07',
+          body: 'Twice a day',
+          attachments: [],
+        },
+      },
+      authorKey: operator.key.privateKey,
+      recipientKeys: [operator.key.publicKey],
+    });
+    attacks.push(
+      await rewriteJson<StoredVersion>(
+        patientPage,
+        { method: 'GET', path: `/api/records/${recordId}/versions/1` },
+        (v) => ({ ...v, message }),
+      ),
+    );
+    await go(patientPage, `/records/${recordId}/history`);
+    const first = patientPage.getByRole('row').filter({ hasText: 'Open version 1' });
+    await first
+      .getByRole('cell', { name: /not verified/i })
+      .first()
+      .waitFor({ timeout: 30_000 });
+    expect(totalHits(attacks)).toBeGreaterThan(0);
+    await expectNotShown(patientPage, 'written before it was shared');
+    await first.getByRole('button', { name: 'Open version 1' }).click();
+    await expectSecurityWarning(patientPage);
+  });
+
   // Class 7: a reader the directory cannot find is shown by key, never by a name she pinned.
   it('when the server lists a reader under the id of a person she pinned and makes that person’s lookup fail, then the reader is shown as unknown by key and never under the pinned name', async () => {
     const recordId = await createNote(patientPage, 'Hearing test', 'Mild loss, left ear');

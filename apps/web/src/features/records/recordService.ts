@@ -497,6 +497,10 @@ export async function openVersion(
     },
     { checkRollback: false },
   );
+  // Every version is encrypted to the record's owner (the server refuses one that is not): one
+  // that is not for her was changed, never "written before it was shared with her".
+  if (result.status === 'not-for-me' && dto.ownerId === deps.me.id)
+    return { status: 'context-mismatch', mismatches: ['packets'] };
   if (result.status !== 'verified') return result;
   const parsed = recordContentSchema.safeParse(result.envelope.content);
   if (!parsed.success) return { status: 'unknown-content' };
