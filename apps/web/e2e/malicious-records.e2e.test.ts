@@ -54,6 +54,7 @@ import {
   COMPARE,
   THEY_MATCH,
   closeDevices,
+  downloadExport,
   editNote,
   freshDevice,
   openRecordPage,
@@ -517,6 +518,23 @@ describe('a malicious server against what a record page shows (real Chromium)', 
     await expectNotShown(patientPage, 'written before it was shared');
     await first.getByRole('button', { name: 'Open version 1' }).click();
     await expectSecurityWarning(patientPage);
+  });
+
+  // Class 7, in the export: like the history page, it opens every listed version and counts a gap.
+  it('when the server leaves a version out of the history, then the export names the gap in its README', async () => {
+    const { recordId } = await noteWithHistory(patientPage, 'Blood pressure', '130/85', '125/80');
+    attacks.push(
+      await rewriteJson<RecordHistoryResponse>(
+        patientPage,
+        { method: 'GET', path: `/api/records/${recordId}/versions` },
+        (b) => ({ versions: b.versions.filter((v) => v.version !== 1) }),
+      ),
+    );
+    const files = await downloadExport(patientPage, 'export-passphrase-73');
+    expect(totalHits(attacks)).toBeGreaterThan(0);
+    expect(new TextDecoder().decode(files['README.txt'])).toContain(
+      '“Blood pressure”: the server left out 1 of its 2 versions.',
+    );
   });
 
   // Class 7: a reader the directory cannot find is shown by key, never by a name she pinned.

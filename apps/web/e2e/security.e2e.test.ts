@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { unzipSync } from 'fflate';
 import { newDevice, screenshots, type CapturedRequest } from './support/browser';
 import { browserSuite } from './support/suite';
 import { sealRecord, type RecordId, type UserId } from '@medseal/crypto';
@@ -7,6 +5,7 @@ import { operatorLog } from '@medseal/server/testing';
 import { registerUser } from './support/api';
 import { createNote, go, loginAs, register, type Account } from './support/app';
 import { newRecordId, plantRecord } from './support/malicious-server';
+import { downloadExport } from './support/victim';
 
 const patient: Account = {
   role: 'patient',
@@ -101,19 +100,10 @@ describe('attacks the app must notice (real Chromium, real server, database edit
     await screenshots(page, 'records-list-tampered');
 
     // The export takes only what verifies: the two altered records are left out and named.
-    await page
-      .getByRole('navigation', { name: 'Main' })
-      .getByRole('link', { name: 'Settings' })
-      .click();
-    await page.getByLabel('Export passphrase').fill('export-passphrase-42');
-    const [download] = await Promise.all([
-      page.waitForEvent('download', { timeout: 120_000 }),
-      page.getByRole('button', { name: 'Download export' }).click(),
-    ]);
-    const files = unzipSync(new Uint8Array(readFileSync((await download.path()) ?? '')));
+    const files = await downloadExport(page, 'export-passphrase-42');
     await page
       .getByText(
-        '2 records or files did not pass the checks and were left out; the README in the zip names them.',
+        '2 records, versions or files are not in the export (they did not pass the checks, or the server left them out); the README in the zip names them.',
       )
       .waitFor();
     const names = Object.keys(files).filter((n) => n.startsWith('records/') && !n.endsWith('/'));

@@ -1,7 +1,8 @@
 // What the victim does in the UI during a malicious-server test, written against roles and
 // broad names so the trust fix's UI changes keep working (what the app must provide is listed
 // in the header of each malicious-*.e2e.test.ts file).
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { unzipSync } from 'fflate';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Locator, Page, Request } from 'playwright-core';
@@ -312,4 +313,21 @@ export async function revokeReader(page: Page, recordId: string, name: string): 
   await confirm.click();
   await Promise.race([rekeyed, alerted]);
   await settled(page);
+}
+
+/** Downloads the export from Settings with `passphrase`; resolves with the zip's files by name. */
+export async function downloadExport(
+  page: Page,
+  passphrase: string,
+): Promise<Record<string, Uint8Array>> {
+  await page
+    .getByRole('navigation', { name: 'Main' })
+    .getByRole('link', { name: 'Settings' })
+    .click();
+  await page.getByLabel('Export passphrase').fill(passphrase);
+  const [download] = await Promise.all([
+    page.waitForEvent('download', { timeout: 120_000 }),
+    page.getByRole('button', { name: 'Download export' }).click(),
+  ]);
+  return unzipSync(new Uint8Array(readFileSync((await download.path()) ?? '')));
 }

@@ -217,8 +217,8 @@ function ExportData() {
         {run.isSuccess ? <Banner tone="ok">Exported {run.data.records} records.</Banner> : null}
         {run.data?.omitted ? (
           <Banner tone="bad">
-            {run.data.omitted} records or files did not pass the checks and were left out; the
-            README in the zip names them.
+            {run.data.omitted} records, versions or files are not in the export (they did not pass
+            the checks, or the server left them out); the README in the zip names them.
           </Banner>
         ) : null}
         <Button type="submit" disabled={run.isPending || passphrase.length < 8}>

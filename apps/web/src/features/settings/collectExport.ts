@@ -22,7 +22,8 @@ function authorOf(p: {
  * Everything the export holds, through the app's own open-and-verify path: each record's
  * current version (openRecordDto, with grants and rollback checks), each earlier version I was
  * a reader of (openVersion), and each file named in a verified version (opened against its
- * signed SHA-256). What does not verify is left out and named in `omitted`.
+ * signed SHA-256). What does not verify, and versions the server did not list, are left out and
+ * named in `omitted`.
  */
 export async function collectExport(
   deps: RecordDeps,
@@ -42,6 +43,14 @@ export async function collectExport(
     const { versions: history } = await deps.call(endpoints.recordHistory, {
       params: { recordId: dto.id },
     });
+    // Versions are numbered 1 … current with no gap: one not listed was left out (counted, as on
+    // the history page: a made-up number must not make a list that long).
+    const missing =
+      dto.version - new Set(history.map((v) => v.version).filter((n) => n <= dto.version)).size;
+    if (missing > 0)
+      omitted.push(
+        `“${current.content.title}”: the server left out ${missing} of its ${dto.version} versions.`,
+      );
     const versions: ExportVersion[] = [];
     for (const v of history) {
       if (v.version === dto.version) {
@@ -53,9 +62,10 @@ export async function collectExport(
         });
         continue;
       }
-      // Versions written before it was shared with me were never encrypted to me.
-      if (!v.recipients.some((r) => r.userId === deps.me.id)) continue;
+      // Whether a version is for me is what opening it says, not the server's reader list: one
+      // written before it was shared with me never was (for the owner, every one is: openVersion).
       const opened = await openVersion(deps, dto, v.version);
+      if (opened.status === 'not-for-me') continue;
       if (opened.status === 'verified')
         versions.push({
           version: v.version,
