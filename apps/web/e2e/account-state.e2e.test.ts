@@ -3,7 +3,7 @@
 // new state after the stored one went missing; and a server that fails a save (503) or still
 // holds its claim. Real Chromium, real server and database.
 import { setTimeout as delay } from 'node:timers/promises';
-import { sealSelfBlob } from '@medseal/crypto';
+import { sealRecord, sealSelfBlob, type RecordId, type UserId } from '@medseal/crypto';
 import { api, registerUser } from './support/api';
 import { createNote, go, loginAs, type Account } from './support/app';
 import { newDevice, type CapturedRequest } from './support/browser';
@@ -11,7 +11,10 @@ import {
   ACCOUNT_STATE,
   answerWithout,
   expectSecurityWarning,
+  realJson,
   securityWarnings,
+  serveAsCurrent,
+  type StoredVersion,
 } from './support/malicious-server';
 import { browserSuite } from './support/suite';
 import {
@@ -123,6 +126,67 @@ describe('the account state (real Chromium)', () => {
     await reloadAndUnlock(page, patient);
     await page.getByText('Allergy list').waitFor({ timeout: 60_000 });
     expect(await page.getByText(/rolled back|security warning/i).count()).toBe(0);
+  });
+
+  // A version seen only here is what keeps this device from taking an older one for current after
+  // a reload: a save of it the server refuses is said, and tried again until it is stored.
+  it('when the server refuses to save the versions she opened, then the app warns and keeps trying, and once saved an older version after a reload is refused', async () => {
+    const patient = account('patient');
+    const me = await registerUser(suite.server.baseUrl, patient);
+    const page = await extraDevice(suite.browser, captured);
+    await loginAs(page, suite.server.baseUrl, patient);
+    const recordId = await createNote(page, 'Thyroid', 'TSH 2.1');
+    const v1 = await realJson<StoredVersion>(page, `/api/records/${recordId}/versions/1`);
+    // Version 2, from her other device (written here in Node: this device has not seen it).
+    const { message } = await sealRecord({
+      envelope: {
+        recordId: recordId as RecordId,
+        version: 2,
+        ownerId: me.id as UserId,
+        authorId: me.id as UserId,
+        createdAt: new Date().toISOString(),
+        content: {
+          v: 1,
+          kind: 'note',
+          title: 'Thyroid',
+          date: '2026-12-07',
+          body: 'TSH 3.4',
+          attachments: [],
+        },
+      },
+      authorKey: me.key.privateKey,
+      recipientKeys: [me.key.publicKey],
+    });
+    await api(me.session, 'PUT', `/records/${recordId}`, {
+      baseVersion: 1,
+      recipients: [{ userId: me.id, fingerprint: me.key.fingerprint }],
+      message,
+    });
+    const refuse = await answerWithout(
+      page,
+      { method: 'PUT', path: ACCOUNT_STATE.path },
+      {
+        status: 503,
+        json: {
+          error: { code: 'database-unavailable', message: 'The database is not answering.' },
+        },
+      },
+    );
+    // A reload: this tab still has version 1 in memory.
+    await reloadAndUnlock(page, patient);
+    await go(page, `/records/${recordId}`);
+    await page.getByText('TSH 3.4').waitFor({ timeout: 60_000 });
+    const unsaved = page.getByRole('alert').filter({ hasText: 'could not save which versions' });
+    await unsaved.waitFor({ timeout: 60_000 });
+    await refuse.stop();
+    expect(refuse.hits).toBeGreaterThan(0);
+    await unsaved.waitFor({ state: 'detached', timeout: 60_000 });
+
+    await serveAsCurrent(page, recordId, v1);
+    await reloadAndUnlock(page, patient);
+    await go(page, `/records/${recordId}`);
+    await expectSecurityWarning(page);
+    expect(await page.getByText('TSH 2.1').count()).toBe(0);
   });
 
   // CI, 2026-12-05: one 503 under load at login could stop a whole session with a security warning.

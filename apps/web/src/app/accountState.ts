@@ -186,6 +186,12 @@ export class AccountStateBook {
   private view: AccountState;
   private saving: Promise<void> = Promise.resolve();
   private timer: ReturnType<typeof setTimeout> | undefined;
+  /** Why the versions seen here are not saved yet (the last save failed), else null. */
+  private seenFailure: unknown = null;
+  /** The wait before trying again to save the versions seen (doubles while saves fail). */
+  private retryMs = SEEN_SAVE_MS.retry;
+  /** Whether failed saves of versions seen are tried again (while the workspace is open: `keepSaving`). */
+  private retrying = false;
   private readonly listeners = new Set<() => void>();
   /** Changes when pins change (not when a record version is noted): used in query keys. */
   pinsRevision = 0;
@@ -369,11 +375,23 @@ export class AccountStateBook {
     await this.flush();
   }
 
-  /** Remembers that `version` of a record verified; saved within a second. */
+  /**
+   * Remembers that `version` of a record verified; saved within a second, and tried again while
+   * saving fails (`unsavedSeen` says so meanwhile).
+   */
   noteSeen(recordId: string, version: number): void {
     if ((this.highestSeen(recordId) ?? 0) >= version) return;
     this.seen.set(recordId, version);
-    this.timer ??= setTimeout(() => void this.flush().catch(() => undefined), 1000);
+    this.saveSeenIn(SEEN_SAVE_MS.first);
+  }
+
+  /**
+   * Why versions of records verified here are not saved yet, else null. Until they are, another
+   * device, or this one after a reload, cannot tell those records' older versions from current
+   * ones (a server that refuses the save could then serve them).
+   */
+  get unsavedSeen(): unknown {
+    return this.seenFailure;
   }
 
   /** Applies a change to the pins (or consents) and saves it before resolving. */
@@ -405,7 +423,42 @@ export class AccountStateBook {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     this.saving = this.saving.catch(() => undefined).then(() => this.save());
+    this.saving.then(
+      () => this.afterSave(null),
+      (error: unknown) => this.afterSave(error),
+    );
     return this.saving;
+  }
+
+  private saveSeenIn(ms: number): void {
+    this.timer ??= setTimeout(() => void this.flush().catch(() => undefined), ms);
+  }
+
+  /**
+   * Tries failed saves of versions seen again until the returned `stop` (the workspace closes:
+   * the key is locked then).
+   */
+  keepSaving(): () => void {
+    this.retrying = true;
+    if (this.seenFailure !== null) this.saveSeenIn(this.retryMs);
+    return () => {
+      this.retrying = false;
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = undefined;
+    };
+  }
+
+  /** Versions seen that a failed save left unsaved are said (`unsavedSeen`) and tried again. */
+  private afterSave(error: unknown): void {
+    const failure = error !== null && this.seen.size > 0 ? error : null;
+    if (failure === null) this.retryMs = SEEN_SAVE_MS.retry;
+    else if (this.retrying) {
+      this.saveSeenIn(this.retryMs);
+      this.retryMs = Math.min(this.retryMs * 2, SEEN_SAVE_MS.lastRetry);
+    }
+    if (failure === this.seenFailure) return;
+    this.seenFailure = failure;
+    this.emit();
   }
 
   /** Applies a change that re-renders nothing (pins unchanged) and saves it before resolving. */
@@ -473,3 +526,6 @@ export class AccountStateBook {
 }
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** When versions seen are saved: a second after the first, then, while saves fail, again and again. */
+const SEEN_SAVE_MS = { first: 1_000, retry: 2_000, lastRetry: 30_000 };

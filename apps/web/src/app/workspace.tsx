@@ -136,6 +136,7 @@ function OpenWorkspace({
   const live = useLiveRecords(liveFeed);
   const search = useMemo(() => newSearch(), [newSearch]);
   useEffect(() => () => search.close(), [search]);
+  useEffect(() => book.keepSaving(), [book]);
   const transparency = useMemo(
     () =>
       new KeyTransparency({
@@ -233,6 +234,7 @@ function OpenWorkspace({
   return (
     <WorkspaceContext.Provider value={value}>
       <TransparencyAlerts transparency={transparency} book={book} />
+      <UnsavedSeen book={book} />
       {selfCheck.isError && !transparency.alerts.some((a) => a.kind === 'log-refused') ? (
         <Banner
           tone="bad"
@@ -259,6 +261,24 @@ function OpenWorkspace({
       ) : null}
       {children}
     </WorkspaceContext.Provider>
+  );
+}
+
+/** A security warning while the versions of records verified here cannot be saved (the server refuses). */
+function UnsavedSeen({ book }: { book: AccountStateBook }) {
+  const failure = useSyncExternalStore(
+    (listener) => book.subscribe(listener),
+    () => book.unsavedSeen,
+  );
+  if (failure === null) return null;
+  return (
+    <Banner
+      tone="bad"
+      title="Security warning: Medseal could not save which versions of your records you have seen."
+    >
+      {describeError(failure)} Until it can, your other devices, and this one after a reload, cannot
+      tell an older copy of the records you opened since from the current one. Medseal keeps trying.
+    </Banner>
   );
 }
 
