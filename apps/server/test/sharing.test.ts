@@ -9,6 +9,7 @@ import {
   type UserId,
 } from '@medseal/crypto';
 import {
+  MAX_RECORD_READERS,
   accessListResponseSchema,
   attachmentPacketsResponseSchema,
   recordListResponseSchema,
@@ -592,6 +593,26 @@ describe('sharing', () => {
     expect(
       await server.connection.collection('grants').countDocuments({ recordId: record.id } as never),
     ).toBe(0);
+  });
+
+  // Creates and updates name at most MAX_RECORD_READERS; a share past it would leave a record no
+  // one could write again with everyone on it.
+  it('when a record already has as many readers as a version may name, then a share is 400 too-many-readers and nothing is stored', async () => {
+    const record = await createRecordAs(patient, patient, [patient]);
+    const records = server.connection.collection<{ _id: string; readerIds: string[] }>('records');
+    const others = Array.from({ length: MAX_RECORD_READERS - 1 }, (_, i) => `reader-${i}`);
+    await records.updateOne({ _id: record.id }, { $set: { readerIds: [patient.id, ...others] } });
+    const before = await storedRecord(record.id);
+    const res = await patient.api.post(
+      `/records/${record.id}/grants`,
+      await grantBody(patient, doctor, record),
+    );
+    expect({ status: res.status, code: codeOf(res) }).toEqual({
+      status: 400,
+      code: 'too-many-readers',
+    });
+    expect(await storedRecord(record.id)).toEqual(before);
+    expect(await storedGrant(record.id, doctor.id)).toBeNull();
   });
 
   it('when a grant is signed by someone other than the sharer, then 400 bad-signature', async () => {

@@ -3,6 +3,7 @@
 // a removed member gets 404 at once; a member writes for her team; the admin re-keys after a
 // leave; bad input is refused with a stable code and nothing is stored.
 import { generateTeamKey } from '@medseal/crypto';
+import { MAX_RECORD_TEAMS } from '@medseal/contract';
 import type {
   AccessListResponse,
   AuditTrailResponse,
@@ -407,6 +408,33 @@ describe('bad team shares are refused with a stable code and nothing is stored',
     expect(codeOf(await patient.api.delete(`/records/${record.id}/teams/${team.id}`))).toBe(
       'not-a-recipient',
     );
+  });
+
+  it('when a record is already shared with as many teams as a version may name, then a team share is 400 too-many-teams and nothing is stored', async () => {
+    const record = await createRecordAs(patient, patient, [patient]);
+    const full = Array.from({ length: MAX_RECORD_TEAMS }, (_, i) => ({
+      teamId: `team-${i}`,
+      fingerprint: 'A'.repeat(40),
+      gen: 1,
+    }));
+    await server.connection
+      .collection<{ _id: string }>('records')
+      .updateOne({ _id: record.id }, { $set: { teams: full } });
+    const before = await storedRecord(record.id);
+    const res = await patient.api.post(
+      `/records/${record.id}/teams`,
+      await teamGrantBody(patient, team, record),
+    );
+    expect({ status: res.status, code: codeOf(res) }).toEqual({
+      status: 400,
+      code: 'too-many-teams',
+    });
+    expect(await storedRecord(record.id)).toEqual(before);
+    expect(
+      await server.connection
+        .collection<{ _id: string }>('team_grants')
+        .findOne({ _id: `${record.id}:${team.id}` }),
+    ).toBeNull();
   });
 
   // Like a person's share (sharing.test.ts): the team grant is written under the record's claim

@@ -25,7 +25,11 @@ export type TeamRecipient = z.infer<typeof teamRecipientSchema>;
 /** A team on a stored record: its key generation is what a re-key after a rotation looks at. */
 export const recordTeamSchema = teamRecipientSchema.extend({ gen: z.number().int().min(1) });
 export type RecordTeam = z.infer<typeof recordTeamSchema>;
-const teamRecipients = z.array(teamRecipientSchema).max(16).optional();
+/** The most people a record version is encrypted to (creates, updates and shares alike). */
+export const MAX_RECORD_READERS = 64;
+/** The most care teams a record version is encrypted to (creates, updates and shares alike). */
+export const MAX_RECORD_TEAMS = 16;
+const teamRecipients = z.array(teamRecipientSchema).max(MAX_RECORD_TEAMS).optional();
 
 const recordMessage = armoredSchema(MAX_RECORD_MESSAGE_CHARS);
 
@@ -44,7 +48,7 @@ export const createRecordRequestSchema = z
     /** Made by the client (128 random bits), because the signed envelope names it. */
     recordId: idSchema,
     ownerId: idSchema,
-    recipients: z.array(recipientSchema).min(1).max(64),
+    recipients: z.array(recipientSchema).min(1).max(MAX_RECORD_READERS),
     /** Teams the author is a member of, encrypted to with their current key. */
     teams: teamRecipients,
     message: recordMessage,
@@ -55,7 +59,7 @@ export type CreateRecordRequest = z.infer<typeof createRecordRequestSchema>;
 export const updateRecordRequestSchema = z
   .object({
     baseVersion: z.number().int().min(1),
-    recipients: z.array(recipientSchema).min(1).max(64),
+    recipients: z.array(recipientSchema).min(1).max(MAX_RECORD_READERS),
     /** Teams the record is shared with (a team left out stops reading), each with its current key. */
     teams: teamRecipients,
     message: recordMessage,

@@ -134,6 +134,7 @@ export const sharingEndpoints = {
       'recipient-mismatch',
       'not-a-message',
       'already-recipient',
+      'too-many-readers',
     ],
   }),
   grantAccessBatch: endpoint({
@@ -142,7 +143,7 @@ export const sharingEndpoints = {
     summary:
       'Share several records at once: each grant is checked, authorized (share on its record) and stored exactly as by POST /records/:recordId/grants, on its own. ' +
       'One refused grant does not stop the others and leaves nothing of itself stored; its result carries the code that endpoint would answer with ' +
-      '(record-not-found, forbidden, no-consent, user-not-found, bad-grant, bad-signature, fingerprint-mismatch, recipient-mismatch, not-a-message, already-recipient, version-conflict, database-unavailable).',
+      '(record-not-found, forbidden, no-consent, user-not-found, bad-grant, bad-signature, fingerprint-mismatch, recipient-mismatch, not-a-message, already-recipient, too-many-readers, version-conflict, database-unavailable).',
     tag: 'sharing',
     auth: 'session',
     body: grantBatchRequestSchema,
@@ -192,6 +193,7 @@ export const sharingEndpoints = {
       'team-key-not-current',
       'not-a-message',
       'already-recipient',
+      'too-many-teams',
     ],
   }),
   revokeTeamAccess: endpoint({

@@ -50,6 +50,10 @@ const FRIENDLY: Record<string, string> = {
     'This patient has not let you write records for them (or stopped it). They can allow it when they share a record with you, or on their Contacts page.',
   // Sharing and revoking (the server's messages for these name packets and grants).
   'already-recipient': 'They can already read this record.',
+  'too-many-readers':
+    'This record already has as many readers as a record can have. Revoke someone first. Nothing was shared.',
+  'too-many-teams':
+    'This record is already shared with as many care teams as a record can be. Stop sharing with one first. Nothing was shared.',
   'user-not-found': 'That person does not use Medseal (any more).',
   'fingerprint-mismatch':
     'Their key changed while you were sharing. Find them again and compare numbers before you share.',

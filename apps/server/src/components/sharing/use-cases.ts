@@ -8,6 +8,7 @@ import type {
   TeamAccessEntry,
   TeamGrantRequest,
 } from '@medseal/contract';
+import { MAX_RECORD_READERS, MAX_RECORD_TEAMS } from '@medseal/contract';
 import { describeError, toAppError } from '../../lib/error-handler';
 import { AppError } from '../../lib/errors';
 import type { AuthContext } from '../../lib/routing';
@@ -73,6 +74,18 @@ const alreadyRecipient = (message: string) =>
   new AppError({ status: 409, code: 'already-recipient', message });
 
 /**
+ * 400 `too-many-readers` / `too-many-teams`: a version may name no more (the contract's limits
+ * for creates and updates); a share past them would leave a record no one could write again
+ * with everyone on it.
+ */
+const noRoomFor = (what: 'readers' | 'teams', most: number) =>
+  new AppError({
+    status: 400,
+    code: `too-many-${what}`,
+    message: `A record can have at most ${most} ${what}.`,
+  });
+
+/**
  * Checks a share's file packets before anything is stored (a refused share leaves no grant):
  * each names a file of the record and is for `publicKey`. Returns the files listed (asked only
  * when packets name files, as most shares name none), for the splice to reuse.
@@ -103,7 +116,8 @@ async function checkFilePackets(
  * by then, `withRevClaim`); the message update is filtered on `rev`, so a concurrent change makes
  * us re-read and try again instead of losing a packet. The file packets were checked before
  * (`checkFilePackets`).
- * @throws AppError 404 `record-not-found`; 409 `version-conflict`, `already-recipient`.
+ * @throws AppError 400 `too-many-readers`, `too-many-teams`; 404 `record-not-found`; 409
+ *   `version-conflict`, `already-recipient`.
  */
 async function spliceIn(
   s: Services,
@@ -119,8 +133,11 @@ async function spliceIn(
      */
     grant: { write: () => Promise<unknown>; remove: () => Promise<unknown> };
     fields: (based: RecordDoc) => Partial<RecordDoc>;
-    /** Whether a version already names this reader: a share of the same one that landed while we re-read. */
-    already: { in: (based: RecordDoc) => boolean; message: string };
+    /**
+     * Why this reader cannot be added to `based`, else undefined: already a reader (a share of
+     * the same one that landed while we re-read) or no room left. Checked again on each re-read.
+     */
+    refusal: (based: RecordDoc) => AppError | undefined;
     /** The record's attachments listed after `record` was read (a batch lists all its records' at once). */
     listed?: AttachmentDoc[];
     /** The batch's claims (a batch takes them together). */
@@ -139,7 +156,8 @@ async function spliceIn(
     }
     // Two shares of one reader at once (a double click, a retry after a 503): the one re-read
     // after the other landed must not name the reader twice.
-    if (input.already.in(current)) throw alreadyRecipient(input.already.message);
+    const refused = input.refusal(current);
+    if (refused) throw refused;
     const message = await splicePacket(current.message, input.pkesk, keyIds);
     const based: RecordDoc = current;
     // A list made after `based` was read holds every file a version up to `based` names; after a
@@ -180,7 +198,7 @@ async function spliceIn(
  * filtered on `rev`, so a concurrent change makes us re-read and try again instead of losing
  * a packet.
  *
- * @throws AppError 400 `bad-grant`, `bad-signature`, `recipient-mismatch`, 404 `user-not-found`, 409 `already-recipient`.
+ * @throws AppError 400 `bad-grant`, `bad-signature`, `recipient-mismatch`, `too-many-readers`, 404 `user-not-found`, 409 `already-recipient`.
  */
 export async function grantAccess(
   s: Services,
@@ -358,11 +376,14 @@ async function prepareGrant(
   const grantee = await granteeOf(body.granteeUserId);
   if (!grantee)
     throw new AppError({ status: 404, code: 'user-not-found', message: 'No such user.' });
-  const already = {
-    in: (based: RecordDoc) => based.readerIds.includes(grantee._id),
-    message: 'This user can already read the record.',
-  };
-  if (already.in(record)) throw alreadyRecipient(already.message);
+  const refusal = (based: RecordDoc) =>
+    based.readerIds.includes(grantee._id)
+      ? alreadyRecipient('This user can already read the record.')
+      : based.readerIds.length >= MAX_RECORD_READERS
+        ? noRoomFor('readers', MAX_RECORD_READERS)
+        : undefined;
+  const refused = refusal(record);
+  if (refused) throw refused;
   const grant = await checkGrant({
     signedGrant: body.signedGrant,
     signerPublicKey: sharer.publicKey,
@@ -417,7 +438,7 @@ async function prepareGrant(
         readerIds: [...based.readerIds, grantee._id],
         feedSeqs: [...feedSeqsOf(based), feedSeq],
       }),
-      already,
+      refusal,
       ...(listed ? { listed } : {}),
       ...(batch.claims ? { claims: batch.claims } : {}),
       ...(batch.keyIdsOf ? { keyIdsOf: batch.keyIdsOf } : {}),
@@ -447,8 +468,8 @@ async function prepareGrant(
  * re-encryption: the cost depends neither on the record's size nor on the team's). From then
  * on every current member reads the record, and only while she is one.
  *
- * @throws AppError 404 `team-not-found`; 400 `bad-grant`, `bad-signature`, `team-key-not-current`;
- *   409 `already-recipient`.
+ * @throws AppError 404 `team-not-found`; 400 `bad-grant`, `bad-signature`, `team-key-not-current`,
+ *   `too-many-teams`; 409 `already-recipient`.
  */
 export async function grantTeamAccess(
   s: Services,
@@ -463,11 +484,14 @@ export async function grantTeamAccess(
   if (!team) throw new AppError({ status: 404, code: 'team-not-found', message: 'No such team.' });
   if (!sharer)
     throw new AppError({ status: 401, code: 'unauthenticated', message: 'Log in first.' });
-  const already = {
-    in: (based: RecordDoc) => (based.teams ?? []).some((t) => t.teamId === body.teamId),
-    message: 'This team can already read the record.',
-  };
-  if (already.in(record)) throw alreadyRecipient(already.message);
+  const refusal = (based: RecordDoc) =>
+    (based.teams ?? []).some((t) => t.teamId === body.teamId)
+      ? alreadyRecipient('This team can already read the record.')
+      : (based.teams ?? []).length >= MAX_RECORD_TEAMS
+        ? noRoomFor('teams', MAX_RECORD_TEAMS)
+        : undefined;
+  const refused = refusal(record);
+  if (refused) throw refused;
   const grant = await checkTeamGrant({
     signedGrant: body.signedGrant,
     signerPublicKey: sharer.publicKey,
@@ -521,7 +545,7 @@ export async function grantTeamAccess(
       teams: [...(based.teams ?? []), entry],
       teamFeedSeqs: [...teamFeedSeqsOf(based), feedSeq],
     }),
-    already,
+    refusal,
     ...(listed ? { listed } : {}),
   });
   await recordChanged(s, record._id, record.readerIds);
