@@ -17,6 +17,7 @@ import {
 } from '@medseal/contract';
 import type { AttachmentDoc, ChunkDoc } from '../src/components/records/model';
 import { ApiClient, codeOf } from './helpers/client';
+import { encryptTo } from './helpers/pgp';
 import { createRecordAs, grantBody, recipientsOf, sealFor, share } from './helpers/records';
 import { registerUser, type TestUser } from './helpers/users';
 import { freshTestDatabaseUri } from '@medseal/devdb/test-database';
@@ -593,6 +594,42 @@ describe('sharing', () => {
     expect(
       await server.connection.collection('grants').countDocuments({ recordId: record.id } as never),
     ).toBe(0);
+  });
+
+  // An upload is checked against the record's readers, then its chunks are written, then its
+  // document: a share landing in between (hooked into the chunk writes) lists the record's files
+  // without it, so the new reader would have no packet for the file.
+  it('when a share lands while a file is being stored, then the upload is 409 version-conflict and nothing of the file is left', async () => {
+    const record = await createRecordAs(patient, patient, [patient]);
+    const file = await encryptTo([patient.publicKey], 'x-ray bytes', { armor: false });
+    const model = server.connection.models.AttachmentChunk;
+    if (!model) throw new Error('AttachmentChunk model not registered');
+    const original = model.create.bind(model) as (...args: never[]) => Promise<unknown>;
+    const spy = jest.spyOn(model, 'create').mockImplementationOnce((async (...args: never[]) => {
+      await share(patient, doctor, record);
+      return original(...args);
+    }) as never);
+    let up;
+    try {
+      up = await patient.api.request('POST', `/records/${record.id}/attachments`, {
+        raw: { data: new Uint8Array(file), contentType: 'application/octet-stream' },
+      });
+    } finally {
+      spy.mockRestore();
+    }
+    expect({ status: up.status, code: codeOf(up) }).toEqual({
+      status: 409,
+      code: 'version-conflict',
+    });
+    for (const collection of ['attachments', 'attachment_chunks']) {
+      expect({
+        collection,
+        n: await server.connection
+          .collection(collection)
+          .countDocuments({ recordId: record.id } as never),
+      }).toEqual({ collection, n: 0 });
+    }
+    expect((await doctor.api.get(`/records/${record.id}`)).status).toBe(200);
   });
 
   // Creates and updates name at most MAX_RECORD_READERS; a share past it would leave a record no

@@ -300,6 +300,7 @@ export const recordEndpoints = {
       'no-consent',
       'team-not-found',
       'team-key-not-current',
+      'version-conflict',
       'too-many-uploads',
       'unsupported-content-encoding',
     ],

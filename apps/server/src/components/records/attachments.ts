@@ -1,7 +1,9 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Response } from 'express';
 import type { AttachmentInfo, AttachmentPacketsResponse } from '@medseal/contract';
 import { MAX_ATTACHMENT_BYTES } from '@medseal/contract';
 import { toBuffer } from '../../lib/bytes';
+import { DB_TIMEOUTS } from '../../lib/db';
 import { deleteByIds } from '../../lib/store';
 import { AppError } from '../../lib/errors';
 import { newId } from '../../lib/ids';
@@ -32,6 +34,13 @@ import { withRevClaim } from './rev-claim';
 
 /** 1 MiB chunks: far below the 16 MiB document limit, few round trips. */
 export const CHUNK_BYTES = 1024 * 1024;
+
+const fileReadersChanged = () =>
+  new AppError({
+    status: 409,
+    code: 'version-conflict',
+    message: 'The record’s readers changed while the file was stored; encrypt it again and resend.',
+  });
 
 const attachmentNotFound = () =>
   new AppError({ status: 404, code: 'attachment-not-found', message: 'No such attachment.' });
@@ -139,7 +148,8 @@ export async function readAttachmentBytes(s: Services, a: AttachmentDoc): Promis
  * key packets in the attachment document, the rest in chunks (see AttachmentDoc).
  *
  * @throws AppError 400 message check codes, `team-key-not-current`; 404 `team-not-found`,
- *   `record-not-found` (deleted while the file was stored).
+ *   `record-not-found` (deleted while the file was stored); 409 `version-conflict` (the record
+ *   changed while it was stored).
  */
 export async function uploadAttachment(
   s: Services,
@@ -168,15 +178,21 @@ export async function uploadAttachment(
     createdAt: new Date(),
     packets,
   };
-  await s.models.attachments.create(doc);
-  // A permanent delete that read the record's files before this one was stored left it behind:
-  // once the record is gone, the file goes (its link stays, naming nothing: deleting it could
-  // break the chain a delete still reading it follows). A delete of the record after this look
-  // reads its files after it too, this one included.
-  if (!(await s.models.records.exists({ _id: record._id }))) {
+  // Stored under the record's rev claim, only while the record is still at the rev its readers
+  // were checked at: a share, revoke or re-key lists the record's files under that claim too, so
+  // it lists this one, or the readers it was encrypted to are still the record's (before, a
+  // share that listed the files while this one was written left its new reader without a packet
+  // for it; a revoke, a file still encrypted to the revoked reader).
+  const stored = await storeWhileUnchanged(s, record, () => s.models.attachments.create(doc));
+  // A permanent delete (it takes no claim) that read the record's files before this one was
+  // stored left it behind: once the record is gone, the file goes. A delete of the record after
+  // this look reads its files after it too, this one included.
+  const gone = !(await s.models.records.exists({ _id: record._id }));
+  if (!stored || gone) {
+    // Its link stays, naming nothing: deleting it could break the chain a delete still follows.
     await deleteByIds(s.models.chunks, storedChunkIds(doc));
     await s.models.attachments.deleteOne({ _id: id });
-    throw recordNotFound();
+    throw gone ? recordNotFound() : fileReadersChanged();
   }
   // No reader is told: a file reaches them through the version that names it, which tells them.
   await recordChanged(s, record._id, []);
@@ -188,6 +204,29 @@ export async function uploadAttachment(
   });
   return toAttachmentInfo(doc);
 }
+
+/**
+ * Runs `write` under the record's rev claim while the record is still at `record.rev`: other
+ * uploads to it take that claim too, each for one insert, so one that finds it held looks again
+ * (for up to one operation's timeout) until the record moves on.
+ */
+async function storeWhileUnchanged<T>(
+  s: Services,
+  record: RecordDoc,
+  write: () => Promise<T>,
+): Promise<T | undefined> {
+  const until = Date.now() + DB_TIMEOUTS.timeoutMS;
+  for (;;) {
+    const written = await withRevClaim(s, record, write);
+    if (written !== undefined || Date.now() >= until) return written;
+    const now = await s.models.records.findById(record._id, { rev: 1 }).lean();
+    if (now?.rev !== record.rev) return undefined;
+    await sleep(HELD_CLAIM_LOOK_MS);
+  }
+}
+
+/** How often an upload looks again at a record whose claim another upload holds. */
+const HELD_CLAIM_LOOK_MS = 5;
 
 /** Streams the chunks one by one as application/octet-stream, Content-Disposition: attachment. */
 export async function downloadAttachment(
