@@ -412,7 +412,17 @@ export class KeyTransparency {
       if (this.gossiped.has(id)) continue;
       // A head that cannot be had is an alert of its own (fetchHead raised it).
       let own = await this.currentHead().catch(() => null);
-      if (own && theirs.size > own.size) own = await this.refreshHead().catch(() => null);
+      if (own && theirs.size > own.size) {
+        try {
+          own = await this.refreshHead();
+        } catch (error) {
+          // As for the proof (compare): any answer but the newer head is the server's choice, and
+          // must not hide a split view. A head that did not check raised its own alert (fetchHead).
+          if (isApiError(error) && !isApiError(error, 'network-error'))
+            this.raise({ kind: 'split-view', source, head: id, at: Date.now() });
+          return;
+        }
+      }
       if (!own) return;
       const seen = await this.compare(own, theirs);
       // Not reached: tried again at the next record.
