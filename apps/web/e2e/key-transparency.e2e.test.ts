@@ -450,6 +450,33 @@ describe('key transparency against a malicious server (real Chromium)', () => {
     expect(await evePage.locator('[data-kt-membership]').count()).toBe(0);
   });
 
+  // The leaf's signer field is the operator's to write: naming her own key over a statement
+  // another key signed must not make it hers.
+  it('when the operator logs a membership for a doctor naming her own key as the signer of a statement another key signed, then her client shows it at her next login', async () => {
+    const zed = doctor('Dr Zed Moss', 'zed@clinic.example');
+    const fay = doctor('Dr Fay Rook', 'fay@quickscripts.example');
+    const kim = doctor('Dr Kim Lowe', 'kim@quickscripts.example');
+    const [z, f, k] = await Promise.all(
+      [zed, fay, kim].map((a) => registerUser(suite.server.baseUrl, a)),
+    );
+    if (!z || !f || !k) throw new Error('registration failed');
+    const team = await createTeam(f, 'Night Clinic', 'Quick Scripts');
+    await addMember(team, f, k);
+    const op = operatorLog(suite.server);
+    const kimLeaf = (await op.leaves())
+      .map((d) => parseBinding(d))
+      .find((b) => b.type === 'team-member' && b.userId === k.id);
+    if (kimLeaf?.type !== 'team-member') throw new Error('no membership leaf for Kim');
+    await op.append(encodeBinding({ ...kimLeaf, userId: z.id, by: z.key.fingerprint }));
+
+    const page = await extraDevice(suite.browser, captured);
+    await loginAs(page, suite.server.baseUrl, zed);
+    await alertWith(
+      page,
+      'the public key log lists you as a member of the care team Night Clinic (Quick Scripts)',
+    ).waitFor({ timeout: 60_000 });
+  });
+
   // Gossip: a record that carries a newer head than hers makes her client ask for the newer head;
   // any answer but that head is the server's choice, as for a consistency proof.
   it('when a record carries a newer head of the log than hers and the server will not give her that head, then her client shows a split view', async () => {

@@ -13,6 +13,7 @@ import {
   peekTeamStatement,
   replayTeamLog,
   signTreeHead,
+  statementHashesSignedBy,
   teamMemberBindingOf,
   teamStatementBindingOf,
   teamSubject,
@@ -381,17 +382,53 @@ describe('checkOwnMemberships (self-monitoring of the teams that name me)', () =
     ).toThrow(expect.objectContaining({ code: 'kt-bad-proof' }));
   });
 
-  it('when the only membership is the team I founded (signed with my key), then ok', async () => {
-    const { memHead, inLog, mapOf } = await memberLog();
-    expect(
-      checkOwnMemberships({
-        head: memHead,
-        userId: founder.id,
-        ownFingerprints: [founder.key.fingerprint],
-        history: [inLog(1)],
-        map: await mapOf(founder.id),
-      }),
-    ).toEqual({ status: 'ok' });
+  it('when the only membership is the team I founded (signed with my key), then its statement is asked for, and with it ok', async () => {
+    const { nurseTeam, memHead, inLog, mapOf } = await memberLog();
+    const opts = {
+      head: memHead,
+      userId: founder.id,
+      ownFingerprints: [founder.key.fingerprint],
+      history: [inLog(1)],
+      map: await mapOf(founder.id),
+    };
+    expect(checkOwnMemberships(opts)).toEqual({
+      status: 'confirm-own',
+      leaves: [{ teamId: 'team-nurse', seq: 0 }],
+    });
+    const ownStatementHashes = await statementHashesSignedBy(
+      [nurseTeam.statements[0] ?? ''],
+      founder.key.publicKey,
+    );
+    expect(checkOwnMemberships({ ...opts, ownStatementHashes })).toEqual({ status: 'ok' });
+  });
+
+  // The leaf's `by` is the server's word (it builds the leaf): a statement someone else signed,
+  // logged as signed by her, is still shown to her.
+  it('when a membership leaf names my key as its signer over a statement another key signed, then it is shown to me', async () => {
+    const rogueTeam = await TeamLog.create(intruder, { teamId: 'team-rogue' });
+    await rogueTeam.add(entry(nurse, 'doctor'), intruder);
+    const statement = await peekTeamStatement(rogueTeam.statements[1] ?? '');
+    const binding = teamMemberBindingOf({
+      state: rogueTeam.state,
+      statement,
+      statementHash: await teamStatementHash(statement),
+      at: 5_000,
+    });
+    if (!binding) throw new Error('the add names no member');
+    const data = [leaves[0] ?? '', encodeBinding({ ...binding, by: nurse.key.fingerprint })];
+    const memKt = await memoryKt(data, logKey.secretKey);
+    const result = checkOwnMemberships({
+      head: memKt.head(data.length, 5_000),
+      userId: nurse.id,
+      ownFingerprints: [nurse.key.fingerprint],
+      history: [memKt.proven(1)],
+      map: await memKt.mapProof(memberSubject(nurse.id)),
+      ownStatementHashes: await statementHashesSignedBy(rogueTeam.statements, nurse.key.publicKey),
+    });
+    expect(result).toMatchObject({
+      status: 'unknown-membership',
+      memberships: [{ teamId: 'team-rogue', seq: 1, by: nurse.key.fingerprint }],
+    });
   });
 
   it('when a statement makes nobody a member (a removal, a rotation), then it has no member leaf', async () => {

@@ -1,6 +1,6 @@
 import { endpoints } from '@medseal/contract';
 import type { OwnBindingsResult, SignedTreeHead, TeamState } from '@medseal/crypto';
-import { isApiError } from '../api/errors';
+import { isApiError, isUnavailable } from '../api/errors';
 import type { Call } from '../api/http';
 import type { CryptoClient, KeyHandle } from '../crypto/client';
 import type { AccountStateBook } from './accountState';
@@ -63,6 +63,8 @@ export type TransparencyAlert =
       teamName: string;
       practiceName: string;
       seq: number;
+      /** The statement's hash: another statement at the same place is another event. */
+      statementHash: string;
       role: string;
       admin: boolean;
       by: string;
@@ -91,7 +93,7 @@ export function alertId(alert: TransparencyAlert): string {
     case 'team-foreign':
       return `team-foreign:${alert.teamId}:${alert.changes.map((c) => `${c.seq}@${c.at}`).join(',')}${withheldId(alert.withheld)}`;
     case 'team-membership':
-      return `team-membership:${alert.teamId}:${alert.seq}@${alert.at}`;
+      return `team-membership:${alert.teamId}:${alert.seq}@${alert.at}:${alert.statementHash}`;
     case 'memberships-withheld':
       return `memberships-withheld:${alert.withheld}@${alert.size}`;
     case 'split-view':
@@ -371,16 +373,23 @@ export class KeyTransparency {
   /**
    * Self-monitoring of memberships, under the same head: every team statement the log lists as
    * naming me that my own key did not sign is shown once, with its date, until I acknowledge it.
+   * A leaf naming my key as its signer counts as mine only once the statement it names, as the
+   * server gives it, verifies with my key (the leaf's signer field is the server's word).
    */
   private async checkOwnMemberships(under: SignedTreeHead): Promise<void> {
     const history = await this.deps.call(endpoints.ktMemberships, { query: { size: under.size } });
-    const result = await this.deps.crypto.ktCheckOwnMemberships({
-      head: under,
-      userId: this.deps.me.userId,
-      keyHandle: this.deps.me.keyHandle,
-      history: history.bindings,
-      map: history.map,
-    });
+    const check = (statements?: string[]) =>
+      this.deps.crypto.ktCheckOwnMemberships({
+        head: under,
+        userId: this.deps.me.userId,
+        keyHandle: this.deps.me.keyHandle,
+        history: history.bindings,
+        map: history.map,
+        ...(statements ? { statements } : {}),
+      });
+    let result = await check();
+    if (result.status === 'confirm-own')
+      result = await check(await this.statementsAt(result.leaves));
     if (result.status !== 'unknown-membership') return;
     for (const m of result.memberships) {
       this.raise({
@@ -389,6 +398,7 @@ export class KeyTransparency {
         teamName: m.teamName,
         practiceName: m.practiceName,
         seq: m.seq,
+        statementHash: m.statementHash,
         role: m.role,
         admin: m.admin,
         by: m.by,
@@ -397,6 +407,31 @@ export class KeyTransparency {
     }
     if (result.withheld > 0)
       this.raise({ kind: 'memberships-withheld', withheld: result.withheld, size: under.size });
+  }
+
+  /**
+   * The signed team statements at these places, as the server gives them; one it does not give
+   * (another answer than the page) is left out, so its leaf is shown. An unanswered question
+   * (unavailable) fails the self-check, which is asked again.
+   */
+  private async statementsAt(
+    places: readonly { teamId: string; seq: number }[],
+  ): Promise<string[]> {
+    const found = await Promise.all(
+      places.map(async ({ teamId, seq }) => {
+        try {
+          const page = await this.deps.call(endpoints.teamStatements, {
+            params: { teamId },
+            query: { from: seq },
+          });
+          return page.statements.find((st) => st.seq === seq)?.signed;
+        } catch (error) {
+          if (isUnavailable(error)) throw error;
+          return undefined;
+        }
+      }),
+    );
+    return found.filter((signed): signed is string => signed !== undefined);
   }
 
   /**

@@ -8,6 +8,7 @@ export {
   peekTeamStatement,
   replayTeamLog,
   signTeamStatement,
+  statementHashesSignedBy,
   teamStatementHash,
 } from './statements';
 export type {

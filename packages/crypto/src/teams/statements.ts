@@ -422,6 +422,30 @@ function checkPosition(state: TeamState | null, s: TeamStatement, expectTeamId?:
 }
 
 /**
+ * The hashes of those of `signed` that `publicKey` signed (team statements, exactly one
+ * signature, this purpose); the others are left out. What a membership leaf naming her own key as
+ * its signer is held against: the leaf's signer field is the server's word, the signature is not.
+ */
+export async function statementHashesSignedBy(
+  signed: readonly string[],
+  publicKey: string,
+): Promise<Set<string>> {
+  const key = await parsePublicKeyCached(publicKey);
+  const hashes = await Promise.all(
+    signed.map(async (armored) => {
+      const verified = await verifyStatement(armored, key, TEAM_STATEMENT_PURPOSE, 'statement');
+      if (verified === null) return undefined;
+      try {
+        return await teamStatementHash(parseTeamStatement(verified));
+      } catch {
+        return undefined;
+      }
+    }),
+  );
+  return new Set(hashes.filter((h): h is string => h !== undefined));
+}
+
+/**
  * Checks one signed statement against the team's current state and returns the next state:
  * right team, next seq, `prev` = current head, signed (exactly one signature) by `signerPublicKey`,
  * whose fingerprint must be the current admin's the statement names (the founder's for the

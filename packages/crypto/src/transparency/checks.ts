@@ -230,13 +230,21 @@ export type OwnMembershipsResult =
    * Statements in the log that make this account a member of a team, or change its role there,
    * signed by another key than its own: "You were added to the team … on …".
    */
-  | { status: 'unknown-membership'; memberships: UnknownMembership[]; withheld: number };
+  | { status: 'unknown-membership'; memberships: UnknownMembership[]; withheld: number }
+  /**
+   * Leaves that name one of the account's own keys as their signer, not judged yet: the caller
+   * fetches each statement (team, seq) and checks again with `ownStatementHashes`.
+   */
+  | { status: 'confirm-own'; leaves: { teamId: string; seq: number }[] };
 
 /**
  * Self-monitoring of memberships (docs/decisions.md "Memberships in the log"): every leaf the
- * log lists under `member:<userId>`, each proven under `head`, names this account; those signed
- * by one of its own keys (a team it founded) are its own doing, every other one is returned for
- * the user to see once (a team she does not know may be using her name to look attested).
+ * log lists under `member:<userId>`, each proven under `head`, names this account; those over a
+ * statement one of its own keys signed (a team it founded) are its own doing, every other one is
+ * returned for the user to see once (a team she does not know may be using her name to look
+ * attested). A leaf's signer field (`by`) is the server's word: one naming her key counts as hers
+ * only when its statement hash is among `ownStatementHashes` (statementHashesSignedBy); without
+ * them such leaves come back as `confirm-own`.
  * The listing must be all of them: `withheld` counts those the map `head` signs holds and the
  * listing left out (memberships the server hides from me, each one I cannot judge).
  * @throws CryptoError `kt-bad-proof` (a leaf or the map lookup), `kt-binding-mismatch` (a leaf
@@ -250,8 +258,11 @@ export function checkOwnMemberships(opts: {
   history: readonly ProvenBinding[];
   /** The map's lookup proof for `member:<userId>` (the memberships answer carries it). */
   map: MapProof;
+  /** Hashes of the statements her own key signed, among those the `confirm-own` leaves name. */
+  ownStatementHashes?: ReadonlySet<string>;
 }): OwnMembershipsResult {
   const unknown: UnknownMembership[] = [];
+  const toConfirm: { teamId: string; seq: number }[] = [];
   for (const proven of opts.history) {
     const leaf = parseKind(proven.leaf.data, 'team-member');
     if (leaf.userId !== opts.userId)
@@ -260,7 +271,13 @@ export function checkOwnMemberships(opts: {
         'the history holds a membership of another account',
       );
     checkIncluded(opts.head, proven);
-    if (opts.ownFingerprints.includes(leaf.by)) continue;
+    if (opts.ownFingerprints.includes(leaf.by)) {
+      if (!opts.ownStatementHashes) {
+        toConfirm.push({ teamId: leaf.teamId, seq: leaf.seq });
+        continue;
+      }
+      if (opts.ownStatementHashes.has(leaf.statementHash)) continue;
+    }
     const { teamId, genesis, seq, statementHash, teamName, practiceName, role, admin, by, at } =
       leaf;
     unknown.push({
@@ -277,6 +294,7 @@ export function checkOwnMemberships(opts: {
       at,
     });
   }
+  if (toConfirm.length > 0) return { status: 'confirm-own', leaves: toConfirm };
   const withheld = withheldFrom(opts.head, memberSubject(opts.userId), opts.history, opts.map);
   return unknown.length > 0 || withheld > 0
     ? { status: 'unknown-membership', memberships: unknown, withheld }

@@ -110,6 +110,7 @@ import {
   generateTeamKey,
   replayTeamLog,
   signTeamStatement,
+  statementHashesSignedBy,
   teamKeyAt,
   teamKeyRef,
   unwrapTeamKey,
@@ -665,22 +666,32 @@ export function createCryptoWorkerApi(options: CryptoWorkerOptions = {}) {
         map: opts.map,
       });
     },
-    /** Self-monitoring of memberships: teams the log says I was added to by someone else's key. */
+    /**
+     * Self-monitoring of memberships: teams the log says I was added to by someone else's key.
+     * `statements`: the signed statements a first call's `confirm-own` leaves name, as the server
+     * gave them (each counts only if my key signed it).
+     */
     async ktCheckOwnMemberships(opts: {
       head: SignedTreeHead;
       userId: string;
       keyHandle: KeyHandle;
       history: ProvenBinding[];
       map: MapProof;
+      statements?: string[];
     }): Promise<OwnMembershipsResult> {
       verifyTreeHead(opts.head, logKey());
-      const own = key(opts.keyHandle).fingerprint;
+      const mine = key(opts.keyHandle);
       return checkOwnMemberships({
         head: opts.head,
         userId: opts.userId,
-        ownFingerprints: [own],
+        ownFingerprints: [mine.fingerprint],
         history: opts.history,
         map: opts.map,
+        ...(opts.statements
+          ? {
+              ownStatementHashes: await statementHashesSignedBy(opts.statements, publicKeyOf(mine)),
+            }
+          : {}),
       });
     },
     /** A team's verified history against every leaf the log holds for the team (checkTeamInLog). */
