@@ -291,6 +291,23 @@ describe('auditTeamLeaves (the public auditor, without statements)', () => {
     expect(audit([proven(0)])).toThrow(expect.objectContaining({ code: 'kt-binding-mismatch' }));
   });
 
+  // A seq is the server's word: one in the billions once made the auditor build an array that long.
+  it('when a leaf claims a change number in the billions, then kt-team-gap at once', async () => {
+    const last = parseBinding(leaves[3] ?? '');
+    if (last.type !== 'team-statement') throw new Error('leaf 3 is not a team statement');
+    const far = [...leaves, encodeBinding({ ...last, seq: 2 ** 31 })];
+    const farKt = await memoryKt(far, logKey.secretKey);
+    const farMap = await farKt.mapProof(teamSubject(team.state.teamId));
+    expect(
+      audit(
+        [1, 2, 3, 4].map((i) => farKt.proven(i)),
+        [],
+        farKt.head(),
+        farMap,
+      ),
+    ).toThrow(expect.objectContaining({ code: 'kt-team-gap', details: { seq: 3 } }));
+  });
+
   it('when the listing leaves out the team’s latest change, then kt-map-mismatch (the map counts it)', () => {
     expect(audit([proven(1), proven(2)])).toThrow(
       expect.objectContaining({ code: 'kt-map-mismatch' }),

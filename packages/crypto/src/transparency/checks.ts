@@ -382,7 +382,9 @@ export function auditTeamLeaves(opts: {
   map: MapProof;
   known: readonly string[];
 }): string[] {
-  const bySeq: string[] = [];
+  // A Map, not an array: a seq is the server's word, and one in the billions must not make an
+  // array that long (the audit then ran out of memory instead of reporting the gap).
+  const bySeq = new Map<number, string>();
   let genesis: string | undefined;
   for (const proven of opts.history) {
     const leaf = parseKind(proven.leaf.data, 'team-statement');
@@ -390,7 +392,7 @@ export function auditTeamLeaves(opts: {
       throw new CryptoError('kt-binding-mismatch', 'the history holds a leaf of another team');
     checkIncluded(opts.head, proven);
     genesis ??= leaf.genesis;
-    const seen = bySeq[leaf.seq];
+    const seen = bySeq.get(leaf.seq);
     if (leaf.genesis !== genesis || (seen !== undefined && seen !== leaf.statementHash)) {
       throw new CryptoError(
         'kt-team-fork',
@@ -400,21 +402,17 @@ export function auditTeamLeaves(opts: {
         },
       );
     }
-    bySeq[leaf.seq] = leaf.statementHash;
+    bySeq.set(leaf.seq, leaf.statementHash);
   }
-  const gap = Array.from({ length: bySeq.length }, (_, seq) => seq).find(
-    (seq) => bySeq[seq] === undefined,
-  );
-  if (gap !== undefined || bySeq.length < opts.known.length) {
-    throw new CryptoError(
-      'kt-team-gap',
-      `change ${gap ?? bySeq.length} of team ${opts.teamId} is not in the log`,
-      {
-        details: { seq: gap ?? bySeq.length },
-      },
-    );
+  // The first seq not logged: with no gap, the number of changes (at most that many steps).
+  let gap = 0;
+  while (bySeq.has(gap)) gap++;
+  if (gap < bySeq.size || gap < opts.known.length) {
+    throw new CryptoError('kt-team-gap', `change ${gap} of team ${opts.teamId} is not in the log`, {
+      details: { seq: gap },
+    });
   }
-  const changed = opts.known.findIndex((hash, seq) => bySeq[seq] !== hash);
+  const changed = opts.known.findIndex((hash, seq) => bySeq.get(seq) !== hash);
   if (changed >= 0) {
     throw new CryptoError(
       'kt-team-fork',
@@ -434,7 +432,7 @@ export function auditTeamLeaves(opts: {
       },
     );
   }
-  return bySeq;
+  return Array.from({ length: gap }, (_, seq) => bySeq.get(seq) ?? '');
 }
 
 /** Outcome of comparing the reader's head with the one an author put in a signed record. */
