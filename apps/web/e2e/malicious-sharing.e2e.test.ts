@@ -17,9 +17,9 @@
 //   stored.
 // Tests of attacks that work today are it.failing (main stays green); trust flips them to it.
 import type { Page } from 'playwright-core';
-import type { AccessListResponse, RecordDto } from '@medseal/contract';
+import type { AccessListResponse, DirectoryResponse, RecordDto } from '@medseal/contract';
 import { registerUser } from './support/api';
-import { createNote, register, type Account } from './support/app';
+import { createNote, go, register, type Account } from './support/app';
 import { newDevice, type CapturedRequest } from './support/browser';
 import {
   answerWithout,
@@ -265,6 +265,68 @@ describe('a malicious server against sharing (real Chromium, API answers rewritt
     expect(
       await requestsEncryptingTo(captured, since, await encryptionKeyIdsOf(danaUser.publicKey)),
     ).toEqual([]);
+  });
+
+  // A revoked reader's old signed grant, served again while her key is withheld as the record is
+  // opened (so her missing packet goes unseen), must not make the next version encrypted to her.
+  it('when the server lists a revoked reader again with her old grant and withholds her key while the record is opened, then the next edit is refused and nothing is encrypted to her', async () => {
+    const recordId = await createNote(patientPage, 'Dermatology', 'Eczema on the left hand');
+    expect(await shareWith(patientPage, recordId, dana)).toBe('shared');
+    const { entries } = await realJson<AccessListResponse>(
+      patientPage,
+      `/api/records/${recordId}/access`,
+    );
+    const oldGrant = entries.find((e) => e.userId === danaUser._id);
+    if (!oldGrant) throw new Error('no grant for Dana');
+    await revokeReader(patientPage, recordId, dana.name);
+    const danaAgain = { userId: danaUser._id, fingerprint: danaUser.fingerprint };
+    // Her key withheld from every directory answer (one by id, and lists of several) from the
+    // device's first request on: other records she reads would have cached it at login.
+    const withheld: Attack[] = [];
+    const page = await freshDevice(stage, patient, async (p) => {
+      withheld.push(
+        await answerWithout(
+          p,
+          { method: 'GET', path: `/api/users/${danaUser._id}` },
+          { status: 500, json: { error: { code: 'internal', message: 'Something went wrong.' } } },
+        ),
+        await rewriteJson<DirectoryResponse>(p, { method: 'GET', path: '/api/users' }, (b) => ({
+          users: b.users.filter((u) => u.id !== danaUser._id),
+        })),
+      );
+      return [
+        ...withheld,
+        await rewriteJson<RecordDto>(
+          p,
+          { method: 'GET', path: `/api/records/${recordId}` },
+          (dto) => ({ ...dto, recipients: [...dto.recipients, danaAgain] }),
+        ),
+        await rewriteJson<AccessListResponse>(
+          p,
+          { method: 'GET', path: `/api/records/${recordId}/access` },
+          (list) => ({ ...list, entries: [...list.entries, oldGrant] }),
+        ),
+      ];
+    });
+    await go(page, `/records/${recordId}/edit`);
+    const save = page.getByRole('button', { name: /^Encrypt and save/ });
+    await save.waitFor({ timeout: 60_000 });
+    expect(totalHits(withheld)).toBeGreaterThan(0);
+    await Promise.all(withheld.map((a) => a.stop()));
+    const since = captured.length;
+    await page.getByLabel('Notes').fill('Eczema, improving');
+    await save.click();
+    await page
+      .getByRole('alert')
+      .filter({ hasText: 'could not be checked' })
+      // Saved (before): the record page of version 3, whatever it then says.
+      .or(page.getByText('History (version 3)'))
+      .first()
+      .waitFor({ timeout: 60_000 });
+    expect(
+      await requestsEncryptingTo(captured, since, await encryptionKeyIdsOf(danaUser.publicKey)),
+    ).toEqual([]);
+    await page.getByRole('alert').filter({ hasText: 'could not be checked' }).waitFor();
   });
 
   // Shown = signed: a reader's row is named as the app names that person everywhere, never by the

@@ -79,6 +79,7 @@ function record(input: {
     authorVerified: false,
     signedAt: new Date(at),
     readers: readers.map((userId) => ({ userId, fingerprint: fp(userId) })),
+    uncheckedReaders: [],
     signedRecipients: [...input.sealedTo.map(fp), ...(input.teams ? [fp('teamkey')] : [])],
     teams: input.teams ? [{ team, gen: 1 }] : [],
     attestation: null,

@@ -27,6 +27,12 @@ export type OpenedRecord =
        * verified; a new version is encrypted only to keys with these fingerprints.
        */
       readers: Recipient[];
+      /**
+       * Readers whose key the directory did not give when this version was opened: their packet
+       * in the message could not be checked (a reader listed with an old grant, her lookup made
+       * to fail, would pass as one). Nothing new is encrypted to them (`checkedReaders`).
+       */
+      uncheckedReaders: string[];
       /** The fingerprints the author encrypted this version to, as she signed them (the envelope's readers; grantees come later). */
       signedRecipients: string[];
       /** The care teams that read it, each verified from its signed log. */

@@ -47,6 +47,7 @@ const verified = (ownerId: string, readers: string[], signer: Person = author): 
     rekeyedBy: null,
     readingKey: 'my-key' as KeyHandle,
     readers: d.recipients,
+    uncheckedReaders: [],
     signedRecipients: d.recipients.map((r) => r.fingerprint),
   };
 };

@@ -237,9 +237,11 @@ async function openMessage(
     attestation: null,
     keyHandle: deps.key.handle,
     rekeyedBy: null,
+    unchecked: [],
   };
   if (!Array.isArray(teams)) return { result: teams, ...none };
   const people = await listedPeople(deps, target.recipients);
+  const unchecked = target.recipients.flatMap((r, i) => (people[i] ? [] : [r.userId]));
   if (!readerListHolds(target, people, teams))
     return { result: { status: 'context-mismatch', mismatches: ['recipients'] }, ...none };
   const rekeyer = target.rekeyedBy ? await deps.keyBook.get(target.rekeyedBy) : null;
@@ -307,6 +309,7 @@ async function openMessage(
       base.result.status === 'verified' ? await attestationIn(deps, teams, author) : null;
     return {
       result: base.result,
+      unchecked,
       author,
       authorVerified,
       teams,
@@ -317,12 +320,23 @@ async function openMessage(
   }
   const attestation =
     result.status === 'verified' ? await attestationIn(deps, teams, author) : null;
-  return { result, author, authorVerified, teams, attestation, keyHandle, rekeyedBy: null };
+  return {
+    result,
+    unchecked,
+    author,
+    authorVerified,
+    teams,
+    attestation,
+    keyHandle,
+    rekeyedBy: null,
+  };
 }
 
 /** What openMessage found: the result (a re-key's is its base's), and who and what it was checked against. */
 interface OpenedMessage {
   result: RecordFailure | Extract<WorkerOpenRecordResult, { status: 'verified' }>;
+  /** Listed people whose key could not be had, so whose packet was not checked. */
+  unchecked: string[];
   author: Person;
   authorVerified: boolean;
   teams: ReaderTeam[];
@@ -421,7 +435,7 @@ export class WrongRecordError extends Error {
 }
 
 export async function openRecordDto(deps: RecordDeps, dto: RecordDto): Promise<OpenedRecord> {
-  const { result, author, authorVerified, teams, attestation, keyHandle, rekeyedBy } =
+  const { result, unchecked, author, authorVerified, teams, attestation, keyHandle, rekeyedBy } =
     await openMessage(deps, dto, { checkRollback: true });
   if (result.status !== 'verified') return { ...result, dto };
   const parsed = recordContentSchema.safeParse(result.envelope.content);
@@ -438,6 +452,7 @@ export async function openRecordDto(deps: RecordDeps, dto: RecordDto): Promise<O
     authorVerified,
     signedAt: result.signedAt,
     readers: dto.recipients,
+    uncheckedReaders: unchecked,
     signedRecipients: result.envelope.recipients,
     teams,
     attestation,
@@ -742,7 +757,24 @@ export function readersOfNextVersion(
   const alreadyReads =
     base.readers.some((r) => r.userId === deps.me.id) ||
     teamsIReadRecordThrough(deps, base).length > 0;
-  return alreadyReads ? [...base.readers] : [...base.readers, meAsReader(deps)];
+  return checkedReaders(
+    base,
+    alreadyReads ? [...base.readers] : [...base.readers, meAsReader(deps)],
+  );
+}
+
+/**
+ * `readers`, when each of them had her packet in `base` checked as it was opened; else refused:
+ * a reader listed with an old signed grant whose key the server withheld at that moment (so her
+ * missing packet went unseen) would get everything written from then on.
+ * @throws Error naming why, nothing encrypted.
+ */
+function checkedReaders(base: VerifiedRecord, readers: Recipient[]): Recipient[] {
+  if (readers.some((r) => base.uncheckedReaders.includes(r.userId)))
+    throw new Error(
+      'The key of a reader of this record could not be checked when it was opened (the server did not give it), so nothing new is encrypted: nothing was saved. Open the record again and retry; a reader who stays unknown may have been added by the server (security warning).',
+    );
+  return readers;
 }
 
 /** Opens every record of the patient I can see (mine and my teams'), for `readersChosenBy`. */
@@ -1405,7 +1437,10 @@ export async function revokeAccess(
   if (revoked.length === 0)
     throw new Error('They are not among the verified readers of this record.');
   const readers = {
-    people: [...record.readers.filter((r) => r.userId !== userId), meAsReader(deps)],
+    people: checkedReaders(record, [
+      ...record.readers.filter((r) => r.userId !== userId),
+      meAsReader(deps),
+    ]),
     teams: record.teams.map((t) => t.team),
   };
   const keys = await keysFor(deps, readers.people, readers.teams, { sameContent: true });
@@ -1484,7 +1519,9 @@ export async function rekeyForTeam(
   const teams = record.teams.map((t) =>
     t.team.state.teamId === team.state.teamId ? team : t.team,
   );
-  const to = await keysFor(deps, record.readers, teams, { sameContent: true });
+  const to = await keysFor(deps, checkedReaders(record, record.readers), teams, {
+    sameContent: true,
+  });
   const sealed = await deps.crypto.sealRekey({
     rekey: {
       recordId: dto.id as RecordId,
