@@ -4,6 +4,7 @@ import {
   recordSchema,
 } from '@medseal/contract';
 import { codeOf } from './helpers/client';
+import { hookedInto } from './helpers/hooks';
 import { createBody, recipientsOf, sealFor, share } from './helpers/records';
 import { registerUser, type TestUser } from './helpers/users';
 import { startTestServer, type TestServer } from './support';
@@ -159,19 +160,14 @@ describe('creating a record again with its client-made id (a retry after a lost 
     await versions.deleteOne({ _id: `${body.recordId}:1` } as never);
     // The owner's delete runs whole between the retry's read of the record and its write of
     // version 1 (the model the server writes through: same connection, same object).
-    const model = server.connection.models.RecordVersion;
-    if (!model) throw new Error('RecordVersion model not registered');
-    const write = model.create.bind(model);
-    const spy = jest.spyOn(model, 'create').mockImplementationOnce((async (...args: never[]) => {
-      expect((await patient.api.delete(`/records/${body.recordId}`)).status).toBe(204);
-      return write(...args);
-    }) as never);
-    try {
-      const retry = await patient.api.post('/records', body);
-      expect([retry.status, codeOf(retry)]).toEqual([409, 'record-exists']);
-    } finally {
-      spy.mockRestore();
-    }
+    const { answer: retry, ran } = await hookedInto(
+      server.connection,
+      { model: 'RecordVersion', method: 'create', at: 'before' },
+      async () => (await patient.api.delete(`/records/${body.recordId}`)).status,
+      () => patient.api.post('/records', body),
+    );
+    expect(ran).toBe(204);
+    expect([retry.status, codeOf(retry)]).toEqual([409, 'record-exists']);
     expect(await versions.countDocuments({ recordId: body.recordId } as never)).toBe(0);
     expect((await patient.api.get(`/records/${body.recordId}`)).status).toBe(404);
   });

@@ -10,6 +10,7 @@ import {
   type RecordDto,
 } from '@medseal/contract';
 import { codeOf } from './helpers/client';
+import { hookedInto, storedOf } from './helpers/hooks';
 import { armoredTo, encryptTo } from './helpers/pgp';
 import { grantBody, share } from './helpers/records';
 import { newRecordId, registerUser, type TestUser } from './helpers/users';
@@ -314,35 +315,27 @@ describe('records', () => {
   it('when the owner deletes the record while a file of it is being stored, then the upload answers 404 and nothing of the file is left', async () => {
     const record = await createRecord(patient, patient, [patient]);
     const file = await encryptTo([patient.publicKey], 'x-ray bytes', { armor: false });
-    const model = server.connection.models.Attachment;
-    if (!model) throw new Error('Attachment model not registered');
-    const original = model.create.bind(model);
-    let deleted: number | undefined;
-    const spy = jest.spyOn(model, 'create').mockImplementationOnce((async (...args: never[]) => {
-      deleted = (await patient.api.delete(`/records/${record.id}`)).status;
-      return original(...args);
-    }) as never);
-    let up;
-    try {
-      up = await patient.api.request('POST', `/records/${record.id}/attachments`, {
-        raw: { data: new Uint8Array(file), contentType: 'application/octet-stream' },
-      });
-    } finally {
-      spy.mockRestore();
-    }
-    expect(deleted).toBe(204);
-    expect({ status: up.status, code: codeOf(up) }).toEqual({
+    const { answer, ran } = await hookedInto(
+      server.connection,
+      { model: 'Attachment', method: 'create', at: 'before' },
+      async () => (await patient.api.delete(`/records/${record.id}`)).status,
+      () =>
+        patient.api.request('POST', `/records/${record.id}/attachments`, {
+          raw: { data: new Uint8Array(file), contentType: 'application/octet-stream' },
+        }),
+    );
+    expect(ran).toBe(204);
+    expect({ status: answer.status, code: codeOf(answer) }).toEqual({
       status: 404,
       code: 'record-not-found',
     });
-    for (const collection of ['attachments', 'attachment_chunks', 'attachment_links']) {
-      expect({
-        collection,
-        n: await server.connection
-          .collection(collection)
-          .countDocuments({ recordId: record.id } as never),
-      }).toEqual({ collection, n: 0 });
-    }
+    expect(
+      await storedOf(server.connection, record.id, [
+        'attachments',
+        'attachment_chunks',
+        'attachment_links',
+      ]),
+    ).toEqual({ attachments: 0, attachment_chunks: 0, attachment_links: 0 });
   });
 });
 

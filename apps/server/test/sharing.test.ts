@@ -18,6 +18,7 @@ import {
 import type { AttachmentDoc, ChunkDoc } from '../src/components/records/model';
 import { ApiClient, codeOf } from './helpers/client';
 import { encryptTo } from './helpers/pgp';
+import { hookedInto, storedOf } from './helpers/hooks';
 import { createRecordAs, grantBody, recipientsOf, sealFor, share } from './helpers/records';
 import { registerUser, type TestUser } from './helpers/users';
 import { freshTestDatabaseUri } from '@medseal/devdb/test-database';
@@ -568,32 +569,19 @@ describe('sharing', () => {
   // into the grant write) finds no grant for the new reader.
   it('when the owner deletes the record while a share of it is being stored, then the share answers 404 and no grant of the record is left', async () => {
     const record = await createRecordAs(patient, patient, [patient]);
-    const model = server.connection.models.Grant;
-    if (!model) throw new Error('Grant model not registered');
-    const original = model.replaceOne.bind(model);
-    let deleted: number | undefined;
-    const spy = jest.spyOn(model, 'replaceOne').mockImplementationOnce((async (
-      ...args: never[]
-    ) => {
-      const written = await original(...args);
-      deleted = (await patient.api.delete(`/records/${record.id}`)).status;
-      return written;
-    }) as never);
     const body = await grantBody(patient, doctor, record);
-    let res;
-    try {
-      res = await patient.api.post(`/records/${record.id}/grants`, body);
-    } finally {
-      spy.mockRestore();
-    }
-    expect(deleted).toBe(204);
-    expect({ status: res.status, code: codeOf(res) }).toEqual({
+    const { answer, ran } = await hookedInto(
+      server.connection,
+      { model: 'Grant', method: 'replaceOne', at: 'after' },
+      async () => (await patient.api.delete(`/records/${record.id}`)).status,
+      () => patient.api.post(`/records/${record.id}/grants`, body),
+    );
+    expect(ran).toBe(204);
+    expect({ status: answer.status, code: codeOf(answer) }).toEqual({
       status: 404,
       code: 'record-not-found',
     });
-    expect(
-      await server.connection.collection('grants').countDocuments({ recordId: record.id } as never),
-    ).toBe(0);
+    expect(await storedOf(server.connection, record.id, ['grants'])).toEqual({ grants: 0 });
   });
 
   // An upload is checked against the record's readers, then its chunks are written, then its
@@ -602,33 +590,22 @@ describe('sharing', () => {
   it('when a share lands while a file is being stored, then the upload is 409 version-conflict and nothing of the file is left', async () => {
     const record = await createRecordAs(patient, patient, [patient]);
     const file = await encryptTo([patient.publicKey], 'x-ray bytes', { armor: false });
-    const model = server.connection.models.AttachmentChunk;
-    if (!model) throw new Error('AttachmentChunk model not registered');
-    const original = model.create.bind(model) as (...args: never[]) => Promise<unknown>;
-    const spy = jest.spyOn(model, 'create').mockImplementationOnce((async (...args: never[]) => {
-      await share(patient, doctor, record);
-      return original(...args);
-    }) as never);
-    let up;
-    try {
-      up = await patient.api.request('POST', `/records/${record.id}/attachments`, {
-        raw: { data: new Uint8Array(file), contentType: 'application/octet-stream' },
-      });
-    } finally {
-      spy.mockRestore();
-    }
-    expect({ status: up.status, code: codeOf(up) }).toEqual({
+    const { answer } = await hookedInto(
+      server.connection,
+      { model: 'AttachmentChunk', method: 'create', at: 'before' },
+      () => share(patient, doctor, record),
+      () =>
+        patient.api.request('POST', `/records/${record.id}/attachments`, {
+          raw: { data: new Uint8Array(file), contentType: 'application/octet-stream' },
+        }),
+    );
+    expect({ status: answer.status, code: codeOf(answer) }).toEqual({
       status: 409,
       code: 'version-conflict',
     });
-    for (const collection of ['attachments', 'attachment_chunks']) {
-      expect({
-        collection,
-        n: await server.connection
-          .collection(collection)
-          .countDocuments({ recordId: record.id } as never),
-      }).toEqual({ collection, n: 0 });
-    }
+    expect(
+      await storedOf(server.connection, record.id, ['attachments', 'attachment_chunks']),
+    ).toEqual({ attachments: 0, attachment_chunks: 0 });
     expect((await doctor.api.get(`/records/${record.id}`)).status).toBe(200);
   });
 

@@ -11,6 +11,7 @@ import type {
   RecordListResponse,
 } from '@medseal/contract';
 import { codeOf } from './helpers/client';
+import { hookedInto, storedOf } from './helpers/hooks';
 import { createRecordAs, recipientsOf, sealFor } from './helpers/records';
 import {
   addMember,
@@ -441,33 +442,20 @@ describe('bad team shares are refused with a stable code and nothing is stored',
   // before the splice, and a permanent delete run between the two does not find it.
   it('when the owner deletes the record while a team share of it is being stored, then the share answers 404 and no team grant of the record is left', async () => {
     const record = await createRecordAs(patient, patient, [patient]);
-    const model = server.connection.models.TeamGrant;
-    if (!model) throw new Error('TeamGrant model not registered');
-    const original = model.replaceOne.bind(model);
-    let deleted: number | undefined;
-    const spy = jest.spyOn(model, 'replaceOne').mockImplementationOnce((async (
-      ...args: never[]
-    ) => {
-      const written = await original(...args);
-      deleted = (await patient.api.delete(`/records/${record.id}`)).status;
-      return written;
-    }) as never);
     const body = await teamGrantBody(patient, team, record);
-    let res;
-    try {
-      res = await patient.api.post(`/records/${record.id}/teams`, body);
-    } finally {
-      spy.mockRestore();
-    }
-    expect(deleted).toBe(204);
-    expect({ status: res.status, code: codeOf(res) }).toEqual({
+    const { answer, ran } = await hookedInto(
+      server.connection,
+      { model: 'TeamGrant', method: 'replaceOne', at: 'after' },
+      async () => (await patient.api.delete(`/records/${record.id}`)).status,
+      () => patient.api.post(`/records/${record.id}/teams`, body),
+    );
+    expect(ran).toBe(204);
+    expect({ status: answer.status, code: codeOf(answer) }).toEqual({
       status: 404,
       code: 'record-not-found',
     });
-    expect(
-      await server.connection
-        .collection('team_grants')
-        .countDocuments({ recordId: record.id } as never),
-    ).toBe(0);
+    expect(await storedOf(server.connection, record.id, ['team_grants'])).toEqual({
+      team_grants: 0,
+    });
   });
 });

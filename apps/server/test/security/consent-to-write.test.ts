@@ -3,6 +3,7 @@
 // registered key; the server checks each statement with her registered key before storing it.
 import { consentListResponseSchema, consentSchema } from '@medseal/contract';
 import { codeOf } from '../helpers/client';
+import { hookedInto } from '../helpers/hooks';
 import { consentBody, giveConsent, putConsent } from '../helpers/consents';
 import { encryptTo } from '../helpers/pgp';
 import { createBody, createRecordAs, grantBody, recipientsOf, sealFor } from '../helpers/records';
@@ -176,21 +177,17 @@ describe('storing a consent statement: only the patient, only a good one', () =>
   it('when a statement arrives while a withdrawal based on the same stored one is being stored, then it is refused 409 and the withdrawal stays', async () => {
     const racer = await registerUser(server.baseUrl, { name: 'Dr Racer', role: 'doctor' });
     await giveConsent(otherPatient, racer);
-    const model = server.connection.models.Consent;
-    if (!model) throw new Error('Consent model not registered');
-    const original = model.updateOne.bind(model) as (...args: never[]) => Promise<unknown>;
-    let alongside: { status: number; code: string | undefined } | undefined;
-    const spy = jest.spyOn(model, 'updateOne').mockImplementationOnce((async (...args: never[]) => {
-      const res = await putConsent(otherPatient, racer, { seq: 2 });
-      alongside = { status: res.status, code: codeOf(res) };
-      return original(...args);
-    }) as never);
-    try {
-      expect((await putConsent(otherPatient, racer, { seq: 3, withdraw: true })).status).toBe(200);
-    } finally {
-      spy.mockRestore();
-    }
-    expect(alongside).toEqual({ status: 409, code: 'version-conflict' });
+    const { answer, ran } = await hookedInto(
+      server.connection,
+      { model: 'Consent', method: 'updateOne', at: 'before' },
+      async () => {
+        const res = await putConsent(otherPatient, racer, { seq: 2 });
+        return { status: res.status, code: codeOf(res) };
+      },
+      () => putConsent(otherPatient, racer, { seq: 3, withdraw: true }),
+    );
+    expect(answer.status).toBe(200);
+    expect(ran).toEqual({ status: 409, code: 'version-conflict' });
     expect(
       (await storedConsents(otherPatient)).find((c) => c.subjectId === racer.id),
     ).toMatchObject({ seq: 3, withdrawnAt: expect.any(String) });

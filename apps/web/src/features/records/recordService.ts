@@ -303,32 +303,25 @@ async function openMessage(
       ...using,
     });
   }
-  if (result.status === 'rekeyed') {
-    const base = await openRekeyBase(deps, target, teams, result);
-    const attestation =
-      base.result.status === 'verified' ? await attestationIn(deps, teams, author) : null;
-    return {
-      result: base.result,
-      unchecked,
-      author,
-      authorVerified,
-      teams,
-      attestation,
-      keyHandle,
-      rekeyedBy: rekeyer ? { person: rekeyer, at: result.rekey.signedAt } : null,
-    };
-  }
+  // A re-key's result is its base's, opened with the session key it names.
+  const [opened, rekeyedBy] =
+    result.status === 'rekeyed'
+      ? [
+          (await openRekeyBase(deps, target, teams, result)).result,
+          rekeyer ? { person: rekeyer, at: result.rekey.signedAt } : null,
+        ]
+      : [result, null];
   const attestation =
-    result.status === 'verified' ? await attestationIn(deps, teams, author) : null;
+    opened.status === 'verified' ? await attestationIn(deps, teams, author) : null;
   return {
-    result,
+    result: opened,
     unchecked,
     author,
     authorVerified,
     teams,
     attestation,
     keyHandle,
-    rekeyedBy: null,
+    rekeyedBy,
   };
 }
 
