@@ -191,7 +191,7 @@ export async function uploadAttachment(
   if (!stored || gone) {
     // Its link stays, naming nothing: deleting it could break the chain a delete still follows.
     await deleteByIds(s.models.chunks, storedChunkIds(doc));
-    await s.models.attachments.deleteOne({ _id: id });
+    if (stored) await s.models.attachments.deleteOne({ _id: id });
     throw gone ? recordNotFound() : fileReadersChanged();
   }
   // No reader is told: a file reaches them through the version that names it, which tells them.

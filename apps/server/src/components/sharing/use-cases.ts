@@ -24,7 +24,13 @@ import type { AuditInput } from '../audit/log';
 import { appendAudit } from '../audit/use-cases';
 import { listAttachments, listAttachmentsOfMany } from '../records/attachment-list';
 import { addAttachmentPacket } from '../records/attachments';
-import { authorizeRecord, recordChanged, recordsChanged, requireRecord } from '../records/access';
+import {
+  authorizeRecord,
+  recordChanged,
+  recordNotFound,
+  recordsChanged,
+  requireRecord,
+} from '../records/access';
 import { grantId, teamGrantId, type GrantDoc } from './model';
 import type { AttachmentDoc, RecordDoc } from '../records/model';
 import type { UserDoc } from '../users/model';
@@ -152,7 +158,7 @@ async function spliceIn(
     if (!current) {
       // Gone since the first read: no record names anyone, so no grant of it is ever right.
       if (attempt > 0) await input.grant.remove();
-      throw new AppError({ status: 404, code: 'record-not-found', message: 'No such record.' });
+      throw recordNotFound();
     }
     // Two shares of one reader at once (a double click, a retry after a 503): the one re-read
     // after the other landed must not name the reader twice.
@@ -646,8 +652,7 @@ async function takeOff(
 ): Promise<void> {
   let current: RecordDoc | null = record;
   for (let attempt = 0; ; attempt++) {
-    if (!current)
-      throw new AppError({ status: 404, code: 'record-not-found', message: 'No such record.' });
+    if (!current) throw recordNotFound();
     if (!reader.named(current))
       throw new AppError({ status: 404, code: 'not-a-recipient', message: reader.notNamed });
     const based: RecordDoc = current;

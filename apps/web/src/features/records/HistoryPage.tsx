@@ -7,7 +7,7 @@ import { PageHead } from '../../app/PageHead';
 import { useWorkspace } from '../../app/workspace';
 import { Banner, Button, Card, uiStyles } from '../../ui';
 import { RecordContentView } from './RecordContentView';
-import { fetchRecordDto, openVersion, type OpenedVersion } from './recordService';
+import { fetchRecordDto, openVersion, versionsLeftOut, type OpenedVersion } from './recordService';
 import { VerificationBanner } from './VerificationBanner';
 import { formatDateTime } from '../../app/dates';
 
@@ -30,7 +30,7 @@ export function HistoryPage() {
   // Versions are numbered 1, 2, … with no gap: one missing was left out. (Up to the last one
   // listed: the current version may be newer than the list, written since it was fetched.)
   const last = Math.max(0, ...listed);
-  const missing = last - new Set(listed).size;
+  const missing = versionsLeftOut(listed, last);
   const opened = useQueries({
     queries: listed.map((n) => ({
       queryKey: ['version', recordId, n, deps.stamp],

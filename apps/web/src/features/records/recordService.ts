@@ -455,6 +455,15 @@ export async function openRecordDto(deps: RecordDeps, dto: RecordDto): Promise<O
 }
 
 /**
+ * How many of versions 1 … `last` the server's list of a record's versions leaves out (they are
+ * numbered with no gap). Counted, never listed: a made-up version number must not make a list
+ * that long.
+ */
+export function versionsLeftOut(listed: readonly number[], last: number): number {
+  return last - new Set(listed.filter((n) => n <= last)).size;
+}
+
+/**
  * For the list: the same checks, reduced to a summary state. A verified record goes into my
  * search index (in its worker); one that does not verify is taken out of it.
  */

@@ -5,6 +5,7 @@ import {
   openRecordDto,
   openVersion,
   verifiedAttachmentMessage,
+  versionsLeftOut,
   type RecordDeps,
 } from '../records/recordService';
 import type { ExportAuthor, ExportFile, ExportRecord, ExportVersion } from './exportLayout';
@@ -43,10 +44,11 @@ export async function collectExport(
     const { versions: history } = await deps.call(endpoints.recordHistory, {
       params: { recordId: dto.id },
     });
-    // Versions are numbered 1 … current with no gap: one not listed was left out (counted, as on
-    // the history page: a made-up number must not make a list that long).
-    const missing =
-      dto.version - new Set(history.map((v) => v.version).filter((n) => n <= dto.version)).size;
+    // Versions 1 … current, as on the history page.
+    const missing = versionsLeftOut(
+      history.map((v) => v.version),
+      dto.version,
+    );
     if (missing > 0)
       omitted.push(
         `“${current.content.title}”: the server left out ${missing} of its ${dto.version} versions.`,
