@@ -253,6 +253,44 @@ describe('care teams (real Chromium)', () => {
     expect(await downloadedFile(colleague)).toContain(FILE_TEXT);
   });
 
+  // A record's check waits for its access list: the patient is listed once one of her records
+  // verified, while the other is still checked. Her link must not move meanwhile: a click aimed
+  // at it would land beside it (a "Checking…" line above the list, gone once both verified, made
+  // the stop-writing test below fail under load).
+  it('when one of a patient’s records is still being checked, then her link on Patients does not move when the check ends', async () => {
+    const { page } = await newDevice(suite.browser, captured);
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const noteAccess = `/api/records/${noteId}/access`;
+    await page.route(`**${noteAccess}`, async (route) => {
+      await held;
+      await route.continue();
+    });
+    await loginAs(page, suite.server.baseUrl, drA);
+    await go(page, '/patients');
+    const link = page.getByRole('link', { name: patient.name });
+    await link.waitFor({ timeout: 30_000 });
+    await page.getByText(/— 1 record you can read/).waitFor();
+    // Where the link is, sampled every few milliseconds from now until both records are counted.
+    await page.evaluate((name) => {
+      const tops: number[] = [];
+      (window as unknown as { linkTops: number[] }).linkTops = tops;
+      const sample = () => {
+        const a = [...document.querySelectorAll('a')].find((el) => el.textContent === name);
+        tops.push(a ? a.getBoundingClientRect().top : -1);
+      };
+      sample();
+      const timer = setInterval(sample, 5);
+      setTimeout(() => clearInterval(timer), 20_000);
+    }, patient.name);
+    release();
+    await page.getByText(/— 2 records you can read/).waitFor({ timeout: 30_000 });
+    const tops = await page.evaluate(() => (window as unknown as { linkTops: number[] }).linkTops);
+    expect(tops.length).toBeGreaterThan(1);
+    expect([...new Set(tops)]).toEqual([tops[0]]);
+    await page.close();
+  });
+
   it('when a third doctor joins, then she reads the record at once and nothing was re-encrypted', async () => {
     const before = await api<{ message: string; version: number }>(
       sessions.get(patient) as Session,

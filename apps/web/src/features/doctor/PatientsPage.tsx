@@ -42,7 +42,6 @@ export function PatientsPage() {
       <PageHead title="Patients" />
       {records.isError ? <Banner tone="bad">{describeError(records.error)}</Banner> : null}
       {viaTeams.isError ? <Banner tone="bad">{describeError(viaTeams.error)}</Banner> : null}
-      {checking > 0 ? <p aria-busy="true">Checking {checking} record(s)…</p> : null}
       {records.isSuccess &&
       !(records.isFetching && !records.isFetchedAfterMount) &&
       records.complete &&
@@ -61,6 +60,8 @@ export function PatientsPage() {
           </li>
         ))}
       </ul>
+      {/* Below the list: a patient's link stays put when the last of her records is checked. */}
+      {checking > 0 ? <p aria-busy="true">Checking {checking} record(s)…</p> : null}
     </>
   );
 }
