@@ -477,6 +477,35 @@ describe('key transparency against a malicious server (real Chromium)', () => {
     ).waitFor({ timeout: 60_000 });
   });
 
+  // Gossip: a record that carries a newer head than hers makes her client ask for the newer head;
+  // any answer but that head is the server's choice, as for a consistency proof. The head is
+  // withheld from her tab before the log grows, so no refresh (a live notice of the share) can
+  // give her the newer head first.
+  it('when a record carries a newer head of the log than hers and the server will not give her that head, then her client shows a split view', async () => {
+    const danaPage = await extraDevice(suite.browser, captured);
+    await loginAs(danaPage, suite.server.baseUrl, dana);
+    await settled(danaPage);
+    const withheld = await answerWithout(
+      danaPage,
+      { method: 'GET', path: '/api/kt/head' },
+      { status: 500, json: { error: { code: 'internal', message: 'Something went wrong.' } } },
+    );
+    attacks.push(withheld);
+    // The log grows past the head Dana's tab holds; a device of the patient's that logs in now
+    // signs the newer head into what it writes and shares.
+    await registerUser(suite.server.baseUrl, doctor('Dr Ira Quinn', 'ira@clinic.example'));
+    const patientDevice = await extraDevice(suite.browser, captured);
+    await loginAs(patientDevice, suite.server.baseUrl, patient);
+    const recordId = await createNote(patientDevice, 'Ankle X-ray', 'No fracture');
+    expect(await shareWith(patientDevice, recordId, dana)).toBe('shared');
+    await openRecordPage(danaPage, recordId, danaPage.getByText('No fracture'));
+    await alertWith(
+      danaPage,
+      'the server shows you a different public key log than it showed others',
+    ).waitFor({ timeout: 60_000 });
+    expect(withheld.hits).toBeGreaterThan(0);
+  });
+
   it('when one patient is shown a forked log, then the doctor reading her grant and record sees a split view, and the auditor refuses the fork', async () => {
     const op = operatorLog(suite.server);
     const logKey = suite.server.settings.secrets.ktLogKey;
