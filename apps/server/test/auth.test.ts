@@ -8,6 +8,7 @@ import {
   type RecoveryStartResponse,
 } from '@medseal/contract';
 import { ApiClient, codeOf } from './helpers/client';
+import { hookedInto } from './helpers/hooks';
 import {
   fixture,
   newPassword,
@@ -240,6 +241,63 @@ describe('sessions and password change', () => {
   });
 });
 
+// A login is checked (a slow Argon2id hash), then its session stored. A password change landing
+// in between ends the sessions there were; the one stored next must not outlive it.
+describe('password change against a login and settings', () => {
+  it('when the password changes while a login with the old one is being let in, then that login is refused and its session does not work', async () => {
+    const alice = await registerUser(server.baseUrl, { name: 'Late login' });
+    const newLoginSecret = randomSecret();
+    const late = new ApiClient(server.baseUrl);
+    const { answer, ran } = await hookedInto(
+      server.connection,
+      { model: 'Session', method: 'create', at: 'after' },
+      async () =>
+        (
+          await alice.api.post('/auth/password', {
+            currentLoginSecret: alice.loginSecret,
+            ...newPassword({ newLoginSecret }),
+          })
+        ).status,
+      () => late.post('/auth/login', { email: alice.email, loginSecret: alice.loginSecret }),
+    );
+    expect(ran).toBe(204);
+    expect({ status: answer.status, code: codeOf(answer) }).toEqual({
+      status: 401,
+      code: 'invalid-credentials',
+    });
+    expect((await late.get('/auth/me')).status).toBe(401);
+    const sessions = await alice.api.get('/auth/sessions');
+    expect(sessionListResponseSchema.parse(sessions.body).sessions).toHaveLength(1);
+  });
+
+  // FerretDB v1 writes an updated user back whole: a setting saved while the password changed
+  // put the old password back. Each round keeps saving settings until one change is answered.
+  it('when settings are saved again and again while the password changes, then the new password is the one stored', async () => {
+    const doctor = await registerUser(server.baseUrl, { name: 'Dr Busy', role: 'doctor' });
+    let current = doctor.loginSecret;
+    for (let round = 0; round < 30; round++) {
+      const newLoginSecret = randomSecret();
+      let changing = true;
+      const change = doctor.api
+        .post('/auth/password', { currentLoginSecret: current, ...newPassword({ newLoginSecret }) })
+        .finally(() => (changing = false));
+      const saved: number[] = [];
+      const saving = async (listed: boolean) => {
+        while (changing) saved.push((await doctor.api.put('/auth/me', { listed })).status);
+      };
+      await Promise.all([true, false, true, false, true, false].map(saving));
+      expect((await change).status).toBe(204);
+      expect(saved.filter((status) => status !== 200)).toEqual([]);
+      current = newLoginSecret;
+      const login = await new ApiClient(server.baseUrl).post('/auth/login', {
+        email: doctor.email,
+        loginSecret: current,
+      });
+      expect(login.status).toBe(200);
+    }
+  });
+});
+
 describe('recovery', () => {
   async function startRecovery(email: string): Promise<RecoveryStartResponse> {
     const res = await new ApiClient(server.baseUrl).post('/auth/recovery/start', { email });
@@ -281,6 +339,42 @@ describe('recovery', () => {
       ...recoveredPassword(),
     });
     expect(codeOf(again)).toBe('challenge-invalid');
+  });
+
+  // FerretDB v1 can give one challenge to two recoveries racing to take it (its find-and-delete
+  // is not atomic); the challenge is put back here to force that, while the first is storing.
+  it('when two recoveries use one challenge at once, then only the first is stored and the other gets challenge-invalid', async () => {
+    const alice = await registerUser(server.baseUrl, { name: 'Twice' });
+    const start = await startRecovery(alice.email);
+    const signature = await signChallenge({
+      challenge: start.challenge,
+      privateKey: alice.key.privateKey,
+    });
+    const challenges = server.connection.collection('recovery_challenges');
+    const stored = await challenges.findOne({ _id: start.challengeId } as never);
+    const complete = (newLoginSecret: string) =>
+      new ApiClient(server.baseUrl).post('/auth/recovery/complete', {
+        challengeId: start.challengeId,
+        signature,
+        ...recoveredPassword({ newLoginSecret }),
+      });
+    const [first, second] = [randomSecret(), randomSecret()];
+    const { answer, ran } = await hookedInto(
+      server.connection,
+      { model: 'User', method: 'updateOne', at: 'after' },
+      async () => {
+        await challenges.insertOne(stored as never);
+        const res = await complete(second);
+        return { status: res.status, code: codeOf(res) };
+      },
+      () => complete(first),
+    );
+    expect(answer.status).toBe(200);
+    expect(ran).toEqual({ status: 400, code: 'challenge-invalid' });
+    const login = (loginSecret: string) =>
+      new ApiClient(server.baseUrl).post('/auth/login', { email: alice.email, loginSecret });
+    expect((await login(first)).status).toBe(200);
+    expect((await login(second)).status).toBe(401);
   });
 
   it("when the challenge is signed by another user's key, then 400 bad-signature and the password stays", async () => {

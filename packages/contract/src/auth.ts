@@ -198,7 +198,7 @@ export const authEndpoints = {
     body: updateMeRequestSchema,
     response: meSchema,
     status: 200,
-    errors: ['only-doctors-listed'],
+    errors: ['only-doctors-listed', 'version-conflict'],
   }),
   listSessions: endpoint({
     method: 'get',
@@ -230,6 +230,7 @@ export const authEndpoints = {
     status: 204,
     errors: [
       'invalid-credentials',
+      'version-conflict',
       'kdf-too-weak',
       'invalid-kdf',
       'invalid-key',
@@ -261,6 +262,7 @@ export const authEndpoints = {
     status: 200,
     errors: [
       'challenge-invalid',
+      'version-conflict',
       'bad-signature',
       'kdf-too-weak',
       'invalid-kdf',

@@ -15,12 +15,19 @@ export function sessionCookieName(secure: boolean): string {
  * planted before login is worthless: no fixation) and sets the cookie. Only the token's
  * SHA-256 is stored. The cookie outlives the browser (Max-Age) only when the user asked to
  * stay unlocked; otherwise it is a session cookie (issue 15, finding 7). The server-side
- * expiry applies either way.
+ * expiry applies either way. Returns null when `stillCurrent` says no once it is stored.
  */
 export async function startSession(
   services: Services,
-  input: { userId: string; req: Request; res: Response; stayUnlocked: boolean },
-): Promise<string> {
+  input: {
+    userId: string;
+    req: Request;
+    res: Response;
+    stayUnlocked: boolean;
+    /** Asked once the session is stored: false ends it again (no cookie is set). */
+    stillCurrent: () => Promise<boolean>;
+  },
+): Promise<string | null> {
   const { settings, models } = services;
   const token = randomBytes(32).toString('base64url');
   const now = new Date();
@@ -34,6 +41,10 @@ export async function startSession(
     expiresAt: new Date(now.getTime() + settings.sessionTtlMs),
     ...(userAgent ? { userAgent } : {}),
   });
+  if (!(await input.stillCurrent())) {
+    await models.sessions.deleteOne({ _id: sha256Hex(token) });
+    return null;
+  }
   // A session cookie the request already carried is ended too.
   const previous = presentedToken(services, input.req);
   if (previous) {

@@ -1,4 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Request, Response } from 'express';
 import type {
   AuthParamsResponse,
@@ -13,9 +14,8 @@ import type {
   SessionStartResponse,
   UpdateMeRequest,
 } from '@medseal/contract';
-import { withClaim } from '../../lib/claims';
 import { AppError } from '../../lib/errors';
-import { newId, sha256Hex } from '../../lib/ids';
+import { newId } from '../../lib/ids';
 import {
   checkChallengeSignature,
   checkKdfParams,
@@ -27,7 +27,7 @@ import type { AuthContext } from '../../lib/routing';
 import { seal, unseal } from '../../lib/sealing';
 import { cacheTag, type Services } from '../../services';
 import { logUserKey, newEmailNonce } from '../transparency/use-cases';
-import type { UserDoc } from '../users/model';
+import { setUserFields, type UserDoc } from '../users/model';
 import { giveBackUserNames, takeUserName, userBy, type UserName } from '../users/lookups';
 import { dummyHash, hashLoginSecret, verifyLoginSecret } from './passwords';
 import { loginFailureKey, rememberDevice } from './devices';
@@ -76,16 +76,51 @@ export function toMe(user: UserDoc): Me {
  * @throws AppError 403 `only-doctors-listed`.
  */
 export async function updateMe(s: Services, userId: string, body: UpdateMeRequest): Promise<Me> {
-  const user = await currentUser(s, userId);
-  if (body.listed && user.role !== 'doctor') {
-    throw new AppError({
-      status: 403,
-      code: 'only-doctors-listed',
-      message: 'Only doctors can be listed in the directory.',
-    });
+  for (;;) {
+    const user = await currentUser(s, userId);
+    if (body.listed && user.role !== 'doctor') {
+      throw new AppError({
+        status: 403,
+        code: 'only-doctors-listed',
+        message: 'Only doctors can be listed in the directory.',
+      });
+    }
+    // Her password changed meanwhile: read her again.
+    if (await setWhilePasswordIs(s, user, { listed: body.listed }))
+      return toMe({ ...user, listed: body.listed });
   }
-  await s.models.users.updateOne({ _id: userId }, { $set: { listed: body.listed } });
-  return toMe({ ...user, listed: body.listed });
+}
+
+/**
+ * How long a user's write waits for her claim while other writes of hers hold it, and the
+ * longest pause between tries (random, so racing writers do not keep meeting).
+ */
+const USER_WRITE_WAIT_MS = 2_000;
+const USER_WRITE_PAUSE_MS = 30;
+
+/**
+ * Sets fields of the user as read (setUserFields), trying again while another write of hers
+ * (a setting, a password change) holds her claim.
+ *
+ * @returns false when her password changed since `read`.
+ * @throws AppError 409 `version-conflict` when her claim stays taken.
+ */
+async function setWhilePasswordIs(
+  s: Services,
+  read: UserDoc,
+  fields: Partial<Omit<UserDoc, '_id'>>,
+): Promise<boolean> {
+  const until = Date.now() + USER_WRITE_WAIT_MS;
+  while (Date.now() < until) {
+    if (await setUserFields(s, read, fields)) return true;
+    if ((await currentUser(s, read._id)).loginHash !== read.loginHash) return false;
+    await sleep(Math.random() * USER_WRITE_PAUSE_MS);
+  }
+  throw new AppError({
+    status: 409,
+    code: 'version-conflict',
+    message: 'Your account is being changed elsewhere; try again.',
+  });
 }
 
 /**
@@ -116,7 +151,19 @@ async function sessionStart(
   res: Response,
   stayUnlocked = false,
 ): Promise<SessionStartResponse> {
-  const sessionId = await startSession(s, { userId: user._id, req, res, stayUnlocked });
+  // A password change or recovery that landed while this login was checked ends the sessions
+  // there were then: one started with the old password after it must not outlive it.
+  const stillCurrent = async () =>
+    (await s.models.users.findById(user._id, { loginHash: 1 }).lean())?.loginHash ===
+    user.loginHash;
+  const sessionId = await startSession(s, {
+    userId: user._id,
+    req,
+    res,
+    stayUnlocked,
+    stillCurrent,
+  });
+  if (sessionId === null) throw invalidCredentials();
   rememberDevice(s, req, res, user.email);
   const encryptedPrivateKey = unseal(
     s.settings.secrets.keySealingKey,
@@ -298,33 +345,19 @@ export async function changePassword(
   await release();
   await checkLockedKey(body.encryptedPrivateKey);
   const loginHash = await hashLoginSecret(s.settings, body.newLoginSecret);
-  const unchanged = async () =>
-    (await s.models.users.findById(user._id, { loginHash: 1 }).lean())?.loginHash ===
-    user.loginHash;
-  const result = await withClaim(
-    s,
-    `password:${user._id}:${sha256Hex(user.loginHash)}`,
-    unchanged,
-    () =>
-      s.models.users.updateOne(
-        { _id: user._id, loginHash: user.loginHash },
-        {
-          $set: {
-            loginHash,
-            saltSeed: body.newSaltSeed,
-            kdf: body.kdf,
-            sealedPrivateKey: seal(
-              s.settings.secrets.keySealingKey,
-              body.encryptedPrivateKey,
-              sealContext(user._id, 'private-key'),
-            ),
-            passwordChangedAt: new Date(),
-          },
-        },
-      ),
-  );
+  const stored = await setWhilePasswordIs(s, user, {
+    loginHash,
+    saltSeed: body.newSaltSeed,
+    kdf: body.kdf,
+    sealedPrivateKey: seal(
+      s.settings.secrets.keySealingKey,
+      body.encryptedPrivateKey,
+      sealContext(user._id, 'private-key'),
+    ),
+    passwordChangedAt: new Date(),
+  });
   // Another change won the race since we read the user: our current secret is no longer current.
-  if (result?.matchedCount !== 1) throw invalidCredentials();
+  if (!stored) throw invalidCredentials();
   await s.models.sessions.deleteMany({ userId: user._id, publicId: { $ne: auth.sessionId } });
   await s.feed.publish([cacheTag.user(user._id)]);
 }
@@ -373,7 +406,8 @@ export async function recoveryStart(
  * Recovery, step 2: the challenge (used once) must be signed by the account's key; then the
  * new password is set, every session ends and a new one starts.
  *
- * @throws AppError 400 `challenge-invalid` / `bad-signature` / `key-not-locked`, 429.
+ * @throws AppError 400 `challenge-invalid` (also once the password changed since the challenge
+ *   was given) / `bad-signature` / `key-not-locked`, 409 `version-conflict`, 429.
  */
 export async function recoveryComplete(
   s: Services,
@@ -386,13 +420,12 @@ export async function recoveryComplete(
   const challenge = await s.models.challenges
     .findOneAndDelete({ _id: body.challengeId, expiresAt: { $gt: new Date() } })
     .lean();
-  if (!challenge)
-    throw new AppError({
-      status: 400,
-      code: 'challenge-invalid',
-      message: 'The recovery challenge is unknown, used or expired.',
-    });
+  if (!challenge) throw challengeInvalid();
   const user = await currentUser(s, challenge.userId);
+  // A recovery or password change since the challenge was given ends it: on FerretDB v1 two
+  // recoveries racing with one challenge can both take it (its delete is not atomic).
+  const issuedAt = challenge.expiresAt.getTime() - RECOVERY_CHALLENGE_MS;
+  if (user.passwordChangedAt.getTime() > issuedAt) throw challengeInvalid();
   await s.limiter.hit(`recovery:acct:${user.email}`, {
     limit: s.settings.rateLimits.recoveryPerAccount,
   });
@@ -421,9 +454,18 @@ export async function recoveryComplete(
     ),
     passwordChangedAt: new Date(),
   };
-  await s.models.users.updateOne({ _id: user._id }, { $set: update });
+  // A password change or another recovery (the same challenge, used twice at once) landed since
+  // the challenge was read: this one is refused.
+  if (!(await setWhilePasswordIs(s, user, update))) throw challengeInvalid();
   await s.models.sessions.deleteMany({ userId: user._id });
   await s.feed.publish([cacheTag.user(user._id)]);
   const updated = await currentUser(s, user._id);
   return sessionStart(s, updated, ctx.req, ctx.res);
 }
+
+const challengeInvalid = () =>
+  new AppError({
+    status: 400,
+    code: 'challenge-invalid',
+    message: 'The recovery challenge is unknown, used or expired.',
+  });

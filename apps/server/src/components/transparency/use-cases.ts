@@ -6,6 +6,7 @@ import {
   type SignedTreeHeadBody,
 } from '@medseal/contract';
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError } from '../../lib/errors';
 import {
   emailCommitment,
@@ -18,7 +19,7 @@ import {
 import type { Logger } from 'pino';
 import { withClaim } from '../../lib/claims';
 import type { Models, Services } from '../../services';
-import type { UserDoc } from '../users/model';
+import { setUserFields, type UserDoc } from '../users/model';
 
 /** A new nonce for a user's email commitment: 128 random bits, base64url. */
 export const newEmailNonce = (): string => randomBytes(16).toString('base64url');
@@ -152,11 +153,19 @@ export async function migrateEmailCommitments(
       `kt-email:${_id}`,
       async () => (await nonceOf(_id)) === undefined,
       async () => {
-        const user = await m.users.findById(_id, { email: 1, publicKey: 1, emailNonce: 1 }).lean();
+        const user = await m.users
+          .findById(_id, { email: 1, publicKey: 1, emailNonce: 1, loginHash: 1 })
+          .lean();
         if (!user || user.emailNonce !== undefined) return;
         const emailNonce = newEmailNonce();
         await logUserKey({ transparency }, { ...user, emailNonce }, new Date());
-        await m.users.updateOne({ _id }, { $set: { emailNonce } });
+        // Under the user's own claim too: a password change landing now must not be undone.
+        while (!(await setUserFields({ models: m }, user, { emailNonce }))) {
+          const fresh = await m.users.findById(_id, { loginHash: 1 }).lean();
+          if (!fresh) return;
+          user.loginHash = fresh.loginHash;
+          await sleep(20);
+        }
         logged += 1;
       },
     );

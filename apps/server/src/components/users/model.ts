@@ -1,5 +1,7 @@
 import { Schema, type Connection, type mongo } from 'mongoose';
 import type { KdfParams, Role } from '@medseal/contract';
+import { withClaim, type ClaimStore } from '../../lib/claims';
+import { sha256Hex } from '../../lib/ids';
 import { modelOn } from '../../lib/model';
 
 /** A stored account. Secrets in it are useless without the server secrets (DESIGN §3). */
@@ -61,3 +63,30 @@ export function userModel(connection: Connection) {
   return modelOn(connection, 'User', userSchema, 'users');
 }
 export type UserModel = ReturnType<typeof userModel>;
+
+/**
+ * Sets fields of the user `read`, only while no other write of that user runs and only if her
+ * login hash is still the one read. FerretDB v1 writes an updated document back whole, so two
+ * racing updates of one user undo each other's fields: a setting saved while the password
+ * changed put the old password (and, after a recovery, the old recovery copy) back (review,
+ * 2026-12-07). Every writer of a user takes the claim `user:<id>:<hash read>` (lib/claims.ts).
+ *
+ * @returns false when the password changed since `read`, or another write of her holds the
+ *   claim: the caller reads her again and decides.
+ */
+export async function setUserFields(
+  s: ClaimStore & { models: { users: UserModel } },
+  read: Pick<UserDoc, '_id' | 'loginHash'>,
+  fields: Partial<Omit<UserDoc, '_id'>>,
+): Promise<boolean> {
+  const { users } = s.models;
+  const unchanged = async () =>
+    (await users.findById(read._id, { loginHash: 1 }).lean())?.loginHash === read.loginHash;
+  const result = await withClaim(
+    s,
+    `user:${read._id}:${sha256Hex(read.loginHash)}`,
+    unchanged,
+    () => users.updateOne({ _id: read._id, loginHash: read.loginHash }, { $set: fields }),
+  );
+  return result?.matchedCount === 1;
+}
