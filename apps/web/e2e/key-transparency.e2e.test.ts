@@ -32,7 +32,11 @@ import { auditOnce, operatorLog } from '@medseal/server/testing';
 import { api, registerUser } from './support/api';
 import { createNote, loginAs, register, type Account } from './support/app';
 import { newDevice, type CapturedRequest } from './support/browser';
-import type { DirectoryResponse, KtHistoryResponse } from '@medseal/contract';
+import type {
+  DirectoryResponse,
+  KtHistoryResponse,
+  TeamStatementsResponse,
+} from '@medseal/contract';
 import {
   answerWithout,
   grantsSent,
@@ -41,6 +45,7 @@ import {
   serveForkedLog,
   serveKeyAs,
   stopAll,
+  totalHits,
   type Attack,
 } from './support/malicious-server';
 import { browserSuite } from './support/suite';
@@ -504,6 +509,56 @@ describe('key transparency against a malicious server (real Chromium)', () => {
       'the server shows you a different public key log than it showed others',
     ).waitFor({ timeout: 60_000 });
     expect(withheld.hits).toBeGreaterThan(0);
+  });
+
+  // A team's statements sign keys, not names. The operator founds a team and signs another key
+  // in under a doctor's id (logged, so the team's history proves); the directory and the log
+  // bind that id to the doctor's own key, so the member is shown by key, never by his name.
+  it('when a team the operator founded lists a doctor’s id with another key, then the team’s members never show his name', async () => {
+    const front = await registerUser(
+      suite.server.baseUrl,
+      doctor('Dr Ivo Front', 'ivo@front.example'),
+    );
+    if (!front) throw new Error('registration failed');
+    const team = await createTeam(front, 'Sleep clinic', 'Front Health');
+    const operatorKey = await generateUserKey({ name: omar.name, email: omar.email });
+    const forged = await signTeamStatement({
+      state: team.state,
+      change: {
+        type: 'add',
+        member: {
+          userId: ids.omar as UserId,
+          fingerprint: operatorKey.fingerprint,
+          role: 'doctor',
+          admin: true,
+        },
+      },
+      signerId: front.id as UserId,
+      signerKey: front.key.privateKey,
+    });
+    await operatorLog(suite.server).append(
+      encodeBinding(teamStatementBindingOf(forged.state, Date.now())),
+    );
+    attacks.push(
+      await rewriteJson<TeamStatementsResponse>(
+        patientPage,
+        { method: 'GET', path: `/api/teams/${team.id}/statements` },
+        (body) => ({
+          ...body,
+          statements: [...body.statements, { seq: forged.statement.seq, signed: forged.signed }],
+          headSeq: forged.statement.seq,
+        }),
+      ),
+    );
+    await createNote(patientPage, 'Sleep study', 'Mild apnoea');
+    await patientPage.getByRole('button', { name: 'Share…' }).click();
+    await patientPage.getByLabel('Team name').fill('Sleep');
+    await patientPage.getByRole('button', { name: 'Search teams' }).click();
+    await patientPage.getByRole('button', { name: 'Sleep clinic (Front Health)' }).click();
+    const members = patientPage.getByRole('list', { name: 'Members of Sleep clinic' });
+    await members.getByText(/^Unknown person \(key /).waitFor({ timeout: 60_000 });
+    expect(await members.innerText()).not.toContain(omar.name);
+    expect(totalHits(attacks)).toBeGreaterThan(0);
   });
 
   it('when one patient is shown a forked log, then the doctor reading her grant and record sees a split view, and the auditor refuses the fork', async () => {

@@ -40,6 +40,7 @@ import {
   renameInDirectory,
   requestsEncryptingTo,
   rewriteJson,
+  securityWarnings,
   serveAsCurrent,
   serveOther,
   stopAll,
@@ -60,6 +61,7 @@ import {
   openRecordPage,
   outcome,
   reloadAndUnlock,
+  settled,
   shareWith,
   writeNoteFor,
 } from './support/victim';
@@ -200,6 +202,24 @@ describe('a malicious server against what a record page shows (real Chromium)', 
     expect(totalHits(attacks)).toBeGreaterThan(0);
     await expectNotShown(second, stale);
     await expectSecurityWarning(second);
+  });
+
+  // Class 5: the version noted as seen is the one this client sealed, never the number the
+  // server answers a save with (a huge one would have every device refuse the record for good).
+  it('when the server answers an edit with a huge version number, then her other device still opens the record', async () => {
+    const recordId = await createNote(patientPage, 'Blood pressure', 'Morning 130/85');
+    const inflated = await rewriteJson<RecordDto>(
+      patientPage,
+      { method: 'PUT', path: `/api/records/${recordId}` },
+      (r) => ({ ...r, version: Number.MAX_SAFE_INTEGER }),
+    );
+    attacks.push(inflated);
+    await editNote(patientPage, recordId, 'Evening 125/80');
+    expect(inflated.hits).toBe(1);
+    const second = await freshDevice(stage, patient);
+    await openRecordPage(second, recordId, second.getByText('Evening 125/80'));
+    await settled(second);
+    expect(await securityWarnings(second).allTextContents()).toEqual([]);
   });
 
   // Class 6: a signer the reader never compared is named (with the pinned name) next to "a key you have not verified".

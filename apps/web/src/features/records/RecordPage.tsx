@@ -14,7 +14,7 @@ import { AuthorKeyCheck } from './AuthorKeyCheck';
 import { RecordContentView } from './RecordContentView';
 import type { OpenedRecord, VerifiedRecord } from './opened';
 import { deleteRecord, downloadAttachment, revokeAccess } from './recordService';
-import { useNames, useReaderNames } from './useNames';
+import { confirmedLabel, useConfirmedNames } from './useNames';
 import { useOpenedRecord } from './useRecord';
 import { useRecordActions } from './useRecordActions';
 import { VerificationBanner } from './VerificationBanner';
@@ -33,8 +33,10 @@ export function RecordPage() {
   const { seen } = live;
   useEffect(() => seen(recordId), [seen, recordId]);
   const actions = useRecordActions(opened.data?.status === 'verified' ? opened.data : null);
-  // Named, and "already reads it", only where the key book confirmed the reader (useReaderNames).
-  const readerNames = useReaderNames(opened.data?.status === 'verified' ? opened.data.readers : []);
+  // Named, and "already reads it", only where the key book confirmed the reader (useConfirmedNames).
+  const readerNames = useConfirmedNames(
+    opened.data?.status === 'verified' ? opened.data.readers : [],
+  );
 
   if (opened.isPending) return <p aria-busy="true">Opening the record…</p>;
   if (opened.isError) return <Banner tone="bad">{describeError(opened.error)}</Banner>;
@@ -181,14 +183,20 @@ export function RecordPage() {
 function AuthorRole({ record }: { record: VerifiedRecord }) {
   const { deps } = useWorkspace();
   const a = record.attestation;
-  const names = useNames(a ? [a.signedBy] : []);
+  // The admin who signed her in, by the key the team lists for him (a former admin: no key left).
+  const signer = a
+    ? record.teams
+        .find((t) => t.team.state.teamId === a.teamId)
+        ?.team.state.members.find((m) => m.userId === a.signedBy)
+    : undefined;
+  const names = useConfirmedNames(signer ? [signer] : []);
   if (record.author.id === deps.me.id) return null;
   const authorName = deps.accountState.nameOf(record.author.id, record.author.name);
   if (a) {
     return (
       <p data-testid="author-role">
         {authorName}, {a.role} in {a.teamName} ({a.practiceName}), signed by{' '}
-        {names.get(a.signedBy) ?? '…'}.
+        {signer ? confirmedLabel(names, signer) : 'a former admin'}.
       </p>
     );
   }
@@ -279,7 +287,7 @@ function AccessList({
   onChanged,
 }: {
   record: OpenedRecord;
-  /** Its readers' names, where the key book confirmed them (`useReaderNames`). */
+  /** Its readers' names, where the key book confirmed them (`useConfirmedNames`). */
   names: ReadonlyMap<string, string | null>;
   canRevoke: boolean;
   onChanged(): void;

@@ -992,7 +992,8 @@ async function updateWith(
     params: { recordId: current.id },
     body: { baseVersion: current.version, recipients, teams, message, ...packets },
   });
-  deps.accountState.noteSeen(current.id, dto.version);
+  // What this client sealed, not the server's number (a huge one would refuse the record for good).
+  deps.accountState.noteSeen(current.id, current.version + 1);
   await deps.accountState.flush();
   const kept = new Set(content.attachments.map((a) => a.id));
   for (const a of base.content.attachments) {
@@ -1494,7 +1495,7 @@ async function rewriteVersion(
       message: sealed.message,
     },
   });
-  deps.accountState.noteSeen(dto.id, updated.version);
+  deps.accountState.noteSeen(dto.id, dto.version + 1);
   for (const a of content.attachments)
     await deps.call(endpoints.deleteAttachment, {
       params: { recordId: dto.id, attachmentId: a.id },
@@ -1553,6 +1554,6 @@ export async function rekeyForTeam(
       ...(content.attachments.length > 0 ? { attachmentPackets } : {}),
     },
   });
-  deps.accountState.noteSeen(dto.id, updated.version);
+  deps.accountState.noteSeen(dto.id, dto.version + 1);
   return updated;
 }

@@ -7,7 +7,7 @@ import { useWorkspace } from '../../app/workspace';
 import { Badge, Banner, Button, Progress, TextField, uiStyles } from '../../ui';
 import { consentsNow, setConsent, teamSubject } from '../consents/consents';
 import { shareRecordsWithTeam } from '../records/recordService';
-import { useNames } from '../records/useNames';
+import { confirmedLabel, useConfirmedNames } from '../records/useNames';
 import type { VerifiedTeam } from '../teams/teamService';
 import { FirstContact } from './FirstContact';
 import { KeyVerification } from './KeyVerification';
@@ -217,18 +217,19 @@ export function TeamShare({
 
 /**
  * A verified team's current members with the role its admins signed. The statements sign keys,
- * not names: a name is the one the user pinned for that person, else the directory's, and says
- * so; a member whose signed key the user compared is marked "Verified".
+ * not names: a member is named only where the key book finds her with the signed key
+ * (useConfirmedNames), by the name the user pinned, else the directory's, and says so; a member
+ * whose signed key the user compared is marked "Verified".
  */
 export function TeamMembers({ team }: { team: VerifiedTeam }) {
   const { deps } = useWorkspace();
-  const names = useNames(team.state.members.map((m) => m.userId));
+  const names = useConfirmedNames(team.state.members);
   return (
     <>
       <ul aria-label={`Members of ${team.state.name}`}>
         {team.state.members.map((m) => (
           <li key={m.userId}>
-            {names.get(m.userId) ?? '…'} — {ROLE_WORDS[m.role]}
+            {confirmedLabel(names, m)} — {ROLE_WORDS[m.role]}
             {m.admin ? ', admin' : ''}
             {deps.accountState.isVerified(m.userId, m.fingerprint) ? (
               <>

@@ -14,7 +14,7 @@ import { FirstContact } from '../sharing/FirstContact';
 import { CompareDialog } from '../sharing/KeyVerification';
 import { PersonKeyCheck, type KeyCandidate } from '../sharing/PersonKeyCheck';
 import { useCandidate, usePinBeforeSharing } from '../sharing/candidates';
-import { useNames } from '../records/useNames';
+import { confirmedLabel, useConfirmedNames } from '../records/useNames';
 import { addMember, loadTeam, removeMember, type VerifiedTeam } from './teamService';
 import { rekeyStatus, rekeyTeam, type RekeyListing, type RekeyProgress } from './rekey';
 
@@ -48,7 +48,7 @@ export function TeamPage() {
  * they compare numbers with its founder, whose key signed the team's creation, as for a person.
  */
 function TeamCheck({ root }: { root: VerifiedTeam['state']['root'] }) {
-  const names = useNames([root.userId]);
+  const names = useConfirmedNames([root]);
   const founder = names.get(root.userId) ?? 'the team’s founder';
   return (
     <Card labelledBy="team-check">
@@ -152,7 +152,13 @@ function Rekey({ team }: { team: VerifiedTeam }) {
 
 function Members({ team, isAdmin }: { team: VerifiedTeam; isAdmin: boolean }) {
   const { state } = team;
-  const names = useNames(state.members.flatMap((m) => [m.userId, m.signedBy]));
+  // Named only by the key the team signed in for each (useConfirmedNames); a signer who is no
+  // longer a member has no key left here.
+  const names = useConfirmedNames(state.members);
+  const signerOf = (m: TeamMemberState) => {
+    const signer = state.members.find((x) => x.userId === m.signedBy);
+    return signer ? confirmedLabel(names, signer) : 'a former admin';
+  };
   const [leaving, setLeaving] = useState<TeamMemberState | null>(null);
   return (
     <Card labelledBy="team-members">
@@ -171,16 +177,16 @@ function Members({ team, isAdmin }: { team: VerifiedTeam; isAdmin: boolean }) {
         <tbody>
           {state.members.map((m) => (
             <tr key={m.userId} data-member={m.userId}>
-              <td>{names.get(m.userId) ?? '…'}</td>
+              <td>{confirmedLabel(names, m)}</td>
               <td>
                 {ROLE_WORDS[m.role]} {m.admin ? <Badge tone="ok">admin</Badge> : null}
               </td>
               <td>{formatDay(m.since)}</td>
-              <td>{names.get(m.signedBy) ?? '…'}</td>
+              <td>{signerOf(m)}</td>
               {isAdmin ? (
                 <td>
                   <Button variant="secondary" onClick={() => setLeaving(m)}>
-                    Remove {names.get(m.userId) ?? ''}
+                    Remove {confirmedLabel(names, m)}
                   </Button>
                 </td>
               ) : null}
@@ -192,7 +198,7 @@ function Members({ team, isAdmin }: { team: VerifiedTeam; isAdmin: boolean }) {
         <RemoveMember
           team={team}
           member={leaving}
-          name={names.get(leaving.userId) ?? 'this member'}
+          name={confirmedLabel(names, leaving)}
           onDone={() => setLeaving(null)}
         />
       ) : null}
