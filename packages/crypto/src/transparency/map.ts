@@ -218,7 +218,8 @@ export function verifyMapLookup(
  * is the whole of what the map holds for it.
  * @returns how many of the subject's leaves the listing withholds (0: complete).
  * @throws CryptoError `kt-map-mismatch` when the listing holds leaves the map does not (more
- *   leaves, or other ones), `kt-malformed` when it is not in log order.
+ *   leaves, or other ones) or ends elsewhere than the map's latest leaf, `kt-malformed` when
+ *   it is not in log order.
  */
 export function withheldLeaves(
   value: MapValue | null,
@@ -234,7 +235,13 @@ export function withheldLeaves(
   }
   const count = value?.count ?? 0;
   if (listing.length < count) return count - listing.length;
-  if (listing.length > count || chain?.chain !== value?.chain)
+  // The last index too: lookups by others take the subject's latest leaf from it, so an entry
+  // whose count and chain are her own leaves while lastIndex names another leaf is refused here.
+  if (
+    listing.length > count ||
+    chain?.chain !== value?.chain ||
+    chain?.lastIndex !== value?.lastIndex
+  )
     throw new CryptoError('kt-map-mismatch', 'the listing holds leaves the log’s map does not');
   return 0;
 }
