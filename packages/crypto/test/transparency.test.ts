@@ -308,6 +308,21 @@ describe('signed tree heads and the client checks', () => {
         }),
       'kt-head-older',
     );
+    // The same tree signed again with another subject map: a split view, whatever its time.
+    const otherMap = signTreeHead(
+      { ...h3, mapRoot: map.roots[2] ?? '', timestamp: h3.timestamp + 1 },
+      logKey.secretKey,
+    );
+    expectCode(
+      () =>
+        checkHeadUpdate({
+          stored: h3,
+          next: otherMap,
+          consistency: [],
+          logPublicKey: logKey.publicKey,
+        }),
+      'kt-inconsistent',
+    );
     const forked = memoryLog([
       bindingLeafHash('{"forged":1}'),
       ...leaves.slice(1).map(bindingLeafHash),

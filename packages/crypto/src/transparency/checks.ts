@@ -55,6 +55,14 @@ export function checkHeadUpdate(opts: {
       details: { storedSize: stored.size, size: next.size },
     });
   }
+  // Two signed maps for one tree are a split view: the same size's map can be only one.
+  if (
+    next.size === stored.size &&
+    stored.v === 2 &&
+    next.v === 2 &&
+    next.mapRoot !== stored.mapRoot
+  )
+    throw new CryptoError('kt-inconsistent', 'the log signed two subject maps for one tree');
   verifyConsistency(
     stored.size,
     next.size,
