@@ -271,13 +271,17 @@ describe('care teams (real Chromium)', () => {
     const link = page.getByRole('link', { name: patient.name });
     await link.waitFor({ timeout: 30_000 });
     await page.getByText(/— 1 record you can read/).waitFor();
-    // Where the link is, sampled every few milliseconds from now until both records are counted.
+    // Where the link is under the page's heading (alerts above the heading may come and go),
+    // sampled every few milliseconds from now until both records are counted.
     await page.evaluate((name) => {
       const tops: number[] = [];
       (window as unknown as { linkTops: number[] }).linkTops = tops;
       const sample = () => {
         const a = [...document.querySelectorAll('a')].find((el) => el.textContent === name);
-        tops.push(a ? a.getBoundingClientRect().top : -1);
+        const heading = document.querySelector('h1');
+        tops.push(
+          a && heading ? a.getBoundingClientRect().top - heading.getBoundingClientRect().top : -1,
+        );
       };
       sample();
       const timer = setInterval(sample, 5);
