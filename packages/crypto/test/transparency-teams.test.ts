@@ -419,6 +419,44 @@ describe('checkOwnMemberships (self-monitoring of the teams that name me)', () =
     expect(checkOwnMemberships({ ...opts, ownStatementHashes })).toEqual({ status: 'ok' });
   });
 
+  // The statement must be the one at the leaf's place: a statement she signed for another team
+  // (her own team's creation) must not stand in for a membership of the operator's team.
+  it('when a membership leaf names my key as its signer over the hash of a statement I signed for another team, then it is shown to me', async () => {
+    const mine = await TeamLog.create(nurse, { teamId: 'team-mine' });
+    const rogueTeam = await TeamLog.create(intruder, { teamId: 'team-rogue-2' });
+    await rogueTeam.add(entry(nurse, 'doctor'), intruder);
+    const statement = await peekTeamStatement(rogueTeam.statements[1] ?? '');
+    const binding = teamMemberBindingOf({
+      state: rogueTeam.state,
+      statement,
+      statementHash: await teamStatementHash(statement),
+      at: 5_000,
+    });
+    if (!binding) throw new Error('the add names no member');
+    const reused = {
+      ...binding,
+      by: nurse.key.fingerprint,
+      statementHash: await teamStatementHash(await peekTeamStatement(mine.statements[0] ?? '')),
+    };
+    const data = [leaves[0] ?? '', encodeBinding(reused)];
+    const memKt = await memoryKt(data, logKey.secretKey);
+    const result = checkOwnMemberships({
+      head: memKt.head(data.length, 5_000),
+      userId: nurse.id,
+      ownFingerprints: [nurse.key.fingerprint],
+      history: [memKt.proven(1)],
+      map: await memKt.mapProof(memberSubject(nurse.id)),
+      ownStatementHashes: await statementHashesSignedBy(
+        [...mine.statements, ...rogueTeam.statements],
+        nurse.key.publicKey,
+      ),
+    });
+    expect(result).toMatchObject({
+      status: 'unknown-membership',
+      memberships: [{ teamId: 'team-rogue-2', seq: 1, by: nurse.key.fingerprint }],
+    });
+  });
+
   // The leaf's `by` is the server's word (it builds the leaf): a statement someone else signed,
   // logged as signed by her, is still shown to her.
   it('when a membership leaf names my key as its signer over a statement another key signed, then it is shown to me', async () => {

@@ -422,28 +422,35 @@ function checkPosition(state: TeamState | null, s: TeamStatement, expectTeamId?:
 }
 
 /**
- * The hashes of those of `signed` that `publicKey` signed (team statements, exactly one
- * signature, this purpose); the others are left out. What a membership leaf naming her own key as
- * its signer is held against: the leaf's signer field is the server's word, the signature is not.
+ * Those of `signed` that `publicKey` signed (team statements, exactly one signature, this
+ * purpose), each by its place and hash (`statementPlace`); the others are left out. What a
+ * membership leaf naming her own key as its signer is held against: the leaf's signer field is
+ * the server's word, the signature is not, and the statement must be the one at the leaf's
+ * team and seq (a statement she signed for another team must not stand in for it).
  */
 export async function statementHashesSignedBy(
   signed: readonly string[],
   publicKey: string,
 ): Promise<Set<string>> {
   const key = await parsePublicKeyCached(publicKey);
-  const hashes = await Promise.all(
+  const places = await Promise.all(
     signed.map(async (armored) => {
       const verified = await verifyStatement(armored, key, TEAM_STATEMENT_PURPOSE, 'statement');
       if (verified === null) return undefined;
       try {
-        return await teamStatementHash(parseTeamStatement(verified));
+        const statement = parseTeamStatement(verified);
+        return statementPlace(statement.teamId, statement.seq, await teamStatementHash(statement));
       } catch {
         return undefined;
       }
     }),
   );
-  return new Set(hashes.filter((h): h is string => h !== undefined));
+  return new Set(places.filter((p): p is string => p !== undefined));
 }
+
+/** A statement by its team, seq and hash: what statementHashesSignedBy returns and leaves are held against. */
+export const statementPlace = (teamId: string, seq: number, hash: string): string =>
+  `${teamId}\n${seq}\n${hash}`;
 
 /**
  * Checks one signed statement against the team's current state and returns the next state:

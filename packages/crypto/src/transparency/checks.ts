@@ -2,7 +2,12 @@
 // one shipped with the app; the stored head is the one kept in the account state.
 import { CryptoError, isCryptoError } from '../errors';
 import { normaliseEmail } from '../secrets';
-import { peekTeamStatement, teamStatementHash, type TeamState } from '../teams/statements';
+import {
+  peekTeamStatement,
+  statementPlace,
+  teamStatementHash,
+  type TeamState,
+} from '../teams/statements';
 import type { Fingerprint } from '../types';
 import {
   BINDING_VERSION,
@@ -251,7 +256,7 @@ export type OwnMembershipsResult =
  * statement one of its own keys signed (a team it founded) are its own doing, every other one is
  * returned for the user to see once (a team she does not know may be using her name to look
  * attested). A leaf's signer field (`by`) is the server's word: one naming her key counts as hers
- * only when its statement hash is among `ownStatementHashes` (statementHashesSignedBy); without
+ * only when its team, seq and statement hash are among `ownStatementHashes` (statementHashesSignedBy); without
  * them such leaves come back as `confirm-own`.
  * The listing must be all of them: `withheld` counts those the map `head` signs holds and the
  * listing left out (memberships the server hides from me, each one I cannot judge).
@@ -266,7 +271,7 @@ export function checkOwnMemberships(opts: {
   history: readonly ProvenBinding[];
   /** The map's lookup proof for `member:<userId>` (the memberships answer carries it). */
   map: MapProof;
-  /** Hashes of the statements her own key signed, among those the `confirm-own` leaves name. */
+  /** The statements her own key signed, among those the `confirm-own` leaves name (statementHashesSignedBy). */
   ownStatementHashes?: ReadonlySet<string>;
 }): OwnMembershipsResult {
   const unknown: UnknownMembership[] = [];
@@ -284,7 +289,8 @@ export function checkOwnMemberships(opts: {
         toConfirm.push({ teamId: leaf.teamId, seq: leaf.seq });
         continue;
       }
-      if (opts.ownStatementHashes.has(leaf.statementHash)) continue;
+      if (opts.ownStatementHashes.has(statementPlace(leaf.teamId, leaf.seq, leaf.statementHash)))
+        continue;
     }
     const { teamId, genesis, seq, statementHash, teamName, practiceName, role, admin, by, at } =
       leaf;
