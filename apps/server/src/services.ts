@@ -34,6 +34,7 @@ import { InvalidationFeed, invalidationModel, invalidationStartModel } from './l
 import type { AllowedHosts } from './lib/http-security';
 import { RateLimiter } from './lib/rate-limit';
 import { IdLists } from './lib/store';
+import { Turns } from './lib/turns';
 import type { ReadCache } from './lib/read-cache';
 import type { ServerSecrets } from './lib/secrets';
 
@@ -142,6 +143,8 @@ export interface Services {
   caches: ReadCaches;
   /** The key-transparency log (DESIGN §14). */
   transparency: TransparencyLog;
+  /** Each user's writes in this process, one after the other, by user id (auth/use-cases.ts). */
+  userWrites: Turns;
 }
 
 /** Grant expiry of one reader of one record (`expiresAt` null: no grant, or one that does not expire). */
@@ -231,5 +234,6 @@ export function createServices(
     feed,
     caches,
     transparency: new TransparencyLog(models.kt, { logKey: settings.secrets.ktLogKey, logger }),
+    userWrites: new Turns(),
   };
 }

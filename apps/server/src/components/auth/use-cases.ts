@@ -92,34 +92,37 @@ export async function updateMe(s: Services, userId: string, body: UpdateMeReques
 }
 
 /**
- * How long a user's write waits for her claim while other writes of hers hold it, and the
- * longest pause between tries (random, so racing writers do not keep meeting).
+ * How long a user's write waits for her claim while a write of hers in another server process
+ * holds it, and the longest pause between tries (random, so racing writers do not keep meeting).
  */
 const USER_WRITE_WAIT_MS = 2_000;
 const USER_WRITE_PAUSE_MS = 30;
 
 /**
- * Sets fields of the user as read (setUserFields), trying again while another write of hers
- * (a setting, a password change) holds her claim.
+ * Sets fields of the user as read (setUserFields). Her writes in this process take turns
+ * (`userWrites`), so only another process's write can hold her claim; this one tries again
+ * while it does.
  *
  * @returns false when her password changed since `read`.
  * @throws AppError 409 `version-conflict` when her claim stays taken.
  */
-async function setWhilePasswordIs(
+function setWhilePasswordIs(
   s: Services,
   read: UserDoc,
   fields: Partial<Omit<UserDoc, '_id'>>,
 ): Promise<boolean> {
-  const until = Date.now() + USER_WRITE_WAIT_MS;
-  while (Date.now() < until) {
-    if (await setUserFields(s, read, fields)) return true;
-    if ((await currentUser(s, read._id)).loginHash !== read.loginHash) return false;
-    await sleep(Math.random() * USER_WRITE_PAUSE_MS);
-  }
-  throw new AppError({
-    status: 409,
-    code: 'version-conflict',
-    message: 'Your account is being changed elsewhere; try again.',
+  return s.userWrites.run(read._id, async () => {
+    const until = Date.now() + USER_WRITE_WAIT_MS;
+    while (Date.now() < until) {
+      if (await setUserFields(s, read, fields)) return true;
+      if ((await currentUser(s, read._id)).loginHash !== read.loginHash) return false;
+      await sleep(Math.random() * USER_WRITE_PAUSE_MS);
+    }
+    throw new AppError({
+      status: 409,
+      code: 'version-conflict',
+      message: 'Your account is being changed elsewhere; try again.',
+    });
   });
 }
 

@@ -4,6 +4,7 @@ import { isDuplicateKey, LONG_OPERATION } from '../../lib/db';
 import { AppError } from '../../lib/errors';
 import { modelOn } from '../../lib/model';
 import { ChainAppender, chainEnd, chainId, chainIds, findByIds } from '../../lib/store';
+import { Turns } from '../../lib/turns';
 import type { RecordDoc } from './model';
 
 /**
@@ -92,8 +93,8 @@ export class ListingFeed {
   private readonly chains: ChainAppender<FeedInput, { seq: number }, FeedDoc>;
   /** Feed entries by `_id` (recordId), kept because they are immutable (window). */
   private readonly known = new Map<string, string>();
-  /** Each reader's last hint write in this process: the next one waits for it (see `hint`). */
-  private readonly hintWrites = new Map<string, Promise<void>>();
+  /** Each reader's hint writes in this process, one after the other (see `hint`). */
+  private readonly hintWrites = new Turns();
 
   constructor(
     private readonly entries: Model<FeedDoc>,
@@ -169,13 +170,7 @@ export class ListingFeed {
         await raise();
       }
     };
-    const next = (this.hintWrites.get(readerId) ?? Promise.resolve()).then(write, write);
-    this.hintWrites.set(readerId, next);
-    const forget = () => {
-      if (this.hintWrites.get(readerId) === next) this.hintWrites.delete(readerId);
-    };
-    next.then(forget, forget);
-    return next;
+    return this.hintWrites.run(readerId, write);
   }
 
   /** The seq of the reader's newest entry (0: none). */
