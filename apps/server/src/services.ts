@@ -27,6 +27,7 @@ import {
 } from './components/teams/model';
 import { ktModels } from './components/transparency/model';
 import { TransparencyLog } from './components/transparency/log';
+import { UserKeys } from './components/users/keys';
 import { userModel } from './components/users/model';
 import { userLookupModel } from './components/users/lookups';
 import { claimModel } from './lib/claims';
@@ -145,6 +146,8 @@ export interface Services {
   transparency: TransparencyLog;
   /** Each user's writes in this process, one after the other, by user id (auth/use-cases.ts). */
   userWrites: Turns;
+  /** Users' registered keys, kept once read (they never change). */
+  userKeys: UserKeys;
 }
 
 /** Grant expiry of one reader of one record (`expiresAt` null: no grant, or one that does not expire). */
@@ -235,5 +238,6 @@ export function createServices(
     caches,
     transparency: new TransparencyLog(models.kt, { logKey: settings.secrets.ktLogKey, logger }),
     userWrites: new Turns(),
+    userKeys: new UserKeys(models.users),
   };
 }

@@ -1,6 +1,7 @@
 import { Schema, type Model, type mongo } from 'mongoose';
 import { AppError } from './errors';
 import { isDuplicateKey } from './db';
+import { SharedReads } from './shared-reads';
 
 /**
  * Storage helpers for `_id`-only access (DESIGN §9). FerretDB v1 answers an `_id` equality
@@ -109,12 +110,6 @@ interface Waiting<I, D> {
   lost: number;
 }
 
-interface HeadLoad<H> {
-  loaded: Promise<H>;
-  /** The load that starts when this one is done, shared by the calls made meanwhile. */
-  queued?: Promise<H>;
-}
-
 /** Links written by one insert, at most. */
 const MAX_BATCH = 500;
 /** Chains whose end is kept in memory. */
@@ -136,8 +131,8 @@ const HEAD_LOADS_AT_ONCE = 16;
  */
 export class ChainAppender<I, H extends { seq: number }, D extends { _id: string }> {
   private readonly heads = new Map<string, H>();
-  /** The head load running per chain, and the one queued after it (head()). */
-  private readonly headLoads = new Map<string, HeadLoad<H>>();
+  /** The chain ends being loaded (head()). */
+  private readonly headLoads = new SharedReads<H>();
   private queue: Waiting<I, D>[] = [];
   private writing = false;
 
@@ -169,20 +164,13 @@ export class ChainAppender<I, H extends { seq: number }, D extends { _id: string
 
   /**
    * The chain's stored end as of this call or later (other processes may have appended since
-   * this one looked). One load per chain runs at a time: a call that finds one running may
-   * not take its answer (it started before the call, and may miss a link stored just before),
-   * so it waits for the next load, which every call arriving meanwhile shares. Many lists of
-   * one reader at once thus cost two loads, not one each (issue 11: 64 first lists at once each
-   * searched a 10,000-link chain and ran into the operation timeout). A load that fails fails
-   * the calls waiting for the next one with its error: the database has just failed, and a load
-   * of their own would make them wait for a second timeout (a list that arrived while the
-   * database was stalled answered 503 after 4.5 s instead of 2.5; CI, 2026-12-05).
+   * this one looked), from a load shared with the calls made at once (lib/shared-reads.ts):
+   * 64 first lists of one reader at once each searched a 10,000-link chain and ran into the
+   * operation timeout (issue 11); with one waiting load shared, a list that arrived while the
+   * database was stalled answers 503 after one timeout, not two (CI, 2026-12-05).
    */
   head(chain: string): Promise<H> {
-    const running = this.headLoads.get(chain);
-    if (!running) return this.startHeadLoad(chain);
-    running.queued ??= running.loaded.then(() => this.startHeadLoad(chain));
-    return running.queued;
+    return this.headLoads.read(chain, () => this.loadHead(chain));
   }
 
   /**
@@ -194,21 +182,13 @@ export class ChainAppender<I, H extends { seq: number }, D extends { _id: string
     this.heads.delete(chain);
   }
 
-  private startHeadLoad(chain: string): Promise<H> {
-    const loaded = this.spec.loadHead(chain, this.heads.get(chain)).then((head) => {
-      // An append of this process may have stored a later link meanwhile.
-      const now = this.heads.get(chain);
-      if (now && now.seq > head.seq) return now;
-      this.remember(chain, head);
-      return head;
-    });
-    const load: HeadLoad<H> = { loaded };
-    this.headLoads.set(chain, load);
-    const forget = () => {
-      if (this.headLoads.get(chain) === load) this.headLoads.delete(chain);
-    };
-    loaded.then(forget, forget);
-    return loaded;
+  private async loadHead(chain: string): Promise<H> {
+    const head = await this.spec.loadHead(chain, this.heads.get(chain));
+    // An append of this process may have stored a later link meanwhile.
+    const now = this.heads.get(chain);
+    if (now && now.seq > head.seq) return now;
+    this.remember(chain, head);
+    return head;
   }
 
   private async writeAll(): Promise<void> {

@@ -156,10 +156,8 @@ export async function resolveRecipients(
       code: 'author-not-recipient',
       message: 'The record must be encrypted to its author.',
     });
-  // One primary-key read each: FerretDB v1 would scan the collection for `$in`.
-  const users = await Promise.all(
-    ids.map((id) => s.models.users.findById(id, { fingerprint: 1, publicKey: 1 }).lean()),
-  );
+  // One primary-key read each, or none once kept: FerretDB v1 would scan the collection for `$in`.
+  const users = await Promise.all(ids.map((id) => s.userKeys.of(id)));
   const byId = new Map(users.flatMap((u) => (u ? [[u._id, u] as const] : [])));
   return recipients.map((r) => {
     const user = byId.get(r.userId);
