@@ -67,7 +67,7 @@ async function fileRecipients(
   record: RecordDoc,
 ): Promise<{ keys: string[]; retiredTeamKeys: string[] }> {
   const [users, teams] = await Promise.all([
-    Promise.all(record.readerIds.map((id) => s.models.users.findById(id, { publicKey: 1 }).lean())),
+    Promise.all(record.readerIds.map((id) => s.userKeys.of(id))),
     Promise.all((record.teams ?? []).map((t) => teamForRecords(s, t.teamId))),
   ]);
   const found = teams.flatMap((t) => (t ? [t] : []));

@@ -85,7 +85,7 @@ async function storeHead(s: Services, team: TeamDoc): Promise<TeamHeadDoc | null
  * so a document edited in the database is refused instead of projected.
  */
 async function project(s: Services, team: TeamDoc | null, doc: TeamStatementDoc): Promise<TeamDoc> {
-  const signer = await s.models.users.findById(doc.by, { publicKey: 1 }).lean();
+  const signer = await s.userKeys.of(doc.by);
   if (!signer)
     throw new Error(`team ${doc.teamId}: the signer of statement ${doc.seq} has no account`);
   // A stored statement that no longer verifies was changed in the database: refuse to serve the

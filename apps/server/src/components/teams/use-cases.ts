@@ -149,9 +149,7 @@ export async function teamStatements(
   );
   const statements = docs.flatMap((d) => (d ? [{ seq: d.seq, signed: d.signed, by: d.by }] : []));
   const signers = await Promise.all(
-    [...new Set(statements.map((d) => d.by))].map((id) =>
-      s.models.users.findById(id, { fingerprint: 1, publicKey: 1 }).lean(),
-    ),
+    [...new Set(statements.map((d) => d.by))].map((id) => s.userKeys.of(id)),
   );
   return {
     statements: statements.map(({ seq, signed }) => ({ seq, signed })),
@@ -198,7 +196,7 @@ async function checkSigner(s: Services, claimed: TeamStatement, callerId: string
       message: 'Send only statements you signed yourself.',
     });
   }
-  const signer = await s.models.users.findById(callerId, { fingerprint: 1, publicKey: 1 }).lean();
+  const signer = await s.userKeys.of(callerId);
   if (!signer)
     throw new AppError({ status: 401, code: 'unauthenticated', message: 'Log in first.' });
   if (signer.fingerprint !== claimed.by.fingerprint) {
@@ -243,9 +241,7 @@ async function checkEnvelopes(
   }
   return Promise.all(
     envelopes.map(async (e) => {
-      const user = await s.models.users
-        .findById(e.memberId, { fingerprint: 1, publicKey: 1 })
-        .lean();
+      const user = await s.userKeys.of(e.memberId);
       const attested = state.members.find((m) => m.userId === e.memberId);
       if (!user || user.fingerprint !== attested?.fingerprint) {
         throw new AppError({

@@ -10,8 +10,9 @@ const KEPT_KEYS = 5_000;
 /**
  * Users' registered keys by id, kept in this process once read: a user's key is set at
  * registration and never changes (no key rotation; accounts are not deleted), so nothing needs
- * to invalidate them. A record POST checked its recipients with a read of each (issue 11).
- * Users not found are not kept (the account may be registered next).
+ * to invalidate them. Every check against a user's stored key reads it here (a record POST
+ * read each recipient's, issue 11). Users not found are not kept (the account may be
+ * registered next).
  */
 export class UserKeys {
   private readonly kept = new LRUCache<string, UserKey>({ max: KEPT_KEYS });
