@@ -4,12 +4,17 @@ import {
   invalidationModel,
   invalidationStartModel,
 } from '../src/lib/invalidations';
-import { connectDb } from '../src/lib/db';
+import { connectDb, isDuplicateKey } from '../src/lib/db';
+import { GroupInserts } from '../src/lib/store';
+import type { Connection, Model, mongo } from 'mongoose';
+import { recordVersionModel, type RecordVersionDoc } from '../src/components/records/model';
+import { storeNewRecord } from '../src/components/records/use-cases';
+import { createServices } from '../src/services';
 import { createLogger } from '../src/lib/logger';
 import { commandsSentDuring, monitored, type SentCommand } from './helpers/commands';
 import { createRecordAs } from './helpers/records';
 import { registerUser } from './helpers/users';
-import { startTestServer, type TestServer } from './support';
+import { startTestServer, testSettings, type TestServer } from './support';
 
 /**
  * What writes ask of the database (issue 11: a record POST ran at 0.42–0.45 of the database's
@@ -23,6 +28,20 @@ afterAll(() => server.close());
 
 const count = (sent: SentCommand[], command: string, collection: string) =>
   sent.filter((c) => c.command === command && c.collection === collection).length;
+
+/** Runs `test` with a connection of its own to a fresh database (no server polling on it). */
+async function onOwnConnection(
+  name: string,
+  test: (connection: Connection) => Promise<void>,
+): Promise<void> {
+  const connection = await connectDb(monitored(freshTestDatabaseUri(name)));
+  try {
+    await test(connection);
+  } finally {
+    await connection.dropDatabase();
+    await connection.close();
+  }
+}
 
 describe('what a record create reads', () => {
   it("when an author creates a second record, then her key is not read again (a user's key never changes)", async () => {
@@ -40,8 +59,7 @@ describe('the invalidation notices of a burst of writes', () => {
   it('when 64 notices are published at once, then they share the reads of where the kept events start (at most two per insert), and every notice is stored', async () => {
     // Its own connection (the server's feed polls on the server's), and not started: no poll
     // runs beside the publishes.
-    const connection = await connectDb(monitored(freshTestDatabaseUri('write_cost_feed')));
-    try {
+    await onOwnConnection('write_cost_feed', async (connection) => {
       const feed = new InvalidationFeed(
         invalidationModel(connection),
         invalidationStartModel(connection),
@@ -56,9 +74,91 @@ describe('the invalidation notices of a burst of writes', () => {
       expect(count(sent, 'find', 'cache_invalidation_starts')).toBeLessThanOrEqual(2 * inserts);
       const stored = await invalidationModel(connection).find({}, { tags: 1 }).lean();
       expect(stored.flatMap((d) => d.tags).sort()).toEqual([...tags].sort());
-    } finally {
-      await connection.dropDatabase();
-      await connection.close();
-    }
+    });
+  });
+});
+
+describe('new documents inserted with group commit', () => {
+  const versionInserts = (versions: Model<RecordVersionDoc>, maxChars: number) =>
+    new GroupInserts(versions.collection as unknown as mongo.Collection<RecordVersionDoc>, {
+      charsOf: (d) => d.message.length,
+      maxChars,
+    });
+  const versionOf = (recordId: string, message = 'm') => ({
+    _id: `${recordId}:1`,
+    recordId,
+    version: 1,
+    authorId: 'author',
+    recipients: [],
+    message,
+    size: message.length,
+    createdAt: new Date(),
+  });
+
+  it('when 64 documents are given at once and one of them has a taken id, then they go in 3 inserts, only that one is refused and the others are stored', async () => {
+    await onOwnConnection('write_cost_group', async (connection) => {
+      const versions = recordVersionModel(connection);
+      await versions.create(versionOf('taken'));
+      const inserts = versionInserts(versions, 1 << 20);
+      const ids = Array.from({ length: 64 }, (_, i) => (i === 20 ? 'taken' : `r${i}`));
+      let outcomes: PromiseSettledResult<void>[] = [];
+      const sent = await commandsSentDuring(connection, async () => {
+        outcomes = await Promise.allSettled(ids.map((id) => inserts.insert([versionOf(id)])));
+      });
+      // The first alone, the 63 given meanwhile together up to the taken id, then the rest.
+      expect(count(sent, 'insert', 'record_versions')).toBe(3);
+      const refused = outcomes.flatMap((o, i) => (o.status === 'rejected' ? [[i, o.reason]] : []));
+      expect(refused).toHaveLength(1);
+      expect(refused[0]?.[0]).toBe(20);
+      expect(isDuplicateKey(refused[0]?.[1])).toBe(true);
+      const stored = await versions.find({}, { recordId: 1 }).lean();
+      expect(stored.map((v) => v.recordId).sort()).toEqual([...new Set(ids)].sort());
+    });
+  });
+
+  it('when the documents given at once hold more than a round may carry, then they go in several rounds, and all are stored', async () => {
+    await onOwnConnection('write_cost_weight', async (connection) => {
+      const versions = recordVersionModel(connection);
+      const inserts = versionInserts(versions, 250);
+      const ids = Array.from({ length: 9 }, (_, i) => `w${i}`);
+      const sent = await commandsSentDuring(connection, async () => {
+        await Promise.all(ids.map((id) => inserts.insert([versionOf(id, 'x'.repeat(100))])));
+      });
+      // The first alone, then rounds of two (a third would pass 250).
+      expect(count(sent, 'insert', 'record_versions')).toBe(5);
+      expect(await versions.countDocuments()).toBe(9);
+    });
+  });
+
+  it('when 64 records are created at once, then their records and versions 1 share a few inserts, and each is stored whole', async () => {
+    await onOwnConnection('write_cost_creates', async (connection) => {
+      const s = createServices(
+        connection,
+        createLogger('silent'),
+        testSettings({ readCacheTtlMs: 0 }),
+      );
+      const ids = Array.from({ length: 64 }, (_, i) => `c${i}`);
+      const recipients = [{ userId: 'u1', fingerprint: 'f'.repeat(40) }];
+      const sent = await commandsSentDuring(connection, async () => {
+        await Promise.all(
+          ids.map((recordId) =>
+            storeNewRecord(s, {
+              recordId,
+              ownerId: 'u1',
+              authorId: 'u1',
+              recipients,
+              message: `m ${recordId}`,
+            }),
+          ),
+        );
+      });
+      expect(count(sent, 'insert', 'records')).toBeLessThanOrEqual(4);
+      expect(count(sent, 'insert', 'record_versions')).toBeLessThanOrEqual(4);
+      const versions = await s.models.versions.find({}, { recordId: 1, message: 1 }).lean();
+      expect(versions.map((v) => [v.recordId, v.message]).sort()).toEqual(
+        ids.map((id) => [id, `m ${id}`]).sort(),
+      );
+      expect(await s.models.records.countDocuments()).toBe(64);
+    });
   });
 });

@@ -1,6 +1,7 @@
 import { Schema, type Model, type mongo } from 'mongoose';
 import { AppError } from './errors';
 import { isDuplicateKey } from './db';
+import { GroupCommit, type Waiting as GroupWaiting } from './group-commit';
 import { SharedReads } from './shared-reads';
 
 /**
@@ -101,11 +102,10 @@ export interface ChainSpec<I, H extends { seq: number }, D extends { _id: string
   startsChain?(input: I): H | undefined;
 }
 
-interface Waiting<I, D> {
+interface Waiting<I, D> extends GroupWaiting {
   input: I;
   /** Undefined: not written, the chain had its first link (ChainSpec.startsChain). */
   resolve: (doc: D | undefined) => void;
-  reject: (error: unknown) => void;
   /** Rounds in which this input lost its position to another server process. */
   lost: number;
 }
@@ -133,14 +133,22 @@ export class ChainAppender<I, H extends { seq: number }, D extends { _id: string
   private readonly heads = new Map<string, H>();
   /** The chain ends being loaded (head()). */
   private readonly headLoads = new SharedReads<H>();
-  private queue: Waiting<I, D>[] = [];
-  private writing = false;
+  private readonly rounds: GroupCommit<Waiting<I, D>>;
 
   constructor(
     private readonly spec: ChainSpec<I, H, D>,
     /** The error for inputs that lost their position too often; `cause` is the last refusal. */
     private readonly busy: (cause: unknown) => AppError,
-  ) {}
+  ) {
+    this.rounds = new GroupCommit(
+      (batch) => this.writeRound(batch),
+      { count: MAX_BATCH },
+      // Whatever reached the database before the failure is found again by loadHead.
+      (failed) => {
+        for (const w of failed) this.heads.delete(this.spec.chainOf(w.input));
+      },
+    );
+  }
 
   /**
    * Appends one link per input; settles with the stored links, in input order (undefined for
@@ -150,15 +158,16 @@ export class ChainAppender<I, H extends { seq: number }, D extends { _id: string
    *   own error when it failed.
    */
   append(inputs: readonly I[]): Promise<(D | undefined)[]> {
+    const waiting: Waiting<I, D>[] = [];
     const stored = Promise.all(
       inputs.map(
         (input) =>
           new Promise<D | undefined>((resolve, reject) =>
-            this.queue.push({ input, resolve, reject, lost: 0 }),
+            waiting.push({ input, resolve, reject, lost: 0 }),
           ),
       ),
     );
-    if (!this.writing) void this.writeAll();
+    this.rounds.give(waiting);
     return stored;
   }
 
@@ -189,28 +198,6 @@ export class ChainAppender<I, H extends { seq: number }, D extends { _id: string
     if (now && now.seq > head.seq) return now;
     this.remember(chain, head);
     return head;
-  }
-
-  private async writeAll(): Promise<void> {
-    this.writing = true;
-    try {
-      while (this.queue.length > 0) {
-        const batch = this.queue.splice(0, MAX_BATCH);
-        try {
-          await this.writeRound(batch);
-        } catch (error) {
-          // The inputs that arrived while this round failed fail with it: the database has
-          // just failed, and a round of their own would make them wait for a second timeout
-          // (as a chain-end load does, head()). Whatever reached the database before the
-          // failure is found again by loadHead.
-          const failed = [...batch, ...this.queue.splice(0)];
-          for (const w of failed) this.heads.delete(this.spec.chainOf(w.input));
-          for (const w of failed) w.reject(error);
-        }
-      }
-    } finally {
-      this.writing = false;
-    }
   }
 
   private async writeRound(batch: Waiting<I, D>[]): Promise<void> {
@@ -269,10 +256,8 @@ export class ChainAppender<I, H extends { seq: number }, D extends { _id: string
     const known = this.heads.get(chain);
     if (known) this.remember(chain, await this.spec.loadHead(chain, known));
     loser.lost++;
-    for (const w of rest) {
-      if (w.lost > MAX_LOST_ROUNDS) w.reject(this.busy(refusal));
-      else this.queue.push(w);
-    }
+    for (const w of rest) if (w.lost > MAX_LOST_ROUNDS) w.reject(this.busy(refusal));
+    this.rounds.give(rest.filter((w) => w.lost <= MAX_LOST_ROUNDS));
   }
 
   /** Most recently used last; the oldest entry goes when the map is full. */
@@ -283,6 +268,61 @@ export class ChainAppender<I, H extends { seq: number }, D extends { _id: string
       const oldest = this.heads.keys().next().value;
       if (oldest !== undefined) this.heads.delete(oldest);
     }
+  }
+}
+
+interface NewDoc<D> extends GroupWaiting {
+  doc: D;
+  resolve: () => void;
+}
+
+/**
+ * Inserts new documents with group commit: documents given while an insert is in flight go
+ * together into the next one, a single ordered insert (at most `MAX_BATCH` documents, and past
+ * the first at most `maxChars` of what `charsOf` counts: each round must fit in one operation's
+ * timeout, lib/db.ts). A duplicate key fails only its own document: those before it are stored,
+ * those after it go into the next round. A round that fails (the database did not answer)
+ * fails the documents waiting for the next one too; some of them may be stored.
+ */
+export class GroupInserts<D extends { _id: string }> {
+  private readonly rounds: GroupCommit<NewDoc<D>>;
+
+  constructor(
+    /** The native collection (the documents are complete; no Mongoose layer on the hot path). */
+    private readonly collection: mongo.Collection<D>,
+    size: { charsOf: (doc: D) => number; maxChars: number },
+  ) {
+    this.rounds = new GroupCommit((batch) => this.writeRound(batch), {
+      count: MAX_BATCH,
+      weight: size.maxChars,
+      weigh: (w) => size.charsOf(w.doc),
+    });
+  }
+
+  /**
+   * Stores the documents; settles once all of them are.
+   * @throws the first document's refusal (isDuplicateKey) or the database's error; the others
+   *   are stored or not, each on its own.
+   */
+  async insert(docs: readonly D[]): Promise<void> {
+    const waiting: NewDoc<D>[] = [];
+    const stored = Promise.all(
+      docs.map(
+        (doc) => new Promise<void>((resolve, reject) => waiting.push({ doc, resolve, reject })),
+      ),
+    );
+    this.rounds.give(waiting);
+    await stored;
+  }
+
+  private async writeRound(batch: NewDoc<D>[]): Promise<void> {
+    const { stored, refusal } = await insertOrdered(
+      this.collection,
+      batch.map((w) => w.doc),
+    );
+    for (const w of batch.slice(0, stored)) w.resolve();
+    batch[stored]?.reject(refusal);
+    this.rounds.give(batch.slice(stored + 1));
   }
 }
 

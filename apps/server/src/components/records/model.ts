@@ -1,6 +1,7 @@
-import { Schema, type Connection, type mongo } from 'mongoose';
+import { Schema, type Connection, type Model, type mongo } from 'mongoose';
 import type { AttachmentInfo } from '@medseal/contract';
 import { modelOn } from '../../lib/model';
+import { GroupInserts } from '../../lib/store';
 
 export interface RecipientDoc {
   userId: string;
@@ -217,3 +218,27 @@ export const attachmentLinkModel = (c: Connection) =>
   modelOn(c, 'AttachmentLink', attachmentLinkSchema, 'attachment_links');
 export const attachmentChunkModel = (c: Connection) =>
   modelOn(c, 'AttachmentChunk', chunkSchema, 'attachment_chunks');
+
+/**
+ * The inserts of new records and their version 1, group-committed (lib/store.ts): a burst of
+ * creates costs a few inserts, not two each. A round carries at most 8 MB of messages (a
+ * message is at most 768 KB), which the database stores well within one operation's timeout.
+ */
+export function newRecordInserts(models: {
+  records: Model<RecordDoc>;
+  versions: Model<RecordVersionDoc>;
+}) {
+  const size = { charsOf: (doc: { message: string }) => doc.message.length, maxChars: 8 << 20 };
+  return {
+    // Mongoose types the native collection for ObjectId `_id`s.
+    records: new GroupInserts(
+      models.records.collection as unknown as mongo.Collection<RecordDoc>,
+      size,
+    ),
+    versions: new GroupInserts(
+      models.versions.collection as unknown as mongo.Collection<RecordVersionDoc>,
+      size,
+    ),
+  };
+}
+export type NewRecordInserts = ReturnType<typeof newRecordInserts>;

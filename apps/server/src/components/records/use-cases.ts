@@ -26,7 +26,7 @@ import {
   type RecordTeamDoc,
   type RecordVersionDoc,
 } from './model';
-import { isDuplicateKey, LONG_OPERATION } from '../../lib/db';
+import { isDuplicateKey } from '../../lib/db';
 import { chainEnd, chainId, chainIds, deleteByIds, findByIds } from '../../lib/store';
 import { isListedAt, teamFeedId } from './feed';
 import { deleteRecordAttachments, listAttachments, listAttachmentsOfMany } from './attachment-list';
@@ -384,8 +384,9 @@ export async function storeNewRecord(s: Services, input: NewRecord): Promise<Rec
 }
 
 /**
- * storeNewRecord for many records, a few inserts for all of them (the scale bench seeds with
- * it). On an error, what was stored stays (a record holds its version 1 until its first
+ * storeNewRecord for many records, a few inserts for all of them, shared with the creates
+ * stored at the same time (group commit, records/model.ts newRecordInserts; the scale bench
+ * seeds with it). On an error, what was stored stays (a record holds its version 1 until its first
  * change; the same create sent again completes it); feed entries of records that were not
  * stored are skipped as stale (feed.ts).
  * @throws a duplicate-key error when an id is taken (isDuplicateKey).
@@ -437,12 +438,10 @@ export async function storeNewRecords(
       message: input.message,
     };
   });
-  // A batch may take longer than one operation is given (lib/db.ts).
-  const options = { ordered: true, ...(records.length > 1 ? LONG_OPERATION : {}) };
   // Nothing stored is taken back on an error: a retry of the same create may have found the
   // record and answered 201 with it meanwhile (repeatedCreate), and completes what is missing.
-  await s.models.records.insertMany(records, options);
-  await s.models.versions.insertMany(records.map(firstVersionOf), options);
+  await s.newRecords.records.insert(records);
+  await s.newRecords.versions.insert(records.map(firstVersionOf));
   await recordsChanged(
     s,
     records.map((r) => ({ recordId: r._id, readers: r.readerIds })),
@@ -461,7 +460,7 @@ export async function storeNewRecords(
 }
 
 /** Version 1 of a new record: what the record holds until its first change. */
-const firstVersionOf = (r: RecordDoc) => ({
+const firstVersionOf = (r: RecordDoc): RecordVersionDoc => ({
   _id: `${r._id}:1`,
   recordId: r._id,
   version: 1,
