@@ -11,11 +11,11 @@ import {
   attachmentChunkModel,
   attachmentLinkModel,
   attachmentModel,
-  newRecordInserts,
+  recordInserts,
   recordModel,
   recordVersionModel,
   type AttachmentDoc,
-  type NewRecordInserts,
+  type RecordInserts,
   type RecordDoc,
 } from './components/records/model';
 import { grantModel, teamGrantModel } from './components/sharing/model';
@@ -137,8 +137,8 @@ export interface Services {
   auditLog: AuditLog;
   /** Each reader's list of records, by `_id` (components/records/feed.ts). */
   listing: ListingFeed;
-  /** New records and their version 1, inserted with group commit. */
-  newRecords: NewRecordInserts;
+  /** New records and versions, inserted with group commit. */
+  recordInserts: RecordInserts;
   /** The ways to a team or practice by `_id` other than its id (components/teams/lists.ts). */
   teamLists: TeamLists;
   /** Each patient's consents and each person's consents naming him, by `_id` (components/consents/model.ts). */
@@ -236,7 +236,7 @@ export function createServices(
     limiter: new RateLimiter(connection, settings.rateWindowMs, settings.clock),
     auditLog: new AuditLog(models.audit),
     listing: new ListingFeed(models.listingEntries, models.listingHints),
-    newRecords: newRecordInserts(models),
+    recordInserts: recordInserts(models),
     teamLists: createTeamLists(models.teamLists),
     consentLists: new IdLists(models.consentLists),
     feed,

@@ -56,7 +56,7 @@ describe('what a record create reads', () => {
 });
 
 describe('the invalidation notices of a burst of writes', () => {
-  it('when 64 notices are published at once, then they share the reads of where the kept events start (at most two per insert), and every notice is stored', async () => {
+  it('when 64 notices are published at once, then they share the reads of where the kept events start (at most two per round of inserts, and two for the first look at the end), and every notice is stored', async () => {
     // Its own connection (the server's feed polls on the server's), and not started: no poll
     // runs beside the publishes.
     await onOwnConnection('write_cost_feed', async (connection) => {
@@ -71,7 +71,10 @@ describe('the invalidation notices of a burst of writes', () => {
       });
       const inserts = count(sent, 'insert', 'cache_invalidations');
       expect(inserts).toBeGreaterThan(0);
-      expect(count(sent, 'find', 'cache_invalidation_starts')).toBeLessThanOrEqual(2 * inserts);
+      // The notices of one round read the start once, or twice when none was running as they
+      // came (the first starts one; those after it may not take a read started before their call,
+      // lib/shared-reads.ts). Finding the chain's end for the first round reads it twice more.
+      expect(count(sent, 'find', 'cache_invalidation_starts')).toBeLessThanOrEqual(2 * inserts + 2);
       const stored = await invalidationModel(connection).find({}, { tags: 1 }).lean();
       expect(stored.flatMap((d) => d.tags).sort()).toEqual([...tags].sort());
     });
@@ -138,21 +141,25 @@ describe('new documents inserted with group commit', () => {
         testSettings({ readCacheTtlMs: 0 }),
       );
       const ids = Array.from({ length: 64 }, (_, i) => `c${i}`);
-      const recipients = [{ userId: 'u1', fingerprint: 'f'.repeat(40) }];
       const sent = await commandsSentDuring(connection, async () => {
         await Promise.all(
           ids.map((recordId) =>
             storeNewRecord(s, {
               recordId,
-              ownerId: 'u1',
-              authorId: 'u1',
-              recipients,
+              ownerId: `u${recordId}`,
+              authorId: `u${recordId}`,
+              recipients: [{ userId: `u${recordId}`, fingerprint: 'f'.repeat(40) }],
               message: `m ${recordId}`,
             }),
           ),
         );
       });
-      expect(count(sent, 'insert', 'records')).toBeLessThanOrEqual(4);
+      // Each its own owner, so the feed entries go in two rounds (the first alone, then the 63
+      // given meanwhile) with no feed hint between: the records come in those two waves. A wave
+      // that finds no round in flight goes as its first alone and the rest together, so the
+      // records take at most 3 inserts, and the versions, which come in the waves the records'
+      // rounds made, at most 4. Before, each create had its own two.
+      expect(count(sent, 'insert', 'records')).toBeLessThanOrEqual(3);
       expect(count(sent, 'insert', 'record_versions')).toBeLessThanOrEqual(4);
       const versions = await s.models.versions.find({}, { recordId: 1, message: 1 }).lean();
       expect(versions.map((v) => [v.recordId, v.message]).sort()).toEqual(

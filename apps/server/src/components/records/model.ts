@@ -220,11 +220,11 @@ export const attachmentChunkModel = (c: Connection) =>
   modelOn(c, 'AttachmentChunk', chunkSchema, 'attachment_chunks');
 
 /**
- * The inserts of new records and their version 1, group-committed (lib/store.ts): a burst of
- * creates costs a few inserts, not two each. A round carries at most 8 MB of messages (a
+ * The inserts of new records and versions, group-committed (lib/store.ts): a burst of creates
+ * costs a few inserts, not two each. A round carries at most 8 MB of messages (a
  * message is at most 768 KB), which the database stores well within one operation's timeout.
  */
-export function newRecordInserts(models: {
+export function recordInserts(models: {
   records: Model<RecordDoc>;
   versions: Model<RecordVersionDoc>;
 }) {
@@ -241,4 +241,4 @@ export function newRecordInserts(models: {
     ),
   };
 }
-export type NewRecordInserts = ReturnType<typeof newRecordInserts>;
+export type RecordInserts = ReturnType<typeof recordInserts>;

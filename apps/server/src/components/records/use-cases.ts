@@ -244,7 +244,7 @@ async function repeatedCreate(
   // the trail's first event: this one completes it.
   if (existing.rev === 1) {
     try {
-      await s.models.versions.create(firstVersionOf(existing));
+      await s.recordInserts.versions.insert([firstVersionOf(existing)]);
     } catch (error) {
       if (!isDuplicateKey(error)) throw error;
     }
@@ -385,7 +385,7 @@ export async function storeNewRecord(s: Services, input: NewRecord): Promise<Rec
 
 /**
  * storeNewRecord for many records, a few inserts for all of them, shared with the creates
- * stored at the same time (group commit, records/model.ts newRecordInserts; the scale bench
+ * stored at the same time (group commit, records/model.ts recordInserts; the scale bench
  * seeds with it). On an error, what was stored stays (a record holds its version 1 until its first
  * change; the same create sent again completes it); feed entries of records that were not
  * stored are skipped as stale (feed.ts).
@@ -440,8 +440,8 @@ export async function storeNewRecords(
   });
   // Nothing stored is taken back on an error: a retry of the same create may have found the
   // record and answered 201 with it meanwhile (repeatedCreate), and completes what is missing.
-  await s.newRecords.records.insert(records);
-  await s.newRecords.versions.insert(records.map(firstVersionOf));
+  await s.recordInserts.records.insert(records);
+  await s.recordInserts.versions.insert(records.map(firstVersionOf));
   await recordsChanged(
     s,
     records.map((r) => ({ recordId: r._id, readers: r.readerIds })),
@@ -731,7 +731,7 @@ export async function storeNextVersion(
   const { recipients, message } = next;
   const rekeyed = next.rekeyedBy ? { rekeyedBy: next.rekeyedBy } : {};
   const versionTeams = next.teams.length > 0 ? { teams: next.teams } : {};
-  const versionDoc = {
+  const versionDoc: RecordVersionDoc = {
     _id: `${record._id}:${version}`,
     recordId: record._id,
     version,
@@ -744,12 +744,12 @@ export async function storeNextVersion(
     createdAt: now,
   };
   try {
-    await s.models.versions.create(versionDoc);
+    await s.recordInserts.versions.insert([versionDoc]);
   } catch (error) {
     if (!isDuplicateKey(error)) throw error;
     if (!(await clearStraySlot(s, record._id, version))) throw conflict();
     try {
-      await s.models.versions.create(versionDoc);
+      await s.recordInserts.versions.insert([versionDoc]);
     } catch (retryError) {
       if (isDuplicateKey(retryError)) throw conflict();
       throw retryError;
