@@ -162,7 +162,7 @@ describe('creating a record again with its client-made id (a retry after a lost 
     // version 1 (the model the server writes through: same connection, same object).
     const { answer: retry, ran } = await hookedInto(
       server.connection,
-      { model: 'RecordVersion', method: 'collection.insertMany', at: 'before' },
+      { model: 'RecordVersion', method: 'create', at: 'before' },
       async () => (await patient.api.delete(`/records/${body.recordId}`)).status,
       () => patient.api.post('/records', body),
     );

@@ -4,35 +4,24 @@ import type { Connection } from 'mongoose';
  * Hooks `run` into the next call of one model method of `connection` (the object the server
  * writes through), once: `before` the call goes to the database, or `after` it is stored. Sends
  * `request` and removes the hook, whatever happens. Forces an interleaving of two requests.
- * `collection.insertMany` is the insert of the model's collection itself (group-committed
- * inserts, lib/store.ts, go there without the model).
  * @returns the request's answer and what `run` gave (undefined: the hook never ran).
  */
 export async function hookedInto<A, R>(
   connection: Connection,
-  hook: {
-    model: string;
-    method: 'create' | 'replaceOne' | 'updateOne' | 'collection.insertMany';
-    at: 'before' | 'after';
-  },
+  hook: { model: string; method: 'create' | 'replaceOne' | 'updateOne'; at: 'before' | 'after' },
   run: () => Promise<R>,
   request: () => Promise<A>,
 ): Promise<{ answer: A; ran: R | undefined }> {
   const model = connection.models[hook.model];
   if (!model) throw new Error(`${hook.model} model not registered`);
-  type Method = (...args: never[]) => Promise<unknown>;
-  const onCollection = hook.method === 'collection.insertMany';
-  const target = (onCollection ? model.collection : model) as unknown as Record<string, Method>;
-  const method = onCollection ? 'insertMany' : hook.method;
-  const original = target[method]?.bind(target);
-  if (!original) throw new Error(`${hook.model} has no ${hook.method}`);
+  const original = model[hook.method].bind(model) as (...args: never[]) => Promise<unknown>;
   let ran: R | undefined;
-  const spy = jest.spyOn(target, method).mockImplementationOnce(async (...args) => {
+  const spy = jest.spyOn(model, hook.method).mockImplementationOnce((async (...args: never[]) => {
     if (hook.at === 'before') ran = await run();
     const written = await original(...args);
     if (hook.at === 'after') ran = await run();
     return written;
-  });
+  }) as never);
   try {
     return { answer: await request(), ran };
   } finally {

@@ -244,7 +244,9 @@ async function repeatedCreate(
   // the trail's first event: this one completes it.
   if (existing.rev === 1) {
     try {
-      await s.recordInserts.versions.insert([firstVersionOf(existing)]);
+      // Not group-committed: this retry may be completing a create whose version 1 is in a
+      // stalled round, and must not wait behind that round.
+      await s.models.versions.create(firstVersionOf(existing));
     } catch (error) {
       if (!isDuplicateKey(error)) throw error;
     }
