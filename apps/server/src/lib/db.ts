@@ -20,7 +20,7 @@ export const DB_TIMEOUTS = {
   timeoutMS: 2_500,
 } as const;
 
-/** Options for an operation that may take long (a migration scan, a batch of new records): no operation timeout. */
+/** Options for an operation that may take long (a migration scan): no operation timeout. */
 export const LONG_OPERATION = { timeoutMS: 0 } as const;
 
 /** How long the first connect keeps trying (a database that starts with the server, or after it). */

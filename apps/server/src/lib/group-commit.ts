@@ -22,6 +22,24 @@ export class GroupCommit<W extends Waiting> {
     private readonly onFailed?: (failed: W[]) => void,
   ) {}
 
+  /**
+   * Queues one item per input, made by `wait` with the functions that settle it; settles with
+   * every input's outcome, in input order, or fails with the first failure.
+   */
+  submit<T, R>(
+    inputs: readonly T[],
+    wait: (input: T, resolve: (outcome: R) => void, reject: (error: unknown) => void) => W,
+  ): Promise<R[]> {
+    const items: W[] = [];
+    const settled = Promise.all(
+      inputs.map(
+        (input) => new Promise<R>((resolve, reject) => items.push(wait(input, resolve, reject))),
+      ),
+    );
+    this.give(items);
+    return settled;
+  }
+
   /** Queues the items for the next round (also from within a round: they go into the one after). */
   give(items: readonly W[]): void {
     this.queue.push(...items);

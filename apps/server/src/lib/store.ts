@@ -158,17 +158,12 @@ export class ChainAppender<I, H extends { seq: number }, D extends { _id: string
    *   own error when it failed.
    */
   append(inputs: readonly I[]): Promise<(D | undefined)[]> {
-    const waiting: Waiting<I, D>[] = [];
-    const stored = Promise.all(
-      inputs.map(
-        (input) =>
-          new Promise<D | undefined>((resolve, reject) =>
-            waiting.push({ input, resolve, reject, lost: 0 }),
-          ),
-      ),
-    );
-    this.rounds.give(waiting);
-    return stored;
+    return this.rounds.submit(inputs, (input, resolve: (doc: D | undefined) => void, reject) => ({
+      input,
+      resolve,
+      reject,
+      lost: 0,
+    }));
   }
 
   /**
@@ -273,7 +268,7 @@ export class ChainAppender<I, H extends { seq: number }, D extends { _id: string
 
 interface NewDoc<D> extends GroupWaiting {
   doc: D;
-  resolve: () => void;
+  resolve: (stored: D) => void;
 }
 
 /**
@@ -305,14 +300,11 @@ export class GroupInserts<D extends { _id: string }> {
    *   are stored or not, each on its own.
    */
   async insert(docs: readonly D[]): Promise<void> {
-    const waiting: NewDoc<D>[] = [];
-    const stored = Promise.all(
-      docs.map(
-        (doc) => new Promise<void>((resolve, reject) => waiting.push({ doc, resolve, reject })),
-      ),
-    );
-    this.rounds.give(waiting);
-    await stored;
+    await this.rounds.submit(docs, (doc, resolve: (stored: D) => void, reject) => ({
+      doc,
+      resolve,
+      reject,
+    }));
   }
 
   private async writeRound(batch: NewDoc<D>[]): Promise<void> {
@@ -320,7 +312,7 @@ export class GroupInserts<D extends { _id: string }> {
       this.collection,
       batch.map((w) => w.doc),
     );
-    for (const w of batch.slice(0, stored)) w.resolve();
+    for (const w of batch.slice(0, stored)) w.resolve(w.doc);
     batch[stored]?.reject(refusal);
     this.rounds.give(batch.slice(stored + 1));
   }
