@@ -7,6 +7,7 @@ import { CSRF_HEADER } from '@medseal/contract';
 import { startDevDb, type DevDb } from '@medseal/devdb';
 import { ApiClient, codeOf, type ApiResponse } from './helpers/client';
 import { createBody } from './helpers/records';
+import { stopProcess } from './helpers/stop-process';
 import { until } from './helpers/until';
 import { newRecordId, registerUser, type TestUser } from './helpers/users';
 import { startTestServer, type TestServer } from './support';
@@ -101,7 +102,7 @@ describe('a stalled or killed embedded database', () => {
     const pid = supervised();
     if (pid === undefined) return; // needs the embedded FerretDB's process
     const body = await newBody();
-    process.kill(pid, 'SIGSTOP');
+    await stopProcess(pid);
     try {
       // The last one arrives while the others' writes wait on the stalled database: it must not
       // wait for their round to fail first and then for its own (5 s; CI, 2026-12-03).
@@ -110,13 +111,10 @@ describe('a stalled or killed embedded database', () => {
         timed(() => alice.api.get('/records')),
         delay(500).then(() => timed(() => alice.api.get('/records'))),
       ]);
-      for (const a of answers) {
-        expect({ status: a.status, code: a.code }).toEqual({
-          status: 503,
-          code: 'database-unavailable',
-        });
-        expect(a.ms).toBeLessThan(3_000);
-      }
+      // All three at once: a failure shows each answer.
+      expect(answers.map((a) => ({ status: a.status, code: a.code, ms: a.ms < 3_000 }))).toEqual(
+        answers.map(() => ({ status: 503, code: 'database-unavailable', ms: true })),
+      );
       const later = await timed(async () => alice.api.post('/records', await newBody()));
       expect({ status: later.status, fast: later.ms < 3_000 }).toEqual({ status: 503, fast: true });
     } finally {
@@ -157,7 +155,7 @@ describe('clients that leave while their session is checked', () => {
       const cookie = lea.api.cookie ?? '';
       const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
       const before = timers();
-      process.kill(pid, 'SIGSTOP');
+      await stopProcess(pid);
       try {
         const live = Array.from({ length: 10 }, () =>
           httpRequest(`${server.baseUrl}/api/live`, { headers: { cookie } }),
