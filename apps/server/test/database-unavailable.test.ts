@@ -44,6 +44,36 @@ describe('a database connection reset in the middle of a write', () => {
     }
   });
 
+  it('when a read loses its connection and the database stays out of reach, then its retry gives up within the operation timeout (2.5 s), not a server selection timeout after the loss', async () => {
+    const connection: Connection = await connectDb(proxy.uri);
+    try {
+      const probes = connection.collection<{ _id: string }>('probes');
+      await probes.findOne({ _id: 'warm' });
+      const held = proxy.holdOn(['held-read']);
+      const started = performance.now();
+      const read = probes.findOne({ _id: 'held-read' }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      await held.seen;
+      // From now on every command and handshake is reset: the server stays unknown.
+      proxy.resetOn(['']);
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      held.reset();
+      const error = await read;
+      const ms = performance.now() - started;
+      proxy.resetOn(undefined);
+      expect(isDatabaseUnavailable(error)).toBe(true);
+      // Unpatched, the retry's server selection took serverSelectionTimeoutMS (2 s) after the
+      // reset: 3.5 s here (patches/mongodb@6.20.0.patch).
+      expect(ms).toBeLessThan(3_000);
+    } finally {
+      proxy.resetOn(undefined);
+      await connection.dropDatabase().catch(() => undefined);
+      await connection.close();
+    }
+  });
+
   it('when the connection is reset while a new record group-commits its audit event, then 503 database-unavailable, not 500', async () => {
     const server: TestServer = await startTestServer({ mongoUri: proxy.uri });
     try {
