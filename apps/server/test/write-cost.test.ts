@@ -4,9 +4,9 @@ import {
   invalidationModel,
   invalidationStartModel,
 } from '../src/lib/invalidations';
-import { connectDb, isDuplicateKey } from '../src/lib/db';
+import { isDuplicateKey } from '../src/lib/db';
 import { GroupInserts } from '../src/lib/store';
-import type { Connection, Model, mongo } from 'mongoose';
+import mongoose, { type Connection, type Model, type mongo } from 'mongoose';
 import { recordVersionModel, type RecordVersionDoc } from '../src/components/records/model';
 import { storeNewRecord } from '../src/components/records/use-cases';
 import { createServices } from '../src/services';
@@ -29,12 +29,20 @@ afterAll(() => server.close());
 const count = (sent: SentCommand[], command: string, collection: string) =>
   sent.filter((c) => c.command === command && c.collection === collection).length;
 
-/** Runs `test` with a connection of its own to a fresh database (no server polling on it). */
+/**
+ * Runs `test` with a connection of its own to a fresh database (no server polling on it).
+ * Without the server's 2.5 s operation timeout: these tests count commands, and on a machine
+ * loaded by the whole CI a burst on this new connection's cold pool made one lookup wait out
+ * its 2.5 s for a connection (the driver opens two at a time; CI, 2026-12-07). A server's
+ * pool is warm; what it answers when the database is slow is tested in fault.test.ts.
+ */
 async function onOwnConnection(
   name: string,
   test: (connection: Connection) => Promise<void>,
 ): Promise<void> {
-  const connection = await connectDb(monitored(freshTestDatabaseUri(name)));
+  const connection = await mongoose
+    .createConnection(monitored(freshTestDatabaseUri(name)), { bufferCommands: false })
+    .asPromise();
   try {
     await test(connection);
   } finally {
