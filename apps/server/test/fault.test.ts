@@ -101,7 +101,9 @@ describe('a stalled or killed embedded database', () => {
   it('when the database process is stopped (SIGSTOP), then writes and lists answer 503 database-unavailable within 3 s, and work again once it runs', async () => {
     const pid = supervised();
     if (pid === undefined) return; // needs the embedded FerretDB's process
-    const body = await newBody();
+    // Made before: the client's encryption is not part of the answer's time (under a loaded CI
+    // it took the later one past 3 s).
+    const [body, laterBody] = await Promise.all([newBody(), newBody()]);
     await stopProcess(pid);
     try {
       // The last one arrives while the others' writes wait on the stalled database: it must not
@@ -112,11 +114,16 @@ describe('a stalled or killed embedded database', () => {
         delay(500).then(() => timed(() => alice.api.get('/records'))),
       ]);
       // All three at once: a failure shows each answer.
-      expect(answers.map((a) => ({ status: a.status, code: a.code, ms: a.ms < 3_000 }))).toEqual(
-        answers.map(() => ({ status: 503, code: 'database-unavailable', ms: true })),
+      expect(answers.map((a) => ({ status: a.status, code: a.code }))).toEqual(
+        answers.map(() => ({ status: 503, code: 'database-unavailable' })),
       );
-      const later = await timed(async () => alice.api.post('/records', await newBody()));
-      expect({ status: later.status, fast: later.ms < 3_000 }).toEqual({ status: 503, fast: true });
+      expect(Math.max(...answers.map((a) => a.ms))).toBeLessThan(3_000);
+      const later = await timed(() => alice.api.post('/records', laterBody));
+      expect({ status: later.status, code: later.code }).toEqual({
+        status: 503,
+        code: 'database-unavailable',
+      });
+      expect(later.ms).toBeLessThan(3_000);
     } finally {
       process.kill(pid, 'SIGCONT');
     }
