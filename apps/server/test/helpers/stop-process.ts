@@ -28,7 +28,7 @@ async function isStopped(pid: number): Promise<boolean> {
       // A thread that ended meanwhile runs no more: as good as stopped.
       const stat = await readFile(`/proc/${pid}/task/${tid}/stat`, 'utf8').catch(() => ') T');
       // The state is the field after the command name, which may itself hold ") ".
-      return stat.slice(stat.lastIndexOf(') ') + 2, stat.lastIndexOf(') ') + 3);
+      return stat.charAt(stat.lastIndexOf(') ') + 2);
     }),
   );
   return states.every((state) => state === 'T');
