@@ -489,6 +489,7 @@ describe('key transparency against a malicious server (real Chromium)', () => {
   it('when a record carries a newer head of the log than hers and the server will not give her that head, then her client shows a split view', async () => {
     const danaPage = await extraDevice(suite.browser, captured);
     await loginAs(danaPage, suite.server.baseUrl, dana);
+    // Settled: her checks at login are done, so her tab holds the head they ran under.
     await settled(danaPage);
     const withheld = await answerWithout(
       danaPage,
@@ -706,6 +707,10 @@ describe('key transparency against a malicious server (real Chromium)', () => {
     };
     const notChecked = (page: Page) =>
       alertWith(page, 'your own entries in the public key log could not be checked');
+    const checking = (page: Page) =>
+      page.getByText(
+        'Checking the public key log for keys and team memberships published in your name',
+      );
     const checked = (page: Page) =>
       page.waitForResponse(
         (r) => new URL(r.url()).pathname === history.path && r.status() === 200,
@@ -723,11 +728,15 @@ describe('key transparency against a malicious server (real Chromium)', () => {
     const answered = checked(once);
     await loginAs(once, suite.server.baseUrl, ravi);
     await refused;
+    // While it is asked again, the page says the check is still running.
+    await checking(once).waitFor({ timeout: 60_000 });
+    expect(await checking(once).getAttribute('aria-busy')).toBe('true');
     await stopAll(attacks);
     expect(refuseFirst.hits).toBeGreaterThan(0);
     await answered;
     await settled(once);
     expect(await notChecked(once).count()).toBe(0);
+    expect(await checking(once).count()).toBe(0);
 
     // Refused every time: after the retries, the alert says the server did not answer.
     const never = await extraDevice(suite.browser, captured);
@@ -736,6 +745,7 @@ describe('key transparency against a malicious server (real Chromium)', () => {
     await loginAs(never, suite.server.baseUrl, ravi);
     await notChecked(never).waitFor({ timeout: 60_000 });
     expect(refuseAll.hits).toBeGreaterThanOrEqual(6); // the first ask and five more
+    expect(await checking(never).count()).toBe(0);
     await expect(notChecked(never).textContent()).resolves.toContain(
       'The database is not answering.',
     );

@@ -174,7 +174,7 @@ function OpenWorkspace({
   );
   // Self-monitoring of my teams at each login: a team key or membership in the log that is not in
   // a team's signed history is an alert (raised by the check; a team that fails is not used).
-  useQuery({
+  const teamsCheck = useQuery({
     queryKey: ['kt-my-teams', user.id, keyRef.handle],
     queryFn: async () => {
       const { teams: mine } = await call(endpoints.listMyTeams, {});
@@ -235,6 +235,11 @@ function OpenWorkspace({
     <WorkspaceContext.Provider value={value}>
       <TransparencyAlerts transparency={transparency} book={book} />
       <UnsavedSeen book={book} />
+      {selfCheck.isPending || teamsCheck.isPending ? (
+        <p aria-busy="true">
+          Checking the public key log for keys and team memberships published in your name…
+        </p>
+      ) : null}
       {selfCheck.isError && !transparency.alerts.some((a) => a.kind === 'log-refused') ? (
         <Banner
           tone="bad"
