@@ -7,7 +7,8 @@
  * (storeNewRecords): one user with a tenth of them (10,000), one with 50, the rest spread over
  * 998 more owners. Measures the list as the database grows (1,000 → 10,000 → 100,000), then at
  * full size: bare, GET, bare again, list page 1 and page 50 of the big user, the 50-record
- * user's list, mixed 80/15/5 GET/list/POST, POST, and the driver alone writing what one POST
+ * user's list, bare Express sending a list page's bytes (the list's reference: a page is ~50
+ * GETs' bytes), mixed 80/15/5 GET/list/POST, POST, and the driver alone writing what one POST
  * stores. Prints each run and adds `scale_*` figures to bench/results.json.
  * BENCH_LOG_LEVEL=error prints the server's log of each 5xx (what a 503 was) to stderr.
  */
@@ -161,9 +162,14 @@ async function main(): Promise<void> {
   const getBody = await fetch(`${baseUrl}/api/records/${bigIds[0] ?? ''}`, {
     headers: cookie(big),
   }).then((r) => r.text());
+  const listBody = await fetch(listUrl(), { headers: cookie(big) }).then((r) => r.text());
   const bare = express();
   bare.get('/bare', (_req, res) => {
     res.type('application/json').send(getBody);
+  });
+  // A list page is ~50 times a GET's bytes: its reference is bare Express sending those bytes.
+  bare.get('/bare-list', (_req, res) => {
+    res.type('application/json').send(listBody);
   });
   const bareHttp = await listen(bare, { host: '127.0.0.1', port: 0 });
   const bareUrl = `http://127.0.0.1:${bareHttp.port}/bare`;
@@ -177,7 +183,7 @@ async function main(): Promise<void> {
   };
   const writeHeaders = { ...cookie(big), origin: baseUrl, [CSRF_HEADER]: '1' };
   console.log(
-    `${RECORDS} records; GET body ${getBody.length} bytes; ${SECONDS} s per run, ${CONNECTIONS} connections; page ${lastPage} of the big user's list for "page 50"`,
+    `${RECORDS} records; GET body ${getBody.length} bytes, list page ${listBody.length} bytes; ${SECONDS} s per run, ${CONNECTIONS} connections; page ${lastPage} of the big user's list for "page 50"`,
   );
 
   const runs = {
@@ -187,6 +193,7 @@ async function main(): Promise<void> {
     listPage1: await load('list big p1', { url: listUrl(), headers: cookie(big) }),
     listPage50: await load(`list big p${lastPage}`, { url: listUrl(page50), headers: cookie(big) }),
     listSmall: await load('list 50-user', { url: listUrl(), headers: cookie(small) }),
+    bareList: await load('bare list page', { url: `${bareUrl}-list` }),
     // 80/15/5: per 20 requests 16 GETs, 3 lists, 1 POST.
     mixed: await load('mixed 80/15/5', {
       url: baseUrl,
@@ -214,6 +221,7 @@ async function main(): Promise<void> {
     mixed_to_bare: runs.mixed.reqPerSec / bareMean,
     post_to_driver: runs.post.reqPerSec / driver,
     list_page50_to_page1_p50: runs.listPage50.p50 / Math.max(runs.listPage1.p50, 1),
+    list_page1_to_bare_list: runs.listPage1.reqPerSec / runs.bareList.reqPerSec,
   };
   console.log(
     Object.entries(ratios)
