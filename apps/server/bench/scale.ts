@@ -173,6 +173,7 @@ async function main(): Promise<void> {
   });
   const bareHttp = await listen(bare, { host: '127.0.0.1', port: 0 });
   const bareUrl = `http://127.0.0.1:${bareHttp.port}/bare`;
+  const bareListUrl = `http://127.0.0.1:${bareHttp.port}/bare-list`;
   const lastPage = Math.min(50, Math.floor(RECORDS / 10 / PAGE));
   const page50 = await cursorOfPage(baseUrl, big, lastPage);
   const gets: LoadRequest[] = bigIds.map((id) => ({ method: 'GET', path: `/api/records/${id}` }));
@@ -193,7 +194,7 @@ async function main(): Promise<void> {
     listPage1: await load('list big p1', { url: listUrl(), headers: cookie(big) }),
     listPage50: await load(`list big p${lastPage}`, { url: listUrl(page50), headers: cookie(big) }),
     listSmall: await load('list 50-user', { url: listUrl(), headers: cookie(small) }),
-    bareList: await load('bare list page', { url: `${bareUrl}-list` }),
+    bareList: await load('bare list page', { url: bareListUrl }),
     // 80/15/5: per 20 requests 16 GETs, 3 lists, 1 POST.
     mixed: await load('mixed 80/15/5', {
       url: baseUrl,
