@@ -8,7 +8,8 @@
  * 998 more owners. Measures the list as the database grows (1,000 → 10,000 → 100,000), then at
  * full size: bare, GET, bare again, list page 1 and page 50 of the big user, the 50-record
  * user's list, bare Express sending a list page's bytes (the list's reference: a page is ~50
- * GETs' bytes), mixed 80/15/5 GET/list/POST, POST, and the driver alone writing what one POST
+ * GETs' bytes), mixed 80/15/5 GET/list/POST, bare Express answering the mixed run's requests
+ * with the server's bytes (its reference), POST, and the driver alone writing what one POST
  * stores. Prints each run and adds `scale_*` figures to bench/results.json.
  * BENCH_LOG_LEVEL=error prints the server's log of each 5xx (what a 503 was) to stderr.
  */
@@ -156,6 +157,17 @@ async function main(): Promise<void> {
     });
   }
 
+  const post: LoadRequest = {
+    method: 'POST',
+    path: '/api/records',
+    create: { ownerId: big.id, recipients: recipientsOf(big), message: bigMessage },
+  };
+  const writeHeaders = { ...cookie(big), origin: baseUrl, [CSRF_HEADER]: '1' };
+  const postBody = await fetch(`${baseUrl}/api/records`, {
+    method: 'POST',
+    headers: { ...writeHeaders, 'content-type': 'application/json' },
+    body: JSON.stringify({ recordId: newId(), ...post.create }),
+  }).then((r) => r.text());
   const bigIds = recordListResponseSchema
     .parse((await big.api.get(`/records?limit=${PAGE}`)).body)
     .records.map((r) => r.id);
@@ -163,28 +175,37 @@ async function main(): Promise<void> {
     headers: cookie(big),
   }).then((r) => r.text());
   const listBody = await fetch(listUrl(), { headers: cookie(big) }).then((r) => r.text());
+  // Bare Express on the API's paths, answering each with the server's bytes for it: the
+  // reference of the GET, of a list page (~50 GETs' bytes) and of the mixed run (its requests
+  // as they are; a POST's JSON body read and parsed, as any Express app taking JSON does).
   const bare = express();
-  bare.get('/bare', (_req, res) => {
-    res.type('application/json').send(getBody);
-  });
-  // A list page is ~50 times a GET's bytes: its reference is bare Express sending those bytes.
-  bare.get('/bare-list', (_req, res) => {
+  bare.get('/api/records', (_req, res) => {
     res.type('application/json').send(listBody);
   });
+  bare.get('/api/records/:recordId', (_req, res) => {
+    res.type('application/json').send(getBody);
+  });
+  bare.post('/api/records', express.json({ limit: '1mb' }), (_req, res) => {
+    res.status(201).type('application/json').send(postBody);
+  });
   const bareHttp = await listen(bare, { host: '127.0.0.1', port: 0 });
-  const bareUrl = `http://127.0.0.1:${bareHttp.port}/bare`;
-  const bareListUrl = `http://127.0.0.1:${bareHttp.port}/bare-list`;
+  const bareBase = `http://127.0.0.1:${bareHttp.port}`;
+  const bareUrl = `${bareBase}/api/records/${bigIds[0] ?? ''}`;
+  const bareListUrl = `${bareBase}/api/records?limit=${PAGE}`;
   const lastPage = Math.min(50, Math.floor(RECORDS / 10 / PAGE));
   const page50 = await cursorOfPage(baseUrl, big, lastPage);
   const gets: LoadRequest[] = bigIds.map((id) => ({ method: 'GET', path: `/api/records/${id}` }));
-  const post: LoadRequest = {
-    method: 'POST',
-    path: '/api/records',
-    create: { ownerId: big.id, recipients: recipientsOf(big), message: bigMessage },
-  };
-  const writeHeaders = { ...cookie(big), origin: baseUrl, [CSRF_HEADER]: '1' };
+  // 80/15/5: per 20 requests 16 GETs, 3 lists, 1 POST.
+  const mixed: LoadRequest[] = [
+    ...gets.slice(0, 16),
+    ...Array.from({ length: 3 }, (): LoadRequest => ({
+      method: 'GET',
+      path: `/api/records?limit=${PAGE}`,
+    })),
+    post,
+  ];
   console.log(
-    `${RECORDS} records; GET body ${getBody.length} bytes, list page ${listBody.length} bytes; ${SECONDS} s per run, ${CONNECTIONS} connections; page ${lastPage} of the big user's list for "page 50"`,
+    `${RECORDS} records; GET body ${getBody.length} bytes, list page ${listBody.length} bytes, POST answer ${postBody.length} bytes; ${SECONDS} s per run, ${CONNECTIONS} connections; page ${lastPage} of the big user's list for "page 50"`,
   );
 
   const runs = {
@@ -195,19 +216,8 @@ async function main(): Promise<void> {
     listPage50: await load(`list big p${lastPage}`, { url: listUrl(page50), headers: cookie(big) }),
     listSmall: await load('list 50-user', { url: listUrl(), headers: cookie(small) }),
     bareList: await load('bare list page', { url: bareListUrl }),
-    // 80/15/5: per 20 requests 16 GETs, 3 lists, 1 POST.
-    mixed: await load('mixed 80/15/5', {
-      url: baseUrl,
-      headers: writeHeaders,
-      requests: [
-        ...gets.slice(0, 16),
-        ...Array.from({ length: 3 }, (): LoadRequest => ({
-          method: 'GET',
-          path: `/api/records?limit=${PAGE}`,
-        })),
-        post,
-      ],
-    }),
+    mixed: await load('mixed 80/15/5', { url: baseUrl, headers: writeHeaders, requests: mixed }),
+    bareMixed: await load('bare mixed', { url: bareBase, headers: writeHeaders, requests: mixed }),
     bareLast: await load('bare last', { url: bareUrl }),
     post: await load('POST record', { url: baseUrl, headers: writeHeaders, requests: [post] }),
   };
@@ -220,6 +230,7 @@ async function main(): Promise<void> {
   const ratios = {
     get_to_bare: runs.get.reqPerSec / bareMean,
     mixed_to_bare: runs.mixed.reqPerSec / bareMean,
+    mixed_to_bare_mixed: runs.mixed.reqPerSec / runs.bareMixed.reqPerSec,
     post_to_driver: runs.post.reqPerSec / driver,
     list_page50_to_page1_p50: runs.listPage50.p50 / Math.max(runs.listPage1.p50, 1),
     list_page1_to_bare_list: runs.listPage1.reqPerSec / runs.bareList.reqPerSec,
