@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import express, { type Express } from 'express';
 import { defaultRateLimits, type RateLimits } from '../src/services';
 import type { LoadConfig, LoadResult } from './load';
 
@@ -38,4 +39,16 @@ export function noRateLimits(): RateLimits {
   const limits: RateLimits = { ...defaultRateLimits };
   for (const key of Object.keys(limits) as (keyof RateLimits)[]) limits[key] = 1e9;
   return limits;
+}
+
+/**
+ * Express set up for answers as createApp sets it up (src/app.ts), for the bare references: no
+ * ETag (Express's default hashes every body it sends, a 230 KB list page's too, which the
+ * server never does) and no x-powered-by.
+ */
+export function bareExpress(): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  return app;
 }

@@ -11,7 +11,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import express from 'express';
 import { CSRF_HEADER } from '@medseal/contract';
 import { createApp } from '../src/app';
 import { listen } from '../src/lib/http-server';
@@ -20,7 +19,7 @@ import { registerUser } from '../test/helpers/users';
 import { recipientsOf, sealFor } from '../test/helpers/records';
 import { testSettings } from '../test/support';
 import { openBenchDatabase } from './database';
-import { noRateLimits, runLoad } from './generator';
+import { bareExpress, noRateLimits, runLoad } from './generator';
 import type { LoadConfig } from './load';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
@@ -69,7 +68,7 @@ async function main() {
     `record GET body: ${getBody.length} bytes; message ${message.length} characters; ${SECONDS} s per run, ${CONNECTIONS} connections`,
   );
 
-  const bare = express();
+  const bare = bareExpress();
   bare.get('/bare', (_req, res) => {
     res.type('application/json').send(getBody);
   });
