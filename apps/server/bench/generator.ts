@@ -52,3 +52,14 @@ export function bareExpress(): Express {
   app.set('etag', false);
   return app;
 }
+
+/**
+ * The body of an answer that has the status `expected`, for a bare reference's bytes.
+ * @throws otherwise: a bare reference sending an error's bytes would be wrong without a sign.
+ */
+export async function bodyOf(answer: Promise<Response>, expected: number): Promise<string> {
+  const res = await answer;
+  const body = await res.text();
+  if (res.status !== expected) throw new Error(`${res.url}: ${res.status} ${body.slice(0, 200)}`);
+  return body;
+}

@@ -66,9 +66,7 @@ async function main(): Promise<void> {
     ]),
   );
   const out: LoadResult = {
-    // Answers by the run's length: autocannon's `requests.average`, a mean of per-second
-    // samples, read 4,940 for a run of 54,345 answers in 10 s (2026-12-08).
-    reqPerSec: result.requests.total / result.duration,
+    reqPerSec: result.requests.average,
     p50: result.latency.p50,
     p99: result.latency.p99,
     errors: result.errors + result.timeouts,

@@ -3,9 +3,9 @@
  * real app and the real database.
  *   pnpm --filter @medseal/server bench            (20 s per run, 64 connections)
  *   BENCH_SECONDS=5 pnpm --filter @medseal/server bench
- * Runs: a bare Express route returning the same bytes from memory, GET one ~4 KiB record, bare
- * again (the ratio is to the mean of the two bare runs),
- * list 50 records, POST a record. Prints req/s, p50/p99, errors and the ratio to bare; writes
+ * Runs: a bare Express route returning the same bytes from memory (set up as the server is:
+ * bareExpress), GET one ~4 KiB record, bare again (the ratio is to the mean of the two bare
+ * runs), list 50 records, POST a record. Prints req/s, p50/p99, errors and the ratio to bare; writes
  * bench/results.json as {"<metric>": {"value": n, "unit": "..."}}.
  */
 import { readFile, writeFile } from 'node:fs/promises';
@@ -19,7 +19,7 @@ import { registerUser } from '../test/helpers/users';
 import { recipientsOf, sealFor } from '../test/helpers/records';
 import { testSettings } from '../test/support';
 import { openBenchDatabase } from './database';
-import { bareExpress, noRateLimits, runLoad } from './generator';
+import { bareExpress, bodyOf, noRateLimits, runLoad } from './generator';
 import type { LoadConfig } from './load';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
@@ -61,9 +61,10 @@ async function main() {
     recordIds.push(recordId);
   }
   const target = recordIds[0] ?? '';
-  const getBody = await fetch(`${baseUrl}/api/records/${target}`, {
-    headers: { cookie: alice.api.cookie ?? '' },
-  }).then((r) => r.text());
+  const getBody = await bodyOf(
+    fetch(`${baseUrl}/api/records/${target}`, { headers: { cookie: alice.api.cookie ?? '' } }),
+    200,
+  );
   console.log(
     `record GET body: ${getBody.length} bytes; message ${message.length} characters; ${SECONDS} s per run, ${CONNECTIONS} connections`,
   );

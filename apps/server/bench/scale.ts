@@ -29,7 +29,7 @@ import { recipientsOf, sealFor } from '../test/helpers/records';
 import { registerUser, type TestUser } from '../test/helpers/users';
 import { testSettings } from '../test/support';
 import type { LoadConfig, LoadRequest, LoadResult } from './load';
-import { bareExpress, noRateLimits, runLoad } from './generator';
+import { bareExpress, bodyOf, noRateLimits, runLoad } from './generator';
 import { openBenchDatabase } from './database';
 
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 100_000);
@@ -46,17 +46,6 @@ const load = (
   name: string,
   config: Omit<LoadConfig, 'seconds' | 'connections'> & Partial<LoadConfig>,
 ) => runLoad(name, { seconds: SECONDS, connections: CONNECTIONS, ...config });
-
-/**
- * The body of an answer that has the status `expected`.
- * @throws otherwise: a bare reference sending an error's bytes would be wrong without a sign.
- */
-async function bodyOf(answer: Promise<Response>, expected: number): Promise<string> {
-  const res = await answer;
-  const body = await res.text();
-  if (res.status !== expected) throw new Error(`${res.url}: ${res.status} ${body.slice(0, 200)}`);
-  return body;
-}
 
 /** The cursor of page `page` (1-based) of a user's list, walked page by page. */
 async function cursorOfPage(
