@@ -5,8 +5,8 @@
  *   BENCH_SECONDS=5 pnpm --filter @medseal/server bench
  * Runs: a bare Express route returning the same bytes from memory (set up as the server is:
  * bareExpress), GET one ~4 KiB record, bare again (the ratio is to the mean of the two bare
- * runs), list 50 records, POST a record. Prints req/s, p50/p99, errors and the ratio to bare; writes
- * bench/results.json as {"<metric>": {"value": n, "unit": "..."}}.
+ * runs), list 50 records, POST a record. Prints req/s, p50/p99, errors and the ratio to bare;
+ * writes bench/results.json as {"<metric>": {"value": n, "unit": "..."}}.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
